@@ -1,0 +1,80 @@
+# DoubleX — the two commands: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help deps venv run migrate rollback makemigration schema test test-sql test-py lint fmt db-start db-stop clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+deps: ## Install missing system packages (PostgreSQL, pgTAP, pg_prove) as root, or say what to install
+	@shell/scripts/bootstrap-system.sh
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "DoubleX needs Python 3.11+; found $$($(PYTHON) --version)"; exit 1; }
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null && $(PYTHON) -m venv $(VENV); \
+		else echo "python3 -m venv failed: install python3-venv (sudo apt-get install python3-venv)"; exit 1; fi; }
+	@$(BIN)/pip install -q --upgrade pip
+	@$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP) ## Create .venv with DoubleX (editable) and its dev tools
+
+run: deps venv ## Start the local PostgreSQL, migrate it, and print how to reach it
+	@$(BIN)/doublex db start >/dev/null
+	@$(BIN)/doublex migrate
+	@echo "DoubleX database ready: $$($(BIN)/doublex db url)"
+	@echo "SQL callers: psql \"$$($(BIN)/doublex db url | sed 's/postgres@/doublex_app@/')\""
+
+migrate: venv ## Apply pending migrations and re-apply procedures/
+	@$(BIN)/doublex migrate
+
+rollback: venv ## Revert the latest migration
+	@$(BIN)/doublex migrate --rollback
+
+makemigration: ## New numbered migration and its rollback: make makemigration m="add holds"
+	@test -n "$(m)" || { echo 'usage: make makemigration m="what it does"'; exit 1; }
+	@$(PYTHON) shell/scripts/makemigration.py "$(m)"
+
+schema: venv ## Regenerate sql/schema.sql from a freshly migrated throwaway database
+	@$(BIN)/doublex schema dump --output sql/schema.sql
+
+db-start: venv ## Start the local PostgreSQL
+	@$(BIN)/doublex db start
+
+db-stop: venv ## Stop the local PostgreSQL
+	@$(BIN)/doublex db stop
+
+test: deps venv ## Run every test: pgTAP through pg_prove, then pytest (with coverage ≥ 90%)
+	@$(MAKE) --no-print-directory test-sql
+	@$(MAKE) --no-print-directory test-py
+
+test-sql: ## pgTAP suites (pgtap/*.sql) through pg_prove on a throwaway cluster
+	@$(BIN)/python tests/run_pgtap.py
+
+test-py: ## pytest against throwaway clusters, with line coverage of shell/doublex
+	@$(BIN)/pytest --cov=doublex --cov-report=term --cov-fail-under=90
+
+lint: venv ## ruff, mypy, squawk on migrations, plpgsql_check on every function
+	@shell/scripts/bootstrap-system.sh --lint
+	@$(BIN)/ruff check shell tests bench migrations
+	@$(BIN)/ruff format --check shell tests bench migrations
+	@$(BIN)/mypy
+	@$(BIN)/squawk --config=.squawk.toml migrations/[0-9]*.sql
+	@$(BIN)/python tests/run_plpgsql_check.py
+
+fmt: venv ## Format Python code
+	@$(BIN)/ruff check --fix shell tests bench migrations
+	@$(BIN)/ruff format shell tests bench migrations
+
+clean: ## Stop the local cluster and remove .venv and .doublex
+	-@$(BIN)/doublex db stop 2>/dev/null
+	rm -rf $(VENV) .doublex .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -1,0 +1,18 @@
+-- Roll back 0003: the invariant triggers and their functions.
+
+DROP TRIGGER IF EXISTS leg_non_negative ON ledger_private.leg;
+DROP TRIGGER IF EXISTS journal_balanced ON ledger_private.journal;
+DROP TRIGGER IF EXISTS leg_checked ON ledger_private.leg;
+DROP TRIGGER IF EXISTS account_no_truncate ON ledger_private.account;
+DROP TRIGGER IF EXISTS account_identity_fixed ON ledger_private.account;
+DROP TRIGGER IF EXISTS sentinel_no_truncate ON ledger_private.idempotency_sentinel;
+DROP TRIGGER IF EXISTS sentinel_append_only ON ledger_private.idempotency_sentinel;
+DROP TRIGGER IF EXISTS leg_no_truncate ON ledger_private.leg;
+DROP TRIGGER IF EXISTS leg_append_only ON ledger_private.leg;
+DROP TRIGGER IF EXISTS journal_no_truncate ON ledger_private.journal;
+DROP TRIGGER IF EXISTS journal_append_only ON ledger_private.journal;
+DROP FUNCTION IF EXISTS ledger_private.leg_check_non_negative();
+DROP FUNCTION IF EXISTS ledger_private.journal_check_balanced();
+DROP FUNCTION IF EXISTS ledger_private.leg_before_insert();
+DROP FUNCTION IF EXISTS ledger_private.account_guard();
+DROP FUNCTION IF EXISTS ledger_private.refuse_history_change();

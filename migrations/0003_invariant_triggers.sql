@@ -1,0 +1,206 @@
+-- Invariants the database holds by itself, whoever writes: a direct INSERT by the owner is
+-- checked exactly like ledger.post_journal(). Row checks run at insert; the checks that
+-- need the whole journal are constraint triggers deferred to commit (post_journal fires
+-- them early with SET CONSTRAINTS … IMMEDIATE so that a batch can isolate a failure).
+-- depends: 0002_core_tables
+
+SET LOCAL ROLE doublex_owner;
+
+-- Journals, legs and idempotency sentinels are history: never updated, deleted or
+-- truncated. A mistake is corrected by a reversal journal.
+CREATE FUNCTION ledger_private.refuse_history_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING
+        ERRCODE = 'DX017',
+        MESSAGE = format('%s is append-only: %s is not allowed', TG_TABLE_NAME, TG_OP),
+        DETAIL = 'Journals, legs and idempotency keys are permanent history.',
+        HINT = 'Correct a posting with ledger.reverse_journal().';
+END
+$$;
+
+CREATE TRIGGER journal_append_only BEFORE UPDATE OR DELETE ON ledger_private.journal
+    FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
+CREATE TRIGGER journal_no_truncate BEFORE TRUNCATE ON ledger_private.journal
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
+CREATE TRIGGER leg_append_only BEFORE UPDATE OR DELETE ON ledger_private.leg
+    FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
+CREATE TRIGGER leg_no_truncate BEFORE TRUNCATE ON ledger_private.leg
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
+CREATE TRIGGER sentinel_append_only BEFORE UPDATE OR DELETE ON ledger_private.idempotency_sentinel
+    FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
+CREATE TRIGGER sentinel_no_truncate BEFORE TRUNCATE ON ledger_private.idempotency_sentinel
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+-- Accounts are never deleted (legs refer to them) and their identity never changes:
+-- tenant, code, currency, type and balance policy are fixed at creation.
+CREATE FUNCTION ledger_private.account_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'UPDATE' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX017',
+            MESSAGE = format('accounts cannot be removed: %s is not allowed', TG_OP),
+            HINT = 'Close the account with ledger.set_account_status() instead.';
+    END IF;
+    IF (NEW.tenant, NEW.code, NEW.ccy, NEW.type, NEW.allow_negative)
+        IS DISTINCT FROM (OLD.tenant, OLD.code, OLD.ccy, OLD.type, OLD.allow_negative) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX017',
+            MESSAGE = format('account %s: tenant, code, ccy, type and allow_negative are immutable',
+                             OLD.code),
+            HINT = 'Open a new account and move the balance with a journal.';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER account_identity_fixed BEFORE UPDATE OR DELETE ON ledger_private.account
+    FOR EACH ROW EXECUTE FUNCTION ledger_private.account_guard();
+CREATE TRIGGER account_no_truncate BEFORE TRUNCATE ON ledger_private.account
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.account_guard();
+
+-- Row checks on every leg: it joins a journal of the current transaction, takes that
+-- journal's tenant and date, and posts to an active account of that tenant in the account's
+-- currency with no more decimals than the currency has. The amount is stored at the
+-- currency's scale so that it reads back as "4500.00", never "4500".
+CREATE FUNCTION ledger_private.leg_before_insert() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_field text := format('legs[%s]', NEW.leg_no - 1);
+    v_journal record;
+    v_account record;
+    v_exponent smallint;
+BEGIN
+    SELECT j.tenant, j.effective_date, j.txid INTO v_journal
+      FROM ledger_private.journal AS j
+     WHERE j.journal_id = NEW.journal_id;
+    IF NOT FOUND OR v_journal.txid <> (pg_current_xact_id()::text)::bigint THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX021',
+            MESSAGE = format('leg %s: journal %s was not created by this transaction',
+                             NEW.leg_no, NEW.journal_id),
+            DETAIL = 'A journal and all its legs are written in one transaction.',
+            HINT = 'Post a new journal instead of adding legs to an existing one.';
+    END IF;
+    NEW.tenant := v_journal.tenant;
+    NEW.effective_date := v_journal.effective_date;
+
+    SELECT a.code, a.ccy, a.status INTO v_account
+      FROM ledger_private.account AS a
+     WHERE a.account_id = NEW.account_id AND a.tenant = v_journal.tenant;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX006', COLUMN = v_field || '.account',
+            MESSAGE = format('%s.account: no account with id %s in tenant %s',
+                             v_field, NEW.account_id, v_journal.tenant);
+    END IF;
+
+    SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = NEW.ccy;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX005', COLUMN = v_field || '.ccy',
+            MESSAGE = format('%s.ccy: unknown currency %s', v_field, NEW.ccy),
+            HINT = 'Use an ISO 4217 code such as EUR, USD or JPY.';
+    END IF;
+    IF NEW.ccy <> v_account.ccy THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX008', COLUMN = v_field || '.ccy',
+            MESSAGE = format('%s.ccy: account %s holds %s, the leg is in %s',
+                             v_field, v_account.code, v_account.ccy, NEW.ccy),
+            HINT = 'A cross-currency movement is an FX settlement through clearing accounts.';
+    END IF;
+    IF v_account.status <> 'active' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX007', COLUMN = v_field || '.account',
+            MESSAGE = format('%s.account: account %s is %s; only active accounts post',
+                             v_field, v_account.code, v_account.status);
+    END IF;
+    IF scale(NEW.amount) > v_exponent THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX004', COLUMN = v_field || '.amount',
+            MESSAGE = format('%s.amount: %s has more decimals than %s allows (%s)',
+                             v_field, NEW.amount, NEW.ccy, v_exponent),
+            HINT = 'Amounts are never rounded silently; send the exact amount in minor units.';
+    END IF;
+    NEW.amount := round(NEW.amount, v_exponent);
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER leg_checked BEFORE INSERT ON ledger_private.leg
+    FOR EACH ROW EXECUTE FUNCTION ledger_private.leg_before_insert();
+
+-- At commit: a journal has at least two legs and, per currency, debits equal credits.
+CREATE FUNCTION ledger_private.journal_check_balanced() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_legs integer;
+    v_unbalanced text;
+BEGIN
+    SELECT count(*) INTO v_legs FROM ledger_private.leg AS l WHERE l.journal_id = NEW.journal_id;
+    IF v_legs < 2 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX002', COLUMN = 'legs',
+            MESSAGE = format('legs: journal %s has %s leg(s); a journal needs at least two',
+                             NEW.journal_id, v_legs);
+    END IF;
+    SELECT string_agg(format('%s debits %s, credits %s', t.ccy, t.debits, t.credits), '; '
+                      ORDER BY t.ccy)
+      INTO v_unbalanced
+      FROM (SELECT l.ccy,
+                   coalesce(sum(l.amount) FILTER (WHERE l.side = 'debit'), 0) AS debits,
+                   coalesce(sum(l.amount) FILTER (WHERE l.side = 'credit'), 0) AS credits
+              FROM ledger_private.leg AS l
+             WHERE l.journal_id = NEW.journal_id
+             GROUP BY l.ccy) AS t
+     WHERE t.debits <> t.credits;
+    IF v_unbalanced IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX009', COLUMN = 'legs',
+            MESSAGE = 'legs: debits and credits differ in ' || v_unbalanced,
+            DETAIL = format('journal %s', NEW.journal_id),
+            HINT = 'Per currency, the debit amounts must add up to the credit amounts.';
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE CONSTRAINT TRIGGER journal_balanced AFTER INSERT ON ledger_private.journal
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION ledger_private.journal_check_balanced();
+
+-- At commit: an account with allow_negative = false is not below zero on its normal side.
+-- Exact under concurrency because the balance read takes SSI predicate locks on the
+-- account's recent legs: two postings that both read and both write them cannot both commit.
+CREATE FUNCTION ledger_private.leg_check_non_negative() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_account record;
+    v_balance numeric;
+BEGIN
+    SELECT a.code, a.normal_side, a.allow_negative INTO v_account
+      FROM ledger_private.account AS a WHERE a.account_id = NEW.account_id;
+    IF v_account.allow_negative THEN
+        RETURN NULL;
+    END IF;
+    SELECT CASE WHEN v_account.normal_side = 'debit' THEN t.debits - t.credits
+                ELSE t.credits - t.debits END
+      INTO v_balance
+      FROM ledger_private.account_totals(NEW.account_id) AS t;
+    IF v_balance < 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX010', COLUMN = format('legs[%s].amount', NEW.leg_no - 1),
+            MESSAGE = format('legs[%s].amount: insufficient funds on %s (balance would be %s)',
+                             NEW.leg_no - 1, v_account.code, v_balance),
+            DETAIL = format('account %s may not go below zero', v_account.code);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE CONSTRAINT TRIGGER leg_non_negative AFTER INSERT ON ledger_private.leg
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION ledger_private.leg_check_non_negative();
+
+RESET ROLE;

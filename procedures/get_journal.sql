@@ -1,0 +1,33 @@
+-- ledger.get_journal: one journal with its legs.
+--
+--   SELECT * FROM ledger.get_journal('0192f0c4-7a1e-7c3b-9d2e-5b8f1a2c3d4e');
+--
+-- legs is a JSON array of {leg_no, account, side, amount, ccy}; reversed_by names the
+-- reversal journal when there is one.
+-- Raises DX013 when there is no such journal in the tenant.
+
+CREATE OR REPLACE FUNCTION ledger.get_journal(
+    journal_id uuid,
+    tenant text DEFAULT 'default'
+) RETURNS ledger.journal_entry
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_journal ledger_private.journal;
+BEGIN
+    SELECT j.* INTO v_journal
+      FROM ledger_private.journal AS j
+     WHERE j.journal_id = get_journal.journal_id AND j.tenant = get_journal.tenant;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX013', COLUMN = 'journal_id',
+            MESSAGE = format('journal_id: no journal %s in tenant %s',
+                             coalesce(get_journal.journal_id::text, 'NULL'), get_journal.tenant);
+    END IF;
+    RETURN ledger_private.to_journal_entry(v_journal);
+END
+$$;
+
+COMMENT ON FUNCTION ledger.get_journal(uuid, text) IS 'One journal with its legs';
+GRANT EXECUTE ON FUNCTION ledger.get_journal(uuid, text) TO doublex_app;

@@ -1,0 +1,85 @@
+-- ledger.list_journals: journals by effective date, then id, a page at a time.
+--
+--   SELECT * FROM ledger.list_journals('2026-11-01', '2026-11-30', account => '1001-CASH');
+--   SELECT * FROM ledger.list_journals(after_cursor => '<cursor of the last row>');
+--
+-- from_date, to_date   inclusive bounds on the effective date (NULL: open)
+-- account              only journals with a leg on this account
+-- after_cursor         keyset cursor: the `cursor` column of the previous page's last row
+-- page_size            1–1000 (default 100)
+-- Raises DX019 (bad cursor or page size), DX020 (unknown account).
+
+CREATE OR REPLACE FUNCTION ledger.list_journals(
+    from_date date DEFAULT NULL,
+    to_date date DEFAULT NULL,
+    account text DEFAULT NULL,
+    after_cursor text DEFAULT NULL,
+    page_size integer DEFAULT 100,
+    tenant text DEFAULT 'default'
+) RETURNS SETOF ledger.journal_entry
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_account_id bigint;
+    v_after_date date := '-infinity';
+    v_after_id uuid := '00000000-0000-0000-0000-000000000000';
+BEGIN
+    IF list_journals.page_size IS NULL OR list_journals.page_size NOT BETWEEN 1 AND 1000 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX019', COLUMN = 'page_size',
+            MESSAGE = format('page_size: must be between 1 and 1000, got %s',
+                             coalesce(list_journals.page_size::text, 'NULL'));
+    END IF;
+    IF list_journals.after_cursor IS NOT NULL THEN
+        BEGIN
+            v_after_date := split_part(list_journals.after_cursor, '_', 1)::date;
+            v_after_id := split_part(list_journals.after_cursor, '_', 2)::uuid;
+        EXCEPTION WHEN invalid_datetime_format OR invalid_text_representation
+                       OR datetime_field_overflow THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX019', COLUMN = 'cursor',
+                MESSAGE = format('cursor: %s is not a cursor returned by list_journals',
+                                 quote_literal(list_journals.after_cursor));
+        END;
+    END IF;
+    IF list_journals.account IS NOT NULL THEN
+        SELECT a.account_id INTO v_account_id
+          FROM ledger_private.account AS a
+         WHERE a.tenant = list_journals.tenant AND a.code = list_journals.account;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX020', COLUMN = 'account',
+                MESSAGE = format('account: no account %s in tenant %s',
+                                 list_journals.account, list_journals.tenant);
+        END IF;
+        -- Driven by the account's legs, in the same (date, id) order as the journal index.
+        RETURN QUERY
+            SELECT (ledger_private.to_journal_entry(j)).*
+              FROM (SELECT DISTINCT l.effective_date, l.journal_id
+                      FROM ledger_private.leg AS l
+                     WHERE l.account_id = v_account_id
+                       AND (l.effective_date, l.journal_id) > (v_after_date, v_after_id)
+                       AND l.effective_date >= coalesce(list_journals.from_date, '-infinity')
+                       AND l.effective_date <= coalesce(list_journals.to_date, 'infinity')
+                     ORDER BY l.effective_date, l.journal_id
+                     LIMIT list_journals.page_size) AS page
+              JOIN ledger_private.journal AS j ON j.journal_id = page.journal_id
+             ORDER BY page.effective_date, page.journal_id;
+        RETURN;
+    END IF;
+    RETURN QUERY
+        SELECT (ledger_private.to_journal_entry(j)).*
+          FROM ledger_private.journal AS j
+         WHERE j.tenant = list_journals.tenant
+           AND (j.effective_date, j.journal_id) > (v_after_date, v_after_id)
+           AND j.effective_date >= coalesce(list_journals.from_date, '-infinity')
+           AND j.effective_date <= coalesce(list_journals.to_date, 'infinity')
+         ORDER BY j.effective_date, j.journal_id
+         LIMIT list_journals.page_size;
+END
+$$;
+
+COMMENT ON FUNCTION ledger.list_journals(date, date, text, text, integer, text) IS
+    'Journals by effective date and id, filtered by dates and account, keyset-paginated';
+GRANT EXECUTE ON FUNCTION ledger.list_journals(date, date, text, text, integer, text) TO doublex_app;

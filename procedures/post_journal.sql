@@ -1,0 +1,36 @@
+-- ledger.post_journal: post one balanced journal, idempotently.
+--
+--   SELECT * FROM ledger.post_journal(
+--     idempotency_key => 'tx-0c47a2',
+--     legs => '[{"account":"2001-LIAB","side":"debit","amount":"4500.00","ccy":"EUR"},
+--               {"account":"1001-CASH","side":"credit","amount":"4500.00","ccy":"EUR"}]');
+--   → journal_id, status ('posted' | 'duplicate'), effective_date, created_at
+--
+-- idempotency_key  1–255 printable characters, unique per tenant, never expires
+-- legs             2–500 legs {account, side: debit|credit, amount: decimal string, ccy}
+-- effective_date   business date; NULL → the current business date
+-- memo, ref        free text (≤ 1000) and the external reference bank statements carry (≤ 200)
+-- metadata         a JSON object (≤ 16 KiB)
+-- Same key and same request → the original result with status 'duplicate'.
+-- Raises DX001–DX012, DX016, DX019 (sql/errors.md). Needs SERIALIZABLE.
+
+CREATE OR REPLACE FUNCTION ledger.post_journal(
+    idempotency_key text,
+    legs jsonb,
+    effective_date date DEFAULT NULL,
+    memo text DEFAULT NULL,
+    ref text DEFAULT NULL,
+    metadata jsonb DEFAULT '{}',
+    tenant text DEFAULT 'default'
+) RETURNS ledger.posting_result
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT * FROM ledger_private.post_journal_request(
+        tenant, idempotency_key, 'post_journal', legs, effective_date, memo, ref, metadata,
+        'transfer', NULL)
+$$;
+
+COMMENT ON FUNCTION ledger.post_journal(text, jsonb, date, text, text, jsonb, text) IS
+    'Posts one balanced journal idempotently: status posted, or duplicate on replay';
+GRANT EXECUTE ON FUNCTION ledger.post_journal(text, jsonb, date, text, text, jsonb, text) TO doublex_app;

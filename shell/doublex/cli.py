@@ -1,0 +1,108 @@
+"""The `doublex` admin command line (click). Commands stay thin: they call doublex.db,
+doublex.localdb or doublex.migrate and print the result."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from doublex import config, localdb
+from doublex import migrate as migrations
+
+
+def _local_cluster() -> localdb.LocalCluster:
+    settings = config.load()
+    return localdb.project_cluster(config.project_root(), settings.local_port, settings.pg_bindir)
+
+
+def admin_dsn() -> str:
+    """DOUBLEX_DSN, or the project-local cluster (started when it is not running)."""
+    settings = config.load()
+    if settings.dsn:
+        return settings.dsn
+    cluster = _local_cluster()
+    cluster.start()
+    cluster.ensure_database()
+    return cluster.dsn()
+
+
+@click.group()
+@click.version_option(package_name="doublex")
+def main() -> None:
+    """DoubleX: a Postgres-native double-entry ledger."""
+
+
+# -- doublex db ------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """The project-local PostgreSQL under .doublex/ (ignored when DOUBLEX_DSN is set)."""
+
+
+@db.command("start")
+def db_start() -> None:
+    """Start the local cluster (idempotent) and print its DSN."""
+    cluster = _local_cluster()
+    try:
+        created = cluster.init()
+        if created:
+            click.echo(f"initialised a new cluster in {cluster.data_dir}", err=True)
+        cluster.start()
+        cluster.ensure_database()
+    except localdb.ClusterError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(cluster.url())
+
+
+@db.command("stop")
+def db_stop() -> None:
+    """Stop the local cluster."""
+    cluster = _local_cluster()
+    try:
+        cluster.stop()
+    except localdb.ClusterError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("stopped")
+
+
+@db.command("status")
+def db_status() -> None:
+    """Show whether the local cluster runs, where, and its DSN (exit 3 when stopped)."""
+    cluster = _local_cluster()
+    for line in cluster.status_lines():
+        click.echo(line)
+    if not cluster.is_running():
+        sys.exit(3)
+
+
+@db.command("url")
+def db_url() -> None:
+    """Print the DSN every command uses (DOUBLEX_DSN when set)."""
+    settings = config.load()
+    click.echo(settings.dsn or _local_cluster().url())
+
+
+# -- doublex migrate -------------------------------------------------------------------------
+
+
+@main.command("migrate")
+@click.option("--rollback", is_flag=True, help="Revert the latest applied migration.")
+@click.option("--all", "rollback_all", is_flag=True, help="With --rollback: revert every migration.")
+def migrate_command(rollback: bool, rollback_all: bool) -> None:
+    """Apply pending migrations and re-apply procedures/ (or roll back)."""
+    dsn = admin_dsn()
+    if rollback:
+        report = migrations.rollback(dsn, count=0 if rollback_all else 1)
+        for name in report.rolled_back:
+            click.echo(f"rolled back {name}")
+        if not report.rolled_back:
+            click.echo("nothing to roll back")
+        return
+    report = migrations.apply(dsn)
+    for name in report.applied:
+        click.echo(f"applied {name}")
+    click.echo(
+        f"{len(report.applied)} migration(s) applied; procedures re-applied; database is current"
+    )

@@ -1,0 +1,286 @@
+"""Database access: the pool, the one transaction runner, and every query the shell runs.
+
+Everything that talks to PostgreSQL goes through `Ledger.run`: SERIALIZABLE (reports
+SERIALIZABLE READ ONLY DEFERRABLE), retried on 40001/40P01 — also when raised by COMMIT —
+on a fresh transaction with bounded exponential backoff and full jitter. A broken
+connection during COMMIT is never retried: the outcome is unknown, and the caller replays
+with its idempotency key. Errors leave as `doublex.errors.LedgerError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeVar
+from uuid import UUID
+
+import psycopg
+from psycopg import AsyncConnection, IsolationLevel
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
+
+from doublex import errors, metrics
+
+T = TypeVar("T")
+Row = dict[str, Any]
+Work = Callable[[AsyncConnection[Row]], Awaitable[T]]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded exponential backoff with full jitter: sleep U(0, min(cap, base·2^n))."""
+
+    max_attempts: int = 10
+    base_delay: float = 0.002
+    max_delay: float = 0.25
+
+    def delay(self, attempt: int) -> float:
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+
+
+# Every statement the shell sends, named. Functions are called with named arguments so a
+# reader sees which value goes where, and new optional parameters never shift positions.
+QUERIES: Mapping[str, str] = {
+    "create_account": """
+        SELECT * FROM ledger.create_account(
+            code => %(code)s, name => %(name)s, ccy => %(ccy)s, type => %(type)s,
+            allow_negative => %(allow_negative)s, metadata => %(metadata)s, tenant => %(tenant)s)
+    """,
+    "get_account": "SELECT * FROM ledger.get_account(code => %(code)s, tenant => %(tenant)s)",
+    "list_accounts": """
+        SELECT * FROM ledger.list_accounts(
+            after_code => %(after_code)s, page_size => %(page_size)s, tenant => %(tenant)s)
+    """,
+    "set_account_status": """
+        SELECT * FROM ledger.set_account_status(
+            code => %(code)s, status => %(status)s, tenant => %(tenant)s)
+    """,
+    "post_journal": """
+        SELECT * FROM ledger.post_journal(
+            idempotency_key => %(idempotency_key)s, legs => %(legs)s,
+            effective_date => %(effective_date)s, memo => %(memo)s, ref => %(ref)s,
+            metadata => %(metadata)s, tenant => %(tenant)s)
+    """,
+    "reverse_journal": """
+        SELECT * FROM ledger.reverse_journal(
+            journal_id => %(journal_id)s, idempotency_key => %(idempotency_key)s,
+            memo => %(memo)s, tenant => %(tenant)s)
+    """,
+    "get_balance": """
+        SELECT * FROM ledger.get_balance(
+            account => %(account)s, as_of => %(as_of)s, tenant => %(tenant)s)
+    """,
+    "get_journal": "SELECT * FROM ledger.get_journal(journal_id => %(journal_id)s, tenant => %(tenant)s)",
+    "list_journals": """
+        SELECT * FROM ledger.list_journals(
+            from_date => %(from_date)s, to_date => %(to_date)s, account => %(account)s,
+            after_cursor => %(after_cursor)s, page_size => %(page_size)s, tenant => %(tenant)s)
+    """,
+    "roll_up_balances": "SELECT * FROM ledger.roll_up_balances(tenant => %(tenant)s)",
+}
+
+
+class Ledger:
+    """The pool and the transaction runner, plus one method per SQL API call."""
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 10,
+        retry: RetryPolicy | None = None,
+        on_retry: Callable[[str], None] | None = None,
+    ) -> None:
+        self.retry = retry or RetryPolicy()
+        self._on_retry = on_retry
+        self.pool: AsyncConnectionPool[AsyncConnection[Row]] = AsyncConnectionPool(
+            dsn,
+            min_size=min_size,
+            max_size=max_size,
+            open=False,
+            kwargs={"row_factory": dict_row, "autocommit": False},
+            connection_class=AsyncConnection[Row],
+            name="doublex",
+        )
+
+    async def open(self, wait: bool = True, timeout: float = 10) -> None:
+        await self.pool.open(wait=wait, timeout=timeout)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def __aenter__(self) -> Ledger:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- the transaction runner --------------------------------------------------------------
+
+    async def run(
+        self,
+        work: Work[T],
+        *,
+        read_only: bool = False,
+        isolation: IsolationLevel = IsolationLevel.SERIALIZABLE,
+    ) -> T:
+        """Run `work` in one transaction, retrying serialization failures and deadlocks."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._attempt(work, read_only=read_only, isolation=isolation)
+            except errors.LedgerError:
+                raise
+            except Exception as exc:
+                if not errors.is_retryable(exc):
+                    raise errors.from_database(exc) from exc
+                sqlstate = getattr(exc, "sqlstate", None) or "40001"
+                metrics.SERIALIZATION_RETRIES.labels(sqlstate=sqlstate).inc()
+                if self._on_retry is not None:
+                    self._on_retry(sqlstate)
+                if attempt >= self.retry.max_attempts:
+                    raise errors.RetriesExhausted(
+                        f"gave up after {attempt} attempts on serialization conflicts",
+                        hint="Retry the request later with the same idempotency key.",
+                    ) from exc
+                await asyncio.sleep(self.retry.delay(attempt))
+
+    async def _attempt(
+        self, work: Work[T], *, read_only: bool, isolation: IsolationLevel
+    ) -> T:
+        async with self.pool.connection() as conn:
+            await conn.set_isolation_level(isolation)
+            await conn.set_read_only(read_only)
+            # DEFERRABLE read-only serializable transactions wait for a safe snapshot and
+            # then can neither fail nor make others fail.
+            await conn.set_deferrable(read_only and isolation == IsolationLevel.SERIALIZABLE)
+            try:
+                async with conn.transaction():
+                    result = await work(conn)
+            except psycopg.OperationalError as exc:
+                if conn.broken:
+                    # The connection died; if it died during COMMIT the transaction may have
+                    # committed. Never send that COMMIT again on another connection.
+                    raise errors.OutcomeUnknown(
+                        "the database connection was lost; the outcome is unknown",
+                        hint="Replay the request with the same idempotency key.",
+                    ) from exc
+                raise
+            return result
+
+    async def _fetch_one(self, query: str, params: Mapping[str, Any], *, read_only: bool = False) -> Row:
+        async def work(conn: AsyncConnection[Row]) -> Row:
+            cursor = await conn.execute(QUERIES[query], params)
+            row = await cursor.fetchone()
+            assert row is not None, f"{query} returned no row"
+            return row
+
+        return await self.run(work, read_only=read_only)
+
+    async def _fetch_all(self, query: str, params: Mapping[str, Any]) -> list[Row]:
+        async def work(conn: AsyncConnection[Row]) -> list[Row]:
+            cursor = await conn.execute(QUERIES[query], params)
+            return await cursor.fetchall()
+
+        return await self.run(work, read_only=True)
+
+    # -- the SQL API -------------------------------------------------------------------------
+
+    async def create_account(
+        self,
+        code: str,
+        name: str,
+        ccy: str,
+        type: str = "asset",
+        allow_negative: bool = True,
+        metadata: Mapping[str, Any] | None = None,
+        tenant: str = "default",
+    ) -> Row:
+        return await self._fetch_one("create_account", {
+            "code": code, "name": name, "ccy": ccy, "type": type,
+            "allow_negative": allow_negative, "metadata": Jsonb(metadata or {}), "tenant": tenant,
+        })
+
+    async def get_account(self, code: str, tenant: str = "default") -> Row:
+        return await self._fetch_one("get_account", {"code": code, "tenant": tenant}, read_only=True)
+
+    async def list_accounts(
+        self, after_code: str | None = None, page_size: int = 100, tenant: str = "default"
+    ) -> list[Row]:
+        return await self._fetch_all(
+            "list_accounts", {"after_code": after_code, "page_size": page_size, "tenant": tenant}
+        )
+
+    async def set_account_status(self, code: str, status: str, tenant: str = "default") -> Row:
+        return await self._fetch_one(
+            "set_account_status", {"code": code, "status": status, "tenant": tenant}
+        )
+
+    async def post_journal(
+        self,
+        idempotency_key: str,
+        legs: Sequence[Mapping[str, Any]] | Any,
+        effective_date: date | None = None,
+        memo: str | None = None,
+        ref: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        tenant: str = "default",
+    ) -> Row:
+        return await self._fetch_one("post_journal", {
+            "idempotency_key": idempotency_key, "legs": Jsonb(legs),
+            "effective_date": effective_date, "memo": memo, "ref": ref,
+            "metadata": Jsonb(metadata if metadata is not None else {}), "tenant": tenant,
+        })
+
+    async def reverse_journal(
+        self, journal_id: UUID | str, idempotency_key: str, memo: str | None = None,
+        tenant: str = "default",
+    ) -> Row:
+        return await self._fetch_one("reverse_journal", {
+            "journal_id": journal_id, "idempotency_key": idempotency_key, "memo": memo,
+            "tenant": tenant,
+        })
+
+    async def get_balance(
+        self, account: str, as_of: date | None = None, tenant: str = "default"
+    ) -> Row:
+        return await self._fetch_one(
+            "get_balance", {"account": account, "as_of": as_of, "tenant": tenant}, read_only=True
+        )
+
+    async def get_journal(self, journal_id: UUID | str, tenant: str = "default") -> Row:
+        return await self._fetch_one(
+            "get_journal", {"journal_id": journal_id, "tenant": tenant}, read_only=True
+        )
+
+    async def list_journals(
+        self,
+        from_date: date | None = None,
+        to_date: date | None = None,
+        account: str | None = None,
+        after_cursor: str | None = None,
+        page_size: int = 100,
+        tenant: str = "default",
+    ) -> list[Row]:
+        return await self._fetch_all("list_journals", {
+            "from_date": from_date, "to_date": to_date, "account": account,
+            "after_cursor": after_cursor, "page_size": page_size, "tenant": tenant,
+        })
+
+    async def roll_up_balances(self, tenant: str = "default") -> Row:
+        """Fold settled legs into the balance checkpoints (READ COMMITTED by design)."""
+
+        async def work(conn: AsyncConnection[Row]) -> Row:
+            cursor = await conn.execute(QUERIES["roll_up_balances"], {"tenant": tenant})
+            row = await cursor.fetchone()
+            assert row is not None
+            return row
+
+        return await self.run(work, isolation=IsolationLevel.READ_COMMITTED)

@@ -1,0 +1,148 @@
+"""The one map from PostgreSQL errors to DoubleX's typed exceptions.
+
+`DX…` codes come from sql/errors.md (a test keeps the two identical). Everything the shell
+raises to its callers is a `LedgerError`: handlers turn it into a problem document, the
+CLI into a message and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+import psycopg.errors
+from psycopg_pool import PoolTimeout
+
+
+@dataclass(frozen=True)
+class ErrorKind:
+    code: str
+    name: str
+    http_status: int
+
+
+# code → (stable name, HTTP status). Keep in step with sql/errors.md.
+DX_ERRORS: dict[str, ErrorKind] = {
+    kind.code: kind
+    for kind in (
+        ErrorKind("DX001", "invalid_legs", 422),
+        ErrorKind("DX002", "leg_count", 422),
+        ErrorKind("DX003", "invalid_amount", 422),
+        ErrorKind("DX004", "amount_precision", 422),
+        ErrorKind("DX005", "unknown_currency", 422),
+        ErrorKind("DX006", "unknown_account", 422),
+        ErrorKind("DX007", "account_not_active", 422),
+        ErrorKind("DX008", "currency_mismatch", 422),
+        ErrorKind("DX009", "unbalanced_journal", 422),
+        ErrorKind("DX010", "insufficient_funds", 422),
+        ErrorKind("DX011", "idempotency_conflict", 409),
+        ErrorKind("DX012", "invalid_idempotency_key", 422),
+        ErrorKind("DX013", "journal_not_found", 404),
+        ErrorKind("DX014", "already_reversed", 409),
+        ErrorKind("DX015", "account_exists", 409),
+        ErrorKind("DX016", "wrong_isolation", 503),
+        ErrorKind("DX017", "append_only", 409),
+        ErrorKind("DX018", "invalid_account", 422),
+        ErrorKind("DX019", "invalid_argument", 422),
+        ErrorKind("DX020", "account_not_found", 404),
+        ErrorKind("DX021", "journal_sealed", 409),
+        ErrorKind("DX022", "reversal_of_reversal", 422),
+        ErrorKind("DX023", "account_status_conflict", 409),
+    )
+}
+
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+class LedgerError(Exception):
+    """A request the ledger did not carry out; nothing was written."""
+
+    code: str = "internal_error"
+    name: str = "internal_error"
+    http_status: int = 500
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        detail: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.detail = detail
+        self.hint = hint
+
+
+class RuleViolation(LedgerError):
+    """The SQL API rejected the request with one of its DX codes."""
+
+    def __init__(self, kind: ErrorKind, message: str, **context: str | None) -> None:
+        super().__init__(message, **context)
+        self.code = kind.code
+        self.name = kind.name
+        self.http_status = kind.http_status
+
+
+class InvalidInput(LedgerError):
+    """A value PostgreSQL could not accept (malformed date, uuid or number)."""
+
+    code = name = "invalid_input"
+    http_status = 422
+
+
+class DatabaseUnavailable(LedgerError):
+    """The database cannot be reached; the request may be retried later."""
+
+    code = name = "database_unavailable"
+    http_status = 503
+
+
+class RetriesExhausted(LedgerError):
+    """Serialization conflicts persisted through every retry; nothing was written."""
+
+    code = name = "retries_exhausted"
+    http_status = 503
+
+
+class OutcomeUnknown(LedgerError):
+    """The connection broke during COMMIT: replay the request with its idempotency key."""
+
+    code = name = "outcome_unknown"
+    http_status = 503
+
+
+class InternalError(LedgerError):
+    """An unexpected database error; details are logged, never sent to clients."""
+
+
+def is_retryable(exc: BaseException) -> bool:
+    return isinstance(exc, psycopg.Error) and exc.sqlstate in RETRYABLE_SQLSTATES
+
+
+def from_database(exc: BaseException) -> LedgerError:
+    """Translate a psycopg (or pool) exception into the LedgerError the caller sees."""
+    if isinstance(exc, LedgerError):
+        return exc
+    if isinstance(exc, PoolTimeout):
+        return DatabaseUnavailable("no database connection became available in time")
+    if not isinstance(exc, psycopg.Error):
+        return InternalError("unexpected error")
+    sqlstate = exc.sqlstate or ""
+    diag = exc.diag
+    kind = DX_ERRORS.get(sqlstate)
+    if kind is not None:
+        return RuleViolation(
+            kind,
+            diag.message_primary or str(exc),
+            field=diag.column_name,
+            detail=diag.message_detail,
+            hint=diag.message_hint,
+        )
+    if isinstance(exc, psycopg.OperationalError) or sqlstate.startswith(("08", "57P")):
+        return DatabaseUnavailable("the database is unavailable")
+    if sqlstate.startswith("22"):
+        return InvalidInput(diag.message_primary or "invalid input value")
+    return InternalError("unexpected database error")

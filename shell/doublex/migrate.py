@@ -1,0 +1,80 @@
+"""Schema migrations with yoyo: versioned files in migrations/, procedures re-applied after.
+
+`doublex migrate` applies what is pending and then always re-applies procedures/ (yoyo
+runs its post-apply hook only when something was pending; a changed function must land
+even when no migration did).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from psycopg.conninfo import conninfo_to_dict
+from yoyo import get_backend, read_migrations
+
+from doublex.config import project_root
+
+
+@dataclass(frozen=True)
+class MigrationReport:
+    applied: list[str]
+    rolled_back: list[str]
+    pending: list[str]
+
+
+def yoyo_url(dsn: str) -> str:
+    """A yoyo database URL (psycopg 3 driver) for a libpq connection string or URL."""
+    params = {k: str(v) for k, v in conninfo_to_dict(dsn).items() if v is not None}
+    user = quote(params.pop("user", ""), safe="")
+    password = params.pop("password", None)
+    host = params.pop("host", "")
+    port = params.pop("port", "")
+    dbname = quote(params.pop("dbname", ""), safe="")
+    auth = f"{user}:{quote(password, safe='')}@" if password else (f"{user}@" if user else "")
+    netloc = f"{auth}{host}" + (f":{port}" if port else "")
+    query = "&".join(f"{k}={quote(v, safe='')}" for k, v in sorted(params.items()))
+    return f"postgresql+psycopg://{netloc}/{dbname}" + (f"?{query}" if query else "")
+
+
+def _migrations() -> Any:
+    return read_migrations(str(project_root() / "migrations"))
+
+
+@contextmanager
+def _backend(dsn: str) -> Iterator[Any]:
+    """A yoyo backend whose connection is closed afterwards (an open one would, for
+    instance, keep a template database from being copied)."""
+    backend = get_backend(yoyo_url(dsn))
+    try:
+        yield backend
+    finally:
+        backend.connection.close()
+
+
+def status(dsn: str) -> MigrationReport:
+    with _backend(dsn) as backend:
+        pending = [m.id for m in backend.to_apply(_migrations())]
+    return MigrationReport(applied=[], rolled_back=[], pending=pending)
+
+
+def apply(dsn: str) -> MigrationReport:
+    migrations = _migrations()
+    with _backend(dsn) as backend, backend.lock():
+        pending = backend.to_apply(migrations)
+        backend.apply_migrations_only(pending)
+        backend.run_post_apply(migrations)
+    return MigrationReport(applied=[m.id for m in pending], rolled_back=[], pending=[])
+
+
+def rollback(dsn: str, count: int = 1) -> MigrationReport:
+    """Revert the `count` most recently applied migrations (all of them when count is 0)."""
+    migrations = _migrations()
+    with _backend(dsn) as backend, backend.lock():
+        applied = backend.to_rollback(migrations)
+        chosen = list(applied) if count == 0 else list(applied)[:count]
+        backend.rollback_migrations(migrations.__class__(chosen))
+    return MigrationReport(applied=[], rolled_back=[m.id for m in chosen], pending=[])

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs the system packages DoubleX needs when they are missing:
+#   PostgreSQL server binaries, pgTAP (for that server version) and pg_prove;
+#   with --lint also plpgsql_check.
+# As root on Debian/Ubuntu it uses apt-get; otherwise it prints exactly what to install.
+set -euo pipefail
+
+want_lint=0
+[[ "${1:-}" == "--lint" ]] && want_lint=1
+
+pg_bindir() {
+    if [[ -n "${DOUBLEX_PG_BINDIR:-}" ]]; then echo "$DOUBLEX_PG_BINDIR"; return; fi
+    local newest
+    newest=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5 -n | tail -n 1 || true)
+    if [[ -n "$newest" && -x "$newest/initdb" ]]; then echo "$newest"; return; fi
+    command -v initdb >/dev/null 2>&1 && dirname "$(readlink -f "$(command -v initdb)")"
+}
+
+missing=()
+bindir=$(pg_bindir || true)
+if [[ -z "$bindir" ]]; then
+    missing+=(postgresql)
+    version=""
+else
+    version=$("$bindir/pg_config" --version 2>/dev/null | sed -E 's/[^0-9]*([0-9]+).*/\1/' || true)
+    [[ -z "$version" ]] && version=$(basename "$(dirname "$bindir")")
+    sharedir=$("$bindir/pg_config" --sharedir 2>/dev/null || echo "/usr/share/postgresql/$version")
+    [[ -f "$sharedir/extension/pgtap.control" ]] || missing+=("postgresql-$version-pgtap")
+    if [[ $want_lint == 1 ]]; then
+        [[ -f "$sharedir/extension/plpgsql_check.control" ]] || missing+=("postgresql-$version-plpgsql-check")
+    fi
+fi
+command -v pg_prove >/dev/null 2>&1 || missing+=(libtap-parser-sourcehandler-pgtap-perl)
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    exit 0
+fi
+
+if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # A server installed just now: pgTAP must match its version.
+    if [[ " ${missing[*]} " == *" postgresql "* ]]; then
+        exec "$0" "$@"
+    fi
+    exit 0
+fi
+
+cat >&2 <<MSG
+DoubleX needs these system packages, which are missing: ${missing[*]}
+Install them as root, e.g.:
+    sudo apt-get update && sudo apt-get install -y ${missing[*]}
+(postgresql-NN-pgtap must match the PostgreSQL server version NN.)
+Or point DOUBLEX_PG_BINDIR at a folder holding initdb and pg_ctl.
+MSG
+exit 1
