@@ -7,6 +7,9 @@
 -- cluster, e.g. the test suite's, share them).
 -- depends:
 
+SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '5min';
+
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'doublex_owner') THEN

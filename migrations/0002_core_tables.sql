@@ -4,6 +4,8 @@
 -- depends: 0001_roles_and_schemas
 
 SET LOCAL ROLE doublex_owner;
+SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '5min';
 
 -- ISO 4217 currencies with their minor-unit exponent (EUR 2, JPY 0, BHD 3, CLF 4).
 CREATE TABLE ledger_private.currency (

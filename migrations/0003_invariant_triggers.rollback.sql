@@ -1,5 +1,8 @@
 -- Roll back 0003: the invariant triggers and their functions.
 
+SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '5min';
+
 DROP TRIGGER IF EXISTS leg_non_negative ON ledger_private.leg;
 DROP TRIGGER IF EXISTS journal_balanced ON ledger_private.journal;
 DROP TRIGGER IF EXISTS leg_checked ON ledger_private.leg;

@@ -5,6 +5,8 @@
 -- depends: 0002_core_tables
 
 SET LOCAL ROLE doublex_owner;
+SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '5min';
 
 -- Journals, legs and idempotency sentinels are history: never updated, deleted or
 -- truncated. A mistake is corrected by a reversal journal.
@@ -135,7 +137,7 @@ CREATE TRIGGER leg_checked BEFORE INSERT ON ledger_private.leg
 CREATE FUNCTION ledger_private.journal_check_balanced() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_legs integer;
+    v_legs bigint;
     v_unbalanced text;
 BEGIN
     SELECT count(*) INTO v_legs FROM ledger_private.leg AS l WHERE l.journal_id = NEW.journal_id;

@@ -3,6 +3,8 @@
 -- depends: 0003_invariant_triggers
 
 SET LOCAL ROLE doublex_owner;
+SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '5min';
 
 CREATE TYPE ledger.posting_result AS (
     journal_id     uuid,

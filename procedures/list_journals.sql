@@ -22,8 +22,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_account_id bigint;
-    v_after_date date := '-infinity';
-    v_after_id uuid := '00000000-0000-0000-0000-000000000000';
+    v_after_date date := '-infinity'::date;
+    v_after_id uuid := '00000000-0000-0000-0000-000000000000'::uuid;
 BEGIN
     IF list_journals.page_size IS NULL OR list_journals.page_size NOT BETWEEN 1 AND 1000 THEN
         RAISE EXCEPTION USING

@@ -56,7 +56,7 @@ BEGIN
            SET debits = c.debits + excluded.debits, credits = c.credits + excluded.credits
         RETURNING 1
     )
-    SELECT (SELECT count(*) FROM written), (SELECT coalesce(sum(f.legs), 0) FROM folded AS f)
+    SELECT (SELECT count(*) FROM written)::integer, (SELECT coalesce(sum(f.legs), 0) FROM folded AS f)::bigint
       INTO v_accounts, v_legs;
 
     UPDATE ledger_private.balance_watermark AS w

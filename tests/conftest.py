@@ -15,9 +15,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support.cluster import TestCluster  # noqa: E402
-
-from doublex.db import Ledger, RetryPolicy  # noqa: E402
+from doublex.db import Ledger, RetryPolicy
+from support.cluster import TestCluster
 
 
 @pytest.fixture(scope="session")
@@ -58,6 +57,7 @@ def admin_conn(admin_dsn: str) -> Iterator[psycopg.Connection[tuple[object, ...]
 @pytest.fixture
 async def ledger(app_dsn: str) -> AsyncIterator[Ledger]:
     # A generous retry budget: concurrency tests hammer a few rows on purpose.
-    async with Ledger(app_dsn, min_size=1, max_size=20,
-                      retry=RetryPolicy(max_attempts=40, max_delay=0.1)) as opened:
+    async with Ledger(
+        app_dsn, min_size=1, max_size=20, retry=RetryPolicy(max_attempts=40, max_delay=0.1)
+    ) as opened:
         yield opened

@@ -21,7 +21,8 @@ from support.cluster import running_cluster  # noqa: E402
 def main() -> int:
     prove = shutil.which("pg_prove")
     if prove is None:
-        print("pg_prove not found: run 'make deps' as root (package libtap-parser-sourcehandler-pgtap-perl)")
+        print("pg_prove not found: run 'make deps' as root")
+        print("(Debian package libtap-parser-sourcehandler-pgtap-perl)")
         return 1
     files = sorted(str(p) for p in (ROOT / "pgtap").glob("*.sql"))
     if not files:
@@ -32,8 +33,22 @@ def main() -> int:
         db = cluster.create_database("pgtap")
         cluster.execute("CREATE EXTENSION pgtap", dbname=db)
         conn = cluster.cluster
-        cmd = [prove, "--host", "127.0.0.1", "--port", str(conn.port), "--username", "postgres",
-               "--dbname", db, "--ext", ".sql", "--failures", *sys.argv[1:], *files]
+        cmd = [
+            prove,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(conn.port),
+            "--username",
+            "postgres",
+            "--dbname",
+            db,
+            "--ext",
+            ".sql",
+            "--failures",
+            *sys.argv[1:],
+            *files,
+        ]
         return subprocess.run(cmd, check=False).returncode
 
 

@@ -14,7 +14,7 @@ DECLARE
     v_field text;
     v_extra text;
     v_amount numeric;
-    v_out jsonb := '[]';
+    v_out jsonb := '[]'::jsonb;
 BEGIN
     IF p_legs IS NULL OR jsonb_typeof(p_legs) <> 'array' THEN
         RAISE EXCEPTION USING
@@ -52,14 +52,14 @@ BEGIN
             RAISE EXCEPTION USING
                 ERRCODE = 'DX001', COLUMN = v_field || '.side',
                 MESSAGE = format('%s.side: must be "debit" or "credit", got %s',
-                                 v_field, coalesce(v_leg -> 'side', 'nothing'::jsonb));
+                                 v_field, coalesce((v_leg -> 'side')::text, 'nothing'));
         END IF;
         IF jsonb_typeof(v_leg -> 'amount') IS DISTINCT FROM 'string'
            OR v_leg ->> 'amount' !~ '^[0-9]{1,20}(\.[0-9]{1,20})?$' THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'DX003', COLUMN = v_field || '.amount',
                 MESSAGE = format('%s.amount: must be a positive decimal string such as "12.50", got %s',
-                                 v_field, coalesce(v_leg -> 'amount', 'nothing'::jsonb)),
+                                 v_field, coalesce((v_leg -> 'amount')::text, 'nothing')),
                 HINT = 'Amounts travel as strings so that no float ever touches them.';
         END IF;
         v_amount := (v_leg ->> 'amount')::numeric;
@@ -73,7 +73,7 @@ BEGIN
             RAISE EXCEPTION USING
                 ERRCODE = 'DX005', COLUMN = v_field || '.ccy',
                 MESSAGE = format('%s.ccy: must be a three-letter ISO 4217 code, got %s',
-                                 v_field, coalesce(v_leg -> 'ccy', 'nothing'::jsonb));
+                                 v_field, coalesce((v_leg -> 'ccy')::text, 'nothing'));
         END IF;
         v_out := v_out || jsonb_build_array(jsonb_build_object(
             'account', v_leg ->> 'account',

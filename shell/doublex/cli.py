@@ -27,6 +27,12 @@ def admin_dsn() -> str:
     return cluster.dsn()
 
 
+def app_dsn() -> str:
+    """DOUBLEX_APP_DSN, or the admin DSN with the application role as user."""
+    settings = config.load()
+    return settings.app_dsn or config.as_app_role(admin_dsn())
+
+
 @click.group()
 @click.version_option(package_name="doublex")
 def main() -> None:
@@ -89,7 +95,9 @@ def db_url() -> None:
 
 @main.command("migrate")
 @click.option("--rollback", is_flag=True, help="Revert the latest applied migration.")
-@click.option("--all", "rollback_all", is_flag=True, help="With --rollback: revert every migration.")
+@click.option(
+    "--all", "rollback_all", is_flag=True, help="With --rollback: revert every migration."
+)
 def migrate_command(rollback: bool, rollback_all: bool) -> None:
     """Apply pending migrations and re-apply procedures/ (or roll back)."""
     dsn = admin_dsn()
@@ -105,4 +113,59 @@ def migrate_command(rollback: bool, rollback_all: bool) -> None:
         click.echo(f"applied {name}")
     click.echo(
         f"{len(report.applied)} migration(s) applied; procedures re-applied; database is current"
+    )
+
+
+# -- doublex schema --------------------------------------------------------------------------
+
+
+@main.group()
+def schema() -> None:
+    """The generated schema file (sql/schema.sql)."""
+
+
+@schema.command("dump")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write here instead of standard output.",
+)
+def schema_dump(output: str | None) -> None:
+    """Dump the schema of a freshly migrated scratch database, normalised."""
+    from doublex import schema as schema_module
+
+    text = schema_module.dump_fresh(admin_dsn(), config.load().pg_bindir)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    with open(output, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    click.echo(f"wrote {output}", err=True)
+
+
+# -- doublex maintain ------------------------------------------------------------------------
+
+
+@main.command("maintain")
+@click.option("--tenant", default="default", show_default=True)
+def maintain(tenant: str) -> None:
+    """Fold settled legs into the balance checkpoints (ledger.roll_up_balances)."""
+    import asyncio
+
+    from doublex import errors
+    from doublex.db import Ledger
+
+    async def roll_up() -> dict[str, object]:
+        async with Ledger(app_dsn(), min_size=1, max_size=1) as ledger:
+            return await ledger.roll_up_balances(tenant)
+
+    try:
+        result = asyncio.run(roll_up())
+    except errors.LedgerError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+    click.echo(
+        f"tenant {result['tenant']}: folded {result['legs_folded']} leg(s) into "
+        f"{result['accounts_updated']} account checkpoint(s); watermark {result['below_txid']}"
     )

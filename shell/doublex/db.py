@@ -74,7 +74,9 @@ QUERIES: Mapping[str, str] = {
         SELECT * FROM ledger.get_balance(
             account => %(account)s, as_of => %(as_of)s, tenant => %(tenant)s)
     """,
-    "get_journal": "SELECT * FROM ledger.get_journal(journal_id => %(journal_id)s, tenant => %(tenant)s)",
+    "get_journal": """
+        SELECT * FROM ledger.get_journal(journal_id => %(journal_id)s, tenant => %(tenant)s)
+    """,
     "list_journals": """
         SELECT * FROM ledger.list_journals(
             from_date => %(from_date)s, to_date => %(to_date)s, account => %(account)s,
@@ -108,8 +110,8 @@ class Ledger:
             name="doublex",
         )
 
-    async def open(self, wait: bool = True, timeout: float = 10) -> None:
-        await self.pool.open(wait=wait, timeout=timeout)
+    async def open(self, wait: bool = True, wait_seconds: float = 10) -> None:
+        await self.pool.open(wait=wait, timeout=wait_seconds)
 
     async def close(self) -> None:
         await self.pool.close()
@@ -152,9 +154,7 @@ class Ledger:
                     ) from exc
                 await asyncio.sleep(self.retry.delay(attempt))
 
-    async def _attempt(
-        self, work: Work[T], *, read_only: bool, isolation: IsolationLevel
-    ) -> T:
+    async def _attempt(self, work: Work[T], *, read_only: bool, isolation: IsolationLevel) -> T:
         async with self.pool.connection() as conn:
             await conn.set_isolation_level(isolation)
             await conn.set_read_only(read_only)
@@ -175,7 +175,9 @@ class Ledger:
                 raise
             return result
 
-    async def _fetch_one(self, query: str, params: Mapping[str, Any], *, read_only: bool = False) -> Row:
+    async def _fetch_one(
+        self, query: str, params: Mapping[str, Any], *, read_only: bool = False
+    ) -> Row:
         async def work(conn: AsyncConnection[Row]) -> Row:
             cursor = await conn.execute(QUERIES[query], params)
             row = await cursor.fetchone()
@@ -203,13 +205,23 @@ class Ledger:
         metadata: Mapping[str, Any] | None = None,
         tenant: str = "default",
     ) -> Row:
-        return await self._fetch_one("create_account", {
-            "code": code, "name": name, "ccy": ccy, "type": type,
-            "allow_negative": allow_negative, "metadata": Jsonb(metadata or {}), "tenant": tenant,
-        })
+        return await self._fetch_one(
+            "create_account",
+            {
+                "code": code,
+                "name": name,
+                "ccy": ccy,
+                "type": type,
+                "allow_negative": allow_negative,
+                "metadata": Jsonb(metadata or {}),
+                "tenant": tenant,
+            },
+        )
 
     async def get_account(self, code: str, tenant: str = "default") -> Row:
-        return await self._fetch_one("get_account", {"code": code, "tenant": tenant}, read_only=True)
+        return await self._fetch_one(
+            "get_account", {"code": code, "tenant": tenant}, read_only=True
+        )
 
     async def list_accounts(
         self, after_code: str | None = None, page_size: int = 100, tenant: str = "default"
@@ -233,20 +245,35 @@ class Ledger:
         metadata: Mapping[str, Any] | None = None,
         tenant: str = "default",
     ) -> Row:
-        return await self._fetch_one("post_journal", {
-            "idempotency_key": idempotency_key, "legs": Jsonb(legs),
-            "effective_date": effective_date, "memo": memo, "ref": ref,
-            "metadata": Jsonb(metadata if metadata is not None else {}), "tenant": tenant,
-        })
+        return await self._fetch_one(
+            "post_journal",
+            {
+                "idempotency_key": idempotency_key,
+                "legs": Jsonb(legs),
+                "effective_date": effective_date,
+                "memo": memo,
+                "ref": ref,
+                "metadata": Jsonb(metadata if metadata is not None else {}),
+                "tenant": tenant,
+            },
+        )
 
     async def reverse_journal(
-        self, journal_id: UUID | str, idempotency_key: str, memo: str | None = None,
+        self,
+        journal_id: UUID | str,
+        idempotency_key: str,
+        memo: str | None = None,
         tenant: str = "default",
     ) -> Row:
-        return await self._fetch_one("reverse_journal", {
-            "journal_id": journal_id, "idempotency_key": idempotency_key, "memo": memo,
-            "tenant": tenant,
-        })
+        return await self._fetch_one(
+            "reverse_journal",
+            {
+                "journal_id": journal_id,
+                "idempotency_key": idempotency_key,
+                "memo": memo,
+                "tenant": tenant,
+            },
+        )
 
     async def get_balance(
         self, account: str, as_of: date | None = None, tenant: str = "default"
@@ -269,10 +296,17 @@ class Ledger:
         page_size: int = 100,
         tenant: str = "default",
     ) -> list[Row]:
-        return await self._fetch_all("list_journals", {
-            "from_date": from_date, "to_date": to_date, "account": account,
-            "after_cursor": after_cursor, "page_size": page_size, "tenant": tenant,
-        })
+        return await self._fetch_all(
+            "list_journals",
+            {
+                "from_date": from_date,
+                "to_date": to_date,
+                "account": account,
+                "after_cursor": after_cursor,
+                "page_size": page_size,
+                "tenant": tenant,
+            },
+        )
 
     async def roll_up_balances(self, tenant: str = "default") -> Row:
         """Fold settled legs into the balance checkpoints (READ COMMITTED by design)."""

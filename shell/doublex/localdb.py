@@ -89,8 +89,14 @@ def _ensure_service_user() -> None:
         pwd.getpwnam(SERVICE_USER)
     except KeyError:
         subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-             SERVICE_USER],
+            [
+                "useradd",
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                SERVICE_USER,
+            ],
             check=True,
         )
 
@@ -113,16 +119,22 @@ class LocalCluster:
         return self.root / "cluster"
 
     @property
+    def server_home(self) -> Path:
+        """`home` with the relocation symlink resolved: the server's user may not be able
+        to traverse the checkout's path to reach the symlink."""
+        return self.home.resolve()
+
+    @property
     def data_dir(self) -> Path:
-        return self.home / "data"
+        return self.server_home / "data"
 
     @property
     def socket_dir(self) -> Path:
-        return self.home / "run"
+        return self.server_home / "run"
 
     @property
     def log_file(self) -> Path:
-        return self.home / "postgres.log"
+        return self.server_home / "postgres.log"
 
     def dsn(self, dbname: str = DEFAULT_DATABASE, user: str = SUPERUSER) -> str:
         return make_conninfo(host="127.0.0.1", port=self.port, user=user, dbname=dbname)
@@ -138,7 +150,9 @@ class LocalCluster:
             return ["runuser", "-u", SERVICE_USER, "--", *cmd]
         return cmd
 
-    def _run(self, program: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def _run(
+        self, program: str, *args: str, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             self._command(program, *args), capture_output=True, text=True, check=False
         )
@@ -171,9 +185,12 @@ class LocalCluster:
             self.home.mkdir()
             target = self.home
         shutil.chown(target, SERVICE_USER)
-        reachable = subprocess.run(
-            ["runuser", "-u", SERVICE_USER, "--", "test", "-w", str(target)], check=False
-        ).returncode == 0
+        reachable = (
+            subprocess.run(
+                ["runuser", "-u", SERVICE_USER, "--", "test", "-w", str(target)], check=False
+            ).returncode
+            == 0
+        )
         if reachable:
             return
         # The server's user cannot traverse to the checkout (e.g. it is under /root).
@@ -190,8 +207,15 @@ class LocalCluster:
             return False
         self._prepare_home()
         self._run(
-            "initdb", "-D", str(self.data_dir), "-U", SUPERUSER, "--auth=trust",
-            "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions",
+            "initdb",
+            "-D",
+            str(self.data_dir),
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+            "--no-instructions",
         )
         self.socket_dir.mkdir(exist_ok=True)
         if self.as_root:
@@ -220,8 +244,15 @@ class LocalCluster:
             self.log_file.touch()
             shutil.chown(self.log_file, SERVICE_USER)
         self._run(
-            "pg_ctl", "start", "-D", str(self.data_dir), "-l", str(self.log_file),
-            "-w", "-t", str(int(timeout)),
+            "pg_ctl",
+            "start",
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.log_file),
+            "-w",
+            "-t",
+            str(int(timeout)),
         )
 
     def stop(self) -> None:
@@ -243,7 +274,12 @@ class LocalCluster:
     def wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._run("pg_isready", "-h", "127.0.0.1", "-p", str(self.port), check=False).returncode == 0:
+            if (
+                self._run(
+                    "pg_isready", "-h", "127.0.0.1", "-p", str(self.port), check=False
+                ).returncode
+                == 0
+            ):
                 return
             time.sleep(0.1)
         raise ClusterError(f"PostgreSQL on port {self.port} did not become ready")
@@ -251,9 +287,20 @@ class LocalCluster:
     def psql(self, sql: str, dbname: str = "postgres") -> str:
         """Run SQL as the superuser through psql (used for bootstrap statements)."""
         result = subprocess.run(
-            [str(self.bindir / "psql"), "-X", "-v", "ON_ERROR_STOP=1", "-At",
-             "-d", self.dsn(dbname), "-c", sql],
-            capture_output=True, text=True, check=False,
+            [
+                str(self.bindir / "psql"),
+                "-X",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-At",
+                "-d",
+                self.dsn(dbname),
+                "-c",
+                sql,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
             raise ClusterError(result.stderr.strip())
@@ -265,12 +312,14 @@ class LocalCluster:
             self.psql(f'CREATE DATABASE "{dbname}"')
 
     def status_lines(self) -> Sequence[str]:
-        state = "running" if self.is_running() else (
-            "stopped" if self.is_initialized() else "not initialised"
+        state = (
+            "running"
+            if self.is_running()
+            else ("stopped" if self.is_initialized() else "not initialised")
         )
         return [
             f"state:   {state}",
-            f"data:    {self.data_dir.resolve() if self.home.exists() else self.data_dir}",
+            f"data:    {self.data_dir}",
             f"port:    {self.port}",
             f"socket:  {self.socket_dir}",
             f"log:     {self.log_file}",

@@ -23,6 +23,8 @@ TEMPLATE = "doublex_template"
 
 
 class TestCluster:
+    __test__ = False  # a fixture's type, not a test class
+
     def __init__(self) -> None:
         self._tmp = Path(tempfile.mkdtemp(prefix="doublex-test-"))
         os.chmod(self._tmp, 0o755)

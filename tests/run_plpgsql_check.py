@@ -1,0 +1,59 @@
+"""Lint every PL/pgSQL function with plpgsql_check on a freshly migrated throwaway database.
+
+Trigger functions are checked against the table of each trigger that uses them. Any error
+or warning fails the run (exit 1); performance notes are printed but do not fail.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from support.cluster import running_cluster  # noqa: E402
+
+TARGETS = """
+    SELECT p.oid::regprocedure::text AS function, p.oid AS fn, coalesce(t.tgrelid, 0) AS rel
+      FROM pg_proc p
+      JOIN pg_namespace n ON n.oid = p.pronamespace
+      JOIN pg_language l ON l.oid = p.prolang
+      LEFT JOIN LATERAL (SELECT tg.tgrelid FROM pg_trigger tg WHERE tg.tgfoid = p.oid LIMIT 1) t
+             ON true
+     WHERE n.nspname IN ('ledger', 'ledger_private') AND l.lanname = 'plpgsql'
+     ORDER BY 1
+"""
+
+CHECK = """
+    SELECT level, message, lineno, statement, hint
+      FROM plpgsql_check_function_tb(%(fn)s::oid, %(rel)s::oid,
+                                     extra_warnings => false, performance_warnings => true)
+"""
+
+
+def main() -> int:
+    failures = 0
+    with running_cluster() as cluster:
+        cluster.create_template()
+        db = cluster.create_database("lint")
+        with psycopg.connect(cluster.admin_dsn(db), autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION plpgsql_check")
+            targets = conn.execute(TARGETS).fetchall()
+            for function, fn, rel in targets:
+                for level, message, lineno, statement, hint in conn.execute(
+                    CHECK, {"fn": fn, "rel": rel}
+                ).fetchall():
+                    failing = level in ("error", "warning")
+                    failures += failing
+                    marker = "FAIL" if failing else "note"
+                    print(f"{marker} {function} line {lineno} ({statement}): {level}: {message}")
+                    if hint:
+                        print(f"     hint: {hint}")
+    print(f"plpgsql_check: {len(targets)} functions, {failures} problem(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
