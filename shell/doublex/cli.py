@@ -9,6 +9,7 @@ import click
 
 from doublex import config, localdb
 from doublex import migrate as migrations
+from doublex.db import Ledger, RetryPolicy
 
 
 def _local_cluster() -> localdb.LocalCluster:
@@ -31,6 +32,17 @@ def app_dsn() -> str:
     """DOUBLEX_APP_DSN, or the admin DSN with the application role as user."""
     settings = config.load()
     return settings.app_dsn or config.as_app_role(admin_dsn())
+
+
+def open_ledger() -> Ledger:
+    """A Ledger on the app DSN, sized and retrying as configured."""
+    settings = config.load()
+    return Ledger(
+        app_dsn(),
+        min_size=settings.pool_min,
+        max_size=settings.pool_max,
+        retry=RetryPolicy(max_attempts=settings.max_retries),
+    )
 
 
 @click.group()
@@ -155,10 +167,9 @@ def maintain(tenant: str) -> None:
     import asyncio
 
     from doublex import errors
-    from doublex.db import Ledger
 
     async def roll_up() -> dict[str, object]:
-        async with Ledger(app_dsn(), min_size=1, max_size=1) as ledger:
+        async with open_ledger() as ledger:
             return await ledger.roll_up_balances(tenant)
 
     try:

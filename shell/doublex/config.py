@@ -58,8 +58,8 @@ def load() -> Settings:
         app_dsn=os.environ.get("DOUBLEX_APP_DSN") or None,
         local_port=_int_env("DOUBLEX_PGPORT", DEFAULT_LOCAL_PORT),
         pg_bindir=os.environ.get("DOUBLEX_PG_BINDIR") or None,
-        pool_min=_int_env("DOUBLEX_POOL_MIN", 2),
-        pool_max=_int_env("DOUBLEX_POOL_MAX", 20),
+        pool_min=_int_env("DOUBLEX_POOL_MIN", 1),
+        pool_max=_int_env("DOUBLEX_POOL_MAX", 10),
         max_retries=_int_env("DOUBLEX_MAX_RETRIES", 10),
     )
 
