@@ -48,6 +48,7 @@ DX_ERRORS: dict[str, ErrorKind] = {
         ErrorKind("DX021", "journal_sealed", 409),
         ErrorKind("DX022", "reversal_of_reversal", 422),
         ErrorKind("DX023", "account_status_conflict", 409),
+        ErrorKind("DX024", "invalid_batch", 422),
     )
 }
 
