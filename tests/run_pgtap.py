@@ -24,7 +24,10 @@ def main() -> int:
         print("pg_prove not found: run 'make deps' as root")
         print("(Debian package libtap-parser-sourcehandler-pgtap-perl)")
         return 1
-    files = sorted(str(p) for p in (ROOT / "pgtap").glob("*.sql"))
+    # `run_pgtap.py pgtap/03_post_journal.sql` runs one file; other arguments go to pg_prove.
+    chosen = [arg for arg in sys.argv[1:] if arg.endswith(".sql")]
+    options = [arg for arg in sys.argv[1:] if not arg.endswith(".sql")]
+    files = chosen or sorted(str(p) for p in (ROOT / "pgtap").glob("*.sql"))
     if not files:
         print("no pgTAP files in pgtap/")
         return 1

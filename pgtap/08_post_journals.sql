@@ -1,0 +1,111 @@
+-- ledger.post_journals: one result per request, in order; rejected requests write nothing;
+-- keys repeated inside a batch replay; empty and oversized batches.
+BEGIN;
+SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
+SELECT plan(26);
+
+SELECT has_function('ledger', 'post_journals', ARRAY['jsonb', 'text'],
+                    'Should have ledger.post_journals(requests, tenant)');
+SELECT function_returns('ledger', 'post_journals', ARRAY['jsonb', 'text'], 'setof ledger.batch_item_result',
+                        'Should return one batch_item_result per request');
+SELECT is_definer('ledger', 'post_journals', ARRAY['jsonb', 'text'], 'Should be SECURITY DEFINER');
+
+SELECT ledger.create_account('B-CASH', 'Cash', 'EUR');
+SELECT ledger.create_account('B-REV', 'Revenue', 'EUR', 'income');
+SELECT ledger.create_account('B-CUST', 'Customer', 'EUR', 'liability', false);
+
+CREATE TEMP TABLE batch_out AS
+SELECT * FROM ledger.post_journals($$[
+  {"idempotency_key": "bt-1", "memo": "first",
+   "legs": [{"account":"B-CASH","side":"debit","amount":"10.00","ccy":"EUR"},
+            {"account":"B-REV","side":"credit","amount":"10.00","ccy":"EUR"}]},
+  {"idempotency_key": "bt-2",
+   "legs": [{"account":"B-CASH","side":"debit","amount":"1.00","ccy":"EUR"},
+            {"account":"B-REV","side":"credit","amount":"2.00","ccy":"EUR"}]},
+  {"idempotency_key": "bt-1", "memo": "first",
+   "legs": [{"account":"B-CASH","side":"debit","amount":"10.00","ccy":"EUR"},
+            {"account":"B-REV","side":"credit","amount":"10.00","ccy":"EUR"}]},
+  {"idempotency_key": "bt-1", "memo": "changed",
+   "legs": [{"account":"B-CASH","side":"debit","amount":"10.00","ccy":"EUR"},
+            {"account":"B-REV","side":"credit","amount":"10.00","ccy":"EUR"}]},
+  {"idempotency_key": "bt-3",
+   "legs": [{"account":"B-CUST","side":"debit","amount":"5.00","ccy":"EUR"},
+            {"account":"B-CASH","side":"credit","amount":"5.00","ccy":"EUR"}]},
+  {"idempotency_key": "bt-4", "effective_date": "2026-02-30", "legs": []},
+  "not an object",
+  {"idempotency_key": "bt-5", "effective_date": "2026-01-15", "ref": "R-5",
+   "legs": [{"account":"B-REV","side":"debit","amount":"3.00","ccy":"EUR"},
+            {"account":"B-CASH","side":"credit","amount":"3.00","ccy":"EUR"}]}
+]$$::jsonb);
+
+SELECT is((SELECT count(*) FROM batch_out), 8::bigint, 'Should return one result per request');
+SELECT results_eq(
+    'SELECT position, status FROM batch_out ORDER BY position',
+    $$VALUES (0, 'posted'), (1, 'rejected'), (2, 'duplicate'), (3, 'rejected'),
+             (4, 'rejected'), (5, 'rejected'), (6, 'rejected'), (7, 'posted')$$,
+    'Should keep request order: posted, rejected, duplicate, …');
+SELECT is((SELECT error_code FROM batch_out WHERE position = 1), 'DX009',
+          'Should reject an unbalanced request with DX009');
+SELECT is((SELECT error_field FROM batch_out WHERE position = 1), 'legs',
+          'Should name the field of the rejection');
+SELECT is((SELECT journal_id FROM batch_out WHERE position = 2),
+          (SELECT journal_id FROM batch_out WHERE position = 0),
+          'Should answer a key repeated with the same request as a duplicate of the first');
+SELECT is((SELECT error_code FROM batch_out WHERE position = 3), 'DX011',
+          'Should reject a key repeated with a different request with DX011');
+SELECT is((SELECT error_code FROM batch_out WHERE position = 4), 'DX010',
+          'Should reject an overdraft of a no-negative account with DX010');
+SELECT is((SELECT error_code FROM batch_out WHERE position = 5), 'DX019',
+          'Should reject an impossible effective_date with DX019');
+SELECT is((SELECT error_code FROM batch_out WHERE position = 6), 'DX024',
+          'Should reject a request that is not an object with DX024');
+SELECT ok((SELECT bool_and(journal_id IS NULL AND error_message IS NOT NULL)
+             FROM batch_out WHERE status = 'rejected'),
+          'Should give rejected requests no journal and a message');
+SELECT is((SELECT effective_date FROM batch_out WHERE position = 7), '2026-01-15'::date,
+          'Should keep a request''s effective date');
+
+SELECT is((SELECT count(*) FROM ledger_private.journal
+            WHERE idempotency_key IN ('bt-1', 'bt-2', 'bt-3', 'bt-4', 'bt-5')), 2::bigint,
+          'Should write journals only for the posted requests');
+SELECT is((SELECT count(*) FROM ledger_private.idempotency_sentinel
+            WHERE idempotency_key IN ('bt-2', 'bt-3', 'bt-4')), 0::bigint,
+          'Should leave no idempotency key behind for rejected requests');
+SELECT is((SELECT balance FROM ledger.get_balance('B-CASH')), 7.00::numeric,
+          'Should move only the posted amounts (10.00 in, 3.00 out)');
+SELECT is((SELECT balance FROM ledger.get_balance('B-CUST')), 0.00::numeric,
+          'Should leave the rejected overdraft unposted');
+
+-- The corrected request may reuse the key of a rejected one.
+SELECT is((SELECT status FROM ledger.post_journals($$[{"idempotency_key": "bt-2",
+   "legs": [{"account":"B-CASH","side":"debit","amount":"2.00","ccy":"EUR"},
+            {"account":"B-REV","side":"credit","amount":"2.00","ccy":"EUR"}]}]$$)), 'posted',
+          'Should accept the corrected request under a rejected request''s key');
+
+-- Replaying a whole batch answers every posted request as a duplicate.
+SELECT results_eq(
+    $$SELECT status FROM ledger.post_journals('[{"idempotency_key": "bt-5", "effective_date": "2026-01-15", "ref": "R-5",
+        "legs": [{"account":"B-REV","side":"debit","amount":"3.00","ccy":"EUR"},
+                 {"account":"B-CASH","side":"credit","amount":"3.00","ccy":"EUR"}]}]')$$,
+    $$VALUES ('duplicate')$$,
+    'Should answer a replayed batch request with duplicate');
+
+SELECT is_empty('SELECT * FROM ledger.post_journals(''[]'')', 'Should accept an empty batch and return nothing');
+
+SELECT throws_ok(
+    $$SELECT * FROM ledger.post_journals((SELECT jsonb_agg(jsonb_build_object('idempotency_key', 'x' || g))
+                                           FROM generate_series(1, 1001) AS g))$$,
+    'DX024', NULL, 'Should refuse a batch over 1000 requests with DX024');
+SELECT lives_ok(
+    $$SELECT * FROM ledger.post_journals((SELECT jsonb_agg(jsonb_build_object('idempotency_key', 'y' || g))
+                                           FROM generate_series(1, 1000) AS g))$$,
+    'Should accept a batch of exactly 1000 requests');
+SELECT throws_ok($$SELECT * FROM ledger.post_journals('{"idempotency_key": "z"}')$$, 'DX024', NULL,
+                 'Should refuse requests that are not an array with DX024');
+SELECT throws_ok($$SELECT * FROM ledger.post_journals(NULL)$$, 'DX024', NULL,
+                 'Should refuse NULL requests with DX024');
+SELECT throws_ok($$SELECT * FROM ledger.post_journals('[]', 'bad tenant!')$$, 'DX019', NULL,
+                 'Should refuse a malformed tenant with DX019');
+
+SELECT * FROM finish();
+ROLLBACK;
