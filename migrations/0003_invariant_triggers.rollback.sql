@@ -3,7 +3,7 @@
 SET LOCAL lock_timeout = '5s';
 SET LOCAL statement_timeout = '5min';
 
-DROP TRIGGER IF EXISTS leg_non_negative ON ledger_private.leg;
+DROP TRIGGER IF EXISTS leg_checked_at_commit ON ledger_private.leg;
 DROP TRIGGER IF EXISTS journal_balanced ON ledger_private.journal;
 DROP TRIGGER IF EXISTS leg_checked ON ledger_private.leg;
 DROP TRIGGER IF EXISTS account_no_truncate ON ledger_private.account;
@@ -14,8 +14,9 @@ DROP TRIGGER IF EXISTS leg_no_truncate ON ledger_private.leg;
 DROP TRIGGER IF EXISTS leg_append_only ON ledger_private.leg;
 DROP TRIGGER IF EXISTS journal_no_truncate ON ledger_private.journal;
 DROP TRIGGER IF EXISTS journal_append_only ON ledger_private.journal;
-DROP FUNCTION IF EXISTS ledger_private.leg_check_non_negative();
+DROP FUNCTION IF EXISTS ledger_private.leg_commit_checks();
 DROP FUNCTION IF EXISTS ledger_private.journal_check_balanced();
+DROP FUNCTION IF EXISTS ledger_private.check_journal_balanced(uuid);
 DROP FUNCTION IF EXISTS ledger_private.leg_before_insert();
 DROP FUNCTION IF EXISTS ledger_private.account_guard();
 DROP FUNCTION IF EXISTS ledger_private.refuse_history_change();

@@ -63,7 +63,7 @@ CREATE TRIGGER account_no_truncate BEFORE TRUNCATE ON ledger_private.account
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.account_guard();
 
 -- Row checks on every leg: it joins a journal of the current transaction, takes that
--- journal's tenant and date, and posts to an active account of that tenant in the account's
+-- journal's tenant, date and txid, and posts to an active account of that tenant in the account's
 -- currency with no more decimals than the currency has. The amount is stored at the
 -- currency's scale so that it reads back as "4500.00", never "4500".
 CREATE FUNCTION ledger_private.leg_before_insert() RETURNS trigger
@@ -87,6 +87,9 @@ BEGIN
     END IF;
     NEW.tenant := v_journal.tenant;
     NEW.effective_date := v_journal.effective_date;
+    -- Balances read checkpoints below the watermark and legs above it by txid: a leg
+    -- written under any other txid could fall between the two.
+    NEW.txid := v_journal.txid;
 
     SELECT a.code, a.ccy, a.status INTO v_account
       FROM ledger_private.account AS a
@@ -134,18 +137,21 @@ CREATE TRIGGER leg_checked BEFORE INSERT ON ledger_private.leg
     FOR EACH ROW EXECUTE FUNCTION ledger_private.leg_before_insert();
 
 -- At commit: a journal has at least two legs and, per currency, debits equal credits.
-CREATE FUNCTION ledger_private.journal_check_balanced() RETURNS trigger
+-- Checked once for the journal (a journal without legs fires no leg trigger) and again for
+-- every leg, so that a leg added after an early check (SET CONSTRAINTS … IMMEDIATE) is
+-- checked too. The per-leg check reads only that journal's legs through its primary key.
+CREATE FUNCTION ledger_private.check_journal_balanced(p_journal_id uuid) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
     v_legs bigint;
     v_unbalanced text;
 BEGIN
-    SELECT count(*) INTO v_legs FROM ledger_private.leg AS l WHERE l.journal_id = NEW.journal_id;
+    SELECT count(*) INTO v_legs FROM ledger_private.leg AS l WHERE l.journal_id = p_journal_id;
     IF v_legs < 2 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX002', COLUMN = 'legs',
             MESSAGE = format('legs: journal %s has %s leg(s); a journal needs at least two',
-                             NEW.journal_id, v_legs);
+                             p_journal_id, v_legs);
     END IF;
     SELECT string_agg(format('%s debits %s, credits %s', t.ccy, t.debits, t.credits), '; '
                       ORDER BY t.ccy)
@@ -154,16 +160,23 @@ BEGIN
                    coalesce(sum(l.amount) FILTER (WHERE l.side = 'debit'), 0) AS debits,
                    coalesce(sum(l.amount) FILTER (WHERE l.side = 'credit'), 0) AS credits
               FROM ledger_private.leg AS l
-             WHERE l.journal_id = NEW.journal_id
+             WHERE l.journal_id = p_journal_id
              GROUP BY l.ccy) AS t
      WHERE t.debits <> t.credits;
     IF v_unbalanced IS NOT NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX009', COLUMN = 'legs',
             MESSAGE = 'legs: debits and credits differ in ' || v_unbalanced,
-            DETAIL = format('journal %s', NEW.journal_id),
+            DETAIL = format('journal %s', p_journal_id),
             HINT = 'Per currency, the debit amounts must add up to the credit amounts.';
     END IF;
+END
+$$;
+
+CREATE FUNCTION ledger_private.journal_check_balanced() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM ledger_private.check_journal_balanced(NEW.journal_id);
     RETURN NULL;
 END
 $$;
@@ -172,15 +185,17 @@ CREATE CONSTRAINT TRIGGER journal_balanced AFTER INSERT ON ledger_private.journa
     DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION ledger_private.journal_check_balanced();
 
--- At commit: an account with allow_negative = false is not below zero on its normal side.
--- Exact under concurrency because the balance read takes SSI predicate locks on the
--- account's recent legs: two postings that both read and both write them cannot both commit.
-CREATE FUNCTION ledger_private.leg_check_non_negative() RETURNS trigger
+-- At commit, for every leg: its journal is still balanced, and an account with
+-- allow_negative = false is not below zero on its normal side. The balance read is exact
+-- under concurrency because it takes SSI predicate locks on the account's recent legs: two
+-- postings that both read and both write them cannot both commit.
+CREATE FUNCTION ledger_private.leg_commit_checks() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     v_account record;
     v_balance numeric;
 BEGIN
+    PERFORM ledger_private.check_journal_balanced(NEW.journal_id);
     SELECT a.code, a.normal_side, a.allow_negative INTO v_account
       FROM ledger_private.account AS a WHERE a.account_id = NEW.account_id;
     IF v_account.allow_negative THEN
@@ -201,8 +216,8 @@ BEGIN
 END
 $$;
 
-CREATE CONSTRAINT TRIGGER leg_non_negative AFTER INSERT ON ledger_private.leg
+CREATE CONSTRAINT TRIGGER leg_checked_at_commit AFTER INSERT ON ledger_private.leg
     DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW EXECUTE FUNCTION ledger_private.leg_check_non_negative();
+    FOR EACH ROW EXECUTE FUNCTION ledger_private.leg_commit_checks();
 
 RESET ROLE;

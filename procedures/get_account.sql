@@ -2,7 +2,7 @@
 --
 --   SELECT * FROM ledger.get_account('1001-CASH');
 --
--- Raises DX020 when there is no such account in the tenant.
+-- Raises DX019 (malformed tenant), DX020 when there is no such account in the tenant.
 
 CREATE OR REPLACE FUNCTION ledger.get_account(
     code text,
@@ -14,6 +14,7 @@ AS $$
 DECLARE
     v_account ledger_private.account;
 BEGIN
+    PERFORM ledger_private.check_tenant(get_account.tenant);
     SELECT a.* INTO v_account
       FROM ledger_private.account AS a
      WHERE a.tenant = get_account.tenant AND a.code = get_account.code;

@@ -7,7 +7,7 @@
 -- as_of NULL   all legs: the account's checkpoint plus the legs above the watermark, so the
 --              cost does not grow with the account's history
 -- as_of date   the legs with effective_date ≤ as_of, computed live (snapshot_source 'live')
--- Raises DX020 when there is no such account in the tenant.
+-- Raises DX019 (malformed tenant), DX020 when there is no such account in the tenant.
 
 CREATE OR REPLACE FUNCTION ledger.get_balance(
     account text,
@@ -22,6 +22,7 @@ DECLARE
     v_debits numeric;
     v_credits numeric;
 BEGIN
+    PERFORM ledger_private.check_tenant(get_balance.tenant);
     SELECT a.account_id, a.code, a.ccy, a.normal_side, c.exponent INTO v_account
       FROM ledger_private.account AS a
       JOIN ledger_private.currency AS c ON c.code = a.ccy

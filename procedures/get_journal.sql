@@ -4,7 +4,7 @@
 --
 -- legs is a JSON array of {leg_no, account, side, amount, ccy}; reversed_by names the
 -- reversal journal when there is one.
--- Raises DX013 when there is no such journal in the tenant.
+-- Raises DX019 (malformed tenant), DX013 when there is no such journal in the tenant.
 
 CREATE OR REPLACE FUNCTION ledger.get_journal(
     journal_id uuid,
@@ -16,6 +16,7 @@ AS $$
 DECLARE
     v_journal ledger_private.journal;
 BEGIN
+    PERFORM ledger_private.check_tenant(get_journal.tenant);
     SELECT j.* INTO v_journal
       FROM ledger_private.journal AS j
      WHERE j.journal_id = get_journal.journal_id AND j.tenant = get_journal.tenant;

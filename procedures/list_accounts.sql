@@ -5,7 +5,7 @@
 --
 -- after_code   keyset cursor: the last code of the previous page
 -- page_size    1–1000 (default 100)
--- Raises DX019 for a page size out of range.
+-- Raises DX019 (malformed tenant), DX019 for a page size out of range.
 
 CREATE OR REPLACE FUNCTION ledger.list_accounts(
     after_code text DEFAULT NULL,
@@ -16,6 +16,7 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    PERFORM ledger_private.check_tenant(list_accounts.tenant);
     IF list_accounts.page_size IS NULL OR list_accounts.page_size NOT BETWEEN 1 AND 1000 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX019', COLUMN = 'page_size',

@@ -7,7 +7,7 @@
 -- account              only journals with a leg on this account
 -- after_cursor         keyset cursor: the `cursor` column of the previous page's last row
 -- page_size            1–1000 (default 100)
--- Raises DX019 (bad cursor or page size), DX020 (unknown account).
+-- Raises DX019 (malformed tenant), DX019 (bad cursor or page size), DX020 (unknown account).
 
 CREATE OR REPLACE FUNCTION ledger.list_journals(
     from_date date DEFAULT NULL,
@@ -25,6 +25,7 @@ DECLARE
     v_after_date date := '-infinity'::date;
     v_after_id uuid := '00000000-0000-0000-0000-000000000000'::uuid;
 BEGIN
+    PERFORM ledger_private.check_tenant(list_journals.tenant);
     IF list_journals.page_size IS NULL OR list_journals.page_size NOT BETWEEN 1 AND 1000 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX019', COLUMN = 'page_size',

@@ -4,8 +4,9 @@
 --
 -- The reversal is a new journal of kind 'reversal' dated the current business date; the
 -- original stays as it was. Replaying the same key returns the reversal with 'duplicate'.
--- Raises DX013 (unknown journal), DX014 (already reversed), DX022 (a reversal cannot be
--- reversed) and every posting error, e.g. DX007 when an account has been frozen since.
+-- Raises DX019 (malformed tenant), DX013 (unknown journal), DX014 (already reversed), DX016 (below SERIALIZABLE),
+-- DX022 (a reversal cannot be reversed) and every posting error, e.g. DX007 when an account
+-- has been frozen since.
 
 CREATE OR REPLACE FUNCTION ledger.reverse_journal(
     journal_id uuid,
@@ -20,6 +21,10 @@ DECLARE
     v_original ledger_private.journal;
     v_legs jsonb;
 BEGIN
+    -- Refuse a weak isolation before reading anything, like every other write function
+    -- (otherwise a caller at READ COMMITTED gets DX013/DX022 instead of DX016).
+    PERFORM ledger_private.require_serializable();
+    PERFORM ledger_private.check_tenant(reverse_journal.tenant);
     SELECT j.* INTO v_original
       FROM ledger_private.journal AS j
      WHERE j.journal_id = reverse_journal.journal_id AND j.tenant = reverse_journal.tenant;

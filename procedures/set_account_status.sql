@@ -4,7 +4,7 @@
 --
 -- status   active | frozen | closed. Only active accounts post. Closing is final and needs
 --          a zero balance (move the money out first).
--- Raises DX016, DX018 (unknown status), DX020 (no such account), DX023 (the account is
+-- Raises DX019 (malformed tenant), DX016, DX018 (unknown status), DX020 (no such account), DX023 (the account is
 -- closed, or its balance is not zero).
 
 CREATE OR REPLACE FUNCTION ledger.set_account_status(
@@ -20,6 +20,7 @@ DECLARE
     v_totals record;
 BEGIN
     PERFORM ledger_private.require_serializable();
+    PERFORM ledger_private.check_tenant(set_account_status.tenant);
     IF set_account_status.status IS NULL
        OR set_account_status.status NOT IN ('active', 'frozen', 'closed') THEN
         RAISE EXCEPTION USING

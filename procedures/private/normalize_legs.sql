@@ -1,6 +1,6 @@
 -- ledger_private.normalize_legs(legs jsonb) → jsonb: checks the shape of a legs array and
--- returns it in canonical form ([{account, side, amount, ccy}], amounts without trailing
--- zeros) for the idempotency fingerprint. Business checks (accounts, currencies, balance)
+-- returns it in canonical form ([{account, side, amount, ccy}], each amount's exact text)
+-- for the idempotency fingerprint: "100" and "100.00" are different requests. Business checks (accounts, currencies, balance)
 -- happen when the legs are written.
 -- Raises DX001 (malformed), DX002 (fewer than two or more than 500 legs), DX003 (amount
 -- not a positive decimal string), DX005 (currency code malformed).

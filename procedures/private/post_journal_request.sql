@@ -96,8 +96,8 @@ BEGIN
 
     -- Run the commit-time checks now: inside a batch, a failure must surface in this
     -- request's subtransaction, not at the batch's COMMIT.
-    SET CONSTRAINTS ledger_private.journal_balanced, ledger_private.leg_non_negative IMMEDIATE;
-    SET CONSTRAINTS ledger_private.journal_balanced, ledger_private.leg_non_negative DEFERRED;
+    SET CONSTRAINTS ledger_private.journal_balanced, ledger_private.leg_checked_at_commit IMMEDIATE;
+    SET CONSTRAINTS ledger_private.journal_balanced, ledger_private.leg_checked_at_commit DEFERRED;
 
     RETURN ROW(v_journal_id, 'posted', v_effective_date, v_created_at)::ledger.posting_result;
 END

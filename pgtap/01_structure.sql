@@ -1,0 +1,114 @@
+-- Structure of the DoubleX database: schemas, roles, the API functions' signatures,
+-- SECURITY DEFINER with a pinned search_path, ownership and privileges, the tables and the
+-- currency seed.
+BEGIN;
+SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
+SELECT plan(91);
+
+-- Schemas ---------------------------------------------------------------------------------
+SELECT has_schema('ledger', 'Should have the ledger API schema');
+SELECT has_schema('ledger_private', 'Should have the ledger_private schema for tables and helpers');
+
+-- Roles -----------------------------------------------------------------------------------
+SELECT has_role('doublex_owner', 'Should have the doublex_owner role');
+SELECT is((SELECT rolcanlogin FROM pg_roles WHERE rolname = 'doublex_owner'), false,
+          'Should create doublex_owner as NOLOGIN');
+SELECT has_role('doublex_app', 'Should have the doublex_app role');
+SELECT is((SELECT rolcanlogin FROM pg_roles WHERE rolname = 'doublex_app'), true,
+          'Should create doublex_app as LOGIN');
+
+-- The public API: one row per function -----------------------------------------------------
+CREATE TEMP TABLE api_function (name text, args text[], returns text) ON COMMIT DROP;
+INSERT INTO api_function VALUES
+    ('create_account',     ARRAY['text', 'text', 'text', 'text', 'boolean', 'jsonb', 'text'],
+                           'ledger.account_info'),
+    ('get_account',        ARRAY['text', 'text'], 'ledger.account_info'),
+    ('list_accounts',      ARRAY['text', 'integer', 'text'], 'setof ledger.account_info'),
+    ('set_account_status', ARRAY['text', 'text', 'text'], 'ledger.account_info'),
+    ('post_journal',       ARRAY['text', 'jsonb', 'date', 'text', 'text', 'jsonb', 'text'],
+                           'ledger.posting_result'),
+    ('post_journals',      ARRAY['jsonb', 'text'], 'setof ledger.batch_item_result'),
+    ('reverse_journal',    ARRAY['uuid', 'text', 'text', 'text'], 'ledger.posting_result'),
+    ('get_balance',        ARRAY['text', 'date', 'text'], 'ledger.balance'),
+    ('get_journal',        ARRAY['uuid', 'text'], 'ledger.journal_entry'),
+    ('list_journals',      ARRAY['date', 'date', 'text', 'text', 'integer', 'text'],
+                           'setof ledger.journal_entry'),
+    ('roll_up_balances',   ARRAY['text'], 'ledger.roll_up_result');
+
+SELECT is((SELECT count(*)::integer FROM pg_proc WHERE pronamespace = 'ledger'::regnamespace),
+          (SELECT count(*)::integer FROM api_function),
+          'Should have exactly the API functions listed here in schema ledger');
+
+SELECT has_function('ledger', f.name, f.args,
+                    format('Should have function ledger.%s(%s)', f.name, array_to_string(f.args, ', ')))
+  FROM api_function AS f ORDER BY f.name;
+
+SELECT function_returns('ledger', f.name, f.args, f.returns,
+                        format('Should have ledger.%s return %s', f.name, f.returns))
+  FROM api_function AS f ORDER BY f.name;
+
+SELECT is_definer('ledger', f.name, f.args,
+                  format('Should have ledger.%s be SECURITY DEFINER', f.name))
+  FROM api_function AS f ORDER BY f.name;
+
+SELECT ok(EXISTS (SELECT FROM pg_proc AS p, unnest(p.proconfig) AS setting
+                   WHERE p.oid = format('ledger.%I(%s)', f.name, array_to_string(f.args, ','))::regprocedure
+                     AND setting ~ '^search_path=.*\mpg_temp$'),
+          format('Should have ledger.%s pin a search_path ending in pg_temp', f.name))
+  FROM api_function AS f ORDER BY f.name;
+
+SELECT function_owner_is('ledger', f.name, f.args, 'doublex_owner',
+                         format('Should have ledger.%s owned by doublex_owner', f.name))
+  FROM api_function AS f ORDER BY f.name;
+
+SELECT function_privs_are('ledger', f.name, f.args, 'doublex_app', ARRAY['EXECUTE'],
+                          format('Should grant doublex_app EXECUTE on ledger.%s', f.name))
+  FROM api_function AS f ORDER BY f.name;
+
+-- Privileges ------------------------------------------------------------------------------
+SELECT is_empty($$
+    SELECT p.oid::regprocedure
+      FROM pg_proc AS p
+     CROSS JOIN LATERAL aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) AS acl
+     WHERE p.pronamespace IN ('ledger'::regnamespace, 'ledger_private'::regnamespace)
+       AND acl.grantee = 0 AND acl.privilege_type = 'EXECUTE'
+$$, 'Should grant PUBLIC no EXECUTE on any function in ledger or ledger_private');
+
+SELECT is_empty($$
+    SELECT p.oid::regprocedure
+      FROM pg_proc AS p
+     WHERE p.pronamespace = 'ledger_private'::regnamespace
+       AND has_function_privilege('doublex_app', p.oid, 'EXECUTE')
+$$, 'Should grant doublex_app no EXECUTE on the private helpers');
+
+SELECT is_empty($$
+    SELECT c.oid::regclass, priv.name
+      FROM pg_class AS c
+     CROSS JOIN unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE',
+                             'REFERENCES', 'TRIGGER']) AS priv (name)
+     WHERE c.relnamespace = 'ledger_private'::regnamespace
+       AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+       AND has_table_privilege('doublex_app', c.oid, priv.name)
+$$, 'Should grant doublex_app no privilege on any table in ledger_private');
+
+SELECT ok(NOT has_schema_privilege('doublex_app', 'ledger_private', 'USAGE'),
+          'Should grant doublex_app no USAGE on schema ledger_private');
+
+SELECT ok(EXISTS (SELECT FROM pg_db_role_setting AS s
+                   WHERE s.setrole = 'doublex_app'::regrole AND s.setdatabase = 0
+                     AND 'default_transaction_isolation=serializable' = ANY (s.setconfig)),
+          'Should make SERIALIZABLE the default isolation of doublex_app');
+
+-- Tables ----------------------------------------------------------------------------------
+SELECT has_table('ledger_private', t.name, format('Should have table ledger_private.%s', t.name))
+  FROM unnest(ARRAY['currency', 'account', 'journal', 'leg', 'idempotency_sentinel',
+                    'balance_checkpoint', 'balance_watermark']) AS t (name);
+
+-- Currencies ------------------------------------------------------------------------------
+SELECT is((SELECT c.exponent::integer FROM ledger_private.currency AS c WHERE c.code = x.code),
+          x.exponent, format('Should seed %s with exponent %s', x.code, x.exponent))
+  FROM (VALUES ('EUR', 2), ('JPY', 0), ('BHD', 3), ('USD', 2), ('KWD', 3), ('CLF', 4))
+       AS x (code, exponent);
+
+SELECT * FROM finish();
+ROLLBACK;
