@@ -18,21 +18,14 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_account record;
+    v_account ledger_private.account;
+    v_exponent smallint;
     v_debits numeric;
     v_credits numeric;
 BEGIN
     PERFORM ledger_private.check_tenant(get_balance.tenant);
-    SELECT a.account_id, a.code, a.ccy, a.normal_side, c.exponent INTO v_account
-      FROM ledger_private.account AS a
-      JOIN ledger_private.currency AS c ON c.code = a.ccy
-     WHERE a.tenant = get_balance.tenant AND a.code = get_balance.account;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX020', COLUMN = 'account',
-            MESSAGE = format('account: no account %s in tenant %s',
-                             coalesce(get_balance.account, 'NULL'), get_balance.tenant);
-    END IF;
+    v_account := ledger_private.find_account(get_balance.tenant, get_balance.account);
+    SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = v_account.ccy;
 
     IF get_balance.as_of IS NULL THEN
         SELECT t.debits, t.credits INTO v_debits, v_credits
@@ -44,8 +37,8 @@ BEGIN
           FROM ledger_private.leg AS l
          WHERE l.account_id = v_account.account_id AND l.effective_date <= get_balance.as_of;
     END IF;
-    v_debits := round(v_debits, v_account.exponent);
-    v_credits := round(v_credits, v_account.exponent);
+    v_debits := round(v_debits, v_exponent);
+    v_credits := round(v_credits, v_exponent);
 
     RETURN ROW(
         v_account.code,

@@ -17,12 +17,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM ledger_private.check_tenant(list_accounts.tenant);
-    IF list_accounts.page_size IS NULL OR list_accounts.page_size NOT BETWEEN 1 AND 1000 THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX019', COLUMN = 'page_size',
-            MESSAGE = format('page_size: must be between 1 and 1000, got %s',
-                             coalesce(list_accounts.page_size::text, 'NULL'));
-    END IF;
+    PERFORM ledger_private.check_page_size(list_accounts.page_size);
     RETURN QUERY
         SELECT (ledger_private.to_account_info(a)).*
           FROM ledger_private.account AS a

@@ -26,12 +26,7 @@ DECLARE
     v_after_id uuid := '00000000-0000-0000-0000-000000000000'::uuid;
 BEGIN
     PERFORM ledger_private.check_tenant(list_journals.tenant);
-    IF list_journals.page_size IS NULL OR list_journals.page_size NOT BETWEEN 1 AND 1000 THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX019', COLUMN = 'page_size',
-            MESSAGE = format('page_size: must be between 1 and 1000, got %s',
-                             coalesce(list_journals.page_size::text, 'NULL'));
-    END IF;
+    PERFORM ledger_private.check_page_size(list_journals.page_size);
     IF list_journals.after_cursor IS NOT NULL THEN
         BEGIN
             v_after_date := split_part(list_journals.after_cursor, '_', 1)::date;
@@ -45,15 +40,7 @@ BEGIN
         END;
     END IF;
     IF list_journals.account IS NOT NULL THEN
-        SELECT a.account_id INTO v_account_id
-          FROM ledger_private.account AS a
-         WHERE a.tenant = list_journals.tenant AND a.code = list_journals.account;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'DX020', COLUMN = 'account',
-                MESSAGE = format('account: no account %s in tenant %s',
-                                 list_journals.account, list_journals.tenant);
-        END IF;
+        v_account_id := (ledger_private.find_account(list_journals.tenant, list_journals.account)).account_id;
         -- Driven by the account's legs, in the same (date, id) order as the journal index.
         RETURN QUERY
             SELECT (ledger_private.to_journal_entry(j)).*

@@ -28,16 +28,7 @@ BEGIN
             MESSAGE = format('status: must be active, frozen or closed, got %s',
                              coalesce(set_account_status.status, 'NULL'));
     END IF;
-    SELECT a.* INTO v_account
-      FROM ledger_private.account AS a
-     WHERE a.tenant = set_account_status.tenant AND a.code = set_account_status.code
-       FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX020', COLUMN = 'account',
-            MESSAGE = format('account: no account %s in tenant %s',
-                             coalesce(set_account_status.code, 'NULL'), set_account_status.tenant);
-    END IF;
+    v_account := ledger_private.find_account(set_account_status.tenant, set_account_status.code);
     IF v_account.status = 'closed' AND set_account_status.status <> 'closed' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX023', COLUMN = 'status',
