@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help deps venv run migrate rollback makemigration schema test test-sql test-py lint fmt db-start db-stop clean
+.PHONY: help deps venv run migrate rollback makemigration schema test test-sql test-py lint fmt db-start db-stop bench-sql bench-growth clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -28,11 +28,15 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP) ## Create .venv with DoubleX (editable) and its dev tools
 
-run: deps venv ## Start the local PostgreSQL, migrate it, and print how to reach it
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+run: deps venv ## Start the local PostgreSQL, migrate it, serve the API on $(HOST):$(PORT)
 	@$(BIN)/doublex db start >/dev/null
 	@$(BIN)/doublex migrate
-	@echo "DoubleX database ready: $$($(BIN)/doublex db url)"
-	@echo "SQL callers: psql \"$$($(BIN)/doublex db url | sed 's/postgres@/doublex_app@/')\""
+	@echo "database: $$($(BIN)/doublex db url)  (SQL callers: user doublex_app)"
+	@echo "API:      http://$(HOST):$(PORT)/api/docs"
+	@$(BIN)/doublex serve --host $(HOST) --port $(PORT)
 
 migrate: venv ## Apply pending migrations and re-apply procedures/
 	@$(BIN)/doublex migrate
@@ -75,6 +79,12 @@ lint: venv ## ruff, mypy, squawk on migrations, plpgsql_check on every function
 fmt: venv ## Format Python code
 	@$(BIN)/ruff check --fix shell tests bench migrations
 	@$(BIN)/ruff format shell tests bench migrations
+
+bench-sql: deps venv ## pgbench suite on a fresh seeded database, report in bench/results/ (ARGS="--duration 5")
+	@$(BIN)/python bench/run_sql_bench.py $(ARGS)
+
+bench-growth: deps venv ## uniform@16 at the default seed vs after growing to 5M journals (ARGS=...)
+	@$(BIN)/python bench/run_sql_bench.py --growth $(ARGS)
 
 clean: ## Stop the local cluster and remove .venv and .doublex
 	-@$(BIN)/doublex db stop 2>/dev/null

@@ -18,12 +18,25 @@ def procedure_files() -> list[Path]:
     return sorted(PROCEDURES.glob("private/*.sql")) + sorted(PROCEDURES.glob("*.sql"))
 
 
+RECORD_STATE = """
+    INSERT INTO ledger_private.schema_state (migrations)
+    SELECT coalesce(array_agg(migration_id ORDER BY applied_at_utc, migration_id), '{}')
+      FROM _yoyo_migration
+    ON CONFLICT (singleton) DO UPDATE SET migrations = excluded.migrations, applied_at = now()
+"""
+
+
 def apply_procedures(conn) -> None:  # type: ignore[no-untyped-def]
     cursor = conn.cursor()
+    # Read the applied migrations as the migrator (yoyo's table is not the owner's).
+    cursor.execute("SELECT to_regclass('ledger_private.schema_state') IS NOT NULL")
+    record_state = cursor.fetchone()[0]
     cursor.execute("SET LOCAL ROLE doublex_owner")
     for path in procedure_files():
         cursor.execute(path.read_text(encoding="utf-8"))
     cursor.execute("RESET ROLE")
+    if record_state:
+        cursor.execute(RECORD_STATE)
 
 
 steps = [step(apply_procedures)]

@@ -42,6 +42,7 @@ def open_ledger() -> Ledger:
         min_size=settings.pool_min,
         max_size=settings.pool_max,
         retry=RetryPolicy(max_attempts=settings.max_retries),
+        pool_timeout=settings.pool_timeout,
     )
 
 
@@ -126,6 +127,20 @@ def migrate_command(rollback: bool, rollback_all: bool) -> None:
     click.echo(
         f"{len(report.applied)} migration(s) applied; procedures re-applied; database is current"
     )
+
+
+# -- doublex serve ---------------------------------------------------------------------------
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve_command(host: str, port: int) -> None:
+    """Serve the REST API (MIGRATE_ON_START=true applies migrations first)."""
+    from doublex import serve
+
+    dsn = admin_dsn()
+    serve.run(config.load(), dsn, app_dsn(), host, port)
 
 
 # -- doublex schema --------------------------------------------------------------------------

@@ -35,7 +35,13 @@ class Settings:
     pg_bindir: str | None
     pool_min: int
     pool_max: int
+    pool_timeout: float
     max_retries: int
+    max_body_bytes: int
+    migrate_on_start: bool
+    roll_up_seconds: float
+    tenants: list[str]
+    shutdown_seconds: float
 
     @property
     def uses_local_cluster(self) -> bool:
@@ -52,6 +58,16 @@ def _int_env(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _float_env(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise SystemExit(f"{name} must be a number, got {raw!r}") from exc
+
+
 def load() -> Settings:
     return Settings(
         dsn=os.environ.get("DOUBLEX_DSN") or None,
@@ -60,7 +76,15 @@ def load() -> Settings:
         pg_bindir=os.environ.get("DOUBLEX_PG_BINDIR") or None,
         pool_min=_int_env("DOUBLEX_POOL_MIN", 1),
         pool_max=_int_env("DOUBLEX_POOL_MAX", 10),
+        pool_timeout=_float_env("DOUBLEX_POOL_TIMEOUT", 5.0),
         max_retries=_int_env("DOUBLEX_MAX_RETRIES", 10),
+        max_body_bytes=_int_env("DOUBLEX_MAX_BODY_BYTES", 1 << 20),
+        migrate_on_start=os.environ.get("MIGRATE_ON_START", "").lower() in ("1", "true", "yes"),
+        roll_up_seconds=_float_env("DOUBLEX_ROLLUP_SECONDS", 5.0),
+        tenants=[
+            t.strip() for t in os.environ.get("DOUBLEX_TENANTS", "default").split(",") if t.strip()
+        ],
+        shutdown_seconds=_float_env("DOUBLEX_SHUTDOWN_SECONDS", 30.0),
     )
 
 

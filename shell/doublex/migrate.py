@@ -55,6 +55,15 @@ def _backend(dsn: str) -> Iterator[Any]:
         backend.connection.close()
 
 
+def known() -> list[str]:
+    """Ids of the migrations in migrations/, in the order they apply."""
+    return sorted(
+        p.stem
+        for p in (project_root() / "migrations").glob("[0-9]*.sql")
+        if not p.name.endswith(".rollback.sql")
+    )
+
+
 def status(dsn: str) -> MigrationReport:
     with _backend(dsn) as backend:
         pending = [m.id for m in backend.to_apply(_migrations())]
@@ -70,6 +79,19 @@ def apply(dsn: str) -> MigrationReport:
     return MigrationReport(applied=[m.id for m in pending], rolled_back=[], pending=[])
 
 
+def _record_state(backend: Any) -> None:
+    """After a rollback, ledger.health() must list what is still applied. (Procedures are
+    not re-applied: they may name objects the rollback removed.)"""
+    with backend.transaction():
+        cursor = backend.execute("SELECT to_regclass('ledger_private.schema_state') IS NOT NULL")
+        if cursor.fetchone()[0]:
+            backend.execute(
+                "UPDATE ledger_private.schema_state SET applied_at = now(), migrations = "
+                "(SELECT coalesce(array_agg(migration_id ORDER BY applied_at_utc, migration_id),"
+                " '{}') FROM _yoyo_migration)"
+            )
+
+
 def rollback(dsn: str, count: int = 1) -> MigrationReport:
     """Revert the `count` most recently applied migrations (all of them when count is 0)."""
     migrations = _migrations()
@@ -77,4 +99,5 @@ def rollback(dsn: str, count: int = 1) -> MigrationReport:
         applied = backend.to_rollback(migrations)
         chosen = list(applied) if count == 0 else list(applied)[:count]
         backend.rollback_migrations(migrations.__class__(chosen))
+        _record_state(backend)
     return MigrationReport(applied=[], rolled_back=[m.id for m in chosen], pending=[])

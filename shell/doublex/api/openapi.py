@@ -1,0 +1,419 @@
+"""The OpenAPI 3.1 document of the REST service, served at /api/openapi.json.
+
+Schemas say exactly what the service accepts, so that generated clients and Schemathesis
+agree with it: amounts are decimal strings, codes and keys have their SQL limits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from doublex import __version__
+from doublex.api import jsonio
+
+AMOUNT = {
+    "type": "string",
+    "pattern": "^[0-9]{1,20}(\\.[0-9]{1,20})?$",
+    "description": "A positive decimal string; never a JSON number",
+    "examples": ["4500.00"],
+}
+MONEY = {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$", "description": "Exact decimal"}
+CCY = {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217 code"}
+CODE = {
+    "type": "string",
+    "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$",
+    "examples": ["1001-CASH"],
+}
+KEY = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^\\x00-\\x1f\\x7f]+$"}
+DATE = {"type": "string", "format": "date"}
+TIMESTAMP = {"type": "string", "format": "date-time"}
+UUID_ = {"type": "string", "format": "uuid"}
+NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
+METADATA = {"type": "object", "description": "Free JSON object (≤ 16 KiB)"}
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def json_body(schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
+    return {"required": required, "content": {"application/json": {"schema": schema}}}
+
+
+def json_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+PROBLEM_RESPONSE = {
+    "description": "An error, as application/problem+json with a stable code",
+    "content": {"application/problem+json": {"schema": ref("Problem")}},
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Problem": {
+        "type": "object",
+        "required": ["type", "title", "status", "code", "detail", "errors"],
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "code": {"type": "string", "description": "DX code (sql/errors.md) or shell code"},
+            "detail": {"type": "string"},
+            "hint": {"type": "string"},
+            "errors": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["field", "message"],
+                    "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                },
+            },
+        },
+    },
+    "Health": {
+        "type": "object",
+        "required": ["status", "version", "database", "migrations"],
+        "properties": {
+            "status": {"type": "string", "enum": ["ok", "degraded", "unavailable"]},
+            "version": {"type": "string"},
+            "database": {"type": "string"},
+            "migrations": {
+                "type": "object",
+                "properties": {
+                    "applied": {"type": "integer"},
+                    "latest": {"type": ["string", "null"]},
+                    "pending": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    },
+    "AccountCreate": {
+        "type": "object",
+        "required": ["code", "name", "ccy"],
+        "properties": {
+            "code": CODE,
+            "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"},
+            "ccy": CCY,
+            "type": {
+                "type": "string",
+                "enum": ["asset", "liability", "equity", "income", "expense"],
+            },
+            "allow_negative": {"type": "boolean"},
+            "metadata": METADATA,
+        },
+    },
+    "Account": {
+        "type": "object",
+        "required": ["id", "code", "name", "ccy", "type", "status", "allow_negative", "created_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "code": {"type": "string"},
+            "name": {"type": "string"},
+            "ccy": {"type": "string"},
+            "type": {"type": "string"},
+            "normal_side": {"type": "string", "enum": ["debit", "credit"]},
+            "status": {"type": "string", "enum": ["active", "frozen", "closed"]},
+            "allow_negative": {"type": "boolean"},
+            "metadata": {"type": "object"},
+            "created_at": TIMESTAMP,
+        },
+    },
+    "AccountPage": {
+        "type": "object",
+        "required": ["items", "next_cursor"],
+        "properties": {
+            "items": {"type": "array", "items": ref("Account")},
+            "next_cursor": {"type": ["string", "null"]},
+        },
+    },
+    "Balance": {
+        "type": "object",
+        "required": ["account", "ccy", "balance", "debits", "credits", "as_of", "snapshot_source"],
+        "properties": {
+            "account": {"type": "string"},
+            "ccy": {"type": "string"},
+            "balance": MONEY,
+            "debits": MONEY,
+            "credits": MONEY,
+            "as_of": NULLABLE_DATE,
+            "snapshot_source": {"type": "string", "enum": ["live", "snapshot"]},
+        },
+    },
+    "Leg": {
+        "type": "object",
+        "required": ["account", "side", "amount", "ccy"],
+        "additionalProperties": False,
+        "properties": {
+            "account": CODE,
+            "side": {"type": "string", "enum": ["debit", "credit"]},
+            "amount": AMOUNT,
+            "ccy": CCY,
+        },
+    },
+    "Transfer": {
+        "type": "object",
+        "required": ["legs"],
+        "description": "idempotency_key may come as the Idempotency-Key header instead",
+        "properties": {
+            "idempotency_key": KEY,
+            "legs": {"type": "array", "minItems": 2, "maxItems": 500, "items": ref("Leg")},
+            "effective_date": DATE,
+            "memo": {"type": "string", "maxLength": 1000},
+            "ref": {"type": "string", "maxLength": 200},
+            "metadata": METADATA,
+        },
+    },
+    "LegacyTransfer": {
+        "type": "object",
+        "required": ["client_id", "entries"],
+        "description": "The earlier DoubleX API: a positive amount debits, a negative credits. "
+        "The ledger key is client_id:idempotency_key.",
+        "properties": {
+            "client_id": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 64,
+                "pattern": "^[^\\x00-\\x1f\\x7f]+$",
+            },
+            "idempotency_key": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 190,
+                "pattern": "^[^\\x00-\\x1f\\x7f]+$",
+            },
+            "value_date": DATE,
+            "memo": {"type": "string", "maxLength": 1000},
+            "entries": {
+                "type": "array",
+                "minItems": 2,
+                "maxItems": 500,
+                "items": {
+                    "type": "object",
+                    "required": ["account_code", "amount", "ccy"],
+                    "properties": {
+                        "account_code": CODE,
+                        "ccy": CCY,
+                        "amount": {"type": "string", "pattern": "^-?[0-9]{1,20}(\\.[0-9]{1,20})?$"},
+                    },
+                },
+            },
+        },
+    },
+    "PostingResult": {
+        "type": "object",
+        "required": ["journal_id", "status", "effective_date", "created_at"],
+        "properties": {
+            "journal_id": UUID_,
+            "status": {"type": "string", "enum": ["posted", "duplicate"]},
+            "effective_date": DATE,
+            "created_at": TIMESTAMP,
+        },
+    },
+    "BatchRequest": {
+        "type": "object",
+        "required": ["requests"],
+        "properties": {"requests": {"type": "array", "maxItems": 1000, "items": ref("Transfer")}},
+    },
+    "BatchResult": {
+        "type": "object",
+        "required": ["results"],
+        "properties": {
+            "results": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["position", "status", "journal_id", "error_code", "error_message"],
+                    "properties": {
+                        "position": {"type": "integer"},
+                        "idempotency_key": {"type": ["string", "null"]},
+                        "journal_id": {"type": ["string", "null"], "format": "uuid"},
+                        "status": {"type": "string", "enum": ["posted", "duplicate", "rejected"]},
+                        "effective_date": NULLABLE_DATE,
+                        "created_at": {"type": ["string", "null"], "format": "date-time"},
+                        "error_code": {"type": ["string", "null"]},
+                        "error_field": {"type": ["string", "null"]},
+                        "error_message": {"type": ["string", "null"]},
+                    },
+                },
+            }
+        },
+    },
+    "JournalLeg": {
+        "type": "object",
+        "required": ["leg_no", "account", "side", "amount", "ccy"],
+        "properties": {
+            "leg_no": {"type": "integer"},
+            "account": {"type": "string"},
+            "side": {"type": "string", "enum": ["debit", "credit"]},
+            "amount": MONEY,
+            "ccy": {"type": "string"},
+        },
+    },
+    "Journal": {
+        "type": "object",
+        "required": ["journal_id", "kind", "effective_date", "created_at", "legs", "cursor"],
+        "properties": {
+            "journal_id": UUID_,
+            "idempotency_key": {"type": "string"},
+            "kind": {"type": "string", "enum": ["transfer", "fx", "reversal"]},
+            "effective_date": DATE,
+            "created_at": TIMESTAMP,
+            "memo": {"type": ["string", "null"]},
+            "ref": {"type": ["string", "null"]},
+            "metadata": {"type": "object"},
+            "reverses": {"type": ["string", "null"], "format": "uuid"},
+            "reversed_by": {"type": ["string", "null"], "format": "uuid"},
+            "legs": {"type": "array", "items": ref("JournalLeg")},
+            "cursor": {"type": "string"},
+        },
+    },
+    "JournalPage": {
+        "type": "object",
+        "required": ["items", "next_cursor"],
+        "properties": {
+            "items": {"type": "array", "items": ref("Journal")},
+            "next_cursor": {"type": ["string", "null"]},
+        },
+    },
+    "Reversal": {
+        "type": "object",
+        "description": "idempotency_key may come as the Idempotency-Key header instead",
+        "properties": {"idempotency_key": KEY, "memo": {"type": "string", "maxLength": 1000}},
+    },
+}
+
+IDEMPOTENCY_HEADER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": KEY,
+    "description": "Alternative to the body's idempotency_key",
+}
+CODE_PATH = {"name": "code", "in": "path", "required": True, "schema": CODE}
+JOURNAL_PATH = {"name": "journal_id", "in": "path", "required": True, "schema": UUID_}
+LIMIT = {
+    "name": "limit",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+}
+CURSOR = {
+    "name": "cursor",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "next_cursor of the previous page",
+}
+
+
+def operation(summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"summary": summary, "responses": {**responses, "default": PROBLEM_RESPONSE}, **extra}
+
+
+PATHS: dict[str, Any] = {
+    "/api/health": {
+        "get": operation(
+            "Service and database health",
+            {"200": json_response("Healthy", ref("Health")), "503": PROBLEM_RESPONSE},
+        )
+    },
+    "/api/accounts": {
+        "post": operation(
+            "Open an account",
+            {"201": json_response("Created", ref("Account"))},
+            requestBody=json_body(ref("AccountCreate")),
+        ),
+        "get": operation(
+            "List accounts by code",
+            {"200": json_response("A page", ref("AccountPage"))},
+            parameters=[LIMIT, CURSOR],
+        ),
+    },
+    "/api/accounts/{code}": {
+        "get": operation(
+            "One account",
+            {"200": json_response("The account", ref("Account"))},
+            parameters=[CODE_PATH],
+        )
+    },
+    "/api/accounts/{code}/balance": {
+        "get": operation(
+            "Balance on the account's normal side",
+            {"200": json_response("The balance", ref("Balance"))},
+            parameters=[
+                CODE_PATH,
+                {"name": "as_of", "in": "query", "required": False, "schema": DATE},
+            ],
+        )
+    },
+    "/api/transfers": {
+        "post": operation(
+            "Post a balanced journal, idempotently",
+            {
+                "201": json_response("Posted", ref("PostingResult")),
+                "200": json_response("Duplicate: the original result", ref("PostingResult")),
+            },
+            parameters=[IDEMPOTENCY_HEADER],
+            requestBody=json_body({"anyOf": [ref("Transfer"), ref("LegacyTransfer")]}),
+        )
+    },
+    "/api/transfers/batch": {
+        "post": operation(
+            "Post up to 1000 journals in one transaction",
+            {"200": json_response("One result per request, in order", ref("BatchResult"))},
+            requestBody=json_body(ref("BatchRequest")),
+        )
+    },
+    "/api/journals": {
+        "get": operation(
+            "Journals by effective date",
+            {"200": json_response("A page", ref("JournalPage"))},
+            parameters=[
+                {"name": "from", "in": "query", "required": False, "schema": DATE},
+                {"name": "to", "in": "query", "required": False, "schema": DATE},
+                {"name": "account", "in": "query", "required": False, "schema": CODE},
+                CURSOR,
+                LIMIT,
+            ],
+        )
+    },
+    "/api/journals/{journal_id}": {
+        "get": operation(
+            "One journal with its legs",
+            {"200": json_response("The journal", ref("Journal"))},
+            parameters=[JOURNAL_PATH],
+        )
+    },
+    "/api/journals/{journal_id}/reverse": {
+        "post": operation(
+            "Post the mirror journal, once",
+            {
+                "201": json_response("Reversed", ref("PostingResult")),
+                "200": json_response("Duplicate: the original reversal", ref("PostingResult")),
+            },
+            parameters=[JOURNAL_PATH, IDEMPOTENCY_HEADER],
+            requestBody=json_body(ref("Reversal")),
+        )
+    },
+}
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "DoubleX ledger API",
+        "version": __version__,
+        "description": "A double-entry ledger. Amounts are exact decimal strings. Errors are "
+        "application/problem+json with a stable code (sql/errors.md).",
+    },
+    "servers": [{"url": "/"}],
+    "paths": PATHS,
+    "components": {"schemas": SCHEMAS},
+}
+
+_ENCODED = jsonio.dumps(DOCUMENT)
+
+
+async def serve(request: web.Request) -> web.Response:
+    return web.Response(body=_ENCODED, content_type="application/json")

@@ -1,0 +1,166 @@
+"""Request bodies and query strings → arguments of the SQL API.
+
+Only shape is checked here (JSON types, date syntax, integer bounds of a query string):
+every business rule, legs included, is the database's. A value of the wrong JSON type is
+refused with `invalid_request` naming the field, so it never reaches SQL as something else.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from aiohttp import web
+
+from doublex.api import jsonio
+from doublex.api.problems import RequestProblem
+
+JSON_TYPES = ("application/json",)
+
+
+def invalid(field: str, message: str) -> RequestProblem:
+    return RequestProblem(422, "invalid_request", f"{field}: {message}", field)
+
+
+async def json_object(request: web.Request) -> dict[str, Any]:
+    """The body as a JSON object: 415 for another content type, 400 for broken JSON."""
+    if request.content_type not in JSON_TYPES:
+        raise RequestProblem(
+            415,
+            "unsupported_media_type",
+            f"send the body as application/json, not {request.content_type or 'nothing'}",
+        )
+    raw = await request.read()
+    try:
+        body = jsonio.loads(raw)
+    except ValueError as exc:
+        raise RequestProblem(400, "malformed_json", f"the body is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise RequestProblem(400, "malformed_json", "the body must be a JSON object")
+    return body
+
+
+def text(body: dict[str, Any], field: str, *, required: bool = False) -> str | None:
+    value = body.get(field)
+    if value is None:
+        if required:
+            raise invalid(field, "required")
+        return None
+    if not isinstance(value, str):
+        raise invalid(field, "must be a string")
+    return value
+
+
+def flag(body: dict[str, Any], field: str, default: bool) -> bool:
+    value = body.get(field, default)
+    if not isinstance(value, bool):
+        raise invalid(field, "must be true or false")
+    return value
+
+
+def json_object_field(body: dict[str, Any], field: str) -> dict[str, Any] | None:
+    value = body.get(field)
+    if value is not None and not isinstance(value, dict):
+        raise invalid(field, "must be a JSON object")
+    return value
+
+
+def iso_date(value: str | None, field: str) -> date | None:
+    if value is None or value == "":
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise invalid(field, f"{value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def date_field(body: dict[str, Any], field: str) -> date | None:
+    return iso_date(text(body, field), field)
+
+
+def page_size(query: Any, default: int = 100) -> int:
+    raw = query.get("limit")
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise invalid("limit", f"{raw!r} is not a whole number") from exc
+    if not 1 <= value <= 1000:
+        raise invalid("limit", "must be between 1 and 1000")
+    return value
+
+
+def journal_id(request: web.Request) -> UUID:
+    raw = request.match_info["journal_id"]
+    try:
+        return UUID(raw)
+    except ValueError as exc:
+        raise RequestProblem(404, "not_found", f"no journal {raw!r}", "journal_id") from exc
+
+
+def idempotency_key(request: web.Request, body: dict[str, Any]) -> str:
+    """From the body or the Idempotency-Key header; both present must agree."""
+    in_body = text(body, "idempotency_key")
+    in_header = request.headers.get("Idempotency-Key")
+    if in_body is not None and in_header is not None and in_body != in_header:
+        raise invalid("idempotency_key", "the body and the Idempotency-Key header differ")
+    key = in_body if in_body is not None else in_header
+    if key is None:
+        raise invalid("idempotency_key", "required (in the body or the Idempotency-Key header)")
+    return key
+
+
+def transfer(request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
+    """Arguments of ledger.post_journal from a transfer request (current or earlier API)."""
+    if "entries" in body or "client_id" in body:
+        return legacy_transfer(request, body)
+    return {
+        "idempotency_key": idempotency_key(request, body),
+        "legs": body.get("legs"),
+        "effective_date": date_field(body, "effective_date"),
+        "memo": text(body, "memo"),
+        "ref": text(body, "ref"),
+        "metadata": json_object_field(body, "metadata"),
+    }
+
+
+def legacy_transfer(request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
+    """The earlier DoubleX API: signed `entries` (positive = debit, negative = credit).
+
+    Its idempotency keys were scoped per client, so the ledger key is `client_id:key`, and
+    the client id is kept in the journal's metadata.
+    """
+    client_id = text(body, "client_id", required=True)
+    assert client_id is not None
+    entries = body.get("entries")
+    if not isinstance(entries, list):
+        raise invalid("entries", "must be an array of {account_code, amount, ccy}")
+    legs: list[Any] = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise invalid(f"entries[{index}]", "must be an object")
+        amount = entry.get("amount")
+        if isinstance(amount, (int, Decimal)) and not isinstance(amount, bool):
+            amount = str(amount)
+        if not isinstance(amount, str):
+            raise invalid(f"entries[{index}].amount", "must be a decimal string or number")
+        negative = amount.startswith("-")
+        legs.append(
+            {
+                "account": entry.get("account_code"),
+                "side": "credit" if negative else "debit",
+                "amount": amount[1:] if negative else amount,
+                "ccy": entry.get("ccy"),
+            }
+        )
+    return {
+        "idempotency_key": f"{client_id}:{idempotency_key(request, body)}",
+        "legs": legs,
+        "effective_date": date_field(body, "value_date"),
+        "memo": text(body, "memo"),
+        "ref": None,
+        "metadata": {"client_id": client_id},
+    }

@@ -1,0 +1,39 @@
+"""OpenTelemetry tracing: off unless OTEL_EXPORTER_OTLP_ENDPOINT is set (or a test passes an
+exporter). Spans: HTTP server requests, `post_journal`, `get_balance`, database transactions."""
+
+from __future__ import annotations
+
+import os
+
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    SimpleSpanProcessor,
+    SpanExporter,
+)
+
+tracer = trace.get_tracer("doublex")
+_configured = False
+
+
+def configure(exporter: SpanExporter | None = None) -> bool:
+    """Install a tracer provider once; True when tracing is on."""
+    global _configured
+    if _configured:
+        return True
+    if exporter is None:
+        if not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+            return False
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        processor: SimpleSpanProcessor | BatchSpanProcessor = BatchSpanProcessor(OTLPSpanExporter())
+    else:
+        processor = SimpleSpanProcessor(exporter)
+    service = os.environ.get("OTEL_SERVICE_NAME", "doublex")
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    provider.add_span_processor(processor)
+    trace.set_tracer_provider(provider)
+    _configured = True
+    return True
