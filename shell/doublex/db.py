@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -18,12 +19,14 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import psycopg
+from opentelemetry import trace
 from psycopg import AsyncConnection, IsolationLevel
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from doublex import errors, metrics
+from doublex.tracing import tracer
 
 T = TypeVar("T")
 Row = dict[str, Any]
@@ -83,6 +86,10 @@ QUERIES: Mapping[str, str] = {
             after_cursor => %(after_cursor)s, page_size => %(page_size)s, tenant => %(tenant)s)
     """,
     "roll_up_balances": "SELECT * FROM ledger.roll_up_balances(tenant => %(tenant)s)",
+    "post_journals": """
+        SELECT * FROM ledger.post_journals(requests => %(requests)s, tenant => %(tenant)s)
+    """,
+    "health": "SELECT * FROM ledger.health()",
 }
 
 
@@ -97,6 +104,7 @@ class Ledger:
         max_size: int = 10,
         retry: RetryPolicy | None = None,
         on_retry: Callable[[str], None] | None = None,
+        pool_timeout: float = 30.0,
     ) -> None:
         self.retry = retry or RetryPolicy()
         self._on_retry = on_retry
@@ -108,10 +116,14 @@ class Ledger:
             kwargs={"row_factory": dict_row, "autocommit": False},
             connection_class=AsyncConnection[Row],
             name="doublex",
+            timeout=pool_timeout,
         )
 
     async def open(self, wait: bool = True, wait_seconds: float = 10) -> None:
-        await self.pool.open(wait=wait, timeout=wait_seconds)
+        try:
+            await self.pool.open(wait=wait, timeout=wait_seconds)
+        except Exception as exc:  # PoolTimeout when no connection succeeds in time
+            raise errors.from_database(exc) from exc
 
     async def close(self) -> None:
         await self.pool.close()
@@ -137,21 +149,26 @@ class Ledger:
         while True:
             attempt += 1
             try:
-                return await self._attempt(work, read_only=read_only, isolation=isolation)
+                result = await self._attempt(work, read_only=read_only, isolation=isolation)
+                if attempt > 1:
+                    trace.get_current_span().set_attribute("doublex.retries", attempt - 1)
+                return result
             except errors.LedgerError:
                 raise
             except Exception as exc:
                 if not errors.is_retryable(exc):
                     raise errors.from_database(exc) from exc
-                sqlstate = getattr(exc, "sqlstate", None) or "40001"
-                metrics.SERIALIZATION_RETRIES.labels(sqlstate=sqlstate).inc()
-                if self._on_retry is not None:
-                    self._on_retry(sqlstate)
                 if attempt >= self.retry.max_attempts:
                     raise errors.RetriesExhausted(
                         f"gave up after {attempt} attempts on serialization conflicts",
                         hint="Retry the request later with the same idempotency key.",
                     ) from exc
+                # Counted only when another attempt follows: the metric and the callback
+                # report retries, and a request that gives up is not retried.
+                sqlstate = getattr(exc, "sqlstate", None) or "40001"
+                metrics.SERIALIZATION_RETRIES.labels(sqlstate=sqlstate).inc()
+                if self._on_retry is not None:
+                    self._on_retry(sqlstate)
                 await asyncio.sleep(self.retry.delay(attempt))
 
     async def _attempt(self, work: Work[T], *, read_only: bool, isolation: IsolationLevel) -> T:
@@ -186,12 +203,14 @@ class Ledger:
 
         return await self.run(work, read_only=read_only)
 
-    async def _fetch_all(self, query: str, params: Mapping[str, Any]) -> list[Row]:
+    async def _fetch_all(
+        self, query: str, params: Mapping[str, Any], *, read_only: bool = True
+    ) -> list[Row]:
         async def work(conn: AsyncConnection[Row]) -> list[Row]:
             cursor = await conn.execute(QUERIES[query], params)
             return await cursor.fetchall()
 
-        return await self.run(work, read_only=True)
+        return await self.run(work, read_only=read_only)
 
     # -- the SQL API -------------------------------------------------------------------------
 
@@ -245,18 +264,16 @@ class Ledger:
         metadata: Mapping[str, Any] | None = None,
         tenant: str = "default",
     ) -> Row:
-        return await self._fetch_one(
-            "post_journal",
-            {
-                "idempotency_key": idempotency_key,
-                "legs": Jsonb(legs),
-                "effective_date": effective_date,
-                "memo": memo,
-                "ref": ref,
-                "metadata": Jsonb(metadata if metadata is not None else {}),
-                "tenant": tenant,
-            },
-        )
+        params = {
+            "idempotency_key": idempotency_key,
+            "legs": Jsonb(legs),
+            "effective_date": effective_date,
+            "memo": memo,
+            "ref": ref,
+            "metadata": Jsonb(metadata if metadata is not None else {}),
+            "tenant": tenant,
+        }
+        return await self._posting("post_journal", params, tenant)
 
     async def reverse_journal(
         self,
@@ -265,22 +282,26 @@ class Ledger:
         memo: str | None = None,
         tenant: str = "default",
     ) -> Row:
-        return await self._fetch_one(
-            "reverse_journal",
-            {
-                "journal_id": journal_id,
-                "idempotency_key": idempotency_key,
-                "memo": memo,
-                "tenant": tenant,
-            },
-        )
+        params = {
+            "journal_id": journal_id,
+            "idempotency_key": idempotency_key,
+            "memo": memo,
+            "tenant": tenant,
+        }
+        return await self._posting("reverse_journal", params, tenant)
 
     async def get_balance(
         self, account: str, as_of: date | None = None, tenant: str = "default"
     ) -> Row:
-        return await self._fetch_one(
-            "get_balance", {"account": account, "as_of": as_of, "tenant": tenant}, read_only=True
-        )
+        started = time.perf_counter()
+        with tracer.start_as_current_span(
+            "get_balance", attributes={"doublex.tenant": tenant, "doublex.account": account}
+        ):
+            try:
+                params = {"account": account, "as_of": as_of, "tenant": tenant}
+                return await self._fetch_one("get_balance", params, read_only=True)
+            finally:
+                metrics.GET_BALANCE_LATENCY.observe((time.perf_counter() - started) * 1000)
 
     async def get_journal(self, journal_id: UUID | str, tenant: str = "default") -> Row:
         return await self._fetch_one(
@@ -318,3 +339,38 @@ class Ledger:
             return row
 
         return await self.run(work, isolation=IsolationLevel.READ_COMMITTED)
+
+    async def post_journals(self, requests: Any, tenant: str = "default") -> list[Row]:
+        """Up to 1000 journal requests in one transaction; one result per request."""
+        params = {"requests": Jsonb(requests), "tenant": tenant}
+        started = time.perf_counter()
+        with tracer.start_as_current_span("post_journals", attributes={"doublex.tenant": tenant}):
+            try:
+                results = await self._fetch_all("post_journals", params, read_only=False)
+            finally:
+                metrics.POSTING_LATENCY.observe((time.perf_counter() - started) * 1000)
+        for result in results:
+            metrics.TRANSACTIONS.labels(status=result["status"]).inc()
+        return results
+
+    async def health(self) -> Row:
+        return await self._fetch_one("health", {}, read_only=True)
+
+    async def _posting(self, query: str, params: Mapping[str, Any], tenant: str) -> Row:
+        """One posting, measured: latency, the outcome counter and the post_journal span."""
+        started = time.perf_counter()
+        with tracer.start_as_current_span(
+            "post_journal", attributes={"doublex.tenant": tenant, "doublex.operation": query}
+        ) as span:
+            try:
+                result = await self._fetch_one(query, params)
+            except errors.RuleViolation:
+                metrics.TRANSACTIONS.labels(status="rejected").inc()
+                span.set_attribute("doublex.status", "rejected")
+                raise
+            finally:
+                metrics.POSTING_LATENCY.observe((time.perf_counter() - started) * 1000)
+            metrics.TRANSACTIONS.labels(status=result["status"]).inc()
+            span.set_attribute("doublex.status", result["status"])
+            span.set_attribute("doublex.journal_id", str(result["journal_id"]))
+            return result

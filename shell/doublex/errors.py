@@ -144,6 +144,7 @@ def from_database(exc: BaseException) -> LedgerError:
         )
     if isinstance(exc, psycopg.OperationalError) or sqlstate.startswith(("08", "57P")):
         return DatabaseUnavailable("the database is unavailable")
-    if sqlstate.startswith("22"):
-        return InvalidInput(diag.message_primary or "invalid input value")
+    if sqlstate.startswith("22") or isinstance(exc, psycopg.DataError):
+        # Class 22 from the server, or a value psycopg refuses to send (a NUL in a text).
+        return InvalidInput(diag.message_primary or str(exc) or "invalid input value")
     return InternalError("unexpected database error")
