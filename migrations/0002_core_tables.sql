@@ -223,14 +223,16 @@ CREATE TABLE ledger_private.journal (
 
 CREATE INDEX journal_by_date ON ledger_private.journal (tenant, effective_date, journal_id);
 
--- Legs carry no foreign key to account on purpose: the check would take FOR KEY SHARE on
--- the account row at every posting, and on a house account that is a MultiXact per
--- posting. The leg triggers check the account instead, and accounts are never deleted.
+-- Legs carry no foreign keys on purpose. To account: the check would take FOR KEY SHARE on
+-- the account row at every posting, and on a house account that is a MultiXact per posting.
+-- To journal: at SERIALIZABLE the check's read locks the newest page of the journal key,
+-- where every concurrent posting inserts. The leg trigger checks both instead (the journal
+-- must be one of the current transaction's), and history is never deleted.
 -- tenant and effective_date are copies of the journal's (set by trigger) for the indexes.
 -- txid orders legs by writing transaction: the balance checkpoints hold every leg whose
 -- txid is below the tenant's watermark, and balances add the legs above it.
 CREATE TABLE ledger_private.leg (
-    journal_id     uuid NOT NULL REFERENCES ledger_private.journal (journal_id),
+    journal_id     uuid NOT NULL,
     leg_no         smallint NOT NULL,
     tenant         text NOT NULL,
     account_id     bigint NOT NULL,

@@ -62,22 +62,56 @@ CREATE TRIGGER account_identity_fixed BEFORE UPDATE OR DELETE ON ledger_private.
 CREATE TRIGGER account_no_truncate BEFORE TRUNCATE ON ledger_private.account
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.account_guard();
 
+-- A journal being written keeps its state in a transaction-local setting named after it
+-- (doublex.journal_<id>): tenant, effective date, number of legs and, per currency, debits
+-- minus credits. Legs and the commit checks read that state, not the tables. Why: under
+-- SERIALIZABLE, reading the journal or leg primary key takes a predicate lock on its newest
+-- page, the very page every concurrent posting inserts into (journal ids are time-ordered),
+-- which would turn unrelated postings into serialization failures. The setting lives as
+-- long as the transaction, or the subtransaction, that wrote it; it is empty afterwards, so
+-- a leg can join only a journal created by its own transaction.
+CREATE FUNCTION ledger_private.journal_state_key(p_journal_id uuid) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT 'doublex.journal_' || replace(p_journal_id::text, '-', '')
+$$;
+
+CREATE FUNCTION ledger_private.journal_state(p_journal_id uuid) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT nullif(current_setting(ledger_private.journal_state_key(p_journal_id), true), '')::jsonb
+$$;
+
+CREATE FUNCTION ledger_private.journal_before_insert() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    -- Balances read checkpoints below the watermark and legs above it by txid: the journal
+    -- and its legs carry the writing transaction's id, whatever the INSERT said.
+    NEW.txid := (pg_current_xact_id()::text)::bigint;
+    PERFORM set_config(
+        ledger_private.journal_state_key(NEW.journal_id),
+        jsonb_build_object('tenant', NEW.tenant, 'effective_date', NEW.effective_date,
+                           'legs', 0, 'net', '{}'::jsonb)::text,
+        true);
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER journal_opened BEFORE INSERT ON ledger_private.journal
+    FOR EACH ROW EXECUTE FUNCTION ledger_private.journal_before_insert();
+
 -- Row checks on every leg: it joins a journal of the current transaction, takes that
--- journal's tenant, date and txid, and posts to an active account of that tenant in the account's
--- currency with no more decimals than the currency has. The amount is stored at the
--- currency's scale so that it reads back as "4500.00", never "4500".
+-- journal's tenant, date and txid, and posts to an active account of that tenant in the
+-- account's currency with no more decimals than the currency has. The amount is stored at
+-- the currency's scale so that it reads back as "4500.00", never "4500".
 CREATE FUNCTION ledger_private.leg_before_insert() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     v_field text := format('legs[%s]', NEW.leg_no - 1);
-    v_journal record;
+    v_state jsonb := ledger_private.journal_state(NEW.journal_id);
     v_account record;
     v_exponent smallint;
+    v_net numeric;
 BEGIN
-    SELECT j.tenant, j.effective_date, j.txid INTO v_journal
-      FROM ledger_private.journal AS j
-     WHERE j.journal_id = NEW.journal_id;
-    IF NOT FOUND OR v_journal.txid <> (pg_current_xact_id()::text)::bigint THEN
+    IF v_state IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX021',
             MESSAGE = format('leg %s: journal %s was not created by this transaction',
@@ -85,20 +119,18 @@ BEGIN
             DETAIL = 'A journal and all its legs are written in one transaction.',
             HINT = 'Post a new journal instead of adding legs to an existing one.';
     END IF;
-    NEW.tenant := v_journal.tenant;
-    NEW.effective_date := v_journal.effective_date;
-    -- Balances read checkpoints below the watermark and legs above it by txid: a leg
-    -- written under any other txid could fall between the two.
-    NEW.txid := v_journal.txid;
+    NEW.tenant := v_state ->> 'tenant';
+    NEW.effective_date := (v_state ->> 'effective_date')::date;
+    NEW.txid := (pg_current_xact_id()::text)::bigint;
 
     SELECT a.code, a.ccy, a.status INTO v_account
       FROM ledger_private.account AS a
-     WHERE a.account_id = NEW.account_id AND a.tenant = v_journal.tenant;
+     WHERE a.account_id = NEW.account_id AND a.tenant = NEW.tenant;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX006', COLUMN = v_field || '.account',
             MESSAGE = format('%s.account: no account with id %s in tenant %s',
-                             v_field, NEW.account_id, v_journal.tenant);
+                             v_field, NEW.account_id, NEW.tenant);
     END IF;
 
     SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = NEW.ccy;
@@ -129,6 +161,12 @@ BEGIN
             HINT = 'Amounts are never rounded silently; send the exact amount in minor units.';
     END IF;
     NEW.amount := round(NEW.amount, v_exponent);
+
+    v_net := coalesce((v_state -> 'net' ->> NEW.ccy)::numeric, 0)
+             + CASE NEW.side WHEN 'debit' THEN NEW.amount ELSE -NEW.amount END;
+    v_state := jsonb_set(v_state, '{legs}', to_jsonb((v_state ->> 'legs')::integer + 1));
+    v_state := jsonb_set(v_state, ARRAY['net', NEW.ccy], to_jsonb(v_net::text));
+    PERFORM set_config(ledger_private.journal_state_key(NEW.journal_id), v_state::text, true);
     RETURN NEW;
 END
 $$;
@@ -139,30 +177,24 @@ CREATE TRIGGER leg_checked BEFORE INSERT ON ledger_private.leg
 -- At commit: a journal has at least two legs and, per currency, debits equal credits.
 -- Checked once for the journal (a journal without legs fires no leg trigger) and again for
 -- every leg, so that a leg added after an early check (SET CONSTRAINTS … IMMEDIATE) is
--- checked too. The per-leg check reads only that journal's legs through its primary key.
+-- checked too. Both read the journal's transaction-local state, which every leg updated.
 CREATE FUNCTION ledger_private.check_journal_balanced(p_journal_id uuid) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_legs bigint;
+    v_state jsonb := ledger_private.journal_state(p_journal_id);
+    v_legs integer := coalesce((v_state ->> 'legs')::integer, 0);
     v_unbalanced text;
 BEGIN
-    SELECT count(*) INTO v_legs FROM ledger_private.leg AS l WHERE l.journal_id = p_journal_id;
     IF v_legs < 2 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX002', COLUMN = 'legs',
             MESSAGE = format('legs: journal %s has %s leg(s); a journal needs at least two',
                              p_journal_id, v_legs);
     END IF;
-    SELECT string_agg(format('%s debits %s, credits %s', t.ccy, t.debits, t.credits), '; '
-                      ORDER BY t.ccy)
+    SELECT string_agg(format('%s (debits − credits = %s)', n.key, n.value), ', ' ORDER BY n.key)
       INTO v_unbalanced
-      FROM (SELECT l.ccy,
-                   coalesce(sum(l.amount) FILTER (WHERE l.side = 'debit'), 0) AS debits,
-                   coalesce(sum(l.amount) FILTER (WHERE l.side = 'credit'), 0) AS credits
-              FROM ledger_private.leg AS l
-             WHERE l.journal_id = p_journal_id
-             GROUP BY l.ccy) AS t
-     WHERE t.debits <> t.credits;
+      FROM jsonb_each_text(v_state -> 'net') AS n
+     WHERE n.value::numeric <> 0;
     IF v_unbalanced IS NOT NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX009', COLUMN = 'legs',
@@ -186,7 +218,7 @@ CREATE CONSTRAINT TRIGGER journal_balanced AFTER INSERT ON ledger_private.journa
     FOR EACH ROW EXECUTE FUNCTION ledger_private.journal_check_balanced();
 
 -- At commit, for every leg: its journal is still balanced, and an account with
--- allow_negative = false is not below zero on its normal side. The balance read is exact
+-- allow_negative = false is not below zero on its normal side. That balance read is exact
 -- under concurrency because it takes SSI predicate locks on the account's recent legs: two
 -- postings that both read and both write them cannot both commit.
 CREATE FUNCTION ledger_private.leg_commit_checks() RETURNS trigger

@@ -3,7 +3,7 @@
 -- currency seed.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(91);
+SELECT plan(97);
 
 -- Schemas ---------------------------------------------------------------------------------
 SELECT has_schema('ledger', 'Should have the ledger API schema');
@@ -33,7 +33,8 @@ INSERT INTO api_function VALUES
     ('get_journal',        ARRAY['uuid', 'text'], 'ledger.journal_entry'),
     ('list_journals',      ARRAY['date', 'date', 'text', 'text', 'integer', 'text'],
                            'setof ledger.journal_entry'),
-    ('roll_up_balances',   ARRAY['text'], 'ledger.roll_up_result');
+    ('roll_up_balances',   ARRAY['text'], 'ledger.roll_up_result'),
+    ('health',             ARRAY[]::text[], 'ledger.health_report');
 
 SELECT is((SELECT count(*)::integer FROM pg_proc WHERE pronamespace = 'ledger'::regnamespace),
           (SELECT count(*)::integer FROM api_function),

@@ -24,6 +24,11 @@ BEGIN
     INSERT INTO ledger_private.journal (journal_id, tenant, idempotency_key, effective_date, txid)
     VALUES (v_id, 'default', 'direct-' || v_id, current_date,
             coalesce(p_txid, (pg_current_xact_id()::text)::bigint));
+    IF p_txid IS NOT NULL THEN
+        -- Stand-in for a journal of an earlier transaction: its transaction-local state is
+        -- gone (the txid given is ignored: the journal trigger pins the writer's).
+        PERFORM set_config(ledger_private.journal_state_key(v_id), '', true);
+    END IF;
     FOR v_leg IN SELECT e.value FROM jsonb_array_elements(p_legs) AS e LOOP
         v_no := v_no + 1;
         INSERT INTO ledger_private.leg (journal_id, leg_no, account_id, side, amount, ccy, txid)

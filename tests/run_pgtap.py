@@ -49,7 +49,7 @@ def main() -> int:
             "--ext",
             ".sql",
             "--failures",
-            *sys.argv[1:],
+            *options,
             *files,
         ]
         return subprocess.run(cmd, check=False).returncode

@@ -13,7 +13,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support.cluster import running_cluster  # noqa: E402
+from support.cluster import running_cluster
 
 TARGETS = """
     SELECT p.oid::regprocedure::text AS function, p.oid AS fn, coalesce(t.tgrelid, 0) AS rel

@@ -77,7 +77,7 @@ def load() -> Settings:
         pool_min=_int_env("DOUBLEX_POOL_MIN", 1),
         pool_max=_int_env("DOUBLEX_POOL_MAX", 10),
         pool_timeout=_float_env("DOUBLEX_POOL_TIMEOUT", 5.0),
-        max_retries=_int_env("DOUBLEX_MAX_RETRIES", 10),
+        max_retries=_int_env("DOUBLEX_MAX_RETRIES", 20),
         max_body_bytes=_int_env("DOUBLEX_MAX_BODY_BYTES", 1 << 20),
         migrate_on_start=os.environ.get("MIGRATE_ON_START", "").lower() in ("1", "true", "yes"),
         roll_up_seconds=_float_env("DOUBLEX_ROLLUP_SECONDS", 5.0),

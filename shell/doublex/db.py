@@ -37,7 +37,7 @@ Work = Callable[[AsyncConnection[Row]], Awaitable[T]]
 class RetryPolicy:
     """Bounded exponential backoff with full jitter: sleep U(0, min(cap, base·2^n))."""
 
-    max_attempts: int = 10
+    max_attempts: int = 20
     base_delay: float = 0.002
     max_delay: float = 0.25
 
@@ -91,6 +91,10 @@ QUERIES: Mapping[str, str] = {
     """,
     "health": "SELECT * FROM ledger.health()",
 }
+
+
+class _ConnectionLost(Exception):
+    """The connection broke before COMMIT was sent: nothing was committed."""
 
 
 class Ledger:
@@ -155,6 +159,10 @@ class Ledger:
                 return result
             except errors.LedgerError:
                 raise
+            except _ConnectionLost as lost:
+                if attempt >= self.retry.max_attempts:
+                    raise errors.DatabaseUnavailable("the database connection was lost") from lost
+                continue
             except Exception as exc:
                 if not errors.is_retryable(exc):
                     raise errors.from_database(exc) from exc
@@ -178,18 +186,24 @@ class Ledger:
             # DEFERRABLE read-only serializable transactions wait for a safe snapshot and
             # then can neither fail nor make others fail.
             await conn.set_deferrable(read_only and isolation == IsolationLevel.SERIALIZABLE)
+            committing = False
             try:
                 async with conn.transaction():
                     result = await work(conn)
+                    committing = True  # leaving the block sends COMMIT
             except psycopg.OperationalError as exc:
-                if conn.broken:
-                    # The connection died; if it died during COMMIT the transaction may have
-                    # committed. Never send that COMMIT again on another connection.
+                if not conn.broken:
+                    raise
+                if committing:
+                    # Lost during COMMIT: the transaction may have committed. Never send that
+                    # COMMIT again on another connection; the caller replays with its key.
                     raise errors.OutcomeUnknown(
-                        "the database connection was lost; the outcome is unknown",
+                        "the database connection was lost during COMMIT; the outcome is unknown",
                         hint="Replay the request with the same idempotency key.",
                     ) from exc
-                raise
+                # Lost before COMMIT (a stale pooled connection, a restarted server): the
+                # server rolled the transaction back, so a fresh connection may try again.
+                raise _ConnectionLost from exc
             return result
 
     async def _fetch_one(
