@@ -62,34 +62,50 @@ CREATE TRIGGER account_identity_fixed BEFORE UPDATE OR DELETE ON ledger_private.
 CREATE TRIGGER account_no_truncate BEFORE TRUNCATE ON ledger_private.account
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.account_guard();
 
--- A journal being written keeps its state in a transaction-local setting named after it
--- (doublex.journal_<id>): tenant, effective date, number of legs and, per currency, debits
--- minus credits. Legs and the commit checks read that state, not the tables. Why: under
--- SERIALIZABLE, reading the journal or leg primary key takes a predicate lock on its newest
--- page, the very page every concurrent posting inserts into (journal ids are time-ordered),
--- which would turn unrelated postings into serialization failures. The setting lives as
--- long as the transaction, or the subtransaction, that wrote it; it is empty afterwards, so
--- a leg can join only a journal created by its own transaction.
-CREATE FUNCTION ledger_private.journal_state_key(p_journal_id uuid) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT 'doublex.journal_' || replace(p_journal_id::text, '-', '')
+-- A journal being written keeps its state in a transaction-local setting: tenant, effective
+-- date, number of legs and, per currency, debits minus credits. Legs and the commit checks
+-- read that state, not the tables. Why: under SERIALIZABLE, reading the journal or leg
+-- primary key takes a predicate lock on its newest page, the very page every concurrent
+-- posting inserts into (journal ids are time-ordered), which would turn unrelated postings
+-- into serialization failures. The n-th journal of a transaction uses the setting
+-- doublex.journal_<n> (doublex.journal_count says how many): a small set of names reused by
+-- every transaction, because each new setting name stays in the session for good. Settings
+-- end with their transaction (or rolled-back subtransaction), so a leg can join only a
+-- journal created by its own transaction.
+CREATE FUNCTION ledger_private.journal_slot(p_journal_id uuid) RETURNS integer
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_count integer := coalesce(nullif(current_setting('doublex.journal_count', true), ''), '0')::integer;
+BEGIN
+    -- Legs follow their journal, so the newest slot is almost always the one.
+    FOR v_slot IN REVERSE v_count..1 LOOP
+        IF current_setting('doublex.journal_' || v_slot)::jsonb ->> 'id' = p_journal_id::text THEN
+            RETURN v_slot;
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END
 $$;
 
-CREATE FUNCTION ledger_private.journal_state(p_journal_id uuid) RETURNS jsonb
+CREATE FUNCTION ledger_private.journal_state(p_slot integer) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-    SELECT nullif(current_setting(ledger_private.journal_state_key(p_journal_id), true), '')::jsonb
+    SELECT current_setting('doublex.journal_' || p_slot)::jsonb
 $$;
 
 CREATE FUNCTION ledger_private.journal_before_insert() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    v_slot integer := coalesce(nullif(current_setting('doublex.journal_count', true), ''), '0')::integer + 1;
 BEGIN
     -- Balances read checkpoints below the watermark and legs above it by txid: the journal
     -- and its legs carry the writing transaction's id, whatever the INSERT said.
     NEW.txid := (pg_current_xact_id()::text)::bigint;
+    PERFORM set_config('doublex.journal_count', v_slot::text, true);
     PERFORM set_config(
-        ledger_private.journal_state_key(NEW.journal_id),
-        jsonb_build_object('tenant', NEW.tenant, 'effective_date', NEW.effective_date,
-                           'legs', 0, 'net', '{}'::jsonb)::text,
+        'doublex.journal_' || v_slot,
+        jsonb_build_object('id', NEW.journal_id, 'tenant', NEW.tenant,
+                           'effective_date', NEW.effective_date, 'legs', 0,
+                           'net', '{}'::jsonb)::text,
         true);
     RETURN NEW;
 END
@@ -106,12 +122,13 @@ CREATE FUNCTION ledger_private.leg_before_insert() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     v_field text := format('legs[%s]', NEW.leg_no - 1);
-    v_state jsonb := ledger_private.journal_state(NEW.journal_id);
+    v_slot integer := ledger_private.journal_slot(NEW.journal_id);
+    v_state jsonb;
     v_account record;
     v_exponent smallint;
     v_net numeric;
 BEGIN
-    IF v_state IS NULL THEN
+    IF v_slot IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX021',
             MESSAGE = format('leg %s: journal %s was not created by this transaction',
@@ -119,6 +136,7 @@ BEGIN
             DETAIL = 'A journal and all its legs are written in one transaction.',
             HINT = 'Post a new journal instead of adding legs to an existing one.';
     END IF;
+    v_state := ledger_private.journal_state(v_slot);
     NEW.tenant := v_state ->> 'tenant';
     NEW.effective_date := (v_state ->> 'effective_date')::date;
     NEW.txid := (pg_current_xact_id()::text)::bigint;
@@ -166,7 +184,7 @@ BEGIN
              + CASE NEW.side WHEN 'debit' THEN NEW.amount ELSE -NEW.amount END;
     v_state := jsonb_set(v_state, '{legs}', to_jsonb((v_state ->> 'legs')::integer + 1));
     v_state := jsonb_set(v_state, ARRAY['net', NEW.ccy], to_jsonb(v_net::text));
-    PERFORM set_config(ledger_private.journal_state_key(NEW.journal_id), v_state::text, true);
+    PERFORM set_config('doublex.journal_' || v_slot, v_state::text, true);
     RETURN NEW;
 END
 $$;
@@ -181,7 +199,8 @@ CREATE TRIGGER leg_checked BEFORE INSERT ON ledger_private.leg
 CREATE FUNCTION ledger_private.check_journal_balanced(p_journal_id uuid) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_state jsonb := ledger_private.journal_state(p_journal_id);
+    v_slot integer := ledger_private.journal_slot(p_journal_id);
+    v_state jsonb := CASE WHEN v_slot IS NOT NULL THEN ledger_private.journal_state(v_slot) END;
     v_legs integer := coalesce((v_state ->> 'legs')::integer, 0);
     v_unbalanced text;
 BEGIN

@@ -27,7 +27,7 @@ BEGIN
     IF p_txid IS NOT NULL THEN
         -- Stand-in for a journal of an earlier transaction: its transaction-local state is
         -- gone (the txid given is ignored: the journal trigger pins the writer's).
-        PERFORM set_config(ledger_private.journal_state_key(v_id), '', true);
+        PERFORM set_config('doublex.journal_' || ledger_private.journal_slot(v_id), '{}', true);
     END IF;
     FOR v_leg IN SELECT e.value FROM jsonb_array_elements(p_legs) AS e LOOP
         v_no := v_no + 1;

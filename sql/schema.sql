@@ -589,7 +589,8 @@ CREATE FUNCTION ledger_private.check_journal_balanced(p_journal_id uuid) RETURNS
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    v_state jsonb := ledger_private.journal_state(p_journal_id);
+    v_slot integer := ledger_private.journal_slot(p_journal_id);
+    v_state jsonb := CASE WHEN v_slot IS NOT NULL THEN ledger_private.journal_state(v_slot) END;
     v_legs integer := coalesce((v_state ->> 'legs')::integer, 0);
     v_unbalanced text;
 BEGIN
@@ -740,14 +741,18 @@ ALTER FUNCTION ledger_private.find_account(p_tenant text, p_code text) OWNER TO 
 CREATE FUNCTION ledger_private.journal_before_insert() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
+DECLARE
+    v_slot integer := coalesce(nullif(current_setting('doublex.journal_count', true), ''), '0')::integer + 1;
 BEGIN
     -- Balances read checkpoints below the watermark and legs above it by txid: the journal
     -- and its legs carry the writing transaction's id, whatever the INSERT said.
     NEW.txid := (pg_current_xact_id()::text)::bigint;
+    PERFORM set_config('doublex.journal_count', v_slot::text, true);
     PERFORM set_config(
-        ledger_private.journal_state_key(NEW.journal_id),
-        jsonb_build_object('tenant', NEW.tenant, 'effective_date', NEW.effective_date,
-                           'legs', 0, 'net', '{}'::jsonb)::text,
+        'doublex.journal_' || v_slot,
+        jsonb_build_object('id', NEW.journal_id, 'tenant', NEW.tenant,
+                           'effective_date', NEW.effective_date, 'legs', 0,
+                           'net', '{}'::jsonb)::text,
         true);
     RETURN NEW;
 END
@@ -766,33 +771,44 @@ $$;
 
 ALTER FUNCTION ledger_private.journal_check_balanced() OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger_private.journal_state(p_journal_id uuid) RETURNS jsonb
+CREATE FUNCTION ledger_private.journal_slot(p_journal_id uuid) RETURNS integer
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_count integer := coalesce(nullif(current_setting('doublex.journal_count', true), ''), '0')::integer;
+BEGIN
+    -- Legs follow their journal, so the newest slot is almost always the one.
+    FOR v_slot IN REVERSE v_count..1 LOOP
+        IF current_setting('doublex.journal_' || v_slot)::jsonb ->> 'id' = p_journal_id::text THEN
+            RETURN v_slot;
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+ALTER FUNCTION ledger_private.journal_slot(p_journal_id uuid) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.journal_state(p_slot integer) RETURNS jsonb
     LANGUAGE sql STABLE
     AS $$
-    SELECT nullif(current_setting(ledger_private.journal_state_key(p_journal_id), true), '')::jsonb
+    SELECT current_setting('doublex.journal_' || p_slot)::jsonb
 $$;
 
-ALTER FUNCTION ledger_private.journal_state(p_journal_id uuid) OWNER TO doublex_owner;
-
-CREATE FUNCTION ledger_private.journal_state_key(p_journal_id uuid) RETURNS text
-    LANGUAGE sql IMMUTABLE
-    AS $$
-    SELECT 'doublex.journal_' || replace(p_journal_id::text, '-', '')
-$$;
-
-ALTER FUNCTION ledger_private.journal_state_key(p_journal_id uuid) OWNER TO doublex_owner;
+ALTER FUNCTION ledger_private.journal_state(p_slot integer) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.leg_before_insert() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 DECLARE
     v_field text := format('legs[%s]', NEW.leg_no - 1);
-    v_state jsonb := ledger_private.journal_state(NEW.journal_id);
+    v_slot integer := ledger_private.journal_slot(NEW.journal_id);
+    v_state jsonb;
     v_account record;
     v_exponent smallint;
     v_net numeric;
 BEGIN
-    IF v_state IS NULL THEN
+    IF v_slot IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX021',
             MESSAGE = format('leg %s: journal %s was not created by this transaction',
@@ -800,6 +816,7 @@ BEGIN
             DETAIL = 'A journal and all its legs are written in one transaction.',
             HINT = 'Post a new journal instead of adding legs to an existing one.';
     END IF;
+    v_state := ledger_private.journal_state(v_slot);
     NEW.tenant := v_state ->> 'tenant';
     NEW.effective_date := (v_state ->> 'effective_date')::date;
     NEW.txid := (pg_current_xact_id()::text)::bigint;
@@ -847,7 +864,7 @@ BEGIN
              + CASE NEW.side WHEN 'debit' THEN NEW.amount ELSE -NEW.amount END;
     v_state := jsonb_set(v_state, '{legs}', to_jsonb((v_state ->> 'legs')::integer + 1));
     v_state := jsonb_set(v_state, ARRAY['net', NEW.ccy], to_jsonb(v_net::text));
-    PERFORM set_config(ledger_private.journal_state_key(NEW.journal_id), v_state::text, true);
+    PERFORM set_config('doublex.journal_' || v_slot, v_state::text, true);
     RETURN NEW;
 END
 $$;
@@ -977,8 +994,8 @@ DECLARE
     v_journal_id uuid := ledger_private.uuid_v7();
     v_effective_date date;
     v_created_at timestamptz;
-    v_written integer;
-    v_missing record;
+    v_account_ids bigint[];
+    v_missing integer;
 BEGIN
     PERFORM ledger_private.require_serializable();
     PERFORM ledger_private.check_posting_fields(p_tenant, p_key, p_memo, p_ref, p_metadata);
@@ -1022,26 +1039,26 @@ BEGIN
             coalesce(p_metadata, '{}'::jsonb), p_reverses)
     RETURNING j.created_at INTO v_created_at;
 
-    INSERT INTO ledger_private.leg (journal_id, leg_no, account_id, side, amount, ccy)
-    SELECT v_journal_id, l.ordinality, a.account_id, l.value ->> 'side',
-           (l.value ->> 'amount')::numeric, l.value ->> 'ccy'
-      FROM jsonb_array_elements(v_legs) WITH ORDINALITY AS l
-      JOIN ledger_private.account AS a ON a.tenant = p_tenant AND a.code = l.value ->> 'account'
-     ORDER BY l.ordinality;
-    GET DIAGNOSTICS v_written = ROW_COUNT;
-    IF v_written < jsonb_array_length(v_legs) THEN
-        SELECT l.ordinality - 1 AS position, l.value ->> 'account' AS code INTO v_missing
-          FROM jsonb_array_elements(v_legs) WITH ORDINALITY AS l
-         WHERE NOT EXISTS (SELECT FROM ledger_private.account AS a
-                            WHERE a.tenant = p_tenant AND a.code = l.value ->> 'account')
-         ORDER BY l.ordinality
-         LIMIT 1;
+    -- One index lookup per leg (a scalar subquery): a join could choose to scan the whole
+    -- account table, and under SERIALIZABLE that read would lock all of it.
+    SELECT array_agg((SELECT a.account_id FROM ledger_private.account AS a
+                       WHERE a.tenant = p_tenant AND a.code = l.value ->> 'account')
+                     ORDER BY l.ordinality)
+      INTO v_account_ids
+      FROM jsonb_array_elements(v_legs) WITH ORDINALITY AS l;
+    v_missing := array_position(v_account_ids, NULL);
+    IF v_missing IS NOT NULL THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX006', COLUMN = format('legs[%s].account', v_missing.position),
+            ERRCODE = 'DX006', COLUMN = format('legs[%s].account', v_missing - 1),
             MESSAGE = format('legs[%s].account: no account %s in tenant %s',
-                             v_missing.position, v_missing.code, p_tenant),
+                             v_missing - 1, v_legs -> (v_missing - 1) ->> 'account', p_tenant),
             HINT = 'Create it first with ledger.create_account().';
     END IF;
+    INSERT INTO ledger_private.leg (journal_id, leg_no, account_id, side, amount, ccy)
+    SELECT v_journal_id, l.ordinality, v_account_ids[l.ordinality], l.value ->> 'side',
+           (l.value ->> 'amount')::numeric, l.value ->> 'ccy'
+      FROM jsonb_array_elements(v_legs) WITH ORDINALITY AS l
+     ORDER BY l.ordinality;
 
     -- Run the commit-time checks now: inside a batch, a failure must surface in this
     -- request's subtransaction, not at the batch's COMMIT.
@@ -1381,9 +1398,9 @@ REVOKE ALL ON FUNCTION ledger_private.journal_before_insert() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.journal_check_balanced() FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.journal_state(p_journal_id uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledger_private.journal_slot(p_journal_id uuid) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.journal_state_key(p_journal_id uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledger_private.journal_state(p_slot integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.leg_before_insert() FROM PUBLIC;
 

@@ -28,8 +28,8 @@ DECLARE
     v_journal_id uuid := ledger_private.uuid_v7();
     v_effective_date date;
     v_created_at timestamptz;
-    v_written integer;
-    v_missing record;
+    v_account_ids bigint[];
+    v_missing integer;
 BEGIN
     PERFORM ledger_private.require_serializable();
     PERFORM ledger_private.check_posting_fields(p_tenant, p_key, p_memo, p_ref, p_metadata);
@@ -73,26 +73,26 @@ BEGIN
             coalesce(p_metadata, '{}'::jsonb), p_reverses)
     RETURNING j.created_at INTO v_created_at;
 
-    INSERT INTO ledger_private.leg (journal_id, leg_no, account_id, side, amount, ccy)
-    SELECT v_journal_id, l.ordinality, a.account_id, l.value ->> 'side',
-           (l.value ->> 'amount')::numeric, l.value ->> 'ccy'
-      FROM jsonb_array_elements(v_legs) WITH ORDINALITY AS l
-      JOIN ledger_private.account AS a ON a.tenant = p_tenant AND a.code = l.value ->> 'account'
-     ORDER BY l.ordinality;
-    GET DIAGNOSTICS v_written = ROW_COUNT;
-    IF v_written < jsonb_array_length(v_legs) THEN
-        SELECT l.ordinality - 1 AS position, l.value ->> 'account' AS code INTO v_missing
-          FROM jsonb_array_elements(v_legs) WITH ORDINALITY AS l
-         WHERE NOT EXISTS (SELECT FROM ledger_private.account AS a
-                            WHERE a.tenant = p_tenant AND a.code = l.value ->> 'account')
-         ORDER BY l.ordinality
-         LIMIT 1;
+    -- One index lookup per leg (a scalar subquery): a join could choose to scan the whole
+    -- account table, and under SERIALIZABLE that read would lock all of it.
+    SELECT array_agg((SELECT a.account_id FROM ledger_private.account AS a
+                       WHERE a.tenant = p_tenant AND a.code = l.value ->> 'account')
+                     ORDER BY l.ordinality)
+      INTO v_account_ids
+      FROM jsonb_array_elements(v_legs) WITH ORDINALITY AS l;
+    v_missing := array_position(v_account_ids, NULL);
+    IF v_missing IS NOT NULL THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX006', COLUMN = format('legs[%s].account', v_missing.position),
+            ERRCODE = 'DX006', COLUMN = format('legs[%s].account', v_missing - 1),
             MESSAGE = format('legs[%s].account: no account %s in tenant %s',
-                             v_missing.position, v_missing.code, p_tenant),
+                             v_missing - 1, v_legs -> (v_missing - 1) ->> 'account', p_tenant),
             HINT = 'Create it first with ledger.create_account().';
     END IF;
+    INSERT INTO ledger_private.leg (journal_id, leg_no, account_id, side, amount, ccy)
+    SELECT v_journal_id, l.ordinality, v_account_ids[l.ordinality], l.value ->> 'side',
+           (l.value ->> 'amount')::numeric, l.value ->> 'ccy'
+      FROM jsonb_array_elements(v_legs) WITH ORDINALITY AS l
+     ORDER BY l.ordinality;
 
     -- Run the commit-time checks now: inside a batch, a failure must surface in this
     -- request's subtransaction, not at the batch's COMMIT.
