@@ -23,12 +23,17 @@ CREATE OR REPLACE FUNCTION ledger.post_journal(
     metadata jsonb DEFAULT '{}',
     tenant text DEFAULT 'default'
 ) RETURNS ledger.posting_result
-LANGUAGE sql VOLATILE SECURITY DEFINER
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT * FROM ledger_private.post_journal_request(
-        tenant, idempotency_key, 'post_journal', legs, effective_date, memo, ref, metadata,
-        'transfer', NULL)
+BEGIN
+    -- PL/pgSQL rather than SQL: its plan is cached for the session, where a SQL function
+    -- behind SECURITY DEFINER is parsed and planned again on every call.
+    RETURN ledger_private.post_journal_request(
+        post_journal.tenant, post_journal.idempotency_key, 'post_journal', post_journal.legs,
+        post_journal.effective_date, post_journal.memo, post_journal.ref, post_journal.metadata,
+        'transfer', NULL);
+END
 $$;
 
 COMMENT ON FUNCTION ledger.post_journal(text, jsonb, date, text, text, jsonb, text) IS

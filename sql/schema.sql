@@ -315,12 +315,17 @@ $$;
 ALTER FUNCTION ledger.list_journals(from_date date, to_date date, account text, after_cursor text, page_size integer, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date DEFAULT NULL::date, memo text DEFAULT NULL::text, ref text DEFAULT NULL::text, metadata jsonb DEFAULT '{}'::jsonb, tenant text DEFAULT 'default'::text) RETURNS ledger.posting_result
-    LANGUAGE sql SECURITY DEFINER
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT * FROM ledger_private.post_journal_request(
-        tenant, idempotency_key, 'post_journal', legs, effective_date, memo, ref, metadata,
-        'transfer', NULL)
+BEGIN
+    -- PL/pgSQL rather than SQL: its plan is cached for the session, where a SQL function
+    -- behind SECURITY DEFINER is parsed and planned again on every call.
+    RETURN ledger_private.post_journal_request(
+        post_journal.tenant, post_journal.idempotency_key, 'post_journal', post_journal.legs,
+        post_journal.effective_date, post_journal.memo, post_journal.ref, post_journal.metadata,
+        'transfer', NULL);
+END
 $$;
 
 ALTER FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date, memo text, ref text, metadata jsonb, tenant text) OWNER TO doublex_owner;
@@ -331,9 +336,8 @@ CREATE FUNCTION ledger.post_journals(requests jsonb, tenant text DEFAULT 'defaul
     AS $$
 DECLARE
     v_request jsonb;
-    v_position integer := 0;
-    v_posted ledger.posting_result;
-    v_effective_date date;
+    v_position integer;
+    v_results ledger.batch_item_result[] := '{}'::ledger.batch_item_result[];
     v_code text;
     v_field text;
     v_message text;
@@ -354,38 +358,28 @@ BEGIN
             HINT = 'Split the batch.';
     END IF;
 
+    -- Fast path: every request in one subtransaction.
+    BEGIN
+        v_position := 0;
+        FOR v_request IN SELECT r.value FROM jsonb_array_elements(post_journals.requests) AS r LOOP
+            v_results := v_results
+                || ledger_private.post_batch_request(post_journals.tenant, v_position, v_request);
+            v_position := v_position + 1;
+        END LOOP;
+        RETURN QUERY SELECT * FROM unnest(v_results);
+        RETURN;
+    EXCEPTION WHEN SQLSTATE 'DX000' THEN
+        -- A request was rejected: everything of this attempt is rolled back; redo carefully.
+        v_results := '{}'::ledger.batch_item_result[];
+    END;
+
+    -- Careful path: one subtransaction per request. 'DX000' matches the whole DX class:
+    -- rule violations only; anything else (40001, 40P01, out of memory) aborts the batch.
+    v_position := 0;
     FOR v_request IN SELECT r.value FROM jsonb_array_elements(post_journals.requests) AS r LOOP
         BEGIN
-            IF jsonb_typeof(v_request) <> 'object' THEN
-                RAISE EXCEPTION USING
-                    ERRCODE = 'DX024', COLUMN = format('requests[%s]', v_position),
-                    MESSAGE = format('requests[%s]: must be an object', v_position);
-            END IF;
-            BEGIN
-                v_effective_date := (v_request ->> 'effective_date')::date;
-            EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
-                RAISE EXCEPTION USING
-                    ERRCODE = 'DX019', COLUMN = 'effective_date',
-                    MESSAGE = format('effective_date: %s is not a date (YYYY-MM-DD)',
-                                     v_request -> 'effective_date');
-            END;
-            v_posted := ledger_private.post_journal_request(
-                post_journals.tenant,
-                v_request ->> 'idempotency_key',
-                'post_journal',
-                v_request -> 'legs',
-                v_effective_date,
-                v_request ->> 'memo',
-                v_request ->> 'ref',
-                coalesce(v_request -> 'metadata', '{}'::jsonb),
-                'transfer',
-                NULL);
-            RETURN NEXT ROW(v_position, v_request ->> 'idempotency_key', v_posted.journal_id,
-                            v_posted.status, v_posted.effective_date, v_posted.created_at,
-                            NULL, NULL, NULL)::ledger.batch_item_result;
+            RETURN NEXT ledger_private.post_batch_request(post_journals.tenant, v_position, v_request);
         EXCEPTION WHEN SQLSTATE 'DX000' THEN
-            -- 'DX000' matches the whole DX class: rule violations only. Anything else
-            -- (40001, 40P01, out of memory) aborts the batch.
             GET STACKED DIAGNOSTICS v_code = RETURNED_SQLSTATE, v_field = COLUMN_NAME,
                                     v_message = MESSAGE_TEXT;
             RETURN NEXT ROW(v_position, v_request ->> 'idempotency_key', NULL, 'rejected', NULL,
@@ -587,18 +581,27 @@ ALTER FUNCTION ledger_private.account_totals(p_account_id bigint) OWNER TO doubl
 
 CREATE FUNCTION ledger_private.check_journal_balanced(p_journal_id uuid) RETURNS void
     LANGUAGE plpgsql
-    AS $$
+    AS $_$
 DECLARE
     v_slot integer := ledger_private.journal_slot(p_journal_id);
     v_state jsonb := CASE WHEN v_slot IS NOT NULL THEN ledger_private.journal_state(v_slot) END;
     v_legs integer := coalesce((v_state ->> 'legs')::integer, 0);
     v_unbalanced text;
 BEGIN
+    IF v_legs >= 2 AND v_legs = (v_state ->> 'checked_legs')::integer THEN
+        RETURN;  -- checked already, and no leg has arrived since
+    END IF;
     IF v_legs < 2 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX002', COLUMN = 'legs',
             MESSAGE = format('legs: journal %s has %s leg(s); a journal needs at least two',
                              p_journal_id, v_legs);
+    END IF;
+    -- The nets are exact jsonb numbers; a jsonpath test needs no query on the usual path.
+    IF NOT jsonb_path_exists(v_state -> 'net', '$.* ? (@ != 0)') THEN
+        PERFORM set_config('doublex.journal_' || v_slot,
+                           jsonb_set(v_state, '{checked_legs}', to_jsonb(v_legs))::text, true);
+        RETURN;
     END IF;
     SELECT string_agg(format('%s (debits − credits = %s)', n.key, n.value), ', ' ORDER BY n.key)
       INTO v_unbalanced
@@ -612,7 +615,7 @@ BEGIN
             HINT = 'Per currency, the debit amounts must add up to the credit amounts.';
     END IF;
 END
-$$;
+$_$;
 
 ALTER FUNCTION ledger_private.check_journal_balanced(p_journal_id uuid) OWNER TO doublex_owner;
 
@@ -751,8 +754,8 @@ BEGIN
     PERFORM set_config(
         'doublex.journal_' || v_slot,
         jsonb_build_object('id', NEW.journal_id, 'tenant', NEW.tenant,
-                           'effective_date', NEW.effective_date, 'legs', 0,
-                           'net', '{}'::jsonb)::text,
+                           'effective_date', NEW.effective_date, 'legs', 0, 'checked_legs', 0,
+                           'net', '{}'::jsonb, 'constrained', '[]'::jsonb)::text,
         true);
     RETURN NEW;
 END
@@ -821,8 +824,9 @@ BEGIN
     NEW.effective_date := (v_state ->> 'effective_date')::date;
     NEW.txid := (pg_current_xact_id()::text)::bigint;
 
-    SELECT a.code, a.ccy, a.status INTO v_account
+    SELECT a.code, a.ccy, a.status, a.allow_negative, c.exponent INTO v_account
       FROM ledger_private.account AS a
+      LEFT JOIN ledger_private.currency AS c ON c.code = NEW.ccy
      WHERE a.account_id = NEW.account_id AND a.tenant = NEW.tenant;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING
@@ -830,9 +834,8 @@ BEGIN
             MESSAGE = format('%s.account: no account with id %s in tenant %s',
                              v_field, NEW.account_id, NEW.tenant);
     END IF;
-
-    SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = NEW.ccy;
-    IF NOT FOUND THEN
+    v_exponent := v_account.exponent;
+    IF v_exponent IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX005', COLUMN = v_field || '.ccy',
             MESSAGE = format('%s.ccy: unknown currency %s', v_field, NEW.ccy),
@@ -863,7 +866,12 @@ BEGIN
     v_net := coalesce((v_state -> 'net' ->> NEW.ccy)::numeric, 0)
              + CASE NEW.side WHEN 'debit' THEN NEW.amount ELSE -NEW.amount END;
     v_state := jsonb_set(v_state, '{legs}', to_jsonb((v_state ->> 'legs')::integer + 1));
-    v_state := jsonb_set(v_state, ARRAY['net', NEW.ccy], to_jsonb(v_net::text));
+    v_state := jsonb_set(v_state, ARRAY['net', NEW.ccy], to_jsonb(v_net));
+    IF NOT v_account.allow_negative THEN
+        -- The commit check reads balances only for these (the policy never changes).
+        v_state := jsonb_set(v_state, '{constrained}',
+                             (v_state -> 'constrained') || to_jsonb(NEW.account_id));
+    END IF;
     PERFORM set_config('doublex.journal_' || v_slot, v_state::text, true);
     RETURN NEW;
 END
@@ -879,11 +887,12 @@ DECLARE
     v_balance numeric;
 BEGIN
     PERFORM ledger_private.check_journal_balanced(NEW.journal_id);
-    SELECT a.code, a.normal_side, a.allow_negative INTO v_account
-      FROM ledger_private.account AS a WHERE a.account_id = NEW.account_id;
-    IF v_account.allow_negative THEN
-        RETURN NULL;
+    IF NOT ledger_private.journal_state(ledger_private.journal_slot(NEW.journal_id))
+           -> 'constrained' @> to_jsonb(NEW.account_id) THEN
+        RETURN NULL;  -- the account may go negative: nothing to read
     END IF;
+    SELECT a.code, a.normal_side INTO v_account
+      FROM ledger_private.account AS a WHERE a.account_id = NEW.account_id;
     SELECT CASE WHEN v_account.normal_side = 'debit' THEN t.debits - t.credits
                 ELSE t.credits - t.debits END
       INTO v_balance
@@ -905,12 +914,8 @@ CREATE FUNCTION ledger_private.normalize_legs(p_legs jsonb) RETURNS jsonb
     LANGUAGE plpgsql IMMUTABLE
     AS $_$
 DECLARE
-    v_leg jsonb;
-    v_index integer := 0;
+    v_bad record;
     v_field text;
-    v_extra text;
-    v_amount numeric;
-    v_out jsonb := '[]'::jsonb;
 BEGIN
     IF p_legs IS NULL OR jsonb_typeof(p_legs) <> 'array' THEN
         RAISE EXCEPTION USING
@@ -923,67 +928,115 @@ BEGIN
             MESSAGE = format('legs: a journal needs 2 to 500 legs, got %s', jsonb_array_length(p_legs));
     END IF;
 
-    FOR v_leg IN SELECT e.value FROM jsonb_array_elements(p_legs) AS e LOOP
-        v_field := format('legs[%s]', v_index);
-        IF jsonb_typeof(v_leg) <> 'object' THEN
+    -- One pass finds the first malformed leg; CASE tests in order, so each test may rely on
+    -- the ones before it (the amount is numeric only once its text is a decimal).
+    SELECT f.position, f.leg, f.problem INTO v_bad
+      FROM (SELECT l.ordinality - 1 AS position, l.value AS leg,
+                   CASE
+                       WHEN jsonb_typeof(l.value) <> 'object' THEN 'not_object'
+                       WHEN l.value - 'account' - 'side' - 'amount' - 'ccy' <> '{}'::jsonb
+                           THEN 'unknown_field'
+                       WHEN jsonb_typeof(l.value -> 'account') IS DISTINCT FROM 'string'
+                            OR l.value ->> 'account' = '' THEN 'account'
+                       WHEN jsonb_typeof(l.value -> 'side') IS DISTINCT FROM 'string'
+                            OR l.value ->> 'side' NOT IN ('debit', 'credit') THEN 'side'
+                       WHEN jsonb_typeof(l.value -> 'amount') IS DISTINCT FROM 'string'
+                            OR l.value ->> 'amount' !~ '^[0-9]{1,20}(\.[0-9]{1,20})?$'
+                           THEN 'amount_format'
+                       WHEN (l.value ->> 'amount')::numeric = 0 THEN 'amount_zero'
+                       WHEN jsonb_typeof(l.value -> 'ccy') IS DISTINCT FROM 'string'
+                            OR l.value ->> 'ccy' !~ '^[A-Z]{3}$' THEN 'ccy'
+                   END AS problem
+              FROM jsonb_array_elements(p_legs) WITH ORDINALITY AS l) AS f
+     WHERE f.problem IS NOT NULL
+     ORDER BY f.position
+     LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN p_legs;
+    END IF;
+
+    v_field := format('legs[%s]', v_bad.position);
+    CASE v_bad.problem
+        WHEN 'not_object' THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'DX001', COLUMN = v_field,
                 MESSAGE = format('%s: must be an object with account, side, amount and ccy', v_field);
-        END IF;
-        SELECT string_agg(k, ', ' ORDER BY k) INTO v_extra
-          FROM jsonb_object_keys(v_leg) AS k
-         WHERE k NOT IN ('account', 'side', 'amount', 'ccy');
-        IF v_extra IS NOT NULL THEN
+        WHEN 'unknown_field' THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'DX001', COLUMN = v_field,
-                MESSAGE = format('%s: unknown field(s) %s', v_field, v_extra);
-        END IF;
-        IF jsonb_typeof(v_leg -> 'account') IS DISTINCT FROM 'string' OR v_leg ->> 'account' = '' THEN
+                MESSAGE = format('%s: unknown field(s) %s', v_field,
+                                 (SELECT string_agg(k, ', ' ORDER BY k)
+                                    FROM jsonb_object_keys(v_bad.leg - 'account' - 'side'
+                                                           - 'amount' - 'ccy') AS k));
+        WHEN 'account' THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'DX001', COLUMN = v_field || '.account',
                 MESSAGE = format('%s.account: required, an account code string', v_field);
-        END IF;
-        IF jsonb_typeof(v_leg -> 'side') IS DISTINCT FROM 'string'
-           OR v_leg ->> 'side' NOT IN ('debit', 'credit') THEN
+        WHEN 'side' THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'DX001', COLUMN = v_field || '.side',
                 MESSAGE = format('%s.side: must be "debit" or "credit", got %s',
-                                 v_field, coalesce((v_leg -> 'side')::text, 'nothing'));
-        END IF;
-        IF jsonb_typeof(v_leg -> 'amount') IS DISTINCT FROM 'string'
-           OR v_leg ->> 'amount' !~ '^[0-9]{1,20}(\.[0-9]{1,20})?$' THEN
+                                 v_field, coalesce((v_bad.leg -> 'side')::text, 'nothing'));
+        WHEN 'amount_format' THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'DX003', COLUMN = v_field || '.amount',
                 MESSAGE = format('%s.amount: must be a positive decimal string such as "12.50", got %s',
-                                 v_field, coalesce((v_leg -> 'amount')::text, 'nothing')),
+                                 v_field, coalesce((v_bad.leg -> 'amount')::text, 'nothing')),
                 HINT = 'Amounts travel as strings so that no float ever touches them.';
-        END IF;
-        v_amount := (v_leg ->> 'amount')::numeric;
-        IF v_amount <= 0 THEN
+        WHEN 'amount_zero' THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'DX003', COLUMN = v_field || '.amount',
-                MESSAGE = format('%s.amount: must be greater than zero, got %s', v_field, v_leg ->> 'amount'),
+                MESSAGE = format('%s.amount: must be greater than zero, got %s',
+                                 v_field, v_bad.leg ->> 'amount'),
                 HINT = 'The side says the direction; amounts are always positive.';
-        END IF;
-        IF jsonb_typeof(v_leg -> 'ccy') IS DISTINCT FROM 'string' OR v_leg ->> 'ccy' !~ '^[A-Z]{3}$' THEN
+        ELSE
             RAISE EXCEPTION USING
                 ERRCODE = 'DX005', COLUMN = v_field || '.ccy',
                 MESSAGE = format('%s.ccy: must be a three-letter ISO 4217 code, got %s',
-                                 v_field, coalesce((v_leg -> 'ccy')::text, 'nothing'));
-        END IF;
-        v_out := v_out || jsonb_build_array(jsonb_build_object(
-            'account', v_leg ->> 'account',
-            'side', v_leg ->> 'side',
-            -- The exact text keeps the scale: "1.000" in EUR must still be refused.
-            'amount', v_leg ->> 'amount',
-            'ccy', v_leg ->> 'ccy'));
-        v_index := v_index + 1;
-    END LOOP;
-    RETURN v_out;
+                                 v_field, coalesce((v_bad.leg -> 'ccy')::text, 'nothing'));
+    END CASE;
 END
 $_$;
 
 ALTER FUNCTION ledger_private.normalize_legs(p_legs jsonb) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.post_batch_request(p_tenant text, p_position integer, p_request jsonb) RETURNS ledger.batch_item_result
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_effective_date date;
+    v_posted ledger.posting_result;
+BEGIN
+    IF jsonb_typeof(p_request) <> 'object' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX024', COLUMN = format('requests[%s]', p_position),
+            MESSAGE = format('requests[%s]: must be an object', p_position);
+    END IF;
+    BEGIN
+        v_effective_date := (p_request ->> 'effective_date')::date;
+    EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX019', COLUMN = 'effective_date',
+            MESSAGE = format('effective_date: %s is not a date (YYYY-MM-DD)',
+                             p_request -> 'effective_date');
+    END;
+    v_posted := ledger_private.post_journal_request(
+        p_tenant,
+        p_request ->> 'idempotency_key',
+        'post_journal',
+        p_request -> 'legs',
+        v_effective_date,
+        p_request ->> 'memo',
+        p_request ->> 'ref',
+        coalesce(p_request -> 'metadata', '{}'::jsonb),
+        'transfer',
+        NULL);
+    RETURN ROW(p_position, p_request ->> 'idempotency_key', v_posted.journal_id, v_posted.status,
+               v_posted.effective_date, v_posted.created_at, NULL, NULL, NULL)::ledger.batch_item_result;
+END
+$$;
+
+ALTER FUNCTION ledger_private.post_batch_request(p_tenant text, p_position integer, p_request jsonb) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.post_journal_request(p_tenant text, p_key text, p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_kind text, p_reverses uuid) RETURNS ledger.posting_result
     LANGUAGE plpgsql
@@ -1290,9 +1343,6 @@ ALTER TABLE ONLY ledger_private.idempotency_sentinel
 ALTER TABLE ONLY ledger_private.journal
     ADD CONSTRAINT journal_pkey PRIMARY KEY (journal_id);
 
-ALTER TABLE ONLY ledger_private.journal
-    ADD CONSTRAINT journal_reversed_once UNIQUE (reverses);
-
 ALTER TABLE ONLY ledger_private.leg
     ADD CONSTRAINT leg_pkey PRIMARY KEY (journal_id, leg_no);
 
@@ -1300,6 +1350,8 @@ ALTER TABLE ONLY ledger_private.schema_state
     ADD CONSTRAINT schema_state_pkey PRIMARY KEY (singleton);
 
 CREATE INDEX journal_by_date ON ledger_private.journal USING btree (tenant, effective_date, journal_id);
+
+CREATE UNIQUE INDEX journal_reversed_once ON ledger_private.journal USING btree (reverses) WHERE (reverses IS NOT NULL);
 
 CREATE INDEX leg_account_history ON ledger_private.leg USING btree (account_id, effective_date, journal_id);
 
@@ -1407,6 +1459,8 @@ REVOKE ALL ON FUNCTION ledger_private.leg_before_insert() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ledger_private.leg_commit_checks() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.normalize_legs(p_legs jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.post_batch_request(p_tenant text, p_position integer, p_request jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.post_journal_request(p_tenant text, p_key text, p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_kind text, p_reverses uuid) FROM PUBLIC;
 
