@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help deps venv run migrate rollback makemigration schema test test-sql test-py lint fmt db-start db-stop bench-sql bench-growth clean
+.PHONY: help deps venv run migrate rollback makemigration schema test test-sql test-py lint fmt db-start db-stop bench-sql bench-growth bench-api clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -85,6 +85,15 @@ bench-sql: deps venv ## pgbench suite on a fresh seeded database, report in benc
 
 bench-growth: deps venv ## uniform@16 at the default seed vs after growing to 5M journals (ARGS=...)
 	@$(BIN)/python bench/run_sql_bench.py --growth $(ARGS)
+
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	@$(BIN)/pip install -q -e '.[dev,bench]'
+	@touch $@
+
+bench-api: deps venv $(BENCH_STAMP) ## Locust against a freshly served instance, 1 and 2 workers × 8 and 32 users (ARGS=...)
+	@$(BIN)/python bench/run_api_bench.py $(ARGS)
 
 clean: ## Stop the local cluster and remove .venv and .doublex
 	-@$(BIN)/doublex db stop 2>/dev/null

@@ -135,12 +135,20 @@ def migrate_command(rollback: bool, rollback_all: bool) -> None:
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve_command(host: str, port: int) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes sharing the port (SO_REUSEPORT), each with its own pool.",
+)
+@click.option("--reuse-port", is_flag=True, hidden=True, help="Bind with SO_REUSEPORT.")
+def serve_command(host: str, port: int, workers: int, reuse_port: bool) -> None:
     """Serve the REST API (MIGRATE_ON_START=true applies migrations first)."""
     from doublex import serve
 
     dsn = admin_dsn()
-    serve.run(config.load(), dsn, app_dsn(), host, port)
+    serve.run(config.load(), dsn, app_dsn(), host, port, workers=workers, reuse_port=reuse_port)
 
 
 # -- doublex schema --------------------------------------------------------------------------
@@ -195,3 +203,7 @@ def maintain(tenant: str) -> None:
         f"tenant {result['tenant']}: folded {result['legs_folded']} leg(s) into "
         f"{result['accounts_updated']} account checkpoint(s); watermark {result['below_txid']}"
     )
+
+
+if __name__ == "__main__":  # `python -m doublex.cli`, as the workers of `serve --workers` run
+    main()

@@ -154,8 +154,7 @@ class Ledger:
             attempt += 1
             try:
                 result = await self._attempt(work, read_only=read_only, isolation=isolation)
-                if attempt > 1:
-                    trace.get_current_span().set_attribute("doublex.retries", attempt - 1)
+                trace.get_current_span().set_attribute("doublex.retries", attempt - 1)
                 return result
             except errors.LedgerError:
                 raise
@@ -310,10 +309,16 @@ class Ledger:
         started = time.perf_counter()
         with tracer.start_as_current_span(
             "get_balance", attributes={"doublex.tenant": tenant, "doublex.account": account}
-        ):
+        ) as span:
             try:
                 params = {"account": account, "as_of": as_of, "tenant": tenant}
-                return await self._fetch_one("get_balance", params, read_only=True)
+                balance = await self._fetch_one("get_balance", params, read_only=True)
+                span.set_attribute("doublex.status", "ok")
+                span.set_attribute("doublex.snapshot_source", balance["snapshot_source"])
+                return balance
+            except errors.LedgerError as exc:
+                span.set_attribute("doublex.status", exc.name)
+                raise
             finally:
                 metrics.GET_BALANCE_LATENCY.observe((time.perf_counter() - started) * 1000)
 

@@ -1,13 +1,37 @@
-"""Prometheus metrics. Their names are part of DoubleX's interface (DESIGN.md §9)."""
+"""Prometheus metrics. Their names are part of DoubleX's interface (DESIGN.md §9).
+
+`doublex serve --workers N` runs N processes behind one port; each keeps its metrics in
+PROMETHEUS_MULTIPROC_DIR (prometheus_client's multiprocess mode, chosen by that variable
+before this module is imported) and /metrics, whichever worker answers, reports the sum
+over the workers. The pool gauges then add up the live workers' pools.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def multiprocess_dir() -> str | None:
+    """The shared metrics folder of a multi-worker service, or None for one process."""
+    return os.environ.get(MULTIPROCESS_ENV) or None
+
 
 LATENCY_BUCKETS_MS = (0.5, 1, 2, 5, 10, 15, 25, 50, 100, 250, 500, 1000, 2500, 5000)
 
@@ -44,6 +68,14 @@ HTTP_LATENCY = Histogram(
 )
 
 
+POOL_GAUGES = (
+    ("pool_size", "db_pool_size", "Connections the pool holds (busy and idle)"),
+    ("pool_available", "db_pool_available", "Idle connections ready for use"),
+    ("requests_waiting", "db_pool_waiting", "Requests waiting for a connection"),
+    ("pool_max", "db_pool_max", "Most connections the pool may open"),
+)
+
+
 class PoolCollector(Collector):
     """Connection pool gauges read at scrape time from psycopg_pool's statistics."""
 
@@ -52,29 +84,61 @@ class PoolCollector(Collector):
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
         stats = self._stats()
-        for key, name, doc in (
-            ("pool_size", "db_pool_size", "Connections the pool holds (busy and idle)"),
-            ("pool_available", "db_pool_available", "Idle connections ready for use"),
-            ("requests_waiting", "db_pool_waiting", "Requests waiting for a connection"),
-            ("pool_max", "db_pool_max", "Most connections the pool may open"),
-        ):
+        for key, name, doc in POOL_GAUGES:
             yield GaugeMetricFamily(name, doc, value=stats.get(key, 0))
 
 
 _pool_collector: PoolCollector | None = None
+_pool_stats: Callable[[], dict[str, int]] | None = None
+# Multi-worker mode: the same gauges as files, summed over the live workers at scrape time.
+# Not registered in REGISTRY (where PoolCollector owns these names); the files are the store.
+_shared_pool_gauges: dict[str, Gauge] = (
+    {
+        key: Gauge(name, doc, registry=None, multiprocess_mode="livesum")
+        for key, name, doc in POOL_GAUGES
+    }
+    if multiprocess_dir()
+    else {}
+)
 
 
 def watch_pool(stats: Callable[[], dict[str, int]]) -> None:
     """Export the pool gauges of the running service (replacing a previous pool's)."""
-    global _pool_collector
+    global _pool_collector, _pool_stats
+    _pool_stats = stats
+    if _shared_pool_gauges:
+        refresh_pool_gauges()
+        return
     if _pool_collector is not None:
         REGISTRY.unregister(_pool_collector)
     _pool_collector = PoolCollector(stats)
     REGISTRY.register(_pool_collector)
 
 
+def refresh_pool_gauges() -> None:
+    """Multi-worker mode: copy this worker's pool statistics into the shared gauges."""
+    if _pool_stats is None or not _shared_pool_gauges:
+        return
+    stats = _pool_stats()
+    for key, gauge in _shared_pool_gauges.items():
+        gauge.set(stats.get(key, 0))
+
+
+def exposition() -> bytes:
+    """Every metric in the Prometheus text format: this process's, or all workers' summed."""
+    if not multiprocess_dir():
+        return generate_latest(REGISTRY)
+    refresh_pool_gauges()
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return generate_latest(registry)
+
+
 async def serve(request: web.Request) -> web.Response:
     """GET /metrics in the Prometheus text format."""
-    return web.Response(
-        body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST}
-    )
+    return web.Response(body=exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def mark_worker_dead(pid: int, path: str) -> None:
+    """Drop a stopped worker's live gauges (its counters keep counting in the sums)."""
+    multiprocess.mark_process_dead(pid, path)  # type: ignore[no-untyped-call]

@@ -1,12 +1,26 @@
 """`doublex serve`: the REST service with its pool, its background roll-up, and a graceful
-shutdown (aiohttp stops accepting, lets in-flight requests finish, then the pool closes)."""
+shutdown (aiohttp stops accepting, lets in-flight requests finish, then the pool closes).
+
+`--workers N` (N > 1) runs N worker processes that share the port (SO_REUSEPORT: the kernel
+spreads connections over them), each with its own pool, under a small supervisor that
+migrates once (MIGRATE_ON_START), passes SIGTERM/SIGINT on, and stops every worker when one
+dies. Metrics are summed over the workers (see doublex.metrics).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
 from collections.abc import AsyncIterator
+from types import FrameType
 
 from aiohttp import web
 
@@ -29,6 +43,13 @@ async def roll_up_forever(ledger: Ledger, tenants: list[str], every_seconds: flo
                 LOG.warning("roll-up failed: %s", exc.message, extra={"tenant": tenant})
 
 
+async def refresh_pool_gauges_forever(every_seconds: float = 1.0) -> None:
+    """Multi-worker mode: keep this worker's share of the summed pool gauges current."""
+    while True:
+        metrics.refresh_pool_gauges()
+        await asyncio.sleep(every_seconds)
+
+
 def build_app(settings: Settings, app_dsn: str) -> web.Application:
     ledger = Ledger(
         app_dsn,
@@ -43,21 +64,36 @@ def build_app(settings: Settings, app_dsn: str) -> web.Application:
         # Start even when the database is down: /api/health then answers 503.
         await ledger.open(wait=False)
         metrics.watch_pool(ledger.pool.get_stats)
-        roll_up = asyncio.create_task(
-            roll_up_forever(ledger, settings.tenants, settings.roll_up_seconds)
-        )
+        tasks = [
+            asyncio.create_task(roll_up_forever(ledger, settings.tenants, settings.roll_up_seconds))
+        ]
+        if metrics.multiprocess_dir():
+            tasks.append(asyncio.create_task(refresh_pool_gauges_forever()))
         yield
-        roll_up.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await roll_up
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await ledger.close()
 
     app.cleanup_ctx.append(lifecycle)
     return app
 
 
-def run(settings: Settings, admin_dsn: str, app_dsn: str, host: str, port: int) -> None:
+def run(
+    settings: Settings,
+    admin_dsn: str,
+    app_dsn: str,
+    host: str,
+    port: int,
+    *,
+    workers: int = 1,
+    reuse_port: bool = False,
+) -> None:
     logs.configure()
+    if workers > 1:
+        sys.exit(supervise(settings, admin_dsn, app_dsn, host, port, workers))
     if tracing.configure():
         LOG.info("tracing on: exporting spans over OTLP")
     if settings.migrate_on_start:
@@ -67,7 +103,82 @@ def run(settings: Settings, admin_dsn: str, app_dsn: str, host: str, port: int) 
         build_app(settings, app_dsn),
         host=host,
         port=port,
+        reuse_port=reuse_port or None,
         access_log=None,
         shutdown_timeout=settings.shutdown_seconds,
         print=lambda message: LOG.info(message.strip()),
     )
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The variables (doublex.config) that make a worker load these same settings."""
+    return {
+        "DOUBLEX_POOL_MIN": str(settings.pool_min),
+        "DOUBLEX_POOL_MAX": str(settings.pool_max),
+        "DOUBLEX_POOL_TIMEOUT": str(settings.pool_timeout),
+        "DOUBLEX_MAX_RETRIES": str(settings.max_retries),
+        "DOUBLEX_MAX_BODY_BYTES": str(settings.max_body_bytes),
+        "DOUBLEX_ROLLUP_SECONDS": str(settings.roll_up_seconds),
+        "DOUBLEX_TENANTS": ",".join(settings.tenants),
+        "DOUBLEX_SHUTDOWN_SECONDS": str(settings.shutdown_seconds),
+    }
+
+
+def supervise(
+    settings: Settings, admin_dsn: str, app_dsn: str, host: str, port: int, workers: int
+) -> int:
+    """Run `workers` copies of the service on one port; the exit status of the first failure."""
+    if settings.migrate_on_start:
+        report = migrate.apply(admin_dsn)
+        LOG.info("migrations applied on start: %s", ", ".join(report.applied) or "none")
+    shared = metrics.multiprocess_dir()
+    metrics_dir = shared or tempfile.mkdtemp(prefix="doublex-metrics-")
+    for stale in os.listdir(metrics_dir):  # counters of an earlier run must not add up
+        if stale.endswith(".db"):
+            os.unlink(os.path.join(metrics_dir, stale))
+    env = (
+        os.environ
+        | settings_env(settings)
+        | {
+            metrics.MULTIPROCESS_ENV: metrics_dir,
+            "DOUBLEX_DSN": admin_dsn,  # the workers never start the local cluster themselves
+            "DOUBLEX_APP_DSN": app_dsn,
+        }
+    )
+    env.pop("MIGRATE_ON_START", None)
+    command = [sys.executable, "-m", "doublex.cli", "serve", "--host", host, "--port", str(port)]
+    children = [subprocess.Popen([*command, "--reuse-port"], env=env) for _ in range(workers)]
+    LOG.info("serving on http://%s:%s with %s workers", host, port, workers)
+    stopping = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    status = 0
+    try:
+        while any(child.poll() is None for child in children):
+            for child in children:
+                code = child.poll()
+                if code is not None and not stopping:
+                    LOG.error("worker %s exited with %s; stopping the others", child.pid, code)
+                    status = code if code > 0 else 128 - code if code < 0 else 1
+                    stop(signal.SIGTERM, None)
+            time.sleep(0.1)
+    finally:
+        for child in children:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=settings.shutdown_seconds + 5)
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+            metrics.mark_worker_dead(child.pid, metrics_dir)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if not shared:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+    return status

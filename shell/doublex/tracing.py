@@ -15,13 +15,20 @@ from opentelemetry.sdk.trace.export import (
 )
 
 tracer = trace.get_tracer("doublex")
-_configured = False
+_provider: TracerProvider | None = None
 
 
 def configure(exporter: SpanExporter | None = None) -> bool:
-    """Install a tracer provider once; True when tracing is on."""
-    global _configured
-    if _configured:
+    """Install a tracer provider once; True when tracing is on.
+
+    OpenTelemetry allows one global provider per process. A later call with an exporter
+    adds that exporter to the installed provider (tests use an in-memory one), so the
+    order in which callers configure tracing does not matter.
+    """
+    global _provider
+    if _provider is not None:
+        if exporter is not None:
+            _provider.add_span_processor(SimpleSpanProcessor(exporter))
         return True
     if exporter is None:
         if not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
@@ -35,5 +42,5 @@ def configure(exporter: SpanExporter | None = None) -> bool:
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
     provider.add_span_processor(processor)
     trace.set_tracer_provider(provider)
-    _configured = True
+    _provider = provider
     return True

@@ -16,7 +16,7 @@ from aiohttp import web
 from opentelemetry.trace import SpanKind
 
 from doublex import errors, metrics
-from doublex.api import docs, handlers, openapi, problems
+from doublex.api import docs, handlers, jsonio, openapi, problems
 from doublex.db import Ledger
 from doublex.logs import ACCESS, ERRORS
 from doublex.tracing import tracer
@@ -113,6 +113,8 @@ async def problem_documents(request: web.Request, handler: Handler) -> web.Strea
 def create_app(
     ledger: Ledger, *, migrations: list[str] | None = None, max_body_bytes: int = 1 << 20
 ) -> web.Application:
+    # Request bodies may hold exact (Decimal) numbers; jsonb parameters must keep them.
+    jsonio.use_for_postgres()
     app = web.Application(middlewares=[observe, problem_documents], client_max_size=max_body_bytes)
     app[handlers.LEDGER] = ledger
     app[handlers.MIGRATIONS] = migrations or []

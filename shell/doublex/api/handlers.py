@@ -67,7 +67,7 @@ async def create_account(request: web.Request) -> web.Response:
         code=payloads.text(body, "code", required=True) or "",
         name=payloads.text(body, "name", required=True) or "",
         ccy=payloads.text(body, "ccy", required=True) or "",
-        type=payloads.text(body, "type") or "asset",
+        type=payloads.text(body, "type", default="asset"),
         allow_negative=payloads.flag(body, "allow_negative", True),
         metadata=payloads.json_object_field(body, "metadata"),
     )
@@ -107,7 +107,7 @@ async def list_journals(request: web.Request) -> web.Response:
     items = await ledger(request).list_journals(
         from_date=payloads.iso_date(query.get("from"), "from"),
         to_date=payloads.iso_date(query.get("to"), "to"),
-        account=query.get("account") or None,
+        account=query.get("account"),
         after_cursor=query.get("cursor") or None,
         page_size=limit,
     )

@@ -1,11 +1,24 @@
-"""JSON in and out. Money stays exact: Decimal values leave as strings, never floats."""
+"""JSON in and out. Money stays exact: Decimal values leave as strings, never floats.
+
+Request bodies may carry numbers orjson cannot keep exactly (fractions, integers beyond
+64 bits): those are parsed as Decimal. `dumps_for_postgres` writes them back as the exact
+JSON numbers they were, so jsonb parameters (metadata, batch requests) keep them and never
+fail to encode; `use_for_postgres` installs it as psycopg's JSON encoder.
+"""
 
 from __future__ import annotations
 
+import json
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import orjson
+from psycopg.types.json import set_json_dumps
+
+# orjson reads and writes integers in [-2^63, 2^64 - 1]; beyond that a number is a Decimal.
+_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
 
 
 def _default(value: Any) -> Any:
@@ -14,19 +27,39 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+def _default_std(value: Any) -> Any:
+    """The stdlib fallback's view of what orjson writes natively."""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    return _default(value)
+
+
 def dumps(value: Any) -> bytes:
-    return orjson.dumps(value, default=_default)
+    """A response body. Decimal → string (amounts); huge integers (metadata) still encode."""
+    try:
+        return orjson.dumps(value, default=_default)
+    except orjson.JSONEncodeError:
+        # orjson refuses integers beyond 64 bits, which metadata may legitimately hold.
+        return json.dumps(
+            value, default=_default_std, ensure_ascii=False, separators=(",", ":")
+        ).encode()
+
+
+def _parse_int(text: str) -> int | Decimal:
+    number = int(text)
+    return number if _INT_MIN <= number <= _INT_MAX else Decimal(text)
 
 
 def loads(raw: bytes) -> Any:
     """Parse JSON; numbers with a fraction stay exact (Decimal), never float."""
-    # orjson parses 0.1 as a float; amounts must travel as strings, but metadata may carry
-    # numbers, so fall back to the standard parser with Decimal for anything fractional.
+    # orjson parses 0.1 (and integers beyond 64 bits) as a float; amounts must travel as
+    # strings, but metadata may carry numbers, so fall back to the standard parser with
+    # Decimal for anything orjson would have rounded.
     value = orjson.loads(raw)
     if _has_float(value):
-        import json
-
-        return json.loads(raw, parse_float=Decimal)
+        return json.loads(raw, parse_float=Decimal, parse_int=_parse_int)
     return value
 
 
@@ -38,3 +71,34 @@ def _has_float(value: Any) -> bool:
     if isinstance(value, list):
         return any(_has_float(v) for v in value)
     return False
+
+
+def _exact_number(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise TypeError(f"{value} is not a JSON number")
+        return orjson.Fragment(str(value))
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _approximate_number(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise TypeError(f"{value} is not a JSON number")
+        return int(value) if value == value.to_integral_value() else float(value)
+    return _default_std(value)
+
+
+def dumps_for_postgres(value: Any) -> bytes:
+    """jsonb parameters: Decimal values become the exact JSON numbers they were parsed from."""
+    try:
+        return orjson.dumps(value, default=_exact_number)
+    except orjson.JSONEncodeError:
+        # A Python int beyond 64 bits that did not come from `loads` (which makes it a
+        # Decimal): the standard encoder writes it exactly.
+        return json.dumps(value, default=_approximate_number, ensure_ascii=False).encode()
+
+
+def use_for_postgres() -> None:
+    """Make psycopg encode Jsonb parameters with `dumps_for_postgres` (process-wide)."""
+    set_json_dumps(dumps_for_postgres)

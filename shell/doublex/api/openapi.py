@@ -27,11 +27,24 @@ CODE = {
     "examples": ["1001-CASH"],
 }
 KEY = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^\\x00-\\x1f\\x7f]+$"}
+PRINTABLE = "^[^\\x00-\\x1f\\x7f]+$"
 DATE = {"type": "string", "format": "date"}
 TIMESTAMP = {"type": "string", "format": "date-time"}
 UUID_ = {"type": "string", "format": "uuid"}
 NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
-METADATA = {"type": "object", "description": "Free JSON object (≤ 16 KiB)"}
+METADATA = {"type": "object", "description": "Free JSON object (≤ 16 KiB as JSON text)"}
+# The ledger trims spaces around a name; what remains is 1 to 200 characters.
+ACCOUNT_NAME = {
+    "type": "string",
+    "pattern": "^ *[^ ]([\\s\\S]{0,198}[^ ])? *$",
+    "description": "1 to 200 characters once spaces around it are trimmed",
+    "examples": ["Cash at bank"],
+}
+
+
+def optional(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional body field: null is accepted and means the same as leaving it out."""
+    return {**schema, "type": [schema["type"], "null"]}
 
 
 def ref(name: str) -> dict[str, str]:
@@ -42,8 +55,31 @@ def json_body(schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
     return {"required": required, "content": {"application/json": {"schema": schema}}}
 
 
-def json_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+def json_response(
+    description: str, schema: dict[str, Any], links: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": schema}},
+    }
+    if links:
+        response["links"] = links
+    return response
+
+
+def link(operation_id: str, **parameters: str) -> dict[str, Any]:
+    """An OpenAPI link: where a value of this response goes in the next request."""
+    return {"operationId": operation_id, "parameters": parameters}
+
+
+JOURNAL_LINKS = {
+    "GetJournal": link("getJournal", journal_id="$response.body#/journal_id"),
+    "ReverseJournal": link("reverseJournal", journal_id="$response.body#/journal_id"),
+}
+ACCOUNT_LINKS = {
+    "GetAccount": link("getAccount", code="$response.body#/code"),
+    "GetBalance": link("getBalance", code="$response.body#/code"),
+}
 
 
 PROBLEM_RESPONSE = {
@@ -80,7 +116,8 @@ SCHEMAS: dict[str, Any] = {
             "version": {"type": "string"},
             "database": {"type": "string"},
             "migrations": {
-                "type": "object",
+                "type": ["object", "null"],
+                "description": "null when the database cannot be reached",
                 "properties": {
                     "applied": {"type": "integer"},
                     "latest": {"type": ["string", "null"]},
@@ -94,15 +131,19 @@ SCHEMAS: dict[str, Any] = {
         "required": ["code", "name", "ccy"],
         "properties": {
             "code": CODE,
-            "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"},
+            "name": ACCOUNT_NAME,
             "ccy": CCY,
-            "type": {
-                "type": "string",
-                "enum": ["asset", "liability", "equity", "income", "expense"],
-            },
-            "allow_negative": {"type": "boolean"},
-            "metadata": METADATA,
+            "type": optional(
+                {
+                    "type": "string",
+                    "enum": ["asset", "liability", "equity", "income", "expense", None],
+                    "description": "asset when left out",
+                }
+            ),
+            "allow_negative": optional({"type": "boolean", "description": "true when left out"}),
+            "metadata": optional({"type": "object", "description": "Free JSON object"}),
         },
+        "examples": [{"code": "2001-LOAN", "name": "Loan", "ccy": "EUR", "type": "liability"}],
     },
     "Account": {
         "type": "object",
@@ -157,34 +198,43 @@ SCHEMAS: dict[str, Any] = {
         "required": ["legs"],
         "description": "idempotency_key may come as the Idempotency-Key header instead",
         "properties": {
-            "idempotency_key": KEY,
+            "idempotency_key": optional(KEY),
             "legs": {"type": "array", "minItems": 2, "maxItems": 500, "items": ref("Leg")},
-            "effective_date": DATE,
-            "memo": {"type": "string", "maxLength": 1000},
-            "ref": {"type": "string", "maxLength": 200},
-            "metadata": METADATA,
+            "effective_date": optional(DATE),
+            "memo": optional({"type": "string", "maxLength": 1000}),
+            "ref": optional({"type": "string", "maxLength": 200}),
+            "metadata": optional(METADATA),
         },
+        "examples": [
+            {
+                "idempotency_key": "tx-0c47a2",
+                "legs": [
+                    {"account": "1001-CASH", "side": "debit", "amount": "45.00", "ccy": "EUR"},
+                    {"account": "4001-SALES", "side": "credit", "amount": "45.00", "ccy": "EUR"},
+                ],
+                "memo": "invoice 17",
+            }
+        ],
     },
     "LegacyTransfer": {
         "type": "object",
         "required": ["client_id", "entries"],
         "description": "The earlier DoubleX API: a positive amount debits, a negative credits. "
-        "The ledger key is client_id:idempotency_key.",
+        "The ledger key is client_id:idempotency_key; idempotency_key may come as the "
+        "Idempotency-Key header instead.",
         "properties": {
             "client_id": {
                 "type": "string",
                 "minLength": 1,
                 "maxLength": 64,
-                "pattern": "^[^\\x00-\\x1f\\x7f]+$",
+                "pattern": "^[^\\x00-\\x1f\\x7f:]+$",
+                "description": "Printable, no colon",
             },
-            "idempotency_key": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": 190,
-                "pattern": "^[^\\x00-\\x1f\\x7f]+$",
-            },
-            "value_date": DATE,
-            "memo": {"type": "string", "maxLength": 1000},
+            "idempotency_key": optional(
+                {"type": "string", "minLength": 1, "maxLength": 190, "pattern": PRINTABLE}
+            ),
+            "value_date": optional(DATE),
+            "memo": optional({"type": "string", "maxLength": 1000}),
             "entries": {
                 "type": "array",
                 "minItems": 2,
@@ -195,11 +245,27 @@ SCHEMAS: dict[str, Any] = {
                     "properties": {
                         "account_code": CODE,
                         "ccy": CCY,
-                        "amount": {"type": "string", "pattern": "^-?[0-9]{1,20}(\\.[0-9]{1,20})?$"},
+                        "amount": {
+                            "anyOf": [
+                                {"type": "string", "pattern": "^-?[0-9]{1,20}(\\.[0-9]{1,20})?$"},
+                                {"type": "number"},
+                            ],
+                            "description": "Signed: positive debits, negative credits",
+                        },
                     },
                 },
             },
         },
+        "examples": [
+            {
+                "client_id": "pos-17",
+                "idempotency_key": "sale-0001",
+                "entries": [
+                    {"account_code": "1001-CASH", "amount": "12.50", "ccy": "EUR"},
+                    {"account_code": "4001-SALES", "amount": "-12.50", "ccy": "EUR"},
+                ],
+            }
+        ],
     },
     "PostingResult": {
         "type": "object",
@@ -214,7 +280,16 @@ SCHEMAS: dict[str, Any] = {
     "BatchRequest": {
         "type": "object",
         "required": ["requests"],
-        "properties": {"requests": {"type": "array", "maxItems": 1000, "items": ref("Transfer")}},
+        "properties": {
+            "requests": {
+                "type": "array",
+                "maxItems": 1000,
+                "items": {
+                    "description": "A Transfer object. Each request is checked on its own: a "
+                    "malformed or refused one is rejected in its own result, the others post.",
+                },
+            }
+        },
     },
     "BatchResult": {
         "type": "object",
@@ -280,7 +355,10 @@ SCHEMAS: dict[str, Any] = {
     "Reversal": {
         "type": "object",
         "description": "idempotency_key may come as the Idempotency-Key header instead",
-        "properties": {"idempotency_key": KEY, "memo": {"type": "string", "maxLength": 1000}},
+        "properties": {
+            "idempotency_key": optional(KEY),
+            "memo": optional({"type": "string", "maxLength": 1000}),
+        },
     },
 }
 
@@ -308,24 +386,37 @@ CURSOR = {
 }
 
 
-def operation(summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"summary": summary, "responses": {**responses, "default": PROBLEM_RESPONSE}, **extra}
+def operation(
+    operation_id: str, summary: str, responses: dict[str, Any], **extra: Any
+) -> dict[str, Any]:
+    return {
+        "operationId": operation_id,
+        "summary": summary,
+        "responses": {**responses, "default": PROBLEM_RESPONSE},
+        **extra,
+    }
 
 
 PATHS: dict[str, Any] = {
     "/api/health": {
         "get": operation(
+            "health",
             "Service and database health",
-            {"200": json_response("Healthy", ref("Health")), "503": PROBLEM_RESPONSE},
+            {
+                "200": json_response("Healthy", ref("Health")),
+                "503": json_response("The database cannot be reached", ref("Health")),
+            },
         )
     },
     "/api/accounts": {
         "post": operation(
+            "createAccount",
             "Open an account",
-            {"201": json_response("Created", ref("Account"))},
+            {"201": json_response("Created", ref("Account"), ACCOUNT_LINKS)},
             requestBody=json_body(ref("AccountCreate")),
         ),
         "get": operation(
+            "listAccounts",
             "List accounts by code",
             {"200": json_response("A page", ref("AccountPage"))},
             parameters=[LIMIT, CURSOR],
@@ -333,6 +424,7 @@ PATHS: dict[str, Any] = {
     },
     "/api/accounts/{code}": {
         "get": operation(
+            "getAccount",
             "One account",
             {"200": json_response("The account", ref("Account"))},
             parameters=[CODE_PATH],
@@ -340,6 +432,7 @@ PATHS: dict[str, Any] = {
     },
     "/api/accounts/{code}/balance": {
         "get": operation(
+            "getBalance",
             "Balance on the account's normal side",
             {"200": json_response("The balance", ref("Balance"))},
             parameters=[
@@ -350,10 +443,13 @@ PATHS: dict[str, Any] = {
     },
     "/api/transfers": {
         "post": operation(
+            "postTransfer",
             "Post a balanced journal, idempotently",
             {
-                "201": json_response("Posted", ref("PostingResult")),
-                "200": json_response("Duplicate: the original result", ref("PostingResult")),
+                "201": json_response("Posted", ref("PostingResult"), JOURNAL_LINKS),
+                "200": json_response(
+                    "Duplicate: the original result", ref("PostingResult"), JOURNAL_LINKS
+                ),
             },
             parameters=[IDEMPOTENCY_HEADER],
             requestBody=json_body({"anyOf": [ref("Transfer"), ref("LegacyTransfer")]}),
@@ -361,6 +457,7 @@ PATHS: dict[str, Any] = {
     },
     "/api/transfers/batch": {
         "post": operation(
+            "postTransferBatch",
             "Post up to 1000 journals in one transaction",
             {"200": json_response("One result per request, in order", ref("BatchResult"))},
             requestBody=json_body(ref("BatchRequest")),
@@ -368,6 +465,7 @@ PATHS: dict[str, Any] = {
     },
     "/api/journals": {
         "get": operation(
+            "listJournals",
             "Journals by effective date",
             {"200": json_response("A page", ref("JournalPage"))},
             parameters=[
@@ -381,6 +479,7 @@ PATHS: dict[str, Any] = {
     },
     "/api/journals/{journal_id}": {
         "get": operation(
+            "getJournal",
             "One journal with its legs",
             {"200": json_response("The journal", ref("Journal"))},
             parameters=[JOURNAL_PATH],
@@ -388,13 +487,37 @@ PATHS: dict[str, Any] = {
     },
     "/api/journals/{journal_id}/reverse": {
         "post": operation(
+            "reverseJournal",
             "Post the mirror journal, once",
             {
-                "201": json_response("Reversed", ref("PostingResult")),
+                "201": json_response(
+                    "Reversed", ref("PostingResult"), {"GetJournal": JOURNAL_LINKS["GetJournal"]}
+                ),
                 "200": json_response("Duplicate: the original reversal", ref("PostingResult")),
             },
             parameters=[JOURNAL_PATH, IDEMPOTENCY_HEADER],
             requestBody=json_body(ref("Reversal")),
+        )
+    },
+    "/api/openapi.json": {
+        "get": operation(
+            "getOpenApi",
+            "This document (OpenAPI 3.1)",
+            {"200": {"description": "The document", "content": {"application/json": {}}}},
+        )
+    },
+    "/api/docs": {
+        "get": operation(
+            "getDocs",
+            "This document as a readable page (self-contained HTML)",
+            {"200": {"description": "The page", "content": {"text/html": {}}}},
+        )
+    },
+    "/metrics": {
+        "get": operation(
+            "getMetrics",
+            "Prometheus metrics in the text exposition format",
+            {"200": {"description": "The metrics", "content": {"text/plain": {}}}},
         )
     },
 }

@@ -7,9 +7,10 @@ refused with `invalid_request` naming the field, so it never reaches SQL as some
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 from uuid import UUID
 
 from aiohttp import web
@@ -18,6 +19,11 @@ from doublex.api import jsonio
 from doublex.api.problems import RequestProblem
 
 JSON_TYPES = ("application/json",)
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# The earlier API scoped keys per client; the ledger key is `client_id:key` (≤ 255).
+CLIENT_ID_MAX, LEGACY_KEY_MAX = 64, 190
+WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def invalid(field: str, message: str) -> RequestProblem:
@@ -42,19 +48,32 @@ async def json_object(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def text(body: dict[str, Any], field: str, *, required: bool = False) -> str | None:
+@overload
+def text(body: dict[str, Any], field: str, *, required: bool = False) -> str | None: ...
+
+
+@overload
+def text(body: dict[str, Any], field: str, *, default: str) -> str: ...
+
+
+def text(
+    body: dict[str, Any], field: str, *, required: bool = False, default: str | None = None
+) -> str | None:
+    """A string field; absent or null means `default` (or, when required, a 422)."""
     value = body.get(field)
     if value is None:
         if required:
             raise invalid(field, "required")
-        return None
+        return default
     if not isinstance(value, str):
         raise invalid(field, "must be a string")
     return value
 
 
 def flag(body: dict[str, Any], field: str, default: bool) -> bool:
-    value = body.get(field, default)
+    value = body.get(field)
+    if value is None:
+        return default
     if not isinstance(value, bool):
         raise invalid(field, "must be true or false")
     return value
@@ -68,9 +87,14 @@ def json_object_field(body: dict[str, Any], field: str) -> dict[str, Any] | None
 
 
 def iso_date(value: str | None, field: str) -> date | None:
-    if value is None or value == "":
+    """YYYY-MM-DD only (RFC 3339 full-date, as the OpenAPI document says), a real date.
+
+    Absent (None) means no date; an empty value (`?as_of=`) is not a date and is refused."""
+    if value is None:
         return None
     try:
+        if not ISO_DATE.fullmatch(value):
+            raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError as exc:
         raise invalid(field, f"{value!r} is not a date (YYYY-MM-DD)") from exc
@@ -82,12 +106,11 @@ def date_field(body: dict[str, Any], field: str) -> date | None:
 
 def page_size(query: Any, default: int = 100) -> int:
     raw = query.get("limit")
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise invalid("limit", f"{raw!r} is not a whole number") from exc
+    if not WHOLE_NUMBER.fullmatch(raw):  # int() also takes " 5", "5_0", non-ASCII digits
+        raise invalid("limit", f"{raw!r} is not a whole number")
+    value = int(raw)
     if not 1 <= value <= 1000:
         raise invalid("limit", "must be between 1 and 1000")
     return value
@@ -133,8 +156,13 @@ def legacy_transfer(request: web.Request, body: dict[str, Any]) -> dict[str, Any
     Its idempotency keys were scoped per client, so the ledger key is `client_id:key`, and
     the client id is kept in the journal's metadata.
     """
-    client_id = text(body, "client_id", required=True)
-    assert client_id is not None
+    client_id = text(body, "client_id", required=True) or ""
+    if not 0 < len(client_id) <= CLIENT_ID_MAX or ":" in client_id or CONTROL.search(client_id):
+        # A colon would let two clients' keys meet: ("a:b", "c") and ("a", "b:c").
+        raise invalid("client_id", f"1 to {CLIENT_ID_MAX} printable characters, no colon")
+    key = idempotency_key(request, body)
+    if len(key) > LEGACY_KEY_MAX:
+        raise invalid("idempotency_key", f"at most {LEGACY_KEY_MAX} characters with client_id")
     entries = body.get("entries")
     if not isinstance(entries, list):
         raise invalid("entries", "must be an array of {account_code, amount, ccy}")
@@ -143,7 +171,9 @@ def legacy_transfer(request: web.Request, body: dict[str, Any]) -> dict[str, Any
         if not isinstance(entry, dict):
             raise invalid(f"entries[{index}]", "must be an object")
         amount = entry.get("amount")
-        if isinstance(amount, (int, Decimal)) and not isinstance(amount, bool):
+        if isinstance(amount, Decimal):
+            amount = format(amount, "f")  # 1E+2 → "100": plain digits, as the ledger wants
+        elif isinstance(amount, int) and not isinstance(amount, bool):
             amount = str(amount)
         if not isinstance(amount, str):
             raise invalid(f"entries[{index}].amount", "must be a decimal string or number")
@@ -157,7 +187,7 @@ def legacy_transfer(request: web.Request, body: dict[str, Any]) -> dict[str, Any
             }
         )
     return {
-        "idempotency_key": f"{client_id}:{idempotency_key(request, body)}",
+        "idempotency_key": f"{client_id}:{key}",
         "legs": legs,
         "effective_date": date_field(body, "value_date"),
         "memo": text(body, "memo"),
