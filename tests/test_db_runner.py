@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import AsyncConnection, IsolationLevel
+from psycopg.conninfo import make_conninfo
 
 from doublex import errors, localdb
 from doublex.db import Ledger, RetryPolicy
@@ -592,3 +593,73 @@ async def test_writes_below_serializable_are_refused(app_dsn: str) -> None:
         assert (raised.value.code, raised.value.http_status) == ("DX016", 503)
         rolled = await ledger.roll_up_balances()
         assert rolled["tenant"] == "default"
+
+
+# -- (h) single-call writes run as autocommit statements ------------------------------------
+
+LEGS = [
+    {"account": "CASH", "side": "debit", "amount": "5.00", "ccy": "EUR"},
+    {"account": "FEES", "side": "credit", "amount": "5.00", "ccy": "EUR"},
+]
+
+
+async def test_posting_whose_backend_dies_mid_call_is_an_unknown_outcome(
+    app_dsn: str, admin_aconn: AsyncConnection[tuple[Any, ...]]
+) -> None:
+    """The posting waits on its key's advisory lock (held by another session) when its
+    backend is killed: the runner must not send the call again (it might have committed);
+    the caller's replay with the same key is what recovers, and here it posts."""
+    log = RetryLog()
+    async with Ledger(app_dsn, max_size=2, on_retry=log) as ledger:
+        await ledger.create_account("CASH", "Cash", "EUR")
+        await ledger.create_account("FEES", "Fees", "EUR", type="income")
+        holder = await psycopg.AsyncConnection.connect(app_dsn, autocommit=True)
+        await holder.execute(
+            "SELECT pg_advisory_lock(hashtext('doublex.idempotency'), hashtext('default/k-1'))"
+        )
+        task = asyncio.create_task(ledger.post_journal("k-1", LEGS))
+        for _ in range(500):
+            await asyncio.sleep(0.01)
+            cursor = await admin_aconn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE wait_event = 'advisory' "
+                "AND query LIKE '%post_journal%'"
+            )
+            waiting = await cursor.fetchone()
+            if waiting is not None:
+                break
+        else:
+            pytest.fail("the posting never waited on the advisory lock")
+        await admin_aconn.execute("SELECT pg_terminate_backend(%s)", (waiting[0],))
+        with pytest.raises(errors.OutcomeUnknown) as raised:
+            await asyncio.wait_for(task, EVENT_TIMEOUT)
+        await holder.close()
+        assert raised.value.http_status == 503
+        assert log.sqlstates == []
+        replay = await ledger.post_journal("k-1", LEGS)
+        assert replay["status"] == "posted"
+
+
+async def test_postings_are_serializable_whatever_the_role_default(
+    pg_cluster: Any, database: str
+) -> None:
+    """A session whose default is READ COMMITTED would make the write functions refuse
+    (DX016); the pool makes every session SERIALIZABLE first."""
+    dsn = make_conninfo(
+        pg_cluster.app_dsn(database), options=r"-c default_transaction_isolation=read\ committed"
+    )
+    with psycopg.connect(dsn) as plain:
+        assert plain.execute("SHOW default_transaction_isolation").fetchone() == ("read committed",)
+    async with Ledger(dsn, max_size=1) as ledger:
+        account = await ledger.create_account("CASH", "Cash", "EUR")
+        assert account["code"] == "CASH"
+        isolation = await ledger.run(
+            lambda conn: read_setting(conn, "default_transaction_isolation")
+        )
+        assert isolation == "serializable"
+
+
+async def read_setting(conn: AsyncConnection[Row], name: str) -> str:
+    cursor = await conn.execute("SELECT current_setting(%s) AS value", (name,))
+    row = await cursor.fetchone()
+    assert row is not None
+    return str(row["value"])

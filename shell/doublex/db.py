@@ -5,6 +5,11 @@ SERIALIZABLE READ ONLY DEFERRABLE), retried on 40001/40P01 — also when raised 
 on a fresh transaction with bounded exponential backoff and full jitter. A broken
 connection during COMMIT is never retried: the outcome is unknown, and the caller replays
 with its idempotency key. Errors leave as `doublex.errors.LedgerError`.
+
+A write that is one SQL API call runs as one statement in autocommit: PostgreSQL makes it
+its own transaction, at the SERIALIZABLE default every pooled session gets, and reports a
+serialization failure at its implicit commit as the statement's error. One round trip
+instead of three (BEGIN, the call, COMMIT).
 """
 
 from __future__ import annotations
@@ -93,6 +98,14 @@ QUERIES: Mapping[str, str] = {
 }
 
 
+async def _serializable_by_default(conn: AsyncConnection[Row]) -> None:
+    """Every pooled session writes at SERIALIZABLE, whatever its role's defaults say (the
+    autocommit statements of `Ledger.run` take the session default)."""
+    await conn.set_autocommit(True)
+    await conn.execute("SET default_transaction_isolation TO 'serializable'")
+    await conn.set_autocommit(False)
+
+
 class _ConnectionLost(Exception):
     """The connection broke before COMMIT was sent: nothing was committed."""
 
@@ -121,6 +134,7 @@ class Ledger:
             connection_class=AsyncConnection[Row],
             name="doublex",
             timeout=pool_timeout,
+            configure=_serializable_by_default,
         )
 
     async def open(self, wait: bool = True, wait_seconds: float = 10) -> None:
@@ -147,13 +161,18 @@ class Ledger:
         *,
         read_only: bool = False,
         isolation: IsolationLevel = IsolationLevel.SERIALIZABLE,
+        statement: bool = False,
     ) -> T:
-        """Run `work` in one transaction, retrying serialization failures and deadlocks."""
+        """Run `work` in one transaction, retrying serialization failures and deadlocks.
+        `statement=True`: `work` sends one statement, run in autocommit (a serializable write)."""
         attempt = 0
         while True:
             attempt += 1
             try:
-                result = await self._attempt(work, read_only=read_only, isolation=isolation)
+                if statement and not read_only and isolation == IsolationLevel.SERIALIZABLE:
+                    result = await self._statement(work)
+                else:
+                    result = await self._attempt(work, read_only=read_only, isolation=isolation)
                 trace.get_current_span().set_attribute("doublex.retries", attempt - 1)
                 return result
             except errors.LedgerError:
@@ -205,6 +224,24 @@ class Ledger:
                 raise _ConnectionLost from exc
             return result
 
+    async def _statement(self, work: Work[T]) -> T:
+        async with self.pool.connection() as conn:
+            await conn.set_autocommit(True)
+            try:
+                return await work(conn)
+            except psycopg.OperationalError as exc:
+                if conn.broken:
+                    # The statement may have committed: never send it again on another
+                    # connection; the caller replays with its idempotency key.
+                    raise errors.OutcomeUnknown(
+                        "the database connection was lost during the call; the outcome is unknown",
+                        hint="Replay the request with the same idempotency key.",
+                    ) from exc
+                raise
+            finally:
+                if not conn.broken:
+                    await conn.set_autocommit(False)
+
     async def _fetch_one(
         self, query: str, params: Mapping[str, Any], *, read_only: bool = False
     ) -> Row:
@@ -214,7 +251,7 @@ class Ledger:
             assert row is not None, f"{query} returned no row"
             return row
 
-        return await self.run(work, read_only=read_only)
+        return await self.run(work, read_only=read_only, statement=not read_only)
 
     async def _fetch_all(
         self, query: str, params: Mapping[str, Any], *, read_only: bool = True
@@ -223,7 +260,7 @@ class Ledger:
             cursor = await conn.execute(QUERIES[query], params)
             return await cursor.fetchall()
 
-        return await self.run(work, read_only=read_only)
+        return await self.run(work, read_only=read_only, statement=not read_only)
 
     # -- the SQL API -------------------------------------------------------------------------
 
