@@ -17,6 +17,8 @@ DROP TRIGGER IF EXISTS journal_no_truncate ON ledger_private.journal;
 DROP TRIGGER IF EXISTS journal_append_only ON ledger_private.journal;
 DROP FUNCTION IF EXISTS ledger_private.leg_commit_checks();
 DROP FUNCTION IF EXISTS ledger_private.journal_check_balanced();
+DROP FUNCTION IF EXISTS ledger_private.check_not_negative(bigint, integer);
+DROP FUNCTION IF EXISTS ledger_private.raise_unbalanced(uuid, text);
 DROP FUNCTION IF EXISTS ledger_private.check_journal_balanced(uuid);
 DROP FUNCTION IF EXISTS ledger_private.leg_before_insert();
 DROP FUNCTION IF EXISTS ledger_private.journal_before_insert();

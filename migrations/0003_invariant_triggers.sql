@@ -1,7 +1,7 @@
 -- Invariants the database holds by itself, whoever writes: a direct INSERT by the owner is
 -- checked exactly like ledger.post_journal(). Row checks run at insert; the checks that
--- need the whole journal are constraint triggers deferred to commit (post_journal fires
--- them early with SET CONSTRAINTS … IMMEDIATE so that a batch can isolate a failure).
+-- need the whole journal are constraint triggers deferred to commit (the posting path checks
+-- its own journals inline, so that a batch can isolate a failure, and skips them).
 -- depends: 0002_core_tables
 
 SET LOCAL ROLE doublex_owner;
@@ -72,14 +72,42 @@ CREATE TRIGGER account_no_truncate BEFORE TRUNCATE ON ledger_private.account
 -- every transaction, because each new setting name stays in the session for good. Settings
 -- end with their transaction (or rolled-back subtransaction), so a leg can join only a
 -- journal created by its own transaction.
+--
+-- The posting path (ledger_private.post_journal_request and the batch) checks the journals
+-- it writes itself, right after writing them: two or more legs, balanced per currency, the
+-- non-negative policy. While it writes, it sets doublex.checked_inline = 'on' (and clears it
+-- before returning): the journal's state records that the posting path vouches for it,
+-- its legs skip the per-leg state bookkeeping, and the deferred constraint triggers are not
+-- even queued (their WHEN clause), so a posting pays for its checks once. Anything written
+-- while the flag is off (a direct INSERT by the owner, a leg added to a posted journal later
+-- in the transaction) keeps every check below.
 CREATE FUNCTION ledger_private.journal_slot(p_journal_id uuid) RETURNS integer
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
     v_count integer := coalesce(nullif(current_setting('doublex.journal_count', true), ''), '0')::integer;
+    v_hint integer := least(coalesce(nullif(current_setting('doublex.journal_hint', true), ''), '0')::integer,
+                            v_count);
+    v_id text := p_journal_id::text;
+    v_state text;
 BEGIN
-    -- Legs follow their journal, so the newest slot is almost always the one.
+    -- Legs follow their journal, so the newest slot is almost always the one. A batch writes
+    -- its journals first and their legs next, in the same order, and commit-time checks
+    -- come in insertion order too: the slot found last (the hint), or the one after it, is
+    -- then the one, which keeps those lookups O(1) instead of a newest-first scan per leg.
+    -- A slot is parsed only when its text contains the id.
+    FOR v_slot IN greatest(v_hint, 1)..least(v_hint + 1, v_count) LOOP
+        v_state := current_setting('doublex.journal_' || v_slot);
+        IF strpos(v_state, v_id) > 0 AND v_state::jsonb ->> 'id' = v_id THEN
+            IF v_slot <> v_hint THEN
+                PERFORM set_config('doublex.journal_hint', v_slot::text, true);
+            END IF;
+            RETURN v_slot;
+        END IF;
+    END LOOP;
     FOR v_slot IN REVERSE v_count..1 LOOP
-        IF current_setting('doublex.journal_' || v_slot)::jsonb ->> 'id' = p_journal_id::text THEN
+        v_state := current_setting('doublex.journal_' || v_slot);
+        IF strpos(v_state, v_id) > 0 AND v_state::jsonb ->> 'id' = v_id THEN
+            PERFORM set_config('doublex.journal_hint', v_slot::text, true);
             RETURN v_slot;
         END IF;
     END LOOP;
@@ -105,7 +133,8 @@ BEGIN
         'doublex.journal_' || v_slot,
         jsonb_build_object('id', NEW.journal_id, 'tenant', NEW.tenant,
                            'effective_date', NEW.effective_date, 'legs', 0, 'checked_legs', 0,
-                           'net', '{}'::jsonb, 'constrained', '[]'::jsonb)::text,
+                           'net', '{}'::jsonb, 'constrained', '[]'::jsonb,
+                           'vouched', current_setting('doublex.checked_inline', true) = 'on')::text,
         true);
     RETURN NEW;
 END
@@ -114,29 +143,47 @@ $$;
 CREATE TRIGGER journal_opened BEFORE INSERT ON ledger_private.journal
     FOR EACH ROW EXECUTE FUNCTION ledger_private.journal_before_insert();
 
--- Row checks on every leg: it joins a journal of the current transaction, takes that
--- journal's tenant, date and txid, and posts to an active account of that tenant in the
--- account's currency with no more decimals than the currency has. The amount is stored at
--- the currency's scale so that it reads back as "4500.00", never "4500".
+-- Row checks on every leg, whoever writes it (the posting path included): it joins a
+-- journal of the current transaction, takes that journal's tenant, date and txid, and posts
+-- to an active account of that tenant in the account's currency with no more decimals than
+-- the currency has. The amount is stored at the currency's scale so that it reads back as
+-- "4500.00", never "4500". Outside the posting path (doublex.checked_inline not 'on') the
+-- leg is also added to its journal's state for the commit checks.
 CREATE FUNCTION ledger_private.leg_before_insert() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_field text := format('legs[%s]', NEW.leg_no - 1);
-    v_slot integer := ledger_private.journal_slot(NEW.journal_id);
+    v_id text := NEW.journal_id::text;
+    v_slot integer := coalesce(nullif(current_setting('doublex.journal_count', true), ''), '0')::integer;
+    v_hint integer := least(coalesce(nullif(current_setting('doublex.journal_hint', true), ''), '0')::integer,
+                            v_slot);
+    v_text text;
     v_state jsonb;
     v_account record;
-    v_exponent smallint;
     v_net numeric;
 BEGIN
-    IF v_slot IS NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX021',
-            MESSAGE = format('leg %s: journal %s was not created by this transaction',
-                             NEW.leg_no, NEW.journal_id),
-            DETAIL = 'A journal and all its legs are written in one transaction.',
-            HINT = 'Post a new journal instead of adding legs to an existing one.';
+    -- Legs follow their journal: the newest slot, else the slot of the previous leg (the
+    -- hint, see journal_slot), is almost always the one; a slot is parsed only when its text
+    -- holds the id. Otherwise journal_slot searches every slot of the transaction.
+    v_text := current_setting('doublex.journal_' || v_slot, true);
+    IF coalesce(strpos(v_text, v_id), 0) = 0 AND v_hint >= 1 THEN
+        v_slot := v_hint;
+        v_text := current_setting('doublex.journal_' || v_slot);
     END IF;
-    v_state := ledger_private.journal_state(v_slot);
+    IF coalesce(strpos(v_text, v_id), 0) > 0 THEN
+        v_state := v_text::jsonb;
+    END IF;
+    IF (v_state ->> 'id') IS DISTINCT FROM v_id THEN
+        v_slot := ledger_private.journal_slot(NEW.journal_id);
+        IF v_slot IS NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX021',
+                MESSAGE = format('leg %s: journal %s was not created by this transaction',
+                                 NEW.leg_no, NEW.journal_id),
+                DETAIL = 'A journal and all its legs are written in one transaction.',
+                HINT = 'Post a new journal instead of adding legs to an existing one.';
+        END IF;
+        v_state := ledger_private.journal_state(v_slot);
+    END IF;
     NEW.tenant := v_state ->> 'tenant';
     NEW.effective_date := (v_state ->> 'effective_date')::date;
     NEW.txid := (pg_current_xact_id()::text)::bigint;
@@ -147,49 +194,50 @@ BEGIN
      WHERE a.account_id = NEW.account_id AND a.tenant = NEW.tenant;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX006', COLUMN = v_field || '.account',
-            MESSAGE = format('%s.account: no account with id %s in tenant %s',
-                             v_field, NEW.account_id, NEW.tenant);
+            ERRCODE = 'DX006', COLUMN = format('legs[%s].account', NEW.leg_no - 1),
+            MESSAGE = format('legs[%s].account: no account with id %s in tenant %s',
+                             NEW.leg_no - 1, NEW.account_id, NEW.tenant);
     END IF;
-    v_exponent := v_account.exponent;
-    IF v_exponent IS NULL THEN
+    IF v_account.exponent IS NULL THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX005', COLUMN = v_field || '.ccy',
-            MESSAGE = format('%s.ccy: unknown currency %s', v_field, NEW.ccy),
+            ERRCODE = 'DX005', COLUMN = format('legs[%s].ccy', NEW.leg_no - 1),
+            MESSAGE = format('legs[%s].ccy: unknown currency %s', NEW.leg_no - 1, NEW.ccy),
             HINT = 'Use an ISO 4217 code such as EUR, USD or JPY.';
     END IF;
     IF NEW.ccy <> v_account.ccy THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX008', COLUMN = v_field || '.ccy',
-            MESSAGE = format('%s.ccy: account %s holds %s, the leg is in %s',
-                             v_field, v_account.code, v_account.ccy, NEW.ccy),
+            ERRCODE = 'DX008', COLUMN = format('legs[%s].ccy', NEW.leg_no - 1),
+            MESSAGE = format('legs[%s].ccy: account %s holds %s, the leg is in %s',
+                             NEW.leg_no - 1, v_account.code, v_account.ccy, NEW.ccy),
             HINT = 'A cross-currency movement is an FX settlement through clearing accounts.';
     END IF;
     IF v_account.status <> 'active' THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX007', COLUMN = v_field || '.account',
-            MESSAGE = format('%s.account: account %s is %s; only active accounts post',
-                             v_field, v_account.code, v_account.status);
+            ERRCODE = 'DX007', COLUMN = format('legs[%s].account', NEW.leg_no - 1),
+            MESSAGE = format('legs[%s].account: account %s is %s; only active accounts post',
+                             NEW.leg_no - 1, v_account.code, v_account.status);
     END IF;
-    IF scale(NEW.amount) > v_exponent THEN
+    IF scale(NEW.amount) > v_account.exponent THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX004', COLUMN = v_field || '.amount',
-            MESSAGE = format('%s.amount: %s has more decimals than %s allows (%s)',
-                             v_field, NEW.amount, NEW.ccy, v_exponent),
+            ERRCODE = 'DX004', COLUMN = format('legs[%s].amount', NEW.leg_no - 1),
+            MESSAGE = format('legs[%s].amount: %s has more decimals than %s allows (%s)',
+                             NEW.leg_no - 1, NEW.amount, NEW.ccy, v_account.exponent),
             HINT = 'Amounts are never rounded silently; send the exact amount in minor units.';
     END IF;
-    NEW.amount := round(NEW.amount, v_exponent);
+    NEW.amount := round(NEW.amount, v_account.exponent);
 
-    v_net := coalesce((v_state -> 'net' ->> NEW.ccy)::numeric, 0)
-             + CASE NEW.side WHEN 'debit' THEN NEW.amount ELSE -NEW.amount END;
-    v_state := jsonb_set(v_state, '{legs}', to_jsonb((v_state ->> 'legs')::integer + 1));
-    v_state := jsonb_set(v_state, ARRAY['net', NEW.ccy], to_jsonb(v_net));
-    IF NOT v_account.allow_negative THEN
-        -- The commit check reads balances only for these (the policy never changes).
-        v_state := jsonb_set(v_state, '{constrained}',
-                             (v_state -> 'constrained') || to_jsonb(NEW.account_id));
+    IF current_setting('doublex.checked_inline', true) IS DISTINCT FROM 'on' THEN
+        v_net := coalesce((v_state -> 'net' ->> NEW.ccy)::numeric, 0)
+                 + CASE NEW.side WHEN 'debit' THEN NEW.amount ELSE -NEW.amount END;
+        v_state := jsonb_set(v_state, '{legs}', to_jsonb((v_state ->> 'legs')::integer + 1));
+        v_state := jsonb_set(v_state, ARRAY['net', NEW.ccy], to_jsonb(v_net));
+        IF NOT v_account.allow_negative THEN
+            -- The commit check reads balances only for these (the policy never changes).
+            v_state := jsonb_set(v_state, '{constrained}',
+                                 (v_state -> 'constrained') || to_jsonb(NEW.account_id));
+        END IF;
+        PERFORM set_config('doublex.journal_' || v_slot, v_state::text, true);
     END IF;
-    PERFORM set_config('doublex.journal_' || v_slot, v_state::text, true);
     RETURN NEW;
 END
 $$;
@@ -200,7 +248,11 @@ CREATE TRIGGER leg_checked BEFORE INSERT ON ledger_private.leg
 -- At commit: a journal has at least two legs and, per currency, debits equal credits.
 -- Checked once for the journal (a journal without legs fires no leg trigger) and again for
 -- every leg, so that a leg added after an early check (SET CONSTRAINTS … IMMEDIATE) is
--- checked too. Both read the journal's transaction-local state, which every leg updated.
+-- checked too. Both read the journal's transaction-local state, which every leg written
+-- outside the posting path updated. A journal written by the posting path is marked
+-- 'vouched' by its trigger (the flag was on): its own legs were checked there and are not
+-- in its state, so the state holds exactly the legs added since, and those must net to
+-- zero per currency.
 CREATE FUNCTION ledger_private.check_journal_balanced(p_journal_id uuid) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -209,10 +261,13 @@ DECLARE
     v_legs integer := coalesce((v_state ->> 'legs')::integer, 0);
     v_unbalanced text;
 BEGIN
-    IF v_legs >= 2 AND v_legs = (v_state ->> 'checked_legs')::integer THEN
+    IF v_legs = (v_state ->> 'checked_legs')::integer
+       AND (v_legs >= 2 OR (v_state ->> 'vouched')::boolean) THEN
         RETURN;  -- checked already, and no leg has arrived since
     END IF;
-    IF v_legs < 2 THEN
+    -- A journal the posting path vouches for had its legs checked there (at least two,
+    -- balanced): its state counts only the legs added since, whose nets must be zero.
+    IF v_legs < 2 AND NOT coalesce((v_state ->> 'vouched')::boolean, false) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX002', COLUMN = 'legs',
             MESSAGE = format('legs: journal %s has %s leg(s); a journal needs at least two',
@@ -228,12 +283,44 @@ BEGIN
       INTO v_unbalanced
       FROM jsonb_each_text(v_state -> 'net') AS n
      WHERE n.value::numeric <> 0;
-    IF v_unbalanced IS NOT NULL THEN
+    PERFORM ledger_private.raise_unbalanced(p_journal_id, v_unbalanced);
+END
+$$;
+
+-- DX009 for a journal whose debits and credits differ in the currencies listed.
+CREATE FUNCTION ledger_private.raise_unbalanced(p_journal_id uuid, p_unbalanced text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING
+        ERRCODE = 'DX009', COLUMN = 'legs',
+        MESSAGE = 'legs: debits and credits differ in ' || p_unbalanced,
+        DETAIL = format('journal %s', p_journal_id),
+        HINT = 'Per currency, the debit amounts must add up to the credit amounts.';
+END
+$$;
+
+-- DX010 when an account with allow_negative = false is below zero on its normal side, for
+-- the leg (leg_no) that posted to it. That balance read is exact under concurrency because
+-- it takes SSI predicate locks on the account's recent legs: two postings that both read
+-- and both write them cannot both commit.
+CREATE FUNCTION ledger_private.check_not_negative(p_account_id bigint, p_leg_no integer) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_account record;
+    v_balance numeric;
+BEGIN
+    SELECT a.code, a.normal_side INTO v_account
+      FROM ledger_private.account AS a WHERE a.account_id = p_account_id;
+    SELECT CASE WHEN v_account.normal_side = 'debit' THEN t.debits - t.credits
+                ELSE t.credits - t.debits END
+      INTO v_balance
+      FROM ledger_private.account_totals(p_account_id) AS t;
+    IF v_balance < 0 THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX009', COLUMN = 'legs',
-            MESSAGE = 'legs: debits and credits differ in ' || v_unbalanced,
-            DETAIL = format('journal %s', p_journal_id),
-            HINT = 'Per currency, the debit amounts must add up to the credit amounts.';
+            ERRCODE = 'DX010', COLUMN = format('legs[%s].amount', p_leg_no - 1),
+            MESSAGE = format('legs[%s].amount: insufficient funds on %s (balance would be %s)',
+                             p_leg_no - 1, v_account.code, v_balance),
+            DETAIL = format('account %s may not go below zero', v_account.code);
     END IF;
 END
 $$;
@@ -246,37 +333,23 @@ BEGIN
 END
 $$;
 
+-- WHEN is evaluated as the row is written, not at commit: rows the posting path writes
+-- (and checks itself) queue no event at all.
 CREATE CONSTRAINT TRIGGER journal_balanced AFTER INSERT ON ledger_private.journal
     DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW EXECUTE FUNCTION ledger_private.journal_check_balanced();
+    FOR EACH ROW
+    WHEN (current_setting('doublex.checked_inline', true) IS DISTINCT FROM 'on')
+    EXECUTE FUNCTION ledger_private.journal_check_balanced();
 
 -- At commit, for every leg: its journal is still balanced, and an account with
--- allow_negative = false is not below zero on its normal side. That balance read is exact
--- under concurrency because it takes SSI predicate locks on the account's recent legs: two
--- postings that both read and both write them cannot both commit.
+-- allow_negative = false is not below zero on its normal side.
 CREATE FUNCTION ledger_private.leg_commit_checks() RETURNS trigger
 LANGUAGE plpgsql AS $$
-DECLARE
-    v_account record;
-    v_balance numeric;
 BEGIN
     PERFORM ledger_private.check_journal_balanced(NEW.journal_id);
-    IF NOT ledger_private.journal_state(ledger_private.journal_slot(NEW.journal_id))
+    IF ledger_private.journal_state(ledger_private.journal_slot(NEW.journal_id))
            -> 'constrained' @> to_jsonb(NEW.account_id) THEN
-        RETURN NULL;  -- the account may go negative: nothing to read
-    END IF;
-    SELECT a.code, a.normal_side INTO v_account
-      FROM ledger_private.account AS a WHERE a.account_id = NEW.account_id;
-    SELECT CASE WHEN v_account.normal_side = 'debit' THEN t.debits - t.credits
-                ELSE t.credits - t.debits END
-      INTO v_balance
-      FROM ledger_private.account_totals(NEW.account_id) AS t;
-    IF v_balance < 0 THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX010', COLUMN = format('legs[%s].amount', NEW.leg_no - 1),
-            MESSAGE = format('legs[%s].amount: insufficient funds on %s (balance would be %s)',
-                             NEW.leg_no - 1, v_account.code, v_balance),
-            DETAIL = format('account %s may not go below zero', v_account.code);
+        PERFORM ledger_private.check_not_negative(NEW.account_id, NEW.leg_no);
     END IF;
     RETURN NULL;
 END
@@ -284,6 +357,8 @@ $$;
 
 CREATE CONSTRAINT TRIGGER leg_checked_at_commit AFTER INSERT ON ledger_private.leg
     DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW EXECUTE FUNCTION ledger_private.leg_commit_checks();
+    FOR EACH ROW
+    WHEN (current_setting('doublex.checked_inline', true) IS DISTINCT FROM 'on')
+    EXECUTE FUNCTION ledger_private.leg_commit_checks();
 
 RESET ROLE;

@@ -3,7 +3,7 @@
 -- append-only.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(51);
+SELECT plan(54);
 
 -- Helpers (dropped with the transaction) ---------------------------------------------------
 -- They are SECURITY DEFINER functions owned by doublex_owner, so that every direct write
@@ -261,6 +261,30 @@ END
 $$;
 ALTER FUNCTION tap.leg_after_check(boolean) OWNER TO doublex_owner;
 
+-- The same after a batch: its journals are checked by post_journals itself, and a leg added
+-- afterwards still queues its own commit check.
+CREATE FUNCTION tap.leg_after_batch() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_id uuid;
+BEGIN
+    SELECT r.journal_id INTO v_id FROM ledger.post_journals('[
+        {"idempotency_key": "todo-b1", "legs": [
+            {"account": "T-LIAB", "side": "debit",  "amount": "1.00", "ccy": "EUR"},
+            {"account": "T-ASSET", "side": "credit", "amount": "1.00", "ccy": "EUR"}]},
+        {"idempotency_key": "todo-b2", "legs": [
+            {"account": "T-LIAB", "side": "debit",  "amount": "2.00", "ccy": "EUR"},
+            {"account": "T-ASSET", "side": "credit", "amount": "2.00", "ccy": "EUR"}]}]') AS r
+     WHERE r.position = 0;
+    INSERT INTO ledger_private.leg (journal_id, leg_no, account_id, side, amount, ccy)
+    SELECT v_id, 3, a.account_id, 'debit', 5, 'EUR'
+      FROM ledger_private.account AS a WHERE a.tenant = 'default' AND a.code = 'T-LIAB';
+    SET CONSTRAINTS ALL IMMEDIATE;
+    RAISE EXCEPTION USING ERRCODE = 'TAP01', MESSAGE = 'the unbalanced journal was accepted';
+END
+$$;
+ALTER FUNCTION tap.leg_after_batch() OWNER TO doublex_owner;
+
 -- A direct leg may name its own txid; one below the balance watermark is neither in the
 -- checkpoints nor in the tail, so balances would silently miss it. True when the leg is
 -- refused or stored with the writing transaction's txid.
@@ -288,6 +312,14 @@ SELECT throws_ok($$SELECT tap.leg_after_check(false)$$, 'DX009', NULL,
                  'Should refuse a leg that unbalances a direct journal after its check ran (DX009)');
 SELECT throws_ok($$SELECT tap.leg_after_check(true)$$, 'DX009', NULL,
                  'Should refuse a leg that unbalances a journal after post_journal returned (DX009)');
+SELECT throws_ok($$SELECT tap.leg_after_batch()$$, 'DX009', NULL,
+                 'Should refuse a leg that unbalances a journal after post_journals returned (DX009)');
+SELECT lives_ok($$SELECT ledger.post_journal('flag-1', '[
+    {"account": "T-LIAB", "side": "debit",  "amount": "1.00", "ccy": "EUR"},
+    {"account": "T-ASSET", "side": "credit", "amount": "1.00", "ccy": "EUR"}]')$$,
+    'Should post a journal through the API');
+SELECT is(current_setting('doublex.checked_inline'), 'off',
+          'Should stop vouching for new rows when post_journal returns (late legs stay checked)');
 SELECT ok(tap.leg_txid_is_the_writers(),
           'Should store a direct leg under the writing transaction''s txid or refuse it');
 

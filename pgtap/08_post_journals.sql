@@ -2,7 +2,7 @@
 -- keys repeated inside a batch replay; empty and oversized batches.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(26);
+SELECT plan(34);
 
 SELECT has_function('ledger', 'post_journals', ARRAY['jsonb', 'text'],
                     'Should have ledger.post_journals(requests, tenant)');
@@ -81,6 +81,64 @@ SELECT is((SELECT status FROM ledger.post_journals($$[{"idempotency_key": "bt-2"
    "legs": [{"account":"B-CASH","side":"debit","amount":"2.00","ccy":"EUR"},
             {"account":"B-REV","side":"credit","amount":"2.00","ccy":"EUR"}]}]$$)), 'posted',
           'Should accept the corrected request under a rejected request''s key');
+
+-- The fast path (a clean batch, written set-based) posts exactly what the careful path
+-- would: the same rows, the same fingerprints, the non-negative policy request by request.
+SELECT ledger.create_account('B-WALLET', 'Wallet', 'EUR', 'liability', false);
+SELECT ledger.create_account('B-WALLET2', 'Wallet 2', 'EUR', 'liability', false);
+CREATE TEMP TABLE fast_out AS
+SELECT * FROM ledger.post_journals($$[
+  {"idempotency_key": "fp-1", "effective_date": "2026-01-20", "memo": "fund", "ref": "F-1",
+   "metadata": {"batch": 1},
+   "legs": [{"account":"B-CASH","side":"debit","amount":"10","ccy":"EUR"},
+            {"account":"B-WALLET","side":"credit","amount":"10","ccy":"EUR"}]},
+  {"idempotency_key": "fp-2",
+   "legs": [{"account":"B-WALLET","side":"debit","amount":"10.00","ccy":"EUR"},
+            {"account":"B-CASH","side":"credit","amount":"10.00","ccy":"EUR"}]}
+]$$::jsonb);
+SELECT results_eq(
+    $$SELECT f.status, f.effective_date, j.journal_id IS NOT NULL FROM fast_out AS f
+        LEFT JOIN ledger_private.journal AS j USING (journal_id) ORDER BY f.position$$,
+    $$VALUES ('posted'::text, '2026-01-20'::date, true),
+             ('posted', (now() AT TIME ZONE 'UTC')::date, true)$$,
+    'Should post a clean batch that funds a no-negative account and then spends it, in order');
+SELECT results_eq(
+    $$SELECT l.amount::text, l.tenant, l.effective_date FROM ledger_private.leg AS l
+        JOIN fast_out AS f USING (journal_id) WHERE f.position = 0 ORDER BY l.leg_no$$,
+    $$VALUES ('10.00'::text, 'default'::text, '2026-01-20'::date), ('10.00', 'default', '2026-01-20')$$,
+    'Should store a batch leg at the currency scale with its journal''s tenant and date');
+SELECT is((SELECT balance FROM ledger.get_balance('B-WALLET')), 0.00::numeric,
+          'Should leave the no-negative account at zero');
+SELECT results_eq(
+    $$SELECT status, journal_id FROM ledger.post_journal('fp-1',
+        '[{"account":"B-CASH","side":"debit","amount":"10","ccy":"EUR"},
+          {"account":"B-WALLET","side":"credit","amount":"10","ccy":"EUR"}]',
+        '2026-01-20', 'fund', 'F-1', '{"batch": 1}')$$,
+    $$SELECT 'duplicate'::text, journal_id FROM fast_out WHERE position = 0$$,
+    'Should answer post_journal of a batch-posted request as its duplicate (same fingerprint)');
+SELECT is(current_setting('doublex.checked_inline'), 'off',
+          'Should stop vouching for new rows when the batch returns');
+
+CREATE TEMP TABLE ordered_out AS
+SELECT * FROM ledger.post_journals($$[
+  {"idempotency_key": "fp-3",
+   "legs": [{"account":"B-WALLET2","side":"debit","amount":"5.00","ccy":"EUR"},
+            {"account":"B-CASH","side":"credit","amount":"5.00","ccy":"EUR"}]},
+  {"idempotency_key": "fp-4",
+   "legs": [{"account":"B-CASH","side":"debit","amount":"8.00","ccy":"EUR"},
+            {"account":"B-WALLET2","side":"credit","amount":"8.00","ccy":"EUR"}]},
+  {"idempotency_key": "fp-5",
+   "legs": [{"account":"B-WALLET2","side":"debit","amount":"8.00","ccy":"EUR"},
+            {"account":"B-CASH","side":"credit","amount":"8.00","ccy":"EUR"}]}
+]$$::jsonb);
+SELECT results_eq(
+    'SELECT position, status, error_code FROM ordered_out ORDER BY position',
+    $$VALUES (0, 'rejected'::text, 'DX010'::text), (1, 'posted', NULL), (2, 'posted', NULL)$$,
+    'Should reject an overdraft even when a later request of the batch would cover it');
+SELECT is((SELECT balance FROM ledger.get_balance('B-WALLET2')), 0.00::numeric,
+          'Should apply the batch''s other requests in order');
+SELECT is((SELECT count(*) FROM ledger_private.idempotency_sentinel WHERE idempotency_key = 'fp-3'),
+          0::bigint, 'Should write nothing for the rejected request');
 
 -- Replaying a whole batch answers every posted request as a duplicate.
 SELECT results_eq(

@@ -107,3 +107,33 @@ async def test_concurrent_batches_sharing_keys_post_each_key_once(
         assert statuses == ["duplicate"] * 7 + ["posted"], f"key c-{i}: {statuses}"
     assert (await accounts.get_balance("FEES"))["balance"] == Decimal("50.00")
     assert_ledger_invariants(admin_dsn)
+
+
+async def test_concurrent_batches_never_overdraw_a_constrained_account(
+    accounts: Ledger, admin_dsn: str
+) -> None:
+    """Clean batches take the set-based fast path, which checks the no-negative rule itself:
+    racing each other over one wallet, they never take it below zero (the fast path reads
+    the balance as the commit check would, so SSI aborts one of two racing batches), and a
+    request that would overdraw it is rejected on its own."""
+    await accounts.post_journal(
+        "fund",
+        [
+            {"account": "CASH", "side": "debit", "amount": "100.00", "ccy": "EUR"},
+            {"account": "WALLET", "side": "credit", "amount": "100.00", "ccy": "EUR"},
+        ],
+    )
+    batches = [
+        [transfer(f"w-{b}-{i}", "WALLET", "CASH", "3.00") for i in range(5)] for b in range(8)
+    ]
+    outcomes = await asyncio.gather(*(accounts.post_journals(batch) for batch in batches))
+    answers = [r for results in outcomes for r in results]
+    assert {(r["status"], r["error_code"]) for r in answers} <= {
+        ("posted", None),
+        ("rejected", "DX010"),
+    }
+    posted = sum(1 for r in answers if r["status"] == "posted")
+    left = (await accounts.get_balance("WALLET"))["balance"]
+    assert left == Decimal("100.00") - posted * Decimal("3.00")
+    assert Decimal("0") <= left < Decimal("3.00")
+    assert_ledger_invariants(admin_dsn)

@@ -1,6 +1,7 @@
 -- ledger_private.check_posting_fields(tenant, key, memo, ref, metadata): the scalar fields
 -- of a posting request. Raises DX012 (idempotency key) and DX019 (tenant, memo, ref,
--- metadata).
+-- metadata). posting_fields_ok (posting_fields_ok.sql) is the same test as one boolean: keep
+-- the two in step.
 
 CREATE OR REPLACE FUNCTION ledger_private.check_posting_fields(
     p_tenant text, p_key text, p_memo text, p_ref text, p_metadata jsonb

@@ -25,28 +25,12 @@ BEGIN
             MESSAGE = format('legs: a journal needs 2 to 500 legs, got %s', jsonb_array_length(p_legs));
     END IF;
 
-    -- One pass finds the first malformed leg; CASE tests in order, so each test may rely on
-    -- the ones before it (the amount is numeric only once its text is a decimal).
-    SELECT f.position, f.leg, f.problem INTO v_bad
-      FROM (SELECT l.ordinality - 1 AS position, l.value AS leg,
-                   CASE
-                       WHEN jsonb_typeof(l.value) <> 'object' THEN 'not_object'
-                       WHEN l.value - 'account' - 'side' - 'amount' - 'ccy' <> '{}'::jsonb
-                           THEN 'unknown_field'
-                       WHEN jsonb_typeof(l.value -> 'account') IS DISTINCT FROM 'string'
-                            OR l.value ->> 'account' = '' THEN 'account'
-                       WHEN jsonb_typeof(l.value -> 'side') IS DISTINCT FROM 'string'
-                            OR l.value ->> 'side' NOT IN ('debit', 'credit') THEN 'side'
-                       WHEN jsonb_typeof(l.value -> 'amount') IS DISTINCT FROM 'string'
-                            OR l.value ->> 'amount' !~ '^[0-9]{1,20}(\.[0-9]{1,20})?$'
-                           THEN 'amount_format'
-                       WHEN (l.value ->> 'amount')::numeric = 0 THEN 'amount_zero'
-                       WHEN jsonb_typeof(l.value -> 'ccy') IS DISTINCT FROM 'string'
-                            OR l.value ->> 'ccy' !~ '^[A-Z]{3}$' THEN 'ccy'
-                   END AS problem
-              FROM jsonb_array_elements(p_legs) WITH ORDINALITY AS l) AS f
-     WHERE f.problem IS NOT NULL
-     ORDER BY f.position
+    -- One pass finds the first malformed leg (leg_problem is inlined into the query).
+    SELECT l.ordinality - 1 AS position, l.value AS leg, ledger_private.leg_problem(l.value) AS problem
+      INTO v_bad
+      FROM jsonb_array_elements(p_legs) WITH ORDINALITY AS l
+     WHERE ledger_private.leg_problem(l.value) IS NOT NULL
+     ORDER BY l.ordinality
      LIMIT 1;
     IF NOT FOUND THEN
         RETURN p_legs;

@@ -17,14 +17,19 @@ BEGIN
             ERRCODE = 'DX024', COLUMN = format('requests[%s]', p_position),
             MESSAGE = format('requests[%s]: must be an object', p_position);
     END IF;
-    BEGIN
-        v_effective_date := (p_request ->> 'effective_date')::date;
-    EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX019', COLUMN = 'effective_date',
-            MESSAGE = format('effective_date: %s is not a date (YYYY-MM-DD)',
-                             p_request -> 'effective_date');
-    END;
+    -- A block with an exception handler is a subtransaction: enter it only when there is a
+    -- date to parse.
+    IF p_request -> 'effective_date' IS NOT NULL
+       AND jsonb_typeof(p_request -> 'effective_date') <> 'null' THEN
+        BEGIN
+            v_effective_date := (p_request ->> 'effective_date')::date;
+        EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX019', COLUMN = 'effective_date',
+                MESSAGE = format('effective_date: %s is not a date (YYYY-MM-DD)',
+                                 p_request -> 'effective_date');
+        END;
+    END IF;
     v_posted := ledger_private.post_journal_request(
         p_tenant,
         p_request ->> 'idempotency_key',

@@ -1,12 +1,24 @@
--- ledger_private.post_journal_request(…): the one path every posting takes (post_journal,
--- reverse_journal, the batch). Order matters:
+-- ledger_private.post_journal_request(…): the one path every single posting takes
+-- (post_journal, reverse_journal, a batch's careful path). Order matters:
 --   1. shape checks, then the canonical request and its SHA-256 fingerprint;
 --   2. the advisory lock on (tenant, key) and the sentinel row: a replay is answered from
 --      the sentinel before any business check, so it gets the original result even if an
 --      account has been frozen since;
 --   3. journal and legs (the leg trigger checks accounts, currencies and decimals);
---   4. the deferred journal checks fired now, so a batch sees the error of this request.
+--   4. the journal checks (two or more legs, balanced per currency, non-negative policy)
+--      run here, before returning, so a batch sees the error of this request.
 -- Raises DX001–DX012, DX014, DX016, DX019, DX021 (see sql/errors.md).
+--
+-- Cost: a posting is mostly per-statement overhead, so the common case runs as few
+-- statements as it can. Every field check is one inlined expression, and the helper that
+-- names the field and raises is called only when that expression says something is off.
+-- One query over the legs finds a malformed leg, resolves the accounts and adds up the
+-- nets per currency. The journal checks run inline, from what that query found, instead of
+-- firing the deferred constraint triggers with SET CONSTRAINTS … IMMEDIATE: while the
+-- journal and its legs are written, doublex.checked_inline = 'on' tells the triggers that
+-- this path checks them (the deferred triggers are not even queued, see
+-- migrations/0003_invariant_triggers.sql), and the flag is cleared before returning, so any
+-- leg written afterwards in the transaction is checked at commit as usual.
 
 CREATE OR REPLACE FUNCTION ledger_private.post_journal_request(
     p_tenant text,
@@ -23,24 +35,65 @@ CREATE OR REPLACE FUNCTION ledger_private.post_journal_request(
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
-    v_legs jsonb;
-    v_fingerprint bytea;
+    v_metadata jsonb := coalesce(p_metadata, '{}'::jsonb);
     v_journal_id uuid := ledger_private.uuid_v7();
+    v_legs record;
+    v_fingerprint bytea;
     v_effective_date date;
     v_created_at timestamptz;
-    v_account_ids bigint[];
-    v_missing integer;
+    v_leg_no integer;
+    v_unbalanced text;
 BEGIN
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_posting_fields(p_tenant, p_key, p_memo, p_ref, p_metadata);
-    v_legs := ledger_private.normalize_legs(p_legs);
+    IF current_setting('transaction_isolation') <> 'serializable' THEN
+        PERFORM ledger_private.require_serializable();
+    END IF;
+    IF NOT ledger_private.posting_fields_ok(p_tenant, p_key, p_memo, p_ref, p_metadata) THEN
+        PERFORM ledger_private.check_posting_fields(p_tenant, p_key, p_memo, p_ref, p_metadata);
+    END IF;
+    IF (CASE WHEN jsonb_typeof(p_legs) = 'array' THEN jsonb_array_length(p_legs) NOT BETWEEN 2 AND 500
+             ELSE true END) THEN
+        PERFORM ledger_private.normalize_legs(p_legs);  -- raises DX001 or DX002
+    END IF;
+
+    -- One query over the legs: the first malformed one, each leg's account (one index lookup
+    -- per leg: a join could choose to scan the whole account table, and under SERIALIZABLE
+    -- that read would lock all of it), the legs on accounts that may not go negative, and
+    -- the currencies whose debits and credits differ. Amounts are summed as sent: the leg
+    -- trigger stores them unchanged (it refuses more decimals than the currency has and
+    -- only pads the scale), so these nets are the stored legs' nets. The aggregates take the
+    -- legs in the order of the sorted subquery (already in that order: no sort runs), which
+    -- costs far less than an ORDER BY in each aggregate (a sort each).
+    SELECT min(l.leg_no) FILTER (WHERE l.problem IS NOT NULL) AS malformed,
+           min(l.leg_no) FILTER (WHERE l.account_id IS NULL) AS missing,
+           array_agg(l.account_id) AS account_ids,
+           array_agg(l.leg_no) FILTER (WHERE NOT l.allow_negative) AS constrained,
+           -- One currency netting to zero; anything else is looked at closely below.
+           coalesce(min(l.ccy) = max(l.ccy)
+                    AND sum(CASE WHEN l.problem IS NOT NULL THEN NULL
+                                 WHEN l.side = 'debit' THEN l.amount::numeric
+                                 ELSE -l.amount::numeric END) = 0, false) AS balanced
+      INTO v_legs
+      FROM (SELECT e.ordinality::integer AS leg_no, ledger_private.leg_problem(e.value) AS problem,
+                   e.value ->> 'side' AS side, e.value ->> 'amount' AS amount,
+                   e.value ->> 'ccy' AS ccy, a.account_id, a.allow_negative
+              FROM jsonb_array_elements(p_legs) WITH ORDINALITY AS e
+              LEFT JOIN LATERAL (
+                    SELECT a.account_id, a.allow_negative
+                      FROM ledger_private.account AS a
+                     WHERE a.tenant = p_tenant AND a.code = e.value ->> 'account'
+                    OFFSET 0) AS a ON true
+             ORDER BY e.ordinality) AS l;
+    IF v_legs.malformed IS NOT NULL THEN
+        PERFORM ledger_private.normalize_legs(p_legs);  -- raises DX001, DX003 or DX005
+    END IF;
+    -- The legs are canonical now (normalize_legs.sql says why the jsonb value is).
     v_fingerprint := sha256(convert_to(jsonb_build_object(
         'operation', p_operation,
-        'legs', v_legs,
+        'legs', p_legs,
         'effective_date', p_effective_date,
         'memo', p_memo,
         'ref', p_ref,
-        'metadata', coalesce(p_metadata, '{}'::jsonb),
+        'metadata', v_metadata,
         'reverses', p_reverses)::text, 'UTF8'));
 
     -- Callers with one key queue on this lock. A queued caller's snapshot predates the
@@ -57,47 +110,67 @@ BEGIN
         RETURN ledger_private.replay_posting(p_tenant, p_key, v_fingerprint);
     END IF;
 
-    IF p_reverses IS NOT NULL AND EXISTS (
-        SELECT FROM ledger_private.journal AS j WHERE j.reverses = p_reverses
-    ) THEN
+    IF p_reverses IS NOT NULL THEN
+        IF EXISTS (SELECT FROM ledger_private.journal AS j WHERE j.reverses = p_reverses) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX014', COLUMN = 'journal_id',
+                MESSAGE = format('journal_id: journal %s is already reversed', p_reverses),
+                HINT = 'A journal is reversed at most once; replay the original reversal key to read it.';
+        END IF;
+    END IF;
+
+    IF v_legs.missing IS NOT NULL THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX014', COLUMN = 'journal_id',
-            MESSAGE = format('journal_id: journal %s is already reversed', p_reverses),
-            HINT = 'A journal is reversed at most once; replay the original reversal key to read it.';
+            ERRCODE = 'DX006', COLUMN = format('legs[%s].account', v_legs.missing - 1),
+            MESSAGE = format('legs[%s].account: no account %s in tenant %s',
+                             v_legs.missing - 1, p_legs -> (v_legs.missing - 1) ->> 'account',
+                             p_tenant),
+            HINT = 'Create it first with ledger.create_account().';
     END IF;
 
     v_effective_date := coalesce(p_effective_date, ledger_private.default_effective_date(p_tenant));
-    INSERT INTO ledger_private.journal AS j
-           (journal_id, tenant, idempotency_key, kind, effective_date, memo, ref, metadata, reverses)
-    VALUES (v_journal_id, p_tenant, p_key, p_kind, v_effective_date, p_memo, p_ref,
-            coalesce(p_metadata, '{}'::jsonb), p_reverses)
-    RETURNING j.created_at INTO v_created_at;
-
-    -- One index lookup per leg (a scalar subquery): a join could choose to scan the whole
-    -- account table, and under SERIALIZABLE that read would lock all of it.
-    SELECT array_agg((SELECT a.account_id FROM ledger_private.account AS a
-                       WHERE a.tenant = p_tenant AND a.code = l.value ->> 'account')
-                     ORDER BY l.ordinality)
-      INTO v_account_ids
-      FROM jsonb_array_elements(v_legs) WITH ORDINALITY AS l;
-    v_missing := array_position(v_account_ids, NULL);
-    IF v_missing IS NOT NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX006', COLUMN = format('legs[%s].account', v_missing - 1),
-            MESSAGE = format('legs[%s].account: no account %s in tenant %s',
-                             v_missing - 1, v_legs -> (v_missing - 1) ->> 'account', p_tenant),
-            HINT = 'Create it first with ledger.create_account().';
-    END IF;
+    v_created_at := now();
+    -- From here to the end this function checks what it writes (see the header).
+    PERFORM set_config('doublex.checked_inline', 'on', true);
+    -- The journal and its legs in one statement: the legs read the journal's row, so the
+    -- journal (and its trigger, which opens the journal's state) is written first.
+    WITH j AS (
+        INSERT INTO ledger_private.journal AS j
+               (journal_id, tenant, idempotency_key, kind, effective_date, created_at, memo,
+                ref, metadata, reverses)
+        VALUES (v_journal_id, p_tenant, p_key, p_kind, v_effective_date, v_created_at, p_memo,
+                p_ref, v_metadata, p_reverses)
+        RETURNING j.journal_id
+    )
     INSERT INTO ledger_private.leg (journal_id, leg_no, account_id, side, amount, ccy)
-    SELECT v_journal_id, l.ordinality, v_account_ids[l.ordinality], l.value ->> 'side',
-           (l.value ->> 'amount')::numeric, l.value ->> 'ccy'
-      FROM jsonb_array_elements(v_legs) WITH ORDINALITY AS l
-     ORDER BY l.ordinality;
+    SELECT j.journal_id, e.ordinality, v_legs.account_ids[e.ordinality], e.value ->> 'side',
+           (e.value ->> 'amount')::numeric, e.value ->> 'ccy'
+      FROM j CROSS JOIN jsonb_array_elements(p_legs) WITH ORDINALITY AS e
+     ORDER BY e.ordinality;
 
-    -- Run the commit-time checks now: inside a batch, a failure must surface in this
-    -- request's subtransaction, not at the batch's COMMIT.
-    SET CONSTRAINTS ledger_private.journal_balanced, ledger_private.leg_checked_at_commit IMMEDIATE;
-    SET CONSTRAINTS ledger_private.journal_balanced, ledger_private.leg_checked_at_commit DEFERRED;
+    -- The journal checks, in the order the deferred triggers would report them.
+    IF NOT v_legs.balanced THEN
+        SELECT string_agg(format('%s (debits − credits = %s)', n.ccy, n.net), ', ' ORDER BY n.ccy)
+          INTO v_unbalanced
+          FROM (SELECT e.value ->> 'ccy' AS ccy,
+                       sum(CASE e.value ->> 'side' WHEN 'debit' THEN (e.value ->> 'amount')::numeric
+                               ELSE -(e.value ->> 'amount')::numeric END) AS net
+                  FROM jsonb_array_elements(p_legs) AS e
+                 GROUP BY 1) AS n
+         WHERE n.net <> 0;
+        IF v_unbalanced IS NOT NULL THEN  -- else balanced in each of several currencies
+            PERFORM ledger_private.raise_unbalanced(v_journal_id, v_unbalanced);
+        END IF;
+    END IF;
+    IF v_legs.constrained IS NOT NULL THEN
+        FOREACH v_leg_no IN ARRAY v_legs.constrained LOOP
+            PERFORM ledger_private.check_not_negative(v_legs.account_ids[v_leg_no], v_leg_no);
+        END LOOP;
+    END IF;
+    -- Stop vouching for new rows: the journal's state says it was vouched for (its
+    -- trigger saw the flag), so a leg added later in the transaction is checked at commit
+    -- against exactly what it adds.
+    PERFORM set_config('doublex.checked_inline', 'off', true);
 
     RETURN ROW(v_journal_id, 'posted', v_effective_date, v_created_at)::ledger.posting_result;
 END
