@@ -13,20 +13,10 @@ CREATE OR REPLACE FUNCTION ledger.get_journal(
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    v_journal ledger_private.journal;
 BEGIN
     PERFORM ledger_private.check_tenant(get_journal.tenant);
-    SELECT j.* INTO v_journal
-      FROM ledger_private.journal AS j
-     WHERE j.journal_id = get_journal.journal_id AND j.tenant = get_journal.tenant;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX013', COLUMN = 'journal_id',
-            MESSAGE = format('journal_id: no journal %s in tenant %s',
-                             coalesce(get_journal.journal_id::text, 'NULL'), get_journal.tenant);
-    END IF;
-    RETURN ledger_private.to_journal_entry(v_journal);
+    RETURN ledger_private.to_journal_entry(
+        ledger_private.find_journal(get_journal.tenant, get_journal.journal_id));
 END
 $$;
 

@@ -25,15 +25,7 @@ BEGIN
     -- (otherwise a caller at READ COMMITTED gets DX013/DX022 instead of DX016).
     PERFORM ledger_private.require_serializable();
     PERFORM ledger_private.check_tenant(reverse_journal.tenant);
-    SELECT j.* INTO v_original
-      FROM ledger_private.journal AS j
-     WHERE j.journal_id = reverse_journal.journal_id AND j.tenant = reverse_journal.tenant;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX013', COLUMN = 'journal_id',
-            MESSAGE = format('journal_id: no journal %s in tenant %s',
-                             coalesce(reverse_journal.journal_id::text, 'NULL'), reverse_journal.tenant);
-    END IF;
+    v_original := ledger_private.find_journal(reverse_journal.tenant, reverse_journal.journal_id);
     IF v_original.kind = 'reversal' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX022', COLUMN = 'journal_id',

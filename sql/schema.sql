@@ -211,20 +211,10 @@ CREATE FUNCTION ledger.get_journal(journal_id uuid, tenant text DEFAULT 'default
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_journal ledger_private.journal;
 BEGIN
     PERFORM ledger_private.check_tenant(get_journal.tenant);
-    SELECT j.* INTO v_journal
-      FROM ledger_private.journal AS j
-     WHERE j.journal_id = get_journal.journal_id AND j.tenant = get_journal.tenant;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX013', COLUMN = 'journal_id',
-            MESSAGE = format('journal_id: no journal %s in tenant %s',
-                             coalesce(get_journal.journal_id::text, 'NULL'), get_journal.tenant);
-    END IF;
-    RETURN ledger_private.to_journal_entry(v_journal);
+    RETURN ledger_private.to_journal_entry(
+        ledger_private.find_journal(get_journal.tenant, get_journal.journal_id));
 END
 $$;
 
@@ -573,15 +563,7 @@ BEGIN
     -- (otherwise a caller at READ COMMITTED gets DX013/DX022 instead of DX016).
     PERFORM ledger_private.require_serializable();
     PERFORM ledger_private.check_tenant(reverse_journal.tenant);
-    SELECT j.* INTO v_original
-      FROM ledger_private.journal AS j
-     WHERE j.journal_id = reverse_journal.journal_id AND j.tenant = reverse_journal.tenant;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX013', COLUMN = 'journal_id',
-            MESSAGE = format('journal_id: no journal %s in tenant %s',
-                             coalesce(reverse_journal.journal_id::text, 'NULL'), reverse_journal.tenant);
-    END IF;
+    v_original := ledger_private.find_journal(reverse_journal.tenant, reverse_journal.journal_id);
     IF v_original.kind = 'reversal' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX022', COLUMN = 'journal_id',
@@ -931,6 +913,46 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.find_account(p_tenant text, p_code text) OWNER TO doublex_owner;
+
+CREATE TABLE ledger_private.journal (
+    journal_id uuid NOT NULL,
+    tenant text DEFAULT 'default'::text NOT NULL,
+    idempotency_key text NOT NULL,
+    kind text DEFAULT 'transfer'::text NOT NULL,
+    effective_date date NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    memo text,
+    ref text,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    reverses uuid,
+    txid bigint DEFAULT ((pg_current_xact_id())::text)::bigint NOT NULL,
+    CONSTRAINT journal_kind_known CHECK ((kind = ANY (ARRAY['transfer'::text, 'fx'::text, 'reversal'::text]))),
+    CONSTRAINT journal_metadata_object CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT journal_reversal_links_original CHECK (((kind = 'reversal'::text) = (reverses IS NOT NULL)))
+);
+
+ALTER TABLE ledger_private.journal OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.find_journal(p_tenant text, p_journal_id uuid) RETURNS ledger_private.journal
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_journal ledger_private.journal;
+BEGIN
+    SELECT j.* INTO v_journal
+      FROM ledger_private.journal AS j
+     WHERE j.journal_id = p_journal_id AND j.tenant = p_tenant;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX013', COLUMN = 'journal_id',
+            MESSAGE = format('journal_id: no journal %s in tenant %s',
+                             coalesce(p_journal_id::text, 'NULL'), p_tenant);
+    END IF;
+    RETURN v_journal;
+END
+$$;
+
+ALTER FUNCTION ledger_private.find_journal(p_tenant text, p_journal_id uuid) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.journal_before_insert() RETURNS trigger
     LANGUAGE plpgsql
@@ -1502,25 +1524,6 @@ $$;
 
 ALTER FUNCTION ledger_private.to_account_info(p_account ledger_private.account) OWNER TO doublex_owner;
 
-CREATE TABLE ledger_private.journal (
-    journal_id uuid NOT NULL,
-    tenant text DEFAULT 'default'::text NOT NULL,
-    idempotency_key text NOT NULL,
-    kind text DEFAULT 'transfer'::text NOT NULL,
-    effective_date date NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    memo text,
-    ref text,
-    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    reverses uuid,
-    txid bigint DEFAULT ((pg_current_xact_id())::text)::bigint NOT NULL,
-    CONSTRAINT journal_kind_known CHECK ((kind = ANY (ARRAY['transfer'::text, 'fx'::text, 'reversal'::text]))),
-    CONSTRAINT journal_metadata_object CHECK ((jsonb_typeof(metadata) = 'object'::text)),
-    CONSTRAINT journal_reversal_links_original CHECK (((kind = 'reversal'::text) = (reverses IS NOT NULL)))
-);
-
-ALTER TABLE ledger_private.journal OWNER TO doublex_owner;
-
 CREATE FUNCTION ledger_private.to_journal_entry(p_journal ledger_private.journal) RETURNS ledger.journal_entry
     LANGUAGE sql STABLE
     AS $$
@@ -1757,6 +1760,8 @@ REVOKE ALL ON FUNCTION ledger_private.check_tenant(p_tenant text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ledger_private.default_effective_date(p_tenant text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.find_account(p_tenant text, p_code text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.find_journal(p_tenant text, p_journal_id uuid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.journal_before_insert() FROM PUBLIC;
 
