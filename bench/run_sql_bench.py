@@ -38,7 +38,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from doublex import config, localdb
-from doublex.cli import admin_dsn
+from doublex.cli.common import admin_dsn
 
 BENCH_DIR = Path(__file__).resolve().parent
 SCRIPTS_DIR = BENCH_DIR / "pgbench"

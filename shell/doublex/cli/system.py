@@ -1,5 +1,4 @@
-"""The `doublex` admin command line (click). Commands stay thin: they call doublex.db,
-doublex.localdb or doublex.migrate and print the result."""
+"""Operating commands: the local PostgreSQL, migrations, serving, schema dump, maintenance."""
 
 from __future__ import annotations
 
@@ -9,48 +8,8 @@ import click
 
 from doublex import config, localdb
 from doublex import migrate as migrations
-from doublex.db import Ledger, RetryPolicy
-
-
-def _local_cluster() -> localdb.LocalCluster:
-    settings = config.load()
-    return localdb.project_cluster(config.project_root(), settings.local_port, settings.pg_bindir)
-
-
-def admin_dsn() -> str:
-    """DOUBLEX_DSN, or the project-local cluster (started when it is not running)."""
-    settings = config.load()
-    if settings.dsn:
-        return settings.dsn
-    cluster = _local_cluster()
-    cluster.start()
-    cluster.ensure_database()
-    return cluster.dsn()
-
-
-def app_dsn() -> str:
-    """DOUBLEX_APP_DSN, or the admin DSN with the application role as user."""
-    settings = config.load()
-    return settings.app_dsn or config.as_app_role(admin_dsn())
-
-
-def open_ledger() -> Ledger:
-    """A Ledger on the app DSN, sized and retrying as configured."""
-    settings = config.load()
-    return Ledger(
-        app_dsn(),
-        min_size=settings.pool_min,
-        max_size=settings.pool_max,
-        retry=RetryPolicy(max_attempts=settings.max_retries),
-        pool_timeout=settings.pool_timeout,
-    )
-
-
-@click.group()
-@click.version_option(package_name="doublex")
-def main() -> None:
-    """DoubleX: a Postgres-native double-entry ledger."""
-
+from doublex.cli.common import admin_dsn, app_dsn, local_cluster, tenant_option, with_ledger
+from doublex.cli.root import main
 
 # -- doublex db ------------------------------------------------------------------------------
 
@@ -63,7 +22,7 @@ def db() -> None:
 @db.command("start")
 def db_start() -> None:
     """Start the local cluster (idempotent) and print its DSN."""
-    cluster = _local_cluster()
+    cluster = local_cluster()
     try:
         created = cluster.init()
         if created:
@@ -78,7 +37,7 @@ def db_start() -> None:
 @db.command("stop")
 def db_stop() -> None:
     """Stop the local cluster."""
-    cluster = _local_cluster()
+    cluster = local_cluster()
     try:
         cluster.stop()
     except localdb.ClusterError as exc:
@@ -89,7 +48,7 @@ def db_stop() -> None:
 @db.command("status")
 def db_status() -> None:
     """Show whether the local cluster runs, where, and its DSN (exit 3 when stopped)."""
-    cluster = _local_cluster()
+    cluster = local_cluster()
     for line in cluster.status_lines():
         click.echo(line)
     if not cluster.is_running():
@@ -100,7 +59,7 @@ def db_status() -> None:
 def db_url() -> None:
     """Print the DSN every command uses (DOUBLEX_DSN when set)."""
     settings = config.load()
-    click.echo(settings.dsn or _local_cluster().url())
+    click.echo(settings.dsn or local_cluster().url())
 
 
 # -- doublex migrate -------------------------------------------------------------------------
@@ -184,26 +143,11 @@ def schema_dump(output: str | None) -> None:
 
 
 @main.command("maintain")
-@click.option("--tenant", default="default", show_default=True)
+@tenant_option
 def maintain(tenant: str) -> None:
     """Fold settled legs into the balance checkpoints (ledger.roll_up_balances)."""
-    import asyncio
-
-    from doublex import errors
-
-    async def roll_up() -> dict[str, object]:
-        async with open_ledger() as ledger:
-            return await ledger.roll_up_balances(tenant)
-
-    try:
-        result = asyncio.run(roll_up())
-    except errors.LedgerError as exc:
-        raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+    result = with_ledger(lambda ledger: ledger.roll_up_balances(tenant))
     click.echo(
         f"tenant {result['tenant']}: folded {result['legs_folded']} leg(s) into "
         f"{result['accounts_updated']} account checkpoint(s); watermark {result['below_txid']}"
     )
-
-
-if __name__ == "__main__":  # `python -m doublex.cli`, as the workers of `serve --workers` run
-    main()

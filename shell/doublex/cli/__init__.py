@@ -1,0 +1,10 @@
+"""The `doublex` admin command line (click).
+
+Commands stay thin: they parse options, call doublex.db (or localdb/migrate) and print the
+result through doublex.cli.output. Each module below adds one group of commands to `main`.
+"""
+
+from doublex.cli import system  # noqa: F401  (registers its commands)
+from doublex.cli.root import main
+
+__all__ = ["main"]

@@ -1,0 +1,86 @@
+"""What every command needs: the DSNs, a Ledger, and one way to run a ledger call."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+
+from doublex import config, errors, localdb
+from doublex.db import Ledger, RetryPolicy
+
+T = TypeVar("T")
+
+tenant_option = click.option(
+    "--tenant", default="default", show_default=True, help="The book to work in."
+)
+
+
+def local_cluster() -> localdb.LocalCluster:
+    settings = config.load()
+    return localdb.project_cluster(config.project_root(), settings.local_port, settings.pg_bindir)
+
+
+def admin_dsn() -> str:
+    """DOUBLEX_DSN, or the project-local cluster (started when it is not running)."""
+    settings = config.load()
+    if settings.dsn:
+        return settings.dsn
+    cluster = local_cluster()
+    cluster.start()
+    cluster.ensure_database()
+    return cluster.dsn()
+
+
+def app_dsn() -> str:
+    """DOUBLEX_APP_DSN, or the admin DSN with the application role as user."""
+    settings = config.load()
+    return settings.app_dsn or config.as_app_role(admin_dsn())
+
+
+def open_ledger() -> Ledger:
+    """A Ledger on the app DSN, sized and retrying as configured."""
+    settings = config.load()
+    return Ledger(
+        app_dsn(),
+        min_size=min(settings.pool_min, 1),
+        max_size=settings.pool_max,
+        retry=RetryPolicy(max_attempts=settings.max_retries),
+        pool_timeout=settings.pool_timeout,
+    )
+
+
+def with_ledger(call: Callable[[Ledger], Awaitable[T]]) -> T:
+    """Run one ledger call on a short-lived pool; a DX error becomes `error DXnnn: …`, exit 1."""
+
+    async def run() -> T:
+        async with open_ledger() as ledger:
+            return await call(ledger)
+
+    try:
+        return asyncio.run(run())
+    except errors.LedgerError as exc:
+        raise LedgerFailure(exc) from exc
+
+
+class LedgerFailure(click.ClickException):
+    """A rejected call: the DX code and message on stderr, exit status 1."""
+
+    def __init__(self, error: errors.LedgerError) -> None:
+        super().__init__(f"{error.code}: {error.message}")
+        self.error = error
+
+    def format_message(self) -> str:
+        return self.message
+
+    def show(self, file: object = None) -> None:
+        click.echo(f"error {self.message}", err=True)
+        for label, text in (
+            ("field", self.error.field),
+            ("detail", self.error.detail),
+            ("hint", self.error.hint),
+        ):
+            if text:
+                click.echo(f"  {label}: {text}", err=True)

@@ -1,0 +1,87 @@
+"""How commands print: aligned tables for people, `--json` for machines.
+
+Amounts stay exact in both: Decimal prints as its own digits, and JSON carries it as a
+string, as the API does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import click
+
+from doublex.api import jsonio
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# A column: the row key, and the header people read.
+Column = tuple[str, str]
+
+
+def json_option(function: F) -> F:
+    """Adds `--json`: print machine-readable JSON instead of a table."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(
+        function
+    )
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _numeric(value: Any) -> bool:
+    return isinstance(value, (Decimal, int)) and not isinstance(value, bool)
+
+
+def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> str:
+    """Rows as an aligned text table; numbers right-aligned so decimal points line up."""
+    texts = [[cell(row.get(key)) for key, _ in columns] for row in rows]
+    widths = [
+        max([len(header)] + [len(line[index]) for line in texts])
+        for index, (_, header) in enumerate(columns)
+    ]
+    right = [any(_numeric(row.get(key)) for row in rows) for key, _ in columns]
+
+    def line(values: Iterable[str]) -> str:
+        parts = [
+            value.rjust(width) if align else value.ljust(width)
+            for value, width, align in zip(values, widths, right, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    out = [line(header for _, header in columns), line("-" * width for width in widths)]
+    out.extend(line(values) for values in texts)
+    return "\n".join(out)
+
+
+def emit_rows(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], as_json: bool, *, empty: str
+) -> None:
+    """A list result: a JSON array, or a table (or `empty` when there are no rows)."""
+    if as_json:
+        click.echo(jsonio.dumps([dict(row) for row in rows]).decode())
+    elif rows:
+        click.echo(table(rows, columns))
+    else:
+        click.echo(empty)
+
+
+def emit_record(record: Mapping[str, Any], as_json: bool, *, fields: Sequence[Column]) -> None:
+    """One result: a JSON object, or `field  value` lines."""
+    if as_json:
+        click.echo(jsonio.dumps(dict(record)).decode())
+        return
+    width = max(len(label) for _, label in fields)
+    for key, label in fields:
+        click.echo(f"{label.ljust(width)}  {cell(record.get(key))}".rstrip())
