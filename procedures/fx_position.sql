@@ -42,9 +42,11 @@ BEGIN
     SELECT b.ccy, b.code, b.position, fx_position.reporting_ccy, q.rate, q.valid_on,
            ledger_private.round_half_even(b.position * q.rate, 1, v_exponent)
       FROM (SELECT a.ccy, a.code,
-                   CASE a.normal_side WHEN 'debit' THEN t.debits - t.credits
-                                      ELSE t.credits - t.debits END AS position
+                   -- At the currency's scale, as get_balance answers (0 reads 0.00 in EUR).
+                   round(CASE a.normal_side WHEN 'debit' THEN t.debits - t.credits
+                                            ELSE t.credits - t.debits END, c.exponent) AS position
               FROM ledger_private.account AS a
+              JOIN ledger_private.currency AS c ON c.code = a.ccy
              CROSS JOIN LATERAL (
                     SELECT coalesce(sum(l.amount) FILTER (WHERE l.side = 'debit'), 0) AS debits,
                            coalesce(sum(l.amount) FILTER (WHERE l.side = 'credit'), 0) AS credits
