@@ -4,16 +4,16 @@
 --   SELECT * FROM ledger.fx_rate('USD', 'EUR', '2026-11-20');    -- via EUR/USD: 'inverted'
 --   → base, quote, rate, valid_on, direction ('direct' | 'inverted'), source
 --
--- The latest rate valid on or before `on`: the stored pair ('direct'), or the inverse pair
+-- The latest rate valid on or before on_date: the stored pair ('direct'), or the inverse pair
 -- as 1/rate rounded half-even to 12 decimals ('inverted'), whichever is valid from the later
 -- date (on the same date the stored pair wins). valid_on says which day's rate it is.
--- on NULL → the tenant's current business date (as for postings).
+-- on_date NULL → the tenant's current business date (as for postings).
 -- Raises DX005 (unknown currency), DX019 (tenant), DX031 (base = quote), DX032 (no rate).
 
 CREATE OR REPLACE FUNCTION ledger.fx_rate(
     base text,
     quote text,
-    "on" date DEFAULT NULL,
+    on_date date DEFAULT NULL,
     tenant text DEFAULT 'default'
 ) RETURNS ledger.fx_quote
 LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -24,7 +24,7 @@ BEGIN
     PERFORM ledger_private.check_fx_pair(fx_rate.base, fx_rate.quote);
     RETURN ledger_private.fx_quote_on(
         fx_rate.tenant, fx_rate.base, fx_rate.quote,
-        coalesce(fx_rate."on", ledger_private.default_effective_date(fx_rate.tenant)), true);
+        coalesce(fx_rate.on_date, ledger_private.default_effective_date(fx_rate.tenant)), true);
 END
 $$;
 

@@ -254,7 +254,7 @@ $$;
 
 ALTER FUNCTION ledger.fx_position(as_of date, reporting_ccy text, tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.fx_rate(base text, quote text, "on" date DEFAULT NULL::date, tenant text DEFAULT 'default'::text) RETURNS ledger.fx_quote
+CREATE FUNCTION ledger.fx_rate(base text, quote text, on_date date DEFAULT NULL::date, tenant text DEFAULT 'default'::text) RETURNS ledger.fx_quote
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -263,11 +263,11 @@ BEGIN
     PERFORM ledger_private.check_fx_pair(fx_rate.base, fx_rate.quote);
     RETURN ledger_private.fx_quote_on(
         fx_rate.tenant, fx_rate.base, fx_rate.quote,
-        coalesce(fx_rate."on", ledger_private.default_effective_date(fx_rate.tenant)), true);
+        coalesce(fx_rate.on_date, ledger_private.default_effective_date(fx_rate.tenant)), true);
 END
 $$;
 
-ALTER FUNCTION ledger.fx_rate(base text, quote text, "on" date, tenant text) OWNER TO doublex_owner;
+ALTER FUNCTION ledger.fx_rate(base text, quote text, on_date date, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.get_account(code text, tenant text DEFAULT 'default'::text) RETURNS ledger.account_info
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -2291,8 +2291,8 @@ GRANT ALL ON FUNCTION ledger.create_account(code text, name text, ccy text, type
 REVOKE ALL ON FUNCTION ledger.fx_position(as_of date, reporting_ccy text, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.fx_position(as_of date, reporting_ccy text, tenant text) TO doublex_app;
 
-REVOKE ALL ON FUNCTION ledger.fx_rate(base text, quote text, "on" date, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.fx_rate(base text, quote text, "on" date, tenant text) TO doublex_app;
+REVOKE ALL ON FUNCTION ledger.fx_rate(base text, quote text, on_date date, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.fx_rate(base text, quote text, on_date date, tenant text) TO doublex_app;
 
 REVOKE ALL ON FUNCTION ledger.get_account(code text, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.get_account(code text, tenant text) TO doublex_app;

@@ -103,7 +103,7 @@ QUERIES: Mapping[str, str] = {
     """,
     "fx_rate": """
         SELECT * FROM ledger.fx_rate(
-            base => %(base)s, quote => %(quote)s, "on" => %(on)s, tenant => %(tenant)s)
+            base => %(base)s, quote => %(quote)s, on_date => %(on)s, tenant => %(tenant)s)
     """,
     "post_fx_transfer": """
         SELECT * FROM ledger.post_fx_transfer(
