@@ -189,6 +189,7 @@ async def test_position(client: Client) -> None:
         ("USD", "12.50", "0.800000000000", "10.00"),
     ]
     await problem(await client.get("/api/fx/position?reporting_ccy=XXX"), 422, "DX005")
+    await problem(await client.get("/api/fx/position?reporting_ccy="), 422, "DX005")
     await problem(await client.get("/api/fx/position?as_of=soon"), 422, "invalid_request")
 
 

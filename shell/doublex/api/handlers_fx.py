@@ -23,8 +23,8 @@ async def put_rate(request: web.Request) -> web.Response:
 async def get_rate(request: web.Request) -> web.Response:
     query = request.query
     rate = await ledger(request).fx_rate(
-        base=payloads.query_text(query, "base", required=True) or "",
-        quote=payloads.query_text(query, "quote", required=True) or "",
+        base=payloads.required_query(query, "base"),
+        quote=payloads.required_query(query, "quote"),
         on=payloads.iso_date(query.get("on"), "on"),
     )
     return respond(rate)
@@ -48,6 +48,6 @@ async def post_transfer(request: web.Request) -> web.Response:
 
 async def get_position(request: web.Request) -> web.Response:
     as_of = payloads.iso_date(request.query.get("as_of"), "as_of")
-    reporting_ccy = payloads.query_text(request.query, "reporting_ccy") or "EUR"
+    reporting_ccy = request.query.get("reporting_ccy", "EUR")  # empty: the ledger's DX005
     items = await ledger(request).fx_position(as_of, reporting_ccy)
     return respond({"as_of": as_of, "reporting_ccy": reporting_ccy, "items": items})

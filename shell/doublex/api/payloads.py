@@ -224,9 +224,9 @@ def required_date(body: dict[str, Any], field: str) -> date:
     return value
 
 
-def query_text(query: Any, field: str, *, required: bool = False) -> str | None:
-    """A query-string parameter; an empty value counts as absent."""
-    value = query.get(field) or None
-    if value is None and required:
+def required_query(query: Any, field: str) -> str:
+    """A query-string parameter that must be present and not empty."""
+    value: str | None = query.get(field) or None
+    if value is None:
         raise invalid(field, "required")
     return value
