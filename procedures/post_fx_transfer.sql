@@ -119,22 +119,8 @@ BEGIN
     END IF;
 
     -- 3. The accounts, the rate and the amounts.
-    SELECT a.* INTO v_from FROM ledger_private.account AS a
-     WHERE a.tenant = v_tenant AND a.code = post_fx_transfer.from_account;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX006', COLUMN = 'from_account',
-            MESSAGE = format('from_account: no account %s in tenant %s',
-                             coalesce(post_fx_transfer.from_account, 'NULL'), v_tenant);
-    END IF;
-    SELECT a.* INTO v_to FROM ledger_private.account AS a
-     WHERE a.tenant = v_tenant AND a.code = post_fx_transfer.to_account;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX006', COLUMN = 'to_account',
-            MESSAGE = format('to_account: no account %s in tenant %s',
-                             coalesce(post_fx_transfer.to_account, 'NULL'), v_tenant);
-    END IF;
+    v_from := ledger_private.find_posting_account(v_tenant, post_fx_transfer.from_account, 'from_account');
+    v_to := ledger_private.find_posting_account(v_tenant, post_fx_transfer.to_account, 'to_account');
     IF v_from.ccy = v_to.ccy THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX031', COLUMN = 'to_account',

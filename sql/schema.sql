@@ -496,22 +496,8 @@ BEGIN
     END IF;
 
     -- 3. The accounts, the rate and the amounts.
-    SELECT a.* INTO v_from FROM ledger_private.account AS a
-     WHERE a.tenant = v_tenant AND a.code = post_fx_transfer.from_account;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX006', COLUMN = 'from_account',
-            MESSAGE = format('from_account: no account %s in tenant %s',
-                             coalesce(post_fx_transfer.from_account, 'NULL'), v_tenant);
-    END IF;
-    SELECT a.* INTO v_to FROM ledger_private.account AS a
-     WHERE a.tenant = v_tenant AND a.code = post_fx_transfer.to_account;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX006', COLUMN = 'to_account',
-            MESSAGE = format('to_account: no account %s in tenant %s',
-                             coalesce(post_fx_transfer.to_account, 'NULL'), v_tenant);
-    END IF;
+    v_from := ledger_private.find_posting_account(v_tenant, post_fx_transfer.from_account, 'from_account');
+    v_to := ledger_private.find_posting_account(v_tenant, post_fx_transfer.to_account, 'to_account');
     IF v_from.ccy = v_to.ccy THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX031', COLUMN = 'to_account',
@@ -1359,6 +1345,27 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.find_journal(p_tenant text, p_journal_id uuid) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.find_posting_account(p_tenant text, p_code text, p_field text) RETURNS ledger_private.account
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_account ledger_private.account;
+BEGIN
+    SELECT a.* INTO v_account
+      FROM ledger_private.account AS a
+     WHERE a.tenant = p_tenant AND a.code = p_code;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX006', COLUMN = p_field,
+            MESSAGE = format('%s: no account %s in tenant %s', p_field, coalesce(p_code, 'NULL'), p_tenant),
+            HINT = 'Create it first with ledger.create_account().';
+    END IF;
+    RETURN v_account;
+END
+$$;
+
+ALTER FUNCTION ledger_private.find_posting_account(p_tenant text, p_code text, p_field text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.fx_clearing_account(p_tenant text, p_ccy text) RETURNS ledger_private.account
     LANGUAGE plpgsql
@@ -2356,6 +2363,8 @@ REVOKE ALL ON FUNCTION ledger_private.default_effective_date(p_tenant text) FROM
 REVOKE ALL ON FUNCTION ledger_private.find_account(p_tenant text, p_code text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.find_journal(p_tenant text, p_journal_id uuid) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.find_posting_account(p_tenant text, p_code text, p_field text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.fx_clearing_account(p_tenant text, p_ccy text) FROM PUBLIC;
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any
@@ -23,11 +23,10 @@ import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from psycopg.rows import dict_row
 
 from doublex import errors
-from doublex.db import QUERIES
 from support.invariants import assert_ledger_invariants
+from test_properties import Client  # the shell's QUERIES on one serializable connection
 
 Row = dict[str, Any]
 EXPONENT = {"EUR": 2, "USD": 2, "JPY": 0, "BHD": 3, "CLF": 4}
@@ -42,44 +41,13 @@ SETTINGS = settings(
 )
 
 
-class Client:
-    """doublex.db.QUERIES on one connection, one SERIALIZABLE transaction per call."""
-
-    def __init__(self, dsn: str) -> None:
-        self.conn: psycopg.Connection[Row] = psycopg.connect(dsn, row_factory=dict_row)
-        self.conn.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
-
-    def call(self, query: str, params: Mapping[str, Any]) -> Row:
-        try:
-            with self.conn.transaction():
-                row = self.conn.execute(QUERIES[query], params).fetchone()
-        except psycopg.Error as exc:
-            raise errors.from_database(exc) from exc
-        assert row is not None
-        return row
-
-    def close(self) -> None:
-        self.conn.close()
-
-
 @pytest.fixture
 def client(app_dsn: str) -> Iterator[Client]:
     opened = Client(app_dsn)
     try:
         for ccy in EXPONENT:
             for suffix, kind in (("A", "asset"), ("L", "liability")):
-                opened.call(
-                    "create_account",
-                    {
-                        "code": f"{ccy}-{suffix}",
-                        "name": f"{ccy} {kind}",
-                        "ccy": ccy,
-                        "type": kind,
-                        "allow_negative": True,
-                        "metadata": psycopg.types.json.Jsonb({}),
-                        "tenant": "default",
-                    },
-                )
+                opened.create_account(f"{ccy}-{suffix}", ccy, kind)
         yield opened
     finally:
         opened.close()

@@ -504,7 +504,7 @@ class Ledger:
         ref: str | None = None,
         tenant: str = "default",
     ) -> Row:
-        """One FX settlement (two journals), measured like a posting under its own span."""
+        """One FX settlement (two journals), measured as a posting (operation post_fx_transfer)."""
         params = {
             "idempotency_key": idempotency_key,
             "from_account": from_account,
@@ -517,22 +517,7 @@ class Ledger:
             "ref": ref,
             "tenant": tenant,
         }
-        started = time.perf_counter()
-        with tracer.start_as_current_span(
-            "post_fx_transfer", attributes={"doublex.tenant": tenant}
-        ) as span:
-            try:
-                result = await self._fetch_one("post_fx_transfer", params)
-            except errors.RuleViolation:
-                metrics.TRANSACTIONS.labels(status="rejected").inc()
-                span.set_attribute("doublex.status", "rejected")
-                raise
-            finally:
-                metrics.POSTING_LATENCY.observe((time.perf_counter() - started) * 1000)
-            metrics.TRANSACTIONS.labels(status=result["status"]).inc()
-            span.set_attribute("doublex.status", result["status"])
-            span.set_attribute("doublex.settlement_id", str(result["settlement_id"]))
-            return result
+        return await self._posting("post_fx_transfer", params, tenant)
 
     async def fx_position(
         self, as_of: date | None = None, reporting_ccy: str = "EUR", tenant: str = "default"
@@ -556,7 +541,9 @@ class Ledger:
                 metrics.POSTING_LATENCY.observe((time.perf_counter() - started) * 1000)
             metrics.TRANSACTIONS.labels(status=result["status"]).inc()
             span.set_attribute("doublex.status", result["status"])
-            span.set_attribute("doublex.journal_id", str(result["journal_id"]))
+            for id_field in ("journal_id", "settlement_id"):  # an FX settlement has the latter
+                if id_field in result:
+                    span.set_attribute(f"doublex.{id_field}", str(result[id_field]))
             return result
 
 
