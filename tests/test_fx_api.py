@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import psycopg
 import pytest
 
 from doublex.api.openapi import DOCUMENT
@@ -199,3 +200,16 @@ def test_fx_routes_are_documented() -> None:
     assert set(paths["/api/fx/rates"]) == {"get"}
     assert set(paths["/api/fx/transfers"]["post"]["responses"]) >= {"200", "201", "default"}
     assert set(paths["/api/fx/position"]) == {"get"}
+
+
+def test_fx_writes_refuse_a_weaker_isolation(app_dsn: str) -> None:
+    with psycopg.connect(app_dsn) as conn:
+        conn.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
+        for call in (
+            "SELECT ledger.upsert_fx_rate('EUR', 'USD', 1.1, '2026-01-01')",
+            "SELECT ledger.post_fx_transfer('k', 'EUR-CASH', 'USD-CASH', 1.00, rate => 1)",
+        ):
+            with pytest.raises(psycopg.Error) as refused:
+                conn.execute(call)
+            assert refused.value.sqlstate == "DX016"
+            conn.rollback()
