@@ -3,7 +3,7 @@
 -- currency seed.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(97);
+SELECT plan(123);
 
 -- Schemas ---------------------------------------------------------------------------------
 SELECT has_schema('ledger', 'Should have the ledger API schema');
@@ -34,7 +34,12 @@ INSERT INTO api_function VALUES
     ('list_journals',      ARRAY['date', 'date', 'text', 'text', 'integer', 'text'],
                            'setof ledger.journal_entry'),
     ('roll_up_balances',   ARRAY['text'], 'ledger.roll_up_result'),
-    ('health',             ARRAY[]::text[], 'ledger.health_report');
+    ('health',             ARRAY[]::text[], 'ledger.health_report'),
+    ('upsert_fx_rate',     ARRAY['text', 'text', 'numeric', 'date', 'text', 'text'], 'ledger.fx_quote'),
+    ('fx_rate',            ARRAY['text', 'text', 'date', 'text'], 'ledger.fx_quote'),
+    ('post_fx_transfer',   ARRAY['text', 'text', 'text', 'numeric', 'text', 'numeric', 'date', 'text',
+                                 'text', 'text'], 'ledger.fx_settlement_result'),
+    ('fx_position',        ARRAY['date', 'text', 'text'], 'setof ledger.fx_position_line');
 
 SELECT is((SELECT count(*)::integer FROM pg_proc WHERE pronamespace = 'ledger'::regnamespace),
           (SELECT count(*)::integer FROM api_function),
@@ -103,7 +108,7 @@ SELECT ok(EXISTS (SELECT FROM pg_db_role_setting AS s
 -- Tables ----------------------------------------------------------------------------------
 SELECT has_table('ledger_private', t.name, format('Should have table ledger_private.%s', t.name))
   FROM unnest(ARRAY['currency', 'account', 'journal', 'leg', 'idempotency_sentinel',
-                    'balance_checkpoint', 'balance_watermark']) AS t (name);
+                    'balance_checkpoint', 'balance_watermark', 'fx_rate', 'fx_settlement']) AS t (name);
 
 -- Currencies ------------------------------------------------------------------------------
 SELECT is((SELECT c.exponent::integer FROM ledger_private.currency AS c WHERE c.code = x.code),

@@ -49,6 +49,53 @@ CREATE TYPE ledger.batch_item_result AS (
 
 ALTER TYPE ledger.batch_item_result OWNER TO doublex_owner;
 
+CREATE TYPE ledger.fx_position_line AS (
+	ccy text,
+	clearing_account text,
+	"position" numeric,
+	reporting_ccy text,
+	rate numeric,
+	rate_valid_on date,
+	value numeric
+);
+
+ALTER TYPE ledger.fx_position_line OWNER TO doublex_owner;
+
+CREATE TYPE ledger.fx_quote AS (
+	base text,
+	quote text,
+	rate numeric,
+	valid_on date,
+	direction text,
+	source text
+);
+
+ALTER TYPE ledger.fx_quote OWNER TO doublex_owner;
+
+CREATE TYPE ledger.fx_settlement_result AS (
+	settlement_id uuid,
+	status text,
+	idempotency_key text,
+	from_account text,
+	to_account text,
+	source_ccy text,
+	destination_ccy text,
+	source_amount numeric,
+	destination_amount numeric,
+	rate numeric,
+	rate_basis text,
+	rate_valid_on date,
+	fixed_side text,
+	residual numeric,
+	residual_ccy text,
+	source_journal_id uuid,
+	destination_journal_id uuid,
+	effective_date date,
+	created_at timestamp with time zone
+);
+
+ALTER TYPE ledger.fx_settlement_result OWNER TO doublex_owner;
+
 CREATE TYPE ledger.health_report AS (
 	database_time timestamp with time zone,
 	migrations text[],
@@ -152,6 +199,75 @@ END
 $_$;
 
 ALTER FUNCTION ledger.create_account(code text, name text, ccy text, type text, allow_negative boolean, metadata jsonb, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.fx_position(as_of date DEFAULT NULL::date, reporting_ccy text DEFAULT 'EUR'::text, tenant text DEFAULT 'default'::text) RETURNS SETOF ledger.fx_position_line
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_exponent smallint;
+    v_on date := coalesce(fx_position.as_of, ledger_private.default_effective_date(fx_position.tenant));
+BEGIN
+    PERFORM ledger_private.check_tenant(fx_position.tenant);
+    SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c
+     WHERE c.code = fx_position.reporting_ccy;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX005', COLUMN = 'reporting_ccy',
+            MESSAGE = format('reporting_ccy: unknown currency %s', coalesce(fx_position.reporting_ccy, 'NULL')),
+            HINT = 'Use an ISO 4217 code such as EUR, USD or JPY.';
+    END IF;
+
+    RETURN QUERY
+    SELECT b.ccy, b.code, b.position, fx_position.reporting_ccy, q.rate, q.valid_on,
+           ledger_private.round_half_even(b.position * q.rate, 1, v_exponent)
+      FROM (SELECT a.ccy, a.code,
+                   -- At the currency's scale, as get_balance answers (0 reads 0.00 in EUR).
+                   round(CASE a.normal_side WHEN 'debit' THEN t.debits - t.credits
+                                            ELSE t.credits - t.debits END, c.exponent) AS position
+              FROM ledger_private.account AS a
+              JOIN ledger_private.currency AS c ON c.code = a.ccy
+             CROSS JOIN LATERAL (
+                    SELECT coalesce(sum(l.amount) FILTER (WHERE l.side = 'debit'), 0) AS debits,
+                           coalesce(sum(l.amount) FILTER (WHERE l.side = 'credit'), 0) AS credits
+                      FROM ledger_private.leg AS l
+                     WHERE l.account_id = a.account_id AND l.effective_date <= fx_position.as_of
+                    HAVING fx_position.as_of IS NOT NULL
+                    UNION ALL
+                    SELECT totals.debits, totals.credits
+                      FROM ledger_private.account_totals(a.account_id) AS totals
+                     WHERE fx_position.as_of IS NULL) AS t
+             WHERE a.tenant = fx_position.tenant
+               -- The accounts ledger_private.fx_clearing_account accepts.
+               AND a.code = 'FX-CLEARING-' || a.ccy AND a.type = 'equity' AND a.allow_negative) AS b
+     CROSS JOIN LATERAL (
+            SELECT 1::numeric AS rate, NULL::date AS valid_on
+             WHERE b.ccy = fx_position.reporting_ccy
+            UNION ALL
+            SELECT r.rate, r.valid_on
+              FROM ledger_private.fx_quote_on(fx_position.tenant, b.ccy, fx_position.reporting_ccy,
+                                              v_on, false) AS r
+             WHERE b.ccy <> fx_position.reporting_ccy) AS q
+     ORDER BY b.ccy;
+END
+$$;
+
+ALTER FUNCTION ledger.fx_position(as_of date, reporting_ccy text, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.fx_rate(base text, quote text, on_date date DEFAULT NULL::date, tenant text DEFAULT 'default'::text) RETURNS ledger.fx_quote
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM ledger_private.check_tenant(fx_rate.tenant);
+    PERFORM ledger_private.check_fx_pair(fx_rate.base, fx_rate.quote);
+    RETURN ledger_private.fx_quote_on(
+        fx_rate.tenant, fx_rate.base, fx_rate.quote,
+        coalesce(fx_rate.on_date, ledger_private.default_effective_date(fx_rate.tenant)), true);
+END
+$$;
+
+ALTER FUNCTION ledger.fx_rate(base text, quote text, on_date date, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.get_account(code text, tenant text DEFAULT 'default'::text) RETURNS ledger.account_info
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -303,6 +419,199 @@ END
 $$;
 
 ALTER FUNCTION ledger.list_journals(from_date date, to_date date, account text, after_cursor text, page_size integer, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.post_fx_transfer(idempotency_key text, from_account text, to_account text, amount numeric, fixed_side text DEFAULT 'source'::text, rate numeric DEFAULT NULL::numeric, effective_date date DEFAULT NULL::date, memo text DEFAULT NULL::text, ref text DEFAULT NULL::text, tenant text DEFAULT 'default'::text) RETURNS ledger.fx_settlement_result
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_tenant text := post_fx_transfer.tenant;
+    v_key text := post_fx_transfer.idempotency_key;
+    v_amount numeric := post_fx_transfer.amount;
+    v_settlement ledger_private.fx_settlement;
+    v_fingerprint bytea;
+    v_from ledger_private.account;
+    v_to ledger_private.account;
+    v_source_clearing ledger_private.account;
+    v_destination_clearing ledger_private.account;
+    v_fixed_exponent smallint;
+    v_source_exponent smallint;
+    v_destination_exponent smallint;
+    v_quote ledger.fx_quote;
+    v_computed numeric;
+    v_metadata jsonb;
+BEGIN
+    -- 1. Shape: nothing read yet.
+    PERFORM ledger_private.require_serializable();
+    IF NOT ledger_private.posting_fields_ok(v_tenant, v_key, post_fx_transfer.memo,
+                                            post_fx_transfer.ref, '{}'::jsonb) THEN
+        PERFORM ledger_private.check_posting_fields(v_tenant, v_key, post_fx_transfer.memo,
+                                                    post_fx_transfer.ref, '{}'::jsonb);
+    END IF;
+    IF post_fx_transfer.fixed_side IS NULL
+       OR post_fx_transfer.fixed_side NOT IN ('source', 'destination') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX019', COLUMN = 'fixed_side',
+            MESSAGE = format('fixed_side: must be source or destination, got %s',
+                             coalesce(post_fx_transfer.fixed_side, 'NULL'));
+    END IF;
+    -- NaN equals itself and exceeds every number in PostgreSQL; Infinity exceeds 1e20.
+    IF v_amount IS NULL OR v_amount = 'NaN' OR v_amount <= 0 OR v_amount >= 1e20 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX003', COLUMN = 'amount',
+            MESSAGE = format('amount: must be a positive decimal below 10^20, got %s',
+                             coalesce(v_amount::text, 'NULL'));
+    END IF;
+    IF post_fx_transfer.rate IS NOT NULL THEN
+        PERFORM ledger_private.check_fx_rate_value(post_fx_transfer.rate, 'rate');
+    END IF;
+
+    -- 2. Idempotency, exactly as ledger_private.post_journal_request does it (see there and
+    -- sql/README.md): the advisory lock queues callers of one key, the sentinel row claims
+    -- the key for the settlement (its journal_id column holds the settlement id), and a
+    -- replay is answered before any business check or rate lookup (a rate changed since
+    -- must not turn a replay into a conflict).
+    v_fingerprint := sha256(convert_to(jsonb_build_object(
+        'operation', 'post_fx_transfer',
+        'from_account', post_fx_transfer.from_account,
+        'to_account', post_fx_transfer.to_account,
+        'amount', v_amount::text,
+        'fixed_side', post_fx_transfer.fixed_side,
+        'rate', post_fx_transfer.rate::text,
+        'effective_date', post_fx_transfer.effective_date,
+        'memo', post_fx_transfer.memo,
+        'ref', post_fx_transfer.ref)::text, 'UTF8'));
+    v_settlement.settlement_id := ledger_private.uuid_v7();
+    PERFORM pg_advisory_xact_lock(hashtext('doublex.idempotency'), hashtext(v_tenant || '/' || v_key));
+    INSERT INTO ledger_private.idempotency_sentinel AS s
+           (tenant, idempotency_key, operation, fingerprint, journal_id)
+    VALUES (v_tenant, v_key, 'post_fx_transfer', v_fingerprint, v_settlement.settlement_id)
+    ON CONFLICT ON CONSTRAINT idempotency_sentinel_pkey DO NOTHING;
+    IF NOT FOUND THEN
+        PERFORM ledger_private.replay_posting(v_tenant, v_key, v_fingerprint);  -- DX011 if different
+        SELECT s.* INTO v_settlement
+          FROM ledger_private.fx_settlement AS s
+         WHERE s.tenant = v_tenant AND s.idempotency_key = v_key;
+        RETURN ledger_private.to_fx_settlement_result(v_settlement, 'duplicate');
+    END IF;
+
+    -- 3. The accounts, the rate and the amounts.
+    v_from := ledger_private.find_posting_account(v_tenant, post_fx_transfer.from_account, 'from_account');
+    v_to := ledger_private.find_posting_account(v_tenant, post_fx_transfer.to_account, 'to_account');
+    IF v_from.ccy = v_to.ccy THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX031', COLUMN = 'to_account',
+            MESSAGE = format('to_account: %s and %s both hold %s; an FX transfer needs two currencies',
+                             v_from.code, v_to.code, v_to.ccy),
+            HINT = 'Move money within one currency with ledger.post_journal().';
+    END IF;
+    SELECT c.exponent INTO v_source_exponent FROM ledger_private.currency AS c WHERE c.code = v_from.ccy;
+    SELECT c.exponent INTO v_destination_exponent FROM ledger_private.currency AS c WHERE c.code = v_to.ccy;
+    v_fixed_exponent := CASE post_fx_transfer.fixed_side WHEN 'source' THEN v_source_exponent
+                                                         ELSE v_destination_exponent END;
+    IF scale(v_amount) > v_fixed_exponent THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX004', COLUMN = 'amount',
+            MESSAGE = format('amount: %s has more decimals than %s allows (%s)', v_amount,
+                             CASE post_fx_transfer.fixed_side WHEN 'source' THEN v_from.ccy ELSE v_to.ccy END,
+                             v_fixed_exponent),
+            HINT = 'Amounts are never rounded silently; send the exact amount in minor units.';
+    END IF;
+
+    v_settlement.effective_date := coalesce(post_fx_transfer.effective_date,
+                                            ledger_private.default_effective_date(v_tenant));
+    IF post_fx_transfer.rate IS NOT NULL THEN
+        v_settlement.rate := post_fx_transfer.rate;
+        v_settlement.rate_basis := 'override';
+    ELSE
+        v_quote := ledger_private.fx_quote_on(v_tenant, v_from.ccy, v_to.ccy,
+                                              v_settlement.effective_date, true);
+        v_settlement.rate := v_quote.rate;
+        v_settlement.rate_basis := v_quote.direction;
+        v_settlement.rate_valid_on := v_quote.valid_on;
+    END IF;
+
+    -- Exact products and quotients, rounded half-even once (round_half_even.sql).
+    IF post_fx_transfer.fixed_side = 'source' THEN
+        v_settlement.source_amount := round(v_amount, v_source_exponent);
+        v_computed := v_amount * v_settlement.rate;
+        v_settlement.destination_amount := ledger_private.round_half_even(v_computed, 1, v_destination_exponent);
+        v_settlement.residual := v_computed - v_settlement.destination_amount;
+        v_settlement.residual_ccy := v_to.ccy;
+    ELSE
+        v_settlement.destination_amount := round(v_amount, v_destination_exponent);
+        v_settlement.source_amount := ledger_private.round_half_even(v_amount, v_settlement.rate, v_source_exponent);
+        -- amount / rate − rounded, itself a quotient: kept to 20 decimals (half-even).
+        v_settlement.residual := ledger_private.round_half_even(
+            v_amount - v_settlement.source_amount * v_settlement.rate, v_settlement.rate, 20);
+        v_settlement.residual_ccy := v_from.ccy;
+    END IF;
+    v_settlement.residual := trim_scale(v_settlement.residual);
+    v_computed := CASE post_fx_transfer.fixed_side WHEN 'source' THEN v_settlement.destination_amount
+                                                   ELSE v_settlement.source_amount END;
+    IF v_computed = 0 OR v_computed >= 1e20 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX033', COLUMN = 'amount',
+            MESSAGE = format('amount: %s %s at rate %s is %s %s after rounding, outside (0, 10^20)',
+                             v_amount, CASE post_fx_transfer.fixed_side WHEN 'source' THEN v_from.ccy ELSE v_to.ccy END,
+                             v_settlement.rate, v_computed,
+                             CASE post_fx_transfer.fixed_side WHEN 'source' THEN v_to.ccy ELSE v_from.ccy END),
+            HINT = 'Send a larger (or smaller) amount.';
+    END IF;
+
+    -- 4. The two journals, through the one posting path every journal takes (its checks,
+    -- the journal and leg triggers, the default-date and backdating rules). Clearing
+    -- accounts are opened in currency order: two settlements opening the same pair at once
+    -- then wait on each other in one order, never in a cycle.
+    IF v_from.ccy < v_to.ccy THEN
+        v_source_clearing := ledger_private.fx_clearing_account(v_tenant, v_from.ccy);
+        v_destination_clearing := ledger_private.fx_clearing_account(v_tenant, v_to.ccy);
+    ELSE
+        v_destination_clearing := ledger_private.fx_clearing_account(v_tenant, v_to.ccy);
+        v_source_clearing := ledger_private.fx_clearing_account(v_tenant, v_from.ccy);
+    END IF;
+    v_metadata := jsonb_build_object('fx_settlement_id', v_settlement.settlement_id,
+                                     'fx_idempotency_key', v_key);
+    v_settlement.source_journal_id := (ledger_private.post_journal_request(
+        v_tenant, format('fx/%s/source', v_settlement.settlement_id), 'post_fx_transfer',
+        jsonb_build_array(
+            jsonb_build_object('account', v_from.code,
+                               'side', CASE v_from.normal_side WHEN 'debit' THEN 'credit' ELSE 'debit' END,
+                               'amount', v_settlement.source_amount::text, 'ccy', v_from.ccy),
+            jsonb_build_object('account', v_source_clearing.code,
+                               'side', v_from.normal_side,
+                               'amount', v_settlement.source_amount::text, 'ccy', v_from.ccy)),
+        v_settlement.effective_date, post_fx_transfer.memo, post_fx_transfer.ref, v_metadata,
+        'fx', NULL)).journal_id;
+    v_settlement.destination_journal_id := (ledger_private.post_journal_request(
+        v_tenant, format('fx/%s/destination', v_settlement.settlement_id), 'post_fx_transfer',
+        jsonb_build_array(
+            jsonb_build_object('account', v_destination_clearing.code,
+                               'side', CASE v_to.normal_side WHEN 'debit' THEN 'credit' ELSE 'debit' END,
+                               'amount', v_settlement.destination_amount::text, 'ccy', v_to.ccy),
+            jsonb_build_object('account', v_to.code,
+                               'side', v_to.normal_side,
+                               'amount', v_settlement.destination_amount::text, 'ccy', v_to.ccy)),
+        v_settlement.effective_date, post_fx_transfer.memo, post_fx_transfer.ref, v_metadata,
+        'fx', NULL)).journal_id;
+
+    -- 5. The settlement record linking them.
+    v_settlement.tenant := v_tenant;
+    v_settlement.idempotency_key := v_key;
+    v_settlement.from_account_id := v_from.account_id;
+    v_settlement.to_account_id := v_to.account_id;
+    v_settlement.source_ccy := v_from.ccy;
+    v_settlement.destination_ccy := v_to.ccy;
+    v_settlement.fixed_side := post_fx_transfer.fixed_side;
+    v_settlement.created_at := now();
+    v_settlement.memo := post_fx_transfer.memo;
+    v_settlement.ref := post_fx_transfer.ref;
+    INSERT INTO ledger_private.fx_settlement VALUES (v_settlement.*);
+    RETURN ledger_private.to_fx_settlement_result(v_settlement, 'posted');
+END
+$$;
+
+ALTER FUNCTION ledger.post_fx_transfer(idempotency_key text, from_account text, to_account text, amount numeric, fixed_side text, rate numeric, effective_date date, memo text, ref text, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date DEFAULT NULL::date, memo text DEFAULT NULL::text, ref text DEFAULT NULL::text, metadata jsonb DEFAULT '{}'::jsonb, tenant text DEFAULT 'default'::text) RETURNS ledger.posting_result
     LANGUAGE plpgsql SECURITY DEFINER
@@ -686,6 +995,40 @@ $$;
 
 ALTER FUNCTION ledger.set_account_status(code text, status text, tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.upsert_fx_rate(base text, quote text, rate numeric, valid_on date, source text DEFAULT NULL::text, tenant text DEFAULT 'default'::text) RETURNS ledger.fx_quote
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_quote ledger.fx_quote;
+BEGIN
+    PERFORM ledger_private.require_serializable();
+    PERFORM ledger_private.check_tenant(upsert_fx_rate.tenant);
+    PERFORM ledger_private.check_fx_pair(upsert_fx_rate.base, upsert_fx_rate.quote);
+    PERFORM ledger_private.check_fx_rate_value(upsert_fx_rate.rate, 'rate');
+    IF upsert_fx_rate.valid_on IS NULL OR NOT isfinite(upsert_fx_rate.valid_on) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX030', COLUMN = 'valid_on',
+            MESSAGE = format('valid_on: required, a date, got %s', coalesce(upsert_fx_rate.valid_on::text, 'NULL'));
+    END IF;
+    IF char_length(upsert_fx_rate.source) NOT BETWEEN 1 AND 200 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX030', COLUMN = 'source',
+            MESSAGE = format('source: 1 to 200 characters, got %s', char_length(upsert_fx_rate.source));
+    END IF;
+
+    INSERT INTO ledger_private.fx_rate AS r (tenant, base, quote, valid_on, rate, source)
+    VALUES (upsert_fx_rate.tenant, upsert_fx_rate.base, upsert_fx_rate.quote, upsert_fx_rate.valid_on,
+            upsert_fx_rate.rate, upsert_fx_rate.source)
+    ON CONFLICT ON CONSTRAINT fx_rate_pkey DO UPDATE
+       SET rate = excluded.rate, source = excluded.source, updated_at = now()
+    RETURNING r.base, r.quote, r.rate, r.valid_on, 'direct', r.source INTO v_quote;
+    RETURN v_quote;
+END
+$$;
+
+ALTER FUNCTION ledger.upsert_fx_rate(base text, quote text, rate numeric, valid_on date, source text, tenant text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.account_guard() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -729,6 +1072,55 @@ CREATE FUNCTION ledger_private.account_totals(p_account_id bigint) RETURNS TABLE
 $$;
 
 ALTER FUNCTION ledger_private.account_totals(p_account_id bigint) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.check_fx_pair(p_base text, p_quote text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_field text;
+    v_code text;
+BEGIN
+    FOREACH v_field IN ARRAY ARRAY['base', 'quote'] LOOP
+        v_code := CASE v_field WHEN 'base' THEN p_base ELSE p_quote END;
+        IF NOT EXISTS (SELECT FROM ledger_private.currency AS c WHERE c.code = v_code) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX005', COLUMN = v_field,
+                MESSAGE = format('%s: unknown currency %s', v_field, coalesce(v_code, 'NULL')),
+                HINT = 'Use an ISO 4217 code such as EUR, USD or JPY.';
+        END IF;
+    END LOOP;
+    IF p_base = p_quote THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX031', COLUMN = 'quote',
+            MESSAGE = format('quote: a rate needs two different currencies, got %s/%s', p_base, p_quote);
+    END IF;
+END
+$$;
+
+ALTER FUNCTION ledger_private.check_fx_pair(p_base text, p_quote text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.check_fx_rate_value(p_rate numeric, p_field text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+    -- NaN is equal to itself and greater than every number in PostgreSQL: test it first.
+    IF p_rate IS NULL OR p_rate = 'NaN' OR p_rate <= 0 OR p_rate >= 1e12 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX030', COLUMN = p_field,
+            MESSAGE = format('%s: must be a positive number below 10^12, got %s',
+                             p_field, coalesce(p_rate::text, 'NULL')),
+            HINT = 'A rate says how many units of the quote currency one unit of the base buys.';
+    END IF;
+    IF scale(p_rate) > 12 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX030', COLUMN = p_field,
+            MESSAGE = format('%s: %s has more than 12 decimals', p_field, p_rate),
+            HINT = 'Rates are never rounded silently; send at most 12 decimals.';
+    END IF;
+END
+$$;
+
+ALTER FUNCTION ledger_private.check_fx_rate_value(p_rate numeric, p_field text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.check_journal_balanced(p_journal_id uuid) RETURNS void
     LANGUAGE plpgsql
@@ -953,6 +1345,94 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.find_journal(p_tenant text, p_journal_id uuid) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.find_posting_account(p_tenant text, p_code text, p_field text) RETURNS ledger_private.account
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_account ledger_private.account;
+BEGIN
+    SELECT a.* INTO v_account
+      FROM ledger_private.account AS a
+     WHERE a.tenant = p_tenant AND a.code = p_code;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX006', COLUMN = p_field,
+            MESSAGE = format('%s: no account %s in tenant %s', p_field, coalesce(p_code, 'NULL'), p_tenant),
+            HINT = 'Create it first with ledger.create_account().';
+    END IF;
+    RETURN v_account;
+END
+$$;
+
+ALTER FUNCTION ledger_private.find_posting_account(p_tenant text, p_code text, p_field text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.fx_clearing_account(p_tenant text, p_ccy text) RETURNS ledger_private.account
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_code text := 'FX-CLEARING-' || p_ccy;
+    v_account ledger_private.account;
+BEGIN
+    SELECT a.* INTO v_account
+      FROM ledger_private.account AS a
+     WHERE a.tenant = p_tenant AND a.code = v_code;
+    IF NOT FOUND THEN
+        INSERT INTO ledger_private.account AS a (tenant, code, name, ccy, type, allow_negative, metadata)
+        VALUES (p_tenant, v_code, 'FX clearing ' || p_ccy, p_ccy, 'equity', true,
+                jsonb_build_object('fx_clearing', p_ccy))
+        ON CONFLICT ON CONSTRAINT account_code_per_tenant DO NOTHING
+        RETURNING a.* INTO v_account;
+    END IF;
+    IF v_account.ccy IS DISTINCT FROM p_ccy OR v_account.type IS DISTINCT FROM 'equity'
+       OR NOT v_account.allow_negative THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX034', COLUMN = 'clearing_account',
+            MESSAGE = format('clearing_account: %s in tenant %s is not an FX clearing account for %s',
+                             v_code, p_tenant, p_ccy),
+            DETAIL = format('It holds %s, type %s, allow_negative %s; a clearing account is %s, equity, allow_negative true.',
+                            v_account.ccy, v_account.type, v_account.allow_negative, p_ccy),
+            HINT = 'The ledger opens FX-CLEARING-<ccy> itself on first use; do not create accounts with that code.';
+    END IF;
+    RETURN v_account;
+END
+$$;
+
+ALTER FUNCTION ledger_private.fx_clearing_account(p_tenant text, p_ccy text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.fx_quote_on(p_tenant text, p_base text, p_quote text, p_on date, p_required boolean) RETURNS ledger.fx_quote
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_quote ledger.fx_quote;
+BEGIN
+    SELECT c.base, c.quote, c.rate, c.valid_on, c.direction, c.source INTO v_quote
+      FROM ((SELECT r.base, r.quote, r.rate, r.valid_on, 'direct' AS direction, r.source, 0 AS preference
+               FROM ledger_private.fx_rate AS r
+              WHERE r.tenant = p_tenant AND r.base = p_base AND r.quote = p_quote AND r.valid_on <= p_on
+              ORDER BY r.valid_on DESC
+              LIMIT 1)
+            UNION ALL
+            (SELECT p_base, p_quote, ledger_private.round_half_even(1, r.rate, 12), r.valid_on,
+                    'inverted', r.source, 1
+               FROM ledger_private.fx_rate AS r
+              WHERE r.tenant = p_tenant AND r.base = p_quote AND r.quote = p_base AND r.valid_on <= p_on
+              ORDER BY r.valid_on DESC
+              LIMIT 1)) AS c
+     ORDER BY c.valid_on DESC, c.preference
+     LIMIT 1;
+    IF NOT FOUND AND p_required THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX032', COLUMN = 'rate',
+            MESSAGE = format('rate: no %s/%s rate (nor %s/%s) valid on or before %s in tenant %s',
+                             p_base, p_quote, p_quote, p_base, p_on, p_tenant),
+            HINT = 'Set one with ledger.upsert_fx_rate(), or pass an explicit rate.';
+    END IF;
+    RETURN v_quote;
+END
+$$;
+
+ALTER FUNCTION ledger_private.fx_quote_on(p_tenant text, p_base text, p_quote text, p_on date, p_required boolean) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.journal_before_insert() RETURNS trigger
     LANGUAGE plpgsql
@@ -1514,6 +1994,25 @@ $$;
 
 ALTER FUNCTION ledger_private.require_serializable() OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.round_half_even(p_dividend numeric, p_divisor numeric, p_exponent integer) RETURNS numeric
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$
+DECLARE
+    v_scale numeric := power(10::numeric, p_exponent);
+    v_scaled numeric := abs(p_dividend) * v_scale;
+    v_divisor numeric := abs(p_divisor);
+    v_whole numeric := div(v_scaled, v_divisor);
+    v_twice_remainder numeric := 2 * (v_scaled - v_whole * v_divisor);
+BEGIN
+    IF v_twice_remainder > v_divisor OR (v_twice_remainder = v_divisor AND mod(v_whole, 2) = 1) THEN
+        v_whole := v_whole + 1;
+    END IF;
+    RETURN round(sign(p_dividend) * sign(p_divisor) * v_whole / v_scale, p_exponent);
+END
+$$;
+
+ALTER FUNCTION ledger_private.round_half_even(p_dividend numeric, p_divisor numeric, p_exponent integer) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.to_account_info(p_account ledger_private.account) RETURNS ledger.account_info
     LANGUAGE sql IMMUTABLE
     AS $$
@@ -1523,6 +2022,58 @@ CREATE FUNCTION ledger_private.to_account_info(p_account ledger_private.account)
 $$;
 
 ALTER FUNCTION ledger_private.to_account_info(p_account ledger_private.account) OWNER TO doublex_owner;
+
+CREATE TABLE ledger_private.fx_settlement (
+    settlement_id uuid NOT NULL,
+    tenant text NOT NULL,
+    idempotency_key text NOT NULL,
+    from_account_id bigint NOT NULL,
+    to_account_id bigint NOT NULL,
+    source_ccy text NOT NULL,
+    destination_ccy text NOT NULL,
+    source_amount numeric NOT NULL,
+    destination_amount numeric NOT NULL,
+    rate numeric NOT NULL,
+    rate_basis text NOT NULL,
+    rate_valid_on date,
+    fixed_side text NOT NULL,
+    residual numeric NOT NULL,
+    residual_ccy text NOT NULL,
+    source_journal_id uuid NOT NULL,
+    destination_journal_id uuid NOT NULL,
+    effective_date date NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    memo text,
+    ref text,
+    CONSTRAINT fx_settlement_amounts_positive CHECK (((source_amount > (0)::numeric) AND (destination_amount > (0)::numeric))),
+    CONSTRAINT fx_settlement_currencies_differ CHECK ((source_ccy <> destination_ccy)),
+    CONSTRAINT fx_settlement_fixed_side_known CHECK ((fixed_side = ANY (ARRAY['source'::text, 'destination'::text]))),
+    CONSTRAINT fx_settlement_rate_basis_known CHECK (((rate_basis = ANY (ARRAY['direct'::text, 'inverted'::text, 'override'::text])) AND ((rate_basis = 'override'::text) = (rate_valid_on IS NULL)))),
+    CONSTRAINT fx_settlement_rate_positive CHECK ((rate > (0)::numeric)),
+    CONSTRAINT fx_settlement_residual_ccy CHECK ((residual_ccy =
+CASE fixed_side
+    WHEN 'source'::text THEN destination_ccy
+    ELSE source_ccy
+END))
+);
+
+ALTER TABLE ledger_private.fx_settlement OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.to_fx_settlement_result(p_settlement ledger_private.fx_settlement, p_status text) RETURNS ledger.fx_settlement_result
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT ROW(p_settlement.settlement_id, p_status, p_settlement.idempotency_key,
+               (SELECT a.code FROM ledger_private.account AS a WHERE a.account_id = p_settlement.from_account_id),
+               (SELECT a.code FROM ledger_private.account AS a WHERE a.account_id = p_settlement.to_account_id),
+               p_settlement.source_ccy, p_settlement.destination_ccy, p_settlement.source_amount,
+               p_settlement.destination_amount, p_settlement.rate, p_settlement.rate_basis,
+               p_settlement.rate_valid_on, p_settlement.fixed_side, p_settlement.residual,
+               p_settlement.residual_ccy, p_settlement.source_journal_id,
+               p_settlement.destination_journal_id, p_settlement.effective_date,
+               p_settlement.created_at)::ledger.fx_settlement_result
+$$;
+
+ALTER FUNCTION ledger_private.to_fx_settlement_result(p_settlement ledger_private.fx_settlement, p_status text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.to_journal_entry(p_journal ledger_private.journal) RETURNS ledger.journal_entry
     LANGUAGE sql STABLE
@@ -1597,6 +2148,21 @@ CREATE TABLE ledger_private.currency (
 
 ALTER TABLE ledger_private.currency OWNER TO doublex_owner;
 
+CREATE TABLE ledger_private.fx_rate (
+    tenant text NOT NULL,
+    base text NOT NULL,
+    quote text NOT NULL,
+    valid_on date NOT NULL,
+    rate numeric NOT NULL,
+    source text,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT fx_rate_pair_distinct CHECK ((base <> quote)),
+    CONSTRAINT fx_rate_positive CHECK (((rate > (0)::numeric) AND (rate < '1000000000000'::numeric) AND (scale(rate) <= 12))),
+    CONSTRAINT fx_rate_source_length CHECK (((char_length(source) >= 1) AND (char_length(source) <= 200)))
+);
+
+ALTER TABLE ledger_private.fx_rate OWNER TO doublex_owner;
+
 CREATE TABLE ledger_private.idempotency_sentinel (
     tenant text NOT NULL,
     idempotency_key text NOT NULL,
@@ -1650,6 +2216,15 @@ ALTER TABLE ONLY ledger_private.balance_watermark
 ALTER TABLE ONLY ledger_private.currency
     ADD CONSTRAINT currency_pkey PRIMARY KEY (code);
 
+ALTER TABLE ONLY ledger_private.fx_rate
+    ADD CONSTRAINT fx_rate_pkey PRIMARY KEY (tenant, base, quote, valid_on);
+
+ALTER TABLE ONLY ledger_private.fx_settlement
+    ADD CONSTRAINT fx_settlement_key_per_tenant UNIQUE (tenant, idempotency_key);
+
+ALTER TABLE ONLY ledger_private.fx_settlement
+    ADD CONSTRAINT fx_settlement_pkey PRIMARY KEY (settlement_id);
+
 ALTER TABLE ONLY ledger_private.idempotency_sentinel
     ADD CONSTRAINT idempotency_sentinel_pkey PRIMARY KEY (tenant, idempotency_key);
 
@@ -1675,6 +2250,10 @@ CREATE INDEX leg_txid_range ON ledger_private.leg USING brin (txid);
 CREATE TRIGGER account_identity_fixed BEFORE DELETE OR UPDATE ON ledger_private.account FOR EACH ROW EXECUTE FUNCTION ledger_private.account_guard();
 
 CREATE TRIGGER account_no_truncate BEFORE TRUNCATE ON ledger_private.account FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.account_guard();
+
+CREATE TRIGGER fx_settlement_append_only BEFORE DELETE OR UPDATE ON ledger_private.fx_settlement FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER fx_settlement_no_truncate BEFORE TRUNCATE ON ledger_private.fx_settlement FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
 CREATE TRIGGER journal_append_only BEFORE DELETE OR UPDATE ON ledger_private.journal FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
 
@@ -1702,6 +2281,12 @@ ALTER TABLE ONLY ledger_private.account
 ALTER TABLE ONLY ledger_private.balance_checkpoint
     ADD CONSTRAINT balance_checkpoint_account_id_fkey FOREIGN KEY (account_id) REFERENCES ledger_private.account(account_id);
 
+ALTER TABLE ONLY ledger_private.fx_rate
+    ADD CONSTRAINT fx_rate_base_fkey FOREIGN KEY (base) REFERENCES ledger_private.currency(code);
+
+ALTER TABLE ONLY ledger_private.fx_rate
+    ADD CONSTRAINT fx_rate_quote_fkey FOREIGN KEY (quote) REFERENCES ledger_private.currency(code);
+
 ALTER TABLE ONLY ledger_private.journal
     ADD CONSTRAINT journal_reverses_fkey FOREIGN KEY (reverses) REFERENCES ledger_private.journal(journal_id);
 
@@ -1709,6 +2294,12 @@ GRANT USAGE ON SCHEMA ledger TO doublex_app;
 
 REVOKE ALL ON FUNCTION ledger.create_account(code text, name text, ccy text, type text, allow_negative boolean, metadata jsonb, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.create_account(code text, name text, ccy text, type text, allow_negative boolean, metadata jsonb, tenant text) TO doublex_app;
+
+REVOKE ALL ON FUNCTION ledger.fx_position(as_of date, reporting_ccy text, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.fx_position(as_of date, reporting_ccy text, tenant text) TO doublex_app;
+
+REVOKE ALL ON FUNCTION ledger.fx_rate(base text, quote text, on_date date, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.fx_rate(base text, quote text, on_date date, tenant text) TO doublex_app;
 
 REVOKE ALL ON FUNCTION ledger.get_account(code text, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.get_account(code text, tenant text) TO doublex_app;
@@ -1728,6 +2319,9 @@ GRANT ALL ON FUNCTION ledger.list_accounts(after_code text, page_size integer, t
 REVOKE ALL ON FUNCTION ledger.list_journals(from_date date, to_date date, account text, after_cursor text, page_size integer, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.list_journals(from_date date, to_date date, account text, after_cursor text, page_size integer, tenant text) TO doublex_app;
 
+REVOKE ALL ON FUNCTION ledger.post_fx_transfer(idempotency_key text, from_account text, to_account text, amount numeric, fixed_side text, rate numeric, effective_date date, memo text, ref text, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.post_fx_transfer(idempotency_key text, from_account text, to_account text, amount numeric, fixed_side text, rate numeric, effective_date date, memo text, ref text, tenant text) TO doublex_app;
+
 REVOKE ALL ON FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date, memo text, ref text, metadata jsonb, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date, memo text, ref text, metadata jsonb, tenant text) TO doublex_app;
 
@@ -1743,9 +2337,16 @@ GRANT ALL ON FUNCTION ledger.roll_up_balances(tenant text) TO doublex_app;
 REVOKE ALL ON FUNCTION ledger.set_account_status(code text, status text, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.set_account_status(code text, status text, tenant text) TO doublex_app;
 
+REVOKE ALL ON FUNCTION ledger.upsert_fx_rate(base text, quote text, rate numeric, valid_on date, source text, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.upsert_fx_rate(base text, quote text, rate numeric, valid_on date, source text, tenant text) TO doublex_app;
+
 REVOKE ALL ON FUNCTION ledger_private.account_guard() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.account_totals(p_account_id bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.check_fx_pair(p_base text, p_quote text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.check_fx_rate_value(p_rate numeric, p_field text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.check_journal_balanced(p_journal_id uuid) FROM PUBLIC;
 
@@ -1762,6 +2363,12 @@ REVOKE ALL ON FUNCTION ledger_private.default_effective_date(p_tenant text) FROM
 REVOKE ALL ON FUNCTION ledger_private.find_account(p_tenant text, p_code text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.find_journal(p_tenant text, p_journal_id uuid) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.find_posting_account(p_tenant text, p_code text, p_field text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.fx_clearing_account(p_tenant text, p_ccy text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.fx_quote_on(p_tenant text, p_base text, p_quote text, p_on date, p_required boolean) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.journal_before_insert() FROM PUBLIC;
 
@@ -1793,7 +2400,11 @@ REVOKE ALL ON FUNCTION ledger_private.replay_posting(p_tenant text, p_key text, 
 
 REVOKE ALL ON FUNCTION ledger_private.require_serializable() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.round_half_even(p_dividend numeric, p_divisor numeric, p_exponent integer) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.to_account_info(p_account ledger_private.account) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.to_fx_settlement_result(p_settlement ledger_private.fx_settlement, p_status text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.to_journal_entry(p_journal ledger_private.journal) FROM PUBLIC;
 

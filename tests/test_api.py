@@ -547,7 +547,13 @@ async def test_unexpected_errors_are_500_problems_without_internals(
 
 async def test_every_route_answers_with_and_without_trailing_slash(books: Client) -> None:
     posted = await transfer(books, "s-1", {"legs": legs("1001-CASH", "4001-SALES", "1.00")})
-    values = {"{code}": "1001-CASH", "{journal_id}": posted["journal_id"]}
+    values = {
+        "{code}": "1001-CASH",
+        "{journal_id}": posted["journal_id"],
+        "{base}": "EUR",
+        "{quote}": "JPY",
+    }
+    queries = {"/api/fx/rates": "?base=EUR&quote=JPY"}
     bodies: dict[str, Any] = {
         "/api/accounts": {"code": "X", "name": "x", "ccy": "EUR"},
         "/api/transfers": {
@@ -556,18 +562,27 @@ async def test_every_route_answers_with_and_without_trailing_slash(books: Client
         },
         "/api/transfers/batch": {"requests": []},
         "/api/journals/{journal_id}/reverse": {"idempotency_key": "s-undo"},
+        "/api/fx/rates/{base}/{quote}": {"rate": "160", "valid_on": "2020-01-01"},
+        "/api/fx/transfers": {
+            "idempotency_key": "s-fx",
+            "from_account": "1001-CASH",
+            "to_account": "1002-YEN",
+            "amount": "1.00",
+        },
     }
     expected = {
         ("POST", "/api/accounts"): 201,
         ("POST", "/api/transfers"): 200,
         ("POST", "/api/journals/{journal_id}/reverse"): 201,
+        ("POST", "/api/fx/transfers"): 201,
     }
     for method, template, _ in ROUTES:
         path = template
         for name, value in values.items():
             path = path.replace(name, value)
         statuses = []
-        for variant in (path, path + "/"):
+        query = queries.get(template, "")
+        for variant in (path + query, path + "/" + query):
             response = await books.request(
                 method, variant, json=bodies.get(template), allow_redirects=False
             )

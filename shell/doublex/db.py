@@ -20,6 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -95,6 +96,26 @@ QUERIES: Mapping[str, str] = {
         SELECT * FROM ledger.post_journals(requests => %(requests)s, tenant => %(tenant)s)
     """,
     "health": "SELECT * FROM ledger.health()",
+    "upsert_fx_rate": """
+        SELECT * FROM ledger.upsert_fx_rate(
+            base => %(base)s, quote => %(quote)s, rate => %(rate)s, valid_on => %(valid_on)s,
+            source => %(source)s, tenant => %(tenant)s)
+    """,
+    "fx_rate": """
+        SELECT * FROM ledger.fx_rate(
+            base => %(base)s, quote => %(quote)s, on_date => %(on)s, tenant => %(tenant)s)
+    """,
+    "post_fx_transfer": """
+        SELECT * FROM ledger.post_fx_transfer(
+            idempotency_key => %(idempotency_key)s, from_account => %(from_account)s,
+            to_account => %(to_account)s, amount => %(amount)s, fixed_side => %(fixed_side)s,
+            rate => %(rate)s, effective_date => %(effective_date)s, memo => %(memo)s,
+            ref => %(ref)s, tenant => %(tenant)s)
+    """,
+    "fx_position": """
+        SELECT * FROM ledger.fx_position(
+            as_of => %(as_of)s, reporting_ccy => %(reporting_ccy)s, tenant => %(tenant)s)
+    """,
 }
 
 
@@ -412,6 +433,98 @@ class Ledger:
     async def health(self) -> Row:
         return await self._fetch_one("health", {}, read_only=True)
 
+    # -- FX --------------------------------------------------------------------------------
+
+    async def upsert_fx_rate(
+        self,
+        base: str,
+        quote: str,
+        rate: Decimal,
+        valid_on: date,
+        source: str | None = None,
+        tenant: str = "default",
+    ) -> Row:
+        return await self._fetch_one(
+            "upsert_fx_rate", _rate_params(base, quote, rate, valid_on, source, tenant)
+        )
+
+    async def fx_rate(
+        self, base: str, quote: str, on: date | None = None, tenant: str = "default"
+    ) -> Row:
+        params = {"base": base, "quote": quote, "on": on, "tenant": tenant}
+        return await self._fetch_one("fx_rate", params, read_only=True)
+
+    async def import_fx_rates(
+        self,
+        lines: Sequence[RateLine],
+        tenant: str = "default",
+        progress: Callable[[int], None] | None = None,
+    ) -> list[LineProblem]:
+        """Upsert every rate in one transaction, all or nothing. Returns the lines the ledger
+        refused (line number, DX code, message), every one of them, and then writes nothing;
+        an empty list means every rate was written. `progress(n)` reports n more lines done."""
+
+        async def work(conn: AsyncConnection[Row]) -> list[LineProblem]:
+            problems: list[LineProblem] = []
+            async with conn.transaction() as everything:
+                for start in range(0, len(lines), IMPORT_CHUNK):
+                    chunk = lines[start : start + IMPORT_CHUNK]
+                    if not problems:
+                        try:
+                            async with conn.transaction(), conn.cursor() as cursor:
+                                await cursor.executemany(
+                                    QUERIES["upsert_fx_rate"],
+                                    [line.params(tenant) for line in chunk],
+                                )
+                        except psycopg.Error as exc:
+                            if _refusal(exc) is None:
+                                raise
+                            problems.extend(await _line_problems(conn, chunk, tenant))
+                    else:
+                        # Nothing will be written: only find the remaining bad lines.
+                        problems.extend(await _line_problems(conn, chunk, tenant))
+                    if progress is not None:
+                        progress(len(chunk))
+                if problems:
+                    raise psycopg.Rollback(everything)
+            return problems
+
+        return await self.run(work)
+
+    async def post_fx_transfer(
+        self,
+        idempotency_key: str,
+        from_account: str,
+        to_account: str,
+        amount: Decimal,
+        fixed_side: str = "source",
+        rate: Decimal | None = None,
+        effective_date: date | None = None,
+        memo: str | None = None,
+        ref: str | None = None,
+        tenant: str = "default",
+    ) -> Row:
+        """One FX settlement (two journals), measured as a posting (operation post_fx_transfer)."""
+        params = {
+            "idempotency_key": idempotency_key,
+            "from_account": from_account,
+            "to_account": to_account,
+            "amount": amount,
+            "fixed_side": fixed_side,
+            "rate": rate,
+            "effective_date": effective_date,
+            "memo": memo,
+            "ref": ref,
+            "tenant": tenant,
+        }
+        return await self._posting("post_fx_transfer", params, tenant)
+
+    async def fx_position(
+        self, as_of: date | None = None, reporting_ccy: str = "EUR", tenant: str = "default"
+    ) -> list[Row]:
+        params = {"as_of": as_of, "reporting_ccy": reporting_ccy, "tenant": tenant}
+        return await self._fetch_all("fx_position", params)
+
     async def _posting(self, query: str, params: Mapping[str, Any], tenant: str) -> Row:
         """One posting, measured: latency, the outcome counter and the post_journal span."""
         started = time.perf_counter()
@@ -428,5 +541,72 @@ class Ledger:
                 metrics.POSTING_LATENCY.observe((time.perf_counter() - started) * 1000)
             metrics.TRANSACTIONS.labels(status=result["status"]).inc()
             span.set_attribute("doublex.status", result["status"])
-            span.set_attribute("doublex.journal_id", str(result["journal_id"]))
+            for id_field in ("journal_id", "settlement_id"):  # an FX settlement has the latter
+                if id_field in result:
+                    span.set_attribute(f"doublex.{id_field}", str(result[id_field]))
             return result
+
+
+# -- FX rate imports ---------------------------------------------------------------------------
+
+IMPORT_CHUNK = 500  # rates sent per pipelined batch (and per progress step)
+
+
+@dataclass(frozen=True)
+class RateLine:
+    """One rate of an import, with the line of the file it came from."""
+
+    line: int
+    base: str
+    quote: str
+    rate: Decimal
+    valid_on: date
+    source: str | None = None
+
+    def params(self, tenant: str) -> dict[str, Any]:
+        return _rate_params(self.base, self.quote, self.rate, self.valid_on, self.source, tenant)
+
+
+@dataclass(frozen=True)
+class LineProblem:
+    """A line of an import the ledger refused: its number, the DX code and the message."""
+
+    line: int
+    code: str
+    message: str
+
+
+def _rate_params(
+    base: str, quote: str, rate: Decimal, valid_on: date, source: str | None, tenant: str
+) -> dict[str, Any]:
+    return {
+        "base": base,
+        "quote": quote,
+        "rate": rate,
+        "valid_on": valid_on,
+        "source": source,
+        "tenant": tenant,
+    }
+
+
+def _refusal(exc: psycopg.Error) -> errors.RuleViolation | None:
+    """The DX rejection this error is, or None (a retryable or unexpected error)."""
+    mapped = errors.from_database(exc)
+    return mapped if isinstance(mapped, errors.RuleViolation) else None
+
+
+async def _line_problems(
+    conn: AsyncConnection[Row], chunk: Sequence[RateLine], tenant: str
+) -> list[LineProblem]:
+    """Each line of `chunk` on its own savepoint: the ones the ledger refuses, and why."""
+    problems: list[LineProblem] = []
+    for line in chunk:
+        try:
+            async with conn.transaction():
+                await conn.execute(QUERIES["upsert_fx_rate"], line.params(tenant))
+        except psycopg.Error as exc:
+            refusal = _refusal(exc)
+            if refusal is None:
+                raise
+            problems.append(LineProblem(line.line, refusal.code, refusal.message))
+    return problems

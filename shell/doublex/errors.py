@@ -49,6 +49,11 @@ DX_ERRORS: dict[str, ErrorKind] = {
         ErrorKind("DX022", "reversal_of_reversal", 422),
         ErrorKind("DX023", "account_status_conflict", 409),
         ErrorKind("DX024", "invalid_batch", 422),
+        ErrorKind("DX030", "invalid_fx_rate", 422),
+        ErrorKind("DX031", "same_currency", 422),
+        ErrorKind("DX032", "fx_rate_not_found", 404),
+        ErrorKind("DX033", "fx_amount_out_of_range", 422),
+        ErrorKind("DX034", "fx_clearing_account_invalid", 409),
     )
 }
 

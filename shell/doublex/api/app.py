@@ -16,7 +16,7 @@ from aiohttp import web
 from opentelemetry.trace import SpanKind
 
 from doublex import errors, metrics
-from doublex.api import docs, handlers, jsonio, openapi, problems
+from doublex.api import docs, handlers, handlers_fx, jsonio, openapi, problems
 from doublex.db import Ledger
 from doublex.logs import ACCESS, ERRORS
 from doublex.tracing import tracer
@@ -35,6 +35,10 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/api/journals", handlers.list_journals),
     ("GET", "/api/journals/{journal_id}", handlers.get_journal),
     ("POST", "/api/journals/{journal_id}/reverse", handlers.reverse_journal),
+    ("PUT", "/api/fx/rates/{base}/{quote}", handlers_fx.put_rate),
+    ("GET", "/api/fx/rates", handlers_fx.get_rate),
+    ("POST", "/api/fx/transfers", handlers_fx.post_transfer),
+    ("GET", "/api/fx/position", handlers_fx.get_position),
     ("GET", "/api/openapi.json", openapi.serve),
     ("GET", "/api/docs", docs.serve),
     ("GET", "/metrics", metrics.serve),

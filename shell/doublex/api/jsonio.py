@@ -23,7 +23,8 @@ _INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
 
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return str(value)
+        # Positional digits always: str() would write 0.00000005 as "5E-8".
+        return format(value, "f")
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 

@@ -76,6 +76,12 @@ JOURNAL_LINKS = {
     "GetJournal": link("getJournal", journal_id="$response.body#/journal_id"),
     "ReverseJournal": link("reverseJournal", journal_id="$response.body#/journal_id"),
 }
+FX_LINKS = {
+    "GetSourceJournal": link("getJournal", journal_id="$response.body#/source_journal_id"),
+    "GetDestinationJournal": link(
+        "getJournal", journal_id="$response.body#/destination_journal_id"
+    ),
+}
 ACCOUNT_LINKS = {
     "GetAccount": link("getAccount", code="$response.body#/code"),
     "GetBalance": link("getBalance", code="$response.body#/code"),
@@ -352,6 +358,127 @@ SCHEMAS: dict[str, Any] = {
             "next_cursor": {"type": ["string", "null"]},
         },
     },
+    "FxRateSet": {
+        "type": "object",
+        "required": ["rate", "valid_on"],
+        "properties": {
+            "rate": {**AMOUNT, "description": "1 base = rate quote: positive, ≤ 12 decimals"},
+            "valid_on": DATE,
+            "source": optional({"type": "string", "minLength": 1, "maxLength": 200}),
+        },
+        "examples": [{"rate": "1.0852", "valid_on": "2026-11-20", "source": "ECB"}],
+    },
+    "FxQuote": {
+        "type": "object",
+        "required": ["base", "quote", "rate", "valid_on", "direction", "source"],
+        "properties": {
+            "base": CCY,
+            "quote": CCY,
+            "rate": MONEY,
+            "valid_on": DATE,
+            "direction": {
+                "type": "string",
+                "enum": ["direct", "inverted"],
+                "description": "inverted: 1/rate of the stored inverse pair (half-even, 12 dp)",
+            },
+            "source": {"type": ["string", "null"]},
+        },
+    },
+    "FxTransfer": {
+        "type": "object",
+        "required": ["from_account", "to_account", "amount"],
+        "description": "idempotency_key may come as the Idempotency-Key header instead. One "
+        "key covers the whole settlement (both journals).",
+        "properties": {
+            "idempotency_key": optional(KEY),
+            "from_account": CODE,
+            "to_account": CODE,
+            "amount": AMOUNT,
+            "fixed_side": optional(
+                {
+                    "type": "string",
+                    "enum": ["source", "destination", None],
+                    "description": "source (default): amount leaves from_account; "
+                    "destination: amount arrives on to_account",
+                }
+            ),
+            "rate": optional(
+                {**AMOUNT, "description": "1 source ccy = rate destination ccy (override)"}
+            ),
+            "effective_date": optional(DATE),
+            "memo": optional({"type": "string", "maxLength": 1000}),
+            "ref": optional({"type": "string", "maxLength": 200}),
+        },
+        "examples": [
+            {
+                "idempotency_key": "fx-7f3a",
+                "from_account": "1001-CASH",
+                "to_account": "1101-USD-CASH",
+                "amount": "100.00",
+            }
+        ],
+    },
+    "FxSettlement": {
+        "type": "object",
+        "required": [
+            "settlement_id",
+            "status",
+            "source_amount",
+            "destination_amount",
+            "rate",
+            "residual",
+            "source_journal_id",
+            "destination_journal_id",
+        ],
+        "properties": {
+            "settlement_id": UUID_,
+            "status": {"type": "string", "enum": ["posted", "duplicate"]},
+            "idempotency_key": {"type": "string"},
+            "from_account": {"type": "string"},
+            "to_account": {"type": "string"},
+            "source_ccy": {"type": "string"},
+            "destination_ccy": {"type": "string"},
+            "source_amount": MONEY,
+            "destination_amount": MONEY,
+            "rate": MONEY,
+            "rate_basis": {"type": "string", "enum": ["direct", "inverted", "override"]},
+            "rate_valid_on": NULLABLE_DATE,
+            "fixed_side": {"type": "string", "enum": ["source", "destination"]},
+            "residual": {
+                **MONEY,
+                "description": "exact minus rounded computed amount, in residual_ccy",
+            },
+            "residual_ccy": {"type": "string"},
+            "source_journal_id": UUID_,
+            "destination_journal_id": UUID_,
+            "effective_date": DATE,
+            "created_at": TIMESTAMP,
+        },
+    },
+    "FxPosition": {
+        "type": "object",
+        "required": ["as_of", "reporting_ccy", "items"],
+        "properties": {
+            "as_of": NULLABLE_DATE,
+            "reporting_ccy": {"type": "string"},
+            "items": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["ccy", "clearing_account", "position", "rate", "value"],
+                    "properties": {
+                        "ccy": {"type": "string"},
+                        "clearing_account": {"type": "string"},
+                        "position": {**MONEY, "description": "positive = long"},
+                        "reporting_ccy": {"type": "string"},
+                        "rate": {"type": ["string", "null"], "pattern": MONEY["pattern"]},
+                        "rate_valid_on": NULLABLE_DATE,
+                        "value": {"type": ["string", "null"], "pattern": MONEY["pattern"]},
+                    },
+                },
+            },
+        },
+    },
     "Reversal": {
         "type": "object",
         "description": "idempotency_key may come as the Idempotency-Key header instead",
@@ -497,6 +624,66 @@ PATHS: dict[str, Any] = {
             },
             parameters=[JOURNAL_PATH, IDEMPOTENCY_HEADER],
             requestBody=json_body(ref("Reversal")),
+        )
+    },
+    "/api/fx/rates/{base}/{quote}": {
+        "put": operation(
+            "putFxRate",
+            "Set the rate of a currency pair for a date (insert or replace)",
+            {"200": json_response("The stored rate", ref("FxQuote"))},
+            parameters=[
+                {"name": "base", "in": "path", "required": True, "schema": CCY},
+                {"name": "quote", "in": "path", "required": True, "schema": CCY},
+            ],
+            requestBody=json_body(ref("FxRateSet")),
+        )
+    },
+    "/api/fx/rates": {
+        "get": operation(
+            "getFxRate",
+            "The rate of a pair on a date: direct, or inverted from the stored inverse pair",
+            {"200": json_response("The rate", ref("FxQuote"))},
+            parameters=[
+                {"name": "base", "in": "query", "required": True, "schema": CCY},
+                {"name": "quote", "in": "query", "required": True, "schema": CCY},
+                {
+                    "name": "on",
+                    "in": "query",
+                    "required": False,
+                    "schema": DATE,
+                    "description": "The current business date when left out",
+                },
+            ],
+        )
+    },
+    "/api/fx/transfers": {
+        "post": operation(
+            "postFxTransfer",
+            "Convert between accounts of two currencies (two journals via clearing), idempotently",
+            {
+                "201": json_response("Settled", ref("FxSettlement"), FX_LINKS),
+                "200": json_response(
+                    "Duplicate: the original settlement", ref("FxSettlement"), FX_LINKS
+                ),
+            },
+            parameters=[IDEMPOTENCY_HEADER],
+            requestBody=json_body(ref("FxTransfer")),
+        )
+    },
+    "/api/fx/position": {
+        "get": operation(
+            "getFxPosition",
+            "Open FX position per currency (clearing balances) in a reporting currency",
+            {"200": json_response("The position", ref("FxPosition"))},
+            parameters=[
+                {"name": "as_of", "in": "query", "required": False, "schema": DATE},
+                {
+                    "name": "reporting_ccy",
+                    "in": "query",
+                    "required": False,
+                    "schema": {**CCY, "default": "EUR"},
+                },
+            ],
         )
     },
     "/api/openapi.json": {

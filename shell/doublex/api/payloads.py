@@ -194,3 +194,39 @@ def legacy_transfer(request: web.Request, body: dict[str, Any]) -> dict[str, Any
         "ref": None,
         "metadata": {"client_id": client_id},
     }
+
+
+DECIMAL = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?")
+
+
+def decimal_string(body: dict[str, Any], field: str) -> Decimal | None:
+    """A non-negative decimal sent as a string ("1.0850"), never a JSON number; absent or
+    null is None. Whether it is positive, and its decimals, are the ledger's business."""
+    value = body.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not DECIMAL.fullmatch(value):
+        raise invalid(field, 'must be a decimal string such as "12.50"')
+    return Decimal(value)
+
+
+def required_decimal(body: dict[str, Any], field: str) -> Decimal:
+    value = decimal_string(body, field)
+    if value is None:
+        raise invalid(field, "required")
+    return value
+
+
+def required_date(body: dict[str, Any], field: str) -> date:
+    value = date_field(body, field)
+    if value is None:
+        raise invalid(field, "required")
+    return value
+
+
+def required_query(query: Any, field: str) -> str:
+    """A query-string parameter that must be present and not empty."""
+    value: str | None = query.get(field) or None
+    if value is None:
+        raise invalid(field, "required")
+    return value

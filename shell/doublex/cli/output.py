@@ -37,6 +37,8 @@ def cell(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, Decimal):
+        return format(value, "f")  # never "5E-8"
     return str(value)
 
 
