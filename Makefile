@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help deps venv run migrate rollback makemigration schema test test-sql test-py lint fmt db-start db-stop bench-sql bench-growth bench-api clean
+.PHONY: help deps venv run migrate rollback makemigration schema test test-sql test-py lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-api clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -37,6 +37,14 @@ run: deps venv ## Start the local PostgreSQL, migrate it, serve the API on $(HOS
 	@echo "database: $$($(BIN)/doublex db url)  (SQL callers: user doublex_app)"
 	@echo "API:      http://$(HOST):$(PORT)/api/docs"
 	@$(BIN)/doublex serve --host $(HOST) --port $(PORT)
+
+observe: deps venv ## run + Prometheus (http://127.0.0.1:9090) and postgres_exporter on 127.0.0.1 (ARGS=--no-serve …)
+	@$(BIN)/doublex db start >/dev/null
+	@$(BIN)/doublex migrate
+	@$(BIN)/doublex observe --host $(HOST) --port $(PORT) $(ARGS)
+
+dashboard: venv ## Regenerate grafana/dashboards/ledger-slo.json from grafana/ledger_slo.py
+	@$(BIN)/python grafana/ledger_slo.py --write
 
 migrate: venv ## Apply pending migrations and re-apply procedures/
 	@$(BIN)/doublex migrate
