@@ -16,7 +16,9 @@ from pathlib import Path
 
 from grafana_foundation_sdk.builders import dashboard, prometheus, stat, timeseries
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.models.dashboard import (
+    Dashboard,
     DashboardCursorSync,
     DataSourceRef,
     Threshold,
@@ -324,7 +326,11 @@ def build() -> dict[str, object]:
     assert isinstance(panels, list)
     for number, panel in enumerate(panels, start=1):
         panel["id"] = number
-    return document
+    # Written in the schema's normal form (typed panel options and field configs filled
+    # in), so that loading the file into the Grafana models gives back exactly the file.
+    register_default_plugins()
+    normal: dict[str, object] = json.loads(json.dumps(Dashboard.from_json(document), cls=JSONEncoder))
+    return normal
 
 
 def render() -> str:
