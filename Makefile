@@ -77,16 +77,16 @@ test-py: ## pytest against throwaway clusters, with line coverage of shell/doubl
 
 lint: venv ## ruff, mypy, squawk on migrations, plpgsql_check on every function
 	@shell/scripts/bootstrap-system.sh --lint
-	@$(BIN)/ruff check shell tests bench migrations
-	@$(BIN)/ruff format --check shell tests bench migrations
+	@$(BIN)/ruff check shell tests bench migrations grafana
+	@$(BIN)/ruff format --check shell tests bench migrations grafana
 	@$(BIN)/mypy
 	@$(BIN)/squawk --config=.squawk.toml $(filter-out %.rollback.sql,$(wildcard migrations/[0-9]*.sql))
 	@$(BIN)/squawk --config=.squawk.toml --exclude=ban-drop-table,ban-drop-type,ban-drop-function,ban-drop-schema $(wildcard migrations/*.rollback.sql)
 	@$(BIN)/python tests/run_plpgsql_check.py
 
 fmt: venv ## Format Python code
-	@$(BIN)/ruff check --fix shell tests bench migrations
-	@$(BIN)/ruff format shell tests bench migrations
+	@$(BIN)/ruff check --fix shell tests bench migrations grafana
+	@$(BIN)/ruff format shell tests bench migrations grafana
 
 bench-sql: deps venv ## pgbench suite on a fresh seeded database, report in bench/results/ (ARGS="--duration 5")
 	@$(BIN)/python bench/run_sql_bench.py $(ARGS)

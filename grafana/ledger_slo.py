@@ -329,7 +329,9 @@ def build() -> dict[str, object]:
     # Written in the schema's normal form (typed panel options and field configs filled
     # in), so that loading the file into the Grafana models gives back exactly the file.
     register_default_plugins()
-    normal: dict[str, object] = json.loads(json.dumps(Dashboard.from_json(document), cls=JSONEncoder))
+    normal: dict[str, object] = json.loads(
+        json.dumps(Dashboard.from_json(document), cls=JSONEncoder)
+    )
     return normal
 
 

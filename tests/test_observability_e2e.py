@@ -180,7 +180,9 @@ def run_workload(base: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def observed(pg_cluster: TestCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Observed]:
+def observed(
+    pg_cluster: TestCluster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Observed]:
     name = pg_cluster.create_database()
     workdir = tmp_path_factory.mktemp("observe")
     admin_dsn = pg_cluster.admin_dsn(name)

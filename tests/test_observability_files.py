@@ -92,7 +92,7 @@ def test_every_panel_has_the_provisioned_datasource_unique_ids_and_valid_targets
     assert len(ids) == len(set(ids)), "panel ids must be unique"
     titles = set()
     for panel in panels:
-        assert 0 <= panel["gridPos"]["x"] and panel["gridPos"]["x"] + panel["gridPos"]["w"] <= 24
+        assert panel["gridPos"]["x"] >= 0 and panel["gridPos"]["x"] + panel["gridPos"]["w"] <= 24
         if panel["type"] == "row":
             continue
         assert panel["title"] not in titles, panel["title"]
@@ -275,7 +275,11 @@ def test_every_variable_of_the_stack_is_documented() -> None:
     names |= set(load_yaml(COMPOSE)["services"]["api"]["environment"])
     observe_source = (ROOT / "shell" / "doublex" / "observe.py").read_text()
     names |= set(re.findall(r'"(DOUBLEX_[A-Z_]+)"', observe_source))
-    names |= set(re.findall(r'"(DOUBLEX_[A-Z_]+)"', Path(__file__).with_name(
-        "test_observability_rules.py").read_text()))
+    names |= set(
+        re.findall(
+            r'"(DOUBLEX_[A-Z_]+)"',
+            Path(__file__).with_name("test_observability_rules.py").read_text(),
+        )
+    )
     missing = sorted(name for name in names if f"`{name}`" not in readme)
     assert missing == [], f"document in README.md: {missing}"

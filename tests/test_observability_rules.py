@@ -45,7 +45,9 @@ def test_generated_prometheus_config_is_valid(tmp_path: Path) -> None:
     out = promtool("check", "config", str(config))
     assert "1 rule files found" in out
     jobs = [job["job_name"] for job in load(config)["scrape_configs"]]
-    compose_jobs = [job["job_name"] for job in load(PROMETHEUS / "prometheus.yml")["scrape_configs"]]
+    compose_jobs = [
+        job["job_name"] for job in load(PROMETHEUS / "prometheus.yml")["scrape_configs"]
+    ]
     assert jobs == compose_jobs == [observe.SERVICE_JOB, observe.DATABASE_JOB]
 
 
