@@ -99,6 +99,8 @@ def start_service(admin_dsn: str, app_dsn: str, port: int, log: Path) -> subproc
         "DOUBLEX_DSN": admin_dsn,
         "DOUBLEX_APP_DSN": app_dsn,
         "DOUBLEX_ROLLUP_SECONDS": "1",
+        # The burst of one key retries on purpose; a slow shared machine must not run out.
+        "DOUBLEX_MAX_RETRIES": "100",
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     with log.open("wb") as out:

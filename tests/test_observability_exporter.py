@@ -3,6 +3,7 @@ as the exporter runs them; the role's limits; and `doublex observe` as a process
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -19,9 +20,11 @@ from typing import Any
 import psycopg
 import pytest
 import yaml
+from click.testing import CliRunner
 from psycopg.types.json import Jsonb
 
 from doublex import localdb, observe
+from doublex.cli import main
 from support.cluster import TestCluster
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -244,3 +247,95 @@ def test_doublex_observe_runs_and_stops_the_stack(pg_cluster: TestCluster, datab
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_doublex_observe_in_process_for_a_while(
+    pg_cluster: TestCluster, database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command's own code path, with --duration: both endpoints answer meanwhile."""
+    monkeypatch.setenv("DOUBLEX_DSN", pg_cluster.admin_dsn(database))
+    prometheus_port, exporter_port = localdb.free_port(), localdb.free_port()
+    seen: dict[str, str] = {}
+
+    def probe() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(seen) < 2:
+            for key, url in (
+                ("exporter", f"http://127.0.0.1:{exporter_port}/metrics"),
+                ("prometheus", f"http://127.0.0.1:{prometheus_port}/-/ready"),
+            ):
+                with contextlib.suppress(urllib.error.URLError, OSError):
+                    seen[key] = get(url)
+            time.sleep(0.1)
+
+    prober = threading.Thread(target=probe)
+    prober.start()
+    result = CliRunner().invoke(
+        main,
+        [
+            "observe",
+            "--no-serve",
+            "--json",
+            "--duration",
+            "4",
+            "--prometheus-port",
+            str(prometheus_port),
+            "--exporter-port",
+            str(exporter_port),
+        ],
+    )
+    prober.join()
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["exporter"] == f"http://127.0.0.1:{exporter_port}/metrics"
+    gauges = [line for line in seen["exporter"].splitlines() if line.startswith("ledger_")]
+    assert any(line.startswith("ledger_unbalanced_journals{") for line in gauges), gauges
+    assert "Prometheus" in seen["prometheus"]
+
+
+def test_exporter_dsn(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DOUBLEX_MONITOR_DSN", raising=False)
+    assert (
+        observe.exporter_dsn("host=db.internal port=6543 dbname='my db' user=admin password=x")
+        == "postgresql://doublex_monitor@db.internal:6543/my%20db?sslmode=disable"
+    )
+    assert observe.exporter_dsn("dbname=doublex sslmode=require") == (
+        "postgresql://doublex_monitor@127.0.0.1:5432/doublex?sslmode=require"
+    )
+    monkeypatch.setenv("DOUBLEX_MONITOR_DSN", "postgresql://m:secret@db/doublex")
+    assert observe.exporter_dsn("dbname=other") == "postgresql://m:secret@db/doublex"
+
+
+def test_find_binary(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOUBLEX_PROMETHEUS", "/opt/prometheus/bin/prometheus")
+    assert observe.find_binary("DOUBLEX_PROMETHEUS", "prometheus") == (
+        "/opt/prometheus/bin/prometheus"
+    )
+    monkeypatch.delenv("DOUBLEX_PROMETHEUS")
+    with pytest.raises(FileNotFoundError, match="make deps"):
+        observe.find_binary("DOUBLEX_PROMETHEUS", "no-such-prometheus-binary")
+
+
+def test_a_child_that_dies_at_start_stops_the_stack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOUBLEX_POSTGRES_EXPORTER", "/bin/false")
+    stack = observe.Stack(
+        admin_dsn="dbname=doublex",
+        service="127.0.0.1:1",
+        workdir=tmp_path / "observe",
+        exporter_port=localdb.free_port(),
+    )
+    with pytest.raises(RuntimeError, match="the process exited"), stack:
+        pass
+    assert stack.processes == []
+
+
+def test_waiting_gives_up_and_stopping_kills_what_ignores_sigterm(tmp_path: Path) -> None:
+    log = tmp_path / "stubborn.log"
+    stack = observe.Stack(admin_dsn="", service="", workdir=tmp_path, stop_seconds=0.2)
+    stubborn = stack._spawn(["sh", "-c", "trap '' TERM; sleep 30"], log, {})
+    with pytest.raises(TimeoutError):
+        observe.wait_http(f"http://127.0.0.1:{localdb.free_port()}/", stubborn, 0.3, log)
+    time.sleep(0.2)  # let the shell install its trap
+    stack.stop()
+    assert stubborn.returncode == -signal.SIGKILL

@@ -116,6 +116,7 @@ class Stack:
     prometheus_port: int = 9090
     exporter_port: int = 9187
     interval_seconds: float = 5.0
+    stop_seconds: float = 15.0
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
@@ -193,7 +194,7 @@ class Stack:
             if process.poll() is None:
                 process.terminate()
                 try:
-                    process.wait(timeout=15)
+                    process.wait(timeout=self.stop_seconds)
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -33,6 +34,12 @@ FIELDS = [
     help="Seconds between scrapes and rule evaluations.",
 )
 @click.option(
+    "--duration",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="With --no-serve: stop after this many seconds (default: run until Ctrl-C).",
+)
+@click.option(
     "--serve/--no-serve",
     default=True,
     show_default=True,
@@ -45,6 +52,7 @@ def observe_command(
     prometheus_port: int,
     exporter_port: int,
     scrape_interval: float,
+    duration: float | None,
     serve: bool,
     as_json: bool,
 ) -> None:
@@ -76,8 +84,5 @@ def observe_command(
 
             service.run(settings, dsn, app_dsn(), host, port)
         else:
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                pass
+            with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: stop the stack
+                time.sleep(duration if duration is not None else float(1 << 31))
