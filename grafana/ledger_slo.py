@@ -23,6 +23,7 @@ from grafana_foundation_sdk.models.dashboard import (
     DataSourceRef,
     Threshold,
     ThresholdsMode,
+    VariableOption,
     VariableRefresh,
 )
 
@@ -306,6 +307,8 @@ def build() -> dict[str, object]:
         .label("Database")
         .datasource(DATASOURCE)
         .query("label_values(pg_stat_database_xact_commit, datname)")
+        .regex("^(?!template[01]$).*")
+        .current(VariableOption(selected=True, text="doublex", value="doublex"))
         .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
     )
     board = (
