@@ -7,12 +7,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help deps venv run migrate rollback makemigration schema test test-sql test-py lint fmt db-start db-stop bench-sql bench-growth bench-api clean
+.PHONY: help deps venv run migrate rollback makemigration schema test test-sql test-py lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-api clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-deps: ## Install missing system packages (PostgreSQL, pgTAP, pg_prove) as root, or say what to install
+deps: ## Install missing system packages (PostgreSQL, pgTAP, pg_prove, Prometheus, postgres_exporter) as root, or say what to install
 	@shell/scripts/bootstrap-system.sh
 
 $(STAMP): pyproject.toml
@@ -37,6 +37,14 @@ run: deps venv ## Start the local PostgreSQL, migrate it, serve the API on $(HOS
 	@echo "database: $$($(BIN)/doublex db url)  (SQL callers: user doublex_app)"
 	@echo "API:      http://$(HOST):$(PORT)/api/docs"
 	@$(BIN)/doublex serve --host $(HOST) --port $(PORT)
+
+observe: deps venv ## run + Prometheus (http://127.0.0.1:9090) and postgres_exporter on 127.0.0.1 (ARGS=--no-serve …)
+	@$(BIN)/doublex db start >/dev/null
+	@$(BIN)/doublex migrate
+	@$(BIN)/doublex observe --host $(HOST) --port $(PORT) $(ARGS)
+
+dashboard: venv ## Regenerate grafana/dashboards/ledger-slo.json from grafana/ledger_slo.py
+	@$(BIN)/python grafana/ledger_slo.py --write
 
 migrate: venv ## Apply pending migrations and re-apply procedures/
 	@$(BIN)/doublex migrate
@@ -69,16 +77,16 @@ test-py: ## pytest against throwaway clusters, with line coverage of shell/doubl
 
 lint: venv ## ruff, mypy, squawk on migrations, plpgsql_check on every function
 	@shell/scripts/bootstrap-system.sh --lint
-	@$(BIN)/ruff check shell tests bench migrations
-	@$(BIN)/ruff format --check shell tests bench migrations
+	@$(BIN)/ruff check shell tests bench migrations grafana
+	@$(BIN)/ruff format --check shell tests bench migrations grafana
 	@$(BIN)/mypy
 	@$(BIN)/squawk --config=.squawk.toml $(filter-out %.rollback.sql,$(wildcard migrations/[0-9]*.sql))
 	@$(BIN)/squawk --config=.squawk.toml --exclude=ban-drop-table,ban-drop-type,ban-drop-function,ban-drop-schema $(wildcard migrations/*.rollback.sql)
 	@$(BIN)/python tests/run_plpgsql_check.py
 
 fmt: venv ## Format Python code
-	@$(BIN)/ruff check --fix shell tests bench migrations
-	@$(BIN)/ruff format shell tests bench migrations
+	@$(BIN)/ruff check --fix shell tests bench migrations grafana
+	@$(BIN)/ruff format shell tests bench migrations grafana
 
 bench-sql: deps venv ## pgbench suite on a fresh seeded database, report in bench/results/ (ARGS="--duration 5")
 	@$(BIN)/python bench/run_sql_bench.py $(ARGS)

@@ -2292,6 +2292,8 @@ ALTER TABLE ONLY ledger_private.journal
 
 GRANT USAGE ON SCHEMA ledger TO doublex_app;
 
+GRANT USAGE ON SCHEMA ledger_private TO doublex_monitor;
+
 REVOKE ALL ON FUNCTION ledger.create_account(code text, name text, ccy text, type text, allow_negative boolean, metadata jsonb, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.create_account(code text, name text, ccy text, type text, allow_negative boolean, metadata jsonb, tenant text) TO doublex_app;
 
@@ -2360,7 +2362,11 @@ REVOKE ALL ON FUNCTION ledger_private.check_tenant(p_tenant text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.default_effective_date(p_tenant text) FROM PUBLIC;
 
+GRANT SELECT ON TABLE ledger_private.account TO doublex_monitor;
+
 REVOKE ALL ON FUNCTION ledger_private.find_account(p_tenant text, p_code text) FROM PUBLIC;
+
+GRANT SELECT ON TABLE ledger_private.journal TO doublex_monitor;
 
 REVOKE ALL ON FUNCTION ledger_private.find_journal(p_tenant text, p_journal_id uuid) FROM PUBLIC;
 
@@ -2409,3 +2415,5 @@ REVOKE ALL ON FUNCTION ledger_private.to_fx_settlement_result(p_settlement ledge
 REVOKE ALL ON FUNCTION ledger_private.to_journal_entry(p_journal ledger_private.journal) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.uuid_v7() FROM PUBLIC;
+
+GRANT SELECT ON TABLE ledger_private.leg TO doublex_monitor;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages DoubleX needs when they are missing:
 #   PostgreSQL server binaries, pgTAP (for that server version) and pg_prove;
-#   with --lint also plpgsql_check.
+#   Prometheus (prometheus, promtool) and prometheus-postgres-exporter for the
+#   observability tests and `make observe`; with --lint also plpgsql_check.
 # As root on Debian/Ubuntu it uses apt-get; otherwise it prints exactly what to install.
 set -euo pipefail
 
@@ -31,6 +32,9 @@ else
     fi
 fi
 command -v pg_prove >/dev/null 2>&1 || missing+=(libtap-parser-sourcehandler-pgtap-perl)
+# Observability: promtool and prometheus come in one package; the exporter in its own.
+command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+command -v prometheus-postgres-exporter >/dev/null 2>&1 || missing+=(prometheus-postgres-exporter)
 
 if [[ ${#missing[@]} -eq 0 ]]; then
     exit 0
