@@ -49,6 +49,11 @@ DX_ERRORS: dict[str, ErrorKind] = {
         ErrorKind("DX022", "reversal_of_reversal", 422),
         ErrorKind("DX023", "account_status_conflict", 409),
         ErrorKind("DX024", "invalid_batch", 422),
+        ErrorKind("DX035", "invalid_statement", 422),
+        ErrorKind("DX036", "statement_not_staged", 422),
+        ErrorKind("DX037", "invalid_tolerance", 422),
+        ErrorKind("DX038", "recon_not_found", 404),
+        ErrorKind("DX039", "invalid_recon_argument", 422),
     )
 }
 

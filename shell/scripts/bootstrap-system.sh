@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages DoubleX needs when they are missing:
 #   PostgreSQL server binaries, pgTAP (for that server version) and pg_prove;
+#   Chromium (headless, renders the reconciliation report in the end-to-end test);
 #   with --lint also plpgsql_check.
 # As root on Debian/Ubuntu it uses apt-get; otherwise it prints exactly what to install.
 set -euo pipefail
@@ -31,6 +32,7 @@ else
     fi
 fi
 command -v pg_prove >/dev/null 2>&1 || missing+=(libtap-parser-sourcehandler-pgtap-perl)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 
 if [[ ${#missing[@]} -eq 0 ]]; then
     exit 0
