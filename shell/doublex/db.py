@@ -519,7 +519,8 @@ class Ledger:
                     totals[row["kind"]] = totals.get(row["kind"], 0) + int(row["total"])
             return totals
 
-        return await self.run(work, read_only=True)
+        # READ COMMITTED: a scrape must never wait for a safe snapshot (DEFERRABLE).
+        return await self.run(work, read_only=True, isolation=IsolationLevel.READ_COMMITTED)
 
     async def _posting(self, query: str, params: Mapping[str, Any], tenant: str) -> Row:
         """One posting, measured: latency, the outcome counter and the post_journal span."""

@@ -299,7 +299,7 @@ def _item_table(items: Sequence[Row], caption: str) -> str:
         journal = f"<code>{_text(item['journal_id'])}/{_text(item['leg_no'])}</code>"
         rows.append(
             f'<tr class="{_text(item["kind"])}">'
-            f'<td class="kind">{escape(KIND_LABELS.get(item["kind"], item["kind"]))}</td>'
+            f'<td class="kind">{escape(KIND_LABELS.get(str(item["kind"]), str(item["kind"])))}</td>'
             f'<td class="num">{_text(item["line"])}</td>'
             f"<td>{_text(item['ref'])}</td><td>{_text(item['description'])}</td>"
             f"{_amount(item['bank_amount'])}<td>{_text(item['journal_ref'])}</td>"
