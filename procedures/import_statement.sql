@@ -122,18 +122,21 @@ BEGIN
                        nullif(btrim(s.description), '') AS description,
                        nullif(btrim(s.bank_id), '') AS bank_id, s.extra_fields
                   FROM pg_temp.doublex_statement_staging AS s) AS f
-          CROSS JOIN LATERAL (SELECT regexp_match(f.line_date, $1) AS parts) AS dm
-          CROSS JOIN LATERAL (SELECT dm.parts[$4]::integer AS y, dm.parts[$5]::integer AS m,
-                                     dm.parts[$6]::integer AS d) AS dp
+          -- OFFSET 0 keeps each regular expression to one evaluation per line.
+          CROSS JOIN LATERAL (SELECT coalesce(f.line_date ~ $1, false) AS ok OFFSET 0) AS dm
+          CROSS JOIN LATERAL (
+                SELECT CASE WHEN dm.ok THEN substr(f.line_date, $4, 4)::integer END AS y,
+                       CASE WHEN dm.ok THEN substr(f.line_date, $5, 2)::integer END AS m,
+                       CASE WHEN dm.ok THEN substr(f.line_date, $6, 2)::integer END AS d) AS dp
           CROSS JOIN LATERAL (
                 SELECT CASE WHEN dp.y BETWEEN 1 AND 9999 AND dp.m BETWEEN 1 AND 12 AND dp.d >= 1
                             THEN dp.d <= extract(day FROM make_date(dp.y, dp.m, 1) + interval '1 month - 1 day')
                             ELSE false END AS valid) AS dv
           CROSS JOIN LATERAL (
                 SELECT f.amount ~ '^[+-]?[0-9]+(\.[0-9]+)?$' AS number,
-                       char_length(split_part(f.amount, '.', 2)) AS decimals) AS a
-    $q$ USING v_pattern.regex, v_exponent, v_account.ccy, v_pattern.year_group,
-              v_pattern.month_group, v_pattern.day_group, coalesce(import_statement.date_format, 'YYYY-MM-DD');
+                       char_length(split_part(f.amount, '.', 2)) AS decimals OFFSET 0) AS a
+    $q$ USING v_pattern.regex, v_exponent, v_account.ccy, v_pattern.year_at,
+              v_pattern.month_at, v_pattern.day_at, coalesce(import_statement.date_format, 'YYYY-MM-DD');
 
     EXECUTE $q$
         SELECT count(*)::integer,

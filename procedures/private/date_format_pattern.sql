@@ -1,11 +1,11 @@
--- ledger_private.date_format_pattern(format) → the regular expression that reads dates in
--- that format and which capture group holds the year, the month and the day.
+-- ledger_private.date_format_pattern(format) → the regular expression that dates written in
+-- that format match, and where in such a date the year, the month and the day start.
 -- A format is YYYY, MM and DD, once each, with any separators: YYYY-MM-DD (the default),
 -- DD.MM.YYYY, MM/DD/YYYY, YYYYMMDD. Raises DX039 for anything else.
 
 CREATE OR REPLACE FUNCTION ledger_private.date_format_pattern(
-    p_format text, OUT regex text, OUT year_group integer, OUT month_group integer,
-    OUT day_group integer
+    p_format text, OUT regex text, OUT year_at integer, OUT month_at integer,
+    OUT day_at integer
 )
 LANGUAGE plpgsql IMMUTABLE
 AS $$
@@ -26,15 +26,17 @@ BEGIN
             MESSAGE = format('date_format: %s is not a date format', quote_literal(v_format)),
             HINT = 'Use YYYY, MM and DD once each with separators, e.g. DD.MM.YYYY or MM/DD/YYYY.';
     END IF;
-    -- Escape the separators, then turn each field into a capture group.
+    -- Escape the separators, then let each field match its digits. No capture groups: the
+    -- fields have fixed widths, so they sit where the format has them (substr is far
+    -- cheaper than regexp_match with groups, which matters over 100,000 lines).
     regex := '^' || replace(replace(replace(
                  regexp_replace(v_format, '([^A-Za-z0-9])', '\\\1', 'g'),
-                 'YYYY', '([0-9]{4})'), 'MM', '([0-9]{2})'), 'DD', '([0-9]{2})') || '$';
-    year_group := 1 + (v_month < v_year)::integer + (v_day < v_year)::integer;
-    month_group := 1 + (v_year < v_month)::integer + (v_day < v_month)::integer;
-    day_group := 1 + (v_year < v_day)::integer + (v_month < v_day)::integer;
+                 'YYYY', '[0-9]{4}'), 'MM', '[0-9]{2}'), 'DD', '[0-9]{2}') || '$';
+    year_at := v_year;
+    month_at := v_month;
+    day_at := v_day;
 END
 $$;
 
 COMMENT ON FUNCTION ledger_private.date_format_pattern(text) IS
-    'The regex and capture groups that read dates written as YYYY/MM/DD in any order; DX039';
+    'The regex dates in a YYYY/MM/DD format match, and where each field starts; DX039';
