@@ -296,7 +296,9 @@ def _item_table(items: Sequence[Row], caption: str) -> str:
     )
     rows = []
     for item in items:
-        journal = f"<code>{_text(item['journal_id'])}/{_text(item['leg_no'])}</code>"
+        full = f"{_text(item['journal_id'])}/{_text(item['leg_no'])}"
+        short = f"{_text(str(item['journal_id'])[:13])}…/{_text(item['leg_no'])}"
+        journal = f'<code title="{full}">{short}</code>'
         rows.append(
             f'<tr class="{_text(item["kind"])}">'
             f'<td class="kind">{escape(KIND_LABELS.get(str(item["kind"]), str(item["kind"])))}</td>'

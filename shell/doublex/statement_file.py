@@ -48,12 +48,12 @@ def read_rows(lines: Iterable[str], mapping: dict[str, str]) -> list[StatementRo
     for field in FIELDS:
         wanted = mapping[field].strip().lower()
         position[field] = header.index(wanted) if wanted in header else None
-    missing = [mapping[f] for f in REQUIRED if position[f] is None]
+    missing = [repr(mapping[f]) for f in REQUIRED if position[f] is None]
     if position["ref"] is None and position["id"] is None:
-        missing.append(f"{mapping['ref']} (or {mapping['id']})")
+        missing.append(f"{mapping['ref']!r} (or {mapping['id']!r})")
     if missing:
         raise StatementFileError(
-            f"the header has no column {', '.join(repr(m) for m in missing)}; "
+            f"the header has no column {', '.join(missing)}; "
             f"it has {', '.join(repr(h) for h in header)} (name columns with --map)"
         )
 
