@@ -3,6 +3,9 @@
 -- line and leg of a reconciled account and business date. DESIGN.md §7.
 -- depends: 0006_schema_state
 
+-- Line numbers and counts of one statement file or run stay far below 2^31 (ids are bigint).
+-- squawk-ignore-file prefer-bigint-over-int
+
 SET LOCAL ROLE doublex_owner;
 SET LOCAL lock_timeout = '5s';
 SET LOCAL statement_timeout = '5min';

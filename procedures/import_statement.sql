@@ -43,6 +43,11 @@ DECLARE
     v_import_id bigint;
     v_added integer;
 BEGIN
+    -- The scratch tables' shapes, for plpgsql_check (a string, nothing at run time).
+    PERFORM 'PRAGMA:TABLE: doublex_statement_staging (line_no integer, line_date text, ref text, '
+            'amount text, ccy text, description text, bank_id text, extra_fields integer)';
+    PERFORM 'PRAGMA:TABLE: doublex_statement_parsed (line_no integer, line_date date, ref text, '
+            'amount numeric, ccy text, description text, bank_id text, problems text)';
     PERFORM ledger_private.require_serializable();
     PERFORM ledger_private.check_tenant(import_statement.tenant);
     v_account := ledger_private.find_account(import_statement.tenant, import_statement.account);

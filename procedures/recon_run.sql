@@ -36,6 +36,14 @@ DECLARE
     v_table regclass;
     v_run ledger_private.recon_run;
 BEGIN
+    -- The scratch tables' shapes, for plpgsql_check (strings, nothing at run time).
+    PERFORM 'PRAGMA:TABLE: doublex_recon_line (line_id bigint, line_date date, ref text, amount numeric)';
+    PERFORM 'PRAGMA:TABLE: doublex_recon_leg (journal_id uuid, leg_no smallint, ref text, amount numeric)';
+    PERFORM 'PRAGMA:TABLE: doublex_recon_open_leg (journal_id uuid, leg_no smallint, amount numeric)';
+    PERFORM 'PRAGMA:TABLE: doublex_recon_edge (line_id bigint, line_date date, journal_id uuid, '
+            'leg_no smallint, diff numeric, delta numeric)';
+    PERFORM 'PRAGMA:TABLE: doublex_recon_pair (line_id bigint, journal_id uuid, leg_no smallint, '
+            'match_pass smallint, delta numeric)';
     PERFORM ledger_private.require_serializable();
     PERFORM ledger_private.check_tenant(recon_run.tenant);
     v_account := ledger_private.find_account(recon_run.tenant, recon_run.account);

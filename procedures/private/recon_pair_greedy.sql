@@ -18,6 +18,11 @@ DECLARE
     v_round integer;
     v_total integer := 0;
 BEGIN
+    -- The scratch tables' shapes, for plpgsql_check (strings, nothing at run time).
+    PERFORM 'PRAGMA:TABLE: doublex_recon_edge (line_id bigint, line_date date, journal_id uuid, '
+            'leg_no smallint, diff numeric, delta numeric)';
+    PERFORM 'PRAGMA:TABLE: doublex_recon_pair (line_id bigint, journal_id uuid, leg_no smallint, '
+            'match_pass smallint, delta numeric)';
     LOOP
         EXECUTE $q$
             INSERT INTO pg_temp.doublex_recon_pair (line_id, journal_id, leg_no, match_pass, delta)
