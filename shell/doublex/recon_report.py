@@ -22,6 +22,9 @@ from doublex.api import jsonio
 
 Row = Mapping[str, Any]
 FORMATS = ("csv", "json", "html")
+# The HTML page lists every exception but only this many matched pairs (all of them are in
+# the CSV and JSON files): a page with 100,000 rows helps nobody and weighs 40 MB.
+HTML_MATCHES_SHOWN = 1000
 EXCEPTION_KINDS = ("amount_mismatch", "missing_in_ledger", "missing_in_bank")
 KIND_LABELS = {
     "matched": "matched",
@@ -343,9 +346,16 @@ def _account_section(account: AccountReport) -> str:
         )
     else:
         exceptions_html = '<p class="none">No exceptions: every line and leg is matched.</p>'
+    shown = account.matches[:HTML_MATCHES_SHOWN]
+    more = (
+        f'<p class="meta">The first {len(shown):,} of {len(account.matches):,} matched pairs; '
+        "the CSV and JSON reports list them all.</p>"
+        if len(shown) < len(account.matches)
+        else ""
+    )
     matches_html = (
-        f"<details><summary>Matched pairs ({len(account.matches)})</summary>"
-        f"{_item_table(account.matches, 'Matched pairs')}</details>"
+        f"<details><summary>Matched pairs ({len(account.matches):,})</summary>{more}"
+        f"{_item_table(shown, 'Matched pairs')}</details>"
         if account.matches
         else ""
     )
