@@ -5,12 +5,7 @@ database failure never breaks the scrape."""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import AsyncIterator
 from datetime import date
@@ -24,6 +19,7 @@ from doublex import localdb, metrics
 from doublex.db import Ledger
 from support.http import Client, api, ok, problem
 from support.recon import BANK, open_books, post_bank
+from support.serving import doublex_serve
 
 DAY = date(2026, 11, 20)
 LINES = [
@@ -190,40 +186,12 @@ def test_every_worker_exports_the_database_total(
         post_bank(conn, "w-1", Decimal("10.00"), "W-1", DAY)
         for _ in range(3):  # three runs, one missing_in_bank each
             conn.execute("SELECT ledger.recon_run(%s, %s)", (BANK, DAY))
-    port = localdb.free_port()
-    env = os.environ | {"DOUBLEX_DSN": admin_dsn, "DOUBLEX_APP_DSN": app_dsn, "LOG_LEVEL": "ERROR"}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    log = (tmp_path / "serve.log").open("w")
-    doublex = str(Path(sys.executable).parent / "doublex")
-    service = subprocess.Popen(
-        [doublex, "serve", "--workers", "2", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            assert service.poll() is None, (tmp_path / "serve.log").read_text()
-            try:
-                with urllib.request.urlopen(f"{base}/api/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "the service did not come up"
-            time.sleep(0.1)
+    log = tmp_path / "serve.log"
+    with doublex_serve(admin_dsn, app_dsn, log, "--workers", "2", LOG_LEVEL="ERROR") as base:
         scrapes = []
         for _ in range(8):
             with urllib.request.urlopen(f"{base}/metrics", timeout=5) as response:
                 scrapes.append(mismatches(response.read().decode()))
-        assert all(
-            s == {"amount_mismatch": 0.0, "missing_in_bank": 3.0, "missing_in_ledger": 0.0}
-            for s in scrapes
-        ), scrapes
-    finally:
-        service.send_signal(signal.SIGTERM)
-        service.wait(timeout=30)
-        log.close()
+    expected = {"amount_mismatch": 0.0, "missing_in_bank": 3.0, "missing_in_ledger": 0.0}
+    assert all(scrape == expected for scrape in scrapes), scrapes
     assert "Traceback" not in (tmp_path / "serve.log").read_text()

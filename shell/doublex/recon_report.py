@@ -139,13 +139,13 @@ def to_json(report: Report) -> bytes:
 
 
 def _csv_cell(value: Any) -> str:
+    """Like the CLI's table cells (doublex.cli.output.cell, which this layer must not
+    import): empty for None, ISO dates, exact Decimal text."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.isoformat(timespec="seconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
+    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 def _csv(rows: Iterable[Row], fields: Sequence[str]) -> str:
