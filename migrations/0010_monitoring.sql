@@ -6,7 +6,7 @@
 -- so that a slow scrape can never become the database's problem. A query added to the
 -- exporter that reads another table needs its GRANT here (or in a later migration).
 -- Roles are cluster-wide, so the role is created only when missing (as in 0001).
--- depends: 0006_schema_state
+-- depends: 0009_reconciliation
 
 SET LOCAL lock_timeout = '5s';
 SET LOCAL statement_timeout = '5min';

@@ -3,7 +3,7 @@
 -- currency seed.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(123);
+SELECT plan(163);
 
 -- Schemas ---------------------------------------------------------------------------------
 SELECT has_schema('ledger', 'Should have the ledger API schema');
@@ -39,7 +39,13 @@ INSERT INTO api_function VALUES
     ('fx_rate',            ARRAY['text', 'text', 'date', 'text'], 'ledger.fx_quote'),
     ('post_fx_transfer',   ARRAY['text', 'text', 'text', 'numeric', 'text', 'numeric', 'date', 'text',
                                  'text', 'text'], 'ledger.fx_settlement_result'),
-    ('fx_position',        ARRAY['date', 'text', 'text'], 'setof ledger.fx_position_line');
+    ('fx_position',        ARRAY['date', 'text', 'text'], 'setof ledger.fx_position_line'),
+    ('stage_statement',    ARRAY['text'], 'text'),
+    ('import_statement',   ARRAY['text', 'text', 'text', 'text'], 'ledger.statement_import_result'),
+    ('recon_run',          ARRAY['text', 'date', 'numeric', 'text'], 'ledger.recon_summary'),
+    ('recon_summaries',    ARRAY['date', 'text', 'text'], 'setof ledger.recon_summary'),
+    ('recon_items',        ARRAY['date', 'text', 'text'], 'setof ledger.recon_item'),
+    ('recon_mismatch_totals', ARRAY['text'], 'setof ledger.recon_mismatch_total');
 
 SELECT is((SELECT count(*)::integer FROM pg_proc WHERE pronamespace = 'ledger'::regnamespace),
           (SELECT count(*)::integer FROM api_function),
@@ -108,7 +114,9 @@ SELECT ok(EXISTS (SELECT FROM pg_db_role_setting AS s
 -- Tables ----------------------------------------------------------------------------------
 SELECT has_table('ledger_private', t.name, format('Should have table ledger_private.%s', t.name))
   FROM unnest(ARRAY['currency', 'account', 'journal', 'leg', 'idempotency_sentinel',
-                    'balance_checkpoint', 'balance_watermark', 'fx_rate', 'fx_settlement']) AS t (name);
+                    'balance_checkpoint', 'balance_watermark', 'fx_rate', 'fx_settlement',
+                    'statement_import', 'statement_line', 'recon_run', 'recon_outcome'])
+       AS t (name);
 
 -- Currencies ------------------------------------------------------------------------------
 SELECT is((SELECT c.exponent::integer FROM ledger_private.currency AS c WHERE c.code = x.code),

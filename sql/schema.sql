@@ -130,6 +130,54 @@ CREATE TYPE ledger.posting_result AS (
 
 ALTER TYPE ledger.posting_result OWNER TO doublex_owner;
 
+CREATE TYPE ledger.recon_item AS (
+	account text,
+	business_date date,
+	kind text,
+	match_pass smallint,
+	line integer,
+	file_name text,
+	ref text,
+	description text,
+	bank_amount numeric,
+	journal_id uuid,
+	leg_no smallint,
+	journal_ref text,
+	ledger_amount numeric,
+	amount numeric,
+	delta numeric
+);
+
+ALTER TYPE ledger.recon_item OWNER TO doublex_owner;
+
+CREATE TYPE ledger.recon_mismatch_total AS (
+	kind text,
+	total bigint
+);
+
+ALTER TYPE ledger.recon_mismatch_total OWNER TO doublex_owner;
+
+CREATE TYPE ledger.recon_summary AS (
+	run_id bigint,
+	account text,
+	ccy text,
+	business_date date,
+	tolerance numeric,
+	ran_at timestamp with time zone,
+	statement_lines integer,
+	legs integer,
+	matched integer,
+	unmatched integer,
+	amount_mismatch integer,
+	missing_in_ledger integer,
+	missing_in_bank integer,
+	bank_total numeric,
+	ledger_total numeric,
+	difference numeric
+);
+
+ALTER TYPE ledger.recon_summary OWNER TO doublex_owner;
+
 CREATE TYPE ledger.roll_up_result AS (
 	tenant text,
 	accounts_updated integer,
@@ -138,6 +186,17 @@ CREATE TYPE ledger.roll_up_result AS (
 );
 
 ALTER TYPE ledger.roll_up_result OWNER TO doublex_owner;
+
+CREATE TYPE ledger.statement_import_result AS (
+	import_id bigint,
+	status text,
+	account text,
+	lines integer,
+	added integer,
+	skipped integer
+);
+
+ALTER TYPE ledger.statement_import_result OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.create_account(code text, name text, ccy text, type text DEFAULT 'asset'::text, allow_negative boolean DEFAULT true, metadata jsonb DEFAULT '{}'::jsonb, tenant text DEFAULT 'default'::text) RETURNS ledger.account_info
     LANGUAGE plpgsql SECURITY DEFINER
@@ -346,6 +405,170 @@ CREATE FUNCTION ledger.health() RETURNS ledger.health_report
 $$;
 
 ALTER FUNCTION ledger.health() OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.import_statement(account text, file_name text DEFAULT NULL::text, date_format text DEFAULT NULL::text, tenant text DEFAULT 'default'::text) RETURNS ledger.statement_import_result
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_account ledger_private.account;
+    v_exponent smallint;
+    v_pattern record;
+    v_staging regclass := to_regclass('pg_temp.doublex_statement_staging');
+    v_lines integer;
+    v_fingerprint bytea;
+    v_import ledger_private.statement_import;
+    v_bad integer;
+    v_detail text;
+    v_import_id bigint;
+    v_added integer;
+BEGIN
+    -- The scratch tables' shapes, for plpgsql_check (a string, nothing at run time).
+    PERFORM 'PRAGMA:TABLE: doublex_statement_staging (line_no integer, line_date text, ref text, '
+            'amount text, ccy text, description text, bank_id text, extra_fields integer)';
+    PERFORM 'PRAGMA:TABLE: doublex_statement_parsed (line_no integer, line_date date, ref text, '
+            'amount numeric, ccy text, description text, bank_id text, problems text)';
+    PERFORM ledger_private.require_serializable();
+    PERFORM ledger_private.check_tenant(import_statement.tenant);
+    v_account := ledger_private.find_account(import_statement.tenant, import_statement.account);
+    SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = v_account.ccy;
+    IF char_length(import_statement.file_name) > 500 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX039', COLUMN = 'file_name',
+            MESSAGE = 'file_name: at most 500 characters';
+    END IF;
+    v_pattern := ledger_private.date_format_pattern(import_statement.date_format);
+    IF v_staging IS NULL OR NOT ledger_private.is_ledger_temp_table(v_staging) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX036', COLUMN = 'staging',
+            MESSAGE = 'staging: no statement is staged in this transaction',
+            HINT = 'Call ledger.stage_statement(), COPY the lines, then import, in one transaction.';
+    END IF;
+
+    -- The file's identity: its staged content, in line order.
+    EXECUTE $q$
+        SELECT count(*)::integer,
+               sha256(convert_to(coalesce(string_agg(
+                   concat_ws(chr(31), s.line_no, quote_nullable(s.line_date), quote_nullable(s.ref),
+                             quote_nullable(s.amount), quote_nullable(s.ccy),
+                             quote_nullable(s.description), quote_nullable(s.bank_id),
+                             s.extra_fields),
+                   chr(30) ORDER BY s.line_no), ''), 'UTF8'))
+          FROM pg_temp.doublex_statement_staging AS s
+    $q$ INTO v_lines, v_fingerprint;
+    IF v_lines = 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX035', COLUMN = 'statement',
+            MESSAGE = 'statement: the file has no lines';
+    END IF;
+
+    SELECT i.* INTO v_import
+      FROM ledger_private.statement_import AS i
+     WHERE i.tenant = import_statement.tenant AND i.account_id = v_account.account_id
+       AND i.fingerprint = v_fingerprint;
+    IF FOUND THEN
+        RETURN ROW(v_import.import_id, 'duplicate', v_account.code, v_import.lines, 0,
+                   v_import.lines)::ledger.statement_import_result;
+    END IF;
+
+    -- Parse and check every line at once; problems lists what is wrong with a line.
+    IF to_regclass('pg_temp.doublex_statement_parsed') IS NOT NULL THEN
+        EXECUTE 'DROP TABLE pg_temp.doublex_statement_parsed';
+    END IF;
+    EXECUTE $q$
+        CREATE TEMP TABLE doublex_statement_parsed ON COMMIT DROP AS
+        SELECT f.line_no,
+               CASE WHEN dv.valid THEN make_date(dp.y, dp.m, dp.d) END AS line_date,
+               f.ref,
+               CASE WHEN a.number AND a.decimals <= $2 THEN round(f.amount::numeric, $2) END AS amount,
+               $3::text AS ccy,
+               f.description,
+               f.bank_id,
+               nullif(concat_ws('; ',
+                   CASE WHEN f.line_date IS NULL THEN 'date: missing'
+                        WHEN NOT dv.valid THEN format('date: %s is not a date (%s)',
+                                                      quote_literal(f.line_date), $7) END,
+                   CASE WHEN f.amount IS NULL THEN 'amount: missing'
+                        WHEN NOT a.number THEN format('amount: %s is not a number',
+                                                      quote_literal(f.amount))
+                        WHEN a.decimals > $2 THEN format('amount: %s has more decimals than %s allows (%s)',
+                                                         f.amount, $3, $2) END,
+                   CASE WHEN f.ccy IS NOT NULL AND f.ccy <> $3
+                        THEN format('ccy: %s is not the account''s currency %s', quote_literal(f.ccy), $3) END,
+                   CASE WHEN f.ref IS NULL AND f.bank_id IS NULL THEN 'ref: missing, and the line has no id' END,
+                   CASE WHEN char_length(f.ref) > 200 THEN 'ref: longer than 200 characters' END,
+                   CASE WHEN char_length(f.bank_id) > 200 THEN 'id: longer than 200 characters' END,
+                   CASE WHEN char_length(f.description) > 1000 THEN 'description: longer than 1000 characters' END,
+                   CASE WHEN f.extra_fields > 0 THEN format('%s field(s) more than the header', f.extra_fields) END
+               ), '') AS problems
+          FROM (SELECT s.line_no, nullif(btrim(s.line_date), '') AS line_date,
+                       nullif(btrim(s.ref), '') AS ref, nullif(btrim(s.amount), '') AS amount,
+                       upper(nullif(btrim(s.ccy), '')) AS ccy,
+                       nullif(btrim(s.description), '') AS description,
+                       nullif(btrim(s.bank_id), '') AS bank_id, s.extra_fields
+                  FROM pg_temp.doublex_statement_staging AS s) AS f
+          -- OFFSET 0 keeps each regular expression to one evaluation per line.
+          CROSS JOIN LATERAL (SELECT coalesce(f.line_date ~ $1, false) AS ok OFFSET 0) AS dm
+          CROSS JOIN LATERAL (
+                SELECT CASE WHEN dm.ok THEN substr(f.line_date, $4, 4)::integer END AS y,
+                       CASE WHEN dm.ok THEN substr(f.line_date, $5, 2)::integer END AS m,
+                       CASE WHEN dm.ok THEN substr(f.line_date, $6, 2)::integer END AS d) AS dp
+          CROSS JOIN LATERAL (
+                SELECT CASE WHEN dp.y BETWEEN 1 AND 9999 AND dp.m BETWEEN 1 AND 12 AND dp.d >= 1
+                            THEN dp.d <= extract(day FROM make_date(dp.y, dp.m, 1) + interval '1 month - 1 day')
+                            ELSE false END AS valid) AS dv
+          CROSS JOIN LATERAL (
+                SELECT f.amount ~ '^[+-]?[0-9]+(\.[0-9]+)?$' AS number,
+                       char_length(split_part(f.amount, '.', 2)) AS decimals OFFSET 0) AS a
+    $q$ USING v_pattern.regex, v_exponent, v_account.ccy, v_pattern.year_at,
+              v_pattern.month_at, v_pattern.day_at, coalesce(import_statement.date_format, 'YYYY-MM-DD');
+
+    EXECUTE $q$
+        SELECT count(*)::integer,
+               string_agg(format('line %s: %s', p.line_no, p.problems), E'\n' ORDER BY p.line_no)
+          FROM pg_temp.doublex_statement_parsed AS p
+         WHERE p.problems IS NOT NULL
+    $q$ INTO v_bad, v_detail;
+    IF v_bad > 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX035', COLUMN = 'statement',
+            MESSAGE = format('statement: %s of %s line(s) are invalid; nothing was imported',
+                             v_bad, v_lines),
+            DETAIL = v_detail,
+            HINT = 'Fix the lines listed and import the file again.';
+    END IF;
+
+    v_import_id := nextval(pg_get_serial_sequence('ledger_private.statement_import', 'import_id'));
+    -- Lines already known (by bank id, or by date, ref and amount) are skipped, also when a
+    -- file repeats one.
+    EXECUTE $q$
+        WITH added AS (
+            INSERT INTO ledger_private.statement_line AS l
+                   (tenant, account_id, import_id, line_no, line_date, ref, amount, ccy,
+                    description, bank_id)
+            SELECT $1, $2, $3, p.line_no, p.line_date, p.ref, p.amount, p.ccy, p.description,
+                   p.bank_id
+              FROM pg_temp.doublex_statement_parsed AS p
+             ORDER BY p.line_no
+            ON CONFLICT DO NOTHING
+            RETURNING 1
+        )
+        SELECT count(*)::integer FROM added
+    $q$ INTO v_added USING import_statement.tenant, v_account.account_id, v_import_id;
+
+    INSERT INTO ledger_private.statement_import
+           (import_id, tenant, account_id, fingerprint, file_name, lines, added, skipped)
+    OVERRIDING SYSTEM VALUE
+    VALUES (v_import_id, import_statement.tenant, v_account.account_id, v_fingerprint,
+            import_statement.file_name, v_lines, v_added, v_lines - v_added);
+    EXECUTE 'DROP TABLE pg_temp.doublex_statement_parsed';
+
+    RETURN ROW(v_import_id, 'imported', v_account.code, v_lines, v_added, v_lines - v_added)
+        ::ledger.statement_import_result;
+END
+$_$;
+
+ALTER FUNCTION ledger.import_statement(account text, file_name text, date_format text, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.list_accounts(after_code text DEFAULT NULL::text, page_size integer DEFAULT 100, tenant text DEFAULT 'default'::text) RETURNS SETOF ledger.account_info
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -860,6 +1083,248 @@ $$;
 
 ALTER FUNCTION ledger.post_journals(requests jsonb, tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.recon_items(business_date date, account text DEFAULT NULL::text, tenant text DEFAULT 'default'::text) RETURNS SETOF ledger.recon_item
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN QUERY
+        SELECT a.code, o.business_date, o.kind, o.match_pass, s.line_no, i.file_name,
+               s.ref, s.description, o.bank_amount, o.journal_id, o.leg_no, j.ref,
+               o.ledger_amount, coalesce(o.bank_amount, o.ledger_amount), o.delta
+          FROM ledger_private.latest_recon_runs(recon_items.tenant, recon_items.business_date,
+                                                recon_items.account) AS r
+          JOIN ledger_private.account AS a ON a.account_id = r.account_id
+          JOIN ledger_private.recon_outcome AS o ON o.run_id = r.run_id
+          LEFT JOIN ledger_private.statement_line AS s ON s.line_id = o.line_id
+          LEFT JOIN ledger_private.statement_import AS i ON i.import_id = s.import_id
+          LEFT JOIN ledger_private.journal AS j ON j.journal_id = o.journal_id
+         ORDER BY a.code,
+                  array_position(ARRAY['amount_mismatch', 'missing_in_ledger', 'missing_in_bank',
+                                       'matched'], o.kind),
+                  s.line_no, s.line_id, o.journal_id, o.leg_no;
+END
+$$;
+
+ALTER FUNCTION ledger.recon_items(business_date date, account text, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.recon_mismatch_totals(tenant text DEFAULT 'default'::text) RETURNS SETOF ledger.recon_mismatch_total
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM ledger_private.check_tenant(recon_mismatch_totals.tenant);
+    RETURN QUERY
+        SELECT k.kind, k.total
+          FROM (SELECT coalesce(sum(r.amount_mismatch), 0)::bigint AS amount_mismatch,
+                       coalesce(sum(r.missing_in_bank), 0)::bigint AS missing_in_bank,
+                       coalesce(sum(r.missing_in_ledger), 0)::bigint AS missing_in_ledger
+                  FROM ledger_private.recon_run AS r
+                 WHERE r.tenant = recon_mismatch_totals.tenant) AS t
+         CROSS JOIN LATERAL (VALUES ('amount_mismatch', t.amount_mismatch),
+                                    ('missing_in_bank', t.missing_in_bank),
+                                    ('missing_in_ledger', t.missing_in_ledger)) AS k (kind, total);
+END
+$$;
+
+ALTER FUNCTION ledger.recon_mismatch_totals(tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.recon_run(account text, business_date date, tolerance numeric DEFAULT 0.01, tenant text DEFAULT 'default'::text) RETURNS ledger.recon_summary
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_account ledger_private.account;
+    v_exponent smallint;
+    v_scratch text;
+    v_table regclass;
+    v_run ledger_private.recon_run;
+BEGIN
+    -- The scratch tables' shapes, for plpgsql_check (strings, nothing at run time).
+    PERFORM 'PRAGMA:TABLE: doublex_recon_line (line_id bigint, line_date date, ref text, amount numeric)';
+    PERFORM 'PRAGMA:TABLE: doublex_recon_leg (journal_id uuid, leg_no smallint, ref text, amount numeric)';
+    PERFORM 'PRAGMA:TABLE: doublex_recon_open_leg (journal_id uuid, leg_no smallint, amount numeric)';
+    PERFORM 'PRAGMA:TABLE: doublex_recon_edge (line_id bigint, line_date date, journal_id uuid, '
+            'leg_no smallint, diff numeric, delta numeric)';
+    PERFORM 'PRAGMA:TABLE: doublex_recon_pair (line_id bigint, journal_id uuid, leg_no smallint, '
+            'match_pass smallint, delta numeric)';
+    PERFORM ledger_private.require_serializable();
+    PERFORM ledger_private.check_tenant(recon_run.tenant);
+    v_account := ledger_private.find_account(recon_run.tenant, recon_run.account);
+    SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = v_account.ccy;
+    IF recon_run.business_date IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX039', COLUMN = 'business_date',
+            MESSAGE = 'business_date: required';
+    END IF;
+    IF recon_run.tolerance IS NULL OR recon_run.tolerance < 0 OR recon_run.tolerance = 'NaN' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX037', COLUMN = 'tolerance',
+            MESSAGE = format('tolerance: %s is not an amount of zero or more',
+                             coalesce(recon_run.tolerance::text, 'NULL')),
+            HINT = 'The largest amount difference that still matches, e.g. 0.01.';
+    END IF;
+    -- Runs of one account and date queue here; the unique indexes of recon_outcome would
+    -- refuse the second of two concurrent runs anyway.
+    PERFORM pg_advisory_xact_lock(hashtext('doublex.recon'),
+                                  hashtext(format('%s/%s/%s', recon_run.tenant,
+                                                  v_account.account_id, recon_run.business_date)));
+
+    FOREACH v_scratch IN ARRAY ARRAY['doublex_recon_line', 'doublex_recon_leg',
+                                     'doublex_recon_edge', 'doublex_recon_pair'] LOOP
+        v_table := to_regclass('pg_temp.' || v_scratch);
+        IF v_table IS NOT NULL THEN
+            IF NOT ledger_private.is_ledger_temp_table(v_table) THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'DX036', COLUMN = 'staging',
+                    MESSAGE = format('staging: pg_temp.%s exists and is not the ledger''s', v_scratch),
+                    HINT = 'Drop your own table of that name first.';
+            END IF;
+            EXECUTE format('DROP TABLE pg_temp.%I', v_scratch);
+        END IF;
+    END LOOP;
+
+    -- Both sides of the account and date, amounts signed as the bank sees them.
+    EXECUTE $q$
+        CREATE TEMP TABLE doublex_recon_line ON COMMIT DROP AS
+        SELECT s.line_id, s.line_date, s.ref, s.amount
+          FROM ledger_private.statement_line AS s
+         WHERE s.account_id = $1 AND s.line_date = $2
+    $q$ USING v_account.account_id, recon_run.business_date;
+    EXECUTE $q$
+        CREATE TEMP TABLE doublex_recon_leg ON COMMIT DROP AS
+        SELECT l.journal_id, l.leg_no, j.ref,
+               CASE l.side WHEN 'debit' THEN l.amount ELSE -l.amount END AS amount
+          FROM ledger_private.leg AS l
+          JOIN ledger_private.journal AS j ON j.journal_id = l.journal_id
+         WHERE l.account_id = $1 AND l.effective_date = $2
+    $q$ USING v_account.account_id, recon_run.business_date;
+    EXECUTE 'CREATE TEMP TABLE doublex_recon_pair (line_id bigint, journal_id uuid, leg_no smallint,
+                                                    match_pass smallint, delta numeric) ON COMMIT DROP';
+
+    -- Pass 1: every same-ref pair is a candidate, whatever the amounts.
+    EXECUTE $q$
+        CREATE TEMP TABLE doublex_recon_edge ON COMMIT DROP AS
+        SELECT s.line_id, s.line_date, g.journal_id, g.leg_no,
+               abs(s.amount - g.amount) AS diff, s.amount - g.amount AS delta
+          FROM pg_temp.doublex_recon_line AS s
+          JOIN pg_temp.doublex_recon_leg AS g ON g.ref = s.ref
+    $q$;
+    PERFORM ledger_private.recon_pair_greedy(1::smallint);
+
+    -- Pass 2, exact amounts first: among the lines and legs of one amount, the k-th line
+    -- (by date and id) and the k-th leg (by journal id and leg number) are what the greedy
+    -- order pairs, and pairs of difference 0 come before any other.
+    EXECUTE $q$
+        INSERT INTO pg_temp.doublex_recon_pair (line_id, journal_id, leg_no, match_pass, delta)
+        SELECT s.line_id, g.journal_id, g.leg_no, 2, 0
+          FROM (SELECT s.line_id, s.amount,
+                       row_number() OVER (PARTITION BY s.amount ORDER BY s.line_date, s.line_id) AS rank
+                  FROM pg_temp.doublex_recon_line AS s
+                 WHERE s.line_id NOT IN (SELECT p.line_id FROM pg_temp.doublex_recon_pair AS p)) AS s
+          JOIN (SELECT g.journal_id, g.leg_no, g.amount,
+                       row_number() OVER (PARTITION BY g.amount ORDER BY g.journal_id, g.leg_no) AS rank
+                  FROM pg_temp.doublex_recon_leg AS g
+                 WHERE (g.journal_id, g.leg_no) NOT IN (SELECT p.journal_id, p.leg_no
+                                                          FROM pg_temp.doublex_recon_pair AS p)) AS g
+            ON g.amount = s.amount AND g.rank = s.rank
+    $q$;
+    -- Then differences up to the tolerance: the open legs indexed by amount, so that each
+    -- open line finds its candidates with one range scan.
+    IF recon_run.tolerance > 0 THEN
+        EXECUTE 'TRUNCATE pg_temp.doublex_recon_edge';
+        EXECUTE $q$
+            CREATE TEMP TABLE doublex_recon_open_leg ON COMMIT DROP AS
+            SELECT g.journal_id, g.leg_no, g.amount
+              FROM pg_temp.doublex_recon_leg AS g
+             WHERE (g.journal_id, g.leg_no) NOT IN (SELECT p.journal_id, p.leg_no
+                                                      FROM pg_temp.doublex_recon_pair AS p)
+        $q$;
+        EXECUTE 'CREATE INDEX ON pg_temp.doublex_recon_open_leg (amount)';
+        EXECUTE 'ANALYZE pg_temp.doublex_recon_open_leg';
+        EXECUTE $q$
+            INSERT INTO pg_temp.doublex_recon_edge (line_id, line_date, journal_id, leg_no, diff, delta)
+            SELECT s.line_id, s.line_date, g.journal_id, g.leg_no,
+                   abs(s.amount - g.amount), s.amount - g.amount
+              FROM pg_temp.doublex_recon_line AS s
+              JOIN pg_temp.doublex_recon_open_leg AS g
+                ON g.amount BETWEEN s.amount - $1 AND s.amount + $1
+             WHERE s.line_id NOT IN (SELECT p.line_id FROM pg_temp.doublex_recon_pair AS p)
+        $q$ USING recon_run.tolerance;
+        EXECUTE 'DROP TABLE pg_temp.doublex_recon_open_leg';
+        PERFORM ledger_private.recon_pair_greedy(2::smallint);
+    END IF;
+
+    -- The outcome replaces the account-date's previous one; the run joins the log.
+    DELETE FROM ledger_private.recon_outcome AS o
+     WHERE o.account_id = v_account.account_id AND o.business_date = recon_run.business_date;
+    EXECUTE $q$
+        INSERT INTO ledger_private.recon_run AS r
+               (tenant, account_id, business_date, tolerance, statement_lines, legs, matched,
+                amount_mismatch, missing_in_ledger, missing_in_bank, bank_total, ledger_total)
+        SELECT $1, $2, $3, $4,
+               (SELECT count(*) FROM pg_temp.doublex_recon_line),
+               (SELECT count(*) FROM pg_temp.doublex_recon_leg),
+               count(*) FILTER (WHERE p.match_pass = 2 OR abs(p.delta) <= $4),
+               count(*) FILTER (WHERE p.match_pass = 1 AND abs(p.delta) > $4),
+               (SELECT count(*) FROM pg_temp.doublex_recon_line) - count(*),
+               (SELECT count(*) FROM pg_temp.doublex_recon_leg) - count(*),
+               round((SELECT coalesce(sum(s.amount), 0) FROM pg_temp.doublex_recon_line AS s), $5),
+               round((SELECT coalesce(sum(g.amount), 0) FROM pg_temp.doublex_recon_leg AS g), $5)
+          FROM pg_temp.doublex_recon_pair AS p
+        RETURNING r.*
+    $q$ INTO v_run
+    USING recon_run.tenant, v_account.account_id, recon_run.business_date, recon_run.tolerance,
+          v_exponent;
+    EXECUTE $q$
+        INSERT INTO ledger_private.recon_outcome
+               (run_id, tenant, account_id, business_date, kind, match_pass, line_id, journal_id,
+                leg_no, bank_amount, ledger_amount, delta)
+        SELECT $1, $2, $3, $4,
+               CASE WHEN p.match_pass = 2 OR abs(p.delta) <= $5 THEN 'matched' ELSE 'amount_mismatch' END,
+               p.match_pass, p.line_id, p.journal_id, p.leg_no, s.amount, g.amount, p.delta
+          FROM pg_temp.doublex_recon_pair AS p
+          JOIN pg_temp.doublex_recon_line AS s ON s.line_id = p.line_id
+          JOIN pg_temp.doublex_recon_leg AS g ON g.journal_id = p.journal_id AND g.leg_no = p.leg_no
+        UNION ALL
+        SELECT $1, $2, $3, $4, 'missing_in_ledger', NULL, s.line_id, NULL, NULL, s.amount, NULL, s.amount
+          FROM pg_temp.doublex_recon_line AS s
+         WHERE s.line_id NOT IN (SELECT p.line_id FROM pg_temp.doublex_recon_pair AS p)
+        UNION ALL
+        SELECT $1, $2, $3, $4, 'missing_in_bank', NULL, NULL, g.journal_id, g.leg_no, NULL, g.amount,
+               -g.amount
+          FROM pg_temp.doublex_recon_leg AS g
+         WHERE (g.journal_id, g.leg_no) NOT IN (SELECT p.journal_id, p.leg_no
+                                                  FROM pg_temp.doublex_recon_pair AS p)
+    $q$ USING v_run.run_id, recon_run.tenant, v_account.account_id, recon_run.business_date,
+              recon_run.tolerance;
+
+    FOREACH v_scratch IN ARRAY ARRAY['doublex_recon_line', 'doublex_recon_leg',
+                                     'doublex_recon_edge', 'doublex_recon_pair'] LOOP
+        EXECUTE format('DROP TABLE pg_temp.%I', v_scratch);
+    END LOOP;
+    RETURN ledger_private.to_recon_summary(v_run, v_account);
+END
+$_$;
+
+ALTER FUNCTION ledger.recon_run(account text, business_date date, tolerance numeric, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.recon_summaries(business_date date, account text DEFAULT NULL::text, tenant text DEFAULT 'default'::text) RETURNS SETOF ledger.recon_summary
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN QUERY
+        SELECT (ledger_private.to_recon_summary(r, a)).*
+          FROM ledger_private.latest_recon_runs(recon_summaries.tenant, recon_summaries.business_date,
+                                                recon_summaries.account) AS r
+          JOIN ledger_private.account AS a ON a.account_id = r.account_id
+         ORDER BY a.code;
+END
+$$;
+
+ALTER FUNCTION ledger.recon_summaries(business_date date, account text, tenant text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger.reverse_journal(journal_id uuid, idempotency_key text, memo text DEFAULT NULL::text, tenant text DEFAULT 'default'::text) RETURNS ledger.posting_result
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -994,6 +1459,42 @@ END
 $$;
 
 ALTER FUNCTION ledger.set_account_status(code text, status text, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.stage_statement(tenant text DEFAULT 'default'::text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_existing regclass := to_regclass('pg_temp.doublex_statement_staging');
+BEGIN
+    PERFORM ledger_private.require_serializable();
+    PERFORM ledger_private.check_tenant(stage_statement.tenant);
+    IF v_existing IS NOT NULL THEN
+        IF NOT ledger_private.is_ledger_temp_table(v_existing) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX036', COLUMN = 'staging',
+                MESSAGE = 'staging: pg_temp.doublex_statement_staging exists and is not the ledger''s',
+                HINT = 'Drop your own table of that name, then call ledger.stage_statement() again.';
+        END IF;
+        EXECUTE 'DROP TABLE pg_temp.doublex_statement_staging';
+    END IF;
+    -- Dynamic SQL: the table exists only at run time (and plpgsql_check cannot see it).
+    EXECUTE 'CREATE TEMP TABLE doublex_statement_staging (
+                 line_no      integer NOT NULL,
+                 line_date    text,
+                 ref          text,
+                 amount       text,
+                 ccy          text,
+                 description  text,
+                 bank_id      text,
+                 extra_fields integer NOT NULL DEFAULT 0
+             ) ON COMMIT DROP';
+    EXECUTE 'GRANT INSERT, SELECT ON pg_temp.doublex_statement_staging TO doublex_app';
+    RETURN 'pg_temp.doublex_statement_staging';
+END
+$$;
+
+ALTER FUNCTION ledger.stage_statement(tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.upsert_fx_rate(base text, quote text, rate numeric, valid_on date, source text DEFAULT NULL::text, tenant text DEFAULT 'default'::text) RETURNS ledger.fx_quote
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1252,6 +1753,40 @@ $_$;
 
 ALTER FUNCTION ledger_private.check_tenant(p_tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.date_format_pattern(p_format text, OUT regex text, OUT year_at integer, OUT month_at integer, OUT day_at integer) RETURNS record
+    LANGUAGE plpgsql IMMUTABLE
+    AS $_$
+DECLARE
+    v_format text := coalesce(p_format, 'YYYY-MM-DD');
+    v_year integer := strpos(v_format, 'YYYY');
+    v_month integer := strpos(v_format, 'MM');
+    v_day integer := strpos(v_format, 'DD');
+BEGIN
+    IF v_year = 0 OR v_month = 0 OR v_day = 0
+       OR char_length(v_format) > 40
+       OR (char_length(v_format) - char_length(replace(v_format, 'YYYY', ''))) <> 4
+       OR (char_length(v_format) - char_length(replace(v_format, 'MM', ''))) <> 2
+       OR (char_length(v_format) - char_length(replace(v_format, 'DD', ''))) <> 2
+       OR replace(replace(replace(v_format, 'YYYY', ''), 'MM', ''), 'DD', '') ~ '[A-Za-z0-9]' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX039', COLUMN = 'date_format',
+            MESSAGE = format('date_format: %s is not a date format', quote_literal(v_format)),
+            HINT = 'Use YYYY, MM and DD once each with separators, e.g. DD.MM.YYYY or MM/DD/YYYY.';
+    END IF;
+    -- Escape the separators, then let each field match its digits. No capture groups: the
+    -- fields have fixed widths, so they sit where the format has them (substr is far
+    -- cheaper than regexp_match with groups, which matters over 100,000 lines).
+    regex := '^' || replace(replace(replace(
+                 regexp_replace(v_format, '([^A-Za-z0-9])', '\\\1', 'g'),
+                 'YYYY', '[0-9]{4}'), 'MM', '[0-9]{2}'), 'DD', '[0-9]{2}') || '$';
+    year_at := v_year;
+    month_at := v_month;
+    day_at := v_day;
+END
+$_$;
+
+ALTER FUNCTION ledger_private.date_format_pattern(p_format text, OUT regex text, OUT year_at integer, OUT month_at integer, OUT day_at integer) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.default_effective_date(p_tenant text) RETURNS date
     LANGUAGE sql STABLE
     AS $$
@@ -1434,6 +1969,18 @@ $$;
 
 ALTER FUNCTION ledger_private.fx_quote_on(p_tenant text, p_base text, p_quote text, p_on date, p_required boolean) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.is_ledger_temp_table(p_table regclass) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce((SELECT c.relpersistence = 't' AND c.relkind = 'r'
+                            AND c.relowner = 'doublex_owner'::regrole
+                            AND NOT c.relrowsecurity AND NOT c.relhastriggers
+                       FROM pg_catalog.pg_class AS c
+                      WHERE c.oid = p_table), false)
+$$;
+
+ALTER FUNCTION ledger_private.is_ledger_temp_table(p_table regclass) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.journal_before_insert() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -1512,6 +2059,70 @@ CREATE FUNCTION ledger_private.journal_state(p_slot integer) RETURNS jsonb
 $$;
 
 ALTER FUNCTION ledger_private.journal_state(p_slot integer) OWNER TO doublex_owner;
+
+CREATE TABLE ledger_private.recon_run (
+    run_id bigint NOT NULL,
+    tenant text NOT NULL,
+    account_id bigint NOT NULL,
+    business_date date NOT NULL,
+    tolerance numeric NOT NULL,
+    ran_at timestamp with time zone DEFAULT now() NOT NULL,
+    statement_lines integer NOT NULL,
+    legs integer NOT NULL,
+    matched integer NOT NULL,
+    amount_mismatch integer NOT NULL,
+    missing_in_ledger integer NOT NULL,
+    missing_in_bank integer NOT NULL,
+    bank_total numeric NOT NULL,
+    ledger_total numeric NOT NULL,
+    CONSTRAINT recon_run_legs_accounted CHECK ((legs = ((matched + amount_mismatch) + missing_in_bank))),
+    CONSTRAINT recon_run_lines_accounted CHECK ((statement_lines = ((matched + amount_mismatch) + missing_in_ledger))),
+    CONSTRAINT recon_run_tolerance_not_negative CHECK ((tolerance >= (0)::numeric))
+);
+
+ALTER TABLE ledger_private.recon_run OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.latest_recon_runs(p_tenant text, p_business_date date, p_account text) RETURNS SETOF ledger_private.recon_run
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_account_id bigint;
+    v_found boolean := false;
+    v_run ledger_private.recon_run;
+BEGIN
+    PERFORM ledger_private.check_tenant(p_tenant);
+    IF p_business_date IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX039', COLUMN = 'business_date',
+            MESSAGE = 'business_date: required';
+    END IF;
+    IF p_account IS NOT NULL THEN
+        v_account_id := (ledger_private.find_account(p_tenant, p_account)).account_id;
+    END IF;
+    FOR v_run IN
+        SELECT DISTINCT ON (r.account_id) r.*
+          FROM ledger_private.recon_run AS r
+         WHERE r.tenant = p_tenant AND r.business_date = p_business_date
+           AND (v_account_id IS NULL OR r.account_id = v_account_id)
+         ORDER BY r.account_id, r.run_id DESC
+    LOOP
+        v_found := true;
+        RETURN NEXT v_run;
+    END LOOP;
+    IF NOT v_found THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX038', COLUMN = CASE WHEN p_account IS NULL THEN 'business_date' ELSE 'account' END,
+            MESSAGE = CASE WHEN p_account IS NULL
+                           THEN format('business_date: no account was reconciled on %s', p_business_date)
+                           ELSE format('account: %s was not reconciled on %s', p_account, p_business_date)
+                      END,
+            HINT = 'Run ledger.recon_run(account, business_date) (doublex recon run) first.';
+    END IF;
+    RETURN;
+END
+$$;
+
+ALTER FUNCTION ledger_private.latest_recon_runs(p_tenant text, p_business_date date, p_account text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.leg_before_insert() RETURNS trigger
     LANGUAGE plpgsql
@@ -1936,6 +2547,47 @@ $$;
 
 ALTER FUNCTION ledger_private.raise_unbalanced(p_journal_id uuid, p_unbalanced text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.recon_pair_greedy(p_pass smallint) RETURNS integer
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    v_round integer;
+    v_total integer := 0;
+BEGIN
+    -- The scratch tables' shapes, for plpgsql_check (strings, nothing at run time).
+    PERFORM 'PRAGMA:TABLE: doublex_recon_edge (line_id bigint, line_date date, journal_id uuid, '
+            'leg_no smallint, diff numeric, delta numeric)';
+    PERFORM 'PRAGMA:TABLE: doublex_recon_pair (line_id bigint, journal_id uuid, leg_no smallint, '
+            'match_pass smallint, delta numeric)';
+    LOOP
+        EXECUTE $q$
+            INSERT INTO pg_temp.doublex_recon_pair (line_id, journal_id, leg_no, match_pass, delta)
+            SELECT r.line_id, r.journal_id, r.leg_no, $1, r.delta
+              FROM (SELECT e.line_id, e.journal_id, e.leg_no, e.delta,
+                           row_number() OVER (PARTITION BY e.line_id
+                                              ORDER BY e.diff, e.line_date, e.line_id, e.journal_id, e.leg_no) AS by_line,
+                           row_number() OVER (PARTITION BY e.journal_id, e.leg_no
+                                              ORDER BY e.diff, e.line_date, e.line_id, e.journal_id, e.leg_no) AS by_leg
+                      FROM pg_temp.doublex_recon_edge AS e) AS r
+             WHERE r.by_line = 1 AND r.by_leg = 1
+        $q$ USING p_pass;
+        GET DIAGNOSTICS v_round = ROW_COUNT;
+        EXIT WHEN v_round = 0;
+        v_total := v_total + v_round;
+        EXECUTE $q$
+            DELETE FROM pg_temp.doublex_recon_edge AS e
+             WHERE e.line_id IN (SELECT p.line_id FROM pg_temp.doublex_recon_pair AS p WHERE p.match_pass = $1)
+                OR (e.journal_id, e.leg_no) IN (SELECT p.journal_id, p.leg_no
+                                                  FROM pg_temp.doublex_recon_pair AS p
+                                                 WHERE p.match_pass = $1)
+        $q$ USING p_pass;
+    END LOOP;
+    RETURN v_total;
+END
+$_$;
+
+ALTER FUNCTION ledger_private.recon_pair_greedy(p_pass smallint) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.refuse_history_change() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -2094,6 +2746,19 @@ $$;
 
 ALTER FUNCTION ledger_private.to_journal_entry(p_journal ledger_private.journal) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.to_recon_summary(p_run ledger_private.recon_run, p_account ledger_private.account) RETURNS ledger.recon_summary
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT ROW(p_run.run_id, p_account.code, p_account.ccy, p_run.business_date, p_run.tolerance,
+               p_run.ran_at, p_run.statement_lines, p_run.legs, p_run.matched,
+               p_run.amount_mismatch + p_run.missing_in_ledger + p_run.missing_in_bank,
+               p_run.amount_mismatch, p_run.missing_in_ledger, p_run.missing_in_bank,
+               p_run.bank_total, p_run.ledger_total, p_run.bank_total - p_run.ledger_total
+           )::ledger.recon_summary
+$$;
+
+ALTER FUNCTION ledger_private.to_recon_summary(p_run ledger_private.recon_run, p_account ledger_private.account) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.uuid_v7() RETURNS uuid
     LANGUAGE sql PARALLEL SAFE
     AS $$
@@ -2192,6 +2857,41 @@ CREATE TABLE ledger_private.leg (
 
 ALTER TABLE ledger_private.leg OWNER TO doublex_owner;
 
+CREATE TABLE ledger_private.recon_outcome (
+    run_id bigint NOT NULL,
+    tenant text NOT NULL,
+    account_id bigint NOT NULL,
+    business_date date NOT NULL,
+    kind text NOT NULL,
+    match_pass smallint,
+    line_id bigint,
+    journal_id uuid,
+    leg_no smallint,
+    bank_amount numeric,
+    ledger_amount numeric,
+    delta numeric NOT NULL,
+    CONSTRAINT recon_outcome_kind_known CHECK ((kind = ANY (ARRAY['matched'::text, 'amount_mismatch'::text, 'missing_in_ledger'::text, 'missing_in_bank'::text]))),
+    CONSTRAINT recon_outcome_leg_whole CHECK (((journal_id IS NULL) = (leg_no IS NULL))),
+    CONSTRAINT recon_outcome_shape CHECK (
+CASE kind
+    WHEN 'matched'::text THEN ((line_id IS NOT NULL) AND (journal_id IS NOT NULL) AND (match_pass = ANY (ARRAY[1, 2])))
+    WHEN 'amount_mismatch'::text THEN ((line_id IS NOT NULL) AND (journal_id IS NOT NULL) AND (match_pass = 1))
+    WHEN 'missing_in_ledger'::text THEN ((line_id IS NOT NULL) AND (journal_id IS NULL) AND (match_pass IS NULL))
+    ELSE ((line_id IS NULL) AND (journal_id IS NOT NULL) AND (match_pass IS NULL))
+END)
+);
+
+ALTER TABLE ledger_private.recon_outcome OWNER TO doublex_owner;
+
+ALTER TABLE ledger_private.recon_run ALTER COLUMN run_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME ledger_private.recon_run_run_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE ledger_private.schema_state (
     singleton boolean DEFAULT true NOT NULL,
     migrations text[] NOT NULL,
@@ -2200,6 +2900,56 @@ CREATE TABLE ledger_private.schema_state (
 );
 
 ALTER TABLE ledger_private.schema_state OWNER TO doublex_owner;
+
+CREATE TABLE ledger_private.statement_import (
+    import_id bigint NOT NULL,
+    tenant text NOT NULL,
+    account_id bigint NOT NULL,
+    fingerprint bytea NOT NULL,
+    file_name text,
+    lines integer NOT NULL,
+    added integer NOT NULL,
+    skipped integer NOT NULL,
+    imported_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT statement_import_counts CHECK ((lines = (added + skipped)))
+);
+
+ALTER TABLE ledger_private.statement_import OWNER TO doublex_owner;
+
+ALTER TABLE ledger_private.statement_import ALTER COLUMN import_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME ledger_private.statement_import_import_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE ledger_private.statement_line (
+    line_id bigint NOT NULL,
+    tenant text NOT NULL,
+    account_id bigint NOT NULL,
+    import_id bigint NOT NULL,
+    line_no integer NOT NULL,
+    line_date date NOT NULL,
+    ref text,
+    amount numeric NOT NULL,
+    ccy text NOT NULL,
+    description text,
+    bank_id text,
+    CONSTRAINT statement_line_identified CHECK (((ref IS NOT NULL) OR (bank_id IS NOT NULL)))
+);
+
+ALTER TABLE ledger_private.statement_line OWNER TO doublex_owner;
+
+ALTER TABLE ledger_private.statement_line ALTER COLUMN line_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME ledger_private.statement_line_line_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 ALTER TABLE ONLY ledger_private.account
     ADD CONSTRAINT account_code_per_tenant UNIQUE (tenant, code);
@@ -2234,8 +2984,20 @@ ALTER TABLE ONLY ledger_private.journal
 ALTER TABLE ONLY ledger_private.leg
     ADD CONSTRAINT leg_pkey PRIMARY KEY (journal_id, leg_no);
 
+ALTER TABLE ONLY ledger_private.recon_run
+    ADD CONSTRAINT recon_run_pkey PRIMARY KEY (run_id);
+
 ALTER TABLE ONLY ledger_private.schema_state
     ADD CONSTRAINT schema_state_pkey PRIMARY KEY (singleton);
+
+ALTER TABLE ONLY ledger_private.statement_import
+    ADD CONSTRAINT statement_import_once UNIQUE (tenant, account_id, fingerprint);
+
+ALTER TABLE ONLY ledger_private.statement_import
+    ADD CONSTRAINT statement_import_pkey PRIMARY KEY (import_id);
+
+ALTER TABLE ONLY ledger_private.statement_line
+    ADD CONSTRAINT statement_line_pkey PRIMARY KEY (line_id);
 
 CREATE INDEX journal_by_date ON ledger_private.journal USING btree (tenant, effective_date, journal_id);
 
@@ -2246,6 +3008,22 @@ CREATE INDEX leg_account_history ON ledger_private.leg USING btree (account_id, 
 CREATE INDEX leg_balance_tail ON ledger_private.leg USING btree (account_id, txid);
 
 CREATE INDEX leg_txid_range ON ledger_private.leg USING brin (txid);
+
+CREATE INDEX recon_outcome_by_date ON ledger_private.recon_outcome USING btree (tenant, business_date, account_id);
+
+CREATE INDEX recon_outcome_by_run ON ledger_private.recon_outcome USING btree (run_id);
+
+CREATE UNIQUE INDEX recon_outcome_one_per_leg ON ledger_private.recon_outcome USING btree (journal_id, leg_no) WHERE (journal_id IS NOT NULL);
+
+CREATE UNIQUE INDEX recon_outcome_one_per_line ON ledger_private.recon_outcome USING btree (line_id) WHERE (line_id IS NOT NULL);
+
+CREATE INDEX recon_run_latest ON ledger_private.recon_run USING btree (tenant, business_date, account_id, run_id);
+
+CREATE UNIQUE INDEX statement_line_by_bank_id ON ledger_private.statement_line USING btree (account_id, bank_id) WHERE (bank_id IS NOT NULL);
+
+CREATE UNIQUE INDEX statement_line_by_content ON ledger_private.statement_line USING btree (account_id, line_date, ref, amount) WHERE (bank_id IS NULL);
+
+CREATE INDEX statement_line_by_date ON ledger_private.statement_line USING btree (account_id, line_date);
 
 CREATE TRIGGER account_identity_fixed BEFORE DELETE OR UPDATE ON ledger_private.account FOR EACH ROW EXECUTE FUNCTION ledger_private.account_guard();
 
@@ -2271,9 +3049,21 @@ CREATE CONSTRAINT TRIGGER leg_checked_at_commit AFTER INSERT ON ledger_private.l
 
 CREATE TRIGGER leg_no_truncate BEFORE TRUNCATE ON ledger_private.leg FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
+CREATE TRIGGER recon_run_append_only BEFORE DELETE OR UPDATE ON ledger_private.recon_run FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER recon_run_no_truncate BEFORE TRUNCATE ON ledger_private.recon_run FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
+
 CREATE TRIGGER sentinel_append_only BEFORE DELETE OR UPDATE ON ledger_private.idempotency_sentinel FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
 
 CREATE TRIGGER sentinel_no_truncate BEFORE TRUNCATE ON ledger_private.idempotency_sentinel FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER statement_import_append_only BEFORE DELETE OR UPDATE ON ledger_private.statement_import FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER statement_import_no_truncate BEFORE TRUNCATE ON ledger_private.statement_import FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER statement_line_append_only BEFORE DELETE OR UPDATE ON ledger_private.statement_line FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER statement_line_no_truncate BEFORE TRUNCATE ON ledger_private.statement_line FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
 ALTER TABLE ONLY ledger_private.account
     ADD CONSTRAINT account_ccy_fkey FOREIGN KEY (ccy) REFERENCES ledger_private.currency(code);
@@ -2289,6 +3079,9 @@ ALTER TABLE ONLY ledger_private.fx_rate
 
 ALTER TABLE ONLY ledger_private.journal
     ADD CONSTRAINT journal_reverses_fkey FOREIGN KEY (reverses) REFERENCES ledger_private.journal(journal_id);
+
+ALTER TABLE ONLY ledger_private.recon_outcome
+    ADD CONSTRAINT recon_outcome_run_id_fkey FOREIGN KEY (run_id) REFERENCES ledger_private.recon_run(run_id);
 
 GRANT USAGE ON SCHEMA ledger TO doublex_app;
 
@@ -2315,6 +3108,9 @@ GRANT ALL ON FUNCTION ledger.get_journal(journal_id uuid, tenant text) TO double
 REVOKE ALL ON FUNCTION ledger.health() FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.health() TO doublex_app;
 
+REVOKE ALL ON FUNCTION ledger.import_statement(account text, file_name text, date_format text, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.import_statement(account text, file_name text, date_format text, tenant text) TO doublex_app;
+
 REVOKE ALL ON FUNCTION ledger.list_accounts(after_code text, page_size integer, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.list_accounts(after_code text, page_size integer, tenant text) TO doublex_app;
 
@@ -2330,6 +3126,18 @@ GRANT ALL ON FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effe
 REVOKE ALL ON FUNCTION ledger.post_journals(requests jsonb, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.post_journals(requests jsonb, tenant text) TO doublex_app;
 
+REVOKE ALL ON FUNCTION ledger.recon_items(business_date date, account text, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.recon_items(business_date date, account text, tenant text) TO doublex_app;
+
+REVOKE ALL ON FUNCTION ledger.recon_mismatch_totals(tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.recon_mismatch_totals(tenant text) TO doublex_app;
+
+REVOKE ALL ON FUNCTION ledger.recon_run(account text, business_date date, tolerance numeric, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.recon_run(account text, business_date date, tolerance numeric, tenant text) TO doublex_app;
+
+REVOKE ALL ON FUNCTION ledger.recon_summaries(business_date date, account text, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.recon_summaries(business_date date, account text, tenant text) TO doublex_app;
+
 REVOKE ALL ON FUNCTION ledger.reverse_journal(journal_id uuid, idempotency_key text, memo text, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.reverse_journal(journal_id uuid, idempotency_key text, memo text, tenant text) TO doublex_app;
 
@@ -2338,6 +3146,9 @@ GRANT ALL ON FUNCTION ledger.roll_up_balances(tenant text) TO doublex_app;
 
 REVOKE ALL ON FUNCTION ledger.set_account_status(code text, status text, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.set_account_status(code text, status text, tenant text) TO doublex_app;
+
+REVOKE ALL ON FUNCTION ledger.stage_statement(tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.stage_statement(tenant text) TO doublex_app;
 
 REVOKE ALL ON FUNCTION ledger.upsert_fx_rate(base text, quote text, rate numeric, valid_on date, source text, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.upsert_fx_rate(base text, quote text, rate numeric, valid_on date, source text, tenant text) TO doublex_app;
@@ -2360,6 +3171,8 @@ REVOKE ALL ON FUNCTION ledger_private.check_posting_fields(p_tenant text, p_key 
 
 REVOKE ALL ON FUNCTION ledger_private.check_tenant(p_tenant text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.date_format_pattern(p_format text, OUT regex text, OUT year_at integer, OUT month_at integer, OUT day_at integer) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.default_effective_date(p_tenant text) FROM PUBLIC;
 
 GRANT SELECT ON TABLE ledger_private.account TO doublex_monitor;
@@ -2376,6 +3189,8 @@ REVOKE ALL ON FUNCTION ledger_private.fx_clearing_account(p_tenant text, p_ccy t
 
 REVOKE ALL ON FUNCTION ledger_private.fx_quote_on(p_tenant text, p_base text, p_quote text, p_on date, p_required boolean) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.is_ledger_temp_table(p_table regclass) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.journal_before_insert() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.journal_check_balanced() FROM PUBLIC;
@@ -2383,6 +3198,8 @@ REVOKE ALL ON FUNCTION ledger_private.journal_check_balanced() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ledger_private.journal_slot(p_journal_id uuid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.journal_state(p_slot integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.latest_recon_runs(p_tenant text, p_business_date date, p_account text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.leg_before_insert() FROM PUBLIC;
 
@@ -2400,6 +3217,8 @@ REVOKE ALL ON FUNCTION ledger_private.posting_fields_ok(p_tenant text, p_key tex
 
 REVOKE ALL ON FUNCTION ledger_private.raise_unbalanced(p_journal_id uuid, p_unbalanced text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.recon_pair_greedy(p_pass smallint) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.refuse_history_change() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.replay_posting(p_tenant text, p_key text, p_fingerprint bytea) FROM PUBLIC;
@@ -2413,6 +3232,8 @@ REVOKE ALL ON FUNCTION ledger_private.to_account_info(p_account ledger_private.a
 REVOKE ALL ON FUNCTION ledger_private.to_fx_settlement_result(p_settlement ledger_private.fx_settlement, p_status text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.to_journal_entry(p_journal ledger_private.journal) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.to_recon_summary(p_run ledger_private.recon_run, p_account ledger_private.account) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.uuid_v7() FROM PUBLIC;
 

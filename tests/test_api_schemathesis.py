@@ -17,7 +17,6 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,9 +24,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from doublex import localdb
 from doublex.api.app import ROUTES
 from support.invariants import assert_ledger_invariants
+from support.serving import doublex_serve
 
 BIN = Path(sys.executable).parent
 CHECKS = (
@@ -53,43 +52,9 @@ def service(admin_dsn: str, app_dsn: str, tmp_path: Path) -> Iterator[str]:
                 "SELECT ledger.create_account(code => %s, name => %s, ccy => %s, type => %s)",
                 (code, f"seeded {code}", ccy, kind),
             )
-    port = localdb.free_port()
-    env = os.environ | {
-        "DOUBLEX_DSN": admin_dsn,
-        "DOUBLEX_APP_DSN": app_dsn,
-        "LOG_LEVEL": "WARNING",
-        "DOUBLEX_POOL_MAX": "4",
-    }
-    env.pop("MIGRATE_ON_START", None)
-    log = (tmp_path / "serve.log").open("w")
-    process = subprocess.Popen(
-        [str(BIN / "doublex"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, (tmp_path / "serve.log").read_text()
-            try:
-                with urllib.request.urlopen(f"{base}/api/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "the service did not become healthy"
-            time.sleep(0.1)
+    log = tmp_path / "serve.log"
+    with doublex_serve(admin_dsn, app_dsn, log, LOG_LEVEL="WARNING", DOUBLEX_POOL_MAX="4") as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
     server_log = (tmp_path / "serve.log").read_text()
     assert "Traceback" not in server_log, server_log[-4000:]
 

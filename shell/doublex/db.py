@@ -116,7 +116,37 @@ QUERIES: Mapping[str, str] = {
         SELECT * FROM ledger.fx_position(
             as_of => %(as_of)s, reporting_ccy => %(reporting_ccy)s, tenant => %(tenant)s)
     """,
+    "stage_statement": "SELECT ledger.stage_statement(tenant => %(tenant)s) AS staging",
+    "copy_statement": """
+        COPY pg_temp.doublex_statement_staging
+             (line_no, line_date, ref, amount, ccy, description, bank_id, extra_fields)
+        FROM STDIN
+    """,
+    "import_statement": """
+        SELECT * FROM ledger.import_statement(
+            account => %(account)s, file_name => %(file_name)s, date_format => %(date_format)s,
+            tenant => %(tenant)s)
+    """,
+    "recon_run": """
+        SELECT * FROM ledger.recon_run(
+            account => %(account)s, business_date => %(business_date)s,
+            tolerance => %(tolerance)s, tenant => %(tenant)s)
+    """,
+    "recon_summaries": """
+        SELECT * FROM ledger.recon_summaries(
+            business_date => %(business_date)s, account => %(account)s, tenant => %(tenant)s)
+    """,
+    "recon_items": """
+        SELECT * FROM ledger.recon_items(
+            business_date => %(business_date)s, account => %(account)s, tenant => %(tenant)s)
+    """,
+    "recon_mismatch_totals": "SELECT * FROM ledger.recon_mismatch_totals(tenant => %(tenant)s)",
 }
+
+# A staged statement line: line_no, date, ref, amount, ccy, description, id, extra fields.
+StatementRow = tuple[
+    int, str | None, str | None, str | None, str | None, str | None, str | None, int
+]
 
 
 async def _serializable_by_default(conn: AsyncConnection[Row]) -> None:
@@ -524,6 +554,85 @@ class Ledger:
     ) -> list[Row]:
         params = {"as_of": as_of, "reporting_ccy": reporting_ccy, "tenant": tenant}
         return await self._fetch_all("fx_position", params)
+
+    # -- reconciliation ----------------------------------------------------------------------
+
+    async def import_statement(
+        self,
+        account: str,
+        rows: Sequence[StatementRow],
+        file_name: str | None = None,
+        date_format: str | None = None,
+        tenant: str = "default",
+        progress: Callable[[int], None] | None = None,
+    ) -> Row:
+        """COPY the lines into this transaction's staging table, then let
+        ledger.import_statement validate and ingest them, all or nothing. `progress` is
+        told how many more lines were sent (a retry sends them again)."""
+
+        async def work(conn: AsyncConnection[Row]) -> Row:
+            await conn.execute(QUERIES["stage_statement"], {"tenant": tenant})
+            async with conn.cursor().copy(QUERIES["copy_statement"]) as copy:
+                for start in range(0, len(rows), 5000):
+                    chunk = rows[start : start + 5000]
+                    for row in chunk:
+                        await copy.write_row(row)
+                    if progress is not None:
+                        progress(len(chunk))
+            params = {
+                "account": account,
+                "file_name": file_name,
+                "date_format": date_format,
+                "tenant": tenant,
+            }
+            cursor = await conn.execute(QUERIES["import_statement"], params)
+            result = await cursor.fetchone()
+            assert result is not None
+            return result
+
+        return await self.run(work)
+
+    async def recon_run(
+        self,
+        account: str,
+        business_date: date,
+        tolerance: Decimal = Decimal("0.01"),
+        tenant: str = "default",
+    ) -> Row:
+        params = {
+            "account": account,
+            "business_date": business_date,
+            "tolerance": tolerance,
+            "tenant": tenant,
+        }
+        return await self._fetch_one("recon_run", params)
+
+    async def recon_report(
+        self, business_date: date, account: str | None = None, tenant: str = "default"
+    ) -> tuple[list[Row], list[Row]]:
+        """The current reconciliation of a date: summaries and items, from one snapshot."""
+        params = {"business_date": business_date, "account": account, "tenant": tenant}
+
+        async def work(conn: AsyncConnection[Row]) -> tuple[list[Row], list[Row]]:
+            summaries = await (await conn.execute(QUERIES["recon_summaries"], params)).fetchall()
+            items = await (await conn.execute(QUERIES["recon_items"], params)).fetchall()
+            return summaries, items
+
+        return await self.run(work, read_only=True)
+
+    async def recon_mismatch_totals(self, tenants: Sequence[str]) -> dict[str, int]:
+        """Exceptions of every reconciliation run so far, by kind, summed over `tenants`."""
+
+        async def work(conn: AsyncConnection[Row]) -> dict[str, int]:
+            totals: dict[str, int] = {}
+            for tenant in tenants:
+                cursor = await conn.execute(QUERIES["recon_mismatch_totals"], {"tenant": tenant})
+                for row in await cursor.fetchall():
+                    totals[row["kind"]] = totals.get(row["kind"], 0) + int(row["total"])
+            return totals
+
+        # READ COMMITTED: a scrape must never wait for a safe snapshot (DEFERRABLE).
+        return await self.run(work, read_only=True, isolation=IsolationLevel.READ_COMMITTED)
 
     async def _posting(self, query: str, params: Mapping[str, Any], tenant: str) -> Row:
         """One posting, measured: latency, the outcome counter and the post_journal span."""

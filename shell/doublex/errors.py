@@ -54,6 +54,11 @@ DX_ERRORS: dict[str, ErrorKind] = {
         ErrorKind("DX032", "fx_rate_not_found", 404),
         ErrorKind("DX033", "fx_amount_out_of_range", 422),
         ErrorKind("DX034", "fx_clearing_account_invalid", 409),
+        ErrorKind("DX035", "invalid_statement", 422),
+        ErrorKind("DX036", "statement_not_staged", 422),
+        ErrorKind("DX037", "invalid_tolerance", 422),
+        ErrorKind("DX038", "recon_not_found", 404),
+        ErrorKind("DX039", "invalid_recon_argument", 422),
     )
 }
 

@@ -22,7 +22,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -66,6 +66,39 @@ HTTP_LATENCY = Histogram(
     ["method", "route"],
     buckets=LATENCY_BUCKETS_MS,
 )
+
+
+RECON_KINDS = ("amount_mismatch", "missing_in_bank", "missing_in_ledger")
+
+
+class ReconMismatchCollector(Collector):
+    """ledger_recon_mismatches_total{kind}: the exceptions every reconciliation run produced.
+
+    Runs are made by the CLI or by SQL callers, never by this process, so the count lives in
+    the database (the append-only run log): /metrics reads it (ledger.recon_mismatch_totals)
+    and `update` stores it here before the registry is rendered. The value is the database's
+    total, the same whichever worker answers, so it is exported as is, never summed over
+    workers. Until a first successful read the family has no samples."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, int] | None = None
+
+    def update(self, totals: dict[str, int]) -> None:
+        self.totals = {kind: int(totals.get(kind, 0)) for kind in RECON_KINDS}
+
+    def collect(self) -> Iterable[CounterMetricFamily]:
+        family = CounterMetricFamily(
+            "ledger_recon_mismatches",
+            "Reconciliation exceptions produced by every run, by kind (from the run log)",
+            labels=["kind"],
+        )
+        for kind, total in (self.totals or {}).items():
+            family.add_metric([kind], total)
+        yield family
+
+
+RECON_MISMATCHES = ReconMismatchCollector()
+REGISTRY.register(RECON_MISMATCHES)
 
 
 POOL_GAUGES = (
@@ -131,6 +164,7 @@ def exposition() -> bytes:
     refresh_pool_gauges()
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    registry.register(RECON_MISMATCHES)
     return generate_latest(registry)
 
 

@@ -58,7 +58,12 @@ def build_app(settings: Settings, app_dsn: str) -> web.Application:
         retry=RetryPolicy(max_attempts=settings.max_retries),
         pool_timeout=settings.pool_timeout,
     )
-    app = create_app(ledger, migrations=migrate.known(), max_body_bytes=settings.max_body_bytes)
+    app = create_app(
+        ledger,
+        migrations=migrate.known(),
+        max_body_bytes=settings.max_body_bytes,
+        tenants=settings.tenants,
+    )
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         # Start even when the database is down: /api/health then answers 503.

@@ -2,7 +2,8 @@
 # Installs the system packages DoubleX needs when they are missing:
 #   PostgreSQL server binaries, pgTAP (for that server version) and pg_prove;
 #   Prometheus (prometheus, promtool) and prometheus-postgres-exporter for the
-#   observability tests and `make observe`; with --lint also plpgsql_check.
+#   observability tests and `make observe`; Chromium (headless, renders the reconciliation
+#   report in the end-to-end test); with --lint also plpgsql_check.
 # As root on Debian/Ubuntu it uses apt-get; otherwise it prints exactly what to install.
 set -euo pipefail
 
@@ -35,6 +36,7 @@ command -v pg_prove >/dev/null 2>&1 || missing+=(libtap-parser-sourcehandler-pgt
 # Observability: promtool and prometheus come in one package; the exporter in its own.
 command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v prometheus-postgres-exporter >/dev/null 2>&1 || missing+=(prometheus-postgres-exporter)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 
 if [[ ${#missing[@]} -eq 0 ]]; then
     exit 0

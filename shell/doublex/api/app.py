@@ -16,7 +16,7 @@ from aiohttp import web
 from opentelemetry.trace import SpanKind
 
 from doublex import errors, metrics
-from doublex.api import docs, handlers, handlers_fx, jsonio, openapi, problems
+from doublex.api import docs, handlers, handlers_fx, handlers_recon, jsonio, openapi, problems
 from doublex.db import Ledger
 from doublex.logs import ACCESS, ERRORS
 from doublex.tracing import tracer
@@ -39,9 +39,11 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/api/fx/rates", handlers_fx.get_rate),
     ("POST", "/api/fx/transfers", handlers_fx.post_transfer),
     ("GET", "/api/fx/position", handlers_fx.get_position),
+    ("GET", "/api/reports/recon", handlers_recon.recon_summary),
+    ("GET", "/api/reports/recon.html", handlers_recon.recon_html),
     ("GET", "/api/openapi.json", openapi.serve),
     ("GET", "/api/docs", docs.serve),
-    ("GET", "/metrics", metrics.serve),
+    ("GET", "/metrics", handlers_recon.metrics_page),
 ]
 
 
@@ -115,13 +117,18 @@ async def problem_documents(request: web.Request, handler: Handler) -> web.Strea
 
 
 def create_app(
-    ledger: Ledger, *, migrations: list[str] | None = None, max_body_bytes: int = 1 << 20
+    ledger: Ledger,
+    *,
+    migrations: list[str] | None = None,
+    max_body_bytes: int = 1 << 20,
+    tenants: list[str] | None = None,
 ) -> web.Application:
     # Request bodies may hold exact (Decimal) numbers; jsonb parameters must keep them.
     jsonio.use_for_postgres()
     app = web.Application(middlewares=[observe, problem_documents], client_max_size=max_body_bytes)
     app[handlers.LEDGER] = ledger
     app[handlers.MIGRATIONS] = migrations or []
+    app[handlers_recon.RECON_TENANTS] = tenants or ["default"]
     for method, path, handler in ROUTES:
         # Every route answers with and without a trailing slash, without a redirect.
         app.router.add_route(method, path, handler)

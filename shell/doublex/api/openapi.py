@@ -479,6 +479,46 @@ SCHEMAS: dict[str, Any] = {
             },
         },
     },
+    "ReconException": {
+        "type": "object",
+        "required": ["kind", "ref", "delta", "amount", "line"],
+        "properties": {
+            "kind": {
+                "type": "string",
+                "enum": ["amount_mismatch", "missing_in_ledger", "missing_in_bank"],
+            },
+            "ref": {"type": ["string", "null"], "description": "Statement ref, else the journal's"},
+            "delta": {**MONEY, "description": "Bank amount minus ledger amount (missing side: 0)"},
+            "amount": {**MONEY, "description": "The bank's amount, else the ledger's"},
+            "line": {
+                "type": ["integer", "null"],
+                "description": "Line number in the statement file (null: missing_in_bank)",
+            },
+        },
+    },
+    "ReconReport": {
+        "type": "object",
+        "required": [
+            "date",
+            "account",
+            "ledger_total",
+            "bank_total",
+            "matched",
+            "unmatched",
+            "exceptions",
+        ],
+        "description": "The latest reconciliation run of an account and date. Amounts are "
+        "signed as the bank sees them: money into the account is positive.",
+        "properties": {
+            "date": DATE,
+            "account": {"type": "string"},
+            "ledger_total": MONEY,
+            "bank_total": MONEY,
+            "matched": {"type": "integer", "minimum": 0},
+            "unmatched": {"type": "integer", "minimum": 0, "description": "Exceptions"},
+            "exceptions": {"type": "array", "items": ref("ReconException")},
+        },
+    },
     "Reversal": {
         "type": "object",
         "description": "idempotency_key may come as the Idempotency-Key header instead",
@@ -511,6 +551,17 @@ CURSOR = {
     "schema": {"type": "string"},
     "description": "next_cursor of the previous page",
 }
+
+RECON_QUERY = [
+    {"name": "date", "in": "query", "required": True, "schema": DATE},
+    {
+        "name": "account",
+        "in": "query",
+        "required": False,
+        "schema": CODE,
+        "description": "Optional when only one account was reconciled that day",
+    },
+]
 
 
 def operation(
@@ -684,6 +735,22 @@ PATHS: dict[str, Any] = {
                     "schema": {**CCY, "default": "EUR"},
                 },
             ],
+        )
+    },
+    "/api/reports/recon": {
+        "get": operation(
+            "getReconReport",
+            "A date's reconciliation of one account: totals, counts, exceptions (404: no run)",
+            {"200": json_response("The reconciliation", ref("ReconReport"))},
+            parameters=RECON_QUERY,
+        )
+    },
+    "/api/reports/recon.html": {
+        "get": operation(
+            "getReconReportHtml",
+            "The reconciliation report of a date as a self-contained HTML page",
+            {"200": {"description": "The page", "content": {"text/html": {}}}},
+            parameters=RECON_QUERY,
         )
     },
     "/api/openapi.json": {
