@@ -3,7 +3,7 @@
 -- currency seed.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(97);
+SELECT plan(137);
 
 -- Schemas ---------------------------------------------------------------------------------
 SELECT has_schema('ledger', 'Should have the ledger API schema');
@@ -34,7 +34,13 @@ INSERT INTO api_function VALUES
     ('list_journals',      ARRAY['date', 'date', 'text', 'text', 'integer', 'text'],
                            'setof ledger.journal_entry'),
     ('roll_up_balances',   ARRAY['text'], 'ledger.roll_up_result'),
-    ('health',             ARRAY[]::text[], 'ledger.health_report');
+    ('health',             ARRAY[]::text[], 'ledger.health_report'),
+    ('business_date',      ARRAY['timestamp with time zone', 'text'], 'date'),
+    ('set_ledger_settings', ARRAY['text', 'time without time zone', 'text'], 'ledger.eod_status'),
+    ('eod_close',          ARRAY['date', 'text'], 'ledger.day_close'),
+    ('eod_status',         ARRAY['text'], 'ledger.eod_status'),
+    ('balance_history',    ARRAY['text', 'date', 'date', 'text'], 'setof ledger.balance_history_entry'),
+    ('verify_seals',       ARRAY['text'], 'setof ledger.seal_problem');
 
 SELECT is((SELECT count(*)::integer FROM pg_proc WHERE pronamespace = 'ledger'::regnamespace),
           (SELECT count(*)::integer FROM api_function),
@@ -103,7 +109,8 @@ SELECT ok(EXISTS (SELECT FROM pg_db_role_setting AS s
 -- Tables ----------------------------------------------------------------------------------
 SELECT has_table('ledger_private', t.name, format('Should have table ledger_private.%s', t.name))
   FROM unnest(ARRAY['currency', 'account', 'journal', 'leg', 'idempotency_sentinel',
-                    'balance_checkpoint', 'balance_watermark']) AS t (name);
+                    'balance_checkpoint', 'balance_watermark', 'ledger_settings', 'day_close',
+                    'account_snapshot', 'trial_balance']) AS t (name);
 
 -- Currencies ------------------------------------------------------------------------------
 SELECT is((SELECT c.exponent::integer FROM ledger_private.currency AS c WHERE c.code = x.code),

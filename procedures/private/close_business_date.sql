@@ -14,12 +14,15 @@ CREATE OR REPLACE FUNCTION ledger_private.close_business_date(
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
+    v_moved record;
     v_accounts bigint;
-    v_legs bigint;
     v_journals bigint;
     v_unbalanced text;
     v_seal bytea;
 BEGIN
+    -- 1. Each moved account's day and its totals before it (its latest earlier snapshot).
+    --    Read in a statement of its own: reading the snapshots while inserting into them
+    --    would rescan the rows being added for every account.
     WITH day_legs AS MATERIALIZED (
         SELECT l.account_id, l.side, l.amount
           FROM ledger_private.journal AS j
@@ -32,18 +35,32 @@ BEGIN
                count(*) AS legs
           FROM day_legs AS d
          GROUP BY d.account_id
-    ), totals AS MATERIALIZED (
-        SELECT m.account_id, a.ccy, a.normal_side, m.debits, m.credits, m.legs,
-               coalesce(p.total_debits, 0) AS opening_debits,
-               coalesce(p.total_credits, 0) AS opening_credits
-          FROM moved AS m
-          JOIN ledger_private.account AS a ON a.account_id = m.account_id
-          LEFT JOIN LATERAL (
-                SELECT s.total_debits, s.total_credits
-                  FROM ledger_private.account_snapshot AS s
-                 WHERE s.account_id = m.account_id AND s.business_date < p_date
-                 ORDER BY s.business_date DESC
-                 LIMIT 1) AS p ON true
+    )
+    SELECT array_agg(m.account_id ORDER BY m.account_id) AS account_ids,
+           array_agg(a.ccy ORDER BY m.account_id) AS ccys,
+           array_agg(a.normal_side ORDER BY m.account_id) AS normal_sides,
+           array_agg(m.debits ORDER BY m.account_id) AS debits,
+           array_agg(m.credits ORDER BY m.account_id) AS credits,
+           array_agg(coalesce(p.total_debits, 0) ORDER BY m.account_id) AS opening_debits,
+           array_agg(coalesce(p.total_credits, 0) ORDER BY m.account_id) AS opening_credits,
+           coalesce(sum(m.legs), 0) AS legs
+      INTO v_moved
+      FROM moved AS m
+      JOIN ledger_private.account AS a ON a.account_id = m.account_id
+      LEFT JOIN LATERAL (
+            SELECT s.total_debits, s.total_credits
+              FROM ledger_private.account_snapshot AS s
+             WHERE s.account_id = m.account_id AND s.business_date < p_date
+             ORDER BY s.business_date DESC
+             LIMIT 1) AS p ON true;
+
+    -- 2. The snapshot rows and the trial balance: the previous close's totals per currency
+    --    plus the day's movement (an account's legs are in its currency).
+    WITH totals AS (
+        SELECT t.*
+          FROM unnest(v_moved.account_ids, v_moved.ccys, v_moved.normal_sides, v_moved.debits,
+                      v_moved.credits, v_moved.opening_debits, v_moved.opening_credits)
+               AS t (account_id, ccy, normal_side, debits, credits, opening_debits, opening_credits)
     ), written AS (
         INSERT INTO ledger_private.account_snapshot AS s
                (account_id, business_date, tenant, opening_balance, debits, credits,
@@ -59,12 +76,10 @@ BEGIN
           FROM totals AS t
         RETURNING 1
     ), day_ccy AS (
-        -- An account's legs are in its currency: the day's movement per currency.
         SELECT t.ccy, sum(t.debits) AS debits, sum(t.credits) AS credits
           FROM totals AS t
          GROUP BY t.ccy
     ), balanced AS (
-        -- The trial balance: the previous close's totals per currency plus the day's.
         INSERT INTO ledger_private.trial_balance AS t
                (tenant, business_date, ccy, debits, credits, total_debits, total_credits)
         SELECT p_tenant, p_date, coalesce(d.ccy, p.ccy),
@@ -83,8 +98,7 @@ BEGIN
         RETURNING 1
     )
     -- (`balanced` runs whether read or not, like every data-modifying WITH.)
-    SELECT (SELECT count(*) FROM written), (SELECT coalesce(sum(t.legs), 0) FROM totals AS t)
-      INTO v_accounts, v_legs;
+    SELECT count(*) INTO v_accounts FROM written;
 
     SELECT string_agg(format('%s (debits %s, credits %s)', t.ccy, t.total_debits, t.total_credits),
                       ', ' ORDER BY t.ccy)
@@ -105,7 +119,7 @@ BEGIN
     v_seal := ledger_private.day_seal(p_tenant, p_date, p_previous_seal);
     INSERT INTO ledger_private.day_close AS c
            (tenant, business_date, closed_at, journals, legs, accounts, seal, previous_seal)
-    VALUES (p_tenant, p_date, p_closed_at, v_journals, v_legs, v_accounts, v_seal, p_previous_seal);
+    VALUES (p_tenant, p_date, p_closed_at, v_journals, v_moved.legs, v_accounts, v_seal, p_previous_seal);
     RETURN v_seal;
 END
 $$;

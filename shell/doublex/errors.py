@@ -49,6 +49,11 @@ DX_ERRORS: dict[str, ErrorKind] = {
         ErrorKind("DX022", "reversal_of_reversal", 422),
         ErrorKind("DX023", "account_status_conflict", 409),
         ErrorKind("DX024", "invalid_batch", 422),
+        ErrorKind("DX025", "business_date_closed", 409),
+        ErrorKind("DX026", "future_business_date", 422),
+        ErrorKind("DX027", "invalid_ledger_settings", 422),
+        ErrorKind("DX028", "trial_balance_not_zero", 409),
+        ErrorKind("DX029", "invalid_business_date", 422),
     )
 }
 
