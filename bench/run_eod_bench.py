@@ -169,7 +169,10 @@ def close(app: str, day: date, label: str) -> tuple[Step, dict[str, Any]]:
         seconds = time.monotonic() - started
         assert row is not None and cursor.description is not None
         result = dict(zip([c.name for c in cursor.description], row, strict=True))
-    detail = f"{result['accounts']:,} snapshots, {result['journals']:,} journals, {result['legs']:,} legs"
+    detail = (
+        f"{result['accounts']:,} snapshots, {result['journals']:,} journals, "
+        f"{result['legs']:,} legs"
+    )
     return Step(label, seconds, detail), result
 
 

@@ -16,7 +16,7 @@ from aiohttp import web
 from opentelemetry.trace import SpanKind
 
 from doublex import errors, metrics
-from doublex.api import docs, handlers, jsonio, openapi, problems
+from doublex.api import docs, handlers, handlers_eod, jsonio, openapi, problems
 from doublex.db import Ledger
 from doublex.logs import ACCESS, ERRORS
 from doublex.tracing import tracer
@@ -30,11 +30,13 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/api/accounts", handlers.list_accounts),
     ("GET", "/api/accounts/{code}", handlers.get_account),
     ("GET", "/api/accounts/{code}/balance", handlers.get_balance),
+    ("GET", "/api/accounts/{code}/history", handlers_eod.get_history),
     ("POST", "/api/transfers", handlers.post_transfer),
     ("POST", "/api/transfers/batch", handlers.post_transfer_batch),
     ("GET", "/api/journals", handlers.list_journals),
     ("GET", "/api/journals/{journal_id}", handlers.get_journal),
     ("POST", "/api/journals/{journal_id}/reverse", handlers.reverse_journal),
+    ("GET", "/api/eod", handlers_eod.get_eod_status),
     ("GET", "/api/openapi.json", openapi.serve),
     ("GET", "/api/docs", docs.serve),
     ("GET", "/metrics", metrics.serve),

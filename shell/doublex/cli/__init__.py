@@ -4,7 +4,7 @@ Commands stay thin: they parse options, call doublex.db (or localdb/migrate) and
 result through doublex.cli.output. Each module below adds one group of commands to `main`.
 """
 
-from doublex.cli import system  # noqa: F401  (registers its commands)
+from doublex.cli import eod, ledger, system  # noqa: F401  (register their commands)
 from doublex.cli.root import main
 
 __all__ = ["main"]
