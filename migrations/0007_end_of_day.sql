@@ -83,10 +83,14 @@ CREATE TRIGGER trial_balance_append_only BEFORE UPDATE OR DELETE ON ledger_priva
 CREATE TRIGGER trial_balance_no_truncate BEFORE TRUNCATE ON ledger_private.trial_balance
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
--- The transaction id of the latest close, set just before it commits. Sequences are read
--- outside any snapshot: a posting compares this value with its own snapshot to learn that
--- a close committed after it began (sql/README.md, "End of day").
+-- The transaction ids of the latest close and of the one before it, set just before the
+-- latest commits (closes publish one at a time, in commit order). Sequences are read outside
+-- any snapshot: a posting compares these with its own snapshot to learn that a close
+-- committed after it began (sql/README.md, "End of day"). While the latest is still
+-- committing, the one before it has finished: postings look at that one instead of
+-- waiting.
 CREATE SEQUENCE ledger_private.close_publication AS bigint MINVALUE 0 START WITH 0;
+CREATE SEQUENCE ledger_private.close_publication_prior AS bigint MINVALUE 0 START WITH 0;
 
 -- The fence key of a date: closes hold it exclusively while they run, postings share it.
 -- Dates within 64 days after the tenant's closed date have a key of their own; every other
@@ -99,6 +103,16 @@ LANGUAGE sql IMMUTABLE AS $$
                   THEN (p_date - p_closed_through)::bigint ELSE 0 END
 $$;
 
+-- The status of a close's transaction when this transaction's snapshot does not show its
+-- outcome ('committed', 'in progress', 'aborted'), else NULL (none, seen, or our own).
+CREATE FUNCTION ledger_private.close_unseen(p_txid bigint) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN p_txid > 0
+                 AND NOT pg_visible_in_snapshot(p_txid::text::xid8, pg_current_snapshot())
+                 AND p_txid IS DISTINCT FROM (pg_current_xact_id_if_assigned()::text)::bigint
+                THEN pg_xact_status(p_txid::text::xid8) END
+$$;
+
 -- The backdating guard, on every journal insert (single, batch, reversal, and whatever
 -- posting kind comes later, direct INSERTs by the owner too):
 --   1. a date on or before the tenant's closed date is refused (DX025);
@@ -107,8 +121,8 @@ $$;
 --      postings of its dates that got here first (they commit before it reads);
 --   3. a close that committed after this transaction's snapshot was taken (so step 1 read
 --      an old boundary) makes the posting retry on a fresh snapshot (40001).
--- Reads one row nobody but closes and settings write, a sequence and a shared lock: no
--- write, no conflict between postings.
+-- Reads one row nobody but closes and settings write, two sequences and a shared lock: no
+-- write, no conflict between postings, no wait unless a close fences the posting's date.
 CREATE FUNCTION ledger_private.journal_date_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -134,13 +148,12 @@ BEGIN
     PERFORM pg_advisory_xact_lock_shared(
         ledger_private.close_fence_key(NEW.tenant, NEW.effective_date, v_closed_through));
     v_published := pg_sequence_last_value('ledger_private.close_publication');
-    IF v_published > 0
-       AND NOT pg_visible_in_snapshot(v_published::text::xid8, pg_current_snapshot())
-       AND v_published IS DISTINCT FROM (pg_current_xact_id_if_assigned()::text)::bigint
-       AND pg_xact_status(v_published::text::xid8) IS DISTINCT FROM 'aborted' THEN
-        -- A close committed (or is committing) after this snapshot: wait for it to end, then
-        -- retry, so that step 1 reads its boundary.
-        PERFORM pg_advisory_xact_lock_shared(hashtext('doublex.close_publication'), 0);
+    IF ledger_private.close_unseen(v_published) = 'in progress' THEN
+        -- Still committing: it fences its own dates (step 2). The close before it has
+        -- finished; that is the one this snapshot may have missed.
+        v_published := pg_sequence_last_value('ledger_private.close_publication_prior');
+    END IF;
+    IF ledger_private.close_unseen(v_published) = 'committed' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'serialization_failure',
             MESSAGE = 'a business-day close committed while this posting ran',

@@ -135,8 +135,11 @@ BEGIN
        SET closed_through = excluded.closed_through, last_closed_at = excluded.last_closed_at,
            updated_at = now();
     -- Publish the close for postings whose snapshot predates it (journal_date_guard): in
-    -- commit order, one close at a time from here to COMMIT.
+    -- commit order, one close at a time from here to COMMIT; the previous latest moves to
+    -- the prior slot first, so a reader of the two always finds a finished one.
     PERFORM pg_advisory_xact_lock(hashtext('doublex.close_publication'), 0);
+    PERFORM setval('ledger_private.close_publication_prior',
+                   coalesce(pg_sequence_last_value('ledger_private.close_publication'), 0));
     PERFORM setval('ledger_private.close_publication', (pg_current_xact_id()::text)::bigint);
     RETURN ledger_private.to_day_close(eod_close.tenant, eod_close.business_date);
 END
