@@ -16,7 +16,8 @@ import random
 import time
 import uuid
 from collections import Counter
-from datetime import date, time as time_of_day, timedelta
+from datetime import date, timedelta
+from datetime import time as time_of_day
 from decimal import Decimal
 from typing import Any
 
