@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help deps venv run migrate rollback makemigration schema test test-sql test-py lint fmt db-start db-stop bench-sql bench-growth bench-api clean
+.PHONY: help deps venv run migrate rollback makemigration schema test test-sql test-py lint fmt db-start db-stop bench-sql bench-growth bench-api bench-eod clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -85,6 +85,9 @@ bench-sql: deps venv ## pgbench suite on a fresh seeded database, report in benc
 
 bench-growth: deps venv ## uniform@16 at the default seed vs after growing to 5M journals (ARGS=...)
 	@$(BIN)/python bench/run_sql_bench.py --growth $(ARGS)
+
+bench-eod: deps venv ## eod_close over 100,000 accounts with activity, report in bench/results/ (ARGS="--accounts 20000")
+	@$(BIN)/python bench/run_eod_bench.py $(ARGS)
 
 BENCH_STAMP := $(VENV)/.bench-installed
 

@@ -19,7 +19,7 @@ DROP FUNCTION IF EXISTS ledger_private.check_business_date(date, text);
 DROP TRIGGER IF EXISTS journal_date_guard ON ledger_private.journal;
 DROP FUNCTION IF EXISTS ledger_private.journal_date_guard();
 DROP FUNCTION IF EXISTS ledger_private.close_fence_key(text, date, date);
-DROP FUNCTION IF EXISTS ledger_private.close_unseen(bigint);
+DROP FUNCTION IF EXISTS ledger_private.close_missed();
 DROP SEQUENCE IF EXISTS ledger_private.close_publication_prior;
 DROP SEQUENCE IF EXISTS ledger_private.close_publication;
 

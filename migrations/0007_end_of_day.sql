@@ -83,12 +83,12 @@ CREATE TRIGGER trial_balance_append_only BEFORE UPDATE OR DELETE ON ledger_priva
 CREATE TRIGGER trial_balance_no_truncate BEFORE TRUNCATE ON ledger_private.trial_balance
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
--- The transaction ids of the latest close and of the one before it, set just before the
--- latest commits (closes publish one at a time, in commit order). Sequences are read outside
--- any snapshot: a posting compares these with its own snapshot to learn that a close
--- committed after it began (sql/README.md, "End of day"). While the latest is still
--- committing, the one before it has finished: postings look at that one instead of
--- waiting.
+-- The transaction id of the latest close, set just before it commits (closes publish one
+-- at a time, in commit order), and of the latest committed close before it. Sequences are
+-- read outside any snapshot: a posting compares these with its own snapshot to learn that
+-- a close committed after it began (sql/README.md, "End of day"). While the latest is still
+-- committing (or if it rolled back), the prior one is the one to compare: postings never
+-- wait for a close that does not fence their date.
 CREATE SEQUENCE ledger_private.close_publication AS bigint MINVALUE 0 START WITH 0;
 CREATE SEQUENCE ledger_private.close_publication_prior AS bigint MINVALUE 0 START WITH 0;
 
@@ -103,14 +103,27 @@ LANGUAGE sql IMMUTABLE AS $$
                   THEN (p_date - p_closed_through)::bigint ELSE 0 END
 $$;
 
--- The status of a close's transaction when this transaction's snapshot does not show its
--- outcome ('committed', 'in progress', 'aborted'), else NULL (none, seen, or our own).
-CREATE FUNCTION ledger_private.close_unseen(p_txid bigint) RETURNS text
-LANGUAGE sql STABLE AS $$
-    SELECT CASE WHEN p_txid > 0
-                 AND NOT pg_visible_in_snapshot(p_txid::text::xid8, pg_current_snapshot())
-                 AND p_txid IS DISTINCT FROM (pg_current_xact_id_if_assigned()::text)::bigint
-                THEN pg_xact_status(p_txid::text::xid8) END
+-- Did a close commit that this transaction's snapshot does not show? The latest close to
+-- publish (close_publication) is checked; while it is still committing, or if it rolled
+-- back, the one before it (close_publication_prior, always a committed close or 0) is.
+-- Only called when the snapshot does not show the latest close: just after a close.
+CREATE FUNCTION ledger_private.close_missed() RETURNS boolean
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_snapshot pg_snapshot := pg_current_snapshot();
+    v_own bigint := (pg_current_xact_id_if_assigned()::text)::bigint;
+    v_latest bigint := coalesce(pg_sequence_last_value('ledger_private.close_publication'), 0);
+    v_prior bigint := coalesce(pg_sequence_last_value('ledger_private.close_publication_prior'), 0);
+BEGIN
+    IF v_latest = 0 OR v_latest = v_own OR pg_visible_in_snapshot(v_latest::text::xid8, v_snapshot) THEN
+        RETURN false;
+    END IF;
+    IF pg_xact_status(v_latest::text::xid8) = 'committed' THEN
+        RETURN true;
+    END IF;
+    RETURN v_prior <> 0 AND v_prior IS DISTINCT FROM v_own
+           AND NOT pg_visible_in_snapshot(v_prior::text::xid8, v_snapshot);
+END
 $$;
 
 -- The backdating guard, on every journal insert (single, batch, reversal, and whatever
@@ -147,13 +160,11 @@ BEGIN
     END IF;
     PERFORM pg_advisory_xact_lock_shared(
         ledger_private.close_fence_key(NEW.tenant, NEW.effective_date, v_closed_through));
+    -- The common case in one test: this snapshot shows the latest close.
     v_published := pg_sequence_last_value('ledger_private.close_publication');
-    IF ledger_private.close_unseen(v_published) = 'in progress' THEN
-        -- Still committing: it fences its own dates (step 2). The close before it has
-        -- finished; that is the one this snapshot may have missed.
-        v_published := pg_sequence_last_value('ledger_private.close_publication_prior');
-    END IF;
-    IF ledger_private.close_unseen(v_published) = 'committed' THEN
+    IF v_published > 0
+       AND NOT pg_visible_in_snapshot(v_published::text::xid8, pg_current_snapshot())
+       AND ledger_private.close_missed() THEN
         RAISE EXCEPTION USING
             ERRCODE = 'serialization_failure',
             MESSAGE = 'a business-day close committed while this posting ran',

@@ -44,6 +44,7 @@ DECLARE
     v_seal bytea;
     v_closed_at timestamptz := now();
     v_done integer := 0;
+    v_published bigint;
 BEGIN
     IF current_setting('transaction_isolation') NOT IN ('read committed', 'serializable') THEN
         RAISE EXCEPTION USING
@@ -135,11 +136,13 @@ BEGIN
        SET closed_through = excluded.closed_through, last_closed_at = excluded.last_closed_at,
            updated_at = now();
     -- Publish the close for postings whose snapshot predates it (journal_date_guard): in
-    -- commit order, one close at a time from here to COMMIT; the previous latest moves to
-    -- the prior slot first, so a reader of the two always finds a finished one.
+    -- commit order, one close at a time from here to COMMIT. The previous latest, when it
+    -- committed, becomes the prior one: the prior slot always holds a committed close.
     PERFORM pg_advisory_xact_lock(hashtext('doublex.close_publication'), 0);
-    PERFORM setval('ledger_private.close_publication_prior',
-                   coalesce(pg_sequence_last_value('ledger_private.close_publication'), 0));
+    v_published := coalesce(pg_sequence_last_value('ledger_private.close_publication'), 0);
+    IF v_published > 0 AND pg_xact_status(v_published::text::xid8) = 'committed' THEN
+        PERFORM setval('ledger_private.close_publication_prior', v_published);
+    END IF;
     PERFORM setval('ledger_private.close_publication', (pg_current_xact_id()::text)::bigint);
     RETURN ledger_private.to_day_close(eod_close.tenant, eod_close.business_date);
 END
