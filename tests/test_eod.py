@@ -322,3 +322,43 @@ async def test_closing_an_empty_ledger_needs_no_retry(app_dsn: str) -> None:
         today = await ledger.business_date()
         closed = await ledger.eod_close(today - timedelta(days=1))
     assert closed["journals"] == 0 and retries == []
+
+
+async def test_a_stale_posting_is_retried_while_another_close_commits_or_after_it_rolls_back(
+    ledger: Ledger, app_dsn: str
+) -> None:
+    today = await ledger.business_date()
+    closing = today - timedelta(days=1)
+    await open_books(ledger, customers=1)
+    await ledger.eod_close(closing - timedelta(days=1))
+    body = psycopg.types.json.Jsonb(legs("C1", "HOUSE", Decimal("1.00")))
+    post = "SELECT * FROM ledger.post_journal(%s, %s, %s)"
+    with (
+        psycopg.connect(app_dsn, autocommit=False) as stale,
+        psycopg.connect(app_dsn, autocommit=False) as other,
+    ):
+        stale.execute("SELECT 1")  # snapshot before the close of `closing`
+        await ledger.eod_close(closing)
+        # Another tenant's close publishes after it and is still open: the stale posting
+        # must neither wait for it nor miss the committed close behind it.
+        other.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
+        other.execute("SELECT * FROM ledger.eod_close(%s, 'other')", (closing,))
+        started = time.monotonic()
+        with pytest.raises(psycopg.errors.SerializationFailure):
+            stale.execute(post, ("stale-1", body, today))
+        assert time.monotonic() - started < 2
+        stale.rollback()
+        other.rollback()
+        # A close commits, a later one publishes and rolls back: the committed one is still
+        # the one a stale snapshot must not miss.
+        stale.execute("SELECT 1")
+        await ledger.eod_close(today)
+        other.execute("SELECT * FROM ledger.eod_close(%s, 'other')", (closing,))
+        other.rollback()
+        with pytest.raises(psycopg.errors.SerializationFailure):
+            stale.execute(post, ("stale-2", body, today + timedelta(days=1)))
+        stale.rollback()
+    fresh = await ledger.post_journal(
+        "fresh", legs("C1", "HOUSE", Decimal("1.00")), today + timedelta(days=1)
+    )
+    assert fresh["status"] == "posted"
