@@ -73,7 +73,7 @@ lint: venv ## ruff, mypy, squawk on migrations, plpgsql_check on every function
 	@$(BIN)/ruff format --check shell tests bench migrations
 	@$(BIN)/mypy
 	@$(BIN)/squawk --config=.squawk.toml $(filter-out %.rollback.sql,$(wildcard migrations/[0-9]*.sql))
-	@$(BIN)/squawk --config=.squawk.toml --exclude=ban-drop-table,ban-drop-type,ban-drop-function,ban-drop-schema $(wildcard migrations/*.rollback.sql)
+	@$(BIN)/squawk --config=.squawk.toml --exclude=ban-drop-table,ban-drop-type,ban-drop-function,ban-drop-schema,ban-drop-sequence $(wildcard migrations/*.rollback.sql)
 	@$(BIN)/python tests/run_plpgsql_check.py
 
 fmt: venv ## Format Python code

@@ -187,7 +187,7 @@ CREATE FUNCTION ledger.business_date(at timestamp with time zone DEFAULT now(), 
     AS $$
 DECLARE
     v_time_zone text := 'UTC';
-    v_cutoff time := '00:00';
+    v_cutoff time := '00:00'::time;
 BEGIN
     PERFORM ledger_private.check_tenant(business_date.tenant);
     SELECT s.time_zone, s.cutoff INTO v_time_zone, v_cutoff
