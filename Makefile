@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help deps venv run migrate rollback makemigration schema test test-sql test-py lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-api bench-recon clean
+.PHONY: help deps venv run migrate rollback makemigration schema test test-sql test-py lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-api bench-recon bench-eod clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -81,7 +81,7 @@ lint: venv ## ruff, mypy, squawk on migrations, plpgsql_check on every function
 	@$(BIN)/ruff format --check shell tests bench migrations grafana
 	@$(BIN)/mypy
 	@$(BIN)/squawk --config=.squawk.toml $(filter-out %.rollback.sql,$(wildcard migrations/[0-9]*.sql))
-	@$(BIN)/squawk --config=.squawk.toml --exclude=ban-drop-table,ban-drop-type,ban-drop-function,ban-drop-schema $(wildcard migrations/*.rollback.sql)
+	@$(BIN)/squawk --config=.squawk.toml --exclude=ban-drop-table,ban-drop-type,ban-drop-function,ban-drop-schema,ban-drop-sequence $(wildcard migrations/*.rollback.sql)
 	@$(BIN)/python tests/run_plpgsql_check.py
 
 fmt: venv ## Format Python code
@@ -96,6 +96,8 @@ bench-growth: deps venv ## uniform@16 at the default seed vs after growing to 5M
 
 bench-recon: deps venv ## Reconciliation: import and match 100,000 statement lines against 100,000 legs (ARGS=...)
 	@$(BIN)/python bench/run_recon_bench.py $(ARGS)
+bench-eod: deps venv ## eod_close over 100,000 accounts with activity, report in bench/results/ (ARGS="--accounts 20000")
+	@$(BIN)/python bench/run_eod_bench.py $(ARGS)
 
 BENCH_STAMP := $(VENV)/.bench-installed
 

@@ -1,6 +1,6 @@
 -- FX: rates per tenant, pair and date; settlements (one per cross-currency transfer, linking
 -- its two journals); the row types of the FX functions. The functions live in procedures/.
--- depends: 0006_schema_state
+-- depends: 0007_end_of_day
 
 SET LOCAL ROLE doublex_owner;
 SET LOCAL lock_timeout = '5s';

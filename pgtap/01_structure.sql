@@ -3,7 +3,7 @@
 -- currency seed.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(163);
+SELECT plan(203);
 
 -- Schemas ---------------------------------------------------------------------------------
 SELECT has_schema('ledger', 'Should have the ledger API schema');
@@ -45,7 +45,13 @@ INSERT INTO api_function VALUES
     ('recon_run',          ARRAY['text', 'date', 'numeric', 'text'], 'ledger.recon_summary'),
     ('recon_summaries',    ARRAY['date', 'text', 'text'], 'setof ledger.recon_summary'),
     ('recon_items',        ARRAY['date', 'text', 'text'], 'setof ledger.recon_item'),
-    ('recon_mismatch_totals', ARRAY['text'], 'setof ledger.recon_mismatch_total');
+    ('recon_mismatch_totals', ARRAY['text'], 'setof ledger.recon_mismatch_total'),
+    ('business_date',      ARRAY['timestamp with time zone', 'text'], 'date'),
+    ('set_ledger_settings', ARRAY['text', 'time without time zone', 'text'], 'ledger.eod_status'),
+    ('eod_close',          ARRAY['date', 'text'], 'ledger.day_close'),
+    ('eod_status',         ARRAY['text'], 'ledger.eod_status'),
+    ('balance_history',    ARRAY['text', 'date', 'date', 'text'], 'setof ledger.balance_history_entry'),
+    ('verify_seals',       ARRAY['text'], 'setof ledger.seal_problem');
 
 SELECT is((SELECT count(*)::integer FROM pg_proc WHERE pronamespace = 'ledger'::regnamespace),
           (SELECT count(*)::integer FROM api_function),
@@ -115,7 +121,8 @@ SELECT ok(EXISTS (SELECT FROM pg_db_role_setting AS s
 SELECT has_table('ledger_private', t.name, format('Should have table ledger_private.%s', t.name))
   FROM unnest(ARRAY['currency', 'account', 'journal', 'leg', 'idempotency_sentinel',
                     'balance_checkpoint', 'balance_watermark', 'fx_rate', 'fx_settlement',
-                    'statement_import', 'statement_line', 'recon_run', 'recon_outcome'])
+                    'statement_import', 'statement_line', 'recon_run', 'recon_outcome',
+                    'ledger_settings', 'day_close', 'account_snapshot', 'trial_balance'])
        AS t (name);
 
 -- Currencies ------------------------------------------------------------------------------

@@ -6,7 +6,12 @@
 -- Cash debited 10 shows +10; revenue credited 10 shows +10.
 -- as_of NULL   all legs: the account's checkpoint plus the legs above the watermark, so the
 --              cost does not grow with the account's history
--- as_of date   the legs with effective_date ≤ as_of, computed live (snapshot_source 'live')
+-- as_of date   the legs with effective_date ≤ as_of. For a closed date (on or before the
+--              tenant's latest close) it is read from the account's snapshot
+--              (snapshot_source 'snapshot'): its latest snapshot at or before as_of, since an
+--              account without a row for a closed date did not move that day. For an open
+--              date it is computed live ('live'): the snapshot at the latest close plus the
+--              legs dated after it up to as_of. Both equal the sum of the legs.
 -- Raises DX019 (malformed tenant), DX020 when there is no such account in the tenant.
 
 CREATE OR REPLACE FUNCTION ledger.get_balance(
@@ -22,6 +27,8 @@ DECLARE
     v_exponent smallint;
     v_debits numeric;
     v_credits numeric;
+    v_closed_through date;
+    v_source text := 'live';
 BEGIN
     PERFORM ledger_private.check_tenant(get_balance.tenant);
     v_account := ledger_private.find_account(get_balance.tenant, get_balance.account);
@@ -31,11 +38,29 @@ BEGIN
         SELECT t.debits, t.credits INTO v_debits, v_credits
           FROM ledger_private.account_totals(v_account.account_id) AS t;
     ELSE
-        SELECT coalesce(sum(l.amount) FILTER (WHERE l.side = 'debit'), 0),
-               coalesce(sum(l.amount) FILTER (WHERE l.side = 'credit'), 0)
-          INTO v_debits, v_credits
-          FROM ledger_private.leg AS l
-         WHERE l.account_id = v_account.account_id AND l.effective_date <= get_balance.as_of;
+        SELECT s.closed_through INTO v_closed_through
+          FROM ledger_private.ledger_settings AS s WHERE s.tenant = get_balance.tenant;
+        SELECT s.total_debits, s.total_credits INTO v_debits, v_credits
+          FROM ledger_private.account_snapshot AS s
+         WHERE s.account_id = v_account.account_id
+           AND s.business_date <= least(get_balance.as_of, v_closed_through)
+         ORDER BY s.business_date DESC
+         LIMIT 1;
+        v_debits := coalesce(v_debits, 0);
+        v_credits := coalesce(v_credits, 0);
+        IF get_balance.as_of <= v_closed_through THEN
+            v_source := 'snapshot';
+        ELSE
+            -- Every leg on or before the closed date is in the snapshot (the backdating
+            -- guard): add the ones after it.
+            SELECT v_debits + coalesce(sum(l.amount) FILTER (WHERE l.side = 'debit'), 0),
+                   v_credits + coalesce(sum(l.amount) FILTER (WHERE l.side = 'credit'), 0)
+              INTO v_debits, v_credits
+              FROM ledger_private.leg AS l
+             WHERE l.account_id = v_account.account_id
+               AND l.effective_date > coalesce(v_closed_through, '-infinity')
+               AND l.effective_date <= get_balance.as_of;
+        END IF;
     END IF;
     v_debits := round(v_debits, v_exponent);
     v_credits := round(v_credits, v_exponent);
@@ -47,7 +72,7 @@ BEGIN
         v_debits,
         v_credits,
         get_balance.as_of,
-        'live'
+        v_source
     )::ledger.balance;
 END
 $$;

@@ -35,6 +35,18 @@ CREATE TYPE ledger.balance AS (
 
 ALTER TYPE ledger.balance OWNER TO doublex_owner;
 
+CREATE TYPE ledger.balance_history_entry AS (
+	account text,
+	ccy text,
+	business_date date,
+	opening_balance numeric,
+	debits numeric,
+	credits numeric,
+	closing_balance numeric
+);
+
+ALTER TYPE ledger.balance_history_entry OWNER TO doublex_owner;
+
 CREATE TYPE ledger.batch_item_result AS (
 	"position" integer,
 	idempotency_key text,
@@ -48,6 +60,33 @@ CREATE TYPE ledger.batch_item_result AS (
 );
 
 ALTER TYPE ledger.batch_item_result OWNER TO doublex_owner;
+
+CREATE TYPE ledger.day_close AS (
+	business_date date,
+	closed_at timestamp with time zone,
+	journals bigint,
+	legs bigint,
+	accounts bigint,
+	seal text,
+	previous_seal text,
+	trial_balance jsonb
+);
+
+ALTER TYPE ledger.day_close OWNER TO doublex_owner;
+
+CREATE TYPE ledger.eod_status AS (
+	tenant text,
+	time_zone text,
+	cutoff time without time zone,
+	business_date date,
+	latest_closed_date date,
+	last_closed_at timestamp with time zone,
+	last_seal text,
+	open_dates date[],
+	next_posting_date date
+);
+
+ALTER TYPE ledger.eod_status OWNER TO doublex_owner;
 
 CREATE TYPE ledger.fx_position_line AS (
 	ccy text,
@@ -187,6 +226,15 @@ CREATE TYPE ledger.roll_up_result AS (
 
 ALTER TYPE ledger.roll_up_result OWNER TO doublex_owner;
 
+CREATE TYPE ledger.seal_problem AS (
+	business_date date,
+	problem text,
+	stored_seal text,
+	computed_seal text
+);
+
+ALTER TYPE ledger.seal_problem OWNER TO doublex_owner;
+
 CREATE TYPE ledger.statement_import_result AS (
 	import_id bigint,
 	status text,
@@ -197,6 +245,65 @@ CREATE TYPE ledger.statement_import_result AS (
 );
 
 ALTER TYPE ledger.statement_import_result OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.balance_history(account text, from_date date DEFAULT NULL::date, to_date date DEFAULT NULL::date, tenant text DEFAULT 'default'::text) RETURNS SETOF ledger.balance_history_entry
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_account ledger_private.account;
+    v_exponent smallint;
+BEGIN
+    PERFORM ledger_private.check_tenant(balance_history.tenant);
+    v_account := ledger_private.find_account(balance_history.tenant, balance_history.account);
+    IF balance_history.from_date > balance_history.to_date THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX029', COLUMN = 'from_date',
+            MESSAGE = format('from_date: %s is after to_date %s', balance_history.from_date,
+                             balance_history.to_date);
+    END IF;
+    SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = v_account.ccy;
+    RETURN QUERY
+        SELECT v_account.code, v_account.ccy, c.business_date,
+               round(coalesce(s.opening_balance, p.closing_balance, 0), v_exponent),
+               round(coalesce(s.debits, 0), v_exponent),
+               round(coalesce(s.credits, 0), v_exponent),
+               round(coalesce(s.closing_balance, p.closing_balance, 0), v_exponent)
+          FROM ledger_private.day_close AS c
+          LEFT JOIN ledger_private.account_snapshot AS s
+                 ON s.account_id = v_account.account_id AND s.business_date = c.business_date
+          LEFT JOIN LATERAL (
+                SELECT e.closing_balance
+                  FROM ledger_private.account_snapshot AS e
+                 WHERE e.account_id = v_account.account_id AND e.business_date < c.business_date
+                 ORDER BY e.business_date DESC
+                 LIMIT 1) AS p ON s.account_id IS NULL
+         WHERE c.tenant = balance_history.tenant
+           AND c.business_date >= coalesce(balance_history.from_date, '-infinity')
+           AND c.business_date <= coalesce(balance_history.to_date, 'infinity')
+         ORDER BY c.business_date;
+END
+$$;
+
+ALTER FUNCTION ledger.balance_history(account text, from_date date, to_date date, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.business_date(at timestamp with time zone DEFAULT now(), tenant text DEFAULT 'default'::text) RETURNS date
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_time_zone text := 'UTC';
+    v_cutoff time := '00:00'::time;
+BEGIN
+    PERFORM ledger_private.check_tenant(business_date.tenant);
+    SELECT s.time_zone, s.cutoff INTO v_time_zone, v_cutoff
+      FROM ledger_private.ledger_settings AS s WHERE s.tenant = business_date.tenant;
+    RETURN ledger_private.business_date_at(coalesce(business_date.at, now()),
+                                           coalesce(v_time_zone, 'UTC'), coalesce(v_cutoff, '00:00'));
+END
+$$;
+
+ALTER FUNCTION ledger.business_date(at timestamp with time zone, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.create_account(code text, name text, ccy text, type text DEFAULT 'asset'::text, allow_negative boolean DEFAULT true, metadata jsonb DEFAULT '{}'::jsonb, tenant text DEFAULT 'default'::text) RETURNS ledger.account_info
     LANGUAGE plpgsql SECURITY DEFINER
@@ -258,6 +365,167 @@ END
 $_$;
 
 ALTER FUNCTION ledger.create_account(code text, name text, ccy text, type text, allow_negative boolean, metadata jsonb, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.eod_close(business_date date, tenant text DEFAULT 'default'::text) RETURNS ledger.day_close
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_settings record;
+    v_today date;
+    v_covering date;
+    v_dates date[];
+    v_date date;
+    v_seal bytea;
+    v_closed_at timestamptz := now();
+    v_done integer := 0;
+    v_published bigint;
+BEGIN
+    IF current_setting('transaction_isolation') NOT IN ('read committed', 'serializable') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX016',
+            MESSAGE = format('eod_close runs at READ COMMITTED or SERIALIZABLE, this transaction is %s',
+                             current_setting('transaction_isolation')),
+            HINT = 'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT * FROM ledger.eod_close(…); COMMIT;';
+    END IF;
+    PERFORM ledger_private.check_tenant(eod_close.tenant);
+    PERFORM ledger_private.check_business_date(eod_close.business_date, 'business_date');
+
+    -- One close of a tenant at a time; the next one reads what this one committed.
+    PERFORM pg_advisory_xact_lock(hashtext('doublex.close'), hashtext(eod_close.tenant));
+    SELECT coalesce(s.time_zone, 'UTC') AS time_zone, coalesce(s.cutoff, '00:00') AS cutoff,
+           s.closed_through
+      INTO v_settings
+      FROM (SELECT 1) AS one
+      LEFT JOIN ledger_private.ledger_settings AS s ON s.tenant = eod_close.tenant;
+
+    IF eod_close.business_date <= v_settings.closed_through THEN
+        SELECT min(c.business_date) INTO v_covering
+          FROM ledger_private.day_close AS c
+         WHERE c.tenant = eod_close.tenant AND c.business_date >= eod_close.business_date;
+        RETURN ledger_private.to_day_close(eod_close.tenant, v_covering);
+    END IF;
+    v_today := ledger_private.business_date_at(now(), v_settings.time_zone, v_settings.cutoff);
+    IF eod_close.business_date > v_today THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX026', COLUMN = 'business_date',
+            MESSAGE = format('business_date: %s is after the current business date %s of tenant %s',
+                             eod_close.business_date, v_today, eod_close.tenant),
+            HINT = 'A date can be closed from its start on; the usual close is the previous date.';
+    END IF;
+
+    -- The fence: every open date up to the one closed. Dates near the boundary have keys
+    -- of their own; the rest (all of them before a tenant's first close) share a wide key.
+    PERFORM pg_advisory_xact_lock(f.key)
+       FROM (SELECT DISTINCT ledger_private.close_fence_key(
+                        eod_close.tenant, d::date, v_settings.closed_through) AS key
+               FROM generate_series(coalesce(v_settings.closed_through + 1, eod_close.business_date),
+                                    eod_close.business_date, interval '1 day') AS d
+             UNION
+             SELECT ledger_private.close_fence_key(eod_close.tenant, NULL, NULL)
+              WHERE v_settings.closed_through IS NULL
+                 OR eod_close.business_date - v_settings.closed_through > 64) AS f
+      ORDER BY f.key;
+
+    -- The dates to close: the open ones before it with journals on them (one index probe
+    -- per distinct date), then the date itself.
+    WITH RECURSIVE open_date (d) AS (
+        SELECT min(j.effective_date) FROM ledger_private.journal AS j
+         WHERE j.tenant = eod_close.tenant
+           AND j.effective_date > coalesce(v_settings.closed_through, '-infinity')
+           AND j.effective_date < eod_close.business_date
+        UNION ALL
+        SELECT (SELECT min(j.effective_date) FROM ledger_private.journal AS j
+                 WHERE j.tenant = eod_close.tenant AND j.effective_date > o.d
+                   AND j.effective_date < eod_close.business_date)
+          FROM open_date AS o
+         WHERE o.d IS NOT NULL
+    )
+    SELECT coalesce(array_agg(o.d ORDER BY o.d) FILTER (WHERE o.d IS NOT NULL), '{}')
+           || eod_close.business_date
+      INTO v_dates
+      FROM open_date AS o;
+    RAISE NOTICE USING
+        MESSAGE = format('eod_close: fenced; closing %s date(s) through %s',
+                         cardinality(v_dates), eod_close.business_date),
+        DETAIL = jsonb_build_object('business_date', NULL, 'done', 0, 'total', cardinality(v_dates))::text;
+
+    SELECT c.seal INTO v_seal
+      FROM ledger_private.day_close AS c
+     WHERE c.tenant = eod_close.tenant
+     ORDER BY c.business_date DESC
+     LIMIT 1;
+    v_seal := coalesce(v_seal, ''::bytea);
+    FOREACH v_date IN ARRAY v_dates LOOP
+        v_seal := ledger_private.close_business_date(eod_close.tenant, v_date, v_seal, v_closed_at);
+        v_done := v_done + 1;
+        RAISE NOTICE USING
+            MESSAGE = format('eod_close: closed %s (%s of %s)', v_date, v_done, cardinality(v_dates)),
+            DETAIL = jsonb_build_object('business_date', v_date, 'done', v_done,
+                                        'total', cardinality(v_dates))::text;
+    END LOOP;
+
+    INSERT INTO ledger_private.ledger_settings AS s (tenant, closed_through, last_closed_at)
+    VALUES (eod_close.tenant, eod_close.business_date, v_closed_at)
+    ON CONFLICT ON CONSTRAINT ledger_settings_pkey DO UPDATE
+       SET closed_through = excluded.closed_through, last_closed_at = excluded.last_closed_at,
+           updated_at = now();
+    -- Publish the close for postings whose snapshot predates it (journal_date_guard): in
+    -- commit order, one close at a time from here to COMMIT. The previous latest, when it
+    -- committed, becomes the prior one: the prior slot always holds a committed close.
+    PERFORM pg_advisory_xact_lock(hashtext('doublex.close_publication'), 0);
+    v_published := coalesce(pg_sequence_last_value('ledger_private.close_publication'), 0);
+    IF v_published > 0 AND pg_xact_status(v_published::text::xid8) = 'committed' THEN
+        PERFORM setval('ledger_private.close_publication_prior', v_published);
+    END IF;
+    PERFORM setval('ledger_private.close_publication', (pg_current_xact_id()::text)::bigint);
+    RETURN ledger_private.to_day_close(eod_close.tenant, eod_close.business_date);
+END
+$$;
+
+ALTER FUNCTION ledger.eod_close(business_date date, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.eod_status(tenant text DEFAULT 'default'::text) RETURNS ledger.eod_status
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_settings record;
+    v_open date[];
+    v_seal bytea;
+BEGIN
+    PERFORM ledger_private.check_tenant(eod_status.tenant);
+    SELECT coalesce(s.time_zone, 'UTC') AS time_zone, coalesce(s.cutoff, '00:00') AS cutoff,
+           s.closed_through, s.last_closed_at
+      INTO v_settings
+      FROM (SELECT 1) AS one
+      LEFT JOIN ledger_private.ledger_settings AS s ON s.tenant = eod_status.tenant;
+    -- The distinct dates after the close, one index probe each (a loose index scan), however
+    -- many journals each date holds.
+    WITH RECURSIVE open_date (d) AS (
+        SELECT min(j.effective_date) FROM ledger_private.journal AS j
+         WHERE j.tenant = eod_status.tenant
+           AND j.effective_date > coalesce(v_settings.closed_through, '-infinity')
+        UNION ALL
+        SELECT (SELECT min(j.effective_date) FROM ledger_private.journal AS j
+                 WHERE j.tenant = eod_status.tenant AND j.effective_date > o.d)
+          FROM open_date AS o
+         WHERE o.d IS NOT NULL
+    )
+    SELECT coalesce(array_agg(o.d ORDER BY o.d) FILTER (WHERE o.d IS NOT NULL), '{}')
+      INTO v_open
+      FROM open_date AS o;
+    SELECT c.seal INTO v_seal
+      FROM ledger_private.day_close AS c
+     WHERE c.tenant = eod_status.tenant AND c.business_date = v_settings.closed_through;
+    RETURN ROW(eod_status.tenant, v_settings.time_zone, v_settings.cutoff,
+               ledger_private.business_date_at(now(), v_settings.time_zone, v_settings.cutoff),
+               v_settings.closed_through, v_settings.last_closed_at, encode(v_seal, 'hex'),
+               v_open, ledger_private.default_effective_date(eod_status.tenant))::ledger.eod_status;
+END
+$$;
+
+ALTER FUNCTION ledger.eod_status(tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.fx_position(as_of date DEFAULT NULL::date, reporting_ccy text DEFAULT 'EUR'::text, tenant text DEFAULT 'default'::text) RETURNS SETOF ledger.fx_position_line
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -350,6 +618,8 @@ DECLARE
     v_exponent smallint;
     v_debits numeric;
     v_credits numeric;
+    v_closed_through date;
+    v_source text := 'live';
 BEGIN
     PERFORM ledger_private.check_tenant(get_balance.tenant);
     v_account := ledger_private.find_account(get_balance.tenant, get_balance.account);
@@ -359,11 +629,29 @@ BEGIN
         SELECT t.debits, t.credits INTO v_debits, v_credits
           FROM ledger_private.account_totals(v_account.account_id) AS t;
     ELSE
-        SELECT coalesce(sum(l.amount) FILTER (WHERE l.side = 'debit'), 0),
-               coalesce(sum(l.amount) FILTER (WHERE l.side = 'credit'), 0)
-          INTO v_debits, v_credits
-          FROM ledger_private.leg AS l
-         WHERE l.account_id = v_account.account_id AND l.effective_date <= get_balance.as_of;
+        SELECT s.closed_through INTO v_closed_through
+          FROM ledger_private.ledger_settings AS s WHERE s.tenant = get_balance.tenant;
+        SELECT s.total_debits, s.total_credits INTO v_debits, v_credits
+          FROM ledger_private.account_snapshot AS s
+         WHERE s.account_id = v_account.account_id
+           AND s.business_date <= least(get_balance.as_of, v_closed_through)
+         ORDER BY s.business_date DESC
+         LIMIT 1;
+        v_debits := coalesce(v_debits, 0);
+        v_credits := coalesce(v_credits, 0);
+        IF get_balance.as_of <= v_closed_through THEN
+            v_source := 'snapshot';
+        ELSE
+            -- Every leg on or before the closed date is in the snapshot (the backdating
+            -- guard): add the ones after it.
+            SELECT v_debits + coalesce(sum(l.amount) FILTER (WHERE l.side = 'debit'), 0),
+                   v_credits + coalesce(sum(l.amount) FILTER (WHERE l.side = 'credit'), 0)
+              INTO v_debits, v_credits
+              FROM ledger_private.leg AS l
+             WHERE l.account_id = v_account.account_id
+               AND l.effective_date > coalesce(v_closed_through, '-infinity')
+               AND l.effective_date <= get_balance.as_of;
+        END IF;
     END IF;
     v_debits := round(v_debits, v_exponent);
     v_credits := round(v_credits, v_exponent);
@@ -375,7 +663,7 @@ BEGIN
         v_debits,
         v_credits,
         get_balance.as_of,
-        'live'
+        v_source
     )::ledger.balance;
 END
 $$;
@@ -1460,6 +1748,44 @@ $$;
 
 ALTER FUNCTION ledger.set_account_status(code text, status text, tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.set_ledger_settings(time_zone text DEFAULT NULL::text, cutoff time without time zone DEFAULT NULL::time without time zone, tenant text DEFAULT 'default'::text) RETURNS ledger.eod_status
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM ledger_private.require_serializable();
+    PERFORM ledger_private.check_tenant(set_ledger_settings.tenant);
+    IF set_ledger_settings.time_zone IS NOT NULL THEN
+        -- An abbreviation (CET) or a POSIX offset (UTC+3) would ignore daylight saving
+        -- or read backwards: only names of the zone database are taken.
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_timezone_names AS z
+                        WHERE z.name = set_ledger_settings.time_zone) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX027', COLUMN = 'time_zone',
+                MESSAGE = format('time_zone: %s is not a time zone name',
+                                 quote_literal(set_ledger_settings.time_zone)),
+                HINT = 'Use an IANA zone name such as UTC, Europe/Berlin or America/New_York.';
+        END IF;
+    END IF;
+    IF set_ledger_settings.cutoff >= '24:00' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX027', COLUMN = 'cutoff',
+            MESSAGE = format('cutoff: %s is not a time of day before 24:00', set_ledger_settings.cutoff),
+            HINT = '00:00 means midnight: the business date is the calendar date.';
+    END IF;
+    INSERT INTO ledger_private.ledger_settings AS s (tenant, time_zone, cutoff)
+    VALUES (set_ledger_settings.tenant, coalesce(set_ledger_settings.time_zone, 'UTC'),
+            coalesce(set_ledger_settings.cutoff, '00:00'))
+    ON CONFLICT ON CONSTRAINT ledger_settings_pkey DO UPDATE
+       SET time_zone = coalesce(set_ledger_settings.time_zone, s.time_zone),
+           cutoff = coalesce(set_ledger_settings.cutoff, s.cutoff),
+           updated_at = now();
+    RETURN ledger.eod_status(set_ledger_settings.tenant);
+END
+$$;
+
+ALTER FUNCTION ledger.set_ledger_settings(time_zone text, cutoff time without time zone, tenant text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger.stage_statement(tenant text DEFAULT 'default'::text) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1530,6 +1856,56 @@ $$;
 
 ALTER FUNCTION ledger.upsert_fx_rate(base text, quote text, rate numeric, valid_on date, source text, tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.verify_seals(tenant text DEFAULT 'default'::text) RETURNS SETOF ledger.seal_problem
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_closed_through date;
+BEGIN
+    PERFORM ledger_private.check_tenant(verify_seals.tenant);
+    SELECT s.closed_through INTO v_closed_through
+      FROM ledger_private.ledger_settings AS s WHERE s.tenant = verify_seals.tenant;
+    RETURN QUERY
+        WITH RECURSIVE closes AS (
+            SELECT c.business_date, c.seal, c.previous_seal,
+                   coalesce(lag(c.seal) OVER (ORDER BY c.business_date), ''::bytea) AS prior_seal,
+                   ledger_private.day_seal(verify_seals.tenant, c.business_date, c.previous_seal)
+                       AS computed
+              FROM ledger_private.day_close AS c
+             WHERE c.tenant = verify_seals.tenant
+        ), journal_date (d) AS (
+            -- Distinct dates with journals up to the boundary, one index probe each.
+            SELECT min(j.effective_date) FROM ledger_private.journal AS j
+             WHERE j.tenant = verify_seals.tenant AND j.effective_date <= v_closed_through
+            UNION ALL
+            SELECT (SELECT min(j.effective_date) FROM ledger_private.journal AS j
+                     WHERE j.tenant = verify_seals.tenant AND j.effective_date > o.d
+                       AND j.effective_date <= v_closed_through)
+              FROM journal_date AS o
+             WHERE o.d IS NOT NULL
+        )
+        SELECT p.business_date, p.problem, p.stored_seal, p.computed_seal
+          FROM (SELECT c.business_date, 'data'::text AS problem, encode(c.seal, 'hex') AS stored_seal,
+                       encode(c.computed, 'hex') AS computed_seal
+                  FROM closes AS c WHERE c.computed <> c.seal
+                UNION ALL
+                SELECT c.business_date, 'chain', encode(c.previous_seal, 'hex'),
+                       encode(c.prior_seal, 'hex')
+                  FROM closes AS c WHERE c.previous_seal <> c.prior_seal
+                UNION ALL
+                SELECT o.d, 'unsealed', NULL, NULL
+                  FROM journal_date AS o
+                 WHERE o.d IS NOT NULL
+                   AND NOT EXISTS (SELECT FROM ledger_private.day_close AS c
+                                    WHERE c.tenant = verify_seals.tenant AND c.business_date = o.d))
+               AS p
+         ORDER BY p.business_date, p.problem;
+END
+$$;
+
+ALTER FUNCTION ledger.verify_seals(tenant text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.account_guard() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -1573,6 +1949,31 @@ CREATE FUNCTION ledger_private.account_totals(p_account_id bigint) RETURNS TABLE
 $$;
 
 ALTER FUNCTION ledger_private.account_totals(p_account_id bigint) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.business_date_at(p_at timestamp with time zone, p_time_zone text, p_cutoff time without time zone) RETURNS date
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE WHEN p_cutoff = '00:00' OR (p_at AT TIME ZONE p_time_zone)::time < p_cutoff
+                THEN (p_at AT TIME ZONE p_time_zone)::date
+                ELSE (p_at AT TIME ZONE p_time_zone)::date + 1 END
+$$;
+
+ALTER FUNCTION ledger_private.business_date_at(p_at timestamp with time zone, p_time_zone text, p_cutoff time without time zone) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.check_business_date(p_date date, p_field text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+    IF p_date IS NULL OR NOT isfinite(p_date) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX029', COLUMN = p_field,
+            MESSAGE = format('%s: %s is not a business date', p_field, coalesce(p_date::text, 'NULL')),
+            HINT = 'Use a finite date (YYYY-MM-DD).';
+    END IF;
+END
+$$;
+
+ALTER FUNCTION ledger_private.check_business_date(p_date date, p_field text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.check_fx_pair(p_base text, p_quote text) RETURNS void
     LANGUAGE plpgsql STABLE
@@ -1753,6 +2154,154 @@ $_$;
 
 ALTER FUNCTION ledger_private.check_tenant(p_tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.close_business_date(p_tenant text, p_date date, p_previous_seal bytea, p_closed_at timestamp with time zone) RETURNS bytea
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_moved record;
+    v_accounts bigint;
+    v_journals bigint;
+    v_unbalanced text;
+    v_seal bytea;
+BEGIN
+    -- 1. Each moved account's day and its totals before it (its latest earlier snapshot).
+    --    Read in a statement of its own: reading the snapshots while inserting into them
+    --    would rescan the rows being added for every account.
+    WITH day_legs AS MATERIALIZED (
+        SELECT l.account_id, l.side, l.amount
+          FROM ledger_private.journal AS j
+          JOIN ledger_private.leg AS l ON l.journal_id = j.journal_id
+         WHERE j.tenant = p_tenant AND j.effective_date = p_date
+    ), moved AS (
+        SELECT d.account_id,
+               coalesce(sum(d.amount) FILTER (WHERE d.side = 'debit'), 0) AS debits,
+               coalesce(sum(d.amount) FILTER (WHERE d.side = 'credit'), 0) AS credits,
+               count(*) AS legs
+          FROM day_legs AS d
+         GROUP BY d.account_id
+    )
+    SELECT array_agg(m.account_id ORDER BY m.account_id) AS account_ids,
+           array_agg(a.ccy ORDER BY m.account_id) AS ccys,
+           array_agg(a.normal_side ORDER BY m.account_id) AS normal_sides,
+           array_agg(m.debits ORDER BY m.account_id) AS debits,
+           array_agg(m.credits ORDER BY m.account_id) AS credits,
+           array_agg(coalesce(p.total_debits, 0) ORDER BY m.account_id) AS opening_debits,
+           array_agg(coalesce(p.total_credits, 0) ORDER BY m.account_id) AS opening_credits,
+           coalesce(sum(m.legs), 0) AS legs
+      INTO v_moved
+      FROM moved AS m
+      JOIN ledger_private.account AS a ON a.account_id = m.account_id
+      LEFT JOIN LATERAL (
+            SELECT s.total_debits, s.total_credits
+              FROM ledger_private.account_snapshot AS s
+             WHERE s.account_id = m.account_id AND s.business_date < p_date
+             ORDER BY s.business_date DESC
+             LIMIT 1) AS p ON true;
+
+    -- 2. The snapshot rows and the trial balance: the previous close's totals per currency
+    --    plus the day's movement (an account's legs are in its currency).
+    WITH totals AS (
+        SELECT t.*
+          FROM unnest(v_moved.account_ids, v_moved.ccys, v_moved.normal_sides, v_moved.debits,
+                      v_moved.credits, v_moved.opening_debits, v_moved.opening_credits)
+               AS t (account_id, ccy, normal_side, debits, credits, opening_debits, opening_credits)
+    ), written AS (
+        INSERT INTO ledger_private.account_snapshot AS s
+               (account_id, business_date, tenant, opening_balance, debits, credits,
+                closing_balance, total_debits, total_credits)
+        SELECT t.account_id, p_date, p_tenant,
+               CASE t.normal_side WHEN 'debit' THEN t.opening_debits - t.opening_credits
+                    ELSE t.opening_credits - t.opening_debits END,
+               t.debits, t.credits,
+               CASE t.normal_side
+                    WHEN 'debit' THEN t.opening_debits + t.debits - t.opening_credits - t.credits
+                    ELSE t.opening_credits + t.credits - t.opening_debits - t.debits END,
+               t.opening_debits + t.debits, t.opening_credits + t.credits
+          FROM totals AS t
+        RETURNING 1
+    ), day_ccy AS (
+        SELECT t.ccy, sum(t.debits) AS debits, sum(t.credits) AS credits
+          FROM totals AS t
+         GROUP BY t.ccy
+    ), balanced AS (
+        INSERT INTO ledger_private.trial_balance AS t
+               (tenant, business_date, ccy, debits, credits, total_debits, total_credits)
+        SELECT p_tenant, p_date, coalesce(d.ccy, p.ccy),
+               coalesce(d.debits, 0), coalesce(d.credits, 0),
+               coalesce(p.total_debits, 0) + coalesce(d.debits, 0),
+               coalesce(p.total_credits, 0) + coalesce(d.credits, 0)
+          FROM day_ccy AS d
+          FULL JOIN (SELECT t.ccy, t.total_debits, t.total_credits
+                       FROM ledger_private.trial_balance AS t
+                      WHERE t.tenant = p_tenant
+                        AND t.business_date = (SELECT max(c.business_date)
+                                                 FROM ledger_private.day_close AS c
+                                                WHERE c.tenant = p_tenant
+                                                  AND c.business_date < p_date)) AS p
+                 ON p.ccy = d.ccy
+        RETURNING 1
+    )
+    -- (`balanced` runs whether read or not, like every data-modifying WITH.)
+    SELECT count(*) INTO v_accounts FROM written;
+
+    SELECT string_agg(format('%s (debits %s, credits %s)', t.ccy, t.total_debits, t.total_credits),
+                      ', ' ORDER BY t.ccy)
+      INTO v_unbalanced
+      FROM ledger_private.trial_balance AS t
+     WHERE t.tenant = p_tenant AND t.business_date = p_date AND t.total_debits <> t.total_credits;
+    IF v_unbalanced IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX028', COLUMN = 'business_date',
+            MESSAGE = format('business_date: the trial balance of %s does not net to zero in %s',
+                             p_date, v_unbalanced),
+            DETAIL = 'Every currency''s debits must equal its credits; the close wrote nothing.',
+            HINT = 'Find the unbalanced journals (legs written around the invariant triggers).';
+    END IF;
+
+    SELECT count(*) INTO v_journals
+      FROM ledger_private.journal AS j WHERE j.tenant = p_tenant AND j.effective_date = p_date;
+    v_seal := ledger_private.day_seal(p_tenant, p_date, p_previous_seal);
+    INSERT INTO ledger_private.day_close AS c
+           (tenant, business_date, closed_at, journals, legs, accounts, seal, previous_seal)
+    VALUES (p_tenant, p_date, p_closed_at, v_journals, v_moved.legs, v_accounts, v_seal, p_previous_seal);
+    RETURN v_seal;
+END
+$$;
+
+ALTER FUNCTION ledger_private.close_business_date(p_tenant text, p_date date, p_previous_seal bytea, p_closed_at timestamp with time zone) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.close_fence_key(p_tenant text, p_date date, p_closed_through date) RETURNS bigint
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT (hashtext('doublex.close_fence/' || p_tenant)::bigint << 32)
+           | CASE WHEN p_date - p_closed_through BETWEEN 1 AND 64
+                  THEN (p_date - p_closed_through)::bigint ELSE 0 END
+$$;
+
+ALTER FUNCTION ledger_private.close_fence_key(p_tenant text, p_date date, p_closed_through date) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.close_missed() RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_snapshot pg_snapshot := pg_current_snapshot();
+    v_own bigint := (pg_current_xact_id_if_assigned()::text)::bigint;
+    v_latest bigint := coalesce(pg_sequence_last_value('ledger_private.close_publication'), 0);
+    v_prior bigint := coalesce(pg_sequence_last_value('ledger_private.close_publication_prior'), 0);
+BEGIN
+    IF v_latest = 0 OR v_latest = v_own OR pg_visible_in_snapshot(v_latest::text::xid8, v_snapshot) THEN
+        RETURN false;
+    END IF;
+    IF pg_xact_status(v_latest::text::xid8) = 'committed' THEN
+        RETURN true;
+    END IF;
+    RETURN v_prior <> 0 AND v_prior IS DISTINCT FROM v_own
+           AND NOT pg_visible_in_snapshot(v_prior::text::xid8, v_snapshot);
+END
+$$;
+
+ALTER FUNCTION ledger_private.close_missed() OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.date_format_pattern(p_format text, OUT regex text, OUT year_at integer, OUT month_at integer, OUT day_at integer) RETURNS record
     LANGUAGE plpgsql IMMUTABLE
     AS $_$
@@ -1787,10 +2336,43 @@ $_$;
 
 ALTER FUNCTION ledger_private.date_format_pattern(p_format text, OUT regex text, OUT year_at integer, OUT month_at integer, OUT day_at integer) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger_private.default_effective_date(p_tenant text) RETURNS date
+CREATE FUNCTION ledger_private.day_seal(p_tenant text, p_date date, p_previous bytea) RETURNS bytea
     LANGUAGE sql STABLE
     AS $$
-    SELECT (now() AT TIME ZONE 'UTC')::date
+    SELECT sha256(p_previous
+                  || convert_to(format('%s|%s', p_tenant, p_date), 'UTF8')
+                  || coalesce(string_agg(d.digest, ''::bytea ORDER BY d.journal_id), ''::bytea))
+      FROM (SELECT j.journal_id,
+                   sha256(convert_to(format(
+                       '%s|%L|%s|%s|%s|%L|%L|%s|%L|%s',
+                       j.journal_id, j.idempotency_key, j.kind, j.effective_date,
+                       to_char(j.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'),
+                       j.memo, j.ref, j.metadata, j.reverses, l.legs), 'UTF8')) AS digest
+              FROM ledger_private.journal AS j
+             CROSS JOIN LATERAL (
+                   SELECT string_agg(format('%s|%s|%s|%s|%s|%s|%s', l.leg_no, l.account_id,
+                                            l.side, l.amount, l.ccy, l.tenant, l.effective_date),
+                                     ';' ORDER BY l.leg_no) AS legs
+                     FROM ledger_private.leg AS l
+                    WHERE l.journal_id = j.journal_id) AS l
+             WHERE j.tenant = p_tenant AND j.effective_date = p_date) AS d
+$$;
+
+ALTER FUNCTION ledger_private.day_seal(p_tenant text, p_date date, p_previous bytea) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.default_effective_date(p_tenant text) RETURNS date
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_date date;
+BEGIN
+    SELECT greatest(ledger_private.business_date_at(now(), s.time_zone, s.cutoff),
+                    s.closed_through + 1)
+      INTO v_date
+      FROM ledger_private.ledger_settings AS s
+     WHERE s.tenant = p_tenant;
+    RETURN coalesce(v_date, (now() AT TIME ZONE 'UTC')::date);
+END
 $$;
 
 ALTER FUNCTION ledger_private.default_effective_date(p_tenant text) OWNER TO doublex_owner;
@@ -2014,6 +2596,47 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.journal_check_balanced() OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.journal_date_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_closed_through date;
+    v_published bigint;
+BEGIN
+    IF NOT isfinite(NEW.effective_date) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX029', COLUMN = 'effective_date',
+            MESSAGE = format('effective_date: %s is not a business date', NEW.effective_date),
+            HINT = 'Use a finite date (YYYY-MM-DD).';
+    END IF;
+    SELECT s.closed_through INTO v_closed_through
+      FROM ledger_private.ledger_settings AS s WHERE s.tenant = NEW.tenant;
+    IF NEW.effective_date <= v_closed_through THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX025', COLUMN = 'effective_date',
+            MESSAGE = format('effective_date: business date %s is closed in tenant %s (closed through %s)',
+                             NEW.effective_date, NEW.tenant, v_closed_through),
+            DETAIL = 'Postings may not be dated on or before the latest closed business date.',
+            HINT = 'Post with a later date, or leave effective_date out to get the next open date.';
+    END IF;
+    PERFORM pg_advisory_xact_lock_shared(
+        ledger_private.close_fence_key(NEW.tenant, NEW.effective_date, v_closed_through));
+    -- The common case in one test: this snapshot shows the latest close.
+    v_published := pg_sequence_last_value('ledger_private.close_publication');
+    IF v_published > 0
+       AND NOT pg_visible_in_snapshot(v_published::text::xid8, pg_current_snapshot())
+       AND ledger_private.close_missed() THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'serialization_failure',
+            MESSAGE = 'a business-day close committed while this posting ran',
+            HINT = 'Retry the transaction: it will see the new closed date.';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+ALTER FUNCTION ledger_private.journal_date_guard() OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.journal_slot(p_journal_id uuid) RETURNS integer
     LANGUAGE plpgsql
@@ -2675,6 +3298,23 @@ $$;
 
 ALTER FUNCTION ledger_private.to_account_info(p_account ledger_private.account) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.to_day_close(p_tenant text, p_date date) RETURNS ledger.day_close
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT ROW(c.business_date, c.closed_at, c.journals, c.legs, c.accounts,
+               encode(c.seal, 'hex'), encode(c.previous_seal, 'hex'),
+               (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                           'ccy', t.ccy, 'debits', t.debits::text, 'credits', t.credits::text,
+                           'total_debits', t.total_debits::text,
+                           'total_credits', t.total_credits::text) ORDER BY t.ccy), '[]'::jsonb)
+                  FROM ledger_private.trial_balance AS t
+                 WHERE t.tenant = c.tenant AND t.business_date = c.business_date))::ledger.day_close
+      FROM ledger_private.day_close AS c
+     WHERE c.tenant = p_tenant AND c.business_date = p_date
+$$;
+
+ALTER FUNCTION ledger_private.to_day_close(p_tenant text, p_date date) OWNER TO doublex_owner;
+
 CREATE TABLE ledger_private.fx_settlement (
     settlement_id uuid NOT NULL,
     tenant text NOT NULL,
@@ -2785,6 +3425,20 @@ ALTER TABLE ledger_private.account ALTER COLUMN account_id ADD GENERATED ALWAYS 
     CACHE 1
 );
 
+CREATE TABLE ledger_private.account_snapshot (
+    account_id bigint NOT NULL,
+    business_date date NOT NULL,
+    tenant text NOT NULL,
+    opening_balance numeric NOT NULL,
+    debits numeric NOT NULL,
+    credits numeric NOT NULL,
+    closing_balance numeric NOT NULL,
+    total_debits numeric NOT NULL,
+    total_credits numeric NOT NULL
+);
+
+ALTER TABLE ledger_private.account_snapshot OWNER TO doublex_owner;
+
 CREATE TABLE ledger_private.balance_checkpoint (
     account_id bigint NOT NULL,
     tenant text NOT NULL,
@@ -2803,6 +3457,24 @@ CREATE TABLE ledger_private.balance_watermark (
 
 ALTER TABLE ledger_private.balance_watermark OWNER TO doublex_owner;
 
+CREATE SEQUENCE ledger_private.close_publication
+    START WITH 0
+    INCREMENT BY 1
+    MINVALUE 0
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER TABLE ledger_private.close_publication OWNER TO doublex_owner;
+
+CREATE SEQUENCE ledger_private.close_publication_prior
+    START WITH 0
+    INCREMENT BY 1
+    MINVALUE 0
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER TABLE ledger_private.close_publication_prior OWNER TO doublex_owner;
+
 CREATE TABLE ledger_private.currency (
     code text NOT NULL,
     exponent smallint NOT NULL,
@@ -2812,6 +3484,20 @@ CREATE TABLE ledger_private.currency (
 );
 
 ALTER TABLE ledger_private.currency OWNER TO doublex_owner;
+
+CREATE TABLE ledger_private.day_close (
+    tenant text NOT NULL,
+    business_date date NOT NULL,
+    closed_at timestamp with time zone NOT NULL,
+    journals bigint NOT NULL,
+    legs bigint NOT NULL,
+    accounts bigint NOT NULL,
+    seal bytea NOT NULL,
+    previous_seal bytea NOT NULL,
+    CONSTRAINT day_close_seal_length CHECK ((octet_length(seal) = 32))
+);
+
+ALTER TABLE ledger_private.day_close OWNER TO doublex_owner;
 
 CREATE TABLE ledger_private.fx_rate (
     tenant text NOT NULL,
@@ -2839,6 +3525,20 @@ CREATE TABLE ledger_private.idempotency_sentinel (
 );
 
 ALTER TABLE ledger_private.idempotency_sentinel OWNER TO doublex_owner;
+
+CREATE TABLE ledger_private.ledger_settings (
+    tenant text NOT NULL,
+    time_zone text DEFAULT 'UTC'::text NOT NULL,
+    cutoff time without time zone DEFAULT '00:00:00'::time without time zone NOT NULL,
+    closed_through date,
+    last_closed_at timestamp with time zone,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT ledger_settings_closed_finite CHECK (isfinite(closed_through)),
+    CONSTRAINT ledger_settings_cutoff_in_day CHECK ((cutoff < '24:00:00'::time without time zone)),
+    CONSTRAINT ledger_settings_tenant_format CHECK ((tenant ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'::text))
+);
+
+ALTER TABLE ledger_private.ledger_settings OWNER TO doublex_owner;
 
 CREATE TABLE ledger_private.leg (
     journal_id uuid NOT NULL,
@@ -2951,11 +3651,26 @@ ALTER TABLE ledger_private.statement_line ALTER COLUMN line_id ADD GENERATED ALW
     CACHE 1
 );
 
+CREATE TABLE ledger_private.trial_balance (
+    tenant text NOT NULL,
+    business_date date NOT NULL,
+    ccy text NOT NULL,
+    debits numeric NOT NULL,
+    credits numeric NOT NULL,
+    total_debits numeric NOT NULL,
+    total_credits numeric NOT NULL
+);
+
+ALTER TABLE ledger_private.trial_balance OWNER TO doublex_owner;
+
 ALTER TABLE ONLY ledger_private.account
     ADD CONSTRAINT account_code_per_tenant UNIQUE (tenant, code);
 
 ALTER TABLE ONLY ledger_private.account
     ADD CONSTRAINT account_pkey PRIMARY KEY (account_id);
+
+ALTER TABLE ONLY ledger_private.account_snapshot
+    ADD CONSTRAINT account_snapshot_pkey PRIMARY KEY (account_id, business_date);
 
 ALTER TABLE ONLY ledger_private.balance_checkpoint
     ADD CONSTRAINT balance_checkpoint_pkey PRIMARY KEY (account_id);
@@ -2965,6 +3680,9 @@ ALTER TABLE ONLY ledger_private.balance_watermark
 
 ALTER TABLE ONLY ledger_private.currency
     ADD CONSTRAINT currency_pkey PRIMARY KEY (code);
+
+ALTER TABLE ONLY ledger_private.day_close
+    ADD CONSTRAINT day_close_pkey PRIMARY KEY (tenant, business_date);
 
 ALTER TABLE ONLY ledger_private.fx_rate
     ADD CONSTRAINT fx_rate_pkey PRIMARY KEY (tenant, base, quote, valid_on);
@@ -2980,6 +3698,9 @@ ALTER TABLE ONLY ledger_private.idempotency_sentinel
 
 ALTER TABLE ONLY ledger_private.journal
     ADD CONSTRAINT journal_pkey PRIMARY KEY (journal_id);
+
+ALTER TABLE ONLY ledger_private.ledger_settings
+    ADD CONSTRAINT ledger_settings_pkey PRIMARY KEY (tenant);
 
 ALTER TABLE ONLY ledger_private.leg
     ADD CONSTRAINT leg_pkey PRIMARY KEY (journal_id, leg_no);
@@ -2998,6 +3719,9 @@ ALTER TABLE ONLY ledger_private.statement_import
 
 ALTER TABLE ONLY ledger_private.statement_line
     ADD CONSTRAINT statement_line_pkey PRIMARY KEY (line_id);
+
+ALTER TABLE ONLY ledger_private.trial_balance
+    ADD CONSTRAINT trial_balance_pkey PRIMARY KEY (tenant, business_date, ccy);
 
 CREATE INDEX journal_by_date ON ledger_private.journal USING btree (tenant, effective_date, journal_id);
 
@@ -3029,6 +3753,14 @@ CREATE TRIGGER account_identity_fixed BEFORE DELETE OR UPDATE ON ledger_private.
 
 CREATE TRIGGER account_no_truncate BEFORE TRUNCATE ON ledger_private.account FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.account_guard();
 
+CREATE TRIGGER account_snapshot_append_only BEFORE DELETE OR UPDATE ON ledger_private.account_snapshot FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER account_snapshot_no_truncate BEFORE TRUNCATE ON ledger_private.account_snapshot FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER day_close_append_only BEFORE DELETE OR UPDATE ON ledger_private.day_close FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER day_close_no_truncate BEFORE TRUNCATE ON ledger_private.day_close FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
+
 CREATE TRIGGER fx_settlement_append_only BEFORE DELETE OR UPDATE ON ledger_private.fx_settlement FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
 
 CREATE TRIGGER fx_settlement_no_truncate BEFORE TRUNCATE ON ledger_private.fx_settlement FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
@@ -3036,6 +3768,8 @@ CREATE TRIGGER fx_settlement_no_truncate BEFORE TRUNCATE ON ledger_private.fx_se
 CREATE TRIGGER journal_append_only BEFORE DELETE OR UPDATE ON ledger_private.journal FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
 
 CREATE CONSTRAINT TRIGGER journal_balanced AFTER INSERT ON ledger_private.journal DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((current_setting('doublex.checked_inline'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION ledger_private.journal_check_balanced();
+
+CREATE TRIGGER journal_date_guard BEFORE INSERT ON ledger_private.journal FOR EACH ROW EXECUTE FUNCTION ledger_private.journal_date_guard();
 
 CREATE TRIGGER journal_no_truncate BEFORE TRUNCATE ON ledger_private.journal FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
@@ -3065,8 +3799,15 @@ CREATE TRIGGER statement_line_append_only BEFORE DELETE OR UPDATE ON ledger_priv
 
 CREATE TRIGGER statement_line_no_truncate BEFORE TRUNCATE ON ledger_private.statement_line FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
+CREATE TRIGGER trial_balance_append_only BEFORE DELETE OR UPDATE ON ledger_private.trial_balance FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER trial_balance_no_truncate BEFORE TRUNCATE ON ledger_private.trial_balance FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
+
 ALTER TABLE ONLY ledger_private.account
     ADD CONSTRAINT account_ccy_fkey FOREIGN KEY (ccy) REFERENCES ledger_private.currency(code);
+
+ALTER TABLE ONLY ledger_private.account_snapshot
+    ADD CONSTRAINT account_snapshot_account_id_fkey FOREIGN KEY (account_id) REFERENCES ledger_private.account(account_id);
 
 ALTER TABLE ONLY ledger_private.balance_checkpoint
     ADD CONSTRAINT balance_checkpoint_account_id_fkey FOREIGN KEY (account_id) REFERENCES ledger_private.account(account_id);
@@ -3087,8 +3828,20 @@ GRANT USAGE ON SCHEMA ledger TO doublex_app;
 
 GRANT USAGE ON SCHEMA ledger_private TO doublex_monitor;
 
+REVOKE ALL ON FUNCTION ledger.balance_history(account text, from_date date, to_date date, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.balance_history(account text, from_date date, to_date date, tenant text) TO doublex_app;
+
+REVOKE ALL ON FUNCTION ledger.business_date(at timestamp with time zone, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.business_date(at timestamp with time zone, tenant text) TO doublex_app;
+
 REVOKE ALL ON FUNCTION ledger.create_account(code text, name text, ccy text, type text, allow_negative boolean, metadata jsonb, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.create_account(code text, name text, ccy text, type text, allow_negative boolean, metadata jsonb, tenant text) TO doublex_app;
+
+REVOKE ALL ON FUNCTION ledger.eod_close(business_date date, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.eod_close(business_date date, tenant text) TO doublex_app;
+
+REVOKE ALL ON FUNCTION ledger.eod_status(tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.eod_status(tenant text) TO doublex_app;
 
 REVOKE ALL ON FUNCTION ledger.fx_position(as_of date, reporting_ccy text, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.fx_position(as_of date, reporting_ccy text, tenant text) TO doublex_app;
@@ -3147,15 +3900,25 @@ GRANT ALL ON FUNCTION ledger.roll_up_balances(tenant text) TO doublex_app;
 REVOKE ALL ON FUNCTION ledger.set_account_status(code text, status text, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.set_account_status(code text, status text, tenant text) TO doublex_app;
 
+REVOKE ALL ON FUNCTION ledger.set_ledger_settings(time_zone text, cutoff time without time zone, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.set_ledger_settings(time_zone text, cutoff time without time zone, tenant text) TO doublex_app;
+
 REVOKE ALL ON FUNCTION ledger.stage_statement(tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.stage_statement(tenant text) TO doublex_app;
 
 REVOKE ALL ON FUNCTION ledger.upsert_fx_rate(base text, quote text, rate numeric, valid_on date, source text, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.upsert_fx_rate(base text, quote text, rate numeric, valid_on date, source text, tenant text) TO doublex_app;
 
+REVOKE ALL ON FUNCTION ledger.verify_seals(tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.verify_seals(tenant text) TO doublex_app;
+
 REVOKE ALL ON FUNCTION ledger_private.account_guard() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.account_totals(p_account_id bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.business_date_at(p_at timestamp with time zone, p_time_zone text, p_cutoff time without time zone) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.check_business_date(p_date date, p_field text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.check_fx_pair(p_base text, p_quote text) FROM PUBLIC;
 
@@ -3171,7 +3934,15 @@ REVOKE ALL ON FUNCTION ledger_private.check_posting_fields(p_tenant text, p_key 
 
 REVOKE ALL ON FUNCTION ledger_private.check_tenant(p_tenant text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.close_business_date(p_tenant text, p_date date, p_previous_seal bytea, p_closed_at timestamp with time zone) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.close_fence_key(p_tenant text, p_date date, p_closed_through date) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.close_missed() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.date_format_pattern(p_format text, OUT regex text, OUT year_at integer, OUT month_at integer, OUT day_at integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.day_seal(p_tenant text, p_date date, p_previous bytea) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.default_effective_date(p_tenant text) FROM PUBLIC;
 
@@ -3194,6 +3965,8 @@ REVOKE ALL ON FUNCTION ledger_private.is_ledger_temp_table(p_table regclass) FRO
 REVOKE ALL ON FUNCTION ledger_private.journal_before_insert() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.journal_check_balanced() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.journal_date_guard() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.journal_slot(p_journal_id uuid) FROM PUBLIC;
 
@@ -3228,6 +4001,8 @@ REVOKE ALL ON FUNCTION ledger_private.require_serializable() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ledger_private.round_half_even(p_dividend numeric, p_divisor numeric, p_exponent integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.to_account_info(p_account ledger_private.account) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.to_day_close(p_tenant text, p_date date) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.to_fx_settlement_result(p_settlement ledger_private.fx_settlement, p_status text) FROM PUBLIC;
 

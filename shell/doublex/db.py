@@ -15,11 +15,13 @@ instead of three (BEGIN, the call, COMMIT).
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from datetime import time as time_of_day
 from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
@@ -141,6 +143,23 @@ QUERIES: Mapping[str, str] = {
             business_date => %(business_date)s, account => %(account)s, tenant => %(tenant)s)
     """,
     "recon_mismatch_totals": "SELECT * FROM ledger.recon_mismatch_totals(tenant => %(tenant)s)",
+    "business_date": """
+        SELECT ledger.business_date(at => %(at)s, tenant => %(tenant)s) AS business_date
+    """,
+    "set_ledger_settings": """
+        SELECT * FROM ledger.set_ledger_settings(
+            time_zone => %(time_zone)s, cutoff => %(cutoff)s, tenant => %(tenant)s)
+    """,
+    "eod_close": """
+        SELECT * FROM ledger.eod_close(business_date => %(business_date)s, tenant => %(tenant)s)
+    """,
+    "eod_status": "SELECT * FROM ledger.eod_status(tenant => %(tenant)s)",
+    "verify_seals": "SELECT * FROM ledger.verify_seals(tenant => %(tenant)s)",
+    "balance_history": """
+        SELECT * FROM ledger.balance_history(
+            account => %(account)s, from_date => %(from_date)s, to_date => %(to_date)s,
+            tenant => %(tenant)s)
+    """,
 }
 
 # A staged statement line: line_no, date, ref, amount, ccy, description, id, extra fields.
@@ -633,6 +652,78 @@ class Ledger:
 
         # READ COMMITTED: a scrape must never wait for a safe snapshot (DEFERRABLE).
         return await self.run(work, read_only=True, isolation=IsolationLevel.READ_COMMITTED)
+
+    # -- end of day ----------------------------------------------------------------------------
+
+    async def business_date(self, at: datetime | None = None, tenant: str = "default") -> date:
+        row = await self._fetch_one("business_date", {"at": at, "tenant": tenant}, read_only=True)
+        business_date: date = row["business_date"]
+        return business_date
+
+    async def set_ledger_settings(
+        self,
+        time_zone: str | None = None,
+        cutoff: time_of_day | None = None,
+        tenant: str = "default",
+    ) -> Row:
+        return await self._fetch_one(
+            "set_ledger_settings", {"time_zone": time_zone, "cutoff": cutoff, "tenant": tenant}
+        )
+
+    async def eod_close(
+        self,
+        business_date: date,
+        tenant: str = "default",
+        on_progress: Callable[[Row], None] | None = None,
+    ) -> Row:
+        """Close a business date at READ COMMITTED (see procedures/eod_close.sql: every
+        statement then reads after the close's fence, and no posting of a later date
+        conflicts with it). `on_progress` receives the close's progress notices
+        ({business_date, done, total})."""
+
+        def notice(diag: psycopg.errors.Diagnostic) -> None:
+            if on_progress is None or not (diag.message_primary or "").startswith("eod_close:"):
+                return
+            try:
+                progress = json.loads(diag.message_detail or "{}")
+            except ValueError:
+                return
+            on_progress(progress)
+
+        async def work(conn: AsyncConnection[Row]) -> Row:
+            conn.add_notice_handler(notice)
+            try:
+                cursor = await conn.execute(
+                    QUERIES["eod_close"], {"business_date": business_date, "tenant": tenant}
+                )
+                row = await cursor.fetchone()
+            finally:
+                conn.remove_notice_handler(notice)
+            assert row is not None
+            return row
+
+        with tracer.start_as_current_span(
+            "eod_close", attributes={"doublex.tenant": tenant, "doublex.date": str(business_date)}
+        ):
+            return await self.run(work, isolation=IsolationLevel.READ_COMMITTED)
+
+    async def eod_status(self, tenant: str = "default") -> Row:
+        return await self._fetch_one("eod_status", {"tenant": tenant}, read_only=True)
+
+    async def verify_seals(self, tenant: str = "default") -> list[Row]:
+        return await self._fetch_all("verify_seals", {"tenant": tenant})
+
+    async def balance_history(
+        self,
+        account: str,
+        from_date: date | None = None,
+        to_date: date | None = None,
+        tenant: str = "default",
+    ) -> list[Row]:
+        return await self._fetch_all(
+            "balance_history",
+            {"account": account, "from_date": from_date, "to_date": to_date, "tenant": tenant},
+        )
 
     async def _posting(self, query: str, params: Mapping[str, Any], tenant: str) -> Row:
         """One posting, measured: latency, the outcome counter and the post_journal span."""

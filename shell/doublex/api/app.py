@@ -16,7 +16,16 @@ from aiohttp import web
 from opentelemetry.trace import SpanKind
 
 from doublex import errors, metrics
-from doublex.api import docs, handlers, handlers_fx, handlers_recon, jsonio, openapi, problems
+from doublex.api import (
+    docs,
+    handlers,
+    handlers_eod,
+    handlers_fx,
+    handlers_recon,
+    jsonio,
+    openapi,
+    problems,
+)
 from doublex.db import Ledger
 from doublex.logs import ACCESS, ERRORS
 from doublex.tracing import tracer
@@ -30,6 +39,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/api/accounts", handlers.list_accounts),
     ("GET", "/api/accounts/{code}", handlers.get_account),
     ("GET", "/api/accounts/{code}/balance", handlers.get_balance),
+    ("GET", "/api/accounts/{code}/history", handlers_eod.get_history),
     ("POST", "/api/transfers", handlers.post_transfer),
     ("POST", "/api/transfers/batch", handlers.post_transfer_batch),
     ("GET", "/api/journals", handlers.list_journals),
@@ -41,6 +51,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/api/fx/position", handlers_fx.get_position),
     ("GET", "/api/reports/recon", handlers_recon.recon_summary),
     ("GET", "/api/reports/recon.html", handlers_recon.recon_html),
+    ("GET", "/api/eod", handlers_eod.get_eod_status),
     ("GET", "/api/openapi.json", openapi.serve),
     ("GET", "/api/docs", docs.serve),
     ("GET", "/metrics", handlers_recon.metrics_page),

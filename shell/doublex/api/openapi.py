@@ -185,7 +185,60 @@ SCHEMAS: dict[str, Any] = {
             "debits": MONEY,
             "credits": MONEY,
             "as_of": NULLABLE_DATE,
-            "snapshot_source": {"type": "string", "enum": ["live", "snapshot"]},
+            "snapshot_source": {
+                "type": "string",
+                "enum": ["live", "snapshot"],
+                "description": "snapshot: as of a closed business date, read from its close",
+            },
+        },
+    },
+    "BalanceHistoryEntry": {
+        "type": "object",
+        "required": [
+            "account",
+            "ccy",
+            "business_date",
+            "opening_balance",
+            "debits",
+            "credits",
+            "closing_balance",
+        ],
+        "properties": {
+            "account": {"type": "string"},
+            "ccy": {"type": "string"},
+            "business_date": DATE,
+            "opening_balance": MONEY,
+            "debits": MONEY,
+            "credits": MONEY,
+            "closing_balance": MONEY,
+        },
+    },
+    "BalanceHistory": {
+        "type": "object",
+        "required": ["items"],
+        "properties": {"items": {"type": "array", "items": ref("BalanceHistoryEntry")}},
+    },
+    "EodStatus": {
+        "type": "object",
+        "required": [
+            "tenant",
+            "time_zone",
+            "cutoff",
+            "business_date",
+            "latest_closed_date",
+            "open_dates",
+            "next_posting_date",
+        ],
+        "properties": {
+            "tenant": {"type": "string"},
+            "time_zone": {"type": "string", "examples": ["UTC"]},
+            "cutoff": {"type": "string", "description": "Local time the business day ends"},
+            "business_date": DATE,
+            "latest_closed_date": NULLABLE_DATE,
+            "last_closed_at": {"type": ["string", "null"], "format": "date-time"},
+            "last_seal": {"type": ["string", "null"], "description": "Hex SHA-256"},
+            "open_dates": {"type": "array", "items": DATE},
+            "next_posting_date": DATE,
         },
     },
     "Leg": {
@@ -617,6 +670,25 @@ PATHS: dict[str, Any] = {
                 CODE_PATH,
                 {"name": "as_of", "in": "query", "required": False, "schema": DATE},
             ],
+        )
+    },
+    "/api/accounts/{code}/history": {
+        "get": operation(
+            "getBalanceHistory",
+            "Opening, debits, credits and closing per closed business date",
+            {"200": json_response("One item per closed date, in order", ref("BalanceHistory"))},
+            parameters=[
+                CODE_PATH,
+                {"name": "from", "in": "query", "required": False, "schema": DATE},
+                {"name": "to", "in": "query", "required": False, "schema": DATE},
+            ],
+        )
+    },
+    "/api/eod": {
+        "get": operation(
+            "getEodStatus",
+            "Business calendar: business date, latest close, open dates",
+            {"200": json_response("The status", ref("EodStatus"))},
         )
     },
     "/api/transfers": {

@@ -1,0 +1,117 @@
+-- Reads over closed dates: ledger.get_balance as of a closed date (from the snapshot) and an
+-- open one (live), both equal to the sum of the legs; ledger.balance_history per closed
+-- date; ledger.verify_seals finding a leg altered behind the triggers.
+BEGIN;
+SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
+SET LOCAL client_min_messages = warning;
+SELECT plan(23);
+
+CREATE SCHEMA tap;
+CREATE FUNCTION tap.pair(p_debit text, p_credit text, p_amount text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_build_array(
+        jsonb_build_object('account', p_debit, 'side', 'debit', 'amount', p_amount, 'ccy', 'EUR'),
+        jsonb_build_object('account', p_credit, 'side', 'credit', 'amount', p_amount, 'ccy', 'EUR'))
+$$;
+CREATE FUNCTION tap.d(p_days integer) RETURNS date
+LANGUAGE sql STABLE AS $$ SELECT ledger.business_date() - p_days $$;
+-- Σ legs of an account up to a date, on its normal side.
+CREATE FUNCTION tap.legs_balance(p_code text, p_as_of date) RETURNS numeric
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(sum(CASE WHEN l.side = a.normal_side THEN l.amount ELSE -l.amount END), 0)
+      FROM ledger_private.account AS a
+      LEFT JOIN ledger_private.leg AS l ON l.account_id = a.account_id AND l.effective_date <= p_as_of
+     WHERE a.code = p_code AND a.tenant = 'default'
+$$;
+
+SELECT lives_ok($$
+    SELECT ledger.create_account('CASH', 'Cash', 'EUR'), ledger.create_account('SALES', 'Sales', 'EUR', 'income'),
+           ledger.create_account('IDLE', 'Idle', 'EUR'),
+           ledger.post_journal('a', tap.pair('CASH', 'SALES', '10.00'), tap.d(4)),
+           ledger.post_journal('b', tap.pair('CASH', 'SALES', '5.00'), tap.d(2)),
+           ledger.post_journal('c', tap.pair('SALES', 'CASH', '3.00'), tap.d(1)),
+           ledger.post_journal('d', tap.pair('CASH', 'SALES', '1.00'), tap.d(0)),
+           ledger.eod_close(tap.d(2))
+$$, 'Should post on four dates and close through d-2');
+
+-- get_balance as of a date ----------------------------------------------------------------------
+SELECT results_eq($$SELECT balance, debits, credits, as_of, snapshot_source FROM ledger.get_balance('CASH', tap.d(2))$$,
+                  $$VALUES (15.00::numeric, 15.00::numeric, 0.00::numeric, tap.d(2), 'snapshot'::text)$$,
+                  'Should read a closed date from the snapshot');
+SELECT results_eq($$SELECT balance, snapshot_source FROM ledger.get_balance('CASH', tap.d(3))$$,
+                  $$VALUES (10.00::numeric, 'snapshot'::text)$$,
+                  'Should read a closed date without activity from the latest earlier snapshot');
+SELECT results_eq($$SELECT balance, debits, credits, snapshot_source FROM ledger.get_balance('CASH', tap.d(10))$$,
+                  $$VALUES (0.00::numeric, 0.00::numeric, 0.00::numeric, 'snapshot'::text)$$,
+                  'Should read zero from before the first snapshot of a closed period');
+SELECT results_eq($$SELECT balance, snapshot_source FROM ledger.get_balance('IDLE', tap.d(2))$$,
+                  $$VALUES (0.00::numeric, 'snapshot'::text)$$,
+                  'Should read zero for an account that never moved');
+SELECT results_eq($$SELECT balance, debits, credits, snapshot_source FROM ledger.get_balance('CASH', tap.d(1))$$,
+                  $$VALUES (12.00::numeric, 15.00::numeric, 3.00::numeric, 'live'::text)$$,
+                  'Should compute an open date live: the snapshot plus the legs after it');
+SELECT results_eq($$SELECT balance, snapshot_source FROM ledger.get_balance('SALES', tap.d(0))$$,
+                  $$VALUES (13.00::numeric, 'live'::text)$$,
+                  'Should compute today live on the normal side (income)');
+SELECT results_eq($$SELECT balance, snapshot_source FROM ledger.get_balance('CASH')$$,
+                  $$VALUES (13.00::numeric, 'live'::text)$$,
+                  'Should keep the current balance live');
+SELECT is((SELECT count(*)::integer FROM generate_series(tap.d(6), tap.d(-1), interval '1 day') AS g (d),
+                  unnest(ARRAY['CASH', 'SALES', 'IDLE']) AS a (code)
+            WHERE (ledger.get_balance(a.code, g.d::date)).balance <> tap.legs_balance(a.code, g.d::date)), 0,
+          'Should equal the sum of the legs as of every date, closed or open, for every account');
+
+-- balance_history --------------------------------------------------------------------------------
+SELECT lives_ok($$SELECT ledger.eod_close(tap.d(1))$$, 'Should close d-1 too');
+SELECT results_eq(
+    $$SELECT account, ccy, business_date, opening_balance, debits, credits, closing_balance
+        FROM ledger.balance_history('CASH', tap.d(10), tap.d(0))$$,
+    $$VALUES ('CASH'::text, 'EUR'::text, tap.d(4), 0.00::numeric, 10.00::numeric, 0.00::numeric, 10.00::numeric),
+             ('CASH', 'EUR', tap.d(2), 10.00, 5.00, 0.00, 15.00),
+             ('CASH', 'EUR', tap.d(1), 15.00, 0.00, 3.00, 12.00)$$,
+    'Should give one row per closed date: opening, debits, credits, closing');
+SELECT results_eq(
+    $$SELECT business_date, opening_balance, debits, credits, closing_balance FROM ledger.balance_history('IDLE')$$,
+    $$VALUES (tap.d(4), 0.00::numeric, 0.00::numeric, 0.00::numeric, 0.00::numeric),
+             (tap.d(2), 0.00, 0.00, 0.00, 0.00), (tap.d(1), 0.00, 0.00, 0.00, 0.00)$$,
+    'Should give rows without movement for an account that did not move');
+SELECT lives_ok($$SELECT ledger.create_account('LATE', 'Late', 'EUR'), ledger.post_journal('e', tap.pair('LATE', 'CASH', '2.00'))$$,
+                'Should post on an account opened later');
+SELECT results_eq($$SELECT business_date, closing_balance FROM ledger.balance_history('SALES', tap.d(2), tap.d(1))$$,
+                  $$VALUES (tap.d(2), 15.00::numeric), (tap.d(1), 12.00)$$,
+                  'Should restrict the history to the dates asked for');
+SELECT is_empty($$SELECT * FROM ledger.balance_history('CASH', tap.d(0), tap.d(0))$$,
+                'Should give no rows for an open date');
+SELECT throws_ok($$SELECT * FROM ledger.balance_history('CASH', tap.d(0), tap.d(1))$$, 'DX029', NULL,
+                 'Should refuse a range that ends before it starts (DX029)');
+SELECT throws_ok($$SELECT * FROM ledger.balance_history('NOPE')$$, 'DX020', NULL,
+                 'Should refuse an unknown account (DX020)');
+
+-- verify_seals -----------------------------------------------------------------------------------
+SELECT is_empty($$SELECT * FROM ledger.verify_seals()$$, 'Should find every closed date intact');
+SET LOCAL session_replication_role = replica;
+UPDATE ledger_private.leg SET amount = amount + 1
+ WHERE journal_id = (SELECT journal_id FROM ledger_private.journal WHERE idempotency_key = 'b') AND leg_no = 1;
+SET LOCAL session_replication_role = origin;
+SELECT results_eq($$SELECT business_date, problem FROM ledger.verify_seals()$$,
+                  $$VALUES (tap.d(2), 'data'::text)$$,
+                  'Should report exactly the date whose leg was altered behind the triggers');
+SET LOCAL session_replication_role = replica;
+INSERT INTO ledger_private.journal (journal_id, tenant, idempotency_key, effective_date, txid)
+VALUES ('01900000-0000-7000-8000-0000000000c1', 'default', 'sneaky', tap.d(3), 1);
+SET LOCAL session_replication_role = origin;
+SELECT results_eq($$SELECT business_date, problem FROM ledger.verify_seals()$$,
+                  $$VALUES (tap.d(3), 'unsealed'::text), (tap.d(2), 'data')$$,
+                  'Should report a journal slipped into a closed date no close covers');
+SET LOCAL session_replication_role = replica;
+UPDATE ledger_private.day_close SET previous_seal = '\x00' WHERE business_date = tap.d(1);
+SET LOCAL session_replication_role = origin;
+SELECT results_eq($$SELECT business_date, problem FROM ledger.verify_seals() WHERE business_date = tap.d(1)$$,
+                  $$VALUES (tap.d(1), 'chain'::text), (tap.d(1), 'data')$$,
+                  'Should report a close record whose previous seal was rewritten (chain and data)');
+SELECT is_empty($$SELECT * FROM ledger.verify_seals('other')$$, 'Should find nothing in a tenant without closes');
+SELECT throws_ok($$SELECT * FROM ledger.verify_seals('bad tenant')$$, 'DX019', NULL,
+                 'Should refuse a malformed tenant (DX019)');
+
+SELECT * FROM finish();
+ROLLBACK;

@@ -1,0 +1,58 @@
+-- ledger.balance_history: an account's day by day balances over closed business dates.
+--
+--   SELECT * FROM ledger.balance_history('1001-CASH', '2026-11-01', '2026-11-30');
+--   → account, ccy, business_date, opening_balance, debits, credits, closing_balance
+--
+-- One row per closed date in [from_date, to_date] (NULL: open bound), in date order, read
+-- from the snapshots (a date on which the account did not move: no debits or credits,
+-- opening = closing = its latest earlier snapshot's closing balance). Balances are on the
+-- account's normal side. Open dates have no row: ledger.get_balance(as_of) covers them.
+-- Raises DX019 (tenant), DX020 (unknown account), DX029 (from_date after to_date).
+
+CREATE OR REPLACE FUNCTION ledger.balance_history(
+    account text,
+    from_date date DEFAULT NULL,
+    to_date date DEFAULT NULL,
+    tenant text DEFAULT 'default'
+) RETURNS SETOF ledger.balance_history_entry
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_account ledger_private.account;
+    v_exponent smallint;
+BEGIN
+    PERFORM ledger_private.check_tenant(balance_history.tenant);
+    v_account := ledger_private.find_account(balance_history.tenant, balance_history.account);
+    IF balance_history.from_date > balance_history.to_date THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX029', COLUMN = 'from_date',
+            MESSAGE = format('from_date: %s is after to_date %s', balance_history.from_date,
+                             balance_history.to_date);
+    END IF;
+    SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = v_account.ccy;
+    RETURN QUERY
+        SELECT v_account.code, v_account.ccy, c.business_date,
+               round(coalesce(s.opening_balance, p.closing_balance, 0), v_exponent),
+               round(coalesce(s.debits, 0), v_exponent),
+               round(coalesce(s.credits, 0), v_exponent),
+               round(coalesce(s.closing_balance, p.closing_balance, 0), v_exponent)
+          FROM ledger_private.day_close AS c
+          LEFT JOIN ledger_private.account_snapshot AS s
+                 ON s.account_id = v_account.account_id AND s.business_date = c.business_date
+          LEFT JOIN LATERAL (
+                SELECT e.closing_balance
+                  FROM ledger_private.account_snapshot AS e
+                 WHERE e.account_id = v_account.account_id AND e.business_date < c.business_date
+                 ORDER BY e.business_date DESC
+                 LIMIT 1) AS p ON s.account_id IS NULL
+         WHERE c.tenant = balance_history.tenant
+           AND c.business_date >= coalesce(balance_history.from_date, '-infinity')
+           AND c.business_date <= coalesce(balance_history.to_date, 'infinity')
+         ORDER BY c.business_date;
+END
+$$;
+
+COMMENT ON FUNCTION ledger.balance_history(text, date, date, text) IS
+    'Opening, debits, credits and closing of an account per closed business date';
+GRANT EXECUTE ON FUNCTION ledger.balance_history(text, date, date, text) TO doublex_app;
