@@ -5,9 +5,18 @@ SET LOCAL lock_timeout = '5s';
 SET LOCAL statement_timeout = '5min';
 
 SET LOCAL ROLE doublex_owner;
-REVOKE SELECT ON ledger_private.account, ledger_private.journal, ledger_private.leg
+REVOKE SELECT ON ledger_private.account, ledger_private.journal, ledger_private.leg,
+                 ledger_private.balance_checkpoint, ledger_private.balance_watermark,
+                 ledger_private.ledger_settings, ledger_private.recon_outcome
     FROM doublex_monitor;
-REVOKE USAGE ON SCHEMA ledger_private FROM doublex_monitor;
+REVOKE USAGE ON SCHEMA ledger, ledger_private FROM doublex_monitor;
+DO $$
+BEGIN
+    IF to_regprocedure('ledger.business_date(timestamptz, text)') IS NOT NULL THEN
+        REVOKE EXECUTE ON FUNCTION ledger.business_date(timestamptz, text) FROM doublex_monitor;
+    END IF;
+END
+$$;
 RESET ROLE;
 
 DO $$

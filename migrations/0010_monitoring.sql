@@ -25,7 +25,11 @@ ALTER ROLE doublex_monitor SET lock_timeout = '1s';
 GRANT pg_monitor TO doublex_monitor;
 
 SET LOCAL ROLE doublex_owner;
-GRANT USAGE ON SCHEMA ledger_private TO doublex_monitor;
-GRANT SELECT ON ledger_private.account, ledger_private.journal, ledger_private.leg
+GRANT USAGE ON SCHEMA ledger, ledger_private TO doublex_monitor;
+GRANT SELECT ON ledger_private.account, ledger_private.journal, ledger_private.leg,
+                ledger_private.balance_checkpoint, ledger_private.balance_watermark,
+                ledger_private.ledger_settings, ledger_private.recon_outcome
     TO doublex_monitor;
+-- and EXECUTE on ledger.business_date (procedures/business_date.sql grants it): the tenant's
+-- business date has one definition, which the exporter must not copy.
 RESET ROLE;

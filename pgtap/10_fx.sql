@@ -1,10 +1,12 @@
 -- FX: rates (upsert, direct and inverted lookups, the latest valid date), exact half-even
 -- rounding (0-, 2- and 3-decimal currencies), settlements (both fixed sides, residuals, the
 -- two journals through the clearing accounts, one key for the whole settlement, replay),
--- every rejection by SQLSTATE with nothing written, and the FX position.
+-- every rejection by SQLSTATE with nothing written (closed business dates included), and the
+-- FX position.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(99);
+SET LOCAL client_min_messages = warning;
+SELECT plan(104);
 
 CREATE SCHEMA tap;
 
@@ -455,6 +457,31 @@ SELECT throws_ok($$SELECT * FROM ledger.fx_position(reporting_ccy => 'XXX')$$, '
                  'Should refuse an unknown reporting currency (DX005)');
 SELECT throws_ok($$SELECT * FROM ledger.fx_position(tenant => '')$$, 'DX019', NULL,
                  'Should refuse a malformed tenant (DX019)');
+
+-- Closed business dates (the backdating guard on journal insert) ------------------------------
+SELECT lives_ok($$
+    SELECT ledger.create_account('EUR-A', 'Shut EUR', 'EUR', tenant => 'shut'),
+           ledger.create_account('USD-A', 'Shut USD', 'USD', tenant => 'shut'),
+           ledger.upsert_fx_rate('EUR', 'USD', 2, '2000-01-01', tenant => 'shut'),
+           ledger.post_fx_transfer('shut-1', 'EUR-A', 'USD-A', 1.00,
+                                   effective_date => ledger.business_date() - 1, tenant => 'shut'),
+           ledger.eod_close(ledger.business_date(), tenant => 'shut')
+$$, 'Should settle yesterday in tenant shut, then close through today');
+INSERT INTO snapshot VALUES ('shut', tap.row_counts());
+SELECT throws_ok($$SELECT ledger.post_fx_transfer('shut-2', 'EUR-A', 'USD-A', 1.00,
+                                                 effective_date => ledger.business_date(),
+                                                 tenant => 'shut')$$, 'DX025', NULL,
+                 'Should refuse a settlement dated on a closed business date (DX025)');
+SELECT is((SELECT tap.row_counts()), (SELECT counts FROM snapshot WHERE label = 'shut'),
+          'Should have written nothing for the settlement on a closed date');
+SELECT is((SELECT effective_date FROM ledger.post_fx_transfer('shut-3', 'EUR-A', 'USD-A', 1.00,
+                                                               tenant => 'shut')),
+          ledger.business_date() + 1,
+          'Should date an undated settlement on the next open date when today is closed');
+SELECT is((SELECT status FROM ledger.post_fx_transfer('shut-1', 'EUR-A', 'USD-A', 1.00,
+                                                       effective_date => ledger.business_date() - 1,
+                                                       tenant => 'shut')),
+          'duplicate', 'Should still answer a replay of a settlement on a date closed since');
 
 SELECT * FROM finish();
 ROLLBACK;

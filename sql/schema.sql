@@ -3825,6 +3825,7 @@ ALTER TABLE ONLY ledger_private.recon_outcome
     ADD CONSTRAINT recon_outcome_run_id_fkey FOREIGN KEY (run_id) REFERENCES ledger_private.recon_run(run_id);
 
 GRANT USAGE ON SCHEMA ledger TO doublex_app;
+GRANT USAGE ON SCHEMA ledger TO doublex_monitor;
 
 GRANT USAGE ON SCHEMA ledger_private TO doublex_monitor;
 
@@ -3833,6 +3834,7 @@ GRANT ALL ON FUNCTION ledger.balance_history(account text, from_date date, to_da
 
 REVOKE ALL ON FUNCTION ledger.business_date(at timestamp with time zone, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.business_date(at timestamp with time zone, tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.business_date(at timestamp with time zone, tenant text) TO doublex_monitor;
 
 REVOKE ALL ON FUNCTION ledger.create_account(code text, name text, ccy text, type text, allow_negative boolean, metadata jsonb, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.create_account(code text, name text, ccy text, type text, allow_negative boolean, metadata jsonb, tenant text) TO doublex_app;
@@ -4012,4 +4014,12 @@ REVOKE ALL ON FUNCTION ledger_private.to_recon_summary(p_run ledger_private.reco
 
 REVOKE ALL ON FUNCTION ledger_private.uuid_v7() FROM PUBLIC;
 
+GRANT SELECT ON TABLE ledger_private.balance_checkpoint TO doublex_monitor;
+
+GRANT SELECT ON TABLE ledger_private.balance_watermark TO doublex_monitor;
+
+GRANT SELECT ON TABLE ledger_private.ledger_settings TO doublex_monitor;
+
 GRANT SELECT ON TABLE ledger_private.leg TO doublex_monitor;
+
+GRANT SELECT ON TABLE ledger_private.recon_outcome TO doublex_monitor;

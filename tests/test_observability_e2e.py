@@ -2,8 +2,9 @@
 loopback ports against a test database, a known workload, then every panel of the Ledger
 SLO dashboard evaluated through Prometheus's HTTP API.
 
-Panels whose metrics come from issues that merge separately are marked xfail (strict), one
-by one: the marks come off when those metrics exist.
+The workload touches every part a panel reads: postings (new, replayed, raced on one key,
+rejected), balance reads, an FX settlement (the clearing position), an end-of-day close and
+a reconciliation run with exceptions, the last two through the CLI as an operator runs them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,20 +35,17 @@ ROOT = Path(__file__).resolve().parent.parent
 DASHBOARD = ROOT / "grafana" / "dashboards" / "ledger-slo.json"
 BIN = Path(sys.executable).parent
 
-# Metrics that other issues add; the panels that read them cannot return data yet.
-PENDING = {
-    "ledger_recon_mismatches_total": "needs ledger_recon_mismatches_total from issue #7 merge",
-    "ledger_recon_open_exceptions": "needs ledger_recon_open_exceptions from issue #7 merge",
-    "ledger_days_since_close": "needs ledger_days_since_close from issue #5 merge",
-    "ledger_fx_clearing_position": "needs ledger_fx_clearing_position from issue #6 merge",
-}
-
 # The workload, and what the counters must say about it.
 POSTED_SEQUENTIAL = 12
 REPLAYS = 5
 CONCURRENT_SAME_KEY = 8
 REJECTIONS = 4  # unbalanced, unknown account, key reused differently, insufficient funds
 BALANCE_READS = 6
+FX_TRANSFERS = 1  # one settlement: one posting, two journals
+JOURNALS = POSTED_SEQUENTIAL + 1 + 2 * FX_TRANSFERS
+# The statement's fee line is missing in the ledger; of the cash account's legs one matches
+# the statement, every other (12 sales, the burst, the FX debit) is missing in the bank.
+RECON_EXCEPTIONS = 1 + (POSTED_SEQUENTIAL - 1) + 1 + FX_TRANSFERS
 
 
 def call(method: str, url: str, body: Any = None) -> tuple[int, Any]:
@@ -112,8 +111,9 @@ def start_service(admin_dsn: str, app_dsn: str, port: int, log: Path) -> subproc
         )
 
 
-def run_workload(base: str) -> None:
-    """Accounts, posts, replays, a burst of one key, rejections and balance reads."""
+def run_workload(base: str, admin_dsn: str, workdir: Path) -> None:
+    """Accounts, posts, replays, a burst of one key, rejections, balance reads, an FX
+    settlement, an end-of-day close and a reconciliation run with exceptions."""
     for code, kind, extra in (
         ("1001-CASH", "asset", {}),
         ("4001-SALES", "income", {}),
@@ -179,6 +179,59 @@ def run_workload(base: str) -> None:
         status, body = call("GET", f"{base}/api/accounts/4001-SALES/balance")
         assert status == 200, body
     assert body["balance"] == "123.00"
+    business_date = run_fx_settlement(base)
+    operate(admin_dsn, workdir, business_date)
+
+
+def run_fx_settlement(base: str) -> str:
+    """EUR → USD through the clearing accounts; returns the business date it got."""
+    status, body = call(
+        "POST",
+        f"{base}/api/accounts",
+        {"code": "1101-USD", "name": "USD cash", "ccy": "USD", "type": "asset"},
+    )
+    assert status == 201, body
+    status, body = call(
+        "PUT", f"{base}/api/fx/rates/EUR/USD", {"rate": "1.0850", "valid_on": "2000-01-01"}
+    )
+    assert status == 200, body
+    assert FX_TRANSFERS == 1
+    status, body = call(
+        "POST",
+        f"{base}/api/fx/transfers",
+        {
+            "idempotency_key": "e2e-fx",
+            "from_account": "1001-CASH",
+            "to_account": "1101-USD",
+            "amount": "10.00",
+        },
+    )
+    assert (status, body["destination_amount"]) == (201, "10.85"), body
+    effective_date: str = body["effective_date"]
+    return effective_date
+
+
+def operate(admin_dsn: str, workdir: Path, business_date: str) -> None:
+    """What an operator does with the CLI: close yesterday, then reconcile today's cash
+    against a statement with one matching line and one the ledger does not know."""
+    env = os.environ | {"DOUBLEX_DSN": admin_dsn}
+    env.pop("DOUBLEX_APP_DSN", None)
+    yesterday = (date.fromisoformat(business_date) - timedelta(days=1)).isoformat()
+    statement = workdir / "statement.csv"
+    statement.write_text(
+        "date,ref,amount,ccy,description\n"
+        f"{business_date},e2e-0,10.00,EUR,first sale\n"
+        f"{business_date},BANK-FEE,-2.50,EUR,fee the ledger does not know\n"
+    )
+    for command in (
+        ["eod", "close", "--date", yesterday],
+        ["recon", "import", str(statement), "--account", "1001-CASH"],
+        ["recon", "run", "--date", business_date, "--account", "1001-CASH"],
+    ):
+        done = subprocess.run(
+            [str(BIN / "doublex"), *command], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, (command, done.stdout, done.stderr)
 
 
 @pytest.fixture(scope="module")
@@ -204,10 +257,15 @@ def observed(
         with stack:
             observed = Observed(base, stack.prometheus_url, name, admin_dsn)
             observed.wait_for('count(up{job=~"doublex|postgres"} == 1)', 2)
-            run_workload(base)
-            total = POSTED_SEQUENTIAL + REPLAYS + CONCURRENT_SAME_KEY + REJECTIONS
+            run_workload(base, admin_dsn, workdir)
+            total = POSTED_SEQUENTIAL + REPLAYS + CONCURRENT_SAME_KEY + REJECTIONS + FX_TRANSFERS
             observed.wait_for("sum(ledger_tx_total)", total)
-            observed.wait_for('sum(ledger_journals_today{tenant="default"})', POSTED_SEQUENTIAL + 1)
+            observed.wait_for('sum(ledger_journals_today{tenant="default"})', JOURNALS)
+            # The exporter caches its slower ledger queries for 30 s: wait out one period.
+            observed.wait_for('max(ledger_days_since_close{tenant="default"})', 1, timeout=60)
+            observed.wait_for("count(ledger_fx_clearing_position)", 2, timeout=60)
+            observed.wait_for("sum(ledger_recon_open_exceptions)", RECON_EXCEPTIONS, timeout=60)
+            observed.wait_for("sum(ledger_recon_mismatches_total)", RECON_EXCEPTIONS)
             yield observed
     finally:
         service.terminate()
@@ -223,13 +281,8 @@ def panel_queries() -> list[Any]:
     for panel in dashboard["panels"]:
         for target in panel.get("targets", []):
             expr = target["expr"]
-            pending = [reason for metric, reason in PENDING.items() if metric in expr]
-            marks = [pytest.mark.xfail(strict=True, reason=pending[0])] if pending else []
-            params.append(
-                pytest.param(
-                    expr, id=f"{panel['id']}:{panel['title']}:{target['refId']}", marks=marks
-                )
-            )
+            test_id = f"{panel['id']}:{panel['title']}:{target['refId']}"
+            params.append(pytest.param(expr, id=test_id))
     return params
 
 
@@ -251,8 +304,8 @@ def test_every_panel_returns_data(observed: Observed, expr: str) -> None:
 
 
 def test_every_panel_query_is_valid_promql(observed: Observed) -> None:
-    """Pending panels included: Prometheus accepts each query even where no data exists yet
-    (an HTTP 400 would be raised here), so an xfail above can only mean missing data."""
+    """Prometheus accepts each query (an HTTP 400 would be raised here), so a panel failing
+    above can only mean missing data."""
     for param in panel_queries():
         (expr,) = param.values
         assert isinstance(observed.query(grafana_to_promql(expr, observed.database)), list)
@@ -264,7 +317,7 @@ def test_transfer_counters_match_the_workload(observed: Observed) -> None:
         for sample in observed.query("sum by (status) (ledger_tx_total)")
     }
     assert by_status == {
-        "posted": POSTED_SEQUENTIAL + 1,
+        "posted": POSTED_SEQUENTIAL + 1 + FX_TRANSFERS,
         "duplicate": REPLAYS + CONCURRENT_SAME_KEY - 1,
         "rejected": REJECTIONS,
     }
@@ -281,7 +334,29 @@ def test_transfer_counters_match_the_workload(observed: Observed) -> None:
     assert observed.value("sum(ledger_get_balance_latency_ms_count)") == BALANCE_READS
     with psycopg.connect(observed.admin_dsn) as conn:
         row = conn.execute("SELECT count(*) FROM ledger_private.journal").fetchone()
-    assert row is not None and row[0] == POSTED_SEQUENTIAL + 1
+    assert row is not None and row[0] == JOURNALS
+
+
+def test_recon_and_end_of_day_metrics(observed: Observed) -> None:
+    kinds = {
+        sample["metric"]["kind"]: float(sample["value"][1])
+        for sample in observed.query("sum by (kind) (ledger_recon_mismatches_total)")
+    }
+    assert kinds == {
+        "amount_mismatch": 0,
+        "missing_in_ledger": 1,
+        "missing_in_bank": RECON_EXCEPTIONS - 1,
+    }
+    assert observed.value('ledger_days_since_close{tenant="default"}') == 1
+    positions = {
+        sample["metric"]["ccy"]: float(sample["value"][1])
+        for sample in observed.query("ledger_fx_clearing_position")
+    }
+    # The exporter reads the clearing balances as the ledger's own FX position does.
+    with psycopg.connect(observed.admin_dsn) as conn:
+        rows = conn.execute("SELECT ccy, position FROM ledger.fx_position()").fetchall()
+    assert positions == {ccy: float(position) for ccy, position in rows}
+    assert sorted(abs(value) for value in positions.values()) == [10.0, 10.85]
 
 
 def test_database_gauges_and_rules(observed: Observed) -> None:
