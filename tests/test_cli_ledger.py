@@ -68,6 +68,11 @@ def test_accounts_create_list_show(cli: CliRunner) -> None:
     assert failed.stderr.startswith("error DX015:")
     failed = run(cli, "accounts", "show", "NOPE", code=1)
     assert failed.stderr.startswith("error DX020:")
+    # Under --json a rejection is one JSON object on stdout, and still exit status 1.
+    failed = run(cli, "accounts", "show", "NOPE", "--json", code=1)
+    error = json.loads(failed.stdout)["error"]
+    assert (error["code"], error["name"]) == ("DX020", "account_not_found")
+    assert "NOPE" in error["message"] and failed.stderr == ""
     run(cli, "accounts", "create", "X", "Bad", "--ccy", "EUR", "--metadata", "[1]", code=2)
     assert run(cli, "accounts", "list", "--tenant", "empty").stdout.strip() == "no accounts"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -66,21 +67,33 @@ def with_ledger(call: Callable[[Ledger], Awaitable[T]]) -> T:
 
 
 class LedgerFailure(click.ClickException):
-    """A rejected call: the DX code and message on stderr, exit status 1."""
+    """A rejected call: the DX code and message on stderr, exit status 1. Under `--json`
+    the same facts go to stdout as one JSON object, so scripts never parse prose."""
 
     def __init__(self, error: errors.LedgerError) -> None:
         super().__init__(f"{error.code}: {error.message}")
         self.error = error
+        context = click.get_current_context(silent=True)
+        self.as_json = bool(context is not None and context.params.get("as_json"))
 
     def format_message(self) -> str:
         return self.message
 
+    def details(self) -> dict[str, str | None]:
+        return {
+            "code": self.error.code,
+            "name": self.error.name,
+            "message": self.error.message,
+            "field": self.error.field,
+            "detail": self.error.detail,
+            "hint": self.error.hint,
+        }
+
     def show(self, file: object = None) -> None:
+        if self.as_json:
+            click.echo(json.dumps({"error": self.details()}, ensure_ascii=False))
+            return
         click.echo(f"error {self.message}", err=True)
-        for label, text in (
-            ("field", self.error.field),
-            ("detail", self.error.detail),
-            ("hint", self.error.hint),
-        ):
-            if text:
+        for label in ("field", "detail", "hint"):
+            if text := self.details()[label]:
                 click.echo(f"  {label}: {text}", err=True)
