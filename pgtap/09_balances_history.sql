@@ -40,7 +40,7 @@ SELECT results_eq($$SELECT balance, debits, credits, as_of, snapshot_source FROM
                   'Should read a closed date from the snapshot');
 SELECT results_eq($$SELECT balance, snapshot_source FROM ledger.get_balance('CASH', tap.d(3))$$,
                   $$VALUES (10.00::numeric, 'snapshot'::text)$$,
-                  'Should read a closed date without activity from the latest earlier snapshot');
+                  'Should read a date closed through without activity from the previous close''s snapshot');
 SELECT results_eq($$SELECT balance, debits, credits, snapshot_source FROM ledger.get_balance('CASH', tap.d(10))$$,
                   $$VALUES (0.00::numeric, 0.00::numeric, 0.00::numeric, 'snapshot'::text)$$,
                   'Should read zero from before the first snapshot of a closed period');
