@@ -65,9 +65,13 @@ def test_rate_set_defaults_to_the_business_date(cli: CliRunner) -> None:
     # UTC+14 with the day ending one second after local midnight: the business date is
     # always after today's UTC date, so a UTC default would miss it.
     run(cli, "eod", "settings", "--time-zone", "Etc/GMT-14", "--cutoff", "00:00:01")
-    before = date.fromisoformat(json.loads(run(cli, "eod", "status", "--json").output)["business_date"])
+    before = date.fromisoformat(
+        json.loads(run(cli, "eod", "status", "--json").output)["business_date"]
+    )
     stored = json.loads(run(cli, "fx", "rate", "set", "EUR", "USD", "1.2", "--json").output)
-    after = date.fromisoformat(json.loads(run(cli, "eod", "status", "--json").output)["business_date"])
+    after = date.fromisoformat(
+        json.loads(run(cli, "eod", "status", "--json").output)["business_date"]
+    )
     valid_on = date.fromisoformat(stored["valid_on"])
     assert valid_on in (before, after) and valid_on > datetime.now(UTC).date()
     found = json.loads(run(cli, "fx", "rate", "get", "EUR", "USD", "--json").output)
