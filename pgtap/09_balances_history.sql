@@ -4,7 +4,7 @@
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SET LOCAL client_min_messages = warning;
-SELECT plan(23);
+SELECT plan(27);
 
 CREATE SCHEMA tap;
 CREATE FUNCTION tap.pair(p_debit text, p_credit text, p_amount text) RETURNS jsonb
@@ -40,7 +40,7 @@ SELECT results_eq($$SELECT balance, debits, credits, as_of, snapshot_source FROM
                   'Should read a closed date from the snapshot');
 SELECT results_eq($$SELECT balance, snapshot_source FROM ledger.get_balance('CASH', tap.d(3))$$,
                   $$VALUES (10.00::numeric, 'snapshot'::text)$$,
-                  'Should read a closed date without activity from the latest earlier snapshot');
+                  'Should read a date closed through without activity from the previous close''s snapshot');
 SELECT results_eq($$SELECT balance, debits, credits, snapshot_source FROM ledger.get_balance('CASH', tap.d(10))$$,
                   $$VALUES (0.00::numeric, 0.00::numeric, 0.00::numeric, 'snapshot'::text)$$,
                   'Should read zero from before the first snapshot of a closed period');
@@ -69,7 +69,16 @@ SELECT results_eq(
     $$VALUES ('CASH'::text, 'EUR'::text, tap.d(4), 0.00::numeric, 10.00::numeric, 0.00::numeric, 10.00::numeric),
              ('CASH', 'EUR', tap.d(2), 10.00, 5.00, 0.00, 15.00),
              ('CASH', 'EUR', tap.d(1), 15.00, 0.00, 3.00, 12.00)$$,
-    'Should give one row per closed date: opening, debits, credits, closing');
+    'Should give one row per closed date: opening, debits, credits, closing (d-3, closed through without activity, has no close)');
+SELECT results_eq(
+    $$SELECT a.code, count(*)::integer FROM ledger_private.account_snapshot AS s JOIN ledger_private.account AS a USING (account_id)
+       GROUP BY a.code ORDER BY 1$$,
+    $$VALUES ('CASH'::text, 3), ('IDLE', 3), ('SALES', 3)$$,
+    'Should hold a snapshot of every account on every closed date');
+SELECT is((SELECT count(*)::integer FROM ledger_private.account_snapshot AS s JOIN ledger_private.account AS a USING (account_id)
+            WHERE s.closing_balance <> tap.legs_balance(a.code, s.business_date)
+               OR s.opening_balance <> tap.legs_balance(a.code, s.business_date - 1)), 0,
+          'Should open and close every snapshot at the sum of the legs');
 SELECT results_eq(
     $$SELECT business_date, opening_balance, debits, credits, closing_balance FROM ledger.balance_history('IDLE')$$,
     $$VALUES (tap.d(4), 0.00::numeric, 0.00::numeric, 0.00::numeric, 0.00::numeric),
@@ -77,6 +86,13 @@ SELECT results_eq(
     'Should give rows without movement for an account that did not move');
 SELECT lives_ok($$SELECT ledger.create_account('LATE', 'Late', 'EUR'), ledger.post_journal('e', tap.pair('LATE', 'CASH', '2.00'))$$,
                 'Should post on an account opened later');
+SELECT results_eq(
+    $$SELECT business_date, opening_balance, debits, credits, closing_balance FROM ledger.balance_history('LATE')$$,
+    $$VALUES (tap.d(4), 0::numeric, 0::numeric, 0::numeric, 0::numeric), (tap.d(2), 0, 0, 0, 0), (tap.d(1), 0, 0, 0, 0)$$,
+    'Should give zeros for the closed dates before the account was opened');
+SELECT results_eq($$SELECT balance, snapshot_source FROM ledger.get_balance('LATE', tap.d(1))$$,
+                  $$VALUES (0.00::numeric, 'snapshot'::text)$$,
+                  'Should read zero as of a closed date before the account was opened');
 SELECT results_eq($$SELECT business_date, closing_balance FROM ledger.balance_history('SALES', tap.d(2), tap.d(1))$$,
                   $$VALUES (tap.d(2), 15.00::numeric), (tap.d(1), 12.00)$$,
                   'Should restrict the history to the dates asked for');

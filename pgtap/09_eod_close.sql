@@ -4,7 +4,7 @@
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SET LOCAL client_min_messages = warning;
-SELECT plan(39);
+SELECT plan(41);
 
 CREATE SCHEMA tap;
 CREATE FUNCTION tap.pair(p_debit text, p_credit text, p_amount text, p_ccy text DEFAULT 'EUR') RETURNS jsonb
@@ -55,10 +55,10 @@ SELECT is(tap.close_rows(), (SELECT counts FROM counts WHERE label = 'before'),
 -- Closing d-3 closes d-5 first (d-4 had no activity) ------------------------------------------------
 CREATE TEMP TABLE close3 ON COMMIT DROP AS SELECT * FROM ledger.eod_close(tap.d(3));
 SELECT results_eq($$SELECT business_date, journals, legs, accounts FROM close3$$,
-                  $$VALUES (tap.d(3), 2::bigint, 4::bigint, 4::bigint)$$,
+                  $$VALUES (tap.d(3), 2::bigint, 4::bigint, 6::bigint)$$,
                   'Should return the close of the date asked for with its counts');
 SELECT results_eq($$SELECT business_date, journals, legs, accounts FROM ledger_private.day_close ORDER BY 1$$,
-                  $$VALUES (tap.d(5), 2::bigint, 4::bigint, 3::bigint), (tap.d(3), 2::bigint, 4::bigint, 4::bigint)$$,
+                  $$VALUES (tap.d(5), 2::bigint, 4::bigint, 6::bigint), (tap.d(3), 2::bigint, 4::bigint, 6::bigint)$$,
                   'Should close the earlier open date with activity first, and skip the date without any');
 SELECT ok((SELECT bool_and(closed_at = now()) FROM ledger_private.day_close), 'Should record the close timestamp');
 SELECT results_eq(
@@ -66,13 +66,21 @@ SELECT results_eq(
         FROM ledger_private.account_snapshot AS s JOIN ledger_private.account AS a USING (account_id)
        ORDER BY s.business_date, a.code$$,
     $$VALUES ('CASH'::text, tap.d(5), 0::numeric, 150.00::numeric, 0.00::numeric, 150.00::numeric),
+             ('IDLE', tap.d(5), 0, 0, 0, 0),
              ('LOAN', tap.d(5), 0, 0.00, 50.00, 50.00),
              ('SALES', tap.d(5), 0, 0.00, 100.00, 100.00),
+             ('YEN', tap.d(5), 0, 0, 0, 0),
+             ('YEN-EQ', tap.d(5), 0, 0, 0, 0),
              ('CASH', tap.d(3), 150.00, 0.00, 30.00, 120.00),
+             ('IDLE', tap.d(3), 0, 0, 0, 0),
+             ('LOAN', tap.d(3), 50.00, 0, 0, 50.00),
              ('SALES', tap.d(3), 100.00, 30.00, 0.00, 70.00),
              ('YEN', tap.d(3), 0, 1000, 0, 1000),
              ('YEN-EQ', tap.d(3), 0, 0, 1000, 1000)$$,
-    'Should write one snapshot per account that moved: opening, debits, credits, closing on the normal side');
+    'Should write one snapshot per account, moved or not: opening, debits, credits, closing on the normal side');
+SELECT is_empty(
+    $$SELECT * FROM ledger_private.account_snapshot WHERE business_date = tap.d(4)$$,
+    'Should write no snapshots for the date without any activity that the close went through');
 SELECT results_eq(
     $$SELECT s.total_debits, s.total_credits FROM ledger_private.account_snapshot AS s
         JOIN ledger_private.account AS a USING (account_id) WHERE a.code = 'CASH' ORDER BY s.business_date$$,
@@ -128,19 +136,23 @@ SELECT results_eq($$SELECT business_date FROM ledger.eod_close(tap.d(5))$$, $$VA
 SELECT is(tap.close_rows(), (SELECT counts FROM counts WHERE label = 'after close3'),
           'Should write nothing when re-run');
 
--- The next close opens from the snapshots; accounts that did not move keep theirs --------------------------
+-- The next close opens from the snapshots; accounts that did not move get a row without movement ---------
 CREATE TEMP TABLE close1 ON COMMIT DROP AS SELECT * FROM ledger.eod_close(tap.d(1));
 SELECT results_eq($$SELECT business_date, journals, accounts, previous_seal FROM close1$$,
-                  $$SELECT tap.d(1), 1::bigint, 2::bigint, (SELECT seal FROM close3)$$,
+                  $$SELECT tap.d(1), 1::bigint, 6::bigint, (SELECT seal FROM close3)$$,
                   'Should close the next date chained to the previous seal');
 SELECT results_eq(
     $$SELECT a.code, s.opening_balance, s.closing_balance FROM ledger_private.account_snapshot AS s
         JOIN ledger_private.account AS a USING (account_id) WHERE s.business_date = tap.d(1) ORDER BY 1$$,
-    $$VALUES ('CASH'::text, 120.00::numeric, 127.50::numeric), ('SALES', 70.00, 77.50)$$,
-    'Should open each account at its latest snapshot''s closing balance');
-SELECT is((SELECT count(*)::integer FROM ledger_private.account_snapshot AS s JOIN ledger_private.account AS a USING (account_id)
-            WHERE a.code IN ('IDLE', 'LOAN') AND s.business_date = tap.d(1)), 0,
-          'Should write no snapshot rows for accounts that did not move');
+    $$VALUES ('CASH'::text, 120.00::numeric, 127.50::numeric), ('IDLE', 0, 0), ('LOAN', 50.00, 50.00),
+             ('SALES', 70.00, 77.50), ('YEN', 1000, 1000), ('YEN-EQ', 1000, 1000)$$,
+    'Should open each account at its previous snapshot''s closing balance');
+SELECT results_eq(
+    $$SELECT a.code, s.debits, s.credits, s.total_debits, s.total_credits FROM ledger_private.account_snapshot AS s
+        JOIN ledger_private.account AS a USING (account_id)
+       WHERE a.code IN ('IDLE', 'LOAN') AND s.business_date = tap.d(1) ORDER BY 1$$,
+    $$VALUES ('IDLE'::text, 0::numeric, 0::numeric, 0::numeric, 0::numeric), ('LOAN', 0, 0, 0.00, 50.00)$$,
+    'Should write a row without movement, totals carried, for accounts that did not move');
 SELECT results_eq($$SELECT ccy, total_debits, total_credits FROM ledger_private.trial_balance
                      WHERE business_date = tap.d(1) ORDER BY 1$$,
                   $$VALUES ('EUR'::text, 187.50::numeric, 187.50::numeric), ('JPY', 1000, 1000)$$,
@@ -180,6 +192,15 @@ SELECT lives_ok($$SELECT ledger.create_account('CASH', 'Cash', 'EUR', tenant => 
 SELECT results_eq($$SELECT business_date, journals FROM ledger.eod_close(tap.d(2), 'other')$$,
                   $$VALUES (tap.d(2), 0::bigint)$$,
                   'Should close tenant other on its own (a date without journals still gets a record)');
+SELECT results_eq(
+    $$SELECT a.code, s.business_date, s.opening_balance, s.debits, s.credits, s.closing_balance
+        FROM ledger_private.account_snapshot AS s JOIN ledger_private.account AS a USING (account_id)
+       WHERE s.tenant = 'other' ORDER BY 2, 1$$,
+    $$VALUES ('CASH'::text, tap.d(3), 0::numeric, 3.00::numeric, 0::numeric, 3.00::numeric),
+             ('LIAB', tap.d(3), 0, 0, 3.00, 3.00),
+             ('CASH', tap.d(2), 3.00, 0, 0, 3.00),
+             ('LIAB', tap.d(2), 3.00, 0, 0, 3.00)$$,
+    'Should write every account''s snapshot on the asked-for date without journals, and only the tenant''s');
 SELECT is((SELECT previous_seal FROM ledger_private.day_close WHERE tenant = 'other' AND business_date = tap.d(2)),
           (SELECT seal FROM ledger_private.day_close WHERE tenant = 'other' AND business_date = tap.d(3)),
           'Should chain tenant other''s closes in their own chain');

@@ -4,9 +4,12 @@
 --   → account, ccy, business_date, opening_balance, debits, credits, closing_balance
 --
 -- One row per closed date in [from_date, to_date] (NULL: open bound), in date order, read
--- from the snapshots (a date on which the account did not move: no debits or credits,
--- opening = closing = its latest earlier snapshot's closing balance). Balances are on the
--- account's normal side. Open dates have no row: ledger.get_balance(as_of) covers them.
+-- from the account's snapshot of that date: every close writes one for every account, moved
+-- or not (no debits or credits, opening = closing). A closed date before the account was
+-- opened has none and gives zeros. Balances are on the account's normal side. Open dates
+-- have no row: ledger.get_balance(as_of) covers them; nor do dates closed through without
+-- any activity, which have no close of their own (their balances are the previous row's
+-- closing ones).
 -- Raises DX019 (tenant), DX020 (unknown account), DX029 (from_date after to_date).
 
 CREATE OR REPLACE FUNCTION ledger.balance_history(
@@ -33,19 +36,13 @@ BEGIN
     SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = v_account.ccy;
     RETURN QUERY
         SELECT v_account.code, v_account.ccy, c.business_date,
-               round(coalesce(s.opening_balance, p.closing_balance, 0), v_exponent),
+               round(coalesce(s.opening_balance, 0), v_exponent),
                round(coalesce(s.debits, 0), v_exponent),
                round(coalesce(s.credits, 0), v_exponent),
-               round(coalesce(s.closing_balance, p.closing_balance, 0), v_exponent)
+               round(coalesce(s.closing_balance, 0), v_exponent)
           FROM ledger_private.day_close AS c
           LEFT JOIN ledger_private.account_snapshot AS s
                  ON s.account_id = v_account.account_id AND s.business_date = c.business_date
-          LEFT JOIN LATERAL (
-                SELECT e.closing_balance
-                  FROM ledger_private.account_snapshot AS e
-                 WHERE e.account_id = v_account.account_id AND e.business_date < c.business_date
-                 ORDER BY e.business_date DESC
-                 LIMIT 1) AS p ON s.account_id IS NULL
          WHERE c.tenant = balance_history.tenant
            AND c.business_date >= coalesce(balance_history.from_date, '-infinity')
            AND c.business_date <= coalesce(balance_history.to_date, 'infinity')

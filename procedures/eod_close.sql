@@ -6,10 +6,14 @@
 --   COMMIT;
 --   → business_date, closed_at, journals, legs, accounts, seal, previous_seal, trial_balance
 --
--- For each date closed: one snapshot row per account that moved that day (opening, debits,
--- credits, closing; the others keep their latest snapshot), the trial balance per currency
--- (must net to zero, DX028), the close timestamp and the seal (SHA-256 over the date's
--- journals and legs, chained with the previous close's seal: ledger_private.day_seal).
+-- For each date closed: one snapshot row per account of the tenant existing at the close,
+-- moved or not (opening, debits, credits, closing; debits = credits = 0 and opening =
+-- closing for an account that did not move), the trial balance per currency (must net to
+-- zero, DX028), the close timestamp and the seal (SHA-256 over the date's journals and
+-- legs, chained with the previous close's seal: ledger_private.day_seal). An earlier open
+-- date on which nothing at all was posted is closed through (the guard refuses it) but
+-- gets no record, snapshots or trial balance of its own, like a non-business day: its
+-- balances are the previous closed date's closing ones (sql/README.md, "End of day").
 -- The date becomes the backdating guard's boundary: postings dated on or before it are
 -- refused (DX025). Closing a date that is closed already returns its close record again
 -- and writes nothing (a date without activity that an earlier close covered: that close's
@@ -24,7 +28,10 @@
 -- At SERIALIZABLE the transaction's snapshot predates the fence: SSI then aborts the close
 -- (40001) when a posting of its dates committed in between, and on a busy ledger its wide
 -- reads also conflict with unrelated postings; it is exact, just retried more.
--- Sends NOTICEs with the progress (DETAIL: JSON {business_date, done, total}).
+-- Sends NOTICEs with the progress in steps, 1 + 3 per date (DETAIL: JSON {business_date,
+-- phase, done, total}): 'fenced' once, then per date 'read' (every account's day and
+-- opening balance), 'snapshots' (snapshots and trial balance written, netting to zero) and
+-- 'sealed' (close record written).
 -- Raises DX016 (REPEATABLE READ), DX019 (tenant), DX026 (future date), DX028 (trial balance
 -- not zero), DX029 (no date).
 
@@ -43,7 +50,8 @@ DECLARE
     v_date date;
     v_seal bytea;
     v_closed_at timestamptz := now();
-    v_done integer := 0;
+    v_done integer := 1;
+    v_total integer;
     v_published bigint;
 BEGIN
     IF current_setting('transaction_isolation') NOT IN ('read committed', 'serializable') THEN
@@ -110,10 +118,13 @@ BEGIN
            || eod_close.business_date
       INTO v_dates
       FROM open_date AS o;
+    -- Progress in steps: the fence, then per date its three phases (close_business_date).
+    v_total := 1 + 3 * cardinality(v_dates);
     RAISE NOTICE USING
         MESSAGE = format('eod_close: fenced; closing %s date(s) through %s',
                          cardinality(v_dates), eod_close.business_date),
-        DETAIL = jsonb_build_object('business_date', NULL, 'done', 0, 'total', cardinality(v_dates))::text;
+        DETAIL = jsonb_build_object('business_date', NULL, 'phase', 'fenced', 'done', 1,
+                                    'total', v_total)::text;
 
     SELECT c.seal INTO v_seal
       FROM ledger_private.day_close AS c
@@ -122,13 +133,12 @@ BEGIN
      LIMIT 1;
     v_seal := coalesce(v_seal, ''::bytea);
     FOREACH v_date IN ARRAY v_dates LOOP
+        PERFORM set_config('doublex.eod_progress',
+                           jsonb_build_object('done', v_done, 'total', v_total)::text, true);
         v_seal := ledger_private.close_business_date(eod_close.tenant, v_date, v_seal, v_closed_at);
-        v_done := v_done + 1;
-        RAISE NOTICE USING
-            MESSAGE = format('eod_close: closed %s (%s of %s)', v_date, v_done, cardinality(v_dates)),
-            DETAIL = jsonb_build_object('business_date', v_date, 'done', v_done,
-                                        'total', cardinality(v_dates))::text;
+        v_done := v_done + 3;
     END LOOP;
+    PERFORM set_config('doublex.eod_progress', '', true);
 
     INSERT INTO ledger_private.ledger_settings AS s (tenant, closed_through, last_closed_at)
     VALUES (eod_close.tenant, eod_close.business_date, v_closed_at)

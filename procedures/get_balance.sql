@@ -8,10 +8,13 @@
 --              cost does not grow with the account's history
 -- as_of date   the legs with effective_date ≤ as_of. For a closed date (on or before the
 --              tenant's latest close) it is read from the account's snapshot
---              (snapshot_source 'snapshot'): its latest snapshot at or before as_of, since an
---              account without a row for a closed date did not move that day. For an open
---              date it is computed live ('live'): the snapshot at the latest close plus the
---              legs dated after it up to as_of. Both equal the sum of the legs.
+--              (snapshot_source 'snapshot'): every close writes a row for every account, so
+--              its latest row at or before as_of is the one of the latest close on or before
+--              as_of (a date closed through without activity has the previous close's
+--              balances); an account without one was opened after that close and had no
+--              legs by then: zero. For an open date it is computed live ('live'): the
+--              snapshot at the latest close plus the legs dated after it up to as_of. Both
+--              equal the sum of the legs.
 -- Raises DX019 (malformed tenant), DX020 when there is no such account in the tenant.
 
 CREATE OR REPLACE FUNCTION ledger.get_balance(

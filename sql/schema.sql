@@ -265,19 +265,13 @@ BEGIN
     SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = v_account.ccy;
     RETURN QUERY
         SELECT v_account.code, v_account.ccy, c.business_date,
-               round(coalesce(s.opening_balance, p.closing_balance, 0), v_exponent),
+               round(coalesce(s.opening_balance, 0), v_exponent),
                round(coalesce(s.debits, 0), v_exponent),
                round(coalesce(s.credits, 0), v_exponent),
-               round(coalesce(s.closing_balance, p.closing_balance, 0), v_exponent)
+               round(coalesce(s.closing_balance, 0), v_exponent)
           FROM ledger_private.day_close AS c
           LEFT JOIN ledger_private.account_snapshot AS s
                  ON s.account_id = v_account.account_id AND s.business_date = c.business_date
-          LEFT JOIN LATERAL (
-                SELECT e.closing_balance
-                  FROM ledger_private.account_snapshot AS e
-                 WHERE e.account_id = v_account.account_id AND e.business_date < c.business_date
-                 ORDER BY e.business_date DESC
-                 LIMIT 1) AS p ON s.account_id IS NULL
          WHERE c.tenant = balance_history.tenant
            AND c.business_date >= coalesce(balance_history.from_date, '-infinity')
            AND c.business_date <= coalesce(balance_history.to_date, 'infinity')
@@ -378,7 +372,8 @@ DECLARE
     v_date date;
     v_seal bytea;
     v_closed_at timestamptz := now();
-    v_done integer := 0;
+    v_done integer := 1;
+    v_total integer;
     v_published bigint;
 BEGIN
     IF current_setting('transaction_isolation') NOT IN ('read committed', 'serializable') THEN
@@ -445,10 +440,13 @@ BEGIN
            || eod_close.business_date
       INTO v_dates
       FROM open_date AS o;
+    -- Progress in steps: the fence, then per date its three phases (close_business_date).
+    v_total := 1 + 3 * cardinality(v_dates);
     RAISE NOTICE USING
         MESSAGE = format('eod_close: fenced; closing %s date(s) through %s',
                          cardinality(v_dates), eod_close.business_date),
-        DETAIL = jsonb_build_object('business_date', NULL, 'done', 0, 'total', cardinality(v_dates))::text;
+        DETAIL = jsonb_build_object('business_date', NULL, 'phase', 'fenced', 'done', 1,
+                                    'total', v_total)::text;
 
     SELECT c.seal INTO v_seal
       FROM ledger_private.day_close AS c
@@ -457,13 +455,12 @@ BEGIN
      LIMIT 1;
     v_seal := coalesce(v_seal, ''::bytea);
     FOREACH v_date IN ARRAY v_dates LOOP
+        PERFORM set_config('doublex.eod_progress',
+                           jsonb_build_object('done', v_done, 'total', v_total)::text, true);
         v_seal := ledger_private.close_business_date(eod_close.tenant, v_date, v_seal, v_closed_at);
-        v_done := v_done + 1;
-        RAISE NOTICE USING
-            MESSAGE = format('eod_close: closed %s (%s of %s)', v_date, v_done, cardinality(v_dates)),
-            DETAIL = jsonb_build_object('business_date', v_date, 'done', v_done,
-                                        'total', cardinality(v_dates))::text;
+        v_done := v_done + 3;
     END LOOP;
+    PERFORM set_config('doublex.eod_progress', '', true);
 
     INSERT INTO ledger_private.ledger_settings AS s (tenant, closed_through, last_closed_at)
     VALUES (eod_close.tenant, eod_close.business_date, v_closed_at)
@@ -2163,10 +2160,13 @@ DECLARE
     v_journals bigint;
     v_unbalanced text;
     v_seal bytea;
+    v_progress jsonb := nullif(current_setting('doublex.eod_progress', true), '')::jsonb;
 BEGIN
-    -- 1. Each moved account's day and its totals before it (its latest earlier snapshot).
-    --    Read in a statement of its own: reading the snapshots while inserting into them
-    --    would rescan the rows being added for every account.
+    -- 1. Every account's day (zero when it did not move) and its totals before it: its row
+    --    of the previous close (read as its latest earlier snapshot: an account created
+    --    since has none and no legs before this date either, so it opens at zero). Read in
+    --    a statement of its own: reading the snapshots while inserting into them would
+    --    rescan the rows being added for every account.
     WITH day_legs AS MATERIALIZED (
         SELECT l.account_id, l.side, l.amount
           FROM ledger_private.journal AS j
@@ -2180,23 +2180,31 @@ BEGIN
           FROM day_legs AS d
          GROUP BY d.account_id
     )
-    SELECT array_agg(m.account_id ORDER BY m.account_id) AS account_ids,
-           array_agg(a.ccy ORDER BY m.account_id) AS ccys,
-           array_agg(a.normal_side ORDER BY m.account_id) AS normal_sides,
-           array_agg(m.debits ORDER BY m.account_id) AS debits,
-           array_agg(m.credits ORDER BY m.account_id) AS credits,
-           array_agg(coalesce(p.total_debits, 0) ORDER BY m.account_id) AS opening_debits,
-           array_agg(coalesce(p.total_credits, 0) ORDER BY m.account_id) AS opening_credits,
+    SELECT array_agg(a.account_id ORDER BY a.account_id) AS account_ids,
+           array_agg(a.ccy ORDER BY a.account_id) AS ccys,
+           array_agg(a.normal_side ORDER BY a.account_id) AS normal_sides,
+           array_agg(coalesce(m.debits, 0) ORDER BY a.account_id) AS debits,
+           array_agg(coalesce(m.credits, 0) ORDER BY a.account_id) AS credits,
+           array_agg(coalesce(p.total_debits, 0) ORDER BY a.account_id) AS opening_debits,
+           array_agg(coalesce(p.total_credits, 0) ORDER BY a.account_id) AS opening_credits,
            coalesce(sum(m.legs), 0) AS legs
       INTO v_moved
-      FROM moved AS m
-      JOIN ledger_private.account AS a ON a.account_id = m.account_id
+      FROM ledger_private.account AS a
+      LEFT JOIN moved AS m ON m.account_id = a.account_id
       LEFT JOIN LATERAL (
             SELECT s.total_debits, s.total_credits
               FROM ledger_private.account_snapshot AS s
-             WHERE s.account_id = m.account_id AND s.business_date < p_date
+             WHERE s.account_id = a.account_id AND s.business_date < p_date
              ORDER BY s.business_date DESC
-             LIMIT 1) AS p ON true;
+             LIMIT 1) AS p ON true
+     WHERE a.tenant = p_tenant;
+    IF v_progress IS NOT NULL THEN
+        RAISE NOTICE USING
+            MESSAGE = format('eod_close: %s read: every account''s day and opening balance', p_date),
+            DETAIL = jsonb_build_object('business_date', p_date, 'phase', 'read',
+                                        'done', (v_progress ->> 'done')::integer + 1,
+                                        'total', v_progress -> 'total')::text;
+    END IF;
 
     -- 2. The snapshot rows and the trial balance: the previous close's totals per currency
     --    plus the day's movement (an account's legs are in its currency).
@@ -2220,8 +2228,10 @@ BEGIN
           FROM totals AS t
         RETURNING 1
     ), day_ccy AS (
+        -- Currencies that moved (an idle currency's accounts have no trial balance row).
         SELECT t.ccy, sum(t.debits) AS debits, sum(t.credits) AS credits
           FROM totals AS t
+         WHERE t.debits <> 0 OR t.credits <> 0
          GROUP BY t.ccy
     ), balanced AS (
         INSERT INTO ledger_private.trial_balance AS t
@@ -2257,6 +2267,13 @@ BEGIN
             DETAIL = 'Every currency''s debits must equal its credits; the close wrote nothing.',
             HINT = 'Find the unbalanced journals (legs written around the invariant triggers).';
     END IF;
+    IF v_progress IS NOT NULL THEN
+        RAISE NOTICE USING
+            MESSAGE = format('eod_close: %s snapshots written, trial balance nets to zero', p_date),
+            DETAIL = jsonb_build_object('business_date', p_date, 'phase', 'snapshots',
+                                        'done', (v_progress ->> 'done')::integer + 2,
+                                        'total', v_progress -> 'total')::text;
+    END IF;
 
     SELECT count(*) INTO v_journals
       FROM ledger_private.journal AS j WHERE j.tenant = p_tenant AND j.effective_date = p_date;
@@ -2264,6 +2281,13 @@ BEGIN
     INSERT INTO ledger_private.day_close AS c
            (tenant, business_date, closed_at, journals, legs, accounts, seal, previous_seal)
     VALUES (p_tenant, p_date, p_closed_at, v_journals, v_moved.legs, v_accounts, v_seal, p_previous_seal);
+    IF v_progress IS NOT NULL THEN
+        RAISE NOTICE USING
+            MESSAGE = format('eod_close: %s sealed', p_date),
+            DETAIL = jsonb_build_object('business_date', p_date, 'phase', 'sealed',
+                                        'done', (v_progress ->> 'done')::integer + 3,
+                                        'total', v_progress -> 'total')::text;
+    END IF;
     RETURN v_seal;
 END
 $$;

@@ -150,7 +150,16 @@ def test_eod_close_status_history_verify(books: CliRunner, admin_dsn: str) -> No
     closed = run(cli, "eod", "close")
     assert f"business date  {day - timedelta(days=1)}" in closed.stdout
     assert "EUR" in closed.stdout and "12.50" in closed.stdout  # the trial balance table
-    assert "closed" in closed.stderr  # the progress bar's label
+    # The progress bar moves through the fence and each date's phases (labels on stderr).
+    assert [line for line in closed.stderr.splitlines() if line] == [
+        "closing",
+        "fenced",
+        *(
+            f"{day - timedelta(days=back)}: {phase}"
+            for back in (3, 1)
+            for phase in ("read the day", "snapshots written", "sealed")
+        ),
+    ]
     again = as_json(cli, "eod", "close", "--date", str(day - timedelta(days=1)))
     assert again["trial_balance"][0]["total_debits"] == "12.50"
     status_json = as_json(cli, "eod", "status")

@@ -70,13 +70,14 @@ SELECT a.code, s.business_date, s.total_debits, s.total_credits, t.debits, t.cre
  WHERE (s.total_debits, s.total_credits) <> (t.debits, t.credits)
 """
 
-# Accounts that moved on a closed date but have no snapshot row for it: must be none.
+# Snapshots are dense: accounts opened before a close without a row for its date, moved or
+# not, must be none.
 MISSING_SNAPSHOTS = """
-SELECT DISTINCT l.account_id, l.effective_date
-  FROM ledger_private.leg AS l
-  JOIN ledger_private.day_close AS c ON c.tenant = l.tenant AND c.business_date = l.effective_date
+SELECT a.account_id, c.business_date
+  FROM ledger_private.day_close AS c
+  JOIN ledger_private.account AS a ON a.tenant = c.tenant AND a.created_at < c.closed_at
  WHERE NOT EXISTS (SELECT FROM ledger_private.account_snapshot AS s
-                    WHERE s.account_id = l.account_id AND s.business_date = l.effective_date)
+                    WHERE s.account_id = a.account_id AND s.business_date = c.business_date)
 """
 
 
@@ -91,7 +92,7 @@ def assert_closes_match_legs(admin_conn: AdminConn) -> None:
     mismatches = admin_conn.execute(SNAPSHOT_MISMATCHES).fetchall()
     assert mismatches == [], f"snapshots differ from Σ legs: {mismatches[:5]}"
     missing = admin_conn.execute(MISSING_SNAPSHOTS).fetchall()
-    assert missing == [], f"legs on closed dates without a snapshot: {missing[:5]}"
+    assert missing == [], f"accounts without a snapshot on a closed date: {missing[:5]}"
     counted = admin_conn.execute("""
         SELECT c.business_date, c.journals,
                (SELECT count(*) FROM ledger_private.journal AS j
@@ -320,8 +321,13 @@ async def test_shell_end_of_day_calls(ledger: Ledger) -> None:
         )
     events: list[Row] = []
     closed = await ledger.eod_close(today - timedelta(days=1), on_progress=events.append)
-    assert [e["done"] for e in events] == [0, 1, 2]
-    assert events[-1]["business_date"] == str(today - timedelta(days=1))
+    # The fence, then three phases for each of the two dates (today - 3 first).
+    assert [(e["done"], e["total"]) for e in events] == [(n, 7) for n in range(1, 8)]
+    assert [(e["business_date"], e["phase"]) for e in events] == [(None, "fenced")] + [
+        (str(today - timedelta(days=back)), phase)
+        for back in (3, 1)
+        for phase in ("read", "snapshots", "sealed")
+    ]
     assert closed["trial_balance"] == [
         {
             "ccy": "EUR",

@@ -201,6 +201,27 @@ def check_books(
         (tenant,),
     ).fetchall()
     assert mismatched == []
+    # Dense: every close holds a row for every account (all were opened before any close).
+    sparse = admin_conn.execute(
+        """
+        SELECT c.business_date, count(s.account_id)
+          FROM ledger_private.day_close AS c
+          LEFT JOIN ledger_private.account_snapshot AS s
+                 ON s.tenant = c.tenant AND s.business_date = c.business_date
+         WHERE c.tenant = %s
+         GROUP BY c.business_date
+        HAVING count(s.account_id) <> %s
+        """,
+        (tenant, len(ACCOUNTS)),
+    ).fetchall()
+    assert sparse == []
+    close_dates = [
+        row[0]
+        for row in admin_conn.execute(
+            "SELECT business_date FROM ledger_private.day_close WHERE tenant = %s ORDER BY 1",
+            (tenant,),
+        )
+    ]
     late = admin_conn.execute(
         """
         SELECT c.business_date FROM ledger_private.day_close AS c
@@ -217,6 +238,19 @@ def check_books(
         (tenant,),
     ).fetchone() == (0,)
     for code, kind in ACCOUNTS.items():
+        # One history row per closed date, moved or not, each opening where the one before
+        # closed (nothing is posted on the dates closed through without a close of their own).
+        history = client.rows(
+            "balance_history",
+            {"account": code, "from_date": None, "to_date": None, "tenant": tenant},
+        )
+        assert [h["business_date"] for h in history] == close_dates
+        opening = Decimal(0)
+        for h in history:
+            assert h["opening_balance"] == opening
+            moved = h["debits"] - h["credits"] if kind == "asset" else h["credits"] - h["debits"]
+            assert h["closing_balance"] == opening + moved
+            opening = h["closing_balance"]
         for back in range(-1, 8):
             as_of = today - timedelta(days=back)
             balance = client.one("get_balance", {"account": code, "as_of": as_of, "tenant": tenant})

@@ -4,7 +4,7 @@ the test's own database."""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +56,26 @@ def test_rate_set_and_get(cli: CliRunner) -> None:
         "direction": "inverted",
         "source": "ECB",
     }
-    result = run(cli, "fx", "rate", "set", "EUR", "USD", "1.1", "--json")  # today (UTC)
+    result = run(cli, "fx", "rate", "set", "EUR", "USD", "1.1", "--json")  # the business date
     assert json.loads(result.output)["rate"] == "1.1"
     assert json.loads(run(cli, "fx", "rate", "get", "EUR", "USD", "--json").output)["rate"] == "1.1"
+
+
+def test_rate_set_defaults_to_the_business_date(cli: CliRunner) -> None:
+    # UTC+14 with the day ending one second after local midnight: the business date is
+    # always after today's UTC date, so a UTC default would miss it.
+    run(cli, "eod", "settings", "--time-zone", "Etc/GMT-14", "--cutoff", "00:00:01")
+    before = date.fromisoformat(
+        json.loads(run(cli, "eod", "status", "--json").output)["business_date"]
+    )
+    stored = json.loads(run(cli, "fx", "rate", "set", "EUR", "USD", "1.2", "--json").output)
+    after = date.fromisoformat(
+        json.loads(run(cli, "eod", "status", "--json").output)["business_date"]
+    )
+    valid_on = date.fromisoformat(stored["valid_on"])
+    assert valid_on in (before, after) and valid_on > datetime.now(UTC).date()
+    found = json.loads(run(cli, "fx", "rate", "get", "EUR", "USD", "--json").output)
+    assert (found["rate"], found["valid_on"]) == ("1.2", stored["valid_on"])
 
 
 def test_rate_errors_exit_1_with_the_dx_code(cli: CliRunner) -> None:

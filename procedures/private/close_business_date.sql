@@ -1,12 +1,16 @@
 -- ledger_private.close_business_date(tenant, business_date, previous_seal, closed_at) → seal:
 -- closes one date, set-based, for ledger.eod_close() (which fences the date first):
---   1. one snapshot row per account that moved that day: opening balance (its latest
---      earlier snapshot), the day's debits and credits, closing balance, cumulative totals;
+--   1. one snapshot row per account of the tenant (dense: every account that exists at the
+--      close, moved or not): opening balance (its row at the previous close), the day's
+--      debits and credits (0 when it did not move), closing balance, cumulative totals;
 --   2. the trial balance per currency: the previous close's totals plus the day's; every
 --      currency must net to zero (DX028, nothing is written);
 --   3. the close record with the seal chained to the previous close's.
 -- The day's legs are found through its journals (journal_by_date, then the leg key): no
 -- index on legs by date, so postings pay for none.
+-- Progress: when ledger.eod_close() set doublex.eod_progress (steps done before this date,
+-- total steps), a NOTICE after each of the three phases (DETAIL: JSON {business_date,
+-- phase, done, total}).
 
 CREATE OR REPLACE FUNCTION ledger_private.close_business_date(
     p_tenant text, p_date date, p_previous_seal bytea, p_closed_at timestamptz
@@ -19,10 +23,13 @@ DECLARE
     v_journals bigint;
     v_unbalanced text;
     v_seal bytea;
+    v_progress jsonb := nullif(current_setting('doublex.eod_progress', true), '')::jsonb;
 BEGIN
-    -- 1. Each moved account's day and its totals before it (its latest earlier snapshot).
-    --    Read in a statement of its own: reading the snapshots while inserting into them
-    --    would rescan the rows being added for every account.
+    -- 1. Every account's day (zero when it did not move) and its totals before it: its row
+    --    of the previous close (read as its latest earlier snapshot: an account created
+    --    since has none and no legs before this date either, so it opens at zero). Read in
+    --    a statement of its own: reading the snapshots while inserting into them would
+    --    rescan the rows being added for every account.
     WITH day_legs AS MATERIALIZED (
         SELECT l.account_id, l.side, l.amount
           FROM ledger_private.journal AS j
@@ -36,23 +43,31 @@ BEGIN
           FROM day_legs AS d
          GROUP BY d.account_id
     )
-    SELECT array_agg(m.account_id ORDER BY m.account_id) AS account_ids,
-           array_agg(a.ccy ORDER BY m.account_id) AS ccys,
-           array_agg(a.normal_side ORDER BY m.account_id) AS normal_sides,
-           array_agg(m.debits ORDER BY m.account_id) AS debits,
-           array_agg(m.credits ORDER BY m.account_id) AS credits,
-           array_agg(coalesce(p.total_debits, 0) ORDER BY m.account_id) AS opening_debits,
-           array_agg(coalesce(p.total_credits, 0) ORDER BY m.account_id) AS opening_credits,
+    SELECT array_agg(a.account_id ORDER BY a.account_id) AS account_ids,
+           array_agg(a.ccy ORDER BY a.account_id) AS ccys,
+           array_agg(a.normal_side ORDER BY a.account_id) AS normal_sides,
+           array_agg(coalesce(m.debits, 0) ORDER BY a.account_id) AS debits,
+           array_agg(coalesce(m.credits, 0) ORDER BY a.account_id) AS credits,
+           array_agg(coalesce(p.total_debits, 0) ORDER BY a.account_id) AS opening_debits,
+           array_agg(coalesce(p.total_credits, 0) ORDER BY a.account_id) AS opening_credits,
            coalesce(sum(m.legs), 0) AS legs
       INTO v_moved
-      FROM moved AS m
-      JOIN ledger_private.account AS a ON a.account_id = m.account_id
+      FROM ledger_private.account AS a
+      LEFT JOIN moved AS m ON m.account_id = a.account_id
       LEFT JOIN LATERAL (
             SELECT s.total_debits, s.total_credits
               FROM ledger_private.account_snapshot AS s
-             WHERE s.account_id = m.account_id AND s.business_date < p_date
+             WHERE s.account_id = a.account_id AND s.business_date < p_date
              ORDER BY s.business_date DESC
-             LIMIT 1) AS p ON true;
+             LIMIT 1) AS p ON true
+     WHERE a.tenant = p_tenant;
+    IF v_progress IS NOT NULL THEN
+        RAISE NOTICE USING
+            MESSAGE = format('eod_close: %s read: every account''s day and opening balance', p_date),
+            DETAIL = jsonb_build_object('business_date', p_date, 'phase', 'read',
+                                        'done', (v_progress ->> 'done')::integer + 1,
+                                        'total', v_progress -> 'total')::text;
+    END IF;
 
     -- 2. The snapshot rows and the trial balance: the previous close's totals per currency
     --    plus the day's movement (an account's legs are in its currency).
@@ -76,8 +91,10 @@ BEGIN
           FROM totals AS t
         RETURNING 1
     ), day_ccy AS (
+        -- Currencies that moved (an idle currency's accounts have no trial balance row).
         SELECT t.ccy, sum(t.debits) AS debits, sum(t.credits) AS credits
           FROM totals AS t
+         WHERE t.debits <> 0 OR t.credits <> 0
          GROUP BY t.ccy
     ), balanced AS (
         INSERT INTO ledger_private.trial_balance AS t
@@ -113,6 +130,13 @@ BEGIN
             DETAIL = 'Every currency''s debits must equal its credits; the close wrote nothing.',
             HINT = 'Find the unbalanced journals (legs written around the invariant triggers).';
     END IF;
+    IF v_progress IS NOT NULL THEN
+        RAISE NOTICE USING
+            MESSAGE = format('eod_close: %s snapshots written, trial balance nets to zero', p_date),
+            DETAIL = jsonb_build_object('business_date', p_date, 'phase', 'snapshots',
+                                        'done', (v_progress ->> 'done')::integer + 2,
+                                        'total', v_progress -> 'total')::text;
+    END IF;
 
     SELECT count(*) INTO v_journals
       FROM ledger_private.journal AS j WHERE j.tenant = p_tenant AND j.effective_date = p_date;
@@ -120,6 +144,13 @@ BEGIN
     INSERT INTO ledger_private.day_close AS c
            (tenant, business_date, closed_at, journals, legs, accounts, seal, previous_seal)
     VALUES (p_tenant, p_date, p_closed_at, v_journals, v_moved.legs, v_accounts, v_seal, p_previous_seal);
+    IF v_progress IS NOT NULL THEN
+        RAISE NOTICE USING
+            MESSAGE = format('eod_close: %s sealed', p_date),
+            DETAIL = jsonb_build_object('business_date', p_date, 'phase', 'sealed',
+                                        'done', (v_progress ->> 'done')::integer + 3,
+                                        'total', v_progress -> 'total')::text;
+    END IF;
     RETURN v_seal;
 END
 $$;

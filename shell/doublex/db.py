@@ -678,8 +678,9 @@ class Ledger:
     ) -> Row:
         """Close a business date at READ COMMITTED (see procedures/eod_close.sql: every
         statement then reads after the close's fence, and no posting of a later date
-        conflicts with it). `on_progress` receives the close's progress notices
-        ({business_date, done, total})."""
+        conflicts with it). `on_progress` receives the close's progress notices as they
+        come, in steps ({business_date, phase, done, total}: 'fenced', then 'read',
+        'snapshots', 'sealed' per date)."""
 
         def notice(diag: psycopg.errors.Diagnostic) -> None:
             if on_progress is None or not (diag.message_primary or "").startswith("eod_close:"):

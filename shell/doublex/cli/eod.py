@@ -67,8 +67,17 @@ def status_view(status: dict[str, Any]) -> dict[str, Any]:
     return {**status, "open_dates": ", ".join(d.isoformat() for d in dates) or "none"}
 
 
+PHASES = {
+    "fenced": "fenced",
+    "read": "read the day",
+    "snapshots": "snapshots written",
+    "sealed": "sealed",
+}
+
+
 class Progress:
-    """A click progress bar on stderr over the dates a close works through."""
+    """A click progress bar on stderr over a close's steps: the fence, then per date its
+    phases (read, snapshots written, sealed), labelled with the date and the phase."""
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
@@ -85,7 +94,10 @@ class Progress:
             ).__enter__()
         done = int(event.get("done") or 0)
         if self.bar is not None and done > self.done:
-            self.bar.label = f"closed {event.get('business_date')}"
+            phase = str(event.get("phase"))
+            day = event.get("business_date")
+            label = PHASES.get(phase, phase)
+            self.bar.label = f"{day}: {label}" if day else label
             self.bar.update(done - self.done)
             self.done = done
 

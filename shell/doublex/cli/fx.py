@@ -8,16 +8,17 @@ import sys
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 import click
 
 from doublex.cli.common import tenant_option, with_ledger
 from doublex.cli.output import Column, emit_record, emit_rows, json_option, table
 from doublex.cli.root import main
-from doublex.db import LineProblem, RateLine
+from doublex.db import Ledger, LineProblem, RateLine
 
 QUOTE_FIELDS: list[Column] = [
     ("base", "base"),
@@ -104,7 +105,9 @@ def rate_group() -> None:
 @click.argument("base")
 @click.argument("quote")
 @click.argument("rate", type=DECIMAL)
-@click.option("--on", "on", type=DATE_FORMAT, default=None, help="valid_on (default: today, UTC).")
+@click.option(
+    "--on", "on", type=DATE_FORMAT, default=None, help="valid_on (default: business date)."
+)
 @click.option("--source", default=None, help="Where the rate comes from, e.g. ECB.")
 @tenant_option
 @json_option
@@ -112,10 +115,13 @@ def rate_set(
     base: str, quote: str, rate: Decimal, on: object, source: str | None, tenant: str, as_json: bool
 ) -> None:
     """Set 1 BASE = RATE QUOTE from a date on (insert or replace that date's rate)."""
-    valid_on = as_date(on) or datetime.now(UTC).date()
-    stored = with_ledger(
-        lambda ledger: ledger.upsert_fx_rate(base, quote, rate, valid_on, source, tenant)
-    )
+
+    async def call(ledger: Ledger) -> dict[str, Any]:
+        # The default is the date lookups default to: the tenant's current business date.
+        valid_on = as_date(on) or await ledger.business_date(None, tenant)
+        return await ledger.upsert_fx_rate(base, quote, rate, valid_on, source, tenant)
+
+    stored = with_ledger(call)
     emit_record(stored, as_json, fields=QUOTE_FIELDS)
 
 
