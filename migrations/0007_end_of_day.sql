@@ -39,10 +39,10 @@ CREATE TABLE ledger_private.day_close (
     CONSTRAINT day_close_seal_length CHECK (octet_length(seal) = 32)
 );
 
--- Per account and closed date on which the account moved: opening balance, the day's
--- debits and credits, closing balance (normal side), and the cumulative debit and credit
--- totals through that date. An account without a row for a closed date did not move that
--- day: its latest earlier row holds its balance.
+-- Per account and closed date (every account that exists at the close, moved or not):
+-- opening balance, the day's debits and credits, closing balance (normal side), and the
+-- cumulative debit and credit totals through that date. An account opened after a close has
+-- no row for it: it had no legs then (the backdating guard).
 CREATE TABLE ledger_private.account_snapshot (
     account_id      bigint NOT NULL REFERENCES ledger_private.account (account_id),
     business_date   date NOT NULL,
