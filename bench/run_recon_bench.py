@@ -294,7 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     server = admin_dsn()
     admin = with_dbname(server, DATABASE)
     app = config.as_app_role(admin)
-    plan = make_adversarial_plan(opts.lines) if opts.adversarial else make_plan(opts.lines, opts.seed)
+    plan = (
+        make_adversarial_plan(opts.lines) if opts.adversarial else make_plan(opts.lines, opts.seed)
+    )
     result_name = "recon-bench-adversarial" if opts.adversarial else "recon-bench"
     load_before = os.getloadavg()
     say(f"seeding {len(plan.leg_refs):,} journals in {DATABASE} …")

@@ -3190,10 +3190,10 @@ DECLARE
     v_leg_count integer;
     v_line_free boolean[];
     v_leg_free boolean[];
-    v_line_ids bigint[] := '{}';
-    v_journal_ids uuid[] := '{}';
-    v_leg_nos smallint[] := '{}';
-    v_deltas numeric[] := '{}';
+    v_line_ids bigint[] := '{}'::bigint[];
+    v_journal_ids uuid[] := '{}'::uuid[];
+    v_leg_nos smallint[] := '{}'::smallint[];
+    v_deltas numeric[] := '{}'::numeric[];
     v_n integer := 0;
     v_line_id bigint;
     v_journal_id uuid;

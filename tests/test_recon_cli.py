@@ -197,7 +197,9 @@ def test_a_corrected_date_format_imports_the_file_again(
     books: str, admin_dsn: str, tmp_path: Path
 ) -> None:
     # Every day ≤ 12: read with the wrong format, nothing fails and the dates are wrong.
-    path = write(tmp_path, "us.csv", "date,ref,amount\n03.04.2026,AMB-1,4.00\n05.06.2026,AMB-2,5.00\n")
+    path = write(
+        tmp_path, "us.csv", "date,ref,amount\n03.04.2026,AMB-1,4.00\n05.06.2026,AMB-2,5.00\n"
+    )
     args = ["recon", "import", str(path), "--account", BANK, "--json"]
     statuses = []
     for date_format in ("MM.DD.YYYY", "DD.MM.YYYY", "DD.MM.YYYY"):
