@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/run_recon_bench.py                 # make bench-recon
     .venv/bin/python bench/run_recon_bench.py --lines 20000   # a quicker run while developing
+    .venv/bin/python bench/run_recon_bench.py --adversarial --lines 20000   # pass 2's worst case
 
 Steps: start or reuse the local cluster (DOUBLEX_DSN when set), drop and recreate the
 database `doublex_recon_bench`, migrate it; as the owner, seed one journal per leg
@@ -17,6 +18,13 @@ doublex_app, a re-run, and `doublex recon report` (CSV, JSON, HTML). It checks t
 (one outcome per line, at most one per leg, the expected exception counts, deltas adding up
 to the difference), prints one table and writes bench/results/recon-bench.md and .json.
 Exit status 1 when a check fails, 2 when a bar (import ≤ 10 s, matching ≤ 10 s) is missed.
+
+--adversarial: pass 2's worst case instead. No ref is shared, so everything pairs by amount:
+lines 1.00, 1.02, 1.04, … and legs 1.01, 1.03, … (tolerance 0.01), in that order in the
+file and in the ledger, so that every candidate edge has the same difference and the
+tie-break order makes one long chain (each line's first leg is taken by the line before).
+Rounds of locally dominant edges pair one edge per round there. Greedy pairs line k with
+leg k: every line and leg is matched. Results go to recon-bench-adversarial.md and .json.
 """
 
 from __future__ import annotations
@@ -74,6 +82,7 @@ class Plan:
     amount_mismatch: int
     typo: int
     missing_in_ledger: int
+    expect_all_matched: bool = False
 
 
 def make_plan(legs: int, seed: int) -> Plan:
@@ -104,6 +113,14 @@ def make_plan(legs: int, seed: int) -> Plan:
         lines.append((f"BANK-{j:08d}", Decimal(rng.randint(1, 9_999_999)).scaleb(-2)))
     rng.shuffle(lines)
     return Plan(amounts, refs, lines, missing_in_bank, mismatch, typo, extra)
+
+
+def make_adversarial_plan(legs: int) -> Plan:
+    """Lines 1.00, 1.02, … and legs 1.01, 1.03, …: one chain of edges of difference 0.01."""
+    amounts = [Decimal(101 + 2 * i).scaleb(-2) for i in range(legs)]
+    refs = [f"PAY-{i:08d}" for i in range(legs)]
+    lines = [(f"BANK-{i:08d}", Decimal(100 + 2 * i).scaleb(-2)) for i in range(legs)]
+    return Plan(amounts, refs, lines, 0, 0, 0, 0, expect_all_matched=True)
 
 
 SEED_SQL = """
@@ -241,19 +258,46 @@ def check(admin: str, summary: dict[str, Any], plan: Plan) -> dict[str, bool]:
     results["missing_in_ledger ≈ unknown lines"] = (
         abs(summary["missing_in_ledger"] - plan.missing_in_ledger) <= plan.typo // 100 + 2
     )
+    if plan.expect_all_matched:
+        results["every line matched (greedy pairs line k with leg k)"] = summary["matched"] == len(
+            plan.lines
+        ) and _pairs_in_order(admin)
     return results
+
+
+def _pairs_in_order(admin: str) -> bool:
+    """In the adversarial plan the k-th line (by amount) must pair with the k-th leg."""
+    query = """
+        SELECT count(*) FROM (
+            SELECT row_number() OVER (ORDER BY o.bank_amount) AS by_line,
+                   row_number() OVER (ORDER BY o.ledger_amount) AS by_leg,
+                   o.bank_amount, o.ledger_amount
+              FROM ledger_private.recon_outcome AS o WHERE o.kind = 'matched') AS m
+         WHERE m.by_line <> m.by_leg OR m.ledger_amount - m.bank_amount <> 0.01
+    """
+    with psycopg.connect(admin, autocommit=True) as conn:
+        row = conn.execute(query).fetchone()
+    return row is not None and row[0] == 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lines", type=int, default=100_000, help="legs (and about as many lines)")
     parser.add_argument("--seed", type=int, default=20261120)
+    parser.add_argument(
+        "--adversarial",
+        action="store_true",
+        help="pass 2's worst case: amounts one tolerance step apart, alternating lines and legs",
+    )
     opts = parser.parse_args(argv)
 
     server = admin_dsn()
     admin = with_dbname(server, DATABASE)
     app = config.as_app_role(admin)
-    plan = make_plan(opts.lines, opts.seed)
+    plan = (
+        make_adversarial_plan(opts.lines) if opts.adversarial else make_plan(opts.lines, opts.seed)
+    )
+    result_name = "recon-bench-adversarial" if opts.adversarial else "recon-bench"
     load_before = os.getloadavg()
     say(f"seeding {len(plan.leg_refs):,} journals in {DATABASE} …")
     seed_seconds = prepare_database(server, admin, plan)
@@ -310,16 +354,19 @@ def main(argv: list[str] | None = None) -> int:
             "difference",
         )
     }
-    report_lines = render(timings, outcome, checks, bars, plan, html_bytes, load_before)
+    report_lines = render(
+        timings, outcome, checks, bars, plan, html_bytes, load_before, opts.adversarial
+    )
     print("\n".join(report_lines))
     RESULTS_DIR.mkdir(exist_ok=True)
-    (RESULTS_DIR / "recon-bench.md").write_text("\n".join(report_lines) + "\n", encoding="utf-8")
+    (RESULTS_DIR / f"{result_name}.md").write_text("\n".join(report_lines) + "\n", encoding="utf-8")
     document = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "host": platform.node(),
         "os": platform.platform(),
         "cpus": os.cpu_count(),
         "load_average_at_start": load_before,
+        "scenario": "adversarial" if opts.adversarial else "random",
         "legs": len(plan.leg_refs),
         "statement_lines": len(plan.lines),
         "injected": {
@@ -333,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         "checks": checks,
         "bars": bars,
     }
-    (RESULTS_DIR / "recon-bench.json").write_text(json.dumps(document, indent=2) + "\n")
+    (RESULTS_DIR / f"{result_name}.json").write_text(json.dumps(document, indent=2) + "\n")
     if not all(checks.values()):
         return 1
     return 0 if all(bars.values()) else 2
@@ -347,13 +394,19 @@ def render(
     plan: Plan,
     html_bytes: int,
     load: tuple[float, float, float],
+    adversarial: bool,
 ) -> list[str]:
+    command = (
+        f"make bench-recon ARGS='--adversarial --lines {len(plan.lines)}'"
+        if adversarial
+        else "make bench-recon"
+    )
     lines = [
-        "# Reconciliation benchmark",
+        "# Reconciliation benchmark" + (": pass 2's worst case" if adversarial else ""),
         "",
         f"{len(plan.lines):,} statement lines against {len(plan.leg_refs):,} legs of one account "
         f"and date; {os.cpu_count()} CPUs, load average at start {load[0]:.2f}; "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Command: `make bench-recon`.",
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Command: `{command}`.",
         "",
         "| step | seconds |",
         "|---|---:|",
@@ -361,16 +414,16 @@ def render(
     lines += [f"| {label} | {seconds:.2f} |" for label, seconds in timings.items()]
     lines += ["", "| outcome | value |", "|---|---:|"]
     lines += [f"| {k} | {v} |" for k, v in outcome.items()]
-    lines += [
-        "",
-        f"Injected: {plan.missing_in_bank:,} legs without a line, {plan.amount_mismatch:,} wrong "
-        f"amounts, {plan.typo:,} mistyped refs (amount within 0.01), "
-        f"{plan.missing_in_ledger:,} lines unknown to the ledger. HTML report: "
-        f"{html_bytes / 1e6:.1f} MB.",
-        "",
-        "| check | |",
-        "|---|---|",
-    ]
+    scenario = (
+        "Scenario: no shared ref; lines 1.00, 1.02, … and legs 1.01, 1.03, …, tolerance 0.01 "
+        "(every candidate edge differs by 0.01; one chain)."
+        if adversarial
+        else f"Injected: {plan.missing_in_bank:,} legs without a line, "
+        f"{plan.amount_mismatch:,} wrong amounts, {plan.typo:,} mistyped refs (amount within "
+        f"0.01), {plan.missing_in_ledger:,} lines unknown to the ledger."
+    )
+    lines += ["", f"{scenario} HTML report: {html_bytes / 1e6:.1f} MB.", ""]
+    lines += ["| check | |", "|---|---|"]
     lines += [f"| {k} | {'ok' if v else 'FAILED'} |" for k, v in checks.items()]
     lines += ["", "| bar | |", "|---|---|"]
     lines += [f"| {k} | {'met' if v else 'MISSED'} |" for k, v in bars.items()]

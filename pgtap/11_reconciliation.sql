@@ -4,7 +4,7 @@
 -- reports and the mismatch totals, the application role's path, errors by SQLSTATE.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(75);
+SELECT plan(83);
 
 CREATE SCHEMA tap;
 
@@ -99,6 +99,32 @@ SELECT results_eq(
     'Should read dates in a given format (DD.MM.YYYY)');
 SELECT is((SELECT line_date FROM ledger_private.statement_line WHERE ref = 'R20'), '2026-11-02'::date,
           'Should store the date read with that format');
+-- The date format is part of the file's identity: a file read with the wrong format (every
+-- day ≤ 12, so nothing fails) is imported again when the format is corrected.
+SELECT results_eq(
+    $$SELECT status, added FROM tap.import('CASH', ARRAY['1|03.04.2026|R31|4.00|||'], 'us.csv', 'MM.DD.YYYY')$$,
+    $$VALUES ('imported'::text, 1)$$,
+    'Should import an ambiguous date read with the wrong format (MM.DD.YYYY)');
+SELECT results_eq(
+    $$SELECT status, added FROM tap.import('CASH', ARRAY['1|03.04.2026|R31|4.00|||'], 'us.csv', 'DD.MM.YYYY')$$,
+    $$VALUES ('imported'::text, 1)$$,
+    'Should import the same file again, not answer duplicate, when the date format changes');
+SELECT results_eq(
+    $$SELECT line_date FROM ledger_private.statement_line WHERE ref = 'R31' ORDER BY line_id$$,
+    $$VALUES ('2026-03-04'::date), ('2026-04-03'::date)$$,
+    'Should keep the wrongly read line (append-only) and add the line read with the right format');
+SELECT results_eq(
+    $$SELECT status, added FROM tap.import('CASH', ARRAY['1|03.04.2026|R31|4.00|||'], 'us.csv', 'DD.MM.YYYY')$$,
+    $$VALUES ('duplicate'::text, 0)$$,
+    'Should answer duplicate for the same file and the same format');
+SELECT results_eq(
+    $$SELECT status, added
+        FROM tap.import('CASH', ARRAY['2|2026-11-02|R1|100.00|EUR|first|',
+                                      '3|2026-11-02|R2|-40.05|EUR|second|',
+                                      '4|2026-11-02|RX3|7.01||typo|',
+                                      '5|2026-11-02|R9|12|eur|extra|'], 'day1.csv', 'YYYY-MM-DD')$$,
+    $$VALUES ('duplicate'::text, 0)$$,
+    'Should treat the default format named explicitly as the default (duplicate)');
 
 CREATE TEMP TABLE counts_before ON COMMIT DROP AS
     SELECT (SELECT count(*) FROM ledger_private.statement_line) AS lines,
@@ -327,6 +353,41 @@ SELECT results_eq(
     $$SELECT matched, missing_in_ledger, missing_in_bank FROM ledger.recon_run('CASH', '2026-11-07')$$,
     $$VALUES (0, 1, 1)$$,
     'Should never match +25.00 with a payment out of 25.00');
+
+-- Pass 2's worst case: amounts one tolerance step apart, alternating between lines and legs
+-- (lines 1.00, 1.02, …; legs 1.01, 1.03, …), every edge a difference of 0.01: a chain in the
+-- tie-break order. Greedy (by line id) pairs line k with leg k, whichever way it is computed.
+SELECT lives_ok($$
+    SELECT tap.post('chain-' || i, 'CASH', 'debit', to_char(1.01 + 0.02 * i, 'FM0.00'), 'CHAIN-J' || i,
+                    '2026-11-09')
+      FROM generate_series(0, 29) AS i;
+    SELECT tap.import('CASH', ARRAY(SELECT format('%s|2026-11-09|CHAIN-L%s|%s|||', i + 1, i,
+                                                  to_char(1.00 + 0.02 * i, 'FM0.00'))
+                                      FROM generate_series(0, 29) AS i), 'chain.csv');
+$$, 'Should post 30 legs and import 30 lines one tolerance step apart, alternating');
+CREATE TEMP TABLE chain_runs (share text, matched integer, pairs text) ON COMMIT DROP;
+CREATE FUNCTION tap.chain_run(p_share text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('doublex.recon_round_share', p_share, true);
+    INSERT INTO chain_runs (share, matched)
+    SELECT p_share, r.matched FROM ledger.recon_run('CASH', '2026-11-09') AS r;
+    UPDATE chain_runs AS c
+       SET pairs = (SELECT string_agg(format('%s=%s', i.bank_amount, i.ledger_amount), ','
+                                      ORDER BY i.line)
+                      FROM ledger.recon_items('2026-11-09', 'CASH') AS i WHERE i.kind = 'matched')
+     WHERE c.share = p_share;
+    PERFORM set_config('doublex.recon_round_share', '', true);
+END
+$$;
+SELECT lives_ok($$SELECT tap.chain_run(s) FROM unnest(ARRAY['', '0', '1', '0.5']) AS s$$,
+                'Should run the chain with the default, rounds only, and sequential finishes');
+SELECT results_eq(
+    $$SELECT DISTINCT matched, pairs FROM chain_runs$$,
+    $$SELECT 30, string_agg(format('%s=%s', to_char(1.00 + 0.02 * i, 'FM0.00'),
+                                   to_char(1.01 + 0.02 * i, 'FM0.00')), ',' ORDER BY i)
+        FROM generate_series(0, 29) AS i$$,
+    'Should pair line k with leg k in every way of computing the greedy');
 
 -- Reports and errors --------------------------------------------------------------------------
 SELECT results_eq(

@@ -14,8 +14,8 @@
 -- account's (an empty ccy means the account's), neither ref nor id, fields beyond the
 -- header, an over-long ref (200), id (200) or description (1000) fail the whole import with
 -- DX035, whose DETAIL lists every bad line as `line N: field: reason`.
--- Idempotent: the same staged content for the same account again → status 'duplicate', the
--- original import_id, nothing added. A line already imported from another file (the same
+-- Idempotent: the same staged content, read with the same date_format, for the same account
+-- again → status 'duplicate', the original import_id, nothing added. A line already imported from another file (the same
 -- bank id; without an id the same date, ref and amount) is skipped, and counted in skipped.
 -- Amounts are signed as the bank sees them: positive is money in.
 -- Raises DX016, DX019, DX020 (account), DX035, DX036 (nothing staged), DX039 (date_format,
@@ -65,17 +65,23 @@ BEGIN
             HINT = 'Call ledger.stage_statement(), COPY the lines, then import, in one transaction.';
     END IF;
 
-    -- The file's identity: its staged content, in line order.
+    -- The file's identity: its staged content, in line order, and how that text is read.
+    -- The date format is the only reading of the staged text the caller chooses (the column
+    -- mapping happens before staging, so it shows in the content; the currency and its
+    -- decimals are the account's): the same file read with another format is another import,
+    -- so a corrected format is not answered 'duplicate'. The default format adds nothing,
+    -- which keeps the fingerprints of imports made before it counted.
     EXECUTE $q$
         SELECT count(*)::integer,
-               sha256(convert_to(coalesce(string_agg(
+               sha256(convert_to(coalesce(
+                   'date_format=' || nullif($1, 'YYYY-MM-DD') || chr(29), '') || coalesce(string_agg(
                    concat_ws(chr(31), s.line_no, quote_nullable(s.line_date), quote_nullable(s.ref),
                              quote_nullable(s.amount), quote_nullable(s.ccy),
                              quote_nullable(s.description), quote_nullable(s.bank_id),
                              s.extra_fields),
                    chr(30) ORDER BY s.line_no), ''), 'UTF8'))
           FROM pg_temp.doublex_statement_staging AS s
-    $q$ INTO v_lines, v_fingerprint;
+    $q$ INTO v_lines, v_fingerprint USING import_statement.date_format;
     IF v_lines = 0 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX035', COLUMN = 'statement',

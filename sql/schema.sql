@@ -730,17 +730,23 @@ BEGIN
             HINT = 'Call ledger.stage_statement(), COPY the lines, then import, in one transaction.';
     END IF;
 
-    -- The file's identity: its staged content, in line order.
+    -- The file's identity: its staged content, in line order, and how that text is read.
+    -- The date format is the only reading of the staged text the caller chooses (the column
+    -- mapping happens before staging, so it shows in the content; the currency and its
+    -- decimals are the account's): the same file read with another format is another import,
+    -- so a corrected format is not answered 'duplicate'. The default format adds nothing,
+    -- which keeps the fingerprints of imports made before it counted.
     EXECUTE $q$
         SELECT count(*)::integer,
-               sha256(convert_to(coalesce(string_agg(
+               sha256(convert_to(coalesce(
+                   'date_format=' || nullif($1, 'YYYY-MM-DD') || chr(29), '') || coalesce(string_agg(
                    concat_ws(chr(31), s.line_no, quote_nullable(s.line_date), quote_nullable(s.ref),
                              quote_nullable(s.amount), quote_nullable(s.ccy),
                              quote_nullable(s.description), quote_nullable(s.bank_id),
                              s.extra_fields),
                    chr(30) ORDER BY s.line_no), ''), 'UTF8'))
           FROM pg_temp.doublex_statement_staging AS s
-    $q$ INTO v_lines, v_fingerprint;
+    $q$ INTO v_lines, v_fingerprint USING import_statement.date_format;
     IF v_lines = 0 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX035', COLUMN = 'statement',
@@ -3198,15 +3204,39 @@ CREATE FUNCTION ledger_private.recon_pair_greedy(p_pass smallint) RETURNS intege
     LANGUAGE plpgsql
     AS $_$
 DECLARE
+    v_setting text := current_setting('doublex.recon_round_share', true);
+    v_share numeric := 0.25;
+    v_edges bigint;
     v_round integer;
+    v_removed integer;
     v_total integer := 0;
+    v_line_count integer;
+    v_leg_count integer;
+    v_line_free boolean[];
+    v_leg_free boolean[];
+    v_line_ids bigint[] := '{}'::bigint[];
+    v_journal_ids uuid[] := '{}'::uuid[];
+    v_leg_nos smallint[] := '{}'::smallint[];
+    v_deltas numeric[] := '{}'::numeric[];
+    v_n integer := 0;
+    v_line_id bigint;
+    v_journal_id uuid;
+    v_leg_no smallint;
+    v_delta numeric;
+    v_line_at integer;
+    v_leg_at integer;
 BEGIN
     -- The scratch tables' shapes, for plpgsql_check (strings, nothing at run time).
     PERFORM 'PRAGMA:TABLE: doublex_recon_edge (line_id bigint, line_date date, journal_id uuid, '
             'leg_no smallint, diff numeric, delta numeric)';
     PERFORM 'PRAGMA:TABLE: doublex_recon_pair (line_id bigint, journal_id uuid, leg_no smallint, '
             'match_pass smallint, delta numeric)';
+    IF v_setting ~ '^(0(\.[0-9]+)?|1(\.0*)?)$' THEN
+        v_share := v_setting::numeric;
+    END IF;
+    EXECUTE 'SELECT count(*) FROM pg_temp.doublex_recon_edge' INTO v_edges;
     LOOP
+        EXIT WHEN v_edges = 0;
         EXECUTE $q$
             INSERT INTO pg_temp.doublex_recon_pair (line_id, journal_id, leg_no, match_pass, delta)
             SELECT r.line_id, r.journal_id, r.leg_no, $1, r.delta
@@ -3219,7 +3249,7 @@ BEGIN
              WHERE r.by_line = 1 AND r.by_leg = 1
         $q$ USING p_pass;
         GET DIAGNOSTICS v_round = ROW_COUNT;
-        EXIT WHEN v_round = 0;
+        EXIT WHEN v_round = 0;  -- never while edges are left: the smallest one is dominant
         v_total := v_total + v_round;
         EXECUTE $q$
             DELETE FROM pg_temp.doublex_recon_edge AS e
@@ -3228,8 +3258,47 @@ BEGIN
                                                   FROM pg_temp.doublex_recon_pair AS p
                                                  WHERE p.match_pass = $1)
         $q$ USING p_pass;
+        GET DIAGNOSTICS v_removed = ROW_COUNT;
+        v_edges := v_edges - v_removed;
+        -- A round that removed less than its share of the edges: finish sequentially.
+        EXIT WHEN v_edges = 0 OR v_removed < v_share * (v_edges + v_removed);
     END LOOP;
-    RETURN v_total;
+    IF v_edges = 0 OR v_round = 0 THEN
+        RETURN v_total;
+    END IF;
+
+    -- The sequential finish: every edge left once, in the greedy order; lines and legs are
+    -- numbered 1..n so that "still free" is an array lookup.
+    EXECUTE $q$
+        SELECT count(DISTINCT e.line_id)::integer, count(DISTINCT (e.journal_id, e.leg_no))::integer
+          FROM pg_temp.doublex_recon_edge AS e
+    $q$ INTO v_line_count, v_leg_count;
+    v_line_free := array_fill(true, ARRAY[v_line_count]);
+    v_leg_free := array_fill(true, ARRAY[v_leg_count]);
+    FOR v_line_id, v_journal_id, v_leg_no, v_delta, v_line_at, v_leg_at IN EXECUTE $q$
+        SELECT e.line_id, e.journal_id, e.leg_no, e.delta,
+               dense_rank() OVER (ORDER BY e.line_id)::integer,
+               dense_rank() OVER (ORDER BY e.journal_id, e.leg_no)::integer
+          FROM pg_temp.doublex_recon_edge AS e
+         ORDER BY e.diff, e.line_date, e.line_id, e.journal_id, e.leg_no
+    $q$ LOOP
+        IF v_line_free[v_line_at] AND v_leg_free[v_leg_at] THEN
+            v_line_free[v_line_at] := false;
+            v_leg_free[v_leg_at] := false;
+            v_n := v_n + 1;
+            v_line_ids[v_n] := v_line_id;
+            v_journal_ids[v_n] := v_journal_id;
+            v_leg_nos[v_n] := v_leg_no;
+            v_deltas[v_n] := v_delta;
+        END IF;
+    END LOOP;
+    EXECUTE $q$
+        INSERT INTO pg_temp.doublex_recon_pair (line_id, journal_id, leg_no, match_pass, delta)
+        SELECT p.line_id, p.journal_id, p.leg_no, $1, p.delta
+          FROM unnest($2, $3, $4, $5) AS p (line_id, journal_id, leg_no, delta)
+    $q$ USING p_pass, v_line_ids, v_journal_ids, v_leg_nos, v_deltas;
+    EXECUTE 'TRUNCATE pg_temp.doublex_recon_edge';
+    RETURN v_total + v_n;
 END
 $_$;
 

@@ -16,6 +16,7 @@ import psycopg
 import pytest
 
 from doublex import localdb, metrics
+from doublex.api import openapi
 from doublex.db import Ledger
 from support.http import Client, api, ok, problem
 from support.recon import BANK, open_books, post_bank
@@ -128,7 +129,15 @@ async def test_report_errors(client: Client, reconciled: Ledger, app_dsn: str) -
     several = await problem(
         await client.get("/api/reports/recon?date=2026-11-20"), 422, "invalid_request"
     )
-    assert "1001-BANK, 1002-BANK" in several["detail"]
+    assert several["detail"] == (
+        "account: 2 accounts were reconciled on 2026-11-20 (1001-BANK, 1002-BANK); "
+        "pass account=CODE for one of them"
+    )
+    assert several["errors"][0]["field"] == "account"
+    # Naming one still answers with the single-account shape.
+    one = await ok(await client.get("/api/reports/recon?date=2026-11-20&account=1002-BANK"))
+    assert one["account"] == "1002-BANK"
+    assert set(one) == set(openapi.SCHEMAS["ReconReport"]["required"])
     page = await (await client.get("/api/reports/recon.html?date=2026-11-20")).text()
     assert "1001-BANK" in page and "1002-BANK" in page  # the page shows every account
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import shutil
 import struct
 import subprocess
+import sys
 import tempfile
 import zlib
 from collections.abc import Iterator
@@ -24,6 +26,7 @@ from doublex.cli import main
 from support.recon import BANK, open_books, post_bank
 
 ROOT = Path(__file__).resolve().parent.parent
+DOUBLEX = Path(sys.executable).parent / "doublex"
 DAY = date(2026, 11, 20)
 STATEMENT = """\
 Booking Date,Reference,Amount,Currency,Text,Bank Id
@@ -188,6 +191,70 @@ def test_a_bad_statement_is_refused_with_every_line(
     with psycopg.connect(admin_dsn) as conn:
         row = conn.execute("SELECT count(*) FROM ledger_private.statement_line").fetchone()
     assert row == (0,)
+
+
+def test_a_corrected_date_format_imports_the_file_again(
+    books: str, admin_dsn: str, tmp_path: Path
+) -> None:
+    # Every day ≤ 12: read with the wrong format, nothing fails and the dates are wrong.
+    path = write(
+        tmp_path, "us.csv", "date,ref,amount\n03.04.2026,AMB-1,4.00\n05.06.2026,AMB-2,5.00\n"
+    )
+    args = ["recon", "import", str(path), "--account", BANK, "--json"]
+    statuses = []
+    for date_format in ("MM.DD.YYYY", "DD.MM.YYYY", "DD.MM.YYYY"):
+        result = doublex(*args, "--date-format", date_format)
+        assert result.exit_code == 0, result.output
+        document = json.loads(result.stdout)
+        statuses.append((document["status"], document["added"]))
+    assert statuses == [("imported", 2), ("imported", 2), ("duplicate", 0)]
+    with psycopg.connect(admin_dsn) as conn:
+        dates = conn.execute(
+            "SELECT ref, line_date FROM ledger_private.statement_line ORDER BY line_id"
+        ).fetchall()
+    # Lines are append-only: the wrongly read ones stay, the corrected ones are added.
+    assert dates == [
+        ("AMB-1", date(2026, 3, 4)),
+        ("AMB-2", date(2026, 5, 6)),
+        ("AMB-1", date(2026, 4, 3)),
+        ("AMB-2", date(2026, 6, 5)),
+    ]
+
+
+def big_statement(tmp_path: Path, lines: int) -> Path:
+    rows = "".join(f"2026-11-21,BIG-{i},{i % 97 + 1}.00,EUR,line {i}\n" for i in range(lines))
+    return write(tmp_path, "big.csv", "date,ref,amount,ccy,description\n" + rows)
+
+
+def test_a_large_import_shows_its_progress(books: str, tmp_path: Path) -> None:
+    """On a terminal the bar is drawn and reaches 100%; elsewhere click writes its label."""
+    statement = big_statement(tmp_path, 12_000)  # three COPY chunks of up to 5,000 lines
+    result = doublex("recon", "import", str(statement), "--account", BANK, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["added"] == 12_000
+    assert "importing big.csv" in result.stderr and "importing" not in result.stdout
+
+    # The real command with stderr on a pseudo-terminal (stdout stays a pipe, for the JSON).
+    again = big_statement(tmp_path, 12_001)
+    controller, terminal = pty.openpty()
+    command = [str(DOUBLEX), "recon", "import", str(again), "--account", BANK, "--json"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=terminal) as process:
+        os.close(terminal)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the command exited and closed the terminal
+                break
+            if not chunk:
+                break
+            drawn += chunk
+        out = process.stdout.read() if process.stdout else b""
+        assert process.wait(timeout=60) == 0, drawn.decode(errors="replace")[-2000:]
+    os.close(controller)
+    bar = drawn.decode(errors="replace")
+    assert json.loads(out)["added"] == 1  # the 12,000 others were imported above
+    assert "importing big.csv" in bar and "[####" in bar and "100%" in bar, bar[-500:]
 
 
 @pytest.mark.parametrize(

@@ -32,12 +32,15 @@ async def _report(request: web.Request) -> recon_report.Report:
 
 
 async def recon_summary(request: web.Request) -> web.Response:
+    """One account's reconciliation. Without `account`: the only account reconciled that
+    date, or 422 naming the accounts when there were several (404 when there was none)."""
     report = await _report(request)
     if len(report.accounts) > 1:
         codes = ", ".join(a.summary["account"] for a in report.accounts)
         raise payloads.invalid(
             "account",
-            f"{len(report.accounts)} accounts were reconciled that day ({codes}): name one",
+            f"{len(report.accounts)} accounts were reconciled on "
+            f"{report.business_date.isoformat()} ({codes}); pass account=CODE for one of them",
         )
     return respond(recon_report.api_document(report.accounts[0]))
 

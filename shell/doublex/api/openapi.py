@@ -605,16 +605,23 @@ CURSOR = {
     "description": "next_cursor of the previous page",
 }
 
-RECON_QUERY = [
-    {"name": "date", "in": "query", "required": True, "schema": DATE},
-    {
-        "name": "account",
-        "in": "query",
-        "required": False,
-        "schema": CODE,
-        "description": "Optional when only one account was reconciled that day",
-    },
-]
+RECON_DATE = {"name": "date", "in": "query", "required": True, "schema": DATE}
+RECON_ACCOUNT = {
+    "name": "account",
+    "in": "query",
+    "required": False,
+    "schema": CODE,
+    "description": "The account. May be left out when exactly one account was reconciled "
+    "that date; when several were, the answer is 422 naming them",
+}
+RECON_REPORT_DESCRIPTION = (
+    "The latest run of one account and date. Without `account` the answer is the one account "
+    "reconciled that date; when several accounts were reconciled that date it is 422 "
+    "(problem document, code `invalid_request`, field `account`) whose detail lists their "
+    "codes and asks for `account`. 404 (`DX038`) when no run exists for that date, or for "
+    "that account on that date; 404 (`DX020`) for an unknown account."
+)
+PROBLEM_ONLY = PROBLEM_RESPONSE["content"]
 
 
 def operation(
@@ -813,8 +820,17 @@ PATHS: dict[str, Any] = {
         "get": operation(
             "getReconReport",
             "A date's reconciliation of one account: totals, counts, exceptions (404: no run)",
-            {"200": json_response("The reconciliation", ref("ReconReport"))},
-            parameters=RECON_QUERY,
+            {
+                "200": json_response("The reconciliation", ref("ReconReport")),
+                "404": {"description": "No run for that date (DX038)", "content": PROBLEM_ONLY},
+                "422": {
+                    "description": "Several accounts were reconciled that date and `account` "
+                    "was left out (the detail lists them), or a malformed parameter",
+                    "content": PROBLEM_ONLY,
+                },
+            },
+            description=RECON_REPORT_DESCRIPTION,
+            parameters=[RECON_DATE, RECON_ACCOUNT],
         )
     },
     "/api/reports/recon.html": {
@@ -822,7 +838,10 @@ PATHS: dict[str, Any] = {
             "getReconReportHtml",
             "The reconciliation report of a date as a self-contained HTML page",
             {"200": {"description": "The page", "content": {"text/html": {}}}},
-            parameters=RECON_QUERY,
+            parameters=[
+                RECON_DATE,
+                {**RECON_ACCOUNT, "description": "Only this account (default: every account)"},
+            ],
         )
     },
     "/api/openapi.json": {
