@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help deps venv run migrate rollback makemigration schema test test-sql test-py lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-api bench-recon bench-eod clean
+.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-api bench-recon bench-eod clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -31,7 +31,10 @@ venv: $(STAMP) ## Create .venv with DoubleX (editable) and its dev tools
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-run: deps venv ## Start the local PostgreSQL, migrate it, serve the API on $(HOST):$(PORT)
+deps-run: ## Only what serving needs: the PostgreSQL server (as root, or say what to install)
+	@shell/scripts/bootstrap-system.sh --run
+
+run: deps-run venv ## Start the local PostgreSQL, migrate it, serve the API on $(HOST):$(PORT)
 	@$(BIN)/doublex db start >/dev/null
 	@$(BIN)/doublex migrate
 	@echo "database: $$($(BIN)/doublex db url)  (SQL callers: user doublex_app)"

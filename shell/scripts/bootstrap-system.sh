@@ -3,12 +3,15 @@
 #   PostgreSQL server binaries, pgTAP (for that server version) and pg_prove;
 #   Prometheus (prometheus, promtool) and prometheus-postgres-exporter for the
 #   observability tests and `make observe`; Chromium (headless, renders the reconciliation
-#   report in the end-to-end test); with --lint also plpgsql_check.
+#   report in the end-to-end test); with --lint also plpgsql_check. With --run only the
+#   PostgreSQL server: serving the API needs nothing else (`make run`).
 # As root on Debian/Ubuntu it uses apt-get; otherwise it prints exactly what to install.
 set -euo pipefail
 
 want_lint=0
+want_tools=1
 [[ "${1:-}" == "--lint" ]] && want_lint=1
+[[ "${1:-}" == "--run" ]] && want_tools=0
 
 pg_bindir() {
     if [[ -n "${DOUBLEX_PG_BINDIR:-}" ]]; then echo "$DOUBLEX_PG_BINDIR"; return; fi
@@ -27,16 +30,18 @@ else
     version=$("$bindir/pg_config" --version 2>/dev/null | sed -E 's/[^0-9]*([0-9]+).*/\1/' || true)
     [[ -z "$version" ]] && version=$(basename "$(dirname "$bindir")")
     sharedir=$("$bindir/pg_config" --sharedir 2>/dev/null || echo "/usr/share/postgresql/$version")
-    [[ -f "$sharedir/extension/pgtap.control" ]] || missing+=("postgresql-$version-pgtap")
+    [[ $want_tools == 0 || -f "$sharedir/extension/pgtap.control" ]] || missing+=("postgresql-$version-pgtap")
     if [[ $want_lint == 1 ]]; then
         [[ -f "$sharedir/extension/plpgsql_check.control" ]] || missing+=("postgresql-$version-plpgsql-check")
     fi
 fi
-command -v pg_prove >/dev/null 2>&1 || missing+=(libtap-parser-sourcehandler-pgtap-perl)
-# Observability: promtool and prometheus come in one package; the exporter in its own.
-command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
-command -v prometheus-postgres-exporter >/dev/null 2>&1 || missing+=(prometheus-postgres-exporter)
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [[ $want_tools == 1 ]]; then
+    command -v pg_prove >/dev/null 2>&1 || missing+=(libtap-parser-sourcehandler-pgtap-perl)
+    # Observability: promtool and prometheus come in one package; the exporter in its own.
+    command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+    command -v prometheus-postgres-exporter >/dev/null 2>&1 || missing+=(prometheus-postgres-exporter)
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+fi
 
 if [[ ${#missing[@]} -eq 0 ]]; then
     exit 0
