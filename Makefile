@@ -91,7 +91,8 @@ fmt: venv ## Format Python code
 	@$(BIN)/ruff check --fix shell tests bench migrations grafana
 	@$(BIN)/ruff format shell tests bench migrations grafana
 
-bench-sql: deps venv ## pgbench suite on a fresh seeded database, report in bench/results/ (ARGS="--duration 5")
+bench-sql: deps venv ## pgbench suite, direct and through PgBouncer, report in bench/results/ (ARGS="--duration 5")
+	@shell/scripts/bootstrap-system.sh --bench
 	@$(BIN)/python bench/run_sql_bench.py $(ARGS)
 
 bench-growth: deps venv ## uniform@16 at the default seed vs after growing to 5M journals (ARGS=...)

@@ -8,9 +8,11 @@ Steps: start or reuse the local cluster, drop and recreate the database `doublex
 migrate it, seed 1,000 accounts and the prior journals set-based (triggers off, the data is
 balanced by construction, then every invariant is verified set-based), roll up the balance
 checkpoints, VACUUM ANALYZE, CHECKPOINT; then every script in bench/pgbench/ at each client
-count as doublex_app (SERIALIZABLE), with pgbench's own retries of 40001/40P01. One table
-goes to the terminal and to bench/results/ as Markdown and JSON, with the bars. The
-invariants are checked again at the end: the exit status is 1 when they break.
+count as doublex_app (SERIALIZABLE), with pgbench's own retries of 40001/40P01, once over
+direct connections and once through a throwaway PgBouncer in transaction mode (`--via`;
+pooler.py says why). One table per route goes to the terminal and to bench/results/ as
+Markdown and JSON, with the bars read from it. The invariants are checked again at the
+end: the exit status is 1 when they break.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pooler
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -53,6 +56,7 @@ DEFAULT_BIG_LEGS = 1_000_000
 DEFAULT_GROWTH_TO = 5_000_000
 SEED_CHUNK = 200_000
 CEILING = "insert1"
+VIA_CHOICES = ("direct", "pgbouncer", "both")
 
 
 # -- scenarios ---------------------------------------------------------------------------
@@ -63,13 +67,23 @@ class Scenario:
     name: str
     journals_per_tx: int  # journals one transaction posts; 0 for reads and ceilings
     ceiling: bool = False
-    # Session settings (PGOPTIONS): reads run as the shell runs them, SERIALIZABLE READ ONLY
+    # Session settings: reads run as the shell runs them, SERIALIZABLE READ ONLY
     # DEFERRABLE, which takes a safe snapshot and then no predicate locks.
-    session: str = ""
+    settings: tuple[tuple[str, str], ...] = ()
 
     @property
     def script(self) -> Path:
         return SCRIPTS_DIR / f"{self.name}.sql"
+
+    @property
+    def pgoptions(self) -> str:
+        """The settings as PGOPTIONS, for direct connections."""
+        return " ".join(f"-c {name}={value}" for name, value in self.settings)
+
+    @property
+    def set_statements(self) -> tuple[str, ...]:
+        """The settings as SET statements, for the pooler's connect_query."""
+        return tuple(f"SET {name} = {value}" for name, value in self.settings)
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -81,7 +95,10 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "balance",
         0,
-        session="-c default_transaction_read_only=on -c default_transaction_deferrable=on",
+        settings=(
+            ("default_transaction_read_only", "on"),
+            ("default_transaction_deferrable", "on"),
+        ),
     ),
     Scenario("batch100", 100),
 )
@@ -103,6 +120,8 @@ class Options:
     growth_to: int
     strict: bool
     results_dir: Path
+    via: str
+    pool_size: int
 
 
 def _int_list(text: str) -> tuple[int, ...]:
@@ -149,11 +168,27 @@ def parse_options(argv: Sequence[str]) -> Options:
     parser.add_argument(
         "--growth-to", type=int, default=DEFAULT_GROWTH_TO, help="journals after growing"
     )
-    parser.add_argument("--strict", action="store_true", help="exit 2 when a bar fails")
+    parser.add_argument(
+        "--via",
+        choices=VIA_CHOICES,
+        default="both",
+        help="connect pgbench directly, through PgBouncer (transaction pooling), or both",
+    )
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        default=pooler.DEFAULT_POOL_SIZE,
+        help="PgBouncer server connections per scenario (its default_pool_size)",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 2 when a bar fails on the deployment route (PgBouncer when measured)",
+    )
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="report folder")
     args = parser.parse_args(argv)
-    if args.duration < 1 or args.journals < 1 or args.max_tries < 1:
-        parser.error("--duration, --journals and --max-tries must be positive")
+    if min(args.duration, args.journals, args.max_tries, args.pool_size) < 1:
+        parser.error("--duration, --journals, --max-tries and --pool-size must be positive")
     return Options(
         duration=args.duration,
         clients=args.clients,
@@ -165,6 +200,8 @@ def parse_options(argv: Sequence[str]) -> Options:
         growth_to=args.growth_to,
         strict=args.strict,
         results_dir=args.results_dir,
+        via=args.via,
+        pool_size=args.pool_size,
     )
 
 
@@ -496,6 +533,61 @@ def settle(dsns: Dsns) -> float:
     return clock["seconds"]
 
 
+# -- routes: how pgbench reaches the server -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    """Direct connections, or PgBouncer in transaction mode (the deployment for many
+    clients). PgBouncer 1.18 cannot keep named prepared statements across pooled
+    transactions, so that route uses pgbench's extended protocol without them."""
+
+    name: str
+    title: str
+    host: str
+    port: str
+    user: str
+    protocol: str  # pgbench -M
+    pooled: bool
+
+    def dbname(self, scenario: Scenario) -> str:
+        return pooled_alias(scenario) if self.pooled else DATABASE
+
+    def env(self, scenario: Scenario) -> dict[str, str] | None:
+        if self.pooled or not scenario.settings:
+            return None  # the pooler's connect_query sets them
+        return os.environ | {"PGOPTIONS": scenario.pgoptions}
+
+
+def pooled_alias(scenario: Scenario) -> str:
+    return f"{DATABASE}_{scenario.name}"
+
+
+def direct_route(dsns: Dsns) -> Route:
+    params = conninfo_to_dict(dsns.app)
+    return Route(
+        name="direct",
+        title="Direct connections",
+        host=str(params.get("host", "127.0.0.1")),
+        port=str(params.get("port", "5432")),
+        user=str(params["user"]),
+        protocol="prepared",
+        pooled=False,
+    )
+
+
+def pooled_route(dsns: Dsns, running: pooler.Pooler) -> Route:
+    return Route(
+        name="pgbouncer",
+        title=(f"Through PgBouncer (transaction pooling, {running.pool_size} server connections)"),
+        host=running.host,
+        port=str(running.port),
+        user=str(conninfo_to_dict(dsns.app)["user"]),
+        protocol="extended",
+        pooled=True,
+    )
+
+
 # -- pgbench -----------------------------------------------------------------------------
 
 
@@ -518,6 +610,7 @@ class RunResult:
     aborted: bool
     posted_check: str  # "" when fine, else what was wrong with the rows written
     pct_of_ceiling: float | None = None
+    route: str = "direct"
 
     @property
     def throughput(self) -> float:
@@ -540,20 +633,19 @@ def pgbench_binary() -> str:
 
 
 def pgbench_command(
-    binary: str, dsns: Dsns, scenario: Scenario, clients: int, opts: Options, prefix: Path
+    binary: str, route: Route, scenario: Scenario, clients: int, opts: Options, prefix: Path
 ) -> list[str]:
-    params = conninfo_to_dict(dsns.app)
     return [
         binary,
         "-h",
-        str(params.get("host", "127.0.0.1")),
+        route.host,
         "-p",
-        str(params.get("port", "5432")),
+        route.port,
         "-U",
-        str(params["user"]),
+        route.user,
         "-n",
         "-M",
-        "prepared",
+        route.protocol,
         "-c",
         str(clients),
         "-j",
@@ -568,7 +660,7 @@ def pgbench_command(
         str(prefix),
         "-f",
         str(scenario.script),
-        str(params["dbname"]),
+        route.dbname(scenario),
     ]
 
 
@@ -625,13 +717,13 @@ def written_per_tx(scenario: Scenario) -> int:
 
 
 def run_pgbench(
-    binary: str, dsns: Dsns, scenario: Scenario, clients: int, opts: Options
+    binary: str, dsns: Dsns, route: Route, scenario: Scenario, clients: int, opts: Options
 ) -> RunResult:
     before = rows_written(dsns, scenario)
     with tempfile.TemporaryDirectory(prefix=f"doublex-bench-{scenario.name}-") as tmp:
         prefix = Path(tmp) / "tx"
-        command = pgbench_command(binary, dsns, scenario, clients, opts, prefix)
-        env = os.environ | {"PGOPTIONS": scenario.session} if scenario.session else None
+        command = pgbench_command(binary, route, scenario, clients, opts, prefix)
+        env = route.env(scenario)
         done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
         latencies = sorted(successful_latencies_us(Path(tmp)))
     output = done.stdout + done.stderr
@@ -640,7 +732,9 @@ def run_pgbench(
     if aborted:
         say(f"  pgbench exited {done.returncode}:\n{indent(output)}")
     after = rows_written(dsns, scenario)
-    return build_result(scenario, clients, opts, summary, latencies, aborted, after - before)
+    result = build_result(scenario, clients, opts, summary, latencies, aborted, after - before)
+    result.route = route.name
+    return result
 
 
 def build_result(
@@ -687,27 +781,28 @@ def describe_run(result: RunResult) -> str:
     extra = " ABORTED" if result.aborted else ""
     extra += f" WRONG WRITES ({result.posted_check})" if result.posted_check else ""
     return (
-        f"  {result.scenario:<9} c={result.clients:<3} {result.throughput:>10,.1f} {unit:<10} "
+        f"  {result.route:<9} {result.scenario:<9} c={result.clients:<3} "
+        f"{result.throughput:>10,.1f} {unit:<10} "
         f"{latency:<16} retries {result.retries:>5} failed {result.failed:>4}{extra}"
     )
 
 
 def run_scenario(
-    binary: str, dsns: Dsns, scenario: Scenario, clients: int, opts: Options
+    binary: str, dsns: Dsns, route: Route, scenario: Scenario, clients: int, opts: Options
 ) -> RunResult:
     """Roll up (as the service does every few seconds), then one pgbench run."""
     roll_up(dsns)
-    result = run_pgbench(binary, dsns, scenario, clients, opts)
+    result = run_pgbench(binary, dsns, route, scenario, clients, opts)
     say(describe_run(result))
     return result
 
 
-def run_matrix(dsns: Dsns, opts: Options) -> list[RunResult]:
+def run_matrix(dsns: Dsns, route: Route, opts: Options) -> list[RunResult]:
     binary = pgbench_binary()
     runs = len(opts.scenarios) * len(opts.clients)
-    say(f"running {runs} pgbench runs of {opts.duration} s (max-tries {opts.max_tries}) …")
+    say(f"{route.title}: {runs} pgbench runs of {opts.duration} s (max-tries {opts.max_tries}) …")
     results = [
-        run_scenario(binary, dsns, scenario, clients, opts)
+        run_scenario(binary, dsns, route, scenario, clients, opts)
         for scenario in opts.scenarios
         for clients in opts.clients
     ]
@@ -861,22 +956,40 @@ def bar_rows(bars: Sequence[Bar]) -> list[list[str]]:
 
 
 @dataclass
+class Section:
+    """The runs of one route, with the bars read from them."""
+
+    route: str
+    title: str
+    results: list[RunResult]
+    bars: list[Bar]
+    decides: bool  # whether --strict reads these bars
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "route": self.route,
+            "title": self.title,
+            "decides": self.decides,
+            "results": [
+                {**asdict(r), "retries_per_100": r.retries_per_100, "throughput": r.throughput}
+                for r in self.results
+            ],
+            "bars": [{**asdict(b), "status": bar_mark(b)} for b in self.bars],
+        }
+
+
+@dataclass
 class Report:
     title: str
     meta: dict[str, Any]
-    results: list[RunResult] = field(default_factory=list)
-    bars: list[Bar] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
     invariants: dict[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "title": self.title,
             "meta": self.meta,
-            "results": [
-                {**asdict(r), "retries_per_100": r.retries_per_100, "throughput": r.throughput}
-                for r in self.results
-            ],
-            "bars": [{**asdict(b), "status": bar_mark(b)} for b in self.bars],
+            "sections": [section.as_json() for section in self.sections],
             "invariants": self.invariants,
         }
 
@@ -889,8 +1002,22 @@ def invariant_lines(invariants: dict[str, int]) -> list[str]:
     return [f"- {'ok' if n == 0 else 'BROKEN'}: {name} ({n})" for name, n in invariants.items()]
 
 
+def section_markdown(section: Section, heading: str) -> list[str]:
+    rows = [table_row(r) for r in section.results]
+    return [
+        f"{heading} {section.title}",
+        "",
+        markdown_table(TABLE_HEADER, rows),
+        "",
+        f"{heading}# Bars ({section.route})",
+        "",
+        markdown_table(("status", "bar", "measured"), bar_rows(section.bars), left=2),
+        "",
+    ]
+
+
 def render_markdown(report: Report) -> str:
-    rows = [table_row(r) for r in report.results]
+    heading = "##" if len(report.sections) > 1 else "#"
     parts = [
         f"# {report.title}",
         "",
@@ -902,12 +1029,7 @@ def render_markdown(report: Report) -> str:
         "retries/100: pgbench retries of 40001/40P01 per 100 successful transactions;",
         "failures: transactions that still failed after --max-tries.",
         "",
-        markdown_table(TABLE_HEADER, rows),
-        "",
-        "## Bars",
-        "",
-        markdown_table(("status", "bar", "measured"), bar_rows(report.bars), left=2),
-        "",
+        *(line for s in report.sections for line in section_markdown(s, heading)),
         "## Invariants after the runs",
         "",
         *invariant_lines(report.invariants),
@@ -917,19 +1039,18 @@ def render_markdown(report: Report) -> str:
 
 
 def render_terminal(report: Report) -> str:
-    rows = [table_row(r) for r in report.results]
-    return "\n".join(
-        [
+    lines = ["", report.title]
+    for section in report.sections:
+        lines += [
             "",
-            report.title,
+            section.title,
             "",
-            text_table(TABLE_HEADER, rows),
+            text_table(TABLE_HEADER, [table_row(r) for r in section.results]),
             "",
-            "bars:",
-            text_table(("status", "bar", "measured"), bar_rows(report.bars), left=2),
-            "",
+            f"bars ({section.route}):",
+            text_table(("status", "bar", "measured"), bar_rows(section.bars), left=2),
         ]
-    )
+    return "\n".join([*lines, ""])
 
 
 def write_report(report: Report, directory: Path, stem: str) -> None:
@@ -1088,8 +1209,9 @@ def base_meta(opts: Options, prepared: Prepared) -> dict[str, Any]:
         **prepared.facts,
         "run": (
             f"{opts.duration} s per run, clients {','.join(map(str, opts.clients))}, "
-            f"-M prepared -n, -j 2 from 2 clients, --max-tries {opts.max_tries}, "
-            "as doublex_app (SERIALIZABLE); roll-up before every run"
+            f"-n, -j 2 from 2 clients, --max-tries {opts.max_tries}, as doublex_app "
+            "(SERIALIZABLE); -M prepared direct, -M extended through PgBouncer; "
+            "roll-up before every run"
         ),
     }
 
@@ -1098,8 +1220,13 @@ def final_invariants(dsns: Dsns) -> dict[str, int]:
     return verify_invariants(dsns, "after the runs")
 
 
-def aborted_runs(results: Sequence[RunResult]) -> list[str]:
-    return [f"{r.scenario}@{r.clients}" for r in results if r.aborted or r.posted_check]
+def aborted_runs(report: Report) -> list[str]:
+    return [
+        f"{r.route} {r.scenario}@{r.clients}"
+        for section in report.sections
+        for r in section.results
+        if r.aborted or r.posted_check
+    ]
 
 
 def finish(report: Report, opts: Options, stem: str) -> int:
@@ -1108,21 +1235,35 @@ def finish(report: Report, opts: Options, stem: str) -> int:
     say(render_terminal(report))
     write_report(report, opts.results_dir, stem)
     fail_loudly(report.invariants, "after the runs")
-    broken_runs = aborted_runs(report.results)
+    broken_runs = aborted_runs(report)
     if broken_runs:
         say(f"RUNS ABORTED OR WROTE WRONG ROWS: {', '.join(broken_runs)}")
         return 1
-    if opts.strict and any(b.passed is False for b in report.bars):
+    deciding = [b for s in report.sections if s.decides for b in s.bars]
+    if opts.strict and any(b.passed is False for b in deciding):
         return 2
     return 0
+
+
+def measure(dsns: Dsns, route: Route, opts: Options, decides: bool) -> Section:
+    results = run_matrix(dsns, route, opts)
+    return Section(route.name, route.title, results, evaluate_bars(results), decides)
 
 
 def bench_suite(opts: Options) -> int:
     prepared = prepare(opts)
     meta = base_meta(opts, prepared)
-    results = run_matrix(prepared.dsns, opts)
-    report = Report("DoubleX SQL benchmark (pgbench)", meta, results, evaluate_bars(results))
-    report.invariants = final_invariants(prepared.dsns)
+    report = Report("DoubleX SQL benchmark (pgbench)", meta)
+    dsns = prepared.dsns
+    if opts.via in ("direct", "both"):
+        report.sections.append(measure(dsns, direct_route(dsns), opts, opts.via == "direct"))
+    if opts.via in ("pgbouncer", "both"):
+        aliases = {pooled_alias(s): s.set_statements for s in opts.scenarios}
+        with pooler.pgbouncer(dsns.app, aliases, opts.pool_size) as running:
+            meta["pooler"] = f"{running.version}, transaction pooling, {running.pool_size} "
+            meta["pooler"] += "server connections per scenario"
+            report.sections.append(measure(dsns, pooled_route(dsns, running), opts, True))
+    report.invariants = final_invariants(dsns)
     return finish(report, opts, "sql-bench")
 
 
@@ -1149,16 +1290,19 @@ def bench_growth(opts: Options) -> int:
     meta = base_meta(opts, prepared)
     binary = pgbench_binary()
     uniform = SCENARIO_BY_NAME["uniform"]
-    before = run_scenario(binary, prepared.dsns, uniform, 16, opts)
+    route = direct_route(prepared.dsns)
+    before = run_scenario(binary, prepared.dsns, route, uniform, 16, opts)
     grow_seconds = grow(prepared, opts)
     settle(prepared.dsns)
     fail_loudly(verify_invariants(prepared.dsns, "after growing"), "after growing")
-    after = run_scenario(binary, prepared.dsns, uniform, 16, opts)
+    after = run_scenario(binary, prepared.dsns, route, uniform, 16, opts)
     before.scenario = f"uniform ({opts.journals:,} journals)"
     after.scenario = f"uniform ({opts.growth_to:,} journals)"
     meta["growth"] = f"{opts.journals:,} → {opts.growth_to:,} journals in {grow_seconds:.1f} s"
-    report = Report("DoubleX SQL benchmark: growth", meta, [before, after], [])
-    report.bars = [growth_bar(before, after)]
+    report = Report("DoubleX SQL benchmark: growth", meta)
+    report.sections = [
+        Section(route.name, route.title, [before, after], [growth_bar(before, after)], True)
+    ]
     report.invariants = final_invariants(prepared.dsns)
     return finish(report, opts, "sql-growth")
 

@@ -84,7 +84,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _ensure_service_user() -> None:
+def ensure_service_user() -> None:
     try:
         pwd.getpwnam(SERVICE_USER)
     except KeyError:
@@ -178,7 +178,7 @@ class LocalCluster:
         if not self.as_root:
             self.home.mkdir(exist_ok=True)
             return
-        _ensure_service_user()
+        ensure_service_user()
         if self.home.is_symlink() or self.home.exists():
             target = self.home.resolve()
         else:
