@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-deps: ## Install missing system packages (PostgreSQL, pgTAP, pg_prove, Prometheus, postgres_exporter, Chromium) as root, or say what to install
+deps: ## Install missing system packages (PostgreSQL, pgTAP, pg_prove, Prometheus, postgres_exporter, Chromium, PgBouncer) as root, or say what to install
 	@shell/scripts/bootstrap-system.sh
 
 $(STAMP): pyproject.toml
@@ -92,7 +92,6 @@ fmt: venv ## Format Python code
 	@$(BIN)/ruff format shell tests bench migrations grafana
 
 bench-sql: deps venv ## pgbench suite, direct and through PgBouncer, report in bench/results/ (ARGS="--duration 5")
-	@shell/scripts/bootstrap-system.sh --bench
 	@$(BIN)/python bench/run_sql_bench.py $(ARGS)
 
 bench-growth: deps venv ## uniform@16 at the default seed vs after growing to 5M journals (ARGS=...)

@@ -3,17 +3,15 @@
 #   PostgreSQL server binaries, pgTAP (for that server version) and pg_prove;
 #   Prometheus (prometheus, promtool) and prometheus-postgres-exporter for the
 #   observability tests and `make observe`; Chromium (headless, renders the reconciliation
-#   report in the end-to-end test); with --lint also plpgsql_check; with --bench also
-#   PgBouncer (the pooled route of `make bench-sql`). With --run only the PostgreSQL
+#   report in the end-to-end test); PgBouncer (the pooling tests and the pooled route of
+#   `make bench-sql`); with --lint also plpgsql_check. With --run only the PostgreSQL
 #   server: serving the API needs nothing else (`make run`).
 # As root on Debian/Ubuntu it uses apt-get; otherwise it prints exactly what to install.
 set -euo pipefail
 
 want_lint=0
 want_tools=1
-want_bench=0
 [[ "${1:-}" == "--lint" ]] && want_lint=1
-[[ "${1:-}" == "--bench" ]] && want_bench=1
 [[ "${1:-}" == "--run" ]] && want_tools=0
 
 pg_bindir() {
@@ -44,9 +42,7 @@ if [[ $want_tools == 1 ]]; then
     command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
     command -v prometheus-postgres-exporter >/dev/null 2>&1 || missing+=(prometheus-postgres-exporter)
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-fi
-if [[ $want_bench == 1 ]]; then
-    # The pooler that `make bench-sql` measures the many-client deployment through.
+    # The pooler many SQL clients are deployed behind (README, "Connection pooling").
     command -v pgbouncer >/dev/null 2>&1 || [[ -x /usr/sbin/pgbouncer ]] || missing+=(pgbouncer)
 fi
 
