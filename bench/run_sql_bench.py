@@ -1299,6 +1299,12 @@ def bench_growth(opts: Options) -> int:
     before.scenario = f"uniform ({opts.journals:,} journals)"
     after.scenario = f"uniform ({opts.growth_to:,} journals)"
     meta["growth"] = f"{opts.journals:,} → {opts.growth_to:,} journals in {grow_seconds:.1f} s"
+    # Growth is about the data (plans, index depth), not the connections: direct only.
+    meta["run"] = (
+        f"uniform at 16 clients, {opts.duration} s per run, direct connections, -M prepared "
+        f"-n -j 2, --max-tries {opts.max_tries}, as doublex_app (SERIALIZABLE); roll-up "
+        "before every run"
+    )
     report = Report("DoubleX SQL benchmark: growth", meta)
     report.sections = [
         Section(route.name, route.title, [before, after], [growth_bar(before, after)], True)
