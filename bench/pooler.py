@@ -119,13 +119,14 @@ def _tail(log: Path) -> str:
         return "(no log)"
 
 
-def _run_as() -> dict[str, object]:
-    """PgBouncer refuses to run as root: it then runs as the cluster's service user."""
+def _service_ids() -> tuple[int, int] | None:
+    """PgBouncer refuses to run as root: it then runs as the cluster's service user
+    (uid, gid); None when we are not root."""
     if os.geteuid() != 0:
-        return {}
+        return None
     localdb.ensure_service_user()
     entry = pwd.getpwnam(localdb.SERVICE_USER)
-    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+    return entry.pw_uid, entry.pw_gid
 
 
 @contextmanager
@@ -136,22 +137,24 @@ def pgbouncer(
     binary = pgbouncer_binary()
     user = str(conninfo_to_dict(server_dsn)["user"])
     port = localdb.free_port()
-    run_as = _run_as()
+    ids = _service_ids()
     with tempfile.TemporaryDirectory(prefix="doublex-pgbouncer-") as tmp:
         folder = Path(tmp)
         (folder / "pgbouncer.ini").write_text(
             render_ini(server_dsn, aliases, port, pool_size, folder)
         )
         (folder / "users.txt").write_text(f'"{user}" ""\n')
-        if run_as:
+        if ids:
             for path in (folder, *folder.iterdir()):
-                os.chown(path, int(str(run_as["user"])), int(str(run_as["group"])))
+                os.chown(path, *ids)
         log = folder / "pgbouncer.log"
         process = subprocess.Popen(
             [binary, str(folder / "pgbouncer.ini")],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            **run_as,  # type: ignore[arg-type]
+            user=ids[0] if ids else None,
+            group=ids[1] if ids else None,
+            extra_groups=[] if ids else None,
         )
         try:
             _wait_until_listening(port, process, log)
