@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-api bench-recon bench-eod clean
+.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-api bench-recon bench-eod clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -96,6 +96,9 @@ bench-sql: deps venv ## pgbench suite, direct and through PgBouncer, report in b
 
 bench-growth: deps venv ## uniform@16 at the default seed vs after growing to 5M journals (ARGS=...)
 	@$(BIN)/python bench/run_sql_bench.py --growth $(ARGS)
+
+bench-compare: deps venv ## SQL benchmark of HEAD against an earlier revision, alternating, one run (BASE=HEAD~1 ARGS=...)
+	@$(BIN)/python bench/compare_revisions.py --base $(or $(BASE),HEAD~1) $(ARGS)
 
 bench-recon: deps venv ## Reconciliation: import and match 100,000 statement lines against 100,000 legs (ARGS=...)
 	@$(BIN)/python bench/run_recon_bench.py $(ARGS)
