@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from doublex import __version__
-from doublex.api import jsonio
+from doublex import jsonio
 
 AMOUNT = {
     "type": "string",

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from doublex import errors
-from doublex.api import jsonio
+from doublex import jsonio
 
 PROBLEM_TYPE = "urn:doublex:problem:"
 CONTENT_TYPE = "application/problem+json"
