@@ -6,8 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from doublex import __version__, errors
-from doublex import jsonio
+from doublex import __version__, errors, jsonio
 from doublex.api import payloads
 from doublex.db import Ledger
 

@@ -236,8 +236,8 @@ class Ledger(Runner):
         tenant: str = DEFAULT,
     ) -> Row:
         return await self._one(
-            "recon_run", WRITE, account=account, business_date=business_date,
-            tolerance=tolerance, tenant=tenant,
+            "recon_run", WRITE, account=account, business_date=business_date, tolerance=tolerance,
+            tenant=tenant,
         )  # fmt: skip
 
     async def recon_report(
