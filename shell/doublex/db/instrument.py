@@ -121,11 +121,11 @@ MEASURES: Mapping[str, Measure] = {
 
 
 def _measured(name: str, method: Method, measure: Measure) -> Method:
-    parameters = list(inspect.signature(method).parameters)[1:]  # after self
-    defaults = {n: p.default for n, p in inspect.signature(method).parameters.items()}
+    parameters = inspect.signature(method).parameters
+    positions = list(parameters)[1:]  # after self
     # span attribute → (argument name, its position, its default)
     wanted = [
-        (attribute, argument, parameters.index(argument), defaults[argument])
+        (attribute, argument, positions.index(argument), parameters[argument].default)
         for attribute, argument in measure.attributes.items()
     ]
 
