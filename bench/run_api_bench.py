@@ -54,7 +54,7 @@ DATABASE = "doublex_api_bench"
 STEM = "api-bench"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
-# The bars (DESIGN.md and the issue): reported, never enforced.
+# The bars (bench/README.md): reported, never enforced.
 BAR_P95_AT_8_MS = 18.0
 BAR_TPS_AT_32 = 1000.0
 BAR_P95_AT_32_MS = 60.0

@@ -17,8 +17,8 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from doublex import config, localdb, migrate
-from doublex.api import create_app, jsonio
+from doublex import config, jsonio, localdb, migrate
+from doublex.api import create_app
 from doublex.api.app import ROUTES
 from doublex.db import Ledger, RetryPolicy
 from doublex.serve import build_app

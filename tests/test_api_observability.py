@@ -232,6 +232,31 @@ async def test_spans_of_postings_and_balances(books: Client, spans: InMemorySpan
     assert (server.attributes or {})["http.response.status_code"] == 200
 
 
+async def test_spans_name_the_arguments_however_they_are_passed(
+    books: Client, ledger: Ledger, spans: InMemorySpanExporter
+) -> None:
+    """The attributes come from the call's arguments: positional, keyword or default."""
+    await ledger.get_balance(account="1001-CASH", tenant="default")
+    await ledger.get_balance("4001-SALES")
+    legs = [
+        {"account": "1001-CASH", "side": "debit", "amount": "1.00", "ccy": "EUR"},
+        {"account": "4001-SALES", "side": "credit", "amount": "1.00", "ccy": "EUR"},
+    ]
+    await ledger.post_journal(idempotency_key="kw-1", legs=legs, tenant="default")
+    readings = [dict(span.attributes or {}) for span in named(spans, "get_balance")]
+    assert [(r["doublex.account"], r["doublex.tenant"]) for r in readings] == [
+        ("1001-CASH", "default"),
+        ("4001-SALES", "default"),
+    ]
+    (posting,) = named(spans, "post_journal")
+    attributes = dict(posting.attributes or {})
+    assert (attributes["doublex.tenant"], attributes["doublex.operation"]) == (
+        "default",
+        "post_journal",
+    )
+    assert attributes["doublex.status"] == "posted"
+
+
 async def test_a_retried_posting_is_counted_and_traced(
     app_dsn: str, admin_dsn: str, spans: InMemorySpanExporter
 ) -> None:

@@ -77,6 +77,17 @@ def test_accounts_create_list_show(cli: CliRunner) -> None:
     assert run(cli, "accounts", "list", "--tenant", "empty").stdout.strip() == "no accounts"
 
 
+def test_page_size_is_the_ledgers_limit(books: CliRunner) -> None:
+    """The CLI does not re-check the page size: the ledger answers with its own code (DX019),
+    as it does for the API and for SQL callers."""
+    for command in (("accounts", "list"), ("journals", "list")):
+        for limit in ("0", "1001"):
+            failed = run(books, *command, "--limit", limit, code=1)
+            assert failed.stderr.startswith("error DX019:"), failed.stderr
+        assert isinstance(as_json(books, *command, "--limit", "1000"), list)
+        run(books, *command, "--limit", "ten", code=2)  # not a number: click's usage error
+
+
 def test_post_balance_journals(books: CliRunner, tmp_path: Path) -> None:
     cli = books
     day = today(cli)

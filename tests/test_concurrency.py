@@ -374,7 +374,7 @@ async def test_hot_income_account_needs_almost_no_retries(
     assert income == total
     assert count(admin_conn, "journal") == commits
     assert_ledger_invariants(admin_dsn)
-    # The design's claim (DESIGN.md §4, bench bar "hot@16 retries ≤ 1 per 100 commits"):
+    # The claim behind the bench bar "hot@16 retries ≤ 1 per 100 commits" (sql/README.md):
     # postings to an allow_negative = true house account read nothing another posting writes.
     assert rate < 0.01, f"{tally.retry_count} retries for {commits} commits ({rate:.1%})"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,11 @@ def test_rate_errors_exit_1_with_the_dx_code(cli: CliRunner) -> None:
     assert result.exit_code == 1 and "error DX031" in result.output
     result = run(cli, "fx", "rate", "set", "EUR", "USD", "1e3")
     assert result.exit_code == 2 and "is not a decimal" in result.output
+    # Ranges are the ledger's: a negative rate or amount gets its DX code, not a usage error.
+    result = run(cli, "fx", "rate", "set", "EUR", "USD", "--", "-1")
+    assert result.exit_code == 1 and "error DX030" in result.output
+    result = run(cli, "fx", "transfer", "EUR-CASH", "USD-CASH", "--", "-5")
+    assert result.exit_code == 1 and "error DX003" in result.output
 
 
 def test_transfer_and_replay(cli: CliRunner, admin_dsn: str) -> None:
@@ -194,7 +200,9 @@ def test_rates_import_all_or_nothing(cli: CliRunner, tmp_path: Path, admin_conn:
 
 def test_csv_and_decimal_parsing() -> None:
     assert parse_decimal("1.0850") is not None
-    assert [parse_decimal(t) for t in ("", ".", "1e3", "-1", "1,5", "1.2.3", "NaN")] == [None] * 7
+    assert [parse_decimal(t) for t in ("", ".", "1e3", "-", "1,5", "1.2.3", "NaN")] == [None] * 7
+    # A sign is part of a decimal's type; whether it may be negative is the ledger's rule.
+    assert parse_decimal("-1") == Decimal("-1")
     lines, problems = read_rates("base,quote,rate,valid_on\n\nEUR,USD,1.1,2026-13-01\n")
     assert lines == [] and [(p.line, p.reason[:8]) for p in problems] == [(3, "valid_on")]
     assert read_rates("")[1][0].line == 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
@@ -48,44 +49,88 @@ class Settings:
         return self.dsn is None
 
 
-def _int_env(name: str, default: int) -> int:
+N = TypeVar("N", int, float)
+
+
+def _number_env(name: str, default: N) -> N:
+    """The variable as a number of the default's type; unset or empty: the default."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        return type(default)(raw)
     except ValueError as exc:
-        raise SystemExit(f"{name} must be an integer, got {raw!r}") from exc
-
-
-def _float_env(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise SystemExit(f"{name} must be a number, got {raw!r}") from exc
+        what = "an integer" if isinstance(default, int) else "a number"
+        raise SystemExit(f"{name} must be {what}, got {raw!r}") from exc
 
 
 def load() -> Settings:
     return Settings(
         dsn=os.environ.get("DOUBLEX_DSN") or None,
         app_dsn=os.environ.get("DOUBLEX_APP_DSN") or None,
-        local_port=_int_env("DOUBLEX_PGPORT", DEFAULT_LOCAL_PORT),
+        local_port=_number_env("DOUBLEX_PGPORT", DEFAULT_LOCAL_PORT),
         pg_bindir=os.environ.get("DOUBLEX_PG_BINDIR") or None,
-        pool_min=_int_env("DOUBLEX_POOL_MIN", 1),
-        pool_max=_int_env("DOUBLEX_POOL_MAX", 10),
-        pool_timeout=_float_env("DOUBLEX_POOL_TIMEOUT", 5.0),
-        max_retries=_int_env("DOUBLEX_MAX_RETRIES", 20),
-        max_body_bytes=_int_env("DOUBLEX_MAX_BODY_BYTES", 1 << 20),
+        pool_min=_number_env("DOUBLEX_POOL_MIN", 1),
+        pool_max=_number_env("DOUBLEX_POOL_MAX", 10),
+        pool_timeout=_number_env("DOUBLEX_POOL_TIMEOUT", 5.0),
+        max_retries=_number_env("DOUBLEX_MAX_RETRIES", 20),
+        max_body_bytes=_number_env("DOUBLEX_MAX_BODY_BYTES", 1 << 20),
         migrate_on_start=os.environ.get("MIGRATE_ON_START", "").lower() in ("1", "true", "yes"),
-        roll_up_seconds=_float_env("DOUBLEX_ROLLUP_SECONDS", 5.0),
+        roll_up_seconds=_number_env("DOUBLEX_ROLLUP_SECONDS", 5.0),
         tenants=[
             t.strip() for t in os.environ.get("DOUBLEX_TENANTS", "default").split(",") if t.strip()
         ],
-        shutdown_seconds=_float_env("DOUBLEX_SHUTDOWN_SECONDS", 30.0),
+        shutdown_seconds=_number_env("DOUBLEX_SHUTDOWN_SECONDS", 30.0),
     )
+
+
+# -- read where they are used (logging, tracing, metrics, `doublex observe`) ------------------
+
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# The programs `doublex observe` and the tests run: variable → its default name on PATH.
+BINARIES = {
+    "DOUBLEX_PROMETHEUS": "prometheus",
+    "DOUBLEX_POSTGRES_EXPORTER": "prometheus-postgres-exporter",
+    "DOUBLEX_PROMTOOL": "promtool",
+}
+
+
+def log_format() -> str:
+    """LOG_FORMAT: `text` (default) or `json` (one JSON object per line)."""
+    return os.environ.get("LOG_FORMAT", "text").lower()
+
+
+def log_level() -> str:
+    """LOG_LEVEL: a Python log level name (default INFO)."""
+    return os.environ.get("LOG_LEVEL", "INFO").upper()
+
+
+def otlp_endpoint() -> str | None:
+    """OTEL_EXPORTER_OTLP_ENDPOINT: where spans go; unset, tracing is off. The exporter
+    itself reads the other standard OTEL_EXPORTER_OTLP_* variables."""
+    return os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None
+
+
+def otel_service_name() -> str:
+    """OTEL_SERVICE_NAME: the service name on exported spans (default doublex)."""
+    return os.environ.get("OTEL_SERVICE_NAME", "doublex")
+
+
+def multiprocess_dir() -> str | None:
+    """PROMETHEUS_MULTIPROC_DIR: the shared metrics folder of a multi-worker service."""
+    return os.environ.get(MULTIPROCESS_ENV) or None
+
+
+def monitor_dsn() -> str | None:
+    """DOUBLEX_MONITOR_DSN: the URI postgres_exporter connects with, when given."""
+    return os.environ.get("DOUBLEX_MONITOR_DSN") or None
+
+
+def binary(variable: str) -> str | None:
+    """The program a variable of BINARIES names, when set."""
+    if variable not in BINARIES:
+        raise KeyError(f"{variable} is not one of {', '.join(BINARIES)}")
+    return os.environ.get(variable) or None
 
 
 def as_app_role(admin_dsn: str) -> str:

@@ -77,6 +77,14 @@ class LedgerError(Exception):
     name: str = "internal_error"
     http_status: int = 500
 
+    def __init_subclass__(cls, *, code: str | None = None, http_status: int = 500) -> None:
+        """`class X(LedgerError, code="x", http_status=503)`: the shell's own kinds, whose
+        code is also their name."""
+        super().__init_subclass__()
+        if code is not None:
+            cls.code = cls.name = code
+            cls.http_status = http_status
+
     def __init__(
         self,
         message: str,
@@ -102,32 +110,20 @@ class RuleViolation(LedgerError):
         self.http_status = kind.http_status
 
 
-class InvalidInput(LedgerError):
+class InvalidInput(LedgerError, code="invalid_input", http_status=422):
     """A value PostgreSQL could not accept (malformed date, uuid or number)."""
 
-    code = name = "invalid_input"
-    http_status = 422
 
-
-class DatabaseUnavailable(LedgerError):
+class DatabaseUnavailable(LedgerError, code="database_unavailable", http_status=503):
     """The database cannot be reached; the request may be retried later."""
 
-    code = name = "database_unavailable"
-    http_status = 503
 
-
-class RetriesExhausted(LedgerError):
+class RetriesExhausted(LedgerError, code="retries_exhausted", http_status=503):
     """Serialization conflicts persisted through every retry; nothing was written."""
 
-    code = name = "retries_exhausted"
-    http_status = 503
 
-
-class OutcomeUnknown(LedgerError):
+class OutcomeUnknown(LedgerError, code="outcome_unknown", http_status=503):
     """The connection broke during COMMIT: replay the request with its idempotency key."""
-
-    code = name = "outcome_unknown"
-    http_status = 503
 
 
 class InternalError(LedgerError):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from typing import Any
+
+from doublex import config
 
 ACCESS = logging.getLogger("doublex.access")
 ERRORS = logging.getLogger("doublex.errors")
@@ -40,10 +41,10 @@ class TextFormatter(logging.Formatter):
 
 def configure(level: str | None = None) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    json_lines = os.environ.get("LOG_FORMAT", "text").lower() == "json"
+    json_lines = config.log_format() == "json"
     handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level or os.environ.get("LOG_LEVEL", "INFO").upper())
+    root.setLevel(level or config.log_level())
     # aiohttp's own access log would duplicate ours.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

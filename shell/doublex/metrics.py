@@ -1,4 +1,4 @@
-"""Prometheus metrics. Their names are part of DoubleX's interface (DESIGN.md §9).
+"""Prometheus metrics. Their names are part of DoubleX's interface (README, "Observability").
 
 `doublex serve --workers N` runs N processes behind one port; each keeps its metrics in
 PROMETHEUS_MULTIPROC_DIR (prometheus_client's multiprocess mode, chosen by that variable
@@ -8,7 +8,6 @@ over the workers. The pool gauges then add up the live workers' pools.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 
 from aiohttp import web
@@ -25,12 +24,14 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+from doublex import config
+
+MULTIPROCESS_ENV = config.MULTIPROCESS_ENV
 
 
 def multiprocess_dir() -> str | None:
     """The shared metrics folder of a multi-worker service, or None for one process."""
-    return os.environ.get(MULTIPROCESS_ENV) or None
+    return config.multiprocess_dir()
 
 
 LATENCY_BUCKETS_MS = (0.5, 1, 2, 5, 10, 15, 25, 50, 100, 250, 500, 1000, 2500, 5000)

@@ -45,8 +45,9 @@ def queries_file() -> Path:
 
 
 def find_binary(variable: str, *names: str) -> str:
-    """The program named by `variable`, else the first of `names` on PATH."""
-    explicit = os.environ.get(variable)
+    """The program named by `variable` (one of config.BINARIES), else the first of `names`
+    on PATH."""
+    explicit = config.binary(variable)
     if explicit:
         return explicit
     for name in names:
@@ -61,7 +62,7 @@ def find_binary(variable: str, *names: str) -> str:
 def exporter_dsn(admin_dsn: str) -> str:
     """DOUBLEX_MONITOR_DSN, or the admin DSN's server and database as doublex_monitor, as the
     URI postgres_exporter reads from DATA_SOURCE_NAME (sslmode defaults to disable)."""
-    explicit = os.environ.get("DOUBLEX_MONITOR_DSN")
+    explicit = config.monitor_dsn()
     if explicit:
         return explicit
     params = conninfo_to_dict(admin_dsn)

@@ -18,7 +18,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from doublex.api import jsonio
+from doublex import jsonio
+from doublex.cells import cell
 
 Row = Mapping[str, Any]
 FORMATS = ("csv", "json", "html")
@@ -138,22 +139,12 @@ def to_json(report: Report) -> bytes:
     )
 
 
-def _csv_cell(value: Any) -> str:
-    """Like the CLI's table cells (doublex.cli.output.cell, which this layer must not
-    import): empty for None, ISO dates, exact Decimal text."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    return value.isoformat() if isinstance(value, date) else str(value)
-
-
 def _csv(rows: Iterable[Row], fields: Sequence[str]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(fields)
     for row in rows:
-        writer.writerow([_csv_cell(row[name]) for name in fields])
+        writer.writerow([cell(row[name]) for name in fields])
     return out.getvalue()
 
 

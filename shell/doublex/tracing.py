@@ -3,8 +3,6 @@ exporter). Spans: HTTP server requests, `post_journal`, `get_balance`, database 
 
 from __future__ import annotations
 
-import os
-
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -13,6 +11,8 @@ from opentelemetry.sdk.trace.export import (
     SimpleSpanProcessor,
     SpanExporter,
 )
+
+from doublex import config
 
 tracer = trace.get_tracer("doublex")
 _provider: TracerProvider | None = None
@@ -31,14 +31,14 @@ def configure(exporter: SpanExporter | None = None) -> bool:
             _provider.add_span_processor(SimpleSpanProcessor(exporter))
         return True
     if exporter is None:
-        if not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        if config.otlp_endpoint() is None:
             return False
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         processor: SimpleSpanProcessor | BatchSpanProcessor = BatchSpanProcessor(OTLPSpanExporter())
     else:
         processor = SimpleSpanProcessor(exporter)
-    service = os.environ.get("OTEL_SERVICE_NAME", "doublex")
+    service = config.otel_service_name()
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
     provider.add_span_processor(processor)
     trace.set_tracer_provider(provider)

@@ -15,14 +15,13 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from opentelemetry.trace import SpanKind
 
-from doublex import errors, metrics
+from doublex import errors, jsonio, metrics
 from doublex.api import (
     docs,
     handlers,
     handlers_eod,
     handlers_fx,
     handlers_recon,
-    jsonio,
     openapi,
     problems,
 )

@@ -6,8 +6,8 @@ from typing import Any
 
 from aiohttp import web
 
-from doublex import __version__, errors
-from doublex.api import jsonio, payloads
+from doublex import __version__, errors, jsonio
+from doublex.api import payloads
 from doublex.db import Ledger
 
 LEDGER: web.AppKey[Ledger] = web.AppKey("ledger", Ledger)

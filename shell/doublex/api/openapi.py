@@ -10,8 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from doublex import __version__
-from doublex.api import jsonio
+from doublex import __version__, jsonio
 
 AMOUNT = {
     "type": "string",

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from aiohttp import web
 
-from doublex.api import jsonio
+from doublex import jsonio
 from doublex.api.problems import RequestProblem
 
 JSON_TYPES = ("application/json",)

@@ -11,8 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from doublex import errors
-from doublex.api import jsonio
+from doublex import errors, jsonio
 
 PROBLEM_TYPE = "urn:doublex:problem:"
 CONTENT_TYPE = "application/problem+json"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -13,10 +13,25 @@ from doublex import config, errors, localdb
 from doublex.db import Ledger, RetryPolicy
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 tenant_option = click.option(
     "--tenant", default="default", show_default=True, help="The book to work in."
 )
+
+
+def listen_options(host_help: str | None = None, port_help: str | None = None) -> Callable[[F], F]:
+    """`--host` and `--port` of the service (serve, observe)."""
+
+    def apply(function: F) -> F:
+        function = click.option(
+            "--port", default=8000, show_default=True, type=int, help=port_help
+        )(function)
+        return click.option("--host", default="127.0.0.1", show_default=True, help=host_help)(
+            function
+        )
+
+    return apply
 
 
 def local_cluster() -> localdb.LocalCluster:

@@ -61,7 +61,8 @@ DATE_FORMAT = click.DateTime(["%Y-%m-%d"])
 
 
 class DecimalType(click.ParamType[Decimal]):
-    """A positive decimal typed as digits ("1.0850"): exact, never a float."""
+    """A decimal typed as digits ("1.0850"): exact, never a float. Its range (a rate or an
+    amount above zero) is the ledger's to check: it answers DX030 or DX003."""
 
     name = "decimal"
 
@@ -78,8 +79,9 @@ DECIMAL = DecimalType()
 
 
 def parse_decimal(text: str) -> Decimal | None:
-    """Plain digits with an optional fraction; anything else (1e3, NaN, -1, 1,5) is None."""
-    if not text or not all(c.isdigit() or c == "." for c in text) or text.count(".") > 1:
+    """Digits with an optional sign and fraction; anything else (1e3, NaN, 1,5) is None."""
+    digits = text.removeprefix("-")
+    if not digits or not all(c.isdigit() or c == "." for c in digits) or digits.count(".") > 1:
         return None
     try:
         return Decimal(text)

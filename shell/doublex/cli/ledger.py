@@ -71,6 +71,8 @@ def iso_date(value: datetime | None) -> date | None:
 
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
+# The page size's range (1 to 1000) is the ledger's: it answers DX019 for any other.
+limit_option = click.option("--limit", default=100, show_default=True, type=int, help="Page size.")
 
 
 # -- doublex accounts -------------------------------------------------------------------------
@@ -118,7 +120,7 @@ def accounts_create(
 
 @accounts.command("list")
 @click.option("--after", default=None, help="List codes after this one (the next page).")
-@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 1000))
+@limit_option
 @tenant_option
 @json_option
 def accounts_list(after: str | None, limit: int, tenant: str, as_json: bool) -> None:
@@ -270,7 +272,7 @@ def leg_summary(journal: dict[str, Any]) -> str:
 @click.option("--to", "to_date", type=DATE, default=None, help="Last effective date.")
 @click.option("--account", default=None, help="Only journals with a leg on this account.")
 @click.option("--cursor", default=None, help="Continue after this cursor (the next page).")
-@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 1000))
+@limit_option
 @tenant_option
 @json_option
 def journals_list(

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from doublex import config
-from doublex.cli.common import admin_dsn, app_dsn
+from doublex.cli.common import admin_dsn, app_dsn, listen_options
 from doublex.cli.output import emit_record, json_option
 from doublex.cli.root import main
 
@@ -22,15 +22,15 @@ FIELDS = [
 
 
 @main.command("observe")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address of all three.")
-@click.option("--port", default=8000, show_default=True, type=int, help="The service's port.")
+@listen_options("Address of all three.", "The service's port.")
 @click.option("--prometheus-port", default=9090, show_default=True, type=int)
 @click.option("--exporter-port", default=9187, show_default=True, type=int)
+# Not a ledger rule: how often the local Prometheus scrapes (checked here only).
 @click.option(
     "--scrape-interval",
+    type=click.FloatRange(0.5, 300),
     default=5.0,
     show_default=True,
-    type=click.FloatRange(0.5, 300),
     help="Seconds between scrapes and rule evaluations.",
 )
 @click.option(

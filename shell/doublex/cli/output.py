@@ -7,13 +7,13 @@ string, as the API does.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import click
 
-from doublex.api import jsonio
+from doublex import jsonio
+from doublex.cells import cell
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,20 +26,6 @@ def json_option(function: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(
         function
     )
-
-
-def cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, Decimal):
-        return format(value, "f")  # never "5E-8"
-    return str(value)
 
 
 def _numeric(value: Any) -> bool:

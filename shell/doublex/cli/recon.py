@@ -10,8 +10,7 @@ from typing import Any
 
 import click
 
-from doublex import recon_report, statement_file
-from doublex.api import jsonio
+from doublex import jsonio, recon_report, statement_file
 from doublex.cli.common import tenant_option, with_ledger
 from doublex.cli.output import emit_record, emit_rows, json_option, table
 from doublex.cli.root import main

@@ -8,7 +8,14 @@ import click
 
 from doublex import config, localdb
 from doublex import migrate as migrations
-from doublex.cli.common import admin_dsn, app_dsn, local_cluster, tenant_option, with_ledger
+from doublex.cli.common import (
+    admin_dsn,
+    app_dsn,
+    listen_options,
+    local_cluster,
+    tenant_option,
+    with_ledger,
+)
 from doublex.cli.root import main
 
 # -- doublex db ------------------------------------------------------------------------------
@@ -92,8 +99,8 @@ def migrate_command(rollback: bool, rollback_all: bool) -> None:
 
 
 @main.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@listen_options()
+# Not a ledger rule: how many processes this command starts (checked here only).
 @click.option(
     "--workers",
     default=1,

@@ -1,0 +1,166 @@
+"""Metrics and spans of the ledger calls, in one place.
+
+`instrumented(Ledger)` wraps every method named in `MEASURES`: the table says which span
+the call opens (with which call arguments as attributes), which latency histogram times it,
+and what its result or its error records. The runner reports retries through `retrying`
+and `finished`. No other module of doublex.db touches metrics or tracing.
+
+The metric and span names are part of DoubleX's interface (README, "Observability").
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import time
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from opentelemetry import trace
+from opentelemetry.trace import Span
+from prometheus_client import Histogram
+
+from doublex import errors, metrics
+from doublex.tracing import tracer
+
+C = TypeVar("C", bound=type)
+Method = Callable[..., Coroutine[Any, Any, Any]]
+
+
+def retrying(sqlstate: str) -> None:
+    """The runner tries again after a serialization failure or deadlock."""
+    metrics.SERIALIZATION_RETRIES.labels(sqlstate=sqlstate).inc()
+
+
+def finished(retries: int) -> None:
+    """The runner's work succeeded after `retries` retries (on the caller's current span)."""
+    trace.get_current_span().set_attribute("doublex.retries", retries)
+
+
+def _posted(span: Span, result: Any) -> None:
+    metrics.TRANSACTIONS.labels(status=result["status"]).inc()
+    span.set_attribute("doublex.status", result["status"])
+    for id_field in ("journal_id", "settlement_id"):  # an FX settlement has the latter
+        if id_field in result:
+            span.set_attribute(f"doublex.{id_field}", str(result[id_field]))
+
+
+def _posting_refused(span: Span, error: Exception) -> None:
+    if isinstance(error, errors.RuleViolation):
+        metrics.TRANSACTIONS.labels(status="rejected").inc()
+        span.set_attribute("doublex.status", "rejected")
+
+
+def _batch_posted(span: Span, results: Any) -> None:
+    for result in results:
+        metrics.TRANSACTIONS.labels(status=result["status"]).inc()
+
+
+def _balance_read(span: Span, balance: Any) -> None:
+    span.set_attribute("doublex.status", "ok")
+    span.set_attribute("doublex.snapshot_source", balance["snapshot_source"])
+
+
+def _balance_refused(span: Span, error: Exception) -> None:
+    if isinstance(error, errors.LedgerError):
+        span.set_attribute("doublex.status", error.name)
+
+
+def _nothing(span: Span, outcome: Any) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class Measure:
+    """What one ledger call records."""
+
+    span: str
+    # span attribute → the call argument it shows (as text)
+    attributes: Mapping[str, str]
+    latency: Histogram | None = None
+    # the call's name as doublex.operation (postings share one span name)
+    operation: bool = False
+    succeeded: Callable[[Span, Any], None] = _nothing
+    failed: Callable[[Span, Exception], None] = _nothing
+
+
+def _posting() -> Measure:
+    return Measure(
+        "post_journal",
+        {"doublex.tenant": "tenant"},
+        metrics.POSTING_LATENCY,
+        operation=True,
+        succeeded=_posted,
+        failed=_posting_refused,
+    )
+
+
+# Keyed by the Ledger method's name.
+MEASURES: Mapping[str, Measure] = {
+    "post_journal": _posting(),
+    "reverse_journal": _posting(),
+    "post_fx_transfer": _posting(),
+    "post_journals": Measure(
+        "post_journals",
+        {"doublex.tenant": "tenant"},
+        metrics.POSTING_LATENCY,
+        succeeded=_batch_posted,
+    ),
+    "get_balance": Measure(
+        "get_balance",
+        {"doublex.tenant": "tenant", "doublex.account": "account"},
+        metrics.GET_BALANCE_LATENCY,
+        succeeded=_balance_read,
+        failed=_balance_refused,
+    ),
+    "eod_close": Measure(
+        "eod_close", {"doublex.tenant": "tenant", "doublex.date": "business_date"}
+    ),
+}
+
+
+def _measured(name: str, method: Method, measure: Measure) -> Method:
+    parameters = inspect.signature(method).parameters
+    positions = list(parameters)[1:]  # after self
+    # span attribute → (argument name, its position, its default)
+    wanted = [
+        (attribute, argument, positions.index(argument), parameters[argument].default)
+        for attribute, argument in measure.attributes.items()
+    ]
+
+    def attributes(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, str]:
+        found = {"doublex.operation": name} if measure.operation else {}
+        for attribute, argument, index, default in wanted:
+            if argument in kwargs:
+                value = kwargs[argument]
+            else:
+                value = args[index] if index < len(args) else default
+            found[attribute] = str(value)
+        return found
+
+    @functools.wraps(method)
+    async def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        with tracer.start_as_current_span(
+            measure.span, attributes=attributes(args, kwargs)
+        ) as span:
+            try:
+                result = await method(self, *args, **kwargs)
+            except Exception as error:
+                measure.failed(span, error)
+                raise
+            finally:
+                if measure.latency is not None:
+                    measure.latency.observe((time.perf_counter() - started) * 1000)
+            measure.succeeded(span, result)
+            return result
+
+    return wrapper
+
+
+def instrumented(cls: C) -> C:
+    """Wrap the methods of `cls` that `MEASURES` names (each must exist)."""
+    for name, measure in MEASURES.items():
+        setattr(cls, name, _measured(name, getattr(cls, name), measure))
+    return cls

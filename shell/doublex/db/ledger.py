@@ -1,0 +1,337 @@
+"""The catalogue of SQL API calls: one `Ledger` method per ledger function.
+
+Each method names its query (doublex.db.queries), how it runs (a `Mode` of the runner) and
+its parameters; the work is `_one` (the call's one row) or `_all` (its rows). Calls that
+need more than one statement in a transaction say so here in a few lines; the bulk paths are
+in doublex.db.bulk. Metrics and spans are added by `instrument.instrumented`, never here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from datetime import time as time_of_day
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg import AsyncConnection
+from psycopg.types.json import Jsonb
+
+from doublex.db import bulk
+from doublex.db.instrument import instrumented
+from doublex.db.queries import QUERIES
+from doublex.db.runner import FOLD, READ, SCRAPE, WRITE, Mode, Row, Runner
+
+DEFAULT = "default"  # the tenant of a single-book ledger
+
+
+@instrumented
+class Ledger(Runner):
+    """The pool and the transaction runner, plus one method per SQL API call."""
+
+    async def __aenter__(self) -> Ledger:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _one(self, query: str, mode: Mode, /, **params: Any) -> Row:
+        """The one row the call returns."""
+
+        async def work(conn: AsyncConnection[Row]) -> Row:
+            row = await (await conn.execute(QUERIES[query], params)).fetchone()
+            assert row is not None, f"{query} returned no row"
+            return row
+
+        return await self.run(work, **mode.options)
+
+    async def _all(self, query: str, mode: Mode, /, **params: Any) -> list[Row]:
+        """Every row the call returns."""
+
+        async def work(conn: AsyncConnection[Row]) -> list[Row]:
+            return await (await conn.execute(QUERIES[query], params)).fetchall()
+
+        return await self.run(work, **mode.options)
+
+    # -- accounts and journals ---------------------------------------------------------------
+
+    async def create_account(
+        self,
+        code: str,
+        name: str,
+        ccy: str,
+        type: str = "asset",
+        allow_negative: bool = True,
+        metadata: Mapping[str, Any] | None = None,
+        tenant: str = DEFAULT,
+    ) -> Row:
+        return await self._one(
+            "create_account", WRITE, code=code, name=name, ccy=ccy, type=type,
+            allow_negative=allow_negative, metadata=Jsonb(metadata or {}), tenant=tenant,
+        )  # fmt: skip
+
+    async def get_account(self, code: str, tenant: str = DEFAULT) -> Row:
+        return await self._one("get_account", READ, code=code, tenant=tenant)
+
+    async def list_accounts(
+        self, after_code: str | None = None, page_size: int = 100, tenant: str = DEFAULT
+    ) -> list[Row]:
+        return await self._all(
+            "list_accounts", READ, after_code=after_code, page_size=page_size, tenant=tenant
+        )
+
+    async def set_account_status(self, code: str, status: str, tenant: str = DEFAULT) -> Row:
+        return await self._one("set_account_status", WRITE, code=code, status=status, tenant=tenant)
+
+    async def post_journal(
+        self,
+        idempotency_key: str,
+        legs: Sequence[Mapping[str, Any]] | Any,
+        effective_date: date | None = None,
+        memo: str | None = None,
+        ref: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        tenant: str = DEFAULT,
+    ) -> Row:
+        return await self._one(
+            "post_journal", WRITE, idempotency_key=idempotency_key, legs=Jsonb(legs),
+            effective_date=effective_date, memo=memo, ref=ref,
+            metadata=Jsonb(metadata if metadata is not None else {}), tenant=tenant,
+        )  # fmt: skip
+
+    async def reverse_journal(
+        self,
+        journal_id: UUID | str,
+        idempotency_key: str,
+        memo: str | None = None,
+        tenant: str = DEFAULT,
+    ) -> Row:
+        return await self._one(
+            "reverse_journal", WRITE, journal_id=journal_id, idempotency_key=idempotency_key,
+            memo=memo, tenant=tenant,
+        )  # fmt: skip
+
+    async def get_balance(
+        self, account: str, as_of: date | None = None, tenant: str = DEFAULT
+    ) -> Row:
+        return await self._one("get_balance", READ, account=account, as_of=as_of, tenant=tenant)
+
+    async def get_journal(self, journal_id: UUID | str, tenant: str = DEFAULT) -> Row:
+        return await self._one("get_journal", READ, journal_id=journal_id, tenant=tenant)
+
+    async def list_journals(
+        self,
+        from_date: date | None = None,
+        to_date: date | None = None,
+        account: str | None = None,
+        after_cursor: str | None = None,
+        page_size: int = 100,
+        tenant: str = DEFAULT,
+    ) -> list[Row]:
+        return await self._all(
+            "list_journals", READ, from_date=from_date, to_date=to_date, account=account,
+            after_cursor=after_cursor, page_size=page_size, tenant=tenant,
+        )  # fmt: skip
+
+    async def roll_up_balances(self, tenant: str = DEFAULT) -> Row:
+        """Fold settled legs into the balance checkpoints (READ COMMITTED by design)."""
+        return await self._one("roll_up_balances", FOLD, tenant=tenant)
+
+    async def post_journals(self, requests: Any, tenant: str = DEFAULT) -> list[Row]:
+        """Up to 1000 journal requests in one transaction; one result per request."""
+        return await self._all("post_journals", WRITE, requests=Jsonb(requests), tenant=tenant)
+
+    async def health(self) -> Row:
+        return await self._one("health", READ)
+
+    # -- FX --------------------------------------------------------------------------------
+
+    async def upsert_fx_rate(
+        self,
+        base: str,
+        quote: str,
+        rate: Decimal,
+        valid_on: date,
+        source: str | None = None,
+        tenant: str = DEFAULT,
+    ) -> Row:
+        params = bulk.rate_params(base, quote, rate, valid_on, source, tenant)
+        return await self._one("upsert_fx_rate", WRITE, **params)
+
+    async def fx_rate(
+        self, base: str, quote: str, on: date | None = None, tenant: str = DEFAULT
+    ) -> Row:
+        return await self._one("fx_rate", READ, base=base, quote=quote, on=on, tenant=tenant)
+
+    async def import_fx_rates(
+        self,
+        lines: Sequence[bulk.RateLine],
+        tenant: str = DEFAULT,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[bulk.LineProblem]:
+        """Upsert every rate in one transaction, all or nothing. Returns the lines the ledger
+        refused (line number, DX code, message), every one of them, and then writes nothing;
+        an empty list means every rate was written. `progress(n)` reports n more lines done."""
+        return await self.run(bulk.fx_rates(lines, tenant, progress))
+
+    async def post_fx_transfer(
+        self,
+        idempotency_key: str,
+        from_account: str,
+        to_account: str,
+        amount: Decimal,
+        fixed_side: str = "source",
+        rate: Decimal | None = None,
+        effective_date: date | None = None,
+        memo: str | None = None,
+        ref: str | None = None,
+        tenant: str = DEFAULT,
+    ) -> Row:
+        """One FX settlement (two journals), measured as a posting (operation post_fx_transfer)."""
+        return await self._one(
+            "post_fx_transfer", WRITE, idempotency_key=idempotency_key,
+            from_account=from_account, to_account=to_account, amount=amount,
+            fixed_side=fixed_side, rate=rate, effective_date=effective_date, memo=memo, ref=ref,
+            tenant=tenant,
+        )  # fmt: skip
+
+    async def fx_position(
+        self, as_of: date | None = None, reporting_ccy: str = "EUR", tenant: str = DEFAULT
+    ) -> list[Row]:
+        return await self._all(
+            "fx_position", READ, as_of=as_of, reporting_ccy=reporting_ccy, tenant=tenant
+        )
+
+    # -- reconciliation ----------------------------------------------------------------------
+
+    async def import_statement(
+        self,
+        account: str,
+        rows: Sequence[bulk.StatementRow],
+        file_name: str | None = None,
+        date_format: str | None = None,
+        tenant: str = DEFAULT,
+        progress: Callable[[int], None] | None = None,
+    ) -> Row:
+        """COPY the lines into this transaction's staging table, then let
+        ledger.import_statement validate and ingest them, all or nothing. `progress` is
+        told how many more lines were sent (a retry sends them again)."""
+        params = {
+            "account": account,
+            "file_name": file_name,
+            "date_format": date_format,
+            "tenant": tenant,
+        }
+        return await self.run(bulk.statement(rows, params, progress))
+
+    async def recon_run(
+        self,
+        account: str,
+        business_date: date,
+        tolerance: Decimal = Decimal("0.01"),
+        tenant: str = DEFAULT,
+    ) -> Row:
+        return await self._one(
+            "recon_run", WRITE, account=account, business_date=business_date, tolerance=tolerance,
+            tenant=tenant,
+        )  # fmt: skip
+
+    async def recon_report(
+        self, business_date: date, account: str | None = None, tenant: str = DEFAULT
+    ) -> tuple[list[Row], list[Row]]:
+        """The current reconciliation of a date: summaries and items, from one snapshot."""
+        params = {"business_date": business_date, "account": account, "tenant": tenant}
+
+        async def work(conn: AsyncConnection[Row]) -> tuple[list[Row], list[Row]]:
+            summaries = await (await conn.execute(QUERIES["recon_summaries"], params)).fetchall()
+            items = await (await conn.execute(QUERIES["recon_items"], params)).fetchall()
+            return summaries, items
+
+        return await self.run(work, **READ.options)
+
+    async def recon_mismatch_totals(self, tenants: Sequence[str]) -> dict[str, int]:
+        """Exceptions of every reconciliation run so far, by kind, summed over `tenants`."""
+
+        async def work(conn: AsyncConnection[Row]) -> dict[str, int]:
+            totals: dict[str, int] = {}
+            for tenant in tenants:
+                cursor = await conn.execute(QUERIES["recon_mismatch_totals"], {"tenant": tenant})
+                for row in await cursor.fetchall():
+                    totals[row["kind"]] = totals.get(row["kind"], 0) + int(row["total"])
+            return totals
+
+        # READ COMMITTED: a scrape must never wait for a safe snapshot (DEFERRABLE).
+        return await self.run(work, **SCRAPE.options)
+
+    # -- end of day ----------------------------------------------------------------------------
+
+    async def business_date(self, at: datetime | None = None, tenant: str = DEFAULT) -> date:
+        row = await self._one("business_date", READ, at=at, tenant=tenant)
+        business_date: date = row["business_date"]
+        return business_date
+
+    async def set_ledger_settings(
+        self,
+        time_zone: str | None = None,
+        cutoff: time_of_day | None = None,
+        tenant: str = DEFAULT,
+    ) -> Row:
+        return await self._one(
+            "set_ledger_settings", WRITE, time_zone=time_zone, cutoff=cutoff, tenant=tenant
+        )
+
+    async def eod_close(
+        self,
+        business_date: date,
+        tenant: str = DEFAULT,
+        on_progress: Callable[[Row], None] | None = None,
+    ) -> Row:
+        """Close a business date at READ COMMITTED (see procedures/eod_close.sql: every
+        statement then reads after the close's fence, and no posting of a later date
+        conflicts with it). `on_progress` receives the close's progress notices as they
+        come, in steps ({business_date, phase, done, total}: 'fenced', then 'read',
+        'snapshots', 'sealed' per date)."""
+
+        def notice(diag: psycopg.errors.Diagnostic) -> None:
+            if on_progress is None or not (diag.message_primary or "").startswith("eod_close:"):
+                return
+            try:
+                progress = json.loads(diag.message_detail or "{}")
+            except ValueError:
+                return
+            on_progress(progress)
+
+        params = {"business_date": business_date, "tenant": tenant}
+
+        async def work(conn: AsyncConnection[Row]) -> Row:
+            conn.add_notice_handler(notice)
+            try:
+                row = await (await conn.execute(QUERIES["eod_close"], params)).fetchone()
+            finally:
+                conn.remove_notice_handler(notice)
+            assert row is not None
+            return row
+
+        return await self.run(work, **FOLD.options)
+
+    async def eod_status(self, tenant: str = DEFAULT) -> Row:
+        return await self._one("eod_status", READ, tenant=tenant)
+
+    async def verify_seals(self, tenant: str = DEFAULT) -> list[Row]:
+        return await self._all("verify_seals", READ, tenant=tenant)
+
+    async def balance_history(
+        self,
+        account: str,
+        from_date: date | None = None,
+        to_date: date | None = None,
+        tenant: str = DEFAULT,
+    ) -> list[Row]:
+        return await self._all(
+            "balance_history", READ, account=account, from_date=from_date, to_date=to_date,
+            tenant=tenant,
+        )  # fmt: skip

@@ -1,0 +1,67 @@
+"""Every statement the shell sends, named, in one place.
+
+Each SQL API function is called with named arguments bound to `%(name)s` parameters of the
+same name, so a reader sees which value goes where and new optional parameters never shift
+positions. `call("fx_rate", "base", "quote", "on_date=on", "tenant")` is
+`SELECT * FROM ledger.fx_rate(base => %(base)s, quote => %(quote)s, on_date => %(on)s,
+tenant => %(tenant)s)`: an argument written `name=param` binds a differently named parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+def call(function: str, *arguments: str) -> str:
+    """`SELECT * FROM ledger.<function>(argument => %(parameter)s, …)`."""
+    bound = []
+    for argument in arguments:
+        name, _, parameter = argument.partition("=")
+        bound.append(f"{name} => %({parameter or name})s")
+    return f"SELECT * FROM ledger.{function}({', '.join(bound)})"
+
+
+# The SQL API calls: function name → its arguments in the function's order, space-separated.
+_CALLS: Mapping[str, str] = {
+    "create_account": "code name ccy type allow_negative metadata tenant",
+    "get_account": "code tenant",
+    "list_accounts": "after_code page_size tenant",
+    "set_account_status": "code status tenant",
+    "post_journal": "idempotency_key legs effective_date memo ref metadata tenant",
+    "reverse_journal": "journal_id idempotency_key memo tenant",
+    "get_balance": "account as_of tenant",
+    "get_journal": "journal_id tenant",
+    "list_journals": "from_date to_date account after_cursor page_size tenant",
+    "roll_up_balances": "tenant",
+    "post_journals": "requests tenant",
+    "health": "",
+    "upsert_fx_rate": "base quote rate valid_on source tenant",
+    "fx_rate": "base quote on_date=on tenant",
+    "post_fx_transfer": "idempotency_key from_account to_account amount fixed_side rate"
+    " effective_date memo ref tenant",
+    "fx_position": "as_of reporting_ccy tenant",
+    "stage_statement": "tenant",
+    "import_statement": "account file_name date_format tenant",
+    "recon_run": "account business_date tolerance tenant",
+    "recon_summaries": "business_date account tenant",
+    "recon_items": "business_date account tenant",
+    "recon_mismatch_totals": "tenant",
+    "business_date": "at tenant",
+    "set_ledger_settings": "time_zone cutoff tenant",
+    "eod_close": "business_date tenant",
+    "eod_status": "tenant",
+    "verify_seals": "tenant",
+    "balance_history": "account from_date to_date tenant",
+}
+
+# stage_statement and business_date return one value; in FROM, its column takes the
+# function's name (business_date).
+QUERIES: Mapping[str, str] = {
+    **{name: call(name, *arguments.split()) for name, arguments in _CALLS.items()},
+    # The lines of a statement, into the staging table ledger.stage_statement made.
+    "copy_statement": """
+        COPY pg_temp.doublex_statement_staging
+             (line_no, line_date, ref, amount, ccy, description, bank_id, extra_fields)
+        FROM STDIN
+    """,
+}
