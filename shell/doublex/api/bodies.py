@@ -45,6 +45,16 @@ CLIENT_ID_MAX, LEGACY_KEY_MAX = 64, 190
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def passed_on() -> Any:
+    """A field the ledger checks, presence included (DX001, DX024): Python lets it through as
+    it came (None when absent) and the document lists it as required, without a default."""
+    return Field(None, json_schema_extra=_no_default)
+
+
 class Body(BaseModel):
     """A JSON object body. Strict types; unknown fields are ignored; null means absent."""
 
@@ -121,7 +131,7 @@ class Transfer(Body):
     # Sent to the ledger as it came: it checks the legs (DX001, DX002, …), as in a batch.
     legs: Annotated[
         Any, Documented(type="array", minItems=2, maxItems=500, items={"$ref": REF + "Leg"})
-    ] = None
+    ] = passed_on()
     effective_date: IsoDate | None = None
     memo: Memo | None = None
     ref: Ref | None = None
@@ -143,8 +153,8 @@ class LegacyEntry(Body):
     model_config = ConfigDict(json_schema_extra={"required": ["account_code", "amount", "ccy"]})
 
     # Passed on as they came: the ledger checks a leg's account and currency (DX001, DX005).
-    account_code: Annotated[Any, Documented(type="string", **CODE_SCHEMA)] = None
-    ccy: Annotated[Any, Documented(type="string", pattern="^[A-Z]{3}$")] = None
+    account_code: Annotated[Any, Documented(type="string", **CODE_SCHEMA)] = passed_on()
+    ccy: Annotated[Any, Documented(type="string", pattern="^[A-Z]{3}$")] = passed_on()
     amount: Annotated[str, LegacyAmount]
 
 
@@ -239,7 +249,7 @@ class BatchRequest(Body):
                 "malformed or refused one is rejected in its own result, the others post.",
             },
         ),
-    ] = None
+    ] = passed_on()
 
 
 class Reversal(Body):
