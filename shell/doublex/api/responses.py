@@ -109,11 +109,16 @@ class EodStatus(Reply):
     next_posting_date: Day
 
 
-class PostingResult(Reply):
+class Posted(Reply):
+    """What every journal answer starts with."""
+
     journal_id: UUID
-    status: Literal["posted", "duplicate"]
     effective_date: Day
     created_at: Timestamp
+
+
+class PostingResult(Posted):
+    status: Literal["posted", "duplicate"]
 
 
 class BatchItemResult(Reply):
@@ -140,12 +145,9 @@ class JournalLeg(Reply):
     ccy: str
 
 
-class Journal(Reply):
-    journal_id: UUID
+class Journal(Posted):
     idempotency_key: str | None = None
     kind: Literal["transfer", "fx", "reversal"]
-    effective_date: Day
-    created_at: Timestamp
     memo: str | None = None
     ref: str | None = None
     metadata: dict[str, Any] | None = None

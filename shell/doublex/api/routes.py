@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from doublex.api import (
     args,
     docs,
@@ -40,6 +42,18 @@ RECON_REPORT_DESCRIPTION = (
     "that account on that date; 404 (`DX020`) for an unknown account."
 )
 r = responses
+
+
+def posting(
+    posted: str, duplicate: str, model: type[BaseModel], links: dict[str, Any], again: bool = True
+) -> dict[str, Response]:
+    """201 when posted; 200 with the original result when the key was used before (with the
+    same links, unless `again` is false)."""
+    return {
+        "201": Response(posted, model, links=links),
+        "200": Response(duplicate, model, links=links if again else None),
+    }
+
 
 OPERATIONS: list[Operation[Any]] = [
     Operation(
@@ -106,10 +120,7 @@ OPERATIONS: list[Operation[Any]] = [
         "Post a balanced journal, idempotently",
         handlers.post_transfer,
         args.TransferArgs,
-        {
-            "201": Response("Posted", r.PostingResult, links=JOURNAL_LINKS),
-            "200": Response("Duplicate: the original result", r.PostingResult, links=JOURNAL_LINKS),
-        },
+        posting("Posted", "Duplicate: the original result", r.PostingResult, JOURNAL_LINKS),
     ),
     Operation(
         "POST",
@@ -145,12 +156,13 @@ OPERATIONS: list[Operation[Any]] = [
         "Post the mirror journal, once",
         handlers.reverse_journal,
         args.ReverseArgs,
-        {
-            "201": Response(
-                "Reversed", r.PostingResult, links={"GetJournal": JOURNAL_LINKS["GetJournal"]}
-            ),
-            "200": Response("Duplicate: the original reversal", r.PostingResult),
-        },
+        posting(
+            "Reversed",
+            "Duplicate: the original reversal",
+            r.PostingResult,
+            {"GetJournal": JOURNAL_LINKS["GetJournal"]},
+            again=False,
+        ),
     ),
     Operation(
         "PUT",
@@ -177,10 +189,7 @@ OPERATIONS: list[Operation[Any]] = [
         "Convert between accounts of two currencies (two journals via clearing), idempotently",
         handlers_fx.post_transfer,
         args.FxTransferArgs,
-        {
-            "201": Response("Settled", r.FxSettlement, links=FX_LINKS),
-            "200": Response("Duplicate: the original settlement", r.FxSettlement, links=FX_LINKS),
-        },
+        posting("Settled", "Duplicate: the original settlement", r.FxSettlement, FX_LINKS),
     ),
     Operation(
         "GET",
