@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from doublex import __version__
-from doublex.api import args, jsonio, parse
+from doublex.api import args, parse
 from doublex.api.bodies import Leg
 from doublex.api.operation import PROBLEM, Operation
 from doublex.api.responses import Problem
@@ -134,10 +134,6 @@ def _drop_titles(node: Any) -> None:
                     _drop_titles(schema)
             elif key not in VALUES:
                 _drop_titles(value)
-
-
-def encode(operations: Sequence[Operation[Any]]) -> bytes:
-    return jsonio.dumps(build(operations))
 
 
 async def serve(request: web.Request, _: args.NoArgs) -> web.Response:
