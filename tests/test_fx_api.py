@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import psycopg
 import pytest
 
-from doublex.api.openapi import DOCUMENT
+from doublex.api.app import OPENAPI_DOCUMENT as DOCUMENT
 from doublex.db import Ledger
 from support.http import Client, api, balance, ok, open_account, problem
 from support.invariants import assert_ledger_invariants

@@ -10,51 +10,26 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from opentelemetry.trace import SpanKind
 
 from doublex import errors, jsonio, metrics
-from doublex.api import (
-    docs,
-    handlers,
-    handlers_eod,
-    handlers_fx,
-    handlers_recon,
-    openapi,
-    problems,
-)
+from doublex.api import docs, document, handlers, handlers_metrics, problems
+from doublex.api.operation import Handler
+from doublex.api.routes import OPERATIONS
 from doublex.db import Ledger
 from doublex.logs import ACCESS, ERRORS
 from doublex.tracing import tracer
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id", str)
 
-ROUTES: list[tuple[str, str, Handler]] = [
-    ("GET", "/api/health", handlers.health),
-    ("POST", "/api/accounts", handlers.create_account),
-    ("GET", "/api/accounts", handlers.list_accounts),
-    ("GET", "/api/accounts/{code}", handlers.get_account),
-    ("GET", "/api/accounts/{code}/balance", handlers.get_balance),
-    ("GET", "/api/accounts/{code}/history", handlers_eod.get_history),
-    ("POST", "/api/transfers", handlers.post_transfer),
-    ("POST", "/api/transfers/batch", handlers.post_transfer_batch),
-    ("GET", "/api/journals", handlers.list_journals),
-    ("GET", "/api/journals/{journal_id}", handlers.get_journal),
-    ("POST", "/api/journals/{journal_id}/reverse", handlers.reverse_journal),
-    ("PUT", "/api/fx/rates/{base}/{quote}", handlers_fx.put_rate),
-    ("GET", "/api/fx/rates", handlers_fx.get_rate),
-    ("POST", "/api/fx/transfers", handlers_fx.post_transfer),
-    ("GET", "/api/fx/position", handlers_fx.get_position),
-    ("GET", "/api/reports/recon", handlers_recon.recon_summary),
-    ("GET", "/api/reports/recon.html", handlers_recon.recon_html),
-    ("GET", "/api/eod", handlers_eod.get_eod_status),
-    ("GET", "/api/openapi.json", openapi.serve),
-    ("GET", "/api/docs", docs.serve),
-    ("GET", "/metrics", handlers_recon.metrics_page),
-]
+# (method, path template, aiohttp handler) of every operation of routes.py.
+ROUTES: list[tuple[str, str, Handler]] = [(op.method, op.path, op.handler()) for op in OPERATIONS]
+
+
+OPENAPI_DOCUMENT = document.build(OPERATIONS)
+DOCS_PAGE = docs.render(OPENAPI_DOCUMENT)
 
 
 def route_template(request: web.Request) -> str:
@@ -138,7 +113,9 @@ def create_app(
     app = web.Application(middlewares=[observe, problem_documents], client_max_size=max_body_bytes)
     app[handlers.LEDGER] = ledger
     app[handlers.MIGRATIONS] = migrations or []
-    app[handlers_recon.RECON_TENANTS] = tenants or ["default"]
+    app[handlers_metrics.RECON_TENANTS] = tenants or ["default"]
+    app[document.OPENAPI] = jsonio.dumps(OPENAPI_DOCUMENT)
+    app[docs.PAGE] = DOCS_PAGE
     for method, path, handler in ROUTES:
         # Every route answers with and without a trailing slash, without a redirect.
         app.router.add_route(method, path, handler)

@@ -10,7 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
-from doublex.api.openapi import DOCUMENT
+from doublex.api.args import NoArgs
+
+PAGE: web.AppKey[str] = web.AppKey("docs_page", str)
 
 STYLE = """
 body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
@@ -63,17 +65,18 @@ def _operation(path: str, method: str, op: dict[str, Any]) -> str:
     )
 
 
-def render() -> str:
-    info = DOCUMENT["info"]
+def render(document: dict[str, Any]) -> str:
+    """The page of an OpenAPI document (document.build)."""
+    info = document["info"]
     operations = "".join(
         _operation(path, method, op)
-        for path, methods in DOCUMENT["paths"].items()
+        for path, methods in document["paths"].items()
         for method, op in methods.items()
     )
     schemas = "".join(
         f"<details><summary><code>{escape(name)}</code></summary>"
         f"<pre>{escape(json.dumps(schema, indent=2))}</pre></details>"
-        for name, schema in DOCUMENT["components"]["schemas"].items()
+        for name, schema in document["components"]["schemas"].items()
     )
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
@@ -85,8 +88,5 @@ def render() -> str:
     )
 
 
-_PAGE = render()
-
-
-async def serve(request: web.Request) -> web.Response:
-    return web.Response(text=_PAGE, content_type="text/html")
+async def serve(request: web.Request, _: NoArgs) -> web.Response:
+    return web.Response(text=request.app[PAGE], content_type="text/html")

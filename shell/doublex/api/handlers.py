@@ -1,4 +1,5 @@
-"""Route handlers: parse, call the ledger, answer. A few lines each; no business rules."""
+"""Route handlers: call the ledger with the parsed arguments, answer. A few lines each; no
+business rules (the ledger's) and no parsing (parse.arguments, from the models of args)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 from aiohttp import web
 
 from doublex import __version__, errors, jsonio
-from doublex.api import payloads
+from doublex.api import args
+from doublex.api.parse import idempotency_key
 from doublex.db import Ledger
 
 LEDGER: web.AppKey[Ledger] = web.AppKey("ledger", Ledger)
@@ -31,7 +33,7 @@ def posting_status(result: dict[str, Any]) -> int:
     return 201 if result["status"] == "posted" else 200
 
 
-async def health(request: web.Request) -> web.Response:
+async def health(request: web.Request, _: args.NoArgs) -> web.Response:
     try:
         report = await ledger(request).health()
     except errors.LedgerError:
@@ -61,68 +63,53 @@ async def health(request: web.Request) -> web.Response:
     )
 
 
-async def create_account(request: web.Request) -> web.Response:
-    body = await payloads.json_object(request)
+async def create_account(request: web.Request, a: args.CreateAccountArgs) -> web.Response:
+    body = a.body
     account = await ledger(request).create_account(
-        code=payloads.text(body, "code", required=True) or "",
-        name=payloads.text(body, "name", required=True) or "",
-        ccy=payloads.text(body, "ccy", required=True) or "",
-        type=payloads.text(body, "type", default="asset"),
-        allow_negative=payloads.flag(body, "allow_negative", True),
-        metadata=payloads.json_object_field(body, "metadata"),
+        body.code, body.name, body.ccy, body.type, body.allow_negative, body.metadata
     )
     return respond(account, 201)
 
 
-async def list_accounts(request: web.Request) -> web.Response:
-    limit = payloads.page_size(request.query)
-    items = await ledger(request).list_accounts(request.query.get("cursor") or None, limit)
-    return page(items, limit, "code")
+async def list_accounts(request: web.Request, a: args.Page) -> web.Response:
+    items = await ledger(request).list_accounts(a.cursor or None, a.limit)
+    return page(items, a.limit, "code")
 
 
-async def get_account(request: web.Request) -> web.Response:
-    return respond(await ledger(request).get_account(request.match_info["code"]))
+async def get_account(request: web.Request, a: args.AccountPath) -> web.Response:
+    return respond(await ledger(request).get_account(a.code))
 
 
-async def get_balance(request: web.Request) -> web.Response:
-    as_of = payloads.iso_date(request.query.get("as_of"), "as_of")
-    return respond(await ledger(request).get_balance(request.match_info["code"], as_of))
+async def get_balance(request: web.Request, a: args.BalanceArgs) -> web.Response:
+    return respond(await ledger(request).get_balance(a.code, a.as_of))
 
 
-async def post_transfer(request: web.Request) -> web.Response:
-    body = await payloads.json_object(request)
-    result = await ledger(request).post_journal(**payloads.transfer(request, body))
+async def post_transfer(request: web.Request, a: args.TransferArgs) -> web.Response:
+    key = idempotency_key(a.idempotency_key, a.body.idempotency_key)
+    result = await ledger(request).post_journal(**a.body.journal(key))
     return respond(result, posting_status(result))
 
 
-async def post_transfer_batch(request: web.Request) -> web.Response:
-    body = await payloads.json_object(request)
-    results = await ledger(request).post_journals(body.get("requests"))
-    return respond({"results": results})
+async def post_transfer_batch(request: web.Request, a: args.BatchArgs) -> web.Response:
+    return respond({"results": await ledger(request).post_journals(a.body.requests)})
 
 
-async def list_journals(request: web.Request) -> web.Response:
-    query = request.query
-    limit = payloads.page_size(query)
+async def list_journals(request: web.Request, a: args.JournalsArgs) -> web.Response:
     items = await ledger(request).list_journals(
-        from_date=payloads.iso_date(query.get("from"), "from"),
-        to_date=payloads.iso_date(query.get("to"), "to"),
-        account=query.get("account"),
-        after_cursor=query.get("cursor") or None,
-        page_size=limit,
+        from_date=a.from_,
+        to_date=a.to,
+        account=a.account,
+        after_cursor=a.cursor or None,
+        page_size=a.limit,
     )
-    return page(items, limit, "cursor")
+    return page(items, a.limit, "cursor")
 
 
-async def get_journal(request: web.Request) -> web.Response:
-    return respond(await ledger(request).get_journal(payloads.journal_id(request)))
+async def get_journal(request: web.Request, a: args.JournalPath) -> web.Response:
+    return respond(await ledger(request).get_journal(a.journal_id))
 
 
-async def reverse_journal(request: web.Request) -> web.Response:
-    body = await payloads.json_object(request)
-    result = await ledger(request).reverse_journal(
-        payloads.journal_id(request),
-        payloads.idempotency_key(request, body),
-        payloads.text(body, "memo"),
-    )
+async def reverse_journal(request: web.Request, a: args.ReverseArgs) -> web.Response:
+    key = idempotency_key(a.idempotency_key, a.body.idempotency_key)
+    result = await ledger(request).reverse_journal(a.journal_id, key, a.body.memo)
     return respond(result, posting_status(result))

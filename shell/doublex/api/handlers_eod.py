@@ -5,19 +5,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from doublex.api import payloads
+from doublex.api import args
 from doublex.api.handlers import ledger, respond
 
 
-async def get_history(request: web.Request) -> web.Response:
-    query = request.query
-    items = await ledger(request).balance_history(
-        request.match_info["code"],
-        from_date=payloads.iso_date(query.get("from"), "from"),
-        to_date=payloads.iso_date(query.get("to"), "to"),
-    )
+async def get_history(request: web.Request, a: args.HistoryArgs) -> web.Response:
+    items = await ledger(request).balance_history(a.code, from_date=a.from_, to_date=a.to)
     return respond({"items": items})
 
 
-async def get_eod_status(request: web.Request) -> web.Response:
+async def get_eod_status(request: web.Request, _: args.NoArgs) -> web.Response:
     return respond(await ledger(request).eod_status())

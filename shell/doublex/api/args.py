@@ -1,0 +1,154 @@
+"""The arguments of each operation, one model per route: where each value comes from (path,
+query string, header or body), its type and its documentation.
+
+`parse.arguments` fills a model from a request; `document` turns the same model into the
+operation's parameters and request body. A handler receives its model, typed.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+
+from doublex.api.bodies import (
+    AccountCreate,
+    BatchRequest,
+    FxRateSet,
+    FxTransfer,
+    LegacyTransfer,
+    Reversal,
+    Transfer,
+)
+from doublex.api.fields import Ccy, Code, Documented, IsoDate, JournalId, Key, WholeNumber
+
+
+class In(Enum):
+    """Where an argument comes from (the OpenAPI parameter's `in`, or the body)."""
+
+    PATH = "path"
+    QUERY = "query"
+    HEADER = "header"
+    BODY = "body"
+
+
+class Args(BaseModel):
+    """Base of the argument models: strict types, every other query parameter ignored."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+class NoArgs(Args):
+    pass
+
+
+def _transfer_kind(body: Any) -> str:
+    """The earlier API's body is told apart by its fields (entries, client_id)."""
+    legacy = isinstance(body, dict) and ("entries" in body or "client_id" in body)
+    return "legacy" if legacy else "transfer"
+
+
+def _any_of(schema: dict[str, Any]) -> None:
+    # A body that has both shapes' fields is posted as the earlier API's: either schema
+    # admits it (anyOf), not exactly one (oneOf).
+    schema["anyOf"] = schema.pop("oneOf")
+
+
+UNION_TAGS = frozenset({"legacy", "transfer"})
+TransferBody = Annotated[
+    Annotated[Transfer, Tag("transfer")] | Annotated[LegacyTransfer, Tag("legacy")],
+    Discriminator(_transfer_kind),
+]
+IdempotencyHeader = Annotated[Key | None, In.HEADER]
+HEADER_FIELD = Field(
+    None, alias="Idempotency-Key", description="Alternative to the body's idempotency_key"
+)
+
+
+class Page(Args):
+    # 1 to 1000 is the ledger's (DX019); here: a whole number that fits its `integer`.
+    limit: Annotated[WholeNumber, Documented(minimum=1, maximum=1000), In.QUERY] = 100
+    cursor: Annotated[str | None, In.QUERY] = Field(
+        None, description="next_cursor of the previous page"
+    )
+
+
+class AccountPath(Args):
+    code: Annotated[Code, In.PATH]
+
+
+class BalanceArgs(AccountPath):
+    as_of: Annotated[IsoDate | None, In.QUERY] = None
+
+
+class HistoryArgs(AccountPath):
+    from_: Annotated[IsoDate | None, In.QUERY] = Field(None, alias="from")
+    to: Annotated[IsoDate | None, In.QUERY] = None
+
+
+class CreateAccountArgs(Args):
+    body: Annotated[AccountCreate, In.BODY]
+
+
+class TransferArgs(Args):
+    idempotency_key: IdempotencyHeader = HEADER_FIELD
+    body: Annotated[TransferBody, In.BODY, Field(json_schema_extra=_any_of)]
+
+
+class BatchArgs(Args):
+    body: Annotated[BatchRequest, In.BODY]
+
+
+class JournalsArgs(Page):
+    from_: Annotated[IsoDate | None, In.QUERY] = Field(None, alias="from")
+    to: Annotated[IsoDate | None, In.QUERY] = None
+    account: Annotated[Code | None, In.QUERY] = None
+
+
+class JournalPath(Args):
+    journal_id: Annotated[JournalId, In.PATH]
+
+
+class ReverseArgs(JournalPath):
+    idempotency_key: IdempotencyHeader = HEADER_FIELD
+    body: Annotated[Reversal, In.BODY]
+
+
+class RateSetArgs(Args):
+    base: Annotated[Ccy, In.PATH]
+    quote: Annotated[Ccy, In.PATH]
+    body: Annotated[FxRateSet, In.BODY]
+
+
+class RateArgs(Args):
+    base: Annotated[Ccy, In.QUERY]
+    quote: Annotated[Ccy, In.QUERY]
+    on: Annotated[IsoDate | None, In.QUERY] = Field(
+        None, description="The current business date when left out"
+    )
+
+
+class FxTransferArgs(Args):
+    idempotency_key: IdempotencyHeader = HEADER_FIELD
+    body: Annotated[FxTransfer, In.BODY]
+
+
+class PositionArgs(Args):
+    as_of: Annotated[IsoDate | None, In.QUERY] = None
+    reporting_ccy: Annotated[Ccy, In.QUERY] = "EUR"  # empty: the ledger's DX005
+
+
+class ReconArgs(Args):
+    business_date: Annotated[IsoDate, In.QUERY] = Field(alias="date")
+    account: Annotated[Code | None, In.QUERY] = Field(
+        None,
+        description="The account. May be left out when exactly one account was reconciled "
+        "that date; when several were, the answer is 422 naming them",
+    )
+
+
+class ReconPageArgs(ReconArgs):
+    account: Annotated[Code | None, In.QUERY] = Field(
+        None, description="Only this account (default: every account)"
+    )

@@ -1,0 +1,303 @@
+"""Request bodies, declared once: `parse` validates them, `document` publishes them.
+
+pydantic (v2) over msgspec: its JSON Schema output targets OpenAPI 3.1 / JSON Schema 2020-12
+directly, so /api/openapi.json is generated from these classes rather than written beside
+them; its validation errors carry the location of the offending field, which a problem
+document must name (`entries[1].amount`); and its strict mode refuses type coercion — "5" is
+not 5, 1 is not true, 12 is not a key — so a value of the wrong JSON type never reaches SQL
+as something else.
+
+The models check JSON types and syntax only (see `fields`). Limits are documented and left to
+the ledger, which answers with its DX code; legs and batch requests are not even typed here:
+the ledger validates each one (DX001 to DX009, DX024), in a batch within its own result.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from doublex.api.fields import (
+    AMOUNT_SCHEMA,
+    CODE_SCHEMA,
+    PRINTABLE,
+    Ccy,
+    Code,
+    DecimalText,
+    Documented,
+    IsoDate,
+    Key,
+    LegacyAmount,
+    Memo,
+    Metadata,
+    Nullable,
+    Ref,
+)
+from doublex.api.problems import RequestProblem
+
+REF = "#/components/schemas/"
+ACCOUNT_TYPES = ["asset", "liability", "equity", "income", "expense"]
+HEADER_NOTE = "idempotency_key may come as the Idempotency-Key header instead"
+# The earlier API scoped keys per client; the ledger key is `client_id:key` (≤ 255).
+CLIENT_ID_MAX, LEGACY_KEY_MAX = 64, 190
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def passed_on() -> Any:
+    """A field the ledger checks, presence included (DX001, DX024): Python lets it through as
+    it came (None when absent) and the document lists it as required, without a default."""
+    return Field(None, json_schema_extra=_no_default)
+
+
+class Body(BaseModel):
+    """A JSON object body. Strict types; unknown fields are ignored; null means absent."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_absent(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {name: value for name, value in data.items() if value is not None}
+        return data
+
+
+class AccountCreate(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"code": "2001-LOAN", "name": "Loan", "ccy": "EUR", "type": "liability"}]
+        }
+    )
+
+    code: Code
+    # The ledger trims spaces around a name; what remains is 1 to 200 characters (DX018).
+    name: Annotated[
+        str,
+        Documented(
+            pattern="^ *[^ ]([\\s\\S]{0,198}[^ ])? *$",
+            description="1 to 200 characters once spaces around it are trimmed",
+            examples=["Cash at bank"],
+        ),
+    ]
+    ccy: Ccy
+    type: Annotated[str, Documented(enum=ACCOUNT_TYPES), Nullable] = Field(
+        "asset", description="asset when left out"
+    )
+    allow_negative: Annotated[bool, Nullable] = Field(True, description="true when left out")
+    metadata: Annotated[dict[str, Any], Documented(description="Free JSON object")] | None = None
+
+
+class Leg(Body):
+    """One leg of a transfer. Documented here, validated by the ledger (DX001 to DX008)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account: Code
+    side: Annotated[str, Documented(enum=["debit", "credit"])]
+    amount: Annotated[str, Documented(**AMOUNT_SCHEMA)]
+    ccy: Ccy
+
+
+class Transfer(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "required": ["legs"],
+            "description": HEADER_NOTE,
+            "examples": [
+                {
+                    "idempotency_key": "tx-0c47a2",
+                    "legs": [
+                        {"account": "1001-CASH", "side": "debit", "amount": "45.00", "ccy": "EUR"},
+                        {
+                            "account": "4001-SALES",
+                            "side": "credit",
+                            "amount": "45.00",
+                            "ccy": "EUR",
+                        },
+                    ],
+                    "memo": "invoice 17",
+                }
+            ],
+        }
+    )
+
+    idempotency_key: Key | None = None
+    # Sent to the ledger as it came: it checks the legs (DX001, DX002, …), as in a batch.
+    legs: Annotated[
+        Any, Documented(type="array", minItems=2, maxItems=500, items={"$ref": REF + "Leg"})
+    ] = passed_on()
+    effective_date: IsoDate | None = None
+    memo: Memo | None = None
+    ref: Ref | None = None
+    metadata: Metadata | None = None
+
+    def journal(self, key: str) -> dict[str, Any]:
+        """The arguments of Ledger.post_journal."""
+        return {
+            "idempotency_key": key,
+            "legs": self.legs,
+            "effective_date": self.effective_date,
+            "memo": self.memo,
+            "ref": self.ref,
+            "metadata": self.metadata,
+        }
+
+
+class LegacyEntry(Body):
+    model_config = ConfigDict(json_schema_extra={"required": ["account_code", "amount", "ccy"]})
+
+    # Passed on as they came: the ledger checks a leg's account and currency (DX001, DX005).
+    account_code: Annotated[Any, Documented(type="string", **CODE_SCHEMA)] = passed_on()
+    ccy: Annotated[Any, Documented(type="string", pattern="^[A-Z]{3}$")] = passed_on()
+    amount: Annotated[str, LegacyAmount]
+
+
+def _client_id(value: str) -> str:
+    # Python-only until the ledger owns it (reported to the SQL side): the ledger sees only
+    # the combined key. A colon would let two clients' keys meet: ("a:b", "c"), ("a", "b:c").
+    if not 0 < len(value) <= CLIENT_ID_MAX or ":" in value or CONTROL.search(value):
+        raise ValueError(f"1 to {CLIENT_ID_MAX} printable characters, no colon")
+    return value
+
+
+class LegacyTransfer(Body):
+    """The earlier DoubleX API: signed `entries` (positive = debit, negative = credit).
+
+    Its idempotency keys were scoped per client, so the ledger key is `client_id:key`, and
+    the client id is kept in the journal's metadata."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "description": "The earlier DoubleX API: a positive amount debits, a negative "
+            "credits. The ledger key is client_id:idempotency_key; idempotency_key may come as "
+            "the Idempotency-Key header instead.",
+            "examples": [
+                {
+                    "client_id": "pos-17",
+                    "idempotency_key": "sale-0001",
+                    "entries": [
+                        {"account_code": "1001-CASH", "amount": "12.50", "ccy": "EUR"},
+                        {"account_code": "4001-SALES", "amount": "-12.50", "ccy": "EUR"},
+                    ],
+                }
+            ],
+        }
+    )
+
+    client_id: Annotated[
+        str,
+        AfterValidator(_client_id),
+        Documented(
+            minLength=1,
+            maxLength=CLIENT_ID_MAX,
+            pattern="^[^\\x00-\\x1f\\x7f:]+$",
+            description="Printable, no colon",
+        ),
+    ]
+    idempotency_key: (
+        Annotated[str, Documented(minLength=1, maxLength=LEGACY_KEY_MAX, pattern=PRINTABLE)] | None
+    ) = None
+    value_date: IsoDate | None = None
+    memo: Memo | None = None
+    entries: Annotated[list[LegacyEntry], Documented(minItems=2, maxItems=500)]
+
+    def journal(self, key: str) -> dict[str, Any]:
+        """The arguments of Ledger.post_journal: entries become legs, the key is scoped."""
+        if len(key) > LEGACY_KEY_MAX:  # Python-only until the ledger owns it (see _client_id)
+            raise RequestProblem(
+                422,
+                "invalid_request",
+                f"idempotency_key: at most {LEGACY_KEY_MAX} characters with client_id",
+                "idempotency_key",
+            )
+        legs = [
+            {
+                "account": entry.account_code,
+                "side": "credit" if entry.amount.startswith("-") else "debit",
+                "amount": entry.amount.removeprefix("-"),
+                "ccy": entry.ccy,
+            }
+            for entry in self.entries
+        ]
+        return {
+            "idempotency_key": f"{self.client_id}:{key}",
+            "legs": legs,
+            "effective_date": self.value_date,
+            "memo": self.memo,
+            "ref": None,
+            "metadata": {"client_id": self.client_id},
+        }
+
+
+class BatchRequest(Body):
+    model_config = ConfigDict(json_schema_extra={"required": ["requests"]})
+
+    # Sent to the ledger as it came: it checks the list and each request in its own result.
+    requests: Annotated[
+        Any,
+        Documented(
+            type="array",
+            maxItems=1000,
+            items={
+                "description": "A Transfer object. Each request is checked on its own: a "
+                "malformed or refused one is rejected in its own result, the others post.",
+            },
+        ),
+    ] = passed_on()
+
+
+class Reversal(Body):
+    model_config = ConfigDict(json_schema_extra={"description": HEADER_NOTE})
+
+    idempotency_key: Key | None = None
+    memo: Memo | None = None
+
+
+class FxRateSet(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"rate": "1.0852", "valid_on": "2026-11-20", "source": "ECB"}]
+        }
+    )
+
+    rate: DecimalText = Field(description="1 base = rate quote: positive, ≤ 12 decimals")
+    valid_on: IsoDate
+    source: Annotated[str, Documented(minLength=1, maxLength=200)] | None = None  # DX030
+
+
+class FxTransfer(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "description": HEADER_NOTE + ". One key covers the whole settlement (both journals).",
+            "examples": [
+                {
+                    "idempotency_key": "fx-7f3a",
+                    "from_account": "1001-CASH",
+                    "to_account": "1101-USD-CASH",
+                    "amount": "100.00",
+                }
+            ],
+        }
+    )
+
+    idempotency_key: Key | None = None
+    from_account: Code
+    to_account: Code
+    amount: DecimalText
+    fixed_side: Annotated[str, Documented(enum=["source", "destination"]), Nullable] = Field(
+        "source",
+        description="source (default): amount leaves from_account; "
+        "destination: amount arrives on to_account",
+    )
+    rate: DecimalText | None = Field(
+        None, description="1 source ccy = rate destination ccy (override)"
+    )
+    effective_date: IsoDate | None = None
+    memo: Memo | None = None
+    ref: Ref | None = None

@@ -1,0 +1,140 @@
+"""/api/openapi.json, generated: the operations of routes.py and the models they name.
+
+Component schemas come from pydantic (JSON Schema 2020-12, as OpenAPI 3.1 wants): request
+bodies in validation mode, responses in serialisation mode. Each operation's argument model
+becomes its parameters (path, query, header) and its request body; every operation answers
+errors as application/problem+json (`default`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from doublex import __version__
+from doublex.api import args, parse
+from doublex.api.bodies import Leg
+from doublex.api.operation import PROBLEM, Operation
+from doublex.api.responses import Problem
+
+REF = "#/components/schemas/{model}"
+OPENAPI: web.AppKey[bytes] = web.AppKey("openapi", bytes)
+INFO = {
+    "title": "DoubleX ledger API",
+    "version": __version__,
+    "description": "A double-entry ledger. Amounts are exact decimal strings. Errors are "
+    "application/problem+json with a stable code (sql/errors.md).",
+}
+PROBLEM_RESPONSE = {
+    "description": "An error, as application/problem+json with a stable code",
+    "content": {PROBLEM: {"schema": {"$ref": REF.format(model="Problem")}}},
+}
+VALUES = frozenset({"examples", "default", "enum", "const"})  # data, not schemas
+
+
+def build(operations: Sequence[Operation[Any]]) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of these operations."""
+    models: dict[type[BaseModel], JsonSchemaMode] = {Leg: "validation", Problem: "serialization"}
+    for op in operations:
+        models[op.args] = "validation"
+        for response in op.responses.values():
+            if response.model is not None:
+                models[response.model] = "serialization"
+    _, generated = models_json_schema(list(models.items()), ref_template=REF)
+    definitions: dict[str, Any] = generated["$defs"]
+    _drop_titles(definitions)
+    paths: dict[str, Any] = {}
+    for op in operations:
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(
+            op, definitions[op.args.__name__]
+        )
+    argument_models = {op.args.__name__ for op in operations}
+    schemas = {k: v for k, v in definitions.items() if k not in argument_models}
+    return {
+        "openapi": "3.1.0",
+        "info": INFO,
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }
+
+
+def _operation(op: Operation[Any], arguments: dict[str, Any]) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    for status, response in op.responses.items():
+        content = {} if response.model is None else {"schema": _ref(response.model)}
+        responses[status] = {
+            "description": response.description,
+            "content": {response.media: content},
+        }
+        if response.links:
+            responses[status]["links"] = response.links
+    responses["default"] = PROBLEM_RESPONSE
+    operation: dict[str, Any] = {
+        "operationId": op.operation_id,
+        "summary": op.summary,
+        "responses": responses,
+    }
+    if op.description:
+        operation["description"] = op.description
+    properties = arguments.get("properties", {})
+    required = set(arguments.get("required", []))
+    parameters = []
+    for name, where in parse.sources(op.args):
+        schema = dict(properties[name])
+        if where is args.In.BODY:
+            media = {"application/json": {"schema": schema}}
+            operation["requestBody"] = {"required": True, "content": media}
+            continue
+        description = schema.pop("description", None)
+        parameter = {
+            "name": name,
+            "in": where.value,
+            "required": where is args.In.PATH or name in required,
+            "schema": _not_null(schema),
+        }
+        if description:
+            parameter["description"] = description
+        parameters.append(parameter)
+    if parameters:
+        operation["parameters"] = parameters
+    return operation
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter is absent or text: the null branch of an optional field does not apply."""
+    if schema.get("default", ...) is None:
+        del schema["default"]
+    branches = schema.get("anyOf")
+    if branches is None:
+        return schema
+    kept = [branch for branch in branches if branch != {"type": "null"}]
+    rest = {k: v for k, v in schema.items() if k != "anyOf"}
+    return {**kept[0], **rest} if len(kept) == 1 else {**rest, "anyOf": kept}
+
+
+def _drop_titles(node: Any) -> None:
+    """pydantic titles every schema after its class or field name; the document does not."""
+    if isinstance(node, list):
+        for item in node:
+            _drop_titles(item)
+    elif isinstance(node, dict):
+        node.pop("title", None)
+        for key, value in node.items():
+            if key == "properties":
+                for schema in value.values():
+                    _drop_titles(schema)
+            elif key not in VALUES:
+                _drop_titles(value)
+
+
+async def serve(request: web.Request, _: args.NoArgs) -> web.Response:
+    return web.Response(body=request.app[OPENAPI], content_type="application/json")

@@ -1,0 +1,187 @@
+"""The scalar types of the REST models: what Python parses, and what it only documents.
+
+Python parses types and nothing more: a JSON type, the syntax of a date, a UUID, a decimal
+string or a whole number, and the SQL parameter type a value must fit. Every limit (lengths,
+ranges, counts, patterns of codes and keys, enum words) is the ledger's: SQL checks it and
+answers with its DX code (sql/errors.md), so a limit changes in one place and REST, CLI and
+SQL refuse alike. Such limits still belong in /api/openapi.json, for clients and for
+Schemathesis: `Documented` puts JSON Schema keywords in the document without checking them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+
+
+class Documented:
+    """JSON Schema keywords for the document only. The ledger enforces them (SQL owns every
+    limit and answers with its DX code); Python does not check them a second time."""
+
+    def __init__(self, **keywords: Any) -> None:
+        self.keywords = keywords
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        document = handler(schema)
+        document.update(self.keywords)
+        return document
+
+
+class Parsed:
+    """A value that travels as JSON text and is parsed into a Python type (date, Decimal, …).
+
+    `parse` raises ValueError with the message the problem document gives; `schema` is what
+    the OpenAPI document says the text is; `wrong_type` is the message for a value that is
+    not a JSON string at all."""
+
+    def __init__(
+        self,
+        parse: Callable[[str], Any],
+        schema: dict[str, Any],
+        wrong_type: str = "must be a string",
+    ) -> None:
+        self.parse = parse
+        self.schema = schema
+        self.wrong_type = wrong_type
+
+    def _validate(self, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise PydanticCustomError("type", self.wrong_type)
+        try:
+            return self.parse(value)
+        except ValueError as exc:
+            raise PydanticCustomError("syntax", "{reason}", {"reason": str(exc)}) from None
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        return core_schema.no_info_plain_validator_function(self._validate)
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return dict(self.schema)
+
+
+class _Nullable:
+    """Annotation: null is accepted (and means the same as leaving the field out)."""
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"anyOf": [handler(schema), {"type": "null"}]}
+
+
+Nullable = _Nullable()
+
+
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
+WHOLE_NUMBER = re.compile(r"-?[0-9]+")  # int() also takes " 5", "5_0", non-ASCII digits
+INT32 = (-(2**31), 2**31 - 1)
+
+
+def parse_date(value: str) -> date:
+    """YYYY-MM-DD only (RFC 3339 full-date), a real date; "" and "20260101" are not."""
+    if ISO_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
+
+
+def parse_decimal(value: str) -> Decimal:
+    """Digits with an optional fraction ("12.50"); how many, and whether it is positive, are
+    the ledger's to judge (DX003, DX004, DX030)."""
+    if not DECIMAL.fullmatch(value):
+        raise ValueError(DECIMAL_WORDING)
+    return Decimal(value)
+
+
+def parse_int32(value: str) -> int:
+    """A whole number that fits the SQL `integer` parameter it is sent to; its range is the
+    ledger's (a page size out of 1 to 1000 is DX019)."""
+    if not WHOLE_NUMBER.fullmatch(value) or not INT32[0] <= int(value) <= INT32[1]:
+        raise ValueError(f"{value!r} is not a whole number (32-bit)")
+    return int(value)
+
+
+def parse_uuid(value: str) -> UUID:
+    return UUID(value)
+
+
+def legacy_amount(value: Any) -> str:
+    """The earlier API's signed amount: a decimal string or a JSON number, as plain digits."""
+    if isinstance(value, Decimal) and value.is_finite():
+        return format(value, "f")  # 1E+2 → "100": plain digits, as the ledger wants
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    raise PydanticCustomError("syntax", "must be a decimal string or number")
+
+
+class LegacyAmount:
+    """Annotation: `legacy_amount` as the validator, documented as a string or a number."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_plain_validator_function(legacy_amount)
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {
+            "anyOf": [
+                {"type": "string", "pattern": "^-?[0-9]{1,20}(\\.[0-9]{1,20})?$"},
+                {"type": "number"},
+            ],
+            "description": "Signed: positive debits, negative credits",
+        }
+
+
+PRINTABLE = "^[^\\x00-\\x1f\\x7f]+$"
+CODE_SCHEMA = {"pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$", "examples": ["1001-CASH"]}
+AMOUNT_SCHEMA = {
+    "type": "string",
+    "pattern": "^[0-9]{1,20}(\\.[0-9]{1,20})?$",
+    "description": "A positive decimal string; never a JSON number",
+    "examples": ["4500.00"],
+}
+MONEY_SCHEMA = {
+    "type": "string",
+    "pattern": "^-?[0-9]+(\\.[0-9]+)?$",
+    "description": "Exact decimal",
+}
+
+# Parsed from text (request bodies and query strings alike).
+IsoDate = Annotated[date, Parsed(parse_date, {"type": "string", "format": "date"})]
+DECIMAL_WORDING = 'must be a decimal string such as "12.50"'
+DecimalText = Annotated[Decimal, Parsed(parse_decimal, AMOUNT_SCHEMA, DECIMAL_WORDING)]
+WholeNumber = Annotated[int, Parsed(parse_int32, {"type": "integer"})]
+JournalId = Annotated[UUID, Parsed(parse_uuid, {"type": "string", "format": "uuid"})]
+
+# Strings whose limits the ledger owns (documented, not re-checked here).
+Code = Annotated[str, Documented(**CODE_SCHEMA)]
+Ccy = Annotated[str, Documented(pattern="^[A-Z]{3}$", description="ISO 4217 code")]
+Key = Annotated[str, Documented(minLength=1, maxLength=255, pattern=PRINTABLE)]  # DX012
+Memo = Annotated[str, Documented(maxLength=1000)]  # DX019
+Ref = Annotated[str, Documented(maxLength=200)]  # DX019
+Metadata = Annotated[
+    dict[str, Any], Documented(description="Free JSON object (≤ 16 KiB as JSON text)")
+]
+
+# Response values: how the ledger's rows are written as JSON.
+Money = Annotated[Decimal, Parsed(Decimal, MONEY_SCHEMA)]

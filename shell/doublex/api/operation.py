@@ -1,0 +1,54 @@
+"""An operation of the REST service: what routes.py declares for each route."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from doublex.api import parse
+
+A = TypeVar("A", bound=BaseModel)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+JSON = "application/json"
+PROBLEM = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class Response:
+    description: str
+    model: type[BaseModel] | None = None
+    media: str = JSON
+    links: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Operation(Generic[A]):
+    method: str
+    path: str
+    operation_id: str
+    summary: str
+    run: Callable[[web.Request, A], Awaitable[web.StreamResponse]]
+    args: type[A]
+    responses: dict[str, Response] = field(default_factory=dict)
+    description: str | None = None
+
+    def handler(self) -> Handler:
+        """The aiohttp handler: the arguments parsed into `args`, then `run`."""
+
+        async def handle(request: web.Request) -> web.StreamResponse:
+            return await self.run(request, await parse.arguments(request, self.args))
+
+        return handle
+
+
+def link(operation_id: str, **parameters: str) -> dict[str, Any]:
+    """An OpenAPI link: where a value of this response goes in the next request."""
+    return {"operationId": operation_id, "parameters": parameters}
+
+
+def page(description: str, media: str) -> Response:
+    return Response(description, None, media)

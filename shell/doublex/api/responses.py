@@ -1,0 +1,238 @@
+"""Response bodies, declared once: /api/openapi.json publishes them (serialisation schemas).
+
+The handlers answer with the ledger's rows as they come (jsonio writes Decimal as strings);
+these classes say what those rows look like, and Schemathesis checks every answer against
+them. Amounts are exact decimal strings (`Money`), never JSON numbers.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from doublex.api.fields import Ccy, Documented, Money
+
+Day = date
+Timestamp = datetime
+
+
+class Reply(BaseModel):
+    """A response body (never validated at run time: the ledger's row is the answer)."""
+
+
+class ProblemItem(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(Reply):
+    type: str
+    title: str
+    status: int
+    code: str = Field(description="DX code (sql/errors.md) or shell code")
+    detail: str
+    hint: str | None = None
+    errors: list[ProblemItem]
+
+
+class HealthMigrations(Reply):
+    applied: int | None = None
+    latest: str | None = None
+    pending: list[str] | None = None
+
+
+class Health(Reply):
+    status: Literal["ok", "degraded", "unavailable"]
+    version: str
+    database: str
+    migrations: HealthMigrations | None = Field(
+        description="null when the database cannot be reached"
+    )
+
+
+class Account(Reply):
+    id: int
+    code: str
+    name: str
+    ccy: str
+    type: str
+    normal_side: Literal["debit", "credit"] | None = None
+    status: Literal["active", "frozen", "closed"]
+    allow_negative: bool
+    metadata: dict[str, Any] | None = None
+    created_at: Timestamp
+
+
+class AccountPage(Reply):
+    items: list[Account]
+    next_cursor: str | None
+
+
+class Balance(Reply):
+    account: str
+    ccy: str
+    balance: Money
+    debits: Money
+    credits: Money
+    as_of: Day | None
+    snapshot_source: Literal["live", "snapshot"] = Field(
+        description="snapshot: as of a closed business date, read from its close"
+    )
+
+
+class BalanceHistoryEntry(Reply):
+    account: str
+    ccy: str
+    business_date: Day
+    opening_balance: Money
+    debits: Money
+    credits: Money
+    closing_balance: Money
+
+
+class BalanceHistory(Reply):
+    items: list[BalanceHistoryEntry]
+
+
+class EodStatus(Reply):
+    tenant: str
+    time_zone: str = Field(examples=["UTC"])
+    cutoff: str = Field(description="Local time the business day ends")
+    business_date: Day
+    latest_closed_date: Day | None
+    last_closed_at: Timestamp | None = None
+    last_seal: str | None = Field(None, description="Hex SHA-256")
+    open_dates: list[Day]
+    next_posting_date: Day
+
+
+class Posted(Reply):
+    """What every journal answer starts with."""
+
+    journal_id: UUID
+    effective_date: Day
+    created_at: Timestamp
+
+
+class PostingResult(Posted):
+    status: Literal["posted", "duplicate"]
+
+
+class BatchItemResult(Reply):
+    position: int
+    idempotency_key: str | None = None
+    journal_id: UUID | None
+    status: Literal["posted", "duplicate", "rejected"]
+    effective_date: Day | None = None
+    created_at: Timestamp | None = None
+    error_code: str | None
+    error_field: str | None = None
+    error_message: str | None
+
+
+class BatchResult(Reply):
+    results: list[BatchItemResult]
+
+
+class JournalLeg(Reply):
+    leg_no: int
+    account: str
+    side: Literal["debit", "credit"]
+    amount: Money
+    ccy: str
+
+
+class Journal(Posted):
+    idempotency_key: str | None = None
+    kind: Literal["transfer", "fx", "reversal"]
+    memo: str | None = None
+    ref: str | None = None
+    metadata: dict[str, Any] | None = None
+    reverses: UUID | None = None
+    reversed_by: UUID | None = None
+    legs: list[JournalLeg]
+    cursor: str
+
+
+class JournalPage(Reply):
+    items: list[Journal]
+    next_cursor: str | None
+
+
+class FxQuote(Reply):
+    base: Ccy
+    quote: Ccy
+    rate: Money
+    valid_on: Day
+    direction: Literal["direct", "inverted"] = Field(
+        description="inverted: 1/rate of the stored inverse pair (half-even, 12 dp)"
+    )
+    source: str | None
+
+
+class FxSettlement(Reply):
+    settlement_id: UUID
+    status: Literal["posted", "duplicate"]
+    idempotency_key: str | None = None
+    from_account: str | None = None
+    to_account: str | None = None
+    source_ccy: str | None = None
+    destination_ccy: str | None = None
+    source_amount: Money
+    destination_amount: Money
+    rate: Money
+    rate_basis: Literal["direct", "inverted", "override"] | None = None
+    rate_valid_on: Day | None = None
+    fixed_side: Literal["source", "destination"] | None = None
+    residual: Money = Field(description="exact minus rounded computed amount, in residual_ccy")
+    residual_ccy: str | None = None
+    source_journal_id: UUID
+    destination_journal_id: UUID
+    effective_date: Day | None = None
+    created_at: Timestamp | None = None
+
+
+class FxPositionItem(Reply):
+    ccy: str
+    clearing_account: str
+    position: Money = Field(description="positive = long")
+    reporting_ccy: str | None = None
+    rate: Money | None
+    rate_valid_on: Day | None = None
+    value: Money | None
+
+
+class FxPosition(Reply):
+    as_of: Day | None
+    reporting_ccy: str
+    items: list[FxPositionItem]
+
+
+class ReconException(Reply):
+    kind: Literal["amount_mismatch", "missing_in_ledger", "missing_in_bank"]
+    ref: str | None = Field(description="Statement ref, else the journal's")
+    delta: Money = Field(description="Bank amount minus ledger amount (missing side: 0)")
+    amount: Money = Field(description="The bank's amount, else the ledger's")
+    line: int | None = Field(
+        description="Line number in the statement file (null: missing_in_bank)"
+    )
+
+
+class ReconReport(Reply):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "description": "The latest reconciliation run of an account and date. Amounts are "
+            "signed as the bank sees them: money into the account is positive."
+        }
+    )
+
+    date: Day
+    account: str
+    ledger_total: Money
+    bank_total: Money
+    matched: Annotated[int, Documented(minimum=0)]
+    unmatched: Annotated[int, Documented(minimum=0)] = Field(description="Exceptions")
+    exceptions: list[ReconException]

@@ -1,0 +1,267 @@
+"""Every operation of the REST service, declared once: method, path, handler, argument
+model, responses. app.py routes them; document.py turns them into /api/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from doublex.api import (
+    args,
+    docs,
+    document,
+    handlers,
+    handlers_eod,
+    handlers_fx,
+    handlers_metrics,
+    handlers_recon,
+    responses,
+)
+from doublex.api.operation import JSON, PROBLEM, Operation, Response, link, page
+
+JOURNAL_LINKS = {
+    "GetJournal": link("getJournal", journal_id="$response.body#/journal_id"),
+    "ReverseJournal": link("reverseJournal", journal_id="$response.body#/journal_id"),
+}
+FX_LINKS = {
+    "GetSourceJournal": link("getJournal", journal_id="$response.body#/source_journal_id"),
+    "GetDestinationJournal": link(
+        "getJournal", journal_id="$response.body#/destination_journal_id"
+    ),
+}
+ACCOUNT_LINKS = {
+    "GetAccount": link("getAccount", code="$response.body#/code"),
+    "GetBalance": link("getBalance", code="$response.body#/code"),
+}
+RECON_REPORT_DESCRIPTION = (
+    "The latest run of one account and date. Without `account` the answer is the one account "
+    "reconciled that date; when several accounts were reconciled that date it is 422 "
+    "(problem document, code `invalid_request`, field `account`) whose detail lists their "
+    "codes and asks for `account`. 404 (`DX038`) when no run exists for that date, or for "
+    "that account on that date; 404 (`DX020`) for an unknown account."
+)
+r = responses
+
+
+def posting(
+    posted: str, duplicate: str, model: type[BaseModel], links: dict[str, Any], again: bool = True
+) -> dict[str, Response]:
+    """201 when posted; 200 with the original result when the key was used before (with the
+    same links, unless `again` is false)."""
+    return {
+        "201": Response(posted, model, links=links),
+        "200": Response(duplicate, model, links=links if again else None),
+    }
+
+
+OPERATIONS: list[Operation[Any]] = [
+    Operation(
+        "GET",
+        "/api/health",
+        "health",
+        "Service and database health",
+        handlers.health,
+        args.NoArgs,
+        {
+            "200": Response("Healthy", r.Health),
+            "503": Response("The database cannot be reached", r.Health),
+        },
+    ),
+    Operation(
+        "POST",
+        "/api/accounts",
+        "createAccount",
+        "Open an account",
+        handlers.create_account,
+        args.CreateAccountArgs,
+        {"201": Response("Created", r.Account, links=ACCOUNT_LINKS)},
+    ),
+    Operation(
+        "GET",
+        "/api/accounts",
+        "listAccounts",
+        "List accounts by code",
+        handlers.list_accounts,
+        args.Page,
+        {"200": Response("A page", r.AccountPage)},
+    ),
+    Operation(
+        "GET",
+        "/api/accounts/{code}",
+        "getAccount",
+        "One account",
+        handlers.get_account,
+        args.AccountPath,
+        {"200": Response("The account", r.Account)},
+    ),
+    Operation(
+        "GET",
+        "/api/accounts/{code}/balance",
+        "getBalance",
+        "Balance on the account's normal side",
+        handlers.get_balance,
+        args.BalanceArgs,
+        {"200": Response("The balance", r.Balance)},
+    ),
+    Operation(
+        "GET",
+        "/api/accounts/{code}/history",
+        "getBalanceHistory",
+        "Opening, debits, credits and closing per closed business date",
+        handlers_eod.get_history,
+        args.HistoryArgs,
+        {"200": Response("One item per closed date, in order", r.BalanceHistory)},
+    ),
+    Operation(
+        "POST",
+        "/api/transfers",
+        "postTransfer",
+        "Post a balanced journal, idempotently",
+        handlers.post_transfer,
+        args.TransferArgs,
+        posting("Posted", "Duplicate: the original result", r.PostingResult, JOURNAL_LINKS),
+    ),
+    Operation(
+        "POST",
+        "/api/transfers/batch",
+        "postTransferBatch",
+        "Post up to 1000 journals in one transaction",
+        handlers.post_transfer_batch,
+        args.BatchArgs,
+        {"200": Response("One result per request, in order", r.BatchResult)},
+    ),
+    Operation(
+        "GET",
+        "/api/journals",
+        "listJournals",
+        "Journals by effective date",
+        handlers.list_journals,
+        args.JournalsArgs,
+        {"200": Response("A page", r.JournalPage)},
+    ),
+    Operation(
+        "GET",
+        "/api/journals/{journal_id}",
+        "getJournal",
+        "One journal with its legs",
+        handlers.get_journal,
+        args.JournalPath,
+        {"200": Response("The journal", r.Journal)},
+    ),
+    Operation(
+        "POST",
+        "/api/journals/{journal_id}/reverse",
+        "reverseJournal",
+        "Post the mirror journal, once",
+        handlers.reverse_journal,
+        args.ReverseArgs,
+        posting(
+            "Reversed",
+            "Duplicate: the original reversal",
+            r.PostingResult,
+            {"GetJournal": JOURNAL_LINKS["GetJournal"]},
+            again=False,
+        ),
+    ),
+    Operation(
+        "PUT",
+        "/api/fx/rates/{base}/{quote}",
+        "putFxRate",
+        "Set the rate of a currency pair for a date (insert or replace)",
+        handlers_fx.put_rate,
+        args.RateSetArgs,
+        {"200": Response("The stored rate", r.FxQuote)},
+    ),
+    Operation(
+        "GET",
+        "/api/fx/rates",
+        "getFxRate",
+        "The rate of a pair on a date: direct, or inverted from the stored inverse pair",
+        handlers_fx.get_rate,
+        args.RateArgs,
+        {"200": Response("The rate", r.FxQuote)},
+    ),
+    Operation(
+        "POST",
+        "/api/fx/transfers",
+        "postFxTransfer",
+        "Convert between accounts of two currencies (two journals via clearing), idempotently",
+        handlers_fx.post_transfer,
+        args.FxTransferArgs,
+        posting("Settled", "Duplicate: the original settlement", r.FxSettlement, FX_LINKS),
+    ),
+    Operation(
+        "GET",
+        "/api/fx/position",
+        "getFxPosition",
+        "Open FX position per currency (clearing balances) in a reporting currency",
+        handlers_fx.get_position,
+        args.PositionArgs,
+        {"200": Response("The position", r.FxPosition)},
+    ),
+    Operation(
+        "GET",
+        "/api/reports/recon",
+        "getReconReport",
+        "A date's reconciliation of one account: totals, counts, exceptions (404: no run)",
+        handlers_recon.recon_summary,
+        args.ReconArgs,
+        {
+            "200": Response("The reconciliation", r.ReconReport),
+            "404": Response("No run for that date (DX038)", r.Problem, PROBLEM),
+            "422": Response(
+                "Several accounts were reconciled that date and `account` was left out (the "
+                "detail lists them), or a malformed parameter",
+                r.Problem,
+                PROBLEM,
+            ),
+        },
+        RECON_REPORT_DESCRIPTION,
+    ),
+    Operation(
+        "GET",
+        "/api/reports/recon.html",
+        "getReconReportHtml",
+        "The reconciliation report of a date as a self-contained HTML page",
+        handlers_recon.recon_html,
+        args.ReconPageArgs,
+        {"200": page("The page", "text/html")},
+    ),
+    Operation(
+        "GET",
+        "/api/eod",
+        "getEodStatus",
+        "Business calendar: business date, latest close, open dates",
+        handlers_eod.get_eod_status,
+        args.NoArgs,
+        {"200": Response("The status", r.EodStatus)},
+    ),
+    Operation(
+        "GET",
+        "/api/openapi.json",
+        "getOpenApi",
+        "This document (OpenAPI 3.1)",
+        document.serve,
+        args.NoArgs,
+        {"200": page("The document", JSON)},
+    ),
+    Operation(
+        "GET",
+        "/api/docs",
+        "getDocs",
+        "This document as a readable page (self-contained HTML)",
+        docs.serve,
+        args.NoArgs,
+        {"200": page("The page", "text/html")},
+    ),
+    Operation(
+        "GET",
+        "/metrics",
+        "getMetrics",
+        "Prometheus metrics in the text exposition format",
+        handlers_metrics.metrics_page,
+        args.NoArgs,
+        {"200": page("The metrics", "text/plain")},
+    ),
+]
