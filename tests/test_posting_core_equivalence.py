@@ -277,13 +277,12 @@ def journal_keys(conn: Conn, tenant: str) -> dict[Any, str]:
     return {r["journal_id"]: r["idempotency_key"] for r in rows}
 
 
-@SETTINGS
-@given(requests=request_lists)
-def test_batch_and_one_by_one_postings_write_the_same_books(
-    two_databases: tuple[TestCluster, str, str], requests: list[dict[str, Any]]
-) -> None:
+def post_both_ways(
+    two_databases: tuple[TestCluster, str, str], tenant: str, requests: list[dict[str, Any]]
+) -> list[Row]:
+    """Post the list as one batch and one by one, assert the same outcome and books, and
+    return the batch's results."""
     cluster, batch_db, single_db = two_databases
-    tenant = f"eq{next(TENANTS)}"
     with (
         connect(cluster.app_dsn(batch_db)) as batch_app,
         connect(cluster.app_dsn(single_db)) as single_app,
@@ -301,6 +300,15 @@ def test_batch_and_one_by_one_postings_write_the_same_books(
             outcome(r, single_ids) for r in single_results
         ]
         assert books(batch_admin, tenant) == books(single_admin, tenant)
+    return batch_results
+
+
+@SETTINGS
+@given(requests=request_lists)
+def test_batch_and_one_by_one_postings_write_the_same_books(
+    two_databases: tuple[TestCluster, str, str], requests: list[dict[str, Any]]
+) -> None:
+    post_both_ways(two_databases, f"eq{next(TENANTS)}", requests)
 
 
 def test_the_lists_reach_both_batch_paths_and_every_outcome(
@@ -309,48 +317,29 @@ def test_the_lists_reach_both_batch_paths_and_every_outcome(
     """The comparison above is only as good as what it posts: a clean list (the set-based
     fast path) and a list with a rejection, a replay, a conflict and an overdraft (the careful
     path) each post through both paths with the same outcome."""
-    cluster, batch_db, single_db = two_databases
-    clean = [
-        {"idempotency_key": f"c{i}", "legs": legs}
-        for i, legs in enumerate(
-            [
-                [
-                    {"account": "EUR-CASH", "side": "debit", "amount": "5.00", "ccy": "EUR"},
-                    {"account": "EUR-WALLET", "side": "credit", "amount": "5.00", "ccy": "EUR"},
-                ],
-                [
-                    {"account": "EUR-WALLET", "side": "debit", "amount": "5.00", "ccy": "EUR"},
-                    {"account": "EUR-CASH", "side": "credit", "amount": "5.00", "ccy": "EUR"},
-                ],
-            ]
-        )
+    legs = [
+        [
+            {"account": "EUR-CASH", "side": "debit", "amount": "5.00", "ccy": "EUR"},
+            {"account": "EUR-WALLET", "side": "credit", "amount": "5.00", "ccy": "EUR"},
+        ],
+        [
+            {"account": "EUR-WALLET", "side": "debit", "amount": "5.00", "ccy": "EUR"},
+            {"account": "EUR-CASH", "side": "credit", "amount": "5.00", "ccy": "EUR"},
+        ],
+    ]
+    clean: list[dict[str, Any]] = [
+        {"idempotency_key": f"c{i}", "legs": pair} for i, pair in enumerate(legs)
     ]
     mixed = [
         *clean,
         clean[0],  # replay: duplicate
         {**clean[0], "memo": "changed"},  # conflict: DX011
-        {"idempotency_key": "c9", "legs": clean[1]["legs"]},  # overdraft: DX010
+        {"idempotency_key": "c9", "legs": legs[1]},  # overdraft: DX010
     ]
-    seen: list[list[Any]] = []
-    for n, requests in enumerate([clean, mixed]):
-        tenant = f"reach{n}"
-        with (
-            connect(cluster.app_dsn(batch_db)) as batch_app,
-            connect(cluster.app_dsn(single_db)) as single_app,
-            connect(cluster.admin_dsn(batch_db)) as batch_admin,
-            connect(cluster.admin_dsn(single_db)) as single_admin,
-        ):
-            create_accounts(batch_app, tenant)
-            create_accounts(single_app, tenant)
-            batch_results = post_batch(batch_app, tenant, requests)
-            single_results = post_one_by_one(single_app, tenant, requests)
-            batch_ids = journal_keys(batch_admin, tenant)
-            single_ids = journal_keys(single_admin, tenant)
-            assert [outcome(r, batch_ids) for r in batch_results] == [
-                outcome(r, single_ids) for r in single_results
-            ]
-            assert books(batch_admin, tenant) == books(single_admin, tenant)
-            seen.append([(r["status"], r["error_code"]) for r in batch_results])
+    seen = [
+        [(r["status"], r["error_code"]) for r in post_both_ways(two_databases, f"reach{n}", rs)]
+        for n, rs in enumerate([clean, mixed])
+    ]
     assert seen[0] == [("posted", None), ("posted", None)]
     assert seen[1] == [
         ("posted", None),

@@ -7,11 +7,8 @@
 -- ON CONFLICT takes no predicate lock, so keys that share an index page do not make
 -- unrelated postings conflict.
 
-CREATE OR REPLACE FUNCTION ledger_private.claim_idempotency_key(
-    p_tenant text, p_key text, p_operation text, p_fingerprint bytea, p_id uuid
-) RETURNS boolean
-LANGUAGE plpgsql VOLATILE
-AS $$
+CREATE OR REPLACE FUNCTION ledger_private.claim_idempotency_key(p_tenant text, p_key text,
+    p_operation text, p_fingerprint bytea, p_id uuid) RETURNS boolean LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
     PERFORM ledger_private.lock_idempotency_key(p_tenant, p_key);
     INSERT INTO ledger_private.idempotency_sentinel AS s
