@@ -4,7 +4,7 @@
 -- error with its SQLSTATE.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(107);
+SELECT plan(116);
 
 -- Structure -------------------------------------------------------------------------------
 CREATE TEMP TABLE core_function (name text, args text[], returns text, lang text, volatility text)
@@ -28,6 +28,8 @@ INSERT INTO core_function VALUES
     ('signed_amount',         ARRAY['text', 'numeric'], 'numeric', 'sql', 'immutable'),
     ('unbalanced_currencies', ARRAY['jsonb'], 'text', 'sql', 'immutable'),
     ('normal_balance',        ARRAY['text', 'numeric', 'numeric'], 'numeric', 'sql', 'immutable'),
+    ('require_isolation',     ARRAY['text[]', 'text', 'text'], 'void', 'plpgsql', 'stable'),
+    ('check_write',           ARRAY['text'], 'void', 'plpgsql', 'stable'),
     ('account_by_code',       ARRAY['text', 'text'], 'ledger_private.account', 'sql', 'stable'),
     ('post_fx_journal',       ARRAY['ledger_private.fx_settlement', 'text', 'text', 'text', 'text', 'numeric', 'text'],
                               'uuid', 'plpgsql', 'volatile');
@@ -102,6 +104,17 @@ SELECT throws_ok($$SELECT ledger_private.check_tenant(repeat('t', 65))$$, 'DX019
                  'Should raise DX019 for a tenant over the limit');
 SELECT throws_ok($$SELECT ledger_private.check_tenant(NULL)$$, 'DX019', NULL,
                  'Should raise DX019 for a NULL tenant');
+
+-- Isolation and the write preamble ----------------------------------------------------------
+SELECT lives_ok($$SELECT ledger_private.require_isolation(ARRAY['read committed', 'serializable'], 'x', 'h')$$,
+                'Should let a transaction at one of the levels pass');
+SELECT throws_ok($$SELECT ledger_private.require_isolation(ARRAY['read committed'], 'roll_up_balances', 'h')$$,
+                 'DX016', 'roll_up_balances runs at READ COMMITTED, this transaction is serializable',
+                 'Should raise DX016 naming what runs where, and the transaction''s level');
+SELECT lives_ok($$SELECT ledger_private.require_serializable()$$, 'Should let a SERIALIZABLE write pass');
+SELECT lives_ok($$SELECT ledger_private.check_write('acme')$$, 'Should let a SERIALIZABLE write of a good tenant pass');
+SELECT throws_ok($$SELECT ledger_private.check_write('no tenant')$$, 'DX019', NULL,
+                 'Should raise DX019 for a malformed tenant of a write');
 
 -- Page size -------------------------------------------------------------------------------
 SELECT lives_ok($$SELECT ledger_private.check_page_size(1)$$, 'Should accept a page of 1');

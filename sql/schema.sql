@@ -339,8 +339,7 @@ CREATE FUNCTION ledger.create_account(code text, name text, ccy text, type text 
 DECLARE
     v_account ledger_private.account;
 BEGIN
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(create_account.tenant);
+    PERFORM ledger_private.check_write(create_account.tenant);
     IF create_account.code IS NULL OR create_account.code !~ '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX018', COLUMN = 'code',
@@ -409,13 +408,9 @@ DECLARE
     v_total integer;
     v_published bigint;
 BEGIN
-    IF current_setting('transaction_isolation') NOT IN ('read committed', 'serializable') THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX016',
-            MESSAGE = format('eod_close runs at READ COMMITTED or SERIALIZABLE, this transaction is %s',
-                             current_setting('transaction_isolation')),
-            HINT = 'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT * FROM ledger.eod_close(…); COMMIT;';
-    END IF;
+    PERFORM ledger_private.require_isolation(
+        ARRAY['read committed', 'serializable'], 'eod_close',
+        'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT * FROM ledger.eod_close(…); COMMIT;');
     PERFORM ledger_private.check_tenant(eod_close.tenant);
     PERFORM ledger_private.check_business_date(eod_close.business_date, 'business_date');
 
@@ -746,8 +741,7 @@ BEGIN
             'amount text, ccy text, description text, bank_id text, extra_fields integer)';
     PERFORM 'PRAGMA:TABLE: doublex_statement_parsed (line_no integer, line_date date, ref text, '
             'amount numeric, ccy text, description text, bank_id text, problems text)';
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(import_statement.tenant);
+    PERFORM ledger_private.check_write(import_statement.tenant);
     v_account := ledger_private.find_account(import_statement.tenant, import_statement.account);
     SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = v_account.ccy;
     IF char_length(import_statement.file_name) > 500 THEN
@@ -1177,8 +1171,7 @@ DECLARE
     v_clean boolean;
     v_overdraft boolean;
 BEGIN
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(post_journals.tenant);
+    PERFORM ledger_private.check_write(post_journals.tenant);
     IF post_journals.requests IS NULL OR jsonb_typeof(post_journals.requests) <> 'array' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX024', COLUMN = 'requests',
@@ -1448,8 +1441,7 @@ BEGIN
             'leg_no smallint, diff numeric, delta numeric)';
     PERFORM 'PRAGMA:TABLE: doublex_recon_pair (line_id bigint, journal_id uuid, leg_no smallint, '
             'match_pass smallint, delta numeric)';
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(recon_run.tenant);
+    PERFORM ledger_private.check_write(recon_run.tenant);
     v_account := ledger_private.find_account(recon_run.tenant, recon_run.account);
     SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = v_account.ccy;
     IF recon_run.business_date IS NULL THEN
@@ -1635,8 +1627,7 @@ DECLARE
 BEGIN
     -- Refuse a weak isolation before reading anything, like every other write function
     -- (otherwise a caller at READ COMMITTED gets DX013/DX022 instead of DX016).
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(reverse_journal.tenant);
+    PERFORM ledger_private.check_write(reverse_journal.tenant);
     v_original := ledger_private.find_journal(reverse_journal.tenant, reverse_journal.journal_id);
     IF v_original.kind = 'reversal' THEN
         RAISE EXCEPTION USING
@@ -1672,13 +1663,9 @@ DECLARE
     v_accounts integer;
     v_legs bigint;
 BEGIN
-    IF current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX016',
-            MESSAGE = format('roll_up_balances runs at READ COMMITTED, this transaction is %s',
-                             current_setting('transaction_isolation')),
-            HINT = 'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT * FROM ledger.roll_up_balances(); COMMIT;';
-    END IF;
+    PERFORM ledger_private.require_isolation(
+        ARRAY['read committed'], 'roll_up_balances',
+        'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT * FROM ledger.roll_up_balances(); COMMIT;');
     PERFORM ledger_private.check_tenant(roll_up_balances.tenant);
     INSERT INTO ledger_private.balance_watermark AS w (tenant) VALUES (roll_up_balances.tenant)
     ON CONFLICT ON CONSTRAINT balance_watermark_pkey DO NOTHING;
@@ -1725,8 +1712,7 @@ DECLARE
     v_account ledger_private.account;
     v_totals record;
 BEGIN
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(set_account_status.tenant);
+    PERFORM ledger_private.check_write(set_account_status.tenant);
     IF set_account_status.status IS NULL
        OR set_account_status.status NOT IN ('active', 'frozen', 'closed') THEN
         RAISE EXCEPTION USING
@@ -1765,8 +1751,7 @@ CREATE FUNCTION ledger.set_ledger_settings(time_zone text DEFAULT NULL::text, cu
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(set_ledger_settings.tenant);
+    PERFORM ledger_private.check_write(set_ledger_settings.tenant);
     IF set_ledger_settings.time_zone IS NOT NULL THEN
         -- An abbreviation (CET) or a POSIX offset (UTC+3) would ignore daylight saving
         -- or read backwards: only names of the zone database are taken.
@@ -1805,8 +1790,7 @@ CREATE FUNCTION ledger.stage_statement(tenant text DEFAULT 'default'::text) RETU
 DECLARE
     v_existing regclass := to_regclass('pg_temp.doublex_statement_staging');
 BEGIN
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(stage_statement.tenant);
+    PERFORM ledger_private.check_write(stage_statement.tenant);
     IF v_existing IS NOT NULL THEN
         IF NOT ledger_private.is_ledger_temp_table(v_existing) THEN
             RAISE EXCEPTION USING
@@ -1841,8 +1825,7 @@ CREATE FUNCTION ledger.upsert_fx_rate(base text, quote text, rate numeric, valid
 DECLARE
     v_quote ledger.fx_quote;
 BEGIN
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(upsert_fx_rate.tenant);
+    PERFORM ledger_private.check_write(upsert_fx_rate.tenant);
     PERFORM ledger_private.check_fx_pair(upsert_fx_rate.base, upsert_fx_rate.quote);
     PERFORM ledger_private.check_fx_rate_value(upsert_fx_rate.rate, 'rate');
     IF upsert_fx_rate.valid_on IS NULL OR NOT isfinite(upsert_fx_rate.valid_on) THEN
@@ -2224,6 +2207,17 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.check_tenant(p_tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.check_write(p_tenant text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    PERFORM ledger_private.require_serializable();
+    PERFORM ledger_private.check_tenant(p_tenant);
+END
+$$;
+
+ALTER FUNCTION ledger_private.check_write(p_tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.claim_idempotency_key(p_tenant text, p_key text, p_operation text, p_fingerprint bytea, p_id uuid) RETURNS boolean
     LANGUAGE plpgsql
@@ -3507,18 +3501,31 @@ $$;
 
 ALTER FUNCTION ledger_private.replay_posting(p_tenant text, p_key text, p_fingerprint bytea) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.require_isolation(p_levels text[], p_what text, p_hint text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    IF current_setting('transaction_isolation') <> ALL (p_levels) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX016',
+            MESSAGE = format('%s runs at %s, this transaction is %s', p_what,
+                             upper(array_to_string(p_levels, ' or ')),
+                             current_setting('transaction_isolation')),
+            HINT = p_hint;
+    END IF;
+END
+$$;
+
+ALTER FUNCTION ledger_private.require_isolation(p_levels text[], p_what text, p_hint text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.require_serializable() RETURNS void
     LANGUAGE plpgsql STABLE
     AS $$
 BEGIN
-    IF current_setting('transaction_isolation') <> 'serializable' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX016',
-            MESSAGE = format('ledger writes need SERIALIZABLE isolation, this transaction is %s',
-                             current_setting('transaction_isolation')),
-            DETAIL = 'Idempotency and balance policies are exact only under SERIALIZABLE.',
-            HINT = 'Connect as doublex_app (serializable by default) or BEGIN ISOLATION LEVEL SERIALIZABLE.';
-    END IF;
+    PERFORM ledger_private.require_isolation(
+        ARRAY['serializable'], 'a ledger write',
+        'Idempotency and balance policies are exact only under SERIALIZABLE: connect as '
+        'doublex_app (serializable by default) or BEGIN ISOLATION LEVEL SERIALIZABLE.');
 END
 $$;
 
@@ -4186,6 +4193,8 @@ REVOKE ALL ON FUNCTION ledger_private.check_posting_fields(p_tenant text, p_key 
 
 REVOKE ALL ON FUNCTION ledger_private.check_tenant(p_tenant text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.check_write(p_tenant text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.claim_idempotency_key(p_tenant text, p_key text, p_operation text, p_fingerprint bytea, p_id uuid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.close_business_date(p_tenant text, p_date date, p_previous_seal bytea, p_closed_at timestamp with time zone) FROM PUBLIC;
@@ -4263,6 +4272,8 @@ REVOKE ALL ON FUNCTION ledger_private.recon_pair_greedy(p_pass smallint) FROM PU
 REVOKE ALL ON FUNCTION ledger_private.refuse_history_change() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.replay_posting(p_tenant text, p_key text, p_fingerprint bytea) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.require_isolation(p_levels text[], p_what text, p_hint text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.require_serializable() FROM PUBLIC;
 
