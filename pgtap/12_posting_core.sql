@@ -31,7 +31,7 @@ INSERT INTO core_function VALUES
     ('require_isolation',     ARRAY['text[]', 'text', 'text'], 'void', 'plpgsql', 'stable'),
     ('check_write',           ARRAY['text'], 'void', 'plpgsql', 'stable'),
     ('account_by_code',       ARRAY['text', 'text'], 'ledger_private.account', 'sql', 'stable'),
-    ('post_fx_journal',       ARRAY['ledger_private.fx_settlement', 'text', 'text', 'text', 'text', 'numeric', 'text'],
+    ('post_fx_journal',       ARRAY['text', 'uuid', 'text', 'text', 'text', 'text', 'text', 'numeric', 'text', 'date', 'text', 'text'],
                               'uuid', 'plpgsql', 'volatile');
 
 SELECT has_function('ledger_private', f.name, f.args,
@@ -286,11 +286,9 @@ SELECT ledger.create_account('PC-USD', 'USD wallet', 'USD');
 SELECT ledger.create_account('FX-CLEARING-EUR', 'Clearing EUR', 'EUR', 'equity', true);
 CREATE TEMP TABLE pc_settlement ON COMMIT DROP AS SELECT ledger_private.uuid_v7() AS settlement_id;
 CREATE TEMP TABLE pc_fx_journal ON COMMIT DROP AS
-SELECT ledger_private.post_fx_journal(
-           ROW(s.settlement_id, 'default', 'pc-fx', NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-               NULL, NULL, NULL, NULL, NULL, NULL, NULL, '2026-01-06', now(), 'fx memo', NULL
-              )::ledger_private.fx_settlement,
-           'source', 'PC-CASH', 'FX-CLEARING-EUR', 'credit', 2.00, 'EUR') AS journal_id
+SELECT ledger_private.post_fx_journal('default', s.settlement_id, 'pc-fx', 'source', 'PC-CASH',
+                                      'FX-CLEARING-EUR', 'credit', 2.00, 'EUR', '2026-01-06',
+                                      'fx memo', NULL) AS journal_id
   FROM pc_settlement AS s;
 SELECT is((SELECT j.kind || ' ' || j.idempotency_key || ' ' || (j.metadata ->> 'fx_idempotency_key')
                   || ' ' || j.memo || ' ' || j.effective_date
@@ -305,11 +303,9 @@ SELECT results_eq(
        ORDER BY l.leg_no$$,
     $$VALUES ('PC-CASH', 'credit', 2.00), ('FX-CLEARING-EUR', 'debit', 2.00)$$,
     'Should move the amount out of from_code on from_side and into to_code on the other side');
-SELECT throws_ok($$SELECT ledger_private.post_fx_journal(
-                      ROW(ledger_private.uuid_v7(), 'default', 'pc-fx2', NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-                          NULL, NULL, NULL, NULL, NULL, NULL, NULL, '2026-01-06', now(), NULL, NULL
-                         )::ledger_private.fx_settlement,
-                      'source', 'PC-WALLET', 'FX-CLEARING-EUR', 'debit', 1000.00, 'EUR')$$,
+SELECT throws_ok($$SELECT ledger_private.post_fx_journal('default', ledger_private.uuid_v7(), 'pc-fx2',
+                      'source', 'PC-WALLET', 'FX-CLEARING-EUR', 'debit', 1000.00, 'EUR', '2026-01-06',
+                      NULL, NULL)$$,
                  'DX010', NULL, 'Should apply every posting rule to an FX journal (DX010 on an overdraft)');
 
 -- The compatibility key of the earlier API ------------------------------------------------

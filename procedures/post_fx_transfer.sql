@@ -105,10 +105,6 @@ BEGIN
         'memo', post_fx_transfer.memo,
         'ref', post_fx_transfer.ref));
     v_settlement.settlement_id := ledger_private.uuid_v7();
-    v_settlement.tenant := v_tenant;
-    v_settlement.idempotency_key := v_key;
-    v_settlement.memo := post_fx_transfer.memo;
-    v_settlement.ref := post_fx_transfer.ref;
     IF NOT ledger_private.claim_idempotency_key(v_tenant, v_key, 'post_fx_transfer', v_fingerprint,
                                                 v_settlement.settlement_id) THEN
         PERFORM ledger_private.replay_posting(v_tenant, v_key, v_fingerprint);  -- DX011 if different
@@ -197,21 +193,27 @@ BEGIN
     -- clearing account, and arrives on to_account (its normal side) from the destination
     -- clearing account.
     v_settlement.source_journal_id := ledger_private.post_fx_journal(
-        v_settlement, 'source', v_from.code, v_source_clearing.code,
+        v_tenant, v_settlement.settlement_id, v_key, 'source', v_from.code, v_source_clearing.code,
         CASE v_from.normal_side WHEN 'debit' THEN 'credit' ELSE 'debit' END,
-        v_settlement.source_amount, v_from.ccy);
+        v_settlement.source_amount, v_from.ccy, v_settlement.effective_date,
+        post_fx_transfer.memo, post_fx_transfer.ref);
     v_settlement.destination_journal_id := ledger_private.post_fx_journal(
-        v_settlement, 'destination', v_destination_clearing.code, v_to.code,
-        CASE v_to.normal_side WHEN 'debit' THEN 'credit' ELSE 'debit' END,
-        v_settlement.destination_amount, v_to.ccy);
+        v_tenant, v_settlement.settlement_id, v_key, 'destination', v_destination_clearing.code,
+        v_to.code, CASE v_to.normal_side WHEN 'debit' THEN 'credit' ELSE 'debit' END,
+        v_settlement.destination_amount, v_to.ccy, v_settlement.effective_date,
+        post_fx_transfer.memo, post_fx_transfer.ref);
 
     -- 5. The settlement record linking them.
+    v_settlement.tenant := v_tenant;
+    v_settlement.idempotency_key := v_key;
     v_settlement.from_account_id := v_from.account_id;
     v_settlement.to_account_id := v_to.account_id;
     v_settlement.source_ccy := v_from.ccy;
     v_settlement.destination_ccy := v_to.ccy;
     v_settlement.fixed_side := post_fx_transfer.fixed_side;
     v_settlement.created_at := now();
+    v_settlement.memo := post_fx_transfer.memo;
+    v_settlement.ref := post_fx_transfer.ref;
     INSERT INTO ledger_private.fx_settlement VALUES (v_settlement.*);
     RETURN ledger_private.to_fx_settlement_result(v_settlement, 'posted');
 END

@@ -1023,10 +1023,6 @@ BEGIN
         'memo', post_fx_transfer.memo,
         'ref', post_fx_transfer.ref));
     v_settlement.settlement_id := ledger_private.uuid_v7();
-    v_settlement.tenant := v_tenant;
-    v_settlement.idempotency_key := v_key;
-    v_settlement.memo := post_fx_transfer.memo;
-    v_settlement.ref := post_fx_transfer.ref;
     IF NOT ledger_private.claim_idempotency_key(v_tenant, v_key, 'post_fx_transfer', v_fingerprint,
                                                 v_settlement.settlement_id) THEN
         PERFORM ledger_private.replay_posting(v_tenant, v_key, v_fingerprint);  -- DX011 if different
@@ -1115,21 +1111,27 @@ BEGIN
     -- clearing account, and arrives on to_account (its normal side) from the destination
     -- clearing account.
     v_settlement.source_journal_id := ledger_private.post_fx_journal(
-        v_settlement, 'source', v_from.code, v_source_clearing.code,
+        v_tenant, v_settlement.settlement_id, v_key, 'source', v_from.code, v_source_clearing.code,
         CASE v_from.normal_side WHEN 'debit' THEN 'credit' ELSE 'debit' END,
-        v_settlement.source_amount, v_from.ccy);
+        v_settlement.source_amount, v_from.ccy, v_settlement.effective_date,
+        post_fx_transfer.memo, post_fx_transfer.ref);
     v_settlement.destination_journal_id := ledger_private.post_fx_journal(
-        v_settlement, 'destination', v_destination_clearing.code, v_to.code,
-        CASE v_to.normal_side WHEN 'debit' THEN 'credit' ELSE 'debit' END,
-        v_settlement.destination_amount, v_to.ccy);
+        v_tenant, v_settlement.settlement_id, v_key, 'destination', v_destination_clearing.code,
+        v_to.code, CASE v_to.normal_side WHEN 'debit' THEN 'credit' ELSE 'debit' END,
+        v_settlement.destination_amount, v_to.ccy, v_settlement.effective_date,
+        post_fx_transfer.memo, post_fx_transfer.ref);
 
     -- 5. The settlement record linking them.
+    v_settlement.tenant := v_tenant;
+    v_settlement.idempotency_key := v_key;
     v_settlement.from_account_id := v_from.account_id;
     v_settlement.to_account_id := v_to.account_id;
     v_settlement.source_ccy := v_from.ccy;
     v_settlement.destination_ccy := v_to.ccy;
     v_settlement.fixed_side := post_fx_transfer.fixed_side;
     v_settlement.created_at := now();
+    v_settlement.memo := post_fx_transfer.memo;
+    v_settlement.ref := post_fx_transfer.ref;
     INSERT INTO ledger_private.fx_settlement VALUES (v_settlement.*);
     RETURN ledger_private.to_fx_settlement_result(v_settlement, 'posted');
 END
@@ -3120,63 +3122,25 @@ $$;
 
 ALTER FUNCTION ledger_private.post_batch_request(p_tenant text, p_position integer, p_request jsonb) OWNER TO doublex_owner;
 
-CREATE TABLE ledger_private.fx_settlement (
-    settlement_id uuid NOT NULL,
-    tenant text NOT NULL,
-    idempotency_key text NOT NULL,
-    from_account_id bigint NOT NULL,
-    to_account_id bigint NOT NULL,
-    source_ccy text NOT NULL,
-    destination_ccy text NOT NULL,
-    source_amount numeric NOT NULL,
-    destination_amount numeric NOT NULL,
-    rate numeric NOT NULL,
-    rate_basis text NOT NULL,
-    rate_valid_on date,
-    fixed_side text NOT NULL,
-    residual numeric NOT NULL,
-    residual_ccy text NOT NULL,
-    source_journal_id uuid NOT NULL,
-    destination_journal_id uuid NOT NULL,
-    effective_date date NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    memo text,
-    ref text,
-    CONSTRAINT fx_settlement_amounts_positive CHECK (((source_amount > (0)::numeric) AND (destination_amount > (0)::numeric))),
-    CONSTRAINT fx_settlement_currencies_differ CHECK ((source_ccy <> destination_ccy)),
-    CONSTRAINT fx_settlement_fixed_side_known CHECK ((fixed_side = ANY (ARRAY['source'::text, 'destination'::text]))),
-    CONSTRAINT fx_settlement_rate_basis_known CHECK (((rate_basis = ANY (ARRAY['direct'::text, 'inverted'::text, 'override'::text])) AND ((rate_basis = 'override'::text) = (rate_valid_on IS NULL)))),
-    CONSTRAINT fx_settlement_rate_positive CHECK ((rate > (0)::numeric)),
-    CONSTRAINT fx_settlement_residual_ccy CHECK ((residual_ccy =
-CASE fixed_side
-    WHEN 'source'::text THEN destination_ccy
-    ELSE source_ccy
-END))
-);
-
-ALTER TABLE ledger_private.fx_settlement OWNER TO doublex_owner;
-
-CREATE FUNCTION ledger_private.post_fx_journal(p_settlement ledger_private.fx_settlement, p_part text, p_from_code text, p_to_code text, p_from_side text, p_amount numeric, p_ccy text) RETURNS uuid
+CREATE FUNCTION ledger_private.post_fx_journal(p_tenant text, p_settlement_id uuid, p_settlement_key text, p_part text, p_from_code text, p_to_code text, p_from_side text, p_amount numeric, p_ccy text, p_effective_date date, p_memo text, p_ref text) RETURNS uuid
     LANGUAGE plpgsql
     AS $$
 BEGIN
     RETURN (ledger_private.post_journal_request(
-        p_settlement.tenant, format('fx/%s/%s', p_settlement.settlement_id, p_part),
-        'post_fx_transfer',
+        p_tenant, format('fx/%s/%s', p_settlement_id, p_part), 'post_fx_transfer',
         jsonb_build_array(
             jsonb_build_object('account', p_from_code, 'side', p_from_side,
                                'amount', p_amount::text, 'ccy', p_ccy),
             jsonb_build_object('account', p_to_code,
                                'side', CASE p_from_side WHEN 'debit' THEN 'credit' ELSE 'debit' END,
                                'amount', p_amount::text, 'ccy', p_ccy)),
-        p_settlement.effective_date, p_settlement.memo, p_settlement.ref,
-        jsonb_build_object('fx_settlement_id', p_settlement.settlement_id,
-                           'fx_idempotency_key', p_settlement.idempotency_key),
+        p_effective_date, p_memo, p_ref,
+        jsonb_build_object('fx_settlement_id', p_settlement_id, 'fx_idempotency_key', p_settlement_key),
         'fx', NULL)).journal_id;
 END
 $$;
 
-ALTER FUNCTION ledger_private.post_fx_journal(p_settlement ledger_private.fx_settlement, p_part text, p_from_code text, p_to_code text, p_from_side text, p_amount numeric, p_ccy text) OWNER TO doublex_owner;
+ALTER FUNCTION ledger_private.post_fx_journal(p_tenant text, p_settlement_id uuid, p_settlement_key text, p_part text, p_from_code text, p_to_code text, p_from_side text, p_amount numeric, p_ccy text, p_effective_date date, p_memo text, p_ref text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.post_journal_request(p_tenant text, p_key text, p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_kind text, p_reverses uuid) RETURNS ledger.posting_result
     LANGUAGE plpgsql
@@ -3584,6 +3548,42 @@ CREATE FUNCTION ledger_private.to_day_close(p_tenant text, p_date date) RETURNS 
 $$;
 
 ALTER FUNCTION ledger_private.to_day_close(p_tenant text, p_date date) OWNER TO doublex_owner;
+
+CREATE TABLE ledger_private.fx_settlement (
+    settlement_id uuid NOT NULL,
+    tenant text NOT NULL,
+    idempotency_key text NOT NULL,
+    from_account_id bigint NOT NULL,
+    to_account_id bigint NOT NULL,
+    source_ccy text NOT NULL,
+    destination_ccy text NOT NULL,
+    source_amount numeric NOT NULL,
+    destination_amount numeric NOT NULL,
+    rate numeric NOT NULL,
+    rate_basis text NOT NULL,
+    rate_valid_on date,
+    fixed_side text NOT NULL,
+    residual numeric NOT NULL,
+    residual_ccy text NOT NULL,
+    source_journal_id uuid NOT NULL,
+    destination_journal_id uuid NOT NULL,
+    effective_date date NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    memo text,
+    ref text,
+    CONSTRAINT fx_settlement_amounts_positive CHECK (((source_amount > (0)::numeric) AND (destination_amount > (0)::numeric))),
+    CONSTRAINT fx_settlement_currencies_differ CHECK ((source_ccy <> destination_ccy)),
+    CONSTRAINT fx_settlement_fixed_side_known CHECK ((fixed_side = ANY (ARRAY['source'::text, 'destination'::text]))),
+    CONSTRAINT fx_settlement_rate_basis_known CHECK (((rate_basis = ANY (ARRAY['direct'::text, 'inverted'::text, 'override'::text])) AND ((rate_basis = 'override'::text) = (rate_valid_on IS NULL)))),
+    CONSTRAINT fx_settlement_rate_positive CHECK ((rate > (0)::numeric)),
+    CONSTRAINT fx_settlement_residual_ccy CHECK ((residual_ccy =
+CASE fixed_side
+    WHEN 'source'::text THEN destination_ccy
+    ELSE source_ccy
+END))
+);
+
+ALTER TABLE ledger_private.fx_settlement OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.to_fx_settlement_result(p_settlement ledger_private.fx_settlement, p_status text) RETURNS ledger.fx_settlement_result
     LANGUAGE sql STABLE
@@ -4255,7 +4255,7 @@ REVOKE ALL ON FUNCTION ledger_private.normalize_legs(p_legs jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.post_batch_request(p_tenant text, p_position integer, p_request jsonb) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.post_fx_journal(p_settlement ledger_private.fx_settlement, p_part text, p_from_code text, p_to_code text, p_from_side text, p_amount numeric, p_ccy text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledger_private.post_fx_journal(p_tenant text, p_settlement_id uuid, p_settlement_key text, p_part text, p_from_code text, p_to_code text, p_from_side text, p_amount numeric, p_ccy text, p_effective_date date, p_memo text, p_ref text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.post_journal_request(p_tenant text, p_key text, p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_kind text, p_reverses uuid) FROM PUBLIC;
 
