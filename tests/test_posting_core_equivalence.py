@@ -43,29 +43,38 @@ ACCOUNTS: dict[str, tuple[str, str, bool]] = {
 BY_CCY = {c: [a for a, (cc, _, _) in ACCOUNTS.items() if cc == c] for c in ("EUR", "USD", "JPY")}
 AMOUNTS = {"EUR": ["1.00", "2.50", "0.10", "7"], "USD": ["1.00", "3.25"], "JPY": ["100", "5"]}
 KEYS = [f"k{i}" for i in range(6)]
-MUTATIONS = [
+# Each way a request can break a rule of the core: a change to its first leg, or to the
+# request itself. "unbalanced", "one_leg" and "legs_not_array" are handled in mutate().
+FIRST_LEG_CHANGES: dict[str, dict[str, str]] = {
+    "bad_side": {"side": "sideways"},
+    "extra_field": {"note": "x"},
+    "zero_amount": {"amount": "0.00"},
+    "bad_amount": {"amount": "-1"},
+    "too_many_decimals": {"amount": "1.005"},
+    "bad_ccy": {"ccy": "eur"},
+    "unknown_ccy": {"ccy": "XQQ"},
+    "unknown_account": {"account": "NOPE"},
+}
+REQUEST_CHANGES: dict[str, dict[str, Any]] = {
+    "empty_key": {"idempotency_key": ""},
+    "long_key": {"idempotency_key": "k" * 256},
+    "control_key": {"idempotency_key": "k\n"},
+    "long_memo": {"memo": "m" * 1001},
+    "long_ref": {"ref": "r" * 201},
+    "metadata_not_object": {"metadata": ["not", "an", "object"]},
+    "big_metadata": {"metadata": {"blob": "x" * 16400}},
+}
+# None (a valid request) three times as often as each way to break one.
+MUTATIONS: list[str | None] = [
     None,
     None,
     None,
     "unbalanced",
     "one_leg",
     "legs_not_array",
-    "bad_side",
-    "extra_field",
-    "zero_amount",
-    "bad_amount",
-    "too_many_decimals",
-    "bad_ccy",
-    "unknown_ccy",
     "ccy_mismatch",
-    "unknown_account",
-    "empty_key",
-    "long_key",
-    "control_key",
-    "long_memo",
-    "long_ref",
-    "metadata_not_object",
-    "big_metadata",
+    *FIRST_LEG_CHANGES,
+    *REQUEST_CHANGES,
 ]
 
 SETTINGS = settings(
@@ -89,48 +98,19 @@ def balanced_legs(draw: st.DrawFn) -> list[dict[str, str]]:
 def mutate(request: dict[str, Any], mutation: str | None) -> dict[str, Any]:
     legs: list[dict[str, Any]] = [dict(leg) for leg in request["legs"]]
     first = legs[0]
-    match mutation:
-        case "unbalanced":
-            first["amount"] = "9.00" if first["ccy"] != "JPY" else "9"
-        case "one_leg":
-            legs = legs[:1]
-        case "legs_not_array":
-            request["legs"] = {"account": first["account"]}
-            return request
-        case "bad_side":
-            first["side"] = "sideways"
-        case "extra_field":
-            first["note"] = "x"
-        case "zero_amount":
-            first["amount"] = "0.00"
-        case "bad_amount":
-            first["amount"] = "-1"
-        case "too_many_decimals":
-            first["amount"] = "1.005"
-        case "bad_ccy":
-            first["ccy"] = "eur"
-        case "unknown_ccy":
-            first["ccy"] = "XQQ"
-        case "ccy_mismatch":
-            first["ccy"] = "USD" if first["ccy"] != "USD" else "EUR"
-        case "unknown_account":
-            first["account"] = "NOPE"
-        case "empty_key":
-            request["idempotency_key"] = ""
-        case "long_key":
-            request["idempotency_key"] = "k" * 256
-        case "control_key":
-            request["idempotency_key"] = "k\n"
-        case "long_memo":
-            request["memo"] = "m" * 1001
-        case "long_ref":
-            request["ref"] = "r" * 201
-        case "metadata_not_object":
-            request["metadata"] = ["not", "an", "object"]
-        case "big_metadata":
-            request["metadata"] = {"blob": "x" * 16400}
-    request["legs"] = legs
-    return request
+    if mutation in FIRST_LEG_CHANGES:
+        first.update(FIRST_LEG_CHANGES[mutation])
+    elif mutation in REQUEST_CHANGES:
+        request.update(REQUEST_CHANGES[mutation])
+    elif mutation == "unbalanced":
+        first["amount"] = "9.00" if first["ccy"] != "JPY" else "9"
+    elif mutation == "ccy_mismatch":
+        first["ccy"] = "USD" if first["ccy"] != "USD" else "EUR"
+    elif mutation == "one_leg":
+        legs = legs[:1]
+    elif mutation == "legs_not_array":
+        return {**request, "legs": {"account": first["account"]}}
+    return {**request, "legs": legs}
 
 
 @st.composite
