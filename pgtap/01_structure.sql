@@ -3,7 +3,7 @@
 -- currency seed.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(203);
+SELECT plan(209);
 
 -- Schemas ---------------------------------------------------------------------------------
 SELECT has_schema('ledger', 'Should have the ledger API schema');
@@ -28,6 +28,7 @@ INSERT INTO api_function VALUES
     ('post_journal',       ARRAY['text', 'jsonb', 'date', 'text', 'text', 'jsonb', 'text'],
                            'ledger.posting_result'),
     ('post_journals',      ARRAY['jsonb', 'text'], 'setof ledger.batch_item_result'),
+    ('client_idempotency_key', ARRAY['text', 'text'], 'text'),
     ('reverse_journal',    ARRAY['uuid', 'text', 'text', 'text'], 'ledger.posting_result'),
     ('get_balance',        ARRAY['text', 'date', 'text'], 'ledger.balance'),
     ('get_journal',        ARRAY['uuid', 'text'], 'ledger.journal_entry'),

@@ -25,8 +25,7 @@ AS $$
 DECLARE
     v_account ledger_private.account;
 BEGIN
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(create_account.tenant);
+    PERFORM ledger_private.check_write(create_account.tenant);
     IF create_account.code IS NULL OR create_account.code !~ '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX018', COLUMN = 'code',

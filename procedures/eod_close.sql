@@ -54,13 +54,9 @@ DECLARE
     v_total integer;
     v_published bigint;
 BEGIN
-    IF current_setting('transaction_isolation') NOT IN ('read committed', 'serializable') THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX016',
-            MESSAGE = format('eod_close runs at READ COMMITTED or SERIALIZABLE, this transaction is %s',
-                             current_setting('transaction_isolation')),
-            HINT = 'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT * FROM ledger.eod_close(…); COMMIT;';
-    END IF;
+    PERFORM ledger_private.require_isolation(
+        ARRAY['read committed', 'serializable'], 'eod_close',
+        'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT * FROM ledger.eod_close(…); COMMIT;');
     PERFORM ledger_private.check_tenant(eod_close.tenant);
     PERFORM ledger_private.check_business_date(eod_close.business_date, 'business_date');
 

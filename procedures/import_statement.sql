@@ -48,8 +48,7 @@ BEGIN
             'amount text, ccy text, description text, bank_id text, extra_fields integer)';
     PERFORM 'PRAGMA:TABLE: doublex_statement_parsed (line_no integer, line_date date, ref text, '
             'amount numeric, ccy text, description text, bank_id text, problems text)';
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(import_statement.tenant);
+    PERFORM ledger_private.check_write(import_statement.tenant);
     v_account := ledger_private.find_account(import_statement.tenant, import_statement.account);
     SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = v_account.ccy;
     IF char_length(import_statement.file_name) > 500 THEN

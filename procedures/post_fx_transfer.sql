@@ -62,12 +62,11 @@ DECLARE
     v_destination_exponent smallint;
     v_quote ledger.fx_quote;
     v_computed numeric;
-    v_metadata jsonb;
 BEGIN
     -- 1. Shape: nothing read yet.
     PERFORM ledger_private.require_serializable();
-    IF NOT ledger_private.posting_fields_ok(v_tenant, v_key, post_fx_transfer.memo,
-                                            post_fx_transfer.ref, '{}'::jsonb) THEN
+    IF ledger_private.posting_field_problem(v_tenant, v_key, post_fx_transfer.memo,
+                                            post_fx_transfer.ref, '{}'::jsonb) IS NOT NULL THEN
         PERFORM ledger_private.check_posting_fields(v_tenant, v_key, post_fx_transfer.memo,
                                                     post_fx_transfer.ref, '{}'::jsonb);
     END IF;
@@ -89,12 +88,13 @@ BEGIN
         PERFORM ledger_private.check_fx_rate_value(post_fx_transfer.rate, 'rate');
     END IF;
 
-    -- 2. Idempotency, exactly as ledger_private.post_journal_request does it (see there and
-    -- sql/README.md): the advisory lock queues callers of one key, the sentinel row claims
-    -- the key for the settlement (its journal_id column holds the settlement id), and a
-    -- replay is answered before any business check or rate lookup (a rate changed since
-    -- must not turn a replay into a conflict).
-    v_fingerprint := sha256(convert_to(jsonb_build_object(
+    -- 2. Idempotency through the same definitions as every journal posting (see
+    -- claim_idempotency_key.sql and sql/README.md): the fingerprint of the canonical
+    -- request (fingerprint_of), the key's lock and the sentinel row that claims it for the
+    -- settlement (its journal_id column holds the settlement id). A replay is answered
+    -- before any business check or rate lookup (a rate changed since must not turn a
+    -- replay into a conflict).
+    v_fingerprint := ledger_private.fingerprint_of(jsonb_build_object(
         'operation', 'post_fx_transfer',
         'from_account', post_fx_transfer.from_account,
         'to_account', post_fx_transfer.to_account,
@@ -103,14 +103,10 @@ BEGIN
         'rate', post_fx_transfer.rate::text,
         'effective_date', post_fx_transfer.effective_date,
         'memo', post_fx_transfer.memo,
-        'ref', post_fx_transfer.ref)::text, 'UTF8'));
+        'ref', post_fx_transfer.ref));
     v_settlement.settlement_id := ledger_private.uuid_v7();
-    PERFORM pg_advisory_xact_lock(hashtext('doublex.idempotency'), hashtext(v_tenant || '/' || v_key));
-    INSERT INTO ledger_private.idempotency_sentinel AS s
-           (tenant, idempotency_key, operation, fingerprint, journal_id)
-    VALUES (v_tenant, v_key, 'post_fx_transfer', v_fingerprint, v_settlement.settlement_id)
-    ON CONFLICT ON CONSTRAINT idempotency_sentinel_pkey DO NOTHING;
-    IF NOT FOUND THEN
+    IF NOT ledger_private.claim_idempotency_key(v_tenant, v_key, 'post_fx_transfer', v_fingerprint,
+                                                v_settlement.settlement_id) THEN
         PERFORM ledger_private.replay_posting(v_tenant, v_key, v_fingerprint);  -- DX011 if different
         SELECT s.* INTO v_settlement
           FROM ledger_private.fx_settlement AS s
@@ -193,30 +189,19 @@ BEGIN
         v_destination_clearing := ledger_private.fx_clearing_account(v_tenant, v_to.ccy);
         v_source_clearing := ledger_private.fx_clearing_account(v_tenant, v_from.ccy);
     END IF;
-    v_metadata := jsonb_build_object('fx_settlement_id', v_settlement.settlement_id,
-                                     'fx_idempotency_key', v_key);
-    v_settlement.source_journal_id := (ledger_private.post_journal_request(
-        v_tenant, format('fx/%s/source', v_settlement.settlement_id), 'post_fx_transfer',
-        jsonb_build_array(
-            jsonb_build_object('account', v_from.code,
-                               'side', CASE v_from.normal_side WHEN 'debit' THEN 'credit' ELSE 'debit' END,
-                               'amount', v_settlement.source_amount::text, 'ccy', v_from.ccy),
-            jsonb_build_object('account', v_source_clearing.code,
-                               'side', v_from.normal_side,
-                               'amount', v_settlement.source_amount::text, 'ccy', v_from.ccy)),
-        v_settlement.effective_date, post_fx_transfer.memo, post_fx_transfer.ref, v_metadata,
-        'fx', NULL)).journal_id;
-    v_settlement.destination_journal_id := (ledger_private.post_journal_request(
-        v_tenant, format('fx/%s/destination', v_settlement.settlement_id), 'post_fx_transfer',
-        jsonb_build_array(
-            jsonb_build_object('account', v_destination_clearing.code,
-                               'side', CASE v_to.normal_side WHEN 'debit' THEN 'credit' ELSE 'debit' END,
-                               'amount', v_settlement.destination_amount::text, 'ccy', v_to.ccy),
-            jsonb_build_object('account', v_to.code,
-                               'side', v_to.normal_side,
-                               'amount', v_settlement.destination_amount::text, 'ccy', v_to.ccy)),
-        v_settlement.effective_date, post_fx_transfer.memo, post_fx_transfer.ref, v_metadata,
-        'fx', NULL)).journal_id;
+    -- Money leaves from_account (the side opposite its normal side) into the source
+    -- clearing account, and arrives on to_account (its normal side) from the destination
+    -- clearing account.
+    v_settlement.source_journal_id := ledger_private.post_fx_journal(
+        v_tenant, v_settlement.settlement_id, v_key, 'source', v_from.code, v_source_clearing.code,
+        CASE v_from.normal_side WHEN 'debit' THEN 'credit' ELSE 'debit' END,
+        v_settlement.source_amount, v_from.ccy, v_settlement.effective_date,
+        post_fx_transfer.memo, post_fx_transfer.ref);
+    v_settlement.destination_journal_id := ledger_private.post_fx_journal(
+        v_tenant, v_settlement.settlement_id, v_key, 'destination', v_destination_clearing.code,
+        v_to.code, CASE v_to.normal_side WHEN 'debit' THEN 'credit' ELSE 'debit' END,
+        v_settlement.destination_amount, v_to.ccy, v_settlement.effective_date,
+        post_fx_transfer.memo, post_fx_transfer.ref);
 
     -- 5. The settlement record linking them.
     v_settlement.tenant := v_tenant;

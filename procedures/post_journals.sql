@@ -49,8 +49,7 @@ DECLARE
     v_clean boolean;
     v_overdraft boolean;
 BEGIN
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(post_journals.tenant);
+    PERFORM ledger_private.check_write(post_journals.tenant);
     IF post_journals.requests IS NULL OR jsonb_typeof(post_journals.requests) <> 'array' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX024', COLUMN = 'requests',
@@ -58,10 +57,11 @@ BEGIN
                              coalesce(jsonb_typeof(post_journals.requests), 'NULL'));
     END IF;
     v_count := jsonb_array_length(post_journals.requests);
-    IF v_count > 1000 THEN
+    IF v_count > ledger_private.api_limit('batch_requests') THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX024', COLUMN = 'requests',
-            MESSAGE = format('requests: at most 1000 per batch, got %s', v_count),
+            MESSAGE = format('requests: at most %s per batch, got %s',
+                             ledger_private.api_limit('batch_requests'), v_count),
             HINT = 'Split the batch.';
     END IF;
     IF v_count = 0 THEN
@@ -71,8 +71,9 @@ BEGIN
     -- Fast path. Every failure inside this block, a rule violation (DX…), a date that does
     -- not parse, or XDX01 (this block giving up after writing), rolls all of it back.
     BEGIN
-        -- 1. The requests: fields checked as post_journal_request checks them, keys unique
-        --    in the batch, the fingerprint and the journal id of each. The arrays follow the
+        -- 1. The requests: fields and legs array checked by the definitions
+        --    post_journal_request uses (posting_field_problem, leg_array_problem), keys
+        --    unique in the batch, the fingerprint (posting_fingerprint) and journal id of each. The arrays follow the
         --    order of the sorted subqueries (already in request order, so no sort runs): an
         --    ORDER BY inside each aggregate would sort once per aggregate.
         SELECT bool_and(q.fields_ok) AND count(DISTINCT q.key) = count(*) AS clean,
@@ -83,22 +84,18 @@ BEGIN
                array_agg(q.ref) AS refs,
                array_agg(q.metadata) AS metadata,
                array_agg(ledger_private.uuid_v7()) AS journal_ids,
-               array_agg(CASE WHEN q.fields_ok THEN sha256(convert_to(jsonb_build_object(
-                             'operation', 'post_journal', 'legs', q.legs,
-                             'effective_date', q.requested_date, 'memo', q.memo, 'ref', q.ref,
-                             'metadata', q.metadata, 'reverses', NULL)::text, 'UTF8')) END
-                         ) AS fingerprints
+               array_agg(CASE WHEN q.fields_ok THEN ledger_private.posting_fingerprint(
+                             'post_journal', q.legs, q.requested_date, q.memo, q.ref,
+                             q.metadata, NULL) END) AS fingerprints
           INTO v_req
           FROM (SELECT r.ord, r.key, r.legs, r.requested_date, r.memo, r.ref, r.metadata,
                        coalesce(r.requested_date,
                                 ledger_private.default_effective_date(post_journals.tenant))
                            AS effective_date,
                        coalesce(r.is_object
-                                AND ledger_private.posting_fields_ok(post_journals.tenant, r.key,
-                                                                     r.memo, r.ref, r.metadata)
-                                AND CASE WHEN jsonb_typeof(r.legs) = 'array'
-                                         THEN jsonb_array_length(r.legs) BETWEEN 2 AND 500
-                                    END, false)
+                                AND ledger_private.posting_field_problem(
+                                        post_journals.tenant, r.key, r.memo, r.ref, r.metadata) IS NULL
+                                AND ledger_private.leg_array_problem(r.legs) IS NULL, false)
                            AS fields_ok
                   FROM (SELECT e.ordinality AS ord, jsonb_typeof(e.value) = 'object' AS is_object,
                                e.value ->> 'idempotency_key' AS key, e.value -> 'legs' AS legs,
@@ -111,20 +108,14 @@ BEGIN
 
         v_clean := coalesce(v_req.clean, false);
         IF v_clean THEN
-            -- 2. The legs: shape, accounts (one index lookup each), balance per currency in
-            --    each journal, and the legs on accounts that may not go negative.
+            -- 2. The legs, resolved as post_journal_request resolves them (posting_legs):
+            --    shape, accounts, balance per currency in each journal (signed_amount), and
+            --    the legs on accounts that may not go negative.
             WITH l AS MATERIALIZED (
-                SELECT r.ord::integer AS ord, e.ordinality::integer AS leg_no,
-                       ledger_private.leg_problem(e.value) AS problem,
-                       e.value ->> 'side' AS side, e.value ->> 'amount' AS amount,
-                       e.value ->> 'ccy' AS ccy, a.account_id, a.allow_negative
+                SELECT r.ord::integer AS ord, e.leg_no, e.problem, e.side, e.amount, e.ccy,
+                       e.account_id, e.allow_negative
                   FROM unnest(v_req.legs) WITH ORDINALITY AS r (legs, ord)
-                 CROSS JOIN LATERAL jsonb_array_elements(r.legs) WITH ORDINALITY AS e
-                  LEFT JOIN LATERAL (
-                        SELECT a.account_id, a.allow_negative
-                          FROM ledger_private.account AS a
-                         WHERE a.tenant = post_journals.tenant AND a.code = e.value ->> 'account'
-                        OFFSET 0) AS a ON true
+                 CROSS JOIN LATERAL ledger_private.posting_legs(post_journals.tenant, r.legs) AS e
             ), v AS MATERIALIZED (
                 SELECT l.ord, l.leg_no, l.account_id, l.allow_negative, l.side, l.ccy,
                        l.amount::numeric AS amount
@@ -136,8 +127,8 @@ BEGIN
             SELECT (SELECT count(*) FROM l) = (SELECT count(*) FROM v)
                    AND NOT EXISTS (SELECT FROM v
                                     GROUP BY v.ord, v.ccy
-                                   HAVING sum(CASE v.side WHEN 'debit' THEN v.amount
-                                                  ELSE -v.amount END) <> 0) AS clean,
+                                   HAVING sum(ledger_private.signed_amount(v.side, v.amount)) <> 0)
+                       AS clean,
                    (SELECT bool_or(NOT v.allow_negative) FROM v) AS constrained,
                    (SELECT count(*) FROM v) AS leg_count,
                    array_agg(v.ord) AS ords,
@@ -152,12 +143,12 @@ BEGIN
         END IF;
 
         IF v_clean THEN
-            -- 3. Write it all: the same lock per key as post_journal_request, in request
-            --    order; the sentinels, then the journals in request order, then their legs
-            --    in order (so the leg trigger finds each journal's state in O(1)). This
-            --    block checks what it writes (see post_journal_request.sql and 0003).
-            PERFORM pg_advisory_xact_lock(hashtext('doublex.idempotency'),
-                                          hashtext(post_journals.tenant || '/' || k.key))
+            -- 3. Write it all: the same lock per key as post_journal_request
+            --    (lock_idempotency_key), in request order; the sentinels, then the journals
+            --    in request order, then their legs in order (so the leg trigger finds each
+            --    journal's state in O(1)). This block checks what it writes (see
+            --    post_journal_request.sql and 0003).
+            PERFORM ledger_private.lock_idempotency_key(post_journals.tenant, k.key)
                FROM unnest(v_req.keys) WITH ORDINALITY AS k (key, ord)
               ORDER BY k.ord;
             PERFORM set_config('doublex.checked_inline', 'on', true);
@@ -200,8 +191,9 @@ BEGIN
             END IF;
 
             -- 4. The non-negative policy, request by request in order: after request k, an
-            --    account's balance is its balance now minus what the later requests of the
-            --    batch moved on it. One of them below zero: the careful path rejects it.
+            --    account's balance (normal_balance) is its balance now minus what the later
+            --    requests of the batch moved on it. One of them below zero: the careful path
+            --    rejects it.
             IF v_legs.constrained THEN
                 SELECT bool_or(b.balance_after < 0) INTO v_overdraft
                   FROM (SELECT t.normal_balance
@@ -217,8 +209,8 @@ BEGIN
                                  WHERE NOT a.allow_negative
                                  GROUP BY l.account_id, l.ord) AS m
                          CROSS JOIN LATERAL (
-                               SELECT CASE WHEN a.normal_side = 'debit' THEN x.debits - x.credits
-                                           ELSE x.credits - x.debits END AS normal_balance
+                               SELECT ledger_private.normal_balance(a.normal_side, x.debits,
+                                                                    x.credits) AS normal_balance
                                  FROM ledger_private.account AS a,
                                       ledger_private.account_totals(m.account_id) AS x
                                 WHERE a.account_id = m.account_id) AS t) AS b;

@@ -44,8 +44,7 @@ BEGIN
             'leg_no smallint, diff numeric, delta numeric)';
     PERFORM 'PRAGMA:TABLE: doublex_recon_pair (line_id bigint, journal_id uuid, leg_no smallint, '
             'match_pass smallint, delta numeric)';
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(recon_run.tenant);
+    PERFORM ledger_private.check_write(recon_run.tenant);
     v_account := ledger_private.find_account(recon_run.tenant, recon_run.account);
     SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = v_account.ccy;
     IF recon_run.business_date IS NULL THEN

@@ -23,8 +23,7 @@ DECLARE
 BEGIN
     -- Refuse a weak isolation before reading anything, like every other write function
     -- (otherwise a caller at READ COMMITTED gets DX013/DX022 instead of DX016).
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(reverse_journal.tenant);
+    PERFORM ledger_private.check_write(reverse_journal.tenant);
     v_original := ledger_private.find_journal(reverse_journal.tenant, reverse_journal.journal_id);
     IF v_original.kind = 'reversal' THEN
         RAISE EXCEPTION USING

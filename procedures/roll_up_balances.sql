@@ -23,13 +23,9 @@ DECLARE
     v_accounts integer;
     v_legs bigint;
 BEGIN
-    IF current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX016',
-            MESSAGE = format('roll_up_balances runs at READ COMMITTED, this transaction is %s',
-                             current_setting('transaction_isolation')),
-            HINT = 'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT * FROM ledger.roll_up_balances(); COMMIT;';
-    END IF;
+    PERFORM ledger_private.require_isolation(
+        ARRAY['read committed'], 'roll_up_balances',
+        'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT * FROM ledger.roll_up_balances(); COMMIT;');
     PERFORM ledger_private.check_tenant(roll_up_balances.tenant);
     INSERT INTO ledger_private.balance_watermark AS w (tenant) VALUES (roll_up_balances.tenant)
     ON CONFLICT ON CONSTRAINT balance_watermark_pkey DO NOTHING;

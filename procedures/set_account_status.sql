@@ -19,8 +19,7 @@ DECLARE
     v_account ledger_private.account;
     v_totals record;
 BEGIN
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(set_account_status.tenant);
+    PERFORM ledger_private.check_write(set_account_status.tenant);
     IF set_account_status.status IS NULL
        OR set_account_status.status NOT IN ('active', 'frozen', 'closed') THEN
         RAISE EXCEPTION USING

@@ -19,8 +19,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(set_ledger_settings.tenant);
+    PERFORM ledger_private.check_write(set_ledger_settings.tenant);
     IF set_ledger_settings.time_zone IS NOT NULL THEN
         -- An abbreviation (CET) or a POSIX offset (UTC+3) would ignore daylight saving
         -- or read backwards: only names of the zone database are taken.

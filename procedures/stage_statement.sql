@@ -26,8 +26,7 @@ AS $$
 DECLARE
     v_existing regclass := to_regclass('pg_temp.doublex_statement_staging');
 BEGIN
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(stage_statement.tenant);
+    PERFORM ledger_private.check_write(stage_statement.tenant);
     IF v_existing IS NOT NULL THEN
         IF NOT ledger_private.is_ledger_temp_table(v_existing) THEN
             RAISE EXCEPTION USING

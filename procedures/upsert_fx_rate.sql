@@ -26,8 +26,7 @@ AS $$
 DECLARE
     v_quote ledger.fx_quote;
 BEGIN
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(upsert_fx_rate.tenant);
+    PERFORM ledger_private.check_write(upsert_fx_rate.tenant);
     PERFORM ledger_private.check_fx_pair(upsert_fx_rate.base, upsert_fx_rate.quote);
     PERFORM ledger_private.check_fx_rate_value(upsert_fx_rate.rate, 'rate');
     IF upsert_fx_rate.valid_on IS NULL OR NOT isfinite(upsert_fx_rate.valid_on) THEN

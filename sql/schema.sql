@@ -299,6 +299,39 @@ $$;
 
 ALTER FUNCTION ledger.business_date(at timestamp with time zone, tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.client_idempotency_key(client_id text, idempotency_key text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_key_length integer := ledger_private.api_limit('idempotency_key_length')
+                            - ledger_private.api_limit('client_id_length') - 1;
+BEGIN
+    IF client_idempotency_key.client_id IS NULL
+       OR char_length(client_idempotency_key.client_id)
+              NOT BETWEEN 1 AND ledger_private.api_limit('client_id_length')
+       OR client_idempotency_key.client_id ~ '[[:cntrl:]:]' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX019', COLUMN = 'client_id',
+            MESSAGE = format('client_id: 1 to %s printable characters, no colon',
+                             ledger_private.api_limit('client_id_length')),
+            DETAIL = format('got %s', coalesce(quote_literal(client_idempotency_key.client_id), 'NULL'));
+    END IF;
+    IF client_idempotency_key.idempotency_key IS NULL
+       OR char_length(client_idempotency_key.idempotency_key) > v_key_length THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX012', COLUMN = 'idempotency_key',
+            MESSAGE = format('idempotency_key: at most %s characters with client_id', v_key_length),
+            DETAIL = format('got %s', CASE WHEN client_idempotency_key.idempotency_key IS NULL THEN 'NULL'
+                                           ELSE char_length(client_idempotency_key.idempotency_key)
+                                                || ' characters' END);
+    END IF;
+    RETURN client_idempotency_key.client_id || ':' || client_idempotency_key.idempotency_key;
+END
+$$;
+
+ALTER FUNCTION ledger.client_idempotency_key(client_id text, idempotency_key text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger.create_account(code text, name text, ccy text, type text DEFAULT 'asset'::text, allow_negative boolean DEFAULT true, metadata jsonb DEFAULT '{}'::jsonb, tenant text DEFAULT 'default'::text) RETURNS ledger.account_info
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -306,8 +339,7 @@ CREATE FUNCTION ledger.create_account(code text, name text, ccy text, type text 
 DECLARE
     v_account ledger_private.account;
 BEGIN
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(create_account.tenant);
+    PERFORM ledger_private.check_write(create_account.tenant);
     IF create_account.code IS NULL OR create_account.code !~ '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX018', COLUMN = 'code',
@@ -376,13 +408,9 @@ DECLARE
     v_total integer;
     v_published bigint;
 BEGIN
-    IF current_setting('transaction_isolation') NOT IN ('read committed', 'serializable') THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX016',
-            MESSAGE = format('eod_close runs at READ COMMITTED or SERIALIZABLE, this transaction is %s',
-                             current_setting('transaction_isolation')),
-            HINT = 'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT * FROM ledger.eod_close(…); COMMIT;';
-    END IF;
+    PERFORM ledger_private.require_isolation(
+        ARRAY['read committed', 'serializable'], 'eod_close',
+        'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT * FROM ledger.eod_close(…); COMMIT;');
     PERFORM ledger_private.check_tenant(eod_close.tenant);
     PERFORM ledger_private.check_business_date(eod_close.business_date, 'business_date');
 
@@ -713,8 +741,7 @@ BEGIN
             'amount text, ccy text, description text, bank_id text, extra_fields integer)';
     PERFORM 'PRAGMA:TABLE: doublex_statement_parsed (line_no integer, line_date date, ref text, '
             'amount numeric, ccy text, description text, bank_id text, problems text)';
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(import_statement.tenant);
+    PERFORM ledger_private.check_write(import_statement.tenant);
     v_account := ledger_private.find_account(import_statement.tenant, import_statement.account);
     SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = v_account.ccy;
     IF char_length(import_statement.file_name) > 500 THEN
@@ -953,12 +980,11 @@ DECLARE
     v_destination_exponent smallint;
     v_quote ledger.fx_quote;
     v_computed numeric;
-    v_metadata jsonb;
 BEGIN
     -- 1. Shape: nothing read yet.
     PERFORM ledger_private.require_serializable();
-    IF NOT ledger_private.posting_fields_ok(v_tenant, v_key, post_fx_transfer.memo,
-                                            post_fx_transfer.ref, '{}'::jsonb) THEN
+    IF ledger_private.posting_field_problem(v_tenant, v_key, post_fx_transfer.memo,
+                                            post_fx_transfer.ref, '{}'::jsonb) IS NOT NULL THEN
         PERFORM ledger_private.check_posting_fields(v_tenant, v_key, post_fx_transfer.memo,
                                                     post_fx_transfer.ref, '{}'::jsonb);
     END IF;
@@ -980,12 +1006,13 @@ BEGIN
         PERFORM ledger_private.check_fx_rate_value(post_fx_transfer.rate, 'rate');
     END IF;
 
-    -- 2. Idempotency, exactly as ledger_private.post_journal_request does it (see there and
-    -- sql/README.md): the advisory lock queues callers of one key, the sentinel row claims
-    -- the key for the settlement (its journal_id column holds the settlement id), and a
-    -- replay is answered before any business check or rate lookup (a rate changed since
-    -- must not turn a replay into a conflict).
-    v_fingerprint := sha256(convert_to(jsonb_build_object(
+    -- 2. Idempotency through the same definitions as every journal posting (see
+    -- claim_idempotency_key.sql and sql/README.md): the fingerprint of the canonical
+    -- request (fingerprint_of), the key's lock and the sentinel row that claims it for the
+    -- settlement (its journal_id column holds the settlement id). A replay is answered
+    -- before any business check or rate lookup (a rate changed since must not turn a
+    -- replay into a conflict).
+    v_fingerprint := ledger_private.fingerprint_of(jsonb_build_object(
         'operation', 'post_fx_transfer',
         'from_account', post_fx_transfer.from_account,
         'to_account', post_fx_transfer.to_account,
@@ -994,14 +1021,10 @@ BEGIN
         'rate', post_fx_transfer.rate::text,
         'effective_date', post_fx_transfer.effective_date,
         'memo', post_fx_transfer.memo,
-        'ref', post_fx_transfer.ref)::text, 'UTF8'));
+        'ref', post_fx_transfer.ref));
     v_settlement.settlement_id := ledger_private.uuid_v7();
-    PERFORM pg_advisory_xact_lock(hashtext('doublex.idempotency'), hashtext(v_tenant || '/' || v_key));
-    INSERT INTO ledger_private.idempotency_sentinel AS s
-           (tenant, idempotency_key, operation, fingerprint, journal_id)
-    VALUES (v_tenant, v_key, 'post_fx_transfer', v_fingerprint, v_settlement.settlement_id)
-    ON CONFLICT ON CONSTRAINT idempotency_sentinel_pkey DO NOTHING;
-    IF NOT FOUND THEN
+    IF NOT ledger_private.claim_idempotency_key(v_tenant, v_key, 'post_fx_transfer', v_fingerprint,
+                                                v_settlement.settlement_id) THEN
         PERFORM ledger_private.replay_posting(v_tenant, v_key, v_fingerprint);  -- DX011 if different
         SELECT s.* INTO v_settlement
           FROM ledger_private.fx_settlement AS s
@@ -1084,30 +1107,19 @@ BEGIN
         v_destination_clearing := ledger_private.fx_clearing_account(v_tenant, v_to.ccy);
         v_source_clearing := ledger_private.fx_clearing_account(v_tenant, v_from.ccy);
     END IF;
-    v_metadata := jsonb_build_object('fx_settlement_id', v_settlement.settlement_id,
-                                     'fx_idempotency_key', v_key);
-    v_settlement.source_journal_id := (ledger_private.post_journal_request(
-        v_tenant, format('fx/%s/source', v_settlement.settlement_id), 'post_fx_transfer',
-        jsonb_build_array(
-            jsonb_build_object('account', v_from.code,
-                               'side', CASE v_from.normal_side WHEN 'debit' THEN 'credit' ELSE 'debit' END,
-                               'amount', v_settlement.source_amount::text, 'ccy', v_from.ccy),
-            jsonb_build_object('account', v_source_clearing.code,
-                               'side', v_from.normal_side,
-                               'amount', v_settlement.source_amount::text, 'ccy', v_from.ccy)),
-        v_settlement.effective_date, post_fx_transfer.memo, post_fx_transfer.ref, v_metadata,
-        'fx', NULL)).journal_id;
-    v_settlement.destination_journal_id := (ledger_private.post_journal_request(
-        v_tenant, format('fx/%s/destination', v_settlement.settlement_id), 'post_fx_transfer',
-        jsonb_build_array(
-            jsonb_build_object('account', v_destination_clearing.code,
-                               'side', CASE v_to.normal_side WHEN 'debit' THEN 'credit' ELSE 'debit' END,
-                               'amount', v_settlement.destination_amount::text, 'ccy', v_to.ccy),
-            jsonb_build_object('account', v_to.code,
-                               'side', v_to.normal_side,
-                               'amount', v_settlement.destination_amount::text, 'ccy', v_to.ccy)),
-        v_settlement.effective_date, post_fx_transfer.memo, post_fx_transfer.ref, v_metadata,
-        'fx', NULL)).journal_id;
+    -- Money leaves from_account (the side opposite its normal side) into the source
+    -- clearing account, and arrives on to_account (its normal side) from the destination
+    -- clearing account.
+    v_settlement.source_journal_id := ledger_private.post_fx_journal(
+        v_tenant, v_settlement.settlement_id, v_key, 'source', v_from.code, v_source_clearing.code,
+        CASE v_from.normal_side WHEN 'debit' THEN 'credit' ELSE 'debit' END,
+        v_settlement.source_amount, v_from.ccy, v_settlement.effective_date,
+        post_fx_transfer.memo, post_fx_transfer.ref);
+    v_settlement.destination_journal_id := ledger_private.post_fx_journal(
+        v_tenant, v_settlement.settlement_id, v_key, 'destination', v_destination_clearing.code,
+        v_to.code, CASE v_to.normal_side WHEN 'debit' THEN 'credit' ELSE 'debit' END,
+        v_settlement.destination_amount, v_to.ccy, v_settlement.effective_date,
+        post_fx_transfer.memo, post_fx_transfer.ref);
 
     -- 5. The settlement record linking them.
     v_settlement.tenant := v_tenant;
@@ -1161,8 +1173,7 @@ DECLARE
     v_clean boolean;
     v_overdraft boolean;
 BEGIN
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(post_journals.tenant);
+    PERFORM ledger_private.check_write(post_journals.tenant);
     IF post_journals.requests IS NULL OR jsonb_typeof(post_journals.requests) <> 'array' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX024', COLUMN = 'requests',
@@ -1170,10 +1181,11 @@ BEGIN
                              coalesce(jsonb_typeof(post_journals.requests), 'NULL'));
     END IF;
     v_count := jsonb_array_length(post_journals.requests);
-    IF v_count > 1000 THEN
+    IF v_count > ledger_private.api_limit('batch_requests') THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX024', COLUMN = 'requests',
-            MESSAGE = format('requests: at most 1000 per batch, got %s', v_count),
+            MESSAGE = format('requests: at most %s per batch, got %s',
+                             ledger_private.api_limit('batch_requests'), v_count),
             HINT = 'Split the batch.';
     END IF;
     IF v_count = 0 THEN
@@ -1183,8 +1195,9 @@ BEGIN
     -- Fast path. Every failure inside this block, a rule violation (DX…), a date that does
     -- not parse, or XDX01 (this block giving up after writing), rolls all of it back.
     BEGIN
-        -- 1. The requests: fields checked as post_journal_request checks them, keys unique
-        --    in the batch, the fingerprint and the journal id of each. The arrays follow the
+        -- 1. The requests: fields and legs array checked by the definitions
+        --    post_journal_request uses (posting_field_problem, leg_array_problem), keys
+        --    unique in the batch, the fingerprint (posting_fingerprint) and journal id of each. The arrays follow the
         --    order of the sorted subqueries (already in request order, so no sort runs): an
         --    ORDER BY inside each aggregate would sort once per aggregate.
         SELECT bool_and(q.fields_ok) AND count(DISTINCT q.key) = count(*) AS clean,
@@ -1195,22 +1208,18 @@ BEGIN
                array_agg(q.ref) AS refs,
                array_agg(q.metadata) AS metadata,
                array_agg(ledger_private.uuid_v7()) AS journal_ids,
-               array_agg(CASE WHEN q.fields_ok THEN sha256(convert_to(jsonb_build_object(
-                             'operation', 'post_journal', 'legs', q.legs,
-                             'effective_date', q.requested_date, 'memo', q.memo, 'ref', q.ref,
-                             'metadata', q.metadata, 'reverses', NULL)::text, 'UTF8')) END
-                         ) AS fingerprints
+               array_agg(CASE WHEN q.fields_ok THEN ledger_private.posting_fingerprint(
+                             'post_journal', q.legs, q.requested_date, q.memo, q.ref,
+                             q.metadata, NULL) END) AS fingerprints
           INTO v_req
           FROM (SELECT r.ord, r.key, r.legs, r.requested_date, r.memo, r.ref, r.metadata,
                        coalesce(r.requested_date,
                                 ledger_private.default_effective_date(post_journals.tenant))
                            AS effective_date,
                        coalesce(r.is_object
-                                AND ledger_private.posting_fields_ok(post_journals.tenant, r.key,
-                                                                     r.memo, r.ref, r.metadata)
-                                AND CASE WHEN jsonb_typeof(r.legs) = 'array'
-                                         THEN jsonb_array_length(r.legs) BETWEEN 2 AND 500
-                                    END, false)
+                                AND ledger_private.posting_field_problem(
+                                        post_journals.tenant, r.key, r.memo, r.ref, r.metadata) IS NULL
+                                AND ledger_private.leg_array_problem(r.legs) IS NULL, false)
                            AS fields_ok
                   FROM (SELECT e.ordinality AS ord, jsonb_typeof(e.value) = 'object' AS is_object,
                                e.value ->> 'idempotency_key' AS key, e.value -> 'legs' AS legs,
@@ -1223,20 +1232,14 @@ BEGIN
 
         v_clean := coalesce(v_req.clean, false);
         IF v_clean THEN
-            -- 2. The legs: shape, accounts (one index lookup each), balance per currency in
-            --    each journal, and the legs on accounts that may not go negative.
+            -- 2. The legs, resolved as post_journal_request resolves them (posting_legs):
+            --    shape, accounts, balance per currency in each journal (signed_amount), and
+            --    the legs on accounts that may not go negative.
             WITH l AS MATERIALIZED (
-                SELECT r.ord::integer AS ord, e.ordinality::integer AS leg_no,
-                       ledger_private.leg_problem(e.value) AS problem,
-                       e.value ->> 'side' AS side, e.value ->> 'amount' AS amount,
-                       e.value ->> 'ccy' AS ccy, a.account_id, a.allow_negative
+                SELECT r.ord::integer AS ord, e.leg_no, e.problem, e.side, e.amount, e.ccy,
+                       e.account_id, e.allow_negative
                   FROM unnest(v_req.legs) WITH ORDINALITY AS r (legs, ord)
-                 CROSS JOIN LATERAL jsonb_array_elements(r.legs) WITH ORDINALITY AS e
-                  LEFT JOIN LATERAL (
-                        SELECT a.account_id, a.allow_negative
-                          FROM ledger_private.account AS a
-                         WHERE a.tenant = post_journals.tenant AND a.code = e.value ->> 'account'
-                        OFFSET 0) AS a ON true
+                 CROSS JOIN LATERAL ledger_private.posting_legs(post_journals.tenant, r.legs) AS e
             ), v AS MATERIALIZED (
                 SELECT l.ord, l.leg_no, l.account_id, l.allow_negative, l.side, l.ccy,
                        l.amount::numeric AS amount
@@ -1248,8 +1251,8 @@ BEGIN
             SELECT (SELECT count(*) FROM l) = (SELECT count(*) FROM v)
                    AND NOT EXISTS (SELECT FROM v
                                     GROUP BY v.ord, v.ccy
-                                   HAVING sum(CASE v.side WHEN 'debit' THEN v.amount
-                                                  ELSE -v.amount END) <> 0) AS clean,
+                                   HAVING sum(ledger_private.signed_amount(v.side, v.amount)) <> 0)
+                       AS clean,
                    (SELECT bool_or(NOT v.allow_negative) FROM v) AS constrained,
                    (SELECT count(*) FROM v) AS leg_count,
                    array_agg(v.ord) AS ords,
@@ -1264,12 +1267,12 @@ BEGIN
         END IF;
 
         IF v_clean THEN
-            -- 3. Write it all: the same lock per key as post_journal_request, in request
-            --    order; the sentinels, then the journals in request order, then their legs
-            --    in order (so the leg trigger finds each journal's state in O(1)). This
-            --    block checks what it writes (see post_journal_request.sql and 0003).
-            PERFORM pg_advisory_xact_lock(hashtext('doublex.idempotency'),
-                                          hashtext(post_journals.tenant || '/' || k.key))
+            -- 3. Write it all: the same lock per key as post_journal_request
+            --    (lock_idempotency_key), in request order; the sentinels, then the journals
+            --    in request order, then their legs in order (so the leg trigger finds each
+            --    journal's state in O(1)). This block checks what it writes (see
+            --    post_journal_request.sql and 0003).
+            PERFORM ledger_private.lock_idempotency_key(post_journals.tenant, k.key)
                FROM unnest(v_req.keys) WITH ORDINALITY AS k (key, ord)
               ORDER BY k.ord;
             PERFORM set_config('doublex.checked_inline', 'on', true);
@@ -1312,8 +1315,9 @@ BEGIN
             END IF;
 
             -- 4. The non-negative policy, request by request in order: after request k, an
-            --    account's balance is its balance now minus what the later requests of the
-            --    batch moved on it. One of them below zero: the careful path rejects it.
+            --    account's balance (normal_balance) is its balance now minus what the later
+            --    requests of the batch moved on it. One of them below zero: the careful path
+            --    rejects it.
             IF v_legs.constrained THEN
                 SELECT bool_or(b.balance_after < 0) INTO v_overdraft
                   FROM (SELECT t.normal_balance
@@ -1329,8 +1333,8 @@ BEGIN
                                  WHERE NOT a.allow_negative
                                  GROUP BY l.account_id, l.ord) AS m
                          CROSS JOIN LATERAL (
-                               SELECT CASE WHEN a.normal_side = 'debit' THEN x.debits - x.credits
-                                           ELSE x.credits - x.debits END AS normal_balance
+                               SELECT ledger_private.normal_balance(a.normal_side, x.debits,
+                                                                    x.credits) AS normal_balance
                                  FROM ledger_private.account AS a,
                                       ledger_private.account_totals(m.account_id) AS x
                                 WHERE a.account_id = m.account_id) AS t) AS b;
@@ -1439,8 +1443,7 @@ BEGIN
             'leg_no smallint, diff numeric, delta numeric)';
     PERFORM 'PRAGMA:TABLE: doublex_recon_pair (line_id bigint, journal_id uuid, leg_no smallint, '
             'match_pass smallint, delta numeric)';
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(recon_run.tenant);
+    PERFORM ledger_private.check_write(recon_run.tenant);
     v_account := ledger_private.find_account(recon_run.tenant, recon_run.account);
     SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = v_account.ccy;
     IF recon_run.business_date IS NULL THEN
@@ -1626,8 +1629,7 @@ DECLARE
 BEGIN
     -- Refuse a weak isolation before reading anything, like every other write function
     -- (otherwise a caller at READ COMMITTED gets DX013/DX022 instead of DX016).
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(reverse_journal.tenant);
+    PERFORM ledger_private.check_write(reverse_journal.tenant);
     v_original := ledger_private.find_journal(reverse_journal.tenant, reverse_journal.journal_id);
     IF v_original.kind = 'reversal' THEN
         RAISE EXCEPTION USING
@@ -1663,13 +1665,9 @@ DECLARE
     v_accounts integer;
     v_legs bigint;
 BEGIN
-    IF current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX016',
-            MESSAGE = format('roll_up_balances runs at READ COMMITTED, this transaction is %s',
-                             current_setting('transaction_isolation')),
-            HINT = 'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT * FROM ledger.roll_up_balances(); COMMIT;';
-    END IF;
+    PERFORM ledger_private.require_isolation(
+        ARRAY['read committed'], 'roll_up_balances',
+        'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT * FROM ledger.roll_up_balances(); COMMIT;');
     PERFORM ledger_private.check_tenant(roll_up_balances.tenant);
     INSERT INTO ledger_private.balance_watermark AS w (tenant) VALUES (roll_up_balances.tenant)
     ON CONFLICT ON CONSTRAINT balance_watermark_pkey DO NOTHING;
@@ -1716,8 +1714,7 @@ DECLARE
     v_account ledger_private.account;
     v_totals record;
 BEGIN
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(set_account_status.tenant);
+    PERFORM ledger_private.check_write(set_account_status.tenant);
     IF set_account_status.status IS NULL
        OR set_account_status.status NOT IN ('active', 'frozen', 'closed') THEN
         RAISE EXCEPTION USING
@@ -1756,8 +1753,7 @@ CREATE FUNCTION ledger.set_ledger_settings(time_zone text DEFAULT NULL::text, cu
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(set_ledger_settings.tenant);
+    PERFORM ledger_private.check_write(set_ledger_settings.tenant);
     IF set_ledger_settings.time_zone IS NOT NULL THEN
         -- An abbreviation (CET) or a POSIX offset (UTC+3) would ignore daylight saving
         -- or read backwards: only names of the zone database are taken.
@@ -1796,8 +1792,7 @@ CREATE FUNCTION ledger.stage_statement(tenant text DEFAULT 'default'::text) RETU
 DECLARE
     v_existing regclass := to_regclass('pg_temp.doublex_statement_staging');
 BEGIN
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(stage_statement.tenant);
+    PERFORM ledger_private.check_write(stage_statement.tenant);
     IF v_existing IS NOT NULL THEN
         IF NOT ledger_private.is_ledger_temp_table(v_existing) THEN
             RAISE EXCEPTION USING
@@ -1832,8 +1827,7 @@ CREATE FUNCTION ledger.upsert_fx_rate(base text, quote text, rate numeric, valid
 DECLARE
     v_quote ledger.fx_quote;
 BEGIN
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(upsert_fx_rate.tenant);
+    PERFORM ledger_private.check_write(upsert_fx_rate.tenant);
     PERFORM ledger_private.check_fx_pair(upsert_fx_rate.base, upsert_fx_rate.quote);
     PERFORM ledger_private.check_fx_rate_value(upsert_fx_rate.rate, 'rate');
     IF upsert_fx_rate.valid_on IS NULL OR NOT isfinite(upsert_fx_rate.valid_on) THEN
@@ -1909,6 +1903,40 @@ $$;
 
 ALTER FUNCTION ledger.verify_seals(tenant text) OWNER TO doublex_owner;
 
+CREATE TABLE ledger_private.account (
+    account_id bigint NOT NULL,
+    tenant text DEFAULT 'default'::text NOT NULL,
+    code text NOT NULL,
+    name text NOT NULL,
+    ccy text NOT NULL,
+    type text DEFAULT 'asset'::text NOT NULL,
+    normal_side text GENERATED ALWAYS AS (
+CASE
+    WHEN (type = ANY (ARRAY['asset'::text, 'expense'::text])) THEN 'debit'::text
+    ELSE 'credit'::text
+END) STORED NOT NULL,
+    allow_negative boolean DEFAULT true NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT account_code_format CHECK ((code ~ '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$'::text)),
+    CONSTRAINT account_metadata_object CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT account_name_length CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
+    CONSTRAINT account_status_known CHECK ((status = ANY (ARRAY['active'::text, 'frozen'::text, 'closed'::text]))),
+    CONSTRAINT account_tenant_format CHECK ((tenant ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'::text)),
+    CONSTRAINT account_type_known CHECK ((type = ANY (ARRAY['asset'::text, 'liability'::text, 'equity'::text, 'income'::text, 'expense'::text])))
+);
+
+ALTER TABLE ledger_private.account OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.account_by_code(p_tenant text, p_code text) RETURNS ledger_private.account
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT a.* FROM ledger_private.account AS a WHERE a.tenant = p_tenant AND a.code = p_code
+$$;
+
+ALTER FUNCTION ledger_private.account_by_code(p_tenant text, p_code text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.account_guard() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -1952,6 +1980,25 @@ CREATE FUNCTION ledger_private.account_totals(p_account_id bigint) RETURNS TABLE
 $$;
 
 ALTER FUNCTION ledger_private.account_totals(p_account_id bigint) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.api_limit(p_name text) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE p_name
+               WHEN 'tenant_length' THEN 64
+               WHEN 'idempotency_key_length' THEN 255
+               WHEN 'client_id_length' THEN 64
+               WHEN 'memo_length' THEN 1000
+               WHEN 'ref_length' THEN 200
+               WHEN 'metadata_bytes' THEN 16384
+               WHEN 'legs_min' THEN 2
+               WHEN 'legs_max' THEN 500
+               WHEN 'batch_requests' THEN 1000
+               WHEN 'page_size' THEN 1000
+           END
+$$;
+
+ALTER FUNCTION ledger_private.api_limit(p_name text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.business_date_at(p_at timestamp with time zone, p_time_zone text, p_cutoff time without time zone) RETURNS date
     LANGUAGE sql STABLE
@@ -2093,11 +2140,11 @@ CREATE FUNCTION ledger_private.check_page_size(p_page_size integer) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
     AS $$
 BEGIN
-    IF p_page_size IS NULL OR p_page_size NOT BETWEEN 1 AND 1000 THEN
+    IF p_page_size IS NULL OR p_page_size NOT BETWEEN 1 AND ledger_private.api_limit('page_size') THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX019', COLUMN = 'page_size',
-            MESSAGE = format('page_size: must be between 1 and 1000, got %s',
-                             coalesce(p_page_size::text, 'NULL'));
+            MESSAGE = format('page_size: must be between 1 and %s, got %s',
+                             ledger_private.api_limit('page_size'), coalesce(p_page_size::text, 'NULL'));
     END IF;
 END
 $$;
@@ -2108,35 +2155,40 @@ CREATE FUNCTION ledger_private.check_posting_fields(p_tenant text, p_key text, p
     LANGUAGE plpgsql IMMUTABLE
     AS $$
 BEGIN
-    PERFORM ledger_private.check_tenant(p_tenant);
-    IF p_key IS NULL OR char_length(p_key) NOT BETWEEN 1 AND 255 OR p_key ~ '[[:cntrl:]]' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX012', COLUMN = 'idempotency_key',
-            MESSAGE = 'idempotency_key: must be 1 to 255 printable characters',
-            DETAIL = format('got %s', CASE WHEN p_key IS NULL THEN 'NULL'
-                                           ELSE char_length(p_key) || ' characters' END),
-            HINT = 'Use a UUID or another unique id per business operation.';
-    END IF;
-    IF char_length(p_memo) > 1000 THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX019', COLUMN = 'memo',
-            MESSAGE = format('memo: at most 1000 characters, got %s', char_length(p_memo));
-    END IF;
-    IF char_length(p_ref) > 200 THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX019', COLUMN = 'ref',
-            MESSAGE = format('ref: at most 200 characters, got %s', char_length(p_ref));
-    END IF;
-    IF p_metadata IS NOT NULL AND jsonb_typeof(p_metadata) <> 'object' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX019', COLUMN = 'metadata',
-            MESSAGE = format('metadata: must be a JSON object, got %s', jsonb_typeof(p_metadata));
-    END IF;
-    IF octet_length(p_metadata::text) > 16384 THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX019', COLUMN = 'metadata',
-            MESSAGE = 'metadata: at most 16 KiB of JSON';
-    END IF;
+    CASE ledger_private.posting_field_problem(p_tenant, p_key, p_memo, p_ref, p_metadata)
+        WHEN 'tenant' THEN
+            PERFORM ledger_private.check_tenant(p_tenant);
+        WHEN 'idempotency_key' THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX012', COLUMN = 'idempotency_key',
+                MESSAGE = format('idempotency_key: must be 1 to %s printable characters',
+                                 ledger_private.api_limit('idempotency_key_length')),
+                DETAIL = format('got %s', CASE WHEN p_key IS NULL THEN 'NULL'
+                                               ELSE char_length(p_key) || ' characters' END),
+                HINT = 'Use a UUID or another unique id per business operation.';
+        WHEN 'memo' THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX019', COLUMN = 'memo',
+                MESSAGE = format('memo: at most %s characters, got %s',
+                                 ledger_private.api_limit('memo_length'), char_length(p_memo));
+        WHEN 'ref' THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX019', COLUMN = 'ref',
+                MESSAGE = format('ref: at most %s characters, got %s',
+                                 ledger_private.api_limit('ref_length'), char_length(p_ref));
+        WHEN 'metadata_type' THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX019', COLUMN = 'metadata',
+                MESSAGE = format('metadata: must be a JSON object, got %s', jsonb_typeof(p_metadata));
+        WHEN 'metadata_size' THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX019', COLUMN = 'metadata',
+                MESSAGE = format('metadata: at most %s bytes of JSON, got %s',
+                                 ledger_private.api_limit('metadata_bytes'),
+                                 octet_length(p_metadata::text));
+        ELSE
+            NULL;  -- every field is fine
+    END CASE;
 END
 $$;
 
@@ -2144,18 +2196,45 @@ ALTER FUNCTION ledger_private.check_posting_fields(p_tenant text, p_key text, p_
 
 CREATE FUNCTION ledger_private.check_tenant(p_tenant text) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
-    AS $_$
+    AS $$
 BEGIN
-    IF p_tenant IS NULL OR p_tenant !~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' THEN
+    IF NOT ledger_private.is_tenant_name(p_tenant) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX019', COLUMN = 'tenant',
             MESSAGE = format('tenant: %s is not a valid tenant name', coalesce(quote_literal(p_tenant), 'NULL')),
-            HINT = 'Up to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit.';
+            HINT = format('Up to %s letters, digits, dots, dashes or underscores, starting with a letter or digit.',
+                          ledger_private.api_limit('tenant_length'));
     END IF;
 END
-$_$;
+$$;
 
 ALTER FUNCTION ledger_private.check_tenant(p_tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.check_write(p_tenant text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    PERFORM ledger_private.require_serializable();
+    PERFORM ledger_private.check_tenant(p_tenant);
+END
+$$;
+
+ALTER FUNCTION ledger_private.check_write(p_tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.claim_idempotency_key(p_tenant text, p_key text, p_operation text, p_fingerprint bytea, p_id uuid) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM ledger_private.lock_idempotency_key(p_tenant, p_key);
+    INSERT INTO ledger_private.idempotency_sentinel AS s
+           (tenant, idempotency_key, operation, fingerprint, journal_id)
+    VALUES (p_tenant, p_key, p_operation, p_fingerprint, p_id)
+    ON CONFLICT ON CONSTRAINT idempotency_sentinel_pkey DO NOTHING;
+    RETURN FOUND;
+END
+$$;
+
+ALTER FUNCTION ledger_private.claim_idempotency_key(p_tenant text, p_key text, p_operation text, p_fingerprint bytea, p_id uuid) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.close_business_date(p_tenant text, p_date date, p_previous_seal bytea, p_closed_at timestamp with time zone) RETURNS bytea
     LANGUAGE plpgsql
@@ -2407,42 +2486,13 @@ $$;
 
 ALTER FUNCTION ledger_private.default_effective_date(p_tenant text) OWNER TO doublex_owner;
 
-CREATE TABLE ledger_private.account (
-    account_id bigint NOT NULL,
-    tenant text DEFAULT 'default'::text NOT NULL,
-    code text NOT NULL,
-    name text NOT NULL,
-    ccy text NOT NULL,
-    type text DEFAULT 'asset'::text NOT NULL,
-    normal_side text GENERATED ALWAYS AS (
-CASE
-    WHEN (type = ANY (ARRAY['asset'::text, 'expense'::text])) THEN 'debit'::text
-    ELSE 'credit'::text
-END) STORED NOT NULL,
-    allow_negative boolean DEFAULT true NOT NULL,
-    status text DEFAULT 'active'::text NOT NULL,
-    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT account_code_format CHECK ((code ~ '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$'::text)),
-    CONSTRAINT account_metadata_object CHECK ((jsonb_typeof(metadata) = 'object'::text)),
-    CONSTRAINT account_name_length CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
-    CONSTRAINT account_status_known CHECK ((status = ANY (ARRAY['active'::text, 'frozen'::text, 'closed'::text]))),
-    CONSTRAINT account_tenant_format CHECK ((tenant ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'::text)),
-    CONSTRAINT account_type_known CHECK ((type = ANY (ARRAY['asset'::text, 'liability'::text, 'equity'::text, 'income'::text, 'expense'::text])))
-);
-
-ALTER TABLE ledger_private.account OWNER TO doublex_owner;
-
 CREATE FUNCTION ledger_private.find_account(p_tenant text, p_code text) RETURNS ledger_private.account
     LANGUAGE plpgsql STABLE
     AS $$
 DECLARE
-    v_account ledger_private.account;
+    v_account ledger_private.account := ledger_private.account_by_code(p_tenant, p_code);
 BEGIN
-    SELECT a.* INTO v_account
-      FROM ledger_private.account AS a
-     WHERE a.tenant = p_tenant AND a.code = p_code;
-    IF NOT FOUND THEN
+    IF v_account.account_id IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX020', COLUMN = 'account',
             MESSAGE = format('account: no account %s in tenant %s', coalesce(p_code, 'NULL'), p_tenant);
@@ -2497,12 +2547,9 @@ CREATE FUNCTION ledger_private.find_posting_account(p_tenant text, p_code text, 
     LANGUAGE plpgsql STABLE
     AS $$
 DECLARE
-    v_account ledger_private.account;
+    v_account ledger_private.account := ledger_private.account_by_code(p_tenant, p_code);
 BEGIN
-    SELECT a.* INTO v_account
-      FROM ledger_private.account AS a
-     WHERE a.tenant = p_tenant AND a.code = p_code;
-    IF NOT FOUND THEN
+    IF v_account.account_id IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX006', COLUMN = p_field,
             MESSAGE = format('%s: no account %s in tenant %s', p_field, coalesce(p_code, 'NULL'), p_tenant),
@@ -2513,6 +2560,14 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.find_posting_account(p_tenant text, p_code text, p_field text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.fingerprint_of(p_request jsonb) RETURNS bytea
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT sha256(convert_to(p_request::text, 'UTF8'))
+$$;
+
+ALTER FUNCTION ledger_private.fingerprint_of(p_request jsonb) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.fx_clearing_account(p_tenant text, p_ccy text) RETURNS ledger_private.account
     LANGUAGE plpgsql
@@ -2592,6 +2647,15 @@ CREATE FUNCTION ledger_private.is_ledger_temp_table(p_table regclass) RETURNS bo
 $$;
 
 ALTER FUNCTION ledger_private.is_ledger_temp_table(p_table regclass) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.is_tenant_name(p_tenant text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $_$
+    SELECT coalesce(char_length(p_tenant) <= ledger_private.api_limit('tenant_length')
+                    AND p_tenant ~ '^[A-Za-z0-9][A-Za-z0-9._-]*$', false)
+$_$;
+
+ALTER FUNCTION ledger_private.is_tenant_name(p_tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.journal_before_insert() RETURNS trigger
     LANGUAGE plpgsql
@@ -2777,6 +2841,19 @@ $$;
 
 ALTER FUNCTION ledger_private.latest_recon_runs(p_tenant text, p_business_date date, p_account text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.leg_array_problem(p_legs jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE
+               WHEN jsonb_typeof(p_legs) IS DISTINCT FROM 'array' THEN 'not_array'
+               WHEN jsonb_array_length(p_legs) NOT BETWEEN ledger_private.api_limit('legs_min')
+                                                     AND ledger_private.api_limit('legs_max')
+                   THEN 'count'
+           END
+$$;
+
+ALTER FUNCTION ledger_private.leg_array_problem(p_legs jsonb) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.leg_before_insert() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -2908,6 +2985,22 @@ $_$;
 
 ALTER FUNCTION ledger_private.leg_problem(p_leg jsonb) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.lock_idempotency_key(p_tenant text, p_key text) RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT pg_advisory_xact_lock(hashtext('doublex.idempotency'), hashtext(p_tenant || '/' || p_key))
+$$;
+
+ALTER FUNCTION ledger_private.lock_idempotency_key(p_tenant text, p_key text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.normal_balance(p_normal_side text, p_debits numeric, p_credits numeric) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE WHEN p_normal_side = 'debit' THEN p_debits - p_credits ELSE p_credits - p_debits END
+$$;
+
+ALTER FUNCTION ledger_private.normal_balance(p_normal_side text, p_debits numeric, p_credits numeric) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.normalize_legs(p_legs jsonb) RETURNS jsonb
     LANGUAGE plpgsql IMMUTABLE
     AS $$
@@ -2915,16 +3008,20 @@ DECLARE
     v_bad record;
     v_field text;
 BEGIN
-    IF p_legs IS NULL OR jsonb_typeof(p_legs) <> 'array' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX001', COLUMN = 'legs',
-            MESSAGE = format('legs: must be a JSON array, got %s', coalesce(jsonb_typeof(p_legs), 'NULL'));
-    END IF;
-    IF jsonb_array_length(p_legs) NOT BETWEEN 2 AND 500 THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX002', COLUMN = 'legs',
-            MESSAGE = format('legs: a journal needs 2 to 500 legs, got %s', jsonb_array_length(p_legs));
-    END IF;
+    CASE ledger_private.leg_array_problem(p_legs)
+        WHEN 'not_array' THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX001', COLUMN = 'legs',
+                MESSAGE = format('legs: must be a JSON array, got %s', coalesce(jsonb_typeof(p_legs), 'NULL'));
+        WHEN 'count' THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX002', COLUMN = 'legs',
+                MESSAGE = format('legs: a journal needs %s to %s legs, got %s',
+                                 ledger_private.api_limit('legs_min'), ledger_private.api_limit('legs_max'),
+                                 jsonb_array_length(p_legs));
+        ELSE
+            NULL;  -- an array of a valid length: look at each leg
+    END CASE;
 
     -- One pass finds the first malformed leg (leg_problem is inlined into the query).
     SELECT l.ordinality - 1 AS position, l.value AS leg, ledger_private.leg_problem(l.value) AS problem
@@ -3025,6 +3122,26 @@ $$;
 
 ALTER FUNCTION ledger_private.post_batch_request(p_tenant text, p_position integer, p_request jsonb) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.post_fx_journal(p_tenant text, p_settlement_id uuid, p_settlement_key text, p_part text, p_from_code text, p_to_code text, p_from_side text, p_amount numeric, p_ccy text, p_effective_date date, p_memo text, p_ref text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    RETURN (ledger_private.post_journal_request(
+        p_tenant, format('fx/%s/%s', p_settlement_id, p_part), 'post_fx_transfer',
+        jsonb_build_array(
+            jsonb_build_object('account', p_from_code, 'side', p_from_side,
+                               'amount', p_amount::text, 'ccy', p_ccy),
+            jsonb_build_object('account', p_to_code,
+                               'side', CASE p_from_side WHEN 'debit' THEN 'credit' ELSE 'debit' END,
+                               'amount', p_amount::text, 'ccy', p_ccy)),
+        p_effective_date, p_memo, p_ref,
+        jsonb_build_object('fx_settlement_id', p_settlement_id, 'fx_idempotency_key', p_settlement_key),
+        'fx', NULL)).journal_id;
+END
+$$;
+
+ALTER FUNCTION ledger_private.post_fx_journal(p_tenant text, p_settlement_id uuid, p_settlement_key text, p_part text, p_from_code text, p_to_code text, p_from_side text, p_amount numeric, p_ccy text, p_effective_date date, p_memo text, p_ref text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.post_journal_request(p_tenant text, p_key text, p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_kind text, p_reverses uuid) RETURNS ledger.posting_result
     LANGUAGE plpgsql
     AS $$
@@ -3041,66 +3158,39 @@ BEGIN
     IF current_setting('transaction_isolation') <> 'serializable' THEN
         PERFORM ledger_private.require_serializable();
     END IF;
-    IF NOT ledger_private.posting_fields_ok(p_tenant, p_key, p_memo, p_ref, p_metadata) THEN
+    IF ledger_private.posting_field_problem(p_tenant, p_key, p_memo, p_ref, p_metadata) IS NOT NULL THEN
         PERFORM ledger_private.check_posting_fields(p_tenant, p_key, p_memo, p_ref, p_metadata);
     END IF;
-    IF (CASE WHEN jsonb_typeof(p_legs) = 'array' THEN jsonb_array_length(p_legs) NOT BETWEEN 2 AND 500
-             ELSE true END) THEN
+    IF ledger_private.leg_array_problem(p_legs) IS NOT NULL THEN
         PERFORM ledger_private.normalize_legs(p_legs);  -- raises DX001 or DX002
     END IF;
 
-    -- One query over the legs: the first malformed one, each leg's account (one index lookup
-    -- per leg: a join could choose to scan the whole account table, and under SERIALIZABLE
-    -- that read would lock all of it), the legs on accounts that may not go negative, and
-    -- the currencies whose debits and credits differ. Amounts are summed as sent: the leg
-    -- trigger stores them unchanged (it refuses more decimals than the currency has and
-    -- only pads the scale), so these nets are the stored legs' nets. The aggregates take the
-    -- legs in the order of the sorted subquery (already in that order: no sort runs), which
-    -- costs far less than an ORDER BY in each aggregate (a sort each).
+    -- One query over the legs (posting_legs): the first malformed one, each leg's account,
+    -- the legs on accounts that may not go negative, and whether the journal nets to zero.
+    -- Amounts are summed as sent: the leg trigger stores them unchanged (it refuses more
+    -- decimals than the currency has and only pads the scale), so these nets are the stored
+    -- legs' nets. The aggregates take the legs in posting_legs' order (already sorted: no
+    -- sort runs), which costs far less than an ORDER BY in each aggregate (a sort each).
     SELECT min(l.leg_no) FILTER (WHERE l.problem IS NOT NULL) AS malformed,
            min(l.leg_no) FILTER (WHERE l.account_id IS NULL) AS missing,
            array_agg(l.account_id) AS account_ids,
            array_agg(l.leg_no) FILTER (WHERE NOT l.allow_negative) AS constrained,
            -- One currency netting to zero; anything else is looked at closely below.
            coalesce(min(l.ccy) = max(l.ccy)
-                    AND sum(CASE WHEN l.problem IS NOT NULL THEN NULL
-                                 WHEN l.side = 'debit' THEN l.amount::numeric
-                                 ELSE -l.amount::numeric END) = 0, false) AS balanced
+                    AND sum(CASE WHEN l.problem IS NULL
+                                 THEN ledger_private.signed_amount(l.side, l.amount::numeric) END) = 0,
+                    false) AS balanced
       INTO v_legs
-      FROM (SELECT e.ordinality::integer AS leg_no, ledger_private.leg_problem(e.value) AS problem,
-                   e.value ->> 'side' AS side, e.value ->> 'amount' AS amount,
-                   e.value ->> 'ccy' AS ccy, a.account_id, a.allow_negative
-              FROM jsonb_array_elements(p_legs) WITH ORDINALITY AS e
-              LEFT JOIN LATERAL (
-                    SELECT a.account_id, a.allow_negative
-                      FROM ledger_private.account AS a
-                     WHERE a.tenant = p_tenant AND a.code = e.value ->> 'account'
-                    OFFSET 0) AS a ON true
-             ORDER BY e.ordinality) AS l;
+      FROM ledger_private.posting_legs(p_tenant, p_legs) AS l;
     IF v_legs.malformed IS NOT NULL THEN
         PERFORM ledger_private.normalize_legs(p_legs);  -- raises DX001, DX003 or DX005
     END IF;
     -- The legs are canonical now (normalize_legs.sql says why the jsonb value is).
-    v_fingerprint := sha256(convert_to(jsonb_build_object(
-        'operation', p_operation,
-        'legs', p_legs,
-        'effective_date', p_effective_date,
-        'memo', p_memo,
-        'ref', p_ref,
-        'metadata', v_metadata,
-        'reverses', p_reverses)::text, 'UTF8'));
-
-    -- Callers with one key queue on this lock. A queued caller's snapshot predates the
-    -- winner's commit, so its sentinel insert fails with 40001; the retry then reads the
-    -- winner's sentinel and answers 'duplicate'. Never a second journal.
-    PERFORM pg_advisory_xact_lock(hashtext('doublex.idempotency'), hashtext(p_tenant || '/' || p_key));
-    -- ON CONFLICT takes no predicate lock, so keys that share an index page do not make
-    -- unrelated postings conflict.
-    INSERT INTO ledger_private.idempotency_sentinel AS s
-           (tenant, idempotency_key, operation, fingerprint, journal_id)
-    VALUES (p_tenant, p_key, p_operation, v_fingerprint, v_journal_id)
-    ON CONFLICT (tenant, idempotency_key) DO NOTHING;
-    IF NOT FOUND THEN
+    v_fingerprint := ledger_private.posting_fingerprint(p_operation, p_legs, p_effective_date,
+                                                        p_memo, p_ref, v_metadata, p_reverses);
+    -- A replay is answered from the sentinel before any business check.
+    IF NOT ledger_private.claim_idempotency_key(p_tenant, p_key, p_operation, v_fingerprint,
+                                                v_journal_id) THEN
         RETURN ledger_private.replay_posting(p_tenant, p_key, v_fingerprint);
     END IF;
 
@@ -3144,14 +3234,7 @@ BEGIN
 
     -- The journal checks, in the order the deferred triggers would report them.
     IF NOT v_legs.balanced THEN
-        SELECT string_agg(format('%s (debits − credits = %s)', n.ccy, n.net), ', ' ORDER BY n.ccy)
-          INTO v_unbalanced
-          FROM (SELECT e.value ->> 'ccy' AS ccy,
-                       sum(CASE e.value ->> 'side' WHEN 'debit' THEN (e.value ->> 'amount')::numeric
-                               ELSE -(e.value ->> 'amount')::numeric END) AS net
-                  FROM jsonb_array_elements(p_legs) AS e
-                 GROUP BY 1) AS n
-         WHERE n.net <> 0;
+        v_unbalanced := ledger_private.unbalanced_currencies(p_legs);
         IF v_unbalanced IS NOT NULL THEN  -- else balanced in each of several currencies
             PERFORM ledger_private.raise_unbalanced(v_journal_id, v_unbalanced);
         END IF;
@@ -3172,19 +3255,56 @@ $$;
 
 ALTER FUNCTION ledger_private.post_journal_request(p_tenant text, p_key text, p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_kind text, p_reverses uuid) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger_private.posting_fields_ok(p_tenant text, p_key text, p_memo text, p_ref text, p_metadata jsonb) RETURNS boolean
+CREATE FUNCTION ledger_private.posting_field_problem(p_tenant text, p_key text, p_memo text, p_ref text, p_metadata jsonb) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $_$
-    SELECT coalesce(p_tenant ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
-                    AND char_length(p_key) BETWEEN 1 AND 255 AND p_key !~ '[[:cntrl:]]'
-                    AND coalesce(char_length(p_memo) <= 1000, true)
-                    AND coalesce(char_length(p_ref) <= 200, true)
-                    AND coalesce(jsonb_typeof(p_metadata) = 'object', true)
-                    AND coalesce(octet_length(p_metadata::text) <= 16384, true),
-                    false)
-$_$;
+    AS $$
+    SELECT CASE
+               WHEN NOT ledger_private.is_tenant_name(p_tenant) THEN 'tenant'
+               WHEN NOT coalesce(char_length(p_key)
+                                     BETWEEN 1 AND ledger_private.api_limit('idempotency_key_length')
+                                 AND p_key !~ '[[:cntrl:]]', false)
+                   THEN 'idempotency_key'
+               WHEN char_length(p_memo) > ledger_private.api_limit('memo_length') THEN 'memo'
+               WHEN char_length(p_ref) > ledger_private.api_limit('ref_length') THEN 'ref'
+               WHEN jsonb_typeof(p_metadata) <> 'object' THEN 'metadata_type'
+               WHEN octet_length(p_metadata::text) > ledger_private.api_limit('metadata_bytes')
+                   THEN 'metadata_size'
+           END
+$$;
 
-ALTER FUNCTION ledger_private.posting_fields_ok(p_tenant text, p_key text, p_memo text, p_ref text, p_metadata jsonb) OWNER TO doublex_owner;
+ALTER FUNCTION ledger_private.posting_field_problem(p_tenant text, p_key text, p_memo text, p_ref text, p_metadata jsonb) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.posting_fingerprint(p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_reverses uuid) RETURNS bytea
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT ledger_private.fingerprint_of(jsonb_build_object(
+        'operation', p_operation,
+        'legs', p_legs,
+        'effective_date', p_effective_date,
+        'memo', p_memo,
+        'ref', p_ref,
+        'metadata', coalesce(p_metadata, '{}'::jsonb),
+        'reverses', p_reverses))
+$$;
+
+ALTER FUNCTION ledger_private.posting_fingerprint(p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_reverses uuid) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.posting_legs(p_tenant text, p_legs jsonb) RETURNS TABLE(leg_no integer, problem text, side text, amount text, ccy text, account_id bigint, allow_negative boolean)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT e.ordinality::integer, ledger_private.leg_problem(e.value),
+           e.value ->> 'side', e.value ->> 'amount', e.value ->> 'ccy',
+           a.account_id, a.allow_negative
+      FROM jsonb_array_elements(p_legs) WITH ORDINALITY AS e
+      LEFT JOIN LATERAL (
+            SELECT a.account_id, a.allow_negative
+              FROM ledger_private.account AS a
+             WHERE a.tenant = p_tenant AND a.code = e.value ->> 'account'
+            OFFSET 0) AS a ON true
+     ORDER BY e.ordinality
+$$;
+
+ALTER FUNCTION ledger_private.posting_legs(p_tenant text, p_legs jsonb) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.raise_unbalanced(p_journal_id uuid, p_unbalanced text) RETURNS void
     LANGUAGE plpgsql
@@ -3345,18 +3465,31 @@ $$;
 
 ALTER FUNCTION ledger_private.replay_posting(p_tenant text, p_key text, p_fingerprint bytea) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.require_isolation(p_levels text[], p_what text, p_hint text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    IF current_setting('transaction_isolation') <> ALL (p_levels) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX016',
+            MESSAGE = format('%s runs at %s, this transaction is %s', p_what,
+                             upper(array_to_string(p_levels, ' or ')),
+                             current_setting('transaction_isolation')),
+            HINT = p_hint;
+    END IF;
+END
+$$;
+
+ALTER FUNCTION ledger_private.require_isolation(p_levels text[], p_what text, p_hint text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.require_serializable() RETURNS void
     LANGUAGE plpgsql STABLE
     AS $$
 BEGIN
-    IF current_setting('transaction_isolation') <> 'serializable' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX016',
-            MESSAGE = format('ledger writes need SERIALIZABLE isolation, this transaction is %s',
-                             current_setting('transaction_isolation')),
-            DETAIL = 'Idempotency and balance policies are exact only under SERIALIZABLE.',
-            HINT = 'Connect as doublex_app (serializable by default) or BEGIN ISOLATION LEVEL SERIALIZABLE.';
-    END IF;
+    PERFORM ledger_private.require_isolation(
+        ARRAY['serializable'], 'a ledger write',
+        'Idempotency and balance policies are exact only under SERIALIZABLE: connect as '
+        'doublex_app (serializable by default) or BEGIN ISOLATION LEVEL SERIALIZABLE.');
 END
 $$;
 
@@ -3380,6 +3513,14 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.round_half_even(p_dividend numeric, p_divisor numeric, p_exponent integer) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.signed_amount(p_side text, p_amount numeric) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE p_side WHEN 'debit' THEN p_amount ELSE -p_amount END
+$$;
+
+ALTER FUNCTION ledger_private.signed_amount(p_side text, p_amount numeric) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.to_account_info(p_account ledger_private.account) RETURNS ledger.account_info
     LANGUAGE sql IMMUTABLE
@@ -3491,6 +3632,20 @@ CREATE FUNCTION ledger_private.to_recon_summary(p_run ledger_private.recon_run, 
 $$;
 
 ALTER FUNCTION ledger_private.to_recon_summary(p_run ledger_private.recon_run, p_account ledger_private.account) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.unbalanced_currencies(p_legs jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT string_agg(format('%s (debits − credits = %s)', n.ccy, n.net), ', ' ORDER BY n.ccy)
+      FROM (SELECT e.value ->> 'ccy' AS ccy,
+                   sum(ledger_private.signed_amount(e.value ->> 'side',
+                                                    (e.value ->> 'amount')::numeric)) AS net
+              FROM jsonb_array_elements(p_legs) AS e
+             GROUP BY 1) AS n
+     WHERE n.net <> 0
+$$;
+
+ALTER FUNCTION ledger_private.unbalanced_currencies(p_legs jsonb) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.uuid_v7() RETURNS uuid
     LANGUAGE sql PARALLEL SAFE
@@ -3929,6 +4084,9 @@ REVOKE ALL ON FUNCTION ledger.business_date(at timestamp with time zone, tenant 
 GRANT ALL ON FUNCTION ledger.business_date(at timestamp with time zone, tenant text) TO doublex_app;
 GRANT ALL ON FUNCTION ledger.business_date(at timestamp with time zone, tenant text) TO doublex_monitor;
 
+REVOKE ALL ON FUNCTION ledger.client_idempotency_key(client_id text, idempotency_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.client_idempotency_key(client_id text, idempotency_key text) TO doublex_app;
+
 REVOKE ALL ON FUNCTION ledger.create_account(code text, name text, ccy text, type text, allow_negative boolean, metadata jsonb, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.create_account(code text, name text, ccy text, type text, allow_negative boolean, metadata jsonb, tenant text) TO doublex_app;
 
@@ -4007,9 +4165,15 @@ GRANT ALL ON FUNCTION ledger.upsert_fx_rate(base text, quote text, rate numeric,
 REVOKE ALL ON FUNCTION ledger.verify_seals(tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.verify_seals(tenant text) TO doublex_app;
 
+GRANT SELECT ON TABLE ledger_private.account TO doublex_monitor;
+
+REVOKE ALL ON FUNCTION ledger_private.account_by_code(p_tenant text, p_code text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.account_guard() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.account_totals(p_account_id bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.api_limit(p_name text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.business_date_at(p_at timestamp with time zone, p_time_zone text, p_cutoff time without time zone) FROM PUBLIC;
 
@@ -4029,6 +4193,10 @@ REVOKE ALL ON FUNCTION ledger_private.check_posting_fields(p_tenant text, p_key 
 
 REVOKE ALL ON FUNCTION ledger_private.check_tenant(p_tenant text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.check_write(p_tenant text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.claim_idempotency_key(p_tenant text, p_key text, p_operation text, p_fingerprint bytea, p_id uuid) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.close_business_date(p_tenant text, p_date date, p_previous_seal bytea, p_closed_at timestamp with time zone) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.close_fence_key(p_tenant text, p_date date, p_closed_through date) FROM PUBLIC;
@@ -4041,8 +4209,6 @@ REVOKE ALL ON FUNCTION ledger_private.day_seal(p_tenant text, p_date date, p_pre
 
 REVOKE ALL ON FUNCTION ledger_private.default_effective_date(p_tenant text) FROM PUBLIC;
 
-GRANT SELECT ON TABLE ledger_private.account TO doublex_monitor;
-
 REVOKE ALL ON FUNCTION ledger_private.find_account(p_tenant text, p_code text) FROM PUBLIC;
 
 GRANT SELECT ON TABLE ledger_private.journal TO doublex_monitor;
@@ -4051,11 +4217,15 @@ REVOKE ALL ON FUNCTION ledger_private.find_journal(p_tenant text, p_journal_id u
 
 REVOKE ALL ON FUNCTION ledger_private.find_posting_account(p_tenant text, p_code text, p_field text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.fingerprint_of(p_request jsonb) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.fx_clearing_account(p_tenant text, p_ccy text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.fx_quote_on(p_tenant text, p_base text, p_quote text, p_on date, p_required boolean) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.is_ledger_temp_table(p_table regclass) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.is_tenant_name(p_tenant text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.journal_before_insert() FROM PUBLIC;
 
@@ -4069,19 +4239,31 @@ REVOKE ALL ON FUNCTION ledger_private.journal_state(p_slot integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.latest_recon_runs(p_tenant text, p_business_date date, p_account text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.leg_array_problem(p_legs jsonb) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.leg_before_insert() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.leg_commit_checks() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.leg_problem(p_leg jsonb) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.lock_idempotency_key(p_tenant text, p_key text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.normal_balance(p_normal_side text, p_debits numeric, p_credits numeric) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.normalize_legs(p_legs jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.post_batch_request(p_tenant text, p_position integer, p_request jsonb) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.post_fx_journal(p_tenant text, p_settlement_id uuid, p_settlement_key text, p_part text, p_from_code text, p_to_code text, p_from_side text, p_amount numeric, p_ccy text, p_effective_date date, p_memo text, p_ref text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.post_journal_request(p_tenant text, p_key text, p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_kind text, p_reverses uuid) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.posting_fields_ok(p_tenant text, p_key text, p_memo text, p_ref text, p_metadata jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledger_private.posting_field_problem(p_tenant text, p_key text, p_memo text, p_ref text, p_metadata jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.posting_fingerprint(p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_reverses uuid) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.posting_legs(p_tenant text, p_legs jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.raise_unbalanced(p_journal_id uuid, p_unbalanced text) FROM PUBLIC;
 
@@ -4091,9 +4273,13 @@ REVOKE ALL ON FUNCTION ledger_private.refuse_history_change() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.replay_posting(p_tenant text, p_key text, p_fingerprint bytea) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.require_isolation(p_levels text[], p_what text, p_hint text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.require_serializable() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.round_half_even(p_dividend numeric, p_divisor numeric, p_exponent integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.signed_amount(p_side text, p_amount numeric) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.to_account_info(p_account ledger_private.account) FROM PUBLIC;
 
@@ -4104,6 +4290,8 @@ REVOKE ALL ON FUNCTION ledger_private.to_fx_settlement_result(p_settlement ledge
 REVOKE ALL ON FUNCTION ledger_private.to_journal_entry(p_journal ledger_private.journal) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.to_recon_summary(p_run ledger_private.recon_run, p_account ledger_private.account) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.unbalanced_currencies(p_legs jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.uuid_v7() FROM PUBLIC;
 

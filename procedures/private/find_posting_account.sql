@@ -7,12 +7,9 @@ RETURNS ledger_private.account
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
-    v_account ledger_private.account;
+    v_account ledger_private.account := ledger_private.account_by_code(p_tenant, p_code);
 BEGIN
-    SELECT a.* INTO v_account
-      FROM ledger_private.account AS a
-     WHERE a.tenant = p_tenant AND a.code = p_code;
-    IF NOT FOUND THEN
+    IF v_account.account_id IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX006', COLUMN = p_field,
             MESSAGE = format('%s: no account %s in tenant %s', p_field, coalesce(p_code, 'NULL'), p_tenant),

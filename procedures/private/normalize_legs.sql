@@ -4,7 +4,9 @@
 -- canonical (jsonb orders keys and drops whitespace); each amount keeps its exact text, so
 -- "100" and "100.00" are different requests. Business checks (accounts, currencies,
 -- balance) happen when the legs are written.
--- Raises DX001 (malformed), DX002 (fewer than two or more than 500 legs), DX003 (amount
+-- The array's shape is leg_array_problem's, each leg's is leg_problem's: this function
+-- names the problem and raises.
+-- Raises DX001 (malformed), DX002 (legs outside api_limit legs_min–legs_max), DX003 (amount
 -- not a positive decimal string), DX005 (currency code malformed).
 
 CREATE OR REPLACE FUNCTION ledger_private.normalize_legs(p_legs jsonb) RETURNS jsonb
@@ -14,16 +16,20 @@ DECLARE
     v_bad record;
     v_field text;
 BEGIN
-    IF p_legs IS NULL OR jsonb_typeof(p_legs) <> 'array' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX001', COLUMN = 'legs',
-            MESSAGE = format('legs: must be a JSON array, got %s', coalesce(jsonb_typeof(p_legs), 'NULL'));
-    END IF;
-    IF jsonb_array_length(p_legs) NOT BETWEEN 2 AND 500 THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX002', COLUMN = 'legs',
-            MESSAGE = format('legs: a journal needs 2 to 500 legs, got %s', jsonb_array_length(p_legs));
-    END IF;
+    CASE ledger_private.leg_array_problem(p_legs)
+        WHEN 'not_array' THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX001', COLUMN = 'legs',
+                MESSAGE = format('legs: must be a JSON array, got %s', coalesce(jsonb_typeof(p_legs), 'NULL'));
+        WHEN 'count' THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX002', COLUMN = 'legs',
+                MESSAGE = format('legs: a journal needs %s to %s legs, got %s',
+                                 ledger_private.api_limit('legs_min'), ledger_private.api_limit('legs_max'),
+                                 jsonb_array_length(p_legs));
+        ELSE
+            NULL;  -- an array of a valid length: look at each leg
+    END CASE;
 
     -- One pass finds the first malformed leg (leg_problem is inlined into the query).
     SELECT l.ordinality - 1 AS position, l.value AS leg, ledger_private.leg_problem(l.value) AS problem

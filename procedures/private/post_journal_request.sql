@@ -9,6 +9,12 @@
 --      run here, before returning, so a batch sees the error of this request.
 -- Raises DX001–DX012, DX014, DX016, DX019, DX021 (see sql/errors.md).
 --
+-- Every check has one definition, shared with the batch's fast path: the fields
+-- (posting_field_problem), the legs array (leg_array_problem) and each leg (leg_problem,
+-- resolved by posting_legs), the fingerprint (posting_fingerprint), the key's lock and
+-- sentinel (claim_idempotency_key), the balance per currency (signed_amount,
+-- unbalanced_currencies) and the non-negative policy (check_not_negative).
+--
 -- Cost: a posting is mostly per-statement overhead, so the common case runs as few
 -- statements as it can. Every field check is one inlined expression, and the helper that
 -- names the field and raises is called only when that expression says something is off.
@@ -47,66 +53,39 @@ BEGIN
     IF current_setting('transaction_isolation') <> 'serializable' THEN
         PERFORM ledger_private.require_serializable();
     END IF;
-    IF NOT ledger_private.posting_fields_ok(p_tenant, p_key, p_memo, p_ref, p_metadata) THEN
+    IF ledger_private.posting_field_problem(p_tenant, p_key, p_memo, p_ref, p_metadata) IS NOT NULL THEN
         PERFORM ledger_private.check_posting_fields(p_tenant, p_key, p_memo, p_ref, p_metadata);
     END IF;
-    IF (CASE WHEN jsonb_typeof(p_legs) = 'array' THEN jsonb_array_length(p_legs) NOT BETWEEN 2 AND 500
-             ELSE true END) THEN
+    IF ledger_private.leg_array_problem(p_legs) IS NOT NULL THEN
         PERFORM ledger_private.normalize_legs(p_legs);  -- raises DX001 or DX002
     END IF;
 
-    -- One query over the legs: the first malformed one, each leg's account (one index lookup
-    -- per leg: a join could choose to scan the whole account table, and under SERIALIZABLE
-    -- that read would lock all of it), the legs on accounts that may not go negative, and
-    -- the currencies whose debits and credits differ. Amounts are summed as sent: the leg
-    -- trigger stores them unchanged (it refuses more decimals than the currency has and
-    -- only pads the scale), so these nets are the stored legs' nets. The aggregates take the
-    -- legs in the order of the sorted subquery (already in that order: no sort runs), which
-    -- costs far less than an ORDER BY in each aggregate (a sort each).
+    -- One query over the legs (posting_legs): the first malformed one, each leg's account,
+    -- the legs on accounts that may not go negative, and whether the journal nets to zero.
+    -- Amounts are summed as sent: the leg trigger stores them unchanged (it refuses more
+    -- decimals than the currency has and only pads the scale), so these nets are the stored
+    -- legs' nets. The aggregates take the legs in posting_legs' order (already sorted: no
+    -- sort runs), which costs far less than an ORDER BY in each aggregate (a sort each).
     SELECT min(l.leg_no) FILTER (WHERE l.problem IS NOT NULL) AS malformed,
            min(l.leg_no) FILTER (WHERE l.account_id IS NULL) AS missing,
            array_agg(l.account_id) AS account_ids,
            array_agg(l.leg_no) FILTER (WHERE NOT l.allow_negative) AS constrained,
            -- One currency netting to zero; anything else is looked at closely below.
            coalesce(min(l.ccy) = max(l.ccy)
-                    AND sum(CASE WHEN l.problem IS NOT NULL THEN NULL
-                                 WHEN l.side = 'debit' THEN l.amount::numeric
-                                 ELSE -l.amount::numeric END) = 0, false) AS balanced
+                    AND sum(CASE WHEN l.problem IS NULL
+                                 THEN ledger_private.signed_amount(l.side, l.amount::numeric) END) = 0,
+                    false) AS balanced
       INTO v_legs
-      FROM (SELECT e.ordinality::integer AS leg_no, ledger_private.leg_problem(e.value) AS problem,
-                   e.value ->> 'side' AS side, e.value ->> 'amount' AS amount,
-                   e.value ->> 'ccy' AS ccy, a.account_id, a.allow_negative
-              FROM jsonb_array_elements(p_legs) WITH ORDINALITY AS e
-              LEFT JOIN LATERAL (
-                    SELECT a.account_id, a.allow_negative
-                      FROM ledger_private.account AS a
-                     WHERE a.tenant = p_tenant AND a.code = e.value ->> 'account'
-                    OFFSET 0) AS a ON true
-             ORDER BY e.ordinality) AS l;
+      FROM ledger_private.posting_legs(p_tenant, p_legs) AS l;
     IF v_legs.malformed IS NOT NULL THEN
         PERFORM ledger_private.normalize_legs(p_legs);  -- raises DX001, DX003 or DX005
     END IF;
     -- The legs are canonical now (normalize_legs.sql says why the jsonb value is).
-    v_fingerprint := sha256(convert_to(jsonb_build_object(
-        'operation', p_operation,
-        'legs', p_legs,
-        'effective_date', p_effective_date,
-        'memo', p_memo,
-        'ref', p_ref,
-        'metadata', v_metadata,
-        'reverses', p_reverses)::text, 'UTF8'));
-
-    -- Callers with one key queue on this lock. A queued caller's snapshot predates the
-    -- winner's commit, so its sentinel insert fails with 40001; the retry then reads the
-    -- winner's sentinel and answers 'duplicate'. Never a second journal.
-    PERFORM pg_advisory_xact_lock(hashtext('doublex.idempotency'), hashtext(p_tenant || '/' || p_key));
-    -- ON CONFLICT takes no predicate lock, so keys that share an index page do not make
-    -- unrelated postings conflict.
-    INSERT INTO ledger_private.idempotency_sentinel AS s
-           (tenant, idempotency_key, operation, fingerprint, journal_id)
-    VALUES (p_tenant, p_key, p_operation, v_fingerprint, v_journal_id)
-    ON CONFLICT (tenant, idempotency_key) DO NOTHING;
-    IF NOT FOUND THEN
+    v_fingerprint := ledger_private.posting_fingerprint(p_operation, p_legs, p_effective_date,
+                                                        p_memo, p_ref, v_metadata, p_reverses);
+    -- A replay is answered from the sentinel before any business check.
+    IF NOT ledger_private.claim_idempotency_key(p_tenant, p_key, p_operation, v_fingerprint,
+                                                v_journal_id) THEN
         RETURN ledger_private.replay_posting(p_tenant, p_key, v_fingerprint);
     END IF;
 
@@ -150,14 +129,7 @@ BEGIN
 
     -- The journal checks, in the order the deferred triggers would report them.
     IF NOT v_legs.balanced THEN
-        SELECT string_agg(format('%s (debits − credits = %s)', n.ccy, n.net), ', ' ORDER BY n.ccy)
-          INTO v_unbalanced
-          FROM (SELECT e.value ->> 'ccy' AS ccy,
-                       sum(CASE e.value ->> 'side' WHEN 'debit' THEN (e.value ->> 'amount')::numeric
-                               ELSE -(e.value ->> 'amount')::numeric END) AS net
-                  FROM jsonb_array_elements(p_legs) AS e
-                 GROUP BY 1) AS n
-         WHERE n.net <> 0;
+        v_unbalanced := ledger_private.unbalanced_currencies(p_legs);
         IF v_unbalanced IS NOT NULL THEN  -- else balanced in each of several currencies
             PERFORM ledger_private.raise_unbalanced(v_journal_id, v_unbalanced);
         END IF;
