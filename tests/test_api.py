@@ -300,16 +300,21 @@ async def test_earlier_api_payload(books: Client) -> None:
     )
     assert (await ok(by_header, 200))["journal_id"] == posted["journal_id"]
 
-    for field, value in (
-        ("client_id", "a:b"),
-        ("client_id", ""),
-        ("client_id", "c" * 65),
-        ("idempotency_key", "k" * 191),
-        ("entries", "x"),
+    # The client id and the key's length are the ledger's rules (client_idempotency_key);
+    # a field of the wrong JSON type is the shell's.
+    for field, value, code in (
+        ("client_id", "a:b", "DX019"),
+        ("client_id", "", "DX019"),
+        ("client_id", "c" * 65, "DX019"),
+        ("client_id", "pos\n17", "DX019"),
+        ("idempotency_key", "k" * 191, "DX012"),
+        ("entries", "x", "invalid_request"),
     ):
         response = await books.post("/api/transfers", json=earlier | {field: value})
-        document = await problem(response, 422, "invalid_request")
+        document = await problem(response, 422, code)
         assert document["errors"][0]["field"] == field
+    at_the_limit = earlier | {"client_id": "c" * 64, "idempotency_key": "k" * 190}
+    assert (await ok(await books.post("/api/transfers", json=at_the_limit), 201))["journal_id"]
     unbalanced = earlier | {"idempotency_key": "sale-2", "entries": earlier["entries"][:2]}
     await problem(await books.post("/api/transfers", json=unbalanced), 422, "DX009")
 

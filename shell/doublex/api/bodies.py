@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from doublex.api.fields import (
     AMOUNT_SCHEMA,
@@ -35,7 +35,6 @@ from doublex.api.fields import (
     Nullable,
     Ref,
 )
-from doublex.api.problems import RequestProblem
 
 REF = "#/components/schemas/"
 ACCOUNT_TYPES = ["asset", "liability", "equity", "income", "expense"]
@@ -158,14 +157,6 @@ class LegacyEntry(Body):
     amount: Annotated[str, LegacyAmount]
 
 
-def _client_id(value: str) -> str:
-    # Python-only until the ledger owns it (reported to the SQL side): the ledger sees only
-    # the combined key. A colon would let two clients' keys meet: ("a:b", "c"), ("a", "b:c").
-    if not 0 < len(value) <= CLIENT_ID_MAX or ":" in value or CONTROL.search(value):
-        raise ValueError(f"1 to {CLIENT_ID_MAX} printable characters, no colon")
-    return value
-
-
 class LegacyTransfer(Body):
     """The earlier DoubleX API: signed `entries` (positive = debit, negative = credit).
 
@@ -190,9 +181,9 @@ class LegacyTransfer(Body):
         }
     )
 
+    # ledger.client_idempotency_key checks both parts of the key (DX019, DX012).
     client_id: Annotated[
         str,
-        AfterValidator(_client_id),
         Documented(
             minLength=1,
             maxLength=CLIENT_ID_MAX,
@@ -209,13 +200,6 @@ class LegacyTransfer(Body):
 
     def journal(self, key: str) -> dict[str, Any]:
         """The arguments of Ledger.post_journal: entries become legs, the key is scoped."""
-        if len(key) > LEGACY_KEY_MAX:  # Python-only until the ledger owns it (see _client_id)
-            raise RequestProblem(
-                422,
-                "invalid_request",
-                f"idempotency_key: at most {LEGACY_KEY_MAX} characters with client_id",
-                "idempotency_key",
-            )
         legs = [
             {
                 "account": entry.account_code,
@@ -226,7 +210,8 @@ class LegacyTransfer(Body):
             for entry in self.entries
         ]
         return {
-            "idempotency_key": f"{self.client_id}:{key}",
+            "client_id": self.client_id,
+            "idempotency_key": key,
             "legs": legs,
             "effective_date": self.value_date,
             "memo": self.memo,

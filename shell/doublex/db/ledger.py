@@ -96,9 +96,14 @@ class Ledger(Runner):
         ref: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         tenant: str = DEFAULT,
+        *,
+        client_id: str | None = None,
     ) -> Row:
+        """With `client_id` (the earlier, per-client API), the ledger key is client_id:key,
+        made and checked by ledger.client_idempotency_key."""
         return await self._one(
-            "post_journal", WRITE, idempotency_key=idempotency_key, legs=Jsonb(legs),
+            "post_journal" if client_id is None else "post_client_journal", WRITE,
+            idempotency_key=idempotency_key, client_id=client_id, legs=Jsonb(legs),
             effective_date=effective_date, memo=memo, ref=ref,
             metadata=Jsonb(metadata if metadata is not None else {}), tenant=tenant,
         )  # fmt: skip

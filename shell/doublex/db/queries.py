@@ -58,6 +58,11 @@ _CALLS: Mapping[str, str] = {
 # function's name (business_date).
 QUERIES: Mapping[str, str] = {
     **{name: call(name, *arguments.split()) for name, arguments in _CALLS.items()},
+    # A journal of the earlier, per-client API: the ledger scopes its key (client_id:key).
+    "post_client_journal": call("post_journal", *_CALLS["post_journal"].split()).replace(
+        "%(idempotency_key)s",
+        "ledger.client_idempotency_key(%(client_id)s, %(idempotency_key)s)",
+    ),
     # The lines of a statement, into the staging table ledger.stage_statement made.
     "copy_statement": """
         COPY pg_temp.doublex_statement_staging
