@@ -934,6 +934,81 @@ $$;
 
 ALTER FUNCTION ledger.list_journals(from_date date, to_date date, account text, after_cursor text, page_size integer, tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.monitor_days_since_close() RETURNS TABLE(tenant text, since_close integer)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT t.tenant,
+           ledger.business_date(now(), t.tenant)
+             - coalesce((SELECT s.closed_through FROM ledger_private.ledger_settings AS s
+                          WHERE s.tenant = t.tenant),
+                        (SELECT min(j.effective_date) - 1 FROM ledger_private.journal AS j
+                          WHERE j.tenant = t.tenant),
+                        ledger.business_date(now(), t.tenant) - 1) AS since_close
+      FROM (SELECT DISTINCT a.tenant FROM ledger_private.account AS a) AS t
+$$;
+
+ALTER FUNCTION ledger.monitor_days_since_close() OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.monitor_fx_clearing() RETURNS TABLE(tenant text, ccy text, "position" numeric)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT a.tenant, a.ccy, t.credits - t.debits AS position
+      FROM ledger_private.account AS a
+     CROSS JOIN LATERAL ledger_private.account_totals(a.account_id) AS t
+     WHERE a.code = 'FX-CLEARING-' || a.ccy AND a.type = 'equity' AND a.allow_negative
+$$;
+
+ALTER FUNCTION ledger.monitor_fx_clearing() OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.monitor_journals_today() RETURNS TABLE(tenant text, today bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT t.tenant,
+           (SELECT count(*)
+              FROM ledger_private.journal AS j
+             WHERE j.tenant = t.tenant
+               AND j.effective_date = ledger.business_date(now(), t.tenant)) AS today
+      FROM (SELECT DISTINCT a.tenant FROM ledger_private.account AS a) AS t
+$$;
+
+ALTER FUNCTION ledger.monitor_journals_today() OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.monitor_recon_exceptions() RETURNS TABLE(kind text, open_exceptions bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT k.kind,
+           (SELECT count(*)
+              FROM ledger_private.recon_outcome AS o
+             WHERE o.kind = k.kind
+               AND o.business_date >= (now() AT TIME ZONE 'UTC')::date - 7) AS open_exceptions
+      FROM unnest(ARRAY['amount_mismatch', 'missing_in_ledger', 'missing_in_bank']) AS k (kind)
+$$;
+
+ALTER FUNCTION ledger.monitor_recon_exceptions() OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.monitor_unbalanced_journals() RETURNS TABLE(journals bigint, window_seconds integer)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT count(DISTINCT bad.journal_id) AS journals,
+           900 AS window_seconds
+      FROM (SELECT j.journal_id
+              FROM ledger_private.journal AS j
+              LEFT JOIN ledger_private.leg AS l ON l.journal_id = j.journal_id
+             WHERE j.journal_id >= (lpad(to_hex((extract(epoch FROM now() - interval '15 minutes')
+                                                 * 1000)::bigint), 12, '0')
+                                    || '00000000000000000000')::uuid
+             GROUP BY j.journal_id, l.ccy
+            HAVING count(l.journal_id) = 0
+                OR sum(CASE l.side WHEN 'debit' THEN l.amount ELSE -l.amount END) <> 0) AS bad
+$$;
+
+ALTER FUNCTION ledger.monitor_unbalanced_journals() OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger.post_fx_transfer(idempotency_key text, from_account text, to_account text, amount numeric, fixed_side text DEFAULT 'source'::text, rate numeric DEFAULT NULL::numeric, effective_date date DEFAULT NULL::date, memo text DEFAULT NULL::text, ref text DEFAULT NULL::text, tenant text DEFAULT 'default'::text) RETURNS ledger.fx_settlement_result
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3920,14 +3995,11 @@ ALTER TABLE ONLY ledger_private.recon_outcome
 GRANT USAGE ON SCHEMA ledger TO doublex_app;
 GRANT USAGE ON SCHEMA ledger TO doublex_monitor;
 
-GRANT USAGE ON SCHEMA ledger_private TO doublex_monitor;
-
 REVOKE ALL ON FUNCTION ledger.balance_history(account text, from_date date, to_date date, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.balance_history(account text, from_date date, to_date date, tenant text) TO doublex_app;
 
 REVOKE ALL ON FUNCTION ledger.business_date(at timestamp with time zone, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.business_date(at timestamp with time zone, tenant text) TO doublex_app;
-GRANT ALL ON FUNCTION ledger.business_date(at timestamp with time zone, tenant text) TO doublex_monitor;
 
 REVOKE ALL ON FUNCTION ledger.create_account(code text, name text, ccy text, type text, allow_negative boolean, metadata jsonb, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.create_account(code text, name text, ccy text, type text, allow_negative boolean, metadata jsonb, tenant text) TO doublex_app;
@@ -3964,6 +4036,21 @@ GRANT ALL ON FUNCTION ledger.list_accounts(after_code text, page_size integer, t
 
 REVOKE ALL ON FUNCTION ledger.list_journals(from_date date, to_date date, account text, after_cursor text, page_size integer, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.list_journals(from_date date, to_date date, account text, after_cursor text, page_size integer, tenant text) TO doublex_app;
+
+REVOKE ALL ON FUNCTION ledger.monitor_days_since_close() FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.monitor_days_since_close() TO doublex_monitor;
+
+REVOKE ALL ON FUNCTION ledger.monitor_fx_clearing() FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.monitor_fx_clearing() TO doublex_monitor;
+
+REVOKE ALL ON FUNCTION ledger.monitor_journals_today() FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.monitor_journals_today() TO doublex_monitor;
+
+REVOKE ALL ON FUNCTION ledger.monitor_recon_exceptions() FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.monitor_recon_exceptions() TO doublex_monitor;
+
+REVOKE ALL ON FUNCTION ledger.monitor_unbalanced_journals() FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.monitor_unbalanced_journals() TO doublex_monitor;
 
 REVOKE ALL ON FUNCTION ledger.post_fx_transfer(idempotency_key text, from_account text, to_account text, amount numeric, fixed_side text, rate numeric, effective_date date, memo text, ref text, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.post_fx_transfer(idempotency_key text, from_account text, to_account text, amount numeric, fixed_side text, rate numeric, effective_date date, memo text, ref text, tenant text) TO doublex_app;
@@ -4041,11 +4128,7 @@ REVOKE ALL ON FUNCTION ledger_private.day_seal(p_tenant text, p_date date, p_pre
 
 REVOKE ALL ON FUNCTION ledger_private.default_effective_date(p_tenant text) FROM PUBLIC;
 
-GRANT SELECT ON TABLE ledger_private.account TO doublex_monitor;
-
 REVOKE ALL ON FUNCTION ledger_private.find_account(p_tenant text, p_code text) FROM PUBLIC;
-
-GRANT SELECT ON TABLE ledger_private.journal TO doublex_monitor;
 
 REVOKE ALL ON FUNCTION ledger_private.find_journal(p_tenant text, p_journal_id uuid) FROM PUBLIC;
 
@@ -4106,13 +4189,3 @@ REVOKE ALL ON FUNCTION ledger_private.to_journal_entry(p_journal ledger_private.
 REVOKE ALL ON FUNCTION ledger_private.to_recon_summary(p_run ledger_private.recon_run, p_account ledger_private.account) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.uuid_v7() FROM PUBLIC;
-
-GRANT SELECT ON TABLE ledger_private.balance_checkpoint TO doublex_monitor;
-
-GRANT SELECT ON TABLE ledger_private.balance_watermark TO doublex_monitor;
-
-GRANT SELECT ON TABLE ledger_private.ledger_settings TO doublex_monitor;
-
-GRANT SELECT ON TABLE ledger_private.leg TO doublex_monitor;
-
-GRANT SELECT ON TABLE ledger_private.recon_outcome TO doublex_monitor;

@@ -145,7 +145,8 @@ def test_unbalanced_journals_query_reads_a_range_not_the_leg_table(
         "SELECT * FROM ledger.monitor_unbalanced_journals()"
     )
     row = admin_conn.execute(
-        "SELECT prosrc FROM pg_proc WHERE oid = 'ledger.monitor_unbalanced_journals()'::regprocedure"
+        "SELECT prosrc FROM pg_proc"
+        " WHERE oid = 'ledger.monitor_unbalanced_journals()'::regprocedure"
     ).fetchone()
     assert row is not None
     plan = "\n".join(
