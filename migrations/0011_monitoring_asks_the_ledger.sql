@@ -1,7 +1,7 @@
 -- Monitoring asks the ledger: the exporter's ledger gauges are now functions of the ledger's
 -- (procedures/monitor_*.sql, SECURITY DEFINER, EXECUTE granted to doublex_monitor there), so
 -- the monitoring role needs no table privileges at all. Take back what 0010 granted for the
--- queries that read the tables themselves: SELECT on the seven tables, USAGE on
+-- queries that read the tables themselves: SELECT on its seven tables, USAGE on
 -- ledger_private, and EXECUTE on ledger.business_date (the monitor functions call it as the
 -- owner). doublex_monitor keeps pg_monitor (server activity, the lock gauge) and USAGE on
 -- schema ledger, where its functions are.
@@ -11,10 +11,8 @@ SET LOCAL lock_timeout = '5s';
 SET LOCAL statement_timeout = '5min';
 
 SET LOCAL ROLE doublex_owner;
-REVOKE SELECT ON ledger_private.account, ledger_private.journal, ledger_private.leg,
-                 ledger_private.balance_checkpoint, ledger_private.balance_watermark,
-                 ledger_private.ledger_settings, ledger_private.recon_outcome
-    FROM doublex_monitor;
+-- Every table, not only the seven: the role reads none.
+REVOKE ALL ON ALL TABLES IN SCHEMA ledger_private FROM doublex_monitor;
 REVOKE USAGE ON SCHEMA ledger_private FROM doublex_monitor;
 -- The function is created by procedures/ after the migrations, so it may not exist yet.
 DO $$

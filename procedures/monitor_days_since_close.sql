@@ -16,13 +16,13 @@ LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT t.tenant,
-           ledger.business_date(now(), t.tenant)
+           t.business_date
              - coalesce((SELECT s.closed_through FROM ledger_private.ledger_settings AS s
                           WHERE s.tenant = t.tenant),
                         (SELECT min(j.effective_date) - 1 FROM ledger_private.journal AS j
                           WHERE j.tenant = t.tenant),
-                        ledger.business_date(now(), t.tenant) - 1) AS since_close
-      FROM (SELECT DISTINCT a.tenant FROM ledger_private.account AS a) AS t
+                        t.business_date - 1) AS since_close
+      FROM ledger_private.tenant_business_dates() AS t
 $$;
 
 COMMENT ON FUNCTION ledger.monitor_days_since_close() IS

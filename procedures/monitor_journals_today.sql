@@ -4,7 +4,8 @@
 --   → one row per tenant: tenant, today (journals effective on the tenant's current
 --     business date, as ledger.business_date computes it)
 --
--- One index range (journal_by_date) per tenant; tenants come from the small account table.
+-- One index range (journal_by_date) per tenant (a correlated count, never a join over the
+-- journal table); tenants come from ledger_private.tenant_business_dates.
 -- Granted to doublex_monitor only: the monitoring role reads no table itself.
 
 CREATE OR REPLACE FUNCTION ledger.monitor_journals_today()
@@ -13,11 +14,9 @@ LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT t.tenant,
-           (SELECT count(*)
-              FROM ledger_private.journal AS j
-             WHERE j.tenant = t.tenant
-               AND j.effective_date = ledger.business_date(now(), t.tenant)) AS today
-      FROM (SELECT DISTINCT a.tenant FROM ledger_private.account AS a) AS t
+           (SELECT count(*) FROM ledger_private.journal AS j
+             WHERE j.tenant = t.tenant AND j.effective_date = t.business_date) AS today
+      FROM ledger_private.tenant_business_dates() AS t
 $$;
 
 COMMENT ON FUNCTION ledger.monitor_journals_today() IS

@@ -14,12 +14,11 @@ RETURNS TABLE (kind text, open_exceptions bigint)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT k.kind,
-           (SELECT count(*)
-              FROM ledger_private.recon_outcome AS o
-             WHERE o.kind = k.kind
-               AND o.business_date >= (now() AT TIME ZONE 'UTC')::date - 7) AS open_exceptions
+    SELECT k.kind, count(o.kind) AS open_exceptions
       FROM unnest(ARRAY['amount_mismatch', 'missing_in_ledger', 'missing_in_bank']) AS k (kind)
+      LEFT JOIN ledger_private.recon_outcome AS o
+             ON o.kind = k.kind AND o.business_date >= (now() AT TIME ZONE 'UTC')::date - 7
+     GROUP BY k.kind
 $$;
 
 COMMENT ON FUNCTION ledger.monitor_recon_exceptions() IS

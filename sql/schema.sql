@@ -939,13 +939,13 @@ CREATE FUNCTION ledger.monitor_days_since_close() RETURNS TABLE(tenant text, sin
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT t.tenant,
-           ledger.business_date(now(), t.tenant)
+           t.business_date
              - coalesce((SELECT s.closed_through FROM ledger_private.ledger_settings AS s
                           WHERE s.tenant = t.tenant),
                         (SELECT min(j.effective_date) - 1 FROM ledger_private.journal AS j
                           WHERE j.tenant = t.tenant),
-                        ledger.business_date(now(), t.tenant) - 1) AS since_close
-      FROM (SELECT DISTINCT a.tenant FROM ledger_private.account AS a) AS t
+                        t.business_date - 1) AS since_close
+      FROM ledger_private.tenant_business_dates() AS t
 $$;
 
 ALTER FUNCTION ledger.monitor_days_since_close() OWNER TO doublex_owner;
@@ -967,11 +967,9 @@ CREATE FUNCTION ledger.monitor_journals_today() RETURNS TABLE(tenant text, today
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT t.tenant,
-           (SELECT count(*)
-              FROM ledger_private.journal AS j
-             WHERE j.tenant = t.tenant
-               AND j.effective_date = ledger.business_date(now(), t.tenant)) AS today
-      FROM (SELECT DISTINCT a.tenant FROM ledger_private.account AS a) AS t
+           (SELECT count(*) FROM ledger_private.journal AS j
+             WHERE j.tenant = t.tenant AND j.effective_date = t.business_date) AS today
+      FROM ledger_private.tenant_business_dates() AS t
 $$;
 
 ALTER FUNCTION ledger.monitor_journals_today() OWNER TO doublex_owner;
@@ -980,12 +978,11 @@ CREATE FUNCTION ledger.monitor_recon_exceptions() RETURNS TABLE(kind text, open_
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT k.kind,
-           (SELECT count(*)
-              FROM ledger_private.recon_outcome AS o
-             WHERE o.kind = k.kind
-               AND o.business_date >= (now() AT TIME ZONE 'UTC')::date - 7) AS open_exceptions
+    SELECT k.kind, count(o.kind) AS open_exceptions
       FROM unnest(ARRAY['amount_mismatch', 'missing_in_ledger', 'missing_in_bank']) AS k (kind)
+      LEFT JOIN ledger_private.recon_outcome AS o
+             ON o.kind = k.kind AND o.business_date >= (now() AT TIME ZONE 'UTC')::date - 7
+     GROUP BY k.kind
 $$;
 
 ALTER FUNCTION ledger.monitor_recon_exceptions() OWNER TO doublex_owner;
@@ -3456,6 +3453,18 @@ $$;
 
 ALTER FUNCTION ledger_private.round_half_even(p_dividend numeric, p_divisor numeric, p_exponent integer) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.tenant_business_dates() RETURNS TABLE(tenant text, business_date date)
+    LANGUAGE plpgsql STABLE ROWS 10
+    AS $$
+BEGIN
+    RETURN QUERY
+    SELECT t.tenant, ledger.business_date(now(), t.tenant)
+      FROM (SELECT DISTINCT a.tenant FROM ledger_private.account AS a) AS t;
+END
+$$;
+
+ALTER FUNCTION ledger_private.tenant_business_dates() OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.to_account_info(p_account ledger_private.account) RETURNS ledger.account_info
     LANGUAGE sql IMMUTABLE
     AS $$
@@ -4177,6 +4186,8 @@ REVOKE ALL ON FUNCTION ledger_private.replay_posting(p_tenant text, p_key text, 
 REVOKE ALL ON FUNCTION ledger_private.require_serializable() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.round_half_even(p_dividend numeric, p_divisor numeric, p_exponent integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.tenant_business_dates() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.to_account_info(p_account ledger_private.account) FROM PUBLIC;
 
