@@ -14,12 +14,8 @@ SET LOCAL ROLE doublex_owner;
 -- Every table, not only the seven: the role reads none.
 REVOKE ALL ON ALL TABLES IN SCHEMA ledger_private FROM doublex_monitor;
 REVOKE USAGE ON SCHEMA ledger_private FROM doublex_monitor;
--- The function is created by procedures/ after the migrations, so it may not exist yet.
-DO $$
-BEGIN
-    IF to_regprocedure('ledger.business_date(timestamptz, text)') IS NOT NULL THEN
-        REVOKE EXECUTE ON FUNCTION ledger.business_date(timestamptz, text) FROM doublex_monitor;
-    END IF;
-END
-$$;
+-- EXECUTE on every function of the API schema, ledger.business_date included (created by
+-- procedures/, so it may not exist yet): post-apply, which runs after the migrations, grants
+-- the role its monitoring functions (procedures/monitor_*.sql) and nothing else.
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA ledger FROM doublex_monitor;
 RESET ROLE;
