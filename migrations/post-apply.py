@@ -4,7 +4,10 @@ Functions are repeatable (CREATE OR REPLACE), so they live in procedures/, one f
 instead of being copied into numbered migrations. They are created as doublex_owner so
 that SECURITY DEFINER functions run with the owner's rights, never the migrator's.
 Private helpers (procedures/private/) go first: SQL-language API functions are checked
-against them when created.
+against them when created. The rules (procedures/rules/: trigger functions and the
+invariant checks they call) come next. Migrations 0003 and 0007 created the first version
+of those rules; from then on this hook replaces them on every migrate, so a rule changes in
+its file in procedures/rules/ and nowhere else.
 """
 
 from pathlib import Path
@@ -15,7 +18,11 @@ PROCEDURES = Path(__file__).resolve().parent.parent / "procedures"
 
 
 def procedure_files() -> list[Path]:
-    return sorted(PROCEDURES.glob("private/*.sql")) + sorted(PROCEDURES.glob("*.sql"))
+    return (
+        sorted(PROCEDURES.glob("private/*.sql"))
+        + sorted(PROCEDURES.glob("rules/*.sql"))
+        + sorted(PROCEDURES.glob("*.sql"))
+    )
 
 
 RECORD_STATE = """

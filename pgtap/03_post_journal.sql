@@ -5,27 +5,8 @@ BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SELECT plan(91);
 
--- Helpers (dropped with the transaction) ---------------------------------------------------
-CREATE SCHEMA tap;
-
--- A two-leg journal: debit one account, credit another, same amount and currency.
-CREATE FUNCTION tap.pair(p_debit text, p_credit text, p_amount text, p_ccy text) RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT jsonb_build_array(
-        jsonb_build_object('account', p_debit, 'side', 'debit', 'amount', p_amount, 'ccy', p_ccy),
-        jsonb_build_object('account', p_credit, 'side', 'credit', 'amount', p_amount, 'ccy', p_ccy))
-$$;
-
--- How many journals, legs and idempotency sentinels exist.
-CREATE FUNCTION tap.row_counts() RETURNS text
-LANGUAGE sql STABLE AS $$
-    SELECT format('journals=%s legs=%s sentinels=%s',
-                  (SELECT count(*) FROM ledger_private.journal),
-                  (SELECT count(*) FROM ledger_private.leg),
-                  (SELECT count(*) FROM ledger_private.idempotency_sentinel))
-$$;
-
-CREATE TEMP TABLE snapshot (label text PRIMARY KEY, counts text) ON COMMIT DROP;
+-- Helpers (tap.pair, tap.row_counts, the snapshot table; dropped with the transaction).
+\ir helpers/fixtures.sql
 
 SELECT lives_ok($$
     SELECT ledger.create_account(a.code, a.code, a.ccy, a.type, a.allow_negative)

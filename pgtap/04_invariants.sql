@@ -8,7 +8,8 @@ SELECT plan(54);
 -- Helpers (dropped with the transaction) ---------------------------------------------------
 -- They are SECURITY DEFINER functions owned by doublex_owner, so that every direct write
 -- below runs as the role that owns the tables.
-CREATE SCHEMA tap AUTHORIZATION doublex_owner;
+\ir helpers/fixtures.sql
+ALTER SCHEMA tap OWNER TO doublex_owner;
 
 -- Inserts a journal and its legs ([{account, side, amount, ccy[, tenant][, txid]}]) straight
 -- into the tables, then (p_check) fires the deferred constraint triggers as COMMIT would.
@@ -58,23 +59,13 @@ END
 $$;
 ALTER FUNCTION tap.as_owner(text) OWNER TO doublex_owner;
 
-CREATE FUNCTION tap.row_counts() RETURNS text
-LANGUAGE sql STABLE AS $$
-    SELECT format('accounts=%s journals=%s legs=%s sentinels=%s',
-                  (SELECT count(*) FROM ledger_private.account),
-                  (SELECT count(*) FROM ledger_private.journal),
-                  (SELECT count(*) FROM ledger_private.leg),
-                  (SELECT count(*) FROM ledger_private.idempotency_sentinel))
-$$;
+-- (tap.row_counts and the snapshot table are in helpers/fixtures.sql.)
 
 SELECT lives_ok($$
-    SELECT ledger.create_account(a.code, a.code, a.ccy, a.type, a.allow_negative)
-      FROM (VALUES ('CASH', 'EUR', 'asset', true), ('LIAB', 'EUR', 'liability', true),
-                   ('USD-CASH', 'USD', 'asset', true),
-                   ('WALLET', 'EUR', 'asset', false), ('LIAB-NN', 'EUR', 'liability', false),
-                   ('FROZEN', 'EUR', 'asset', true), ('CLOSED', 'EUR', 'asset', true),
-                   ('T-ASSET', 'EUR', 'asset', true), ('T-LIAB', 'EUR', 'liability', true))
-           AS a (code, ccy, type, allow_negative)
+    SELECT tap.create_accounts('CASH EUR asset', 'LIAB EUR liability', 'USD-CASH USD asset',
+                               'WALLET EUR asset non-negative', 'LIAB-NN EUR liability non-negative',
+                               'FROZEN EUR asset', 'CLOSED EUR asset', 'T-ASSET EUR asset',
+                               'T-LIAB EUR liability')
 $$, 'Should create the accounts of the tests');
 SELECT lives_ok($$
     SELECT ledger.set_account_status('FROZEN', 'frozen'), ledger.set_account_status('CLOSED', 'closed'),
@@ -101,7 +92,7 @@ SELECT lives_ok($$SELECT ledger.post_journal('inv-1', '[
     {"account": "CASH", "side": "debit",  "amount": "100.00", "ccy": "EUR"},
     {"account": "LIAB", "side": "credit", "amount": "100.00", "ccy": "EUR"}]')$$,
     'Should post a journal through the API (history for the tests below)');
-CREATE TEMP TABLE snapshot ON COMMIT DROP AS SELECT tap.row_counts() AS counts;
+INSERT INTO snapshot VALUES ('before', tap.row_counts());
 
 SELECT throws_ok($$SELECT tap.insert_journal('[
     {"account": "CASH", "side": "debit",  "amount": "10.00", "ccy": "EUR"},
@@ -161,7 +152,7 @@ SELECT throws_ok($$SELECT tap.insert_journal('[
     {"account": "CASH",    "side": "credit", "amount": "5.00", "ccy": "EUR"}]')$$,
     'DX010', NULL, 'Should refuse a direct journal taking a non-negative liability below zero (DX010)');
 
-SELECT is(tap.row_counts(), (SELECT counts FROM snapshot),
+SELECT is(tap.row_counts(), (SELECT counts FROM snapshot WHERE label = 'before'),
           'Should leave no trace of any refused direct insert');
 
 SELECT lives_ok($$SELECT tap.insert_journal('[

@@ -4,19 +4,8 @@ BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SELECT plan(63);
 
--- Helpers and data --------------------------------------------------------------------------
-CREATE SCHEMA tap;
-CREATE FUNCTION tap.pair(p_debit text, p_credit text, p_amount text, p_ccy text DEFAULT 'EUR') RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT jsonb_build_array(
-        jsonb_build_object('account', p_debit, 'side', 'debit', 'amount', p_amount, 'ccy', p_ccy),
-        jsonb_build_object('account', p_credit, 'side', 'credit', 'amount', p_amount, 'ccy', p_ccy))
-$$;
--- The journal posted under an idempotency key (tenant default).
-CREATE FUNCTION tap.jid(p_key text) RETURNS uuid
-LANGUAGE sql STABLE AS $$
-    SELECT j.journal_id FROM ledger_private.journal AS j WHERE j.tenant = 'default' AND j.idempotency_key = p_key
-$$;
+-- Helpers (tap.pair, tap.jid) and data -------------------------------------------------------
+\ir helpers/fixtures.sql
 
 SELECT lives_ok($$
     SELECT ledger.create_account(a.code, a.code, 'EUR', a.type)

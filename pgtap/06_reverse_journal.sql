@@ -5,33 +5,12 @@ BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SELECT plan(39);
 
--- Helpers and data --------------------------------------------------------------------------
-CREATE SCHEMA tap;
-CREATE FUNCTION tap.pair(p_debit text, p_credit text, p_amount text, p_ccy text DEFAULT 'EUR') RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT jsonb_build_array(
-        jsonb_build_object('account', p_debit, 'side', 'debit', 'amount', p_amount, 'ccy', p_ccy),
-        jsonb_build_object('account', p_credit, 'side', 'credit', 'amount', p_amount, 'ccy', p_ccy))
-$$;
-CREATE FUNCTION tap.jid(p_key text, p_tenant text DEFAULT 'default') RETURNS uuid
-LANGUAGE sql STABLE AS $$
-    SELECT j.journal_id FROM ledger_private.journal AS j WHERE j.tenant = p_tenant AND j.idempotency_key = p_key
-$$;
-CREATE FUNCTION tap.row_counts() RETURNS text
-LANGUAGE sql STABLE AS $$
-    SELECT format('journals=%s legs=%s sentinels=%s',
-                  (SELECT count(*) FROM ledger_private.journal),
-                  (SELECT count(*) FROM ledger_private.leg),
-                  (SELECT count(*) FROM ledger_private.idempotency_sentinel))
-$$;
-CREATE TEMP TABLE snapshot (label text PRIMARY KEY, counts text) ON COMMIT DROP;
+-- Helpers (tap.pair, tap.jid, tap.row_counts, the snapshot table) and data -----------------
+\ir helpers/fixtures.sql
 
 SELECT lives_ok($$
-    SELECT ledger.create_account(a.code, a.code, a.ccy, a.type, a.allow_negative)
-      FROM (VALUES ('CASH', 'EUR', 'asset', true), ('LIAB', 'EUR', 'liability', true),
-                   ('USD-CASH', 'USD', 'asset', true), ('USD-LIAB', 'USD', 'liability', true),
-                   ('WALLET', 'EUR', 'asset', false), ('FRZ', 'EUR', 'asset', true))
-           AS a (code, ccy, type, allow_negative)
+    SELECT tap.create_accounts('CASH EUR asset', 'LIAB EUR liability', 'USD-CASH USD asset',
+                               'USD-LIAB USD liability', 'WALLET EUR asset non-negative', 'FRZ EUR asset')
 $$, 'Should create the accounts of the tests');
 SELECT lives_ok($$SELECT ledger.create_account('CASH', 'Other cash', 'EUR', tenant => 'other'),
                          ledger.create_account('LIAB', 'Other funds', 'EUR', 'liability', tenant => 'other'),

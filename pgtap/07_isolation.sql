@@ -9,14 +9,8 @@ SELECT is(current_setting('transaction_isolation'), 'read committed',
           'Should run this file at READ COMMITTED');
 
 -- Data written directly: two accounts and a balanced journal ---------------------------------------
-INSERT INTO ledger_private.account (code, name, ccy, type)
-VALUES ('CASH', 'Cash', 'EUR', 'asset'), ('LIAB', 'Funds', 'EUR', 'liability');
-INSERT INTO ledger_private.journal (journal_id, idempotency_key, effective_date)
-VALUES ('01900000-0000-7000-8000-000000000001', 'direct-1', current_date);
-INSERT INTO ledger_private.leg (journal_id, leg_no, account_id, side, amount, ccy)
-SELECT '01900000-0000-7000-8000-000000000001', l.leg_no, a.account_id, l.side, 42, 'EUR'
-  FROM (VALUES (1, 'CASH', 'debit'), (2, 'LIAB', 'credit')) AS l (leg_no, code, side)
-  JOIN ledger_private.account AS a ON a.tenant = 'default' AND a.code = l.code;
+\ir helpers/fixtures.sql
+SELECT tap.direct_books('01900000-0000-7000-8000-000000000001', 'direct-1', current_date);
 SELECT lives_ok('SET CONSTRAINTS ALL IMMEDIATE', 'Should accept the directly written journal');
 SET CONSTRAINTS ALL DEFERRED;
 

@@ -6,15 +6,7 @@ SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SET LOCAL client_min_messages = warning;
 SELECT plan(24);
 
-CREATE SCHEMA tap;
-CREATE FUNCTION tap.pair(p_amount text DEFAULT '1.00') RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT jsonb_build_array(
-        jsonb_build_object('account', 'CASH', 'side', 'debit', 'amount', p_amount, 'ccy', 'EUR'),
-        jsonb_build_object('account', 'LIAB', 'side', 'credit', 'amount', p_amount, 'ccy', 'EUR'))
-$$;
-CREATE FUNCTION tap.d(p_days integer) RETURNS date
-LANGUAGE sql STABLE AS $$ SELECT ledger.business_date() - p_days $$;
+\ir helpers/fixtures.sql
 CREATE FUNCTION tap.request(p_key text, p_date date) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
     SELECT jsonb_build_object('idempotency_key', p_key, 'legs', tap.pair(), 'effective_date', p_date)

@@ -6,15 +6,7 @@ SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SET LOCAL client_min_messages = warning;
 SELECT plan(27);
 
-CREATE SCHEMA tap;
-CREATE FUNCTION tap.pair(p_debit text, p_credit text, p_amount text) RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT jsonb_build_array(
-        jsonb_build_object('account', p_debit, 'side', 'debit', 'amount', p_amount, 'ccy', 'EUR'),
-        jsonb_build_object('account', p_credit, 'side', 'credit', 'amount', p_amount, 'ccy', 'EUR'))
-$$;
-CREATE FUNCTION tap.d(p_days integer) RETURNS date
-LANGUAGE sql STABLE AS $$ SELECT ledger.business_date() - p_days $$;
+\ir helpers/fixtures.sql
 -- Σ legs of an account up to a date, on its normal side.
 CREATE FUNCTION tap.legs_balance(p_code text, p_as_of date) RETURNS numeric
 LANGUAGE sql STABLE AS $$

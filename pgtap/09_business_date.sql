@@ -6,13 +6,7 @@ SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SET LOCAL client_min_messages = warning;
 SELECT plan(32);
 
-CREATE SCHEMA tap;
-CREATE FUNCTION tap.pair(p_amount text DEFAULT '1.00') RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT jsonb_build_array(
-        jsonb_build_object('account', 'CASH', 'side', 'debit', 'amount', p_amount, 'ccy', 'EUR'),
-        jsonb_build_object('account', 'LIAB', 'side', 'credit', 'amount', p_amount, 'ccy', 'EUR'))
-$$;
+\ir helpers/fixtures.sql
 SELECT lives_ok($$
     SELECT ledger.create_account('CASH', 'Cash', 'EUR'), ledger.create_account('LIAB', 'Funds', 'EUR', 'liability'),
            ledger.create_account('CASH', 'Cash', 'EUR', tenant => 'berlin'),

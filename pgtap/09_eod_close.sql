@@ -6,25 +6,7 @@ SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SET LOCAL client_min_messages = warning;
 SELECT plan(41);
 
-CREATE SCHEMA tap;
-CREATE FUNCTION tap.pair(p_debit text, p_credit text, p_amount text, p_ccy text DEFAULT 'EUR') RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT jsonb_build_array(
-        jsonb_build_object('account', p_debit, 'side', 'debit', 'amount', p_amount, 'ccy', p_ccy),
-        jsonb_build_object('account', p_credit, 'side', 'credit', 'amount', p_amount, 'ccy', p_ccy))
-$$;
--- Day n before today (the current business date of tenant default).
-CREATE FUNCTION tap.d(p_days integer) RETURNS date
-LANGUAGE sql STABLE AS $$ SELECT ledger.business_date() - p_days $$;
-CREATE FUNCTION tap.close_rows() RETURNS text
-LANGUAGE sql STABLE AS $$
-    SELECT format('closes=%s snapshots=%s trial=%s settings=%s',
-                  (SELECT count(*) FROM ledger_private.day_close),
-                  (SELECT count(*) FROM ledger_private.account_snapshot),
-                  (SELECT count(*) FROM ledger_private.trial_balance),
-                  (SELECT count(*) FROM ledger_private.ledger_settings))
-$$;
-CREATE TEMP TABLE counts (label text PRIMARY KEY, counts text) ON COMMIT DROP;
+\ir helpers/fixtures.sql
 
 SELECT lives_ok($$
     SELECT ledger.create_account(a.code, a.code, a.ccy, a.type)
@@ -42,14 +24,14 @@ SELECT lives_ok($$
 $$, 'Should post journals on four dates');
 
 -- Errors first: nothing written -------------------------------------------------------------------
-INSERT INTO counts VALUES ('before', tap.close_rows());
+INSERT INTO snapshot VALUES ('before', tap.row_counts());
 SELECT throws_ok($$SELECT ledger.eod_close(tap.d(-1))$$, 'DX026', NULL,
                  'Should refuse to close a date after the current business date (DX026)');
 SELECT throws_ok($$SELECT ledger.eod_close(NULL)$$, 'DX029', NULL, 'Should refuse a NULL date (DX029)');
 SELECT throws_ok($$SELECT ledger.eod_close('infinity')$$, 'DX029', NULL, 'Should refuse an infinite date (DX029)');
 SELECT throws_ok($$SELECT ledger.eod_close(tap.d(1), 'bad tenant')$$, 'DX019', NULL,
                  'Should refuse a malformed tenant (DX019)');
-SELECT is(tap.close_rows(), (SELECT counts FROM counts WHERE label = 'before'),
+SELECT is(tap.row_counts(), (SELECT counts FROM snapshot WHERE label = 'before'),
           'Should have written nothing for the refused closes');
 
 -- Closing d-3 closes d-5 first (d-4 had no activity) ------------------------------------------------
@@ -126,14 +108,14 @@ SELECT isnt(ledger_private.day_seal('default', tap.d(5), '\x01'::bytea),
             'Should make the seal depend on the previous seal');
 
 -- Re-running writes nothing and returns the same ------------------------------------------------------
-INSERT INTO counts VALUES ('after close3', tap.close_rows());
+INSERT INTO snapshot VALUES ('after close3', tap.row_counts());
 SELECT results_eq($$SELECT * FROM ledger.eod_close(tap.d(3))$$, $$SELECT * FROM close3$$,
                   'Should return the same result when the date is closed again');
 SELECT results_eq($$SELECT * FROM ledger.eod_close(tap.d(4))$$, $$SELECT * FROM close3$$,
                   'Should answer a covered date without activity with the close that covered it');
 SELECT results_eq($$SELECT business_date FROM ledger.eod_close(tap.d(5))$$, $$VALUES (tap.d(5))$$,
                   'Should answer an earlier closed date with its own close record');
-SELECT is(tap.close_rows(), (SELECT counts FROM counts WHERE label = 'after close3'),
+SELECT is(tap.row_counts(), (SELECT counts FROM snapshot WHERE label = 'after close3'),
           'Should write nothing when re-run');
 
 -- The next close opens from the snapshots; accounts that did not move get a row without movement ---------
@@ -176,10 +158,10 @@ INSERT INTO ledger_private.leg (journal_id, leg_no, tenant, account_id, side, am
 SELECT '01900000-0000-7000-8000-0000000000aa', 1, 'default', a.account_id, 'debit', 5, 'EUR', tap.d(0)
   FROM ledger_private.account AS a WHERE a.code = 'CASH';
 SET LOCAL session_replication_role = origin;
-INSERT INTO counts VALUES ('before broken', tap.close_rows());
+INSERT INTO snapshot VALUES ('before broken', tap.row_counts());
 SELECT throws_ok($$SELECT ledger.eod_close(tap.d(0))$$, 'DX028', NULL,
                  'Should refuse a close whose trial balance does not net to zero (DX028)');
-SELECT is(tap.close_rows(), (SELECT counts FROM counts WHERE label = 'before broken'),
+SELECT is(tap.row_counts(), (SELECT counts FROM snapshot WHERE label = 'before broken'),
           'Should write nothing for the refused close');
 SELECT is((SELECT latest_closed_date FROM ledger.eod_status()), tap.d(1),
           'Should leave the closed date where it was');

@@ -8,18 +8,8 @@ SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SET LOCAL client_min_messages = warning;
 SELECT plan(104);
 
-CREATE SCHEMA tap;
-
--- How many journals, legs, sentinels, settlements and accounts exist.
-CREATE FUNCTION tap.row_counts() RETURNS text
-LANGUAGE sql STABLE AS $$
-    SELECT format('journals=%s legs=%s sentinels=%s settlements=%s accounts=%s',
-                  (SELECT count(*) FROM ledger_private.journal),
-                  (SELECT count(*) FROM ledger_private.leg),
-                  (SELECT count(*) FROM ledger_private.idempotency_sentinel),
-                  (SELECT count(*) FROM ledger_private.fx_settlement),
-                  (SELECT count(*) FROM ledger_private.account))
-$$;
+-- Helpers: tap.row_counts (journals, legs, sentinels, settlements, accounts), snapshot.
+\ir helpers/fixtures.sql
 
 -- A settlement's amounts and residual as text: source, destination, residual.
 CREATE FUNCTION tap.amounts(p_key text) RETURNS text
@@ -29,17 +19,11 @@ LANGUAGE sql STABLE AS $$
       FROM ledger_private.fx_settlement AS s WHERE s.idempotency_key = p_key
 $$;
 
-CREATE TEMP TABLE snapshot (label text PRIMARY KEY, counts text) ON COMMIT DROP;
-
 SELECT lives_ok($$
-    SELECT ledger.create_account(a.code, a.code, a.ccy, a.type, a.allow_negative)
-      FROM (VALUES ('EUR-A', 'EUR', 'asset', true), ('USD-A', 'USD', 'asset', true),
-                   ('EUR-W', 'EUR', 'liability', true), ('USD-W', 'USD', 'liability', true),
-                   ('JPY-A', 'JPY', 'asset', true), ('BHD-A', 'BHD', 'asset', true),
-                   ('EUR-B', 'EUR', 'asset', true), ('EUR-POOR', 'EUR', 'asset', false),
-                   ('USD-FROZEN', 'USD', 'asset', true), ('GBP-A', 'GBP', 'asset', true),
-                   ('CHF-A', 'CHF', 'asset', true))
-           AS a (code, ccy, type, allow_negative)
+    SELECT tap.create_accounts('EUR-A EUR asset', 'USD-A USD asset', 'EUR-W EUR liability',
+                               'USD-W USD liability', 'JPY-A JPY asset', 'BHD-A BHD asset',
+                               'EUR-B EUR asset', 'EUR-POOR EUR asset non-negative',
+                               'USD-FROZEN USD asset', 'GBP-A GBP asset', 'CHF-A CHF asset')
 $$, 'Should create the accounts of the tests');
 
 -- Exact half-even rounding -------------------------------------------------------------------

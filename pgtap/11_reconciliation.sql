@@ -6,7 +6,7 @@ BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SELECT plan(83);
 
-CREATE SCHEMA tap;
+\ir helpers/fixtures.sql
 
 -- A journal moving `amount` between `account` (on `side`) and its counter account.
 CREATE FUNCTION tap.post(p_key text, p_account text, p_side text, p_amount text, p_ref text,
@@ -23,23 +23,7 @@ LANGUAGE sql AS $$
         p_date, ref => p_ref)
 $$;
 
--- Stage lines written 'line_no|date|ref|amount|ccy|description|id' and import them.
-CREATE FUNCTION tap.import(p_account text, p_lines text[], p_file text DEFAULT 'statement.csv',
-                           p_date_format text DEFAULT NULL)
-RETURNS ledger.statement_import_result
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM ledger.stage_statement();
-    INSERT INTO pg_temp.doublex_statement_staging
-           (line_no, line_date, ref, amount, ccy, description, bank_id)
-    SELECT split_part(l, '|', 1)::integer, nullif(split_part(l, '|', 2), ''),
-           nullif(split_part(l, '|', 3), ''), nullif(split_part(l, '|', 4), ''),
-           nullif(split_part(l, '|', 5), ''), nullif(split_part(l, '|', 6), ''),
-           nullif(split_part(l, '|', 7), '')
-      FROM unnest(p_lines) AS l;
-    RETURN ledger.import_statement(p_account, p_file, p_date_format);
-END
-$$;
+-- (tap.import, the statement importer, is in helpers/fixtures.sql.)
 
 -- The outcomes of the current run of an account and date, as comparable text.
 CREATE FUNCTION tap.outcomes(p_account text, p_date date)

@@ -30,5 +30,3 @@ $$;
 COMMENT ON FUNCTION ledger.business_date(timestamptz, text) IS
     'Business date of an instant in the tenant''s time zone and cut-off';
 GRANT EXECUTE ON FUNCTION ledger.business_date(timestamptz, text) TO doublex_app;
--- postgres_exporter's gauges count days and journals by the same business date.
-GRANT EXECUTE ON FUNCTION ledger.business_date(timestamptz, text) TO doublex_monitor;

@@ -961,6 +961,78 @@ $$;
 
 ALTER FUNCTION ledger.list_journals(from_date date, to_date date, account text, after_cursor text, page_size integer, tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.monitor_days_since_close() RETURNS TABLE(tenant text, since_close integer)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT t.tenant,
+           t.business_date
+             - coalesce((SELECT s.closed_through FROM ledger_private.ledger_settings AS s
+                          WHERE s.tenant = t.tenant),
+                        (SELECT min(j.effective_date) - 1 FROM ledger_private.journal AS j
+                          WHERE j.tenant = t.tenant),
+                        t.business_date - 1) AS since_close
+      FROM ledger_private.tenant_business_dates() AS t
+$$;
+
+ALTER FUNCTION ledger.monitor_days_since_close() OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.monitor_fx_clearing() RETURNS TABLE(tenant text, ccy text, "position" numeric)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT a.tenant, a.ccy, t.credits - t.debits AS position
+      FROM ledger_private.account AS a
+     CROSS JOIN LATERAL ledger_private.account_totals(a.account_id) AS t
+     WHERE a.code = 'FX-CLEARING-' || a.ccy AND a.type = 'equity' AND a.allow_negative
+$$;
+
+ALTER FUNCTION ledger.monitor_fx_clearing() OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.monitor_journals_today() RETURNS TABLE(tenant text, today bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT t.tenant,
+           (SELECT count(*) FROM ledger_private.journal AS j
+             WHERE j.tenant = t.tenant AND j.effective_date = t.business_date) AS today
+      FROM ledger_private.tenant_business_dates() AS t
+$$;
+
+ALTER FUNCTION ledger.monitor_journals_today() OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.monitor_recon_exceptions() RETURNS TABLE(kind text, open_exceptions bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT k.kind, count(o.kind) AS open_exceptions
+      FROM unnest(ARRAY['amount_mismatch', 'missing_in_ledger', 'missing_in_bank']) AS k (kind)
+      LEFT JOIN ledger_private.recon_outcome AS o
+             ON o.kind = k.kind AND o.business_date >= (now() AT TIME ZONE 'UTC')::date - 7
+     GROUP BY k.kind
+$$;
+
+ALTER FUNCTION ledger.monitor_recon_exceptions() OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.monitor_unbalanced_journals() RETURNS TABLE(journals bigint, window_seconds integer)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT count(DISTINCT bad.journal_id) AS journals,
+           900 AS window_seconds
+      FROM (SELECT j.journal_id
+              FROM ledger_private.journal AS j
+              LEFT JOIN ledger_private.leg AS l ON l.journal_id = j.journal_id
+             WHERE j.journal_id >= (lpad(to_hex((extract(epoch FROM now() - interval '15 minutes')
+                                                 * 1000)::bigint), 12, '0')
+                                    || '00000000000000000000')::uuid
+             GROUP BY j.journal_id, l.ccy
+            HAVING count(l.journal_id) = 0
+                OR sum(CASE l.side WHEN 'debit' THEN l.amount ELSE -l.amount END) <> 0) AS bad
+$$;
+
+ALTER FUNCTION ledger.monitor_unbalanced_journals() OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger.post_fx_transfer(idempotency_key text, from_account text, to_account text, amount numeric, fixed_side text DEFAULT 'source'::text, rate numeric DEFAULT NULL::numeric, effective_date date DEFAULT NULL::date, memo text DEFAULT NULL::text, ref text DEFAULT NULL::text, tenant text DEFAULT 'default'::text) RETURNS ledger.fx_settlement_result
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3522,6 +3594,18 @@ $$;
 
 ALTER FUNCTION ledger_private.signed_amount(p_side text, p_amount numeric) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.tenant_business_dates() RETURNS TABLE(tenant text, business_date date)
+    LANGUAGE plpgsql STABLE ROWS 10
+    AS $$
+BEGIN
+    RETURN QUERY
+    SELECT t.tenant, ledger.business_date(now(), t.tenant)
+      FROM (SELECT DISTINCT a.tenant FROM ledger_private.account AS a) AS t;
+END
+$$;
+
+ALTER FUNCTION ledger_private.tenant_business_dates() OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.to_account_info(p_account ledger_private.account) RETURNS ledger.account_info
     LANGUAGE sql IMMUTABLE
     AS $$
@@ -4075,14 +4159,11 @@ ALTER TABLE ONLY ledger_private.recon_outcome
 GRANT USAGE ON SCHEMA ledger TO doublex_app;
 GRANT USAGE ON SCHEMA ledger TO doublex_monitor;
 
-GRANT USAGE ON SCHEMA ledger_private TO doublex_monitor;
-
 REVOKE ALL ON FUNCTION ledger.balance_history(account text, from_date date, to_date date, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.balance_history(account text, from_date date, to_date date, tenant text) TO doublex_app;
 
 REVOKE ALL ON FUNCTION ledger.business_date(at timestamp with time zone, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.business_date(at timestamp with time zone, tenant text) TO doublex_app;
-GRANT ALL ON FUNCTION ledger.business_date(at timestamp with time zone, tenant text) TO doublex_monitor;
 
 REVOKE ALL ON FUNCTION ledger.client_idempotency_key(client_id text, idempotency_key text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.client_idempotency_key(client_id text, idempotency_key text) TO doublex_app;
@@ -4122,6 +4203,21 @@ GRANT ALL ON FUNCTION ledger.list_accounts(after_code text, page_size integer, t
 
 REVOKE ALL ON FUNCTION ledger.list_journals(from_date date, to_date date, account text, after_cursor text, page_size integer, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.list_journals(from_date date, to_date date, account text, after_cursor text, page_size integer, tenant text) TO doublex_app;
+
+REVOKE ALL ON FUNCTION ledger.monitor_days_since_close() FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.monitor_days_since_close() TO doublex_monitor;
+
+REVOKE ALL ON FUNCTION ledger.monitor_fx_clearing() FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.monitor_fx_clearing() TO doublex_monitor;
+
+REVOKE ALL ON FUNCTION ledger.monitor_journals_today() FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.monitor_journals_today() TO doublex_monitor;
+
+REVOKE ALL ON FUNCTION ledger.monitor_recon_exceptions() FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.monitor_recon_exceptions() TO doublex_monitor;
+
+REVOKE ALL ON FUNCTION ledger.monitor_unbalanced_journals() FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.monitor_unbalanced_journals() TO doublex_monitor;
 
 REVOKE ALL ON FUNCTION ledger.post_fx_transfer(idempotency_key text, from_account text, to_account text, amount numeric, fixed_side text, rate numeric, effective_date date, memo text, ref text, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.post_fx_transfer(idempotency_key text, from_account text, to_account text, amount numeric, fixed_side text, rate numeric, effective_date date, memo text, ref text, tenant text) TO doublex_app;
@@ -4164,8 +4260,6 @@ GRANT ALL ON FUNCTION ledger.upsert_fx_rate(base text, quote text, rate numeric,
 
 REVOKE ALL ON FUNCTION ledger.verify_seals(tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.verify_seals(tenant text) TO doublex_app;
-
-GRANT SELECT ON TABLE ledger_private.account TO doublex_monitor;
 
 REVOKE ALL ON FUNCTION ledger_private.account_by_code(p_tenant text, p_code text) FROM PUBLIC;
 
@@ -4210,8 +4304,6 @@ REVOKE ALL ON FUNCTION ledger_private.day_seal(p_tenant text, p_date date, p_pre
 REVOKE ALL ON FUNCTION ledger_private.default_effective_date(p_tenant text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.find_account(p_tenant text, p_code text) FROM PUBLIC;
-
-GRANT SELECT ON TABLE ledger_private.journal TO doublex_monitor;
 
 REVOKE ALL ON FUNCTION ledger_private.find_journal(p_tenant text, p_journal_id uuid) FROM PUBLIC;
 
@@ -4281,6 +4373,8 @@ REVOKE ALL ON FUNCTION ledger_private.round_half_even(p_dividend numeric, p_divi
 
 REVOKE ALL ON FUNCTION ledger_private.signed_amount(p_side text, p_amount numeric) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.tenant_business_dates() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.to_account_info(p_account ledger_private.account) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.to_day_close(p_tenant text, p_date date) FROM PUBLIC;
@@ -4294,13 +4388,3 @@ REVOKE ALL ON FUNCTION ledger_private.to_recon_summary(p_run ledger_private.reco
 REVOKE ALL ON FUNCTION ledger_private.unbalanced_currencies(p_legs jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.uuid_v7() FROM PUBLIC;
-
-GRANT SELECT ON TABLE ledger_private.balance_checkpoint TO doublex_monitor;
-
-GRANT SELECT ON TABLE ledger_private.balance_watermark TO doublex_monitor;
-
-GRANT SELECT ON TABLE ledger_private.ledger_settings TO doublex_monitor;
-
-GRANT SELECT ON TABLE ledger_private.leg TO doublex_monitor;
-
-GRANT SELECT ON TABLE ledger_private.recon_outcome TO doublex_monitor;

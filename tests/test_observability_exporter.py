@@ -140,11 +140,18 @@ def test_unbalanced_journals_query_reads_a_range_not_the_leg_table(
         ANALYZE ledger_private.journal;
         ANALYZE ledger_private.leg;
     """)
+    # The exporter calls the function; its body (a parameterless SQL query) is planned as is.
+    assert QUERIES["ledger_unbalanced"]["query"].strip() == (
+        "SELECT * FROM ledger.monitor_unbalanced_journals()"
+    )
+    row = admin_conn.execute(
+        "SELECT prosrc FROM pg_proc"
+        " WHERE oid = 'ledger.monitor_unbalanced_journals()'::regprocedure"
+    ).fetchone()
+    assert row is not None
     plan = "\n".join(
-        row[0]
-        for row in admin_conn.execute(
-            "EXPLAIN " + QUERIES["ledger_unbalanced"]["query"]  # type: ignore[arg-type]
-        ).fetchall()
+        line[0]
+        for line in admin_conn.execute("EXPLAIN " + row[0]).fetchall()  # type: ignore[arg-type]
     )
     assert "Seq Scan on leg" not in plan, plan
     assert "Seq Scan on journal" not in plan, plan
@@ -191,12 +198,18 @@ def test_monitor_role_is_read_only_and_bounded(books: str, monitor_dsn: str) -> 
         )
         assert settings == {"statement_timeout": "5000", "default_transaction_read_only": "on"}
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            conn.execute("CREATE TEMP TABLE scratch (n integer)")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute(
                 "INSERT INTO ledger_private.journal (journal_id, idempotency_key, effective_date)"
                 " VALUES (gen_random_uuid(), 'x', current_date)"
             )
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT * FROM ledger_private.idempotency_sentinel")
+        # Monitoring asks the ledger: no table of the ledger is readable by the role itself.
+        for table in ("account", "journal", "leg", "ledger_settings", "recon_outcome"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f"SELECT 1 FROM ledger_private.{table} LIMIT 1")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT * FROM ledger.get_balance('1001-CASH')")
 

@@ -1,0 +1,94 @@
+-- Shared pgTAP fixtures: the helpers several pgtap/*.sql files use, defined once. A test
+-- file loads this right after BEGIN (and plan()) with
+--
+--   \ir helpers/fixtures.sql
+--
+-- (psql's include relative to the including file, which pg_prove runs through psql). Every
+-- object lands in schema tap or pg_temp and goes away with the file's transaction. Nothing
+-- here is a test: the file emits no TAP line. tests/run_pgtap.py runs only pgtap/*.sql, so
+-- this folder is never run as a test file of its own.
+
+CREATE SCHEMA tap;
+
+-- A two-leg journal: debit one account, credit another, same amount and currency.
+CREATE FUNCTION tap.pair(p_debit text, p_credit text, p_amount text, p_ccy text DEFAULT 'EUR')
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_build_array(
+        jsonb_build_object('account', p_debit, 'side', 'debit', 'amount', p_amount, 'ccy', p_ccy),
+        jsonb_build_object('account', p_credit, 'side', 'credit', 'amount', p_amount, 'ccy', p_ccy))
+$$;
+
+-- The usual two-leg journal of the end-of-day files: CASH debit, LIAB credit, in EUR.
+CREATE FUNCTION tap.pair(p_amount text DEFAULT '1.00') RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$ SELECT tap.pair('CASH', 'LIAB', p_amount) $$;
+
+-- The journal posted under an idempotency key.
+CREATE FUNCTION tap.jid(p_key text, p_tenant text DEFAULT 'default') RETURNS uuid
+LANGUAGE sql STABLE AS $$
+    SELECT j.journal_id FROM ledger_private.journal AS j WHERE j.tenant = p_tenant AND j.idempotency_key = p_key
+$$;
+
+-- Day n before today (the current business date of tenant default).
+CREATE FUNCTION tap.d(p_days integer) RETURNS date
+LANGUAGE sql STABLE AS $$ SELECT ledger.business_date() - p_days $$;
+
+-- How many journals, legs, sentinels, settlements, accounts, closes, account snapshots,
+-- trial balance rows and ledger settings exist; with the snapshot table, "nothing was
+-- written" is one comparison.
+CREATE FUNCTION tap.row_counts() RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT format('journals=%s legs=%s sentinels=%s settlements=%s accounts=%s '
+                  'closes=%s snapshots=%s trial=%s settings=%s',
+                  (SELECT count(*) FROM ledger_private.journal),
+                  (SELECT count(*) FROM ledger_private.leg),
+                  (SELECT count(*) FROM ledger_private.idempotency_sentinel),
+                  (SELECT count(*) FROM ledger_private.fx_settlement),
+                  (SELECT count(*) FROM ledger_private.account),
+                  (SELECT count(*) FROM ledger_private.day_close),
+                  (SELECT count(*) FROM ledger_private.account_snapshot),
+                  (SELECT count(*) FROM ledger_private.trial_balance),
+                  (SELECT count(*) FROM ledger_private.ledger_settings))
+$$;
+CREATE TEMP TABLE snapshot (label text PRIMARY KEY, counts text) ON COMMIT DROP;
+
+-- Accounts of tenant default named by their code, one spec each: 'CODE CCY TYPE', followed
+-- by ' non-negative' for an account that may not go below zero. Answers how many it created.
+CREATE FUNCTION tap.create_accounts(VARIADIC p_specs text[]) RETURNS integer
+LANGUAGE sql AS $$
+    SELECT count(ledger.create_account(w[1], w[1], w[2], w[3], coalesce(w[4], '') <> 'non-negative'))::integer
+      FROM unnest(p_specs) AS s, regexp_split_to_array(s, ' ') AS w
+$$;
+
+-- Stage statement lines written 'line_no|date|ref|amount|ccy|description|id' and import them.
+CREATE FUNCTION tap.import(p_account text, p_lines text[], p_file text DEFAULT 'statement.csv',
+                           p_date_format text DEFAULT NULL)
+RETURNS ledger.statement_import_result
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM ledger.stage_statement();
+    INSERT INTO pg_temp.doublex_statement_staging
+           (line_no, line_date, ref, amount, ccy, description, bank_id)
+    SELECT split_part(l, '|', 1)::integer, nullif(split_part(l, '|', 2), ''),
+           nullif(split_part(l, '|', 3), ''), nullif(split_part(l, '|', 4), ''),
+           nullif(split_part(l, '|', 5), ''), nullif(split_part(l, '|', 6), ''),
+           nullif(split_part(l, '|', 7), '')
+      FROM unnest(p_lines) AS l;
+    RETURN ledger.import_statement(p_account, p_file, p_date_format);
+END
+$$;
+
+-- For the files that run at READ COMMITTED, where nothing can be posted through the API:
+-- accounts CASH (asset) and LIAB (liability) in EUR and one balanced journal of 42.00 on
+-- the date given, written straight into the tables (checked by the same triggers).
+CREATE FUNCTION tap.direct_books(p_journal_id uuid, p_key text, p_date date) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO ledger_private.account (code, name, ccy, type)
+    VALUES ('CASH', 'Cash', 'EUR', 'asset'), ('LIAB', 'Funds', 'EUR', 'liability');
+    INSERT INTO ledger_private.journal (journal_id, idempotency_key, effective_date)
+    VALUES (p_journal_id, p_key, p_date);
+    INSERT INTO ledger_private.leg (journal_id, leg_no, account_id, side, amount, ccy)
+    SELECT p_journal_id, l.leg_no, a.account_id, l.side, 42, 'EUR'
+      FROM (VALUES (1, 'CASH', 'debit'), (2, 'LIAB', 'credit')) AS l (leg_no, code, side)
+      JOIN ledger_private.account AS a ON a.tenant = 'default' AND a.code = l.code;
+$$;

@@ -1,0 +1,55 @@
+-- ledger_private.journal_date_guard() → trigger: the backdating guard on every journal
+-- insert (DX029, DX025, 40001).
+--
+-- The backdating guard, on every journal insert (single, batch, reversal, and whatever
+-- posting kind comes later, direct INSERTs by the owner too):
+--   1. a date on or before the tenant's closed date is refused (DX025);
+--   2. the date's fence key is taken shared: a running close of that date holds it
+--      exclusively, so the posting waits for the close's outcome, and a close waits for
+--      postings of its dates that got here first (they commit before it reads);
+--   3. a close that committed after this transaction's snapshot was taken (so step 1 read
+--      an old boundary) makes the posting retry on a fresh snapshot (40001).
+-- Reads one row nobody but closes and settings write, two sequences and a shared lock: no
+-- write, no conflict between postings, no wait unless a close fences the posting's date.
+-- (First defined in migrations/0007_end_of_day.sql; this file is its only home since.)
+
+CREATE OR REPLACE FUNCTION ledger_private.journal_date_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_closed_through date;
+    v_published bigint;
+BEGIN
+    IF NOT isfinite(NEW.effective_date) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX029', COLUMN = 'effective_date',
+            MESSAGE = format('effective_date: %s is not a business date', NEW.effective_date),
+            HINT = 'Use a finite date (YYYY-MM-DD).';
+    END IF;
+    SELECT s.closed_through INTO v_closed_through
+      FROM ledger_private.ledger_settings AS s WHERE s.tenant = NEW.tenant;
+    IF NEW.effective_date <= v_closed_through THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX025', COLUMN = 'effective_date',
+            MESSAGE = format('effective_date: business date %s is closed in tenant %s (closed through %s)',
+                             NEW.effective_date, NEW.tenant, v_closed_through),
+            DETAIL = 'Postings may not be dated on or before the latest closed business date.',
+            HINT = 'Post with a later date, or leave effective_date out to get the next open date.';
+    END IF;
+    PERFORM pg_advisory_xact_lock_shared(
+        ledger_private.close_fence_key(NEW.tenant, NEW.effective_date, v_closed_through));
+    -- The common case in one test: this snapshot shows the latest close.
+    v_published := pg_sequence_last_value('ledger_private.close_publication');
+    IF v_published > 0
+       AND NOT pg_visible_in_snapshot(v_published::text::xid8, pg_current_snapshot())
+       AND ledger_private.close_missed() THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'serialization_failure',
+            MESSAGE = 'a business-day close committed while this posting ran',
+            HINT = 'Retry the transaction: it will see the new closed date.';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+COMMENT ON FUNCTION ledger_private.journal_date_guard() IS
+    'Trigger: the backdating guard (DX029 non-finite date, DX025 closed date, fence lock, 40001 after a missed close)';
