@@ -61,6 +61,12 @@ def test_workers_share_the_port_and_add_up_their_metrics(admin_dsn: str, app_dsn
                     pass
                 assert time.monotonic() < deadline, "the workers did not come up"
                 time.sleep(0.1)
+            # One worker answering is not both serving: the second may still be opening its
+            # pool. Each worker records its pool gauges once its pool is open, so the summed
+            # db_pool_max reaches 2 x 3 exactly when both are ready.
+            while metric(call(f"{base}/metrics")[1], "db_pool_max") != 6.0:
+                assert time.monotonic() < deadline, "the second worker did not come up"
+                time.sleep(0.1)
             workers = children_of(os.getpid())
             seen["workers"] = workers
             environ = Path(f"/proc/{workers[0]}/environ").read_bytes().split(b"\0")
