@@ -5,7 +5,7 @@
 -- api_limits() (the transaction is rolled back).
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(55);
+SELECT plan(58);
 
 -- ledger.api_limits(): structure --------------------------------------------------------
 SELECT has_function('ledger', 'api_limits', ARRAY[]::text[], 'Should have ledger.api_limits()');
@@ -154,6 +154,22 @@ SELECT throws_ok($$SELECT pg_temp.import_line(repeat('f', 501), 'r11', NULL, NUL
 SELECT throws_ok($$SELECT pg_temp.import_line(NULL, repeat('r', 201), NULL, NULL)$$, 'DX035',
                  'statement: 1 of 1 line(s) are invalid; nothing was imported',
                  'Should refuse an over-long statement ref');
+-- A statement's lines are refused together; DETAIL names each limit a line passes.
+CREATE FUNCTION pg_temp.detail_of(p_query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    v_detail text;
+BEGIN
+    EXECUTE p_query;
+    RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
+    RETURN v_detail;
+END
+$$;
+SELECT is(pg_temp.detail_of($$SELECT pg_temp.import_line(NULL, repeat('r', 201), repeat('i', 201), repeat('d', 1001))$$),
+          'line 1: ref: longer than 200 characters; id: longer than 200 characters; '
+          'description: longer than 1000 characters',
+          'Should name the statement line limits in DETAIL');
 
 -- A limit changes in api_limit only: its check and api_limits() follow ----------------------
 CREATE FUNCTION pg_temp.set_limit(p_name text, p_value integer) RETURNS void LANGUAGE plpgsql AS $$
@@ -176,6 +192,10 @@ SELECT lives_ok($$SELECT ledger.create_account('NAME-4', 'fivec', 'EUR')$$,
                 'Should accept a name at the changed limit');
 SELECT throws_ok($$SELECT ledger.create_account('NAME-5', 'sixchr', 'EUR')$$, 'DX018',
                  'name: required, 1 to 5 characters', 'Should refuse one past the changed limit, naming it');
+SELECT lives_ok($$SELECT pg_temp.set_limit('statement_ref_length', 3)$$,
+                'Should replace api_limit with statement_ref_length 3');
+SELECT is(pg_temp.detail_of($$SELECT pg_temp.import_line(NULL, 'abcd', NULL, NULL)$$),
+          'line 1: ref: longer than 3 characters', 'Should check statement lines against the changed limit');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -18,8 +18,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Limit:
-    """A limit of the ledger by name, or a sum of named limits (added or taken away) and a
-    constant."""
+    """A limit of the ledger by name, or one less others and a constant (`a - b - 1`)."""
 
     terms: tuple[tuple[str, int], ...]
     constant: int = 0
@@ -29,17 +28,11 @@ class Limit:
         object.__setattr__(self, "terms", ((name, 1),) if name is not None else terms)
         object.__setattr__(self, "constant", constant)
 
-    def __add__(self, other: Limit | int) -> Limit:
-        return self._plus(other, 1)
-
     def __sub__(self, other: Limit | int) -> Limit:
-        return self._plus(other, -1)
-
-    def _plus(self, other: Limit | int, sign: int) -> Limit:
         if isinstance(other, Limit):
-            terms = tuple((name, sign * factor) for name, factor in other.terms)
-            return Limit(terms=self.terms + terms, constant=self.constant + sign * other.constant)
-        return Limit(terms=self.terms, constant=self.constant + sign * other)
+            terms = tuple((name, -factor) for name, factor in other.terms)
+            return Limit(terms=self.terms + terms, constant=self.constant - other.constant)
+        return Limit(terms=self.terms, constant=self.constant - other)
 
     def value(self, limits: Mapping[str, int]) -> int:
         """The number, from the ledger's limits by name (KeyError for a name it lacks)."""
