@@ -3,7 +3,7 @@
 -- currency seed.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(209);
+SELECT plan(215);
 
 -- Schemas ---------------------------------------------------------------------------------
 SELECT has_schema('ledger', 'Should have the ledger API schema');
@@ -52,7 +52,8 @@ INSERT INTO api_function VALUES
     ('eod_close',          ARRAY['date', 'text'], 'ledger.day_close'),
     ('eod_status',         ARRAY['text'], 'ledger.eod_status'),
     ('balance_history',    ARRAY['text', 'date', 'date', 'text'], 'setof ledger.balance_history_entry'),
-    ('verify_seals',       ARRAY['text'], 'setof ledger.seal_problem');
+    ('verify_seals',       ARRAY['text'], 'setof ledger.seal_problem'),
+    ('api_limits',         ARRAY[]::text[], 'setof record');
 
 -- (The monitoring functions, ledger.monitor_*, are listed in 13_monitoring.sql.)
 SELECT is((SELECT count(*)::integer FROM pg_proc

@@ -4,7 +4,9 @@
 --   SELECT * FROM ledger.create_account('2001-LIAB', 'Customer funds', 'EUR', 'liability',
 --                                       allow_negative => false);
 --
--- code             unique per tenant: letters, digits and . _ : - (≤ 64)
+-- code             unique per tenant: letters, digits and . _ : -, starting with a letter or
+--                  digit (at most api_limit('account_code_length'))
+-- name             1 to api_limit('account_name_length') characters once trimmed
 -- type             asset (default), liability, equity, income, expense; the normal side
 --                  is debit for asset and expense, credit otherwise
 -- allow_negative   may the balance go below zero on its normal side (default true)
@@ -26,16 +28,19 @@ DECLARE
     v_account ledger_private.account;
 BEGIN
     PERFORM ledger_private.check_write(create_account.tenant);
-    IF create_account.code IS NULL OR create_account.code !~ '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$' THEN
+    IF create_account.code IS NULL OR create_account.code !~ '^[A-Za-z0-9][A-Za-z0-9._:-]*$'
+       OR char_length(create_account.code) > ledger_private.api_limit('account_code_length') THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX018', COLUMN = 'code',
             MESSAGE = format('code: %s is not a valid account code', coalesce(quote_literal(create_account.code), 'NULL')),
-            HINT = 'Up to 64 letters, digits and . _ : -, starting with a letter or digit, e.g. 1001-CASH.';
+            HINT = format('Up to %s letters, digits and . _ : -, starting with a letter or digit, e.g. 1001-CASH.',
+                          ledger_private.api_limit('account_code_length'));
     END IF;
-    IF create_account.name IS NULL OR char_length(btrim(create_account.name)) NOT BETWEEN 1 AND 200 THEN
+    IF create_account.name IS NULL
+       OR char_length(btrim(create_account.name)) NOT BETWEEN 1 AND ledger_private.api_limit('account_name_length') THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX018', COLUMN = 'name',
-            MESSAGE = 'name: required, 1 to 200 characters';
+            MESSAGE = format('name: required, 1 to %s characters', ledger_private.api_limit('account_name_length'));
     END IF;
     IF create_account.type IS NULL
        OR create_account.type NOT IN ('asset', 'liability', 'equity', 'income', 'expense') THEN

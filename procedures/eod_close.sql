@@ -83,17 +83,14 @@ BEGIN
             HINT = 'A date can be closed from its start on; the usual close is the previous date.';
     END IF;
 
-    -- The fence: every open date up to the one closed. Dates near the boundary have keys
-    -- of their own; the rest (all of them before a tenant's first close) share a wide key.
+    -- The fence: the key of every open date up to the one closed. Dates near the boundary
+    -- have keys of their own; the rest (all of them before a tenant's first close) share the
+    -- wide key, which close_fence_key gives them: how near is near is its to say, not ours.
     PERFORM pg_advisory_xact_lock(f.key)
        FROM (SELECT DISTINCT ledger_private.close_fence_key(
                         eod_close.tenant, d::date, v_settings.closed_through) AS key
                FROM generate_series(coalesce(v_settings.closed_through + 1, eod_close.business_date),
-                                    eod_close.business_date, interval '1 day') AS d
-             UNION
-             SELECT ledger_private.close_fence_key(eod_close.tenant, NULL, NULL)
-              WHERE v_settings.closed_through IS NULL
-                 OR eod_close.business_date - v_settings.closed_through > 64) AS f
+                                    eod_close.business_date, interval '1 day') AS d) AS f
       ORDER BY f.key;
 
     -- The dates to close: the open ones before it with journals on them (one index probe

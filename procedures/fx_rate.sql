@@ -5,7 +5,7 @@
 --   → base, quote, rate, valid_on, direction ('direct' | 'inverted'), source
 --
 -- The latest rate valid on or before on_date: the stored pair ('direct'), or the inverse pair
--- as 1/rate rounded half-even to 12 decimals ('inverted'), whichever is valid from the later
+-- as 1/rate rounded half-even to api_limit('fx_rate_decimals') decimals ('inverted'), whichever is valid from the later
 -- date (on the same date the stored pair wins). valid_on says which day's rate it is.
 -- on_date NULL → the tenant's current business date (as for postings).
 -- Raises DX005 (unknown currency), DX019 (tenant), DX031 (base = quote), DX032 (no rate).
@@ -29,5 +29,5 @@ END
 $$;
 
 COMMENT ON FUNCTION ledger.fx_rate(text, text, date, text) IS
-    'Latest rate of a pair valid on a date: direct, or inverted (1/rate, half-even, 12 decimals)';
+    'Latest rate of a pair valid on a date: direct, or inverted (1/rate, half-even, as many decimals as a rate)';
 GRANT EXECUTE ON FUNCTION ledger.fx_rate(text, text, date, text) TO doublex_app;

@@ -7,13 +7,14 @@
 --   → import_id, status ('imported' | 'duplicate'), account, lines, added, skipped
 --
 -- account      the ledger account the statement belongs to (its currency is the lines')
--- file_name    kept for the reports (≤ 500 characters), optional
+-- file_name    kept for the reports (≤ api_limit('statement_file_name_length') characters),
+--              optional
 -- date_format  how line_date is written: YYYY, MM and DD with separators (default YYYY-MM-DD)
 -- All or nothing, in one statement over the staged lines: a bad date, an amount that is not
 -- a decimal number or has more decimals than the currency, a currency other than the
 -- account's (an empty ccy means the account's), neither ref nor id, fields beyond the
--- header, an over-long ref (200), id (200) or description (1000) fail the whole import with
--- DX035, whose DETAIL lists every bad line as `line N: field: reason`.
+-- header, a ref, id or description longer than its api_limit (statement_ref_length,
+-- statement_id_length, statement_description_length) fail the whole import with DX035, whose DETAIL lists every bad line as `line N: field: reason`.
 -- Idempotent: the same staged content, read with the same date_format, for the same account
 -- again → status 'duplicate', the original import_id, nothing added. A line already imported from another file (the same
 -- bank id; without an id the same date, ref and amount) is skipped, and counted in skipped.
@@ -51,10 +52,11 @@ BEGIN
     PERFORM ledger_private.check_write(import_statement.tenant);
     v_account := ledger_private.find_account(import_statement.tenant, import_statement.account);
     SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = v_account.ccy;
-    IF char_length(import_statement.file_name) > 500 THEN
+    IF char_length(import_statement.file_name) > ledger_private.api_limit('statement_file_name_length') THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX039', COLUMN = 'file_name',
-            MESSAGE = 'file_name: at most 500 characters';
+            MESSAGE = format('file_name: at most %s characters',
+                             ledger_private.api_limit('statement_file_name_length'));
     END IF;
     v_pattern := ledger_private.date_format_pattern(import_statement.date_format);
     IF v_staging IS NULL OR NOT ledger_private.is_ledger_temp_table(v_staging) THEN
@@ -121,9 +123,10 @@ BEGIN
                    CASE WHEN f.ccy IS NOT NULL AND f.ccy <> $3
                         THEN format('ccy: %s is not the account''s currency %s', quote_literal(f.ccy), $3) END,
                    CASE WHEN f.ref IS NULL AND f.bank_id IS NULL THEN 'ref: missing, and the line has no id' END,
-                   CASE WHEN char_length(f.ref) > 200 THEN 'ref: longer than 200 characters' END,
-                   CASE WHEN char_length(f.bank_id) > 200 THEN 'id: longer than 200 characters' END,
-                   CASE WHEN char_length(f.description) > 1000 THEN 'description: longer than 1000 characters' END,
+                   CASE WHEN char_length(f.ref) > $8 THEN format('ref: longer than %s characters', $8) END,
+                   CASE WHEN char_length(f.bank_id) > $9 THEN format('id: longer than %s characters', $9) END,
+                   CASE WHEN char_length(f.description) > $10
+                        THEN format('description: longer than %s characters', $10) END,
                    CASE WHEN f.extra_fields > 0 THEN format('%s field(s) more than the header', f.extra_fields) END
                ), '') AS problems
           FROM (SELECT s.line_no, nullif(btrim(s.line_date), '') AS line_date,
@@ -146,7 +149,9 @@ BEGIN
                 SELECT f.amount ~ '^[+-]?[0-9]+(\.[0-9]+)?$' AS number,
                        char_length(split_part(f.amount, '.', 2)) AS decimals OFFSET 0) AS a
     $q$ USING v_pattern.regex, v_exponent, v_account.ccy, v_pattern.year_at,
-              v_pattern.month_at, v_pattern.day_at, coalesce(import_statement.date_format, 'YYYY-MM-DD');
+              v_pattern.month_at, v_pattern.day_at, coalesce(import_statement.date_format, 'YYYY-MM-DD'),
+              ledger_private.api_limit('statement_ref_length'), ledger_private.api_limit('statement_id_length'),
+              ledger_private.api_limit('statement_description_length');
 
     EXECUTE $q$
         SELECT count(*)::integer,

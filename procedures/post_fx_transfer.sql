@@ -77,12 +77,13 @@ BEGIN
             MESSAGE = format('fixed_side: must be source or destination, got %s',
                              coalesce(post_fx_transfer.fixed_side, 'NULL'));
     END IF;
-    -- NaN equals itself and exceeds every number in PostgreSQL; Infinity exceeds 1e20.
-    IF v_amount IS NULL OR v_amount = 'NaN' OR v_amount <= 0 OR v_amount >= 1e20 THEN
+    -- NaN equals itself and exceeds every number in PostgreSQL; Infinity exceeds any bound.
+    IF v_amount IS NULL OR v_amount = 'NaN' OR v_amount <= 0
+       OR v_amount >= power(10::numeric, ledger_private.api_limit('amount_digits')) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX003', COLUMN = 'amount',
-            MESSAGE = format('amount: must be a positive decimal below 10^20, got %s',
-                             coalesce(v_amount::text, 'NULL'));
+            MESSAGE = format('amount: must be a positive decimal below 10^%s, got %s',
+                             ledger_private.api_limit('amount_digits'), coalesce(v_amount::text, 'NULL'));
     END IF;
     IF post_fx_transfer.rate IS NOT NULL THEN
         PERFORM ledger_private.check_fx_rate_value(post_fx_transfer.rate, 'rate');
@@ -168,13 +169,14 @@ BEGIN
     v_settlement.residual := trim_scale(v_settlement.residual);
     v_computed := CASE post_fx_transfer.fixed_side WHEN 'source' THEN v_settlement.destination_amount
                                                    ELSE v_settlement.source_amount END;
-    IF v_computed = 0 OR v_computed >= 1e20 THEN
+    IF v_computed = 0 OR v_computed >= power(10::numeric, ledger_private.api_limit('amount_digits')) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX033', COLUMN = 'amount',
-            MESSAGE = format('amount: %s %s at rate %s is %s %s after rounding, outside (0, 10^20)',
+            MESSAGE = format('amount: %s %s at rate %s is %s %s after rounding, outside (0, 10^%s)',
                              v_amount, CASE post_fx_transfer.fixed_side WHEN 'source' THEN v_from.ccy ELSE v_to.ccy END,
                              v_settlement.rate, v_computed,
-                             CASE post_fx_transfer.fixed_side WHEN 'source' THEN v_to.ccy ELSE v_from.ccy END),
+                             CASE post_fx_transfer.fixed_side WHEN 'source' THEN v_to.ccy ELSE v_from.ccy END,
+                             ledger_private.api_limit('amount_digits')),
             HINT = 'Send a larger (or smaller) amount.';
     END IF;
 

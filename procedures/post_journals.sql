@@ -1,4 +1,5 @@
--- ledger.post_journals: post up to 1,000 journal requests in one call and one transaction.
+-- ledger.post_journals: post up to api_limit('batch_requests') journal requests in one call
+-- and one transaction.
 --
 --   SELECT * FROM ledger.post_journals('[
 --     {"idempotency_key": "b-1", "legs": [...], "memo": "..."},
@@ -253,5 +254,5 @@ END
 $$;
 
 COMMENT ON FUNCTION ledger.post_journals(jsonb, text) IS
-    'Posts up to 1000 journal requests in one transaction, one result per request';
+    'Posts up to api_limit(''batch_requests'') journal requests in one transaction, one result per request';
 GRANT EXECUTE ON FUNCTION ledger.post_journals(jsonb, text) TO doublex_app;

@@ -5,9 +5,11 @@
 --   → base, quote, rate, valid_on, direction ('direct'), source
 --
 -- base, quote   ISO 4217 codes, different from each other; 1 base = rate quote
--- rate          positive, below 10^12, at most 12 decimals; stored as given
+-- rate          positive, below 10^api_limit('fx_rate_digits'), at most
+--               api_limit('fx_rate_decimals') decimals; stored as given
 -- valid_on      the first date the rate applies to (until a later date has a rate)
--- source        where the rate comes from (1–200 characters), optional
+-- source        where the rate comes from (1 to api_limit('fx_source_length') characters),
+--               optional
 -- Settlements copy the rate they used: replacing a rate never changes posted history.
 -- Raises DX005 (unknown currency), DX016, DX019 (tenant), DX030 (rate, valid_on, source),
 -- DX031 (base = quote).
@@ -34,10 +36,11 @@ BEGIN
             ERRCODE = 'DX030', COLUMN = 'valid_on',
             MESSAGE = format('valid_on: required, a date, got %s', coalesce(upsert_fx_rate.valid_on::text, 'NULL'));
     END IF;
-    IF char_length(upsert_fx_rate.source) NOT BETWEEN 1 AND 200 THEN
+    IF char_length(upsert_fx_rate.source) NOT BETWEEN 1 AND ledger_private.api_limit('fx_source_length') THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX030', COLUMN = 'source',
-            MESSAGE = format('source: 1 to 200 characters, got %s', char_length(upsert_fx_rate.source));
+            MESSAGE = format('source: 1 to %s characters, got %s', ledger_private.api_limit('fx_source_length'),
+                             char_length(upsert_fx_rate.source));
     END IF;
 
     INSERT INTO ledger_private.fx_rate AS r (tenant, base, quote, valid_on, rate, source)

@@ -246,6 +246,43 @@ CREATE TYPE ledger.statement_import_result AS (
 
 ALTER TYPE ledger.statement_import_result OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.api_limits() RETURNS TABLE(name text, value integer, meaning text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT l.name, ledger_private.api_limit(l.name), l.meaning
+      FROM (VALUES
+          ('tenant_length', 'characters of a tenant name'),
+          ('idempotency_key_length', 'characters of an idempotency key'),
+          ('client_id_length', 'characters of a compatibility client id (its key is client_id:key, '
+                               'so that key gets what the ledger key leaves)'),
+          ('memo_length', 'characters of a journal''s memo'),
+          ('ref_length', 'characters of a journal''s external reference'),
+          ('metadata_bytes', 'bytes of a journal''s metadata as JSON text'),
+          ('legs_min', 'fewest legs of one journal'),
+          ('legs_max', 'most legs of one journal'),
+          ('batch_requests', 'requests of one post_journals batch'),
+          ('page_size', 'rows of one page (pages hold at least one)'),
+          ('amount_digits', 'digits of a leg''s amount before and after the decimal point; '
+                            'an FX amount is below 10^amount_digits'),
+          ('account_code_length', 'characters of an account code'),
+          ('account_name_length', 'characters of an account name, spaces around it trimmed '
+                                  '(at least one)'),
+          ('fx_rate_digits', 'digits of an FX rate before the decimal point (a rate is below '
+                             '10^fx_rate_digits)'),
+          ('fx_rate_decimals', 'decimals of an FX rate (inverted rates are rounded to them)'),
+          ('fx_source_length', 'characters of an FX rate''s source (at least one)'),
+          ('statement_file_name_length', 'characters of an imported statement''s file name'),
+          ('statement_ref_length', 'characters of a statement line''s reference'),
+          ('statement_id_length', 'characters of a statement line''s bank id'),
+          ('statement_description_length', 'characters of a statement line''s description'),
+          ('date_format_length', 'characters of a statement''s date format')
+      ) AS l (name, meaning)
+     ORDER BY l.name
+$$;
+
+ALTER FUNCTION ledger.api_limits() OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger.balance_history(account text, from_date date DEFAULT NULL::date, to_date date DEFAULT NULL::date, tenant text DEFAULT 'default'::text) RETURNS SETOF ledger.balance_history_entry
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -340,16 +377,19 @@ DECLARE
     v_account ledger_private.account;
 BEGIN
     PERFORM ledger_private.check_write(create_account.tenant);
-    IF create_account.code IS NULL OR create_account.code !~ '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$' THEN
+    IF create_account.code IS NULL OR create_account.code !~ '^[A-Za-z0-9][A-Za-z0-9._:-]*$'
+       OR char_length(create_account.code) > ledger_private.api_limit('account_code_length') THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX018', COLUMN = 'code',
             MESSAGE = format('code: %s is not a valid account code', coalesce(quote_literal(create_account.code), 'NULL')),
-            HINT = 'Up to 64 letters, digits and . _ : -, starting with a letter or digit, e.g. 1001-CASH.';
+            HINT = format('Up to %s letters, digits and . _ : -, starting with a letter or digit, e.g. 1001-CASH.',
+                          ledger_private.api_limit('account_code_length'));
     END IF;
-    IF create_account.name IS NULL OR char_length(btrim(create_account.name)) NOT BETWEEN 1 AND 200 THEN
+    IF create_account.name IS NULL
+       OR char_length(btrim(create_account.name)) NOT BETWEEN 1 AND ledger_private.api_limit('account_name_length') THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX018', COLUMN = 'name',
-            MESSAGE = 'name: required, 1 to 200 characters';
+            MESSAGE = format('name: required, 1 to %s characters', ledger_private.api_limit('account_name_length'));
     END IF;
     IF create_account.type IS NULL
        OR create_account.type NOT IN ('asset', 'liability', 'equity', 'income', 'expense') THEN
@@ -437,17 +477,14 @@ BEGIN
             HINT = 'A date can be closed from its start on; the usual close is the previous date.';
     END IF;
 
-    -- The fence: every open date up to the one closed. Dates near the boundary have keys
-    -- of their own; the rest (all of them before a tenant's first close) share a wide key.
+    -- The fence: the key of every open date up to the one closed. Dates near the boundary
+    -- have keys of their own; the rest (all of them before a tenant's first close) share the
+    -- wide key, which close_fence_key gives them: how near is near is its to say, not ours.
     PERFORM pg_advisory_xact_lock(f.key)
        FROM (SELECT DISTINCT ledger_private.close_fence_key(
                         eod_close.tenant, d::date, v_settings.closed_through) AS key
                FROM generate_series(coalesce(v_settings.closed_through + 1, eod_close.business_date),
-                                    eod_close.business_date, interval '1 day') AS d
-             UNION
-             SELECT ledger_private.close_fence_key(eod_close.tenant, NULL, NULL)
-              WHERE v_settings.closed_through IS NULL
-                 OR eod_close.business_date - v_settings.closed_through > 64) AS f
+                                    eod_close.business_date, interval '1 day') AS d) AS f
       ORDER BY f.key;
 
     -- The dates to close: the open ones before it with journals on them (one index probe
@@ -744,10 +781,11 @@ BEGIN
     PERFORM ledger_private.check_write(import_statement.tenant);
     v_account := ledger_private.find_account(import_statement.tenant, import_statement.account);
     SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = v_account.ccy;
-    IF char_length(import_statement.file_name) > 500 THEN
+    IF char_length(import_statement.file_name) > ledger_private.api_limit('statement_file_name_length') THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX039', COLUMN = 'file_name',
-            MESSAGE = 'file_name: at most 500 characters';
+            MESSAGE = format('file_name: at most %s characters',
+                             ledger_private.api_limit('statement_file_name_length'));
     END IF;
     v_pattern := ledger_private.date_format_pattern(import_statement.date_format);
     IF v_staging IS NULL OR NOT ledger_private.is_ledger_temp_table(v_staging) THEN
@@ -814,9 +852,10 @@ BEGIN
                    CASE WHEN f.ccy IS NOT NULL AND f.ccy <> $3
                         THEN format('ccy: %s is not the account''s currency %s', quote_literal(f.ccy), $3) END,
                    CASE WHEN f.ref IS NULL AND f.bank_id IS NULL THEN 'ref: missing, and the line has no id' END,
-                   CASE WHEN char_length(f.ref) > 200 THEN 'ref: longer than 200 characters' END,
-                   CASE WHEN char_length(f.bank_id) > 200 THEN 'id: longer than 200 characters' END,
-                   CASE WHEN char_length(f.description) > 1000 THEN 'description: longer than 1000 characters' END,
+                   CASE WHEN char_length(f.ref) > $8 THEN format('ref: longer than %s characters', $8) END,
+                   CASE WHEN char_length(f.bank_id) > $9 THEN format('id: longer than %s characters', $9) END,
+                   CASE WHEN char_length(f.description) > $10
+                        THEN format('description: longer than %s characters', $10) END,
                    CASE WHEN f.extra_fields > 0 THEN format('%s field(s) more than the header', f.extra_fields) END
                ), '') AS problems
           FROM (SELECT s.line_no, nullif(btrim(s.line_date), '') AS line_date,
@@ -839,7 +878,9 @@ BEGIN
                 SELECT f.amount ~ '^[+-]?[0-9]+(\.[0-9]+)?$' AS number,
                        char_length(split_part(f.amount, '.', 2)) AS decimals OFFSET 0) AS a
     $q$ USING v_pattern.regex, v_exponent, v_account.ccy, v_pattern.year_at,
-              v_pattern.month_at, v_pattern.day_at, coalesce(import_statement.date_format, 'YYYY-MM-DD');
+              v_pattern.month_at, v_pattern.day_at, coalesce(import_statement.date_format, 'YYYY-MM-DD'),
+              ledger_private.api_limit('statement_ref_length'), ledger_private.api_limit('statement_id_length'),
+              ledger_private.api_limit('statement_description_length');
 
     EXECUTE $q$
         SELECT count(*)::integer,
@@ -1067,12 +1108,13 @@ BEGIN
             MESSAGE = format('fixed_side: must be source or destination, got %s',
                              coalesce(post_fx_transfer.fixed_side, 'NULL'));
     END IF;
-    -- NaN equals itself and exceeds every number in PostgreSQL; Infinity exceeds 1e20.
-    IF v_amount IS NULL OR v_amount = 'NaN' OR v_amount <= 0 OR v_amount >= 1e20 THEN
+    -- NaN equals itself and exceeds every number in PostgreSQL; Infinity exceeds any bound.
+    IF v_amount IS NULL OR v_amount = 'NaN' OR v_amount <= 0
+       OR v_amount >= power(10::numeric, ledger_private.api_limit('amount_digits')) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX003', COLUMN = 'amount',
-            MESSAGE = format('amount: must be a positive decimal below 10^20, got %s',
-                             coalesce(v_amount::text, 'NULL'));
+            MESSAGE = format('amount: must be a positive decimal below 10^%s, got %s',
+                             ledger_private.api_limit('amount_digits'), coalesce(v_amount::text, 'NULL'));
     END IF;
     IF post_fx_transfer.rate IS NOT NULL THEN
         PERFORM ledger_private.check_fx_rate_value(post_fx_transfer.rate, 'rate');
@@ -1158,13 +1200,14 @@ BEGIN
     v_settlement.residual := trim_scale(v_settlement.residual);
     v_computed := CASE post_fx_transfer.fixed_side WHEN 'source' THEN v_settlement.destination_amount
                                                    ELSE v_settlement.source_amount END;
-    IF v_computed = 0 OR v_computed >= 1e20 THEN
+    IF v_computed = 0 OR v_computed >= power(10::numeric, ledger_private.api_limit('amount_digits')) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX033', COLUMN = 'amount',
-            MESSAGE = format('amount: %s %s at rate %s is %s %s after rounding, outside (0, 10^20)',
+            MESSAGE = format('amount: %s %s at rate %s is %s %s after rounding, outside (0, 10^%s)',
                              v_amount, CASE post_fx_transfer.fixed_side WHEN 'source' THEN v_from.ccy ELSE v_to.ccy END,
                              v_settlement.rate, v_computed,
-                             CASE post_fx_transfer.fixed_side WHEN 'source' THEN v_to.ccy ELSE v_from.ccy END),
+                             CASE post_fx_transfer.fixed_side WHEN 'source' THEN v_to.ccy ELSE v_from.ccy END,
+                             ledger_private.api_limit('amount_digits')),
             HINT = 'Send a larger (or smaller) amount.';
     END IF;
 
@@ -1907,10 +1950,11 @@ BEGIN
             ERRCODE = 'DX030', COLUMN = 'valid_on',
             MESSAGE = format('valid_on: required, a date, got %s', coalesce(upsert_fx_rate.valid_on::text, 'NULL'));
     END IF;
-    IF char_length(upsert_fx_rate.source) NOT BETWEEN 1 AND 200 THEN
+    IF char_length(upsert_fx_rate.source) NOT BETWEEN 1 AND ledger_private.api_limit('fx_source_length') THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX030', COLUMN = 'source',
-            MESSAGE = format('source: 1 to 200 characters, got %s', char_length(upsert_fx_rate.source));
+            MESSAGE = format('source: 1 to %s characters, got %s', ledger_private.api_limit('fx_source_length'),
+                             char_length(upsert_fx_rate.source));
     END IF;
 
     INSERT INTO ledger_private.fx_rate AS r (tenant, base, quote, valid_on, rate, source)
@@ -2067,6 +2111,17 @@ CREATE FUNCTION ledger_private.api_limit(p_name text) RETURNS integer
                WHEN 'legs_max' THEN 500
                WHEN 'batch_requests' THEN 1000
                WHEN 'page_size' THEN 1000
+               WHEN 'amount_digits' THEN 20
+               WHEN 'account_code_length' THEN 64
+               WHEN 'account_name_length' THEN 200
+               WHEN 'fx_rate_digits' THEN 12
+               WHEN 'fx_rate_decimals' THEN 12
+               WHEN 'fx_source_length' THEN 200
+               WHEN 'statement_file_name_length' THEN 500
+               WHEN 'statement_ref_length' THEN 200
+               WHEN 'statement_id_length' THEN 200
+               WHEN 'statement_description_length' THEN 1000
+               WHEN 'date_format_length' THEN 40
            END
 $$;
 
@@ -2128,18 +2183,21 @@ CREATE FUNCTION ledger_private.check_fx_rate_value(p_rate numeric, p_field text)
     AS $$
 BEGIN
     -- NaN is equal to itself and greater than every number in PostgreSQL: test it first.
-    IF p_rate IS NULL OR p_rate = 'NaN' OR p_rate <= 0 OR p_rate >= 1e12 THEN
+    IF p_rate IS NULL OR p_rate = 'NaN' OR p_rate <= 0
+       OR p_rate >= power(10::numeric, ledger_private.api_limit('fx_rate_digits')) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX030', COLUMN = p_field,
-            MESSAGE = format('%s: must be a positive number below 10^12, got %s',
-                             p_field, coalesce(p_rate::text, 'NULL')),
+            MESSAGE = format('%s: must be a positive number below 10^%s, got %s',
+                             p_field, ledger_private.api_limit('fx_rate_digits'), coalesce(p_rate::text, 'NULL')),
             HINT = 'A rate says how many units of the quote currency one unit of the base buys.';
     END IF;
-    IF scale(p_rate) > 12 THEN
+    IF scale(p_rate) > ledger_private.api_limit('fx_rate_decimals') THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX030', COLUMN = p_field,
-            MESSAGE = format('%s: %s has more than 12 decimals', p_field, p_rate),
-            HINT = 'Rates are never rounded silently; send at most 12 decimals.';
+            MESSAGE = format('%s: %s has more than %s decimals', p_field, p_rate,
+                             ledger_private.api_limit('fx_rate_decimals')),
+            HINT = format('Rates are never rounded silently; send at most %s decimals.',
+                          ledger_private.api_limit('fx_rate_decimals'));
     END IF;
 END
 $$;
@@ -2493,7 +2551,7 @@ DECLARE
     v_day integer := strpos(v_format, 'DD');
 BEGIN
     IF v_year = 0 OR v_month = 0 OR v_day = 0
-       OR char_length(v_format) > 40
+       OR char_length(v_format) > ledger_private.api_limit('date_format_length')
        OR (char_length(v_format) - char_length(replace(v_format, 'YYYY', ''))) <> 4
        OR (char_length(v_format) - char_length(replace(v_format, 'MM', ''))) <> 2
        OR (char_length(v_format) - char_length(replace(v_format, 'DD', ''))) <> 2
@@ -2687,7 +2745,7 @@ BEGIN
               ORDER BY r.valid_on DESC
               LIMIT 1)
             UNION ALL
-            (SELECT p_base, p_quote, ledger_private.round_half_even(1, r.rate, 12), r.valid_on,
+            (SELECT p_base, p_quote, ledger_private.round_half_even(1, r.rate, ledger_private.api_limit('fx_rate_decimals')), r.valid_on,
                     'inverted', r.source, 1
                FROM ledger_private.fx_rate AS r
               WHERE r.tenant = p_tenant AND r.base = p_quote AND r.quote = p_base AND r.valid_on <= p_on
@@ -3048,7 +3106,9 @@ CREATE FUNCTION ledger_private.leg_problem(p_leg jsonb) RETURNS text
                WHEN jsonb_typeof(p_leg -> 'side') IS DISTINCT FROM 'string'
                     OR p_leg ->> 'side' NOT IN ('debit', 'credit') THEN 'side'
                WHEN jsonb_typeof(p_leg -> 'amount') IS DISTINCT FROM 'string'
-                    OR p_leg ->> 'amount' !~ '^[0-9]{1,20}(\.[0-9]{1,20})?$' THEN 'amount_format'
+                    OR p_leg ->> 'amount' !~ ('^[0-9]{1,' || ledger_private.api_limit('amount_digits')::text
+                                              || '}(\.[0-9]{1,' || ledger_private.api_limit('amount_digits')::text
+                                              || '})?$') THEN 'amount_format'
                WHEN (p_leg ->> 'amount')::numeric = 0 THEN 'amount_zero'
                WHEN jsonb_typeof(p_leg -> 'ccy') IS DISTINCT FROM 'string'
                     OR p_leg ->> 'ccy' !~ '^[A-Z]{3}$' THEN 'ccy'
@@ -4158,6 +4218,9 @@ ALTER TABLE ONLY ledger_private.recon_outcome
 
 GRANT USAGE ON SCHEMA ledger TO doublex_app;
 GRANT USAGE ON SCHEMA ledger TO doublex_monitor;
+
+REVOKE ALL ON FUNCTION ledger.api_limits() FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.api_limits() TO doublex_app;
 
 REVOKE ALL ON FUNCTION ledger.balance_history(account text, from_date date, to_date date, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.balance_history(account text, from_date date, to_date date, tenant text) TO doublex_app;

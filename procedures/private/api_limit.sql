@@ -1,18 +1,12 @@
 -- ledger_private.api_limit(name) → integer: every size and count limit of the SQL API, in
 -- one place. The checks compare against api_limit('…') and name the limit in their
--- messages from here, so a limit changes in this file only. SQL and IMMUTABLE: a call with
--- a constant name is inlined and folded to its constant when the calling query is planned,
--- so the hot paths pay nothing for the indirection. An unknown name is NULL (and fails
--- every comparison, which the pgTAP suite would show).
---   tenant_length           characters of a tenant name
---   idempotency_key_length  characters of an idempotency key
---   client_id_length        characters of a compatibility client id (its key is
---                           client_id:key, so that key gets what the ledger key leaves)
---   memo_length, ref_length characters of a journal's memo and external reference
---   metadata_bytes          bytes of a journal's metadata as JSON text
---   legs_min, legs_max      legs of one journal
---   batch_requests          requests of one post_journals batch
---   page_size               rows of one page (pages hold at least one)
+-- messages from here, so a limit changes in this file only; ledger.api_limits() lists them
+-- with what each one bounds (the REST service's OpenAPI document reads them from there).
+-- SQL and IMMUTABLE: a call with a constant name is inlined and folded to its constant when
+-- the calling query is planned, so the hot paths pay nothing for the indirection. An
+-- unknown name is NULL (and fails every comparison, which the pgTAP suite would show).
+-- The table constraints of the migrations are backstops behind these checks: lowering a
+-- limit needs this file only, raising one past its backstop a migration as well.
 
 CREATE OR REPLACE FUNCTION ledger_private.api_limit(p_name text) RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -28,6 +22,17 @@ AS $$
                WHEN 'legs_max' THEN 500
                WHEN 'batch_requests' THEN 1000
                WHEN 'page_size' THEN 1000
+               WHEN 'amount_digits' THEN 20
+               WHEN 'account_code_length' THEN 64
+               WHEN 'account_name_length' THEN 200
+               WHEN 'fx_rate_digits' THEN 12
+               WHEN 'fx_rate_decimals' THEN 12
+               WHEN 'fx_source_length' THEN 200
+               WHEN 'statement_file_name_length' THEN 500
+               WHEN 'statement_ref_length' THEN 200
+               WHEN 'statement_id_length' THEN 200
+               WHEN 'statement_description_length' THEN 1000
+               WHEN 'date_format_length' THEN 40
            END
 $$;
 

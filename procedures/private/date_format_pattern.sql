@@ -1,7 +1,8 @@
 -- ledger_private.date_format_pattern(format) → the regular expression that dates written in
 -- that format match, and where in such a date the year, the month and the day start.
 -- A format is YYYY, MM and DD, once each, with any separators: YYYY-MM-DD (the default),
--- DD.MM.YYYY, MM/DD/YYYY, YYYYMMDD. Raises DX039 for anything else.
+-- DD.MM.YYYY, MM/DD/YYYY, YYYYMMDD, at most api_limit('date_format_length') characters.
+-- Raises DX039 for anything else.
 
 CREATE OR REPLACE FUNCTION ledger_private.date_format_pattern(
     p_format text, OUT regex text, OUT year_at integer, OUT month_at integer,
@@ -16,7 +17,7 @@ DECLARE
     v_day integer := strpos(v_format, 'DD');
 BEGIN
     IF v_year = 0 OR v_month = 0 OR v_day = 0
-       OR char_length(v_format) > 40
+       OR char_length(v_format) > ledger_private.api_limit('date_format_length')
        OR (char_length(v_format) - char_length(replace(v_format, 'YYYY', ''))) <> 4
        OR (char_length(v_format) - char_length(replace(v_format, 'MM', ''))) <> 2
        OR (char_length(v_format) - char_length(replace(v_format, 'DD', ''))) <> 2

@@ -1,6 +1,6 @@
 -- ledger_private.fx_quote_on(tenant, base, quote, on, required) → the rate of base in quote
 -- valid on `on`: the stored pair with the latest valid_on ≤ on ('direct'), or the inverse
--- pair's rate as 1/rate rounded half-even to 12 decimals ('inverted'), whichever is valid
+-- pair's rate as 1/rate rounded half-even to api_limit('fx_rate_decimals') ('inverted'), whichever is valid
 -- from the later date; on the same date the stored pair wins. No rate: NULL, or DX032 when
 -- `required`.
 -- Each side is one backward step of the primary key (tenant, base, quote, valid_on).
@@ -20,7 +20,7 @@ BEGIN
               ORDER BY r.valid_on DESC
               LIMIT 1)
             UNION ALL
-            (SELECT p_base, p_quote, ledger_private.round_half_even(1, r.rate, 12), r.valid_on,
+            (SELECT p_base, p_quote, ledger_private.round_half_even(1, r.rate, ledger_private.api_limit('fx_rate_decimals')), r.valid_on,
                     'inverted', r.source, 1
                FROM ledger_private.fx_rate AS r
               WHERE r.tenant = p_tenant AND r.base = p_quote AND r.quote = p_base AND r.valid_on <= p_on

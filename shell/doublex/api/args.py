@@ -22,6 +22,7 @@ from doublex.api.bodies import (
     Transfer,
 )
 from doublex.api.fields import Ccy, Code, Documented, IsoDate, JournalId, Key, WholeNumber
+from doublex.api.limits import Limit
 
 
 class In(Enum):
@@ -67,8 +68,8 @@ HEADER_FIELD = Field(
 
 
 class Page(Args):
-    # 1 to 1000 is the ledger's (DX019); here: a whole number that fits its `integer`.
-    limit: Annotated[WholeNumber, Documented(minimum=1, maximum=1000), In.QUERY] = 100
+    # 1 to page_size is the ledger's (DX019); here: a whole number that fits its `integer`.
+    limit: Annotated[WholeNumber, Documented(minimum=1, maximum=Limit("page_size")), In.QUERY] = 100
     cursor: Annotated[str | None, In.QUERY] = Field(
         None, description="next_cursor of the previous page"
     )

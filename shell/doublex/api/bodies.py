@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from doublex.api.fields import (
     AMOUNT_SCHEMA,
     CODE_SCHEMA,
+    KEY_LENGTH,
     PRINTABLE,
     Ccy,
     Code,
@@ -35,12 +36,17 @@ from doublex.api.fields import (
     Nullable,
     Ref,
 )
+from doublex.api.limits import Limit, Text
 
 REF = "#/components/schemas/"
 ACCOUNT_TYPES = ["asset", "liability", "equity", "income", "expense"]
 HEADER_NOTE = "idempotency_key may come as the Idempotency-Key header instead"
-# The earlier API scoped keys per client; the ledger key is `client_id:key` (≤ 255).
-CLIENT_ID_MAX, LEGACY_KEY_MAX = 64, 190
+# The earlier API scoped keys per client; the ledger key is `client_id:key`, so that key
+# gets what the ledger key leaves (ledger.client_idempotency_key checks both parts).
+CLIENT_ID_LENGTH = Limit("client_id_length")
+LEGACY_KEY_LENGTH = KEY_LENGTH - CLIENT_ID_LENGTH - 1
+NAME_LENGTH = Limit("account_name_length")
+LEGS = {"minItems": Limit("legs_min"), "maxItems": Limit("legs_max")}
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -75,12 +81,15 @@ class AccountCreate(Body):
     )
 
     code: Code
-    # The ledger trims spaces around a name; what remains is 1 to 200 characters (DX018).
+    # The ledger trims spaces around a name; what remains is 1 to account_name_length
+    # characters (DX018): a first and a last one that are not spaces, and up to n - 2 between.
     name: Annotated[
         str,
         Documented(
-            pattern="^ *[^ ]([\\s\\S]{0,198}[^ ])? *$",
-            description="1 to 200 characters once spaces around it are trimmed",
+            pattern=Text("^ *[^ ]([\\s\\S]{{0,{between}}}[^ ])? *$", between=NAME_LENGTH - 2),
+            description=Text(
+                "1 to {n} characters once spaces around it are trimmed", n=NAME_LENGTH
+            ),
             examples=["Cash at bank"],
         ),
     ]
@@ -128,9 +137,9 @@ class Transfer(Body):
 
     idempotency_key: Key | None = None
     # Sent to the ledger as it came: it checks the legs (DX001, DX002, …), as in a batch.
-    legs: Annotated[
-        Any, Documented(type="array", minItems=2, maxItems=500, items={"$ref": REF + "Leg"})
-    ] = passed_on()
+    legs: Annotated[Any, Documented(type="array", **LEGS, items={"$ref": REF + "Leg"})] = (
+        passed_on()
+    )
     effective_date: IsoDate | None = None
     memo: Memo | None = None
     ref: Ref | None = None
@@ -186,17 +195,18 @@ class LegacyTransfer(Body):
         str,
         Documented(
             minLength=1,
-            maxLength=CLIENT_ID_MAX,
+            maxLength=CLIENT_ID_LENGTH,
             pattern="^[^\\x00-\\x1f\\x7f:]+$",
             description="Printable, no colon",
         ),
     ]
     idempotency_key: (
-        Annotated[str, Documented(minLength=1, maxLength=LEGACY_KEY_MAX, pattern=PRINTABLE)] | None
+        Annotated[str, Documented(minLength=1, maxLength=LEGACY_KEY_LENGTH, pattern=PRINTABLE)]
+        | None
     ) = None
     value_date: IsoDate | None = None
     memo: Memo | None = None
-    entries: Annotated[list[LegacyEntry], Documented(minItems=2, maxItems=500)]
+    entries: Annotated[list[LegacyEntry], Documented(**LEGS)]
 
     def journal(self, key: str) -> dict[str, Any]:
         """The arguments of Ledger.post_journal: entries become legs, the key is scoped."""
@@ -228,7 +238,7 @@ class BatchRequest(Body):
         Any,
         Documented(
             type="array",
-            maxItems=1000,
+            maxItems=Limit("batch_requests"),
             items={
                 "description": "A Transfer object. Each request is checked on its own: a "
                 "malformed or refused one is rejected in its own result, the others post.",
@@ -251,9 +261,19 @@ class FxRateSet(Body):
         }
     )
 
-    rate: DecimalText = Field(description="1 base = rate quote: positive, ≤ 12 decimals")
+    rate: Annotated[
+        DecimalText,
+        Documented(
+            description=Text(
+                "1 base = rate quote: positive, ≤ {decimals} decimals",
+                decimals=Limit("fx_rate_decimals"),
+            )
+        ),
+    ]
     valid_on: IsoDate
-    source: Annotated[str, Documented(minLength=1, maxLength=200)] | None = None  # DX030
+    source: Annotated[str, Documented(minLength=1, maxLength=Limit("fx_source_length"))] | None = (
+        None  # DX030
+    )
 
 
 class FxTransfer(Body):

@@ -1,4 +1,5 @@
-"""GET /api/docs: a readable page rendered on the server from the OpenAPI document.
+"""GET /api/docs: a readable page rendered on the server from the OpenAPI document (as
+served: its limits resolved, see document.Published).
 
 Self-contained (inline CSS, no script, nothing fetched from the internet)."""
 
@@ -11,8 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from doublex.api.args import NoArgs
-
-PAGE: web.AppKey[str] = web.AppKey("docs_page", str)
+from doublex.api.document import PUBLISHED
 
 STYLE = """
 body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
@@ -89,4 +89,6 @@ def render(document: dict[str, Any]) -> str:
 
 
 async def serve(request: web.Request, _: NoArgs) -> web.Response:
-    return web.Response(text=request.app[PAGE], content_type="text/html")
+    published = request.app[PUBLISHED]
+    await published.resolve(request)
+    return web.Response(text=published.page, content_type="text/html")

@@ -4,25 +4,31 @@ Component schemas come from pydantic (JSON Schema 2020-12, as OpenAPI 3.1 wants)
 bodies in validation mode, responses in serialisation mode. Each operation's argument model
 becomes its parameters (path, query, header) and its request body; every operation answers
 errors as application/problem+json (`default`).
+
+The built document names the ledger's limits (`limits.Limit`, `limits.Text`) rather than
+restating them. `Published` serves it resolved: the first request reads ledger.api_limits()
+through the Ledger and keeps the document and its page, so a changed limit is published by
+a restart (as a migration is). While the database cannot be reached nothing is kept and the
+answer is the 503 problem every route gives then.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from doublex import __version__
-from doublex.api import args, parse
+from doublex import __version__, jsonio
+from doublex.api import args, handlers, limits, parse
 from doublex.api.bodies import Leg
 from doublex.api.operation import PROBLEM, Operation
 from doublex.api.responses import Problem
 
 REF = "#/components/schemas/{model}"
-OPENAPI: web.AppKey[bytes] = web.AppKey("openapi", bytes)
 INFO = {
     "title": "DoubleX ledger API",
     "version": __version__,
@@ -136,5 +142,32 @@ def _drop_titles(node: Any) -> None:
                 _drop_titles(value)
 
 
+class Published:
+    """The document as served: resolved with the ledger's limits once, then kept, with its
+    readable page (`render`, docs.render)."""
+
+    def __init__(self, document: dict[str, Any], render: Callable[[dict[str, Any]], str]) -> None:
+        self.document = document
+        self.render = render
+        self.body: bytes | None = None
+        self.page: str | None = None
+        self._lock = asyncio.Lock()
+
+    async def resolve(self, request: web.Request) -> None:
+        """Read the limits (once; LedgerError when the database cannot answer)."""
+        async with self._lock:
+            if self.body is None:
+                resolved = limits.resolve(
+                    self.document, await handlers.ledger(request).api_limits()
+                )
+                self.page = self.render(resolved)
+                self.body = jsonio.dumps(resolved)
+
+
+PUBLISHED: web.AppKey[Published] = web.AppKey("published", Published)
+
+
 async def serve(request: web.Request, _: args.NoArgs) -> web.Response:
-    return web.Response(body=request.app[OPENAPI], content_type="application/json")
+    published = request.app[PUBLISHED]
+    await published.resolve(request)
+    return web.Response(body=published.body, content_type="application/json")

@@ -5,7 +5,9 @@ string or a whole number, and the SQL parameter type a value must fit. Every lim
 ranges, counts, patterns of codes and keys, enum words) is the ledger's: SQL checks it and
 answers with its DX code (sql/errors.md), so a limit changes in one place and REST, CLI and
 SQL refuse alike. Such limits still belong in /api/openapi.json, for clients and for
-Schemathesis: `Documented` puts JSON Schema keywords in the document without checking them.
+Schemathesis: `Documented` puts JSON Schema keywords in the document without checking them,
+and a number that is one of the ledger's limits is named, never written (`limits.Limit`):
+the served document takes it from ledger.api_limits().
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from uuid import UUID
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+
+from doublex.api.limits import Limit, Text
 
 
 class Documented:
@@ -111,7 +115,7 @@ def parse_decimal(value: str) -> Decimal:
 
 def parse_int32(value: str) -> int:
     """A whole number that fits the SQL `integer` parameter it is sent to; its range is the
-    ledger's (a page size out of 1 to 1000 is DX019)."""
+    ledger's (a page size out of 1 to api_limit('page_size') is DX019)."""
     if not WHOLE_NUMBER.fullmatch(value) or not INT32[0] <= int(value) <= INT32[1]:
         raise ValueError(f"{value!r} is not a whole number (32-bit)")
     return int(value)
@@ -145,7 +149,7 @@ class LegacyAmount:
     ) -> JsonSchemaValue:
         return {
             "anyOf": [
-                {"type": "string", "pattern": "^-?[0-9]{1,20}(\\.[0-9]{1,20})?$"},
+                {"type": "string", "pattern": Text("^-?" + DIGITS, digits=AMOUNT_DIGITS)},
                 {"type": "number"},
             ],
             "description": "Signed: positive debits, negative credits",
@@ -153,10 +157,17 @@ class LegacyAmount:
 
 
 PRINTABLE = "^[^\\x00-\\x1f\\x7f]+$"
-CODE_SCHEMA = {"pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$", "examples": ["1001-CASH"]}
+# A code: a letter or digit, then up to account_code_length - 1 more of these.
+CODE_PATTERN = Text(
+    "^[A-Za-z0-9][A-Za-z0-9._:-]{{0,{rest}}}$", rest=Limit("account_code_length") - 1
+)
+CODE_SCHEMA = {"pattern": CODE_PATTERN, "examples": ["1001-CASH"]}
+# An amount: up to amount_digits digits before and after the point (str.format template).
+AMOUNT_DIGITS = Limit("amount_digits")
+DIGITS = "[0-9]{{1,{digits}}}(\\.[0-9]{{1,{digits}}})?$"
 AMOUNT_SCHEMA = {
     "type": "string",
-    "pattern": "^[0-9]{1,20}(\\.[0-9]{1,20})?$",
+    "pattern": Text("^" + DIGITS, digits=AMOUNT_DIGITS),
     "description": "A positive decimal string; never a JSON number",
     "examples": ["4500.00"],
 }
@@ -176,11 +187,15 @@ JournalId = Annotated[UUID, Parsed(parse_uuid, {"type": "string", "format": "uui
 # Strings whose limits the ledger owns (documented, not re-checked here).
 Code = Annotated[str, Documented(**CODE_SCHEMA)]
 Ccy = Annotated[str, Documented(pattern="^[A-Z]{3}$", description="ISO 4217 code")]
-Key = Annotated[str, Documented(minLength=1, maxLength=255, pattern=PRINTABLE)]  # DX012
-Memo = Annotated[str, Documented(maxLength=1000)]  # DX019
-Ref = Annotated[str, Documented(maxLength=200)]  # DX019
+KEY_LENGTH = Limit("idempotency_key_length")
+Key = Annotated[str, Documented(minLength=1, maxLength=KEY_LENGTH, pattern=PRINTABLE)]  # DX012
+Memo = Annotated[str, Documented(maxLength=Limit("memo_length"))]  # DX019
+Ref = Annotated[str, Documented(maxLength=Limit("ref_length"))]  # DX019
 Metadata = Annotated[
-    dict[str, Any], Documented(description="Free JSON object (≤ 16 KiB as JSON text)")
+    dict[str, Any],
+    Documented(
+        description=Text("Free JSON object (≤ {n} bytes as JSON text)", n=Limit("metadata_bytes"))
+    ),
 ]
 
 # Response values: how the ledger's rows are written as JSON.

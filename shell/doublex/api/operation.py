@@ -10,6 +10,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from doublex.api import parse
+from doublex.api.limits import Text
 
 A = TypeVar("A", bound=BaseModel)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -30,7 +31,7 @@ class Operation(Generic[A]):
     method: str
     path: str
     operation_id: str
-    summary: str
+    summary: str | Text  # a Text when it names a limit
     run: Callable[[web.Request, A], Awaitable[web.StreamResponse]]
     args: type[A]
     responses: dict[str, Response] = field(default_factory=dict)

@@ -14,6 +14,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from doublex.api.fields import Ccy, Documented, Money
+from doublex.api.limits import Limit, Text
 
 Day = date
 Timestamp = datetime
@@ -167,9 +168,15 @@ class FxQuote(Reply):
     quote: Ccy
     rate: Money
     valid_on: Day
-    direction: Literal["direct", "inverted"] = Field(
-        description="inverted: 1/rate of the stored inverse pair (half-even, 12 dp)"
-    )
+    direction: Annotated[
+        Literal["direct", "inverted"],
+        Documented(
+            description=Text(
+                "inverted: 1/rate of the stored inverse pair (half-even, {dp} dp)",
+                dp=Limit("fx_rate_decimals"),
+            )
+        ),
+    ]
     source: str | None
 
 

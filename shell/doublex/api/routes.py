@@ -18,6 +18,7 @@ from doublex.api import (
     handlers_recon,
     responses,
 )
+from doublex.api.limits import Limit, Text
 from doublex.api.operation import JSON, PROBLEM, Operation, Response, link, page
 
 JOURNAL_LINKS = {
@@ -126,7 +127,7 @@ OPERATIONS: list[Operation[Any]] = [
         "POST",
         "/api/transfers/batch",
         "postTransferBatch",
-        "Post up to 1000 journals in one transaction",
+        Text("Post up to {n} journals in one transaction", n=Limit("batch_requests")),
         handlers.post_transfer_batch,
         args.BatchArgs,
         {"200": Response("One result per request, in order", r.BatchResult)},

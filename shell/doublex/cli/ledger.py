@@ -71,7 +71,8 @@ def iso_date(value: datetime | None) -> date | None:
 
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
-# The page size's range (1 to 1000) is the ledger's: it answers DX019 for any other.
+# The page size's range (1 to api_limit('page_size')) is the ledger's: it answers DX019 for any
+# other.
 limit_option = click.option("--limit", default=100, show_default=True, type=int, help="Page size.")
 
 

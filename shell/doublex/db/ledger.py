@@ -147,11 +147,16 @@ class Ledger(Runner):
         return await self._one("roll_up_balances", FOLD, tenant=tenant)
 
     async def post_journals(self, requests: Any, tenant: str = DEFAULT) -> list[Row]:
-        """Up to 1000 journal requests in one transaction; one result per request."""
+        """Up to api_limit('batch_requests') journal requests in one transaction; one result
+        per request."""
         return await self._all("post_journals", WRITE, requests=Jsonb(requests), tenant=tenant)
 
     async def health(self) -> Row:
         return await self._one("health", READ)
+
+    async def api_limits(self) -> dict[str, int]:
+        """Every size and count limit of the SQL API: name → value (ledger.api_limits)."""
+        return {row["name"]: row["value"] for row in await self._all("api_limits", READ)}
 
     # -- FX --------------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ _CALLS: Mapping[str, str] = {
     "roll_up_balances": "tenant",
     "post_journals": "requests tenant",
     "health": "",
+    "api_limits": "",
     "upsert_fx_rate": "base quote rate valid_on source tenant",
     "fx_rate": "base quote on_date=on tenant",
     "post_fx_transfer": "idempotency_key from_account to_account amount fixed_side rate"

@@ -1,0 +1,48 @@
+-- ledger.api_limits: every size and count limit of the SQL API, what it bounds, and its value.
+--
+--   SELECT * FROM ledger.api_limits();
+--   → name, value, meaning; e.g. ('idempotency_key_length', 255, 'characters of an idempotency key')
+--
+-- The values are ledger_private.api_limit(name), the one place a limit is written; this
+-- lists the names. Callers that restate a limit (the REST service's OpenAPI document, for
+-- one) read it here rather than copying the number. In name order.
+
+CREATE OR REPLACE FUNCTION ledger.api_limits()
+RETURNS TABLE (name text, value integer, meaning text)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT l.name, ledger_private.api_limit(l.name), l.meaning
+      FROM (VALUES
+          ('tenant_length', 'characters of a tenant name'),
+          ('idempotency_key_length', 'characters of an idempotency key'),
+          ('client_id_length', 'characters of a compatibility client id (its key is client_id:key, '
+                               'so that key gets what the ledger key leaves)'),
+          ('memo_length', 'characters of a journal''s memo'),
+          ('ref_length', 'characters of a journal''s external reference'),
+          ('metadata_bytes', 'bytes of a journal''s metadata as JSON text'),
+          ('legs_min', 'fewest legs of one journal'),
+          ('legs_max', 'most legs of one journal'),
+          ('batch_requests', 'requests of one post_journals batch'),
+          ('page_size', 'rows of one page (pages hold at least one)'),
+          ('amount_digits', 'digits of a leg''s amount before and after the decimal point; '
+                            'an FX amount is below 10^amount_digits'),
+          ('account_code_length', 'characters of an account code'),
+          ('account_name_length', 'characters of an account name, spaces around it trimmed '
+                                  '(at least one)'),
+          ('fx_rate_digits', 'digits of an FX rate before the decimal point (a rate is below '
+                             '10^fx_rate_digits)'),
+          ('fx_rate_decimals', 'decimals of an FX rate (inverted rates are rounded to them)'),
+          ('fx_source_length', 'characters of an FX rate''s source (at least one)'),
+          ('statement_file_name_length', 'characters of an imported statement''s file name'),
+          ('statement_ref_length', 'characters of a statement line''s reference'),
+          ('statement_id_length', 'characters of a statement line''s bank id'),
+          ('statement_description_length', 'characters of a statement line''s description'),
+          ('date_format_length', 'characters of a statement''s date format')
+      ) AS l (name, meaning)
+     ORDER BY l.name
+$$;
+
+COMMENT ON FUNCTION ledger.api_limits() IS
+    'Every size and count limit of the SQL API: name, value (from api_limit) and meaning';
+GRANT EXECUTE ON FUNCTION ledger.api_limits() TO doublex_app;
