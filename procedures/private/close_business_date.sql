@@ -81,12 +81,10 @@ BEGIN
                (account_id, business_date, tenant, opening_balance, debits, credits,
                 closing_balance, total_debits, total_credits)
         SELECT t.account_id, p_date, p_tenant,
-               CASE t.normal_side WHEN 'debit' THEN t.opening_debits - t.opening_credits
-                    ELSE t.opening_credits - t.opening_debits END,
+               ledger_private.normal_balance(t.normal_side, t.opening_debits, t.opening_credits),
                t.debits, t.credits,
-               CASE t.normal_side
-                    WHEN 'debit' THEN t.opening_debits + t.debits - t.opening_credits - t.credits
-                    ELSE t.opening_credits + t.credits - t.opening_debits - t.debits END,
+               ledger_private.normal_balance(t.normal_side, t.opening_debits + t.debits,
+                                             t.opening_credits + t.credits),
                t.opening_debits + t.debits, t.opening_credits + t.credits
           FROM totals AS t
         RETURNING 1
