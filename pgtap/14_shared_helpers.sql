@@ -1,0 +1,166 @@
+-- Helpers shared by several functions of procedures/ (one definition each) and the readers
+-- built on them: checked_tenant (the tenant of readers that are one query), raise_leg_error
+-- (the leg trigger's field errors), eod_progress_notice (the close's progress), and
+-- normal_balance used wherever a balance is read on the normal side. Structure, behaviour,
+-- and each error with its SQLSTATE.
+BEGIN;
+SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
+SET LOCAL client_min_messages = warning;
+SELECT plan(45);
+
+\ir helpers/fixtures.sql
+
+-- Structure -------------------------------------------------------------------------------
+CREATE TEMP TABLE shared_function (name text, args text[], returns text, lang text, volatility text)
+    ON COMMIT DROP;
+INSERT INTO shared_function VALUES
+    ('ledger_private.checked_tenant',      ARRAY['text'], 'text', 'plpgsql', 'immutable'),
+    ('ledger_private.raise_leg_error',     ARRAY['text', 'integer', 'text', 'text', 'text'], 'void', 'plpgsql', 'immutable'),
+    ('ledger_private.eod_progress_notice', ARRAY['jsonb', 'date', 'text'], 'void', 'plpgsql', 'immutable'),
+    ('ledger.get_account',                 ARRAY['text', 'text'], 'ledger.account_info', 'sql', 'stable'),
+    ('ledger.get_journal',                 ARRAY['uuid', 'text'], 'ledger.journal_entry', 'sql', 'stable'),
+    ('ledger.recon_summaries',             ARRAY['date', 'text', 'text'], 'SETOF ledger.recon_summary', 'sql', 'stable');
+SELECT has_function(split_part(f.name, '.', 1), split_part(f.name, '.', 2), f.args,
+                    format('Should have %s(%s)', f.name, array_to_string(f.args, ', ')))
+  FROM shared_function AS f ORDER BY f.name;
+SELECT is(format('%s %s %s', pg_get_function_result(p.oid), l.lanname,
+                 CASE p.provolatile WHEN 'i' THEN 'immutable' WHEN 's' THEN 'stable' ELSE 'volatile' END),
+          format('%s %s %s', f.returns, f.lang, f.volatility),
+          format('Should declare %s as returning %s, in %s, %s', f.name, f.returns, f.lang, f.volatility))
+  FROM shared_function AS f
+  JOIN pg_proc AS p ON p.oid = format('%s(%s)', f.name, array_to_string(f.args, ','))::regprocedure
+  JOIN pg_language AS l ON l.oid = p.prolang
+ ORDER BY f.name;
+
+-- checked_tenant ----------------------------------------------------------------------------
+SELECT is(ledger_private.checked_tenant('acme.eu-1'), 'acme.eu-1', 'Should answer a well-formed tenant itself');
+SELECT throws_ok($$SELECT ledger_private.checked_tenant('bad tenant')$$, 'DX019',
+                 'tenant: ''bad tenant'' is not a valid tenant name', 'Should refuse a malformed tenant with DX019');
+SELECT throws_ok($$SELECT ledger_private.checked_tenant(NULL)$$, 'DX019',
+                 'tenant: NULL is not a valid tenant name', 'Should refuse a NULL tenant with DX019');
+
+-- raise_leg_error -------------------------------------------------------------------------
+CREATE FUNCTION pg_temp.leg_error(p_hint text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    v_state text;
+    v_column text;
+    v_message text;
+    v_hint text;
+BEGIN
+    PERFORM ledger_private.raise_leg_error('DX008', 3, 'ccy', 'account X holds EUR, the leg is in USD', p_hint);
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_column = COLUMN_NAME,
+                            v_message = MESSAGE_TEXT, v_hint = PG_EXCEPTION_HINT;
+    RETURN format('%s|%s|%s|%s', v_state, v_column, v_message, v_hint);
+END
+$$;
+SELECT throws_ok($$SELECT ledger_private.raise_leg_error('DX004', 1, 'amount', '1.001 has more decimals than EUR allows (2)')$$,
+                 'DX004', 'legs[0].amount: 1.001 has more decimals than EUR allows (2)',
+                 'Should raise the given SQLSTATE, naming the leg by its 0-based index and the field');
+SELECT is(pg_temp.leg_error('Settle through clearing accounts.'),
+          'DX008|legs[2].ccy|legs[2].ccy: account X holds EUR, the leg is in USD|Settle through clearing accounts.',
+          'Should set COLUMN to legs[i].field and pass the hint');
+SELECT is(pg_temp.leg_error(NULL),
+          'DX008|legs[2].ccy|legs[2].ccy: account X holds EUR, the leg is in USD|',
+          'Should raise without a hint when none is given');
+
+-- The accounts and journals the readers below need.
+SELECT lives_ok($$
+    SELECT tap.create_accounts('CASH EUR asset', 'LIAB EUR liability non-negative', 'USD-CASH USD asset',
+                               'EQ EUR equity'),
+           ledger.post_journal('h-1', tap.pair('CASH', 'LIAB', '10.00')),
+           ledger.upsert_fx_rate('EUR', 'USD', 1.0850, '2026-01-01'),
+           ledger.post_fx_transfer('h-fx', 'CASH', 'USD-CASH', 4.00)
+$$, 'Should set up accounts, a journal, a rate and an FX settlement');
+
+-- The leg trigger's errors through raise_leg_error (a leg written around the posting path).
+CREATE FUNCTION pg_temp.direct_leg(p_key text, p_amount numeric, p_ccy text) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO ledger_private.journal (journal_id, idempotency_key, effective_date)
+    VALUES (ledger_private.uuid_v7(), p_key, ledger.business_date());
+    INSERT INTO ledger_private.leg (journal_id, leg_no, account_id, side, amount, ccy)
+    SELECT j.journal_id, 1, a.account_id, 'debit', p_amount, p_ccy
+      FROM ledger_private.journal AS j, ledger_private.account AS a
+     WHERE j.idempotency_key = p_key AND a.code = 'CASH';
+$$;
+SELECT throws_ok($$SELECT pg_temp.direct_leg('h-d1', 1, 'USD')$$, 'DX008',
+                 'legs[0].ccy: account CASH holds EUR, the leg is in USD',
+                 'leg trigger: Should refuse a leg in another currency than its account, naming legs[0].ccy');
+SELECT throws_ok($$SELECT pg_temp.direct_leg('h-d2', 1.001, 'EUR')$$, 'DX004',
+                 'legs[0].amount: 1.001 has more decimals than EUR allows (2)',
+                 'leg trigger: Should refuse too many decimals, naming legs[0].amount');
+
+-- eod_progress_notice -----------------------------------------------------------------------
+SELECT lives_ok($$SELECT ledger_private.eod_progress_notice(NULL, '2026-11-20', 'read')$$,
+                'Should say nothing when no progress was asked for');
+SELECT lives_ok($$SELECT ledger_private.eod_progress_notice('{"done": 3, "total": 9}', '2026-11-20', p)
+                    FROM unnest(ARRAY['read', 'snapshots', 'sealed']) AS p$$,
+                'Should report each of the three phases');
+SELECT throws_ok($$SELECT ledger_private.eod_progress_notice('{"done": 0, "total": 3}', '2026-11-20', 'fence')$$,
+                 'P0002', NULL, 'Should refuse a phase the close does not have');
+
+-- Readers over checked_tenant: the tenant is checked before anything is looked up ---------
+SELECT throws_ok($$SELECT * FROM ledger.get_account('NOPE', 'bad tenant')$$, 'DX019', NULL,
+                 'get_account: Should refuse a malformed tenant before looking the account up');
+SELECT throws_ok($$SELECT * FROM ledger.get_account('NOPE')$$, 'DX020',
+                 'account: no account NOPE in tenant default', 'get_account: Should answer DX020 for an unknown account');
+SELECT is((SELECT (a).code FROM ledger.get_account('CASH') AS a), 'CASH', 'get_account: Should read an account');
+SELECT throws_ok($$SELECT * FROM ledger.get_journal(gen_random_uuid(), 'bad tenant')$$, 'DX019', NULL,
+                 'get_journal: Should refuse a malformed tenant before looking the journal up');
+SELECT throws_ok($$SELECT * FROM ledger.get_journal('00000000-0000-7000-8000-000000000000')$$, 'DX013',
+                 'journal_id: no journal 00000000-0000-7000-8000-000000000000 in tenant default',
+                 'get_journal: Should answer DX013 for an unknown journal');
+SELECT is((SELECT j.idempotency_key FROM ledger.get_journal(tap.jid('h-1')) AS j), 'h-1',
+          'get_journal: Should read a journal');
+SELECT throws_ok($$SELECT * FROM ledger.fx_rate('XXX', 'XXX', NULL, 'bad tenant')$$, 'DX019', NULL,
+                 'fx_rate: Should check the tenant before the pair');
+SELECT throws_ok($$SELECT * FROM ledger.fx_rate('XXX', 'USD')$$, 'DX005', NULL,
+                 'fx_rate: Should then check the pair (DX005)');
+SELECT is((SELECT r.rate FROM ledger.fx_rate('EUR', 'USD', '2026-06-01') AS r), 1.0850::numeric,
+          'fx_rate: Should read the rate');
+SELECT throws_ok($$SELECT * FROM ledger.balance_history('NOPE', '2026-02-01', '2026-01-01', 'bad tenant')$$,
+                 'DX019', NULL, 'balance_history: Should check the tenant first');
+SELECT throws_ok($$SELECT * FROM ledger.balance_history('NOPE', '2026-02-01', '2026-01-01')$$,
+                 'DX020', NULL, 'balance_history: Should then look the account up');
+SELECT throws_ok($$SELECT * FROM ledger.balance_history('CASH', '2026-02-01', '2026-01-01')$$,
+                 'DX029', 'from_date: 2026-02-01 is after to_date 2026-01-01',
+                 'balance_history: Should then check the dates');
+SELECT throws_ok($$SELECT * FROM ledger.recon_summaries(NULL, NULL, 'bad tenant')$$, 'DX019', NULL,
+                 'recon_summaries: Should refuse a malformed tenant');
+SELECT throws_ok($$SELECT * FROM ledger.recon_summaries(NULL)$$, 'DX039', 'business_date: required',
+                 'recon_summaries: Should require a date');
+
+-- normal_balance: one definition, inlined -------------------------------------------------
+CREATE FUNCTION pg_temp.plan_text(p_query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    v_line text;
+    v_plan text := '';
+BEGIN
+    FOR v_line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || p_query LOOP
+        v_plan := v_plan || v_line || E'\n';
+    END LOOP;
+    RETURN v_plan;
+END
+$$;
+SELECT unalike(pg_temp.plan_text($$
+    SELECT ledger_private.normal_balance(a.normal_side, t.debits, t.credits)
+      FROM ledger_private.account AS a, ledger_private.account_totals(a.account_id) AS t$$),
+    '%normal_balance%', 'Should inline normal_balance into the balance reads');
+SELECT is((SELECT balance FROM ledger.get_balance('LIAB')), 10.00::numeric,
+          'get_balance: Should read a credit-normal account as credits − debits');
+SELECT is((SELECT balance FROM ledger.get_balance('CASH')), 6.00::numeric,
+          'get_balance: Should read a debit-normal account as debits − credits');
+SELECT throws_ok($$SELECT ledger.post_journal('h-over', tap.pair('LIAB', 'CASH', '10.01'))$$, 'DX010',
+                 'legs[0].amount: insufficient funds on LIAB (balance would be -0.01)',
+                 'check_not_negative: Should refuse a credit-normal account below zero on its normal side');
+SELECT lives_ok($$SELECT ledger.post_journal('h-zero', tap.pair('LIAB', 'CASH', '10.00'))$$,
+                'check_not_negative: Should let it reach zero');
+SELECT is((SELECT f.position FROM ledger.fx_position() AS f WHERE f.ccy = 'EUR'),
+          (SELECT balance FROM ledger.get_balance('FX-CLEARING-EUR')),
+          'fx_position: Should read the clearing position as get_balance reads the balance');
+SELECT is((SELECT m.position FROM ledger.monitor_fx_clearing() AS m WHERE m.ccy = 'USD'),
+          (SELECT balance FROM ledger.get_balance('FX-CLEARING-USD')),
+          'monitor_fx_clearing: Should read the position on the normal side, as get_balance');
+
+SELECT * FROM finish();
+ROLLBACK;
