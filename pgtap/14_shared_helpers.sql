@@ -6,7 +6,7 @@
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SET LOCAL client_min_messages = warning;
-SELECT plan(45);
+SELECT plan(68);
 
 \ir helpers/fixtures.sql
 
@@ -19,7 +19,12 @@ INSERT INTO shared_function VALUES
     ('ledger_private.eod_progress_notice', ARRAY['jsonb', 'date', 'text'], 'void', 'plpgsql', 'immutable'),
     ('ledger.get_account',                 ARRAY['text', 'text'], 'ledger.account_info', 'sql', 'stable'),
     ('ledger.get_journal',                 ARRAY['uuid', 'text'], 'ledger.journal_entry', 'sql', 'stable'),
-    ('ledger.recon_summaries',             ARRAY['date', 'text', 'text'], 'SETOF ledger.recon_summary', 'sql', 'stable');
+    ('ledger.recon_summaries',             ARRAY['date', 'text', 'text'], 'SETOF ledger.recon_summary', 'sql', 'stable'),
+    ('ledger.recon_mismatch_totals',       ARRAY['text'], 'SETOF ledger.recon_mismatch_total', 'sql', 'stable'),
+    ('ledger_private.account_or_error',     ARRAY['text', 'text', 'text'], 'ledger_private.account', 'plpgsql', 'stable'),
+    ('ledger_private.find_account',        ARRAY['text', 'text'], 'ledger_private.account', 'sql', 'stable'),
+    ('ledger_private.find_posting_account', ARRAY['text', 'text', 'text'], 'ledger_private.account', 'sql', 'stable'),
+    ('ledger_private.currency_exponent',   ARRAY['text'], 'smallint', 'sql', 'stable');
 SELECT has_function(split_part(f.name, '.', 1), split_part(f.name, '.', 2), f.args,
                     format('Should have %s(%s)', f.name, array_to_string(f.args, ', ')))
   FROM shared_function AS f ORDER BY f.name;
@@ -90,6 +95,41 @@ SELECT throws_ok($$SELECT pg_temp.direct_leg('h-d2', 1.001, 'EUR')$$, 'DX004',
                  'legs[0].amount: 1.001 has more decimals than EUR allows (2)',
                  'leg trigger: Should refuse too many decimals, naming legs[0].amount');
 
+-- account_or_error, and find_account / find_posting_account over it ----------------------
+SELECT is((ledger_private.account_or_error('default', 'CASH', NULL)).code, 'CASH',
+          'account_or_error: Should answer the account');
+SELECT throws_ok($$SELECT ledger_private.account_or_error('default', 'NOPE', NULL)$$, 'DX020',
+                 'account: no account NOPE in tenant default', 'account_or_error: Should raise DX020 for a read');
+SELECT throws_ok($$SELECT ledger_private.account_or_error('default', 'NOPE', 'to_account')$$, 'DX006',
+                 'to_account: no account NOPE in tenant default',
+                 'account_or_error: Should raise DX006 naming the request''s field');
+SELECT throws_ok($$SELECT ledger_private.find_account('default', NULL)$$, 'DX020',
+                 'account: no account NULL in tenant default', 'find_account: Should raise DX020 for no code');
+SELECT throws_ok($$SELECT ledger_private.find_posting_account('default', 'NOPE', 'from_account')$$, 'DX006',
+                 'from_account: no account NOPE in tenant default', 'find_posting_account: Should raise DX006');
+SELECT is((ledger_private.find_posting_account('default', 'LIAB', 'to_account')).type, 'liability',
+          'find_posting_account: Should answer the account');
+CREATE FUNCTION pg_temp.hint_of(p_query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    v_hint text;
+BEGIN
+    EXECUTE p_query;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS v_hint = PG_EXCEPTION_HINT;
+    RETURN v_hint;
+END
+$$;
+SELECT is(pg_temp.hint_of($$SELECT ledger_private.find_account('default', 'NOPE')$$), '',
+          'find_account: Should give DX020 no hint');
+SELECT is(pg_temp.hint_of($$SELECT ledger_private.find_posting_account('default', 'NOPE', 'to_account')$$),
+          'Create it first with ledger.create_account().', 'find_posting_account: Should hint at create_account');
+
+-- currency_exponent -------------------------------------------------------------------------
+SELECT results_eq($$SELECT ledger_private.currency_exponent(c) FROM unnest(ARRAY['EUR', 'JPY', 'XXX']) AS c$$,
+                  $$VALUES (2::smallint), (0::smallint), (NULL::smallint)$$,
+                  'currency_exponent: Should answer a currency''s decimals, NULL for an unknown code');
+
 -- eod_progress_notice -----------------------------------------------------------------------
 SELECT lives_ok($$SELECT ledger_private.eod_progress_notice(NULL, '2026-11-20', 'read')$$,
                 'Should say nothing when no progress was asked for');
@@ -129,6 +169,12 @@ SELECT throws_ok($$SELECT * FROM ledger.recon_summaries(NULL, NULL, 'bad tenant'
                  'recon_summaries: Should refuse a malformed tenant');
 SELECT throws_ok($$SELECT * FROM ledger.recon_summaries(NULL)$$, 'DX039', 'business_date: required',
                  'recon_summaries: Should require a date');
+SELECT is((SELECT count(*) FROM ledger_private.recon_run), 0::bigint, 'Should have no reconciliation run yet');
+SELECT throws_ok($$SELECT * FROM ledger.recon_mismatch_totals('bad tenant')$$, 'DX019', NULL,
+                 'recon_mismatch_totals: Should refuse a malformed tenant even with no run to read');
+SELECT results_eq($$SELECT kind, total FROM ledger.recon_mismatch_totals()$$,
+                  $$VALUES ('amount_mismatch', 0::bigint), ('missing_in_bank', 0), ('missing_in_ledger', 0)$$,
+                  'recon_mismatch_totals: Should answer zeros by kind before any run');
 
 -- normal_balance: one definition, inlined -------------------------------------------------
 CREATE FUNCTION pg_temp.plan_text(p_query text) RETURNS text LANGUAGE plpgsql AS $$
@@ -146,6 +192,8 @@ SELECT unalike(pg_temp.plan_text($$
     SELECT ledger_private.normal_balance(a.normal_side, t.debits, t.credits)
       FROM ledger_private.account AS a, ledger_private.account_totals(a.account_id) AS t$$),
     '%normal_balance%', 'Should inline normal_balance into the balance reads');
+SELECT unalike(pg_temp.plan_text($$SELECT ledger_private.find_account('default', 'CASH')$$),
+               '%find_account%', 'Should inline find_account (its callers call account_or_error)');
 SELECT is((SELECT balance FROM ledger.get_balance('LIAB')), 10.00::numeric,
           'get_balance: Should read a credit-normal account as credits − debits');
 SELECT is((SELECT balance FROM ledger.get_balance('CASH')), 6.00::numeric,

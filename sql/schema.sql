@@ -1471,22 +1471,20 @@ $$;
 ALTER FUNCTION ledger.recon_items(business_date date, account text, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.recon_mismatch_totals(tenant text DEFAULT 'default'::text) RETURNS SETOF ledger.recon_mismatch_total
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-BEGIN
-    PERFORM ledger_private.check_tenant(recon_mismatch_totals.tenant);
-    RETURN QUERY
-        SELECT k.kind, k.total
-          FROM (SELECT coalesce(sum(r.amount_mismatch), 0)::bigint AS amount_mismatch,
-                       coalesce(sum(r.missing_in_bank), 0)::bigint AS missing_in_bank,
-                       coalesce(sum(r.missing_in_ledger), 0)::bigint AS missing_in_ledger
-                  FROM ledger_private.recon_run AS r
-                 WHERE r.tenant = recon_mismatch_totals.tenant) AS t
-         CROSS JOIN LATERAL (VALUES ('amount_mismatch', t.amount_mismatch),
-                                    ('missing_in_bank', t.missing_in_bank),
-                                    ('missing_in_ledger', t.missing_in_ledger)) AS k (kind, total);
-END
+    SELECT k.kind, k.total
+      FROM (SELECT coalesce(sum(r.amount_mismatch), 0)::bigint AS amount_mismatch,
+                   coalesce(sum(r.missing_in_bank), 0)::bigint AS missing_in_bank,
+                   coalesce(sum(r.missing_in_ledger), 0)::bigint AS missing_in_ledger
+              FROM ledger_private.recon_run AS r
+             WHERE r.tenant = recon_mismatch_totals.tenant) AS t
+     CROSS JOIN LATERAL (VALUES ('amount_mismatch', t.amount_mismatch),
+                                ('missing_in_bank', t.missing_in_bank),
+                                ('missing_in_ledger', t.missing_in_ledger)) AS k (kind, total)
+     -- No column in it: a one-time gate the plan evaluates before reading any run.
+     WHERE ledger_private.checked_tenant(recon_mismatch_totals.tenant) IS NOT NULL
 $$;
 
 ALTER FUNCTION ledger.recon_mismatch_totals(tenant text) OWNER TO doublex_owner;
@@ -1497,7 +1495,6 @@ CREATE FUNCTION ledger.recon_run(account text, business_date date, tolerance num
     AS $_$
 DECLARE
     v_account ledger_private.account;
-    v_exponent smallint;
     v_scratch text;
     v_table regclass;
     v_run ledger_private.recon_run;
@@ -1512,7 +1509,6 @@ BEGIN
             'match_pass smallint, delta numeric)';
     PERFORM ledger_private.check_write(recon_run.tenant);
     v_account := ledger_private.find_account(recon_run.tenant, recon_run.account);
-    SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = v_account.ccy;
     IF recon_run.business_date IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX039', COLUMN = 'business_date',
@@ -1636,7 +1632,7 @@ BEGIN
         RETURNING r.*
     $q$ INTO v_run
     USING recon_run.tenant, v_account.account_id, recon_run.business_date, recon_run.tolerance,
-          v_exponent;
+          ledger_private.currency_exponent(v_account.ccy);
     EXECUTE $q$
         INSERT INTO ledger_private.recon_outcome
                (run_id, tenant, account_id, business_date, kind, match_pass, line_id, journal_id,
@@ -2024,6 +2020,28 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.account_guard() OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.account_or_error(p_tenant text, p_code text, p_field text) RETURNS ledger_private.account
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_account ledger_private.account := ledger_private.account_by_code(p_tenant, p_code);
+BEGIN
+    IF v_account.account_id IS NOT NULL THEN
+        RETURN v_account;
+    ELSIF p_field IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX020', COLUMN = 'account',
+            MESSAGE = format('account: no account %s in tenant %s', coalesce(p_code, 'NULL'), p_tenant);
+    END IF;
+    RAISE EXCEPTION USING
+        ERRCODE = 'DX006', COLUMN = p_field,
+        MESSAGE = format('%s: no account %s in tenant %s', p_field, coalesce(p_code, 'NULL'), p_tenant),
+        HINT = 'Create it first with ledger.create_account().';
+END
+$$;
+
+ALTER FUNCTION ledger_private.account_or_error(p_tenant text, p_code text, p_field text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.account_totals(p_account_id bigint) RETURNS TABLE(debits numeric, credits numeric)
     LANGUAGE sql STABLE
@@ -2465,6 +2483,14 @@ $$;
 
 ALTER FUNCTION ledger_private.close_missed() OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.currency_exponent(p_ccy text) RETURNS smallint
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT c.exponent FROM ledger_private.currency AS c WHERE c.code = p_ccy
+$$;
+
+ALTER FUNCTION ledger_private.currency_exponent(p_ccy text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.date_format_pattern(p_format text, OUT regex text, OUT year_at integer, OUT month_at integer, OUT day_at integer) RETURNS record
     LANGUAGE plpgsql IMMUTABLE
     AS $_$
@@ -2565,18 +2591,9 @@ $$;
 ALTER FUNCTION ledger_private.eod_progress_notice(p_progress jsonb, p_date date, p_phase text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.find_account(p_tenant text, p_code text) RETURNS ledger_private.account
-    LANGUAGE plpgsql STABLE
+    LANGUAGE sql STABLE
     AS $$
-DECLARE
-    v_account ledger_private.account := ledger_private.account_by_code(p_tenant, p_code);
-BEGIN
-    IF v_account.account_id IS NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX020', COLUMN = 'account',
-            MESSAGE = format('account: no account %s in tenant %s', coalesce(p_code, 'NULL'), p_tenant);
-    END IF;
-    RETURN v_account;
-END
+    SELECT ledger_private.account_or_error(p_tenant, p_code, NULL)
 $$;
 
 ALTER FUNCTION ledger_private.find_account(p_tenant text, p_code text) OWNER TO doublex_owner;
@@ -2622,19 +2639,9 @@ $$;
 ALTER FUNCTION ledger_private.find_journal(p_tenant text, p_journal_id uuid) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.find_posting_account(p_tenant text, p_code text, p_field text) RETURNS ledger_private.account
-    LANGUAGE plpgsql STABLE
+    LANGUAGE sql STABLE
     AS $$
-DECLARE
-    v_account ledger_private.account := ledger_private.account_by_code(p_tenant, p_code);
-BEGIN
-    IF v_account.account_id IS NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX006', COLUMN = p_field,
-            MESSAGE = format('%s: no account %s in tenant %s', p_field, coalesce(p_code, 'NULL'), p_tenant),
-            HINT = 'Create it first with ledger.create_account().';
-    END IF;
-    RETURN v_account;
-END
+    SELECT ledger_private.account_or_error(p_tenant, p_code, coalesce(p_field, 'account'))
 $$;
 
 ALTER FUNCTION ledger_private.find_posting_account(p_tenant text, p_code text, p_field text) OWNER TO doublex_owner;
@@ -4282,6 +4289,8 @@ REVOKE ALL ON FUNCTION ledger_private.account_by_code(p_tenant text, p_code text
 
 REVOKE ALL ON FUNCTION ledger_private.account_guard() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.account_or_error(p_tenant text, p_code text, p_field text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.account_totals(p_account_id bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.api_limit(p_name text) FROM PUBLIC;
@@ -4315,6 +4324,8 @@ REVOKE ALL ON FUNCTION ledger_private.close_business_date(p_tenant text, p_date 
 REVOKE ALL ON FUNCTION ledger_private.close_fence_key(p_tenant text, p_date date, p_closed_through date) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.close_missed() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.currency_exponent(p_ccy text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.date_format_pattern(p_format text, OUT regex text, OUT year_at integer, OUT month_at integer, OUT day_at integer) FROM PUBLIC;
 
