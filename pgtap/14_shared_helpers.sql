@@ -11,9 +11,8 @@ SELECT plan(68);
 \ir helpers/fixtures.sql
 
 -- Structure -------------------------------------------------------------------------------
-CREATE TEMP TABLE shared_function (name text, args text[], returns text, lang text, volatility text)
-    ON COMMIT DROP;
-INSERT INTO shared_function VALUES
+SELECT tap.function_is(f.name, f.args, f.returns, f.lang, f.volatility)
+  FROM (VALUES
     ('ledger_private.checked_tenant',      ARRAY['text'], 'text', 'plpgsql', 'immutable'),
     ('ledger_private.raise_leg_error',     ARRAY['text', 'integer', 'text', 'text', 'text'], 'void', 'plpgsql', 'immutable'),
     ('ledger_private.eod_progress_notice', ARRAY['jsonb', 'date', 'text'], 'void', 'plpgsql', 'immutable'),
@@ -24,17 +23,8 @@ INSERT INTO shared_function VALUES
     ('ledger_private.account_or_error',     ARRAY['text', 'text', 'text'], 'ledger_private.account', 'plpgsql', 'stable'),
     ('ledger_private.find_account',        ARRAY['text', 'text'], 'ledger_private.account', 'sql', 'stable'),
     ('ledger_private.find_posting_account', ARRAY['text', 'text', 'text'], 'ledger_private.account', 'sql', 'stable'),
-    ('ledger_private.currency_exponent',   ARRAY['text'], 'smallint', 'sql', 'stable');
-SELECT has_function(split_part(f.name, '.', 1), split_part(f.name, '.', 2), f.args,
-                    format('Should have %s(%s)', f.name, array_to_string(f.args, ', ')))
-  FROM shared_function AS f ORDER BY f.name;
-SELECT is(format('%s %s %s', pg_get_function_result(p.oid), l.lanname,
-                 CASE p.provolatile WHEN 'i' THEN 'immutable' WHEN 's' THEN 'stable' ELSE 'volatile' END),
-          format('%s %s %s', f.returns, f.lang, f.volatility),
-          format('Should declare %s as returning %s, in %s, %s', f.name, f.returns, f.lang, f.volatility))
-  FROM shared_function AS f
-  JOIN pg_proc AS p ON p.oid = format('%s(%s)', f.name, array_to_string(f.args, ','))::regprocedure
-  JOIN pg_language AS l ON l.oid = p.prolang
+    ('ledger_private.currency_exponent',   ARRAY['text'], 'smallint', 'sql', 'stable')
+       ) AS f (name, args, returns, lang, volatility)
  ORDER BY f.name;
 
 -- checked_tenant ----------------------------------------------------------------------------
@@ -177,22 +167,11 @@ SELECT results_eq($$SELECT kind, total FROM ledger.recon_mismatch_totals()$$,
                   'recon_mismatch_totals: Should answer zeros by kind before any run');
 
 -- normal_balance: one definition, inlined -------------------------------------------------
-CREATE FUNCTION pg_temp.plan_text(p_query text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    v_line text;
-    v_plan text := '';
-BEGIN
-    FOR v_line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || p_query LOOP
-        v_plan := v_plan || v_line || E'\n';
-    END LOOP;
-    RETURN v_plan;
-END
-$$;
-SELECT unalike(pg_temp.plan_text($$
+SELECT unalike(tap.plan_text($$
     SELECT ledger_private.normal_balance(a.normal_side, t.debits, t.credits)
       FROM ledger_private.account AS a, ledger_private.account_totals(a.account_id) AS t$$),
     '%normal_balance%', 'Should inline normal_balance into the balance reads');
-SELECT unalike(pg_temp.plan_text($$SELECT ledger_private.find_account('default', 'CASH')$$),
+SELECT unalike(tap.plan_text($$SELECT ledger_private.find_account('default', 'CASH')$$),
                '%find_account%', 'Should inline find_account (its callers call account_or_error)');
 SELECT is((SELECT balance FROM ledger.get_balance('LIAB')), 10.00::numeric,
           'get_balance: Should read a credit-normal account as credits − debits');
