@@ -6,6 +6,8 @@ BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SELECT plan(116);
 
+\ir helpers/fixtures.sql
+
 -- Structure -------------------------------------------------------------------------------
 CREATE TEMP TABLE core_function (name text, args text[], returns text, lang text, volatility text)
     ON COMMIT DROP;
@@ -37,46 +39,32 @@ INSERT INTO core_function VALUES
 SELECT has_function('ledger_private', f.name, f.args,
                     format('Should have ledger_private.%s(%s)', f.name, array_to_string(f.args, ', ')))
   FROM core_function AS f ORDER BY f.name;
--- Return type, language and volatility of each, read from one join of the catalogue.
-SELECT is(format('%s %s %s', pg_get_function_result(p.oid), l.lanname,
-                 CASE p.provolatile WHEN 'i' THEN 'immutable' WHEN 's' THEN 'stable' ELSE 'volatile' END),
+-- Return type, language and volatility of each (tap.function_shape).
+SELECT is(tap.function_shape(format('ledger_private.%I(%s)', f.name, array_to_string(f.args, ','))::regprocedure),
           format('%s %s %s', f.returns, f.lang, f.volatility),
           format('Should declare ledger_private.%s as returning %s, in %s, %s', f.name, f.returns, f.lang, f.volatility))
   FROM core_function AS f
-  JOIN pg_proc AS p ON p.oid = format('ledger_private.%I(%s)', f.name, array_to_string(f.args, ','))::regprocedure
-  JOIN pg_language AS l ON l.oid = p.prolang
  ORDER BY f.name;
 SELECT hasnt_function('ledger_private', 'posting_fields_ok', ARRAY['text', 'text', 'text', 'text', 'jsonb'],
                       'Should have no second definition of the field rules');
 
 -- The hot checks are inlined: no call of the helper (nor of api_limit) is left in the plan.
-CREATE FUNCTION pg_temp.plan_text(p_query text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    v_line text;
-    v_plan text := '';
-BEGIN
-    FOR v_line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || p_query LOOP
-        v_plan := v_plan || v_line || E'\n';
-    END LOOP;
-    RETURN v_plan;
-END
-$$;
-SELECT unalike(pg_temp.plan_text($$
+SELECT unalike(tap.plan_text($$
     SELECT ledger_private.posting_field_problem(v.t, v.k, v.m, v.r, v.j)
       FROM (VALUES ('default', 'k', 'memo', 'ref', '{}'::jsonb)) AS v (t, k, m, r, j)$$),
     '%(posting_field_problem|api_limit|is_tenant_name)%',
     'Should inline posting_field_problem, is_tenant_name and api_limit into the caller');
-SELECT unalike(pg_temp.plan_text($$
+SELECT unalike(tap.plan_text($$
     SELECT ledger_private.leg_array_problem(v.l) FROM (VALUES ('[]'::jsonb)) AS v (l)$$),
     '%(leg_array_problem|api_limit)%', 'Should inline leg_array_problem');
-SELECT unalike(pg_temp.plan_text($$
+SELECT unalike(tap.plan_text($$
     SELECT l.* FROM ledger_private.posting_legs('default', '[{"account":"X","side":"debit","amount":"1","ccy":"EUR"}]') AS l$$),
     '%posting_legs%', 'Should inline posting_legs into the caller''s query');
-SELECT unalike(pg_temp.plan_text($$
+SELECT unalike(tap.plan_text($$
     SELECT ledger_private.posting_fingerprint('post_journal', v.l, NULL, NULL, NULL, '{}', NULL)
       FROM (VALUES ('[]'::jsonb)) AS v (l)$$),
     '%(posting_fingerprint|fingerprint_of)%', 'Should inline posting_fingerprint and fingerprint_of');
-SELECT unalike(pg_temp.plan_text($$
+SELECT unalike(tap.plan_text($$
     SELECT ledger_private.signed_amount(v.s, v.a) FROM (VALUES ('debit', 1.0)) AS v (s, a)$$),
     '%signed_amount%', 'Should inline signed_amount');
 

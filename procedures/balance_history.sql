@@ -22,25 +22,23 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_account ledger_private.account;
-    v_exponent smallint;
+    v_account ledger_private.account := ledger_private.find_account(
+        ledger_private.checked_tenant(balance_history.tenant), balance_history.account);
 BEGIN
-    PERFORM ledger_private.check_tenant(balance_history.tenant);
-    v_account := ledger_private.find_account(balance_history.tenant, balance_history.account);
     IF balance_history.from_date > balance_history.to_date THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX029', COLUMN = 'from_date',
             MESSAGE = format('from_date: %s is after to_date %s', balance_history.from_date,
                              balance_history.to_date);
     END IF;
-    SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = v_account.ccy;
     RETURN QUERY
         SELECT v_account.code, v_account.ccy, c.business_date,
-               round(coalesce(s.opening_balance, 0), v_exponent),
-               round(coalesce(s.debits, 0), v_exponent),
-               round(coalesce(s.credits, 0), v_exponent),
-               round(coalesce(s.closing_balance, 0), v_exponent)
+               round(coalesce(s.opening_balance, 0), x.exponent),
+               round(coalesce(s.debits, 0), x.exponent),
+               round(coalesce(s.credits, 0), x.exponent),
+               round(coalesce(s.closing_balance, 0), x.exponent)
           FROM ledger_private.day_close AS c
+          JOIN ledger_private.currency AS x ON x.code = v_account.ccy
           LEFT JOIN ledger_private.account_snapshot AS s
                  ON s.account_id = v_account.account_id AND s.business_date = c.business_date
          WHERE c.tenant = balance_history.tenant

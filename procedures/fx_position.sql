@@ -43,8 +43,8 @@ BEGIN
            ledger_private.round_half_even(b.position * q.rate, 1, v_exponent)
       FROM (SELECT a.ccy, a.code,
                    -- At the currency's scale, as get_balance answers (0 reads 0.00 in EUR).
-                   round(CASE a.normal_side WHEN 'debit' THEN t.debits - t.credits
-                                            ELSE t.credits - t.debits END, c.exponent) AS position
+                   round(ledger_private.normal_balance(a.normal_side, t.debits, t.credits),
+                         c.exponent) AS position
               FROM ledger_private.account AS a
               JOIN ledger_private.currency AS c ON c.code = a.ccy
              CROSS JOIN LATERAL (

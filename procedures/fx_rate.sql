@@ -19,12 +19,13 @@ CREATE OR REPLACE FUNCTION ledger.fx_rate(
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_tenant text := ledger_private.checked_tenant(fx_rate.tenant);
 BEGIN
-    PERFORM ledger_private.check_tenant(fx_rate.tenant);
     PERFORM ledger_private.check_fx_pair(fx_rate.base, fx_rate.quote);
     RETURN ledger_private.fx_quote_on(
-        fx_rate.tenant, fx_rate.base, fx_rate.quote,
-        coalesce(fx_rate.on_date, ledger_private.default_effective_date(fx_rate.tenant)), true);
+        v_tenant, fx_rate.base, fx_rate.quote,
+        coalesce(fx_rate.on_date, ledger_private.default_effective_date(v_tenant)), true);
 END
 $$;
 

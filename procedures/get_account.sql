@@ -2,20 +2,19 @@
 --
 --   SELECT * FROM ledger.get_account('1001-CASH');
 --
--- Raises DX019 (malformed tenant), DX020 when there is no such account in the tenant.
+-- Raises DX019 (malformed tenant, checked before the lookup), DX020 when there is no such
+-- account in the tenant.
 
 CREATE OR REPLACE FUNCTION ledger.get_account(
     code text,
     tenant text DEFAULT 'default'
 ) RETURNS ledger.account_info
-LANGUAGE plpgsql STABLE SECURITY DEFINER
+LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-BEGIN
-    PERFORM ledger_private.check_tenant(get_account.tenant);
-    RETURN ledger_private.to_account_info(
-        ledger_private.find_account(get_account.tenant, get_account.code));
-END
+    SELECT i.*
+      FROM ledger_private.to_account_info(ledger_private.find_account(
+               ledger_private.checked_tenant(get_account.tenant), get_account.code)) AS i
 $$;
 
 COMMENT ON FUNCTION ledger.get_account(text, text) IS 'One account by code';

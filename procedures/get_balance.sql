@@ -71,7 +71,7 @@ BEGIN
     RETURN ROW(
         v_account.code,
         v_account.ccy,
-        CASE v_account.normal_side WHEN 'debit' THEN v_debits - v_credits ELSE v_credits - v_debits END,
+        ledger_private.normal_balance(v_account.normal_side, v_debits, v_credits),
         v_debits,
         v_credits,
         get_balance.as_of,

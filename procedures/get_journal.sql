@@ -10,14 +10,12 @@ CREATE OR REPLACE FUNCTION ledger.get_journal(
     journal_id uuid,
     tenant text DEFAULT 'default'
 ) RETURNS ledger.journal_entry
-LANGUAGE plpgsql STABLE SECURITY DEFINER
+LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-BEGIN
-    PERFORM ledger_private.check_tenant(get_journal.tenant);
-    RETURN ledger_private.to_journal_entry(
-        ledger_private.find_journal(get_journal.tenant, get_journal.journal_id));
-END
+    SELECT e.*
+      FROM ledger_private.to_journal_entry(ledger_private.find_journal(
+               ledger_private.checked_tenant(get_journal.tenant), get_journal.journal_id)) AS e
 $$;
 
 COMMENT ON FUNCTION ledger.get_journal(uuid, text) IS 'One journal with its legs';

@@ -6,27 +6,25 @@
 -- Sums the append-only run log, so a total never decreases: the REST service exports it as
 -- the counter ledger_recon_mismatches_total{kind}, whichever process ran the
 -- reconciliations (the CLI, a SQL caller). A re-run counts again: the counter counts the
--- exceptions each run produces. Raises DX019 (tenant).
+-- exceptions each run produces. Raises DX019 (tenant), before anything is read.
 
 CREATE OR REPLACE FUNCTION ledger.recon_mismatch_totals(
     tenant text DEFAULT 'default'
 ) RETURNS SETOF ledger.recon_mismatch_total
-LANGUAGE plpgsql STABLE SECURITY DEFINER
+LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-BEGIN
-    PERFORM ledger_private.check_tenant(recon_mismatch_totals.tenant);
-    RETURN QUERY
-        SELECT k.kind, k.total
-          FROM (SELECT coalesce(sum(r.amount_mismatch), 0)::bigint AS amount_mismatch,
-                       coalesce(sum(r.missing_in_bank), 0)::bigint AS missing_in_bank,
-                       coalesce(sum(r.missing_in_ledger), 0)::bigint AS missing_in_ledger
-                  FROM ledger_private.recon_run AS r
-                 WHERE r.tenant = recon_mismatch_totals.tenant) AS t
-         CROSS JOIN LATERAL (VALUES ('amount_mismatch', t.amount_mismatch),
-                                    ('missing_in_bank', t.missing_in_bank),
-                                    ('missing_in_ledger', t.missing_in_ledger)) AS k (kind, total);
-END
+    SELECT k.kind, k.total
+      FROM (SELECT coalesce(sum(r.amount_mismatch), 0)::bigint AS amount_mismatch,
+                   coalesce(sum(r.missing_in_bank), 0)::bigint AS missing_in_bank,
+                   coalesce(sum(r.missing_in_ledger), 0)::bigint AS missing_in_ledger
+              FROM ledger_private.recon_run AS r
+             WHERE r.tenant = recon_mismatch_totals.tenant) AS t
+     CROSS JOIN LATERAL (VALUES ('amount_mismatch', t.amount_mismatch),
+                                ('missing_in_bank', t.missing_in_bank),
+                                ('missing_in_ledger', t.missing_in_ledger)) AS k (kind, total)
+     -- No column in it: a one-time gate the plan evaluates before reading any run.
+     WHERE ledger_private.checked_tenant(recon_mismatch_totals.tenant) IS NOT NULL
 $$;
 
 COMMENT ON FUNCTION ledger.recon_mismatch_totals(text) IS

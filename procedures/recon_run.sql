@@ -31,7 +31,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_account ledger_private.account;
-    v_exponent smallint;
     v_scratch text;
     v_table regclass;
     v_run ledger_private.recon_run;
@@ -46,7 +45,6 @@ BEGIN
             'match_pass smallint, delta numeric)';
     PERFORM ledger_private.check_write(recon_run.tenant);
     v_account := ledger_private.find_account(recon_run.tenant, recon_run.account);
-    SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = v_account.ccy;
     IF recon_run.business_date IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX039', COLUMN = 'business_date',
@@ -170,7 +168,7 @@ BEGIN
         RETURNING r.*
     $q$ INTO v_run
     USING recon_run.tenant, v_account.account_id, recon_run.business_date, recon_run.tolerance,
-          v_exponent;
+          ledger_private.currency_exponent(v_account.ccy);
     EXECUTE $q$
         INSERT INTO ledger_private.recon_outcome
                (run_id, tenant, account_id, business_date, kind, match_pass, line_id, journal_id,

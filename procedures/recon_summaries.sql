@@ -13,17 +13,14 @@ CREATE OR REPLACE FUNCTION ledger.recon_summaries(
     account text DEFAULT NULL,
     tenant text DEFAULT 'default'
 ) RETURNS SETOF ledger.recon_summary
-LANGUAGE plpgsql STABLE SECURITY DEFINER
+LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-BEGIN
-    RETURN QUERY
-        SELECT (ledger_private.to_recon_summary(r, a)).*
-          FROM ledger_private.latest_recon_runs(recon_summaries.tenant, recon_summaries.business_date,
-                                                recon_summaries.account) AS r
-          JOIN ledger_private.account AS a ON a.account_id = r.account_id
-         ORDER BY a.code;
-END
+    SELECT (ledger_private.to_recon_summary(r, a)).*
+      FROM ledger_private.latest_recon_runs(recon_summaries.tenant, recon_summaries.business_date,
+                                            recon_summaries.account) AS r
+      JOIN ledger_private.account AS a ON a.account_id = r.account_id
+     ORDER BY a.code
 $$;
 
 COMMENT ON FUNCTION ledger.recon_summaries(date, text, text) IS

@@ -288,25 +288,23 @@ CREATE FUNCTION ledger.balance_history(account text, from_date date DEFAULT NULL
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_account ledger_private.account;
-    v_exponent smallint;
+    v_account ledger_private.account := ledger_private.find_account(
+        ledger_private.checked_tenant(balance_history.tenant), balance_history.account);
 BEGIN
-    PERFORM ledger_private.check_tenant(balance_history.tenant);
-    v_account := ledger_private.find_account(balance_history.tenant, balance_history.account);
     IF balance_history.from_date > balance_history.to_date THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX029', COLUMN = 'from_date',
             MESSAGE = format('from_date: %s is after to_date %s', balance_history.from_date,
                              balance_history.to_date);
     END IF;
-    SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = v_account.ccy;
     RETURN QUERY
         SELECT v_account.code, v_account.ccy, c.business_date,
-               round(coalesce(s.opening_balance, 0), v_exponent),
-               round(coalesce(s.debits, 0), v_exponent),
-               round(coalesce(s.credits, 0), v_exponent),
-               round(coalesce(s.closing_balance, 0), v_exponent)
+               round(coalesce(s.opening_balance, 0), x.exponent),
+               round(coalesce(s.debits, 0), x.exponent),
+               round(coalesce(s.credits, 0), x.exponent),
+               round(coalesce(s.closing_balance, 0), x.exponent)
           FROM ledger_private.day_close AS c
+          JOIN ledger_private.currency AS x ON x.code = v_account.ccy
           LEFT JOIN ledger_private.account_snapshot AS s
                  ON s.account_id = v_account.account_id AND s.business_date = c.business_date
          WHERE c.tenant = balance_history.tenant
@@ -612,8 +610,8 @@ BEGIN
            ledger_private.round_half_even(b.position * q.rate, 1, v_exponent)
       FROM (SELECT a.ccy, a.code,
                    -- At the currency's scale, as get_balance answers (0 reads 0.00 in EUR).
-                   round(CASE a.normal_side WHEN 'debit' THEN t.debits - t.credits
-                                            ELSE t.credits - t.debits END, c.exponent) AS position
+                   round(ledger_private.normal_balance(a.normal_side, t.debits, t.credits),
+                         c.exponent) AS position
               FROM ledger_private.account AS a
               JOIN ledger_private.currency AS c ON c.code = a.ccy
              CROSS JOIN LATERAL (
@@ -647,26 +645,25 @@ CREATE FUNCTION ledger.fx_rate(base text, quote text, on_date date DEFAULT NULL:
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_tenant text := ledger_private.checked_tenant(fx_rate.tenant);
 BEGIN
-    PERFORM ledger_private.check_tenant(fx_rate.tenant);
     PERFORM ledger_private.check_fx_pair(fx_rate.base, fx_rate.quote);
     RETURN ledger_private.fx_quote_on(
-        fx_rate.tenant, fx_rate.base, fx_rate.quote,
-        coalesce(fx_rate.on_date, ledger_private.default_effective_date(fx_rate.tenant)), true);
+        v_tenant, fx_rate.base, fx_rate.quote,
+        coalesce(fx_rate.on_date, ledger_private.default_effective_date(v_tenant)), true);
 END
 $$;
 
 ALTER FUNCTION ledger.fx_rate(base text, quote text, on_date date, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.get_account(code text, tenant text DEFAULT 'default'::text) RETURNS ledger.account_info
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-BEGIN
-    PERFORM ledger_private.check_tenant(get_account.tenant);
-    RETURN ledger_private.to_account_info(
-        ledger_private.find_account(get_account.tenant, get_account.code));
-END
+    SELECT i.*
+      FROM ledger_private.to_account_info(ledger_private.find_account(
+               ledger_private.checked_tenant(get_account.tenant), get_account.code)) AS i
 $$;
 
 ALTER FUNCTION ledger.get_account(code text, tenant text) OWNER TO doublex_owner;
@@ -721,7 +718,7 @@ BEGIN
     RETURN ROW(
         v_account.code,
         v_account.ccy,
-        CASE v_account.normal_side WHEN 'debit' THEN v_debits - v_credits ELSE v_credits - v_debits END,
+        ledger_private.normal_balance(v_account.normal_side, v_debits, v_credits),
         v_debits,
         v_credits,
         get_balance.as_of,
@@ -733,14 +730,12 @@ $$;
 ALTER FUNCTION ledger.get_balance(account text, as_of date, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.get_journal(journal_id uuid, tenant text DEFAULT 'default'::text) RETURNS ledger.journal_entry
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-BEGIN
-    PERFORM ledger_private.check_tenant(get_journal.tenant);
-    RETURN ledger_private.to_journal_entry(
-        ledger_private.find_journal(get_journal.tenant, get_journal.journal_id));
-END
+    SELECT e.*
+      FROM ledger_private.to_journal_entry(ledger_private.find_journal(
+               ledger_private.checked_tenant(get_journal.tenant), get_journal.journal_id)) AS e
 $$;
 
 ALTER FUNCTION ledger.get_journal(journal_id uuid, tenant text) OWNER TO doublex_owner;
@@ -1022,7 +1017,7 @@ CREATE FUNCTION ledger.monitor_fx_clearing() RETURNS TABLE(tenant text, ccy text
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT a.tenant, a.ccy, t.credits - t.debits AS position
+    SELECT a.tenant, a.ccy, ledger_private.normal_balance(a.normal_side, t.debits, t.credits) AS position
       FROM ledger_private.account AS a
      CROSS JOIN LATERAL ledger_private.account_totals(a.account_id) AS t
      WHERE a.code = 'FX-CLEARING-' || a.ccy AND a.type = 'equity' AND a.allow_negative
@@ -1519,22 +1514,20 @@ $$;
 ALTER FUNCTION ledger.recon_items(business_date date, account text, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.recon_mismatch_totals(tenant text DEFAULT 'default'::text) RETURNS SETOF ledger.recon_mismatch_total
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-BEGIN
-    PERFORM ledger_private.check_tenant(recon_mismatch_totals.tenant);
-    RETURN QUERY
-        SELECT k.kind, k.total
-          FROM (SELECT coalesce(sum(r.amount_mismatch), 0)::bigint AS amount_mismatch,
-                       coalesce(sum(r.missing_in_bank), 0)::bigint AS missing_in_bank,
-                       coalesce(sum(r.missing_in_ledger), 0)::bigint AS missing_in_ledger
-                  FROM ledger_private.recon_run AS r
-                 WHERE r.tenant = recon_mismatch_totals.tenant) AS t
-         CROSS JOIN LATERAL (VALUES ('amount_mismatch', t.amount_mismatch),
-                                    ('missing_in_bank', t.missing_in_bank),
-                                    ('missing_in_ledger', t.missing_in_ledger)) AS k (kind, total);
-END
+    SELECT k.kind, k.total
+      FROM (SELECT coalesce(sum(r.amount_mismatch), 0)::bigint AS amount_mismatch,
+                   coalesce(sum(r.missing_in_bank), 0)::bigint AS missing_in_bank,
+                   coalesce(sum(r.missing_in_ledger), 0)::bigint AS missing_in_ledger
+              FROM ledger_private.recon_run AS r
+             WHERE r.tenant = recon_mismatch_totals.tenant) AS t
+     CROSS JOIN LATERAL (VALUES ('amount_mismatch', t.amount_mismatch),
+                                ('missing_in_bank', t.missing_in_bank),
+                                ('missing_in_ledger', t.missing_in_ledger)) AS k (kind, total)
+     -- No column in it: a one-time gate the plan evaluates before reading any run.
+     WHERE ledger_private.checked_tenant(recon_mismatch_totals.tenant) IS NOT NULL
 $$;
 
 ALTER FUNCTION ledger.recon_mismatch_totals(tenant text) OWNER TO doublex_owner;
@@ -1545,7 +1538,6 @@ CREATE FUNCTION ledger.recon_run(account text, business_date date, tolerance num
     AS $_$
 DECLARE
     v_account ledger_private.account;
-    v_exponent smallint;
     v_scratch text;
     v_table regclass;
     v_run ledger_private.recon_run;
@@ -1560,7 +1552,6 @@ BEGIN
             'match_pass smallint, delta numeric)';
     PERFORM ledger_private.check_write(recon_run.tenant);
     v_account := ledger_private.find_account(recon_run.tenant, recon_run.account);
-    SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = v_account.ccy;
     IF recon_run.business_date IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX039', COLUMN = 'business_date',
@@ -1684,7 +1675,7 @@ BEGIN
         RETURNING r.*
     $q$ INTO v_run
     USING recon_run.tenant, v_account.account_id, recon_run.business_date, recon_run.tolerance,
-          v_exponent;
+          ledger_private.currency_exponent(v_account.ccy);
     EXECUTE $q$
         INSERT INTO ledger_private.recon_outcome
                (run_id, tenant, account_id, business_date, kind, match_pass, line_id, journal_id,
@@ -1719,17 +1710,14 @@ $_$;
 ALTER FUNCTION ledger.recon_run(account text, business_date date, tolerance numeric, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.recon_summaries(business_date date, account text DEFAULT NULL::text, tenant text DEFAULT 'default'::text) RETURNS SETOF ledger.recon_summary
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-BEGIN
-    RETURN QUERY
-        SELECT (ledger_private.to_recon_summary(r, a)).*
-          FROM ledger_private.latest_recon_runs(recon_summaries.tenant, recon_summaries.business_date,
-                                                recon_summaries.account) AS r
-          JOIN ledger_private.account AS a ON a.account_id = r.account_id
-         ORDER BY a.code;
-END
+    SELECT (ledger_private.to_recon_summary(r, a)).*
+      FROM ledger_private.latest_recon_runs(recon_summaries.tenant, recon_summaries.business_date,
+                                            recon_summaries.account) AS r
+      JOIN ledger_private.account AS a ON a.account_id = r.account_id
+     ORDER BY a.code
 $$;
 
 ALTER FUNCTION ledger.recon_summaries(business_date date, account text, tenant text) OWNER TO doublex_owner;
@@ -2077,6 +2065,28 @@ $$;
 
 ALTER FUNCTION ledger_private.account_guard() OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.account_or_error(p_tenant text, p_code text, p_field text) RETURNS ledger_private.account
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_account ledger_private.account := ledger_private.account_by_code(p_tenant, p_code);
+BEGIN
+    IF v_account.account_id IS NOT NULL THEN
+        RETURN v_account;
+    ELSIF p_field IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX020', COLUMN = 'account',
+            MESSAGE = format('account: no account %s in tenant %s', coalesce(p_code, 'NULL'), p_tenant);
+    END IF;
+    RAISE EXCEPTION USING
+        ERRCODE = 'DX006', COLUMN = p_field,
+        MESSAGE = format('%s: no account %s in tenant %s', p_field, coalesce(p_code, 'NULL'), p_tenant),
+        HINT = 'Create it first with ledger.create_account().';
+END
+$$;
+
+ALTER FUNCTION ledger_private.account_or_error(p_tenant text, p_code text, p_field text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.account_totals(p_account_id bigint) RETURNS TABLE(debits numeric, credits numeric)
     LANGUAGE sql STABLE
     AS $$
@@ -2250,8 +2260,7 @@ DECLARE
 BEGIN
     SELECT a.code, a.normal_side INTO v_account
       FROM ledger_private.account AS a WHERE a.account_id = p_account_id;
-    SELECT CASE WHEN v_account.normal_side = 'debit' THEN t.debits - t.credits
-                ELSE t.credits - t.debits END
+    SELECT ledger_private.normal_balance(v_account.normal_side, t.debits, t.credits)
       INTO v_balance
       FROM ledger_private.account_totals(p_account_id) AS t;
     IF v_balance < 0 THEN
@@ -2351,6 +2360,17 @@ $$;
 
 ALTER FUNCTION ledger_private.check_write(p_tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.checked_tenant(p_tenant text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+    PERFORM ledger_private.check_tenant(p_tenant);
+    RETURN p_tenant;
+END
+$$;
+
+ALTER FUNCTION ledger_private.checked_tenant(p_tenant text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.claim_idempotency_key(p_tenant text, p_key text, p_operation text, p_fingerprint bytea, p_id uuid) RETURNS boolean
     LANGUAGE plpgsql
     AS $$
@@ -2413,13 +2433,7 @@ BEGIN
              ORDER BY s.business_date DESC
              LIMIT 1) AS p ON true
      WHERE a.tenant = p_tenant;
-    IF v_progress IS NOT NULL THEN
-        RAISE NOTICE USING
-            MESSAGE = format('eod_close: %s read: every account''s day and opening balance', p_date),
-            DETAIL = jsonb_build_object('business_date', p_date, 'phase', 'read',
-                                        'done', (v_progress ->> 'done')::integer + 1,
-                                        'total', v_progress -> 'total')::text;
-    END IF;
+    PERFORM ledger_private.eod_progress_notice(v_progress, p_date, 'read');
 
     -- 2. The snapshot rows and the trial balance: the previous close's totals per currency
     --    plus the day's movement (an account's legs are in its currency).
@@ -2433,12 +2447,10 @@ BEGIN
                (account_id, business_date, tenant, opening_balance, debits, credits,
                 closing_balance, total_debits, total_credits)
         SELECT t.account_id, p_date, p_tenant,
-               CASE t.normal_side WHEN 'debit' THEN t.opening_debits - t.opening_credits
-                    ELSE t.opening_credits - t.opening_debits END,
+               ledger_private.normal_balance(t.normal_side, t.opening_debits, t.opening_credits),
                t.debits, t.credits,
-               CASE t.normal_side
-                    WHEN 'debit' THEN t.opening_debits + t.debits - t.opening_credits - t.credits
-                    ELSE t.opening_credits + t.credits - t.opening_debits - t.debits END,
+               ledger_private.normal_balance(t.normal_side, t.opening_debits + t.debits,
+                                             t.opening_credits + t.credits),
                t.opening_debits + t.debits, t.opening_credits + t.credits
           FROM totals AS t
         RETURNING 1
@@ -2482,13 +2494,7 @@ BEGIN
             DETAIL = 'Every currency''s debits must equal its credits; the close wrote nothing.',
             HINT = 'Find the unbalanced journals (legs written around the invariant triggers).';
     END IF;
-    IF v_progress IS NOT NULL THEN
-        RAISE NOTICE USING
-            MESSAGE = format('eod_close: %s snapshots written, trial balance nets to zero', p_date),
-            DETAIL = jsonb_build_object('business_date', p_date, 'phase', 'snapshots',
-                                        'done', (v_progress ->> 'done')::integer + 2,
-                                        'total', v_progress -> 'total')::text;
-    END IF;
+    PERFORM ledger_private.eod_progress_notice(v_progress, p_date, 'snapshots');
 
     SELECT count(*) INTO v_journals
       FROM ledger_private.journal AS j WHERE j.tenant = p_tenant AND j.effective_date = p_date;
@@ -2496,13 +2502,7 @@ BEGIN
     INSERT INTO ledger_private.day_close AS c
            (tenant, business_date, closed_at, journals, legs, accounts, seal, previous_seal)
     VALUES (p_tenant, p_date, p_closed_at, v_journals, v_moved.legs, v_accounts, v_seal, p_previous_seal);
-    IF v_progress IS NOT NULL THEN
-        RAISE NOTICE USING
-            MESSAGE = format('eod_close: %s sealed', p_date),
-            DETAIL = jsonb_build_object('business_date', p_date, 'phase', 'sealed',
-                                        'done', (v_progress ->> 'done')::integer + 3,
-                                        'total', v_progress -> 'total')::text;
-    END IF;
+    PERFORM ledger_private.eod_progress_notice(v_progress, p_date, 'sealed');
     RETURN v_seal;
 END
 $$;
@@ -2540,6 +2540,14 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.close_missed() OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.currency_exponent(p_ccy text) RETURNS smallint
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT c.exponent FROM ledger_private.currency AS c WHERE c.code = p_ccy
+$$;
+
+ALTER FUNCTION ledger_private.currency_exponent(p_ccy text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.date_format_pattern(p_format text, OUT regex text, OUT year_at integer, OUT month_at integer, OUT day_at integer) RETURNS record
     LANGUAGE plpgsql IMMUTABLE
@@ -2616,19 +2624,34 @@ $$;
 
 ALTER FUNCTION ledger_private.default_effective_date(p_tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger_private.find_account(p_tenant text, p_code text) RETURNS ledger_private.account
-    LANGUAGE plpgsql STABLE
+CREATE FUNCTION ledger_private.eod_progress_notice(p_progress jsonb, p_date date, p_phase text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
     AS $$
 DECLARE
-    v_account ledger_private.account := ledger_private.account_by_code(p_tenant, p_code);
+    v_phase record;
 BEGIN
-    IF v_account.account_id IS NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX020', COLUMN = 'account',
-            MESSAGE = format('account: no account %s in tenant %s', coalesce(p_code, 'NULL'), p_tenant);
+    IF p_progress IS NULL THEN
+        RETURN;
     END IF;
-    RETURN v_account;
+    SELECT s.step, s.what INTO STRICT v_phase
+      FROM (VALUES (1, 'read', 'read: every account''s day and opening balance'),
+                   (2, 'snapshots', 'snapshots written, trial balance nets to zero'),
+                   (3, 'sealed', 'sealed')) AS s (step, phase, what)
+     WHERE s.phase = p_phase;
+    RAISE NOTICE USING
+        MESSAGE = format('eod_close: %s %s', p_date, v_phase.what),
+        DETAIL = jsonb_build_object('business_date', p_date, 'phase', p_phase,
+                                    'done', (p_progress ->> 'done')::integer + v_phase.step,
+                                    'total', p_progress -> 'total')::text;
 END
+$$;
+
+ALTER FUNCTION ledger_private.eod_progress_notice(p_progress jsonb, p_date date, p_phase text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.find_account(p_tenant text, p_code text) RETURNS ledger_private.account
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT ledger_private.account_or_error(p_tenant, p_code, NULL)
 $$;
 
 ALTER FUNCTION ledger_private.find_account(p_tenant text, p_code text) OWNER TO doublex_owner;
@@ -2674,19 +2697,9 @@ $$;
 ALTER FUNCTION ledger_private.find_journal(p_tenant text, p_journal_id uuid) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.find_posting_account(p_tenant text, p_code text, p_field text) RETURNS ledger_private.account
-    LANGUAGE plpgsql STABLE
+    LANGUAGE sql STABLE
     AS $$
-DECLARE
-    v_account ledger_private.account := ledger_private.account_by_code(p_tenant, p_code);
-BEGIN
-    IF v_account.account_id IS NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX006', COLUMN = p_field,
-            MESSAGE = format('%s: no account %s in tenant %s', p_field, coalesce(p_code, 'NULL'), p_tenant),
-            HINT = 'Create it first with ledger.create_account().';
-    END IF;
-    RETURN v_account;
-END
+    SELECT ledger_private.account_or_error(p_tenant, p_code, coalesce(p_field, 'account'))
 $$;
 
 ALTER FUNCTION ledger_private.find_posting_account(p_tenant text, p_code text, p_field text) OWNER TO doublex_owner;
@@ -3029,36 +3042,31 @@ BEGIN
       LEFT JOIN ledger_private.currency AS c ON c.code = NEW.ccy
      WHERE a.account_id = NEW.account_id AND a.tenant = NEW.tenant;
     IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX006', COLUMN = format('legs[%s].account', NEW.leg_no - 1),
-            MESSAGE = format('legs[%s].account: no account with id %s in tenant %s',
-                             NEW.leg_no - 1, NEW.account_id, NEW.tenant);
+        PERFORM ledger_private.raise_leg_error(
+            'DX006', NEW.leg_no, 'account',
+            format('no account with id %s in tenant %s', NEW.account_id, NEW.tenant));
     END IF;
     IF v_account.exponent IS NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX005', COLUMN = format('legs[%s].ccy', NEW.leg_no - 1),
-            MESSAGE = format('legs[%s].ccy: unknown currency %s', NEW.leg_no - 1, NEW.ccy),
-            HINT = 'Use an ISO 4217 code such as EUR, USD or JPY.';
+        PERFORM ledger_private.raise_leg_error(
+            'DX005', NEW.leg_no, 'ccy', format('unknown currency %s', NEW.ccy),
+            'Use an ISO 4217 code such as EUR, USD or JPY.');
     END IF;
     IF NEW.ccy <> v_account.ccy THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX008', COLUMN = format('legs[%s].ccy', NEW.leg_no - 1),
-            MESSAGE = format('legs[%s].ccy: account %s holds %s, the leg is in %s',
-                             NEW.leg_no - 1, v_account.code, v_account.ccy, NEW.ccy),
-            HINT = 'A cross-currency movement is an FX settlement through clearing accounts.';
+        PERFORM ledger_private.raise_leg_error(
+            'DX008', NEW.leg_no, 'ccy',
+            format('account %s holds %s, the leg is in %s', v_account.code, v_account.ccy, NEW.ccy),
+            'A cross-currency movement is an FX settlement through clearing accounts.');
     END IF;
     IF v_account.status <> 'active' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX007', COLUMN = format('legs[%s].account', NEW.leg_no - 1),
-            MESSAGE = format('legs[%s].account: account %s is %s; only active accounts post',
-                             NEW.leg_no - 1, v_account.code, v_account.status);
+        PERFORM ledger_private.raise_leg_error(
+            'DX007', NEW.leg_no, 'account',
+            format('account %s is %s; only active accounts post', v_account.code, v_account.status));
     END IF;
     IF scale(NEW.amount) > v_account.exponent THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX004', COLUMN = format('legs[%s].amount', NEW.leg_no - 1),
-            MESSAGE = format('legs[%s].amount: %s has more decimals than %s allows (%s)',
-                             NEW.leg_no - 1, NEW.amount, NEW.ccy, v_account.exponent),
-            HINT = 'Amounts are never rounded silently; send the exact amount in minor units.';
+        PERFORM ledger_private.raise_leg_error(
+            'DX004', NEW.leg_no, 'amount',
+            format('%s has more decimals than %s allows (%s)', NEW.amount, NEW.ccy, v_account.exponent),
+            'Amounts are never rounded silently; send the exact amount in minor units.');
     END IF;
     NEW.amount := round(NEW.amount, v_account.exponent);
 
@@ -3437,6 +3445,22 @@ CREATE FUNCTION ledger_private.posting_legs(p_tenant text, p_legs jsonb) RETURNS
 $$;
 
 ALTER FUNCTION ledger_private.posting_legs(p_tenant text, p_legs jsonb) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.raise_leg_error(p_errcode text, p_leg_no integer, p_field text, p_problem text, p_hint text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+DECLARE
+    v_column text := format('legs[%s].%s', p_leg_no - 1, p_field);
+BEGIN
+    IF p_hint IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = p_errcode, COLUMN = v_column, MESSAGE = v_column || ': ' || p_problem;
+    END IF;
+    RAISE EXCEPTION USING
+        ERRCODE = p_errcode, COLUMN = v_column, MESSAGE = v_column || ': ' || p_problem, HINT = p_hint;
+END
+$$;
+
+ALTER FUNCTION ledger_private.raise_leg_error(p_errcode text, p_leg_no integer, p_field text, p_problem text, p_hint text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.raise_unbalanced(p_journal_id uuid, p_unbalanced text) RETURNS void
     LANGUAGE plpgsql
@@ -4328,6 +4352,8 @@ REVOKE ALL ON FUNCTION ledger_private.account_by_code(p_tenant text, p_code text
 
 REVOKE ALL ON FUNCTION ledger_private.account_guard() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.account_or_error(p_tenant text, p_code text, p_field text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.account_totals(p_account_id bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.api_limit(p_name text) FROM PUBLIC;
@@ -4352,6 +4378,8 @@ REVOKE ALL ON FUNCTION ledger_private.check_tenant(p_tenant text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.check_write(p_tenant text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.checked_tenant(p_tenant text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.claim_idempotency_key(p_tenant text, p_key text, p_operation text, p_fingerprint bytea, p_id uuid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.close_business_date(p_tenant text, p_date date, p_previous_seal bytea, p_closed_at timestamp with time zone) FROM PUBLIC;
@@ -4360,11 +4388,15 @@ REVOKE ALL ON FUNCTION ledger_private.close_fence_key(p_tenant text, p_date date
 
 REVOKE ALL ON FUNCTION ledger_private.close_missed() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.currency_exponent(p_ccy text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.date_format_pattern(p_format text, OUT regex text, OUT year_at integer, OUT month_at integer, OUT day_at integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.day_seal(p_tenant text, p_date date, p_previous bytea) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.default_effective_date(p_tenant text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.eod_progress_notice(p_progress jsonb, p_date date, p_phase text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.find_account(p_tenant text, p_code text) FROM PUBLIC;
 
@@ -4419,6 +4451,8 @@ REVOKE ALL ON FUNCTION ledger_private.posting_field_problem(p_tenant text, p_key
 REVOKE ALL ON FUNCTION ledger_private.posting_fingerprint(p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_reverses uuid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.posting_legs(p_tenant text, p_legs jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.raise_leg_error(p_errcode text, p_leg_no integer, p_field text, p_problem text, p_hint text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.raise_unbalanced(p_journal_id uuid, p_unbalanced text) FROM PUBLIC;
 

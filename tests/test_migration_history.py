@@ -201,3 +201,50 @@ def test_rolling_back_each_migration_gives_the_schema_of_the_one_before(
             "ledger_private.default_effective_date(text)",
         ]
     }
+
+
+# The function posting_fields_ok as an older checkout's post-apply created it (its file,
+# procedures/private/posting_fields_ok.sql, has since been deleted).
+OLD_POSTING_FIELDS_OK = """
+    CREATE FUNCTION ledger_private.posting_fields_ok(
+        p_tenant text, p_key text, p_memo text, p_ref text, p_metadata jsonb
+    ) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT p_tenant IS NOT NULL AND p_key IS NOT NULL $$
+"""
+POSTING_FIELDS_OK = "ledger_private.posting_fields_ok(text, text, text, text, jsonb)"
+
+
+def test_0012_drops_the_posting_fields_ok_an_older_checkout_left(pg_cluster: TestCluster) -> None:
+    """A database migrated before posting_fields_ok.sql was deleted still has the function
+    (post-apply creates, it never drops): 0012 drops it, and its rollback creates nothing."""
+    migrations = read_migrations(str(ROOT / "migrations"))
+    ids = migrate.known()
+    target = "0012_drop_posting_fields_ok"
+    before = ids[: ids.index(target)]
+    name = pg_cluster.create_database(template="template0")
+    dsn = pg_cluster.admin_dsn(name)
+
+    def exists() -> bool:
+        with psycopg.connect(dsn) as conn:
+            row = conn.execute(
+                "SELECT to_regprocedure(%s) IS NOT NULL", [POSTING_FIELDS_OK]
+            ).fetchone()
+        assert row is not None
+        return bool(row[0])
+
+    try:
+        with yoyo(dsn) as backend, backend.lock():
+            backend.apply_migrations_only(only(migrations, before))
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("SET ROLE doublex_owner")
+            conn.execute(OLD_POSTING_FIELDS_OK)  # type: ignore[arg-type]
+        assert exists()
+        with yoyo(dsn) as backend, backend.lock():
+            backend.apply_migrations_only(only(migrations, [target]))
+        assert not exists()
+        with yoyo(dsn) as backend, backend.lock():
+            backend.rollback_migrations(only(migrations, [target]))
+        assert not exists()
+    finally:
+        pg_cluster.drop_database(name)

@@ -92,3 +92,42 @@ LANGUAGE sql AS $$
       FROM (VALUES (1, 'CASH', 'debit'), (2, 'LIAB', 'credit')) AS l (leg_no, code, side)
       JOIN ledger_private.account AS a ON a.tenant = 'default' AND a.code = l.code;
 $$;
+
+-- A function's return type, language and volatility, as 'returns language volatility'
+-- (e.g. 'numeric sql immutable'): the shape the structure tests pin.
+CREATE FUNCTION tap.function_shape(p_function regprocedure) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT format('%s %s %s', pg_get_function_result(p.oid), l.lanname,
+                  CASE p.provolatile WHEN 'i' THEN 'immutable' WHEN 's' THEN 'stable' ELSE 'volatile' END)
+      FROM pg_proc AS p
+      JOIN pg_language AS l ON l.oid = p.prolang
+     WHERE p.oid = p_function
+$$;
+
+-- Two tests of a function given by its qualified name and argument types: it exists, and
+-- it has this return type, language and volatility.
+CREATE FUNCTION tap.function_is(p_name text, p_args text[], p_returns text, p_lang text, p_volatility text)
+RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN NEXT has_function(split_part(p_name, '.', 1), split_part(p_name, '.', 2), p_args,
+                             format('Should have %s(%s)', p_name, array_to_string(p_args, ', ')));
+    RETURN NEXT is(tap.function_shape(format('%s(%s)', p_name, array_to_string(p_args, ','))::regprocedure),
+                   format('%s %s %s', p_returns, p_lang, p_volatility),
+                   format('Should declare %s as returning %s, in %s, %s', p_name, p_returns, p_lang, p_volatility));
+END
+$$;
+
+-- The plan of a query as EXPLAIN (VERBOSE, COSTS OFF) prints it: a helper that was inlined
+-- is absent from it.
+CREATE FUNCTION tap.plan_text(p_query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    v_line text;
+    v_plan text := '';
+BEGIN
+    FOR v_line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || p_query LOOP
+        v_plan := v_plan || v_line || E'\n';
+    END LOOP;
+    RETURN v_plan;
+END
+$$;

@@ -1,6 +1,6 @@
 -- ledger_private.account_by_code(tenant, code) → the account row, or a row of NULLs when
--- the tenant has no account of that code. The one lookup behind find_account (reads,
--- DX020) and find_posting_account (postings, DX006), which differ only in what they raise.
+-- the tenant has no account of that code. The one lookup behind account_or_error, which
+-- find_account (reads, DX020) and find_posting_account (postings, DX006) call.
 
 CREATE OR REPLACE FUNCTION ledger_private.account_by_code(p_tenant text, p_code text)
 RETURNS ledger_private.account

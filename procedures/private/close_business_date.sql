@@ -9,8 +9,7 @@
 -- The day's legs are found through its journals (journal_by_date, then the leg key): no
 -- index on legs by date, so postings pay for none.
 -- Progress: when ledger.eod_close() set doublex.eod_progress (steps done before this date,
--- total steps), a NOTICE after each of the three phases (DETAIL: JSON {business_date,
--- phase, done, total}).
+-- total steps), a NOTICE after each of the three phases (ledger_private.eod_progress_notice).
 
 CREATE OR REPLACE FUNCTION ledger_private.close_business_date(
     p_tenant text, p_date date, p_previous_seal bytea, p_closed_at timestamptz
@@ -61,13 +60,7 @@ BEGIN
              ORDER BY s.business_date DESC
              LIMIT 1) AS p ON true
      WHERE a.tenant = p_tenant;
-    IF v_progress IS NOT NULL THEN
-        RAISE NOTICE USING
-            MESSAGE = format('eod_close: %s read: every account''s day and opening balance', p_date),
-            DETAIL = jsonb_build_object('business_date', p_date, 'phase', 'read',
-                                        'done', (v_progress ->> 'done')::integer + 1,
-                                        'total', v_progress -> 'total')::text;
-    END IF;
+    PERFORM ledger_private.eod_progress_notice(v_progress, p_date, 'read');
 
     -- 2. The snapshot rows and the trial balance: the previous close's totals per currency
     --    plus the day's movement (an account's legs are in its currency).
@@ -81,12 +74,10 @@ BEGIN
                (account_id, business_date, tenant, opening_balance, debits, credits,
                 closing_balance, total_debits, total_credits)
         SELECT t.account_id, p_date, p_tenant,
-               CASE t.normal_side WHEN 'debit' THEN t.opening_debits - t.opening_credits
-                    ELSE t.opening_credits - t.opening_debits END,
+               ledger_private.normal_balance(t.normal_side, t.opening_debits, t.opening_credits),
                t.debits, t.credits,
-               CASE t.normal_side
-                    WHEN 'debit' THEN t.opening_debits + t.debits - t.opening_credits - t.credits
-                    ELSE t.opening_credits + t.credits - t.opening_debits - t.debits END,
+               ledger_private.normal_balance(t.normal_side, t.opening_debits + t.debits,
+                                             t.opening_credits + t.credits),
                t.opening_debits + t.debits, t.opening_credits + t.credits
           FROM totals AS t
         RETURNING 1
@@ -130,13 +121,7 @@ BEGIN
             DETAIL = 'Every currency''s debits must equal its credits; the close wrote nothing.',
             HINT = 'Find the unbalanced journals (legs written around the invariant triggers).';
     END IF;
-    IF v_progress IS NOT NULL THEN
-        RAISE NOTICE USING
-            MESSAGE = format('eod_close: %s snapshots written, trial balance nets to zero', p_date),
-            DETAIL = jsonb_build_object('business_date', p_date, 'phase', 'snapshots',
-                                        'done', (v_progress ->> 'done')::integer + 2,
-                                        'total', v_progress -> 'total')::text;
-    END IF;
+    PERFORM ledger_private.eod_progress_notice(v_progress, p_date, 'snapshots');
 
     SELECT count(*) INTO v_journals
       FROM ledger_private.journal AS j WHERE j.tenant = p_tenant AND j.effective_date = p_date;
@@ -144,13 +129,7 @@ BEGIN
     INSERT INTO ledger_private.day_close AS c
            (tenant, business_date, closed_at, journals, legs, accounts, seal, previous_seal)
     VALUES (p_tenant, p_date, p_closed_at, v_journals, v_moved.legs, v_accounts, v_seal, p_previous_seal);
-    IF v_progress IS NOT NULL THEN
-        RAISE NOTICE USING
-            MESSAGE = format('eod_close: %s sealed', p_date),
-            DETAIL = jsonb_build_object('business_date', p_date, 'phase', 'sealed',
-                                        'done', (v_progress ->> 'done')::integer + 3,
-                                        'total', v_progress -> 'total')::text;
-    END IF;
+    PERFORM ledger_private.eod_progress_notice(v_progress, p_date, 'sealed');
     RETURN v_seal;
 END
 $$;

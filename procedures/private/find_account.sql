@@ -1,20 +1,12 @@
 -- ledger_private.find_account(tenant, code) → the account row, or DX020 naming the code.
--- The one lookup behind every read or change of an account by its code.
+-- The one lookup behind every read or change of an account by its code: account_or_error
+-- with no request field. SQL, so that it is inlined into its callers.
 
 CREATE OR REPLACE FUNCTION ledger_private.find_account(p_tenant text, p_code text)
 RETURNS ledger_private.account
-LANGUAGE plpgsql STABLE
+LANGUAGE sql STABLE
 AS $$
-DECLARE
-    v_account ledger_private.account := ledger_private.account_by_code(p_tenant, p_code);
-BEGIN
-    IF v_account.account_id IS NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX020', COLUMN = 'account',
-            MESSAGE = format('account: no account %s in tenant %s', coalesce(p_code, 'NULL'), p_tenant);
-    END IF;
-    RETURN v_account;
-END
+    SELECT ledger_private.account_or_error(p_tenant, p_code, NULL)
 $$;
 
 COMMENT ON FUNCTION ledger_private.find_account(text, text) IS

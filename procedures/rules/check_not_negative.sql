@@ -1,7 +1,8 @@
 -- ledger_private.check_not_negative(account_id, leg_no): raises DX010 when an account that
 -- may not go negative is below zero.
 --
--- DX010 when an account with allow_negative = false is below zero on its normal side, for
+-- DX010 when an account with allow_negative = false is below zero on its normal side
+-- (ledger_private.normal_balance, the definition the batch's fast path tests too), for
 -- the leg (leg_no) that posted to it. That balance read is exact under concurrency because
 -- it takes SSI predicate locks on the account's recent legs: two postings that both read
 -- and both write them cannot both commit.
@@ -15,8 +16,7 @@ DECLARE
 BEGIN
     SELECT a.code, a.normal_side INTO v_account
       FROM ledger_private.account AS a WHERE a.account_id = p_account_id;
-    SELECT CASE WHEN v_account.normal_side = 'debit' THEN t.debits - t.credits
-                ELSE t.credits - t.debits END
+    SELECT ledger_private.normal_balance(v_account.normal_side, t.debits, t.credits)
       INTO v_balance
       FROM ledger_private.account_totals(p_account_id) AS t;
     IF v_balance < 0 THEN

@@ -6,7 +6,8 @@
 -- to an active account of that tenant in the account's currency with no more decimals than
 -- the currency has. The amount is stored at the currency's scale so that it reads back as
 -- "4500.00", never "4500". Outside the posting path (doublex.checked_inline not 'on') the
--- leg is also added to its journal's state for the commit checks.
+-- leg is also added to its journal's state for the commit checks. A failed row check raises
+-- through ledger_private.raise_leg_error (COLUMN legs[i].field, as the posting path names it).
 -- (First defined in migrations/0003_invariant_triggers.sql; this file is its only home since.)
 
 CREATE OR REPLACE FUNCTION ledger_private.leg_before_insert() RETURNS trigger
@@ -53,36 +54,31 @@ BEGIN
       LEFT JOIN ledger_private.currency AS c ON c.code = NEW.ccy
      WHERE a.account_id = NEW.account_id AND a.tenant = NEW.tenant;
     IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX006', COLUMN = format('legs[%s].account', NEW.leg_no - 1),
-            MESSAGE = format('legs[%s].account: no account with id %s in tenant %s',
-                             NEW.leg_no - 1, NEW.account_id, NEW.tenant);
+        PERFORM ledger_private.raise_leg_error(
+            'DX006', NEW.leg_no, 'account',
+            format('no account with id %s in tenant %s', NEW.account_id, NEW.tenant));
     END IF;
     IF v_account.exponent IS NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX005', COLUMN = format('legs[%s].ccy', NEW.leg_no - 1),
-            MESSAGE = format('legs[%s].ccy: unknown currency %s', NEW.leg_no - 1, NEW.ccy),
-            HINT = 'Use an ISO 4217 code such as EUR, USD or JPY.';
+        PERFORM ledger_private.raise_leg_error(
+            'DX005', NEW.leg_no, 'ccy', format('unknown currency %s', NEW.ccy),
+            'Use an ISO 4217 code such as EUR, USD or JPY.');
     END IF;
     IF NEW.ccy <> v_account.ccy THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX008', COLUMN = format('legs[%s].ccy', NEW.leg_no - 1),
-            MESSAGE = format('legs[%s].ccy: account %s holds %s, the leg is in %s',
-                             NEW.leg_no - 1, v_account.code, v_account.ccy, NEW.ccy),
-            HINT = 'A cross-currency movement is an FX settlement through clearing accounts.';
+        PERFORM ledger_private.raise_leg_error(
+            'DX008', NEW.leg_no, 'ccy',
+            format('account %s holds %s, the leg is in %s', v_account.code, v_account.ccy, NEW.ccy),
+            'A cross-currency movement is an FX settlement through clearing accounts.');
     END IF;
     IF v_account.status <> 'active' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX007', COLUMN = format('legs[%s].account', NEW.leg_no - 1),
-            MESSAGE = format('legs[%s].account: account %s is %s; only active accounts post',
-                             NEW.leg_no - 1, v_account.code, v_account.status);
+        PERFORM ledger_private.raise_leg_error(
+            'DX007', NEW.leg_no, 'account',
+            format('account %s is %s; only active accounts post', v_account.code, v_account.status));
     END IF;
     IF scale(NEW.amount) > v_account.exponent THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX004', COLUMN = format('legs[%s].amount', NEW.leg_no - 1),
-            MESSAGE = format('legs[%s].amount: %s has more decimals than %s allows (%s)',
-                             NEW.leg_no - 1, NEW.amount, NEW.ccy, v_account.exponent),
-            HINT = 'Amounts are never rounded silently; send the exact amount in minor units.';
+        PERFORM ledger_private.raise_leg_error(
+            'DX004', NEW.leg_no, 'amount',
+            format('%s has more decimals than %s allows (%s)', NEW.amount, NEW.ccy, v_account.exponent),
+            'Amounts are never rounded silently; send the exact amount in minor units.');
     END IF;
     NEW.amount := round(NEW.amount, v_account.exponent);
 

@@ -1,0 +1,193 @@
+-- Helpers shared by several functions of procedures/ (one definition each) and the readers
+-- built on them: checked_tenant (the tenant of readers that are one query), raise_leg_error
+-- (the leg trigger's field errors), eod_progress_notice (the close's progress), and
+-- normal_balance used wherever a balance is read on the normal side. Structure, behaviour,
+-- and each error with its SQLSTATE.
+BEGIN;
+SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
+SET LOCAL client_min_messages = warning;
+SELECT plan(68);
+
+\ir helpers/fixtures.sql
+
+-- Structure -------------------------------------------------------------------------------
+SELECT tap.function_is(f.name, f.args, f.returns, f.lang, f.volatility)
+  FROM (VALUES
+    ('ledger_private.checked_tenant',      ARRAY['text'], 'text', 'plpgsql', 'immutable'),
+    ('ledger_private.raise_leg_error',     ARRAY['text', 'integer', 'text', 'text', 'text'], 'void', 'plpgsql', 'immutable'),
+    ('ledger_private.eod_progress_notice', ARRAY['jsonb', 'date', 'text'], 'void', 'plpgsql', 'immutable'),
+    ('ledger.get_account',                 ARRAY['text', 'text'], 'ledger.account_info', 'sql', 'stable'),
+    ('ledger.get_journal',                 ARRAY['uuid', 'text'], 'ledger.journal_entry', 'sql', 'stable'),
+    ('ledger.recon_summaries',             ARRAY['date', 'text', 'text'], 'SETOF ledger.recon_summary', 'sql', 'stable'),
+    ('ledger.recon_mismatch_totals',       ARRAY['text'], 'SETOF ledger.recon_mismatch_total', 'sql', 'stable'),
+    ('ledger_private.account_or_error',     ARRAY['text', 'text', 'text'], 'ledger_private.account', 'plpgsql', 'stable'),
+    ('ledger_private.find_account',        ARRAY['text', 'text'], 'ledger_private.account', 'sql', 'stable'),
+    ('ledger_private.find_posting_account', ARRAY['text', 'text', 'text'], 'ledger_private.account', 'sql', 'stable'),
+    ('ledger_private.currency_exponent',   ARRAY['text'], 'smallint', 'sql', 'stable')
+       ) AS f (name, args, returns, lang, volatility)
+ ORDER BY f.name;
+
+-- checked_tenant ----------------------------------------------------------------------------
+SELECT is(ledger_private.checked_tenant('acme.eu-1'), 'acme.eu-1', 'Should answer a well-formed tenant itself');
+SELECT throws_ok($$SELECT ledger_private.checked_tenant('bad tenant')$$, 'DX019',
+                 'tenant: ''bad tenant'' is not a valid tenant name', 'Should refuse a malformed tenant with DX019');
+SELECT throws_ok($$SELECT ledger_private.checked_tenant(NULL)$$, 'DX019',
+                 'tenant: NULL is not a valid tenant name', 'Should refuse a NULL tenant with DX019');
+
+-- raise_leg_error -------------------------------------------------------------------------
+CREATE FUNCTION pg_temp.leg_error(p_hint text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    v_state text;
+    v_column text;
+    v_message text;
+    v_hint text;
+BEGIN
+    PERFORM ledger_private.raise_leg_error('DX008', 3, 'ccy', 'account X holds EUR, the leg is in USD', p_hint);
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_column = COLUMN_NAME,
+                            v_message = MESSAGE_TEXT, v_hint = PG_EXCEPTION_HINT;
+    RETURN format('%s|%s|%s|%s', v_state, v_column, v_message, v_hint);
+END
+$$;
+SELECT throws_ok($$SELECT ledger_private.raise_leg_error('DX004', 1, 'amount', '1.001 has more decimals than EUR allows (2)')$$,
+                 'DX004', 'legs[0].amount: 1.001 has more decimals than EUR allows (2)',
+                 'Should raise the given SQLSTATE, naming the leg by its 0-based index and the field');
+SELECT is(pg_temp.leg_error('Settle through clearing accounts.'),
+          'DX008|legs[2].ccy|legs[2].ccy: account X holds EUR, the leg is in USD|Settle through clearing accounts.',
+          'Should set COLUMN to legs[i].field and pass the hint');
+SELECT is(pg_temp.leg_error(NULL),
+          'DX008|legs[2].ccy|legs[2].ccy: account X holds EUR, the leg is in USD|',
+          'Should raise without a hint when none is given');
+
+-- The accounts and journals the readers below need.
+SELECT lives_ok($$
+    SELECT tap.create_accounts('CASH EUR asset', 'LIAB EUR liability non-negative', 'USD-CASH USD asset',
+                               'EQ EUR equity'),
+           ledger.post_journal('h-1', tap.pair('CASH', 'LIAB', '10.00')),
+           ledger.upsert_fx_rate('EUR', 'USD', 1.0850, '2026-01-01'),
+           ledger.post_fx_transfer('h-fx', 'CASH', 'USD-CASH', 4.00)
+$$, 'Should set up accounts, a journal, a rate and an FX settlement');
+
+-- The leg trigger's errors through raise_leg_error (a leg written around the posting path).
+CREATE FUNCTION pg_temp.direct_leg(p_key text, p_amount numeric, p_ccy text) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO ledger_private.journal (journal_id, idempotency_key, effective_date)
+    VALUES (ledger_private.uuid_v7(), p_key, ledger.business_date());
+    INSERT INTO ledger_private.leg (journal_id, leg_no, account_id, side, amount, ccy)
+    SELECT j.journal_id, 1, a.account_id, 'debit', p_amount, p_ccy
+      FROM ledger_private.journal AS j, ledger_private.account AS a
+     WHERE j.idempotency_key = p_key AND a.code = 'CASH';
+$$;
+SELECT throws_ok($$SELECT pg_temp.direct_leg('h-d1', 1, 'USD')$$, 'DX008',
+                 'legs[0].ccy: account CASH holds EUR, the leg is in USD',
+                 'leg trigger: Should refuse a leg in another currency than its account, naming legs[0].ccy');
+SELECT throws_ok($$SELECT pg_temp.direct_leg('h-d2', 1.001, 'EUR')$$, 'DX004',
+                 'legs[0].amount: 1.001 has more decimals than EUR allows (2)',
+                 'leg trigger: Should refuse too many decimals, naming legs[0].amount');
+
+-- account_or_error, and find_account / find_posting_account over it ----------------------
+SELECT is((ledger_private.account_or_error('default', 'CASH', NULL)).code, 'CASH',
+          'account_or_error: Should answer the account');
+SELECT throws_ok($$SELECT ledger_private.account_or_error('default', 'NOPE', NULL)$$, 'DX020',
+                 'account: no account NOPE in tenant default', 'account_or_error: Should raise DX020 for a read');
+SELECT throws_ok($$SELECT ledger_private.account_or_error('default', 'NOPE', 'to_account')$$, 'DX006',
+                 'to_account: no account NOPE in tenant default',
+                 'account_or_error: Should raise DX006 naming the request''s field');
+SELECT throws_ok($$SELECT ledger_private.find_account('default', NULL)$$, 'DX020',
+                 'account: no account NULL in tenant default', 'find_account: Should raise DX020 for no code');
+SELECT throws_ok($$SELECT ledger_private.find_posting_account('default', 'NOPE', 'from_account')$$, 'DX006',
+                 'from_account: no account NOPE in tenant default', 'find_posting_account: Should raise DX006');
+SELECT is((ledger_private.find_posting_account('default', 'LIAB', 'to_account')).type, 'liability',
+          'find_posting_account: Should answer the account');
+CREATE FUNCTION pg_temp.hint_of(p_query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    v_hint text;
+BEGIN
+    EXECUTE p_query;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS v_hint = PG_EXCEPTION_HINT;
+    RETURN v_hint;
+END
+$$;
+SELECT is(pg_temp.hint_of($$SELECT ledger_private.find_account('default', 'NOPE')$$), '',
+          'find_account: Should give DX020 no hint');
+SELECT is(pg_temp.hint_of($$SELECT ledger_private.find_posting_account('default', 'NOPE', 'to_account')$$),
+          'Create it first with ledger.create_account().', 'find_posting_account: Should hint at create_account');
+
+-- currency_exponent -------------------------------------------------------------------------
+SELECT results_eq($$SELECT ledger_private.currency_exponent(c) FROM unnest(ARRAY['EUR', 'JPY', 'XXX']) AS c$$,
+                  $$VALUES (2::smallint), (0::smallint), (NULL::smallint)$$,
+                  'currency_exponent: Should answer a currency''s decimals, NULL for an unknown code');
+
+-- eod_progress_notice -----------------------------------------------------------------------
+SELECT lives_ok($$SELECT ledger_private.eod_progress_notice(NULL, '2026-11-20', 'read')$$,
+                'Should say nothing when no progress was asked for');
+SELECT lives_ok($$SELECT ledger_private.eod_progress_notice('{"done": 3, "total": 9}', '2026-11-20', p)
+                    FROM unnest(ARRAY['read', 'snapshots', 'sealed']) AS p$$,
+                'Should report each of the three phases');
+SELECT throws_ok($$SELECT ledger_private.eod_progress_notice('{"done": 0, "total": 3}', '2026-11-20', 'fence')$$,
+                 'P0002', NULL, 'Should refuse a phase the close does not have');
+
+-- Readers over checked_tenant: the tenant is checked before anything is looked up ---------
+SELECT throws_ok($$SELECT * FROM ledger.get_account('NOPE', 'bad tenant')$$, 'DX019', NULL,
+                 'get_account: Should refuse a malformed tenant before looking the account up');
+SELECT throws_ok($$SELECT * FROM ledger.get_account('NOPE')$$, 'DX020',
+                 'account: no account NOPE in tenant default', 'get_account: Should answer DX020 for an unknown account');
+SELECT is((SELECT (a).code FROM ledger.get_account('CASH') AS a), 'CASH', 'get_account: Should read an account');
+SELECT throws_ok($$SELECT * FROM ledger.get_journal(gen_random_uuid(), 'bad tenant')$$, 'DX019', NULL,
+                 'get_journal: Should refuse a malformed tenant before looking the journal up');
+SELECT throws_ok($$SELECT * FROM ledger.get_journal('00000000-0000-7000-8000-000000000000')$$, 'DX013',
+                 'journal_id: no journal 00000000-0000-7000-8000-000000000000 in tenant default',
+                 'get_journal: Should answer DX013 for an unknown journal');
+SELECT is((SELECT j.idempotency_key FROM ledger.get_journal(tap.jid('h-1')) AS j), 'h-1',
+          'get_journal: Should read a journal');
+SELECT throws_ok($$SELECT * FROM ledger.fx_rate('XXX', 'XXX', NULL, 'bad tenant')$$, 'DX019', NULL,
+                 'fx_rate: Should check the tenant before the pair');
+SELECT throws_ok($$SELECT * FROM ledger.fx_rate('XXX', 'USD')$$, 'DX005', NULL,
+                 'fx_rate: Should then check the pair (DX005)');
+SELECT is((SELECT r.rate FROM ledger.fx_rate('EUR', 'USD', '2026-06-01') AS r), 1.0850::numeric,
+          'fx_rate: Should read the rate');
+SELECT throws_ok($$SELECT * FROM ledger.balance_history('NOPE', '2026-02-01', '2026-01-01', 'bad tenant')$$,
+                 'DX019', NULL, 'balance_history: Should check the tenant first');
+SELECT throws_ok($$SELECT * FROM ledger.balance_history('NOPE', '2026-02-01', '2026-01-01')$$,
+                 'DX020', NULL, 'balance_history: Should then look the account up');
+SELECT throws_ok($$SELECT * FROM ledger.balance_history('CASH', '2026-02-01', '2026-01-01')$$,
+                 'DX029', 'from_date: 2026-02-01 is after to_date 2026-01-01',
+                 'balance_history: Should then check the dates');
+SELECT throws_ok($$SELECT * FROM ledger.recon_summaries(NULL, NULL, 'bad tenant')$$, 'DX019', NULL,
+                 'recon_summaries: Should refuse a malformed tenant');
+SELECT throws_ok($$SELECT * FROM ledger.recon_summaries(NULL)$$, 'DX039', 'business_date: required',
+                 'recon_summaries: Should require a date');
+SELECT is((SELECT count(*) FROM ledger_private.recon_run), 0::bigint, 'Should have no reconciliation run yet');
+SELECT throws_ok($$SELECT * FROM ledger.recon_mismatch_totals('bad tenant')$$, 'DX019', NULL,
+                 'recon_mismatch_totals: Should refuse a malformed tenant even with no run to read');
+SELECT results_eq($$SELECT kind, total FROM ledger.recon_mismatch_totals()$$,
+                  $$VALUES ('amount_mismatch', 0::bigint), ('missing_in_bank', 0), ('missing_in_ledger', 0)$$,
+                  'recon_mismatch_totals: Should answer zeros by kind before any run');
+
+-- normal_balance: one definition, inlined -------------------------------------------------
+SELECT unalike(tap.plan_text($$
+    SELECT ledger_private.normal_balance(a.normal_side, t.debits, t.credits)
+      FROM ledger_private.account AS a, ledger_private.account_totals(a.account_id) AS t$$),
+    '%normal_balance%', 'Should inline normal_balance into the balance reads');
+SELECT unalike(tap.plan_text($$SELECT ledger_private.find_account('default', 'CASH')$$),
+               '%find_account%', 'Should inline find_account (its callers call account_or_error)');
+SELECT is((SELECT balance FROM ledger.get_balance('LIAB')), 10.00::numeric,
+          'get_balance: Should read a credit-normal account as credits − debits');
+SELECT is((SELECT balance FROM ledger.get_balance('CASH')), 6.00::numeric,
+          'get_balance: Should read a debit-normal account as debits − credits');
+SELECT throws_ok($$SELECT ledger.post_journal('h-over', tap.pair('LIAB', 'CASH', '10.01'))$$, 'DX010',
+                 'legs[0].amount: insufficient funds on LIAB (balance would be -0.01)',
+                 'check_not_negative: Should refuse a credit-normal account below zero on its normal side');
+SELECT lives_ok($$SELECT ledger.post_journal('h-zero', tap.pair('LIAB', 'CASH', '10.00'))$$,
+                'check_not_negative: Should let it reach zero');
+SELECT is((SELECT f.position FROM ledger.fx_position() AS f WHERE f.ccy = 'EUR'),
+          (SELECT balance FROM ledger.get_balance('FX-CLEARING-EUR')),
+          'fx_position: Should read the clearing position as get_balance reads the balance');
+SELECT is((SELECT m.position FROM ledger.monitor_fx_clearing() AS m WHERE m.ccy = 'USD'),
+          (SELECT balance FROM ledger.get_balance('FX-CLEARING-USD')),
+          'monitor_fx_clearing: Should read the position on the normal side, as get_balance');
+
+SELECT * FROM finish();
+ROLLBACK;
