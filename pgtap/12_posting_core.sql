@@ -32,7 +32,7 @@ INSERT INTO core_function VALUES
     ('normal_balance',        ARRAY['text', 'numeric', 'numeric'], 'numeric', 'sql', 'immutable'),
     ('require_isolation',     ARRAY['text[]', 'text', 'text'], 'void', 'plpgsql', 'stable'),
     ('check_write',           ARRAY['text'], 'void', 'plpgsql', 'stable'),
-    ('account_by_code',       ARRAY['text', 'text'], 'ledger_private.account', 'sql', 'stable'),
+    ('account_or_error',      ARRAY['text', 'text', 'text'], 'ledger_private.account', 'plpgsql', 'stable'),
     ('post_fx_journal',       ARRAY['text', 'uuid', 'text', 'text', 'text', 'text', 'text', 'numeric', 'text', 'date', 'text', 'text'],
                               'uuid', 'plpgsql', 'volatile');
 
@@ -175,10 +175,10 @@ SELECT results_eq(
              (2, NULL, 'credit', '1.50', 'EUR', NULL, NULL),
              (3, 'side', 'sideways', '1', 'EUR', 'PC-CASH', true)$$,
     'Should resolve each leg in order: its shape problem and its account');
-SELECT is((ledger_private.account_by_code('default', 'PC-WALLET')).allow_negative, false,
+SELECT is((ledger_private.account_or_error('default', 'PC-WALLET', NULL)).allow_negative, false,
           'Should find an account by tenant and code');
-SELECT is((ledger_private.account_by_code('other', 'PC-WALLET')).account_id, NULL,
-          'Should answer a row of NULLs for a code the tenant does not have');
+SELECT throws_ok($$SELECT ledger_private.account_or_error('other', 'PC-WALLET', NULL)$$, 'DX020', NULL,
+                 'Should not find a code the tenant does not have');
 SELECT is_empty($$SELECT * FROM ledger_private.posting_legs('other', '[{"account":"PC-CASH","side":"debit","amount":"1","ccy":"EUR"}]')
                   WHERE account_id IS NOT NULL$$,
                 'Should look accounts up in the given tenant only');

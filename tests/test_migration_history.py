@@ -203,8 +203,8 @@ def test_rolling_back_each_migration_gives_the_schema_of_the_one_before(
     }
 
 
-# The function posting_fields_ok as an older checkout's post-apply created it (its file,
-# procedures/private/posting_fields_ok.sql, has since been deleted).
+# A function as an older checkout's post-apply created it, whose file has since been
+# deleted (procedures/private/posting_fields_ok.sql was, by the one posting core).
 OLD_POSTING_FIELDS_OK = """
     CREATE FUNCTION ledger_private.posting_fields_ok(
         p_tenant text, p_key text, p_memo text, p_ref text, p_metadata jsonb
@@ -212,39 +212,50 @@ OLD_POSTING_FIELDS_OK = """
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$ SELECT p_tenant IS NOT NULL AND p_key IS NOT NULL $$
 """
-POSTING_FIELDS_OK = "ledger_private.posting_fields_ok(text, text, text, text, jsonb)"
+POSTING_FIELDS_OK = "ledger_private.posting_fields_ok(text,text,text,text,jsonb)"
+# A rule function a trigger still uses, with its file deleted: migrate must refuse, not drop.
+ORPHAN_TRIGGER_FUNCTION = """
+    CREATE FUNCTION ledger_private.orphan_guard() RETURNS trigger
+    LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+    CREATE TRIGGER orphan_guard BEFORE INSERT ON ledger_private.account
+        FOR EACH ROW EXECUTE FUNCTION ledger_private.orphan_guard();
+"""
 
 
-def test_0012_drops_the_posting_fields_ok_an_older_checkout_left(pg_cluster: TestCluster) -> None:
-    """A database migrated before posting_fields_ok.sql was deleted still has the function
-    (post-apply creates, it never drops): 0012 drops it, and its rollback creates nothing."""
-    migrations = read_migrations(str(ROOT / "migrations"))
-    ids = migrate.known()
-    target = "0012_drop_posting_fields_ok"
-    before = ids[: ids.index(target)]
+def test_migrate_drops_the_functions_no_procedures_file_defines(pg_cluster: TestCluster) -> None:
+    """A database migrated before posting_fields_ok.sql was deleted still has the function:
+    the next migrate drops it (in the transaction that re-creates the rest) and keeps every
+    function a file defines. One that a trigger still uses makes the migrate fail instead."""
     name = pg_cluster.create_database(template="template0")
     dsn = pg_cluster.admin_dsn(name)
 
-    def exists() -> bool:
+    def functions() -> set[str]:
         with psycopg.connect(dsn) as conn:
-            row = conn.execute(
-                "SELECT to_regprocedure(%s) IS NOT NULL", [POSTING_FIELDS_OK]
-            ).fetchone()
-        assert row is not None
-        return bool(row[0])
+            rows = conn.execute(
+                "SELECT p.oid::regprocedure::text FROM pg_proc AS p"
+                " WHERE p.pronamespace = ANY ('{ledger,ledger_private}'::regnamespace[])"
+            ).fetchall()
+        return {row[0] for row in rows}
 
     try:
-        with yoyo(dsn) as backend, backend.lock():
-            backend.apply_migrations_only(only(migrations, before))
+        migrate.apply(dsn)
+        defined = functions()
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute("SET ROLE doublex_owner")
             conn.execute(OLD_POSTING_FIELDS_OK)  # type: ignore[arg-type]
-        assert exists()
-        with yoyo(dsn) as backend, backend.lock():
-            backend.apply_migrations_only(only(migrations, [target]))
-        assert not exists()
-        with yoyo(dsn) as backend, backend.lock():
-            backend.rollback_migrations(only(migrations, [target]))
-        assert not exists()
+        assert functions() == defined | {POSTING_FIELDS_OK}
+        migrate.apply(dsn)
+        assert functions() == defined
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("SET ROLE doublex_owner")
+            conn.execute(ORPHAN_TRIGGER_FUNCTION)  # type: ignore[arg-type]
+        try:
+            migrate.apply(dsn)
+        except psycopg.errors.DependentObjectsStillExist as refused:
+            assert "orphan_guard" in str(refused)
+        else:
+            raise AssertionError("migrate dropped a function a trigger still uses")
+        assert "ledger_private.orphan_guard()" in functions()
+        assert functions() >= defined  # the failed run changed nothing
     finally:
         pg_cluster.drop_database(name)

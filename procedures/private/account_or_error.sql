@@ -1,20 +1,27 @@
 -- ledger_private.account_or_error(tenant, code, field) → the account with this code in the
--- tenant (account_by_code), or the error of a missing one, which depends on who asks:
+-- tenant, or the error of a missing one, which depends on who asks:
 --   field NULL   a read or change of the account by its code: DX020 on column account
 --                (ledger_private.find_account)
 --   field given  a posting request naming it in that field: DX006 naming the field, since a
 --                request that refers to a missing account is unprocessable, 422
 --                (ledger_private.find_posting_account)
 -- The message is '<column>: no account <code> in tenant <tenant>' either way.
+--
+-- PL/pgSQL with the lookup written here, not a SQL helper: a SQL function returning a row
+-- is not inlined, and is planned again on every call (halving get_balance's throughput,
+-- measured), whereas this statement's plan is cached for the session.
 
 CREATE OR REPLACE FUNCTION ledger_private.account_or_error(p_tenant text, p_code text, p_field text)
 RETURNS ledger_private.account
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
-    v_account ledger_private.account := ledger_private.account_by_code(p_tenant, p_code);
+    v_account ledger_private.account;
 BEGIN
-    IF v_account.account_id IS NOT NULL THEN
+    SELECT a.* INTO v_account
+      FROM ledger_private.account AS a
+     WHERE a.tenant = p_tenant AND a.code = p_code;
+    IF FOUND THEN
         RETURN v_account;
     ELSIF p_field IS NULL THEN
         RAISE EXCEPTION USING

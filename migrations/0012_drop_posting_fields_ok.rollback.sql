@@ -1,6 +1,0 @@
--- Roll back 0012_drop_posting_fields_ok: recreates nothing, on purpose. Migrations hold no
--- function bodies, and no migration ever created posting_fields_ok (it lived only in
--- procedures/), so a fresh database migrated to 0011 does not have it either: rolling
--- back gives that schema. A checkout older than the drop that still needs the function
--- gets it back from its own procedures/private/posting_fields_ok.sql, which its post-apply
--- re-creates on its next migrate.
