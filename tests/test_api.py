@@ -168,6 +168,13 @@ async def test_account_errors(client: Client) -> None:
     # Not a whole number: the shell refuses the type. Out of 1 to 1000: the ledger's DX019.
     for limit in ("abc", "5_0", " 5", "", "1.5", "99999999999"):
         await problem(await client.get(f"/api/accounts?limit={limit}"), 422, "invalid_request")
+    # Thousands of digits: refused by length, in the shell's words (not Python's int() limit).
+    huge = await problem(
+        await client.get(f"/api/accounts?limit={'9' * 5000}"), 422, "invalid_request"
+    )
+    assert (
+        "whole number (32-bit)" in huge["detail"] and "set_int_max_str_digits" not in huge["detail"]
+    )
     for limit in ("0", "1001", "-1"):
         document = await problem(await client.get(f"/api/accounts?limit={limit}"), 422, "DX019")
         assert document["errors"][0]["field"] == "page_size"

@@ -81,9 +81,12 @@ def test_page_size_is_the_ledgers_limit(books: CliRunner) -> None:
     """The CLI does not re-check the page size: the ledger answers with its own code (DX019),
     as it does for the API and for SQL callers."""
     for command in (("accounts", "list"), ("journals", "list")):
-        for limit in ("0", "1001"):
+        for limit in ("0", "1001", "-1", str(2**31 - 1)):
             failed = run(books, *command, "--limit", limit, code=1)
             assert failed.stderr.startswith("error DX019:"), failed.stderr
+        # Past the SQL integer it is not a page size at all: click's usage error, never an
+        # internal error from a bigint the function does not take.
+        run(books, *command, "--limit", str(2**31), code=2)
         assert isinstance(as_json(books, *command, "--limit", "1000"), list)
         run(books, *command, "--limit", "ten", code=2)  # not a number: click's usage error
 

@@ -116,8 +116,15 @@ def parse_decimal(value: str) -> Decimal:
 def parse_int32(value: str) -> int:
     """A whole number that fits the SQL `integer` parameter it is sent to; its range is the
     ledger's (a page size out of 1 to api_limit('page_size') is DX019)."""
-    if not WHOLE_NUMBER.fullmatch(value) or not INT32[0] <= int(value) <= INT32[1]:
-        raise ValueError(f"{value!r} is not a whole number (32-bit)")
+    # At most 10 digits before int(): a longer one is out of range anyway, and int() of
+    # thousands of digits is slow and refused with Python's own wording.
+    digits = value.removeprefix("-")
+    if (
+        len(digits) > 10
+        or not WHOLE_NUMBER.fullmatch(value)
+        or not INT32[0] <= int(value) <= INT32[1]
+    ):
+        raise ValueError(f"{value[:20]!r} is not a whole number (32-bit)")
     return int(value)
 
 

@@ -72,8 +72,14 @@ def iso_date(value: datetime | None) -> date | None:
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 # The page size's range (1 to api_limit('page_size')) is the ledger's: it answers DX019 for any
-# other.
-limit_option = click.option("--limit", default=100, show_default=True, type=int, help="Page size.")
+# other. Only the type is checked here: a whole number that fits the SQL `integer` parameter.
+limit_option = click.option(
+    "--limit",
+    default=100,
+    show_default=True,
+    type=click.IntRange(-(2**31), 2**31 - 1),
+    help="Page size.",
+)
 
 
 # -- doublex accounts -------------------------------------------------------------------------
