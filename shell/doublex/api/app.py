@@ -2,7 +2,8 @@
 
 Outermost first: `observe` (request id, access log line, HTTP metrics by route template,
 the server span), then `problems` (every error becomes application/problem+json; nothing
-unexpected leaves as a stack trace).
+unexpected leaves as a stack trace), then the time limits of `time_limits` (the body within
+its timeout, the rest within the request's deadline) when the service sets them.
 """
 
 from __future__ import annotations
