@@ -175,6 +175,23 @@ def test_the_request_deadline_answers_503_and_returns_the_connection_clean(
         # The lock is free: the same key is posted, once.
         assert post(base, "slow")[0] == 201
         assert post(base, "slow")[0] == 200
+        # A read (a READ ONLY transaction, not one statement) blocked behind a table lock.
+        with psycopg.connect(admin_dsn) as holder:
+            holder.execute("LOCK TABLE ledger_private.account IN ACCESS EXCLUSIVE MODE")
+            started = time.monotonic()
+            try:
+                urllib.request.urlopen(f"{base}/api/accounts/A", timeout=10)
+                raise AssertionError("the read was answered while the table was locked")
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 503
+                assert json.loads(exc.read())["code"] == "deadline_exceeded"
+            assert time.monotonic() - started < 2
+            waited = time.monotonic() + 5
+            while any(state != "idle" or wait == "Lock" for state, wait in app_backends(admin_dsn)):
+                assert time.monotonic() < waited, app_backends(admin_dsn)
+                time.sleep(0.05)
+        with urllib.request.urlopen(f"{base}/api/accounts/A", timeout=5) as response:
+            assert response.status == 200
 
 
 def open_socket(port: int, source: str = "127.0.0.1") -> socket.socket:
