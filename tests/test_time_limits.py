@@ -60,6 +60,15 @@ def app_backends(admin_dsn: str) -> list[tuple[str, str]]:
     return [(str(state), str(wait)) for state, wait in rows]
 
 
+def settled(admin_dsn: str) -> None:
+    """Wait until every doublex_app session is idle, none waiting for a lock or sitting in a
+    transaction: the call a deadline cut was cancelled on the server too."""
+    waited = time.monotonic() + 5
+    while any(state != "idle" or wait == "Lock" for state, wait in app_backends(admin_dsn)):
+        assert time.monotonic() < waited, app_backends(admin_dsn)
+        time.sleep(0.05)
+
+
 # -- the database's time limits --------------------------------------------------------------
 
 
@@ -165,12 +174,8 @@ def test_the_request_deadline_answers_503_and_returns_the_connection_clean(
             assert document["code"] == "deadline_exceeded"
             assert document["Retry-After"] == "1"
             assert 0.5 <= seconds < 2
-            # The call was cancelled on the server: no session still waits for the lock or
-            # sits in a transaction, and the pool serves the next request.
-            waited = time.monotonic() + 5
-            while any(state != "idle" or wait == "Lock" for state, wait in app_backends(admin_dsn)):
-                assert time.monotonic() < waited, app_backends(admin_dsn)
-                time.sleep(0.05)
+            # Cancelled on the server too, and the pool serves the next request.
+            settled(admin_dsn)
             assert post(base, "other")[0] == 201
         # The lock is free: the same key is posted, once.
         assert post(base, "slow")[0] == 201
@@ -186,10 +191,7 @@ def test_the_request_deadline_answers_503_and_returns_the_connection_clean(
                 assert exc.code == 503
                 assert json.loads(exc.read())["code"] == "deadline_exceeded"
             assert time.monotonic() - started < 2
-            waited = time.monotonic() + 5
-            while any(state != "idle" or wait == "Lock" for state, wait in app_backends(admin_dsn)):
-                assert time.monotonic() < waited, app_backends(admin_dsn)
-                time.sleep(0.05)
+            settled(admin_dsn)
         with urllib.request.urlopen(f"{base}/api/accounts/A", timeout=5) as response:
             assert response.status == 200
 
