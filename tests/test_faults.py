@@ -25,7 +25,7 @@ import psycopg
 import pytest
 
 from doublex import localdb
-from support.cluster import TestCluster
+from support.cluster import TestCluster, running_cluster
 from support.faults import ACCOUNTS, Tally, load
 from support.invariants import assert_ledger_invariants
 from support.serving import Service
@@ -49,12 +49,8 @@ APP_BACKENDS = """
 
 @pytest.fixture(scope="module")
 def fault_cluster() -> Iterator[TestCluster]:
-    cluster = TestCluster({**localdb.THROWAWAY_SETTINGS, "synchronous_commit": "on"}).start()
-    try:
-        cluster.create_template()
+    with running_cluster({**localdb.THROWAWAY_SETTINGS, "synchronous_commit": "on"}) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture

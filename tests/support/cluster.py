@@ -71,9 +71,13 @@ class TestCluster:
 
 
 @contextmanager
-def running_cluster() -> Iterator[TestCluster]:
-    cluster = TestCluster().start()
+def running_cluster(
+    settings: Mapping[str, str] = localdb.THROWAWAY_SETTINGS,
+) -> Iterator[TestCluster]:
+    """A started cluster with its migrated template, destroyed when the block ends."""
+    cluster = TestCluster(settings).start()
     try:
+        cluster.create_template()
         yield cluster
     finally:
         cluster.stop()
