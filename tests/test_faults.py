@@ -39,9 +39,11 @@ SERVICE_ENV = {
     "DOUBLEX_ROLLUP_SECONDS": "1",
     "LOG_LEVEL": "WARNING",
 }
-APP_BACKENDS = """
+# The service's sessions: every client session of the database but the admin's own (the
+# service's role may change; the admin opens no other session while the faults strike).
+SERVICE_BACKENDS = """
     SELECT pid FROM pg_stat_activity
-     WHERE usename = 'doublex_app' AND datname = current_database()
+     WHERE usename <> current_user AND datname = current_database()
        AND backend_type = 'client backend'
      ORDER BY random() LIMIT 1
 """
@@ -67,11 +69,11 @@ def books(fault_cluster: TestCluster) -> Iterator[str]:
         fault_cluster.drop_database(name)
 
 
-def app_backend(admin_dsn: str) -> int | None:
-    """A random doublex_app session of the database, or None (also while recovering)."""
+def service_backend(admin_dsn: str) -> int | None:
+    """A random session of the service, or None (also while recovering)."""
     try:
         with psycopg.connect(admin_dsn, autocommit=True, connect_timeout=2) as conn:
-            row = conn.execute(APP_BACKENDS).fetchone()
+            row = conn.execute(SERVICE_BACKENDS).fetchone()
     except psycopg.OperationalError:
         return None
     return int(row[0]) if row else None
@@ -80,14 +82,14 @@ def app_backend(admin_dsn: str) -> int | None:
 def terminate(admin_dsn: str) -> bool:
     try:
         with psycopg.connect(admin_dsn, autocommit=True, connect_timeout=2) as conn:
-            row = conn.execute(f"SELECT pg_terminate_backend(pid) FROM ({APP_BACKENDS}) AS b")
+            row = conn.execute(f"SELECT pg_terminate_backend(pid) FROM ({SERVICE_BACKENDS}) AS b")
             return bool((row.fetchone() or [False])[0])
     except psycopg.OperationalError:
         return False
 
 
 def crash(admin_dsn: str) -> bool:
-    pid = app_backend(admin_dsn)
+    pid = service_backend(admin_dsn)
     if pid is None:
         return False
     os.kill(pid, signal.SIGKILL)
