@@ -18,6 +18,7 @@ import pytest
 from doublex import errors
 from doublex.db import Ledger
 from support.cluster import TestCluster
+from support.faults import request_headers
 from support.serving import doublex_serve
 
 LEGS = [
@@ -37,9 +38,7 @@ def accounts(admin_dsn: str) -> None:
 def post(base: str, key: str, timeout: float = 10) -> tuple[int, dict[str, Any], float]:
     """POST /api/transfers; (status, JSON body with the Retry-After header, seconds)."""
     body = json.dumps({"idempotency_key": key, "legs": LEGS}).encode()
-    request = urllib.request.Request(
-        f"{base}/api/transfers", data=body, headers={"Content-Type": "application/json"}
-    )
+    request = urllib.request.Request(f"{base}/api/transfers", data=body, headers=request_headers())
     started = time.monotonic()
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -48,6 +47,10 @@ def post(base: str, key: str, timeout: float = 10) -> tuple[int, dict[str, Any],
         status, answer, headers = exc.code, exc.read(), exc.headers
     document = json.loads(answer) | {"Retry-After": headers.get("Retry-After")}
     return status, document, time.monotonic() - started
+
+
+def account_a(base: str) -> urllib.request.Request:
+    return urllib.request.Request(f"{base}/api/accounts/A", headers=request_headers())
 
 
 def app_backends(admin_dsn: str) -> list[tuple[str, str]]:
@@ -185,14 +188,14 @@ def test_the_request_deadline_answers_503_and_returns_the_connection_clean(
             holder.execute("LOCK TABLE ledger_private.account IN ACCESS EXCLUSIVE MODE")
             started = time.monotonic()
             try:
-                urllib.request.urlopen(f"{base}/api/accounts/A", timeout=10)
+                urllib.request.urlopen(account_a(base), timeout=10)
                 raise AssertionError("the read was answered while the table was locked")
             except urllib.error.HTTPError as exc:
                 assert exc.code == 503
                 assert json.loads(exc.read())["code"] == "deadline_exceeded"
             assert time.monotonic() - started < 2
             settled(admin_dsn)
-        with urllib.request.urlopen(f"{base}/api/accounts/A", timeout=5) as response:
+        with urllib.request.urlopen(account_a(base), timeout=5) as response:
             assert response.status == 200
 
 

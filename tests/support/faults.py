@@ -2,7 +2,8 @@
 careful production client, replay the same idempotency key on a 503 or a broken connection
 until the ledger acknowledges it.
 
-Every request takes its headers from `request_headers()`, the one place to add credentials.
+Every request takes its headers from `request_headers()`, the one place to add credentials
+(test_time_limits.py's requests take theirs from it too).
 """
 
 from __future__ import annotations
