@@ -16,17 +16,13 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from doublex.db import Ledger, RetryPolicy
-from support.cluster import TestCluster
+from support.cluster import TestCluster, running_cluster
 
 
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[TestCluster]:
-    cluster = TestCluster().start()
-    try:
-        cluster.create_template()
+    with running_cluster() as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture

@@ -32,7 +32,6 @@ def main() -> int:
         print("no pgTAP files in pgtap/")
         return 1
     with running_cluster() as cluster:
-        cluster.create_template()
         db = cluster.create_database("pgtap")
         cluster.execute("CREATE EXTENSION pgtap", dbname=db)
         conn = cluster.cluster

@@ -36,7 +36,6 @@ CHECK = """
 def main() -> int:
     failures = 0
     with running_cluster() as cluster:
-        cluster.create_template()
         db = cluster.create_database("lint")
         with psycopg.connect(cluster.admin_dsn(db), autocommit=True) as conn:
             conn.execute("CREATE EXTENSION plpgsql_check")

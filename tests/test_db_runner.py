@@ -604,7 +604,7 @@ LEGS = [
 
 
 async def test_posting_whose_backend_dies_mid_call_is_an_unknown_outcome(
-    app_dsn: str, admin_aconn: AsyncConnection[tuple[Any, ...]]
+    app_dsn: str, admin_dsn: str, admin_aconn: AsyncConnection[tuple[Any, ...]]
 ) -> None:
     """The posting waits on its key's advisory lock (held by another session) when its
     backend is killed: the runner must not send the call again (it might have committed);
@@ -613,7 +613,8 @@ async def test_posting_whose_backend_dies_mid_call_is_an_unknown_outcome(
     async with Ledger(app_dsn, max_size=2, on_retry=log) as ledger:
         await ledger.create_account("CASH", "Cash", "EUR")
         await ledger.create_account("FEES", "Fees", "EUR", type="income")
-        holder = await psycopg.AsyncConnection.connect(app_dsn, autocommit=True)
+        # The admin: no login role may take the ledger's advisory locks (migration 0013).
+        holder = await psycopg.AsyncConnection.connect(admin_dsn, autocommit=True)
         await holder.execute(
             "SELECT pg_advisory_lock(hashtext('doublex.idempotency'), hashtext('default/k-1'))"
         )

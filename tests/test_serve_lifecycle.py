@@ -86,8 +86,9 @@ def test_migrate_on_start_then_graceful_shutdown(pg_cluster: TestCluster, tmp_pa
                     {"code": code, "name": code, "ccy": "EUR", "type": kind},
                 )
 
-            # Hold the posting's idempotency lock so that its request stays in flight.
-            with psycopg.connect(app_dsn, autocommit=True) as holder:
+            # Hold the posting's idempotency lock so that its request stays in flight (as
+            # the admin: no login role may take the ledger's advisory locks).
+            with psycopg.connect(admin_dsn, autocommit=True) as holder:
                 holder.execute(
                     "SELECT pg_advisory_lock(hashtext('doublex.idempotency'), "
                     "hashtext('default/in-flight'))"

@@ -43,6 +43,11 @@ class Settings:
     roll_up_seconds: float
     tenants: list[str]
     shutdown_seconds: float
+    # Time limits of the REST service (README, "Time limits").
+    request_deadline: float
+    header_timeout: float
+    body_timeout: float
+    connections_per_client: int
 
     @property
     def uses_local_cluster(self) -> bool:
@@ -81,6 +86,10 @@ def load() -> Settings:
             t.strip() for t in os.environ.get("DOUBLEX_TENANTS", "default").split(",") if t.strip()
         ],
         shutdown_seconds=_number_env("DOUBLEX_SHUTDOWN_SECONDS", 30.0),
+        request_deadline=_number_env("DOUBLEX_REQUEST_DEADLINE", 10.0),
+        header_timeout=_number_env("DOUBLEX_HEADER_TIMEOUT", 10.0),
+        body_timeout=_number_env("DOUBLEX_BODY_TIMEOUT", 10.0),
+        connections_per_client=_number_env("DOUBLEX_CONNECTIONS_PER_CLIENT", 64),
     )
 
 

@@ -68,6 +68,12 @@ DX_ERRORS: dict[str, ErrorKind] = {
 }
 
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+# The database's time limits (the roles' statement_timeout and lock_timeout, migration 0013):
+# the statement was cancelled and rolled back.
+TIMEOUT_SQLSTATES = {
+    "57014": "the database cancelled the statement (statement timeout)",
+    "55P03": "a lock wait ran out of time (lock timeout)",
+}
 
 
 class LedgerError(Exception):
@@ -126,6 +132,12 @@ class OutcomeUnknown(LedgerError, code="outcome_unknown", http_status=503):
     """The connection broke during COMMIT: replay the request with its idempotency key."""
 
 
+class DeadlineExceeded(LedgerError, code="deadline_exceeded", http_status=503):
+    """The request ran out of time: its deadline passed (retries included), or a statement or
+    lock wait hit the database's timeout. A write may have committed just before the
+    deadline struck: replay it with the same idempotency key."""
+
+
 class InternalError(LedgerError):
     """An unexpected database error; details are logged, never sent to clients."""
 
@@ -152,6 +164,10 @@ def from_database(exc: BaseException) -> LedgerError:
             field=diag.column_name,
             detail=diag.message_detail,
             hint=diag.message_hint,
+        )
+    if sqlstate in TIMEOUT_SQLSTATES:
+        return DeadlineExceeded(
+            TIMEOUT_SQLSTATES[sqlstate], hint="Retry later with the same idempotency key."
         )
     if isinstance(exc, psycopg.OperationalError) or sqlstate.startswith(("08", "57P")):
         return DatabaseUnavailable("the database is unavailable")

@@ -61,6 +61,11 @@ HTTP_REQUESTS = Counter(
     "HTTP requests by method, route template and status",
     ["method", "route", "status"],
 )
+CONNECTIONS_REFUSED = Counter(
+    "http_connections_refused",
+    "Connections closed on accept: their client address already held the most allowed"
+    " (DOUBLEX_CONNECTIONS_PER_CLIENT)",
+)
 HTTP_LATENCY = Histogram(
     "http_request_duration_ms",
     "HTTP request duration by method and route template, in milliseconds",

@@ -26,6 +26,7 @@ from aiohttp import web
 
 from doublex import errors, logs, metrics, migrate, tracing
 from doublex.api import create_app
+from doublex.api.site import ClientConnections, GuardedSite
 from doublex.config import Settings
 from doublex.db import Ledger, RetryPolicy
 
@@ -63,6 +64,8 @@ def build_app(settings: Settings, app_dsn: str) -> web.Application:
         migrations=migrate.known(),
         max_body_bytes=settings.max_body_bytes,
         tenants=settings.tenants,
+        body_timeout=settings.body_timeout,
+        request_deadline=settings.request_deadline,
     )
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -104,15 +107,41 @@ def run(
     if settings.migrate_on_start:
         report = migrate.apply(admin_dsn)
         LOG.info("migrations applied on start: %s", ", ".join(report.applied) or "none")
-    web.run_app(
-        build_app(settings, app_dsn),
-        host=host,
-        port=port,
-        reuse_port=reuse_port or None,
+    asyncio.run(serve_app(build_app(settings, app_dsn), settings, host, port, reuse_port))
+
+
+async def serve_app(
+    app: web.Application, settings: Settings, host: str, port: int, reuse_port: bool
+) -> None:
+    """Serve until SIGTERM or SIGINT, then shut down gracefully (in-flight requests finish
+    within DOUBLEX_SHUTDOWN_SECONDS). A connection must send complete headers within
+    DOUBLEX_HEADER_TIMEOUT of opening (or of its previous answer): aiohttp's keep-alive
+    timer is armed from the moment a connection opens and closes it when no request has
+    arrived. `GuardedSite` caps the connections per client address."""
+    runner = web.AppRunner(
+        app,
         access_log=None,
+        keepalive_timeout=settings.header_timeout,
         shutdown_timeout=settings.shutdown_seconds,
-        print=lambda message: LOG.info(message.strip()),
     )
+    await runner.setup()
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    try:
+        site = GuardedSite(
+            runner,
+            host,
+            port,
+            clients=ClientConnections(settings.connections_per_client),
+            reuse_port=reuse_port or None,
+        )
+        await site.start()
+        LOG.info("serving on %s", site.name)
+        await stopping.wait()
+    finally:
+        await runner.cleanup()
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -126,6 +155,10 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "DOUBLEX_ROLLUP_SECONDS": str(settings.roll_up_seconds),
         "DOUBLEX_TENANTS": ",".join(settings.tenants),
         "DOUBLEX_SHUTDOWN_SECONDS": str(settings.shutdown_seconds),
+        "DOUBLEX_REQUEST_DEADLINE": str(settings.request_deadline),
+        "DOUBLEX_HEADER_TIMEOUT": str(settings.header_timeout),
+        "DOUBLEX_BODY_TIMEOUT": str(settings.body_timeout),
+        "DOUBLEX_CONNECTIONS_PER_CLIENT": str(settings.connections_per_client),
     }
 
 

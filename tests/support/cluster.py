@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,14 +25,14 @@ TEMPLATE = "doublex_template"
 class TestCluster:
     __test__ = False  # a fixture's type, not a test class
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Mapping[str, str] = localdb.THROWAWAY_SETTINGS) -> None:
         self._tmp = Path(tempfile.mkdtemp(prefix="doublex-test-"))
         os.chmod(self._tmp, 0o755)
         self.cluster = localdb.LocalCluster(
             root=self._tmp,
             port=localdb.free_port(),
             bindir=localdb.find_bindir(os.environ.get("DOUBLEX_PG_BINDIR")),
-            settings=localdb.THROWAWAY_SETTINGS,
+            settings=settings,
         )
 
     def start(self) -> TestCluster:
@@ -71,9 +71,13 @@ class TestCluster:
 
 
 @contextmanager
-def running_cluster() -> Iterator[TestCluster]:
-    cluster = TestCluster().start()
+def running_cluster(
+    settings: Mapping[str, str] = localdb.THROWAWAY_SETTINGS,
+) -> Iterator[TestCluster]:
+    """A started cluster with its migrated template, destroyed when the block ends."""
+    cluster = TestCluster(settings).start()
     try:
+        cluster.create_template()
         yield cluster
     finally:
         cluster.stop()

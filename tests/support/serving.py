@@ -17,37 +17,67 @@ from doublex import localdb
 BIN = Path(sys.executable).parent
 
 
+class Service:
+    """`doublex serve` on one port, which `start` may be called on again after `kill`.
+    `args` go to `doublex serve`, `env` to its environment; its output goes to log_path."""
+
+    def __init__(self, admin_dsn: str, app_dsn: str, log_path: Path, *args: str, **env: str):
+        self.port = localdb.free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self.environ = os.environ | {"DOUBLEX_DSN": admin_dsn, "DOUBLEX_APP_DSN": app_dsn} | env
+        self.environ.pop("MIGRATE_ON_START", None)
+        self.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        self.command = [
+            str(BIN / "doublex"),
+            *("serve", "--host", "127.0.0.1", "--port", str(self.port), *args),
+        ]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30) -> None:
+        """Start the service and wait until /api/health answers 200."""
+        with self.log_path.open("a") as log:
+            self.process = subprocess.Popen(
+                self.command, env=self.environ, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + timeout
+        while True:
+            assert self.process.poll() is None, self.log_path.read_text()
+            try:
+                with urllib.request.urlopen(f"{self.base}/api/health", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the service did not become healthy"
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        """SIGKILL: no graceful shutdown, in-flight requests are cut."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
 @contextmanager
 def doublex_serve(
     admin_dsn: str, app_dsn: str, log_path: Path, *args: str, **env: str
 ) -> Iterator[str]:
-    """Serve the test database until the block ends; yields the base URL once healthy.
-    `args` go to `doublex serve`, `env` to its environment; its output goes to log_path."""
-    port = localdb.free_port()
-    environ = os.environ | {"DOUBLEX_DSN": admin_dsn, "DOUBLEX_APP_DSN": app_dsn} | env
-    environ.pop("MIGRATE_ON_START", None)
-    environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    command = [str(BIN / "doublex"), "serve", "--host", "127.0.0.1", "--port", str(port), *args]
-    with log_path.open("w") as log:
-        process = subprocess.Popen(command, env=environ, stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                assert process.poll() is None, log_path.read_text()
-                try:
-                    with urllib.request.urlopen(f"{base}/api/health", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                assert time.monotonic() < deadline, "the service did not become healthy"
-                time.sleep(0.1)
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    """Serve the test database until the block ends; yields the base URL once healthy."""
+    log_path.write_text("")
+    service = Service(admin_dsn, app_dsn, log_path, *args, **env)
+    try:
+        service.start()
+        yield service.base
+    finally:
+        service.stop()

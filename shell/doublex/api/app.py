@@ -2,7 +2,8 @@
 
 Outermost first: `observe` (request id, access log line, HTTP metrics by route template,
 the server span), then `problems` (every error becomes application/problem+json; nothing
-unexpected leaves as a stack trace).
+unexpected leaves as a stack trace), then the time limits of `time_limits` (the body within
+its timeout, the rest within the request's deadline) when the service sets them.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ import time
 import uuid
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from opentelemetry.trace import SpanKind
 
 from doublex import errors, jsonio, metrics
-from doublex.api import docs, document, handlers, handlers_metrics, problems
+from doublex.api import docs, document, handlers, handlers_metrics, problems, time_limits
 from doublex.api.operation import Handler
 from doublex.api.routes import OPERATIONS
 from doublex.db import Ledger
@@ -107,10 +109,18 @@ def create_app(
     migrations: list[str] | None = None,
     max_body_bytes: int = 1 << 20,
     tenants: list[str] | None = None,
+    body_timeout: float | None = None,
+    request_deadline: float | None = None,
 ) -> web.Application:
+    """`body_timeout`, `request_deadline`: seconds (api/time_limits.py); None: no limit."""
     # Request bodies may hold exact (Decimal) numbers; jsonb parameters must keep them.
     jsonio.use_for_postgres()
-    app = web.Application(middlewares=[observe, problem_documents], client_max_size=max_body_bytes)
+    middlewares: list[Middleware] = [observe, problem_documents]
+    if body_timeout is not None:
+        middlewares.append(time_limits.body_timeout(body_timeout))
+    if request_deadline is not None:
+        middlewares.append(time_limits.deadline(request_deadline))
+    app = web.Application(middlewares=middlewares, client_max_size=max_body_bytes)
     app[handlers.LEDGER] = ledger
     app[handlers.MIGRATIONS] = migrations or []
     app[handlers_metrics.RECON_TENANTS] = tenants or ["default"]

@@ -1,0 +1,100 @@
+"""Clients for the fault suite: they post transfers through the REST service and, like a
+careful production client, replay the same idempotency key on a 503 or a broken connection
+until the ledger acknowledges it.
+
+Every request takes its headers from `request_headers()`, the one place to add credentials
+(test_time_limits.py's requests take theirs from it too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+# Two currencies, so that "debits = credits per currency" is checked for more than one.
+PAIRS = (("EUR-A", "EUR-B", "EUR"), ("USD-A", "USD-B", "USD"))
+ACCOUNTS = [(code, ccy) for debit, credit, ccy in PAIRS for code in (debit, credit)]
+
+
+def request_headers() -> dict[str, str]:
+    """The headers of every request the fault suite's clients send."""
+    return {"Content-Type": "application/json"}
+
+
+@dataclass
+class Tally:
+    """What the clients saw."""
+
+    acknowledged: dict[str, str] = field(default_factory=dict)  # key → journal_id
+    answers: dict[int, int] = field(default_factory=dict)  # status → how many
+    broken: int = 0  # connection refused, reset or timed out
+    unexpected: list[tuple[str, int, str]] = field(default_factory=list)
+
+    def saw(self, status: int) -> None:
+        self.answers[status] = self.answers.get(status, 0) + 1
+
+    @property
+    def replays(self) -> int:
+        """Requests that had to be sent again: a 503 or a broken connection."""
+        return self.answers.get(503, 0) + self.broken
+
+
+def transfer(key: str, n: int) -> dict[str, Any]:
+    debit, credit, ccy = PAIRS[n % len(PAIRS)]
+    amount = f"{1 + n % 97}.{n % 100:02d}"
+    return {
+        "idempotency_key": key,
+        "legs": [
+            {"account": debit, "side": "debit", "amount": amount, "ccy": ccy},
+            {"account": credit, "side": "credit", "amount": amount, "ccy": ccy},
+        ],
+    }
+
+
+async def post_until_acknowledged(
+    session: aiohttp.ClientSession, base: str, key: str, n: int, tally: Tally, give_up: float
+) -> None:
+    """POST the transfer until it is acknowledged (201 or a 200 replay); a 503 or a broken
+    connection is replayed with the same key, anything else is recorded as unexpected."""
+    body = transfer(key, n)
+    while time.monotonic() < give_up:
+        try:
+            async with session.post(
+                f"{base}/api/transfers", json=body, headers=request_headers()
+            ) as response:
+                text = await response.text()
+                tally.saw(response.status)
+                if response.status in (200, 201):
+                    tally.acknowledged[key] = (await response.json())["journal_id"]
+                    return
+                if response.status != 503:
+                    tally.unexpected.append((key, response.status, text[:300]))
+                    if response.status != 500:
+                        return
+        except (aiohttp.ClientError, TimeoutError):
+            tally.broken += 1
+        await asyncio.sleep(random.uniform(0.02, 0.1))
+    tally.unexpected.append((key, 0, "never acknowledged"))
+
+
+async def load(base: str, workers: int, seconds: float, tally: Tally) -> None:
+    """`workers` clients post new keys for `seconds`; each finishes its last key."""
+    stop_at = time.monotonic() + seconds
+    give_up = stop_at + 45
+    timeout = aiohttp.ClientTimeout(total=10)
+
+    async def client(worker: int) -> None:
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            n = 0
+            while time.monotonic() < stop_at:
+                await post_until_acknowledged(
+                    session, base, f"fault-{worker}-{n}", worker + n, tally, give_up
+                )
+                n += 1
+
+    await asyncio.gather(*(client(w) for w in range(workers)))
