@@ -68,6 +68,9 @@ DX_ERRORS: dict[str, ErrorKind] = {
 }
 
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+# invalid_schema_name, undefined_function, undefined_table: the ledger's schema (or this
+# version's functions) is not there, which only `doublex migrate` fixes.
+SCHEMA_MISSING_SQLSTATES = frozenset({"3F000", "42883", "42P01"})
 
 
 class LedgerError(Exception):
@@ -126,6 +129,10 @@ class OutcomeUnknown(LedgerError, code="outcome_unknown", http_status=503):
     """The connection broke during COMMIT: replay the request with its idempotency key."""
 
 
+class MigrationsPending(LedgerError, code="migrations_pending", http_status=503):
+    """The database lacks the ledger's schema or functions: run `doublex migrate`."""
+
+
 class InternalError(LedgerError):
     """An unexpected database error; details are logged, never sent to clients."""
 
@@ -155,6 +162,10 @@ def from_database(exc: BaseException) -> LedgerError:
         )
     if isinstance(exc, psycopg.OperationalError) or sqlstate.startswith(("08", "57P")):
         return DatabaseUnavailable("the database is unavailable")
+    if sqlstate in SCHEMA_MISSING_SQLSTATES:
+        return MigrationsPending(
+            "the database is not migrated to this version of DoubleX: run `doublex migrate`"
+        )
     if sqlstate.startswith("22") or isinstance(exc, psycopg.DataError):
         # Class 22 from the server, or a value psycopg refuses to send (a NUL in a text).
         return InvalidInput(diag.message_primary or str(exc) or "invalid input value")

@@ -139,12 +139,24 @@ def to_json(report: Report) -> bytes:
     )
 
 
+# A text cell that a spreadsheet would run as a formula (CSV injection: "=HYPERLINK(…)" in
+# a bank file's reference or description, or in its file name).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|")
+
+
+def spreadsheet_cell(value: Any) -> str:
+    """The cell's text; a text value (never an amount or a date) that starts like a formula
+    gets a leading apostrophe, which spreadsheets show as text and do not evaluate."""
+    text = cell(value)
+    return "'" + text if isinstance(value, str) and text.startswith(FORMULA_START) else text
+
+
 def _csv(rows: Iterable[Row], fields: Sequence[str]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(fields)
     for row in rows:
-        writer.writerow([cell(row[name]) for name in fields])
+        writer.writerow([spreadsheet_cell(row[name]) for name in fields])
     return out.getvalue()
 
 

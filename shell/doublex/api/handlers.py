@@ -36,11 +36,14 @@ def posting_status(result: dict[str, Any]) -> int:
 async def health(request: web.Request, _: args.NoArgs) -> web.Response:
     try:
         report = await ledger(request).health()
-    except errors.LedgerError:
+    except errors.LedgerError as exc:
         unavailable = {
             "status": "unavailable",
             "version": __version__,
-            "database": "unreachable",
+            # Reachable without the ledger's schema is not the same trouble as unreachable.
+            "database": (
+                "migrations pending" if isinstance(exc, errors.MigrationsPending) else "unreachable"
+            ),
             "migrations": None,
         }
         response = respond(unavailable, 503)
