@@ -30,9 +30,12 @@ SELECT results_eq(
     $$SELECT l.name, l.value FROM ledger.api_limits() AS l$$,
     $$VALUES ('account_code_length', 64), ('account_name_length', 200), ('amount_digits', 20),
              ('batch_requests', 1000), ('client_id_length', 64), ('date_format_length', 40),
+             ('effective_date_days_ahead', 366), ('effective_date_days_back', 366),
              ('fx_rate_decimals', 12), ('fx_rate_digits', 12), ('fx_source_length', 200),
              ('idempotency_key_length', 255), ('legs_max', 500), ('legs_min', 2),
-             ('memo_length', 1000), ('metadata_bytes', 16384), ('page_size', 1000),
+             ('memo_length', 1000), ('metadata_bytes', 16384), ('page_legs', 5000),
+             ('page_size', 1000), ('problem_lines_shown', 20), ('problem_value_length', 40),
+             ('recon_pair_rounds', 16), ('recon_tolerance_max', 1000),
              ('ref_length', 200), ('statement_description_length', 1000),
              ('statement_file_name_length', 500), ('statement_id_length', 200),
              ('statement_ref_length', 200), ('tenant_length', 64)$$,
@@ -49,7 +52,7 @@ SELECT set_eq(
     $$SELECT l.name FROM ledger.api_limits() AS l$$,
     'Should list exactly the names api_limit knows');
 SET LOCAL ROLE doublex_app;
-SELECT is((SELECT count(*)::integer FROM ledger.api_limits()), 21,
+SELECT is((SELECT count(*)::integer FROM ledger.api_limits()), 28,
           'Should answer doublex_app, which cannot call api_limit itself');
 RESET ROLE;
 

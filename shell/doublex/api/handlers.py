@@ -24,8 +24,13 @@ def respond(body: Any, status: int = 200) -> web.Response:
     return web.Response(status=status, body=jsonio.dumps(body), content_type="application/json")
 
 
-def page(items: list[dict[str, Any]], limit: int, cursor_of: str) -> web.Response:
-    next_cursor = items[-1][cursor_of] if len(items) == limit else None
+def page(
+    items: list[dict[str, Any]], limit: int, cursor_of: str, continues: bool | None = None
+) -> web.Response:
+    """A page and the cursor of the next one: when the page is full, or when `continues`
+    says so (a page the ledger stopped early)."""
+    more = len(items) == limit if continues is None else continues
+    next_cursor = items[-1][cursor_of] if more and items else None
     return respond({"items": items, "next_cursor": next_cursor})
 
 
@@ -105,7 +110,8 @@ async def list_journals(request: web.Request, a: args.JournalsArgs) -> web.Respo
         after_cursor=a.cursor or None,
         page_size=a.limit,
     )
-    return page(items, a.limit, "cursor")
+    continues = await ledger(request).journal_page_continues(items, a.limit)
+    return page(items, a.limit, "cursor", continues)
 
 
 async def get_journal(request: web.Request, a: args.JournalPath) -> web.Response:

@@ -20,6 +20,8 @@ import click
 from doublex.cli.common import tenant_option, with_ledger
 from doublex.cli.output import Column, emit_record, emit_rows, json_option
 from doublex.cli.root import main
+from doublex.db import Ledger
+from doublex.db.runner import Row
 
 ACCOUNT_COLUMNS: list[Column] = [
     ("code", "code"),
@@ -292,13 +294,16 @@ def journals_list(
     as_json: bool,
 ) -> None:
     """Journals by effective date, then id."""
-    rows = with_ledger(
-        lambda ledger: ledger.list_journals(
+
+    async def journal_page(ledger: Ledger) -> tuple[list[Row], bool]:
+        rows = await ledger.list_journals(
             iso_date(from_date), iso_date(to_date), account, cursor, limit, tenant
         )
-    )
+        return rows, await ledger.journal_page_continues(rows, limit)
+
+    rows, continues = with_ledger(journal_page)
     if not as_json:
         rows = [{**row, "summary": leg_summary(row)} for row in rows]
     emit_rows(rows, JOURNAL_COLUMNS, as_json, empty="no journals")
-    if not as_json and len(rows) == limit:
+    if not as_json and continues:
         click.echo(f"next page: --cursor {rows[-1]['cursor']}", err=True)

@@ -32,6 +32,8 @@ DEFAULT = "default"  # the tenant of a single-book ledger
 class Ledger(Runner):
     """The pool and the transaction runner, plus one method per SQL API call."""
 
+    _page_legs: int | None = None
+
     async def __aenter__(self) -> Ledger:
         await self.open()
         return self
@@ -157,6 +159,15 @@ class Ledger(Runner):
     async def api_limits(self) -> dict[str, int]:
         """Every size and count limit of the SQL API: name → value (ledger.api_limits)."""
         return {row["name"]: row["value"] for row in await self._all("api_limits", READ)}
+
+    async def journal_page_continues(self, rows: Sequence[Row], page_size: int) -> bool:
+        """Whether a list_journals page may have a next one: it is full, or the ledger
+        stopped it early because its legs reached api_limit('page_legs') (read once)."""
+        if not rows or len(rows) >= page_size:
+            return bool(rows)
+        if self._page_legs is None:
+            self._page_legs = (await self.api_limits())["page_legs"]
+        return sum(len(row["legs"]) for row in rows) >= self._page_legs
 
     # -- FX --------------------------------------------------------------------------------
 
