@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-api bench-recon bench-eod clean
+.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-api bench-recon bench-eod bench-hostile clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -104,6 +104,9 @@ bench-recon: deps venv ## Reconciliation: import and match 100,000 statement lin
 	@$(BIN)/python bench/run_recon_bench.py $(ARGS)
 bench-eod: deps venv ## eod_close over 100,000 accounts with activity, report in bench/results/ (ARGS="--accounts 20000")
 	@$(BIN)/python bench/run_eod_bench.py $(ARGS)
+
+bench-hostile: deps venv ## The hostile-input corpus against doublex serve: slowest answer, memory growth (ARGS="--rounds 5")
+	@$(BIN)/python bench/run_hostile_bench.py $(ARGS)
 
 BENCH_STAMP := $(VENV)/.bench-installed
 

@@ -93,25 +93,25 @@ def loads(raw: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
 
 def _has_float(value: Any, max_depth: int) -> bool:
     """Whether a float is anywhere in the value; TooDeep for containers nested beyond
-    `max_depth` levels (the body itself is level 1). Level by level, without recursion."""
+    `max_depth` levels (the body itself is level 1). Level by level, without recursion; the
+    types of a container's members are taken in C (map, set), so that a flat object of
+    100,000 members costs a few milliseconds."""
+    if not isinstance(value, (dict, list)):
+        return isinstance(value, float)
     found = False
     level: list[Any] = [value]
     depth = 0
     while level:
-        below: list[Any] = []
-        nested = False
-        for item in level:
-            if isinstance(item, float):
-                found = True
-            elif isinstance(item, dict):
-                nested = True
-                below.extend(item.values())
-            elif isinstance(item, list):
-                nested = True
-                below.extend(item)
-        depth += nested
+        depth += 1
         if depth > max_depth:
             raise TooDeep(f"nested deeper than {max_depth} levels")
+        below: list[Any] = []
+        for container in level:
+            members = container.values() if isinstance(container, dict) else container
+            kinds = set(map(type, members))
+            found = found or float in kinds
+            if dict in kinds or list in kinds:
+                below.extend(m for m in members if isinstance(m, (dict, list)))
         level = below
     return found
 
