@@ -95,8 +95,9 @@ def exception_ref(item: Row) -> Any:
     return item["ref"] if item["ref"] is not None else item["journal_ref"]
 
 
-def api_document(account: AccountReport) -> dict[str, Any]:
-    """GET /api/reports/recon: one account's reconciliation of one date."""
+def api_document(account: AccountReport, next_cursor: str | None = None) -> dict[str, Any]:
+    """GET /api/reports/recon: one account's reconciliation of one date; `exceptions` holds
+    the account's exceptions read (a page of them), `next_cursor` where the next page starts."""
     summary = account.summary
     return {
         "date": summary["business_date"].isoformat(),
@@ -115,6 +116,7 @@ def api_document(account: AccountReport) -> dict[str, Any]:
             }
             for item in account.exceptions
         ],
+        "next_cursor": next_cursor,
     }
 
 

@@ -156,9 +156,8 @@ def body_models(model: type[BaseModel]) -> list[type[BaseModel]]:
 def base_body(model: type[BaseModel]) -> dict[str, Any]:
     extra = model.model_config.get("json_schema_extra")
     examples = extra.get("examples") if isinstance(extra, dict) else None
-    if isinstance(examples, list) and examples:
-        example: dict[str, Any] = examples[0]
-        return dict(example)
+    if isinstance(examples, list) and examples and isinstance(examples[0], dict):
+        return dict(examples[0])
     return dict(BASE_BODIES.get(model.__name__, {}))
 
 

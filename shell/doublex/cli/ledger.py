@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from doublex.cli.common import tenant_option, with_ledger
+from doublex.cli.common import limit_option, tenant_option, with_ledger
 from doublex.cli.output import Column, emit_record, emit_rows, json_option
 from doublex.cli.root import main
 from doublex.db import Ledger
@@ -75,15 +75,6 @@ def iso_date(value: datetime | None) -> date | None:
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 # The page size's range (1 to api_limit('page_size')) is the ledger's: it answers DX019 for any
 # other. Only the type is checked here: a whole number that fits the SQL `integer` parameter.
-limit_option = click.option(
-    "--limit",
-    default=100,
-    show_default=True,
-    type=click.IntRange(-(2**31), 2**31 - 1),
-    help="Page size.",
-)
-
-
 # -- doublex accounts -------------------------------------------------------------------------
 
 

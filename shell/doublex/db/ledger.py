@@ -264,12 +264,43 @@ class Ledger(Runner):
     async def recon_report(
         self, business_date: date, account: str | None = None, tenant: str = DEFAULT
     ) -> tuple[list[Row], list[Row]]:
-        """The current reconciliation of a date: summaries and items, from one snapshot."""
+        """The current reconciliation of a date: summaries and every item (page after page),
+        from one snapshot. For reports written whole (the CLI's files, the HTML page)."""
         params = {"business_date": business_date, "account": account, "tenant": tenant}
 
         async def work(conn: AsyncConnection[Row]) -> tuple[list[Row], list[Row]]:
             summaries = await (await conn.execute(QUERIES["recon_summaries"], params)).fetchall()
-            items = await (await conn.execute(QUERIES["recon_items"], params)).fetchall()
+            items: list[Row] = []
+            after: str | None = None
+            while True:
+                page_params = params | {"after_cursor": after}
+                page = await (
+                    await conn.execute(QUERIES["recon_items_after"], page_params)
+                ).fetchall()
+                if not page:
+                    return summaries, items
+                items += page
+                after = page[-1]["cursor"]
+
+        return await self.run(work, **READ.options)
+
+    async def recon_exceptions(
+        self,
+        business_date: date,
+        account: str | None = None,
+        after_cursor: str | None = None,
+        page_size: int = 100,
+        tenant: str = DEFAULT,
+    ) -> tuple[list[Row], list[Row]]:
+        """The summaries and one page of exceptions of a date's reconciliation (one snapshot)."""
+        params = {"business_date": business_date, "account": account, "tenant": tenant}
+        page_params = params | {
+            "exceptions_only": True, "after_cursor": after_cursor, "page_size": page_size,
+        }  # fmt: skip
+
+        async def work(conn: AsyncConnection[Row]) -> tuple[list[Row], list[Row]]:
+            summaries = await (await conn.execute(QUERIES["recon_summaries"], params)).fetchall()
+            items = await (await conn.execute(QUERIES["recon_items"], page_params)).fetchall()
             return summaries, items
 
         return await self.run(work, **READ.options)
