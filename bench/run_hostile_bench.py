@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "shell"), str(ROOT / "tests")]
 
 from support.cluster import TestCluster  # noqa: E402
-from support.hostile import Case, corpus, send_headers  # noqa: E402
+from support.hostile import Case, corpus, send_headers, written_rows  # noqa: E402
 from support.serving import doublex_serve  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -70,17 +70,6 @@ def rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS")
-
-
-def counts(dsn: str) -> tuple[int, ...]:
-    with psycopg.connect(dsn) as conn:
-        row = conn.execute(
-            "SELECT (SELECT count(*) FROM ledger_private.journal),"
-            " (SELECT count(*) FROM ledger_private.account),"
-            " (SELECT count(*) FROM ledger_private.fx_rate)"
-        ).fetchone()
-    assert row is not None
-    return tuple(row)
 
 
 async def run_corpus(base: str, cases: Sequence[Case]) -> list[tuple[str, int, float]]:
@@ -115,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "SELECT ledger.create_account(code => %s, name => %s, ccy => %s, type => %s)",
                     (code, code, ccy, kind),
                 )
-        before = counts(admin)
+        before = written_rows(admin)
         with tempfile.TemporaryDirectory() as folder:
             log = Path(folder) / "serve.log"
             with doublex_serve(admin, app, log, LOG_LEVEL="WARNING") as base:
@@ -128,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     rounds.append(asyncio.run(run_corpus(base, cases)))
                     rss_after = rss_mib(pid)
             served_log = log.read_text()
-        written = counts(admin) != before
+        written = written_rows(admin) != before
     finally:
         cluster.stop()
     memory = (fresh_rss, start_rss, rss_after)

@@ -6,6 +6,7 @@
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SELECT plan(58);
+\ir helpers/fixtures.sql
 
 -- ledger.api_limits(): structure --------------------------------------------------------
 SELECT has_function('ledger', 'api_limits', ARRAY[]::text[], 'Should have ledger.api_limits()');
@@ -158,18 +159,7 @@ SELECT throws_ok($$SELECT pg_temp.import_line(NULL, repeat('r', 201), NULL, NULL
                  'statement: 1 of 1 line(s) are invalid; nothing was imported',
                  'Should refuse an over-long statement ref');
 -- A statement's lines are refused together; DETAIL names each limit a line passes.
-CREATE FUNCTION pg_temp.detail_of(p_query text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    v_detail text;
-BEGIN
-    EXECUTE p_query;
-    RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
-    RETURN v_detail;
-END
-$$;
-SELECT is(pg_temp.detail_of($$SELECT pg_temp.import_line(NULL, repeat('r', 201), repeat('i', 201), repeat('d', 1001))$$),
+SELECT is(tap.detail_of($$SELECT pg_temp.import_line(NULL, repeat('r', 201), repeat('i', 201), repeat('d', 1001))$$),
           'line 1: ref: longer than 200 characters; id: longer than 200 characters; '
           'description: longer than 1000 characters',
           'Should name the statement line limits in DETAIL');
@@ -197,7 +187,7 @@ SELECT throws_ok($$SELECT ledger.create_account('NAME-5', 'sixchr', 'EUR')$$, 'D
                  'name: required, 1 to 5 characters', 'Should refuse one past the changed limit, naming it');
 SELECT lives_ok($$SELECT pg_temp.set_limit('statement_ref_length', 3)$$,
                 'Should replace api_limit with statement_ref_length 3');
-SELECT is(pg_temp.detail_of($$SELECT pg_temp.import_line(NULL, 'abcd', NULL, NULL)$$),
+SELECT is(tap.detail_of($$SELECT pg_temp.import_line(NULL, 'abcd', NULL, NULL)$$),
           'line 1: ref: longer than 3 characters', 'Should check statement lines against the changed limit');
 
 SELECT * FROM finish();

@@ -107,23 +107,12 @@ SELECT is((SELECT count(*)::integer FROM ledger.list_journals(tap.d(2), tap.d(2)
           'Should keep page_size when the legs stay under page_legs');
 
 -- DX035 lists the first problem_lines_shown lines, then how many more; values are cut ------
-CREATE FUNCTION pg_temp.detail_of(p_query text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    v_detail text;
-BEGIN
-    EXECUTE p_query;
-    RETURN NULL;
-EXCEPTION WHEN SQLSTATE 'DX035' THEN
-    GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
-    RETURN v_detail;
-END
-$$;
-SELECT is(pg_temp.detail_of($$SELECT tap.import('CASH', ARRAY(SELECT format('%s|%s|r|%s|||', i, tap.d(0), repeat('9x', 5000))
+SELECT is(tap.detail_of($$SELECT tap.import('CASH', ARRAY(SELECT format('%s|%s|r|%s|||', i, tap.d(0), repeat('9x', 5000))
                                                                 FROM generate_series(1, 1000) AS i))$$),
           (SELECT string_agg(format('line %s: amount: ''%s'' is not a number', i, repeat('9x', 20)), E'\n' ORDER BY i)
              FROM generate_series(1, 20) AS i) || E'\nand 980 more line(s)',
           'Should list 20 bad lines with values cut to 40 characters, then how many more');
-SELECT is(length(pg_temp.detail_of($$SELECT tap.import('CASH', ARRAY(SELECT format('%s|%s|r|%s|||', i, repeat('d', 100000), 'x')
+SELECT is(length(tap.detail_of($$SELECT tap.import('CASH', ARRAY(SELECT format('%s|%s|r|%s|||', i, repeat('d', 100000), 'x')
                                                                        FROM generate_series(1, 100) AS i))$$)) < 4000,
           true, 'Should keep the detail short whatever the lines hold');
 

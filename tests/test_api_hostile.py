@@ -10,12 +10,11 @@ import time
 import uuid
 from decimal import Decimal
 
-import psycopg
 import pytest
 
 from doublex import jsonio
 from doublex.api.fields import legacy_amount
-from support.hostile import Case, corpus, hostile_client, send_headers
+from support.hostile import Case, corpus, hostile_client, send_headers, written_rows
 from support.http import PROBLEM_TYPE, Client, problem
 
 __all__ = ["hostile_client"]  # the fixture, imported so that pytest finds it
@@ -38,18 +37,6 @@ def test_the_corpus_covers_every_write_route() -> None:
     assert len({case.id for case in CASES}) == len(CASES)
 
 
-def counts(admin_dsn: str) -> tuple[int, ...]:
-    with psycopg.connect(admin_dsn) as conn:
-        row = conn.execute(
-            "SELECT (SELECT count(*) FROM ledger_private.journal),"
-            "       (SELECT count(*) FROM ledger_private.leg),"
-            "       (SELECT count(*) FROM ledger_private.account),"
-            "       (SELECT count(*) FROM ledger_private.fx_rate)"
-        ).fetchone()
-    assert row is not None
-    return tuple(row)
-
-
 async def send(client: Client, case: Case) -> tuple[int, str, bytes, float]:
     started = time.perf_counter()
     response = await client.request(
@@ -69,7 +56,7 @@ async def test_every_hostile_case_is_refused_quickly_and_writes_nothing(
             "/api/accounts", json={"code": code, "name": code, "ccy": ccy, "type": kind}
         )
         assert created.status == 201, await created.text()
-    before = counts(admin_dsn)
+    before = written_rows(admin_dsn)
     failures = []
     for case in CASES[chunk::4]:
         status, content_type, body, seconds = await send(hostile_client, case)
@@ -78,7 +65,7 @@ async def test_every_hostile_case_is_refused_quickly_and_writes_nothing(
         elif b"Traceback" in body or seconds > SECONDS_PER_CASE:
             failures.append(f"{case.id}: {seconds:.3f}s {body[:200]!r}")
     assert not failures, "\n".join(failures)
-    assert counts(admin_dsn) == before
+    assert written_rows(admin_dsn) == before
 
 
 async def test_problem_codes_of_the_transport_limits(hostile_client: Client) -> None:

@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import BaseModel
@@ -270,6 +271,20 @@ def _many_keys(count: int) -> bytes:
 def corpus() -> list[Case]:
     """Every hostile case, each with a stable id."""
     return [*field_cases(), *body_cases()]
+
+
+def written_rows(dsn: str) -> tuple[int, ...]:
+    """Journals, legs, accounts and FX rates in the database: the same before and after the
+    corpus, since no hostile case writes anything."""
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM ledger_private.journal),"
+            "       (SELECT count(*) FROM ledger_private.leg),"
+            "       (SELECT count(*) FROM ledger_private.account),"
+            "       (SELECT count(*) FROM ledger_private.fx_rate)"
+        ).fetchone()
+    assert row is not None
+    return tuple(row)
 
 
 def send_headers(case: Case) -> dict[str, str]:

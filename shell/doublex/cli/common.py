@@ -122,3 +122,6 @@ limit_option = click.option(
     type=click.IntRange(-(2**31), 2**31 - 1),
     help="Page size.",
 )
+cursor_option = click.option(
+    "--cursor", default=None, help="Continue after this cursor (the next page)."
+)

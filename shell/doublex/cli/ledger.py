@@ -17,8 +17,8 @@ from typing import Any
 
 import click
 
-from doublex.cli.common import limit_option, tenant_option, with_ledger
-from doublex.cli.output import Column, emit_record, emit_rows, json_option
+from doublex.cli.common import cursor_option, limit_option, tenant_option, with_ledger
+from doublex.cli.output import Column, emit_page, emit_record, emit_rows, json_option
 from doublex.cli.root import main
 from doublex.db import Ledger
 from doublex.db.runner import Row
@@ -271,7 +271,7 @@ def leg_summary(journal: dict[str, Any]) -> str:
 @click.option("--from", "from_date", type=DATE, default=None, help="First effective date.")
 @click.option("--to", "to_date", type=DATE, default=None, help="Last effective date.")
 @click.option("--account", default=None, help="Only journals with a leg on this account.")
-@click.option("--cursor", default=None, help="Continue after this cursor (the next page).")
+@cursor_option
 @limit_option
 @tenant_option
 @json_option
@@ -295,6 +295,4 @@ def journals_list(
     rows, continues = with_ledger(journal_page)
     if not as_json:
         rows = [{**row, "summary": leg_summary(row)} for row in rows]
-    emit_rows(rows, JOURNAL_COLUMNS, as_json, empty="no journals")
-    if not as_json and continues:
-        click.echo(f"next page: --cursor {rows[-1]['cursor']}", err=True)
+    emit_page(rows, JOURNAL_COLUMNS, as_json, empty="no journals", continues=continues)

@@ -11,8 +11,8 @@ from typing import Any
 import click
 
 from doublex import jsonio, recon_report, statement_file
-from doublex.cli.common import limit_option, tenant_option, with_ledger
-from doublex.cli.output import emit_record, emit_rows, json_option, table
+from doublex.cli.common import cursor_option, limit_option, tenant_option, with_ledger
+from doublex.cli.output import emit_page, emit_record, emit_rows, json_option, table
 from doublex.cli.root import main
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -154,7 +154,7 @@ def run_command(
 @recon.command("exceptions")
 @click.option("--date", "day", type=DATE, required=True, help="Business date (YYYY-MM-DD).")
 @click.option("--account", default=None, help="The account (may be left out when only one was).")
-@click.option("--cursor", default=None, help="Continue after this cursor (the next page).")
+@cursor_option
 @limit_option
 @tenant_option
 @json_option
@@ -166,9 +166,7 @@ def exceptions_command(
         lambda ledger: ledger.recon_exceptions(business_date(day), account, cursor, limit, tenant)
     )
     columns = [("account", "account"), *EXCEPTION_COLUMNS]
-    emit_rows(items, columns, as_json, empty="no exceptions")
-    if not as_json and len(items) == limit:
-        click.echo(f"next page: --cursor {items[-1]['cursor']}", err=True)
+    emit_page(items, columns, as_json, empty="no exceptions", continues=len(items) == limit)
 
 
 @recon.command("report")
