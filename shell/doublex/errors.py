@@ -68,9 +68,9 @@ DX_ERRORS: dict[str, ErrorKind] = {
 }
 
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
-# invalid_schema_name, undefined_function, undefined_table: the ledger's schema (or this
-# version's functions) is not there, which only `doublex migrate` fixes.
-SCHEMA_MISSING_SQLSTATES = frozenset({"3F000", "42883", "42P01"})
+# invalid_schema_name, undefined_function: the ledger's schema (or this version's functions)
+# is not there, which only `doublex migrate` fixes. (Every call is a function of `ledger`.)
+SCHEMA_MISSING_SQLSTATES = frozenset({"3F000", "42883"})
 
 
 class LedgerError(Exception):
