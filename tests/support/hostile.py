@@ -185,10 +185,20 @@ def json_types(model: str, name: str) -> set[str]:
     return found | ({"integer"} if "number" in found else set())
 
 
+# Free JSON objects (metadata) take any member: numbers beyond what jsonb can hold are what
+# must be refused there.
+INSIDE_OBJECTS: list[tuple[str, str]] = [
+    ("member-exponent-tiny", '{"x": 1e-999999999}'),
+    ("member-exponent-huge", '{"x": [-1E+999999999]}'),
+    ("member-nul", '{"x": "a\\u0000b"}'),
+]
+
+
 def hostile_values(accepted: set[str], name: str) -> list[tuple[str, str]]:
     """The wrong-type values of a field (those it does not take), then the strings."""
     wrong = [(label, text) for label, text in WRONG_TYPES if VALUE_TYPES.get(label) not in accepted]
-    return wrong + STRINGS + (ODD_UNICODE if name in PATTERNED else [])
+    inside = INSIDE_OBJECTS if "object" in accepted and name == "metadata" else []
+    return wrong + inside + STRINGS + (ODD_UNICODE if name in PATTERNED else [])
 
 
 def _raw(body: dict[str, Any], value_text: str) -> bytes:
