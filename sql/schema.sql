@@ -3564,7 +3564,7 @@ DECLARE
     v_parts text[] := string_to_array(p_cursor, '|');
 BEGIN
     IF p_cursor IS NULL THEN
-        SELECT '', 0, 0, 0, '00000000-0000-0000-0000-000000000000', 0
+        SELECT ''::text, 0, 0, 0::bigint, '00000000-0000-0000-0000-000000000000'::uuid, 0::smallint
           INTO code, kind_rank, line_no, line_id, journal_id, leg_no;
         RETURN;
     END IF;
