@@ -125,3 +125,8 @@ limit_option = click.option(
 cursor_option = click.option(
     "--cursor", default=None, help="Continue after this cursor (the next page)."
 )
+
+
+def page_options(command: F) -> F:
+    """`--cursor` and `--limit`: the options of a command that lists a page at a time."""
+    return cursor_option(limit_option(command))

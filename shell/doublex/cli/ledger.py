@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from doublex.cli.common import cursor_option, limit_option, tenant_option, with_ledger
+from doublex.cli.common import limit_option, page_options, tenant_option, with_ledger
 from doublex.cli.output import Column, emit_page, emit_record, emit_rows, json_option
 from doublex.cli.root import main
 from doublex.db import Ledger
@@ -271,8 +271,7 @@ def leg_summary(journal: dict[str, Any]) -> str:
 @click.option("--from", "from_date", type=DATE, default=None, help="First effective date.")
 @click.option("--to", "to_date", type=DATE, default=None, help="Last effective date.")
 @click.option("--account", default=None, help="Only journals with a leg on this account.")
-@cursor_option
-@limit_option
+@page_options
 @tenant_option
 @json_option
 def journals_list(

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from doublex import jsonio, recon_report, statement_file
-from doublex.cli.common import cursor_option, limit_option, tenant_option, with_ledger
+from doublex.cli.common import page_options, tenant_option, with_ledger
 from doublex.cli.output import emit_page, emit_record, emit_rows, json_option, table
 from doublex.cli.root import main
 
@@ -154,8 +154,7 @@ def run_command(
 @recon.command("exceptions")
 @click.option("--date", "day", type=DATE, required=True, help="Business date (YYYY-MM-DD).")
 @click.option("--account", default=None, help="The account (may be left out when only one was).")
-@cursor_option
-@limit_option
+@page_options
 @tenant_option
 @json_option
 def exceptions_command(
