@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-api bench-recon bench-eod bench-slowloris clean
+.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-api bench-recon bench-eod bench-slowloris bench-hostile clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -107,6 +107,9 @@ bench-eod: deps venv ## eod_close over 100,000 accounts with activity, report in
 
 bench-slowloris: deps venv ## A normal client's posting p95 while 1,000 slow connections dribble headers (ARGS="--seconds 10")
 	@$(BIN)/python bench/run_slowloris_bench.py $(ARGS)
+
+bench-hostile: deps venv ## The hostile-input corpus against doublex serve: slowest answer, memory growth (ARGS="--rounds 5")
+	@$(BIN)/python bench/run_hostile_bench.py $(ARGS)
 
 BENCH_STAMP := $(VENV)/.bench-installed
 

@@ -45,7 +45,7 @@ INSERT INTO api_function VALUES
     ('import_statement',   ARRAY['text', 'text', 'text', 'text'], 'ledger.statement_import_result'),
     ('recon_run',          ARRAY['text', 'date', 'numeric', 'text'], 'ledger.recon_summary'),
     ('recon_summaries',    ARRAY['date', 'text', 'text'], 'setof ledger.recon_summary'),
-    ('recon_items',        ARRAY['date', 'text', 'text'], 'setof ledger.recon_item'),
+    ('recon_items',        ARRAY['date', 'text', 'boolean', 'text', 'integer', 'text'], 'setof record'),
     ('recon_mismatch_totals', ARRAY['text'], 'setof ledger.recon_mismatch_total'),
     ('business_date',      ARRAY['timestamp with time zone', 'text'], 'date'),
     ('set_ledger_settings', ARRAY['text', 'time without time zone', 'text'], 'ledger.eod_status'),

@@ -6,6 +6,7 @@
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SELECT plan(58);
+\ir helpers/fixtures.sql
 
 -- ledger.api_limits(): structure --------------------------------------------------------
 SELECT has_function('ledger', 'api_limits', ARRAY[]::text[], 'Should have ledger.api_limits()');
@@ -30,9 +31,12 @@ SELECT results_eq(
     $$SELECT l.name, l.value FROM ledger.api_limits() AS l$$,
     $$VALUES ('account_code_length', 64), ('account_name_length', 200), ('amount_digits', 20),
              ('batch_requests', 1000), ('client_id_length', 64), ('date_format_length', 40),
+             ('effective_date_days_ahead', 366), ('effective_date_days_back', 366),
              ('fx_rate_decimals', 12), ('fx_rate_digits', 12), ('fx_source_length', 200),
              ('idempotency_key_length', 255), ('legs_max', 500), ('legs_min', 2),
-             ('memo_length', 1000), ('metadata_bytes', 16384), ('page_size', 1000),
+             ('memo_length', 1000), ('metadata_bytes', 16384), ('page_legs', 5000),
+             ('page_size', 1000), ('problem_lines_shown', 20), ('problem_value_length', 40),
+             ('recon_pair_rounds', 16), ('recon_tolerance_max', 1000),
              ('ref_length', 200), ('statement_description_length', 1000),
              ('statement_file_name_length', 500), ('statement_id_length', 200),
              ('statement_ref_length', 200), ('tenant_length', 64)$$,
@@ -49,7 +53,7 @@ SELECT set_eq(
     $$SELECT l.name FROM ledger.api_limits() AS l$$,
     'Should list exactly the names api_limit knows');
 SET LOCAL ROLE doublex_app;
-SELECT is((SELECT count(*)::integer FROM ledger.api_limits()), 21,
+SELECT is((SELECT count(*)::integer FROM ledger.api_limits()), 28,
           'Should answer doublex_app, which cannot call api_limit itself');
 RESET ROLE;
 
@@ -155,18 +159,7 @@ SELECT throws_ok($$SELECT pg_temp.import_line(NULL, repeat('r', 201), NULL, NULL
                  'statement: 1 of 1 line(s) are invalid; nothing was imported',
                  'Should refuse an over-long statement ref');
 -- A statement's lines are refused together; DETAIL names each limit a line passes.
-CREATE FUNCTION pg_temp.detail_of(p_query text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    v_detail text;
-BEGIN
-    EXECUTE p_query;
-    RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
-    RETURN v_detail;
-END
-$$;
-SELECT is(pg_temp.detail_of($$SELECT pg_temp.import_line(NULL, repeat('r', 201), repeat('i', 201), repeat('d', 1001))$$),
+SELECT is(tap.detail_of($$SELECT pg_temp.import_line(NULL, repeat('r', 201), repeat('i', 201), repeat('d', 1001))$$),
           'line 1: ref: longer than 200 characters; id: longer than 200 characters; '
           'description: longer than 1000 characters',
           'Should name the statement line limits in DETAIL');
@@ -194,7 +187,7 @@ SELECT throws_ok($$SELECT ledger.create_account('NAME-5', 'sixchr', 'EUR')$$, 'D
                  'name: required, 1 to 5 characters', 'Should refuse one past the changed limit, naming it');
 SELECT lives_ok($$SELECT pg_temp.set_limit('statement_ref_length', 3)$$,
                 'Should replace api_limit with statement_ref_length 3');
-SELECT is(pg_temp.detail_of($$SELECT pg_temp.import_line(NULL, 'abcd', NULL, NULL)$$),
+SELECT is(tap.detail_of($$SELECT pg_temp.import_line(NULL, 'abcd', NULL, NULL)$$),
           'line 1: ref: longer than 3 characters', 'Should check statement lines against the changed limit');
 
 SELECT * FROM finish();

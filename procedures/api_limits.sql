@@ -20,7 +20,7 @@ AS $$
                                'so that key gets what the ledger key leaves)'),
           ('memo_length', 'characters of a journal''s memo'),
           ('ref_length', 'characters of a journal''s external reference'),
-          ('metadata_bytes', 'bytes of a journal''s metadata as JSON text'),
+          ('metadata_bytes', 'bytes of a journal''s or an account''s metadata as JSON text'),
           ('legs_min', 'fewest legs of one journal'),
           ('legs_max', 'most legs of one journal'),
           ('batch_requests', 'requests of one post_journals batch'),
@@ -38,7 +38,19 @@ AS $$
           ('statement_ref_length', 'characters of a statement line''s reference'),
           ('statement_id_length', 'characters of a statement line''s bank id'),
           ('statement_description_length', 'characters of a statement line''s description'),
-          ('date_format_length', 'characters of a statement''s date format')
+          ('date_format_length', 'characters of a statement''s date format'),
+          ('effective_date_days_back', 'days a journal''s effective date may lie before the '
+                                       'tenant''s current business date'),
+          ('effective_date_days_ahead', 'days a journal''s effective date may lie after the '
+                                        'tenant''s current business date'),
+          ('recon_tolerance_max', 'largest reconciliation tolerance, in units of the '
+                                  'account''s currency'),
+          ('recon_pair_rounds', 'set-based pairing rounds of a reconciliation pass before it '
+                                'finishes in one sorted pass'),
+          ('page_legs', 'legs of one list_journals page: a page stops after the journal that '
+                        'reaches them (it holds at least one journal)'),
+          ('problem_lines_shown', 'bad lines a DX035 detail lists (then: and N more)'),
+          ('problem_value_length', 'characters of a bad value quoted in a DX035 detail')
       ) AS l (name, meaning)
      ORDER BY l.name
 $$;

@@ -10,6 +10,7 @@
 -- type             asset (default), liability, equity, income, expense; the normal side
 --                  is debit for asset and expense, credit otherwise
 -- allow_negative   may the balance go below zero on its normal side (default true)
+-- metadata         a JSON object, at most api_limit('metadata_bytes') bytes as text
 -- Raises DX005 (currency), DX015 (code taken), DX016, DX018 (invalid field), DX019 (tenant).
 
 CREATE OR REPLACE FUNCTION ledger.create_account(
@@ -58,6 +59,13 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'DX018', COLUMN = 'metadata',
             MESSAGE = 'metadata: must be a JSON object';
+    END IF;
+    IF octet_length(create_account.metadata::text) > ledger_private.api_limit('metadata_bytes') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX018', COLUMN = 'metadata',
+            MESSAGE = format('metadata: at most %s bytes of JSON, got %s',
+                             ledger_private.api_limit('metadata_bytes'),
+                             octet_length(create_account.metadata::text));
     END IF;
     IF NOT EXISTS (SELECT FROM ledger_private.currency AS c WHERE c.code = create_account.ccy) THEN
         RAISE EXCEPTION USING

@@ -14,7 +14,9 @@
 -- a decimal number or has more decimals than the currency, a currency other than the
 -- account's (an empty ccy means the account's), neither ref nor id, fields beyond the
 -- header, a ref, id or description longer than its api_limit (statement_ref_length,
--- statement_id_length, statement_description_length) fail the whole import with DX035, whose DETAIL lists every bad line as `line N: field: reason`.
+-- statement_id_length, statement_description_length) fail the whole import with DX035, whose DETAIL lists the bad lines as `line N: field: reason` (the first
+-- api_limit('problem_lines_shown'), then `and N more line(s)`; quoted values cut to
+-- api_limit('problem_value_length') characters).
 -- Idempotent: the same staged content, read with the same date_format, for the same account
 -- again → status 'duplicate', the original import_id, nothing added. A line already imported from another file (the same
 -- bank id; without an id the same date, ref and amount) is skipped, and counted in skipped.
@@ -114,14 +116,15 @@ BEGIN
                nullif(concat_ws('; ',
                    CASE WHEN f.line_date IS NULL THEN 'date: missing'
                         WHEN NOT dv.valid THEN format('date: %s is not a date (%s)',
-                                                      quote_literal(f.line_date), $7) END,
+                                                      quote_literal(left(f.line_date, $11)), $7) END,
                    CASE WHEN f.amount IS NULL THEN 'amount: missing'
                         WHEN NOT a.number THEN format('amount: %s is not a number',
-                                                      quote_literal(f.amount))
+                                                      quote_literal(left(f.amount, $11)))
                         WHEN a.decimals > $2 THEN format('amount: %s has more decimals than %s allows (%s)',
-                                                         f.amount, $3, $2) END,
+                                                         left(f.amount, $11), $3, $2) END,
                    CASE WHEN f.ccy IS NOT NULL AND f.ccy <> $3
-                        THEN format('ccy: %s is not the account''s currency %s', quote_literal(f.ccy), $3) END,
+                        THEN format('ccy: %s is not the account''s currency %s',
+                                    quote_literal(left(f.ccy, $11)), $3) END,
                    CASE WHEN f.ref IS NULL AND f.bank_id IS NULL THEN 'ref: missing, and the line has no id' END,
                    CASE WHEN char_length(f.ref) > $8 THEN format('ref: longer than %s characters', $8) END,
                    CASE WHEN char_length(f.bank_id) > $9 THEN format('id: longer than %s characters', $9) END,
@@ -151,14 +154,23 @@ BEGIN
     $q$ USING v_pattern.regex, v_exponent, v_account.ccy, v_pattern.year_at,
               v_pattern.month_at, v_pattern.day_at, coalesce(import_statement.date_format, 'YYYY-MM-DD'),
               ledger_private.api_limit('statement_ref_length'), ledger_private.api_limit('statement_id_length'),
-              ledger_private.api_limit('statement_description_length');
+              ledger_private.api_limit('statement_description_length'),
+              ledger_private.api_limit('problem_value_length');
 
+    -- The first problem_lines_shown bad lines, then how many more: the detail stays short
+    -- whatever the file holds (each quoted value is cut to problem_value_length).
     EXECUTE $q$
-        SELECT count(*)::integer,
-               string_agg(format('line %s: %s', p.line_no, p.problems), E'\n' ORDER BY p.line_no)
-          FROM pg_temp.doublex_statement_parsed AS p
-         WHERE p.problems IS NOT NULL
-    $q$ INTO v_bad, v_detail;
+        SELECT (SELECT count(*)::integer FROM pg_temp.doublex_statement_parsed AS p
+                 WHERE p.problems IS NOT NULL),
+               (SELECT string_agg(format('line %s: %s', p.line_no, p.problems), E'\n'
+                                  ORDER BY p.line_no)
+                  FROM (SELECT p.line_no, p.problems FROM pg_temp.doublex_statement_parsed AS p
+                         WHERE p.problems IS NOT NULL ORDER BY p.line_no LIMIT $1) AS p)
+    $q$ INTO v_bad, v_detail USING ledger_private.api_limit('problem_lines_shown');
+    IF v_bad > ledger_private.api_limit('problem_lines_shown') THEN
+        v_detail := v_detail || format(E'\nand %s more line(s)',
+                                       v_bad - ledger_private.api_limit('problem_lines_shown'));
+    END IF;
     IF v_bad > 0 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX035', COLUMN = 'statement',

@@ -7,6 +7,9 @@
 -- account              only journals with a leg on this account
 -- after_cursor         keyset cursor: the `cursor` column of the previous page's last row
 -- page_size            1–1000 (default 100)
+-- A page also stops after the journal whose legs bring it to api_limit('page_legs') (it
+-- holds at least one journal): 1,000 journals of 500 legs would be half a million legs.
+-- So a page shorter than page_size whose legs reach page_legs may have a next page.
 -- Raises DX019 (malformed tenant), DX019 (bad cursor or page size), DX020 (unknown account).
 
 CREATE OR REPLACE FUNCTION ledger.list_journals(
@@ -41,30 +44,39 @@ BEGIN
     END IF;
     IF list_journals.account IS NOT NULL THEN
         v_account_id := (ledger_private.find_account(list_journals.tenant, list_journals.account)).account_id;
-        -- Driven by the account's legs, in the same (date, id) order as the journal index.
-        RETURN QUERY
-            SELECT (ledger_private.to_journal_entry(j)).*
-              FROM (SELECT DISTINCT l.effective_date, l.journal_id
-                      FROM ledger_private.leg AS l
-                     WHERE l.account_id = v_account_id
-                       AND (l.effective_date, l.journal_id) > (v_after_date, v_after_id)
-                       AND l.effective_date >= coalesce(list_journals.from_date, '-infinity')
-                       AND l.effective_date <= coalesce(list_journals.to_date, 'infinity')
-                     ORDER BY l.effective_date, l.journal_id
-                     LIMIT list_journals.page_size) AS page
-              JOIN ledger_private.journal AS j ON j.journal_id = page.journal_id
-             ORDER BY page.effective_date, page.journal_id;
-        RETURN;
     END IF;
+    -- The page's (date, id) keys: driven by the account's legs when there is an account (in
+    -- the same order as the journal index), else by the tenant's journals; one arm runs.
+    -- Then each journal's legs, and the page stops after the journal that reaches page_legs.
     RETURN QUERY
         SELECT (ledger_private.to_journal_entry(j)).*
-          FROM ledger_private.journal AS j
-         WHERE j.tenant = list_journals.tenant
-           AND (j.effective_date, j.journal_id) > (v_after_date, v_after_id)
-           AND j.effective_date >= coalesce(list_journals.from_date, '-infinity')
-           AND j.effective_date <= coalesce(list_journals.to_date, 'infinity')
-         ORDER BY j.effective_date, j.journal_id
-         LIMIT list_journals.page_size;
+          FROM (SELECT p.effective_date, p.journal_id,
+                       sum(c.legs) OVER (ORDER BY p.effective_date, p.journal_id) - c.legs
+                           AS legs_before
+                  FROM ((SELECT DISTINCT l.effective_date, l.journal_id
+                           FROM ledger_private.leg AS l
+                          WHERE v_account_id IS NOT NULL
+                            AND l.account_id = v_account_id
+                            AND (l.effective_date, l.journal_id) > (v_after_date, v_after_id)
+                            AND l.effective_date >= coalesce(list_journals.from_date, '-infinity')
+                            AND l.effective_date <= coalesce(list_journals.to_date, 'infinity')
+                          ORDER BY l.effective_date, l.journal_id
+                          LIMIT list_journals.page_size)
+                        UNION ALL
+                        (SELECT j.effective_date, j.journal_id
+                           FROM ledger_private.journal AS j
+                          WHERE v_account_id IS NULL
+                            AND j.tenant = list_journals.tenant
+                            AND (j.effective_date, j.journal_id) > (v_after_date, v_after_id)
+                            AND j.effective_date >= coalesce(list_journals.from_date, '-infinity')
+                            AND j.effective_date <= coalesce(list_journals.to_date, 'infinity')
+                          ORDER BY j.effective_date, j.journal_id
+                          LIMIT list_journals.page_size)) AS p
+                 CROSS JOIN LATERAL (SELECT count(*) AS legs FROM ledger_private.leg AS g
+                                      WHERE g.journal_id = p.journal_id) AS c) AS page
+          JOIN ledger_private.journal AS j ON j.journal_id = page.journal_id
+         WHERE page.legs_before < ledger_private.api_limit('page_legs')
+         ORDER BY page.effective_date, page.journal_id;
 END
 $$;
 

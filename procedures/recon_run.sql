@@ -18,6 +18,7 @@
 -- ends in exactly one match or exception, every leg in at most one. A re-run replaces the
 -- account-date's previous outcomes; every run is kept in the run log with its counts.
 -- Set-based throughout: scratch tables in pg_temp, window functions, no per-row loop.
+-- The tolerance is 0 to api_limit('recon_tolerance_max') units of the account's currency.
 -- Raises DX016, DX019, DX020 (account), DX037 (tolerance), DX039 (business_date).
 
 CREATE OR REPLACE FUNCTION ledger.recon_run(
@@ -50,11 +51,13 @@ BEGIN
             ERRCODE = 'DX039', COLUMN = 'business_date',
             MESSAGE = 'business_date: required';
     END IF;
-    IF recon_run.tolerance IS NULL OR recon_run.tolerance < 0 OR recon_run.tolerance = 'NaN' THEN
+    IF recon_run.tolerance IS NULL OR recon_run.tolerance < 0 OR recon_run.tolerance = 'NaN'
+       OR recon_run.tolerance > ledger_private.api_limit('recon_tolerance_max') THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX037', COLUMN = 'tolerance',
-            MESSAGE = format('tolerance: %s is not an amount of zero or more',
-                             coalesce(recon_run.tolerance::text, 'NULL')),
+            MESSAGE = format('tolerance: %s is not an amount from 0 to %s',
+                             coalesce(left(recon_run.tolerance::text, 40), 'NULL'),
+                             ledger_private.api_limit('recon_tolerance_max')),
             HINT = 'The largest amount difference that still matches, e.g. 0.01.';
     END IF;
     -- Runs of one account and date queue here; the unique indexes of recon_outcome would

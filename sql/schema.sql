@@ -258,7 +258,7 @@ CREATE FUNCTION ledger.api_limits() RETURNS TABLE(name text, value integer, mean
                                'so that key gets what the ledger key leaves)'),
           ('memo_length', 'characters of a journal''s memo'),
           ('ref_length', 'characters of a journal''s external reference'),
-          ('metadata_bytes', 'bytes of a journal''s metadata as JSON text'),
+          ('metadata_bytes', 'bytes of a journal''s or an account''s metadata as JSON text'),
           ('legs_min', 'fewest legs of one journal'),
           ('legs_max', 'most legs of one journal'),
           ('batch_requests', 'requests of one post_journals batch'),
@@ -276,7 +276,19 @@ CREATE FUNCTION ledger.api_limits() RETURNS TABLE(name text, value integer, mean
           ('statement_ref_length', 'characters of a statement line''s reference'),
           ('statement_id_length', 'characters of a statement line''s bank id'),
           ('statement_description_length', 'characters of a statement line''s description'),
-          ('date_format_length', 'characters of a statement''s date format')
+          ('date_format_length', 'characters of a statement''s date format'),
+          ('effective_date_days_back', 'days a journal''s effective date may lie before the '
+                                       'tenant''s current business date'),
+          ('effective_date_days_ahead', 'days a journal''s effective date may lie after the '
+                                        'tenant''s current business date'),
+          ('recon_tolerance_max', 'largest reconciliation tolerance, in units of the '
+                                  'account''s currency'),
+          ('recon_pair_rounds', 'set-based pairing rounds of a reconciliation pass before it '
+                                'finishes in one sorted pass'),
+          ('page_legs', 'legs of one list_journals page: a page stops after the journal that '
+                        'reaches them (it holds at least one journal)'),
+          ('problem_lines_shown', 'bad lines a DX035 detail lists (then: and N more)'),
+          ('problem_value_length', 'characters of a bad value quoted in a DX035 detail')
       ) AS l (name, meaning)
      ORDER BY l.name
 $$;
@@ -405,6 +417,13 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'DX018', COLUMN = 'metadata',
             MESSAGE = 'metadata: must be a JSON object';
+    END IF;
+    IF octet_length(create_account.metadata::text) > ledger_private.api_limit('metadata_bytes') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX018', COLUMN = 'metadata',
+            MESSAGE = format('metadata: at most %s bytes of JSON, got %s',
+                             ledger_private.api_limit('metadata_bytes'),
+                             octet_length(create_account.metadata::text));
     END IF;
     IF NOT EXISTS (SELECT FROM ledger_private.currency AS c WHERE c.code = create_account.ccy) THEN
         RAISE EXCEPTION USING
@@ -844,14 +863,15 @@ BEGIN
                nullif(concat_ws('; ',
                    CASE WHEN f.line_date IS NULL THEN 'date: missing'
                         WHEN NOT dv.valid THEN format('date: %s is not a date (%s)',
-                                                      quote_literal(f.line_date), $7) END,
+                                                      quote_literal(left(f.line_date, $11)), $7) END,
                    CASE WHEN f.amount IS NULL THEN 'amount: missing'
                         WHEN NOT a.number THEN format('amount: %s is not a number',
-                                                      quote_literal(f.amount))
+                                                      quote_literal(left(f.amount, $11)))
                         WHEN a.decimals > $2 THEN format('amount: %s has more decimals than %s allows (%s)',
-                                                         f.amount, $3, $2) END,
+                                                         left(f.amount, $11), $3, $2) END,
                    CASE WHEN f.ccy IS NOT NULL AND f.ccy <> $3
-                        THEN format('ccy: %s is not the account''s currency %s', quote_literal(f.ccy), $3) END,
+                        THEN format('ccy: %s is not the account''s currency %s',
+                                    quote_literal(left(f.ccy, $11)), $3) END,
                    CASE WHEN f.ref IS NULL AND f.bank_id IS NULL THEN 'ref: missing, and the line has no id' END,
                    CASE WHEN char_length(f.ref) > $8 THEN format('ref: longer than %s characters', $8) END,
                    CASE WHEN char_length(f.bank_id) > $9 THEN format('id: longer than %s characters', $9) END,
@@ -881,14 +901,23 @@ BEGIN
     $q$ USING v_pattern.regex, v_exponent, v_account.ccy, v_pattern.year_at,
               v_pattern.month_at, v_pattern.day_at, coalesce(import_statement.date_format, 'YYYY-MM-DD'),
               ledger_private.api_limit('statement_ref_length'), ledger_private.api_limit('statement_id_length'),
-              ledger_private.api_limit('statement_description_length');
+              ledger_private.api_limit('statement_description_length'),
+              ledger_private.api_limit('problem_value_length');
 
+    -- The first problem_lines_shown bad lines, then how many more: the detail stays short
+    -- whatever the file holds (each quoted value is cut to problem_value_length).
     EXECUTE $q$
-        SELECT count(*)::integer,
-               string_agg(format('line %s: %s', p.line_no, p.problems), E'\n' ORDER BY p.line_no)
-          FROM pg_temp.doublex_statement_parsed AS p
-         WHERE p.problems IS NOT NULL
-    $q$ INTO v_bad, v_detail;
+        SELECT (SELECT count(*)::integer FROM pg_temp.doublex_statement_parsed AS p
+                 WHERE p.problems IS NOT NULL),
+               (SELECT string_agg(format('line %s: %s', p.line_no, p.problems), E'\n'
+                                  ORDER BY p.line_no)
+                  FROM (SELECT p.line_no, p.problems FROM pg_temp.doublex_statement_parsed AS p
+                         WHERE p.problems IS NOT NULL ORDER BY p.line_no LIMIT $1) AS p)
+    $q$ INTO v_bad, v_detail USING ledger_private.api_limit('problem_lines_shown');
+    IF v_bad > ledger_private.api_limit('problem_lines_shown') THEN
+        v_detail := v_detail || format(E'\nand %s more line(s)',
+                                       v_bad - ledger_private.api_limit('problem_lines_shown'));
+    END IF;
     IF v_bad > 0 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX035', COLUMN = 'statement',
@@ -974,30 +1003,39 @@ BEGIN
     END IF;
     IF list_journals.account IS NOT NULL THEN
         v_account_id := (ledger_private.find_account(list_journals.tenant, list_journals.account)).account_id;
-        -- Driven by the account's legs, in the same (date, id) order as the journal index.
-        RETURN QUERY
-            SELECT (ledger_private.to_journal_entry(j)).*
-              FROM (SELECT DISTINCT l.effective_date, l.journal_id
-                      FROM ledger_private.leg AS l
-                     WHERE l.account_id = v_account_id
-                       AND (l.effective_date, l.journal_id) > (v_after_date, v_after_id)
-                       AND l.effective_date >= coalesce(list_journals.from_date, '-infinity')
-                       AND l.effective_date <= coalesce(list_journals.to_date, 'infinity')
-                     ORDER BY l.effective_date, l.journal_id
-                     LIMIT list_journals.page_size) AS page
-              JOIN ledger_private.journal AS j ON j.journal_id = page.journal_id
-             ORDER BY page.effective_date, page.journal_id;
-        RETURN;
     END IF;
+    -- The page's (date, id) keys: driven by the account's legs when there is an account (in
+    -- the same order as the journal index), else by the tenant's journals; one arm runs.
+    -- Then each journal's legs, and the page stops after the journal that reaches page_legs.
     RETURN QUERY
         SELECT (ledger_private.to_journal_entry(j)).*
-          FROM ledger_private.journal AS j
-         WHERE j.tenant = list_journals.tenant
-           AND (j.effective_date, j.journal_id) > (v_after_date, v_after_id)
-           AND j.effective_date >= coalesce(list_journals.from_date, '-infinity')
-           AND j.effective_date <= coalesce(list_journals.to_date, 'infinity')
-         ORDER BY j.effective_date, j.journal_id
-         LIMIT list_journals.page_size;
+          FROM (SELECT p.effective_date, p.journal_id,
+                       sum(c.legs) OVER (ORDER BY p.effective_date, p.journal_id) - c.legs
+                           AS legs_before
+                  FROM ((SELECT DISTINCT l.effective_date, l.journal_id
+                           FROM ledger_private.leg AS l
+                          WHERE v_account_id IS NOT NULL
+                            AND l.account_id = v_account_id
+                            AND (l.effective_date, l.journal_id) > (v_after_date, v_after_id)
+                            AND l.effective_date >= coalesce(list_journals.from_date, '-infinity')
+                            AND l.effective_date <= coalesce(list_journals.to_date, 'infinity')
+                          ORDER BY l.effective_date, l.journal_id
+                          LIMIT list_journals.page_size)
+                        UNION ALL
+                        (SELECT j.effective_date, j.journal_id
+                           FROM ledger_private.journal AS j
+                          WHERE v_account_id IS NULL
+                            AND j.tenant = list_journals.tenant
+                            AND (j.effective_date, j.journal_id) > (v_after_date, v_after_id)
+                            AND j.effective_date >= coalesce(list_journals.from_date, '-infinity')
+                            AND j.effective_date <= coalesce(list_journals.to_date, 'infinity')
+                          ORDER BY j.effective_date, j.journal_id
+                          LIMIT list_journals.page_size)) AS p
+                 CROSS JOIN LATERAL (SELECT count(*) AS legs FROM ledger_private.leg AS g
+                                      WHERE g.journal_id = p.journal_id) AS c) AS page
+          JOIN ledger_private.journal AS j ON j.journal_id = page.journal_id
+         WHERE page.legs_before < ledger_private.api_limit('page_legs')
+         ORDER BY page.effective_date, page.journal_id;
 END
 $$;
 
@@ -1494,30 +1532,37 @@ $$;
 
 ALTER FUNCTION ledger.post_journals(requests jsonb, tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.recon_items(business_date date, account text DEFAULT NULL::text, tenant text DEFAULT 'default'::text) RETURNS SETOF ledger.recon_item
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+CREATE FUNCTION ledger.recon_items(business_date date, account text DEFAULT NULL::text, exceptions_only boolean DEFAULT false, after_cursor text DEFAULT NULL::text, page_size integer DEFAULT 1000, tenant text DEFAULT 'default'::text) RETURNS TABLE(account text, business_date date, kind text, match_pass smallint, line integer, file_name text, ref text, description text, bank_amount numeric, journal_id uuid, leg_no smallint, journal_ref text, ledger_amount numeric, amount numeric, delta numeric, cursor text)
+    LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-BEGIN
-    RETURN QUERY
-        SELECT a.code, o.business_date, o.kind, o.match_pass, s.line_no, i.file_name,
-               s.ref, s.description, o.bank_amount, o.journal_id, o.leg_no, j.ref,
-               o.ledger_amount, coalesce(o.bank_amount, o.ledger_amount), o.delta
-          FROM ledger_private.latest_recon_runs(recon_items.tenant, recon_items.business_date,
-                                                recon_items.account) AS r
-          JOIN ledger_private.account AS a ON a.account_id = r.account_id
-          JOIN ledger_private.recon_outcome AS o ON o.run_id = r.run_id
-          LEFT JOIN ledger_private.statement_line AS s ON s.line_id = o.line_id
-          LEFT JOIN ledger_private.statement_import AS i ON i.import_id = s.import_id
-          LEFT JOIN ledger_private.journal AS j ON j.journal_id = o.journal_id
-         ORDER BY a.code,
-                  array_position(ARRAY['amount_mismatch', 'missing_in_ledger', 'missing_in_bank',
-                                       'matched'], o.kind),
-                  s.line_no, s.line_id, o.journal_id, o.leg_no;
-END
+    SELECT ledger_private.check_page_size(recon_items.page_size);
+    SELECT a.code, o.business_date, o.kind, o.match_pass, s.line_no, i.file_name,
+           s.ref, s.description, o.bank_amount, o.journal_id, o.leg_no, j.ref,
+           o.ledger_amount, coalesce(o.bank_amount, o.ledger_amount), o.delta,
+           concat_ws('|', a.code, k.kind_rank, k.line_no, k.line_id, k.journal_id, k.leg_no)
+      FROM ledger_private.recon_cursor(recon_items.after_cursor) AS c,
+           ledger_private.latest_recon_runs(recon_items.tenant, recon_items.business_date,
+                                            recon_items.account) AS r
+      JOIN ledger_private.account AS a ON a.account_id = r.account_id
+      JOIN ledger_private.recon_outcome AS o ON o.run_id = r.run_id
+      LEFT JOIN ledger_private.statement_line AS s ON s.line_id = o.line_id
+      LEFT JOIN ledger_private.statement_import AS i ON i.import_id = s.import_id
+      LEFT JOIN ledger_private.journal AS j ON j.journal_id = o.journal_id
+     CROSS JOIN LATERAL (
+           SELECT array_position(ARRAY['amount_mismatch', 'missing_in_ledger', 'missing_in_bank',
+                                       'matched'], o.kind) AS kind_rank,
+                  coalesce(s.line_no, 0) AS line_no, coalesce(s.line_id, 0) AS line_id,
+                  coalesce(o.journal_id, '00000000-0000-0000-0000-000000000000') AS journal_id,
+                  coalesce(o.leg_no, 0) AS leg_no) AS k
+     WHERE (NOT recon_items.exceptions_only OR o.kind <> 'matched')
+       AND (a.code, k.kind_rank, k.line_no, k.line_id, k.journal_id, k.leg_no)
+           > (c.code, c.kind_rank, c.line_no, c.line_id, c.journal_id, c.leg_no)
+     ORDER BY a.code, k.kind_rank, k.line_no, k.line_id, k.journal_id, k.leg_no
+     LIMIT recon_items.page_size;
 $$;
 
-ALTER FUNCTION ledger.recon_items(business_date date, account text, tenant text) OWNER TO doublex_owner;
+ALTER FUNCTION ledger.recon_items(business_date date, account text, exceptions_only boolean, after_cursor text, page_size integer, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.recon_mismatch_totals(tenant text DEFAULT 'default'::text) RETURNS SETOF ledger.recon_mismatch_total
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -1563,11 +1608,13 @@ BEGIN
             ERRCODE = 'DX039', COLUMN = 'business_date',
             MESSAGE = 'business_date: required';
     END IF;
-    IF recon_run.tolerance IS NULL OR recon_run.tolerance < 0 OR recon_run.tolerance = 'NaN' THEN
+    IF recon_run.tolerance IS NULL OR recon_run.tolerance < 0 OR recon_run.tolerance = 'NaN'
+       OR recon_run.tolerance > ledger_private.api_limit('recon_tolerance_max') THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX037', COLUMN = 'tolerance',
-            MESSAGE = format('tolerance: %s is not an amount of zero or more',
-                             coalesce(recon_run.tolerance::text, 'NULL')),
+            MESSAGE = format('tolerance: %s is not an amount from 0 to %s',
+                             coalesce(left(recon_run.tolerance::text, 40), 'NULL'),
+                             ledger_private.api_limit('recon_tolerance_max')),
             HINT = 'The largest amount difference that still matches, e.g. 0.01.';
     END IF;
     -- Runs of one account and date queue here; the unique indexes of recon_outcome would
@@ -2133,6 +2180,14 @@ CREATE FUNCTION ledger_private.api_limit(p_name text) RETURNS integer
                WHEN 'statement_id_length' THEN 200
                WHEN 'statement_description_length' THEN 1000
                WHEN 'date_format_length' THEN 40
+               -- Costs a caller could otherwise choose (README, "Limits"):
+               WHEN 'effective_date_days_back' THEN 366
+               WHEN 'effective_date_days_ahead' THEN 366
+               WHEN 'recon_tolerance_max' THEN 1000
+               WHEN 'recon_pair_rounds' THEN 16
+               WHEN 'page_legs' THEN 5000
+               WHEN 'problem_lines_shown' THEN 20
+               WHEN 'problem_value_length' THEN 40
            END
 $$;
 
@@ -2844,6 +2899,7 @@ CREATE FUNCTION ledger_private.journal_date_guard() RETURNS trigger
     AS $$
 DECLARE
     v_closed_through date;
+    v_today date;
     v_published bigint;
 BEGIN
     IF NOT isfinite(NEW.effective_date) THEN
@@ -2852,8 +2908,12 @@ BEGIN
             MESSAGE = format('effective_date: %s is not a business date', NEW.effective_date),
             HINT = 'Use a finite date (YYYY-MM-DD).';
     END IF;
-    SELECT s.closed_through INTO v_closed_through
-      FROM ledger_private.ledger_settings AS s WHERE s.tenant = NEW.tenant;
+    SELECT s.closed_through,
+           ledger_private.business_date_at(now(), coalesce(s.time_zone, 'UTC'),
+                                           coalesce(s.cutoff, '00:00'))
+      INTO v_closed_through, v_today
+      FROM (SELECT 1) AS one
+      LEFT JOIN ledger_private.ledger_settings AS s ON s.tenant = NEW.tenant;
     IF NEW.effective_date <= v_closed_through THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX025', COLUMN = 'effective_date',
@@ -2861,6 +2921,22 @@ BEGIN
                              NEW.effective_date, NEW.tenant, v_closed_through),
             DETAIL = 'Postings may not be dated on or before the latest closed business date.',
             HINT = 'Post with a later date, or leave effective_date out to get the next open date.';
+    END IF;
+    IF NEW.effective_date NOT BETWEEN v_today - ledger_private.api_limit('effective_date_days_back')
+                                  AND v_today + ledger_private.api_limit('effective_date_days_ahead') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX029', COLUMN = 'effective_date',
+            MESSAGE = format('effective_date: %s is more than %s days %s the current business date %s of tenant %s',
+                             NEW.effective_date,
+                             CASE WHEN NEW.effective_date < v_today
+                                  THEN ledger_private.api_limit('effective_date_days_back')
+                                  ELSE ledger_private.api_limit('effective_date_days_ahead') END,
+                             CASE WHEN NEW.effective_date < v_today THEN 'before' ELSE 'after' END,
+                             v_today, NEW.tenant),
+            DETAIL = format('Journals may be dated from %s to %s.',
+                            v_today - ledger_private.api_limit('effective_date_days_back'),
+                            v_today + ledger_private.api_limit('effective_date_days_ahead')),
+            HINT = 'Leave effective_date out to post on the current business date.';
     END IF;
     PERFORM pg_advisory_xact_lock_shared(
         ledger_private.close_fence_key(NEW.tenant, NEW.effective_date, v_closed_through));
@@ -3481,6 +3557,35 @@ $$;
 
 ALTER FUNCTION ledger_private.raise_unbalanced(p_journal_id uuid, p_unbalanced text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.recon_cursor(p_cursor text, OUT code text, OUT kind_rank integer, OUT line_no integer, OUT line_id bigint, OUT journal_id uuid, OUT leg_no smallint) RETURNS record
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+DECLARE
+    v_parts text[] := string_to_array(p_cursor, '|');
+BEGIN
+    IF p_cursor IS NULL THEN
+        SELECT ''::text, 0, 0, 0::bigint, '00000000-0000-0000-0000-000000000000'::uuid, 0::smallint
+          INTO code, kind_rank, line_no, line_id, journal_id, leg_no;
+        RETURN;
+    END IF;
+    BEGIN
+        IF cardinality(v_parts) <> 6 OR v_parts[1] = '' THEN
+            RAISE invalid_text_representation;
+        END IF;
+        SELECT v_parts[1], v_parts[2]::integer, v_parts[3]::integer, v_parts[4]::bigint,
+               v_parts[5]::uuid, v_parts[6]::smallint
+          INTO code, kind_rank, line_no, line_id, journal_id, leg_no;
+    EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX019', COLUMN = 'cursor',
+            MESSAGE = format('cursor: %s is not a cursor returned by recon_items',
+                             quote_literal(left(p_cursor, 100)));
+    END;
+END
+$$;
+
+ALTER FUNCTION ledger_private.recon_cursor(p_cursor text, OUT code text, OUT kind_rank integer, OUT line_no integer, OUT line_id bigint, OUT journal_id uuid, OUT leg_no smallint) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.recon_pair_greedy(p_pass smallint) RETURNS integer
     LANGUAGE plpgsql
     AS $_$
@@ -3489,6 +3594,7 @@ DECLARE
     v_share numeric := 0.25;
     v_edges bigint;
     v_round integer;
+    v_rounds integer := 0;
     v_removed integer;
     v_total integer := 0;
     v_line_count integer;
@@ -3541,8 +3647,11 @@ BEGIN
         $q$ USING p_pass;
         GET DIAGNOSTICS v_removed = ROW_COUNT;
         v_edges := v_edges - v_removed;
-        -- A round that removed less than its share of the edges: finish sequentially.
-        EXIT WHEN v_edges = 0 OR v_removed < v_share * (v_edges + v_removed);
+        -- A round that removed less than its share of the edges, or the last round allowed:
+        -- finish sequentially.
+        v_rounds := v_rounds + 1;
+        EXIT WHEN v_edges = 0 OR v_removed < v_share * (v_edges + v_removed)
+               OR v_rounds >= ledger_private.api_limit('recon_pair_rounds');
     END LOOP;
     IF v_edges = 0 OR v_round = 0 THEN
         RETURN v_total;
@@ -4320,8 +4429,8 @@ GRANT ALL ON FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effe
 REVOKE ALL ON FUNCTION ledger.post_journals(requests jsonb, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.post_journals(requests jsonb, tenant text) TO doublex_app;
 
-REVOKE ALL ON FUNCTION ledger.recon_items(business_date date, account text, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.recon_items(business_date date, account text, tenant text) TO doublex_app;
+REVOKE ALL ON FUNCTION ledger.recon_items(business_date date, account text, exceptions_only boolean, after_cursor text, page_size integer, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.recon_items(business_date date, account text, exceptions_only boolean, after_cursor text, page_size integer, tenant text) TO doublex_app;
 
 REVOKE ALL ON FUNCTION ledger.recon_mismatch_totals(tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.recon_mismatch_totals(tenant text) TO doublex_app;
@@ -4458,6 +4567,8 @@ REVOKE ALL ON FUNCTION ledger_private.posting_legs(p_tenant text, p_legs jsonb) 
 REVOKE ALL ON FUNCTION ledger_private.raise_leg_error(p_errcode text, p_leg_no integer, p_field text, p_problem text, p_hint text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.raise_unbalanced(p_journal_id uuid, p_unbalanced text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.recon_cursor(p_cursor text, OUT code text, OUT kind_rank integer, OUT line_no integer, OUT line_id bigint, OUT journal_id uuid, OUT leg_no smallint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.recon_pair_greedy(p_pass smallint) FROM PUBLIC;
 

@@ -112,3 +112,24 @@ def test_start_refuses_a_port_in_use(project: Path, monkeypatch: pytest.MonkeyPa
         monkeypatch.setenv("DOUBLEX_PGPORT", str(busy.getsockname()[1]))
         code, out = run("db", "start")
     assert code != 0 and "in use" in out
+
+
+def test_private_folder_never_follows_a_planted_symlink(tmp_path: Path) -> None:
+    """/var/tmp/doublex-<hash> as root: another local user may have created the name first
+    (a symlink to a folder of theirs, or an open folder); it is refused, never chowned."""
+    me = localdb.pwd.getpwuid(os.getuid()).pw_name
+    victim = tmp_path / "victim"
+    victim.mkdir(mode=0o700)
+    planted = tmp_path / "planted"
+    planted.symlink_to(victim, target_is_directory=True)
+    with pytest.raises(localdb.ClusterError, match="not a private folder"):
+        localdb.private_folder(planted, me)
+    open_folder = tmp_path / "open"
+    open_folder.mkdir()
+    open_folder.chmod(0o777)
+    with pytest.raises(localdb.ClusterError, match="not a private folder"):
+        localdb.private_folder(open_folder, me)
+    fresh = localdb.private_folder(tmp_path / "fresh", me)
+    assert fresh.is_dir() and not fresh.is_symlink()
+    assert (fresh.stat().st_mode & 0o777) == 0o700
+    assert localdb.private_folder(fresh, me) == fresh  # ours from an earlier run: kept

@@ -250,7 +250,9 @@ metadatas = st.none() | st.dictionaries(
     st.integers(-1000, 1000) | st.text(chars, max_size=10) | st.booleans(),
     max_size=3,
 )
-dates = st.none() | st.dates(date(2024, 1, 1), date(2030, 12, 31))
+# Within the ledger's window around the business date (effective_date_days_back/ahead, 366).
+TODAY = date.today()
+dates = st.none() | st.dates(TODAY - timedelta(days=360), TODAY + timedelta(days=360))
 
 requests = st.builds(
     Request,
@@ -373,7 +375,7 @@ def vary(request: Request, field: str, data: st.DataObject) -> Request:
     if field == "metadata":
         return replace(request, metadata={**(request.metadata or {}), "changed": True})
     if field == "effective_date":
-        base = request.effective_date or date(2031, 6, 1)
+        base = request.effective_date or TODAY + timedelta(days=30)
         return replace(request, effective_date=base + timedelta(days=1))
     raise AssertionError(field)
 

@@ -99,9 +99,36 @@ async def test_report_as_json(client: Client) -> None:
                 "line": None,
             },
         ],
+        "next_cursor": None,
     }
     # Only one account was reconciled that day: the account may be left out.
     assert await ok(await client.get("/api/reports/recon/?date=2026-11-20")) == body
+
+
+async def test_report_exceptions_come_a_page_at_a_time(client: Client) -> None:
+    """limit and cursor page through the exceptions in the order of the full answer."""
+    full = await ok(await client.get(f"/api/reports/recon?date=2026-11-20&account={BANK}"))
+    seen, cursor, pages = [], "", 0
+    while True:
+        query = f"date=2026-11-20&account={BANK}&limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = await ok(await client.get(f"/api/reports/recon?{query}"))
+        assert len(page["exceptions"]) <= 2 and page["unmatched"] == 3
+        seen += page["exceptions"]
+        pages += 1
+        if page["next_cursor"] is None:
+            break
+        cursor = page["next_cursor"]
+    assert (seen, pages) == (full["exceptions"], 2)
+    await problem(
+        await client.get(f"/api/reports/recon?date=2026-11-20&account={BANK}&cursor=nope"),
+        422,
+        "DX019",
+    )
+    await problem(
+        await client.get(f"/api/reports/recon?date=2026-11-20&account={BANK}&limit=1001"),
+        422,
+        "DX019",
+    )
 
 
 async def test_report_as_html(client: Client) -> None:

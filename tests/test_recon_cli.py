@@ -123,7 +123,24 @@ def test_import_run_and_report(books: str, tmp_path: Path) -> None:
                 "line": None,
             },
         ],
+        "next_cursor": None,
     }
+    # The exceptions a page at a time, the cursor of the next page on stderr.
+    first = doublex("recon", "exceptions", "--date", DAY.isoformat(), "--limit", "2")
+    assert first.exit_code == 0, first.output
+    assert "amount_mismatch" in first.stdout and "missing_in_bank" not in first.stdout
+    cursor = first.stderr.split("--cursor ")[1].strip()
+    rest = doublex(
+        "recon", "exceptions", "--date", DAY.isoformat(), "--limit", "2", "--cursor", cursor
+    )
+    assert "missing_in_bank" in rest.stdout and "amount_mismatch" not in rest.stdout
+    assert "next page" not in rest.stderr
+    pages = doublex("recon", "exceptions", "--date", DAY.isoformat(), "--json")
+    assert [item["kind"] for item in json.loads(pages.stdout)] == [
+        "amount_mismatch", "missing_in_ledger", "missing_in_bank",
+    ]  # fmt: skip
+    bad = doublex("recon", "exceptions", "--date", DAY.isoformat(), "--cursor", "x")
+    assert bad.exit_code == 1 and "DX019" in bad.stderr
 
     out = tmp_path / "out"
     report = doublex("recon", "report", "--date", DAY.isoformat(), "--out", str(out))

@@ -102,3 +102,34 @@ def test_statement_rows_keep_their_line_numbers() -> None:
     assert rows[1][7] == 1  # one field more than the header
     assert rows[0][1:4] == ("2026-11-20", "multi\nline", "1.00")
     assert rows[2][3] is None  # a short line: the missing amount is reported by the ledger
+
+
+def test_csv_cells_never_start_a_formula() -> None:
+    """A bank file's text (ref, description, file name) that starts like a spreadsheet
+    formula is quoted with an apostrophe; amounts, negative ones included, are not."""
+    item = {
+        "account": "1001-CASH",
+        "kind": "missing_in_ledger",
+        "match_pass": None,
+        "line": 2,
+        "file_name": "=cmd|' /C calc'!A0.csv",
+        "ref": '=HYPERLINK("http://evil.example","x")',
+        "description": "+1+1",
+        "bank_amount": Decimal("-12.50"),
+        "journal_id": None,
+        "leg_no": None,
+        "journal_ref": "@SUM(A1)",
+        "ledger_amount": None,
+        "amount": Decimal("-12.50"),
+        "delta": Decimal("-12.50"),
+    }
+    for value, shown in (
+        ("-2+3", "'-2+3"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("|x", "'|x"), ("ok", "ok"),
+        (Decimal("-1.00"), "-1.00"), (None, ""),
+    ):  # fmt: skip
+        assert recon_report.spreadsheet_cell(value) == shown
+    summary = {"account": "1001-CASH", **{name: 0 for name in recon_report.SUMMARY_FIELDS[1:]}}
+    report = recon_report.build(date(2026, 11, 20), [summary], [item])
+    row = recon_report.csv_files(report)["exceptions"].splitlines()[1]
+    assert "'=cmd" in row and "'=HYPERLINK" in row and "'+1+1" in row and "'@SUM" in row
+    assert ",-12.50," in row

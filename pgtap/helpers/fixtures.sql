@@ -93,6 +93,19 @@ LANGUAGE sql AS $$
       JOIN ledger_private.account AS a ON a.tenant = 'default' AND a.code = l.code;
 $$;
 
+-- The DETAIL of the error a statement raises (NULL when it raises none).
+CREATE FUNCTION tap.detail_of(p_query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    v_detail text;
+BEGIN
+    EXECUTE p_query;
+    RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
+    RETURN v_detail;
+END
+$$;
+
 -- A function's return type, language and volatility, as 'returns language volatility'
 -- (e.g. 'numeric sql immutable'): the shape the structure tests pin.
 CREATE FUNCTION tap.function_shape(p_function regprocedure) RETURNS text

@@ -33,6 +33,14 @@ AS $$
                WHEN 'statement_id_length' THEN 200
                WHEN 'statement_description_length' THEN 1000
                WHEN 'date_format_length' THEN 40
+               -- Costs a caller could otherwise choose (README, "Limits"):
+               WHEN 'effective_date_days_back' THEN 366
+               WHEN 'effective_date_days_ahead' THEN 366
+               WHEN 'recon_tolerance_max' THEN 1000
+               WHEN 'recon_pair_rounds' THEN 16
+               WHEN 'page_legs' THEN 5000
+               WHEN 'problem_lines_shown' THEN 20
+               WHEN 'problem_value_length' THEN 40
            END
 $$;
 

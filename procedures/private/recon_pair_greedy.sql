@@ -14,7 +14,9 @@
 -- tolerance step apart, alternating between lines and legs), each round pairs one edge and
 -- n rounds over the edge set cost O(n²). So a round must remove at least a share of the
 -- remaining edges (default 1/4; the setting doublex.recon_round_share, 0 to 1, changes it,
--- for tests: 0 = rounds only, 1 = one round then sequential); otherwise the edges left are
+-- for tests: 0 = rounds only, 1 = one round then sequential), and there are at most
+-- api_limit('recon_pair_rounds') rounds whatever the setting (a session could otherwise
+-- choose O(n²) with share 0); otherwise the edges left are
 -- paired in one sequential pass in the same order (sorted once, a line and a leg taken when
 -- both are still free), which is the greedy by definition. The rounds' picks are the
 -- greedy's, and the greedy over the edges left after removing what they paired picks the
@@ -30,6 +32,7 @@ DECLARE
     v_share numeric := 0.25;
     v_edges bigint;
     v_round integer;
+    v_rounds integer := 0;
     v_removed integer;
     v_total integer := 0;
     v_line_count integer;
@@ -82,8 +85,11 @@ BEGIN
         $q$ USING p_pass;
         GET DIAGNOSTICS v_removed = ROW_COUNT;
         v_edges := v_edges - v_removed;
-        -- A round that removed less than its share of the edges: finish sequentially.
-        EXIT WHEN v_edges = 0 OR v_removed < v_share * (v_edges + v_removed);
+        -- A round that removed less than its share of the edges, or the last round allowed:
+        -- finish sequentially.
+        v_rounds := v_rounds + 1;
+        EXIT WHEN v_edges = 0 OR v_removed < v_share * (v_edges + v_removed)
+               OR v_rounds >= ledger_private.api_limit('recon_pair_rounds');
     END LOOP;
     IF v_edges = 0 OR v_round = 0 THEN
         RETURN v_total;

@@ -3,7 +3,11 @@
 --
 -- The backdating guard, on every journal insert (single, batch, reversal, and whatever
 -- posting kind comes later, direct INSERTs by the owner too):
---   1. a date on or before the tenant's closed date is refused (DX025);
+--   1. a date on or before the tenant's closed date is refused (DX025), and so is one
+--      more than api_limit('effective_date_days_back') days before or
+--      api_limit('effective_date_days_ahead') after the tenant's current business date
+--      (DX029): a journal on any of 100,000 past dates would make the first close write a
+--      snapshot of every account for each of them while it holds the posting fence;
 --   2. the date's fence key is taken shared: a running close of that date holds it
 --      exclusively, so the posting waits for the close's outcome, and a close waits for
 --      postings of its dates that got here first (they commit before it reads);
@@ -17,6 +21,7 @@ CREATE OR REPLACE FUNCTION ledger_private.journal_date_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     v_closed_through date;
+    v_today date;
     v_published bigint;
 BEGIN
     IF NOT isfinite(NEW.effective_date) THEN
@@ -25,8 +30,12 @@ BEGIN
             MESSAGE = format('effective_date: %s is not a business date', NEW.effective_date),
             HINT = 'Use a finite date (YYYY-MM-DD).';
     END IF;
-    SELECT s.closed_through INTO v_closed_through
-      FROM ledger_private.ledger_settings AS s WHERE s.tenant = NEW.tenant;
+    SELECT s.closed_through,
+           ledger_private.business_date_at(now(), coalesce(s.time_zone, 'UTC'),
+                                           coalesce(s.cutoff, '00:00'))
+      INTO v_closed_through, v_today
+      FROM (SELECT 1) AS one
+      LEFT JOIN ledger_private.ledger_settings AS s ON s.tenant = NEW.tenant;
     IF NEW.effective_date <= v_closed_through THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX025', COLUMN = 'effective_date',
@@ -34,6 +43,22 @@ BEGIN
                              NEW.effective_date, NEW.tenant, v_closed_through),
             DETAIL = 'Postings may not be dated on or before the latest closed business date.',
             HINT = 'Post with a later date, or leave effective_date out to get the next open date.';
+    END IF;
+    IF NEW.effective_date NOT BETWEEN v_today - ledger_private.api_limit('effective_date_days_back')
+                                  AND v_today + ledger_private.api_limit('effective_date_days_ahead') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX029', COLUMN = 'effective_date',
+            MESSAGE = format('effective_date: %s is more than %s days %s the current business date %s of tenant %s',
+                             NEW.effective_date,
+                             CASE WHEN NEW.effective_date < v_today
+                                  THEN ledger_private.api_limit('effective_date_days_back')
+                                  ELSE ledger_private.api_limit('effective_date_days_ahead') END,
+                             CASE WHEN NEW.effective_date < v_today THEN 'before' ELSE 'after' END,
+                             v_today, NEW.tenant),
+            DETAIL = format('Journals may be dated from %s to %s.',
+                            v_today - ledger_private.api_limit('effective_date_days_back'),
+                            v_today + ledger_private.api_limit('effective_date_days_ahead')),
+            HINT = 'Leave effective_date out to post on the current business date.';
     END IF;
     PERFORM pg_advisory_xact_lock_shared(
         ledger_private.close_fence_key(NEW.tenant, NEW.effective_date, v_closed_through));
@@ -52,4 +77,4 @@ END
 $$;
 
 COMMENT ON FUNCTION ledger_private.journal_date_guard() IS
-    'Trigger: the backdating guard (DX029 non-finite date, DX025 closed date, fence lock, 40001 after a missed close)';
+    'Trigger: the backdating guard (DX029 non-finite date or beyond the window, DX025 closed date, fence lock, 40001 after a missed close)';

@@ -18,6 +18,11 @@ APP_ROLE = "doublex_app"
 
 DEFAULT_LOCAL_PORT = 54329
 
+# Transport limits of the REST service (README, "Limits"): the shell's own, since no SQL
+# function ever sees them. Every limit of the ledger's API is procedures/private/api_limit.sql.
+MAX_JSON_DEPTH = 32  # arrays and objects nested in a request body (a batch needs 5)
+REQUEST_ID_PATTERN = r"[A-Za-z0-9._:-]{1,128}"  # an X-Request-ID kept; others are replaced
+
 
 def project_root() -> Path:
     """The checkout: where `.doublex/`, `migrations/` and `procedures/` live."""

@@ -74,6 +74,9 @@ TIMEOUT_SQLSTATES = {
     "57014": "the database cancelled the statement (statement timeout)",
     "55P03": "a lock wait ran out of time (lock timeout)",
 }
+# invalid_schema_name, undefined_function: the ledger's schema (or this version's functions)
+# is not there, which only `doublex migrate` fixes. (Every call is a function of `ledger`.)
+SCHEMA_MISSING_SQLSTATES = frozenset({"3F000", "42883"})
 
 
 class LedgerError(Exception):
@@ -136,6 +139,8 @@ class DeadlineExceeded(LedgerError, code="deadline_exceeded", http_status=503):
     """The request ran out of time: its deadline passed (retries included), or a statement or
     lock wait hit the database's timeout. A write may have committed just before the
     deadline struck: replay it with the same idempotency key."""
+class MigrationsPending(LedgerError, code="migrations_pending", http_status=503):
+    """The database lacks the ledger's schema or functions: run `doublex migrate`."""
 
 
 class InternalError(LedgerError):
@@ -171,6 +176,10 @@ def from_database(exc: BaseException) -> LedgerError:
         )
     if isinstance(exc, psycopg.OperationalError) or sqlstate.startswith(("08", "57P")):
         return DatabaseUnavailable("the database is unavailable")
+    if sqlstate in SCHEMA_MISSING_SQLSTATES:
+        return MigrationsPending(
+            "the database is not migrated to this version of DoubleX: run `doublex migrate`"
+        )
     if sqlstate.startswith("22") or isinstance(exc, psycopg.DataError):
         # Class 22 from the server, or a value psycopg refuses to send (a NUL in a text).
         return InvalidInput(diag.message_primary or str(exc) or "invalid input value")

@@ -12,11 +12,13 @@ reach the checkout (a clone under /root, say), the cluster lives under /var/tmp 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pwd
 import shutil
 import socket
+import stat
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -99,6 +101,29 @@ def ensure_service_user() -> None:
             ],
             check=True,
         )
+
+
+def private_folder(path: Path, owner: str) -> Path:
+    """A folder in a world-writable place (/var/tmp) that only `owner` can use: created
+    0700 and handed to `owner`, or, when it exists, accepted only as a real folder (not a
+    symlink another local user planted) already owned by `owner` (or root) and closed to
+    group and others. Nothing follows a link: mkdir refuses an existing name, lstat and
+    lchown look at the name itself."""
+    account = pwd.getpwnam(owner)
+    with contextlib.suppress(FileExistsError):
+        path.mkdir(mode=0o700)
+    found = os.lstat(path)
+    if (
+        not stat.S_ISDIR(found.st_mode)
+        or found.st_uid not in (0, account.pw_uid)
+        or found.st_mode & 0o077
+    ):
+        raise ClusterError(
+            f"{path} exists but is not a private folder of {owner} (a symlink, another "
+            "user's, or open to others); remove it and run the command again"
+        )
+    os.lchown(path, account.pw_uid, account.pw_gid)
+    return path
 
 
 @dataclass
@@ -195,9 +220,7 @@ class LocalCluster:
             return
         # The server's user cannot traverse to the checkout (e.g. it is under /root).
         digest = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:12]
-        relocated = Path("/var/tmp") / f"doublex-{digest}"
-        relocated.mkdir(mode=0o700, exist_ok=True)
-        shutil.chown(relocated, SERVICE_USER)
+        relocated = private_folder(Path("/var/tmp") / f"doublex-{digest}", SERVICE_USER)
         target.rmdir()
         self.home.symlink_to(relocated, target_is_directory=True)
 

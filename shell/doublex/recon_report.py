@@ -95,8 +95,9 @@ def exception_ref(item: Row) -> Any:
     return item["ref"] if item["ref"] is not None else item["journal_ref"]
 
 
-def api_document(account: AccountReport) -> dict[str, Any]:
-    """GET /api/reports/recon: one account's reconciliation of one date."""
+def api_document(account: AccountReport, next_cursor: str | None = None) -> dict[str, Any]:
+    """GET /api/reports/recon: one account's reconciliation of one date; `exceptions` holds
+    the account's exceptions read (a page of them), `next_cursor` where the next page starts."""
     summary = account.summary
     return {
         "date": summary["business_date"].isoformat(),
@@ -115,6 +116,7 @@ def api_document(account: AccountReport) -> dict[str, Any]:
             }
             for item in account.exceptions
         ],
+        "next_cursor": next_cursor,
     }
 
 
@@ -139,12 +141,24 @@ def to_json(report: Report) -> bytes:
     )
 
 
+# A text cell that a spreadsheet would run as a formula (CSV injection: "=HYPERLINK(…)" in
+# a bank file's reference or description, or in its file name).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|")
+
+
+def spreadsheet_cell(value: Any) -> str:
+    """The cell's text; a text value (never an amount or a date) that starts like a formula
+    gets a leading apostrophe, which spreadsheets show as text and do not evaluate."""
+    text = cell(value)
+    return "'" + text if isinstance(value, str) and text.startswith(FORMULA_START) else text
+
+
 def _csv(rows: Iterable[Row], fields: Sequence[str]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(fields)
     for row in rows:
-        writer.writerow([cell(row[name]) for name in fields])
+        writer.writerow([spreadsheet_cell(row[name]) for name in fields])
     return out.getvalue()
 
 

@@ -22,6 +22,7 @@ import time
 from collections.abc import AsyncIterator
 from types import FrameType
 
+import psycopg
 from aiohttp import web
 
 from doublex import errors, logs, metrics, migrate, tracing
@@ -107,6 +108,7 @@ def run(
     if settings.migrate_on_start:
         report = migrate.apply(admin_dsn)
         LOG.info("migrations applied on start: %s", ", ".join(report.applied) or "none")
+    refuse_pending_migrations(admin_dsn)
     asyncio.run(serve_app(build_app(settings, app_dsn), settings, host, port, reuse_port))
 
 
@@ -144,6 +146,22 @@ async def serve_app(
         await runner.cleanup()
 
 
+def refuse_pending_migrations(admin_dsn: str) -> None:
+    """Exit, naming `doublex migrate`, when the database has pending migrations: serving an
+    older schema would answer every request with an error. A database that cannot be
+    reached is served anyway (/api/health answers 503 until it is back)."""
+    try:
+        pending = migrate.status(admin_dsn).pending
+    except psycopg.Error as exc:
+        LOG.warning("cannot check migrations, the database is unreachable: %s", exc)
+        return
+    if pending:
+        raise SystemExit(
+            f"doublex serve: the database has {len(pending)} pending migration(s) "
+            f"({', '.join(pending)}); run `doublex migrate` first (or set MIGRATE_ON_START=1)"
+        )
+
+
 def settings_env(settings: Settings) -> dict[str, str]:
     """The variables (doublex.config) that make a worker load these same settings."""
     return {
@@ -169,6 +187,7 @@ def supervise(
     if settings.migrate_on_start:
         report = migrate.apply(admin_dsn)
         LOG.info("migrations applied on start: %s", ", ".join(report.applied) or "none")
+    refuse_pending_migrations(admin_dsn)
     shared = metrics.multiprocess_dir()
     metrics_dir = shared or tempfile.mkdtemp(prefix="doublex-metrics-")
     for stale in os.listdir(metrics_dir):  # counters of an earlier run must not add up

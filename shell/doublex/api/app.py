@@ -9,6 +9,7 @@ its timeout, the rest within the request's deadline) when the service sets them.
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 
@@ -20,11 +21,13 @@ from doublex import errors, jsonio, metrics
 from doublex.api import docs, document, handlers, handlers_metrics, problems, time_limits
 from doublex.api.operation import Handler
 from doublex.api.routes import OPERATIONS
+from doublex.config import REQUEST_ID_PATTERN
 from doublex.db import Ledger
 from doublex.logs import ACCESS, ERRORS
 from doublex.tracing import tracer
 
 REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id", str)
+REQUEST_ID_SHAPE = re.compile(REQUEST_ID_PATTERN)
 
 # (method, path template, aiohttp handler) of every operation of routes.py.
 ROUTES: list[tuple[str, str, Handler]] = [(op.method, op.path, op.handler()) for op in OPERATIONS]
@@ -42,9 +45,17 @@ def route_template(request: web.Request) -> str:
     return resource.canonical.rstrip("/") or "/"
 
 
+def request_id_of(request: web.Request) -> str:
+    """The client's X-Request-ID when it is a short token (config.REQUEST_ID_PATTERN), else a
+    new one: the id goes into every log line, span and problem document, so a long or
+    control-character id is replaced (answered in X-Request-ID), never refused or echoed."""
+    given = request.headers.get("X-Request-ID", "")
+    return given if REQUEST_ID_SHAPE.fullmatch(given) else uuid.uuid4().hex
+
+
 @web.middleware
 async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+    request_id = request_id_of(request)
     request[REQUEST_ID] = request_id
     route = route_template(request)
     started = time.perf_counter()

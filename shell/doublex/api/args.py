@@ -140,8 +140,13 @@ class PositionArgs(Args):
     reporting_ccy: Annotated[Ccy, In.QUERY] = "EUR"  # empty: the ledger's DX005
 
 
-class ReconArgs(Args):
+class ReconDay(Args):
     business_date: Annotated[IsoDate, In.QUERY] = Field(alias="date")
+
+
+class ReconArgs(ReconDay, Page):
+    """A date's reconciliation of one account, its exceptions a page at a time."""
+
     account: Annotated[Code | None, In.QUERY] = Field(
         None,
         description="The account. May be left out when exactly one account was reconciled "
@@ -149,7 +154,7 @@ class ReconArgs(Args):
     )
 
 
-class ReconPageArgs(ReconArgs):
+class ReconPageArgs(ReconDay):
     account: Annotated[Code | None, In.QUERY] = Field(
         None, description="Only this account (default: every account)"
     )

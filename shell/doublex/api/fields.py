@@ -24,6 +24,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from doublex.api.limits import Limit, Text
+from doublex.jsonio import ExponentNumber
 
 
 class Documented:
@@ -133,9 +134,13 @@ def parse_uuid(value: str) -> UUID:
 
 
 def legacy_amount(value: Any) -> str:
-    """The earlier API's signed amount: a decimal string or a JSON number, as plain digits."""
+    """The earlier API's signed amount: a decimal string or a JSON number in plain notation,
+    as plain digits. An exponent is refused (a syntax, like the string's): `1e-999999999`
+    would be a billion digits."""
+    if isinstance(value, ExponentNumber):
+        raise PydanticCustomError("syntax", "must be a decimal string or a number without exponent")
     if isinstance(value, Decimal) and value.is_finite():
-        return format(value, "f")  # 1E+2 → "100": plain digits, as the ledger wants
+        return format(value, "f")  # 100.0 → "100.0"; 123456789012345678901 stays digits
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if isinstance(value, str):

@@ -24,8 +24,13 @@ def respond(body: Any, status: int = 200) -> web.Response:
     return web.Response(status=status, body=jsonio.dumps(body), content_type="application/json")
 
 
-def page(items: list[dict[str, Any]], limit: int, cursor_of: str) -> web.Response:
-    next_cursor = items[-1][cursor_of] if len(items) == limit else None
+def page(
+    items: list[dict[str, Any]], limit: int, cursor_of: str, continues: bool | None = None
+) -> web.Response:
+    """A page and the cursor of the next one: when the page is full, or when `continues`
+    says so (a page the ledger stopped early)."""
+    more = len(items) == limit if continues is None else continues
+    next_cursor = items[-1][cursor_of] if more and items else None
     return respond({"items": items, "next_cursor": next_cursor})
 
 
@@ -36,11 +41,14 @@ def posting_status(result: dict[str, Any]) -> int:
 async def health(request: web.Request, _: args.NoArgs) -> web.Response:
     try:
         report = await ledger(request).health()
-    except errors.LedgerError:
+    except errors.LedgerError as exc:
         unavailable = {
             "status": "unavailable",
             "version": __version__,
-            "database": "unreachable",
+            # Reachable without the ledger's schema is not the same trouble as unreachable.
+            "database": (
+                "migrations pending" if isinstance(exc, errors.MigrationsPending) else "unreachable"
+            ),
             "migrations": None,
         }
         response = respond(unavailable, 503)
@@ -102,7 +110,8 @@ async def list_journals(request: web.Request, a: args.JournalsArgs) -> web.Respo
         after_cursor=a.cursor or None,
         page_size=a.limit,
     )
-    return page(items, a.limit, "cursor")
+    continues = await ledger(request).journal_page_continues(items, a.limit)
+    return page(items, a.limit, "cursor", continues)
 
 
 async def get_journal(request: web.Request, a: args.JournalPath) -> web.Response:

@@ -37,7 +37,8 @@ def invalid(field: str, message: str) -> RequestProblem:
 
 
 async def json_object(request: web.Request) -> dict[str, Any]:
-    """The body as a JSON object: 415 for another content type, 400 for broken JSON."""
+    """The body as a JSON object: 415 for another content type, 400 for broken JSON or
+    nesting beyond config.MAX_JSON_DEPTH."""
     if request.content_type not in JSON_TYPES:
         raise RequestProblem(
             415,
@@ -47,6 +48,8 @@ async def json_object(request: web.Request) -> dict[str, Any]:
     raw = await request.read()
     try:
         body = jsonio.loads(raw)
+    except jsonio.TooDeep as exc:
+        raise RequestProblem(400, "json_too_deep", f"the body is {exc}") from None
     except ValueError as exc:
         raise RequestProblem(400, "malformed_json", f"the body is not valid JSON: {exc}") from exc
     if not isinstance(body, dict):

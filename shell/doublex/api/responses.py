@@ -242,4 +242,7 @@ class ReconReport(Reply):
     bank_total: Money
     matched: Annotated[int, Documented(minimum=0)]
     unmatched: Annotated[int, Documented(minimum=0)] = Field(description="Exceptions")
-    exceptions: list[ReconException]
+    exceptions: list[ReconException] = Field(description="One page of the exceptions, in order")
+    next_cursor: str | None = Field(
+        description="cursor of the next page of exceptions (null: this page is the last)"
+    )

@@ -40,7 +40,8 @@ RECON_REPORT_DESCRIPTION = (
     "reconciled that date; when several accounts were reconciled that date it is 422 "
     "(problem document, code `invalid_request`, field `account`) whose detail lists their "
     "codes and asks for `account`. 404 (`DX038`) when no run exists for that date, or for "
-    "that account on that date; 404 (`DX020`) for an unknown account."
+    "that account on that date; 404 (`DX020`) for an unknown account. The exceptions come a "
+    "page at a time (`limit`, then `cursor` = the previous page's `next_cursor`)."
 )
 r = responses
 

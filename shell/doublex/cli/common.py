@@ -112,3 +112,21 @@ class LedgerFailure(click.ClickException):
         for label in ("field", "detail", "hint"):
             if text := self.details()[label]:
                 click.echo(f"  {label}: {text}", err=True)
+
+
+# A page's size: any SQL integer (the ledger answers DX019 outside 1 to its page_size limit).
+limit_option = click.option(
+    "--limit",
+    default=100,
+    show_default=True,
+    type=click.IntRange(-(2**31), 2**31 - 1),
+    help="Page size.",
+)
+cursor_option = click.option(
+    "--cursor", default=None, help="Continue after this cursor (the next page)."
+)
+
+
+def page_options(command: F) -> F:
+    """`--cursor` and `--limit`: the options of a command that lists a page at a time."""
+    return cursor_option(limit_option(command))

@@ -17,9 +17,11 @@ from typing import Any
 
 import click
 
-from doublex.cli.common import tenant_option, with_ledger
-from doublex.cli.output import Column, emit_record, emit_rows, json_option
+from doublex.cli.common import limit_option, page_options, tenant_option, with_ledger
+from doublex.cli.output import Column, emit_page, emit_record, emit_rows, json_option
 from doublex.cli.root import main
+from doublex.db import Ledger
+from doublex.db.runner import Row
 
 ACCOUNT_COLUMNS: list[Column] = [
     ("code", "code"),
@@ -73,15 +75,6 @@ def iso_date(value: datetime | None) -> date | None:
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 # The page size's range (1 to api_limit('page_size')) is the ledger's: it answers DX019 for any
 # other. Only the type is checked here: a whole number that fits the SQL `integer` parameter.
-limit_option = click.option(
-    "--limit",
-    default=100,
-    show_default=True,
-    type=click.IntRange(-(2**31), 2**31 - 1),
-    help="Page size.",
-)
-
-
 # -- doublex accounts -------------------------------------------------------------------------
 
 
@@ -278,8 +271,7 @@ def leg_summary(journal: dict[str, Any]) -> str:
 @click.option("--from", "from_date", type=DATE, default=None, help="First effective date.")
 @click.option("--to", "to_date", type=DATE, default=None, help="Last effective date.")
 @click.option("--account", default=None, help="Only journals with a leg on this account.")
-@click.option("--cursor", default=None, help="Continue after this cursor (the next page).")
-@limit_option
+@page_options
 @tenant_option
 @json_option
 def journals_list(
@@ -292,13 +284,14 @@ def journals_list(
     as_json: bool,
 ) -> None:
     """Journals by effective date, then id."""
-    rows = with_ledger(
-        lambda ledger: ledger.list_journals(
+
+    async def journal_page(ledger: Ledger) -> tuple[list[Row], bool]:
+        rows = await ledger.list_journals(
             iso_date(from_date), iso_date(to_date), account, cursor, limit, tenant
         )
-    )
+        return rows, await ledger.journal_page_continues(rows, limit)
+
+    rows, continues = with_ledger(journal_page)
     if not as_json:
         rows = [{**row, "summary": leg_summary(row)} for row in rows]
-    emit_rows(rows, JOURNAL_COLUMNS, as_json, empty="no journals")
-    if not as_json and len(rows) == limit:
-        click.echo(f"next page: --cursor {rows[-1]['cursor']}", err=True)
+    emit_page(rows, JOURNAL_COLUMNS, as_json, empty="no journals", continues=continues)

@@ -73,3 +73,17 @@ def emit_record(record: Mapping[str, Any], as_json: bool, *, fields: Sequence[Co
     width = max(len(label) for _, label in fields)
     for key, label in fields:
         click.echo(f"{label.ljust(width)}  {cell(record.get(key))}".rstrip())
+
+
+def emit_page(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[Column],
+    as_json: bool,
+    *,
+    empty: str,
+    continues: bool,
+) -> None:
+    """A page of a list: `emit_rows`, then (as a table) the next page's cursor on stderr."""
+    emit_rows(rows, columns, as_json, empty=empty)
+    if not as_json and continues and rows:
+        click.echo(f"next page: --cursor {rows[-1]['cursor']}", err=True)

@@ -11,8 +11,8 @@ from typing import Any
 import click
 
 from doublex import jsonio, recon_report, statement_file
-from doublex.cli.common import tenant_option, with_ledger
-from doublex.cli.output import emit_record, emit_rows, json_option, table
+from doublex.cli.common import page_options, tenant_option, with_ledger
+from doublex.cli.output import emit_page, emit_record, emit_rows, json_option, table
 from doublex.cli.root import main
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -149,6 +149,23 @@ def run_command(
     emit_record(account_report.summary, False, fields=SUMMARY_FIELDS)
     click.echo("")
     emit_rows(account_report.exceptions, EXCEPTION_COLUMNS, False, empty="no exceptions")
+
+
+@recon.command("exceptions")
+@click.option("--date", "day", type=DATE, required=True, help="Business date (YYYY-MM-DD).")
+@click.option("--account", default=None, help="The account (may be left out when only one was).")
+@page_options
+@tenant_option
+@json_option
+def exceptions_command(
+    day: datetime, account: str | None, cursor: str | None, limit: int, tenant: str, as_json: bool
+) -> None:
+    """A date's reconciliation exceptions, a page at a time (every account, or one)."""
+    _, items = with_ledger(
+        lambda ledger: ledger.recon_exceptions(business_date(day), account, cursor, limit, tenant)
+    )
+    columns = [("account", "account"), *EXCEPTION_COLUMNS]
+    emit_page(items, columns, as_json, empty="no exceptions", continues=len(items) == limit)
 
 
 @recon.command("report")

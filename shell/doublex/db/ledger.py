@@ -32,6 +32,8 @@ DEFAULT = "default"  # the tenant of a single-book ledger
 class Ledger(Runner):
     """The pool and the transaction runner, plus one method per SQL API call."""
 
+    _page_legs: int | None = None
+
     async def __aenter__(self) -> Ledger:
         await self.open()
         return self
@@ -158,6 +160,15 @@ class Ledger(Runner):
         """Every size and count limit of the SQL API: name → value (ledger.api_limits)."""
         return {row["name"]: row["value"] for row in await self._all("api_limits", READ)}
 
+    async def journal_page_continues(self, rows: Sequence[Row], page_size: int) -> bool:
+        """Whether a list_journals page may have a next one: it is full, or the ledger
+        stopped it early because its legs reached api_limit('page_legs') (read once)."""
+        if not rows or len(rows) >= page_size:
+            return bool(rows)
+        if self._page_legs is None:
+            self._page_legs = (await self.api_limits())["page_legs"]
+        return sum(len(row["legs"]) for row in rows) >= self._page_legs
+
     # -- FX --------------------------------------------------------------------------------
 
     async def upsert_fx_rate(
@@ -253,12 +264,43 @@ class Ledger(Runner):
     async def recon_report(
         self, business_date: date, account: str | None = None, tenant: str = DEFAULT
     ) -> tuple[list[Row], list[Row]]:
-        """The current reconciliation of a date: summaries and items, from one snapshot."""
+        """The current reconciliation of a date: summaries and every item (page after page),
+        from one snapshot. For reports written whole (the CLI's files, the HTML page)."""
         params = {"business_date": business_date, "account": account, "tenant": tenant}
 
         async def work(conn: AsyncConnection[Row]) -> tuple[list[Row], list[Row]]:
             summaries = await (await conn.execute(QUERIES["recon_summaries"], params)).fetchall()
-            items = await (await conn.execute(QUERIES["recon_items"], params)).fetchall()
+            items: list[Row] = []
+            after: str | None = None
+            while True:
+                page_params = params | {"after_cursor": after}
+                page = await (
+                    await conn.execute(QUERIES["recon_items_after"], page_params)
+                ).fetchall()
+                if not page:
+                    return summaries, items
+                items += page
+                after = page[-1]["cursor"]
+
+        return await self.run(work, **READ.options)
+
+    async def recon_exceptions(
+        self,
+        business_date: date,
+        account: str | None = None,
+        after_cursor: str | None = None,
+        page_size: int = 100,
+        tenant: str = DEFAULT,
+    ) -> tuple[list[Row], list[Row]]:
+        """The summaries and one page of exceptions of a date's reconciliation (one snapshot)."""
+        params = {"business_date": business_date, "account": account, "tenant": tenant}
+        page_params = params | {
+            "exceptions_only": True, "after_cursor": after_cursor, "page_size": page_size,
+        }  # fmt: skip
+
+        async def work(conn: AsyncConnection[Row]) -> tuple[list[Row], list[Row]]:
+            summaries = await (await conn.execute(QUERIES["recon_summaries"], params)).fetchall()
+            items = await (await conn.execute(QUERIES["recon_items"], page_params)).fetchall()
             return summaries, items
 
         return await self.run(work, **READ.options)

@@ -45,7 +45,7 @@ _CALLS: Mapping[str, str] = {
     "import_statement": "account file_name date_format tenant",
     "recon_run": "account business_date tolerance tenant",
     "recon_summaries": "business_date account tenant",
-    "recon_items": "business_date account tenant",
+    "recon_items": "business_date account exceptions_only after_cursor page_size tenant",
     "recon_mismatch_totals": "tenant",
     "business_date": "at tenant",
     "set_ledger_settings": "time_zone cutoff tenant",
@@ -64,6 +64,8 @@ QUERIES: Mapping[str, str] = {
         "%(idempotency_key)s",
         "ledger.client_idempotency_key(%(client_id)s, %(idempotency_key)s)",
     ),
+    # Every item of a reconciliation, a page of the ledger's default size at a time.
+    "recon_items_after": call("recon_items", "business_date", "account", "after_cursor", "tenant"),
     # The lines of a statement, into the staging table ledger.stage_statement made.
     "copy_statement": """
         COPY pg_temp.doublex_statement_staging
