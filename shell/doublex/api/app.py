@@ -2,7 +2,8 @@
 
 Outermost first: `observe` (request id, access log line, HTTP metrics by route template,
 the server span), then `problems` (every error becomes application/problem+json; nothing
-unexpected leaves as a stack trace).
+unexpected leaves as a stack trace), then `auth.authenticate` (the request's API key for the
+ledger calls it makes; 401 when a route needs one and none was sent).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from aiohttp import web
 from opentelemetry.trace import SpanKind
 
 from doublex import errors, jsonio, metrics
-from doublex.api import docs, document, handlers, handlers_metrics, problems
-from doublex.api.operation import Handler
+from doublex.api import auth, docs, document, handlers, handlers_metrics, problems
+from doublex.api.operation import Access, Handler
 from doublex.api.routes import OPERATIONS
 from doublex.db import Ledger
 from doublex.logs import ACCESS, ERRORS
@@ -24,8 +25,10 @@ from doublex.tracing import tracer
 
 REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id", str)
 
-# (method, path template, aiohttp handler) of every operation of routes.py.
-ROUTES: list[tuple[str, str, Handler]] = [(op.method, op.path, op.handler()) for op in OPERATIONS]
+# (method, path template, aiohttp handler, what it needs) of every operation of routes.py.
+ROUTES: list[tuple[str, str, Handler, Access]] = [
+    (op.method, op.path, op.handler(), op.access) for op in OPERATIONS
+]
 
 
 # The ledger's limits stay named here; document.Published resolves them when serving.
@@ -91,7 +94,7 @@ async def problem_documents(request: web.Request, handler: Handler) -> web.Strea
     except errors.LedgerError as exc:
         if isinstance(exc, errors.InternalError):
             ERRORS.error("ledger error", exc_info=exc, extra={"request_id": request[REQUEST_ID]})
-        return problems.from_ledger_error(exc)
+        return problems.from_ledger_error(exc, auth.challenge(exc))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -107,15 +110,23 @@ def create_app(
     migrations: list[str] | None = None,
     max_body_bytes: int = 1 << 20,
     tenants: list[str] | None = None,
+    metrics_public: bool = False,
+    authenticate: bool = True,
 ) -> web.Application:
+    """The service on `ledger` (made for the service: `act_as="doublex_api"`).
+    `authenticate=False` is for bench/auth_overhead.py only (no environment variable or
+    option reaches it): no key is read, and `ledger` must then be a SQL login's."""
     # Request bodies may hold exact (Decimal) numbers; jsonb parameters must keep them.
     jsonio.use_for_postgres()
-    app = web.Application(middlewares=[observe, problem_documents], client_max_size=max_body_bytes)
+    middlewares = [observe, problem_documents, *([auth.authenticate] if authenticate else [])]
+    app = web.Application(middlewares=middlewares, client_max_size=max_body_bytes)
     app[handlers.LEDGER] = ledger
+    app[auth.ACCESS] = {handler: access for _, _, handler, access in ROUTES}
+    app[auth.METRICS_PUBLIC] = metrics_public
     app[handlers.MIGRATIONS] = migrations or []
     app[handlers_metrics.RECON_TENANTS] = tenants or ["default"]
     app[document.PUBLISHED] = document.Published(OPENAPI_DOCUMENT, docs.render)
-    for method, path, handler in ROUTES:
+    for method, path, handler, _ in ROUTES:
         # Every route answers with and without a trailing slash, without a redirect.
         app.router.add_route(method, path, handler)
         app.router.add_route(method, path + "/", handler)

@@ -25,7 +25,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from doublex import __version__, jsonio
 from doublex.api import args, handlers, limits, parse
 from doublex.api.bodies import Leg
-from doublex.api.operation import PROBLEM, Operation
+from doublex.api.operation import PROBLEM, Access, Operation
 from doublex.api.responses import Problem
 
 REF = "#/components/schemas/{model}"
@@ -40,6 +40,21 @@ PROBLEM_RESPONSE = {
     "content": {PROBLEM: {"schema": {"$ref": REF.format(model="Problem")}}},
 }
 VALUES = frozenset({"examples", "default", "enum", "const"})  # data, not schemas
+SCHEME = "apiKey"
+SECURITY_SCHEMES = {
+    SCHEME: {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API key of the tenant (`doublex keys create`, or POST /api/keys "
+        "with an admin key): `Authorization: Bearer dxk_…`. The ledger checks it on every "
+        "transaction; the capability each operation needs is its `x-capability`.",
+    }
+}
+ACCESS_NOTES = {
+    Access.OPEN: "Open: no key needed.",
+    Access.LOOPBACK: "No key: served to loopback clients only, unless the service runs with "
+    "DOUBLEX_METRICS_PUBLIC=1 (403 otherwise).",
+}
 
 
 def build(operations: Sequence[Operation[Any]]) -> dict[str, Any]:
@@ -65,7 +80,7 @@ def build(operations: Sequence[Operation[Any]]) -> dict[str, Any]:
         "info": INFO,
         "servers": [{"url": "/"}],
         "paths": paths,
-        "components": {"schemas": schemas},
+        "components": {"schemas": schemas, "securitySchemes": SECURITY_SCHEMES},
     }
 
 
@@ -79,14 +94,28 @@ def _operation(op: Operation[Any], arguments: dict[str, Any]) -> dict[str, Any]:
         }
         if response.links:
             responses[status]["links"] = response.links
+    capability = op.access.capability
+    if capability is not None:
+        responses["401"] = _problem(
+            "No key, or a malformed, unknown, revoked or expired key (DX040)"
+        )
+        responses["403"] = _problem(f"The key lacks the `{capability}` capability (DX041)")
+    elif op.access is Access.LOOPBACK:
+        responses["403"] = _problem("Not a loopback client (see DOUBLEX_METRICS_PUBLIC)")
     responses["default"] = PROBLEM_RESPONSE
     operation: dict[str, Any] = {
         "operationId": op.operation_id,
         "summary": op.summary,
         "responses": responses,
+        "security": [{SCHEME: []}] if capability else [],
+        "x-capability": capability or op.access.value,
     }
-    if op.description:
-        operation["description"] = op.description
+    note = ACCESS_NOTES.get(op.access) or (
+        f"Needs a key with the `{capability}` capability"
+        + (" (or `audit`)." if capability == "read" else ".")
+        + " Another tenant's objects are never found (404)."
+    )
+    operation["description"] = f"{op.description}\n\n{note}" if op.description else note
     properties = arguments.get("properties", {})
     required = set(arguments.get("required", []))
     parameters = []
@@ -109,6 +138,10 @@ def _operation(op: Operation[Any], arguments: dict[str, Any]) -> dict[str, Any]:
     if parameters:
         operation["parameters"] = parameters
     return operation
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": PROBLEM_RESPONSE["content"]}
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:

@@ -10,11 +10,26 @@ A write that is one SQL API call runs as one statement in autocommit (`WRITE`): 
 makes it its own transaction, at the SERIALIZABLE default every pooled session gets, and
 reports a serialization failure at its implicit commit as the statement's error. One round
 trip instead of three (BEGIN, the call, COMMIT).
+
+Who runs the call (tenancy, ARCHITECTURE.md "How a request flows"): every transaction starts
+with one `set_config(…, true)` statement, sent in the same round trip as the work (pipeline
+mode), that says who acts in it. Its settings are transaction-local, so nothing of one call
+survives into the next on the pooled session:
+
+- a Runner made for the service (`act_as="doublex_api"`) switches to that role and hands the
+  database the request's API key from `PRINCIPAL` (set by the REST auth middleware; `''`
+  when none), which the ledger verifies (`ledger_private.authorize`); `housekeeping=True`
+  calls (the background roll-up, the /metrics refresh) keep the service's own role and send
+  no key;
+- a Runner made for the CLI (`actor="os-user"`) names the actor of its audit rows
+  (`doublex.actor`); it connects with the admin DSN and acts on the `tenant` argument;
+- a plain Runner (SQL login such as `doublex_app`) sends `doublex.api_key = ''`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,10 +42,17 @@ from psycopg_pool import AsyncConnectionPool
 
 from doublex import errors
 from doublex.db import instrument
+from doublex.db.principal import PRINCIPAL
 
 T = TypeVar("T")
 Row = dict[str, Any]
 Work = Callable[[AsyncConnection[Row]], Awaitable[T]]
+
+# Who acts in a transaction: its first statement, transaction-local settings only.
+AS_ROLE = "SELECT set_config('role', %(role)s, true), set_config('doublex.api_key', %(key)s, true)"
+AS_SELF = (
+    "SELECT set_config('doublex.api_key', '', true), set_config('doublex.actor', %(actor)s, true)"
+)
 
 
 @dataclass(frozen=True)
@@ -52,6 +74,7 @@ class Mode:
     read_only: bool = False
     isolation: IsolationLevel = IsolationLevel.SERIALIZABLE
     statement: bool = False
+    housekeeping: bool = False
 
     @property
     def options(self) -> dict[str, Any]:
@@ -59,13 +82,16 @@ class Mode:
             "read_only": self.read_only,
             "isolation": self.isolation,
             "statement": self.statement,
+            "housekeeping": self.housekeeping,
         }
 
 
 WRITE = Mode(statement=True)  # one SQL API call in autocommit, at SERIALIZABLE
 READ = Mode(read_only=True)  # SERIALIZABLE READ ONLY DEFERRABLE: never fails, never retried
-FOLD = Mode(isolation=IsolationLevel.READ_COMMITTED)  # roll-ups and closes (see their SQL)
-SCRAPE = Mode(read_only=True, isolation=IsolationLevel.READ_COMMITTED)  # never waits
+FOLD = Mode(isolation=IsolationLevel.READ_COMMITTED)  # closes (see their SQL)
+# The service's housekeeping (no key, its own role): the roll-up, and the scrape that never waits.
+ROLL_UP = Mode(isolation=IsolationLevel.READ_COMMITTED, housekeeping=True)
+SCRAPE = Mode(read_only=True, isolation=IsolationLevel.READ_COMMITTED, housekeeping=True)
 
 
 async def _serializable_by_default(conn: AsyncConnection[Row]) -> None:
@@ -92,8 +118,12 @@ class Runner:
         retry: RetryPolicy | None = None,
         on_retry: Callable[[str], None] | None = None,
         pool_timeout: float = 30.0,
+        act_as: str | None = None,
+        actor: str = "",
     ) -> None:
         self.retry = retry or RetryPolicy()
+        self.act_as = act_as
+        self.actor = actor
         self._on_retry = on_retry
         self.pool: AsyncConnectionPool[AsyncConnection[Row]] = AsyncConnectionPool(
             dsn,
@@ -123,17 +153,30 @@ class Runner:
         read_only: bool = False,
         isolation: IsolationLevel = IsolationLevel.SERIALIZABLE,
         statement: bool = False,
+        housekeeping: bool = False,
+        pipeline: bool = True,
     ) -> T:
         """Run `work` in one transaction, retrying serialization failures and deadlocks.
-        `statement=True`: `work` sends one statement, run in autocommit (a serializable write)."""
+        `statement=True`: `work` sends one statement, run in autocommit (a serializable write).
+        `housekeeping=True`: the service's own maintenance (no key, its own role).
+        `pipeline=False`: the work uses COPY (which pipeline mode cannot run); who acts is
+        then said in a statement of its own."""
+        who = self._who(housekeeping)
         attempt = 0
         while True:
             attempt += 1
             try:
-                if statement and not read_only and isolation == IsolationLevel.SERIALIZABLE:
-                    result = await self._statement(work)
+                if (
+                    statement
+                    and pipeline
+                    and not read_only
+                    and isolation == IsolationLevel.SERIALIZABLE
+                ):
+                    result = await self._statement(work, who)
                 else:
-                    result = await self._attempt(work, read_only=read_only, isolation=isolation)
+                    result = await self._attempt(
+                        work, who, read_only=read_only, isolation=isolation, pipeline=pipeline
+                    )
                 instrument.finished(retries=attempt - 1)
                 return result
             except errors.LedgerError:
@@ -158,7 +201,22 @@ class Runner:
                     self._on_retry(sqlstate)
                 await asyncio.sleep(self.retry.delay(attempt))
 
-    async def _attempt(self, work: Work[T], *, read_only: bool, isolation: IsolationLevel) -> T:
+    def _who(self, housekeeping: bool) -> tuple[str, dict[str, str]]:
+        """The first statement of every transaction and its parameters (read once per call:
+        every attempt of a call acts for the same principal)."""
+        if self.act_as is not None and not housekeeping:
+            return AS_ROLE, {"role": self.act_as, "key": PRINCIPAL.get()}
+        return AS_SELF, {"actor": self.actor}
+
+    async def _attempt(
+        self,
+        work: Work[T],
+        who: tuple[str, dict[str, str]],
+        *,
+        read_only: bool,
+        isolation: IsolationLevel,
+        pipeline: bool,
+    ) -> T:
         async with self.pool.connection() as conn:
             await conn.set_isolation_level(isolation)
             await conn.set_read_only(read_only)
@@ -167,7 +225,13 @@ class Runner:
             await conn.set_deferrable(read_only and isolation == IsolationLevel.SERIALIZABLE)
             committing = False
             try:
-                async with conn.transaction():
+                # Pipeline mode: BEGIN, who acts and the work's first statement go in one
+                # round trip (a fetch sends the Sync); COMMIT goes when the block ends.
+                async with (
+                    conn.pipeline() if pipeline else contextlib.nullcontext(),
+                    conn.transaction(),
+                ):
+                    await conn.execute(*who)
                     result = await work(conn)
                     committing = True  # leaving the block sends COMMIT
             except psycopg.OperationalError as exc:
@@ -185,11 +249,15 @@ class Runner:
                 raise _ConnectionLost from exc
             return result
 
-    async def _statement(self, work: Work[T]) -> T:
+    async def _statement(self, work: Work[T], who: tuple[str, dict[str, str]]) -> T:
         async with self.pool.connection() as conn:
             await conn.set_autocommit(True)
             try:
-                return await work(conn)
+                # Autocommit in pipeline mode: the statements up to the Sync (sent by the
+                # work's fetch) are one implicit transaction, so who acts is said in it.
+                async with conn.pipeline():
+                    await conn.execute(*who)
+                    return await work(conn)
             except psycopg.OperationalError as exc:
                 if conn.broken:
                     # The statement may have committed: never send it again on another
