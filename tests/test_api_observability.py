@@ -155,9 +155,9 @@ async def test_metrics_count_exactly_what_happened(books: Client) -> None:
     assert not any("CASH" in route or "NOPE" in route or route.endswith("/") for route in routes)
 
 
-async def test_pool_gauges_of_the_served_app(app_dsn: str) -> None:
+async def test_pool_gauges_of_the_served_app(service_dsn: str) -> None:
     settings = dataclasses.replace(config.load(), pool_min=2, pool_max=7, roll_up_seconds=0.05)
-    async with serving(build_app(settings, app_dsn)) as client:
+    async with serving(build_app(settings, service_dsn)) as client:
         await ok(await client.get("/api/health"))
         await asyncio.sleep(0.2)  # the background roll-up runs a few times, harmlessly
         text = await (await client.get("/metrics")).text()

@@ -18,13 +18,13 @@ BIN = Path(sys.executable).parent
 
 
 @contextmanager
-def doublex_serve(
-    admin_dsn: str, app_dsn: str, log_path: Path, *args: str, **env: str
-) -> Iterator[str]:
+def doublex_serve(service_dsn: str, log_path: Path, *args: str, **env: str) -> Iterator[str]:
     """Serve the test database until the block ends; yields the base URL once healthy.
-    `args` go to `doublex serve`, `env` to its environment; its output goes to log_path."""
+    The service gets the service DSN only (no admin DSN: it needs none). `args` go to
+    `doublex serve`, `env` to its environment; its output goes to log_path."""
     port = localdb.free_port()
-    environ = os.environ | {"DOUBLEX_DSN": admin_dsn, "DOUBLEX_APP_DSN": app_dsn} | env
+    environ = os.environ | {"DOUBLEX_SERVICE_DSN": service_dsn} | env
+    environ.pop("DOUBLEX_DSN", None)
     environ.pop("MIGRATE_ON_START", None)
     environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
     command = [str(BIN / "doublex"), "serve", "--host", "127.0.0.1", "--port", str(port), *args]

@@ -50,7 +50,7 @@ class Ledger(Runner):
             assert row is not None, f"{query} returned no row"
             return row
 
-        return await self.run(work, **mode.options)
+        return await self.run(work, **mode.options, pipeline=True)
 
     async def _all(self, query: str, mode: Mode, /, **params: Any) -> list[Row]:
         """Every row the call returns."""
@@ -58,7 +58,7 @@ class Ledger(Runner):
         async def work(conn: AsyncConnection[Row]) -> list[Row]:
             return await (await conn.execute(QUERIES[query], params)).fetchall()
 
-        return await self.run(work, **mode.options)
+        return await self.run(work, **mode.options, pipeline=True)
 
     # -- accounts and journals ---------------------------------------------------------------
 
@@ -190,7 +190,7 @@ class Ledger(Runner):
         """Upsert every rate in one transaction, all or nothing. Returns the lines the ledger
         refused (line number, DX code, message), every one of them, and then writes nothing;
         an empty list means every rate was written. `progress(n)` reports n more lines done."""
-        return await self.run(bulk.fx_rates(lines, tenant, progress), pipeline=False)
+        return await self.run(bulk.fx_rates(lines, tenant, progress))
 
     async def post_fx_transfer(
         self,
@@ -240,7 +240,7 @@ class Ledger(Runner):
             "date_format": date_format,
             "tenant": tenant,
         }
-        return await self.run(bulk.statement(rows, params, progress), pipeline=False)
+        return await self.run(bulk.statement(rows, params, progress))
 
     async def recon_run(
         self,
@@ -265,7 +265,7 @@ class Ledger(Runner):
             items = await (await conn.execute(QUERIES["recon_items"], params)).fetchall()
             return summaries, items
 
-        return await self.run(work, **READ.options)
+        return await self.run(work, **READ.options, pipeline=True)
 
     async def recon_mismatch_totals(self, tenants: Sequence[str]) -> dict[str, int]:
         """Exceptions of every reconciliation run so far, by kind, summed over `tenants` (the
@@ -280,7 +280,7 @@ class Ledger(Runner):
             return totals
 
         # READ COMMITTED: a scrape must never wait for a safe snapshot (DEFERRABLE).
-        return await self.run(work, **SCRAPE.options)
+        return await self.run(work, **SCRAPE.options, pipeline=True)
 
     # -- end of day ----------------------------------------------------------------------------
 
@@ -331,7 +331,7 @@ class Ledger(Runner):
             assert row is not None
             return row
 
-        return await self.run(work, **FOLD.options)
+        return await self.run(work, **FOLD.options, pipeline=True)
 
     async def eod_status(self, tenant: str | None = None) -> Row:
         return await self._one("eod_status", READ, tenant=tenant)

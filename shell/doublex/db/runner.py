@@ -124,7 +124,7 @@ class Runner:
         self.retry = retry or RetryPolicy()
         self.act_as = act_as
         self.actor = actor
-        self._on_retry = on_retry
+        self.on_retry = on_retry
         self.pool: AsyncConnectionPool[AsyncConnection[Row]] = AsyncConnectionPool(
             dsn,
             min_size=min_size,
@@ -154,13 +154,16 @@ class Runner:
         isolation: IsolationLevel = IsolationLevel.SERIALIZABLE,
         statement: bool = False,
         housekeeping: bool = False,
-        pipeline: bool = True,
+        pipeline: bool = False,
     ) -> T:
         """Run `work` in one transaction, retrying serialization failures and deadlocks.
-        `statement=True`: `work` sends one statement, run in autocommit (a serializable write).
         `housekeeping=True`: the service's own maintenance (no key, its own role).
-        `pipeline=False`: the work uses COPY (which pipeline mode cannot run); who acts is
-        then said in a statement of its own."""
+        `pipeline=True` (the Ledger's calls): `work` fetches the result of each statement it
+        sends (in pipeline mode a statement runs when its result is fetched, so a work that
+        waits on a side effect of an unfetched statement must not ask for it; COPY cannot
+        run in it); then who acts goes in the same round trip as the first statement, and
+        `statement=True` (one statement) runs in autocommit: a serializable write in one
+        round trip. Otherwise who acts is said in a statement of its own."""
         who = self._who(housekeeping)
         attempt = 0
         while True:
@@ -197,8 +200,8 @@ class Runner:
                 # report retries, and a request that gives up is not retried.
                 sqlstate = getattr(exc, "sqlstate", None) or "40001"
                 instrument.retrying(sqlstate)
-                if self._on_retry is not None:
-                    self._on_retry(sqlstate)
+                if self.on_retry is not None:
+                    self.on_retry(sqlstate)
                 await asyncio.sleep(self.retry.delay(attempt))
 
     def _who(self, housekeeping: bool) -> tuple[str, dict[str, str]]:
