@@ -38,11 +38,12 @@ AS $$
           ('statement_ref_length', 'characters of a statement line''s reference'),
           ('statement_id_length', 'characters of a statement line''s bank id'),
           ('statement_description_length', 'characters of a statement line''s description'),
-          ('date_format_length', 'characters of a statement''s date format')
+          ('date_format_length', 'characters of a statement''s date format'),
+          ('api_key_name_length', 'characters of an API key''s name (at least one)')
       ) AS l (name, meaning)
      ORDER BY l.name
 $$;
 
 COMMENT ON FUNCTION ledger.api_limits() IS
     'Every size and count limit of the SQL API: name, value (from api_limit) and meaning';
-GRANT EXECUTE ON FUNCTION ledger.api_limits() TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.api_limits() TO doublex_api;

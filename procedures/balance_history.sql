@@ -16,14 +16,14 @@ CREATE OR REPLACE FUNCTION ledger.balance_history(
     account text,
     from_date date DEFAULT NULL,
     to_date date DEFAULT NULL,
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS SETOF ledger.balance_history_entry
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_account ledger_private.account := ledger_private.find_account(
-        ledger_private.checked_tenant(balance_history.tenant), balance_history.account);
+        (ledger_private.authorize('read', balance_history.tenant)).tenant, balance_history.account);
 BEGIN
     IF balance_history.from_date > balance_history.to_date THEN
         RAISE EXCEPTION USING
@@ -50,4 +50,4 @@ $$;
 
 COMMENT ON FUNCTION ledger.balance_history(text, date, date, text) IS
     'Opening, debits, credits and closing of an account per closed business date';
-GRANT EXECUTE ON FUNCTION ledger.balance_history(text, date, date, text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.balance_history(text, date, date, text) TO doublex_api;

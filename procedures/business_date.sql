@@ -10,23 +10,17 @@
 
 CREATE OR REPLACE FUNCTION ledger.business_date(
     at timestamptz DEFAULT now(),
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS date
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    v_time_zone text := 'UTC';
-    v_cutoff time := '00:00'::time;
 BEGIN
-    PERFORM ledger_private.check_tenant(business_date.tenant);
-    SELECT s.time_zone, s.cutoff INTO v_time_zone, v_cutoff
-      FROM ledger_private.ledger_settings AS s WHERE s.tenant = business_date.tenant;
-    RETURN ledger_private.business_date_at(coalesce(business_date.at, now()),
-                                           coalesce(v_time_zone, 'UTC'), coalesce(v_cutoff, '00:00'));
+    RETURN ledger_private.tenant_business_date(
+        (ledger_private.authorize('read', business_date.tenant)).tenant, business_date.at);
 END
 $$;
 
 COMMENT ON FUNCTION ledger.business_date(timestamptz, text) IS
     'Business date of an instant in the tenant''s time zone and cut-off';
-GRANT EXECUTE ON FUNCTION ledger.business_date(timestamptz, text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.business_date(timestamptz, text) TO doublex_api;

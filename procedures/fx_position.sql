@@ -19,16 +19,17 @@
 CREATE OR REPLACE FUNCTION ledger.fx_position(
     as_of date DEFAULT NULL,
     reporting_ccy text DEFAULT 'EUR',
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS SETOF ledger.fx_position_line
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_exponent smallint;
-    v_on date := coalesce(fx_position.as_of, ledger_private.default_effective_date(fx_position.tenant));
+    v_on date;
 BEGIN
-    PERFORM ledger_private.check_tenant(fx_position.tenant);
+    fx_position.tenant := (ledger_private.authorize('read', fx_position.tenant)).tenant;
+    v_on := coalesce(fx_position.as_of, ledger_private.default_effective_date(fx_position.tenant));
     SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c
      WHERE c.code = fx_position.reporting_ccy;
     IF NOT FOUND THEN
@@ -74,4 +75,4 @@ $$;
 
 COMMENT ON FUNCTION ledger.fx_position(date, text, text) IS
     'Open FX position per currency (clearing balances) valued in a reporting currency';
-GRANT EXECUTE ON FUNCTION ledger.fx_position(date, text, text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.fx_position(date, text, text) TO doublex_api;

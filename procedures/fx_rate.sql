@@ -14,13 +14,13 @@ CREATE OR REPLACE FUNCTION ledger.fx_rate(
     base text,
     quote text,
     on_date date DEFAULT NULL,
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS ledger.fx_quote
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_tenant text := ledger_private.checked_tenant(fx_rate.tenant);
+    v_tenant text := (ledger_private.authorize('read', fx_rate.tenant)).tenant;
 BEGIN
     PERFORM ledger_private.check_fx_pair(fx_rate.base, fx_rate.quote);
     RETURN ledger_private.fx_quote_on(
@@ -31,4 +31,4 @@ $$;
 
 COMMENT ON FUNCTION ledger.fx_rate(text, text, date, text) IS
     'Latest rate of a pair valid on a date: direct, or inverted (1/rate, half-even, as many decimals as a rate)';
-GRANT EXECUTE ON FUNCTION ledger.fx_rate(text, text, date, text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.fx_rate(text, text, date, text) TO doublex_api;

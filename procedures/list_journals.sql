@@ -15,7 +15,7 @@ CREATE OR REPLACE FUNCTION ledger.list_journals(
     account text DEFAULT NULL,
     after_cursor text DEFAULT NULL,
     page_size integer DEFAULT 100,
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS SETOF ledger.journal_entry
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -25,7 +25,7 @@ DECLARE
     v_after_date date := '-infinity'::date;
     v_after_id uuid := '00000000-0000-0000-0000-000000000000'::uuid;
 BEGIN
-    PERFORM ledger_private.check_tenant(list_journals.tenant);
+    list_journals.tenant := (ledger_private.authorize('read', list_journals.tenant)).tenant;
     PERFORM ledger_private.check_page_size(list_journals.page_size);
     IF list_journals.after_cursor IS NOT NULL THEN
         BEGIN
@@ -70,4 +70,4 @@ $$;
 
 COMMENT ON FUNCTION ledger.list_journals(date, date, text, text, integer, text) IS
     'Journals by effective date and id, filtered by dates and account, keyset-paginated';
-GRANT EXECUTE ON FUNCTION ledger.list_journals(date, date, text, text, integer, text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.list_journals(date, date, text, text, integer, text) TO doublex_api;

@@ -15,12 +15,13 @@
 CREATE OR REPLACE FUNCTION ledger.recon_items(
     business_date date,
     account text DEFAULT NULL,
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS SETOF ledger.recon_item
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    recon_items.tenant := (ledger_private.authorize('read', recon_items.tenant)).tenant;
     RETURN QUERY
         SELECT a.code, o.business_date, o.kind, o.match_pass, s.line_no, i.file_name,
                s.ref, s.description, o.bank_amount, o.journal_id, o.leg_no, j.ref,
@@ -41,4 +42,4 @@ $$;
 
 COMMENT ON FUNCTION ledger.recon_items(date, text, text) IS
     'Matches and exceptions of the current reconciliation of a date, exceptions first';
-GRANT EXECUTE ON FUNCTION ledger.recon_items(date, text, text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.recon_items(date, text, text) TO doublex_api;

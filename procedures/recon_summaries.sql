@@ -11,18 +11,22 @@
 CREATE OR REPLACE FUNCTION ledger.recon_summaries(
     business_date date,
     account text DEFAULT NULL,
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS SETOF ledger.recon_summary
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT (ledger_private.to_recon_summary(r, a)).*
-      FROM ledger_private.latest_recon_runs(recon_summaries.tenant, recon_summaries.business_date,
-                                            recon_summaries.account) AS r
-      JOIN ledger_private.account AS a ON a.account_id = r.account_id
-     ORDER BY a.code
+BEGIN
+    recon_summaries.tenant := (ledger_private.authorize('read', recon_summaries.tenant)).tenant;
+    RETURN QUERY
+        SELECT (ledger_private.to_recon_summary(r, a)).*
+          FROM ledger_private.latest_recon_runs(recon_summaries.tenant, recon_summaries.business_date,
+                                                recon_summaries.account) AS r
+          JOIN ledger_private.account AS a ON a.account_id = r.account_id
+         ORDER BY a.code;
+END
 $$;
 
 COMMENT ON FUNCTION ledger.recon_summaries(date, text, text) IS
     'Counts and totals of the current reconciliation of a date, per account';
-GRANT EXECUTE ON FUNCTION ledger.recon_summaries(date, text, text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.recon_summaries(date, text, text) TO doublex_api;
