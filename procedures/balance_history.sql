@@ -41,7 +41,7 @@ BEGIN
           JOIN ledger_private.currency AS x ON x.code = v_account.ccy
           LEFT JOIN ledger_private.account_snapshot AS s
                  ON s.account_id = v_account.account_id AND s.business_date = c.business_date
-         WHERE c.tenant = balance_history.tenant
+         WHERE c.tenant = v_account.tenant
            AND c.business_date >= coalesce(balance_history.from_date, '-infinity')
            AND c.business_date <= coalesce(balance_history.to_date, 'infinity')
          ORDER BY c.business_date;

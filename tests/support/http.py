@@ -46,9 +46,23 @@ async def serving(app: web.Application, key: str = "") -> AsyncIterator[Client]:
         yield client
 
 
+def key_id(client: Client) -> str:
+    """The visible id of the key `client` sends."""
+    token = client.session.headers["Authorization"].removeprefix("Bearer ")
+    return token.partition(".")[0]
+
+
 def admin_of(dsn: str) -> str:
     """The test cluster's superuser on the same database."""
     return config.as_role(dsn, localdb.SUPERUSER)
+
+
+def admin_connection(admin_dsn: str) -> psycopg.Connection[Any]:
+    """An admin connection whose transactions are SERIALIZABLE (ledger writes demand it);
+    `with` commits."""
+    conn = psycopg.connect(admin_dsn)
+    conn.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
+    return conn
 
 
 def create_key(
@@ -60,7 +74,7 @@ def create_key(
 ) -> dict[str, Any]:
     """A new API key of `tenant` (every capability unless told), created as admin; its row
     with the token."""
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+    with admin_connection(admin_dsn) as conn:
         row = conn.execute(
             "SELECT key_id, token FROM ledger.create_api_key(name => %s, capabilities => %s,"
             " expires_at => %s, tenant => %s)",
@@ -71,7 +85,7 @@ def create_key(
 
 
 def create_tenant(admin_dsn: str, tenant: str) -> None:
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+    with admin_connection(admin_dsn) as conn:
         conn.execute("SELECT ledger.create_tenant(%s)", (tenant,))
 
 

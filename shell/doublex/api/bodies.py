@@ -316,13 +316,17 @@ class ApiKeyCreate(Body):
         }
     )
 
-    name: Annotated[str, Documented(description="What the key is for", examples=["billing"])]
-    # The capability words are the ledger's (DX044 for another word).
+    name: Annotated[
+        str,
+        Documented(
+            maxLength=Limit("api_key_name_length"),
+            description="What the key is for",
+            examples=["billing"],
+        ),
+    ]
+    # The capability words are the ledger's (DX044 for another word, or none).
     capabilities: Annotated[
         list[str],
-        Documented(
-            minItems=1,
-            items={"type": "string", "enum": ["read", "post", "operate", "admin", "audit"]},
-        ),
+        Documented(items={"type": "string", "enum": ["read", "post", "operate", "admin", "audit"]}),
     ]
     expires_at: Timestamp | None = Field(None, description="Never expires when left out")

@@ -47,13 +47,11 @@ SECURITY_SCHEMES = {
         "scheme": "bearer",
         "description": "An API key of the tenant (`doublex keys create`, or POST /api/keys "
         "with an admin key): `Authorization: Bearer dxk_…`. The ledger checks it on every "
-        "transaction; the capability each operation needs is its `x-capability`.",
+        "transaction. Each operation names what it needs in `x-capability`: a capability "
+        "(`read` is also granted by `audit`), `open` (no key: health and this "
+        "documentation) or `loopback` (/metrics: loopback clients only unless the service "
+        "runs with DOUBLEX_METRICS_PUBLIC=1). Another tenant's objects are never found (404).",
     }
-}
-ACCESS_NOTES = {
-    Access.OPEN: "Open: no key needed.",
-    Access.LOOPBACK: "No key: served to loopback clients only, unless the service runs with "
-    "DOUBLEX_METRICS_PUBLIC=1 (403 otherwise).",
 }
 
 
@@ -110,12 +108,8 @@ def _operation(op: Operation[Any], arguments: dict[str, Any]) -> dict[str, Any]:
         "security": [{SCHEME: []}] if capability else [],
         "x-capability": capability or op.access.value,
     }
-    note = ACCESS_NOTES.get(op.access) or (
-        f"Needs a key with the `{capability}` capability"
-        + (" (or `audit`)." if capability == "read" else ".")
-        + " Another tenant's objects are never found (404)."
-    )
-    operation["description"] = f"{op.description}\n\n{note}" if op.description else note
+    if op.description:
+        operation["description"] = op.description
     properties = arguments.get("properties", {})
     required = set(arguments.get("required", []))
     parameters = []

@@ -246,9 +246,9 @@ class ReconReport(Reply):
 
 
 class Tenant(Reply):
-    tenant: str
+    name: str
     created_at: Timestamp
-    created_by: str | None = None
+    created_by: str
     accounts: int
     active_keys: int
 

@@ -29,7 +29,7 @@ from doublex.db import Ledger
 
 CAPABILITIES = ("read", "post", "operate", "admin", "audit")
 TENANT_FIELDS: list[Column] = [
-    ("tenant", "tenant"),
+    ("name", "tenant"),
     ("created_at", "created"),
     ("created_by", "by"),
     ("accounts", "accounts"),
@@ -48,8 +48,8 @@ LOGIN_FIELDS: list[Column] = [
     ("login", "login"),
     ("tenant", "tenant"),
     ("capabilities", "capabilities"),
-    ("created_at", "bound"),
-    ("created_by", "by"),
+    ("bound_at", "bound"),
+    ("bound_by", "by"),
 ]
 AUDIT_COLUMNS: list[Column] = [
     ("audit_id", "id"),
@@ -240,8 +240,11 @@ def sql_login_list(tenant: str | None, as_json: bool) -> None:
 def sql_login_revoke(name: str, as_json: bool) -> None:
     """Unbind login NAME: its next call is refused (the role itself stays; DROP ROLE it when
     it owns nothing)."""
+    unbound = with_ledger(lambda ledger: ledger.unbind_sql_login(name))
     emit_record(
-        with_ledger(lambda ledger: ledger.unbind_sql_login(name)), as_json, fields=LOGIN_FIELDS[:3]
+        {"login": name, "unbound": unbound},
+        as_json,
+        fields=[("login", "login"), ("unbound", "unbound")],
     )
 
 

@@ -403,8 +403,10 @@ class Ledger(Runner):
     async def list_sql_logins(self, tenant: str | None = None) -> list[Row]:
         return await self._all("list_sql_logins", READ, tenant=tenant)
 
-    async def unbind_sql_login(self, login: str) -> Row:
-        return await self._one("unbind_sql_login", WRITE, login=login)
+    async def unbind_sql_login(self, login: str) -> bool:
+        """Whether the login was bound (its next call is refused either way)."""
+        row = await self._one("unbind_sql_login", WRITE, login=login)
+        return bool(row["unbind_sql_login"])
 
     async def list_audit(
         self, after_id: int | None = None, page_size: int = 100, tenant: str | None = None
