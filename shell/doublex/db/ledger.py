@@ -44,21 +44,14 @@ class Ledger(Runner):
 
     async def _one(self, query: str, mode: Mode, /, **params: Any) -> Row:
         """The one row the call returns."""
-
-        async def work(conn: AsyncConnection[Row]) -> Row:
-            row = await (await conn.execute(QUERIES[query], params)).fetchone()
-            assert row is not None, f"{query} returned no row"
-            return row
-
-        return await self.run(work, **mode.options, pipeline=True)
+        rows = await self._all(query, mode, **params)
+        assert rows, f"{query} returned no row"
+        return rows[0]
 
     async def _all(self, query: str, mode: Mode, /, **params: Any) -> list[Row]:
         """Every row the call returns."""
-
-        async def work(conn: AsyncConnection[Row]) -> list[Row]:
-            return await (await conn.execute(QUERIES[query], params)).fetchall()
-
-        return await self.run(work, **mode.options, pipeline=True)
+        (rows,) = await self.statements([(QUERIES[query], params)], **mode.options)
+        return rows
 
     # -- accounts and journals ---------------------------------------------------------------
 
@@ -259,28 +252,23 @@ class Ledger(Runner):
     ) -> tuple[list[Row], list[Row]]:
         """The current reconciliation of a date: summaries and items, from one snapshot."""
         params = {"business_date": business_date, "account": account, "tenant": tenant}
-
-        async def work(conn: AsyncConnection[Row]) -> tuple[list[Row], list[Row]]:
-            summaries = await (await conn.execute(QUERIES["recon_summaries"], params)).fetchall()
-            items = await (await conn.execute(QUERIES["recon_items"], params)).fetchall()
-            return summaries, items
-
-        return await self.run(work, **READ.options, pipeline=True)
+        summaries, items = await self.statements(
+            [(QUERIES["recon_summaries"], params), (QUERIES["recon_items"], params)],
+            **READ.options,
+        )
+        return summaries, items
 
     async def recon_mismatch_totals(self, tenants: Sequence[str]) -> dict[str, int]:
         """Exceptions of every reconciliation run so far, by kind, summed over `tenants` (the
         service's housekeeping: no key)."""
 
-        async def work(conn: AsyncConnection[Row]) -> dict[str, int]:
-            totals: dict[str, int] = {}
-            for tenant in tenants:
-                cursor = await conn.execute(QUERIES["recon_mismatch_totals"], {"tenant": tenant})
-                for row in await cursor.fetchall():
-                    totals[row["kind"]] = totals.get(row["kind"], 0) + int(row["total"])
-            return totals
-
+        calls = [(QUERIES["recon_mismatch_totals"], {"tenant": tenant}) for tenant in tenants]
+        totals: dict[str, int] = {}
         # READ COMMITTED: a scrape must never wait for a safe snapshot (DEFERRABLE).
-        return await self.run(work, **SCRAPE.options, pipeline=True)
+        for rows in await self.statements(calls, **SCRAPE.options):
+            for row in rows:
+                totals[row["kind"]] = totals.get(row["kind"], 0) + int(row["total"])
+        return totals
 
     # -- end of day ----------------------------------------------------------------------------
 
@@ -331,7 +319,8 @@ class Ledger(Runner):
             assert row is not None
             return row
 
-        return await self.run(work, **FOLD.options, pipeline=True)
+        # Not pipelined: the progress notices come while the close runs.
+        return await self.run(work, **FOLD.options)
 
     async def eod_status(self, tenant: str | None = None) -> Row:
         return await self._one("eod_status", READ, tenant=tenant)
