@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     say(f"seeding {len(plan.leg_refs):,} journals in {DATABASE} …")
     seed_seconds = prepare_database(server, admin, plan)
-    env = os.environ | {"DOUBLEX_DSN": admin, "DOUBLEX_APP_DSN": app}
+    env = os.environ | {"DOUBLEX_DSN": admin}
 
     timings: dict[str, float] = {"seed (owner, set-based)": seed_seconds}
     with tempfile.TemporaryDirectory(prefix="doublex-recon-bench-") as tmp:
