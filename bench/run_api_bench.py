@@ -205,7 +205,8 @@ def prepare_database(dsns: Dsns, opts: Options) -> str:
     with psycopg.connect(dsns.admin) as conn:
         conn.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
         row = conn.execute(
-            "SELECT token FROM ledger.create_api_key('bench', ARRAY['read', 'post'], NULL, 'default')"
+            "SELECT token FROM ledger.create_api_key("
+            "'bench', ARRAY['read', 'post'], NULL, 'default')"
         ).fetchone()
     assert row is not None
     with psycopg.connect(dsns.admin, autocommit=True) as conn:
