@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-api bench-recon bench-eod clean
+.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py bars lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-api bench-recon bench-eod clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -77,6 +77,9 @@ test-sql: ## pgTAP suites (pgtap/*.sql) through pg_prove on a throwaway cluster
 
 test-py: ## pytest against throwaway clusters, with line coverage of shell/doublex
 	@$(BIN)/pytest --cov=doublex --cov-report=term --cov-fail-under=90
+
+bars: venv ## The access bars, route by route: 2xx without a key (health and docs only), cross-tenant reads and writes (0)
+	@$(BIN)/pytest tests/test_api_bars.py tests/test_tenant_isolation_properties.py -q -s
 
 lint: venv ## ruff, mypy, squawk on migrations, plpgsql_check on every function
 	@shell/scripts/bootstrap-system.sh --lint
