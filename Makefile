@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py bars lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-api bench-recon bench-eod clean
+.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py bars lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-api bench-auth bench-recon bench-eod clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -102,6 +102,9 @@ bench-growth: deps venv ## uniform@16 at the default seed vs after growing to 5M
 
 bench-compare: deps venv ## SQL benchmark of HEAD against an earlier revision, alternating, one run (BASE=HEAD~1 ARGS=...)
 	@$(BIN)/python bench/compare_revisions.py --base $(or $(BASE),HEAD~1) $(ARGS)
+
+bench-auth: deps venv ## What authentication costs: the service with auth on and off, 32 clients, alternating rounds (ARGS=...)
+	@$(BIN)/python bench/auth_overhead.py $(ARGS)
 
 bench-recon: deps venv ## Reconciliation: import and match 100,000 statement lines against 100,000 legs (ARGS=...)
 	@$(BIN)/python bench/run_recon_bench.py $(ARGS)

@@ -1,0 +1,381 @@
+"""What authentication costs the REST service: the same service with auth on and off, one run.
+
+    .venv/bin/python bench/auth_overhead.py                 # make bench-auth
+    .venv/bin/python bench/auth_overhead.py --rounds 2 --seconds 5 --clients 32
+
+Steps: start or reuse the local cluster (DOUBLEX_DSN when set), drop and recreate the
+database `doublex_auth_bench`, migrate it, open ACCOUNTS accounts, make an API key of tenant
+`default` (read, post). Then serve it twice on free ports of 127.0.0.1, one process each,
+same pool size:
+
+- **on**: as `doublex serve` serves it: the service role, acting as doublex_api with the
+  request's key (`Authorization: Bearer`); the ledger verifies the key in every transaction;
+- **off**: the same app built with `create_app(..., authenticate=False)` (a factory argument
+  only this runner passes: no environment variable or option reaches it) on a Ledger of the
+  SQL login doublex_app, which the ledger resolves from its session (tenant `default`): no
+  header is read, no role is switched, no key is hashed or looked up.
+
+Rounds alternate on and off (on, off, off, on, …) so drift of a shared machine hits both.
+Each round drives `--clients` concurrent keep-alive clients (aiohttp, in a process of its
+own) posting transfers between random accounts, and a GET of a balance every
+`--read-every` request, for `--seconds`; it counts the 2xx answers (anything else fails the
+run) and reads the CPU time of the serving process (Python) and of the PostgreSQL server
+(the ledger's share of the key check) around it. The report gives, per mode, the median
+requests per second and CPU ms per request, and the differences: the bars are ≤ 5%
+throughput and ≤ 0.05 ms of service CPU per request (reported, not enforced).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from doublex import config, localdb, migrate
+from doublex.cli.common import admin_dsn
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = BENCH_DIR / "results"
+DATABASE = "doublex_auth_bench"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+BAR_THROUGHPUT_LOSS = 0.05
+BAR_CPU_MS = 0.05
+
+
+# -- the two services (`--serve on|off`, started by this runner) -----------------------------
+
+
+def serve(mode: str, dsn: str, port: int, pool_max: int) -> None:
+    from aiohttp import web
+
+    from doublex import logs
+    from doublex.api import create_app
+    from doublex.db import Ledger
+
+    logs.configure()
+    act_as = config.API_ROLE if mode == "on" else None
+    ledger = Ledger(dsn, min_size=pool_max, max_size=pool_max, act_as=act_as)
+    app = create_app(ledger, migrations=migrate.known(), authenticate=mode == "on")
+
+    async def lifecycle(app: web.Application) -> Any:
+        await ledger.open()
+        yield
+        await ledger.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+# -- the load (`--drive`, a process of its own) ----------------------------------------------
+
+
+async def drive(
+    base: str, key: str, clients: int, seconds: float, accounts: int, read_every: int
+) -> dict[str, Any]:
+    import aiohttp
+
+    headers = {"Authorization": f"Bearer {key}"}
+    codes = [f"A{n:04d}" for n in range(1, accounts + 1)]
+    done = 0
+    failures: list[str] = []
+    deadline = time.monotonic() + seconds
+
+    async def client(session: aiohttp.ClientSession) -> None:
+        nonlocal done
+        count = 0
+        while time.monotonic() < deadline:
+            count += 1
+            if read_every and count % read_every == 0:
+                response = await session.get(
+                    f"{base}/api/accounts/{random.choice(codes)}/balance", headers=headers
+                )
+            else:
+                debit, credit = random.sample(codes, 2)
+                body = {
+                    "idempotency_key": uuid.uuid4().hex,
+                    "legs": [
+                        {"account": debit, "side": "debit", "amount": "1.00", "ccy": "EUR"},
+                        {"account": credit, "side": "credit", "amount": "1.00", "ccy": "EUR"},
+                    ],
+                }
+                response = await session.post(f"{base}/api/transfers", json=body, headers=headers)
+            await response.read()
+            if 200 <= response.status < 300:
+                done += 1
+            else:
+                failures.append(f"{response.status}")
+
+    connector = aiohttp.TCPConnector(limit=clients)
+    started = time.monotonic()
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await asyncio.gather(*(client(session) for _ in range(clients)))
+    return {
+        "requests": done,
+        "seconds": time.monotonic() - started,
+        "failures": failures[:20],
+        "failed": len(failures),
+    }
+
+
+# -- the runner -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dsns:
+    server_admin: str
+    admin: str
+    app: str
+    service: str
+
+
+def bench_dsns() -> Dsns:
+    server = admin_dsn()
+    params = {k: v for k, v in conninfo_to_dict(server).items() if v is not None}
+    params["dbname"] = DATABASE
+    admin = make_conninfo(**params)  # type: ignore[arg-type]
+    return Dsns(server, admin, config.as_app_role(admin), config.as_service_role(admin))
+
+
+def prepare(dsns: Dsns, accounts: int) -> str:
+    with psycopg.connect(dsns.server_admin, autocommit=True) as conn:
+        name = sql.Identifier(DATABASE)
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    migrate.apply(dsns.admin)
+    with psycopg.connect(dsns.app) as conn:  # doublex_app: SERIALIZABLE by default
+        for number in range(1, accounts + 1):
+            conn.execute(
+                "SELECT ledger.create_account(code => %s, name => %s, ccy => 'EUR')",
+                (f"A{number:04d}", f"Bench account {number}"),
+            )
+    with psycopg.connect(dsns.admin) as conn:
+        conn.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
+        row = conn.execute(
+            "SELECT token FROM ledger.create_api_key('auth-bench', ARRAY['read', 'post'])"
+        ).fetchone()
+    with psycopg.connect(dsns.admin, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    assert row is not None
+    return str(row[0])
+
+
+def cpu_ms(pid: int) -> float:
+    """utime + stime of a process and its descendants, in milliseconds."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (stat := _stat(int(entry.name))) is not None:
+            children.setdefault(int(stat[1]), []).append(int(entry.name))
+    tree, total, index = [pid], 0, 0
+    while index < len(tree):
+        tree += children.get(tree[index], [])
+        if (stat := _stat(tree[index])) is not None:
+            total += int(stat[11]) + int(stat[12])
+        index += 1
+    return total * 1000 / CLOCK_TICKS
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()
+
+
+def postmaster(dsns: Dsns) -> int | None:
+    try:
+        with psycopg.connect(dsns.admin, autocommit=True) as conn:
+            row = conn.execute("SHOW data_directory").fetchone()
+        pid = int((Path(str(row[0])) / "postmaster.pid").read_text().split()[0]) if row else 0
+    except (OSError, ValueError, IndexError, psycopg.Error):
+        return None
+    return pid if _stat(pid) is not None else None
+
+
+@contextmanager
+def serving(mode: str, dsn: str, pool_max: int, log: Path) -> Iterator[tuple[str, int]]:
+    port = localdb.free_port()
+    env = os.environ | {"LOG_LEVEL": "WARNING"}
+    command = [
+        sys.executable,
+        __file__,
+        "--serve",
+        mode,
+        "--dsn",
+        dsn,
+        "--port",
+        str(port),
+        "--pool-max",
+        str(pool_max),
+    ]
+    with log.open("ab") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, log.read_text()
+            try:
+                with urllib.request.urlopen(f"{base}/api/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the service did not become healthy"
+            time.sleep(0.1)
+        yield base, process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def one_round(
+    base: str, pid: int, pg: int | None, key: str, opts: argparse.Namespace
+) -> dict[str, Any]:
+    command = [
+        sys.executable, __file__, "--drive", base, "--key", key, "--clients", str(opts.clients),
+        "--seconds", str(opts.seconds), "--accounts", str(opts.accounts),
+        "--read-every", str(opts.read_every),
+    ]  # fmt: skip
+    service_before = cpu_ms(pid)
+    db_before = cpu_ms(pg) if pg else 0.0
+    done = subprocess.run(
+        command, capture_output=True, text=True, check=True, timeout=opts.seconds + 120
+    )
+    result: dict[str, Any] = json.loads(done.stdout)
+    requests = max(1, result["requests"])
+    result["rps"] = result["requests"] / result["seconds"]
+    result["service_cpu_ms"] = (cpu_ms(pid) - service_before) / requests
+    result["db_cpu_ms"] = ((cpu_ms(pg) - db_before) / requests) if pg else None
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=4, help="rounds per mode (alternating)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="seconds per round")
+    parser.add_argument("--warmup", type=float, default=3.0, help="discarded seconds per mode")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--accounts", type=int, default=200)
+    parser.add_argument(
+        "--read-every", type=int, default=4, help="every n-th request reads a balance (0: none)"
+    )
+    parser.add_argument("--pool-max", type=int, default=10)
+    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--serve", choices=["on", "off"], help=argparse.SUPPRESS)
+    parser.add_argument("--dsn", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--drive", help=argparse.SUPPRESS)
+    parser.add_argument("--key", help=argparse.SUPPRESS)
+    opts = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if opts.serve:
+        serve(opts.serve, opts.dsn, opts.port, opts.pool_max)
+        return 0
+    if opts.drive:
+        result = asyncio.run(
+            drive(opts.drive, opts.key, opts.clients, opts.seconds, opts.accounts, opts.read_every)
+        )
+        print(json.dumps(result))
+        return 0
+
+    dsns = bench_dsns()
+    print(f"preparing {DATABASE}: migrate, {opts.accounts} accounts, a key …", flush=True)
+    key = prepare(dsns, opts.accounts)
+    pg = postmaster(dsns)
+    opts.results_dir.mkdir(parents=True, exist_ok=True)
+    log = opts.results_dir / "auth-overhead-serve.log"
+    log.write_text("")
+    rounds: dict[str, list[dict[str, Any]]] = {"on": [], "off": []}
+    order = [("on", "off") if n % 2 == 0 else ("off", "on") for n in range(opts.rounds)]
+    dsn = {"on": dsns.service, "off": dsns.app}
+    with (
+        serving("on", dsn["on"], opts.pool_max, log) as on,
+        serving("off", dsn["off"], opts.pool_max, log) as off,
+    ):
+        servers = {"on": on, "off": off}
+        for mode in ("on", "off"):
+            warm = argparse.Namespace(**{**vars(opts), "seconds": opts.warmup})
+            one_round(*servers[mode], pg, key, warm)
+        for number, pair in enumerate(order, 1):
+            for mode in pair:
+                result = one_round(*servers[mode], pg, key, opts)
+                if result["failed"]:
+                    print(f"round {number} {mode}: {result['failed']} failed: {result['failures']}")
+                    return 1
+                rounds[mode].append(result)
+                db = f", db {result['db_cpu_ms']:.3f}" if result["db_cpu_ms"] is not None else ""
+                rps, service_cpu = result["rps"], result["service_cpu_ms"]
+                print(
+                    f"round {number} auth {mode:>3}: {rps:7.1f} req/s, "
+                    f"CPU ms/req service {service_cpu:.3f}{db}",
+                    flush=True,
+                )
+    summary = {
+        mode: {
+            "rps": statistics.median(r["rps"] for r in results),
+            "service_cpu_ms": statistics.median(r["service_cpu_ms"] for r in results),
+            "db_cpu_ms": statistics.median(r["db_cpu_ms"] for r in results) if pg else None,
+        }
+        for mode, results in rounds.items()
+    }
+    loss = 1 - summary["on"]["rps"] / summary["off"]["rps"]
+    cpu = summary["on"]["service_cpu_ms"] - summary["off"]["service_cpu_ms"]
+    db_cpu = (summary["on"]["db_cpu_ms"] or 0) - (summary["off"]["db_cpu_ms"] or 0) if pg else None
+    command = " ".join(
+        [".venv/bin/python bench/auth_overhead.py", *(sys.argv[1:] if argv is None else argv)]
+    )
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    lines = [
+        "# Authentication overhead (bench/auth_overhead.py)",
+        "",
+        f"`{command}`: {opts.clients} clients, {opts.rounds} rounds of {opts.seconds:g} s per "
+        f"mode, alternating; every {opts.read_every}th request a balance read, the rest "
+        f"transfers; pool {opts.pool_max}; {os.cpu_count()} CPUs, load average {load}.",
+        "",
+        "| auth | req/s (median) | service CPU ms/req | PostgreSQL CPU ms/req |",
+        "|---|---:|---:|---:|",
+    ]
+    for mode in ("off", "on"):
+        s = summary[mode]
+        db = f"{s['db_cpu_ms']:.3f}" if s["db_cpu_ms"] is not None else "n/a"
+        lines.append(f"| {mode} | {s['rps']:.1f} | {s['service_cpu_ms']:.3f} | {db} |")
+    verdict = lambda ok: "PASS" if ok else "FAIL"  # noqa: E731
+    lines += [
+        "",
+        f"- throughput cost of authentication: {loss * 100:.1f}% "
+        f"(bar ≤ {BAR_THROUGHPUT_LOSS * 100:g}%: {verdict(loss <= BAR_THROUGHPUT_LOSS)})",
+        f"- service CPU per request: {cpu:+.3f} ms "
+        f"(bar ≤ {BAR_CPU_MS} ms: {verdict(cpu <= BAR_CPU_MS)})",
+    ]
+    if db_cpu is not None:
+        lines.append(
+            f"- PostgreSQL CPU per request (the key check in the ledger): {db_cpu:+.3f} ms"
+        )
+    markdown = "\n".join(lines) + "\n"
+    (opts.results_dir / "auth-overhead.md").write_text(markdown)
+    (opts.results_dir / "auth-overhead.json").write_text(
+        json.dumps({"summary": summary, "rounds": rounds}, indent=1)
+    )
+    print("\n" + markdown)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
