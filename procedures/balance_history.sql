@@ -11,6 +11,8 @@
 -- any activity, which have no close of their own (their balances are the previous row's
 -- closing ones).
 -- Raises DX019 (tenant), DX020 (unknown account), DX029 (from_date after to_date).
+-- Capability read (or audit), on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.balance_history(
     account text,
@@ -41,7 +43,7 @@ BEGIN
           JOIN ledger_private.currency AS x ON x.code = v_account.ccy
           LEFT JOIN ledger_private.account_snapshot AS s
                  ON s.account_id = v_account.account_id AND s.business_date = c.business_date
-         WHERE c.tenant = balance_history.tenant
+         WHERE c.tenant = v_account.tenant
            AND c.business_date >= coalesce(balance_history.from_date, '-infinity')
            AND c.business_date <= coalesce(balance_history.to_date, 'infinity')
          ORDER BY c.business_date;

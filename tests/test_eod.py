@@ -46,8 +46,8 @@ WITH src AS MATERIALIZED (
       JOIN ledger_private.account AS a ON a.tenant = 'default' AND a.code = 'S' || g.i
       JOIN ledger_private.account AS h ON h.tenant = 'default' AND h.code = 'HOUSE'
 ), journals AS (
-    INSERT INTO ledger_private.journal (journal_id, tenant, idempotency_key, effective_date)
-    SELECT s.journal_id, 'default', s.idempotency_key, %(day)s FROM src AS s
+    INSERT INTO ledger_private.journal (journal_id, tenant, idempotency_key, effective_date, created_by)
+    SELECT s.journal_id, 'default', s.idempotency_key, %(day)s, 'test:direct' FROM src AS s
 )
 INSERT INTO ledger_private.leg
        (journal_id, leg_no, tenant, account_id, side, amount, ccy, effective_date)
@@ -118,8 +118,9 @@ async def open_books(ledger: Ledger, customers: int) -> None:
 def seed(admin_conn: AdminConn, accounts: int, day: date) -> None:
     with admin_conn.transaction():
         admin_conn.execute(
-            "INSERT INTO ledger_private.account (code, name, ccy)"
-            " SELECT 'S' || g, 'Seeded ' || g, 'EUR' FROM generate_series(1, %s) AS g",
+            "INSERT INTO ledger_private.account (code, name, ccy, created_by, changed_by)"
+            " SELECT 'S' || g, 'Seeded ' || g, 'EUR', 'test:direct', 'test:direct'"
+            " FROM generate_series(1, %s) AS g",
             (accounts,),
         )
         admin_conn.execute("SET LOCAL session_replication_role = replica")
