@@ -28,6 +28,7 @@ from doublex import errors
 from doublex.db import Ledger, RetryPolicy
 from support.http import sample
 from support.invariants import assert_ledger_invariants
+from support.tenants import tenant_key, use_key
 
 AdminConn = psycopg.Connection[tuple[Any, ...]]
 Row = dict[str, Any]
@@ -46,7 +47,8 @@ WITH src AS MATERIALIZED (
       JOIN ledger_private.account AS a ON a.tenant = 'default' AND a.code = 'S' || g.i
       JOIN ledger_private.account AS h ON h.tenant = 'default' AND h.code = 'HOUSE'
 ), journals AS (
-    INSERT INTO ledger_private.journal (journal_id, tenant, idempotency_key, effective_date, created_by)
+    INSERT INTO ledger_private.journal
+           (journal_id, tenant, idempotency_key, effective_date, created_by)
     SELECT s.journal_id, 'default', s.idempotency_key, %(day)s, 'test:direct' FROM src AS s
 )
 INSERT INTO ledger_private.leg
@@ -367,7 +369,7 @@ async def test_closing_an_empty_ledger_needs_no_retry(app_dsn: str) -> None:
 
 
 async def test_a_stale_posting_is_retried_while_another_close_commits_or_after_it_rolls_back(
-    ledger: Ledger, app_dsn: str
+    ledger: Ledger, app_dsn: str, admin_dsn: str
 ) -> None:
     today = await ledger.business_date()
     closing = today - timedelta(days=1)
@@ -379,6 +381,7 @@ async def test_a_stale_posting_is_retried_while_another_close_commits_or_after_i
         psycopg.connect(app_dsn, autocommit=False) as stale,
         psycopg.connect(app_dsn, autocommit=False) as other,
     ):
+        use_key(other, tenant_key(admin_dsn, "other"))  # doublex_app is bound to default (#14)
         stale.execute("SELECT 1")  # snapshot before the close of `closing`
         await ledger.eod_close(closing)
         # Another tenant's close publishes after it and is still open: the stale posting

@@ -26,6 +26,7 @@ from psycopg.types.json import Jsonb
 from doublex import localdb, observe
 from doublex.cli import main
 from support.cluster import TestCluster
+from support.tenants import tenant_key, use_key
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -68,10 +69,12 @@ def post(app_dsn: str, key: str, amount: str = "5.00", effective: date | None = 
 
 
 @pytest.fixture
-def books(app_dsn: str) -> str:
+def books(app_dsn: str, admin_dsn: str) -> str:
     with psycopg.connect(app_dsn, autocommit=True) as conn:
         conn.execute("SELECT ledger.create_account('1001-CASH', 'Cash', 'EUR')")
         conn.execute("SELECT ledger.create_account('4001-SALES', 'Sales', 'EUR', 'income')")
+        # doublex_app is bound to default (#14): tenant acme's account through a key of acme.
+        use_key(conn, tenant_key(admin_dsn, "acme"))
         conn.execute("SELECT ledger.create_account('1001-CASH', 'Cash', 'EUR', tenant => 'acme')")
     return app_dsn
 
