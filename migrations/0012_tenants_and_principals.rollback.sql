@@ -17,6 +17,9 @@ ALTER TABLE ledger_private.fx_rate DROP COLUMN updated_by;
 ALTER TABLE ledger_private.day_close DROP COLUMN closed_by;
 ALTER TABLE ledger_private.fx_settlement DROP COLUMN created_by;
 ALTER TABLE ledger_private.journal DROP COLUMN created_by;
+-- A helper procedures/ added with 0012 that returns an earlier migration's type (0007's
+-- ledger.eod_status, whose rollback drops it without CASCADE).
+DROP FUNCTION IF EXISTS ledger_private.tenant_eod_status(text);
 DROP TYPE IF EXISTS ledger.audit_entry CASCADE;
 DROP TYPE IF EXISTS ledger.sql_login_info CASCADE;
 DROP TYPE IF EXISTS ledger.api_key_info CASCADE;

@@ -11,6 +11,8 @@
 -- any activity, which have no close of their own (their balances are the previous row's
 -- closing ones).
 -- Raises DX019 (tenant), DX020 (unknown account), DX029 (from_date after to_date).
+-- Capability read (or audit), on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.balance_history(
     account text,

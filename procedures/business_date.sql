@@ -7,6 +7,8 @@
 -- day): the business day ends at the cut-off, local time, and a posting at or after it
 -- belongs to the next date. Settings: ledger.set_ledger_settings().
 -- Raises DX019 (malformed tenant).
+-- Capability read (or audit), on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.business_date(
     at timestamptz DEFAULT now(),

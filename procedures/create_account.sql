@@ -11,6 +11,8 @@
 --                  is debit for asset and expense, credit otherwise
 -- allow_negative   may the balance go below zero on its normal side (default true)
 -- Raises DX005 (currency), DX015 (code taken), DX016, DX018 (invalid field), DX019 (tenant).
+-- Capability admin, on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.create_account(
     code text,

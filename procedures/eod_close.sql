@@ -34,6 +34,8 @@
 -- 'sealed' (close record written).
 -- Raises DX016 (REPEATABLE READ), DX019 (tenant), DX026 (future date), DX028 (trial balance
 -- not zero), DX029 (no date).
+-- Capability operate, on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.eod_close(
     business_date date,

@@ -6,6 +6,8 @@
 --     next_posting_date (what a posting without a date gets)
 --
 -- Raises DX019 (malformed tenant).
+-- Capability read (or audit), on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.eod_status(
     tenant text DEFAULT NULL

@@ -15,6 +15,8 @@
 -- as_of NULL   every posting, rates of the current business date
 -- as_of date   postings with effective_date ≤ as_of, rates valid on as_of
 -- Raises DX005 (unknown reporting currency), DX019 (tenant).
+-- Capability read (or audit), on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.fx_position(
     as_of date DEFAULT NULL,

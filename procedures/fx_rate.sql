@@ -9,6 +9,8 @@
 -- date (on the same date the stored pair wins). valid_on says which day's rate it is.
 -- on_date NULL → the tenant's current business date (as for postings).
 -- Raises DX005 (unknown currency), DX019 (tenant), DX031 (base = quote), DX032 (no rate).
+-- Capability read (or audit), on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.fx_rate(
     base text,

@@ -4,6 +4,8 @@
 --
 -- Raises DX019 (malformed tenant, checked before the lookup), DX020 when there is no such
 -- account in the tenant.
+-- Capability read (or audit), on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.get_account(
     code text,

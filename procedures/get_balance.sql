@@ -16,6 +16,8 @@
 --              snapshot at the latest close plus the legs dated after it up to as_of. Both
 --              equal the sum of the legs.
 -- Raises DX019 (malformed tenant), DX020 when there is no such account in the tenant.
+-- Capability read (or audit), on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.get_balance(
     account text,

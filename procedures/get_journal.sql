@@ -5,6 +5,8 @@
 -- legs is a JSON array of {leg_no, account, side, amount, ccy}; reversed_by names the
 -- reversal journal when there is one.
 -- Raises DX019 (malformed tenant), DX013 when there is no such journal in the tenant.
+-- Capability read (or audit), on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.get_journal(
     journal_id uuid,

@@ -21,6 +21,8 @@
 -- Amounts are signed as the bank sees them: positive is money in.
 -- Raises DX016, DX019, DX020 (account), DX035, DX036 (nothing staged), DX039 (date_format,
 -- file_name).
+-- Capability operate, on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.import_statement(
     account text,

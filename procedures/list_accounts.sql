@@ -6,6 +6,8 @@
 -- after_code   keyset cursor: the last code of the previous page
 -- page_size    1–1000 (default 100)
 -- Raises DX019 (malformed tenant), DX019 for a page size out of range.
+-- Capability read (or audit), on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.list_accounts(
     after_code text DEFAULT NULL,

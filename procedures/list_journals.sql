@@ -8,6 +8,8 @@
 -- after_cursor         keyset cursor: the `cursor` column of the previous page's last row
 -- page_size            1–1000 (default 100)
 -- Raises DX019 (malformed tenant), DX019 (bad cursor or page size), DX020 (unknown account).
+-- Capability read (or audit), on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.list_journals(
     from_date date DEFAULT NULL,

@@ -31,6 +31,8 @@
 -- Raises DX003, DX004, DX006, DX007, DX010, DX011, DX012, DX016, DX019, DX030 (rate),
 -- DX031 (same currency), DX032 (no rate), DX033 (amount out of range after conversion),
 -- DX034 (clearing account misshapen). Needs SERIALIZABLE.
+-- Capability post, on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.post_fx_transfer(
     idempotency_key text,

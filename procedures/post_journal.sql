@@ -13,6 +13,8 @@
 -- metadata         a JSON object (≤ 16 KiB)
 -- Same key and same request → the original result with status 'duplicate'.
 -- Raises DX001–DX012, DX016, DX019 (sql/errors.md). Needs SERIALIZABLE.
+-- Capability post, on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.post_journal(
     idempotency_key text,

@@ -28,6 +28,8 @@
 -- request, nor the subtransaction-cache overflow beyond 64 that slows every other
 -- session's snapshots.
 -- Raises DX016, DX019 (tenant), DX024 (requests not an array of 0–1,000 objects).
+-- Capability post, on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.post_journals(
     requests jsonb,

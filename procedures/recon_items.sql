@@ -11,6 +11,8 @@
 --   amount   the bank amount, or the ledger's where the bank has none
 --   delta    bank − ledger (a missing side counts as 0)
 -- Raises DX019 (tenant), DX020 (account), DX038 (no run for that date), DX039 (no date).
+-- Capability read (or audit), on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.recon_items(
     business_date date,

@@ -7,6 +7,9 @@
 -- the counter ledger_recon_mismatches_total{kind}, whichever process ran the
 -- reconciliations (the CLI, a SQL caller). A re-run counts again: the counter counts the
 -- exceptions each run produces. Raises DX019 (tenant), before anything is read.
+-- Capability read (or audit), on the caller's own tenant: DX040–DX043; housekeeping: the
+-- service's login (doublex_service) without a key may run it for any existing tenant
+-- (ledger_private.authorize_housekeeping).
 
 CREATE OR REPLACE FUNCTION ledger.recon_mismatch_totals(
     tenant text DEFAULT NULL

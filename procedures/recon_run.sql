@@ -19,6 +19,8 @@
 -- account-date's previous outcomes; every run is kept in the run log with its counts.
 -- Set-based throughout: scratch tables in pg_temp, window functions, no per-row loop.
 -- Raises DX016, DX019, DX020 (account), DX037 (tolerance), DX039 (business_date).
+-- Capability operate, on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.recon_run(
     account text,

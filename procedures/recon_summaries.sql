@@ -7,6 +7,8 @@
 -- signed as the bank sees them; difference = bank_total − ledger_total; unmatched is the
 -- number of exceptions. Read-only (reports run SERIALIZABLE READ ONLY DEFERRABLE).
 -- Raises DX019 (tenant), DX020 (account), DX038 (no run for that date), DX039 (no date).
+-- Capability read (or audit), on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.recon_summaries(
     business_date date,

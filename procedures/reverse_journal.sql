@@ -7,6 +7,8 @@
 -- Raises DX019 (malformed tenant), DX013 (unknown journal), DX014 (already reversed), DX016 (below SERIALIZABLE),
 -- DX022 (a reversal cannot be reversed) and every posting error, e.g. DX007 when an account
 -- has been frozen since.
+-- Capability post, on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.reverse_journal(
     journal_id uuid,

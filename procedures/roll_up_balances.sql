@@ -10,6 +10,9 @@
 -- Run it often (the service does every few seconds; `doublex maintain` by hand). It runs at
 -- READ COMMITTED: at SERIALIZABLE its wide read would conflict with every posting.
 -- Roll-ups of one tenant queue on the watermark row. Raises DX016 at another isolation.
+-- Capability operate, on the caller's own tenant: DX040–DX043; housekeeping: the
+-- service's login (doublex_service) without a key may run it for any existing tenant
+-- (ledger_private.authorize_housekeeping).
 
 CREATE OR REPLACE FUNCTION ledger.roll_up_balances(
     tenant text DEFAULT NULL

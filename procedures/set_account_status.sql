@@ -6,6 +6,8 @@
 --          a zero balance (move the money out first).
 -- Raises DX019 (malformed tenant), DX016, DX018 (unknown status), DX020 (no such account), DX023 (the account is
 -- closed, or its balance is not zero).
+-- Capability operate, on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.set_account_status(
     code text,

@@ -9,6 +9,8 @@
 -- Returns the tenant's status (ledger.eod_status). Closed dates stay closed: a change moves
 -- only the dates of later postings. Raises DX016 (below SERIALIZABLE), DX019 (tenant),
 -- DX027 (unknown time zone, cut-off out of range).
+-- Capability operate, on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.set_ledger_settings(
     time_zone text DEFAULT NULL,

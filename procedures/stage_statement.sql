@@ -16,6 +16,8 @@
 --   extra_fields   how many fields the line has beyond its header (0 when it fits)
 -- Call it, COPY and import in one transaction. Raises DX016, DX019, DX036 (a table of that
 -- name exists and is not the ledger's).
+-- Capability operate, on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.stage_statement(
     tenant text DEFAULT NULL

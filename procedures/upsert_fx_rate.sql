@@ -13,6 +13,8 @@
 -- Settlements copy the rate they used: replacing a rate never changes posted history.
 -- Raises DX005 (unknown currency), DX016, DX019 (tenant), DX030 (rate, valid_on, source),
 -- DX031 (base = quote).
+-- Capability operate, on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.upsert_fx_rate(
     base text,

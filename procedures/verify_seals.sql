@@ -11,6 +11,8 @@
 -- Each date is recomputed with its own stored previous seal, so a change shows on the date
 -- it touched, not on every later one. Reads everything closed: run it as a report
 -- (READ ONLY). Raises DX019 (tenant).
+-- Capability read (or audit), on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.verify_seals(
     tenant text DEFAULT NULL
