@@ -34,11 +34,12 @@ PORT ?= 8000
 deps-run: ## Only what serving needs: the PostgreSQL server (as root, or say what to install)
 	@shell/scripts/bootstrap-system.sh --run
 
-run: deps-run venv ## Start the local PostgreSQL, migrate it, serve the API on $(HOST):$(PORT)
+run: deps-run venv ## Start the local PostgreSQL, migrate it, make the dev key (first start), serve the API on $(HOST):$(PORT)
 	@$(BIN)/doublex db start >/dev/null
 	@$(BIN)/doublex migrate
+	@$(BIN)/doublex keys dev
 	@echo "database: $$($(BIN)/doublex db url)  (SQL callers: user doublex_app)"
-	@echo "API:      http://$(HOST):$(PORT)/api/docs"
+	@echo "API:      http://$(HOST):$(PORT)/api/docs  (requests send: Authorization: Bearer \$$DOUBLEX_KEY)"
 	@$(BIN)/doublex serve --host $(HOST) --port $(PORT)
 
 observe: deps venv ## run + Prometheus (http://127.0.0.1:9090) and postgres_exporter on 127.0.0.1 (ARGS=--no-serve …)
