@@ -652,6 +652,7 @@ async def test_docs_page_is_self_contained(client: Client) -> None:
     assert page.startswith("<!doctype html>")
     for _, template, _, _ in ROUTES:
         assert f"<code>{template}</code>" in page
+    assert "Needs: a key with <code>post</code>" in page and "Needs: no key" in page
     # Nothing is fetched from anywhere: no scripts, no external stylesheets, images or fonts.
     assert "<script" not in page
     assert not re.search(r"(src|href)\s*=\s*['\"]?(https?:)?//", page)
