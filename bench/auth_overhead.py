@@ -15,9 +15,11 @@ same pool size:
   SQL login doublex_app, which the ledger resolves from its session (tenant `default`): no
   header is read, no role is switched, no key is hashed or looked up.
 
-Rounds alternate on and off (on, off, off, on, …) so drift of a shared machine hits both.
-Each round drives `--clients` concurrent keep-alive clients (aiohttp, in a process of its
-own) posting transfers between random accounts, and a GET of a balance every
+Rounds alternate on and off (on, off, off, on, …) so drift of a shared machine hits both;
+before each, the balances are rolled up (as the service does every few seconds), so that
+neither mode reads more unfolded legs than the other. Each round drives `--clients`
+concurrent keep-alive clients (aiohttp, in a process of its own) posting transfers between
+random accounts, and a GET of a balance every
 `--read-every` request, for `--seconds`; it counts the 2xx answers (anything else fails the
 run) and reads the CPU time of the serving process (Python) and of the PostgreSQL server
 (the ledger's share of the key check) around it. The report gives, per mode, the median
@@ -36,25 +38,24 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from run_api_bench import Dsns, postmaster_pid, tree_cpu_ms
 
 from doublex import config, localdb, migrate
 from doublex.cli.common import admin_dsn
+from doublex.observe import wait_http
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 DATABASE = "doublex_auth_bench"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 BAR_THROUGHPUT_LOSS = 0.05
 BAR_CPU_MS = 0.05
 
@@ -137,20 +138,12 @@ async def drive(
 # -- the runner -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Dsns:
-    server_admin: str
-    admin: str
-    app: str
-    service: str
-
-
 def bench_dsns() -> Dsns:
     server = admin_dsn()
     params = {k: v for k, v in conninfo_to_dict(server).items() if v is not None}
     params["dbname"] = DATABASE
     admin = make_conninfo(**params)  # type: ignore[arg-type]
-    return Dsns(server, admin, config.as_app_role(admin), config.as_service_role(admin))
+    return Dsns(admin=admin, app=config.as_app_role(admin), server_admin=server)
 
 
 def prepare(dsns: Dsns, accounts: int) -> str:
@@ -176,74 +169,26 @@ def prepare(dsns: Dsns, accounts: int) -> str:
     return str(row[0])
 
 
-def cpu_ms(pid: int) -> float:
-    """utime + stime of a process and its descendants, in milliseconds."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (stat := _stat(int(entry.name))) is not None:
-            children.setdefault(int(stat[1]), []).append(int(entry.name))
-    tree, total, index = [pid], 0, 0
-    while index < len(tree):
-        tree += children.get(tree[index], [])
-        if (stat := _stat(tree[index])) is not None:
-            total += int(stat[11]) + int(stat[12])
-        index += 1
-    return total * 1000 / CLOCK_TICKS
-
-
-def _stat(pid: int) -> list[str] | None:
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return text[text.rindex(")") + 2 :].split()
-
-
-def postmaster(dsns: Dsns) -> int | None:
-    try:
-        with psycopg.connect(dsns.admin, autocommit=True) as conn:
-            row = conn.execute("SHOW data_directory").fetchone()
-        pid = int((Path(str(row[0])) / "postmaster.pid").read_text().split()[0]) if row else 0
-    except (OSError, ValueError, IndexError, psycopg.Error):
-        return None
-    return pid if _stat(pid) is not None else None
-
-
 @contextmanager
 def serving(mode: str, dsn: str, pool_max: int, log: Path) -> Iterator[tuple[str, int]]:
     port = localdb.free_port()
     env = os.environ | {"LOG_LEVEL": "WARNING"}
-    command = [
-        sys.executable,
-        __file__,
-        "--serve",
-        mode,
-        "--dsn",
-        dsn,
-        "--port",
-        str(port),
-        "--pool-max",
-        str(pool_max),
-    ]
+    command = [sys.executable, __file__, "--serve", mode, "--dsn", dsn, "--port", str(port),
+               "--pool-max", str(pool_max)]  # fmt: skip
     with log.open("ab") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                with urllib.request.urlopen(f"{base}/api/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "the service did not become healthy"
-            time.sleep(0.1)
+        wait_http(f"{base}/api/health", process, 30, log)
         yield base, process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def roll_up(admin: str) -> None:
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("SELECT ledger.roll_up_balances('default')")
 
 
 def one_round(
@@ -254,16 +199,17 @@ def one_round(
         "--seconds", str(opts.seconds), "--accounts", str(opts.accounts),
         "--read-every", str(opts.read_every),
     ]  # fmt: skip
-    service_before = cpu_ms(pid)
-    db_before = cpu_ms(pg) if pg else 0.0
+    roll_up(opts.admin)  # as the service does every few seconds: reads stay short
+    service_before = tree_cpu_ms(pid)
+    db_before = tree_cpu_ms(pg) if pg else 0.0
     done = subprocess.run(
         command, capture_output=True, text=True, check=True, timeout=opts.seconds + 120
     )
     result: dict[str, Any] = json.loads(done.stdout)
     requests = max(1, result["requests"])
     result["rps"] = result["requests"] / result["seconds"]
-    result["service_cpu_ms"] = (cpu_ms(pid) - service_before) / requests
-    result["db_cpu_ms"] = ((cpu_ms(pg) - db_before) / requests) if pg else None
+    result["service_cpu_ms"] = (tree_cpu_ms(pid) - service_before) / requests
+    result["db_cpu_ms"] = ((tree_cpu_ms(pg) - db_before) / requests) if pg else None
     return result
 
 
@@ -298,13 +244,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     dsns = bench_dsns()
     print(f"preparing {DATABASE}: migrate, {opts.accounts} accounts, a key …", flush=True)
     key = prepare(dsns, opts.accounts)
-    pg = postmaster(dsns)
+    pg = postmaster_pid(dsns)
+    opts.admin = dsns.admin
     opts.results_dir.mkdir(parents=True, exist_ok=True)
     log = opts.results_dir / "auth-overhead-serve.log"
     log.write_text("")
     rounds: dict[str, list[dict[str, Any]]] = {"on": [], "off": []}
     order = [("on", "off") if n % 2 == 0 else ("off", "on") for n in range(opts.rounds)]
-    dsn = {"on": dsns.service, "off": dsns.app}
+    dsn = {"on": config.as_service_role(dsns.admin), "off": dsns.app}
     with (
         serving("on", dsn["on"], opts.pool_max, log) as on,
         serving("off", dsn["off"], opts.pool_max, log) as off,

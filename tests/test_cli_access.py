@@ -11,9 +11,9 @@ from typing import Any
 
 import psycopg
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
-from doublex.cli import main
+from test_cli_ledger import as_json, run
 
 
 @pytest.fixture
@@ -22,18 +22,6 @@ def cli(admin_dsn: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliR
     monkeypatch.setenv("DOUBLEX_HOME", str(tmp_path))
     monkeypatch.delenv("DOUBLEX_SERVICE_DSN", raising=False)
     return CliRunner()
-
-
-def run(cli: CliRunner, *args: str, code: int = 0) -> Result:
-    result = cli.invoke(main, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert result.exit_code == code, (result.output, result.stderr)
-    return result
-
-
-def as_json(cli: CliRunner, *args: str) -> Any:
-    return json.loads(run(cli, *args, "--json").stdout)
 
 
 def test_tenants_create_list_show(cli: CliRunner) -> None:
