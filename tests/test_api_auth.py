@@ -26,12 +26,12 @@ from support.http import (
     api,
     bearer,
     create_key,
-    create_tenant,
     legs,
     ok,
     problem,
 )
 from support.recon import BANK, open_books, post_bank
+from support.tenants import create_tenants
 
 OTHER = "acme"
 DAY = date(2026, 11, 20)
@@ -59,7 +59,7 @@ def revoke(admin_dsn: str, key_id: str) -> None:
 async def books(ledger: Ledger, admin_dsn: str, app_dsn: str) -> AsyncIterator[Books]:
     """Tenant default with accounts, a journal, a rate and a reconciliation; tenant acme
     empty; a key of every kind."""
-    create_tenant(admin_dsn, OTHER)
+    create_tenants(admin_dsn, OTHER)
     keys = {"right": create_key(admin_dsn)["token"]}
     keys["other"] = create_key(admin_dsn, OTHER)["token"]
     revoked = create_key(admin_dsn)
@@ -238,7 +238,7 @@ async def test_two_tenants_posting_at_once_never_see_each_other(
     ledger: Ledger, admin_dsn: str
 ) -> None:
     """Both tenants use the same account codes and the same idempotency keys, concurrently."""
-    create_tenant(admin_dsn, OTHER)
+    create_tenants(admin_dsn, OTHER)
     tokens = {
         "default": create_key(admin_dsn)["token"],
         OTHER: create_key(admin_dsn, OTHER)["token"],
@@ -292,7 +292,7 @@ async def test_a_call_never_runs_with_an_earlier_requests_key(
 ) -> None:
     """One pooled connection serves a keyed call, then calls with no key and with another
     tenant's key: each acts for its own principal only (transaction-local settings)."""
-    create_tenant(admin_dsn, OTHER)
+    create_tenants(admin_dsn, OTHER)
     token = create_key(admin_dsn)["token"]
     other = create_key(admin_dsn, OTHER)["token"]
     async with Ledger(service_dsn, min_size=1, max_size=1, act_as=API_ROLE) as service:

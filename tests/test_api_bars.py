@@ -28,11 +28,11 @@ from support.http import (
     as_service,
     bearer,
     create_key,
-    create_tenant,
     legs,
     ok,
     serving,
 )
+from support.tenants import create_tenants
 
 OPEN = {("GET", "/api/health"), ("GET", "/api/openapi.json"), ("GET", "/api/docs")}
 AFAR = "203.0.113.7"  # TEST-NET-3: not a loopback address
@@ -120,7 +120,7 @@ def books_of(admin_dsn: str, tenant: str) -> Any:
 async def test_no_cross_tenant_read_or_write(ledger: Ledger, admin_dsn: str) -> None:
     """Tenant default's objects, asked for and written to by every route with a key of
     tenant bravo holding every capability."""
-    create_tenant(admin_dsn, "bravo")
+    create_tenants(admin_dsn, "bravo")
     mine = create_key(admin_dsn)
     theirs = create_key(admin_dsn, "bravo")["token"]
     async with api(ledger, key=mine["token"]) as client:

@@ -22,8 +22,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from support.http import CAPABILITIES, admin_connection, bearer, create_key, create_tenant
+from support.http import CAPABILITIES, admin_connection, bearer, create_key
 from support.serving import doublex_serve
+from support.tenants import create_tenants
 
 A, B = "default", "bravo"
 SHARED = ["1001-CASH", "4001-SALES"]  # both tenants have these codes
@@ -81,7 +82,7 @@ def snapshot(admin_dsn: str) -> Any:
 
 @pytest.fixture
 def world(admin_dsn: str, app_dsn: str, service_dsn: str, tmp_path: Path) -> Iterator[World]:
-    create_tenant(admin_dsn, B)
+    create_tenants(admin_dsn, B)
     b_journals: list[str] = []
     with admin_connection(admin_dsn) as conn:
         for tenant, codes in ((A, SHARED), (B, SHARED + B_ONLY)):

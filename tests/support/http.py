@@ -84,11 +84,6 @@ def create_key(
     return {"key_id": row[0], "token": row[1]}
 
 
-def create_tenant(admin_dsn: str, tenant: str) -> None:
-    with admin_connection(admin_dsn) as conn:
-        conn.execute("SELECT ledger.create_tenant(%s)", (tenant,))
-
-
 def as_service(ledger: Ledger) -> Ledger:
     """A Ledger like `ledger` made as `doublex serve` makes it: the service role, acting as
     doublex_api for each request's key."""
