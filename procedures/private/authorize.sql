@@ -34,7 +34,9 @@ BEGIN
         PERFORM ledger_private.check_tenant(p_tenant);
     END IF;
     IF v_token <> '' THEN
-        IF v_token ~ '^dxk_[0-9a-f]{12}\.[0-9a-f]{64}$' THEN
+        -- Shape by length and the dot only: the lookup does the rest (a key id matches only
+        -- dxk_<12 hex>, a secret only the stored hash). A regex here cost 20 µs a call.
+        IF char_length(v_token) = 81 AND substr(v_token, 17, 1) = '.' THEN
             SELECT k.tenant, k.capabilities, 'key:' || k.key_id
               INTO v_tenant, v_capabilities, v_actor
               FROM ledger_private.api_key AS k
