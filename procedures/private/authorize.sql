@@ -67,12 +67,7 @@ BEGIN
                            'a service sets doublex.api_key to a key token.';
             END IF;
             v_tenant := coalesce(p_tenant, 'default');
-            IF NOT EXISTS (SELECT FROM ledger_private.tenant AS t WHERE t.tenant = v_tenant) THEN
-                RAISE EXCEPTION USING
-                    ERRCODE = 'DX043', COLUMN = 'tenant',
-                    MESSAGE = format('tenant: %s does not exist', v_tenant),
-                    HINT = 'Create it with ledger.create_tenant(tenant) (doublex tenant create).';
-            END IF;
+            PERFORM ledger_private.check_tenant_exists(v_tenant);
             RETURN ROW(v_tenant, ledger_private.admin_actor())::ledger_private.principal;
         END IF;
     END IF;
