@@ -25,12 +25,7 @@ DECLARE
 BEGIN
     PERFORM ledger_private.check_tenant(bind_sql_login.tenant);
     PERFORM ledger_private.require_serializable();
-    IF NOT EXISTS (SELECT FROM ledger_private.tenant AS t WHERE t.tenant = bind_sql_login.tenant) THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX043', COLUMN = 'tenant',
-            MESSAGE = format('tenant: %s does not exist', bind_sql_login.tenant),
-            HINT = 'Create it with ledger.create_tenant(tenant) (doublex tenant create).';
-    END IF;
+    PERFORM ledger_private.check_tenant_exists(bind_sql_login.tenant);
     IF bind_sql_login.login IS NULL
        OR NOT EXISTS (SELECT FROM pg_catalog.pg_roles AS r WHERE r.rolname = bind_sql_login.login) THEN
         RAISE EXCEPTION USING

@@ -391,12 +391,7 @@ DECLARE
 BEGIN
     PERFORM ledger_private.check_tenant(bind_sql_login.tenant);
     PERFORM ledger_private.require_serializable();
-    IF NOT EXISTS (SELECT FROM ledger_private.tenant AS t WHERE t.tenant = bind_sql_login.tenant) THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX043', COLUMN = 'tenant',
-            MESSAGE = format('tenant: %s does not exist', bind_sql_login.tenant),
-            HINT = 'Create it with ledger.create_tenant(tenant) (doublex tenant create).';
-    END IF;
+    PERFORM ledger_private.check_tenant_exists(bind_sql_login.tenant);
     IF bind_sql_login.login IS NULL
        OR NOT EXISTS (SELECT FROM pg_catalog.pg_roles AS r WHERE r.rolname = bind_sql_login.login) THEN
         RAISE EXCEPTION USING
@@ -2486,7 +2481,7 @@ ALTER FUNCTION ledger_private.append_audit(p_who ledger_private.principal, p_act
 
 CREATE FUNCTION ledger_private.authorize(p_capability text, p_tenant text) RETURNS ledger_private.principal
     LANGUAGE plpgsql STABLE
-    AS $_$
+    AS $$
 DECLARE
     v_token text := current_setting('doublex.api_key', true);
     v_tenant text;
@@ -2497,7 +2492,9 @@ BEGIN
         PERFORM ledger_private.check_tenant(p_tenant);
     END IF;
     IF v_token <> '' THEN
-        IF v_token ~ '^dxk_[0-9a-f]{12}\.[0-9a-f]{64}$' THEN
+        -- Shape by length and the dot only: the lookup does the rest (a key id matches only
+        -- dxk_<12 hex>, a secret only the stored hash). A regex here cost 20 µs a call.
+        IF char_length(v_token) = 81 AND substr(v_token, 17, 1) = '.' THEN
             SELECT k.tenant, k.capabilities, 'key:' || k.key_id
               INTO v_tenant, v_capabilities, v_actor
               FROM ledger_private.api_key AS k
@@ -2528,12 +2525,7 @@ BEGIN
                            'a service sets doublex.api_key to a key token.';
             END IF;
             v_tenant := coalesce(p_tenant, 'default');
-            IF NOT EXISTS (SELECT FROM ledger_private.tenant AS t WHERE t.tenant = v_tenant) THEN
-                RAISE EXCEPTION USING
-                    ERRCODE = 'DX043', COLUMN = 'tenant',
-                    MESSAGE = format('tenant: %s does not exist', v_tenant),
-                    HINT = 'Create it with ledger.create_tenant(tenant) (doublex tenant create).';
-            END IF;
+            PERFORM ledger_private.check_tenant_exists(v_tenant);
             RETURN ROW(v_tenant, ledger_private.admin_actor())::ledger_private.principal;
         END IF;
     END IF;
@@ -2553,7 +2545,7 @@ BEGIN
     END IF;
     RETURN ROW(v_tenant, v_actor)::ledger_private.principal;
 END
-$_$;
+$$;
 
 ALTER FUNCTION ledger_private.authorize(p_capability text, p_tenant text) OWNER TO doublex_owner;
 
@@ -2567,11 +2559,7 @@ BEGIN
         RETURN ledger_private.authorize(p_capability, p_tenant);
     END IF;
     PERFORM ledger_private.check_tenant(v_tenant);
-    IF NOT EXISTS (SELECT FROM ledger_private.tenant AS t WHERE t.tenant = v_tenant) THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX043', COLUMN = 'tenant',
-            MESSAGE = format('tenant: %s does not exist', v_tenant);
-    END IF;
+    PERFORM ledger_private.check_tenant_exists(v_tenant);
     RETURN ROW(v_tenant, 'service')::ledger_private.principal;
 END
 $$;
@@ -2802,6 +2790,21 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.check_tenant(p_tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.check_tenant_exists(p_tenant text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM ledger_private.tenant AS t WHERE t.tenant = p_tenant) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX043', COLUMN = 'tenant',
+            MESSAGE = format('tenant: %s does not exist', p_tenant),
+            HINT = 'Create it with ledger.create_tenant(tenant) (doublex tenant create).';
+    END IF;
+END
+$$;
+
+ALTER FUNCTION ledger_private.check_tenant_exists(p_tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.checked_capabilities(p_capabilities text[]) RETURNS text[]
     LANGUAGE plpgsql IMMUTABLE
@@ -5052,6 +5055,8 @@ REVOKE ALL ON FUNCTION ledger_private.check_page_size(p_page_size integer) FROM 
 REVOKE ALL ON FUNCTION ledger_private.check_posting_fields(p_tenant text, p_key text, p_memo text, p_ref text, p_metadata jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.check_tenant(p_tenant text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.check_tenant_exists(p_tenant text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.checked_capabilities(p_capabilities text[]) FROM PUBLIC;
 

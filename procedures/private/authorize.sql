@@ -34,7 +34,9 @@ BEGIN
         PERFORM ledger_private.check_tenant(p_tenant);
     END IF;
     IF v_token <> '' THEN
-        IF v_token ~ '^dxk_[0-9a-f]{12}\.[0-9a-f]{64}$' THEN
+        -- Shape by length and the dot only: the lookup does the rest (a key id matches only
+        -- dxk_<12 hex>, a secret only the stored hash). A regex here cost 20 µs a call.
+        IF char_length(v_token) = 81 AND substr(v_token, 17, 1) = '.' THEN
             SELECT k.tenant, k.capabilities, 'key:' || k.key_id
               INTO v_tenant, v_capabilities, v_actor
               FROM ledger_private.api_key AS k
@@ -65,12 +67,7 @@ BEGIN
                            'a service sets doublex.api_key to a key token.';
             END IF;
             v_tenant := coalesce(p_tenant, 'default');
-            IF NOT EXISTS (SELECT FROM ledger_private.tenant AS t WHERE t.tenant = v_tenant) THEN
-                RAISE EXCEPTION USING
-                    ERRCODE = 'DX043', COLUMN = 'tenant',
-                    MESSAGE = format('tenant: %s does not exist', v_tenant),
-                    HINT = 'Create it with ledger.create_tenant(tenant) (doublex tenant create).';
-            END IF;
+            PERFORM ledger_private.check_tenant_exists(v_tenant);
             RETURN ROW(v_tenant, ledger_private.admin_actor())::ledger_private.principal;
         END IF;
     END IF;

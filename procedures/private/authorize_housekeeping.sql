@@ -15,11 +15,7 @@ BEGIN
         RETURN ledger_private.authorize(p_capability, p_tenant);
     END IF;
     PERFORM ledger_private.check_tenant(v_tenant);
-    IF NOT EXISTS (SELECT FROM ledger_private.tenant AS t WHERE t.tenant = v_tenant) THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX043', COLUMN = 'tenant',
-            MESSAGE = format('tenant: %s does not exist', v_tenant);
-    END IF;
+    PERFORM ledger_private.check_tenant_exists(v_tenant);
     RETURN ROW(v_tenant, 'service')::ledger_private.principal;
 END
 $$;
