@@ -42,6 +42,7 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -301,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     pg = postmaster_pid(dsns)
     opts.admin = dsns.admin
     opts.results_dir.mkdir(parents=True, exist_ok=True)
-    log = opts.results_dir / "auth-overhead-serve.log"
+    log = Path(tempfile.mkdtemp(prefix="doublex-auth-bench-")) / "serve.log"
     log.write_text("")
     rounds: dict[str, list[dict[str, Any]]] = {"on": [], "off": []}
     order = [("on", "off") if n % 2 == 0 else ("off", "on") for n in range(opts.rounds)]
