@@ -7,7 +7,7 @@
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SET LOCAL client_min_messages = warning;
-SELECT plan(67);
+SELECT plan(68);
 
 \ir helpers/fixtures.sql
 \ir helpers/principals.sql
@@ -179,6 +179,8 @@ SELECT throws_ok($$SELECT ledger.bind_sql_login('tap_unbound', ARRAY['read'], 'n
                  'Should refuse to bind a login to an unknown tenant (DX043)');
 SELECT throws_ok($$SELECT ledger.bind_sql_login('tap_unbound', ARRAY['superuser'], 'ta')$$, 'DX044', NULL,
                  'Should refuse an unknown capability (DX044)');
+SELECT throws_ok($$SELECT ledger.bind_sql_login('doublex_service', ARRAY['read'], 'ta')$$, 'DX044', NULL,
+                 'Should never bind the service''s login (its calls without a key would act as that tenant)');
 
 -- The roles: the service can do nothing by itself ----------------------------------------
 SELECT is_empty($$SELECT n.nspname FROM pg_namespace AS n

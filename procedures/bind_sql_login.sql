@@ -8,7 +8,7 @@
 --
 -- The login needs EXECUTE on the API: membership of doublex_api (granted with the role).
 -- Recorded in the tenant's audit log. Raises DX016, DX019, DX043 (unknown tenant), DX044
--- (bad capabilities; a login that is no role).
+-- (bad capabilities; a login that is no role; doublex_service, which is never bound).
 
 CREATE OR REPLACE FUNCTION ledger.bind_sql_login(
     login text,
@@ -32,6 +32,13 @@ BEGIN
             ERRCODE = 'DX044', COLUMN = 'login',
             MESSAGE = format('login: %s is not a role of this cluster', coalesce(bind_sql_login.login, 'NULL')),
             HINT = 'CREATE ROLE … LOGIN and GRANT doublex_api to it first.';
+    END IF;
+    IF bind_sql_login.login = 'doublex_service' THEN
+        -- Bound, the service's own calls without a key would act as that tenant.
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX044', COLUMN = 'login',
+            MESSAGE = 'login: doublex_service acts for the key of each request and is never bound',
+            HINT = 'Create a key of the tenant instead (ledger.create_api_key).';
     END IF;
     INSERT INTO ledger_private.sql_login AS l (login, tenant, capabilities, bound_by)
     VALUES (bind_sql_login.login, bind_sql_login.tenant, v_capabilities, v_who.actor)

@@ -399,6 +399,13 @@ BEGIN
             MESSAGE = format('login: %s is not a role of this cluster', coalesce(bind_sql_login.login, 'NULL')),
             HINT = 'CREATE ROLE … LOGIN and GRANT doublex_api to it first.';
     END IF;
+    IF bind_sql_login.login = 'doublex_service' THEN
+        -- Bound, the service's own calls without a key would act as that tenant.
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX044', COLUMN = 'login',
+            MESSAGE = 'login: doublex_service acts for the key of each request and is never bound',
+            HINT = 'Create a key of the tenant instead (ledger.create_api_key).';
+    END IF;
     INSERT INTO ledger_private.sql_login AS l (login, tenant, capabilities, bound_by)
     VALUES (bind_sql_login.login, bind_sql_login.tenant, v_capabilities, v_who.actor)
     ON CONFLICT ON CONSTRAINT sql_login_pkey DO UPDATE
