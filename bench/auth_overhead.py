@@ -52,11 +52,9 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from run_api_bench import Dsns, postmaster_pid, tree_cpu_ms
+from run_api_bench import bench_dsns, postmaster_pid, seed, tree_cpu_ms
 
 from doublex import config, localdb, migrate
-from doublex.cli.common import admin_dsn
 from doublex.observe import wait_http
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -142,37 +140,6 @@ async def drive(
 
 
 # -- the runner -------------------------------------------------------------------------------
-
-
-def bench_dsns() -> Dsns:
-    server = admin_dsn()
-    params = {k: v for k, v in conninfo_to_dict(server).items() if v is not None}
-    params["dbname"] = DATABASE
-    admin = make_conninfo(**params)  # type: ignore[arg-type]
-    return Dsns(admin=admin, app=config.as_app_role(admin), server_admin=server)
-
-
-def prepare(dsns: Dsns, accounts: int) -> str:
-    with psycopg.connect(dsns.server_admin, autocommit=True) as conn:
-        name = sql.Identifier(DATABASE)
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    migrate.apply(dsns.admin)
-    with psycopg.connect(dsns.app) as conn:  # doublex_app: SERIALIZABLE by default
-        for number in range(1, accounts + 1):
-            conn.execute(
-                "SELECT ledger.create_account(code => %s, name => %s, ccy => 'EUR')",
-                (f"A{number:04d}", f"Bench account {number}"),
-            )
-    with psycopg.connect(dsns.admin) as conn:
-        conn.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
-        row = conn.execute(
-            "SELECT token FROM ledger.create_api_key('auth-bench', ARRAY['read', 'post'])"
-        ).fetchone()
-    with psycopg.connect(dsns.admin, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE")
-    assert row is not None
-    return str(row[0])
 
 
 @contextmanager
@@ -296,9 +263,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(result))
         return 0
 
-    dsns = bench_dsns()
+    dsns = bench_dsns(DATABASE)
     print(f"preparing {DATABASE}: migrate, {opts.accounts} accounts, a key …", flush=True)
-    key = prepare(dsns, opts.accounts)
+    key = seed(dsns, DATABASE, opts.accounts, "EUR", "auth-bench")
     pg = postmaster_pid(dsns)
     opts.admin = dsns.admin
     opts.results_dir.mkdir(parents=True, exist_ok=True)

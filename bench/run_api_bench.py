@@ -178,10 +178,10 @@ class Dsns:
     server_admin: str
 
 
-def bench_dsns() -> Dsns:
+def bench_dsns(database: str = DATABASE) -> Dsns:
     server = admin_dsn()  # starts the local cluster unless DOUBLEX_DSN is set
     params = {k: v for k, v in conninfo_to_dict(server).items() if v is not None}
-    params["dbname"] = DATABASE
+    params["dbname"] = database
     admin = make_conninfo(**params)  # type: ignore[arg-type]
     return Dsns(admin=admin, app=config.as_app_role(admin), server_admin=server)
 
@@ -189,24 +189,30 @@ def bench_dsns() -> Dsns:
 def prepare_database(dsns: Dsns, opts: Options) -> str:
     """Migrate, open the accounts; the API key of tenant default (read, post) the clients
     send."""
+    return seed(dsns, DATABASE, opts.accounts, opts.ccy, "bench")
+
+
+def seed(dsns: Dsns, database: str, accounts: int, ccy: str, key_name: str) -> str:
+    """Recreate `database`, migrate it, open accounts A0001…; a key of tenant default (read,
+    post), whose token it answers."""
     from doublex import migrate
 
     with psycopg.connect(dsns.server_admin, autocommit=True) as conn:
-        name = sql.Identifier(DATABASE)
+        name = sql.Identifier(database)
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
     migrate.apply(dsns.admin)
     with psycopg.connect(dsns.app) as conn:  # doublex_app: SERIALIZABLE by default
-        for number in range(1, opts.accounts + 1):
+        for number in range(1, accounts + 1):
             conn.execute(
                 "SELECT ledger.create_account(code => %s, name => %s, ccy => %s)",
-                (f"A{number:04d}", f"Bench account {number}", opts.ccy),
+                (f"A{number:04d}", f"Bench account {number}", ccy),
             )
     with psycopg.connect(dsns.admin) as conn:
         conn.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
         row = conn.execute(
-            "SELECT token FROM ledger.create_api_key("
-            "'bench', ARRAY['read', 'post'], NULL, 'default')"
+            "SELECT token FROM ledger.create_api_key(%s, ARRAY['read', 'post'], NULL, 'default')",
+            (key_name,),
         ).fetchone()
     assert row is not None
     with psycopg.connect(dsns.admin, autocommit=True) as conn:
