@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-api bench-recon bench-eod bench-slowloris bench-hostile clean
+.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py bars lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-api bench-auth bench-recon bench-eod bench-slowloris bench-hostile clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -34,11 +34,12 @@ PORT ?= 8000
 deps-run: ## Only what serving needs: the PostgreSQL server (as root, or say what to install)
 	@shell/scripts/bootstrap-system.sh --run
 
-run: deps-run venv ## Start the local PostgreSQL, migrate it, serve the API on $(HOST):$(PORT)
+run: deps-run venv ## Start the local PostgreSQL, migrate it, make the dev key (first start), serve the API on $(HOST):$(PORT)
 	@$(BIN)/doublex db start >/dev/null
 	@$(BIN)/doublex migrate
+	@$(BIN)/doublex keys dev
 	@echo "database: $$($(BIN)/doublex db url)  (SQL callers: user doublex_app)"
-	@echo "API:      http://$(HOST):$(PORT)/api/docs"
+	@echo "API:      http://$(HOST):$(PORT)/api/docs  (requests send: Authorization: Bearer \$$DOUBLEX_KEY)"
 	@$(BIN)/doublex serve --host $(HOST) --port $(PORT)
 
 observe: deps venv ## run + Prometheus (http://127.0.0.1:9090) and postgres_exporter on 127.0.0.1 (ARGS=--no-serve …)
@@ -78,6 +79,9 @@ test-sql: ## pgTAP suites (pgtap/*.sql) through pg_prove on a throwaway cluster
 test-py: ## pytest against throwaway clusters, with line coverage of shell/doublex
 	@$(BIN)/pytest --cov=doublex --cov-report=term --cov-fail-under=90
 
+bars: venv ## The access bars, route by route: 2xx without a key (health and docs only), cross-tenant reads and writes (0)
+	@$(BIN)/pytest tests/test_api_bars.py tests/test_tenant_isolation_properties.py -q -s
+
 lint: venv ## ruff, mypy, squawk on migrations, plpgsql_check on every function
 	@shell/scripts/bootstrap-system.sh --lint
 	@$(BIN)/ruff check shell tests bench migrations grafana
@@ -99,6 +103,9 @@ bench-growth: deps venv ## uniform@16 at the default seed vs after growing to 5M
 
 bench-compare: deps venv ## SQL benchmark of HEAD against an earlier revision, alternating, one run (BASE=HEAD~1 ARGS=...)
 	@$(BIN)/python bench/compare_revisions.py --base $(or $(BASE),HEAD~1) $(ARGS)
+
+bench-auth: deps venv ## What authentication costs: the service with auth on and off, 32 clients, alternating rounds (ARGS=...)
+	@$(BIN)/python bench/auth_overhead.py $(ARGS)
 
 bench-recon: deps venv ## Reconciliation: import and match 100,000 statement lines against 100,000 legs (ARGS=...)
 	@$(BIN)/python bench/run_recon_bench.py $(ARGS)

@@ -14,6 +14,8 @@ Environment:
                       (201, or 409 when they exist); 0 when the caller has seeded them
     SAMPLES_FILE      when set, every request's outcome and latency is written there as JSON
                       at the end (bench/run_api_bench.py computes exact percentiles from it)
+    DOUBLEX_KEY       the API key every request sends (Authorization: Bearer); seeding the
+                      accounts needs its `admin` capability, posting its `post`
 
 Every transfer has two legs of one amount (0.01 to 99.99) between two distinct accounts.
 """
@@ -39,10 +41,13 @@ ACCOUNT_CCY = os.environ.get("ACCOUNT_CCY", "EUR")
 DEDUPE_RATE = float(os.environ.get("DEDUPE_RATE", "0.05"))
 SEED_ACCOUNTS = os.environ.get("SEED_ACCOUNTS", "1") not in ("0", "false", "no")
 SAMPLES_FILE = os.environ.get("SAMPLES_FILE")
+# The API key of the tenant (Authorization: Bearer), as the README's curl examples use it.
+DOUBLEX_KEY = os.environ.get("DOUBLEX_KEY", "")
 
 ACCOUNTS = [f"A{n:04d}" for n in range(1, ACCOUNT_POOL_SIZE + 1)]
 REPLAY_MEMORY = 200  # each user replays one of its last few hundred requests
-HEADERS = {"Content-Type": "application/json"}
+AUTH = {"Authorization": f"Bearer {DOUBLEX_KEY}"} if DOUBLEX_KEY else {}
+HEADERS = {"Content-Type": "application/json", **AUTH}
 
 # (start time, latency ms, outcome) per request: "posted", "duplicate" or "failed: …".
 SAMPLES: list[tuple[float, float, str]] = []
@@ -114,7 +119,7 @@ class Transfers(FastHttpUser):
         name = "POST /api/transfers (replay)" if replay else "POST /api/transfers"
         started = time.time()
         with self.client.post(
-            "/api/transfers", json=body, name=name, catch_response=True
+            "/api/transfers", json=body, name=name, headers=AUTH, catch_response=True
         ) as response:
             latency_ms = (time.time() - started) * 1000
             outcome = self._judge(response, expected)

@@ -178,30 +178,46 @@ class Dsns:
     server_admin: str
 
 
-def bench_dsns() -> Dsns:
+def bench_dsns(database: str = DATABASE) -> Dsns:
     server = admin_dsn()  # starts the local cluster unless DOUBLEX_DSN is set
     params = {k: v for k, v in conninfo_to_dict(server).items() if v is not None}
-    params["dbname"] = DATABASE
+    params["dbname"] = database
     admin = make_conninfo(**params)  # type: ignore[arg-type]
     return Dsns(admin=admin, app=config.as_app_role(admin), server_admin=server)
 
 
-def prepare_database(dsns: Dsns, opts: Options) -> None:
+def prepare_database(dsns: Dsns, opts: Options) -> str:
+    """Migrate, open the accounts; the API key of tenant default (read, post) the clients
+    send."""
+    return seed(dsns, DATABASE, opts.accounts, opts.ccy, "bench")
+
+
+def seed(dsns: Dsns, database: str, accounts: int, ccy: str, key_name: str) -> str:
+    """Recreate `database`, migrate it, open accounts A0001…; a key of tenant default (read,
+    post), whose token it answers."""
     from doublex import migrate
 
     with psycopg.connect(dsns.server_admin, autocommit=True) as conn:
-        name = sql.Identifier(DATABASE)
+        name = sql.Identifier(database)
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
     migrate.apply(dsns.admin)
     with psycopg.connect(dsns.app) as conn:  # doublex_app: SERIALIZABLE by default
-        for number in range(1, opts.accounts + 1):
+        for number in range(1, accounts + 1):
             conn.execute(
                 "SELECT ledger.create_account(code => %s, name => %s, ccy => %s)",
-                (f"A{number:04d}", f"Bench account {number}", opts.ccy),
+                (f"A{number:04d}", f"Bench account {number}", ccy),
             )
+    with psycopg.connect(dsns.admin) as conn:
+        conn.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
+        row = conn.execute(
+            "SELECT token FROM ledger.create_api_key(%s, ARRAY['read', 'post'], NULL, 'default')",
+            (key_name,),
+        ).fetchone()
+    assert row is not None
     with psycopg.connect(dsns.admin, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
+    return str(row[0])
 
 
 def count_journals(dsns: Dsns) -> int:
@@ -239,6 +255,7 @@ def broken_invariants(dsns: Dsns) -> list[str]:
 class Service:
     base: str
     process: subprocess.Popen[bytes]
+    key: str  # the API key the clients send
 
     def cpu_ms(self) -> float:
         """utime + stime of the serving processes, in milliseconds."""
@@ -291,13 +308,13 @@ def _stat(pid: int) -> list[str] | None:
 
 
 @contextmanager
-def serving(dsns: Dsns, workers: int, opts: Options, log_path: Path) -> Iterator[Service]:
+def serving(dsns: Dsns, key: str, workers: int, opts: Options, log_path: Path) -> Iterator[Service]:
     port = localdb.free_port()
     env = os.environ | {
-        "DOUBLEX_DSN": dsns.admin,
-        "DOUBLEX_APP_DSN": dsns.app,
+        "DOUBLEX_SERVICE_DSN": config.as_service_role(dsns.admin),
         "LOG_LEVEL": "INFO" if opts.access_log else "WARNING",
     }
+    env.pop("DOUBLEX_DSN", None)  # the service needs the service DSN only
     env.pop("MIGRATE_ON_START", None)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     if opts.pool_max is not None:
@@ -314,7 +331,7 @@ def serving(dsns: Dsns, workers: int, opts: Options, log_path: Path) -> Iterator
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-        service = Service(f"http://127.0.0.1:{port}", process)
+        service = Service(f"http://127.0.0.1:{port}", process, key)
         try:
             wait_healthy(service, log_path)
             yield service
@@ -367,6 +384,7 @@ def locust(
         "DEDUPE_RATE": str(opts.dedupe_rate),
         "SEED_ACCOUNTS": "0",
         "SAMPLES_FILE": str(samples),
+        "DOUBLEX_KEY": service.key,
     }
     command = [
         str(BIN / "locust"),
@@ -665,14 +683,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     meta = machine_facts()
     dsns = bench_dsns()
     say(f"preparing {DATABASE}: migrate, {opts.accounts} accounts …")
-    prepare_database(dsns, opts)
+    key = prepare_database(dsns, opts)
     rows: list[Row] = []
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="doublex-api-bench-") as tmp:
         scratch = Path(tmp)
         for workers in opts.workers:
             service_log = scratch / f"service-{workers}w.log"
-            with serving(dsns, workers, opts, service_log) as service:
+            with serving(dsns, key, workers, opts, service_log) as service:
                 for users in opts.users:
                     say(
                         f"{workers} worker(s), {users} users: {opts.warmup} s warm-up, "

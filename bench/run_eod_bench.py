@@ -57,17 +57,18 @@ def with_dbname(dsn: str, dbname: str) -> str:
 
 # Accounts B000001…: assets and liabilities alternating (both normal sides).
 ACCOUNTS_SQL = """
-INSERT INTO ledger_private.account (code, name, ccy, type)
+INSERT INTO ledger_private.account (code, name, ccy, type, created_by, changed_by)
 SELECT 'B' || lpad(g::text, 6, '0'), 'Bench account ' || g, 'EUR',
-       CASE WHEN g %% 2 = 0 THEN 'liability' ELSE 'asset' END
+       CASE WHEN g %% 2 = 0 THEN 'liability' ELSE 'asset' END, 'bench:seed', 'bench:seed'
   FROM generate_series(1, %(accounts)s) AS g
  ORDER BY g
 """
 
 # Accounts I000001…: never posted to.
 IDLE_ACCOUNTS_SQL = """
-INSERT INTO ledger_private.account (code, name, ccy, type)
-SELECT 'I' || lpad(g::text, 6, '0'), 'Idle account ' || g, 'EUR', 'asset'
+INSERT INTO ledger_private.account (code, name, ccy, type, created_by, changed_by)
+SELECT 'I' || lpad(g::text, 6, '0'), 'Idle account ' || g, 'EUR', 'asset',
+       'bench:seed', 'bench:seed'
   FROM generate_series(1, %(idle)s) AS g
  ORDER BY g
 """
@@ -87,8 +88,9 @@ WITH src AS MATERIALIZED (
       FROM generate_series(1, %(accounts)s::bigint) AS g (i)
 ), journals AS (
     INSERT INTO ledger_private.journal
-           (journal_id, tenant, idempotency_key, kind, effective_date, created_at, memo)
-    SELECT s.journal_id, 'default', s.idempotency_key, 'transfer', %(day)s, now(), 'eod bench'
+           (journal_id, tenant, idempotency_key, kind, effective_date, created_at, memo, created_by)
+    SELECT s.journal_id, 'default', s.idempotency_key, 'transfer', %(day)s, now(), 'eod bench',
+           'bench:seed'
       FROM src AS s
 ), sentinels AS (
     INSERT INTO ledger_private.idempotency_sentinel

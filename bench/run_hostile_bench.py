@@ -38,8 +38,10 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "shell"), str(ROOT / "tests")]
 
+from doublex.config import SERVICE_ROLE  # noqa: E402
 from support.cluster import TestCluster  # noqa: E402
 from support.hostile import Case, corpus, send_headers, written_rows  # noqa: E402
+from support.http import bearer, create_key  # noqa: E402
 from support.serving import doublex_serve  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -72,11 +74,12 @@ def rss_mib(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
-async def run_corpus(base: str, cases: Sequence[Case]) -> list[tuple[str, int, float]]:
-    """(case id, status, milliseconds) of each case, sent one after another."""
+async def run_corpus(base: str, token: str, cases: Sequence[Case]) -> list[tuple[str, int, float]]:
+    """(case id, status, milliseconds) of each case, sent one after another with the API key
+    `token` (a valid key: the hostile part of each case is what the service must refuse)."""
     results = []
     timeout = aiohttp.ClientTimeout(total=120)
-    async with aiohttp.ClientSession(base, timeout=timeout) as session:
+    async with aiohttp.ClientSession(base, timeout=timeout, headers=bearer(token)) as session:
         for case in cases:
             started = time.perf_counter()
             async with session.request(
@@ -98,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         cluster.create_template()
         database = cluster.create_database()
         admin, app = cluster.admin_dsn(database), cluster.app_dsn(database)
+        service = cluster.cluster.dsn(database, user=SERVICE_ROLE)
+        token = create_key(admin)["token"]
         with psycopg.connect(app, autocommit=True) as conn:
             for code, kind, ccy in SEED:
                 conn.execute(
@@ -107,14 +112,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         before = written_rows(admin)
         with tempfile.TemporaryDirectory() as folder:
             log = Path(folder) / "serve.log"
-            with doublex_serve(admin, app, log, LOG_LEVEL="WARNING") as base:
+            with doublex_serve(service, log, LOG_LEVEL="WARNING") as base:
                 pid = serve_pid(base.rsplit(":", 1)[1])
                 fresh_rss = rss_mib(pid)
-                asyncio.run(run_corpus(base, cases))  # warm-up: imports, pool, caches
+                asyncio.run(run_corpus(base, token, cases))  # warm-up: imports, pool, caches
                 start_rss = rss_mib(pid)
                 rounds = []
                 for _ in range(options.rounds):
-                    rounds.append(asyncio.run(run_corpus(base, cases)))
+                    rounds.append(asyncio.run(run_corpus(base, token, cases)))
                     rss_after = rss_mib(pid)
             served_log = log.read_text()
         written = written_rows(admin) != before

@@ -131,8 +131,9 @@ WITH src AS MATERIALIZED (
       FROM unnest(%(amounts)s::numeric[], %(refs)s::text[]) WITH ORDINALITY AS p (amount, ref, i)
 ), journals AS (
     INSERT INTO ledger_private.journal
-           (journal_id, tenant, idempotency_key, kind, effective_date, memo, ref)
-    SELECT s.journal_id, 'default', 'recon-bench-' || s.i, 'transfer', %(day)s, 'bench', s.ref
+           (journal_id, tenant, idempotency_key, kind, effective_date, memo, ref, created_by)
+    SELECT s.journal_id, 'default', 'recon-bench-' || s.i, 'transfer', %(day)s, 'bench', s.ref,
+           'bench:seed'
       FROM src AS s
 ), sentinels AS (
     INSERT INTO ledger_private.idempotency_sentinel
@@ -301,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     say(f"seeding {len(plan.leg_refs):,} journals in {DATABASE} …")
     seed_seconds = prepare_database(server, admin, plan)
-    env = os.environ | {"DOUBLEX_DSN": admin, "DOUBLEX_APP_DSN": app}
+    env = os.environ | {"DOUBLEX_DSN": admin}
 
     timings: dict[str, float] = {"seed (owner, set-based)": seed_seconds}
     with tempfile.TemporaryDirectory(prefix="doublex-recon-bench-") as tmp:

@@ -49,6 +49,7 @@ from doublex import config, migrate
 from doublex.cli.common import admin_dsn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from support.http import create_key
 from support.serving import Service
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -133,15 +134,18 @@ def attack(
     Path(out).write_text(json.dumps(asyncio.run(main())))
 
 
-async def post_for(base: str, seconds: float, tag: str) -> tuple[list[float], int]:
-    """A normal client: one transfer after another for `seconds`; (latencies ms, failures)."""
+async def post_for(base: str, token: str, seconds: float, tag: str) -> tuple[list[float], int]:
+    """A normal client with the API key `token`: one transfer after another for `seconds`;
+    (latencies ms, failures)."""
     latencies: list[float] = []
     failed = 0
     legs = [
         {"account": "A", "side": "debit", "amount": "1.00", "ccy": "EUR"},
         {"account": "B", "side": "credit", "amount": "1.00", "ccy": "EUR"},
     ]
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+    timeout = aiohttp.ClientTimeout(total=10)
+    headers = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession(timeout=timeout, headers=headers) as session:
         stop_at = time.monotonic() + seconds
         n = 0
         while time.monotonic() < stop_at:
@@ -163,7 +167,12 @@ async def post_for(base: str, seconds: float, tag: str) -> tuple[list[float], in
 
 
 def phase(
-    name: str, service: Service, attackers: int, sources: list[str], opts: argparse.Namespace
+    name: str,
+    service: Service,
+    token: str,
+    attackers: int,
+    sources: list[str],
+    opts: argparse.Namespace,
 ) -> Phase:
     port = int(service.base.rsplit(":", 1)[1])
     counts = {"opened": 0, "cut": 0}
@@ -176,7 +185,7 @@ def phase(
             )
             attacker.start()
             time.sleep(3)  # let the slow connections pile up before measuring
-        latencies, failed = asyncio.run(post_for(service.base, opts.seconds, name))
+        latencies, failed = asyncio.run(post_for(service.base, token, opts.seconds, name))
         if attacker is not None:
             attacker.join()
             counts = json.loads(Path(out.name).read_text())
@@ -220,14 +229,15 @@ def main(argv: list[str]) -> int:
             conn.execute("SELECT ledger.create_account(%s, %s, 'EUR')", (code, code))
     settings = config.load()
     log = Path(tempfile.mkdtemp(prefix="doublex-slowloris-")) / "serve.log"
-    service = Service(admin, config.as_app_role(admin), log, LOG_LEVEL="WARNING")
+    token = create_key(admin, capabilities=["post"])["token"]
+    service = Service(config.as_service_role(admin), log, LOG_LEVEL="WARNING")
     service.start()
     try:
         spread = [f"127.0.1.{i + 1}" for i in range(opts.addresses)]
         phases = [
-            phase("baseline", service, 0, [], opts),
-            phase("one address", service, opts.connections, ["127.0.0.2"], opts),
-            phase("spread", service, opts.connections, spread, opts),
+            phase("baseline", service, token, 0, [], opts),
+            phase("one address", service, token, opts.connections, ["127.0.0.2"], opts),
+            phase("spread", service, token, opts.connections, spread, opts),
         ]
     finally:
         service.stop()

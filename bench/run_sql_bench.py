@@ -291,8 +291,8 @@ def create_bench_schema(dsns: Dsns) -> None:
 
 # Customers A0001…A1000 (consecutive ids), then the hot revenue account and BIG.
 ACCOUNTS_SQL = """
-INSERT INTO ledger_private.account (code, name, ccy, type)
-SELECT code, name, 'EUR', type
+INSERT INTO ledger_private.account (code, name, ccy, type, created_by, changed_by)
+SELECT code, name, 'EUR', type, 'bench:seed', 'bench:seed'
   FROM (SELECT g, 'A' || lpad(g::text, 4, '0'), 'Bench customer ' || g, 'asset'
           FROM generate_series(1, %(accounts)s) AS g
         UNION ALL
@@ -357,9 +357,9 @@ WITH src AS MATERIALIZED (
               FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) AS i) AS g
 ), journals AS (
     INSERT INTO ledger_private.journal
-           (journal_id, tenant, idempotency_key, kind, effective_date, created_at, memo)
+           (journal_id, tenant, idempotency_key, kind, effective_date, created_at, memo, created_by)
     SELECT s.journal_id, 'default', s.idempotency_key, 'transfer', s.effective_date, s.at,
-           'bench seed'
+           'bench seed', 'bench:seed'
       FROM src AS s
 ), sentinels AS (
     INSERT INTO ledger_private.idempotency_sentinel

@@ -16,7 +16,7 @@
 --    given to doublex_owner, the role the ledger's SECURITY DEFINER functions run as.
 --    Function privileges live in each database's catalog, so this needs the bootstrap
 --    superuser's right to change them: the migration fails when it could not.
--- depends: 0011_monitoring_asks_the_ledger
+-- depends: 0012_tenants_and_principals
 
 SET LOCAL lock_timeout = '5s';
 SET LOCAL statement_timeout = '5min';

@@ -3,7 +3,7 @@
 -- currency seed.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(215);
+SELECT plan(324);
 
 -- Schemas ---------------------------------------------------------------------------------
 SELECT has_schema('ledger', 'Should have the ledger API schema');
@@ -16,10 +16,21 @@ SELECT is((SELECT rolcanlogin FROM pg_roles WHERE rolname = 'doublex_owner'), fa
 SELECT has_role('doublex_app', 'Should have the doublex_app role');
 SELECT is((SELECT rolcanlogin FROM pg_roles WHERE rolname = 'doublex_app'), true,
           'Should create doublex_app as LOGIN');
+SELECT has_role('doublex_api', 'Should have the doublex_api role');
+SELECT is((SELECT rolcanlogin FROM pg_roles WHERE rolname = 'doublex_api'), false,
+          'Should create doublex_api as NOLOGIN');
+SELECT has_role('doublex_service', 'Should have the doublex_service role');
+SELECT is((SELECT (rolcanlogin, rolinherit) FROM pg_roles WHERE rolname = 'doublex_service'), (true, false),
+          'Should create doublex_service as LOGIN NOINHERIT');
+SELECT ok(pg_has_role('doublex_app', 'doublex_api', 'USAGE') AND pg_has_role('doublex_service', 'doublex_api', 'MEMBER')
+          AND NOT pg_has_role('doublex_service', 'doublex_api', 'USAGE'),
+          'Should make doublex_app (inheriting) and doublex_service (not inheriting) members of doublex_api');
 
 -- The public API: one row per function -----------------------------------------------------
-CREATE TEMP TABLE api_function (name text, args text[], returns text) ON COMMIT DROP;
-INSERT INTO api_function VALUES
+-- grantee: who EXECUTEs it (doublex_api: the tenant-facing API; NULL: the owner only).
+CREATE TEMP TABLE api_function (name text, args text[], returns text, grantee text DEFAULT 'doublex_api')
+    ON COMMIT DROP;
+INSERT INTO api_function (name, args, returns) VALUES
     ('create_account',     ARRAY['text', 'text', 'text', 'text', 'boolean', 'jsonb', 'text'],
                            'ledger.account_info'),
     ('get_account',        ARRAY['text', 'text'], 'ledger.account_info'),
@@ -53,7 +64,18 @@ INSERT INTO api_function VALUES
     ('eod_status',         ARRAY['text'], 'ledger.eod_status'),
     ('balance_history',    ARRAY['text', 'date', 'date', 'text'], 'setof ledger.balance_history_entry'),
     ('verify_seals',       ARRAY['text'], 'setof ledger.seal_problem'),
-    ('api_limits',         ARRAY[]::text[], 'setof record');
+    ('api_limits',         ARRAY[]::text[], 'setof record'),
+    ('get_tenant',         ARRAY['text'], 'ledger.tenant_info'),
+    ('create_api_key',     ARRAY['text', 'text[]', 'timestamp with time zone', 'text'], 'ledger.new_api_key'),
+    ('list_api_keys',      ARRAY['text'], 'setof ledger.api_key_info'),
+    ('revoke_api_key',     ARRAY['text', 'text'], 'ledger.api_key_info'),
+    ('list_audit',         ARRAY['bigint', 'integer', 'text'], 'setof ledger.audit_entry');
+INSERT INTO api_function (name, args, returns, grantee) VALUES
+    ('create_tenant',      ARRAY['text'], 'ledger.tenant_info', NULL),
+    ('list_tenants',       ARRAY[]::text[], 'setof ledger.tenant_info', NULL),
+    ('bind_sql_login',     ARRAY['text', 'text[]', 'text'], 'ledger.sql_login_info', NULL),
+    ('unbind_sql_login',   ARRAY['text'], 'boolean', NULL),
+    ('list_sql_logins',    ARRAY['text'], 'setof ledger.sql_login_info', NULL);
 
 -- (The monitoring functions, ledger.monitor_*, are listed in 13_monitoring.sql.)
 SELECT is((SELECT count(*)::integer FROM pg_proc
@@ -83,8 +105,16 @@ SELECT function_owner_is('ledger', f.name, f.args, 'doublex_owner',
                          format('Should have ledger.%s owned by doublex_owner', f.name))
   FROM api_function AS f ORDER BY f.name;
 
-SELECT function_privs_are('ledger', f.name, f.args, 'doublex_app', ARRAY['EXECUTE'],
-                          format('Should grant doublex_app EXECUTE on ledger.%s', f.name))
+SELECT function_privs_are('ledger', f.name, f.args, 'doublex_app',
+                          CASE WHEN f.grantee IS NULL THEN ARRAY[]::text[] ELSE ARRAY['EXECUTE'] END,
+                          format('Should grant doublex_app %s on ledger.%s (through doublex_api)',
+                                 CASE WHEN f.grantee IS NULL THEN 'no EXECUTE' ELSE 'EXECUTE' END, f.name))
+  FROM api_function AS f ORDER BY f.name;
+
+SELECT function_privs_are('ledger', f.name, f.args, 'doublex_api',
+                          CASE WHEN f.grantee IS NULL THEN ARRAY[]::text[] ELSE ARRAY['EXECUTE'] END,
+                          format('Should grant doublex_api %s on ledger.%s',
+                                 CASE WHEN f.grantee IS NULL THEN 'no EXECUTE' ELSE 'EXECUTE' END, f.name))
   FROM api_function AS f ORDER BY f.name;
 
 -- Privileges ------------------------------------------------------------------------------
@@ -126,7 +156,8 @@ SELECT has_table('ledger_private', t.name, format('Should have table ledger_priv
   FROM unnest(ARRAY['currency', 'account', 'journal', 'leg', 'idempotency_sentinel',
                     'balance_checkpoint', 'balance_watermark', 'fx_rate', 'fx_settlement',
                     'statement_import', 'statement_line', 'recon_run', 'recon_outcome',
-                    'ledger_settings', 'day_close', 'account_snapshot', 'trial_balance'])
+                    'ledger_settings', 'day_close', 'account_snapshot', 'trial_balance',
+                    'tenant', 'api_key', 'sql_login', 'audit_log'])
        AS t (name);
 
 -- Currencies ------------------------------------------------------------------------------

@@ -4,6 +4,9 @@ BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SELECT plan(67);
 
+-- The tenants this file uses besides default (#14: a tenant exists before it has accounts).
+DO $$ BEGIN PERFORM ledger.create_tenant(t) FROM unnest(ARRAY['acme', 'lister']) AS t; END $$;
+
 -- create_account: happy path and defaults ---------------------------------------------------
 CREATE TEMP TABLE created ON COMMIT DROP AS
     SELECT * FROM ledger.create_account('1001-CASH', '  Cash at bank  ', 'EUR');
@@ -100,12 +103,15 @@ SELECT throws_ok($$SELECT ledger.create_account('X-1', 'Bad tenant', 'EUR', tena
                  'DX019', NULL, 'Should refuse a malformed tenant with DX019');
 SELECT throws_ok($$SELECT ledger.create_account('X-2', 'Empty tenant', 'EUR', tenant => '')$$,
                  'DX019', NULL, 'Should refuse an empty tenant with DX019');
-SELECT throws_ok($$SELECT ledger.create_account('X-3', 'NULL tenant', 'EUR', tenant => NULL)$$,
-                 'DX019', NULL, 'Should refuse a NULL tenant with DX019');
+-- A NULL tenant is the caller's own (#14): an admin's is default.
+CREATE TEMP TABLE null_tenant ON COMMIT DROP AS
+    SELECT * FROM ledger.create_account('X-3', 'NULL tenant', 'EUR', tenant => NULL);
+SELECT is((SELECT a.tenant FROM null_tenant AS c JOIN ledger_private.account AS a ON a.account_id = c.id),
+          'default', 'Should take a NULL tenant as the caller''s own (default for an admin)');
 
 SELECT is((SELECT count(*) FROM ledger_private.account),
-          (SELECT n + 1 FROM accounts_before),
-          'Should write no account for any refused request (only the 64-character code)');
+          (SELECT n + 2 FROM accounts_before),
+          'Should write no account for any refused request (only the 64-character code and X-3)');
 
 -- get_account -----------------------------------------------------------------------------
 SELECT results_eq(

@@ -8,6 +8,9 @@ SELECT plan(91);
 -- Helpers (tap.pair, tap.row_counts, the snapshot table; dropped with the transaction).
 \ir helpers/fixtures.sql
 
+-- The tenants this file uses besides default (#14: a tenant exists before it is used).
+DO $$ BEGIN PERFORM ledger.create_tenant(t) FROM unnest(ARRAY['acme']) AS t; END $$;
+
 SELECT lives_ok($$
     SELECT ledger.create_account(a.code, a.code, a.ccy, a.type, a.allow_negative)
       FROM (VALUES ('CASH', 'EUR', 'asset', true), ('LIAB', 'EUR', 'liability', true),

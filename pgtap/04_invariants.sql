@@ -9,6 +9,9 @@ SELECT plan(54);
 -- They are SECURITY DEFINER functions owned by doublex_owner, so that every direct write
 -- below runs as the role that owns the tables.
 \ir helpers/fixtures.sql
+
+-- The tenants this file uses besides default (#14: a tenant exists before it is used).
+DO $$ BEGIN PERFORM ledger.create_tenant(t) FROM unnest(ARRAY['acme']) AS t; END $$;
 ALTER SCHEMA tap OWNER TO doublex_owner;
 
 -- Inserts a journal and its legs ([{account, side, amount, ccy[, tenant][, txid]}]) straight
@@ -22,9 +25,9 @@ DECLARE
     v_leg jsonb;
     v_no integer := 0;
 BEGIN
-    INSERT INTO ledger_private.journal (journal_id, tenant, idempotency_key, effective_date, txid)
+    INSERT INTO ledger_private.journal (journal_id, tenant, idempotency_key, effective_date, txid, created_by)
     VALUES (v_id, 'default', 'direct-' || v_id, current_date,
-            coalesce(p_txid, (pg_current_xact_id()::text)::bigint));
+            coalesce(p_txid, (pg_current_xact_id()::text)::bigint), 'test:direct');
     IF p_txid IS NOT NULL THEN
         -- Stand-in for a journal of an earlier transaction: its transaction-local state is
         -- gone (the txid given is ignored: the journal trigger pins the writer's).

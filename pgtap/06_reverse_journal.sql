@@ -8,6 +8,9 @@ SELECT plan(39);
 -- Helpers (tap.pair, tap.jid, tap.row_counts, the snapshot table) and data -----------------
 \ir helpers/fixtures.sql
 
+-- The tenants this file uses besides default (#14: a tenant exists before it is used).
+DO $$ BEGIN PERFORM ledger.create_tenant(t) FROM unnest(ARRAY['other']) AS t; END $$;
+
 SELECT lives_ok($$
     SELECT tap.create_accounts('CASH EUR asset', 'LIAB EUR liability', 'USD-CASH USD asset',
                                'USD-LIAB USD liability', 'WALLET EUR asset non-negative', 'FRZ EUR asset')

@@ -10,6 +10,10 @@ SELECT is(current_setting('transaction_isolation'), 'read committed',
 
 -- Data written directly: two accounts and a balanced journal ---------------------------------------
 \ir helpers/fixtures.sql
+
+-- The tenant this file uses besides default (#14: a tenant exists before it is used),
+-- written directly too (create_tenant needs SERIALIZABLE).
+INSERT INTO ledger_private.tenant (tenant, created_by) VALUES ('acme', 'test:direct');
 SELECT tap.direct_books('01900000-0000-7000-8000-000000000001', 'direct-1', current_date);
 SELECT lives_ok('SET CONSTRAINTS ALL IMMEDIATE', 'Should accept the directly written journal');
 SET CONSTRAINTS ALL DEFERRED;

@@ -7,6 +7,9 @@ SET LOCAL client_min_messages = warning;
 SELECT plan(24);
 
 \ir helpers/fixtures.sql
+
+-- The tenants this file uses besides default (#14: a tenant exists before it is used).
+DO $$ BEGIN PERFORM ledger.create_tenant(t) FROM unnest(ARRAY['other']) AS t; END $$;
 CREATE FUNCTION tap.request(p_key text, p_date date) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
     SELECT jsonb_build_object('idempotency_key', p_key, 'legs', tap.pair(), 'effective_date', p_date)
@@ -63,11 +66,13 @@ SELECT is((SELECT effective_date FROM ledger.reverse_journal(
 
 -- Direct inserts by the owner ------------------------------------------------------------------------
 SET LOCAL ROLE doublex_owner;
-SELECT throws_ok($$INSERT INTO ledger_private.journal (journal_id, idempotency_key, effective_date)
-                   VALUES ('01900000-0000-7000-8000-0000000000b1', 'direct-closed', ledger.business_date() - 2)$$,
+SELECT throws_ok($$INSERT INTO ledger_private.journal (journal_id, idempotency_key, effective_date, created_by)
+                   VALUES ('01900000-0000-7000-8000-0000000000b1', 'direct-closed', ledger.business_date() - 2,
+                           'test:direct')$$,
                  'DX025', NULL, 'Should refuse a direct INSERT of a journal on a closed date (DX025)');
-SELECT lives_ok($$INSERT INTO ledger_private.journal (journal_id, idempotency_key, effective_date)
-                  VALUES ('01900000-0000-7000-8000-0000000000b2', 'direct-open', ledger.business_date() - 1)$$,
+SELECT lives_ok($$INSERT INTO ledger_private.journal (journal_id, idempotency_key, effective_date, created_by)
+                  VALUES ('01900000-0000-7000-8000-0000000000b2', 'direct-open', ledger.business_date() - 1,
+                          'test:direct')$$,
                 'Should accept a direct INSERT on an open date');
 RESET ROLE;
 SET CONSTRAINTS ALL DEFERRED;

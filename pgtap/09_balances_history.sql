@@ -7,6 +7,9 @@ SET LOCAL client_min_messages = warning;
 SELECT plan(27);
 
 \ir helpers/fixtures.sql
+
+-- The tenants this file uses besides default (#14: a tenant exists before it is used).
+DO $$ BEGIN PERFORM ledger.create_tenant(t) FROM unnest(ARRAY['other']) AS t; END $$;
 -- Σ legs of an account up to a date, on its normal side.
 CREATE FUNCTION tap.legs_balance(p_code text, p_as_of date) RETURNS numeric
 LANGUAGE sql STABLE AS $$
@@ -105,8 +108,8 @@ SELECT results_eq($$SELECT business_date, problem FROM ledger.verify_seals()$$,
                   $$VALUES (tap.d(2), 'data'::text)$$,
                   'Should report exactly the date whose leg was altered behind the triggers');
 SET LOCAL session_replication_role = replica;
-INSERT INTO ledger_private.journal (journal_id, tenant, idempotency_key, effective_date, txid)
-VALUES ('01900000-0000-7000-8000-0000000000c1', 'default', 'sneaky', tap.d(3), 1);
+INSERT INTO ledger_private.journal (journal_id, tenant, idempotency_key, effective_date, txid, created_by)
+VALUES ('01900000-0000-7000-8000-0000000000c1', 'default', 'sneaky', tap.d(3), 1, 'test:direct');
 SET LOCAL session_replication_role = origin;
 SELECT results_eq($$SELECT business_date, problem FROM ledger.verify_seals()$$,
                   $$VALUES (tap.d(3), 'unsealed'::text), (tap.d(2), 'data')$$,

@@ -8,6 +8,9 @@ SELECT plan(41);
 
 \ir helpers/fixtures.sql
 
+-- The tenants this file uses besides default (#14: a tenant exists before it is used).
+DO $$ BEGIN PERFORM ledger.create_tenant(t) FROM unnest(ARRAY['other']) AS t; END $$;
+
 SELECT lives_ok($$
     SELECT ledger.create_account(a.code, a.code, a.ccy, a.type)
       FROM (VALUES ('CASH', 'EUR', 'asset'), ('SALES', 'EUR', 'income'), ('LOAN', 'EUR', 'liability'),
@@ -152,8 +155,8 @@ SELECT throws_ok($$TRUNCATE ledger_private.trial_balance$$, 'DX017', NULL,
 
 -- A trial balance that does not net to zero (legs written around the triggers) -------------------------
 SET LOCAL session_replication_role = replica;
-INSERT INTO ledger_private.journal (journal_id, tenant, idempotency_key, effective_date, txid)
-VALUES ('01900000-0000-7000-8000-0000000000aa', 'default', 'broken', tap.d(0), 1);
+INSERT INTO ledger_private.journal (journal_id, tenant, idempotency_key, effective_date, txid, created_by)
+VALUES ('01900000-0000-7000-8000-0000000000aa', 'default', 'broken', tap.d(0), 1, 'test:direct');
 INSERT INTO ledger_private.leg (journal_id, leg_no, tenant, account_id, side, amount, ccy, effective_date)
 SELECT '01900000-0000-7000-8000-0000000000aa', 1, 'default', a.account_id, 'debit', 5, 'EUR', tap.d(0)
   FROM ledger_private.account AS a WHERE a.code = 'CASH';

@@ -20,8 +20,9 @@ SELECT is(pg_sequence_last_value('ledger_private.close_publication'), (pg_curren
           'Should publish the closing transaction for postings that began before it');
 SELECT throws_ok($$SELECT ledger.set_ledger_settings('UTC')$$, 'DX016', NULL,
                  'Should refuse set_ledger_settings below SERIALIZABLE (DX016)');
-SELECT throws_ok($$INSERT INTO ledger_private.journal (journal_id, idempotency_key, effective_date)
-                   VALUES ('01900000-0000-7000-8000-000000000d02', 'direct-2', ledger.business_date() - 1)$$,
+SELECT throws_ok($$INSERT INTO ledger_private.journal (journal_id, idempotency_key, effective_date, created_by)
+                   VALUES ('01900000-0000-7000-8000-000000000d02', 'direct-2', ledger.business_date() - 1,
+                           'test:direct')$$,
                  'DX025', NULL, 'Should guard direct inserts at READ COMMITTED too (DX025)');
 
 SELECT * FROM finish();

@@ -11,6 +11,9 @@ SELECT plan(104);
 -- Helpers: tap.row_counts (journals, legs, sentinels, settlements, accounts), snapshot.
 \ir helpers/fixtures.sql
 
+-- The tenants this file uses besides default (#14: a tenant exists before it is used).
+DO $$ BEGIN PERFORM ledger.create_tenant(t) FROM unnest(ARRAY['acme', 'shut']) AS t; END $$;
+
 -- A settlement's amounts and residual as text: source, destination, residual.
 CREATE FUNCTION tap.amounts(p_key text) RETURNS text
 LANGUAGE sql STABLE AS $$

@@ -8,6 +8,9 @@ SELECT plan(83);
 
 \ir helpers/fixtures.sql
 
+-- The tenants this file uses besides default (#14: a tenant exists before it is used).
+DO $$ BEGIN PERFORM ledger.create_tenant(t) FROM unnest(ARRAY['acme']) AS t; END $$;
+
 -- A journal moving `amount` between `account` (on `side`) and its counter account.
 CREATE FUNCTION tap.post(p_key text, p_account text, p_side text, p_amount text, p_ref text,
                          p_date date, p_counter text DEFAULT 'INC', p_ccy text DEFAULT 'EUR')

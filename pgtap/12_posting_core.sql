@@ -31,9 +31,9 @@ INSERT INTO core_function VALUES
     ('unbalanced_currencies', ARRAY['jsonb'], 'text', 'sql', 'immutable'),
     ('normal_balance',        ARRAY['text', 'numeric', 'numeric'], 'numeric', 'sql', 'immutable'),
     ('require_isolation',     ARRAY['text[]', 'text', 'text'], 'void', 'plpgsql', 'stable'),
-    ('check_write',           ARRAY['text'], 'void', 'plpgsql', 'stable'),
+    ('authorize_write',       ARRAY['text', 'text'], 'ledger_private.principal', 'plpgsql', 'stable'),
     ('account_or_error',      ARRAY['text', 'text', 'text'], 'ledger_private.account', 'plpgsql', 'stable'),
-    ('post_fx_journal',       ARRAY['text', 'uuid', 'text', 'text', 'text', 'text', 'text', 'numeric', 'text', 'date', 'text', 'text'],
+    ('post_fx_journal',       ARRAY['text', 'uuid', 'text', 'text', 'text', 'text', 'text', 'numeric', 'text', 'date', 'text', 'text', 'text'],
                               'uuid', 'plpgsql', 'volatile');
 
 SELECT has_function('ledger_private', f.name, f.args,
@@ -100,8 +100,9 @@ SELECT throws_ok($$SELECT ledger_private.require_isolation(ARRAY['read committed
                  'DX016', 'roll_up_balances runs at READ COMMITTED, this transaction is serializable',
                  'Should raise DX016 naming what runs where, and the transaction''s level');
 SELECT lives_ok($$SELECT ledger_private.require_serializable()$$, 'Should let a SERIALIZABLE write pass');
-SELECT lives_ok($$SELECT ledger_private.check_write('acme')$$, 'Should let a SERIALIZABLE write of a good tenant pass');
-SELECT throws_ok($$SELECT ledger_private.check_write('no tenant')$$, 'DX019', NULL,
+SELECT lives_ok($$SELECT ledger_private.authorize_write('post', 'default')$$,
+                'Should let a SERIALIZABLE write of a good tenant pass');
+SELECT throws_ok($$SELECT ledger_private.authorize_write('post', 'no tenant')$$, 'DX019', NULL,
                  'Should raise DX019 for a malformed tenant of a write');
 
 -- Page size -------------------------------------------------------------------------------
@@ -276,7 +277,7 @@ CREATE TEMP TABLE pc_settlement ON COMMIT DROP AS SELECT ledger_private.uuid_v7(
 CREATE TEMP TABLE pc_fx_journal ON COMMIT DROP AS
 SELECT ledger_private.post_fx_journal('default', s.settlement_id, 'pc-fx', 'source', 'PC-CASH',
                                       'FX-CLEARING-EUR', 'credit', 2.00, 'EUR', '2026-01-06',
-                                      'fx memo', NULL) AS journal_id
+                                      'fx memo', NULL, 'test:fx') AS journal_id
   FROM pc_settlement AS s;
 SELECT is((SELECT j.kind || ' ' || j.idempotency_key || ' ' || (j.metadata ->> 'fx_idempotency_key')
                   || ' ' || j.memo || ' ' || j.effective_date
@@ -293,7 +294,7 @@ SELECT results_eq(
     'Should move the amount out of from_code on from_side and into to_code on the other side');
 SELECT throws_ok($$SELECT ledger_private.post_fx_journal('default', ledger_private.uuid_v7(), 'pc-fx2',
                       'source', 'PC-WALLET', 'FX-CLEARING-EUR', 'debit', 1000.00, 'EUR', '2026-01-06',
-                      NULL, NULL)$$,
+                      NULL, NULL, 'test:fx')$$,
                  'DX010', NULL, 'Should apply every posting rule to an FX journal (DX010 on an overdraft)');
 
 -- The compatibility key of the earlier API ------------------------------------------------

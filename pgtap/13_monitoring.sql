@@ -10,6 +10,9 @@ SELECT plan(60);
 
 \ir helpers/fixtures.sql
 
+-- The tenants this file uses besides default (#14: a tenant exists before it is used).
+DO $$ BEGIN PERFORM ledger.create_tenant(t) FROM unnest(ARRAY['acme', 'quiet']) AS t; END $$;
+
 CREATE TEMP TABLE monitor_function (name text, returns text) ON COMMIT DROP;
 INSERT INTO monitor_function VALUES
     ('monitor_unbalanced_journals', 'setof record'),
@@ -130,9 +133,9 @@ SELECT ok((SELECT sum(open_exceptions) FROM ledger.monitor_recon_exceptions()) >
 -- A journal written around the triggers (replica mode, as only a superuser can): unbalanced,
 -- and one without legs. The gauge exists to notice them.
 SET LOCAL session_replication_role = replica;
-INSERT INTO ledger_private.journal (journal_id, idempotency_key, effective_date)
-VALUES (ledger_private.uuid_v7(), 'smuggled-unbalanced', current_date),
-       (ledger_private.uuid_v7(), 'smuggled-empty', current_date);
+INSERT INTO ledger_private.journal (journal_id, idempotency_key, effective_date, created_by)
+VALUES (ledger_private.uuid_v7(), 'smuggled-unbalanced', current_date, 'test:direct'),
+       (ledger_private.uuid_v7(), 'smuggled-empty', current_date, 'test:direct');
 INSERT INTO ledger_private.leg (journal_id, leg_no, tenant, account_id, side, amount, ccy, effective_date)
 SELECT j.journal_id, 1, 'default', a.account_id, 'debit', 3, 'EUR', current_date
   FROM ledger_private.journal AS j, ledger_private.account AS a

@@ -5,7 +5,7 @@
 -- api_limits() (the transaction is rolled back).
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(58);
+SELECT plan(60);
 \ir helpers/fixtures.sql
 
 -- ledger.api_limits(): structure --------------------------------------------------------
@@ -30,7 +30,8 @@ SELECT isnt(obj_description('ledger.api_limits()'::regprocedure, 'pg_proc'), NUL
 SELECT results_eq(
     $$SELECT l.name, l.value FROM ledger.api_limits() AS l$$,
     $$VALUES ('account_code_length', 64), ('account_name_length', 200), ('amount_digits', 20),
-             ('batch_requests', 1000), ('client_id_length', 64), ('date_format_length', 40),
+             ('api_key_name_length', 200), ('batch_requests', 1000), ('client_id_length', 64),
+             ('date_format_length', 40),
              ('effective_date_days_ahead', 366), ('effective_date_days_back', 366),
              ('fx_rate_decimals', 12), ('fx_rate_digits', 12), ('fx_source_length', 200),
              ('idempotency_key_length', 255), ('legs_max', 500), ('legs_min', 2),
@@ -53,7 +54,7 @@ SELECT set_eq(
     $$SELECT l.name FROM ledger.api_limits() AS l$$,
     'Should list exactly the names api_limit knows');
 SET LOCAL ROLE doublex_app;
-SELECT is((SELECT count(*)::integer FROM ledger.api_limits()), 28,
+SELECT is((SELECT count(*)::integer FROM ledger.api_limits()), 29,
           'Should answer doublex_app, which cannot call api_limit itself');
 RESET ROLE;
 
@@ -121,7 +122,10 @@ INSERT INTO limit_check VALUES
      $$SELECT pg_temp.import_line(NULL, 'r8', NULL, repeat('d', 1001))$$, 'DX035'),
     ('date_format_length',
      $$SELECT pg_temp.import_line(NULL, 'r9', NULL, NULL, 'YYYY-MM-DD' || repeat('.', 30))$$,
-     $$SELECT pg_temp.import_line(NULL, 'r10', NULL, NULL, 'YYYY-MM-DD' || repeat('.', 31))$$, 'DX039');
+     $$SELECT pg_temp.import_line(NULL, 'r10', NULL, NULL, 'YYYY-MM-DD' || repeat('.', 31))$$, 'DX039'),
+    ('api_key_name_length',
+     $$SELECT ledger.create_api_key(' ' || repeat('k', 200) || ' ', ARRAY['read'])$$,
+     $$SELECT ledger.create_api_key(repeat('k', 201), ARRAY['read'])$$, 'DX044');
 
 SELECT lives_ok(c.at_limit, format('Should accept %s at its limit', c.name))
   FROM limit_check AS c ORDER BY c.name;

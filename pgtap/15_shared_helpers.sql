@@ -1,5 +1,5 @@
 -- Helpers shared by several functions of procedures/ (one definition each) and the readers
--- built on them: checked_tenant (the tenant of readers that are one query), raise_leg_error
+-- built on them: authorize (the caller's tenant, first in every reader), raise_leg_error
 -- (the leg trigger's field errors), eod_progress_notice (the close's progress), and
 -- normal_balance used wherever a balance is read on the normal side. Structure, behaviour,
 -- and each error with its SQLSTATE.
@@ -10,16 +10,19 @@ SELECT plan(68);
 
 \ir helpers/fixtures.sql
 
+-- The tenants this file uses besides default (#14: a tenant exists before it is used).
+DO $$ BEGIN PERFORM ledger.create_tenant(t) FROM unnest(ARRAY['stable']) AS t; END $$;
+
 -- Structure -------------------------------------------------------------------------------
 SELECT tap.function_is(f.name, f.args, f.returns, f.lang, f.volatility)
   FROM (VALUES
-    ('ledger_private.checked_tenant',      ARRAY['text'], 'text', 'plpgsql', 'immutable'),
+    ('ledger_private.authorize',           ARRAY['text', 'text'], 'ledger_private.principal', 'plpgsql', 'stable'),
     ('ledger_private.raise_leg_error',     ARRAY['text', 'integer', 'text', 'text', 'text'], 'void', 'plpgsql', 'immutable'),
     ('ledger_private.eod_progress_notice', ARRAY['jsonb', 'date', 'text'], 'void', 'plpgsql', 'immutable'),
     ('ledger.get_account',                 ARRAY['text', 'text'], 'ledger.account_info', 'plpgsql', 'stable'),
     ('ledger.get_journal',                 ARRAY['uuid', 'text'], 'ledger.journal_entry', 'plpgsql', 'stable'),
-    ('ledger.recon_summaries',             ARRAY['date', 'text', 'text'], 'SETOF ledger.recon_summary', 'sql', 'stable'),
-    ('ledger.recon_mismatch_totals',       ARRAY['text'], 'SETOF ledger.recon_mismatch_total', 'sql', 'stable'),
+    ('ledger.recon_summaries',             ARRAY['date', 'text', 'text'], 'SETOF ledger.recon_summary', 'plpgsql', 'stable'),
+    ('ledger.recon_mismatch_totals',       ARRAY['text'], 'SETOF ledger.recon_mismatch_total', 'plpgsql', 'stable'),
     ('ledger_private.account_or_error',     ARRAY['text', 'text', 'text'], 'ledger_private.account', 'plpgsql', 'stable'),
     ('ledger_private.find_account',        ARRAY['text', 'text'], 'ledger_private.account', 'plpgsql', 'stable'),
     ('ledger_private.find_posting_account', ARRAY['text', 'text', 'text'], 'ledger_private.account', 'plpgsql', 'stable'),
@@ -27,12 +30,12 @@ SELECT tap.function_is(f.name, f.args, f.returns, f.lang, f.volatility)
        ) AS f (name, args, returns, lang, volatility)
  ORDER BY f.name;
 
--- checked_tenant ----------------------------------------------------------------------------
-SELECT is(ledger_private.checked_tenant('acme.eu-1'), 'acme.eu-1', 'Should answer a well-formed tenant itself');
-SELECT throws_ok($$SELECT ledger_private.checked_tenant('bad tenant')$$, 'DX019',
+-- authorize (an admin here; 16_tenancy and 17_access_matrix try every other caller) -------
+SELECT is((ledger_private.authorize('read', 'stable')).tenant, 'stable', 'Should answer the tenant an admin names');
+SELECT throws_ok($$SELECT ledger_private.authorize('read', 'bad tenant')$$, 'DX019',
                  'tenant: ''bad tenant'' is not a valid tenant name', 'Should refuse a malformed tenant with DX019');
-SELECT throws_ok($$SELECT ledger_private.checked_tenant(NULL)$$, 'DX019',
-                 'tenant: NULL is not a valid tenant name', 'Should refuse a NULL tenant with DX019');
+SELECT is((ledger_private.authorize('read', NULL)).tenant, 'default',
+          'Should take a NULL tenant as an admin''s default (#14: NULL is the caller''s own tenant)');
 
 -- raise_leg_error -------------------------------------------------------------------------
 CREATE FUNCTION pg_temp.leg_error(p_hint text) RETURNS text LANGUAGE plpgsql AS $$
@@ -71,8 +74,8 @@ $$, 'Should set up accounts, a journal, a rate and an FX settlement');
 
 -- The leg trigger's errors through raise_leg_error (a leg written around the posting path).
 CREATE FUNCTION pg_temp.direct_leg(p_key text, p_amount numeric, p_ccy text) RETURNS void LANGUAGE sql AS $$
-    INSERT INTO ledger_private.journal (journal_id, idempotency_key, effective_date)
-    VALUES (ledger_private.uuid_v7(), p_key, ledger.business_date());
+    INSERT INTO ledger_private.journal (journal_id, idempotency_key, effective_date, created_by)
+    VALUES (ledger_private.uuid_v7(), p_key, ledger.business_date(), 'test:direct');
     INSERT INTO ledger_private.leg (journal_id, leg_no, account_id, side, amount, ccy)
     SELECT j.journal_id, 1, a.account_id, 'debit', p_amount, p_ccy
       FROM ledger_private.journal AS j, ledger_private.account AS a
@@ -129,7 +132,7 @@ SELECT lives_ok($$SELECT ledger_private.eod_progress_notice('{"done": 3, "total"
 SELECT throws_ok($$SELECT ledger_private.eod_progress_notice('{"done": 0, "total": 3}', '2026-11-20', 'fence')$$,
                  'P0002', NULL, 'Should refuse a phase the close does not have');
 
--- Readers over checked_tenant: the tenant is checked before anything is looked up ---------
+-- Readers over authorize: the tenant is checked before anything is looked up --------------
 SELECT throws_ok($$SELECT * FROM ledger.get_account('NOPE', 'bad tenant')$$, 'DX019', NULL,
                  'get_account: Should refuse a malformed tenant before looking the account up');
 SELECT throws_ok($$SELECT * FROM ledger.get_account('NOPE')$$, 'DX020',

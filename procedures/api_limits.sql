@@ -50,11 +50,12 @@ AS $$
           ('page_legs', 'legs of one list_journals page: a page stops after the journal that '
                         'reaches them (it holds at least one journal)'),
           ('problem_lines_shown', 'bad lines a DX035 detail lists (then: and N more)'),
-          ('problem_value_length', 'characters of a bad value quoted in a DX035 detail')
+          ('problem_value_length', 'characters of a bad value quoted in a DX035 detail'),
+          ('api_key_name_length', 'characters of an API key''s name (at least one)')
       ) AS l (name, meaning)
      ORDER BY l.name
 $$;
 
 COMMENT ON FUNCTION ledger.api_limits() IS
     'Every size and count limit of the SQL API: name, value (from api_limit) and meaning';
-GRANT EXECUTE ON FUNCTION ledger.api_limits() TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.api_limits() TO doublex_api;

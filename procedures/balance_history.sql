@@ -11,19 +11,21 @@
 -- any activity, which have no close of their own (their balances are the previous row's
 -- closing ones).
 -- Raises DX019 (tenant), DX020 (unknown account), DX029 (from_date after to_date).
+-- Capability read (or audit), on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.balance_history(
     account text,
     from_date date DEFAULT NULL,
     to_date date DEFAULT NULL,
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS SETOF ledger.balance_history_entry
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_account ledger_private.account := ledger_private.find_account(
-        ledger_private.checked_tenant(balance_history.tenant), balance_history.account);
+        (ledger_private.authorize('read', balance_history.tenant)).tenant, balance_history.account);
 BEGIN
     IF balance_history.from_date > balance_history.to_date THEN
         RAISE EXCEPTION USING
@@ -41,7 +43,7 @@ BEGIN
           JOIN ledger_private.currency AS x ON x.code = v_account.ccy
           LEFT JOIN ledger_private.account_snapshot AS s
                  ON s.account_id = v_account.account_id AND s.business_date = c.business_date
-         WHERE c.tenant = balance_history.tenant
+         WHERE c.tenant = v_account.tenant
            AND c.business_date >= coalesce(balance_history.from_date, '-infinity')
            AND c.business_date <= coalesce(balance_history.to_date, 'infinity')
          ORDER BY c.business_date;
@@ -50,4 +52,4 @@ $$;
 
 COMMENT ON FUNCTION ledger.balance_history(text, date, date, text) IS
     'Opening, debits, credits and closing of an account per closed business date';
-GRANT EXECUTE ON FUNCTION ledger.balance_history(text, date, date, text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.balance_history(text, date, date, text) TO doublex_api;

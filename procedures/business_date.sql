@@ -7,26 +7,22 @@
 -- day): the business day ends at the cut-off, local time, and a posting at or after it
 -- belongs to the next date. Settings: ledger.set_ledger_settings().
 -- Raises DX019 (malformed tenant).
+-- Capability read (or audit), on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.business_date(
     at timestamptz DEFAULT now(),
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS date
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    v_time_zone text := 'UTC';
-    v_cutoff time := '00:00'::time;
 BEGIN
-    PERFORM ledger_private.check_tenant(business_date.tenant);
-    SELECT s.time_zone, s.cutoff INTO v_time_zone, v_cutoff
-      FROM ledger_private.ledger_settings AS s WHERE s.tenant = business_date.tenant;
-    RETURN ledger_private.business_date_at(coalesce(business_date.at, now()),
-                                           coalesce(v_time_zone, 'UTC'), coalesce(v_cutoff, '00:00'));
+    RETURN ledger_private.tenant_business_date(
+        (ledger_private.authorize('read', business_date.tenant)).tenant, business_date.at);
 END
 $$;
 
 COMMENT ON FUNCTION ledger.business_date(timestamptz, text) IS
     'Business date of an instant in the tenant''s time zone and cut-off';
-GRANT EXECUTE ON FUNCTION ledger.business_date(timestamptz, text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.business_date(timestamptz, text) TO doublex_api;

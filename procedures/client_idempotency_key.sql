@@ -48,4 +48,4 @@ $$;
 
 COMMENT ON FUNCTION ledger.client_idempotency_key(text, text) IS
     'The ledger idempotency key client_id:key of a request of the earlier, per-client API';
-GRANT EXECUTE ON FUNCTION ledger.client_idempotency_key(text, text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.client_idempotency_key(text, text) TO doublex_api;

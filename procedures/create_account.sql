@@ -12,6 +12,8 @@
 -- allow_negative   may the balance go below zero on its normal side (default true)
 -- metadata         a JSON object, at most api_limit('metadata_bytes') bytes as text
 -- Raises DX005 (currency), DX015 (code taken), DX016, DX018 (invalid field), DX019 (tenant).
+-- Capability admin, on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.create_account(
     code text,
@@ -20,15 +22,17 @@ CREATE OR REPLACE FUNCTION ledger.create_account(
     type text DEFAULT 'asset',
     allow_negative boolean DEFAULT true,
     metadata jsonb DEFAULT '{}',
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS ledger.account_info
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    v_who ledger_private.principal;
     v_account ledger_private.account;
 BEGIN
-    PERFORM ledger_private.check_write(create_account.tenant);
+    v_who := ledger_private.authorize_write('admin', create_account.tenant);
+    create_account.tenant := v_who.tenant;
     IF create_account.code IS NULL OR create_account.code !~ '^[A-Za-z0-9][A-Za-z0-9._:-]*$'
        OR char_length(create_account.code) > ledger_private.api_limit('account_code_length') THEN
         RAISE EXCEPTION USING
@@ -74,9 +78,11 @@ BEGIN
             HINT = 'Use an ISO 4217 code such as EUR, USD or JPY.';
     END IF;
 
-    INSERT INTO ledger_private.account AS a (tenant, code, name, ccy, type, allow_negative, metadata)
+    INSERT INTO ledger_private.account AS a
+           (tenant, code, name, ccy, type, allow_negative, metadata, created_by, changed_by)
     VALUES (create_account.tenant, create_account.code, btrim(create_account.name), create_account.ccy,
-            create_account.type, create_account.allow_negative, create_account.metadata)
+            create_account.type, create_account.allow_negative, create_account.metadata,
+            v_who.actor, v_who.actor)
     ON CONFLICT ON CONSTRAINT account_code_per_tenant DO NOTHING
     RETURNING a.* INTO v_account;
     IF NOT FOUND THEN
@@ -85,10 +91,13 @@ BEGIN
             MESSAGE = format('code: account %s already exists in tenant %s',
                              create_account.code, create_account.tenant);
     END IF;
+    PERFORM ledger_private.append_audit(v_who, 'create_account', v_account.code,
+                                        jsonb_build_object('ccy', v_account.ccy, 'type', v_account.type,
+                                                           'allow_negative', v_account.allow_negative));
     RETURN ledger_private.to_account_info(v_account);
 END
 $$;
 
 COMMENT ON FUNCTION ledger.create_account(text, text, text, text, boolean, jsonb, text) IS
     'Opens an account; the code is unique per tenant';
-GRANT EXECUTE ON FUNCTION ledger.create_account(text, text, text, text, boolean, jsonb, text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.create_account(text, text, text, text, boolean, jsonb, text) TO doublex_api;

@@ -34,10 +34,12 @@
 -- 'sealed' (close record written).
 -- Raises DX016 (REPEATABLE READ), DX019 (tenant), DX026 (future date), DX028 (trial balance
 -- not zero), DX029 (no date).
+-- Capability operate, on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.eod_close(
     business_date date,
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS ledger.day_close
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -53,11 +55,12 @@ DECLARE
     v_done integer := 1;
     v_total integer;
     v_published bigint;
+    v_who ledger_private.principal := ledger_private.authorize('operate', eod_close.tenant);
 BEGIN
+    eod_close.tenant := v_who.tenant;
     PERFORM ledger_private.require_isolation(
         ARRAY['read committed', 'serializable'], 'eod_close',
         'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT * FROM ledger.eod_close(…); COMMIT;');
-    PERFORM ledger_private.check_tenant(eod_close.tenant);
     PERFORM ledger_private.check_business_date(eod_close.business_date, 'business_date');
 
     -- One close of a tenant at a time; the next one reads what this one committed.
@@ -128,7 +131,8 @@ BEGIN
     FOREACH v_date IN ARRAY v_dates LOOP
         PERFORM set_config('doublex.eod_progress',
                            jsonb_build_object('done', v_done, 'total', v_total)::text, true);
-        v_seal := ledger_private.close_business_date(eod_close.tenant, v_date, v_seal, v_closed_at);
+        v_seal := ledger_private.close_business_date(eod_close.tenant, v_date, v_seal, v_closed_at,
+                                                    v_who.actor);
         v_done := v_done + 3;
     END LOOP;
     PERFORM set_config('doublex.eod_progress', '', true);
@@ -147,10 +151,12 @@ BEGIN
         PERFORM setval('ledger_private.close_publication_prior', v_published);
     END IF;
     PERFORM setval('ledger_private.close_publication', (pg_current_xact_id()::text)::bigint);
+    PERFORM ledger_private.append_audit(v_who, 'eod_close', eod_close.business_date::text,
+                                        jsonb_build_object('dates', v_dates));
     RETURN ledger_private.to_day_close(eod_close.tenant, eod_close.business_date);
 END
 $$;
 
 COMMENT ON FUNCTION ledger.eod_close(date, text) IS
     'Closes a business date (and earlier open dates with activity): snapshots, trial balance, seal';
-GRANT EXECUTE ON FUNCTION ledger.eod_close(date, text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.eod_close(date, text) TO doublex_api;

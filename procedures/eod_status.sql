@@ -6,49 +6,20 @@
 --     next_posting_date (what a posting without a date gets)
 --
 -- Raises DX019 (malformed tenant).
+-- Capability read (or audit), on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.eod_status(
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS ledger.eod_status
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    v_settings record;
-    v_open date[];
-    v_seal bytea;
 BEGIN
-    PERFORM ledger_private.check_tenant(eod_status.tenant);
-    SELECT coalesce(s.time_zone, 'UTC') AS time_zone, coalesce(s.cutoff, '00:00') AS cutoff,
-           s.closed_through, s.last_closed_at
-      INTO v_settings
-      FROM (SELECT 1) AS one
-      LEFT JOIN ledger_private.ledger_settings AS s ON s.tenant = eod_status.tenant;
-    -- The distinct dates after the close, one index probe each (a loose index scan), however
-    -- many journals each date holds.
-    WITH RECURSIVE open_date (d) AS (
-        SELECT min(j.effective_date) FROM ledger_private.journal AS j
-         WHERE j.tenant = eod_status.tenant
-           AND j.effective_date > coalesce(v_settings.closed_through, '-infinity')
-        UNION ALL
-        SELECT (SELECT min(j.effective_date) FROM ledger_private.journal AS j
-                 WHERE j.tenant = eod_status.tenant AND j.effective_date > o.d)
-          FROM open_date AS o
-         WHERE o.d IS NOT NULL
-    )
-    SELECT coalesce(array_agg(o.d ORDER BY o.d) FILTER (WHERE o.d IS NOT NULL), '{}')
-      INTO v_open
-      FROM open_date AS o;
-    SELECT c.seal INTO v_seal
-      FROM ledger_private.day_close AS c
-     WHERE c.tenant = eod_status.tenant AND c.business_date = v_settings.closed_through;
-    RETURN ROW(eod_status.tenant, v_settings.time_zone, v_settings.cutoff,
-               ledger_private.business_date_at(now(), v_settings.time_zone, v_settings.cutoff),
-               v_settings.closed_through, v_settings.last_closed_at, encode(v_seal, 'hex'),
-               v_open, ledger_private.default_effective_date(eod_status.tenant))::ledger.eod_status;
+    RETURN ledger_private.tenant_eod_status((ledger_private.authorize('read', eod_status.tenant)).tenant);
 END
 $$;
 
 COMMENT ON FUNCTION ledger.eod_status(text) IS
     'Business calendar of a tenant: settings, business date, latest close, open dates';
-GRANT EXECUTE ON FUNCTION ledger.eod_status(text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.eod_status(text) TO doublex_api;

@@ -15,20 +15,23 @@
 -- as_of NULL   every posting, rates of the current business date
 -- as_of date   postings with effective_date ≤ as_of, rates valid on as_of
 -- Raises DX005 (unknown reporting currency), DX019 (tenant).
+-- Capability read (or audit), on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.fx_position(
     as_of date DEFAULT NULL,
     reporting_ccy text DEFAULT 'EUR',
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS SETOF ledger.fx_position_line
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_exponent smallint;
-    v_on date := coalesce(fx_position.as_of, ledger_private.default_effective_date(fx_position.tenant));
+    v_on date;
 BEGIN
-    PERFORM ledger_private.check_tenant(fx_position.tenant);
+    fx_position.tenant := (ledger_private.authorize('read', fx_position.tenant)).tenant;
+    v_on := coalesce(fx_position.as_of, ledger_private.default_effective_date(fx_position.tenant));
     SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c
      WHERE c.code = fx_position.reporting_ccy;
     IF NOT FOUND THEN
@@ -74,4 +77,4 @@ $$;
 
 COMMENT ON FUNCTION ledger.fx_position(date, text, text) IS
     'Open FX position per currency (clearing balances) valued in a reporting currency';
-GRANT EXECUTE ON FUNCTION ledger.fx_position(date, text, text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.fx_position(date, text, text) TO doublex_api;

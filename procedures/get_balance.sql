@@ -16,11 +16,13 @@
 --              snapshot at the latest close plus the legs dated after it up to as_of. Both
 --              equal the sum of the legs.
 -- Raises DX019 (malformed tenant), DX020 when there is no such account in the tenant.
+-- Capability read (or audit), on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.get_balance(
     account text,
     as_of date DEFAULT NULL,
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS ledger.balance
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -33,7 +35,7 @@ DECLARE
     v_closed_through date;
     v_source text := 'live';
 BEGIN
-    PERFORM ledger_private.check_tenant(get_balance.tenant);
+    get_balance.tenant := (ledger_private.authorize('read', get_balance.tenant)).tenant;
     v_account := ledger_private.find_account(get_balance.tenant, get_balance.account);
     SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = v_account.ccy;
 
@@ -82,4 +84,4 @@ $$;
 
 COMMENT ON FUNCTION ledger.get_balance(text, date, text) IS
     'Balance on the normal side with debit and credit totals, now or as of a date';
-GRANT EXECUTE ON FUNCTION ledger.get_balance(text, date, text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.get_balance(text, date, text) TO doublex_api;

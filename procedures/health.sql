@@ -16,4 +16,4 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION ledger.health() IS 'Database time and the applied migrations';
-GRANT EXECUTE ON FUNCTION ledger.health() TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.health() TO doublex_api;

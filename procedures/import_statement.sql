@@ -23,17 +23,20 @@
 -- Amounts are signed as the bank sees them: positive is money in.
 -- Raises DX016, DX019, DX020 (account), DX035, DX036 (nothing staged), DX039 (date_format,
 -- file_name).
+-- Capability operate, on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.import_statement(
     account text,
     file_name text DEFAULT NULL,
     date_format text DEFAULT NULL,
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS ledger.statement_import_result
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    v_who ledger_private.principal;
     v_account ledger_private.account;
     v_exponent smallint;
     v_pattern record;
@@ -51,7 +54,8 @@ BEGIN
             'amount text, ccy text, description text, bank_id text, extra_fields integer)';
     PERFORM 'PRAGMA:TABLE: doublex_statement_parsed (line_no integer, line_date date, ref text, '
             'amount numeric, ccy text, description text, bank_id text, problems text)';
-    PERFORM ledger_private.check_write(import_statement.tenant);
+    v_who := ledger_private.authorize_write('operate', import_statement.tenant);
+    import_statement.tenant := v_who.tenant;
     v_account := ledger_private.find_account(import_statement.tenant, import_statement.account);
     SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = v_account.ccy;
     IF char_length(import_statement.file_name) > ledger_private.api_limit('statement_file_name_length') THEN
@@ -103,6 +107,10 @@ BEGIN
     -- Parse and check every line at once; problems lists what is wrong with a line.
     IF to_regclass('pg_temp.doublex_statement_parsed') IS NOT NULL THEN
         EXECUTE 'DROP TABLE pg_temp.doublex_statement_parsed';
+    PERFORM ledger_private.append_audit(v_who, 'import_statement', v_account.code,
+                                        jsonb_build_object('import_id', v_import_id,
+                                                           'file_name', import_statement.file_name,
+                                                           'lines', v_lines, 'added', v_added));
     END IF;
     EXECUTE $q$
         CREATE TEMP TABLE doublex_statement_parsed ON COMMIT DROP AS
@@ -204,6 +212,10 @@ BEGIN
     VALUES (v_import_id, import_statement.tenant, v_account.account_id, v_fingerprint,
             import_statement.file_name, v_lines, v_added, v_lines - v_added);
     EXECUTE 'DROP TABLE pg_temp.doublex_statement_parsed';
+    PERFORM ledger_private.append_audit(v_who, 'import_statement', v_account.code,
+                                        jsonb_build_object('import_id', v_import_id,
+                                                           'file_name', import_statement.file_name,
+                                                           'lines', v_lines, 'added', v_added));
 
     RETURN ROW(v_import_id, 'imported', v_account.code, v_lines, v_added, v_lines - v_added)
         ::ledger.statement_import_result;
@@ -212,4 +224,4 @@ $$;
 
 COMMENT ON FUNCTION ledger.import_statement(text, text, text, text) IS
     'Validates the staged statement lines and imports them, all or nothing, idempotently';
-GRANT EXECUTE ON FUNCTION ledger.import_statement(text, text, text, text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.import_statement(text, text, text, text) TO doublex_api;

@@ -11,6 +11,8 @@
 -- holds at least one journal): 1,000 journals of 500 legs would be half a million legs.
 -- So a page shorter than page_size whose legs reach page_legs may have a next page.
 -- Raises DX019 (malformed tenant), DX019 (bad cursor or page size), DX020 (unknown account).
+-- Capability read (or audit), on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.list_journals(
     from_date date DEFAULT NULL,
@@ -18,7 +20,7 @@ CREATE OR REPLACE FUNCTION ledger.list_journals(
     account text DEFAULT NULL,
     after_cursor text DEFAULT NULL,
     page_size integer DEFAULT 100,
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS SETOF ledger.journal_entry
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -28,7 +30,7 @@ DECLARE
     v_after_date date := '-infinity'::date;
     v_after_id uuid := '00000000-0000-0000-0000-000000000000'::uuid;
 BEGIN
-    PERFORM ledger_private.check_tenant(list_journals.tenant);
+    list_journals.tenant := (ledger_private.authorize('read', list_journals.tenant)).tenant;
     PERFORM ledger_private.check_page_size(list_journals.page_size);
     IF list_journals.after_cursor IS NOT NULL THEN
         BEGIN
@@ -82,4 +84,4 @@ $$;
 
 COMMENT ON FUNCTION ledger.list_journals(date, date, text, text, integer, text) IS
     'Journals by effective date and id, filtered by dates and account, keyset-paginated';
-GRANT EXECUTE ON FUNCTION ledger.list_journals(date, date, text, text, integer, text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.list_journals(date, date, text, text, integer, text) TO doublex_api;

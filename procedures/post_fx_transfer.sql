@@ -31,6 +31,8 @@
 -- Raises DX003, DX004, DX006, DX007, DX010, DX011, DX012, DX016, DX019, DX030 (rate),
 -- DX031 (same currency), DX032 (no rate), DX033 (amount out of range after conversion),
 -- DX034 (clearing account misshapen). Needs SERIALIZABLE.
+-- Capability post, on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.post_fx_transfer(
     idempotency_key text,
@@ -42,13 +44,14 @@ CREATE OR REPLACE FUNCTION ledger.post_fx_transfer(
     effective_date date DEFAULT NULL,
     memo text DEFAULT NULL,
     ref text DEFAULT NULL,
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS ledger.fx_settlement_result
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_tenant text := post_fx_transfer.tenant;
+    v_who ledger_private.principal := ledger_private.authorize('post', post_fx_transfer.tenant);
+    v_tenant text := v_who.tenant;
     v_key text := post_fx_transfer.idempotency_key;
     v_amount numeric := post_fx_transfer.amount;
     v_settlement ledger_private.fx_settlement;
@@ -185,11 +188,11 @@ BEGIN
     -- accounts are opened in currency order: two settlements opening the same pair at once
     -- then wait on each other in one order, never in a cycle.
     IF v_from.ccy < v_to.ccy THEN
-        v_source_clearing := ledger_private.fx_clearing_account(v_tenant, v_from.ccy);
-        v_destination_clearing := ledger_private.fx_clearing_account(v_tenant, v_to.ccy);
+        v_source_clearing := ledger_private.fx_clearing_account(v_tenant, v_from.ccy, v_who.actor);
+        v_destination_clearing := ledger_private.fx_clearing_account(v_tenant, v_to.ccy, v_who.actor);
     ELSE
-        v_destination_clearing := ledger_private.fx_clearing_account(v_tenant, v_to.ccy);
-        v_source_clearing := ledger_private.fx_clearing_account(v_tenant, v_from.ccy);
+        v_destination_clearing := ledger_private.fx_clearing_account(v_tenant, v_to.ccy, v_who.actor);
+        v_source_clearing := ledger_private.fx_clearing_account(v_tenant, v_from.ccy, v_who.actor);
     END IF;
     -- Money leaves from_account (the side opposite its normal side) into the source
     -- clearing account, and arrives on to_account (its normal side) from the destination
@@ -198,12 +201,12 @@ BEGIN
         v_tenant, v_settlement.settlement_id, v_key, 'source', v_from.code, v_source_clearing.code,
         CASE v_from.normal_side WHEN 'debit' THEN 'credit' ELSE 'debit' END,
         v_settlement.source_amount, v_from.ccy, v_settlement.effective_date,
-        post_fx_transfer.memo, post_fx_transfer.ref);
+        post_fx_transfer.memo, post_fx_transfer.ref, v_who.actor);
     v_settlement.destination_journal_id := ledger_private.post_fx_journal(
         v_tenant, v_settlement.settlement_id, v_key, 'destination', v_destination_clearing.code,
         v_to.code, CASE v_to.normal_side WHEN 'debit' THEN 'credit' ELSE 'debit' END,
         v_settlement.destination_amount, v_to.ccy, v_settlement.effective_date,
-        post_fx_transfer.memo, post_fx_transfer.ref);
+        post_fx_transfer.memo, post_fx_transfer.ref, v_who.actor);
 
     -- 5. The settlement record linking them.
     v_settlement.tenant := v_tenant;
@@ -216,6 +219,7 @@ BEGIN
     v_settlement.created_at := now();
     v_settlement.memo := post_fx_transfer.memo;
     v_settlement.ref := post_fx_transfer.ref;
+    v_settlement.created_by := v_who.actor;
     INSERT INTO ledger_private.fx_settlement VALUES (v_settlement.*);
     RETURN ledger_private.to_fx_settlement_result(v_settlement, 'posted');
 END
@@ -223,4 +227,4 @@ $$;
 
 COMMENT ON FUNCTION ledger.post_fx_transfer(text, text, text, numeric, text, numeric, date, text, text, text) IS
     'Posts an FX settlement (two journals through the clearing accounts) idempotently';
-GRANT EXECUTE ON FUNCTION ledger.post_fx_transfer(text, text, text, numeric, text, numeric, date, text, text, text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.post_fx_transfer(text, text, text, numeric, text, numeric, date, text, text, text) TO doublex_api;

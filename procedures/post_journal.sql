@@ -13,6 +13,8 @@
 -- metadata         a JSON object (≤ 16 KiB)
 -- Same key and same request → the original result with status 'duplicate'.
 -- Raises DX001–DX012, DX016, DX019 (sql/errors.md). Needs SERIALIZABLE.
+-- Capability post, on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.post_journal(
     idempotency_key text,
@@ -21,21 +23,24 @@ CREATE OR REPLACE FUNCTION ledger.post_journal(
     memo text DEFAULT NULL,
     ref text DEFAULT NULL,
     metadata jsonb DEFAULT '{}',
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS ledger.posting_result
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    -- post_journal_request requires SERIALIZABLE itself (DX016), after this.
+    v_who ledger_private.principal := ledger_private.authorize('post', post_journal.tenant);
 BEGIN
     -- PL/pgSQL rather than SQL: its plan is cached for the session, where a SQL function
     -- behind SECURITY DEFINER is parsed and planned again on every call.
     RETURN ledger_private.post_journal_request(
-        post_journal.tenant, post_journal.idempotency_key, 'post_journal', post_journal.legs,
+        v_who.tenant, post_journal.idempotency_key, 'post_journal', post_journal.legs,
         post_journal.effective_date, post_journal.memo, post_journal.ref, post_journal.metadata,
-        'transfer', NULL);
+        'transfer', NULL, v_who.actor);
 END
 $$;
 
 COMMENT ON FUNCTION ledger.post_journal(text, jsonb, date, text, text, jsonb, text) IS
     'Posts one balanced journal idempotently: status posted, or duplicate on replay';
-GRANT EXECUTE ON FUNCTION ledger.post_journal(text, jsonb, date, text, text, jsonb, text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.post_journal(text, jsonb, date, text, text, jsonb, text) TO doublex_api;

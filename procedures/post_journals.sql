@@ -28,15 +28,18 @@
 -- request, nor the subtransaction-cache overflow beyond 64 that slows every other
 -- session's snapshots.
 -- Raises DX016, DX019 (tenant), DX024 (requests not an array of 0–1,000 objects).
+-- Capability post, on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.post_journals(
     requests jsonb,
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS SETOF ledger.batch_item_result
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    v_who ledger_private.principal;
     v_request jsonb;
     v_position integer;
     v_code text;
@@ -50,7 +53,8 @@ DECLARE
     v_clean boolean;
     v_overdraft boolean;
 BEGIN
-    PERFORM ledger_private.check_write(post_journals.tenant);
+    v_who := ledger_private.authorize_write('post', post_journals.tenant);
+    post_journals.tenant := v_who.tenant;
     IF post_journals.requests IS NULL OR jsonb_typeof(post_journals.requests) <> 'array' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX024', COLUMN = 'requests',
@@ -171,9 +175,9 @@ BEGIN
             ), j AS (
                 INSERT INTO ledger_private.journal AS j
                        (journal_id, tenant, idempotency_key, kind, effective_date, created_at,
-                        memo, ref, metadata)
+                        memo, ref, metadata, created_by)
                 SELECT r.journal_id, post_journals.tenant, r.key, 'transfer', r.effective_date,
-                       now(), r.memo, r.ref, r.metadata
+                       now(), r.memo, r.ref, r.metadata, v_who.actor
                   FROM r JOIN s ON s.journal_id = r.journal_id
                  ORDER BY r.ord
                 RETURNING j.journal_id
@@ -241,7 +245,8 @@ BEGIN
     v_position := 0;
     FOR v_request IN SELECT r.value FROM jsonb_array_elements(post_journals.requests) AS r LOOP
         BEGIN
-            RETURN NEXT ledger_private.post_batch_request(post_journals.tenant, v_position, v_request);
+            RETURN NEXT ledger_private.post_batch_request(post_journals.tenant, v_position, v_request,
+                                                             v_who.actor);
         EXCEPTION WHEN SQLSTATE 'DX000' THEN
             GET STACKED DIAGNOSTICS v_code = RETURNED_SQLSTATE, v_field = COLUMN_NAME,
                                     v_message = MESSAGE_TEXT;
@@ -255,4 +260,4 @@ $$;
 
 COMMENT ON FUNCTION ledger.post_journals(jsonb, text) IS
     'Posts up to api_limit(''batch_requests'') journal requests in one transaction, one result per request';
-GRANT EXECUTE ON FUNCTION ledger.post_journals(jsonb, text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.post_journals(jsonb, text) TO doublex_api;

@@ -16,7 +16,9 @@
 -- exceptions_only   leave the matches out
 -- page_size         1 to api_limit('page_size') rows (default 1000): a statement of 100,000
 --                   lines is read in pages, never in one answer
--- Raises DX019 (tenant, cursor, page size), DX020 (account), DX038 (no run for that date), DX039 (no date).
+-- Raises DX019 (cursor, page size), DX020 (account), DX038 (no run for that date), DX039 (no date).
+-- Capability read (or audit), on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, the function's first statement, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.recon_items(
     business_date date,
@@ -24,7 +26,7 @@ CREATE OR REPLACE FUNCTION ledger.recon_items(
     exceptions_only boolean DEFAULT false,
     after_cursor text DEFAULT NULL,
     page_size integer DEFAULT 1000,
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS TABLE (
     account text, business_date date, kind text, match_pass smallint, line integer,
     file_name text, ref text, description text, bank_amount numeric, journal_id uuid,
@@ -34,13 +36,15 @@ CREATE OR REPLACE FUNCTION ledger.recon_items(
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+    SELECT ledger_private.authorize('read', recon_items.tenant);
     SELECT ledger_private.check_page_size(recon_items.page_size);
     SELECT a.code, o.business_date, o.kind, o.match_pass, s.line_no, i.file_name,
            s.ref, s.description, o.bank_amount, o.journal_id, o.leg_no, j.ref,
            o.ledger_amount, coalesce(o.bank_amount, o.ledger_amount), o.delta,
            concat_ws('|', a.code, k.kind_rank, k.line_no, k.line_id, k.journal_id, k.leg_no)
-      FROM ledger_private.recon_cursor(recon_items.after_cursor) AS c,
-           ledger_private.latest_recon_runs(recon_items.tenant, recon_items.business_date,
+      FROM ledger_private.authorize('read', recon_items.tenant) AS p,
+           ledger_private.recon_cursor(recon_items.after_cursor) AS c,
+           ledger_private.latest_recon_runs(p.tenant, recon_items.business_date,
                                             recon_items.account) AS r
       JOIN ledger_private.account AS a ON a.account_id = r.account_id
       JOIN ledger_private.recon_outcome AS o ON o.run_id = r.run_id
@@ -62,4 +66,4 @@ $$;
 
 COMMENT ON FUNCTION ledger.recon_items(date, text, boolean, text, integer, text) IS
     'Matches and exceptions of the current reconciliation of a date, exceptions first, a page at a time';
-GRANT EXECUTE ON FUNCTION ledger.recon_items(date, text, boolean, text, integer, text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.recon_items(date, text, boolean, text, integer, text) TO doublex_api;

@@ -20,17 +20,20 @@
 -- Set-based throughout: scratch tables in pg_temp, window functions, no per-row loop.
 -- The tolerance is 0 to api_limit('recon_tolerance_max') units of the account's currency.
 -- Raises DX016, DX019, DX020 (account), DX037 (tolerance), DX039 (business_date).
+-- Capability operate, on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.recon_run(
     account text,
     business_date date,
     tolerance numeric DEFAULT 0.01,
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS ledger.recon_summary
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    v_who ledger_private.principal;
     v_account ledger_private.account;
     v_scratch text;
     v_table regclass;
@@ -44,7 +47,8 @@ BEGIN
             'leg_no smallint, diff numeric, delta numeric)';
     PERFORM 'PRAGMA:TABLE: doublex_recon_pair (line_id bigint, journal_id uuid, leg_no smallint, '
             'match_pass smallint, delta numeric)';
-    PERFORM ledger_private.check_write(recon_run.tenant);
+    v_who := ledger_private.authorize_write('operate', recon_run.tenant);
+    recon_run.tenant := v_who.tenant;
     v_account := ledger_private.find_account(recon_run.tenant, recon_run.account);
     IF recon_run.business_date IS NULL THEN
         RAISE EXCEPTION USING
@@ -199,10 +203,13 @@ BEGIN
                                      'doublex_recon_edge', 'doublex_recon_pair'] LOOP
         EXECUTE format('DROP TABLE pg_temp.%I', v_scratch);
     END LOOP;
+    PERFORM ledger_private.append_audit(v_who, 'recon_run', v_account.code,
+                                        jsonb_build_object('run_id', v_run.run_id,
+                                                           'business_date', v_run.business_date));
     RETURN ledger_private.to_recon_summary(v_run, v_account);
 END
 $$;
 
 COMMENT ON FUNCTION ledger.recon_run(text, date, numeric, text) IS
     'Matches an account''s statement lines and legs of a date (ref, then amount) and records exceptions';
-GRANT EXECUTE ON FUNCTION ledger.recon_run(text, date, numeric, text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.recon_run(text, date, numeric, text) TO doublex_api;

@@ -7,23 +7,27 @@
 -- Raises DX019 (malformed tenant), DX013 (unknown journal), DX014 (already reversed), DX016 (below SERIALIZABLE),
 -- DX022 (a reversal cannot be reversed) and every posting error, e.g. DX007 when an account
 -- has been frozen since.
+-- Capability post, on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.reverse_journal(
     journal_id uuid,
     idempotency_key text,
     memo text DEFAULT NULL,
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS ledger.posting_result
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    v_who ledger_private.principal;
     v_original ledger_private.journal;
     v_legs jsonb;
 BEGIN
     -- Refuse a weak isolation before reading anything, like every other write function
     -- (otherwise a caller at READ COMMITTED gets DX013/DX022 instead of DX016).
-    PERFORM ledger_private.check_write(reverse_journal.tenant);
+    v_who := ledger_private.authorize_write('post', reverse_journal.tenant);
+    reverse_journal.tenant := v_who.tenant;
     v_original := ledger_private.find_journal(reverse_journal.tenant, reverse_journal.journal_id);
     IF v_original.kind = 'reversal' THEN
         RAISE EXCEPTION USING
@@ -43,10 +47,11 @@ BEGIN
      WHERE l.journal_id = v_original.journal_id;
     RETURN ledger_private.post_journal_request(
         reverse_journal.tenant, reverse_journal.idempotency_key, 'reverse_journal', v_legs, NULL,
-        reverse_journal.memo, v_original.ref, '{}'::jsonb, 'reversal', v_original.journal_id);
+        reverse_journal.memo, v_original.ref, '{}'::jsonb, 'reversal', v_original.journal_id,
+        v_who.actor);
 END
 $$;
 
 COMMENT ON FUNCTION ledger.reverse_journal(uuid, text, text, text) IS
     'Posts the mirror journal of a journal, at most once';
-GRANT EXECUTE ON FUNCTION ledger.reverse_journal(uuid, text, text, text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.reverse_journal(uuid, text, text, text) TO doublex_api;

@@ -10,9 +10,12 @@
 -- Run it often (the service does every few seconds; `doublex maintain` by hand). It runs at
 -- READ COMMITTED: at SERIALIZABLE its wide read would conflict with every posting.
 -- Roll-ups of one tenant queue on the watermark row. Raises DX016 at another isolation.
+-- Capability operate, on the caller's own tenant: DX040–DX043; housekeeping: the
+-- service's login (doublex_service) without a key may run it for any existing tenant
+-- (ledger_private.authorize_housekeeping).
 
 CREATE OR REPLACE FUNCTION ledger.roll_up_balances(
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS ledger.roll_up_result
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -23,10 +26,11 @@ DECLARE
     v_accounts integer;
     v_legs bigint;
 BEGIN
+    roll_up_balances.tenant :=
+        (ledger_private.authorize_housekeeping('operate', roll_up_balances.tenant)).tenant;
     PERFORM ledger_private.require_isolation(
         ARRAY['read committed'], 'roll_up_balances',
         'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT * FROM ledger.roll_up_balances(); COMMIT;');
-    PERFORM ledger_private.check_tenant(roll_up_balances.tenant);
     INSERT INTO ledger_private.balance_watermark AS w (tenant) VALUES (roll_up_balances.tenant)
     ON CONFLICT ON CONSTRAINT balance_watermark_pkey DO NOTHING;
     SELECT w.below_txid INTO v_from
@@ -64,4 +68,6 @@ $$;
 
 COMMENT ON FUNCTION ledger.roll_up_balances(text) IS
     'Folds committed legs below the transaction horizon into balance checkpoints';
-GRANT EXECUTE ON FUNCTION ledger.roll_up_balances(text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.roll_up_balances(text) TO doublex_api;
+-- Housekeeping: the service's own login calls it without a key (authorize_housekeeping).
+GRANT EXECUTE ON FUNCTION ledger.roll_up_balances(text) TO doublex_service;

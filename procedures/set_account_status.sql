@@ -6,20 +6,24 @@
 --          a zero balance (move the money out first).
 -- Raises DX019 (malformed tenant), DX016, DX018 (unknown status), DX020 (no such account), DX023 (the account is
 -- closed, or its balance is not zero).
+-- Capability operate, on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.set_account_status(
     code text,
     status text,
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS ledger.account_info
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    v_who ledger_private.principal;
     v_account ledger_private.account;
     v_totals record;
 BEGIN
-    PERFORM ledger_private.check_write(set_account_status.tenant);
+    v_who := ledger_private.authorize_write('operate', set_account_status.tenant);
+    set_account_status.tenant := v_who.tenant;
     IF set_account_status.status IS NULL
        OR set_account_status.status NOT IN ('active', 'frozen', 'closed') THEN
         RAISE EXCEPTION USING
@@ -43,8 +47,11 @@ BEGIN
                 HINT = 'Post a journal that brings the balance to zero first.';
         END IF;
     END IF;
+    PERFORM ledger_private.append_audit(v_who, 'set_account_status', v_account.code,
+                                        jsonb_build_object('from', v_account.status,
+                                                           'to', set_account_status.status));
     UPDATE ledger_private.account AS a
-       SET status = set_account_status.status
+       SET status = set_account_status.status, changed_by = v_who.actor
      WHERE a.account_id = v_account.account_id
     RETURNING a.* INTO v_account;
     RETURN ledger_private.to_account_info(v_account);
@@ -53,4 +60,4 @@ $$;
 
 COMMENT ON FUNCTION ledger.set_account_status(text, text, text) IS
     'Sets an account active, frozen or closed (final, needs a zero balance)';
-GRANT EXECUTE ON FUNCTION ledger.set_account_status(text, text, text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.set_account_status(text, text, text) TO doublex_api;

@@ -9,17 +9,22 @@
 -- Returns the tenant's status (ledger.eod_status). Closed dates stay closed: a change moves
 -- only the dates of later postings. Raises DX016 (below SERIALIZABLE), DX019 (tenant),
 -- DX027 (unknown time zone, cut-off out of range).
+-- Capability operate, on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.set_ledger_settings(
     time_zone text DEFAULT NULL,
     cutoff time DEFAULT NULL,
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS ledger.eod_status
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_who ledger_private.principal;
 BEGIN
-    PERFORM ledger_private.check_write(set_ledger_settings.tenant);
+    v_who := ledger_private.authorize_write('operate', set_ledger_settings.tenant);
+    set_ledger_settings.tenant := v_who.tenant;
     IF set_ledger_settings.time_zone IS NOT NULL THEN
         -- An abbreviation (CET) or a POSIX offset (UTC+3) would ignore daylight saving
         -- or read backwards: only names of the zone database are taken.
@@ -45,10 +50,14 @@ BEGIN
        SET time_zone = coalesce(set_ledger_settings.time_zone, s.time_zone),
            cutoff = coalesce(set_ledger_settings.cutoff, s.cutoff),
            updated_at = now();
-    RETURN ledger.eod_status(set_ledger_settings.tenant);
+    PERFORM ledger_private.append_audit(v_who, 'set_ledger_settings', NULL,
+                                        jsonb_strip_nulls(jsonb_build_object(
+                                            'time_zone', set_ledger_settings.time_zone,
+                                            'cutoff', set_ledger_settings.cutoff)));
+    RETURN ledger_private.tenant_eod_status(set_ledger_settings.tenant);
 END
 $$;
 
 COMMENT ON FUNCTION ledger.set_ledger_settings(text, time, text) IS
     'Sets a tenant''s time zone and cut-off for business dates';
-GRANT EXECUTE ON FUNCTION ledger.set_ledger_settings(text, time, text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.set_ledger_settings(text, time, text) TO doublex_api;

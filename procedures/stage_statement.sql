@@ -16,17 +16,21 @@
 --   extra_fields   how many fields the line has beyond its header (0 when it fits)
 -- Call it, COPY and import in one transaction. Raises DX016, DX019, DX036 (a table of that
 -- name exists and is not the ledger's).
+-- Capability operate, on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.stage_statement(
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS text
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    v_who ledger_private.principal;
     v_existing regclass := to_regclass('pg_temp.doublex_statement_staging');
 BEGIN
-    PERFORM ledger_private.check_write(stage_statement.tenant);
+    v_who := ledger_private.authorize_write('operate', stage_statement.tenant);
+    stage_statement.tenant := v_who.tenant;
     IF v_existing IS NOT NULL THEN
         IF NOT ledger_private.is_ledger_temp_table(v_existing) THEN
             RAISE EXCEPTION USING
@@ -47,11 +51,11 @@ BEGIN
                  bank_id      text,
                  extra_fields integer NOT NULL DEFAULT 0
              ) ON COMMIT DROP';
-    EXECUTE 'GRANT INSERT, SELECT ON pg_temp.doublex_statement_staging TO doublex_app';
+    EXECUTE 'GRANT INSERT, SELECT ON pg_temp.doublex_statement_staging TO doublex_api';
     RETURN 'pg_temp.doublex_statement_staging';
 END
 $$;
 
 COMMENT ON FUNCTION ledger.stage_statement(text) IS
-    'Creates this transaction''s statement staging table, which doublex_app may COPY into';
-GRANT EXECUTE ON FUNCTION ledger.stage_statement(text) TO doublex_app;
+    'Creates this transaction''s statement staging table, which doublex_api may COPY into';
+GRANT EXECUTE ON FUNCTION ledger.stage_statement(text) TO doublex_api;

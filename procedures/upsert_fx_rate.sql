@@ -13,6 +13,8 @@
 -- Settlements copy the rate they used: replacing a rate never changes posted history.
 -- Raises DX005 (unknown currency), DX016, DX019 (tenant), DX030 (rate, valid_on, source),
 -- DX031 (base = quote).
+-- Capability operate, on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.upsert_fx_rate(
     base text,
@@ -20,15 +22,17 @@ CREATE OR REPLACE FUNCTION ledger.upsert_fx_rate(
     rate numeric,
     valid_on date,
     source text DEFAULT NULL,
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS ledger.fx_quote
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    v_who ledger_private.principal;
     v_quote ledger.fx_quote;
 BEGIN
-    PERFORM ledger_private.check_write(upsert_fx_rate.tenant);
+    v_who := ledger_private.authorize_write('operate', upsert_fx_rate.tenant);
+    upsert_fx_rate.tenant := v_who.tenant;
     PERFORM ledger_private.check_fx_pair(upsert_fx_rate.base, upsert_fx_rate.quote);
     PERFORM ledger_private.check_fx_rate_value(upsert_fx_rate.rate, 'rate');
     IF upsert_fx_rate.valid_on IS NULL OR NOT isfinite(upsert_fx_rate.valid_on) THEN
@@ -43,16 +47,20 @@ BEGIN
                              char_length(upsert_fx_rate.source));
     END IF;
 
-    INSERT INTO ledger_private.fx_rate AS r (tenant, base, quote, valid_on, rate, source)
+    INSERT INTO ledger_private.fx_rate AS r (tenant, base, quote, valid_on, rate, source, updated_by)
     VALUES (upsert_fx_rate.tenant, upsert_fx_rate.base, upsert_fx_rate.quote, upsert_fx_rate.valid_on,
-            upsert_fx_rate.rate, upsert_fx_rate.source)
+            upsert_fx_rate.rate, upsert_fx_rate.source, v_who.actor)
     ON CONFLICT ON CONSTRAINT fx_rate_pkey DO UPDATE
-       SET rate = excluded.rate, source = excluded.source, updated_at = now()
+       SET rate = excluded.rate, source = excluded.source, updated_at = now(),
+           updated_by = excluded.updated_by
     RETURNING r.base, r.quote, r.rate, r.valid_on, 'direct', r.source INTO v_quote;
+    PERFORM ledger_private.append_audit(v_who, 'upsert_fx_rate', v_quote.base || '/' || v_quote.quote,
+                                        jsonb_build_object('valid_on', v_quote.valid_on, 'rate', v_quote.rate,
+                                                           'source', v_quote.source));
     RETURN v_quote;
 END
 $$;
 
 COMMENT ON FUNCTION ledger.upsert_fx_rate(text, text, numeric, date, text, text) IS
     'Sets the rate of a currency pair for a date (insert or replace)';
-GRANT EXECUTE ON FUNCTION ledger.upsert_fx_rate(text, text, numeric, date, text, text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.upsert_fx_rate(text, text, numeric, date, text, text) TO doublex_api;

@@ -11,9 +11,11 @@
 -- Each date is recomputed with its own stored previous seal, so a change shows on the date
 -- it touched, not on every later one. Reads everything closed: run it as a report
 -- (READ ONLY). Raises DX019 (tenant).
+-- Capability read (or audit), on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
 
 CREATE OR REPLACE FUNCTION ledger.verify_seals(
-    tenant text DEFAULT 'default'
+    tenant text DEFAULT NULL
 ) RETURNS SETOF ledger.seal_problem
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -21,7 +23,7 @@ AS $$
 DECLARE
     v_closed_through date;
 BEGIN
-    PERFORM ledger_private.check_tenant(verify_seals.tenant);
+    verify_seals.tenant := (ledger_private.authorize('read', verify_seals.tenant)).tenant;
     SELECT s.closed_through INTO v_closed_through
       FROM ledger_private.ledger_settings AS s WHERE s.tenant = verify_seals.tenant;
     RETURN QUERY
@@ -64,4 +66,4 @@ $$;
 
 COMMENT ON FUNCTION ledger.verify_seals(text) IS
     'Closed dates whose journals, legs or seal chain no longer match their seal';
-GRANT EXECUTE ON FUNCTION ledger.verify_seals(text) TO doublex_app;
+GRANT EXECUTE ON FUNCTION ledger.verify_seals(text) TO doublex_api;

@@ -23,6 +23,30 @@ CREATE TYPE ledger.account_info AS (
 
 ALTER TYPE ledger.account_info OWNER TO doublex_owner;
 
+CREATE TYPE ledger.api_key_info AS (
+	key_id text,
+	name text,
+	capabilities text[],
+	expires_at timestamp with time zone,
+	created_at timestamp with time zone,
+	created_by text,
+	revoked_at timestamp with time zone,
+	revoked_by text
+);
+
+ALTER TYPE ledger.api_key_info OWNER TO doublex_owner;
+
+CREATE TYPE ledger.audit_entry AS (
+	audit_id bigint,
+	at timestamp with time zone,
+	actor text,
+	action text,
+	object text,
+	details jsonb
+);
+
+ALTER TYPE ledger.audit_entry OWNER TO doublex_owner;
+
 CREATE TYPE ledger.balance AS (
 	account text,
 	ccy text,
@@ -160,6 +184,18 @@ CREATE TYPE ledger.journal_entry AS (
 
 ALTER TYPE ledger.journal_entry OWNER TO doublex_owner;
 
+CREATE TYPE ledger.new_api_key AS (
+	key_id text,
+	token text,
+	name text,
+	capabilities text[],
+	expires_at timestamp with time zone,
+	created_at timestamp with time zone,
+	created_by text
+);
+
+ALTER TYPE ledger.new_api_key OWNER TO doublex_owner;
+
 CREATE TYPE ledger.posting_result AS (
 	journal_id uuid,
 	status text,
@@ -235,6 +271,16 @@ CREATE TYPE ledger.seal_problem AS (
 
 ALTER TYPE ledger.seal_problem OWNER TO doublex_owner;
 
+CREATE TYPE ledger.sql_login_info AS (
+	login text,
+	tenant text,
+	capabilities text[],
+	bound_at timestamp with time zone,
+	bound_by text
+);
+
+ALTER TYPE ledger.sql_login_info OWNER TO doublex_owner;
+
 CREATE TYPE ledger.statement_import_result AS (
 	import_id bigint,
 	status text,
@@ -245,6 +291,23 @@ CREATE TYPE ledger.statement_import_result AS (
 );
 
 ALTER TYPE ledger.statement_import_result OWNER TO doublex_owner;
+
+CREATE TYPE ledger.tenant_info AS (
+	name text,
+	created_at timestamp with time zone,
+	created_by text,
+	accounts bigint,
+	active_keys bigint
+);
+
+ALTER TYPE ledger.tenant_info OWNER TO doublex_owner;
+
+CREATE TYPE ledger_private.principal AS (
+	tenant text,
+	actor text
+);
+
+ALTER TYPE ledger_private.principal OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.api_limits() RETURNS TABLE(name text, value integer, meaning text)
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -288,20 +351,21 @@ CREATE FUNCTION ledger.api_limits() RETURNS TABLE(name text, value integer, mean
           ('page_legs', 'legs of one list_journals page: a page stops after the journal that '
                         'reaches them (it holds at least one journal)'),
           ('problem_lines_shown', 'bad lines a DX035 detail lists (then: and N more)'),
-          ('problem_value_length', 'characters of a bad value quoted in a DX035 detail')
+          ('problem_value_length', 'characters of a bad value quoted in a DX035 detail'),
+          ('api_key_name_length', 'characters of an API key''s name (at least one)')
       ) AS l (name, meaning)
      ORDER BY l.name
 $$;
 
 ALTER FUNCTION ledger.api_limits() OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.balance_history(account text, from_date date DEFAULT NULL::date, to_date date DEFAULT NULL::date, tenant text DEFAULT 'default'::text) RETURNS SETOF ledger.balance_history_entry
+CREATE FUNCTION ledger.balance_history(account text, from_date date DEFAULT NULL::date, to_date date DEFAULT NULL::date, tenant text DEFAULT NULL::text) RETURNS SETOF ledger.balance_history_entry
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_account ledger_private.account := ledger_private.find_account(
-        ledger_private.checked_tenant(balance_history.tenant), balance_history.account);
+        (ledger_private.authorize('read', balance_history.tenant)).tenant, balance_history.account);
 BEGIN
     IF balance_history.from_date > balance_history.to_date THEN
         RAISE EXCEPTION USING
@@ -319,7 +383,7 @@ BEGIN
           JOIN ledger_private.currency AS x ON x.code = v_account.ccy
           LEFT JOIN ledger_private.account_snapshot AS s
                  ON s.account_id = v_account.account_id AND s.business_date = c.business_date
-         WHERE c.tenant = balance_history.tenant
+         WHERE c.tenant = v_account.tenant
            AND c.business_date >= coalesce(balance_history.from_date, '-infinity')
            AND c.business_date <= coalesce(balance_history.to_date, 'infinity')
          ORDER BY c.business_date;
@@ -328,19 +392,54 @@ $$;
 
 ALTER FUNCTION ledger.balance_history(account text, from_date date, to_date date, tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.business_date(at timestamp with time zone DEFAULT now(), tenant text DEFAULT 'default'::text) RETURNS date
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+CREATE FUNCTION ledger.bind_sql_login(login text, capabilities text[], tenant text) RETURNS ledger.sql_login_info
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_time_zone text := 'UTC';
-    v_cutoff time := '00:00'::time;
+    v_who ledger_private.principal := ROW(bind_sql_login.tenant, ledger_private.admin_actor());
+    v_capabilities text[] := ledger_private.checked_capabilities(bind_sql_login.capabilities);
+    v_login ledger_private.sql_login;
 BEGIN
-    PERFORM ledger_private.check_tenant(business_date.tenant);
-    SELECT s.time_zone, s.cutoff INTO v_time_zone, v_cutoff
-      FROM ledger_private.ledger_settings AS s WHERE s.tenant = business_date.tenant;
-    RETURN ledger_private.business_date_at(coalesce(business_date.at, now()),
-                                           coalesce(v_time_zone, 'UTC'), coalesce(v_cutoff, '00:00'));
+    PERFORM ledger_private.check_tenant(bind_sql_login.tenant);
+    PERFORM ledger_private.require_serializable();
+    PERFORM ledger_private.check_tenant_exists(bind_sql_login.tenant);
+    IF bind_sql_login.login IS NULL
+       OR NOT EXISTS (SELECT FROM pg_catalog.pg_roles AS r WHERE r.rolname = bind_sql_login.login) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX044', COLUMN = 'login',
+            MESSAGE = format('login: %s is not a role of this cluster', coalesce(bind_sql_login.login, 'NULL')),
+            HINT = 'CREATE ROLE … LOGIN and GRANT doublex_api to it first.';
+    END IF;
+    IF bind_sql_login.login = 'doublex_service' THEN
+        -- Bound, the service's own calls without a key would act as that tenant.
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX044', COLUMN = 'login',
+            MESSAGE = 'login: doublex_service acts for the key of each request and is never bound',
+            HINT = 'Create a key of the tenant instead (ledger.create_api_key).';
+    END IF;
+    INSERT INTO ledger_private.sql_login AS l (login, tenant, capabilities, bound_by)
+    VALUES (bind_sql_login.login, bind_sql_login.tenant, v_capabilities, v_who.actor)
+    ON CONFLICT ON CONSTRAINT sql_login_pkey DO UPDATE
+       SET tenant = excluded.tenant, capabilities = excluded.capabilities,
+           bound_at = now(), bound_by = excluded.bound_by
+    RETURNING l.* INTO v_login;
+    PERFORM ledger_private.append_audit(v_who, 'bind_sql_login', v_login.login,
+                                        jsonb_build_object('capabilities', v_login.capabilities));
+    RETURN ROW(v_login.login, v_login.tenant, v_login.capabilities, v_login.bound_at,
+               v_login.bound_by)::ledger.sql_login_info;
+END
+$$;
+
+ALTER FUNCTION ledger.bind_sql_login(login text, capabilities text[], tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.business_date(at timestamp with time zone DEFAULT now(), tenant text DEFAULT NULL::text) RETURNS date
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN ledger_private.tenant_business_date(
+        (ledger_private.authorize('read', business_date.tenant)).tenant, business_date.at);
 END
 $$;
 
@@ -379,14 +478,16 @@ $$;
 
 ALTER FUNCTION ledger.client_idempotency_key(client_id text, idempotency_key text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.create_account(code text, name text, ccy text, type text DEFAULT 'asset'::text, allow_negative boolean DEFAULT true, metadata jsonb DEFAULT '{}'::jsonb, tenant text DEFAULT 'default'::text) RETURNS ledger.account_info
+CREATE FUNCTION ledger.create_account(code text, name text, ccy text, type text DEFAULT 'asset'::text, allow_negative boolean DEFAULT true, metadata jsonb DEFAULT '{}'::jsonb, tenant text DEFAULT NULL::text) RETURNS ledger.account_info
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
+    v_who ledger_private.principal;
     v_account ledger_private.account;
 BEGIN
-    PERFORM ledger_private.check_write(create_account.tenant);
+    v_who := ledger_private.authorize_write('admin', create_account.tenant);
+    create_account.tenant := v_who.tenant;
     IF create_account.code IS NULL OR create_account.code !~ '^[A-Za-z0-9][A-Za-z0-9._:-]*$'
        OR char_length(create_account.code) > ledger_private.api_limit('account_code_length') THEN
         RAISE EXCEPTION USING
@@ -432,9 +533,11 @@ BEGIN
             HINT = 'Use an ISO 4217 code such as EUR, USD or JPY.';
     END IF;
 
-    INSERT INTO ledger_private.account AS a (tenant, code, name, ccy, type, allow_negative, metadata)
+    INSERT INTO ledger_private.account AS a
+           (tenant, code, name, ccy, type, allow_negative, metadata, created_by, changed_by)
     VALUES (create_account.tenant, create_account.code, btrim(create_account.name), create_account.ccy,
-            create_account.type, create_account.allow_negative, create_account.metadata)
+            create_account.type, create_account.allow_negative, create_account.metadata,
+            v_who.actor, v_who.actor)
     ON CONFLICT ON CONSTRAINT account_code_per_tenant DO NOTHING
     RETURNING a.* INTO v_account;
     IF NOT FOUND THEN
@@ -443,13 +546,77 @@ BEGIN
             MESSAGE = format('code: account %s already exists in tenant %s',
                              create_account.code, create_account.tenant);
     END IF;
+    PERFORM ledger_private.append_audit(v_who, 'create_account', v_account.code,
+                                        jsonb_build_object('ccy', v_account.ccy, 'type', v_account.type,
+                                                           'allow_negative', v_account.allow_negative));
     RETURN ledger_private.to_account_info(v_account);
 END
 $_$;
 
 ALTER FUNCTION ledger.create_account(code text, name text, ccy text, type text, allow_negative boolean, metadata jsonb, tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.eod_close(business_date date, tenant text DEFAULT 'default'::text) RETURNS ledger.day_close
+CREATE FUNCTION ledger.create_api_key(name text, capabilities text[], expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, tenant text DEFAULT NULL::text) RETURNS ledger.new_api_key
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_who ledger_private.principal := ledger_private.authorize_write('admin', create_api_key.tenant);
+    v_capabilities text[] := ledger_private.checked_capabilities(create_api_key.capabilities);
+    v_key_id text := 'dxk_' || left(replace(gen_random_uuid()::text, '-', ''), 12);
+    -- Three version-4 UUIDs (122 random bits each) hashed into 256 bits.
+    v_secret text := encode(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text
+                                              || gen_random_uuid()::text, 'UTF8')), 'hex');
+    v_key ledger_private.api_key;
+BEGIN
+    IF create_api_key.name IS NULL
+       OR char_length(btrim(create_api_key.name)) NOT BETWEEN 1 AND ledger_private.api_limit('api_key_name_length') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX044', COLUMN = 'name',
+            MESSAGE = format('name: required, 1 to %s characters', ledger_private.api_limit('api_key_name_length'));
+    END IF;
+    IF create_api_key.expires_at IS NOT NULL AND NOT create_api_key.expires_at > now() THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX044', COLUMN = 'expires_at',
+            MESSAGE = format('expires_at: %s is not in the future', create_api_key.expires_at),
+            HINT = 'Omit it for a key that does not expire.';
+    END IF;
+    INSERT INTO ledger_private.api_key AS k
+           (key_id, tenant, name, capabilities, secret_hash, expires_at, created_by)
+    VALUES (v_key_id, v_who.tenant, btrim(create_api_key.name), v_capabilities,
+            sha256(convert_to(v_secret, 'UTF8')), create_api_key.expires_at, v_who.actor)
+    RETURNING k.* INTO v_key;
+    PERFORM ledger_private.append_audit(v_who, 'create_api_key', v_key.key_id,
+                                        jsonb_build_object('name', v_key.name, 'capabilities', v_key.capabilities,
+                                                           'expires_at', v_key.expires_at));
+    RETURN ROW(v_key.key_id, v_key.key_id || '.' || v_secret, v_key.name, v_key.capabilities,
+               v_key.expires_at, v_key.created_at, v_key.created_by)::ledger.new_api_key;
+END
+$$;
+
+ALTER FUNCTION ledger.create_api_key(name text, capabilities text[], expires_at timestamp with time zone, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.create_tenant(tenant text) RETURNS ledger.tenant_info
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_who ledger_private.principal := ROW(create_tenant.tenant, ledger_private.admin_actor());
+BEGIN
+    PERFORM ledger_private.check_tenant(create_tenant.tenant);
+    PERFORM ledger_private.require_serializable();
+    INSERT INTO ledger_private.tenant AS t (tenant, created_by)
+    VALUES (create_tenant.tenant, v_who.actor)
+    ON CONFLICT ON CONSTRAINT tenant_pkey DO NOTHING;
+    IF FOUND THEN
+        PERFORM ledger_private.append_audit(v_who, 'create_tenant', create_tenant.tenant);
+    END IF;
+    RETURN ledger_private.to_tenant_info(create_tenant.tenant);
+END
+$$;
+
+ALTER FUNCTION ledger.create_tenant(tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.eod_close(business_date date, tenant text DEFAULT NULL::text) RETURNS ledger.day_close
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -464,11 +631,12 @@ DECLARE
     v_done integer := 1;
     v_total integer;
     v_published bigint;
+    v_who ledger_private.principal := ledger_private.authorize('operate', eod_close.tenant);
 BEGIN
+    eod_close.tenant := v_who.tenant;
     PERFORM ledger_private.require_isolation(
         ARRAY['read committed', 'serializable'], 'eod_close',
         'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT * FROM ledger.eod_close(…); COMMIT;');
-    PERFORM ledger_private.check_tenant(eod_close.tenant);
     PERFORM ledger_private.check_business_date(eod_close.business_date, 'business_date');
 
     -- One close of a tenant at a time; the next one reads what this one committed.
@@ -539,7 +707,8 @@ BEGIN
     FOREACH v_date IN ARRAY v_dates LOOP
         PERFORM set_config('doublex.eod_progress',
                            jsonb_build_object('done', v_done, 'total', v_total)::text, true);
-        v_seal := ledger_private.close_business_date(eod_close.tenant, v_date, v_seal, v_closed_at);
+        v_seal := ledger_private.close_business_date(eod_close.tenant, v_date, v_seal, v_closed_at,
+                                                    v_who.actor);
         v_done := v_done + 3;
     END LOOP;
     PERFORM set_config('doublex.eod_progress', '', true);
@@ -558,63 +727,35 @@ BEGIN
         PERFORM setval('ledger_private.close_publication_prior', v_published);
     END IF;
     PERFORM setval('ledger_private.close_publication', (pg_current_xact_id()::text)::bigint);
+    PERFORM ledger_private.append_audit(v_who, 'eod_close', eod_close.business_date::text,
+                                        jsonb_build_object('dates', v_dates));
     RETURN ledger_private.to_day_close(eod_close.tenant, eod_close.business_date);
 END
 $$;
 
 ALTER FUNCTION ledger.eod_close(business_date date, tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.eod_status(tenant text DEFAULT 'default'::text) RETURNS ledger.eod_status
+CREATE FUNCTION ledger.eod_status(tenant text DEFAULT NULL::text) RETURNS ledger.eod_status
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_settings record;
-    v_open date[];
-    v_seal bytea;
 BEGIN
-    PERFORM ledger_private.check_tenant(eod_status.tenant);
-    SELECT coalesce(s.time_zone, 'UTC') AS time_zone, coalesce(s.cutoff, '00:00') AS cutoff,
-           s.closed_through, s.last_closed_at
-      INTO v_settings
-      FROM (SELECT 1) AS one
-      LEFT JOIN ledger_private.ledger_settings AS s ON s.tenant = eod_status.tenant;
-    -- The distinct dates after the close, one index probe each (a loose index scan), however
-    -- many journals each date holds.
-    WITH RECURSIVE open_date (d) AS (
-        SELECT min(j.effective_date) FROM ledger_private.journal AS j
-         WHERE j.tenant = eod_status.tenant
-           AND j.effective_date > coalesce(v_settings.closed_through, '-infinity')
-        UNION ALL
-        SELECT (SELECT min(j.effective_date) FROM ledger_private.journal AS j
-                 WHERE j.tenant = eod_status.tenant AND j.effective_date > o.d)
-          FROM open_date AS o
-         WHERE o.d IS NOT NULL
-    )
-    SELECT coalesce(array_agg(o.d ORDER BY o.d) FILTER (WHERE o.d IS NOT NULL), '{}')
-      INTO v_open
-      FROM open_date AS o;
-    SELECT c.seal INTO v_seal
-      FROM ledger_private.day_close AS c
-     WHERE c.tenant = eod_status.tenant AND c.business_date = v_settings.closed_through;
-    RETURN ROW(eod_status.tenant, v_settings.time_zone, v_settings.cutoff,
-               ledger_private.business_date_at(now(), v_settings.time_zone, v_settings.cutoff),
-               v_settings.closed_through, v_settings.last_closed_at, encode(v_seal, 'hex'),
-               v_open, ledger_private.default_effective_date(eod_status.tenant))::ledger.eod_status;
+    RETURN ledger_private.tenant_eod_status((ledger_private.authorize('read', eod_status.tenant)).tenant);
 END
 $$;
 
 ALTER FUNCTION ledger.eod_status(tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.fx_position(as_of date DEFAULT NULL::date, reporting_ccy text DEFAULT 'EUR'::text, tenant text DEFAULT 'default'::text) RETURNS SETOF ledger.fx_position_line
+CREATE FUNCTION ledger.fx_position(as_of date DEFAULT NULL::date, reporting_ccy text DEFAULT 'EUR'::text, tenant text DEFAULT NULL::text) RETURNS SETOF ledger.fx_position_line
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_exponent smallint;
-    v_on date := coalesce(fx_position.as_of, ledger_private.default_effective_date(fx_position.tenant));
+    v_on date;
 BEGIN
-    PERFORM ledger_private.check_tenant(fx_position.tenant);
+    fx_position.tenant := (ledger_private.authorize('read', fx_position.tenant)).tenant;
+    v_on := coalesce(fx_position.as_of, ledger_private.default_effective_date(fx_position.tenant));
     SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c
      WHERE c.code = fx_position.reporting_ccy;
     IF NOT FOUND THEN
@@ -660,12 +801,12 @@ $$;
 
 ALTER FUNCTION ledger.fx_position(as_of date, reporting_ccy text, tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.fx_rate(base text, quote text, on_date date DEFAULT NULL::date, tenant text DEFAULT 'default'::text) RETURNS ledger.fx_quote
+CREATE FUNCTION ledger.fx_rate(base text, quote text, on_date date DEFAULT NULL::date, tenant text DEFAULT NULL::text) RETURNS ledger.fx_quote
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_tenant text := ledger_private.checked_tenant(fx_rate.tenant);
+    v_tenant text := (ledger_private.authorize('read', fx_rate.tenant)).tenant;
 BEGIN
     PERFORM ledger_private.check_fx_pair(fx_rate.base, fx_rate.quote);
     RETURN ledger_private.fx_quote_on(
@@ -676,7 +817,7 @@ $$;
 
 ALTER FUNCTION ledger.fx_rate(base text, quote text, on_date date, tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.get_account(code text, tenant text DEFAULT 'default'::text) RETURNS ledger.account_info
+CREATE FUNCTION ledger.get_account(code text, tenant text DEFAULT NULL::text) RETURNS ledger.account_info
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -684,13 +825,13 @@ BEGIN
     -- PL/pgSQL, not SQL: a SECURITY DEFINER SQL function is never inlined and is planned
     -- on every call (a third fewer reads per second, measured); this plan is cached.
     RETURN ledger_private.to_account_info(ledger_private.find_account(
-        ledger_private.checked_tenant(get_account.tenant), get_account.code));
+        (ledger_private.authorize('read', get_account.tenant)).tenant, get_account.code));
 END
 $$;
 
 ALTER FUNCTION ledger.get_account(code text, tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.get_balance(account text, as_of date DEFAULT NULL::date, tenant text DEFAULT 'default'::text) RETURNS ledger.balance
+CREATE FUNCTION ledger.get_balance(account text, as_of date DEFAULT NULL::date, tenant text DEFAULT NULL::text) RETURNS ledger.balance
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -702,7 +843,7 @@ DECLARE
     v_closed_through date;
     v_source text := 'live';
 BEGIN
-    PERFORM ledger_private.check_tenant(get_balance.tenant);
+    get_balance.tenant := (ledger_private.authorize('read', get_balance.tenant)).tenant;
     v_account := ledger_private.find_account(get_balance.tenant, get_balance.account);
     SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = v_account.ccy;
 
@@ -751,7 +892,7 @@ $$;
 
 ALTER FUNCTION ledger.get_balance(account text, as_of date, tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.get_journal(journal_id uuid, tenant text DEFAULT 'default'::text) RETURNS ledger.journal_entry
+CREATE FUNCTION ledger.get_journal(journal_id uuid, tenant text DEFAULT NULL::text) RETURNS ledger.journal_entry
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -759,11 +900,22 @@ BEGIN
     -- PL/pgSQL, not SQL: a SECURITY DEFINER SQL function is never inlined and is planned
     -- on every call (a third fewer reads per second, measured); this plan is cached.
     RETURN ledger_private.to_journal_entry(ledger_private.find_journal(
-        ledger_private.checked_tenant(get_journal.tenant), get_journal.journal_id));
+        (ledger_private.authorize('read', get_journal.tenant)).tenant, get_journal.journal_id));
 END
 $$;
 
 ALTER FUNCTION ledger.get_journal(journal_id uuid, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.get_tenant(tenant text DEFAULT NULL::text) RETURNS ledger.tenant_info
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN ledger_private.to_tenant_info((ledger_private.authorize('read', get_tenant.tenant)).tenant);
+END
+$$;
+
+ALTER FUNCTION ledger.get_tenant(tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.health() RETURNS ledger.health_report
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -776,11 +928,12 @@ $$;
 
 ALTER FUNCTION ledger.health() OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.import_statement(account text, file_name text DEFAULT NULL::text, date_format text DEFAULT NULL::text, tenant text DEFAULT 'default'::text) RETURNS ledger.statement_import_result
+CREATE FUNCTION ledger.import_statement(account text, file_name text DEFAULT NULL::text, date_format text DEFAULT NULL::text, tenant text DEFAULT NULL::text) RETURNS ledger.statement_import_result
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
+    v_who ledger_private.principal;
     v_account ledger_private.account;
     v_exponent smallint;
     v_pattern record;
@@ -798,7 +951,8 @@ BEGIN
             'amount text, ccy text, description text, bank_id text, extra_fields integer)';
     PERFORM 'PRAGMA:TABLE: doublex_statement_parsed (line_no integer, line_date date, ref text, '
             'amount numeric, ccy text, description text, bank_id text, problems text)';
-    PERFORM ledger_private.check_write(import_statement.tenant);
+    v_who := ledger_private.authorize_write('operate', import_statement.tenant);
+    import_statement.tenant := v_who.tenant;
     v_account := ledger_private.find_account(import_statement.tenant, import_statement.account);
     SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = v_account.ccy;
     IF char_length(import_statement.file_name) > ledger_private.api_limit('statement_file_name_length') THEN
@@ -850,6 +1004,10 @@ BEGIN
     -- Parse and check every line at once; problems lists what is wrong with a line.
     IF to_regclass('pg_temp.doublex_statement_parsed') IS NOT NULL THEN
         EXECUTE 'DROP TABLE pg_temp.doublex_statement_parsed';
+    PERFORM ledger_private.append_audit(v_who, 'import_statement', v_account.code,
+                                        jsonb_build_object('import_id', v_import_id,
+                                                           'file_name', import_statement.file_name,
+                                                           'lines', v_lines, 'added', v_added));
     END IF;
     EXECUTE $q$
         CREATE TEMP TABLE doublex_statement_parsed ON COMMIT DROP AS
@@ -951,6 +1109,10 @@ BEGIN
     VALUES (v_import_id, import_statement.tenant, v_account.account_id, v_fingerprint,
             import_statement.file_name, v_lines, v_added, v_lines - v_added);
     EXECUTE 'DROP TABLE pg_temp.doublex_statement_parsed';
+    PERFORM ledger_private.append_audit(v_who, 'import_statement', v_account.code,
+                                        jsonb_build_object('import_id', v_import_id,
+                                                           'file_name', import_statement.file_name,
+                                                           'lines', v_lines, 'added', v_added));
 
     RETURN ROW(v_import_id, 'imported', v_account.code, v_lines, v_added, v_lines - v_added)
         ::ledger.statement_import_result;
@@ -959,12 +1121,12 @@ $_$;
 
 ALTER FUNCTION ledger.import_statement(account text, file_name text, date_format text, tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.list_accounts(after_code text DEFAULT NULL::text, page_size integer DEFAULT 100, tenant text DEFAULT 'default'::text) RETURNS SETOF ledger.account_info
+CREATE FUNCTION ledger.list_accounts(after_code text DEFAULT NULL::text, page_size integer DEFAULT 100, tenant text DEFAULT NULL::text) RETURNS SETOF ledger.account_info
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    PERFORM ledger_private.check_tenant(list_accounts.tenant);
+    list_accounts.tenant := (ledger_private.authorize('read', list_accounts.tenant)).tenant;
     PERFORM ledger_private.check_page_size(list_accounts.page_size);
     RETURN QUERY
         SELECT (ledger_private.to_account_info(a)).*
@@ -978,7 +1140,42 @@ $$;
 
 ALTER FUNCTION ledger.list_accounts(after_code text, page_size integer, tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.list_journals(from_date date DEFAULT NULL::date, to_date date DEFAULT NULL::date, account text DEFAULT NULL::text, after_cursor text DEFAULT NULL::text, page_size integer DEFAULT 100, tenant text DEFAULT 'default'::text) RETURNS SETOF ledger.journal_entry
+CREATE FUNCTION ledger.list_api_keys(tenant text DEFAULT NULL::text) RETURNS SETOF ledger.api_key_info
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    list_api_keys.tenant := (ledger_private.authorize('admin', list_api_keys.tenant)).tenant;
+    RETURN QUERY
+        SELECT (ledger_private.to_api_key_info(k)).*
+          FROM ledger_private.api_key AS k
+         WHERE k.tenant = list_api_keys.tenant
+         ORDER BY k.created_at DESC, k.key_id;
+END
+$$;
+
+ALTER FUNCTION ledger.list_api_keys(tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.list_audit(after_id bigint DEFAULT NULL::bigint, page_size integer DEFAULT 100, tenant text DEFAULT NULL::text) RETURNS SETOF ledger.audit_entry
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    list_audit.tenant := (ledger_private.authorize('audit', list_audit.tenant)).tenant;
+    PERFORM ledger_private.check_page_size(list_audit.page_size);
+    RETURN QUERY
+        SELECT g.audit_id, g.at, g.actor, g.action, g.object, g.details
+          FROM ledger_private.audit_log AS g
+         WHERE g.tenant = list_audit.tenant
+           AND g.audit_id > coalesce(list_audit.after_id, 0)
+         ORDER BY g.audit_id
+         LIMIT list_audit.page_size;
+END
+$$;
+
+ALTER FUNCTION ledger.list_audit(after_id bigint, page_size integer, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.list_journals(from_date date DEFAULT NULL::date, to_date date DEFAULT NULL::date, account text DEFAULT NULL::text, after_cursor text DEFAULT NULL::text, page_size integer DEFAULT 100, tenant text DEFAULT NULL::text) RETURNS SETOF ledger.journal_entry
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -987,7 +1184,7 @@ DECLARE
     v_after_date date := '-infinity'::date;
     v_after_id uuid := '00000000-0000-0000-0000-000000000000'::uuid;
 BEGIN
-    PERFORM ledger_private.check_tenant(list_journals.tenant);
+    list_journals.tenant := (ledger_private.authorize('read', list_journals.tenant)).tenant;
     PERFORM ledger_private.check_page_size(list_journals.page_size);
     IF list_journals.after_cursor IS NOT NULL THEN
         BEGIN
@@ -1040,6 +1237,38 @@ END
 $$;
 
 ALTER FUNCTION ledger.list_journals(from_date date, to_date date, account text, after_cursor text, page_size integer, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.list_sql_logins(tenant text DEFAULT NULL::text) RETURNS SETOF ledger.sql_login_info
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF list_sql_logins.tenant IS NOT NULL THEN
+        PERFORM ledger_private.check_tenant(list_sql_logins.tenant);
+    END IF;
+    RETURN QUERY
+        SELECT l.login, l.tenant, l.capabilities, l.bound_at, l.bound_by
+          FROM ledger_private.sql_login AS l
+         WHERE list_sql_logins.tenant IS NULL OR l.tenant = list_sql_logins.tenant
+         ORDER BY l.login;
+END
+$$;
+
+ALTER FUNCTION ledger.list_sql_logins(tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.list_tenants() RETURNS SETOF ledger.tenant_info
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN QUERY
+        SELECT (ledger_private.to_tenant_info(t.tenant)).*
+          FROM ledger_private.tenant AS t
+         ORDER BY t.tenant;
+END
+$$;
+
+ALTER FUNCTION ledger.list_tenants() OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.monitor_days_since_close() RETURNS TABLE(tenant text, since_close integer)
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -1113,12 +1342,13 @@ $$;
 
 ALTER FUNCTION ledger.monitor_unbalanced_journals() OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.post_fx_transfer(idempotency_key text, from_account text, to_account text, amount numeric, fixed_side text DEFAULT 'source'::text, rate numeric DEFAULT NULL::numeric, effective_date date DEFAULT NULL::date, memo text DEFAULT NULL::text, ref text DEFAULT NULL::text, tenant text DEFAULT 'default'::text) RETURNS ledger.fx_settlement_result
+CREATE FUNCTION ledger.post_fx_transfer(idempotency_key text, from_account text, to_account text, amount numeric, fixed_side text DEFAULT 'source'::text, rate numeric DEFAULT NULL::numeric, effective_date date DEFAULT NULL::date, memo text DEFAULT NULL::text, ref text DEFAULT NULL::text, tenant text DEFAULT NULL::text) RETURNS ledger.fx_settlement_result
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_tenant text := post_fx_transfer.tenant;
+    v_who ledger_private.principal := ledger_private.authorize('post', post_fx_transfer.tenant);
+    v_tenant text := v_who.tenant;
     v_key text := post_fx_transfer.idempotency_key;
     v_amount numeric := post_fx_transfer.amount;
     v_settlement ledger_private.fx_settlement;
@@ -1255,11 +1485,11 @@ BEGIN
     -- accounts are opened in currency order: two settlements opening the same pair at once
     -- then wait on each other in one order, never in a cycle.
     IF v_from.ccy < v_to.ccy THEN
-        v_source_clearing := ledger_private.fx_clearing_account(v_tenant, v_from.ccy);
-        v_destination_clearing := ledger_private.fx_clearing_account(v_tenant, v_to.ccy);
+        v_source_clearing := ledger_private.fx_clearing_account(v_tenant, v_from.ccy, v_who.actor);
+        v_destination_clearing := ledger_private.fx_clearing_account(v_tenant, v_to.ccy, v_who.actor);
     ELSE
-        v_destination_clearing := ledger_private.fx_clearing_account(v_tenant, v_to.ccy);
-        v_source_clearing := ledger_private.fx_clearing_account(v_tenant, v_from.ccy);
+        v_destination_clearing := ledger_private.fx_clearing_account(v_tenant, v_to.ccy, v_who.actor);
+        v_source_clearing := ledger_private.fx_clearing_account(v_tenant, v_from.ccy, v_who.actor);
     END IF;
     -- Money leaves from_account (the side opposite its normal side) into the source
     -- clearing account, and arrives on to_account (its normal side) from the destination
@@ -1268,12 +1498,12 @@ BEGIN
         v_tenant, v_settlement.settlement_id, v_key, 'source', v_from.code, v_source_clearing.code,
         CASE v_from.normal_side WHEN 'debit' THEN 'credit' ELSE 'debit' END,
         v_settlement.source_amount, v_from.ccy, v_settlement.effective_date,
-        post_fx_transfer.memo, post_fx_transfer.ref);
+        post_fx_transfer.memo, post_fx_transfer.ref, v_who.actor);
     v_settlement.destination_journal_id := ledger_private.post_fx_journal(
         v_tenant, v_settlement.settlement_id, v_key, 'destination', v_destination_clearing.code,
         v_to.code, CASE v_to.normal_side WHEN 'debit' THEN 'credit' ELSE 'debit' END,
         v_settlement.destination_amount, v_to.ccy, v_settlement.effective_date,
-        post_fx_transfer.memo, post_fx_transfer.ref);
+        post_fx_transfer.memo, post_fx_transfer.ref, v_who.actor);
 
     -- 5. The settlement record linking them.
     v_settlement.tenant := v_tenant;
@@ -1286,6 +1516,7 @@ BEGIN
     v_settlement.created_at := now();
     v_settlement.memo := post_fx_transfer.memo;
     v_settlement.ref := post_fx_transfer.ref;
+    v_settlement.created_by := v_who.actor;
     INSERT INTO ledger_private.fx_settlement VALUES (v_settlement.*);
     RETURN ledger_private.to_fx_settlement_result(v_settlement, 'posted');
 END
@@ -1293,27 +1524,31 @@ $$;
 
 ALTER FUNCTION ledger.post_fx_transfer(idempotency_key text, from_account text, to_account text, amount numeric, fixed_side text, rate numeric, effective_date date, memo text, ref text, tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date DEFAULT NULL::date, memo text DEFAULT NULL::text, ref text DEFAULT NULL::text, metadata jsonb DEFAULT '{}'::jsonb, tenant text DEFAULT 'default'::text) RETURNS ledger.posting_result
+CREATE FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date DEFAULT NULL::date, memo text DEFAULT NULL::text, ref text DEFAULT NULL::text, metadata jsonb DEFAULT '{}'::jsonb, tenant text DEFAULT NULL::text) RETURNS ledger.posting_result
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    -- post_journal_request requires SERIALIZABLE itself (DX016), after this.
+    v_who ledger_private.principal := ledger_private.authorize('post', post_journal.tenant);
 BEGIN
     -- PL/pgSQL rather than SQL: its plan is cached for the session, where a SQL function
     -- behind SECURITY DEFINER is parsed and planned again on every call.
     RETURN ledger_private.post_journal_request(
-        post_journal.tenant, post_journal.idempotency_key, 'post_journal', post_journal.legs,
+        v_who.tenant, post_journal.idempotency_key, 'post_journal', post_journal.legs,
         post_journal.effective_date, post_journal.memo, post_journal.ref, post_journal.metadata,
-        'transfer', NULL);
+        'transfer', NULL, v_who.actor);
 END
 $$;
 
 ALTER FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date, memo text, ref text, metadata jsonb, tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.post_journals(requests jsonb, tenant text DEFAULT 'default'::text) RETURNS SETOF ledger.batch_item_result
+CREATE FUNCTION ledger.post_journals(requests jsonb, tenant text DEFAULT NULL::text) RETURNS SETOF ledger.batch_item_result
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
+    v_who ledger_private.principal;
     v_request jsonb;
     v_position integer;
     v_code text;
@@ -1327,7 +1562,8 @@ DECLARE
     v_clean boolean;
     v_overdraft boolean;
 BEGIN
-    PERFORM ledger_private.check_write(post_journals.tenant);
+    v_who := ledger_private.authorize_write('post', post_journals.tenant);
+    post_journals.tenant := v_who.tenant;
     IF post_journals.requests IS NULL OR jsonb_typeof(post_journals.requests) <> 'array' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX024', COLUMN = 'requests',
@@ -1448,9 +1684,9 @@ BEGIN
             ), j AS (
                 INSERT INTO ledger_private.journal AS j
                        (journal_id, tenant, idempotency_key, kind, effective_date, created_at,
-                        memo, ref, metadata)
+                        memo, ref, metadata, created_by)
                 SELECT r.journal_id, post_journals.tenant, r.key, 'transfer', r.effective_date,
-                       now(), r.memo, r.ref, r.metadata
+                       now(), r.memo, r.ref, r.metadata, v_who.actor
                   FROM r JOIN s ON s.journal_id = r.journal_id
                  ORDER BY r.ord
                 RETURNING j.journal_id
@@ -1518,7 +1754,8 @@ BEGIN
     v_position := 0;
     FOR v_request IN SELECT r.value FROM jsonb_array_elements(post_journals.requests) AS r LOOP
         BEGIN
-            RETURN NEXT ledger_private.post_batch_request(post_journals.tenant, v_position, v_request);
+            RETURN NEXT ledger_private.post_batch_request(post_journals.tenant, v_position, v_request,
+                                                             v_who.actor);
         EXCEPTION WHEN SQLSTATE 'DX000' THEN
             GET STACKED DIAGNOSTICS v_code = RETURNED_SQLSTATE, v_field = COLUMN_NAME,
                                     v_message = MESSAGE_TEXT;
@@ -1532,17 +1769,19 @@ $$;
 
 ALTER FUNCTION ledger.post_journals(requests jsonb, tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.recon_items(business_date date, account text DEFAULT NULL::text, exceptions_only boolean DEFAULT false, after_cursor text DEFAULT NULL::text, page_size integer DEFAULT 1000, tenant text DEFAULT 'default'::text) RETURNS TABLE(account text, business_date date, kind text, match_pass smallint, line integer, file_name text, ref text, description text, bank_amount numeric, journal_id uuid, leg_no smallint, journal_ref text, ledger_amount numeric, amount numeric, delta numeric, cursor text)
+CREATE FUNCTION ledger.recon_items(business_date date, account text DEFAULT NULL::text, exceptions_only boolean DEFAULT false, after_cursor text DEFAULT NULL::text, page_size integer DEFAULT 1000, tenant text DEFAULT NULL::text) RETURNS TABLE(account text, business_date date, kind text, match_pass smallint, line integer, file_name text, ref text, description text, bank_amount numeric, journal_id uuid, leg_no smallint, journal_ref text, ledger_amount numeric, amount numeric, delta numeric, cursor text)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+    SELECT ledger_private.authorize('read', recon_items.tenant);
     SELECT ledger_private.check_page_size(recon_items.page_size);
     SELECT a.code, o.business_date, o.kind, o.match_pass, s.line_no, i.file_name,
            s.ref, s.description, o.bank_amount, o.journal_id, o.leg_no, j.ref,
            o.ledger_amount, coalesce(o.bank_amount, o.ledger_amount), o.delta,
            concat_ws('|', a.code, k.kind_rank, k.line_no, k.line_id, k.journal_id, k.leg_no)
-      FROM ledger_private.recon_cursor(recon_items.after_cursor) AS c,
-           ledger_private.latest_recon_runs(recon_items.tenant, recon_items.business_date,
+      FROM ledger_private.authorize('read', recon_items.tenant) AS p,
+           ledger_private.recon_cursor(recon_items.after_cursor) AS c,
+           ledger_private.latest_recon_runs(p.tenant, recon_items.business_date,
                                             recon_items.account) AS r
       JOIN ledger_private.account AS a ON a.account_id = r.account_id
       JOIN ledger_private.recon_outcome AS o ON o.run_id = r.run_id
@@ -1564,10 +1803,14 @@ $$;
 
 ALTER FUNCTION ledger.recon_items(business_date date, account text, exceptions_only boolean, after_cursor text, page_size integer, tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.recon_mismatch_totals(tenant text DEFAULT 'default'::text) RETURNS SETOF ledger.recon_mismatch_total
-    LANGUAGE sql STABLE SECURITY DEFINER
+CREATE FUNCTION ledger.recon_mismatch_totals(tenant text DEFAULT NULL::text) RETURNS SETOF ledger.recon_mismatch_total
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+BEGIN
+    recon_mismatch_totals.tenant :=
+        (ledger_private.authorize_housekeeping('read', recon_mismatch_totals.tenant)).tenant;
+    RETURN QUERY
     SELECT k.kind, k.total
       FROM (SELECT coalesce(sum(r.amount_mismatch), 0)::bigint AS amount_mismatch,
                    coalesce(sum(r.missing_in_bank), 0)::bigint AS missing_in_bank,
@@ -1576,18 +1819,18 @@ CREATE FUNCTION ledger.recon_mismatch_totals(tenant text DEFAULT 'default'::text
              WHERE r.tenant = recon_mismatch_totals.tenant) AS t
      CROSS JOIN LATERAL (VALUES ('amount_mismatch', t.amount_mismatch),
                                 ('missing_in_bank', t.missing_in_bank),
-                                ('missing_in_ledger', t.missing_in_ledger)) AS k (kind, total)
-     -- No column in it: a one-time gate the plan evaluates before reading any run.
-     WHERE ledger_private.checked_tenant(recon_mismatch_totals.tenant) IS NOT NULL
+                                ('missing_in_ledger', t.missing_in_ledger)) AS k (kind, total);
+END
 $$;
 
 ALTER FUNCTION ledger.recon_mismatch_totals(tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.recon_run(account text, business_date date, tolerance numeric DEFAULT 0.01, tenant text DEFAULT 'default'::text) RETURNS ledger.recon_summary
+CREATE FUNCTION ledger.recon_run(account text, business_date date, tolerance numeric DEFAULT 0.01, tenant text DEFAULT NULL::text) RETURNS ledger.recon_summary
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
+    v_who ledger_private.principal;
     v_account ledger_private.account;
     v_scratch text;
     v_table regclass;
@@ -1601,7 +1844,8 @@ BEGIN
             'leg_no smallint, diff numeric, delta numeric)';
     PERFORM 'PRAGMA:TABLE: doublex_recon_pair (line_id bigint, journal_id uuid, leg_no smallint, '
             'match_pass smallint, delta numeric)';
-    PERFORM ledger_private.check_write(recon_run.tenant);
+    v_who := ledger_private.authorize_write('operate', recon_run.tenant);
+    recon_run.tenant := v_who.tenant;
     v_account := ledger_private.find_account(recon_run.tenant, recon_run.account);
     IF recon_run.business_date IS NULL THEN
         RAISE EXCEPTION USING
@@ -1756,36 +2000,45 @@ BEGIN
                                      'doublex_recon_edge', 'doublex_recon_pair'] LOOP
         EXECUTE format('DROP TABLE pg_temp.%I', v_scratch);
     END LOOP;
+    PERFORM ledger_private.append_audit(v_who, 'recon_run', v_account.code,
+                                        jsonb_build_object('run_id', v_run.run_id,
+                                                           'business_date', v_run.business_date));
     RETURN ledger_private.to_recon_summary(v_run, v_account);
 END
 $_$;
 
 ALTER FUNCTION ledger.recon_run(account text, business_date date, tolerance numeric, tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.recon_summaries(business_date date, account text DEFAULT NULL::text, tenant text DEFAULT 'default'::text) RETURNS SETOF ledger.recon_summary
-    LANGUAGE sql STABLE SECURITY DEFINER
+CREATE FUNCTION ledger.recon_summaries(business_date date, account text DEFAULT NULL::text, tenant text DEFAULT NULL::text) RETURNS SETOF ledger.recon_summary
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT (ledger_private.to_recon_summary(r, a)).*
-      FROM ledger_private.latest_recon_runs(recon_summaries.tenant, recon_summaries.business_date,
-                                            recon_summaries.account) AS r
-      JOIN ledger_private.account AS a ON a.account_id = r.account_id
-     ORDER BY a.code
+BEGIN
+    recon_summaries.tenant := (ledger_private.authorize('read', recon_summaries.tenant)).tenant;
+    RETURN QUERY
+        SELECT (ledger_private.to_recon_summary(r, a)).*
+          FROM ledger_private.latest_recon_runs(recon_summaries.tenant, recon_summaries.business_date,
+                                                recon_summaries.account) AS r
+          JOIN ledger_private.account AS a ON a.account_id = r.account_id
+         ORDER BY a.code;
+END
 $$;
 
 ALTER FUNCTION ledger.recon_summaries(business_date date, account text, tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.reverse_journal(journal_id uuid, idempotency_key text, memo text DEFAULT NULL::text, tenant text DEFAULT 'default'::text) RETURNS ledger.posting_result
+CREATE FUNCTION ledger.reverse_journal(journal_id uuid, idempotency_key text, memo text DEFAULT NULL::text, tenant text DEFAULT NULL::text) RETURNS ledger.posting_result
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
+    v_who ledger_private.principal;
     v_original ledger_private.journal;
     v_legs jsonb;
 BEGIN
     -- Refuse a weak isolation before reading anything, like every other write function
     -- (otherwise a caller at READ COMMITTED gets DX013/DX022 instead of DX016).
-    PERFORM ledger_private.check_write(reverse_journal.tenant);
+    v_who := ledger_private.authorize_write('post', reverse_journal.tenant);
+    reverse_journal.tenant := v_who.tenant;
     v_original := ledger_private.find_journal(reverse_journal.tenant, reverse_journal.journal_id);
     IF v_original.kind = 'reversal' THEN
         RAISE EXCEPTION USING
@@ -1805,13 +2058,45 @@ BEGIN
      WHERE l.journal_id = v_original.journal_id;
     RETURN ledger_private.post_journal_request(
         reverse_journal.tenant, reverse_journal.idempotency_key, 'reverse_journal', v_legs, NULL,
-        reverse_journal.memo, v_original.ref, '{}'::jsonb, 'reversal', v_original.journal_id);
+        reverse_journal.memo, v_original.ref, '{}'::jsonb, 'reversal', v_original.journal_id,
+        v_who.actor);
 END
 $$;
 
 ALTER FUNCTION ledger.reverse_journal(journal_id uuid, idempotency_key text, memo text, tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.roll_up_balances(tenant text DEFAULT 'default'::text) RETURNS ledger.roll_up_result
+CREATE FUNCTION ledger.revoke_api_key(key_id text, tenant text DEFAULT NULL::text) RETURNS ledger.api_key_info
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_who ledger_private.principal := ledger_private.authorize_write('admin', revoke_api_key.tenant);
+    v_key ledger_private.api_key;
+BEGIN
+    SELECT k.* INTO v_key
+      FROM ledger_private.api_key AS k
+     WHERE k.key_id = revoke_api_key.key_id AND k.tenant = v_who.tenant
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX045', COLUMN = 'key_id',
+            MESSAGE = format('key_id: no API key %s in tenant %s',
+                             coalesce(revoke_api_key.key_id, 'NULL'), v_who.tenant);
+    END IF;
+    IF v_key.revoked_at IS NULL THEN
+        UPDATE ledger_private.api_key AS k
+           SET revoked_at = now(), revoked_by = v_who.actor
+         WHERE k.key_id = v_key.key_id
+        RETURNING k.* INTO v_key;
+        PERFORM ledger_private.append_audit(v_who, 'revoke_api_key', v_key.key_id);
+    END IF;
+    RETURN ledger_private.to_api_key_info(v_key);
+END
+$$;
+
+ALTER FUNCTION ledger.revoke_api_key(key_id text, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.roll_up_balances(tenant text DEFAULT NULL::text) RETURNS ledger.roll_up_result
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1821,10 +2106,11 @@ DECLARE
     v_accounts integer;
     v_legs bigint;
 BEGIN
+    roll_up_balances.tenant :=
+        (ledger_private.authorize_housekeeping('operate', roll_up_balances.tenant)).tenant;
     PERFORM ledger_private.require_isolation(
         ARRAY['read committed'], 'roll_up_balances',
         'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT * FROM ledger.roll_up_balances(); COMMIT;');
-    PERFORM ledger_private.check_tenant(roll_up_balances.tenant);
     INSERT INTO ledger_private.balance_watermark AS w (tenant) VALUES (roll_up_balances.tenant)
     ON CONFLICT ON CONSTRAINT balance_watermark_pkey DO NOTHING;
     SELECT w.below_txid INTO v_from
@@ -1862,15 +2148,17 @@ $$;
 
 ALTER FUNCTION ledger.roll_up_balances(tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.set_account_status(code text, status text, tenant text DEFAULT 'default'::text) RETURNS ledger.account_info
+CREATE FUNCTION ledger.set_account_status(code text, status text, tenant text DEFAULT NULL::text) RETURNS ledger.account_info
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
+    v_who ledger_private.principal;
     v_account ledger_private.account;
     v_totals record;
 BEGIN
-    PERFORM ledger_private.check_write(set_account_status.tenant);
+    v_who := ledger_private.authorize_write('operate', set_account_status.tenant);
+    set_account_status.tenant := v_who.tenant;
     IF set_account_status.status IS NULL
        OR set_account_status.status NOT IN ('active', 'frozen', 'closed') THEN
         RAISE EXCEPTION USING
@@ -1894,8 +2182,11 @@ BEGIN
                 HINT = 'Post a journal that brings the balance to zero first.';
         END IF;
     END IF;
+    PERFORM ledger_private.append_audit(v_who, 'set_account_status', v_account.code,
+                                        jsonb_build_object('from', v_account.status,
+                                                           'to', set_account_status.status));
     UPDATE ledger_private.account AS a
-       SET status = set_account_status.status
+       SET status = set_account_status.status, changed_by = v_who.actor
      WHERE a.account_id = v_account.account_id
     RETURNING a.* INTO v_account;
     RETURN ledger_private.to_account_info(v_account);
@@ -1904,12 +2195,15 @@ $$;
 
 ALTER FUNCTION ledger.set_account_status(code text, status text, tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.set_ledger_settings(time_zone text DEFAULT NULL::text, cutoff time without time zone DEFAULT NULL::time without time zone, tenant text DEFAULT 'default'::text) RETURNS ledger.eod_status
+CREATE FUNCTION ledger.set_ledger_settings(time_zone text DEFAULT NULL::text, cutoff time without time zone DEFAULT NULL::time without time zone, tenant text DEFAULT NULL::text) RETURNS ledger.eod_status
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_who ledger_private.principal;
 BEGIN
-    PERFORM ledger_private.check_write(set_ledger_settings.tenant);
+    v_who := ledger_private.authorize_write('operate', set_ledger_settings.tenant);
+    set_ledger_settings.tenant := v_who.tenant;
     IF set_ledger_settings.time_zone IS NOT NULL THEN
         -- An abbreviation (CET) or a POSIX offset (UTC+3) would ignore daylight saving
         -- or read backwards: only names of the zone database are taken.
@@ -1935,20 +2229,26 @@ BEGIN
        SET time_zone = coalesce(set_ledger_settings.time_zone, s.time_zone),
            cutoff = coalesce(set_ledger_settings.cutoff, s.cutoff),
            updated_at = now();
-    RETURN ledger.eod_status(set_ledger_settings.tenant);
+    PERFORM ledger_private.append_audit(v_who, 'set_ledger_settings', NULL,
+                                        jsonb_strip_nulls(jsonb_build_object(
+                                            'time_zone', set_ledger_settings.time_zone,
+                                            'cutoff', set_ledger_settings.cutoff)));
+    RETURN ledger_private.tenant_eod_status(set_ledger_settings.tenant);
 END
 $$;
 
 ALTER FUNCTION ledger.set_ledger_settings(time_zone text, cutoff time without time zone, tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.stage_statement(tenant text DEFAULT 'default'::text) RETURNS text
+CREATE FUNCTION ledger.stage_statement(tenant text DEFAULT NULL::text) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
+    v_who ledger_private.principal;
     v_existing regclass := to_regclass('pg_temp.doublex_statement_staging');
 BEGIN
-    PERFORM ledger_private.check_write(stage_statement.tenant);
+    v_who := ledger_private.authorize_write('operate', stage_statement.tenant);
+    stage_statement.tenant := v_who.tenant;
     IF v_existing IS NOT NULL THEN
         IF NOT ledger_private.is_ledger_temp_table(v_existing) THEN
             RAISE EXCEPTION USING
@@ -1969,21 +2269,46 @@ BEGIN
                  bank_id      text,
                  extra_fields integer NOT NULL DEFAULT 0
              ) ON COMMIT DROP';
-    EXECUTE 'GRANT INSERT, SELECT ON pg_temp.doublex_statement_staging TO doublex_app';
+    EXECUTE 'GRANT INSERT, SELECT ON pg_temp.doublex_statement_staging TO doublex_api';
     RETURN 'pg_temp.doublex_statement_staging';
 END
 $$;
 
 ALTER FUNCTION ledger.stage_statement(tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.upsert_fx_rate(base text, quote text, rate numeric, valid_on date, source text DEFAULT NULL::text, tenant text DEFAULT 'default'::text) RETURNS ledger.fx_quote
+CREATE FUNCTION ledger.unbind_sql_login(login text) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
+    v_login ledger_private.sql_login;
+BEGIN
+    PERFORM ledger_private.require_serializable();
+    DELETE FROM ledger_private.sql_login AS l
+     WHERE l.login = unbind_sql_login.login
+    RETURNING l.* INTO v_login;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    PERFORM ledger_private.append_audit(ROW(v_login.tenant, ledger_private.admin_actor()),
+                                        'unbind_sql_login', v_login.login,
+                                        jsonb_build_object('capabilities', v_login.capabilities));
+    RETURN true;
+END
+$$;
+
+ALTER FUNCTION ledger.unbind_sql_login(login text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.upsert_fx_rate(base text, quote text, rate numeric, valid_on date, source text DEFAULT NULL::text, tenant text DEFAULT NULL::text) RETURNS ledger.fx_quote
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_who ledger_private.principal;
     v_quote ledger.fx_quote;
 BEGIN
-    PERFORM ledger_private.check_write(upsert_fx_rate.tenant);
+    v_who := ledger_private.authorize_write('operate', upsert_fx_rate.tenant);
+    upsert_fx_rate.tenant := v_who.tenant;
     PERFORM ledger_private.check_fx_pair(upsert_fx_rate.base, upsert_fx_rate.quote);
     PERFORM ledger_private.check_fx_rate_value(upsert_fx_rate.rate, 'rate');
     IF upsert_fx_rate.valid_on IS NULL OR NOT isfinite(upsert_fx_rate.valid_on) THEN
@@ -1998,26 +2323,30 @@ BEGIN
                              char_length(upsert_fx_rate.source));
     END IF;
 
-    INSERT INTO ledger_private.fx_rate AS r (tenant, base, quote, valid_on, rate, source)
+    INSERT INTO ledger_private.fx_rate AS r (tenant, base, quote, valid_on, rate, source, updated_by)
     VALUES (upsert_fx_rate.tenant, upsert_fx_rate.base, upsert_fx_rate.quote, upsert_fx_rate.valid_on,
-            upsert_fx_rate.rate, upsert_fx_rate.source)
+            upsert_fx_rate.rate, upsert_fx_rate.source, v_who.actor)
     ON CONFLICT ON CONSTRAINT fx_rate_pkey DO UPDATE
-       SET rate = excluded.rate, source = excluded.source, updated_at = now()
+       SET rate = excluded.rate, source = excluded.source, updated_at = now(),
+           updated_by = excluded.updated_by
     RETURNING r.base, r.quote, r.rate, r.valid_on, 'direct', r.source INTO v_quote;
+    PERFORM ledger_private.append_audit(v_who, 'upsert_fx_rate', v_quote.base || '/' || v_quote.quote,
+                                        jsonb_build_object('valid_on', v_quote.valid_on, 'rate', v_quote.rate,
+                                                           'source', v_quote.source));
     RETURN v_quote;
 END
 $$;
 
 ALTER FUNCTION ledger.upsert_fx_rate(base text, quote text, rate numeric, valid_on date, source text, tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.verify_seals(tenant text DEFAULT 'default'::text) RETURNS SETOF ledger.seal_problem
+CREATE FUNCTION ledger.verify_seals(tenant text DEFAULT NULL::text) RETURNS SETOF ledger.seal_problem
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_closed_through date;
 BEGIN
-    PERFORM ledger_private.check_tenant(verify_seals.tenant);
+    verify_seals.tenant := (ledger_private.authorize('read', verify_seals.tenant)).tenant;
     SELECT s.closed_through INTO v_closed_through
       FROM ledger_private.ledger_settings AS s WHERE s.tenant = verify_seals.tenant;
     RETURN QUERY
@@ -2070,11 +2399,11 @@ BEGIN
             MESSAGE = format('accounts cannot be removed: %s is not allowed', TG_OP),
             HINT = 'Close the account with ledger.set_account_status() instead.';
     END IF;
-    IF (NEW.tenant, NEW.code, NEW.ccy, NEW.type, NEW.allow_negative)
-        IS DISTINCT FROM (OLD.tenant, OLD.code, OLD.ccy, OLD.type, OLD.allow_negative) THEN
+    IF (NEW.tenant, NEW.code, NEW.ccy, NEW.type, NEW.allow_negative, NEW.created_by)
+        IS DISTINCT FROM (OLD.tenant, OLD.code, OLD.ccy, OLD.type, OLD.allow_negative, OLD.created_by) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX017',
-            MESSAGE = format('account %s: tenant, code, ccy, type and allow_negative are immutable',
+            MESSAGE = format('account %s: tenant, code, ccy, type, allow_negative and created_by are immutable',
                              OLD.code),
             HINT = 'Open a new account and move the balance with a journal.';
     END IF;
@@ -2100,6 +2429,8 @@ END) STORED NOT NULL,
     status text DEFAULT 'active'::text NOT NULL,
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text NOT NULL,
+    changed_by text NOT NULL,
     CONSTRAINT account_code_format CHECK ((code ~ '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$'::text)),
     CONSTRAINT account_metadata_object CHECK ((jsonb_typeof(metadata) = 'object'::text)),
     CONSTRAINT account_name_length CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
@@ -2155,6 +2486,14 @@ $$;
 
 ALTER FUNCTION ledger_private.account_totals(p_account_id bigint) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.admin_actor() RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT 'admin:' || coalesce(nullif(current_setting('doublex.actor', true), ''), session_user)
+$$;
+
+ALTER FUNCTION ledger_private.admin_actor() OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.api_limit(p_name text) RETURNS integer
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
@@ -2180,6 +2519,7 @@ CREATE FUNCTION ledger_private.api_limit(p_name text) RETURNS integer
                WHEN 'statement_id_length' THEN 200
                WHEN 'statement_description_length' THEN 1000
                WHEN 'date_format_length' THEN 40
+               WHEN 'api_key_name_length' THEN 200
                -- Costs a caller could otherwise choose (README, "Limits"):
                WHEN 'effective_date_days_back' THEN 366
                WHEN 'effective_date_days_ahead' THEN 366
@@ -2192,6 +2532,115 @@ CREATE FUNCTION ledger_private.api_limit(p_name text) RETURNS integer
 $$;
 
 ALTER FUNCTION ledger_private.api_limit(p_name text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.append_audit(p_who ledger_private.principal, p_action text, p_object text, p_details jsonb DEFAULT '{}'::jsonb) RETURNS void
+    LANGUAGE sql
+    AS $$
+    INSERT INTO ledger_private.audit_log (tenant, actor, action, object, details)
+    VALUES (p_who.tenant, p_who.actor, p_action, p_object, coalesce(p_details, '{}'));
+$$;
+
+ALTER FUNCTION ledger_private.append_audit(p_who ledger_private.principal, p_action text, p_object text, p_details jsonb) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.authorize(p_capability text, p_tenant text) RETURNS ledger_private.principal
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_token text := current_setting('doublex.api_key', true);
+    v_tenant text;
+    v_capabilities text[];
+    v_actor text;
+BEGIN
+    IF p_tenant IS NOT NULL AND NOT ledger_private.is_tenant_name(p_tenant) THEN
+        PERFORM ledger_private.check_tenant(p_tenant);
+    END IF;
+    IF v_token <> '' THEN
+        -- Shape by length and the dot only: the lookup does the rest (a key id matches only
+        -- dxk_<12 hex>, a secret only the stored hash). A regex here cost 20 µs a call.
+        IF char_length(v_token) = 81 AND substr(v_token, 17, 1) = '.' THEN
+            SELECT k.tenant, k.capabilities, 'key:' || k.key_id
+              INTO v_tenant, v_capabilities, v_actor
+              FROM ledger_private.api_key AS k
+             WHERE k.key_id = left(v_token, 16)
+               AND k.secret_hash = sha256(convert_to(substr(v_token, 18), 'UTF8'))
+               AND k.revoked_at IS NULL
+               AND (k.expires_at IS NULL OR k.expires_at > now());
+        END IF;
+        IF v_tenant IS NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX040', COLUMN = 'api_key',
+                MESSAGE = 'api_key: not a valid, active API key',
+                HINT = 'Use a key token dxk_<id>.<secret> as created by ledger.create_api_key; '
+                       'revoked and expired keys are refused.';
+        END IF;
+    ELSE
+        SELECT l.tenant, l.capabilities, 'login:' || l.login
+          INTO v_tenant, v_capabilities, v_actor
+          FROM ledger_private.sql_login AS l
+         WHERE l.login = session_user;
+        IF v_tenant IS NULL THEN
+            IF NOT pg_has_role(session_user, 'doublex_owner', 'MEMBER') THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'DX040', COLUMN = 'principal',
+                    MESSAGE = format('principal: login %s is bound to no tenant and holds no API key',
+                                     session_user),
+                    HINT = 'The owner binds a login with ledger.bind_sql_login(login, capabilities, tenant); '
+                           'a service sets doublex.api_key to a key token.';
+            END IF;
+            v_tenant := coalesce(p_tenant, 'default');
+            PERFORM ledger_private.check_tenant_exists(v_tenant);
+            RETURN ROW(v_tenant, ledger_private.admin_actor())::ledger_private.principal;
+        END IF;
+    END IF;
+    IF p_tenant IS NOT NULL AND p_tenant <> v_tenant THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX042', COLUMN = 'tenant',
+            MESSAGE = format('tenant: %s is not the tenant of %s', p_tenant, v_actor),
+            HINT = 'Omit the tenant (it is taken from the credential) or name the credential''s own.';
+    END IF;
+    IF NOT (p_capability = ANY (v_capabilities)
+            OR (p_capability = 'read' AND 'audit' = ANY (v_capabilities))) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX041', COLUMN = 'capability',
+            MESSAGE = format('capability: %s lacks %s', v_actor, p_capability),
+            DETAIL = format('It holds %s.', array_to_string(v_capabilities, ', ')),
+            HINT = 'An admin of the tenant creates a key with the capability (ledger.create_api_key).';
+    END IF;
+    RETURN ROW(v_tenant, v_actor)::ledger_private.principal;
+END
+$$;
+
+ALTER FUNCTION ledger_private.authorize(p_capability text, p_tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.authorize_housekeeping(p_capability text, p_tenant text) RETURNS ledger_private.principal
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_tenant text := coalesce(p_tenant, 'default');
+BEGIN
+    IF session_user <> 'doublex_service' OR current_setting('doublex.api_key', true) <> '' THEN
+        RETURN ledger_private.authorize(p_capability, p_tenant);
+    END IF;
+    PERFORM ledger_private.check_tenant(v_tenant);
+    PERFORM ledger_private.check_tenant_exists(v_tenant);
+    RETURN ROW(v_tenant, 'service')::ledger_private.principal;
+END
+$$;
+
+ALTER FUNCTION ledger_private.authorize_housekeeping(p_capability text, p_tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.authorize_write(p_capability text, p_tenant text) RETURNS ledger_private.principal
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_who ledger_private.principal := ledger_private.authorize(p_capability, p_tenant);
+BEGIN
+    PERFORM ledger_private.require_serializable();
+    RETURN v_who;
+END
+$$;
+
+ALTER FUNCTION ledger_private.authorize_write(p_capability text, p_tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.business_date_at(p_at timestamp with time zone, p_time_zone text, p_cutoff time without time zone) RETURNS date
     LANGUAGE sql STABLE
@@ -2405,27 +2854,42 @@ $$;
 
 ALTER FUNCTION ledger_private.check_tenant(p_tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger_private.check_write(p_tenant text) RETURNS void
+CREATE FUNCTION ledger_private.check_tenant_exists(p_tenant text) RETURNS void
     LANGUAGE plpgsql STABLE
     AS $$
 BEGIN
-    PERFORM ledger_private.require_serializable();
-    PERFORM ledger_private.check_tenant(p_tenant);
+    IF NOT EXISTS (SELECT FROM ledger_private.tenant AS t WHERE t.tenant = p_tenant) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX043', COLUMN = 'tenant',
+            MESSAGE = format('tenant: %s does not exist', p_tenant),
+            HINT = 'Create it with ledger.create_tenant(tenant) (doublex tenant create).';
+    END IF;
 END
 $$;
 
-ALTER FUNCTION ledger_private.check_write(p_tenant text) OWNER TO doublex_owner;
+ALTER FUNCTION ledger_private.check_tenant_exists(p_tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger_private.checked_tenant(p_tenant text) RETURNS text
+CREATE FUNCTION ledger_private.checked_capabilities(p_capabilities text[]) RETURNS text[]
     LANGUAGE plpgsql IMMUTABLE
     AS $$
+DECLARE
+    v_known constant text[] := ARRAY['read', 'post', 'operate', 'admin', 'audit'];
 BEGIN
-    PERFORM ledger_private.check_tenant(p_tenant);
-    RETURN p_tenant;
+    IF p_capabilities IS NULL OR cardinality(p_capabilities) = 0
+       OR NOT p_capabilities <@ v_known OR array_position(p_capabilities, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX044', COLUMN = 'capabilities',
+            MESSAGE = format('capabilities: must be one or more of read, post, operate, admin, audit, got %s',
+                             coalesce(p_capabilities::text, 'NULL')),
+            HINT = 'read: balances, journals, reports; post: transfers; operate: closes, settings, rates, '
+                   'reconciliation; admin: accounts and keys; audit: read-only, the audit log included.';
+    END IF;
+    RETURN ARRAY(SELECT k FROM unnest(v_known) WITH ORDINALITY AS u (k, n)
+                  WHERE k = ANY (p_capabilities) ORDER BY n);
 END
 $$;
 
-ALTER FUNCTION ledger_private.checked_tenant(p_tenant text) OWNER TO doublex_owner;
+ALTER FUNCTION ledger_private.checked_capabilities(p_capabilities text[]) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.claim_idempotency_key(p_tenant text, p_key text, p_operation text, p_fingerprint bytea, p_id uuid) RETURNS boolean
     LANGUAGE plpgsql
@@ -2442,7 +2906,7 @@ $$;
 
 ALTER FUNCTION ledger_private.claim_idempotency_key(p_tenant text, p_key text, p_operation text, p_fingerprint bytea, p_id uuid) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger_private.close_business_date(p_tenant text, p_date date, p_previous_seal bytea, p_closed_at timestamp with time zone) RETURNS bytea
+CREATE FUNCTION ledger_private.close_business_date(p_tenant text, p_date date, p_previous_seal bytea, p_closed_at timestamp with time zone, p_actor text) RETURNS bytea
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -2556,14 +3020,15 @@ BEGIN
       FROM ledger_private.journal AS j WHERE j.tenant = p_tenant AND j.effective_date = p_date;
     v_seal := ledger_private.day_seal(p_tenant, p_date, p_previous_seal);
     INSERT INTO ledger_private.day_close AS c
-           (tenant, business_date, closed_at, journals, legs, accounts, seal, previous_seal)
-    VALUES (p_tenant, p_date, p_closed_at, v_journals, v_moved.legs, v_accounts, v_seal, p_previous_seal);
+           (tenant, business_date, closed_at, journals, legs, accounts, seal, previous_seal, closed_by)
+    VALUES (p_tenant, p_date, p_closed_at, v_journals, v_moved.legs, v_accounts, v_seal, p_previous_seal,
+            p_actor);
     PERFORM ledger_private.eod_progress_notice(v_progress, p_date, 'sealed');
     RETURN v_seal;
 END
 $$;
 
-ALTER FUNCTION ledger_private.close_business_date(p_tenant text, p_date date, p_previous_seal bytea, p_closed_at timestamp with time zone) OWNER TO doublex_owner;
+ALTER FUNCTION ledger_private.close_business_date(p_tenant text, p_date date, p_previous_seal bytea, p_closed_at timestamp with time zone, p_actor text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.close_fence_key(p_tenant text, p_date date, p_closed_through date) RETURNS bigint
     LANGUAGE sql IMMUTABLE
@@ -2726,6 +3191,7 @@ CREATE TABLE ledger_private.journal (
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
     reverses uuid,
     txid bigint DEFAULT ((pg_current_xact_id())::text)::bigint NOT NULL,
+    created_by text NOT NULL,
     CONSTRAINT journal_kind_known CHECK ((kind = ANY (ARRAY['transfer'::text, 'fx'::text, 'reversal'::text]))),
     CONSTRAINT journal_metadata_object CHECK ((jsonb_typeof(metadata) = 'object'::text)),
     CONSTRAINT journal_reversal_links_original CHECK (((kind = 'reversal'::text) = (reverses IS NOT NULL)))
@@ -2772,7 +3238,7 @@ $$;
 
 ALTER FUNCTION ledger_private.fingerprint_of(p_request jsonb) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger_private.fx_clearing_account(p_tenant text, p_ccy text) RETURNS ledger_private.account
+CREATE FUNCTION ledger_private.fx_clearing_account(p_tenant text, p_ccy text, p_actor text) RETURNS ledger_private.account
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -2783,9 +3249,10 @@ BEGIN
       FROM ledger_private.account AS a
      WHERE a.tenant = p_tenant AND a.code = v_code;
     IF NOT FOUND THEN
-        INSERT INTO ledger_private.account AS a (tenant, code, name, ccy, type, allow_negative, metadata)
+        INSERT INTO ledger_private.account AS a
+               (tenant, code, name, ccy, type, allow_negative, metadata, created_by, changed_by)
         VALUES (p_tenant, v_code, 'FX clearing ' || p_ccy, p_ccy, 'equity', true,
-                jsonb_build_object('fx_clearing', p_ccy))
+                jsonb_build_object('fx_clearing', p_ccy), p_actor, p_actor)
         ON CONFLICT ON CONSTRAINT account_code_per_tenant DO NOTHING
         RETURNING a.* INTO v_account;
     END IF;
@@ -2803,7 +3270,7 @@ BEGIN
 END
 $$;
 
-ALTER FUNCTION ledger_private.fx_clearing_account(p_tenant text, p_ccy text) OWNER TO doublex_owner;
+ALTER FUNCTION ledger_private.fx_clearing_account(p_tenant text, p_ccy text, p_actor text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.fx_quote_on(p_tenant text, p_base text, p_quote text, p_on date, p_required boolean) RETURNS ledger.fx_quote
     LANGUAGE plpgsql STABLE
@@ -3300,7 +3767,7 @@ $$;
 
 ALTER FUNCTION ledger_private.normalize_legs(p_legs jsonb) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger_private.post_batch_request(p_tenant text, p_position integer, p_request jsonb) RETURNS ledger.batch_item_result
+CREATE FUNCTION ledger_private.post_batch_request(p_tenant text, p_position integer, p_request jsonb, p_actor text) RETURNS ledger.batch_item_result
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -3335,15 +3802,16 @@ BEGIN
         p_request ->> 'ref',
         coalesce(p_request -> 'metadata', '{}'::jsonb),
         'transfer',
-        NULL);
+        NULL,
+        p_actor);
     RETURN ROW(p_position, p_request ->> 'idempotency_key', v_posted.journal_id, v_posted.status,
                v_posted.effective_date, v_posted.created_at, NULL, NULL, NULL)::ledger.batch_item_result;
 END
 $$;
 
-ALTER FUNCTION ledger_private.post_batch_request(p_tenant text, p_position integer, p_request jsonb) OWNER TO doublex_owner;
+ALTER FUNCTION ledger_private.post_batch_request(p_tenant text, p_position integer, p_request jsonb, p_actor text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger_private.post_fx_journal(p_tenant text, p_settlement_id uuid, p_settlement_key text, p_part text, p_from_code text, p_to_code text, p_from_side text, p_amount numeric, p_ccy text, p_effective_date date, p_memo text, p_ref text) RETURNS uuid
+CREATE FUNCTION ledger_private.post_fx_journal(p_tenant text, p_settlement_id uuid, p_settlement_key text, p_part text, p_from_code text, p_to_code text, p_from_side text, p_amount numeric, p_ccy text, p_effective_date date, p_memo text, p_ref text, p_actor text) RETURNS uuid
     LANGUAGE plpgsql
     AS $$
 BEGIN
@@ -3357,13 +3825,13 @@ BEGIN
                                'amount', p_amount::text, 'ccy', p_ccy)),
         p_effective_date, p_memo, p_ref,
         jsonb_build_object('fx_settlement_id', p_settlement_id, 'fx_idempotency_key', p_settlement_key),
-        'fx', NULL)).journal_id;
+        'fx', NULL, p_actor)).journal_id;
 END
 $$;
 
-ALTER FUNCTION ledger_private.post_fx_journal(p_tenant text, p_settlement_id uuid, p_settlement_key text, p_part text, p_from_code text, p_to_code text, p_from_side text, p_amount numeric, p_ccy text, p_effective_date date, p_memo text, p_ref text) OWNER TO doublex_owner;
+ALTER FUNCTION ledger_private.post_fx_journal(p_tenant text, p_settlement_id uuid, p_settlement_key text, p_part text, p_from_code text, p_to_code text, p_from_side text, p_amount numeric, p_ccy text, p_effective_date date, p_memo text, p_ref text, p_actor text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger_private.post_journal_request(p_tenant text, p_key text, p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_kind text, p_reverses uuid) RETURNS ledger.posting_result
+CREATE FUNCTION ledger_private.post_journal_request(p_tenant text, p_key text, p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_kind text, p_reverses uuid, p_actor text) RETURNS ledger.posting_result
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -3442,9 +3910,9 @@ BEGIN
     WITH j AS (
         INSERT INTO ledger_private.journal AS j
                (journal_id, tenant, idempotency_key, kind, effective_date, created_at, memo,
-                ref, metadata, reverses)
+                ref, metadata, reverses, created_by)
         VALUES (v_journal_id, p_tenant, p_key, p_kind, v_effective_date, v_created_at, p_memo,
-                p_ref, v_metadata, p_reverses)
+                p_ref, v_metadata, p_reverses, p_actor)
         RETURNING j.journal_id
     )
     INSERT INTO ledger_private.leg (journal_id, leg_no, account_id, side, amount, ccy)
@@ -3474,7 +3942,7 @@ BEGIN
 END
 $$;
 
-ALTER FUNCTION ledger_private.post_journal_request(p_tenant text, p_key text, p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_kind text, p_reverses uuid) OWNER TO doublex_owner;
+ALTER FUNCTION ledger_private.post_journal_request(p_tenant text, p_key text, p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_kind text, p_reverses uuid, p_actor text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.posting_field_problem(p_tenant text, p_key text, p_memo text, p_ref text, p_metadata jsonb) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -3792,17 +4260,73 @@ $$;
 
 ALTER FUNCTION ledger_private.signed_amount(p_side text, p_amount numeric) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.tenant_business_date(p_tenant text, p_at timestamp with time zone) RETURNS date
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_time_zone text := 'UTC';
+    v_cutoff time := '00:00'::time;
+BEGIN
+    SELECT s.time_zone, s.cutoff INTO v_time_zone, v_cutoff
+      FROM ledger_private.ledger_settings AS s WHERE s.tenant = p_tenant;
+    RETURN ledger_private.business_date_at(coalesce(p_at, now()),
+                                           coalesce(v_time_zone, 'UTC'), coalesce(v_cutoff, '00:00'));
+END
+$$;
+
+ALTER FUNCTION ledger_private.tenant_business_date(p_tenant text, p_at timestamp with time zone) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.tenant_business_dates() RETURNS TABLE(tenant text, business_date date)
     LANGUAGE plpgsql STABLE ROWS 10
     AS $$
 BEGIN
     RETURN QUERY
-    SELECT t.tenant, ledger.business_date(now(), t.tenant)
+    SELECT t.tenant, ledger_private.tenant_business_date(t.tenant, now())
       FROM (SELECT DISTINCT a.tenant FROM ledger_private.account AS a) AS t;
 END
 $$;
 
 ALTER FUNCTION ledger_private.tenant_business_dates() OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.tenant_eod_status(p_tenant text) RETURNS ledger.eod_status
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_settings record;
+    v_open date[];
+    v_seal bytea;
+BEGIN
+    SELECT coalesce(s.time_zone, 'UTC') AS time_zone, coalesce(s.cutoff, '00:00') AS cutoff,
+           s.closed_through, s.last_closed_at
+      INTO v_settings
+      FROM (SELECT 1) AS one
+      LEFT JOIN ledger_private.ledger_settings AS s ON s.tenant = p_tenant;
+    -- The distinct dates after the close, one index probe each (a loose index scan), however
+    -- many journals each date holds.
+    WITH RECURSIVE open_date (d) AS (
+        SELECT min(j.effective_date) FROM ledger_private.journal AS j
+         WHERE j.tenant = p_tenant
+           AND j.effective_date > coalesce(v_settings.closed_through, '-infinity')
+        UNION ALL
+        SELECT (SELECT min(j.effective_date) FROM ledger_private.journal AS j
+                 WHERE j.tenant = p_tenant AND j.effective_date > o.d)
+          FROM open_date AS o
+         WHERE o.d IS NOT NULL
+    )
+    SELECT coalesce(array_agg(o.d ORDER BY o.d) FILTER (WHERE o.d IS NOT NULL), '{}')
+      INTO v_open
+      FROM open_date AS o;
+    SELECT c.seal INTO v_seal
+      FROM ledger_private.day_close AS c
+     WHERE c.tenant = p_tenant AND c.business_date = v_settings.closed_through;
+    RETURN ROW(p_tenant, v_settings.time_zone, v_settings.cutoff,
+               ledger_private.business_date_at(now(), v_settings.time_zone, v_settings.cutoff),
+               v_settings.closed_through, v_settings.last_closed_at, encode(v_seal, 'hex'),
+               v_open, ledger_private.default_effective_date(p_tenant))::ledger.eod_status;
+END
+$$;
+
+ALTER FUNCTION ledger_private.tenant_eod_status(p_tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.to_account_info(p_account ledger_private.account) RETURNS ledger.account_info
     LANGUAGE sql IMMUTABLE
@@ -3813,6 +4337,35 @@ CREATE FUNCTION ledger_private.to_account_info(p_account ledger_private.account)
 $$;
 
 ALTER FUNCTION ledger_private.to_account_info(p_account ledger_private.account) OWNER TO doublex_owner;
+
+CREATE TABLE ledger_private.api_key (
+    key_id text NOT NULL,
+    tenant text NOT NULL,
+    name text NOT NULL,
+    capabilities text[] NOT NULL,
+    secret_hash bytea NOT NULL,
+    expires_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text NOT NULL,
+    revoked_at timestamp with time zone,
+    revoked_by text,
+    CONSTRAINT api_key_capabilities_known CHECK (((cardinality(capabilities) >= 1) AND (capabilities <@ ARRAY['read'::text, 'post'::text, 'operate'::text, 'admin'::text, 'audit'::text]))),
+    CONSTRAINT api_key_hash_length CHECK ((octet_length(secret_hash) = 32)),
+    CONSTRAINT api_key_id_format CHECK ((key_id ~ '^dxk_[0-9a-f]{12}$'::text)),
+    CONSTRAINT api_key_name_length CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
+    CONSTRAINT api_key_revoked_whole CHECK (((revoked_at IS NULL) = (revoked_by IS NULL)))
+);
+
+ALTER TABLE ledger_private.api_key OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.to_api_key_info(p_key ledger_private.api_key) RETURNS ledger.api_key_info
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT ROW(p_key.key_id, p_key.name, p_key.capabilities, p_key.expires_at, p_key.created_at,
+               p_key.created_by, p_key.revoked_at, p_key.revoked_by)::ledger.api_key_info
+$$;
+
+ALTER FUNCTION ledger_private.to_api_key_info(p_key ledger_private.api_key) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.to_day_close(p_tenant text, p_date date) RETURNS ledger.day_close
     LANGUAGE sql STABLE
@@ -3853,6 +4406,7 @@ CREATE TABLE ledger_private.fx_settlement (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     memo text,
     ref text,
+    created_by text NOT NULL,
     CONSTRAINT fx_settlement_amounts_positive CHECK (((source_amount > (0)::numeric) AND (destination_amount > (0)::numeric))),
     CONSTRAINT fx_settlement_currencies_differ CHECK ((source_ccy <> destination_ccy)),
     CONSTRAINT fx_settlement_fixed_side_known CHECK ((fixed_side = ANY (ARRAY['source'::text, 'destination'::text]))),
@@ -3915,6 +4469,20 @@ $$;
 
 ALTER FUNCTION ledger_private.to_recon_summary(p_run ledger_private.recon_run, p_account ledger_private.account) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.to_tenant_info(p_tenant text) RETURNS ledger.tenant_info
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT ROW(t.tenant, t.created_at, t.created_by,
+               (SELECT count(*) FROM ledger_private.account AS a WHERE a.tenant = t.tenant),
+               (SELECT count(*) FROM ledger_private.api_key AS k
+                 WHERE k.tenant = t.tenant AND k.revoked_at IS NULL
+                   AND (k.expires_at IS NULL OR k.expires_at > now())))::ledger.tenant_info
+      FROM ledger_private.tenant AS t
+     WHERE t.tenant = p_tenant
+$$;
+
+ALTER FUNCTION ledger_private.to_tenant_info(p_tenant text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.unbalanced_currencies(p_legs jsonb) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
@@ -3968,6 +4536,28 @@ CREATE TABLE ledger_private.account_snapshot (
 );
 
 ALTER TABLE ledger_private.account_snapshot OWNER TO doublex_owner;
+
+CREATE TABLE ledger_private.audit_log (
+    audit_id bigint NOT NULL,
+    tenant text NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    actor text NOT NULL,
+    action text NOT NULL,
+    object text,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    CONSTRAINT audit_log_details_object CHECK ((jsonb_typeof(details) = 'object'::text))
+);
+
+ALTER TABLE ledger_private.audit_log OWNER TO doublex_owner;
+
+ALTER TABLE ledger_private.audit_log ALTER COLUMN audit_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME ledger_private.audit_log_audit_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 CREATE TABLE ledger_private.balance_checkpoint (
     account_id bigint NOT NULL,
@@ -4024,6 +4614,7 @@ CREATE TABLE ledger_private.day_close (
     accounts bigint NOT NULL,
     seal bytea NOT NULL,
     previous_seal bytea NOT NULL,
+    closed_by text NOT NULL,
     CONSTRAINT day_close_seal_length CHECK ((octet_length(seal) = 32))
 );
 
@@ -4037,6 +4628,7 @@ CREATE TABLE ledger_private.fx_rate (
     rate numeric NOT NULL,
     source text,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_by text NOT NULL,
     CONSTRAINT fx_rate_pair_distinct CHECK ((base <> quote)),
     CONSTRAINT fx_rate_positive CHECK (((rate > (0)::numeric) AND (rate < '1000000000000'::numeric) AND (scale(rate) <= 12))),
     CONSTRAINT fx_rate_source_length CHECK (((char_length(source) >= 1) AND (char_length(source) <= 200)))
@@ -4131,6 +4723,17 @@ CREATE TABLE ledger_private.schema_state (
 
 ALTER TABLE ledger_private.schema_state OWNER TO doublex_owner;
 
+CREATE TABLE ledger_private.sql_login (
+    login text NOT NULL,
+    tenant text NOT NULL,
+    capabilities text[] NOT NULL,
+    bound_at timestamp with time zone DEFAULT now() NOT NULL,
+    bound_by text NOT NULL,
+    CONSTRAINT sql_login_capabilities_known CHECK (((cardinality(capabilities) >= 1) AND (capabilities <@ ARRAY['read'::text, 'post'::text, 'operate'::text, 'admin'::text, 'audit'::text])))
+);
+
+ALTER TABLE ledger_private.sql_login OWNER TO doublex_owner;
+
 CREATE TABLE ledger_private.statement_import (
     import_id bigint NOT NULL,
     tenant text NOT NULL,
@@ -4181,6 +4784,15 @@ ALTER TABLE ledger_private.statement_line ALTER COLUMN line_id ADD GENERATED ALW
     CACHE 1
 );
 
+CREATE TABLE ledger_private.tenant (
+    tenant text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text NOT NULL,
+    CONSTRAINT tenant_name_format CHECK ((tenant ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'::text))
+);
+
+ALTER TABLE ledger_private.tenant OWNER TO doublex_owner;
+
 CREATE TABLE ledger_private.trial_balance (
     tenant text NOT NULL,
     business_date date NOT NULL,
@@ -4201,6 +4813,12 @@ ALTER TABLE ONLY ledger_private.account
 
 ALTER TABLE ONLY ledger_private.account_snapshot
     ADD CONSTRAINT account_snapshot_pkey PRIMARY KEY (account_id, business_date);
+
+ALTER TABLE ONLY ledger_private.api_key
+    ADD CONSTRAINT api_key_pkey PRIMARY KEY (key_id);
+
+ALTER TABLE ONLY ledger_private.audit_log
+    ADD CONSTRAINT audit_log_pkey PRIMARY KEY (audit_id);
 
 ALTER TABLE ONLY ledger_private.balance_checkpoint
     ADD CONSTRAINT balance_checkpoint_pkey PRIMARY KEY (account_id);
@@ -4241,6 +4859,9 @@ ALTER TABLE ONLY ledger_private.recon_run
 ALTER TABLE ONLY ledger_private.schema_state
     ADD CONSTRAINT schema_state_pkey PRIMARY KEY (singleton);
 
+ALTER TABLE ONLY ledger_private.sql_login
+    ADD CONSTRAINT sql_login_pkey PRIMARY KEY (login);
+
 ALTER TABLE ONLY ledger_private.statement_import
     ADD CONSTRAINT statement_import_once UNIQUE (tenant, account_id, fingerprint);
 
@@ -4250,8 +4871,15 @@ ALTER TABLE ONLY ledger_private.statement_import
 ALTER TABLE ONLY ledger_private.statement_line
     ADD CONSTRAINT statement_line_pkey PRIMARY KEY (line_id);
 
+ALTER TABLE ONLY ledger_private.tenant
+    ADD CONSTRAINT tenant_pkey PRIMARY KEY (tenant);
+
 ALTER TABLE ONLY ledger_private.trial_balance
     ADD CONSTRAINT trial_balance_pkey PRIMARY KEY (tenant, business_date, ccy);
+
+CREATE INDEX api_key_by_tenant ON ledger_private.api_key USING btree (tenant, created_at);
+
+CREATE INDEX audit_log_by_tenant ON ledger_private.audit_log USING btree (tenant, audit_id);
 
 CREATE INDEX journal_by_date ON ledger_private.journal USING btree (tenant, effective_date, journal_id);
 
@@ -4273,6 +4901,8 @@ CREATE UNIQUE INDEX recon_outcome_one_per_line ON ledger_private.recon_outcome U
 
 CREATE INDEX recon_run_latest ON ledger_private.recon_run USING btree (tenant, business_date, account_id, run_id);
 
+CREATE INDEX sql_login_by_tenant ON ledger_private.sql_login USING btree (tenant);
+
 CREATE UNIQUE INDEX statement_line_by_bank_id ON ledger_private.statement_line USING btree (account_id, bank_id) WHERE (bank_id IS NOT NULL);
 
 CREATE UNIQUE INDEX statement_line_by_content ON ledger_private.statement_line USING btree (account_id, line_date, ref, amount) WHERE (bank_id IS NULL);
@@ -4286,6 +4916,10 @@ CREATE TRIGGER account_no_truncate BEFORE TRUNCATE ON ledger_private.account FOR
 CREATE TRIGGER account_snapshot_append_only BEFORE DELETE OR UPDATE ON ledger_private.account_snapshot FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
 
 CREATE TRIGGER account_snapshot_no_truncate BEFORE TRUNCATE ON ledger_private.account_snapshot FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON ledger_private.audit_log FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON ledger_private.audit_log FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
 CREATE TRIGGER day_close_append_only BEFORE DELETE OR UPDATE ON ledger_private.day_close FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
 
@@ -4339,6 +4973,12 @@ ALTER TABLE ONLY ledger_private.account
 ALTER TABLE ONLY ledger_private.account_snapshot
     ADD CONSTRAINT account_snapshot_account_id_fkey FOREIGN KEY (account_id) REFERENCES ledger_private.account(account_id);
 
+ALTER TABLE ONLY ledger_private.account
+    ADD CONSTRAINT account_tenant_fkey FOREIGN KEY (tenant) REFERENCES ledger_private.tenant(tenant);
+
+ALTER TABLE ONLY ledger_private.api_key
+    ADD CONSTRAINT api_key_tenant_fkey FOREIGN KEY (tenant) REFERENCES ledger_private.tenant(tenant);
+
 ALTER TABLE ONLY ledger_private.balance_checkpoint
     ADD CONSTRAINT balance_checkpoint_account_id_fkey FOREIGN KEY (account_id) REFERENCES ledger_private.account(account_id);
 
@@ -4351,59 +4991,87 @@ ALTER TABLE ONLY ledger_private.fx_rate
 ALTER TABLE ONLY ledger_private.journal
     ADD CONSTRAINT journal_reverses_fkey FOREIGN KEY (reverses) REFERENCES ledger_private.journal(journal_id);
 
+ALTER TABLE ONLY ledger_private.ledger_settings
+    ADD CONSTRAINT ledger_settings_tenant_fkey FOREIGN KEY (tenant) REFERENCES ledger_private.tenant(tenant);
+
 ALTER TABLE ONLY ledger_private.recon_outcome
     ADD CONSTRAINT recon_outcome_run_id_fkey FOREIGN KEY (run_id) REFERENCES ledger_private.recon_run(run_id);
 
+ALTER TABLE ONLY ledger_private.sql_login
+    ADD CONSTRAINT sql_login_tenant_fkey FOREIGN KEY (tenant) REFERENCES ledger_private.tenant(tenant);
+
 GRANT USAGE ON SCHEMA ledger TO doublex_app;
 GRANT USAGE ON SCHEMA ledger TO doublex_monitor;
+GRANT USAGE ON SCHEMA ledger TO doublex_api;
+GRANT USAGE ON SCHEMA ledger TO doublex_service;
 
 REVOKE ALL ON FUNCTION ledger.api_limits() FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.api_limits() TO doublex_app;
+GRANT ALL ON FUNCTION ledger.api_limits() TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.balance_history(account text, from_date date, to_date date, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.balance_history(account text, from_date date, to_date date, tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.balance_history(account text, from_date date, to_date date, tenant text) TO doublex_api;
+
+REVOKE ALL ON FUNCTION ledger.bind_sql_login(login text, capabilities text[], tenant text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger.business_date(at timestamp with time zone, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.business_date(at timestamp with time zone, tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.business_date(at timestamp with time zone, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.client_idempotency_key(client_id text, idempotency_key text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.client_idempotency_key(client_id text, idempotency_key text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.client_idempotency_key(client_id text, idempotency_key text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.create_account(code text, name text, ccy text, type text, allow_negative boolean, metadata jsonb, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.create_account(code text, name text, ccy text, type text, allow_negative boolean, metadata jsonb, tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.create_account(code text, name text, ccy text, type text, allow_negative boolean, metadata jsonb, tenant text) TO doublex_api;
+
+REVOKE ALL ON FUNCTION ledger.create_api_key(name text, capabilities text[], expires_at timestamp with time zone, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.create_api_key(name text, capabilities text[], expires_at timestamp with time zone, tenant text) TO doublex_api;
+
+REVOKE ALL ON FUNCTION ledger.create_tenant(tenant text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger.eod_close(business_date date, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.eod_close(business_date date, tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.eod_close(business_date date, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.eod_status(tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.eod_status(tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.eod_status(tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.fx_position(as_of date, reporting_ccy text, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.fx_position(as_of date, reporting_ccy text, tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.fx_position(as_of date, reporting_ccy text, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.fx_rate(base text, quote text, on_date date, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.fx_rate(base text, quote text, on_date date, tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.fx_rate(base text, quote text, on_date date, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.get_account(code text, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.get_account(code text, tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.get_account(code text, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.get_balance(account text, as_of date, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.get_balance(account text, as_of date, tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.get_balance(account text, as_of date, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.get_journal(journal_id uuid, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.get_journal(journal_id uuid, tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.get_journal(journal_id uuid, tenant text) TO doublex_api;
+
+REVOKE ALL ON FUNCTION ledger.get_tenant(tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.get_tenant(tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.health() FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.health() TO doublex_app;
+GRANT ALL ON FUNCTION ledger.health() TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.import_statement(account text, file_name text, date_format text, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.import_statement(account text, file_name text, date_format text, tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.import_statement(account text, file_name text, date_format text, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.list_accounts(after_code text, page_size integer, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.list_accounts(after_code text, page_size integer, tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.list_accounts(after_code text, page_size integer, tenant text) TO doublex_api;
+
+REVOKE ALL ON FUNCTION ledger.list_api_keys(tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.list_api_keys(tenant text) TO doublex_api;
+
+REVOKE ALL ON FUNCTION ledger.list_audit(after_id bigint, page_size integer, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.list_audit(after_id bigint, page_size integer, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.list_journals(from_date date, to_date date, account text, after_cursor text, page_size integer, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.list_journals(from_date date, to_date date, account text, after_cursor text, page_size integer, tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.list_journals(from_date date, to_date date, account text, after_cursor text, page_size integer, tenant text) TO doublex_api;
+
+REVOKE ALL ON FUNCTION ledger.list_sql_logins(tenant text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger.list_tenants() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger.monitor_days_since_close() FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.monitor_days_since_close() TO doublex_monitor;
@@ -4421,46 +5089,53 @@ REVOKE ALL ON FUNCTION ledger.monitor_unbalanced_journals() FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.monitor_unbalanced_journals() TO doublex_monitor;
 
 REVOKE ALL ON FUNCTION ledger.post_fx_transfer(idempotency_key text, from_account text, to_account text, amount numeric, fixed_side text, rate numeric, effective_date date, memo text, ref text, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.post_fx_transfer(idempotency_key text, from_account text, to_account text, amount numeric, fixed_side text, rate numeric, effective_date date, memo text, ref text, tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.post_fx_transfer(idempotency_key text, from_account text, to_account text, amount numeric, fixed_side text, rate numeric, effective_date date, memo text, ref text, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date, memo text, ref text, metadata jsonb, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date, memo text, ref text, metadata jsonb, tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date, memo text, ref text, metadata jsonb, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.post_journals(requests jsonb, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.post_journals(requests jsonb, tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.post_journals(requests jsonb, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.recon_items(business_date date, account text, exceptions_only boolean, after_cursor text, page_size integer, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.recon_items(business_date date, account text, exceptions_only boolean, after_cursor text, page_size integer, tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.recon_items(business_date date, account text, exceptions_only boolean, after_cursor text, page_size integer, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.recon_mismatch_totals(tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.recon_mismatch_totals(tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.recon_mismatch_totals(tenant text) TO doublex_api;
+GRANT ALL ON FUNCTION ledger.recon_mismatch_totals(tenant text) TO doublex_service;
 
 REVOKE ALL ON FUNCTION ledger.recon_run(account text, business_date date, tolerance numeric, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.recon_run(account text, business_date date, tolerance numeric, tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.recon_run(account text, business_date date, tolerance numeric, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.recon_summaries(business_date date, account text, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.recon_summaries(business_date date, account text, tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.recon_summaries(business_date date, account text, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.reverse_journal(journal_id uuid, idempotency_key text, memo text, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.reverse_journal(journal_id uuid, idempotency_key text, memo text, tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.reverse_journal(journal_id uuid, idempotency_key text, memo text, tenant text) TO doublex_api;
+
+REVOKE ALL ON FUNCTION ledger.revoke_api_key(key_id text, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.revoke_api_key(key_id text, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.roll_up_balances(tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.roll_up_balances(tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.roll_up_balances(tenant text) TO doublex_api;
+GRANT ALL ON FUNCTION ledger.roll_up_balances(tenant text) TO doublex_service;
 
 REVOKE ALL ON FUNCTION ledger.set_account_status(code text, status text, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.set_account_status(code text, status text, tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.set_account_status(code text, status text, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.set_ledger_settings(time_zone text, cutoff time without time zone, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.set_ledger_settings(time_zone text, cutoff time without time zone, tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.set_ledger_settings(time_zone text, cutoff time without time zone, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.stage_statement(tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.stage_statement(tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.stage_statement(tenant text) TO doublex_api;
+
+REVOKE ALL ON FUNCTION ledger.unbind_sql_login(login text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger.upsert_fx_rate(base text, quote text, rate numeric, valid_on date, source text, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.upsert_fx_rate(base text, quote text, rate numeric, valid_on date, source text, tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.upsert_fx_rate(base text, quote text, rate numeric, valid_on date, source text, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.verify_seals(tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.verify_seals(tenant text) TO doublex_app;
+GRANT ALL ON FUNCTION ledger.verify_seals(tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger_private.account_guard() FROM PUBLIC;
 
@@ -4468,7 +5143,17 @@ REVOKE ALL ON FUNCTION ledger_private.account_or_error(p_tenant text, p_code tex
 
 REVOKE ALL ON FUNCTION ledger_private.account_totals(p_account_id bigint) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.admin_actor() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.api_limit(p_name text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.append_audit(p_who ledger_private.principal, p_action text, p_object text, p_details jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.authorize(p_capability text, p_tenant text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.authorize_housekeeping(p_capability text, p_tenant text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.authorize_write(p_capability text, p_tenant text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.business_date_at(p_at timestamp with time zone, p_time_zone text, p_cutoff time without time zone) FROM PUBLIC;
 
@@ -4488,13 +5173,13 @@ REVOKE ALL ON FUNCTION ledger_private.check_posting_fields(p_tenant text, p_key 
 
 REVOKE ALL ON FUNCTION ledger_private.check_tenant(p_tenant text) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.check_write(p_tenant text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledger_private.check_tenant_exists(p_tenant text) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.checked_tenant(p_tenant text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledger_private.checked_capabilities(p_capabilities text[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.claim_idempotency_key(p_tenant text, p_key text, p_operation text, p_fingerprint bytea, p_id uuid) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.close_business_date(p_tenant text, p_date date, p_previous_seal bytea, p_closed_at timestamp with time zone) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledger_private.close_business_date(p_tenant text, p_date date, p_previous_seal bytea, p_closed_at timestamp with time zone, p_actor text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.close_fence_key(p_tenant text, p_date date, p_closed_through date) FROM PUBLIC;
 
@@ -4518,7 +5203,7 @@ REVOKE ALL ON FUNCTION ledger_private.find_posting_account(p_tenant text, p_code
 
 REVOKE ALL ON FUNCTION ledger_private.fingerprint_of(p_request jsonb) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.fx_clearing_account(p_tenant text, p_ccy text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledger_private.fx_clearing_account(p_tenant text, p_ccy text, p_actor text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.fx_quote_on(p_tenant text, p_base text, p_quote text, p_on date, p_required boolean) FROM PUBLIC;
 
@@ -4552,11 +5237,11 @@ REVOKE ALL ON FUNCTION ledger_private.normal_balance(p_normal_side text, p_debit
 
 REVOKE ALL ON FUNCTION ledger_private.normalize_legs(p_legs jsonb) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.post_batch_request(p_tenant text, p_position integer, p_request jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledger_private.post_batch_request(p_tenant text, p_position integer, p_request jsonb, p_actor text) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.post_fx_journal(p_tenant text, p_settlement_id uuid, p_settlement_key text, p_part text, p_from_code text, p_to_code text, p_from_side text, p_amount numeric, p_ccy text, p_effective_date date, p_memo text, p_ref text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledger_private.post_fx_journal(p_tenant text, p_settlement_id uuid, p_settlement_key text, p_part text, p_from_code text, p_to_code text, p_from_side text, p_amount numeric, p_ccy text, p_effective_date date, p_memo text, p_ref text, p_actor text) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.post_journal_request(p_tenant text, p_key text, p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_kind text, p_reverses uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledger_private.post_journal_request(p_tenant text, p_key text, p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_kind text, p_reverses uuid, p_actor text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.posting_field_problem(p_tenant text, p_key text, p_memo text, p_ref text, p_metadata jsonb) FROM PUBLIC;
 
@@ -4584,9 +5269,15 @@ REVOKE ALL ON FUNCTION ledger_private.round_half_even(p_dividend numeric, p_divi
 
 REVOKE ALL ON FUNCTION ledger_private.signed_amount(p_side text, p_amount numeric) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.tenant_business_date(p_tenant text, p_at timestamp with time zone) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.tenant_business_dates() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.tenant_eod_status(p_tenant text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.to_account_info(p_account ledger_private.account) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.to_api_key_info(p_key ledger_private.api_key) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.to_day_close(p_tenant text, p_date date) FROM PUBLIC;
 
@@ -4595,6 +5286,8 @@ REVOKE ALL ON FUNCTION ledger_private.to_fx_settlement_result(p_settlement ledge
 REVOKE ALL ON FUNCTION ledger_private.to_journal_entry(p_journal ledger_private.journal) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.to_recon_summary(p_run ledger_private.recon_run, p_account ledger_private.account) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.to_tenant_info(p_tenant text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.unbalanced_currencies(p_legs jsonb) FROM PUBLIC;
 

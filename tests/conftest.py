@@ -1,7 +1,9 @@
 """Fixtures: one throwaway cluster per session, a migrated template, a fresh database per test.
 
-`database` is the name of the test's own database; `admin_dsn`/`app_dsn` connect to it as
-the superuser and as the application role; `ledger` is an open doublex.db.Ledger on it.
+`database` is the name of the test's own database; `admin_dsn`/`app_dsn`/`service_dsn`
+connect to it as the superuser, as doublex_app (the SQL login of tenant `default`) and as
+the REST service's role; `ledger` is an open doublex.db.Ledger on it as doublex_app;
+`api_key` is a key of tenant `default` with every capability.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from doublex.config import SERVICE_ROLE
 from doublex.db import Ledger, RetryPolicy
 from support.cluster import TestCluster, running_cluster
+from support.http import create_key
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +46,18 @@ def admin_dsn(pg_cluster: TestCluster, database: str) -> str:
 @pytest.fixture
 def app_dsn(pg_cluster: TestCluster, database: str) -> str:
     return pg_cluster.app_dsn(database)
+
+
+@pytest.fixture
+def service_dsn(pg_cluster: TestCluster, database: str) -> str:
+    return pg_cluster.cluster.dsn(database, user=SERVICE_ROLE)
+
+
+@pytest.fixture
+def api_key(admin_dsn: str) -> str:
+    """A key of tenant `default` with every capability, created as admin."""
+    token: str = create_key(admin_dsn)["token"]
+    return token
 
 
 @pytest.fixture

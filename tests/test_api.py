@@ -23,6 +23,7 @@ from doublex.api.app import ROUTES
 from doublex.db import Ledger, RetryPolicy
 from doublex.serve import build_app
 from support.http import (
+    UNKNOWN_KEY,
     Client,
     api,
     balance,
@@ -81,7 +82,7 @@ async def test_database_unreachable_is_503_with_retry_after() -> None:
     settings = dataclasses.replace(
         config.load(), pool_min=1, pool_max=2, pool_timeout=0.3, roll_up_seconds=60
     )
-    async with serving(build_app(settings, closed)) as client:
+    async with serving(build_app(settings, closed), UNKNOWN_KEY) as client:
         response = await client.get("/api/health")
         assert response.status == 503
         assert response.headers["Retry-After"].isdigit()
@@ -546,11 +547,11 @@ async def test_unexpected_errors_are_500_problems_without_internals(
     ledger: Ledger, caplog: pytest.LogCaptureFixture
 ) -> None:
     class Broken(Ledger):
-        async def get_account(self, code: str, tenant: str = "default") -> dict[str, Any]:
+        async def get_account(self, code: str, tenant: str | None = None) -> dict[str, Any]:
             raise RuntimeError("secret internals: password=hunter2")
 
     broken = Broken("host=127.0.0.1 port=1 dbname=unused")  # never opened: no query runs
-    async with serving(create_app(broken)) as client:
+    async with serving(create_app(broken), UNKNOWN_KEY) as client:
         response = await client.get("/api/accounts/1001-CASH", headers={"X-Request-ID": "r-500"})
         document = await problem(response, 500, "internal_error")
     assert "hunter2" not in await response.text()
@@ -563,7 +564,11 @@ async def test_unexpected_errors_are_500_problems_without_internals(
 
 async def test_every_route_answers_with_and_without_trailing_slash(books: Client) -> None:
     posted = await transfer(books, "s-1", {"legs": legs("1001-CASH", "4001-SALES", "1.00")})
+    spare = await ok(
+        await books.post("/api/keys", json={"name": "s", "capabilities": ["read"]}), 201
+    )
     values = {
+        "{key_id}": spare["key_id"],
         "{code}": "1001-CASH",
         "{journal_id}": posted["journal_id"],
         "{base}": "EUR",
@@ -585,8 +590,10 @@ async def test_every_route_answers_with_and_without_trailing_slash(books: Client
             "to_account": "1002-YEN",
             "amount": "1.00",
         },
+        "/api/keys": {"name": "s", "capabilities": ["read"]},
     }
     expected = {
+        ("POST", "/api/keys"): 201,
         ("POST", "/api/accounts"): 201,
         ("POST", "/api/transfers"): 200,
         ("POST", "/api/journals/{journal_id}/reverse"): 201,
@@ -594,7 +601,7 @@ async def test_every_route_answers_with_and_without_trailing_slash(books: Client
         ("GET", "/api/reports/recon"): 422,  # no ?date=
         ("GET", "/api/reports/recon.html"): 422,
     }
-    for method, template, _ in ROUTES:
+    for method, template, _, _ in ROUTES:
         path = template
         for name, value in values.items():
             path = path.replace(name, value)
@@ -606,8 +613,10 @@ async def test_every_route_answers_with_and_without_trailing_slash(books: Client
             )
             statuses.append(response.status)
         want = expected.get((method, template), 200)
-        # A replayed POST answers 200 (duplicate) or 409 (account exists) the second time.
-        second = {201: {200, 409}}.get(want, {want})
+        # A replayed POST answers 200 (duplicate) or 409 (account exists) the second time;
+        # a second POST /api/keys makes another key.
+        new_key = (method, template) == ("POST", "/api/keys")
+        second = {201} if new_key else {201: {200, 409}}.get(want, {want})
         assert statuses[0] == want and statuses[1] in second, (method, template, statuses)
 
 
@@ -618,7 +627,7 @@ async def test_openapi_document_covers_every_route(client: Client) -> None:
     response = await client.get("/api/openapi.json")
     document = await ok(response)
     assert document["openapi"] == "3.1.0"
-    for method, template, _ in ROUTES:
+    for method, template, _, _ in ROUTES:
         operation = document["paths"][template][method.lower()]
         assert operation["operationId"] and operation["responses"]
     operations = [op for methods in document["paths"].values() for op in methods.values()]
@@ -641,8 +650,9 @@ async def test_docs_page_is_self_contained(client: Client) -> None:
     assert response.content_type == "text/html"
     page = await response.text()
     assert page.startswith("<!doctype html>")
-    for _, template, _ in ROUTES:
+    for _, template, _, _ in ROUTES:
         assert f"<code>{template}</code>" in page
+    assert "Needs: a key with <code>post</code>" in page and "Needs: no key" in page
     # Nothing is fetched from anywhere: no scripts, no external stylesheets, images or fonts.
     assert "<script" not in page
     assert not re.search(r"(src|href)\s*=\s*['\"]?(https?:)?//", page)

@@ -24,6 +24,7 @@ from support.http import (
     Client,
     api,
     hold_key,
+    key_id,
     legs,
     ok,
     open_account,
@@ -155,9 +156,9 @@ async def test_metrics_count_exactly_what_happened(books: Client) -> None:
     assert not any("CASH" in route or "NOPE" in route or route.endswith("/") for route in routes)
 
 
-async def test_pool_gauges_of_the_served_app(app_dsn: str) -> None:
+async def test_pool_gauges_of_the_served_app(service_dsn: str) -> None:
     settings = dataclasses.replace(config.load(), pool_min=2, pool_max=7, roll_up_seconds=0.05)
-    async with serving(build_app(settings, app_dsn)) as client:
+    async with serving(build_app(settings, service_dsn)) as client:
         await ok(await client.get("/api/health"))
         await asyncio.sleep(0.2)  # the background roll-up runs a few times, harmlessly
         text = await (await client.get("/metrics")).text()
@@ -200,9 +201,12 @@ async def test_spans_of_postings_and_balances(books: Client, spans: InMemorySpan
         "duplicate",
         "rejected",
     ]
+    # The REST tenant is the key's (the database resolves it): the span names the key.
+    principal = f"key:{key_id(books)}"
     for span in postings:
         attributes = dict(span.attributes or {})
-        assert attributes["doublex.tenant"] == "default"
+        assert "doublex.tenant" not in attributes
+        assert attributes["doublex.principal"] == principal
         assert attributes["doublex.operation"] == "post_journal"
         server = parent_of(spans, span)
         assert server.kind == SpanKind.SERVER
@@ -221,7 +225,7 @@ async def test_spans_of_postings_and_balances(books: Client, spans: InMemorySpan
 
     (reading,) = named(spans, "get_balance")
     assert dict(reading.attributes or {}) == {
-        "doublex.tenant": "default",
+        "doublex.principal": principal,
         "doublex.account": "1001-CASH",
         "doublex.status": "ok",
         "doublex.snapshot_source": "live",
@@ -244,9 +248,10 @@ async def test_spans_name_the_arguments_however_they_are_passed(
     ]
     await ledger.post_journal(idempotency_key="kw-1", legs=legs, tenant="default")
     readings = [dict(span.attributes or {}) for span in named(spans, "get_balance")]
-    assert [(r["doublex.account"], r["doublex.tenant"]) for r in readings] == [
+    # Left out, the tenant is the caller's (the database knows it): no attribute.
+    assert [(r["doublex.account"], r.get("doublex.tenant")) for r in readings] == [
         ("1001-CASH", "default"),
-        ("4001-SALES", "default"),
+        ("4001-SALES", None),
     ]
     (posting,) = named(spans, "post_journal")
     attributes = dict(posting.attributes or {})

@@ -44,8 +44,9 @@ SEED_ACCOUNTS = [  # the codes the document's examples use
 
 
 @pytest.fixture
-def service(admin_dsn: str, app_dsn: str, tmp_path: Path) -> Iterator[str]:
-    """`doublex serve` on a free port of 127.0.0.1 against the test database; its base URL."""
+def service(app_dsn: str, service_dsn: str, tmp_path: Path) -> Iterator[str]:
+    """`doublex serve` on a free port of 127.0.0.1 against the test database, with the service
+    DSN only; its base URL."""
     with psycopg.connect(app_dsn, autocommit=True) as conn:
         for code, kind, ccy in SEED_ACCOUNTS:
             conn.execute(
@@ -53,13 +54,15 @@ def service(admin_dsn: str, app_dsn: str, tmp_path: Path) -> Iterator[str]:
                 (code, f"seeded {code}", ccy, kind),
             )
     log = tmp_path / "serve.log"
-    with doublex_serve(admin_dsn, app_dsn, log, LOG_LEVEL="WARNING", DOUBLEX_POOL_MAX="4") as base:
+    with doublex_serve(service_dsn, log, LOG_LEVEL="WARNING", DOUBLEX_POOL_MAX="4") as base:
         yield base
     server_log = (tmp_path / "serve.log").read_text()
     assert "Traceback" not in server_log, server_log[-4000:]
 
 
-def test_schemathesis_finds_nothing(service: str, admin_dsn: str, tmp_path: Path) -> None:
+def test_schemathesis_finds_nothing(
+    service: str, admin_dsn: str, api_key: str, tmp_path: Path
+) -> None:
     junit = tmp_path / "junit.xml"
     command = [
         str(BIN / "schemathesis"),
@@ -67,6 +70,8 @@ def test_schemathesis_finds_nothing(service: str, admin_dsn: str, tmp_path: Path
         f"{service}/api/openapi.json",
         "--url",
         service,
+        "--header",
+        f"Authorization: Bearer {api_key}",
         "--checks",
         ",".join(CHECKS),
         "--mode",
@@ -106,7 +111,7 @@ def test_schemathesis_finds_nothing(service: str, admin_dsn: str, tmp_path: Path
     assert failed == [] and errored == [], output[-12000:]
     # Every route was exercised (Schemathesis leaves out the document it was given).
     names = {case.get("name") for case in cases}
-    expected = {f"{method} {path}" for method, path, _ in ROUTES if path != "/api/openapi.json"}
+    expected = {f"{method} {path}" for method, path, _, _ in ROUTES if path != "/api/openapi.json"}
     assert expected <= names, output[-4000:]
     assert "Stateful tests" in names  # the document's links were followed
     assert " passed" in output and "failures" not in output.lower().split("summary")[-1]

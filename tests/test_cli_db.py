@@ -31,7 +31,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("DOUBLEX_HOME", str(home))
     monkeypatch.setenv("DOUBLEX_PGPORT", str(localdb.free_port()))
     monkeypatch.delenv("DOUBLEX_DSN", raising=False)
-    monkeypatch.delenv("DOUBLEX_APP_DSN", raising=False)
+    monkeypatch.delenv("DOUBLEX_SERVICE_DSN", raising=False)
     yield home
     CliRunner().invoke(main, ["db", "stop"])
     cluster_home = home / ".doublex" / "cluster"

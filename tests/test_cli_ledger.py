@@ -20,7 +20,7 @@ from doublex.cli import main
 @pytest.fixture
 def cli(admin_dsn: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("DOUBLEX_DSN", admin_dsn)
-    monkeypatch.delenv("DOUBLEX_APP_DSN", raising=False)
+    monkeypatch.delenv("DOUBLEX_SERVICE_DSN", raising=False)
     return CliRunner()
 
 
@@ -74,6 +74,11 @@ def test_accounts_create_list_show(cli: CliRunner) -> None:
     assert (error["code"], error["name"]) == ("DX020", "account_not_found")
     assert "NOPE" in error["message"] and failed.stderr == ""
     run(cli, "accounts", "create", "X", "Bad", "--ccy", "EUR", "--metadata", "[1]", code=2)
+    # Tenants are first-class: an unknown one is DX043, a new one has no accounts.
+    assert run(cli, "accounts", "list", "--tenant", "empty", code=1).stderr.startswith(
+        "error DX043:"
+    )
+    run(cli, "tenants", "create", "empty")
     assert run(cli, "accounts", "list", "--tenant", "empty").stdout.strip() == "no accounts"
 
 

@@ -28,6 +28,7 @@ from doublex import errors
 from doublex.db import Ledger, RetryPolicy
 from support.http import sample
 from support.invariants import assert_ledger_invariants
+from support.tenants import tenant_key, use_key
 
 AdminConn = psycopg.Connection[tuple[Any, ...]]
 Row = dict[str, Any]
@@ -46,8 +47,9 @@ WITH src AS MATERIALIZED (
       JOIN ledger_private.account AS a ON a.tenant = 'default' AND a.code = 'S' || g.i
       JOIN ledger_private.account AS h ON h.tenant = 'default' AND h.code = 'HOUSE'
 ), journals AS (
-    INSERT INTO ledger_private.journal (journal_id, tenant, idempotency_key, effective_date)
-    SELECT s.journal_id, 'default', s.idempotency_key, %(day)s FROM src AS s
+    INSERT INTO ledger_private.journal
+           (journal_id, tenant, idempotency_key, effective_date, created_by)
+    SELECT s.journal_id, 'default', s.idempotency_key, %(day)s, 'test:direct' FROM src AS s
 )
 INSERT INTO ledger_private.leg
        (journal_id, leg_no, tenant, account_id, side, amount, ccy, effective_date)
@@ -118,8 +120,9 @@ async def open_books(ledger: Ledger, customers: int) -> None:
 def seed(admin_conn: AdminConn, accounts: int, day: date) -> None:
     with admin_conn.transaction():
         admin_conn.execute(
-            "INSERT INTO ledger_private.account (code, name, ccy)"
-            " SELECT 'S' || g, 'Seeded ' || g, 'EUR' FROM generate_series(1, %s) AS g",
+            "INSERT INTO ledger_private.account (code, name, ccy, created_by, changed_by)"
+            " SELECT 'S' || g, 'Seeded ' || g, 'EUR', 'test:direct', 'test:direct'"
+            " FROM generate_series(1, %s) AS g",
             (accounts,),
         )
         admin_conn.execute("SET LOCAL session_replication_role = replica")
@@ -366,7 +369,7 @@ async def test_closing_an_empty_ledger_needs_no_retry(app_dsn: str) -> None:
 
 
 async def test_a_stale_posting_is_retried_while_another_close_commits_or_after_it_rolls_back(
-    ledger: Ledger, app_dsn: str
+    ledger: Ledger, app_dsn: str, admin_dsn: str
 ) -> None:
     today = await ledger.business_date()
     closing = today - timedelta(days=1)
@@ -378,6 +381,7 @@ async def test_a_stale_posting_is_retried_while_another_close_commits_or_after_i
         psycopg.connect(app_dsn, autocommit=False) as stale,
         psycopg.connect(app_dsn, autocommit=False) as other,
     ):
+        use_key(other, tenant_key(admin_dsn, "other"))  # doublex_app is bound to default (#14)
         stale.execute("SELECT 1")  # snapshot before the close of `closing`
         await ledger.eod_close(closing)
         # Another tenant's close publishes after it and is still open: the stale posting

@@ -29,6 +29,7 @@ from psycopg.types.json import Jsonb
 
 from doublex import errors
 from doublex.db import QUERIES
+from support.tenants import tenant_key, use_key
 
 Row = dict[str, Any]
 ACCOUNTS = {"CASH": "asset", "BANK": "asset", "SALES": "income", "LOAN": "liability"}
@@ -117,9 +118,14 @@ def pair(op: Post) -> list[dict[str, str]]:
 @SETTINGS
 @given(ops=operations)
 def test_nothing_lands_in_a_closed_date_and_snapshots_equal_the_legs(
-    client: Client, admin_conn: psycopg.Connection[tuple[Any, ...]], ops: list[Post | Close]
+    client: Client,
+    admin_dsn: str,
+    admin_conn: psycopg.Connection[tuple[Any, ...]],
+    ops: list[Post | Close],
 ) -> None:
     tenant = f"p{next(TENANTS)}"
+    # doublex_app acts in the example's tenant through a key of it (#14), as the service does.
+    use_key(client.conn, tenant_key(admin_dsn, tenant))
     for code, kind in ACCOUNTS.items():
         client.one(
             "create_account",

@@ -25,8 +25,10 @@ import psycopg
 import pytest
 
 from doublex import localdb
+from doublex.config import SERVICE_ROLE
 from support.cluster import TestCluster, running_cluster
 from support.faults import ACCOUNTS, Tally, load
+from support.http import create_key
 from support.invariants import assert_ledger_invariants
 from support.serving import Service
 
@@ -97,7 +99,7 @@ def crash(admin_dsn: str) -> bool:
 
 
 async def under_fault(
-    service: Service, fault: Callable[[], bool], every: tuple[float, float]
+    service: Service, token: str, fault: Callable[[], bool], every: tuple[float, float]
 ) -> tuple[Tally, int]:
     """Load the service while `fault` runs every U(every) seconds; (what the clients saw,
     how many times the fault struck)."""
@@ -114,7 +116,7 @@ async def under_fault(
 
     striker = asyncio.create_task(strike())
     try:
-        await load(service.base, WORKERS, LOAD_SECONDS, tally)
+        await load(service.base, token, WORKERS, LOAD_SECONDS, tally)
     finally:
         stop.set()
         await striker
@@ -154,24 +156,26 @@ def check(admin_dsn: str, tally: Tally, struck: int, mode: str) -> None:
     assert tally.replays > 0, "no client ever saw the fault"
 
 
-def serve(fault_cluster: TestCluster, books: str, tmp_path: Path) -> Service:
+def serve(fault_cluster: TestCluster, books: str, tmp_path: Path) -> tuple[Service, str]:
+    """The service on the service role's DSN only, and a key of tenant default to post with."""
     service = Service(
-        fault_cluster.admin_dsn(books),
-        fault_cluster.app_dsn(books),
+        fault_cluster.cluster.dsn(books, user=SERVICE_ROLE),
         tmp_path / "serve.log",
         **SERVICE_ENV,
     )
     service.start()
-    return service
+    return service, create_key(fault_cluster.admin_dsn(books), capabilities=["post"])["token"]
 
 
 def test_backends_terminated_every_few_hundred_ms(
     fault_cluster: TestCluster, books: str, tmp_path: Path
 ) -> None:
     admin_dsn = fault_cluster.admin_dsn(books)
-    service = serve(fault_cluster, books, tmp_path)
+    service, token = serve(fault_cluster, books, tmp_path)
     try:
-        tally, struck = asyncio.run(under_fault(service, lambda: terminate(admin_dsn), (0.2, 0.4)))
+        tally, struck = asyncio.run(
+            under_fault(service, token, lambda: terminate(admin_dsn), (0.2, 0.4))
+        )
     finally:
         service.stop()
     assert struck >= 10
@@ -184,9 +188,11 @@ def test_backend_sigkilled_every_few_seconds_forces_crash_recovery(
     admin_dsn = fault_cluster.admin_dsn(books)
     log = fault_cluster.cluster.log_file
     crashes_before = log.read_text().count("terminated by signal 9")
-    service = serve(fault_cluster, books, tmp_path)
+    service, token = serve(fault_cluster, books, tmp_path)
     try:
-        tally, struck = asyncio.run(under_fault(service, lambda: crash(admin_dsn), (2.0, 3.0)))
+        tally, struck = asyncio.run(
+            under_fault(service, token, lambda: crash(admin_dsn), (2.0, 3.0))
+        )
     finally:
         service.stop()
     recovered = log.read_text().count("terminated by signal 9") - crashes_before
@@ -198,7 +204,7 @@ def test_service_killed_and_restarted_mid_load(
     fault_cluster: TestCluster, books: str, tmp_path: Path
 ) -> None:
     admin_dsn = fault_cluster.admin_dsn(books)
-    service = serve(fault_cluster, books, tmp_path)
+    service, token = serve(fault_cluster, books, tmp_path)
 
     def restart() -> bool:
         service.kill()
@@ -207,7 +213,7 @@ def test_service_killed_and_restarted_mid_load(
         return True
 
     try:
-        tally, struck = asyncio.run(under_fault(service, restart, (1.5, 2.5)))
+        tally, struck = asyncio.run(under_fault(service, token, restart, (1.5, 2.5)))
     finally:
         service.stop()
     assert struck >= 2

@@ -1,4 +1,4 @@
-"""`doublex fx …` end to end: click's CliRunner with DOUBLEX_DSN/DOUBLEX_APP_DSN pointing at
+"""`doublex fx …` end to end: click's CliRunner with DOUBLEX_DSN (the admin DSN) pointing at
 the test's own database."""
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ AdminConn = psycopg.Connection[tuple[Any, ...]]
 @pytest.fixture
 def cli(admin_dsn: str, app_dsn: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("DOUBLEX_DSN", admin_dsn)
-    monkeypatch.setenv("DOUBLEX_APP_DSN", app_dsn)
     with psycopg.connect(app_dsn, autocommit=True) as conn:
         for code, ccy, kind in (("EUR-CASH", "EUR", "asset"), ("USD-CASH", "USD", "asset")):
             conn.execute(

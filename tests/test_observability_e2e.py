@@ -29,7 +29,9 @@ import psycopg
 import pytest
 
 from doublex import localdb, observe
+from doublex.config import SERVICE_ROLE
 from support.cluster import TestCluster
+from support.http import bearer, create_key
 
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARD = ROOT / "grafana" / "dashboards" / "ledger-slo.json"
@@ -48,10 +50,14 @@ JOURNALS = POSTED_SEQUENTIAL + 1 + 2 * FX_TRANSFERS
 RECON_EXCEPTIONS = 1 + (POSTED_SEQUENTIAL - 1) + 1 + FX_TRANSFERS
 
 
+# The workload's API key (tenant default, every capability), made once the database is up.
+AUTH: dict[str, str] = {}
+
+
 def call(method: str, url: str, body: Any = None) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(
-        url, data=data, method=method, headers={"Content-Type": "application/json"}
+        url, data=data, method=method, headers={"Content-Type": "application/json", **AUTH}
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -93,15 +99,15 @@ class Observed:
             time.sleep(0.25)
 
 
-def start_service(admin_dsn: str, app_dsn: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_service(service_dsn: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     env = os.environ | {
-        "DOUBLEX_DSN": admin_dsn,
-        "DOUBLEX_APP_DSN": app_dsn,
+        "DOUBLEX_SERVICE_DSN": service_dsn,
         "DOUBLEX_ROLLUP_SECONDS": "1",
         # The burst of one key retries on purpose; a slow shared machine must not run out.
         "DOUBLEX_MAX_RETRIES": "100",
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env.pop("DOUBLEX_DSN", None)
     with log.open("wb") as out:
         return subprocess.Popen(
             [str(BIN / "doublex"), "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -215,7 +221,7 @@ def operate(admin_dsn: str, workdir: Path, business_date: str) -> None:
     """What an operator does with the CLI: close yesterday, then reconcile today's cash
     against a statement with one matching line and one the ledger does not know."""
     env = os.environ | {"DOUBLEX_DSN": admin_dsn}
-    env.pop("DOUBLEX_APP_DSN", None)
+    env.pop("DOUBLEX_SERVICE_DSN", None)
     yesterday = (date.fromisoformat(business_date) - timedelta(days=1)).isoformat()
     statement = workdir / "statement.csv"
     statement.write_text(
@@ -242,7 +248,9 @@ def observed(
     workdir = tmp_path_factory.mktemp("observe")
     admin_dsn = pg_cluster.admin_dsn(name)
     port = localdb.free_port()
-    service = start_service(admin_dsn, pg_cluster.app_dsn(name), port, workdir / "serve.log")
+    service_dsn = pg_cluster.cluster.dsn(name, user=SERVICE_ROLE)
+    service = start_service(service_dsn, port, workdir / "serve.log")
+    AUTH.update(bearer(create_key(admin_dsn)["token"]))
     base = f"http://127.0.0.1:{port}"
     try:
         observe.wait_http(f"{base}/api/health", service, 30, workdir / "serve.log")

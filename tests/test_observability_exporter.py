@@ -26,6 +26,7 @@ from psycopg.types.json import Jsonb
 from doublex import localdb, observe
 from doublex.cli import main
 from support.cluster import TestCluster
+from support.tenants import tenant_key, use_key
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -68,10 +69,12 @@ def post(app_dsn: str, key: str, amount: str = "5.00", effective: date | None = 
 
 
 @pytest.fixture
-def books(app_dsn: str) -> str:
+def books(app_dsn: str, admin_dsn: str) -> str:
     with psycopg.connect(app_dsn, autocommit=True) as conn:
         conn.execute("SELECT ledger.create_account('1001-CASH', 'Cash', 'EUR')")
         conn.execute("SELECT ledger.create_account('4001-SALES', 'Sales', 'EUR', 'income')")
+        # doublex_app is bound to default (#14): tenant acme's account through a key of acme.
+        use_key(conn, tenant_key(admin_dsn, "acme"))
         conn.execute("SELECT ledger.create_account('1001-CASH', 'Cash', 'EUR', tenant => 'acme')")
     return app_dsn
 
@@ -84,8 +87,8 @@ def smuggle_journal(admin: Conn, created: datetime, legs: list[tuple[str, str]])
     with admin.transaction():
         admin.execute("SET LOCAL session_replication_role = replica")
         admin.execute(
-            "INSERT INTO ledger_private.journal (journal_id, idempotency_key, effective_date)"
-            " VALUES (%s, %s, current_date)",
+            "INSERT INTO ledger_private.journal (journal_id, idempotency_key, effective_date,"
+            " created_by) VALUES (%s, %s, current_date, 'test:direct')",
             (journal_id, f"smuggled-{journal_id}"),
         )
         for number, (side, amount) in enumerate(legs, start=1):
@@ -125,9 +128,9 @@ def test_unbalanced_journals_query_reads_a_range_not_the_leg_table(
     """With a history of 20,000 legs, the plan reads the recent key range of both tables."""
     admin_conn.execute("""
         SET session_replication_role = replica;
-        INSERT INTO ledger_private.journal (journal_id, idempotency_key, effective_date)
+        INSERT INTO ledger_private.journal (journal_id, idempotency_key, effective_date, created_by)
         SELECT (lpad(to_hex(1600000000000 + n), 12, '0') || '7000800000000000' ||
-                lpad(to_hex(n % 65536), 4, '0'))::uuid, 'old-' || n, current_date
+                lpad(to_hex(n % 65536), 4, '0'))::uuid, 'old-' || n, current_date, 'test:direct'
           FROM generate_series(1, 10000) AS n;
         INSERT INTO ledger_private.leg (journal_id, leg_no, tenant, account_id, side, amount,
                                         ccy, effective_date)

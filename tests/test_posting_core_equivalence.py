@@ -25,6 +25,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from support.cluster import TestCluster
+from support.tenants import tenant_key, use_key
 
 Row = dict[str, Any]
 Conn = psycopg.Connection[Row]
@@ -269,6 +270,9 @@ def post_both_ways(
         connect(cluster.admin_dsn(batch_db)) as batch_admin,
         connect(cluster.admin_dsn(single_db)) as single_admin,
     ):
+        # doublex_app acts in the example's tenant through a key of it (#14).
+        use_key(batch_app, tenant_key(cluster.admin_dsn(batch_db), tenant))
+        use_key(single_app, tenant_key(cluster.admin_dsn(single_db), tenant))
         create_accounts(batch_app, tenant)
         create_accounts(single_app, tenant)
         batch_results = post_batch(batch_app, tenant, requests)

@@ -194,7 +194,7 @@ async def test_metrics_survive_a_database_failure(client: Client) -> None:
     )
     await dead.open(wait=False)
     try:
-        async with api(dead) as broken:
+        async with api(dead, key="") as broken:
             response = await broken.get("/metrics")
             text = await response.text()
             assert response.status == 200
@@ -218,7 +218,7 @@ def test_collector_without_a_first_read_exports_no_sample() -> None:
 
 
 def test_every_worker_exports_the_database_total(
-    admin_dsn: str, app_dsn: str, tmp_path: Path
+    app_dsn: str, service_dsn: str, tmp_path: Path
 ) -> None:
     open_books(app_dsn)
     with psycopg.connect(app_dsn, autocommit=True) as conn:
@@ -226,7 +226,7 @@ def test_every_worker_exports_the_database_total(
         for _ in range(3):  # three runs, one missing_in_bank each
             conn.execute("SELECT ledger.recon_run(%s, %s)", (BANK, DAY))
     log = tmp_path / "serve.log"
-    with doublex_serve(admin_dsn, app_dsn, log, "--workers", "2", LOG_LEVEL="ERROR") as base:
+    with doublex_serve(service_dsn, log, "--workers", "2", LOG_LEVEL="ERROR") as base:
         scrapes = []
         for _ in range(8):
             with urllib.request.urlopen(f"{base}/metrics", timeout=5) as response:

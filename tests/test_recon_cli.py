@@ -44,7 +44,6 @@ MAPPING = "date=Booking Date,ref=Reference,amount=Amount,ccy=Currency,descriptio
 def books(admin_dsn: str, app_dsn: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The CLI pointed at the test database, the bank account and its postings of DAY."""
     monkeypatch.setenv("DOUBLEX_DSN", admin_dsn)
-    monkeypatch.setenv("DOUBLEX_APP_DSN", app_dsn)
     open_books(app_dsn)
     with psycopg.connect(app_dsn, autocommit=True) as conn:
         post_bank(conn, "p-1", Decimal("100.00"), "INV-1", DAY)

@@ -17,8 +17,10 @@ from typing import Any
 
 import psycopg
 
-from doublex import localdb, migrate
+from doublex import config, localdb, migrate
+from doublex.config import SERVICE_ROLE
 from support.cluster import TestCluster
+from support.http import bearer, create_key
 
 BIN = Path(sys.executable).parent
 LEGS = [
@@ -57,11 +59,12 @@ def test_migrate_on_start_then_graceful_shutdown(pg_cluster: TestCluster, tmp_pa
     empty = pg_cluster.create_database(template="template0")
     try:
         admin_dsn, app_dsn = pg_cluster.admin_dsn(empty), pg_cluster.app_dsn(empty)
+        service_dsn = config.as_service_role(app_dsn)
         port = localdb.free_port()
         base = f"http://127.0.0.1:{port}"
         env = os.environ | {
             "DOUBLEX_DSN": admin_dsn,
-            "DOUBLEX_APP_DSN": app_dsn,
+            "DOUBLEX_SERVICE_DSN": service_dsn,
             "MIGRATE_ON_START": "true",
             "DOUBLEX_SHUTDOWN_SECONDS": "20",
         }
@@ -78,12 +81,22 @@ def test_migrate_on_start_then_graceful_shutdown(pg_cluster: TestCluster, tmp_pa
             assert health["status"] == "ok"
             assert health["migrations"]["pending"] == []
             assert health["migrations"]["applied"] == len(migrate.known())
+            # Migrated with the admin DSN, then that connection was closed before listening:
+            # the service holds connections of the service role only.
+            with psycopg.connect(admin_dsn, autocommit=True) as admin:
+                users = admin.execute(
+                    "SELECT DISTINCT usename::text FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                ).fetchall()
+            assert users == [(SERVICE_ROLE,)]
+            headers = bearer(create_key(admin_dsn)["token"])
 
             for code, kind in (("1001-CASH", "asset"), ("4001-SALES", "income")):
                 call(
                     "POST",
                     f"{base}/api/accounts",
                     {"code": code, "name": code, "ccy": "EUR", "type": kind},
+                    headers,
                 )
 
             # Hold the posting's idempotency lock so that its request stays in flight (as
@@ -100,6 +113,7 @@ def test_migrate_on_start_then_graceful_shutdown(pg_cluster: TestCluster, tmp_pa
                         "POST",
                         f"{base}/api/transfers",
                         {"idempotency_key": "in-flight", "legs": LEGS},
+                        headers,
                     )
 
                 poster = threading.Thread(target=post)

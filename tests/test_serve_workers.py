@@ -20,11 +20,13 @@ from click.testing import CliRunner
 
 from doublex import config, localdb, serve
 from doublex.cli import main
+from support.http import bearer
 
 
-def call(url: str, body: dict[str, Any] | None = None) -> tuple[int, str]:
+def call(url: str, body: dict[str, Any] | None = None, key: str = "") -> tuple[int, str]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json", **bearer(key)}
+    request = urllib.request.Request(url, data=data, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.read().decode()
@@ -42,7 +44,9 @@ def metric(text: str, line_start: str) -> float:
     return float(match.group(1))
 
 
-def test_workers_share_the_port_and_add_up_their_metrics(admin_dsn: str, app_dsn: str) -> None:
+def test_workers_share_the_port_and_add_up_their_metrics(
+    admin_dsn: str, service_dsn: str, api_key: str
+) -> None:
     settings = dataclasses.replace(
         config.load(), pool_max=3, migrate_on_start=True, shutdown_seconds=5
     )
@@ -77,7 +81,9 @@ def test_workers_share_the_port_and_add_up_their_metrics(admin_dsn: str, app_dsn
             )
             for code in ("A", "B"):
                 assert (
-                    call(f"{base}/api/accounts", {"code": code, "name": code, "ccy": "EUR"})[0]
+                    call(
+                        f"{base}/api/accounts", {"code": code, "name": code, "ccy": "EUR"}, api_key
+                    )[0]
                     == 201
                 )
             legs = [
@@ -86,7 +92,9 @@ def test_workers_share_the_port_and_add_up_their_metrics(admin_dsn: str, app_dsn
             ]
             for number in range(24):
                 status, _ = call(
-                    f"{base}/api/transfers", {"idempotency_key": f"w-{number}", "legs": legs}
+                    f"{base}/api/transfers",
+                    {"idempotency_key": f"w-{number}", "legs": legs},
+                    api_key,
                 )
                 assert status == 201
             # Whichever worker answers the scrape, the counts are the service's totals.
@@ -108,7 +116,7 @@ def test_workers_share_the_port_and_add_up_their_metrics(admin_dsn: str, app_dsn
 
     thread = threading.Thread(target=drive)
     thread.start()
-    status = serve.supervise(settings, admin_dsn, app_dsn, "127.0.0.1", port, workers=2)
+    status = serve.supervise(settings, service_dsn, "127.0.0.1", port, 2, admin_dsn)
     thread.join()
     if "error" in seen:
         raise seen["error"]
@@ -122,7 +130,7 @@ def test_workers_share_the_port_and_add_up_their_metrics(admin_dsn: str, app_dsn
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers restored
 
 
-def test_a_dying_worker_stops_the_service(admin_dsn: str, app_dsn: str) -> None:
+def test_a_dying_worker_stops_the_service(service_dsn: str) -> None:
     settings = dataclasses.replace(config.load(), shutdown_seconds=5)
     port = localdb.free_port()
 
@@ -139,7 +147,7 @@ def test_a_dying_worker_stops_the_service(admin_dsn: str, app_dsn: str) -> None:
 
     thread = threading.Thread(target=kill_one)
     thread.start()
-    status = serve.supervise(settings, admin_dsn, app_dsn, "127.0.0.1", port, workers=2)
+    status = serve.supervise(settings, service_dsn, "127.0.0.1", port, 2)
     thread.join()
     assert status == 128 + signal.SIGKILL
     assert children_of(os.getpid()) == []

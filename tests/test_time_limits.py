@@ -35,10 +35,12 @@ def accounts(admin_dsn: str) -> None:
             conn.execute("SELECT ledger.create_account(%s, %s, 'EUR')", (code, code))
 
 
-def post(base: str, key: str, timeout: float = 10) -> tuple[int, dict[str, Any], float]:
+def post(base: str, key: str, token: str, timeout: float = 10) -> tuple[int, dict[str, Any], float]:
     """POST /api/transfers; (status, JSON body with the Retry-After header, seconds)."""
     body = json.dumps({"idempotency_key": key, "legs": LEGS}).encode()
-    request = urllib.request.Request(f"{base}/api/transfers", data=body, headers=request_headers())
+    request = urllib.request.Request(
+        f"{base}/api/transfers", data=body, headers=request_headers(token)
+    )
     started = time.monotonic()
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -49,22 +51,22 @@ def post(base: str, key: str, timeout: float = 10) -> tuple[int, dict[str, Any],
     return status, document, time.monotonic() - started
 
 
-def account_a(base: str) -> urllib.request.Request:
-    return urllib.request.Request(f"{base}/api/accounts/A", headers=request_headers())
+def account_a(base: str, token: str) -> urllib.request.Request:
+    return urllib.request.Request(f"{base}/api/accounts/A", headers=request_headers(token))
 
 
 def app_backends(admin_dsn: str) -> list[tuple[str, str]]:
-    """(state, wait_event_type) of every doublex_app session of this database but ours."""
+    """(state, wait_event_type) of every session of the service's role in this database."""
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         rows = conn.execute(
             "SELECT state, coalesce(wait_event_type, '') FROM pg_stat_activity"
-            " WHERE usename = 'doublex_app' AND datname = current_database()"
+            " WHERE usename = 'doublex_service' AND datname = current_database()"
         ).fetchall()
     return [(str(state), str(wait)) for state, wait in rows]
 
 
 def settled(admin_dsn: str) -> None:
-    """Wait until every doublex_app session is idle, none waiting for a lock or sitting in a
+    """Wait until every session of the service is idle, none waiting for a lock or sitting in a
     transaction: the call a deadline cut was cancelled on the server too."""
     waited = time.monotonic() + 5
     while any(state != "idle" or wait == "Lock" for state, wait in app_backends(admin_dsn)):
@@ -166,36 +168,36 @@ LIMITS = {
 
 
 def test_the_request_deadline_answers_503_and_returns_the_connection_clean(
-    admin_dsn: str, app_dsn: str, tmp_path: Path
+    admin_dsn: str, service_dsn: str, api_key: str, tmp_path: Path
 ) -> None:
     accounts(admin_dsn)
-    with doublex_serve(admin_dsn, app_dsn, tmp_path / "serve.log", **LIMITS) as base:
+    with doublex_serve(service_dsn, tmp_path / "serve.log", **LIMITS) as base:
         with psycopg.connect(admin_dsn, autocommit=True) as holder:
             holder.execute(IDEMPOTENCY_LOCK, ("default/slow",))
-            status, document, seconds = post(base, "slow")
+            status, document, seconds = post(base, "slow", api_key)
             assert status == 503, document
             assert document["code"] == "deadline_exceeded"
             assert document["Retry-After"] == "1"
             assert 0.5 <= seconds < 2
             # Cancelled on the server too, and the pool serves the next request.
             settled(admin_dsn)
-            assert post(base, "other")[0] == 201
+            assert post(base, "other", api_key)[0] == 201
         # The lock is free: the same key is posted, once.
-        assert post(base, "slow")[0] == 201
-        assert post(base, "slow")[0] == 200
+        assert post(base, "slow", api_key)[0] == 201
+        assert post(base, "slow", api_key)[0] == 200
         # A read (a READ ONLY transaction, not one statement) blocked behind a table lock.
         with psycopg.connect(admin_dsn) as holder:
             holder.execute("LOCK TABLE ledger_private.account IN ACCESS EXCLUSIVE MODE")
             started = time.monotonic()
             try:
-                urllib.request.urlopen(account_a(base), timeout=10)
+                urllib.request.urlopen(account_a(base, api_key), timeout=10)
                 raise AssertionError("the read was answered while the table was locked")
             except urllib.error.HTTPError as exc:
                 assert exc.code == 503
                 assert json.loads(exc.read())["code"] == "deadline_exceeded"
             assert time.monotonic() - started < 2
             settled(admin_dsn)
-        with urllib.request.urlopen(account_a(base), timeout=5) as response:
+        with urllib.request.urlopen(account_a(base, api_key), timeout=5) as response:
             assert response.status == 200
 
 
@@ -214,10 +216,8 @@ def closed_by_server(sock: socket.socket, within: float) -> bool:
         return False
 
 
-def test_slow_headers_and_slow_bodies_are_cut_off(
-    admin_dsn: str, app_dsn: str, tmp_path: Path
-) -> None:
-    with doublex_serve(admin_dsn, app_dsn, tmp_path / "serve.log", **LIMITS) as base:
+def test_slow_headers_and_slow_bodies_are_cut_off(service_dsn: str, tmp_path: Path) -> None:
+    with doublex_serve(service_dsn, tmp_path / "serve.log", **LIMITS) as base:
         port = int(base.rsplit(":", 1)[1])
         # Headers that never end: closed after the header timeout (1 s), without an answer.
         started = time.monotonic()
@@ -248,10 +248,8 @@ def test_slow_headers_and_slow_bodies_are_cut_off(
         assert json.loads(body)["code"] == "request_timeout"
 
 
-def test_connections_per_client_address_are_capped(
-    admin_dsn: str, app_dsn: str, tmp_path: Path
-) -> None:
-    with doublex_serve(admin_dsn, app_dsn, tmp_path / "serve.log", **LIMITS) as base:
+def test_connections_per_client_address_are_capped(service_dsn: str, tmp_path: Path) -> None:
+    with doublex_serve(service_dsn, tmp_path / "serve.log", **LIMITS) as base:
         port = int(base.rsplit(":", 1)[1])
         held = [open_socket(port, "127.0.0.2") for _ in range(4)]
         extra = open_socket(port, "127.0.0.2")

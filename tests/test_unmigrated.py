@@ -15,9 +15,10 @@ import pytest
 
 from doublex import localdb, migrate
 from doublex.api import create_app
+from doublex.config import API_ROLE, SERVICE_ROLE
 from doublex.db import Ledger
 from support.cluster import TestCluster
-from support.http import problem, serving
+from support.http import UNKNOWN_KEY, problem, serving
 
 BIN = Path(sys.executable).parent
 
@@ -37,7 +38,7 @@ def test_serve_refuses_a_database_with_pending_migrations(
 ) -> None:
     environ = os.environ | {
         "DOUBLEX_DSN": pg_cluster.admin_dsn(bare_database),
-        "DOUBLEX_APP_DSN": pg_cluster.app_dsn(bare_database),
+        "DOUBLEX_SERVICE_DSN": pg_cluster.cluster.dsn(bare_database, user=SERVICE_ROLE),
     }
     environ.pop("MIGRATE_ON_START", None)
     port = str(localdb.free_port())
@@ -54,10 +55,11 @@ def test_serve_refuses_a_database_with_pending_migrations(
 async def test_a_running_service_says_migrations_pending(
     pg_cluster: TestCluster, bare_database: str
 ) -> None:
-    dsn = pg_cluster.app_dsn(bare_database)
+    dsn = pg_cluster.cluster.dsn(bare_database, user=SERVICE_ROLE)
+    # A well-formed key passes the service's syntax check, so the requests reach the ledger.
     async with (
-        Ledger(dsn, min_size=1, max_size=2) as ledger,
-        serving(create_app(ledger, migrations=migrate.known())) as client,
+        Ledger(dsn, min_size=1, max_size=2, act_as=API_ROLE) as ledger,
+        serving(create_app(ledger, migrations=migrate.known()), UNKNOWN_KEY) as client,
     ):
         health = await client.get("/api/health")
         assert health.status == 503

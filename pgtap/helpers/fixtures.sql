@@ -83,10 +83,11 @@ $$;
 -- the date given, written straight into the tables (checked by the same triggers).
 CREATE FUNCTION tap.direct_books(p_journal_id uuid, p_key text, p_date date) RETURNS void
 LANGUAGE sql AS $$
-    INSERT INTO ledger_private.account (code, name, ccy, type)
-    VALUES ('CASH', 'Cash', 'EUR', 'asset'), ('LIAB', 'Funds', 'EUR', 'liability');
-    INSERT INTO ledger_private.journal (journal_id, idempotency_key, effective_date)
-    VALUES (p_journal_id, p_key, p_date);
+    INSERT INTO ledger_private.account (code, name, ccy, type, created_by, changed_by)
+    VALUES ('CASH', 'Cash', 'EUR', 'asset', 'test:direct', 'test:direct'),
+           ('LIAB', 'Funds', 'EUR', 'liability', 'test:direct', 'test:direct');
+    INSERT INTO ledger_private.journal (journal_id, idempotency_key, effective_date, created_by)
+    VALUES (p_journal_id, p_key, p_date, 'test:direct');
     INSERT INTO ledger_private.leg (journal_id, leg_no, account_id, side, amount, ccy)
     SELECT p_journal_id, l.leg_no, a.account_id, l.side, 42, 'EUR'
       FROM (VALUES (1, 'CASH', 'debit'), (2, 'LIAB', 'credit')) AS l (leg_no, code, side)

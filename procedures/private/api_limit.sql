@@ -33,6 +33,7 @@ AS $$
                WHEN 'statement_id_length' THEN 200
                WHEN 'statement_description_length' THEN 1000
                WHEN 'date_format_length' THEN 40
+               WHEN 'api_key_name_length' THEN 200
                -- Costs a caller could otherwise choose (README, "Limits"):
                WHEN 'effective_date_days_back' THEN 366
                WHEN 'effective_date_days_ahead' THEN 366

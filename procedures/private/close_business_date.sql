@@ -1,4 +1,5 @@
--- ledger_private.close_business_date(tenant, business_date, previous_seal, closed_at) → seal:
+-- ledger_private.close_business_date(tenant, business_date, previous_seal, closed_at, actor)
+-- → seal:
 -- closes one date, set-based, for ledger.eod_close() (which fences the date first):
 --   1. one snapshot row per account of the tenant (dense: every account that exists at the
 --      close, moved or not): opening balance (its row at the previous close), the day's
@@ -12,7 +13,7 @@
 -- total steps), a NOTICE after each of the three phases (ledger_private.eod_progress_notice).
 
 CREATE OR REPLACE FUNCTION ledger_private.close_business_date(
-    p_tenant text, p_date date, p_previous_seal bytea, p_closed_at timestamptz
+    p_tenant text, p_date date, p_previous_seal bytea, p_closed_at timestamptz, p_actor text
 ) RETURNS bytea
 LANGUAGE plpgsql VOLATILE
 AS $$
@@ -127,12 +128,13 @@ BEGIN
       FROM ledger_private.journal AS j WHERE j.tenant = p_tenant AND j.effective_date = p_date;
     v_seal := ledger_private.day_seal(p_tenant, p_date, p_previous_seal);
     INSERT INTO ledger_private.day_close AS c
-           (tenant, business_date, closed_at, journals, legs, accounts, seal, previous_seal)
-    VALUES (p_tenant, p_date, p_closed_at, v_journals, v_moved.legs, v_accounts, v_seal, p_previous_seal);
+           (tenant, business_date, closed_at, journals, legs, accounts, seal, previous_seal, closed_by)
+    VALUES (p_tenant, p_date, p_closed_at, v_journals, v_moved.legs, v_accounts, v_seal, p_previous_seal,
+            p_actor);
     PERFORM ledger_private.eod_progress_notice(v_progress, p_date, 'sealed');
     RETURN v_seal;
 END
 $$;
 
-COMMENT ON FUNCTION ledger_private.close_business_date(text, date, bytea, timestamptz) IS
+COMMENT ON FUNCTION ledger_private.close_business_date(text, date, bytea, timestamptz, text) IS
     'Writes one business date''s snapshots, trial balance and sealed close record';

@@ -1,9 +1,10 @@
--- ledger_private.fx_clearing_account(tenant, ccy) → the tenant's FX clearing account in ccy,
+-- ledger_private.fx_clearing_account(tenant, ccy, actor) → the tenant's FX clearing account in ccy,
 -- FX-CLEARING-<ccy>, opened on first use: type equity (credit-normal, so that its balance
 -- reads as the ledger's open position in that currency, positive = long) and allowed to go
 -- negative (a position is short as often as long). An account of that code that is not
 -- shaped so (another currency, type or balance policy) is refused with DX034 rather than
 -- used. Whether it may post (active) is the leg trigger's business, as for any account.
+-- Opened by the settlement's actor (created_by, changed_by).
 --
 -- Clearing accounts are hot: every settlement in the currency posts to one. Once opened,
 -- this is one index lookup of a row nobody writes. Two settlements opening the same account
@@ -11,7 +12,7 @@
 -- 40001 and is retried, finding the account. Callers open a settlement's two accounts in
 -- currency order so that two such waits cannot form a deadlock.
 
-CREATE OR REPLACE FUNCTION ledger_private.fx_clearing_account(p_tenant text, p_ccy text)
+CREATE OR REPLACE FUNCTION ledger_private.fx_clearing_account(p_tenant text, p_ccy text, p_actor text)
 RETURNS ledger_private.account
 LANGUAGE plpgsql VOLATILE
 AS $$
@@ -23,9 +24,10 @@ BEGIN
       FROM ledger_private.account AS a
      WHERE a.tenant = p_tenant AND a.code = v_code;
     IF NOT FOUND THEN
-        INSERT INTO ledger_private.account AS a (tenant, code, name, ccy, type, allow_negative, metadata)
+        INSERT INTO ledger_private.account AS a
+               (tenant, code, name, ccy, type, allow_negative, metadata, created_by, changed_by)
         VALUES (p_tenant, v_code, 'FX clearing ' || p_ccy, p_ccy, 'equity', true,
-                jsonb_build_object('fx_clearing', p_ccy))
+                jsonb_build_object('fx_clearing', p_ccy), p_actor, p_actor)
         ON CONFLICT ON CONSTRAINT account_code_per_tenant DO NOTHING
         RETURNING a.* INTO v_account;
     END IF;
@@ -43,5 +45,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION ledger_private.fx_clearing_account(text, text) IS
+COMMENT ON FUNCTION ledger_private.fx_clearing_account(text, text, text) IS
     'The tenant''s FX-CLEARING-<ccy> account, opened on first use; DX034 when misshapen';

@@ -1,10 +1,10 @@
--- ledger_private.post_batch_request(tenant, position, request): one request of a batch,
+-- ledger_private.post_batch_request(tenant, position, request, actor): one request of a batch,
 -- posted through the shared posting path; its result row, or the DX error it raises.
 -- Raises DX024 (request not an object), DX019 (effective_date not a date) and every
 -- posting error.
 
 CREATE OR REPLACE FUNCTION ledger_private.post_batch_request(
-    p_tenant text, p_position integer, p_request jsonb
+    p_tenant text, p_position integer, p_request jsonb, p_actor text
 ) RETURNS ledger.batch_item_result
 LANGUAGE plpgsql VOLATILE
 AS $$
@@ -40,11 +40,12 @@ BEGIN
         p_request ->> 'ref',
         coalesce(p_request -> 'metadata', '{}'::jsonb),
         'transfer',
-        NULL);
+        NULL,
+        p_actor);
     RETURN ROW(p_position, p_request ->> 'idempotency_key', v_posted.journal_id, v_posted.status,
                v_posted.effective_date, v_posted.created_at, NULL, NULL, NULL)::ledger.batch_item_result;
 END
 $$;
 
-COMMENT ON FUNCTION ledger_private.post_batch_request(text, integer, jsonb) IS
+COMMENT ON FUNCTION ledger_private.post_batch_request(text, integer, jsonb, text) IS
     'One request of a post_journals batch';

@@ -7,6 +7,7 @@
 --   3. journal and legs (the leg trigger checks accounts, currencies and decimals);
 --   4. the journal checks (two or more legs, balanced per currency, non-negative policy)
 --      run here, before returning, so a batch sees the error of this request.
+-- The journal records p_actor (created_by: the principal authorize named, e.g. key:dxk_…).
 -- Raises DX001–DX012, DX014, DX016, DX019, DX021 (see sql/errors.md).
 --
 -- Every check has one definition, shared with the batch's fast path: the fields
@@ -36,7 +37,8 @@ CREATE OR REPLACE FUNCTION ledger_private.post_journal_request(
     p_ref text,
     p_metadata jsonb,
     p_kind text,
-    p_reverses uuid
+    p_reverses uuid,
+    p_actor text
 ) RETURNS ledger.posting_result
 LANGUAGE plpgsql VOLATILE
 AS $$
@@ -116,9 +118,9 @@ BEGIN
     WITH j AS (
         INSERT INTO ledger_private.journal AS j
                (journal_id, tenant, idempotency_key, kind, effective_date, created_at, memo,
-                ref, metadata, reverses)
+                ref, metadata, reverses, created_by)
         VALUES (v_journal_id, p_tenant, p_key, p_kind, v_effective_date, v_created_at, p_memo,
-                p_ref, v_metadata, p_reverses)
+                p_ref, v_metadata, p_reverses, p_actor)
         RETURNING j.journal_id
     )
     INSERT INTO ledger_private.leg (journal_id, leg_no, account_id, side, amount, ccy)
@@ -148,5 +150,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION ledger_private.post_journal_request(text, text, text, jsonb, date, text, text, jsonb, text, uuid) IS
+COMMENT ON FUNCTION ledger_private.post_journal_request(text, text, text, jsonb, date, text, text, jsonb, text, uuid, text) IS
     'Idempotent, validated posting of one journal: the path shared by every posting function';

@@ -1,8 +1,6 @@
 -- ledger_private.tenant_business_dates() → (tenant, business_date): every tenant that has an
--- account, with its current business date as ledger.business_date computes it (the tenant's
--- time zone and cut-off). The per-tenant monitoring gauges start from it.
--- PL/pgSQL, not SQL: it calls ledger.business_date, which post-apply creates after the
--- private helpers (a SQL body would be checked against it at creation).
+-- account, with its current business date (tenant_business_date: the tenant's time zone and
+-- cut-off). The per-tenant monitoring gauges start from it.
 
 CREATE OR REPLACE FUNCTION ledger_private.tenant_business_dates()
 RETURNS TABLE (tenant text, business_date date)
@@ -11,7 +9,7 @@ ROWS 10
 AS $$
 BEGIN
     RETURN QUERY
-    SELECT t.tenant, ledger.business_date(now(), t.tenant)
+    SELECT t.tenant, ledger_private.tenant_business_date(t.tenant, now())
       FROM (SELECT DISTINCT a.tenant FROM ledger_private.account AS a) AS t;
 END
 $$;

@@ -14,11 +14,11 @@ BEGIN
             MESSAGE = format('accounts cannot be removed: %s is not allowed', TG_OP),
             HINT = 'Close the account with ledger.set_account_status() instead.';
     END IF;
-    IF (NEW.tenant, NEW.code, NEW.ccy, NEW.type, NEW.allow_negative)
-        IS DISTINCT FROM (OLD.tenant, OLD.code, OLD.ccy, OLD.type, OLD.allow_negative) THEN
+    IF (NEW.tenant, NEW.code, NEW.ccy, NEW.type, NEW.allow_negative, NEW.created_by)
+        IS DISTINCT FROM (OLD.tenant, OLD.code, OLD.ccy, OLD.type, OLD.allow_negative, OLD.created_by) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX017',
-            MESSAGE = format('account %s: tenant, code, ccy, type and allow_negative are immutable',
+            MESSAGE = format('account %s: tenant, code, ccy, type, allow_negative and created_by are immutable',
                              OLD.code),
             HINT = 'Open a new account and move the balance with a journal.';
     END IF;
@@ -27,4 +27,4 @@ END
 $$;
 
 COMMENT ON FUNCTION ledger_private.account_guard() IS
-    'Trigger: accounts are never deleted or truncated; tenant, code, ccy, type and allow_negative are immutable (DX017)';
+    'Trigger: accounts are never deleted or truncated; tenant, code, ccy, type, allow_negative and created_by are immutable (DX017)';

@@ -12,9 +12,12 @@ from typing import TypeVar
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-# The roles the first migration creates; the service connects as APP_ROLE.
+# The roles the migrations create: the owner; doublex_app, the SQL login of the `default`
+# tenant; the service's login, which acts as API_ROLE for each request's key.
 OWNER_ROLE = "doublex_owner"
 APP_ROLE = "doublex_app"
+SERVICE_ROLE = "doublex_service"
+API_ROLE = "doublex_api"
 
 DEFAULT_LOCAL_PORT = 54329
 
@@ -36,7 +39,7 @@ def project_root() -> Path:
 @dataclass(frozen=True)
 class Settings:
     dsn: str | None
-    app_dsn: str | None
+    service_dsn: str | None
     local_port: int
     pg_bindir: str | None
     pool_min: int
@@ -53,6 +56,7 @@ class Settings:
     header_timeout: float
     body_timeout: float
     connections_per_client: int
+    metrics_public: bool
 
     @property
     def uses_local_cluster(self) -> bool:
@@ -74,10 +78,15 @@ def _number_env(name: str, default: N) -> N:
         raise SystemExit(f"{name} must be {what}, got {raw!r}") from exc
 
 
+def _flag_env(name: str) -> bool:
+    """1, true or yes (any case): on; anything else or unset: off."""
+    return os.environ.get(name, "").lower() in ("1", "true", "yes")
+
+
 def load() -> Settings:
     return Settings(
         dsn=os.environ.get("DOUBLEX_DSN") or None,
-        app_dsn=os.environ.get("DOUBLEX_APP_DSN") or None,
+        service_dsn=os.environ.get("DOUBLEX_SERVICE_DSN") or None,
         local_port=_number_env("DOUBLEX_PGPORT", DEFAULT_LOCAL_PORT),
         pg_bindir=os.environ.get("DOUBLEX_PG_BINDIR") or None,
         pool_min=_number_env("DOUBLEX_POOL_MIN", 1),
@@ -85,7 +94,7 @@ def load() -> Settings:
         pool_timeout=_number_env("DOUBLEX_POOL_TIMEOUT", 5.0),
         max_retries=_number_env("DOUBLEX_MAX_RETRIES", 20),
         max_body_bytes=_number_env("DOUBLEX_MAX_BODY_BYTES", 1 << 20),
-        migrate_on_start=os.environ.get("MIGRATE_ON_START", "").lower() in ("1", "true", "yes"),
+        migrate_on_start=_flag_env("MIGRATE_ON_START"),
         roll_up_seconds=_number_env("DOUBLEX_ROLLUP_SECONDS", 5.0),
         tenants=[
             t.strip() for t in os.environ.get("DOUBLEX_TENANTS", "default").split(",") if t.strip()
@@ -95,6 +104,7 @@ def load() -> Settings:
         header_timeout=_number_env("DOUBLEX_HEADER_TIMEOUT", 10.0),
         body_timeout=_number_env("DOUBLEX_BODY_TIMEOUT", 10.0),
         connections_per_client=_number_env("DOUBLEX_CONNECTIONS_PER_CLIENT", 64),
+        metrics_public=_flag_env("DOUBLEX_METRICS_PUBLIC"),
     )
 
 
@@ -147,9 +157,19 @@ def binary(variable: str) -> str | None:
     return os.environ.get(variable) or None
 
 
-def as_app_role(admin_dsn: str) -> str:
-    """The same server and database, connecting as the application role."""
+def as_role(admin_dsn: str, role: str) -> str:
+    """The same server and database, connecting as `role` (without the admin's password)."""
     params = conninfo_to_dict(admin_dsn)
-    params["user"] = APP_ROLE
+    params["user"] = role
     params.pop("password", None)
     return make_conninfo(**params)  # type: ignore[arg-type]
+
+
+def as_app_role(admin_dsn: str) -> str:
+    """The same server and database, connecting as doublex_app (the default tenant's login)."""
+    return as_role(admin_dsn, APP_ROLE)
+
+
+def as_service_role(admin_dsn: str) -> str:
+    """The same server and database, connecting as the service's role."""
+    return as_role(admin_dsn, SERVICE_ROLE)

@@ -64,6 +64,12 @@ DX_ERRORS: dict[str, ErrorKind] = {
         ErrorKind("DX037", "invalid_tolerance", 422),
         ErrorKind("DX038", "recon_not_found", 404),
         ErrorKind("DX039", "invalid_recon_argument", 422),
+        ErrorKind("DX040", "unauthenticated", 401),
+        ErrorKind("DX041", "capability_missing", 403),
+        ErrorKind("DX042", "tenant_forbidden", 403),
+        ErrorKind("DX043", "tenant_not_found", 404),
+        ErrorKind("DX044", "invalid_capability", 422),
+        ErrorKind("DX045", "api_key_not_found", 404),
     )
 }
 
@@ -139,6 +145,8 @@ class DeadlineExceeded(LedgerError, code="deadline_exceeded", http_status=503):
     """The request ran out of time: its deadline passed (retries included), or a statement or
     lock wait hit the database's timeout. A write may have committed just before the
     deadline struck: replay it with the same idempotency key."""
+
+
 class MigrationsPending(LedgerError, code="migrations_pending", http_status=503):
     """The database lacks the ledger's schema or functions: run `doublex migrate`."""
 

@@ -5,6 +5,11 @@ shutdown (aiohttp stops accepting, lets in-flight requests finish, then the pool
 spreads connections over them), each with its own pool, under a small supervisor that
 migrates once (MIGRATE_ON_START), passes SIGTERM/SIGINT on, and stops every worker when one
 dies. Metrics are summed over the workers (see doublex.metrics).
+
+The service connects only as the service role (DOUBLEX_SERVICE_DSN): per transaction it acts
+as doublex_api for the request's key (doublex.db.runner), and its housekeeping (the
+roll-up, the /metrics refresh) runs as itself with no key. The admin DSN is used only by
+MIGRATE_ON_START, whose connection is closed before the service listens.
 """
 
 from __future__ import annotations
@@ -28,14 +33,15 @@ from aiohttp import web
 from doublex import errors, logs, metrics, migrate, tracing
 from doublex.api import create_app
 from doublex.api.site import ClientConnections, GuardedSite
-from doublex.config import Settings
+from doublex.config import API_ROLE, Settings
 from doublex.db import Ledger, RetryPolicy
 
 LOG = logging.getLogger("doublex.serve")
 
 
 async def roll_up_forever(ledger: Ledger, tenants: list[str], every_seconds: float) -> None:
-    """Keep balance reads short: fold settled legs every few seconds (sql/README.md)."""
+    """Keep balance reads short: fold settled legs every few seconds (sql/README.md), for
+    each tenant, as the service's housekeeping (no key)."""
     while True:
         await asyncio.sleep(every_seconds)
         for tenant in tenants:
@@ -52,14 +58,20 @@ async def refresh_pool_gauges_forever(every_seconds: float = 1.0) -> None:
         await asyncio.sleep(every_seconds)
 
 
-def build_app(settings: Settings, app_dsn: str) -> web.Application:
-    ledger = Ledger(
-        app_dsn,
+def service_ledger(settings: Settings, service_dsn: str) -> Ledger:
+    """The service's pool: the service role, acting as doublex_api for each request's key."""
+    return Ledger(
+        service_dsn,
         min_size=settings.pool_min,
         max_size=settings.pool_max,
         retry=RetryPolicy(max_attempts=settings.max_retries),
         pool_timeout=settings.pool_timeout,
+        act_as=API_ROLE,
     )
+
+
+def build_app(settings: Settings, service_dsn: str) -> web.Application:
+    ledger = service_ledger(settings, service_dsn)
     app = create_app(
         ledger,
         migrations=migrate.known(),
@@ -67,6 +79,7 @@ def build_app(settings: Settings, app_dsn: str) -> web.Application:
         tenants=settings.tenants,
         body_timeout=settings.body_timeout,
         request_deadline=settings.request_deadline,
+        metrics_public=settings.metrics_public,
     )
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -90,26 +103,34 @@ def build_app(settings: Settings, app_dsn: str) -> web.Application:
     return app
 
 
+def migrate_first(admin_dsn: str | None) -> None:
+    """MIGRATE_ON_START: apply the migrations with the admin DSN; migrate.apply closes its
+    connection before returning, so the service never listens holding it."""
+    if admin_dsn is None:
+        return
+    report = migrate.apply(admin_dsn)
+    LOG.info("migrations applied on start: %s", ", ".join(report.applied) or "none")
+
+
 def run(
     settings: Settings,
-    admin_dsn: str,
-    app_dsn: str,
+    service_dsn: str,
     host: str,
     port: int,
     *,
+    admin_dsn: str | None = None,
     workers: int = 1,
     reuse_port: bool = False,
 ) -> None:
+    """Serve on `service_dsn`; `admin_dsn` (MIGRATE_ON_START only) migrates first."""
     logs.configure()
     if workers > 1:
-        sys.exit(supervise(settings, admin_dsn, app_dsn, host, port, workers))
+        sys.exit(supervise(settings, service_dsn, host, port, workers, admin_dsn))
     if tracing.configure():
         LOG.info("tracing on: exporting spans over OTLP")
-    if settings.migrate_on_start:
-        report = migrate.apply(admin_dsn)
-        LOG.info("migrations applied on start: %s", ", ".join(report.applied) or "none")
-    refuse_pending_migrations(admin_dsn)
-    asyncio.run(serve_app(build_app(settings, app_dsn), settings, host, port, reuse_port))
+    migrate_first(admin_dsn)
+    refuse_pending_migrations(service_dsn)
+    asyncio.run(serve_app(build_app(settings, service_dsn), settings, host, port, reuse_port))
 
 
 async def serve_app(
@@ -146,15 +167,23 @@ async def serve_app(
         await runner.cleanup()
 
 
-def refuse_pending_migrations(admin_dsn: str) -> None:
+def refuse_pending_migrations(service_dsn: str) -> None:
     """Exit, naming `doublex migrate`, when the database has pending migrations: serving an
-    older schema would answer every request with an error. A database that cannot be
-    reached is served anyway (/api/health answers 503 until it is back)."""
+    older schema would answer every request with an error. Asked with the service's own
+    role, as /api/health asks (ledger.health lists what is applied); a database without the
+    ledger's schema has every migration pending. A database that cannot be reached is
+    served anyway (/api/health answers 503 until it is back)."""
     try:
-        pending = migrate.status(admin_dsn).pending
+        with psycopg.connect(service_dsn) as conn:
+            conn.execute("SELECT set_config('role', %s, true)", [API_ROLE])
+            row = conn.execute("SELECT migrations FROM ledger.health()").fetchone()
+            applied = list(row[0]) if row else []
+    except (psycopg.errors.InvalidSchemaName, psycopg.errors.UndefinedFunction):
+        applied = []
     except psycopg.Error as exc:
         LOG.warning("cannot check migrations, the database is unreachable: %s", exc)
         return
+    pending = [name for name in migrate.known() if name not in applied]
     if pending:
         raise SystemExit(
             f"doublex serve: the database has {len(pending)} pending migration(s) "
@@ -177,17 +206,22 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "DOUBLEX_HEADER_TIMEOUT": str(settings.header_timeout),
         "DOUBLEX_BODY_TIMEOUT": str(settings.body_timeout),
         "DOUBLEX_CONNECTIONS_PER_CLIENT": str(settings.connections_per_client),
+        "DOUBLEX_METRICS_PUBLIC": "1" if settings.metrics_public else "",
     }
 
 
 def supervise(
-    settings: Settings, admin_dsn: str, app_dsn: str, host: str, port: int, workers: int
+    settings: Settings,
+    service_dsn: str,
+    host: str,
+    port: int,
+    workers: int,
+    admin_dsn: str | None = None,
 ) -> int:
-    """Run `workers` copies of the service on one port; the exit status of the first failure."""
-    if settings.migrate_on_start:
-        report = migrate.apply(admin_dsn)
-        LOG.info("migrations applied on start: %s", ", ".join(report.applied) or "none")
-    refuse_pending_migrations(admin_dsn)
+    """Run `workers` copies of the service on one port; the exit status of the first failure.
+    The workers get the service DSN only."""
+    migrate_first(admin_dsn)
+    refuse_pending_migrations(service_dsn)
     shared = metrics.multiprocess_dir()
     metrics_dir = shared or tempfile.mkdtemp(prefix="doublex-metrics-")
     for stale in os.listdir(metrics_dir):  # counters of an earlier run must not add up
@@ -198,11 +232,12 @@ def supervise(
         | settings_env(settings)
         | {
             metrics.MULTIPROCESS_ENV: metrics_dir,
-            "DOUBLEX_DSN": admin_dsn,  # the workers never start the local cluster themselves
-            "DOUBLEX_APP_DSN": app_dsn,
+            # the workers never start the local cluster, nor see the admin DSN
+            "DOUBLEX_SERVICE_DSN": service_dsn,
         }
     )
     env.pop("MIGRATE_ON_START", None)
+    env.pop("DOUBLEX_DSN", None)
     command = [sys.executable, "-m", "doublex.cli", "serve", "--host", host, "--port", str(port)]
     children = [subprocess.Popen([*command, "--reuse-port"], env=env) for _ in range(workers)]
     LOG.info("serving on http://%s:%s with %s workers", host, port, workers)

@@ -21,9 +21,10 @@ PAIRS = (("EUR-A", "EUR-B", "EUR"), ("USD-A", "USD-B", "USD"))
 ACCOUNTS = [(code, ccy) for debit, credit, ccy in PAIRS for code in (debit, credit)]
 
 
-def request_headers() -> dict[str, str]:
-    """The headers of every request the fault suite's clients send."""
-    return {"Content-Type": "application/json"}
+def request_headers(token: str) -> dict[str, str]:
+    """The headers of every request the fault suite's clients send: JSON, and the API key
+    `token` of the tenant they post to."""
+    return {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
 
 
 @dataclass
@@ -57,7 +58,13 @@ def transfer(key: str, n: int) -> dict[str, Any]:
 
 
 async def post_until_acknowledged(
-    session: aiohttp.ClientSession, base: str, key: str, n: int, tally: Tally, give_up: float
+    session: aiohttp.ClientSession,
+    base: str,
+    token: str,
+    key: str,
+    n: int,
+    tally: Tally,
+    give_up: float,
 ) -> None:
     """POST the transfer until it is acknowledged (201 or a 200 replay); a 503 or a broken
     connection is replayed with the same key, anything else is recorded as unexpected."""
@@ -65,7 +72,7 @@ async def post_until_acknowledged(
     while time.monotonic() < give_up:
         try:
             async with session.post(
-                f"{base}/api/transfers", json=body, headers=request_headers()
+                f"{base}/api/transfers", json=body, headers=request_headers(token)
             ) as response:
                 text = await response.text()
                 tally.saw(response.status)
@@ -82,8 +89,9 @@ async def post_until_acknowledged(
     tally.unexpected.append((key, 0, "never acknowledged"))
 
 
-async def load(base: str, workers: int, seconds: float, tally: Tally) -> None:
-    """`workers` clients post new keys for `seconds`; each finishes its last key."""
+async def load(base: str, token: str, workers: int, seconds: float, tally: Tally) -> None:
+    """`workers` clients post new keys for `seconds` with the API key `token`; each finishes
+    its last key."""
     stop_at = time.monotonic() + seconds
     give_up = stop_at + 45
     timeout = aiohttp.ClientTimeout(total=10)
@@ -93,7 +101,7 @@ async def load(base: str, workers: int, seconds: float, tally: Tally) -> None:
             n = 0
             while time.monotonic() < stop_at:
                 await post_until_acknowledged(
-                    session, base, f"fault-{worker}-{n}", worker + n, tally, give_up
+                    session, base, token, f"fault-{worker}-{n}", worker + n, tally, give_up
                 )
                 n += 1
 

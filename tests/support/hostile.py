@@ -9,9 +9,10 @@ hostile X-Request-ID and Idempotency-Key headers. Every case must be answered 4x
 problem document, quickly, and write nothing (tests/test_api_hostile.py; its timing and
 memory: bench/run_hostile_bench.py).
 
-`request_headers()` is the one place that says which headers every request of the corpus
-carries (an API key once the service needs one): the fixture `hostile_client` and the bench
-both use it.
+Every case is sent with a valid API key of tenant `default` holding every capability (the
+client carries it: `hostile_client` is `support.http.api`, the bench's session sends the key
+it creates), so that the hostile part of each request, not the missing key, is what the
+service must refuse.
 """
 
 from __future__ import annotations
@@ -24,15 +25,12 @@ from typing import Any
 
 import psycopg
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from pydantic import BaseModel
 
-from doublex import migrate
-from doublex.api import create_app
 from doublex.api.app import OPENAPI_DOCUMENT
 from doublex.api.routes import OPERATIONS
 from doublex.db import Ledger
-from support.http import Client
+from support.http import Client, api
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 BODY_LIMIT = 1 << 20  # create_app's default max_body_bytes: bodies above it are 413
@@ -119,11 +117,6 @@ class Case:
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json"
-
-
-def request_headers() -> dict[str, str]:
-    """The headers every request of the corpus carries (the credentials, when there are)."""
-    return {}
 
 
 def write_operations() -> list[Any]:
@@ -298,13 +291,13 @@ def written_rows(dsn: str) -> tuple[int, ...]:
 
 
 def send_headers(case: Case) -> dict[str, str]:
-    """What one case is sent with: the common headers, its content type, its own headers."""
-    return request_headers() | {"Content-Type": case.content_type} | case.headers
+    """What one case is sent with besides the key: its content type and its own headers."""
+    return {"Content-Type": case.content_type} | case.headers
 
 
 @pytest.fixture
 async def hostile_client(ledger: Ledger) -> AsyncIterator[Client]:
-    """The REST service on the test database; the corpus's headers go with every request."""
-    app = create_app(ledger, migrations=migrate.known())
-    async with TestClient(TestServer(app), headers=request_headers()) as client:
+    """The REST service on the test database, as `doublex serve` runs it; the client sends a
+    key of tenant default with every capability."""
+    async with api(ledger) as client:
         yield client

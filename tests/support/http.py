@@ -1,4 +1,9 @@
-"""Helpers for the REST tests: a real aiohttp server (aiohttp.test_utils) on a real database."""
+"""Helpers for the REST tests: a real aiohttp server (aiohttp.test_utils) on a real database.
+
+`api(ledger)` serves the app as `doublex serve` does: on a Ledger like `ledger` (same
+database, pool size, retry policy) that connects as the service role and acts as
+doublex_api, with a client that sends an API key of tenant `default` holding every
+capability, created as admin (`create_key`)."""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import REGISTRY
 from psycopg.types.json import Jsonb
 
-from doublex import migrate
+from doublex import config, localdb, migrate
 from doublex.api import create_app
 from doublex.db import Ledger
 
@@ -23,17 +28,90 @@ PROBLEM_TYPE = "application/problem+json"
 PROBLEM_KEYS = {"type", "title", "status", "code", "detail", "errors"}
 
 
-@asynccontextmanager
-async def serving(app: web.Application) -> AsyncIterator[Client]:
-    """The app on a real socket (127.0.0.1, a free port) and a client for it."""
-    async with TestClient(TestServer(app)) as client:
-        yield client
+CAPABILITIES = ["read", "post", "operate", "admin", "audit"]
+# A well-formed key that no database knows: passes the service's syntax check, so a request
+# with it reaches the ledger (or a dead database).
+UNKNOWN_KEY = "dxk_000000000000." + "0" * 64
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"} if key else {}
 
 
 @asynccontextmanager
-async def api(ledger: Ledger, **options: Any) -> AsyncIterator[Client]:
-    async with serving(create_app(ledger, migrations=migrate.known(), **options)) as client:
+async def serving(app: web.Application, key: str = "") -> AsyncIterator[Client]:
+    """The app on a real socket (127.0.0.1, a free port) and a client for it, sending `key`
+    (none when empty)."""
+    async with TestClient(TestServer(app), headers=bearer(key)) as client:
         yield client
+
+
+def key_id(client: Client) -> str:
+    """The visible id of the key `client` sends."""
+    token = client.session.headers["Authorization"].removeprefix("Bearer ")
+    return token.partition(".")[0]
+
+
+def admin_of(dsn: str) -> str:
+    """The test cluster's superuser on the same database."""
+    return config.as_role(dsn, localdb.SUPERUSER)
+
+
+def admin_connection(admin_dsn: str) -> psycopg.Connection[Any]:
+    """An admin connection whose transactions are SERIALIZABLE (ledger writes demand it);
+    `with` commits."""
+    conn = psycopg.connect(admin_dsn)
+    conn.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
+    return conn
+
+
+def create_key(
+    admin_dsn: str,
+    tenant: str = "default",
+    capabilities: list[str] | None = None,
+    name: str = "test",
+    expires_at: Any = None,
+) -> dict[str, Any]:
+    """A new API key of `tenant` (every capability unless told), created as admin; its row
+    with the token."""
+    with admin_connection(admin_dsn) as conn:
+        row = conn.execute(
+            "SELECT key_id, token FROM ledger.create_api_key(name => %s, capabilities => %s,"
+            " expires_at => %s, tenant => %s)",
+            (name, capabilities or CAPABILITIES, expires_at, tenant),
+        ).fetchone()
+    assert row is not None
+    return {"key_id": row[0], "token": row[1]}
+
+
+def as_service(ledger: Ledger) -> Ledger:
+    """A Ledger like `ledger` made as `doublex serve` makes it: the service role, acting as
+    doublex_api for each request's key."""
+    return Ledger(
+        config.as_service_role(str(ledger.pool.conninfo)),
+        min_size=ledger.pool.min_size,
+        max_size=ledger.pool.max_size,
+        retry=ledger.retry,
+        on_retry=ledger.on_retry,
+        pool_timeout=ledger.pool.timeout,
+        act_as=config.API_ROLE,
+    )
+
+
+@asynccontextmanager
+async def api(ledger: Ledger, key: str | None = None, **options: Any) -> AsyncIterator[Client]:
+    """The service on a Ledger like `ledger`; the client sends `key` (default: a new key of
+    tenant default with every capability; "" for none)."""
+    if key is None:
+        key = create_key(admin_of(str(ledger.pool.conninfo)))["token"]
+    service = as_service(ledger)
+    await service.open(wait=False)
+    try:
+        app = create_app(service, migrations=migrate.known(), **options)
+        async with serving(app, key) as client:
+            yield client
+    finally:
+        await service.close()
 
 
 async def problem(response: ClientResponse, status: int, code: str) -> dict[str, Any]:

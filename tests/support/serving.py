@@ -21,11 +21,13 @@ class Service:
     """`doublex serve` on one port, which `start` may be called on again after `kill`.
     `args` go to `doublex serve`, `env` to its environment; its output goes to log_path."""
 
-    def __init__(self, admin_dsn: str, app_dsn: str, log_path: Path, *args: str, **env: str):
+    def __init__(self, service_dsn: str, log_path: Path, *args: str, **env: str):
         self.port = localdb.free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
-        self.environ = os.environ | {"DOUBLEX_DSN": admin_dsn, "DOUBLEX_APP_DSN": app_dsn} | env
+        # The service DSN only: the service needs no admin DSN.
+        self.environ = os.environ | {"DOUBLEX_SERVICE_DSN": service_dsn} | env
+        self.environ.pop("DOUBLEX_DSN", None)
         self.environ.pop("MIGRATE_ON_START", None)
         self.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
         self.command = [
@@ -70,12 +72,11 @@ class Service:
 
 
 @contextmanager
-def doublex_serve(
-    admin_dsn: str, app_dsn: str, log_path: Path, *args: str, **env: str
-) -> Iterator[str]:
-    """Serve the test database until the block ends; yields the base URL once healthy."""
+def doublex_serve(service_dsn: str, log_path: Path, *args: str, **env: str) -> Iterator[str]:
+    """Serve the test database until the block ends; yields the base URL once healthy.
+    The service gets the service DSN only (no admin DSN: it needs none)."""
     log_path.write_text("")
-    service = Service(admin_dsn, app_dsn, log_path, *args, **env)
+    service = Service(service_dsn, log_path, *args, **env)
     try:
         service.start()
         yield service.base

@@ -3,7 +3,9 @@
 Outermost first: `observe` (request id, access log line, HTTP metrics by route template,
 the server span), then `problems` (every error becomes application/problem+json; nothing
 unexpected leaves as a stack trace), then the time limits of `time_limits` (the body within
-its timeout, the rest within the request's deadline) when the service sets them.
+its timeout, the rest within the request's deadline) when the service sets them, then
+`auth.authenticate` (the request's API key for the ledger calls it makes; 401 when a route
+needs one and none was sent).
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from aiohttp.typedefs import Middleware
 from opentelemetry.trace import SpanKind
 
 from doublex import errors, jsonio, metrics
-from doublex.api import docs, document, handlers, handlers_metrics, problems, time_limits
-from doublex.api.operation import Handler
+from doublex.api import auth, docs, document, handlers, handlers_metrics, problems, time_limits
+from doublex.api.operation import Access, Handler
 from doublex.api.routes import OPERATIONS
 from doublex.config import REQUEST_ID_PATTERN
 from doublex.db import Ledger
@@ -29,8 +31,10 @@ from doublex.tracing import tracer
 REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id", str)
 REQUEST_ID_SHAPE = re.compile(REQUEST_ID_PATTERN)
 
-# (method, path template, aiohttp handler) of every operation of routes.py.
-ROUTES: list[tuple[str, str, Handler]] = [(op.method, op.path, op.handler()) for op in OPERATIONS]
+# (method, path template, aiohttp handler, what it needs) of every operation of routes.py.
+ROUTES: list[tuple[str, str, Handler, Access]] = [
+    (op.method, op.path, op.handler(), op.access) for op in OPERATIONS
+]
 
 
 # The ledger's limits stay named here; document.Published resolves them when serving.
@@ -104,7 +108,7 @@ async def problem_documents(request: web.Request, handler: Handler) -> web.Strea
     except errors.LedgerError as exc:
         if isinstance(exc, errors.InternalError):
             ERRORS.error("ledger error", exc_info=exc, extra={"request_id": request[REQUEST_ID]})
-        return problems.from_ledger_error(exc)
+        return problems.from_ledger_error(exc, auth.challenge(exc))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -122,8 +126,13 @@ def create_app(
     tenants: list[str] | None = None,
     body_timeout: float | None = None,
     request_deadline: float | None = None,
+    metrics_public: bool = False,
+    authenticate: bool = True,
 ) -> web.Application:
-    """`body_timeout`, `request_deadline`: seconds (api/time_limits.py); None: no limit."""
+    """The service on `ledger` (made for the service: `act_as="doublex_api"`).
+    `body_timeout`, `request_deadline`: seconds (api/time_limits.py); None: no limit.
+    `authenticate=False` is for bench/auth_overhead.py only (no environment variable or
+    option reaches it): no key is read, and `ledger` must then be a SQL login's."""
     # Request bodies may hold exact (Decimal) numbers; jsonb parameters must keep them.
     jsonio.use_for_postgres()
     middlewares: list[Middleware] = [observe, problem_documents]
@@ -131,12 +140,16 @@ def create_app(
         middlewares.append(time_limits.body_timeout(body_timeout))
     if request_deadline is not None:
         middlewares.append(time_limits.deadline(request_deadline))
+    if authenticate:
+        middlewares.append(auth.authenticate)
     app = web.Application(middlewares=middlewares, client_max_size=max_body_bytes)
     app[handlers.LEDGER] = ledger
+    app[auth.ACCESS] = {handler: access for _, _, handler, access in ROUTES}
+    app[auth.METRICS_PUBLIC] = metrics_public
     app[handlers.MIGRATIONS] = migrations or []
     app[handlers_metrics.RECON_TENANTS] = tenants or ["default"]
     app[document.PUBLISHED] = document.Published(OPENAPI_DOCUMENT, docs.render)
-    for method, path, handler in ROUTES:
+    for method, path, handler, _ in ROUTES:
         # Every route answers with and without a trailing slash, without a redirect.
         app.router.add_route(method, path, handler)
         app.router.add_route(method, path + "/", handler)

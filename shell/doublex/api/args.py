@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from doublex.api.bodies import (
     AccountCreate,
+    ApiKeyCreate,
     BatchRequest,
     FxRateSet,
     FxTransfer,
@@ -21,7 +22,16 @@ from doublex.api.bodies import (
     Reversal,
     Transfer,
 )
-from doublex.api.fields import Ccy, Code, Documented, IsoDate, JournalId, Key, WholeNumber
+from doublex.api.fields import (
+    BigCursor,
+    Ccy,
+    Code,
+    Documented,
+    IsoDate,
+    JournalId,
+    Key,
+    WholeNumber,
+)
 from doublex.api.limits import Limit
 
 
@@ -157,4 +167,19 @@ class ReconArgs(ReconDay, Page):
 class ReconPageArgs(ReconDay):
     account: Annotated[Code | None, In.QUERY] = Field(
         None, description="Only this account (default: every account)"
+    )
+
+
+class CreateKeyArgs(Args):
+    body: Annotated[ApiKeyCreate, In.BODY]
+
+
+class KeyPath(Args):
+    key_id: Annotated[str, In.PATH, Documented(examples=["dxk_0123456789ab"])]
+
+
+class AuditArgs(Args):
+    limit: Annotated[WholeNumber, Documented(minimum=1, maximum=Limit("page_size")), In.QUERY] = 100
+    cursor: Annotated[BigCursor | None, In.QUERY] = Field(
+        None, description="next_cursor of the previous page"
     )

@@ -35,6 +35,7 @@ from doublex.api.fields import (
     Metadata,
     Nullable,
     Ref,
+    Timestamp,
 )
 from doublex.api.limits import Limit, Text
 
@@ -306,3 +307,26 @@ class FxTransfer(Body):
     effective_date: IsoDate | None = None
     memo: Memo | None = None
     ref: Ref | None = None
+
+
+class ApiKeyCreate(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "billing", "capabilities": ["read", "post"]}],
+        }
+    )
+
+    name: Annotated[
+        str,
+        Documented(
+            maxLength=Limit("api_key_name_length"),
+            description="What the key is for",
+            examples=["billing"],
+        ),
+    ]
+    # The capability words are the ledger's (DX044 for another word, or none).
+    capabilities: Annotated[
+        list[str],
+        Documented(items={"type": "string", "enum": ["read", "post", "operate", "admin", "audit"]}),
+    ]
+    expires_at: Timestamp | None = Field(None, description="Never expires when left out")

@@ -58,10 +58,18 @@ def _operation(path: str, method: str, op: dict[str, Any]) -> str:
         f"<code>{escape(code)}</code> {escape(resp['description'])}"
         for code, resp in op["responses"].items()
     )
+    access = op.get("x-capability", "open")
+    needs = (
+        "no key"
+        if access == "open"
+        else "loopback clients (no key)"
+        if access == "loopback"
+        else f"a key with <code>{escape(access)}</code>"
+    )
     return (
         f"<section><div><span class='verb {method}'>{method.upper()}</span>"
         f"<code>{escape(path)}</code> — {escape(op['summary'])}</div>"
-        f"{params}{body}<p>Responses: {responses}</p></section>"
+        f"<p>Needs: {needs}</p>{params}{body}<p>Responses: {responses}</p></section>"
     )
 
 

@@ -25,7 +25,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from doublex import __version__, jsonio
 from doublex.api import args, handlers, limits, parse
 from doublex.api.bodies import Leg
-from doublex.api.operation import PROBLEM, Operation
+from doublex.api.operation import PROBLEM, Access, Operation
 from doublex.api.responses import Problem
 
 REF = "#/components/schemas/{model}"
@@ -40,6 +40,19 @@ PROBLEM_RESPONSE = {
     "content": {PROBLEM: {"schema": {"$ref": REF.format(model="Problem")}}},
 }
 VALUES = frozenset({"examples", "default", "enum", "const"})  # data, not schemas
+SCHEME = "apiKey"
+SECURITY_SCHEMES = {
+    SCHEME: {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API key of the tenant (`doublex keys create`, or POST /api/keys "
+        "with an admin key): `Authorization: Bearer dxk_…`. The ledger checks it on every "
+        "transaction. Each operation names what it needs in `x-capability`: a capability "
+        "(`read` is also granted by `audit`), `open` (no key: health and this "
+        "documentation) or `loopback` (/metrics: loopback clients only unless the service "
+        "runs with DOUBLEX_METRICS_PUBLIC=1). Another tenant's objects are never found (404).",
+    }
+}
 
 
 def build(operations: Sequence[Operation[Any]]) -> dict[str, Any]:
@@ -65,7 +78,7 @@ def build(operations: Sequence[Operation[Any]]) -> dict[str, Any]:
         "info": INFO,
         "servers": [{"url": "/"}],
         "paths": paths,
-        "components": {"schemas": schemas},
+        "components": {"schemas": schemas, "securitySchemes": SECURITY_SCHEMES},
     }
 
 
@@ -79,11 +92,21 @@ def _operation(op: Operation[Any], arguments: dict[str, Any]) -> dict[str, Any]:
         }
         if response.links:
             responses[status]["links"] = response.links
+    capability = op.access.capability
+    if capability is not None:
+        responses["401"] = _problem(
+            "No key, or a malformed, unknown, revoked or expired key (DX040)"
+        )
+        responses["403"] = _problem(f"The key lacks the `{capability}` capability (DX041)")
+    elif op.access is Access.LOOPBACK:
+        responses["403"] = _problem("Not a loopback client (see DOUBLEX_METRICS_PUBLIC)")
     responses["default"] = PROBLEM_RESPONSE
     operation: dict[str, Any] = {
         "operationId": op.operation_id,
         "summary": op.summary,
         "responses": responses,
+        "security": [{SCHEME: []}] if capability else [],
+        "x-capability": capability or op.access.value,
     }
     if op.description:
         operation["description"] = op.description
@@ -109,6 +132,10 @@ def _operation(op: Operation[Any], arguments: dict[str, Any]) -> dict[str, Any]:
     if parameters:
         operation["parameters"] = parameters
     return operation
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": PROBLEM_RESPONSE["content"]}
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
@@ -106,12 +106,36 @@ def parse_date(value: str) -> date:
     raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
 
 
+RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def parse_timestamp(value: str) -> datetime:
+    """An RFC 3339 date-time with its offset ("2027-01-01T00:00:00Z"), a real instant."""
+    if RFC3339.fullmatch(value):
+        try:
+            return datetime.fromisoformat(value.replace("z", "Z"))
+        except ValueError:
+            pass
+    raise ValueError(f"{value[:40]!r} is not a date-time with an offset (RFC 3339)")
+
+
 def parse_decimal(value: str) -> Decimal:
     """Digits with an optional fraction ("12.50"); how many, and whether it is positive, are
     the ledger's to judge (DX003, DX004, DX030)."""
     if not DECIMAL.fullmatch(value):
         raise ValueError(DECIMAL_WORDING)
     return Decimal(value)
+
+
+def parse_int64(value: str) -> int:
+    """A whole number that fits the SQL `bigint` parameter it is sent to (a cursor)."""
+    digits = value.removeprefix("-")
+    if len(digits) > 19 or not WHOLE_NUMBER.fullmatch(value) or not -(2**63) <= int(value) < 2**63:
+        raise ValueError(f"{value[:25]!r} is not a whole number (64-bit)")
+    return int(value)
 
 
 def parse_int32(value: str) -> int:
@@ -194,6 +218,8 @@ IsoDate = Annotated[date, Parsed(parse_date, {"type": "string", "format": "date"
 DECIMAL_WORDING = 'must be a decimal string such as "12.50"'
 DecimalText = Annotated[Decimal, Parsed(parse_decimal, AMOUNT_SCHEMA, DECIMAL_WORDING)]
 WholeNumber = Annotated[int, Parsed(parse_int32, {"type": "integer"})]
+BigCursor = Annotated[int, Parsed(parse_int64, {"type": "string", "pattern": "^-?[0-9]{1,19}$"})]
+Timestamp = Annotated[datetime, Parsed(parse_timestamp, {"type": "string", "format": "date-time"})]
 JournalId = Annotated[UUID, Parsed(parse_uuid, {"type": "string", "format": "uuid"})]
 
 # Strings whose limits the ledger owns (documented, not re-checked here).

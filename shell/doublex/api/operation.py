@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from aiohttp import web
@@ -16,6 +17,23 @@ A = TypeVar("A", bound=BaseModel)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 JSON = "application/json"
 PROBLEM = "application/problem+json"
+
+
+class Access(Enum):
+    """What a route needs (doublex.api.auth): no key, loopback, or a key with a capability
+    (the capability the ledger function requires; the database enforces it)."""
+
+    OPEN = "open"  # no key: health and the documentation of the API
+    LOOPBACK = "loopback"  # /metrics: loopback clients, or any with DOUBLEX_METRICS_PUBLIC
+    READ = "read"
+    POST = "post"
+    OPERATE = "operate"
+    ADMIN = "admin"
+    AUDIT = "audit"
+
+    @property
+    def capability(self) -> str | None:
+        return None if self in (Access.OPEN, Access.LOOPBACK) else self.value
 
 
 @dataclass(frozen=True)
@@ -36,6 +54,7 @@ class Operation(Generic[A]):
     args: type[A]
     responses: dict[str, Response] = field(default_factory=dict)
     description: str | None = None
+    access: Access = field(kw_only=True)
 
     def handler(self) -> Handler:
         """The aiohttp handler: the arguments parsed into `args`, then `run`."""

@@ -18,6 +18,8 @@ CONTENT_TYPE = "application/problem+json"
 
 TITLES: dict[int, str] = {
     400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
     408: "Request timeout",
@@ -65,8 +67,11 @@ def problem(
     )
 
 
-def from_ledger_error(exc: errors.LedgerError) -> web.Response:
+def from_ledger_error(exc: errors.LedgerError, challenge: str | None = None) -> web.Response:
+    """The problem document of a refused call; `challenge`: the WWW-Authenticate of a 401."""
     headers = {"Retry-After": "1"} if exc.http_status == 503 else None
+    if challenge is not None:
+        headers = {"WWW-Authenticate": challenge}
     detail = exc.message if not exc.detail else f"{exc.message} ({exc.detail})"
     extra = {"hint": exc.hint} if exc.hint else None
     return problem(exc.http_status, exc.code, exc.name, detail, exc.field, headers, extra)
@@ -78,6 +83,7 @@ def from_request_problem(exc: RequestProblem) -> web.Response:
 
 HTTP_CODES: dict[int, str] = {
     400: "bad_request",
+    403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",

@@ -246,3 +246,47 @@ class ReconReport(Reply):
     next_cursor: str | None = Field(
         description="cursor of the next page of exceptions (null: this page is the last)"
     )
+
+
+class Tenant(Reply):
+    name: str
+    created_at: Timestamp
+    created_by: str
+    accounts: int
+    active_keys: int
+
+
+class ApiKey(Reply):
+    key_id: str = Field(description="The key's visible id (the token's part before the dot)")
+    name: str
+    capabilities: list[str]
+    expires_at: Timestamp | None
+    created_at: Timestamp
+    created_by: str | None = None
+
+
+class ApiKeyCreated(ApiKey):
+    token: str = Field(description="The key: shown this once, stored only as a hash")
+
+
+class ApiKeyListItem(ApiKey):
+    revoked_at: Timestamp | None = None
+    revoked_by: str | None = None
+
+
+class ApiKeyList(Reply):
+    items: list[ApiKeyListItem]
+
+
+class AuditEntry(Reply):
+    audit_id: int
+    at: Timestamp
+    actor: str
+    action: str
+    object: str | None = None
+    details: dict[str, Any] | None = None
+
+
+class AuditPage(Reply):
+    items: list[AuditEntry]
+    next_cursor: str | None

@@ -12,6 +12,7 @@ from doublex.api import (
     docs,
     document,
     handlers,
+    handlers_access,
     handlers_eod,
     handlers_fx,
     handlers_metrics,
@@ -19,7 +20,7 @@ from doublex.api import (
     responses,
 )
 from doublex.api.limits import Limit, Text
-from doublex.api.operation import JSON, PROBLEM, Operation, Response, link, page
+from doublex.api.operation import JSON, PROBLEM, Access, Operation, Response, link, page
 
 JOURNAL_LINKS = {
     "GetJournal": link("getJournal", journal_id="$response.body#/journal_id"),
@@ -69,6 +70,7 @@ OPERATIONS: list[Operation[Any]] = [
             "200": Response("Healthy", r.Health),
             "503": Response("The database cannot be reached", r.Health),
         },
+        access=Access.OPEN,
     ),
     Operation(
         "POST",
@@ -78,6 +80,7 @@ OPERATIONS: list[Operation[Any]] = [
         handlers.create_account,
         args.CreateAccountArgs,
         {"201": Response("Created", r.Account, links=ACCOUNT_LINKS)},
+        access=Access.ADMIN,
     ),
     Operation(
         "GET",
@@ -87,6 +90,7 @@ OPERATIONS: list[Operation[Any]] = [
         handlers.list_accounts,
         args.Page,
         {"200": Response("A page", r.AccountPage)},
+        access=Access.READ,
     ),
     Operation(
         "GET",
@@ -96,6 +100,7 @@ OPERATIONS: list[Operation[Any]] = [
         handlers.get_account,
         args.AccountPath,
         {"200": Response("The account", r.Account)},
+        access=Access.READ,
     ),
     Operation(
         "GET",
@@ -105,6 +110,7 @@ OPERATIONS: list[Operation[Any]] = [
         handlers.get_balance,
         args.BalanceArgs,
         {"200": Response("The balance", r.Balance)},
+        access=Access.READ,
     ),
     Operation(
         "GET",
@@ -114,6 +120,7 @@ OPERATIONS: list[Operation[Any]] = [
         handlers_eod.get_history,
         args.HistoryArgs,
         {"200": Response("One item per closed date, in order", r.BalanceHistory)},
+        access=Access.READ,
     ),
     Operation(
         "POST",
@@ -123,6 +130,7 @@ OPERATIONS: list[Operation[Any]] = [
         handlers.post_transfer,
         args.TransferArgs,
         posting("Posted", "Duplicate: the original result", r.PostingResult, JOURNAL_LINKS),
+        access=Access.POST,
     ),
     Operation(
         "POST",
@@ -132,6 +140,7 @@ OPERATIONS: list[Operation[Any]] = [
         handlers.post_transfer_batch,
         args.BatchArgs,
         {"200": Response("One result per request, in order", r.BatchResult)},
+        access=Access.POST,
     ),
     Operation(
         "GET",
@@ -141,6 +150,7 @@ OPERATIONS: list[Operation[Any]] = [
         handlers.list_journals,
         args.JournalsArgs,
         {"200": Response("A page", r.JournalPage)},
+        access=Access.READ,
     ),
     Operation(
         "GET",
@@ -150,6 +160,7 @@ OPERATIONS: list[Operation[Any]] = [
         handlers.get_journal,
         args.JournalPath,
         {"200": Response("The journal", r.Journal)},
+        access=Access.READ,
     ),
     Operation(
         "POST",
@@ -165,6 +176,7 @@ OPERATIONS: list[Operation[Any]] = [
             {"GetJournal": JOURNAL_LINKS["GetJournal"]},
             again=False,
         ),
+        access=Access.POST,
     ),
     Operation(
         "PUT",
@@ -174,6 +186,7 @@ OPERATIONS: list[Operation[Any]] = [
         handlers_fx.put_rate,
         args.RateSetArgs,
         {"200": Response("The stored rate", r.FxQuote)},
+        access=Access.OPERATE,
     ),
     Operation(
         "GET",
@@ -183,6 +196,7 @@ OPERATIONS: list[Operation[Any]] = [
         handlers_fx.get_rate,
         args.RateArgs,
         {"200": Response("The rate", r.FxQuote)},
+        access=Access.READ,
     ),
     Operation(
         "POST",
@@ -192,6 +206,7 @@ OPERATIONS: list[Operation[Any]] = [
         handlers_fx.post_transfer,
         args.FxTransferArgs,
         posting("Settled", "Duplicate: the original settlement", r.FxSettlement, FX_LINKS),
+        access=Access.POST,
     ),
     Operation(
         "GET",
@@ -201,6 +216,7 @@ OPERATIONS: list[Operation[Any]] = [
         handlers_fx.get_position,
         args.PositionArgs,
         {"200": Response("The position", r.FxPosition)},
+        access=Access.READ,
     ),
     Operation(
         "GET",
@@ -220,6 +236,7 @@ OPERATIONS: list[Operation[Any]] = [
             ),
         },
         RECON_REPORT_DESCRIPTION,
+        access=Access.READ,
     ),
     Operation(
         "GET",
@@ -229,6 +246,7 @@ OPERATIONS: list[Operation[Any]] = [
         handlers_recon.recon_html,
         args.ReconPageArgs,
         {"200": page("The page", "text/html")},
+        access=Access.READ,
     ),
     Operation(
         "GET",
@@ -238,6 +256,57 @@ OPERATIONS: list[Operation[Any]] = [
         handlers_eod.get_eod_status,
         args.NoArgs,
         {"200": Response("The status", r.EodStatus)},
+        access=Access.READ,
+    ),
+    Operation(
+        "GET",
+        "/api/tenant",
+        "getTenant",
+        "The key's tenant: its name, creation, accounts and active keys",
+        handlers_access.get_tenant,
+        args.NoArgs,
+        {"200": Response("The tenant", r.Tenant)},
+        access=Access.READ,
+    ),
+    Operation(
+        "POST",
+        "/api/keys",
+        "createApiKey",
+        "Create an API key of this tenant (its token is shown in this answer only)",
+        handlers_access.create_key,
+        args.CreateKeyArgs,
+        {"201": Response("Created; keep the token, it is never shown again", r.ApiKeyCreated)},
+        access=Access.ADMIN,
+    ),
+    Operation(
+        "GET",
+        "/api/keys",
+        "listApiKeys",
+        "The tenant's API keys (never their secrets)",
+        handlers_access.list_keys,
+        args.NoArgs,
+        {"200": Response("Every key, revoked and expired ones too", r.ApiKeyList)},
+        access=Access.ADMIN,
+    ),
+    Operation(
+        "DELETE",
+        "/api/keys/{key_id}",
+        "revokeApiKey",
+        "Revoke an API key: refused from its next transaction on",
+        handlers_access.revoke_key,
+        args.KeyPath,
+        {"200": Response("The revoked key", r.ApiKeyListItem)},
+        access=Access.ADMIN,
+    ),
+    Operation(
+        "GET",
+        "/api/audit",
+        "listAudit",
+        "Who did what: the tenant's audit log, oldest first",
+        handlers_access.list_audit,
+        args.AuditArgs,
+        {"200": Response("A page", r.AuditPage)},
+        access=Access.AUDIT,
     ),
     Operation(
         "GET",
@@ -247,6 +316,7 @@ OPERATIONS: list[Operation[Any]] = [
         document.serve,
         args.NoArgs,
         {"200": page("The document", JSON)},
+        access=Access.OPEN,
     ),
     Operation(
         "GET",
@@ -256,6 +326,7 @@ OPERATIONS: list[Operation[Any]] = [
         docs.serve,
         args.NoArgs,
         {"200": page("The page", "text/html")},
+        access=Access.OPEN,
     ),
     Operation(
         "GET",
@@ -265,5 +336,6 @@ OPERATIONS: list[Operation[Any]] = [
         handlers_metrics.metrics_page,
         args.NoArgs,
         {"200": page("The metrics", "text/plain")},
+        access=Access.LOOPBACK,
     ),
 ]

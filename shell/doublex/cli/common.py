@@ -1,8 +1,14 @@
-"""What every command needs: the DSNs, a Ledger, and one way to run a ledger call."""
+"""What every command needs: the DSNs, a Ledger, and one way to run a ledger call.
+
+Commands act with the admin DSN (DOUBLEX_DSN or the local cluster) on `--tenant`, and record
+the operating system user as the actor of what they change (`doublex.actor`, per
+transaction). Only `doublex serve` uses the service DSN.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -50,21 +56,32 @@ def admin_dsn() -> str:
     return cluster.dsn()
 
 
-def app_dsn() -> str:
-    """DOUBLEX_APP_DSN, or the admin DSN with the application role as user."""
+def service_dsn() -> str:
+    """DOUBLEX_SERVICE_DSN (then the admin DSN is never read), or the admin DSN with the
+    service role as user."""
     settings = config.load()
-    return settings.app_dsn or config.as_app_role(admin_dsn())
+    return settings.service_dsn or config.as_service_role(admin_dsn())
+
+
+def actor() -> str:
+    """Who runs the command: the operating system user (audit rows say admin:<user>)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (a container's arbitrary uid)
+        return "unknown"
 
 
 def open_ledger() -> Ledger:
-    """A Ledger on the app DSN, sized and retrying as configured."""
+    """A Ledger on the admin DSN, naming the OS user as actor, sized and retrying as
+    configured."""
     settings = config.load()
     return Ledger(
-        app_dsn(),
+        admin_dsn(),
         min_size=min(settings.pool_min, 1),
         max_size=settings.pool_max,
         retry=RetryPolicy(max_attempts=settings.max_retries),
         pool_timeout=settings.pool_timeout,
+        actor=actor(),
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from doublex import config
-from doublex.cli.common import admin_dsn, app_dsn, listen_options
+from doublex.cli.common import admin_dsn, listen_options, service_dsn
 from doublex.cli.output import emit_record, json_option
 from doublex.cli.root import main
 
@@ -82,7 +82,7 @@ def observe_command(
         if serve:
             from doublex import serve as service
 
-            service.run(settings, dsn, app_dsn(), host, port)
+            service.run(settings, service_dsn(), host, port)
         else:
             with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: stop the stack
                 time.sleep(duration if duration is not None else float(1 << 31))

@@ -10,9 +10,9 @@ from doublex import config, localdb
 from doublex import migrate as migrations
 from doublex.cli.common import (
     admin_dsn,
-    app_dsn,
     listen_options,
     local_cluster,
+    service_dsn,
     tenant_option,
     with_ledger,
 )
@@ -110,11 +110,21 @@ def migrate_command(rollback: bool, rollback_all: bool) -> None:
 )
 @click.option("--reuse-port", is_flag=True, hidden=True, help="Bind with SO_REUSEPORT.")
 def serve_command(host: str, port: int, workers: int, reuse_port: bool) -> None:
-    """Serve the REST API (MIGRATE_ON_START=true applies migrations first)."""
+    """Serve the REST API as the service role (DOUBLEX_SERVICE_DSN). MIGRATE_ON_START=true
+    applies migrations first with the admin DSN, then drops that connection."""
     from doublex import serve
 
-    dsn = admin_dsn()
-    serve.run(config.load(), dsn, app_dsn(), host, port, workers=workers, reuse_port=reuse_port)
+    settings = config.load()
+    migrate_dsn = admin_dsn() if settings.migrate_on_start else None
+    serve.run(
+        settings,
+        service_dsn(),
+        host,
+        port,
+        admin_dsn=migrate_dsn,
+        workers=workers,
+        reuse_port=reuse_port,
+    )
 
 
 # -- doublex schema --------------------------------------------------------------------------

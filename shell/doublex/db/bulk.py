@@ -29,7 +29,7 @@ StatementRow = tuple[
 
 
 def rate_params(
-    base: str, quote: str, rate: Decimal, valid_on: date, source: str | None, tenant: str
+    base: str, quote: str, rate: Decimal, valid_on: date, source: str | None, tenant: str | None
 ) -> dict[str, Any]:
     """The parameters of QUERIES["upsert_fx_rate"]."""
     return {
@@ -53,7 +53,7 @@ class RateLine:
     valid_on: date
     source: str | None = None
 
-    def params(self, tenant: str) -> dict[str, Any]:
+    def params(self, tenant: str | None) -> dict[str, Any]:
         return rate_params(self.base, self.quote, self.rate, self.valid_on, self.source, tenant)
 
 
@@ -67,7 +67,7 @@ class LineProblem:
 
 
 def fx_rates(
-    lines: Sequence[RateLine], tenant: str, progress: Callable[[int], None] | None
+    lines: Sequence[RateLine], tenant: str | None, progress: Callable[[int], None] | None
 ) -> Work[list[LineProblem]]:
     """Upsert every rate, all or nothing: the lines the ledger refused (every one of them,
     and then nothing is written), or an empty list when every rate was written."""
@@ -106,7 +106,7 @@ def _refusal(exc: psycopg.Error) -> errors.RuleViolation | None:
 
 
 async def _line_problems(
-    conn: AsyncConnection[Row], chunk: Sequence[RateLine], tenant: str
+    conn: AsyncConnection[Row], chunk: Sequence[RateLine], tenant: str | None
 ) -> list[LineProblem]:
     """Each line of `chunk` on its own savepoint: the ones the ledger refuses, and why."""
     problems: list[LineProblem] = []

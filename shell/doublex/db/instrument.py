@@ -22,6 +22,7 @@ from opentelemetry.trace import Span
 from prometheus_client import Histogram
 
 from doublex import errors, metrics
+from doublex.db.principal import principal_key_id
 from doublex.tracing import tracer
 
 C = TypeVar("C", bound=type)
@@ -136,7 +137,10 @@ def _measured(name: str, method: Method, measure: Measure) -> Method:
                 value = kwargs[argument]
             else:
                 value = args[index] if index < len(args) else default
-            found[attribute] = str(value)
+            if value is not None:  # tenant None: the caller's own, known to the database
+                found[attribute] = str(value)
+        if key_id := principal_key_id():
+            found["doublex.principal"] = f"key:{key_id}"
         return found
 
     @functools.wraps(method)

@@ -17,15 +17,18 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 from psycopg.types.json import Jsonb
 
+from doublex.config import API_ROLE
 from doublex.db import bulk
 from doublex.db.instrument import instrumented
 from doublex.db.queries import QUERIES
-from doublex.db.runner import FOLD, READ, SCRAPE, WRITE, Mode, Row, Runner
+from doublex.db.runner import FOLD, READ, ROLL_UP, SCRAPE, WRITE, Mode, Row, Runner
 
 DEFAULT = "default"  # the tenant of a single-book ledger
+# `tenant=None` (every method's default): the caller's own tenant, which the database takes
+# from the credential (an API key, a SQL login); an admin names the tenant it acts on.
 
 
 @instrumented
@@ -43,21 +46,14 @@ class Ledger(Runner):
 
     async def _one(self, query: str, mode: Mode, /, **params: Any) -> Row:
         """The one row the call returns."""
-
-        async def work(conn: AsyncConnection[Row]) -> Row:
-            row = await (await conn.execute(QUERIES[query], params)).fetchone()
-            assert row is not None, f"{query} returned no row"
-            return row
-
-        return await self.run(work, **mode.options)
+        rows = await self._all(query, mode, **params)
+        assert rows, f"{query} returned no row"
+        return rows[0]
 
     async def _all(self, query: str, mode: Mode, /, **params: Any) -> list[Row]:
         """Every row the call returns."""
-
-        async def work(conn: AsyncConnection[Row]) -> list[Row]:
-            return await (await conn.execute(QUERIES[query], params)).fetchall()
-
-        return await self.run(work, **mode.options)
+        (rows,) = await self.statements([(QUERIES[query], params)], **mode.options)
+        return rows
 
     # -- accounts and journals ---------------------------------------------------------------
 
@@ -69,24 +65,24 @@ class Ledger(Runner):
         type: str = "asset",
         allow_negative: bool = True,
         metadata: Mapping[str, Any] | None = None,
-        tenant: str = DEFAULT,
+        tenant: str | None = None,
     ) -> Row:
         return await self._one(
             "create_account", WRITE, code=code, name=name, ccy=ccy, type=type,
             allow_negative=allow_negative, metadata=Jsonb(metadata or {}), tenant=tenant,
         )  # fmt: skip
 
-    async def get_account(self, code: str, tenant: str = DEFAULT) -> Row:
+    async def get_account(self, code: str, tenant: str | None = None) -> Row:
         return await self._one("get_account", READ, code=code, tenant=tenant)
 
     async def list_accounts(
-        self, after_code: str | None = None, page_size: int = 100, tenant: str = DEFAULT
+        self, after_code: str | None = None, page_size: int = 100, tenant: str | None = None
     ) -> list[Row]:
         return await self._all(
             "list_accounts", READ, after_code=after_code, page_size=page_size, tenant=tenant
         )
 
-    async def set_account_status(self, code: str, status: str, tenant: str = DEFAULT) -> Row:
+    async def set_account_status(self, code: str, status: str, tenant: str | None = None) -> Row:
         return await self._one("set_account_status", WRITE, code=code, status=status, tenant=tenant)
 
     async def post_journal(
@@ -97,7 +93,7 @@ class Ledger(Runner):
         memo: str | None = None,
         ref: str | None = None,
         metadata: Mapping[str, Any] | None = None,
-        tenant: str = DEFAULT,
+        tenant: str | None = None,
         *,
         client_id: str | None = None,
     ) -> Row:
@@ -115,7 +111,7 @@ class Ledger(Runner):
         journal_id: UUID | str,
         idempotency_key: str,
         memo: str | None = None,
-        tenant: str = DEFAULT,
+        tenant: str | None = None,
     ) -> Row:
         return await self._one(
             "reverse_journal", WRITE, journal_id=journal_id, idempotency_key=idempotency_key,
@@ -123,11 +119,11 @@ class Ledger(Runner):
         )  # fmt: skip
 
     async def get_balance(
-        self, account: str, as_of: date | None = None, tenant: str = DEFAULT
+        self, account: str, as_of: date | None = None, tenant: str | None = None
     ) -> Row:
         return await self._one("get_balance", READ, account=account, as_of=as_of, tenant=tenant)
 
-    async def get_journal(self, journal_id: UUID | str, tenant: str = DEFAULT) -> Row:
+    async def get_journal(self, journal_id: UUID | str, tenant: str | None = None) -> Row:
         return await self._one("get_journal", READ, journal_id=journal_id, tenant=tenant)
 
     async def list_journals(
@@ -137,18 +133,19 @@ class Ledger(Runner):
         account: str | None = None,
         after_cursor: str | None = None,
         page_size: int = 100,
-        tenant: str = DEFAULT,
+        tenant: str | None = None,
     ) -> list[Row]:
         return await self._all(
             "list_journals", READ, from_date=from_date, to_date=to_date, account=account,
             after_cursor=after_cursor, page_size=page_size, tenant=tenant,
         )  # fmt: skip
 
-    async def roll_up_balances(self, tenant: str = DEFAULT) -> Row:
-        """Fold settled legs into the balance checkpoints (READ COMMITTED by design)."""
-        return await self._one("roll_up_balances", FOLD, tenant=tenant)
+    async def roll_up_balances(self, tenant: str | None = None) -> Row:
+        """Fold settled legs into the balance checkpoints (READ COMMITTED by design). The
+        service runs it as housekeeping (no key) for each of its tenants."""
+        return await self._one("roll_up_balances", ROLL_UP, tenant=tenant)
 
-    async def post_journals(self, requests: Any, tenant: str = DEFAULT) -> list[Row]:
+    async def post_journals(self, requests: Any, tenant: str | None = None) -> list[Row]:
         """Up to api_limit('batch_requests') journal requests in one transaction; one result
         per request."""
         return await self._all("post_journals", WRITE, requests=Jsonb(requests), tenant=tenant)
@@ -178,20 +175,20 @@ class Ledger(Runner):
         rate: Decimal,
         valid_on: date,
         source: str | None = None,
-        tenant: str = DEFAULT,
+        tenant: str | None = None,
     ) -> Row:
         params = bulk.rate_params(base, quote, rate, valid_on, source, tenant)
         return await self._one("upsert_fx_rate", WRITE, **params)
 
     async def fx_rate(
-        self, base: str, quote: str, on: date | None = None, tenant: str = DEFAULT
+        self, base: str, quote: str, on: date | None = None, tenant: str | None = None
     ) -> Row:
         return await self._one("fx_rate", READ, base=base, quote=quote, on=on, tenant=tenant)
 
     async def import_fx_rates(
         self,
         lines: Sequence[bulk.RateLine],
-        tenant: str = DEFAULT,
+        tenant: str | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> list[bulk.LineProblem]:
         """Upsert every rate in one transaction, all or nothing. Returns the lines the ledger
@@ -210,7 +207,7 @@ class Ledger(Runner):
         effective_date: date | None = None,
         memo: str | None = None,
         ref: str | None = None,
-        tenant: str = DEFAULT,
+        tenant: str | None = None,
     ) -> Row:
         """One FX settlement (two journals), measured as a posting (operation post_fx_transfer)."""
         return await self._one(
@@ -221,7 +218,7 @@ class Ledger(Runner):
         )  # fmt: skip
 
     async def fx_position(
-        self, as_of: date | None = None, reporting_ccy: str = "EUR", tenant: str = DEFAULT
+        self, as_of: date | None = None, reporting_ccy: str = "EUR", tenant: str | None = None
     ) -> list[Row]:
         return await self._all(
             "fx_position", READ, as_of=as_of, reporting_ccy=reporting_ccy, tenant=tenant
@@ -235,7 +232,7 @@ class Ledger(Runner):
         rows: Sequence[bulk.StatementRow],
         file_name: str | None = None,
         date_format: str | None = None,
-        tenant: str = DEFAULT,
+        tenant: str | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> Row:
         """COPY the lines into this transaction's staging table, then let
@@ -254,7 +251,7 @@ class Ledger(Runner):
         account: str,
         business_date: date,
         tolerance: Decimal = Decimal("0.01"),
-        tenant: str = DEFAULT,
+        tenant: str | None = None,
     ) -> Row:
         return await self._one(
             "recon_run", WRITE, account=account, business_date=business_date, tolerance=tolerance,
@@ -262,7 +259,7 @@ class Ledger(Runner):
         )  # fmt: skip
 
     async def recon_report(
-        self, business_date: date, account: str | None = None, tenant: str = DEFAULT
+        self, business_date: date, account: str | None = None, tenant: str | None = None
     ) -> tuple[list[Row], list[Row]]:
         """The current reconciliation of a date: summaries and every item (page after page),
         from one snapshot. For reports written whole (the CLI's files, the HTML page)."""
@@ -290,7 +287,7 @@ class Ledger(Runner):
         account: str | None = None,
         after_cursor: str | None = None,
         page_size: int = 100,
-        tenant: str = DEFAULT,
+        tenant: str | None = None,
     ) -> tuple[list[Row], list[Row]]:
         """The summaries and one page of exceptions of a date's reconciliation (one snapshot)."""
         params = {"business_date": business_date, "account": account, "tenant": tenant}
@@ -306,22 +303,20 @@ class Ledger(Runner):
         return await self.run(work, **READ.options)
 
     async def recon_mismatch_totals(self, tenants: Sequence[str]) -> dict[str, int]:
-        """Exceptions of every reconciliation run so far, by kind, summed over `tenants`."""
+        """Exceptions of every reconciliation run so far, by kind, summed over `tenants` (the
+        service's housekeeping: no key)."""
 
-        async def work(conn: AsyncConnection[Row]) -> dict[str, int]:
-            totals: dict[str, int] = {}
-            for tenant in tenants:
-                cursor = await conn.execute(QUERIES["recon_mismatch_totals"], {"tenant": tenant})
-                for row in await cursor.fetchall():
-                    totals[row["kind"]] = totals.get(row["kind"], 0) + int(row["total"])
-            return totals
-
+        calls = [(QUERIES["recon_mismatch_totals"], {"tenant": tenant}) for tenant in tenants]
+        totals: dict[str, int] = {}
         # READ COMMITTED: a scrape must never wait for a safe snapshot (DEFERRABLE).
-        return await self.run(work, **SCRAPE.options)
+        for rows in await self.statements(calls, **SCRAPE.options):
+            for row in rows:
+                totals[row["kind"]] = totals.get(row["kind"], 0) + int(row["total"])
+        return totals
 
     # -- end of day ----------------------------------------------------------------------------
 
-    async def business_date(self, at: datetime | None = None, tenant: str = DEFAULT) -> date:
+    async def business_date(self, at: datetime | None = None, tenant: str | None = None) -> date:
         row = await self._one("business_date", READ, at=at, tenant=tenant)
         business_date: date = row["business_date"]
         return business_date
@@ -330,7 +325,7 @@ class Ledger(Runner):
         self,
         time_zone: str | None = None,
         cutoff: time_of_day | None = None,
-        tenant: str = DEFAULT,
+        tenant: str | None = None,
     ) -> Row:
         return await self._one(
             "set_ledger_settings", WRITE, time_zone=time_zone, cutoff=cutoff, tenant=tenant
@@ -339,7 +334,7 @@ class Ledger(Runner):
     async def eod_close(
         self,
         business_date: date,
-        tenant: str = DEFAULT,
+        tenant: str | None = None,
         on_progress: Callable[[Row], None] | None = None,
     ) -> Row:
         """Close a business date at READ COMMITTED (see procedures/eod_close.sql: every
@@ -368,12 +363,13 @@ class Ledger(Runner):
             assert row is not None
             return row
 
+        # Not pipelined: the progress notices come while the close runs.
         return await self.run(work, **FOLD.options)
 
-    async def eod_status(self, tenant: str = DEFAULT) -> Row:
+    async def eod_status(self, tenant: str | None = None) -> Row:
         return await self._one("eod_status", READ, tenant=tenant)
 
-    async def verify_seals(self, tenant: str = DEFAULT) -> list[Row]:
+    async def verify_seals(self, tenant: str | None = None) -> list[Row]:
         return await self._all("verify_seals", READ, tenant=tenant)
 
     async def balance_history(
@@ -381,9 +377,73 @@ class Ledger(Runner):
         account: str,
         from_date: date | None = None,
         to_date: date | None = None,
-        tenant: str = DEFAULT,
+        tenant: str | None = None,
     ) -> list[Row]:
         return await self._all(
             "balance_history", READ, account=account, from_date=from_date, to_date=to_date,
             tenant=tenant,
         )  # fmt: skip
+
+    # -- tenants, API keys, SQL logins, audit ------------------------------------------------
+
+    async def create_tenant(self, tenant: str) -> Row:
+        """A new book (owner only: the CLI's admin DSN)."""
+        return await self._one("create_tenant", WRITE, tenant=tenant)
+
+    async def list_tenants(self) -> list[Row]:
+        return await self._all("list_tenants", READ)
+
+    async def get_tenant(self, tenant: str | None = None) -> Row:
+        return await self._one("get_tenant", READ, tenant=tenant)
+
+    async def create_api_key(
+        self,
+        name: str,
+        capabilities: Sequence[str],
+        expires_at: datetime | None = None,
+        tenant: str | None = None,
+    ) -> Row:
+        """A new key; its token is in this answer only (the ledger keeps a hash)."""
+        return await self._one(
+            "create_api_key", WRITE, name=name, capabilities=list(capabilities),
+            expires_at=expires_at, tenant=tenant,
+        )  # fmt: skip
+
+    async def list_api_keys(self, tenant: str | None = None) -> list[Row]:
+        return await self._all("list_api_keys", READ, tenant=tenant)
+
+    async def revoke_api_key(self, key_id: str, tenant: str | None = None) -> Row:
+        return await self._one("revoke_api_key", WRITE, key_id=key_id, tenant=tenant)
+
+    async def create_sql_login(
+        self, login: str, password: str, capabilities: Sequence[str], tenant: str
+    ) -> Row:
+        """A new LOGIN role, member of doublex_api, bound to `tenant` with `capabilities`, in
+        one transaction (owner only: creating roles needs the admin DSN)."""
+        create = sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE {}").format(
+            sql.Identifier(login), sql.Literal(password), sql.Identifier(API_ROLE)
+        )
+        params = {"login": login, "capabilities": list(capabilities), "tenant": tenant}
+
+        async def work(conn: AsyncConnection[Row]) -> Row:
+            await conn.execute(create)
+            row = await (await conn.execute(QUERIES["bind_sql_login"], params)).fetchone()
+            assert row is not None
+            return row
+
+        return await self.run(work)
+
+    async def list_sql_logins(self, tenant: str | None = None) -> list[Row]:
+        return await self._all("list_sql_logins", READ, tenant=tenant)
+
+    async def unbind_sql_login(self, login: str) -> bool:
+        """Whether the login was bound (its next call is refused either way)."""
+        row = await self._one("unbind_sql_login", WRITE, login=login)
+        return bool(row["unbind_sql_login"])
+
+    async def list_audit(
+        self, after_id: int | None = None, page_size: int = 100, tenant: str | None = None
+    ) -> list[Row]:
+        return await self._all(
+            "list_audit", READ, after_id=after_id, page_size=page_size, tenant=tenant
+        )

@@ -53,6 +53,17 @@ _CALLS: Mapping[str, str] = {
     "eod_status": "tenant",
     "verify_seals": "tenant",
     "balance_history": "account from_date to_date tenant",
+    # tenants, keys, SQL logins, audit (procedures/*.sql; the owner-only ones as admin)
+    "create_tenant": "tenant",
+    "list_tenants": "",
+    "get_tenant": "tenant",
+    "create_api_key": "name capabilities expires_at tenant",
+    "list_api_keys": "tenant",
+    "revoke_api_key": "key_id tenant",
+    "bind_sql_login": "login capabilities tenant",
+    "unbind_sql_login": "login",
+    "list_sql_logins": "tenant",
+    "list_audit": "after_id page_size tenant",
 }
 
 # stage_statement and business_date return one value; in FROM, its column takes the

@@ -6,31 +6,55 @@ backoff and full jitter. A broken connection during COMMIT is never retried: the
 unknown, and the caller replays with its idempotency key. Errors leave as
 `doublex.errors.LedgerError`.
 
-A write that is one SQL API call runs as one statement in autocommit (`WRITE`): PostgreSQL
-makes it its own transaction, at the SERIALIZABLE default every pooled session gets, and
-reports a serialization failure at its implicit commit as the statement's error. One round
-trip instead of three (BEGIN, the call, COMMIT).
+`Runner.statements` (every call of the Ledger): the transaction in pipeline mode, so BEGIN,
+who acts, the SQL API call and COMMIT travel in one round trip, and the rows are read after
+the COMMIT answered (a serialization failure at COMMIT is the COMMIT's error, retried like
+any other). COPY cannot run in pipeline mode: the bulk paths use `Runner.run`.
+
+Who runs the call (tenancy, ARCHITECTURE.md "How a request flows"): every transaction starts
+with one `set_config(…, true)` statement (`AS_ROLE` or `AS_SELF`) that says who acts in it.
+Its settings are transaction-local, so nothing of one call survives into the next on the
+pooled session, and it is sent for every transaction, so no call can run with an earlier
+one's principal:
+
+- a Runner made for the service (`act_as="doublex_api"`) switches to that role and hands the
+  database the request's API key from `PRINCIPAL` (set by the REST auth middleware; `''`
+  when none), which the ledger verifies (`ledger_private.authorize`); `housekeeping=True`
+  calls (the background roll-up, the /metrics refresh) keep the service's own role and send
+  no key;
+- a Runner made for the CLI (`actor="os-user"`) names the actor of its audit rows
+  (`doublex.actor`); it connects with the admin DSN and acts on the `tenant` argument;
+- a plain Runner (SQL login such as `doublex_app`) sends `doublex.api_key = ''`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg import AsyncConnection, IsolationLevel
+from psycopg import AsyncConnection, IsolationLevel, sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from doublex import errors
 from doublex.db import instrument
+from doublex.db.principal import PRINCIPAL
 
 T = TypeVar("T")
 Row = dict[str, Any]
 Work = Callable[[AsyncConnection[Row]], Awaitable[T]]
+Statement = str | sql.Composed
+
+# Who acts in a transaction: its first statement, transaction-local settings only.
+AS_ROLE = "SELECT set_config('role', %(role)s, true), set_config('doublex.api_key', %(key)s, true)"
+AS_SELF = (
+    "SELECT set_config('doublex.api_key', '', true), set_config('doublex.actor', %(actor)s, true)"
+)
 
 
 @dataclass(frozen=True)
@@ -51,21 +75,23 @@ class Mode:
 
     read_only: bool = False
     isolation: IsolationLevel = IsolationLevel.SERIALIZABLE
-    statement: bool = False
+    housekeeping: bool = False
 
     @property
     def options(self) -> dict[str, Any]:
         return {
             "read_only": self.read_only,
             "isolation": self.isolation,
-            "statement": self.statement,
+            "housekeeping": self.housekeeping,
         }
 
 
-WRITE = Mode(statement=True)  # one SQL API call in autocommit, at SERIALIZABLE
+WRITE = Mode()  # SERIALIZABLE, retried
 READ = Mode(read_only=True)  # SERIALIZABLE READ ONLY DEFERRABLE: never fails, never retried
-FOLD = Mode(isolation=IsolationLevel.READ_COMMITTED)  # roll-ups and closes (see their SQL)
-SCRAPE = Mode(read_only=True, isolation=IsolationLevel.READ_COMMITTED)  # never waits
+FOLD = Mode(isolation=IsolationLevel.READ_COMMITTED)  # closes (see their SQL)
+# The service's housekeeping (no key, its own role): the roll-up, and the scrape that never waits.
+ROLL_UP = Mode(isolation=IsolationLevel.READ_COMMITTED, housekeeping=True)
+SCRAPE = Mode(read_only=True, isolation=IsolationLevel.READ_COMMITTED, housekeeping=True)
 
 
 async def _serializable_by_default(conn: AsyncConnection[Row]) -> None:
@@ -92,9 +118,13 @@ class Runner:
         retry: RetryPolicy | None = None,
         on_retry: Callable[[str], None] | None = None,
         pool_timeout: float = 30.0,
+        act_as: str | None = None,
+        actor: str = "",
     ) -> None:
         self.retry = retry or RetryPolicy()
-        self._on_retry = on_retry
+        self.act_as = act_as
+        self.actor = actor
+        self.on_retry = on_retry
         self.pool: AsyncConnectionPool[AsyncConnection[Row]] = AsyncConnectionPool(
             dsn,
             min_size=min_size,
@@ -122,18 +152,40 @@ class Runner:
         *,
         read_only: bool = False,
         isolation: IsolationLevel = IsolationLevel.SERIALIZABLE,
-        statement: bool = False,
+        housekeeping: bool = False,
     ) -> T:
         """Run `work` in one transaction, retrying serialization failures and deadlocks.
-        `statement=True`: `work` sends one statement, run in autocommit (a serializable write)."""
+        Who acts is said in the transaction's first statement, a round trip of its own (the
+        Ledger's calls use `statements`, which sends it with the call). `housekeeping=True`:
+        the service's own maintenance (no key, its own role)."""
+        who = self._who(housekeeping)
+        return await self._retrying(
+            lambda: self._attempt(work, who, read_only=read_only, isolation=isolation)
+        )
+
+    async def statements(
+        self,
+        calls: Sequence[tuple[Statement, Mapping[str, Any]]],
+        *,
+        read_only: bool = False,
+        isolation: IsolationLevel = IsolationLevel.SERIALIZABLE,
+        housekeeping: bool = False,
+    ) -> list[list[Row]]:
+        """Run `calls` (statement, parameters) in one transaction, in pipeline mode: BEGIN,
+        who acts, the calls and COMMIT go in one round trip, and their rows are read once
+        the COMMIT succeeded (a failed COMMIT, e.g. a serialization failure, drops them).
+        Retried like `run`. Every row of every call, in order."""
+        who = self._who(housekeeping)
+        return await self._retrying(
+            lambda: self._pipelined(calls, who, read_only=read_only, isolation=isolation)
+        )
+
+    async def _retrying(self, attempt_once: Callable[[], Awaitable[T]]) -> T:
         attempt = 0
         while True:
             attempt += 1
             try:
-                if statement and not read_only and isolation == IsolationLevel.SERIALIZABLE:
-                    result = await self._statement(work)
-                else:
-                    result = await self._attempt(work, read_only=read_only, isolation=isolation)
+                result = await attempt_once()
                 instrument.finished(retries=attempt - 1)
                 return result
             except errors.LedgerError:
@@ -154,51 +206,80 @@ class Runner:
                 # report retries, and a request that gives up is not retried.
                 sqlstate = getattr(exc, "sqlstate", None) or "40001"
                 instrument.retrying(sqlstate)
-                if self._on_retry is not None:
-                    self._on_retry(sqlstate)
+                if self.on_retry is not None:
+                    self.on_retry(sqlstate)
                 await asyncio.sleep(self.retry.delay(attempt))
 
-    async def _attempt(self, work: Work[T], *, read_only: bool, isolation: IsolationLevel) -> T:
+    def _who(self, housekeeping: bool) -> tuple[str, dict[str, str]]:
+        """The first statement of every transaction and its parameters (read once per call:
+        every attempt of a call acts for the same principal)."""
+        if self.act_as is not None and not housekeeping:
+            return AS_ROLE, {"role": self.act_as, "key": PRINCIPAL.get()}
+        return AS_SELF, {"actor": self.actor}
+
+    @contextlib.asynccontextmanager
+    async def _connection(
+        self, *, read_only: bool, isolation: IsolationLevel
+    ) -> AsyncIterator[AsyncConnection[Row]]:
         async with self.pool.connection() as conn:
             await conn.set_isolation_level(isolation)
             await conn.set_read_only(read_only)
             # DEFERRABLE read-only serializable transactions wait for a safe snapshot and
             # then can neither fail nor make others fail.
             await conn.set_deferrable(read_only and isolation == IsolationLevel.SERIALIZABLE)
+            yield conn
+
+    async def _attempt(
+        self,
+        work: Work[T],
+        who: tuple[str, dict[str, str]],
+        *,
+        read_only: bool,
+        isolation: IsolationLevel,
+    ) -> T:
+        async with self._connection(read_only=read_only, isolation=isolation) as conn:
             committing = False
             try:
                 async with conn.transaction():
+                    await conn.execute(*who)
                     result = await work(conn)
                     committing = True  # leaving the block sends COMMIT
             except psycopg.OperationalError as exc:
                 if not conn.broken:
                     raise
                 if committing:
-                    # Lost during COMMIT: the transaction may have committed. Never send that
-                    # COMMIT again on another connection; the caller replays with its key.
-                    raise errors.OutcomeUnknown(
-                        "the database connection was lost during COMMIT; the outcome is unknown",
-                        hint="Replay the request with the same idempotency key.",
-                    ) from exc
+                    raise _outcome_unknown(exc) from exc
                 # Lost before COMMIT (a stale pooled connection, a restarted server): the
                 # server rolled the transaction back, so a fresh connection may try again.
                 raise _ConnectionLost from exc
             return result
 
-    async def _statement(self, work: Work[T]) -> T:
-        async with self.pool.connection() as conn:
-            await conn.set_autocommit(True)
+    async def _pipelined(
+        self,
+        calls: Sequence[tuple[Statement, Mapping[str, Any]]],
+        who: tuple[str, dict[str, str]],
+        *,
+        read_only: bool,
+        isolation: IsolationLevel,
+    ) -> list[list[Row]]:
+        async with self._connection(read_only=read_only, isolation=isolation) as conn:
             try:
-                return await work(conn)
+                async with conn.pipeline(), conn.transaction():
+                    await conn.execute(*who)
+                    cursors = [await conn.execute(query, params) for query, params in calls]
+                return [await cursor.fetchall() for cursor in cursors]
             except psycopg.OperationalError as exc:
-                if conn.broken:
-                    # The statement may have committed: never send it again on another
-                    # connection; the caller replays with its idempotency key.
-                    raise errors.OutcomeUnknown(
-                        "the database connection was lost during the call; the outcome is unknown",
-                        hint="Replay the request with the same idempotency key.",
-                    ) from exc
-                raise
-            finally:
                 if not conn.broken:
-                    await conn.set_autocommit(False)
+                    raise
+                if read_only:  # nothing to lose: a fresh connection may try again
+                    raise _ConnectionLost from exc
+                # The COMMIT went with the call: it may have committed. Never send it again
+                # on another connection; the caller replays with its idempotency key.
+                raise _outcome_unknown(exc) from exc
+
+
+def _outcome_unknown(exc: BaseException) -> errors.OutcomeUnknown:
+    return errors.OutcomeUnknown(
+        "the database connection was lost during COMMIT; the outcome is unknown",
+        hint="Replay the request with the same idempotency key.",
+    )

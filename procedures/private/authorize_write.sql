@@ -1,0 +1,18 @@
+-- ledger_private.authorize_write(capability, tenant) → principal: what every write function
+-- does first: authorize (DX019, DX040-DX043), then require SERIALIZABLE (DX016). The caller
+-- is refused before a weak isolation is reported, so a stranger learns nothing else.
+
+CREATE OR REPLACE FUNCTION ledger_private.authorize_write(p_capability text, p_tenant text)
+RETURNS ledger_private.principal
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    v_who ledger_private.principal := ledger_private.authorize(p_capability, p_tenant);
+BEGIN
+    PERFORM ledger_private.require_serializable();
+    RETURN v_who;
+END
+$$;
+
+COMMENT ON FUNCTION ledger_private.authorize_write(text, text) IS
+    'authorize, then DX016 below SERIALIZABLE: the opening of every write function';
