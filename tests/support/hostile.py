@@ -277,14 +277,17 @@ def corpus() -> list[Case]:
 
 
 def written_rows(dsn: str) -> tuple[int, ...]:
-    """Journals, legs, accounts and FX rates in the database: the same before and after the
-    corpus, since no hostile case writes anything."""
+    """Journals, legs, accounts, FX rates, API keys (and revocations) and audit entries in the
+    database: the same before and after the corpus, since no hostile case writes anything."""
     with psycopg.connect(dsn) as conn:
         row = conn.execute(
             "SELECT (SELECT count(*) FROM ledger_private.journal),"
             "       (SELECT count(*) FROM ledger_private.leg),"
             "       (SELECT count(*) FROM ledger_private.account),"
-            "       (SELECT count(*) FROM ledger_private.fx_rate)"
+            "       (SELECT count(*) FROM ledger_private.fx_rate),"
+            "       (SELECT count(*) FROM ledger_private.api_key),"
+            "       (SELECT count(*) FROM ledger_private.api_key WHERE revoked_at IS NOT NULL),"
+            "       (SELECT count(*) FROM ledger_private.audit_log)"
         ).fetchone()
     assert row is not None
     return tuple(row)
