@@ -99,13 +99,22 @@ def crash(admin_dsn: str) -> bool:
 
 
 async def under_fault(
-    service: Service, token: str, fault: Callable[[], bool], every: tuple[float, float]
+    service: Service,
+    token: str,
+    fault: Callable[[], bool],
+    every: tuple[float, float],
+    strikes: int,
 ) -> tuple[Tally, int]:
-    """Load the service while `fault` runs every U(every) seconds; (what the clients saw,
-    how many times the fault struck)."""
+    """Load the service for LOAD_SECONDS, and on until the fault struck `strikes` times (a
+    loaded machine restarts a service slowly), while `fault` runs every U(every) seconds;
+    (what the clients saw, how many times the fault struck)."""
     tally = Tally()
     struck = 0
     stop = asyncio.Event()
+    minimum_until = time.monotonic() + LOAD_SECONDS
+
+    def done() -> bool:
+        return time.monotonic() >= minimum_until and struck >= strikes
 
     async def strike() -> None:
         nonlocal struck
@@ -116,7 +125,7 @@ async def under_fault(
 
     striker = asyncio.create_task(strike())
     try:
-        await load(service.base, token, WORKERS, LOAD_SECONDS, tally)
+        await load(service.base, token, WORKERS, done, tally)
     finally:
         stop.set()
         await striker
@@ -174,7 +183,7 @@ def test_backends_terminated_every_few_hundred_ms(
     service, token = serve(fault_cluster, books, tmp_path)
     try:
         tally, struck = asyncio.run(
-            under_fault(service, token, lambda: terminate(admin_dsn), (0.2, 0.4))
+            under_fault(service, token, lambda: terminate(admin_dsn), (0.2, 0.4), strikes=10)
         )
     finally:
         service.stop()
@@ -191,7 +200,7 @@ def test_backend_sigkilled_every_few_seconds_forces_crash_recovery(
     service, token = serve(fault_cluster, books, tmp_path)
     try:
         tally, struck = asyncio.run(
-            under_fault(service, token, lambda: crash(admin_dsn), (2.0, 3.0))
+            under_fault(service, token, lambda: crash(admin_dsn), (2.0, 3.0), strikes=2)
         )
     finally:
         service.stop()
@@ -213,7 +222,7 @@ def test_service_killed_and_restarted_mid_load(
         return True
 
     try:
-        tally, struck = asyncio.run(under_fault(service, token, restart, (1.5, 2.5)))
+        tally, struck = asyncio.run(under_fault(service, token, restart, (1.5, 2.5), strikes=2))
     finally:
         service.stop()
     assert struck >= 2

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,17 +90,17 @@ async def post_until_acknowledged(
     tally.unexpected.append((key, 0, "never acknowledged"))
 
 
-async def load(base: str, token: str, workers: int, seconds: float, tally: Tally) -> None:
-    """`workers` clients post new keys for `seconds` with the API key `token`; each finishes
-    its last key."""
-    stop_at = time.monotonic() + seconds
+async def load(base: str, token: str, workers: int, done: Callable[[], bool], tally: Tally) -> None:
+    """`workers` clients post new keys with the API key `token` until `done()` says so (at
+    most 60 s); each finishes its last key."""
+    stop_at = time.monotonic() + 60
     give_up = stop_at + 45
     timeout = aiohttp.ClientTimeout(total=10)
 
     async def client(worker: int) -> None:
         async with aiohttp.ClientSession(timeout=timeout) as session:
             n = 0
-            while time.monotonic() < stop_at:
+            while time.monotonic() < stop_at and not done():
                 await post_until_acknowledged(
                     session, base, token, f"fault-{worker}-{n}", worker + n, tally, give_up
                 )
