@@ -419,14 +419,20 @@ class Ledger(Runner):
         self, login: str, password: str, capabilities: Sequence[str], tenant: str
     ) -> Row:
         """A new LOGIN role, member of doublex_api, bound to `tenant` with `capabilities`, in
-        one transaction (owner only: creating roles needs the admin DSN)."""
-        create = sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE {}").format(
-            sql.Identifier(login), sql.Literal(password), sql.Identifier(API_ROLE)
-        )
+        one transaction (owner only: creating roles needs the admin DSN). The password is
+        sent as its SCRAM-SHA-256 verifier, made by libpq as psql's \\password does: the
+        statement (server log, pg_stat_activity) never holds the password itself."""
         params = {"login": login, "capabilities": list(capabilities), "tenant": tenant}
 
         async def work(conn: AsyncConnection[Row]) -> Row:
-            await conn.execute(create)
+            verifier = conn.pgconn.encrypt_password(
+                password.encode(), login.encode(), b"scram-sha-256"
+            )
+            await conn.execute(
+                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE {}").format(
+                    sql.Identifier(login), sql.Literal(verifier.decode()), sql.Identifier(API_ROLE)
+                )
+            )
             row = await (await conn.execute(QUERIES["bind_sql_login"], params)).fetchone()
             assert row is not None
             return row
