@@ -3,12 +3,16 @@ a test that failed before its fix. (The SQL ones are in pgtap/19_security_review
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import psycopg
+from multidict import CIMultiDict
 
 from doublex.config import API_ROLE
+from doublex.db import Ledger
 from doublex.db.runner import AS_ROLE
+from support.http import UNKNOWN_KEY, api, create_key, problem
 
 
 def test_service_never_logs_a_request_key(pg_cluster: Any, database: str, service_dsn: str) -> None:
@@ -33,3 +37,21 @@ def test_service_never_logs_a_request_key(pg_cluster: Any, database: str, servic
         logged = handle.read().decode(errors="replace")
     assert "set_config('doublex.api_key'" in logged and "a statement after the key" in logged
     assert token not in logged and token.partition(".")[2] not in logged
+
+
+async def test_two_authorization_headers_are_refused(ledger: Ledger, admin_dsn: str) -> None:
+    """A request with two Authorization headers is refused (RFC 9110 allows one): a proxy in
+    front that checks or logs one of them and the service that acted on the other would
+    disagree about who called."""
+    token = create_key(admin_dsn, capabilities=["read"])["token"]
+    async with api(ledger, key="") as client:
+        for headers in (
+            [("Authorization", f"Bearer {token}"), ("Authorization", f"Bearer {UNKNOWN_KEY}")],
+            [("Authorization", f"Bearer {token}"), ("Authorization", f"Bearer {token}")],
+        ):
+            refused = await client.get("/api/accounts", headers=CIMultiDict(headers))
+            body = await problem(refused, 401, "DX040")
+            assert "one Authorization header" in body["detail"]
+            assert token not in json.dumps(body)
+        alone = await client.get("/api/accounts", headers={"Authorization": f"Bearer {token}"})
+        assert alone.status == 200, await alone.text()
