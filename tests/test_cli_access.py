@@ -158,3 +158,34 @@ def test_sql_login_password_never_travels_in_clear(
     finally:
         with psycopg.connect(pg_cluster.admin_dsn(database), autocommit=True) as conn:
             conn.execute(f"DROP ROLE {login}")
+
+
+def test_sql_login_gets_the_time_limits_of_doublex_app(
+    cli: CliRunner, pg_cluster: Any, database: str
+) -> None:
+    """A login made by `sql-login create` has doublex_app's role settings (migration 0013's
+    time limits, SERIALIZABLE, search_path): without them a tenant's reporting login could
+    sit in `BEGIN; SELECT pg_current_xact_id();` for ever, holding back the horizon of every
+    tenant's balance roll-up (roll_up_balances folds only below the oldest running
+    transaction) and the vacuum's."""
+    login = f"limited_{database}"
+    as_json(cli, "sql-login", "create", login, "--cap", "read")
+    try:
+        settings = ", ".join(
+            f"current_setting('{name}')"
+            for name in (
+                "statement_timeout",
+                "lock_timeout",
+                "idle_in_transaction_session_timeout",
+                "default_transaction_isolation",
+            )
+        )
+        answers = []
+        for user in ("doublex_app", login):
+            with psycopg.connect(pg_cluster.cluster.dsn(database, user=user)) as conn:
+                answers.append(conn.execute(f"SELECT {settings}").fetchone())
+        assert answers[1] == answers[0]
+        assert answers[1] == ("1min", "10s", "30s", "serializable")
+    finally:
+        with psycopg.connect(pg_cluster.admin_dsn(database), autocommit=True) as conn:
+            conn.execute(f"DROP ROLE {login}")
