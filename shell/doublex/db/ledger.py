@@ -430,9 +430,9 @@ class Ledger(Runner):
         one transaction (owner only: creating roles needs the admin DSN). The password is
         sent as its SCRAM-SHA-256 verifier, made by libpq as psql's \\password does: the
         statement (server log, pg_stat_activity) never holds the password itself. The login
-        gets doublex_app's role settings (migration 0013's time limits among them): no
-        tenant's login may hold a transaction, and with it every tenant's roll-up horizon,
-        open for ever."""
+        gets doublex_app's role settings (migration 0013's time limits among them), so a
+        careless login does not hold a transaction, and with it every tenant's roll-up
+        horizon, open for ever (they are defaults: a hostile login can SET them back)."""
         params = {"login": login, "capabilities": list(capabilities), "tenant": tenant}
 
         async def work(conn: AsyncConnection[Row]) -> Row:
