@@ -4,12 +4,17 @@ a test that failed before its fix. (The SQL ones are in pgtap/19_security_review
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import psycopg
 from multidict import CIMultiDict
 
-from doublex.config import API_ROLE
+from doublex import localdb
+from doublex.config import API_ROLE, SERVICE_ROLE
 from doublex.db import Ledger
 from doublex.db.runner import AS_ROLE
 from support.http import UNKNOWN_KEY, api, create_key, problem
@@ -55,3 +60,21 @@ async def test_two_authorization_headers_are_refused(ledger: Ledger, admin_dsn: 
             assert token not in json.dumps(body)
         alone = await client.get("/api/accounts", headers={"Authorization": f"Bearer {token}"})
         assert alone.status == 200, await alone.text()
+
+
+def test_serve_refuses_a_privileged_service_role(pg_cluster: Any, database: str) -> None:
+    """`doublex serve` connected as a superuser (or a member of doublex_owner) would make the
+    database's wall moot: its keyless calls are the admin's, and it could RESET ROLE and write
+    any table. It refuses to start and names the role it should connect as."""
+    environ = os.environ | {"DOUBLEX_SERVICE_DSN": pg_cluster.admin_dsn(database)}
+    for name in ("MIGRATE_ON_START", "DOUBLEX_DSN"):
+        environ.pop(name, None)
+    port = str(localdb.free_port())
+    doublex = str(Path(sys.executable).parent / "doublex")
+    served = subprocess.run(
+        [doublex, "serve", "--host", "127.0.0.1", "--port", port],
+        env=environ, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert served.returncode != 0, served.stderr
+    assert SERVICE_ROLE in served.stderr and "superuser" in served.stderr
+    assert "Traceback" not in served.stderr
