@@ -1,6 +1,7 @@
--- Roll back 0014_security_fixes: doublex_service's bind parameters are logged again, unless
--- another database of this cluster still uses the role (role settings are cluster-wide, like
--- the role itself).
+-- Roll back 0014_security_fixes: bindings are by role name again (login_oid goes);
+-- doublex_service's bind parameters are logged again, unless another database of this
+-- cluster still uses the role (role settings are cluster-wide, like the role itself).
+-- squawk-ignore-file ban-drop-column
 
 SET LOCAL lock_timeout = '5s';
 SET LOCAL statement_timeout = '5min';
@@ -19,3 +20,7 @@ BEGIN
     END IF;
 END
 $$;
+
+SET LOCAL ROLE doublex_owner;
+ALTER TABLE ledger_private.sql_login DROP COLUMN login_oid;
+RESET ROLE;

@@ -1,9 +1,10 @@
 -- Holes found by the security review of #14 (tenancy and access control), each pinned by the
--- tests that failed before its fix: what a principal may hand on to a key it creates.
+-- tests that failed before its fix: what a principal may hand on to a key it creates; a
+-- login's binding belongs to the role, not to its name.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SET LOCAL client_min_messages = warning;
-SELECT plan(11);
+SELECT plan(15);
 
 \ir helpers/fixtures.sql
 \ir helpers/principals.sql
@@ -62,6 +63,23 @@ SELECT is(tap.attempt('tap_a_only_admin', NULL,
           'ok', 'Should let a login (which does not expire) create a key that never expires');
 SELECT is((SELECT capabilities FROM ledger.create_api_key('by the owner', ARRAY['post'], tenant => 'ta')),
           ARRAY['post'], 'Should let the owner create a key with any capability');
+
+-- A binding is the role's, not its name's ----------------------------------------------
+-- (a role dropped without `sql-login revoke` and a new role made later under the same name,
+-- for someone else, must not inherit the old role's tenant and capabilities.)
+CREATE ROLE tap_recycled NOLOGIN IN ROLE doublex_api;
+SELECT ledger.bind_sql_login('tap_recycled', ARRAY['read', 'post', 'admin'], 'ta');
+SELECT is(tap.attempt('tap_recycled', NULL, $$SELECT ledger.get_tenant()$$), 'ok',
+          'Should let a bound role act for its tenant');
+DROP ROLE tap_recycled;
+CREATE ROLE tap_recycled NOLOGIN IN ROLE doublex_api;
+SELECT is(tap.attempt('tap_recycled', NULL, $$SELECT ledger.get_tenant()$$), 'DX040',
+          'Should not take a new role for the dropped one it is named after (DX040)');
+SELECT ledger.bind_sql_login('tap_recycled', ARRAY['read'], 'tb');
+SELECT is(tap.attempt('tap_recycled', NULL, $$SELECT name FROM ledger.get_tenant()$$), 'ok',
+          'Should let the owner bind the new role');
+SELECT results_eq($$SELECT tenant, capabilities FROM ledger.list_sql_logins() WHERE login = 'tap_recycled'$$,
+                  $$VALUES ('tb'::text, ARRAY['read'])$$, 'Should keep one binding per login name');
 
 SELECT * FROM finish();
 ROLLBACK;

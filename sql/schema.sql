@@ -418,11 +418,12 @@ BEGIN
             MESSAGE = 'login: doublex_service acts for the key of each request and is never bound',
             HINT = 'Create a key of the tenant instead (ledger.create_api_key).';
     END IF;
-    INSERT INTO ledger_private.sql_login AS l (login, tenant, capabilities, bound_by)
-    VALUES (bind_sql_login.login, bind_sql_login.tenant, v_capabilities, v_who.actor)
+    INSERT INTO ledger_private.sql_login AS l (login, login_oid, tenant, capabilities, bound_by)
+    VALUES (bind_sql_login.login, quote_ident(bind_sql_login.login)::regrole, bind_sql_login.tenant,
+            v_capabilities, v_who.actor)
     ON CONFLICT ON CONSTRAINT sql_login_pkey DO UPDATE
-       SET tenant = excluded.tenant, capabilities = excluded.capabilities,
-           bound_at = now(), bound_by = excluded.bound_by
+       SET login_oid = excluded.login_oid, tenant = excluded.tenant,
+           capabilities = excluded.capabilities, bound_at = now(), bound_by = excluded.bound_by
     RETURNING l.* INTO v_login;
     PERFORM ledger_private.append_audit(v_who, 'bind_sql_login', v_login.login,
                                         jsonb_build_object('capabilities', v_login.capabilities));
@@ -2579,7 +2580,7 @@ BEGIN
         SELECT l.tenant, l.capabilities, 'login:' || l.login
           INTO v_tenant, v_capabilities, v_actor
           FROM ledger_private.sql_login AS l
-         WHERE l.login = session_user;
+         WHERE l.login = session_user AND l.login_oid = quote_ident(session_user)::regrole;
         IF v_tenant IS NULL THEN
             IF NOT pg_has_role(session_user, 'doublex_owner', 'MEMBER') THEN
                 RAISE EXCEPTION USING
@@ -4769,6 +4770,7 @@ CREATE TABLE ledger_private.sql_login (
     capabilities text[] NOT NULL,
     bound_at timestamp with time zone DEFAULT now() NOT NULL,
     bound_by text NOT NULL,
+    login_oid oid NOT NULL,
     CONSTRAINT sql_login_capabilities_known CHECK (((cardinality(capabilities) >= 1) AND (capabilities <@ ARRAY['read'::text, 'post'::text, 'operate'::text, 'admin'::text, 'audit'::text])))
 );
 
