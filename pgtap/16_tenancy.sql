@@ -214,8 +214,9 @@ SELECT ok(NOT pg_has_role('doublex_service', 'doublex_owner', 'MEMBER')
 SELECT is((SELECT array_agg(x ORDER BY x) FROM pg_db_role_setting AS s, unnest(s.setconfig) AS x
             WHERE s.setrole = 'doublex_service'::regrole AND s.setdatabase = 0),
           ARRAY['default_transaction_isolation=serializable', 'idle_in_transaction_session_timeout=60s',
-                'lock_timeout=5s', 'search_path=ledger', 'statement_timeout=30s'],
-          'Should bound the service''s statements, locks and idle transactions, SERIALIZABLE by default');
+                'lock_timeout=5s', 'log_parameter_max_length=0', 'search_path=ledger', 'statement_timeout=30s'],
+          'Should bound the service''s statements, locks and idle transactions, SERIALIZABLE by default, '
+          'and log none of its bind parameters (the request''s key)');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -40,11 +40,12 @@ BEGIN
             MESSAGE = 'login: doublex_service acts for the key of each request and is never bound',
             HINT = 'Create a key of the tenant instead (ledger.create_api_key).';
     END IF;
-    INSERT INTO ledger_private.sql_login AS l (login, tenant, capabilities, bound_by)
-    VALUES (bind_sql_login.login, bind_sql_login.tenant, v_capabilities, v_who.actor)
+    INSERT INTO ledger_private.sql_login AS l (login, login_oid, tenant, capabilities, bound_by)
+    VALUES (bind_sql_login.login, quote_ident(bind_sql_login.login)::regrole, bind_sql_login.tenant,
+            v_capabilities, v_who.actor)
     ON CONFLICT ON CONSTRAINT sql_login_pkey DO UPDATE
-       SET tenant = excluded.tenant, capabilities = excluded.capabilities,
-           bound_at = now(), bound_by = excluded.bound_by
+       SET login_oid = excluded.login_oid, tenant = excluded.tenant,
+           capabilities = excluded.capabilities, bound_at = now(), bound_by = excluded.bound_by
     RETURNING l.* INTO v_login;
     PERFORM ledger_private.append_audit(v_who, 'bind_sql_login', v_login.login,
                                         jsonb_build_object('capabilities', v_login.capabilities));

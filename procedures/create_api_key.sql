@@ -8,6 +8,9 @@
 -- its secret is stored (the key id before the dot is kept and shown). 256 bits of secret
 -- from gen_random_uuid() (the server's strong random source). capabilities: one or more of
 -- read, post, operate, admin, audit. expires_at: NULL (never) or a future instant.
+-- A key's creator grants only what it holds (private/check_grantable.sql): its own
+-- capabilities (DX041 otherwise), and no longer than it lives itself (a later or no expiry
+-- is capped at the creator's; the answer says which). The owner holds everything.
 -- The creation is in the audit log. Raises DX016, DX019, DX040–DX043, DX044 (bad
 -- capabilities, name or expiry).
 
@@ -27,6 +30,7 @@ DECLARE
     -- Three version-4 UUIDs (122 random bits each) hashed into 256 bits.
     v_secret text := encode(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text
                                               || gen_random_uuid()::text, 'UTF8')), 'hex');
+    v_expires_at timestamptz;
     v_key ledger_private.api_key;
 BEGIN
     IF create_api_key.name IS NULL
@@ -41,10 +45,11 @@ BEGIN
             MESSAGE = format('expires_at: %s is not in the future', create_api_key.expires_at),
             HINT = 'Omit it for a key that does not expire.';
     END IF;
+    v_expires_at := ledger_private.check_grantable(v_who, v_capabilities, create_api_key.expires_at);
     INSERT INTO ledger_private.api_key AS k
            (key_id, tenant, name, capabilities, secret_hash, expires_at, created_by)
     VALUES (v_key_id, v_who.tenant, btrim(create_api_key.name), v_capabilities,
-            sha256(convert_to(v_secret, 'UTF8')), create_api_key.expires_at, v_who.actor)
+            sha256(convert_to(v_secret, 'UTF8')), v_expires_at, v_who.actor)
     RETURNING k.* INTO v_key;
     PERFORM ledger_private.append_audit(v_who, 'create_api_key', v_key.key_id,
                                         jsonb_build_object('name', v_key.name, 'capabilities', v_key.capabilities,

@@ -418,11 +418,12 @@ BEGIN
             MESSAGE = 'login: doublex_service acts for the key of each request and is never bound',
             HINT = 'Create a key of the tenant instead (ledger.create_api_key).';
     END IF;
-    INSERT INTO ledger_private.sql_login AS l (login, tenant, capabilities, bound_by)
-    VALUES (bind_sql_login.login, bind_sql_login.tenant, v_capabilities, v_who.actor)
+    INSERT INTO ledger_private.sql_login AS l (login, login_oid, tenant, capabilities, bound_by)
+    VALUES (bind_sql_login.login, quote_ident(bind_sql_login.login)::regrole, bind_sql_login.tenant,
+            v_capabilities, v_who.actor)
     ON CONFLICT ON CONSTRAINT sql_login_pkey DO UPDATE
-       SET tenant = excluded.tenant, capabilities = excluded.capabilities,
-           bound_at = now(), bound_by = excluded.bound_by
+       SET login_oid = excluded.login_oid, tenant = excluded.tenant,
+           capabilities = excluded.capabilities, bound_at = now(), bound_by = excluded.bound_by
     RETURNING l.* INTO v_login;
     PERFORM ledger_private.append_audit(v_who, 'bind_sql_login', v_login.login,
                                         jsonb_build_object('capabilities', v_login.capabilities));
@@ -566,6 +567,7 @@ DECLARE
     -- Three version-4 UUIDs (122 random bits each) hashed into 256 bits.
     v_secret text := encode(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text
                                               || gen_random_uuid()::text, 'UTF8')), 'hex');
+    v_expires_at timestamptz;
     v_key ledger_private.api_key;
 BEGIN
     IF create_api_key.name IS NULL
@@ -580,10 +582,11 @@ BEGIN
             MESSAGE = format('expires_at: %s is not in the future', create_api_key.expires_at),
             HINT = 'Omit it for a key that does not expire.';
     END IF;
+    v_expires_at := ledger_private.check_grantable(v_who, v_capabilities, create_api_key.expires_at);
     INSERT INTO ledger_private.api_key AS k
            (key_id, tenant, name, capabilities, secret_hash, expires_at, created_by)
     VALUES (v_key_id, v_who.tenant, btrim(create_api_key.name), v_capabilities,
-            sha256(convert_to(v_secret, 'UTF8')), create_api_key.expires_at, v_who.actor)
+            sha256(convert_to(v_secret, 'UTF8')), v_expires_at, v_who.actor)
     RETURNING k.* INTO v_key;
     PERFORM ledger_private.append_audit(v_who, 'create_api_key', v_key.key_id,
                                         jsonb_build_object('name', v_key.name, 'capabilities', v_key.capabilities,
@@ -2577,7 +2580,7 @@ BEGIN
         SELECT l.tenant, l.capabilities, 'login:' || l.login
           INTO v_tenant, v_capabilities, v_actor
           FROM ledger_private.sql_login AS l
-         WHERE l.login = session_user;
+         WHERE l.login = session_user AND l.login_oid = quote_ident(session_user)::regrole;
         IF v_tenant IS NULL THEN
             IF NOT pg_has_role(session_user, 'doublex_owner', 'MEMBER') THEN
                 RAISE EXCEPTION USING
@@ -2718,6 +2721,44 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.check_fx_rate_value(p_rate numeric, p_field text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.check_grantable(p_who ledger_private.principal, p_capabilities text[], p_expires_at timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_held text[] := ARRAY['read', 'post', 'operate', 'admin', 'audit'];
+    v_until timestamptz;
+    v_lacking text[];
+BEGIN
+    IF starts_with(p_who.actor, 'key:') THEN
+        SELECT k.capabilities, k.expires_at INTO v_held, v_until
+          FROM ledger_private.api_key AS k
+         WHERE k.key_id = substr(p_who.actor, 5);
+    ELSIF starts_with(p_who.actor, 'login:') THEN
+        SELECT l.capabilities INTO v_held
+          FROM ledger_private.sql_login AS l
+         WHERE l.login = substr(p_who.actor, 7);
+    END IF;
+    IF 'audit' = ANY (v_held) THEN
+        v_held := v_held || 'read'::text;
+    END IF;
+    v_lacking := ARRAY(SELECT c FROM unnest(p_capabilities) AS c WHERE c <> ALL (v_held));
+    IF cardinality(v_lacking) > 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX041', COLUMN = 'capabilities',
+            MESSAGE = format('capabilities: %s cannot grant %s, which it lacks',
+                             p_who.actor, array_to_string(v_lacking, ', ')),
+            DETAIL = format('It holds %s.', array_to_string(v_held, ', ')),
+            HINT = 'A key can be given only capabilities its creator holds.';
+    END IF;
+    IF v_until IS NOT NULL AND (p_expires_at IS NULL OR p_expires_at > v_until) THEN
+        RETURN v_until;
+    END IF;
+    RETURN p_expires_at;
+END
+$$;
+
+ALTER FUNCTION ledger_private.check_grantable(p_who ledger_private.principal, p_capabilities text[], p_expires_at timestamp with time zone) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.check_journal_balanced(p_journal_id uuid) RETURNS void
     LANGUAGE plpgsql
@@ -4729,6 +4770,7 @@ CREATE TABLE ledger_private.sql_login (
     capabilities text[] NOT NULL,
     bound_at timestamp with time zone DEFAULT now() NOT NULL,
     bound_by text NOT NULL,
+    login_oid oid NOT NULL,
     CONSTRAINT sql_login_capabilities_known CHECK (((cardinality(capabilities) >= 1) AND (capabilities <@ ARRAY['read'::text, 'post'::text, 'operate'::text, 'admin'::text, 'audit'::text])))
 );
 
@@ -5162,6 +5204,8 @@ REVOKE ALL ON FUNCTION ledger_private.check_business_date(p_date date, p_field t
 REVOKE ALL ON FUNCTION ledger_private.check_fx_pair(p_base text, p_quote text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.check_fx_rate_value(p_rate numeric, p_field text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.check_grantable(p_who ledger_private.principal, p_capabilities text[], p_expires_at timestamp with time zone) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.check_journal_balanced(p_journal_id uuid) FROM PUBLIC;
 

@@ -130,3 +130,62 @@ def test_dev_key_is_made_once_and_kept_private(cli: CliRunner, tmp_path: Path) -
     run(cli, "keys", "revoke", key["key_id"])
     third = run(cli, "keys", "dev").stdout
     assert path.read_text().strip() != token and "export DOUBLEX_KEY=dxk_" in third
+
+
+def test_sql_login_password_never_travels_in_clear(
+    cli: CliRunner, pg_cluster: Any, database: str
+) -> None:
+    """The new login's password is hashed (SCRAM) before it leaves the CLI, as psql's
+    \\password does: CREATE ROLE … PASSWORD 'plain' would put it in the server log of anyone
+    logging DDL (log_statement = ddl) and in pg_stat_activity (doublex_monitor reads it)."""
+    login = f"hashed_{database}"
+    with psycopg.connect(pg_cluster.admin_dsn(database), autocommit=True) as conn:
+        conn.execute(f"ALTER DATABASE {database} SET log_statement = 'ddl'")
+    log = pg_cluster.cluster.log_file
+    logged_before = log.stat().st_size
+    made = as_json(cli, "sql-login", "create", login, "--cap", "read")
+    try:
+        with log.open("rb") as handle:
+            handle.seek(logged_before)
+            logged = handle.read().decode(errors="replace")
+        assert f"CREATE ROLE {login}" in logged or f'CREATE ROLE "{login}"' in logged
+        assert made["password"] not in logged
+        with psycopg.connect(pg_cluster.admin_dsn(database), autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT rolpassword FROM pg_authid WHERE rolname = %s", (login,)
+            ).fetchone()
+        assert row is not None and row[0].startswith("SCRAM-SHA-256$4096:")
+    finally:
+        with psycopg.connect(pg_cluster.admin_dsn(database), autocommit=True) as conn:
+            conn.execute(f"DROP ROLE {login}")
+
+
+def test_sql_login_gets_the_time_limits_of_doublex_app(
+    cli: CliRunner, pg_cluster: Any, database: str
+) -> None:
+    """A login made by `sql-login create` has doublex_app's role settings (migration 0013's
+    time limits, SERIALIZABLE, search_path): without them a tenant's reporting login could
+    sit in `BEGIN; SELECT pg_current_xact_id();` for ever, holding back the horizon of every
+    tenant's balance roll-up (roll_up_balances folds only below the oldest running
+    transaction) and the vacuum's."""
+    login = f"limited_{database}"
+    as_json(cli, "sql-login", "create", login, "--cap", "read")
+    try:
+        settings = ", ".join(
+            f"current_setting('{name}')"
+            for name in (
+                "statement_timeout",
+                "lock_timeout",
+                "idle_in_transaction_session_timeout",
+                "default_transaction_isolation",
+            )
+        )
+        answers = []
+        for user in ("doublex_app", login):
+            with psycopg.connect(pg_cluster.cluster.dsn(database, user=user)) as conn:
+                answers.append(conn.execute(f"SELECT {settings}").fetchone())
+        assert answers[1] == answers[0]
+        assert answers[1] == ("1min", "10s", "30s", "serializable")
+    finally:
+        with psycopg.connect(pg_cluster.admin_dsn(database), autocommit=True) as conn:
+            conn.execute(f"DROP ROLE {login}")

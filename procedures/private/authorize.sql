@@ -8,8 +8,9 @@
 --    `dxk_<12 hex>.<64 hex>`; the key with that id whose secret hashes to the stored
 --    SHA-256, not revoked, not expired → its tenant and capabilities, actor `key:dxk_…`.
 --    Anything else is DX040.
--- 2. else the session's login bound in ledger_private.sql_login → its tenant and
---    capabilities, actor `login:<name>`.
+-- 2. else the session's login bound in ledger_private.sql_login (that very role: its name
+--    and oid, so a role made later under a dropped one's name is not bound) → its tenant
+--    and capabilities, actor `login:<name>`.
 -- 3. else an admin (superuser or member of doublex_owner, e.g. the CLI's admin DSN) → the
 --    tenant argument (NULL means `default`), which must exist (DX043), every capability;
 --    actor `admin:` || doublex.actor (the CLI sets the OS user) or the login.
@@ -56,7 +57,7 @@ BEGIN
         SELECT l.tenant, l.capabilities, 'login:' || l.login
           INTO v_tenant, v_capabilities, v_actor
           FROM ledger_private.sql_login AS l
-         WHERE l.login = session_user;
+         WHERE l.login = session_user AND l.login_oid = quote_ident(session_user)::regrole;
         IF v_tenant IS NULL THEN
             IF NOT pg_has_role(session_user, 'doublex_owner', 'MEMBER') THEN
                 RAISE EXCEPTION USING

@@ -33,7 +33,7 @@ from aiohttp import web
 from doublex import errors, logs, metrics, migrate, tracing
 from doublex.api import create_app
 from doublex.api.site import ClientConnections, GuardedSite
-from doublex.config import API_ROLE, Settings
+from doublex.config import API_ROLE, OWNER_ROLE, SERVICE_ROLE, Settings
 from doublex.db import Ledger, RetryPolicy
 
 LOG = logging.getLogger("doublex.serve")
@@ -129,6 +129,7 @@ def run(
     if tracing.configure():
         LOG.info("tracing on: exporting spans over OTLP")
     migrate_first(admin_dsn)
+    refuse_privileged_role(service_dsn)
     refuse_pending_migrations(service_dsn)
     asyncio.run(serve_app(build_app(settings, service_dsn), settings, host, port, reuse_port))
 
@@ -165,6 +166,35 @@ async def serve_app(
         await stopping.wait()
     finally:
         await runner.cleanup()
+
+
+# Whether the login may do more than the service needs: a superuser, or a member of the
+# ledger's owner (the admin branch of ledger_private.authorize).
+PRIVILEGED = (
+    "SELECT r.rolsuper OR coalesce((SELECT pg_has_role(session_user, o.oid, 'MEMBER')"
+    " FROM pg_catalog.pg_roles AS o WHERE o.rolname = %s), false)"
+    " FROM pg_catalog.pg_roles AS r WHERE r.rolname = session_user"
+)
+
+
+def refuse_privileged_role(service_dsn: str) -> None:
+    """Exit when DOUBLEX_SERVICE_DSN logs in as a superuser or a member of doublex_owner:
+    its calls without a key would be the admin's, and it could leave doublex_api and write
+    any table, so the wall between tenants would be the service's code again. A database
+    that cannot be reached is served anyway (as refuse_pending_migrations does)."""
+    try:
+        with psycopg.connect(service_dsn) as conn:
+            row = conn.execute(PRIVILEGED, [OWNER_ROLE]).fetchone()
+            login = conn.info.user
+    except psycopg.Error as exc:
+        LOG.warning("cannot check the service role, the database is unreachable: %s", exc)
+        return
+    if row is not None and row[0]:
+        raise SystemExit(
+            f"doublex serve: DOUBLEX_SERVICE_DSN logs in as {login}, a superuser or member of "
+            f"{OWNER_ROLE}; the service must connect as {SERVICE_ROLE}, which acts only "
+            "for each request's key"
+        )
 
 
 def refuse_pending_migrations(service_dsn: str) -> None:
@@ -221,6 +251,7 @@ def supervise(
     """Run `workers` copies of the service on one port; the exit status of the first failure.
     The workers get the service DSN only."""
     migrate_first(admin_dsn)
+    refuse_privileged_role(service_dsn)
     refuse_pending_migrations(service_dsn)
     shared = metrics.multiprocess_dir()
     metrics_dir = shared or tempfile.mkdtemp(prefix="doublex-metrics-")

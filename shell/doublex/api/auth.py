@@ -52,10 +52,15 @@ def challenge(error: errors.LedgerError) -> str | None:
 
 
 def bearer_token(request: web.Request) -> str:
-    """The request's token; Unauthenticated when there is none or it is malformed."""
-    header = request.headers.get("Authorization")
-    if header is None:
+    """The request's token; Unauthenticated when there is none, more than one (a proxy
+    that read one of them and the ledger that got the other would disagree about who called)
+    or it is malformed."""
+    headers = request.headers.getall("Authorization", [])
+    if not headers:
         raise Unauthenticated("an API key is required: Authorization: Bearer <key>", REALM)
+    if len(headers) > 1:
+        raise Unauthenticated("send one Authorization header, not several", REALM)
+    header = headers[0]
     scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("the Authorization header must be: Bearer <key>", REALM)

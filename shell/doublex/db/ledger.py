@@ -20,13 +20,21 @@ import psycopg
 from psycopg import AsyncConnection, sql
 from psycopg.types.json import Jsonb
 
-from doublex.config import API_ROLE
+from doublex.config import API_ROLE, APP_ROLE
 from doublex.db import bulk
 from doublex.db.instrument import instrumented
 from doublex.db.queries import QUERIES
 from doublex.db.runner import FOLD, READ, ROLL_UP, SCRAPE, WRITE, Mode, Row, Runner
 
 DEFAULT = "default"  # the tenant of a single-book ledger
+# The role settings of doublex_app (cluster-wide, migrations 0001 and 0013), which a new SQL
+# login copies: name and value of each.
+APP_ROLE_SETTINGS = (
+    "SELECT split_part(c.setting, '=', 1) AS name,"
+    " substr(c.setting, strpos(c.setting, '=') + 1) AS value"
+    " FROM pg_catalog.pg_db_role_setting AS r, unnest(r.setconfig) AS c (setting)"
+    " WHERE r.setrole = %s::regrole AND r.setdatabase = 0"
+)
 # `tenant=None` (every method's default): the caller's own tenant, which the database takes
 # from the credential (an API key, a SQL login); an admin names the tenant it acts on.
 
@@ -419,14 +427,32 @@ class Ledger(Runner):
         self, login: str, password: str, capabilities: Sequence[str], tenant: str
     ) -> Row:
         """A new LOGIN role, member of doublex_api, bound to `tenant` with `capabilities`, in
-        one transaction (owner only: creating roles needs the admin DSN)."""
-        create = sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE {}").format(
-            sql.Identifier(login), sql.Literal(password), sql.Identifier(API_ROLE)
-        )
+        one transaction (owner only: creating roles needs the admin DSN). The password is
+        sent as its SCRAM-SHA-256 verifier, made by libpq as psql's \\password does: the
+        statement (server log, pg_stat_activity) never holds the password itself. The login
+        gets doublex_app's role settings (migration 0013's time limits among them), so a
+        careless login does not hold a transaction, and with it every tenant's roll-up
+        horizon, open for ever (they are defaults: a hostile login can SET them back)."""
         params = {"login": login, "capabilities": list(capabilities), "tenant": tenant}
 
         async def work(conn: AsyncConnection[Row]) -> Row:
-            await conn.execute(create)
+            verifier = conn.pgconn.encrypt_password(
+                password.encode(), login.encode(), b"scram-sha-256"
+            )
+            await conn.execute(
+                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE {}").format(
+                    sql.Identifier(login), sql.Literal(verifier.decode()), sql.Identifier(API_ROLE)
+                )
+            )
+            settings = await (await conn.execute(APP_ROLE_SETTINGS, [APP_ROLE])).fetchall()
+            for setting in settings:
+                await conn.execute(
+                    sql.SQL("ALTER ROLE {} SET {} = {}").format(
+                        sql.Identifier(login),
+                        sql.Identifier(setting["name"]),
+                        sql.Literal(setting["value"]),
+                    )
+                )
             row = await (await conn.execute(QUERIES["bind_sql_login"], params)).fetchone()
             assert row is not None
             return row
