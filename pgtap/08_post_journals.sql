@@ -16,7 +16,7 @@ SELECT ledger.create_account('B-REV', 'Revenue', 'EUR', 'income');
 SELECT ledger.create_account('B-CUST', 'Customer', 'EUR', 'liability', false);
 
 CREATE TEMP TABLE batch_out AS
-SELECT * FROM ledger.post_journals($$[
+SELECT * FROM ledger.post_journals(tap.dates($$[
   {"idempotency_key": "bt-1", "memo": "first",
    "legs": [{"account":"B-CASH","side":"debit","amount":"10.00","ccy":"EUR"},
             {"account":"B-REV","side":"credit","amount":"10.00","ccy":"EUR"}]},
@@ -37,7 +37,7 @@ SELECT * FROM ledger.post_journals($$[
   {"idempotency_key": "bt-5", "effective_date": "2026-01-15", "ref": "R-5",
    "legs": [{"account":"B-REV","side":"debit","amount":"3.00","ccy":"EUR"},
             {"account":"B-CASH","side":"credit","amount":"3.00","ccy":"EUR"}]}
-]$$::jsonb);
+]$$)::jsonb);
 
 SELECT is((SELECT count(*) FROM batch_out), 8::bigint, 'Should return one result per request');
 SELECT results_eq(
@@ -88,7 +88,7 @@ SELECT is((SELECT status FROM ledger.post_journals($$[{"idempotency_key": "bt-2"
 SELECT ledger.create_account('B-WALLET', 'Wallet', 'EUR', 'liability', false);
 SELECT ledger.create_account('B-WALLET2', 'Wallet 2', 'EUR', 'liability', false);
 CREATE TEMP TABLE fast_out AS
-SELECT * FROM ledger.post_journals($$[
+SELECT * FROM ledger.post_journals(tap.dates($$[
   {"idempotency_key": "fp-1", "effective_date": "2026-01-20", "memo": "fund", "ref": "F-1",
    "metadata": {"batch": 1},
    "legs": [{"account":"B-CASH","side":"debit","amount":"10","ccy":"EUR"},
@@ -96,7 +96,7 @@ SELECT * FROM ledger.post_journals($$[
   {"idempotency_key": "fp-2",
    "legs": [{"account":"B-WALLET","side":"debit","amount":"10.00","ccy":"EUR"},
             {"account":"B-CASH","side":"credit","amount":"10.00","ccy":"EUR"}]}
-]$$::jsonb);
+]$$)::jsonb);
 SELECT results_eq(
     $$SELECT f.status, f.effective_date, j.journal_id IS NOT NULL FROM fast_out AS f
         LEFT JOIN ledger_private.journal AS j USING (journal_id) ORDER BY f.position$$,
