@@ -37,7 +37,7 @@ Booking Date,Reference,Amount,Currency,Text,Bank Id
 20.11.2026,INV-3X,7.01,EUR,"Typo in the ref,
 continued on a second line",B-3
 20.11.2026,BANK-FEE,-2.50,,Monthly fee,B-4
-"""
+""".replace("20.11.2026", f"{DAY:%d.%m.%Y}")  # DD.MM.YYYY: the statement of DAY
 MAPPING = "date=Booking Date,ref=Reference,amount=Amount,ccy=Currency,description=Text,id=Bank Id"
 
 
