@@ -20,6 +20,8 @@ from support import dates
 
 ROOT = Path(__file__).resolve().parent.parent
 ISO = re.compile(r"(?<![0-9])[0-9]{4}-[0-9]{2}-[0-9]{2}(?![0-9])")
+# DD.MM.YYYY, the other format the statement files of the tests use.
+DOTTED = re.compile(r"(?<![0-9.])([0-9]{2})\.([0-9]{2})\.([0-9]{4})(?![0-9])")
 SQL_HELPERS = re.compile(r"tap\.(?:day|dates)\(")
 DATE_CALL = re.compile(r"\bdate\(\s*([0-9]{4})\s*,\s*([0-9]+)\s*,\s*([0-9]+)\s*\)")
 PY_HELPERS = {"iso", "day", "shifted"}
@@ -34,6 +36,11 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pgtap/11_reconciliation.sql", "2026-03-04"): "statement line date read with the wrong "
     "format (day and month ≤ 12); line dates have no window",
     ("pgtap/11_reconciliation.sql", "2026-04-03"): "the same line read with the right format",
+    ("pgtap/11_reconciliation.sql", "03.04.2026"): "that ambiguous line as written",
+    ("tests/test_recon_cli.py", "03.04.2026"): "the ambiguous statement as written",
+    ("tests/test_recon_cli.py", "05.06.2026"): "the ambiguous statement as written",
+    ("tests/test_recon_cli.py", "20.11.2026"): "STATEMENT's placeholder, replaced by DAY",
+    ("tests/test_recon_api.py", "20.11.2026"): "a date in a format the API refuses (422)",
     ("pgtap/helpers/fixtures.sql", "2026-12-04"): "the nominal today of tap.day",
     ("tests/support/dates.py", "2026-12-04"): "the nominal today of iso/day/shifted",
     ("tests/test_recon_cli.py", "2026-03-04"): "ambiguous statement date (no window), "
@@ -57,6 +64,12 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("tests/test_api_models.py", "2026-01-01"): "a datetime where a date is expected, no database",
     ("pgtap/16_hostile_bounds.sql", "1900-01-01"): "a date far outside the window, refused",
 }
+
+
+def written_dates(text: str) -> list[str]:
+    """The valid dates in a text: YYYY-MM-DD as written, DD.MM.YYYY as written too."""
+    dotted = [m.group(0) for m in DOTTED.finditer(text) if valid("{2}-{1}-{0}".format(*m.groups()))]
+    return [m.group(0) for m in ISO.finditer(text) if valid(m.group(0))] + dotted
 
 
 def valid(text: str) -> bool:
@@ -93,8 +106,9 @@ def sql_fixed_dates(text: str) -> list[str]:
     covered = [(m.start(), sql_call_end(text, m.end() - 1)) for m in SQL_HELPERS.finditer(text)]
     return [
         m.group(0)
-        for m in ISO.finditer(text)
-        if valid(m.group(0)) and not any(a <= m.start() < b for a, b in covered)
+        for pattern in (ISO, DOTTED)
+        for m in pattern.finditer(text)
+        if written_dates(m.group(0)) and not any(a <= m.start() < b for a, b in covered)
     ]
 
 
@@ -117,7 +131,7 @@ def py_fixed_dates(text: str) -> list[str]:
                 helper_depth.pop()
             depth -= 1
         elif token.type == tokenize.STRING and not helper_depth:
-            found += [m.group(0) for m in ISO.finditer(token.string) if valid(m.group(0))]
+            found += written_dates(token.string)
             found += [  # date(2026, 3, 15) inside an f-string
                 "{:04d}-{:02d}-{:02d}".format(*map(int, m.groups()))
                 for m in DATE_CALL.finditer(token.string)
@@ -169,6 +183,7 @@ def test_the_scanner_finds_what_it_must() -> None:
     sql = "SELECT f('2026-03-15', tap.day('2026-03-15'), tap.dates($$[\"2026-03-15\"]$$))"
     assert sql_fixed_dates(sql) == ["2026-03-15"]
     assert sql_fixed_dates("SELECT '2026-02-30' -- 2026-03-15") == []
+    assert sql_fixed_dates("SELECT '1|15.03.2026|R', '1|30.02.2026|R'") == ["15.03.2026"]
     python = 'x = ("2026-03-15", iso("2026-03-15"), shifted("a" "2026-03-15"), date(2026, 3, 8))'
     assert py_fixed_dates(python) == ["2026-03-15", "2026-03-08"]
     assert py_fixed_dates('f"{date(2024, 1, 1)}"') == ["2024-01-01"]
