@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py bars lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-api bench-auth bench-recon bench-eod bench-slowloris bench-hostile clean
+.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py test-future bars lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-api bench-auth bench-recon bench-eod bench-slowloris bench-hostile clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -81,6 +81,16 @@ test-py: ## pytest against throwaway clusters, with line coverage of shell/doubl
 
 bars: venv ## The access bars, route by route: 2xx without a key (health and docs only), cross-tenant reads and writes (0)
 	@$(BIN)/pytest tests/test_api_bars.py tests/test_tenant_isolation_properties.py -q -s
+
+# The suites that post, close, reconcile or set rates on dated days, as if run 400 days from
+# now: faketime moves the clock of the throwaway clusters and of pytest (the machine's stays).
+FUTURE_PY = tests/test_api.py tests/test_fx_api.py tests/test_fx_cli.py tests/test_recon_api.py \
+	tests/test_recon_cli.py tests/test_recon_concurrency.py tests/test_recon_properties.py \
+	tests/test_posting_core_equivalence.py tests/test_api_observability.py tests/test_fixed_dates.py
+test-future: venv ## pgTAP and the dated pytest files 400 days from now (needs faketime: apt-get install faketime)
+	@command -v faketime >/dev/null || { echo "faketime not found: apt-get install faketime (as root)"; exit 1; }
+	@faketime -f '+$(or $(DAYS),400)d' $(BIN)/python tests/run_pgtap.py
+	@faketime -f '+$(or $(DAYS),400)d' $(BIN)/pytest -q -p no:cacheprovider $(FUTURE_PY)
 
 lint: venv ## ruff, mypy, squawk on migrations, plpgsql_check on every function
 	@shell/scripts/bootstrap-system.sh --lint

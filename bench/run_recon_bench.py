@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,8 @@ RESULTS_DIR = BENCH_DIR / "results"
 DATABASE = "doublex_recon_bench"
 ACCOUNT = "1001-BANK"
 COUNTER = "4001-SALES"
-BUSINESS_DATE = date(2026, 11, 20)
+# Two weeks before today: inside the effective-date window whatever day the bench runs.
+BUSINESS_DATE = datetime.now(UTC).date() - timedelta(days=14)
 BAR_SECONDS = 10.0
 DOUBLEX = Path(sys.executable).parent / "doublex"
 

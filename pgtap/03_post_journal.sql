@@ -64,14 +64,14 @@ SELECT results_eq(
 
 SELECT results_eq(
     $$SELECT status, effective_date
-        FROM ledger.post_journal('h-2', tap.pair('CASH', 'LIAB', '12.5', 'EUR'), '2026-01-15')$$,
-    $$VALUES ('posted'::text, '2026-01-15'::date)$$,
+        FROM ledger.post_journal('h-2', tap.pair('CASH', 'LIAB', '12.5', 'EUR'), tap.day('2026-01-15'))$$,
+    $$VALUES ('posted'::text, tap.day('2026-01-15'))$$,
     'Should keep an explicit effective_date');
 SELECT results_eq(
     $$SELECT l.amount::text, l.effective_date FROM ledger_private.leg AS l
         JOIN ledger_private.journal AS j USING (journal_id)
        WHERE j.idempotency_key = 'h-2' ORDER BY l.leg_no$$,
-    $$VALUES ('12.50'::text, '2026-01-15'::date), ('12.50', '2026-01-15')$$,
+    $$VALUES ('12.50'::text, tap.day('2026-01-15')), ('12.50', tap.day('2026-01-15'))$$,
     'Should store "12.5" EUR as 12.50 and copy the effective date to the legs');
 
 SELECT is((SELECT status FROM ledger.post_journal('h-fx', $$[
@@ -271,7 +271,7 @@ SELECT results_eq(
 SELECT is(tap.row_counts(), (SELECT counts FROM snapshot WHERE label = 'before replay'),
           'Should write nothing for a replay');
 
-SELECT is((SELECT status FROM ledger.post_journal('h-2', tap.pair('CASH', 'LIAB', '12.5', 'EUR'), '2026-01-15',
+SELECT is((SELECT status FROM ledger.post_journal('h-2', tap.pair('CASH', 'LIAB', '12.5', 'EUR'), tap.day('2026-01-15'),
                                                   metadata => NULL)),
           'duplicate', 'Should treat NULL metadata like {} in the fingerprint');
 
@@ -284,7 +284,7 @@ SELECT throws_ok($$SELECT ledger.post_journal('h-1', tap.pair('CASH', 'LIAB', '1
 SELECT throws_ok($$SELECT ledger.post_journal('h-1', tap.pair('CASH', 'LIAB', '100', 'EUR'),
                                               memo => 'first', ref => 'REF-1', metadata => '{"k": 2}')$$,
                  'DX011', NULL, 'Should refuse the same key with other metadata (DX011)');
-SELECT throws_ok($$SELECT ledger.post_journal('h-1', tap.pair('CASH', 'LIAB', '100', 'EUR'), '2026-01-01',
+SELECT throws_ok($$SELECT ledger.post_journal('h-1', tap.pair('CASH', 'LIAB', '100', 'EUR'), tap.day('2026-01-01'),
                                               memo => 'first', ref => 'REF-1', metadata => '{"k": 1}')$$,
                  'DX011', NULL, 'Should refuse the same key with another effective date (DX011)');
 SELECT throws_ok($$SELECT ledger.post_journal('h-1', tap.pair('LIAB', 'CASH', '100', 'EUR'),

@@ -23,18 +23,18 @@ $$, 'Should create accounts in tenant other');
 
 SELECT lives_ok($$
     SELECT ledger.post_journal(p.key, tap.pair(p.debit, p.credit, p.amount), p.date::date, memo => p.memo)
-      FROM (VALUES ('j1', 'CASH', 'CAPITAL', '1000', '2026-01-10', 'capital'),
-                   ('j2', 'CASH', 'LOAN', '500', '2026-01-20', 'loan'),
-                   ('j3', 'CASH', 'SALES', '250.75', '2026-02-05', 'sale 1'),
-                   ('j3b', 'CASH', 'SALES', '10', '2026-02-05', 'sale 2'),
-                   ('j3c', 'CASH', 'SALES', '20', '2026-02-05', 'sale 3'),
-                   ('j4', 'RENT', 'CASH', '300', '2026-02-10', 'rent'),
-                   ('j5', 'LOAN', 'CASH', '100', '2026-03-01', 'repayment'))
+      FROM (VALUES ('j1', 'CASH', 'CAPITAL', '1000', tap.day('2026-01-10'), 'capital'),
+                   ('j2', 'CASH', 'LOAN', '500', tap.day('2026-01-20'), 'loan'),
+                   ('j3', 'CASH', 'SALES', '250.75', tap.day('2026-02-05'), 'sale 1'),
+                   ('j3b', 'CASH', 'SALES', '10', tap.day('2026-02-05'), 'sale 2'),
+                   ('j3c', 'CASH', 'SALES', '20', tap.day('2026-02-05'), 'sale 3'),
+                   ('j4', 'RENT', 'CASH', '300', tap.day('2026-02-10'), 'rent'),
+                   ('j5', 'LOAN', 'CASH', '100', tap.day('2026-03-01'), 'repayment'))
            AS p (key, debit, credit, amount, date, memo)
      ORDER BY p.key
 $$, 'Should post seven journals over three months');
 SELECT lives_ok($$
-    SELECT ledger.post_journal('j1', tap.pair('CASH', 'CAPITAL', '5'), '2026-01-01', tenant => 'other')
+    SELECT ledger.post_journal('j1', tap.pair('CASH', 'CAPITAL', '5'), tap.day('2026-01-01'), tenant => 'other')
 $$, 'Should post a journal in tenant other');
 
 -- get_balance -------------------------------------------------------------------------------
@@ -54,7 +54,7 @@ SELECT is((SELECT balance FROM ledger.get_balance('RENT')), 300.00::numeric,
           'Should report an expense account debited 300 as +300.00');
 SELECT is((SELECT balance FROM ledger.get_balance('CAPITAL')), 1000.00::numeric,
           'Should report an equity account credited 1000 as +1000.00');
-SELECT lives_ok($$SELECT ledger.post_journal('j6', tap.pair('CASH', 'SUSPENSE', '20'), '2026-03-02')$$,
+SELECT lives_ok($$SELECT ledger.post_journal('j6', tap.pair('CASH', 'SUSPENSE', '20'), tap.day('2026-03-02'))$$,
                 'Should post a credit to an asset account without a balance');
 SELECT is((SELECT balance FROM ledger.get_balance('SUSPENSE')), -20.00::numeric,
           'Should report an overdrawn asset as a negative balance');
@@ -71,16 +71,16 @@ SELECT is(
     0.00::numeric, 'Should have debits equal credits over every account of the tenant');
 
 SELECT results_eq(
-    $$SELECT balance, debits, credits, as_of FROM ledger.get_balance('CASH', '2026-01-31')$$,
-    $$VALUES (1500.00::numeric, 1500.00::numeric, 0.00::numeric, '2026-01-31'::date)$$,
+    $$SELECT balance, debits, credits, as_of FROM ledger.get_balance('CASH', tap.day('2026-01-31'))$$,
+    $$VALUES (1500.00::numeric, 1500.00::numeric, 0.00::numeric, tap.day('2026-01-31'))$$,
     'Should count only legs effective on or before as_of');
-SELECT is((SELECT balance FROM ledger.get_balance('CASH', '2026-02-05')), 1780.75::numeric,
+SELECT is((SELECT balance FROM ledger.get_balance('CASH', tap.day('2026-02-05'))), 1780.75::numeric,
           'Should include legs effective exactly on as_of');
 SELECT results_eq(
-    $$SELECT balance, debits, credits FROM ledger.get_balance('CASH', '2026-01-09')$$,
+    $$SELECT balance, debits, credits FROM ledger.get_balance('CASH', tap.day('2026-01-09'))$$,
     $$VALUES (0.00::numeric, 0.00::numeric, 0.00::numeric)$$,
     'Should report zero before the first posting');
-SELECT is((SELECT balance FROM ledger.get_balance('LOAN', '2026-02-28')), 500.00::numeric,
+SELECT is((SELECT balance FROM ledger.get_balance('LOAN', tap.day('2026-02-28'))), 500.00::numeric,
           'Should exclude the later repayment from the liability as of February');
 SELECT throws_ok($$SELECT ledger.get_balance('NO-SUCH')$$, 'DX020', NULL,
                  'Should raise DX020 for an unknown account');
@@ -92,8 +92,8 @@ SELECT results_eq(
     $$SELECT journal_id, idempotency_key, kind, effective_date, created_at, memo, ref, metadata,
              reverses, reversed_by, cursor
         FROM ledger.get_journal(tap.jid('j3'))$$,
-    $$VALUES (tap.jid('j3'), 'j3'::text, 'transfer'::text, '2026-02-05'::date, now(), 'sale 1'::text,
-              NULL::text, '{}'::jsonb, NULL::uuid, NULL::uuid, '2026-02-05_' || tap.jid('j3'))$$,
+    $$VALUES (tap.jid('j3'), 'j3'::text, 'transfer'::text, tap.day('2026-02-05'), now(), 'sale 1'::text,
+              NULL::text, '{}'::jsonb, NULL::uuid, NULL::uuid, tap.dates('2026-02-05_') || tap.jid('j3'))$$,
     'Should return the journal''s fields and its cursor');
 SELECT is((SELECT legs FROM ledger.get_journal(tap.jid('j3'))),
           '[{"leg_no": 1, "account": "CASH",  "side": "debit",  "amount": "250.75", "ccy": "EUR"},
@@ -125,23 +125,23 @@ SELECT results_eq(
     $$SELECT idempotency_key FROM ledger.list_journals() WHERE idempotency_key NOT LIKE 'j3%'$$,
     ARRAY['j1', 'j2', 'j4', 'j5', 'j6'], 'Should order journals of different dates by date');
 SELECT results_eq(
-    $$SELECT journal_id FROM ledger.list_journals() WHERE effective_date = '2026-02-05'$$,
-    $$SELECT journal_id FROM expected WHERE effective_date = '2026-02-05' ORDER BY journal_id$$,
+    $$SELECT journal_id FROM ledger.list_journals() WHERE effective_date = tap.day('2026-02-05')$$,
+    $$SELECT journal_id FROM expected WHERE effective_date = tap.day('2026-02-05') ORDER BY journal_id$$,
     'Should order journals of one date by journal_id');
 SELECT results_eq(
-    $$SELECT idempotency_key, legs -> 0 ->> 'amount', cursor FROM ledger.list_journals(to_date => '2026-01-10')$$,
-    $$VALUES ('j1'::text, '1000.00'::text, '2026-01-10_' || tap.jid('j1'))$$,
+    $$SELECT idempotency_key, legs -> 0 ->> 'amount', cursor FROM ledger.list_journals(to_date => tap.day('2026-01-10'))$$,
+    $$VALUES ('j1'::text, '1000.00'::text, tap.dates('2026-01-10_') || tap.jid('j1'))$$,
     'Should return the legs and the cursor with each journal');
 SELECT results_eq(
-    $$SELECT idempotency_key FROM ledger.list_journals('2026-01-20', '2026-02-10') ORDER BY 1$$,
+    $$SELECT idempotency_key FROM ledger.list_journals(tap.day('2026-01-20'), tap.day('2026-02-10')) ORDER BY 1$$,
     ARRAY['j2', 'j3', 'j3b', 'j3c', 'j4'], 'Should filter by from_date and to_date, both inclusive');
 SELECT results_eq(
-    $$SELECT idempotency_key FROM ledger.list_journals(from_date => '2026-02-10')$$,
+    $$SELECT idempotency_key FROM ledger.list_journals(from_date => tap.day('2026-02-10'))$$,
     ARRAY['j4', 'j5', 'j6'], 'Should filter by from_date alone');
 SELECT results_eq(
-    $$SELECT idempotency_key FROM ledger.list_journals(to_date => '2026-01-20')$$,
+    $$SELECT idempotency_key FROM ledger.list_journals(to_date => tap.day('2026-01-20'))$$,
     ARRAY['j1', 'j2'], 'Should filter by to_date alone');
-SELECT is_empty($$SELECT * FROM ledger.list_journals('2026-02-11', '2026-02-28')$$,
+SELECT is_empty($$SELECT * FROM ledger.list_journals(tap.day('2026-02-11'), tap.day('2026-02-28'))$$,
                 'Should return nothing for a range without journals');
 SELECT results_eq(
     $$SELECT idempotency_key FROM ledger.list_journals(account => 'LOAN')$$,
@@ -151,7 +151,7 @@ SELECT results_eq(
     $$SELECT idempotency_key FROM expected WHERE idempotency_key IN ('j3b', 'j3c') ORDER BY n$$,
     'Should order an account''s journals by (effective_date, journal_id) too');
 SELECT results_eq(
-    $$SELECT idempotency_key FROM ledger.list_journals('2026-02-01', NULL, 'CASH') WHERE idempotency_key NOT LIKE 'j3%'$$,
+    $$SELECT idempotency_key FROM ledger.list_journals(tap.day('2026-02-01'), NULL, 'CASH') WHERE idempotency_key NOT LIKE 'j3%'$$,
     ARRAY['j4', 'j5', 'j6'], 'Should combine the account and date filters');
 SELECT results_eq(
     $$SELECT idempotency_key FROM ledger.list_journals(tenant => 'other')$$,
@@ -189,11 +189,11 @@ SELECT results_eq(
 
 SELECT throws_ok($$SELECT * FROM ledger.list_journals(after_cursor => 'garbage')$$, 'DX019', NULL,
                  'Should refuse a malformed cursor (DX019)');
-SELECT throws_ok($$SELECT * FROM ledger.list_journals(after_cursor => '2026-01-10_not-a-uuid')$$, 'DX019', NULL,
+SELECT throws_ok($$SELECT * FROM ledger.list_journals(after_cursor => tap.dates('2026-01-10_not-a-uuid'))$$, 'DX019', NULL,
                  'Should refuse a cursor with a bad journal id (DX019)');
 SELECT throws_ok($$SELECT * FROM ledger.list_journals(after_cursor => '2026-13-45_' || gen_random_uuid())$$,
                  'DX019', NULL, 'Should refuse a cursor with a bad date (DX019)');
-SELECT throws_ok($$SELECT * FROM ledger.list_journals(after_cursor => '2026-01-10')$$, 'DX019', NULL,
+SELECT throws_ok($$SELECT * FROM ledger.list_journals(after_cursor => tap.dates('2026-01-10'))$$, 'DX019', NULL,
                  'Should refuse a cursor without a journal id (DX019)');
 SELECT throws_ok($$SELECT * FROM ledger.list_journals(page_size => 0)$$, 'DX019', NULL,
                  'Should refuse page_size 0 (DX019)');

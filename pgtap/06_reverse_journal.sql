@@ -21,7 +21,7 @@ SELECT lives_ok($$SELECT ledger.create_account('CASH', 'Other cash', 'EUR', tena
                 'Should post a journal in tenant other');
 
 -- The mirror journal ----------------------------------------------------------------------------
-SELECT is((SELECT status FROM ledger.post_journal('p-1', tap.pair('CASH', 'LIAB', '100'), '2026-01-15',
+SELECT is((SELECT status FROM ledger.post_journal('p-1', tap.pair('CASH', 'LIAB', '100'), tap.day('2026-01-15'),
                                                   memo => 'original', ref => 'REF-9', metadata => '{"a": 1}')),
           'posted', 'Should post the journal to reverse');
 SELECT results_eq($$SELECT balance FROM ledger.get_balance('CASH') UNION ALL SELECT balance FROM ledger.get_balance('LIAB')$$,

@@ -3,6 +3,7 @@
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SELECT plan(34);
+\ir helpers/fixtures.sql
 
 SELECT has_function('ledger', 'post_journals', ARRAY['jsonb', 'text'],
                     'Should have ledger.post_journals(requests, tenant)');
@@ -15,7 +16,7 @@ SELECT ledger.create_account('B-REV', 'Revenue', 'EUR', 'income');
 SELECT ledger.create_account('B-CUST', 'Customer', 'EUR', 'liability', false);
 
 CREATE TEMP TABLE batch_out AS
-SELECT * FROM ledger.post_journals($$[
+SELECT * FROM ledger.post_journals(tap.dates($$[
   {"idempotency_key": "bt-1", "memo": "first",
    "legs": [{"account":"B-CASH","side":"debit","amount":"10.00","ccy":"EUR"},
             {"account":"B-REV","side":"credit","amount":"10.00","ccy":"EUR"}]},
@@ -36,7 +37,7 @@ SELECT * FROM ledger.post_journals($$[
   {"idempotency_key": "bt-5", "effective_date": "2026-01-15", "ref": "R-5",
    "legs": [{"account":"B-REV","side":"debit","amount":"3.00","ccy":"EUR"},
             {"account":"B-CASH","side":"credit","amount":"3.00","ccy":"EUR"}]}
-]$$::jsonb);
+]$$)::jsonb);
 
 SELECT is((SELECT count(*) FROM batch_out), 8::bigint, 'Should return one result per request');
 SELECT results_eq(
@@ -62,7 +63,7 @@ SELECT is((SELECT error_code FROM batch_out WHERE position = 6), 'DX024',
 SELECT ok((SELECT bool_and(journal_id IS NULL AND error_message IS NOT NULL)
              FROM batch_out WHERE status = 'rejected'),
           'Should give rejected requests no journal and a message');
-SELECT is((SELECT effective_date FROM batch_out WHERE position = 7), '2026-01-15'::date,
+SELECT is((SELECT effective_date FROM batch_out WHERE position = 7), tap.day('2026-01-15'),
           'Should keep a request''s effective date');
 
 SELECT is((SELECT count(*) FROM ledger_private.journal
@@ -87,7 +88,7 @@ SELECT is((SELECT status FROM ledger.post_journals($$[{"idempotency_key": "bt-2"
 SELECT ledger.create_account('B-WALLET', 'Wallet', 'EUR', 'liability', false);
 SELECT ledger.create_account('B-WALLET2', 'Wallet 2', 'EUR', 'liability', false);
 CREATE TEMP TABLE fast_out AS
-SELECT * FROM ledger.post_journals($$[
+SELECT * FROM ledger.post_journals(tap.dates($$[
   {"idempotency_key": "fp-1", "effective_date": "2026-01-20", "memo": "fund", "ref": "F-1",
    "metadata": {"batch": 1},
    "legs": [{"account":"B-CASH","side":"debit","amount":"10","ccy":"EUR"},
@@ -95,17 +96,17 @@ SELECT * FROM ledger.post_journals($$[
   {"idempotency_key": "fp-2",
    "legs": [{"account":"B-WALLET","side":"debit","amount":"10.00","ccy":"EUR"},
             {"account":"B-CASH","side":"credit","amount":"10.00","ccy":"EUR"}]}
-]$$::jsonb);
+]$$)::jsonb);
 SELECT results_eq(
     $$SELECT f.status, f.effective_date, j.journal_id IS NOT NULL FROM fast_out AS f
         LEFT JOIN ledger_private.journal AS j USING (journal_id) ORDER BY f.position$$,
-    $$VALUES ('posted'::text, '2026-01-20'::date, true),
+    $$VALUES ('posted'::text, tap.day('2026-01-20'), true),
              ('posted', (now() AT TIME ZONE 'UTC')::date, true)$$,
     'Should post a clean batch that funds a no-negative account and then spends it, in order');
 SELECT results_eq(
     $$SELECT l.amount::text, l.tenant, l.effective_date FROM ledger_private.leg AS l
         JOIN fast_out AS f USING (journal_id) WHERE f.position = 0 ORDER BY l.leg_no$$,
-    $$VALUES ('10.00'::text, 'default'::text, '2026-01-20'::date), ('10.00', 'default', '2026-01-20')$$,
+    $$VALUES ('10.00'::text, 'default'::text, tap.day('2026-01-20')), ('10.00', 'default', tap.day('2026-01-20'))$$,
     'Should store a batch leg at the currency scale with its journal''s tenant and date');
 SELECT is((SELECT balance FROM ledger.get_balance('B-WALLET')), 0.00::numeric,
           'Should leave the no-negative account at zero');
@@ -113,7 +114,7 @@ SELECT results_eq(
     $$SELECT status, journal_id FROM ledger.post_journal('fp-1',
         '[{"account":"B-CASH","side":"debit","amount":"10","ccy":"EUR"},
           {"account":"B-WALLET","side":"credit","amount":"10","ccy":"EUR"}]',
-        '2026-01-20', 'fund', 'F-1', '{"batch": 1}')$$,
+        tap.day('2026-01-20'), 'fund', 'F-1', '{"batch": 1}')$$,
     $$SELECT 'duplicate'::text, journal_id FROM fast_out WHERE position = 0$$,
     'Should answer post_journal of a batch-posted request as its duplicate (same fingerprint)');
 SELECT is(current_setting('doublex.checked_inline'), 'off',
@@ -142,9 +143,9 @@ SELECT is((SELECT count(*) FROM ledger_private.idempotency_sentinel WHERE idempo
 
 -- Replaying a whole batch answers every posted request as a duplicate.
 SELECT results_eq(
-    $$SELECT status FROM ledger.post_journals('[{"idempotency_key": "bt-5", "effective_date": "2026-01-15", "ref": "R-5",
+    $$SELECT status FROM ledger.post_journals(tap.dates('[{"idempotency_key": "bt-5", "effective_date": "2026-01-15", "ref": "R-5",
         "legs": [{"account":"B-REV","side":"debit","amount":"3.00","ccy":"EUR"},
-                 {"account":"B-CASH","side":"credit","amount":"3.00","ccy":"EUR"}]}]')$$,
+                 {"account":"B-CASH","side":"credit","amount":"3.00","ccy":"EUR"}]}]')::jsonb)$$,
     $$VALUES ('duplicate')$$,
     'Should answer a replayed batch request with duplicate');
 

@@ -45,113 +45,113 @@ SELECT results_eq(
 -- Rates ----------------------------------------------------------------------------------------
 SELECT results_eq(
     $$SELECT base, quote, rate::text, valid_on, direction, source
-        FROM ledger.upsert_fx_rate('EUR', 'USD', 1.0850, '2026-01-01', 'ECB')$$,
-    $$VALUES ('EUR'::text, 'USD'::text, '1.0850'::text, '2026-01-01'::date, 'direct'::text, 'ECB'::text)$$,
+        FROM ledger.upsert_fx_rate('EUR', 'USD', 1.0850, tap.day('2026-01-01'), 'ECB')$$,
+    $$VALUES ('EUR'::text, 'USD'::text, '1.0850'::text, tap.day('2026-01-01'), 'direct'::text, 'ECB'::text)$$,
     'Should store a rate as given and answer it');
 SELECT lives_ok($$
     SELECT ledger.upsert_fx_rate(r.base, r.quote, r.rate, r.valid_on)
-      FROM (VALUES ('EUR', 'USD', 1.1000, '2026-02-01'::date), ('EUR', 'USD', 9.9, '2026-03-01'),
-                   ('EUR', 'JPY', 150, '2026-01-01'), ('USD', 'EUR', 0.9, '2026-02-10'),
-                   ('USD', 'EUR', 0.8, '2026-03-01'), ('EUR', 'USD', 1.5, '2026-01-01'))
+      FROM (VALUES ('EUR', 'USD', 1.1000, tap.day('2026-02-01')), ('EUR', 'USD', 9.9, tap.day('2026-03-01')),
+                   ('EUR', 'JPY', 150, tap.day('2026-01-01')), ('USD', 'EUR', 0.9, tap.day('2026-02-10')),
+                   ('USD', 'EUR', 0.8, tap.day('2026-03-01')), ('EUR', 'USD', 1.5, tap.day('2026-01-01')))
            AS r (base, quote, rate, valid_on)
 $$, 'Should upsert several rates');
 SELECT is((SELECT count(*)::integer FROM ledger_private.fx_rate WHERE base = 'EUR' AND quote = 'USD'), 3,
           'Should replace the rate of a pair and date, not add one');
 SELECT results_eq(
-    $$SELECT rate::text, source FROM ledger.fx_rate('EUR', 'USD', '2026-01-15')$$,
+    $$SELECT rate::text, source FROM ledger.fx_rate('EUR', 'USD', tap.day('2026-01-15'))$$,
     $$VALUES ('1.5'::text, NULL::text)$$,
     'Should answer the replaced rate (and its new source)');
-SELECT lives_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1.2, '2026-03-01')$$,
-                'Should replace the 2026-03-01 rate');
+SELECT lives_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1.2, tap.day('2026-03-01'))$$,
+                tap.dates('Should replace the 2026-03-01 rate'));
 
 SELECT results_eq(
-    $$SELECT base, quote, rate::text, valid_on, direction FROM ledger.fx_rate('EUR', 'USD', '2026-02-05')$$,
-    $$VALUES ('EUR'::text, 'USD'::text, '1.1000'::text, '2026-02-01'::date, 'direct'::text)$$,
+    $$SELECT base, quote, rate::text, valid_on, direction FROM ledger.fx_rate('EUR', 'USD', tap.day('2026-02-05'))$$,
+    $$VALUES ('EUR'::text, 'USD'::text, '1.1000'::text, tap.day('2026-02-01'), 'direct'::text)$$,
     'Should answer the stored pair directly, valid from the latest date on or before the day');
 SELECT results_eq(
-    $$SELECT rate::text, valid_on FROM ledger.fx_rate('EUR', 'USD', '2026-02-01')$$,
-    $$VALUES ('1.1000'::text, '2026-02-01'::date)$$,
+    $$SELECT rate::text, valid_on FROM ledger.fx_rate('EUR', 'USD', tap.day('2026-02-01'))$$,
+    $$VALUES ('1.1000'::text, tap.day('2026-02-01'))$$,
     'Should use a rate on its own valid_on date');
 SELECT results_eq(
-    $$SELECT rate::text, valid_on FROM ledger.fx_rate('EUR', 'USD', '2026-01-31')$$,
-    $$VALUES ('1.5'::text, '2026-01-01'::date)$$,
+    $$SELECT rate::text, valid_on FROM ledger.fx_rate('EUR', 'USD', tap.day('2026-01-31'))$$,
+    $$VALUES ('1.5'::text, tap.day('2026-01-01'))$$,
     'Should use the earlier rate the day before a newer one');
 SELECT results_eq(
-    $$SELECT base, quote, rate::text, valid_on, direction FROM ledger.fx_rate('JPY', 'EUR', '2026-01-05')$$,
-    $$VALUES ('JPY'::text, 'EUR'::text, '0.006666666667'::text, '2026-01-01'::date, 'inverted'::text)$$,
+    $$SELECT base, quote, rate::text, valid_on, direction FROM ledger.fx_rate('JPY', 'EUR', tap.day('2026-01-05'))$$,
+    $$VALUES ('JPY'::text, 'EUR'::text, '0.006666666667'::text, tap.day('2026-01-01'), 'inverted'::text)$$,
     'Should invert the stored pair: 1/150 rounded half-even to 12 decimals');
 SELECT results_eq(
-    $$SELECT rate::text, valid_on, direction FROM ledger.fx_rate('EUR', 'USD', '2026-02-15')$$,
-    $$VALUES ('1.111111111111'::text, '2026-02-10'::date, 'inverted'::text)$$,
+    $$SELECT rate::text, valid_on, direction FROM ledger.fx_rate('EUR', 'USD', tap.day('2026-02-15'))$$,
+    $$VALUES ('1.111111111111'::text, tap.day('2026-02-10'), 'inverted'::text)$$,
     'Should prefer the inverse pair when it is valid from a later date (1/0.9)');
 SELECT results_eq(
-    $$SELECT rate::text, valid_on, direction FROM ledger.fx_rate('USD', 'EUR', '2026-02-05')$$,
-    $$VALUES ('0.909090909091'::text, '2026-02-01'::date, 'inverted'::text)$$,
+    $$SELECT rate::text, valid_on, direction FROM ledger.fx_rate('USD', 'EUR', tap.day('2026-02-05'))$$,
+    $$VALUES ('0.909090909091'::text, tap.day('2026-02-01'), 'inverted'::text)$$,
     'Should invert 1.1000 to 0.909090909091');
 SELECT results_eq(
-    $$SELECT rate::text, valid_on, direction FROM ledger.fx_rate('EUR', 'USD', '2026-03-05')$$,
-    $$VALUES ('1.2'::text, '2026-03-01'::date, 'direct'::text)$$,
+    $$SELECT rate::text, valid_on, direction FROM ledger.fx_rate('EUR', 'USD', tap.day('2026-03-05'))$$,
+    $$VALUES ('1.2'::text, tap.day('2026-03-01'), 'direct'::text)$$,
     'Should prefer the stored pair when both are valid from the same date');
-SELECT is((SELECT valid_on FROM ledger.fx_rate('EUR', 'USD')), '2026-03-01'::date,
+SELECT is((SELECT valid_on FROM ledger.fx_rate('EUR', 'USD')), tap.day('2026-03-01'),
           'Should default the day to the current business date');
-SELECT lives_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 0.000000000001, '2020-01-01'),
-                         ledger.upsert_fx_rate('EUR', 'USD', 999999999999.999999999999, '2020-01-02')$$,
+SELECT lives_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 0.000000000001, tap.day('2020-01-01')),
+                         ledger.upsert_fx_rate('EUR', 'USD', 999999999999.999999999999, tap.day('2020-01-02'))$$,
                 'Should accept 12 decimals and rates just below 10^12');
 
 -- Rate errors
-SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 0, '2026-01-01')$$, 'DX030', NULL,
+SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 0, tap.day('2026-01-01'))$$, 'DX030', NULL,
                  'Should refuse a zero rate (DX030)');
-SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', -1.5, '2026-01-01')$$, 'DX030', NULL,
+SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', -1.5, tap.day('2026-01-01'))$$, 'DX030', NULL,
                  'Should refuse a negative rate (DX030)');
-SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1.0000000000001, '2026-01-01')$$, 'DX030', NULL,
+SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1.0000000000001, tap.day('2026-01-01'))$$, 'DX030', NULL,
                  'Should refuse a rate with 13 decimals (DX030)');
-SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 'NaN', '2026-01-01')$$, 'DX030', NULL,
+SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 'NaN', tap.day('2026-01-01'))$$, 'DX030', NULL,
                  'Should refuse NaN (DX030)');
-SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1e12, '2026-01-01')$$, 'DX030', NULL,
+SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1e12, tap.day('2026-01-01'))$$, 'DX030', NULL,
                  'Should refuse a rate of 10^12 (DX030)');
-SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', NULL, '2026-01-01')$$, 'DX030', NULL,
+SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', NULL, tap.day('2026-01-01'))$$, 'DX030', NULL,
                  'Should refuse a NULL rate (DX030)');
 SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1.1, NULL)$$, 'DX030', NULL,
                  'Should refuse a missing valid_on (DX030)');
-SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1.1, '2026-01-01', '')$$, 'DX030', NULL,
+SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1.1, tap.day('2026-01-01'), '')$$, 'DX030', NULL,
                  'Should refuse an empty source (DX030)');
-SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'EUR', 1, '2026-01-01')$$, 'DX031', NULL,
+SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'EUR', 1, tap.day('2026-01-01'))$$, 'DX031', NULL,
                  'Should refuse a pair with base = quote (DX031)');
-SELECT throws_ok($$SELECT ledger.fx_rate('USD', 'USD', '2026-01-01')$$, 'DX031', NULL,
+SELECT throws_ok($$SELECT ledger.fx_rate('USD', 'USD', tap.day('2026-01-01'))$$, 'DX031', NULL,
                  'Should refuse a lookup with base = quote (DX031)');
-SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'XXX', 1, '2026-01-01')$$, 'DX005', NULL,
+SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'XXX', 1, tap.day('2026-01-01'))$$, 'DX005', NULL,
                  'Should refuse an unknown quote currency (DX005)');
 SELECT throws_ok($$SELECT ledger.fx_rate('eur', 'USD')$$, 'DX005', NULL,
                  'Should refuse an unknown base currency in a lookup (DX005)');
-SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1, '2026-01-01', tenant => 'bad tenant')$$,
+SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1, tap.day('2026-01-01'), tenant => 'bad tenant')$$,
                  'DX019', NULL, 'Should refuse a malformed tenant (DX019)');
-SELECT throws_ok($$SELECT ledger.fx_rate('EUR', 'USD', '2019-12-31')$$, 'DX032',
-                 'rate: no EUR/USD rate (nor USD/EUR) valid on or before 2019-12-31 in tenant default',
+SELECT throws_ok($$SELECT ledger.fx_rate('EUR', 'USD', tap.day('2019-12-31'))$$, 'DX032',
+                 tap.dates('rate: no EUR/USD rate (nor USD/EUR) valid on or before 2019-12-31 in tenant default'),
                  'Should refuse a lookup before any rate with DX032 naming the pair and date');
-SELECT throws_ok($$SELECT ledger.fx_rate('USD', 'JPY', '2026-06-01')$$, 'DX032', NULL,
+SELECT throws_ok($$SELECT ledger.fx_rate('USD', 'JPY', tap.day('2026-06-01'))$$, 'DX032', NULL,
                  'Should not chain rates through a third currency (DX032)');
-SELECT throws_ok($$SELECT ledger.fx_rate('EUR', 'USD', '2026-06-01', 'acme')$$, 'DX032', NULL,
+SELECT throws_ok($$SELECT ledger.fx_rate('EUR', 'USD', tap.day('2026-06-01'), 'acme')$$, 'DX032', NULL,
                  'Should keep rates per tenant (DX032 in another tenant)');
 
 -- Settlements: fixed source ------------------------------------------------------------------
 INSERT INTO snapshot VALUES ('before first', tap.row_counts());
 CREATE TEMP TABLE first_fx ON COMMIT DROP AS
     SELECT * FROM ledger.post_fx_transfer('fx-1', 'EUR-A', 'USD-A', 100.00,
-                                          effective_date => '2026-02-05', memo => 'm', ref => 'R-1');
+                                          effective_date => tap.day('2026-02-05'), memo => 'm', ref => 'R-1');
 SELECT results_eq(
     $$SELECT status, idempotency_key, from_account, to_account, source_ccy, destination_ccy,
              source_amount::text, destination_amount::text, rate::text, rate_basis, rate_valid_on,
              fixed_side, residual::text, residual_ccy, effective_date
         FROM first_fx$$,
     $$VALUES ('posted'::text, 'fx-1'::text, 'EUR-A'::text, 'USD-A'::text, 'EUR'::text, 'USD'::text,
-              '100.00'::text, '110.00'::text, '1.1000'::text, 'direct'::text, '2026-02-01'::date,
-              'source'::text, '0'::text, 'USD'::text, '2026-02-05'::date)$$,
+              '100.00'::text, '110.00'::text, '1.1000'::text, 'direct'::text, tap.day('2026-02-01'),
+              'source'::text, '0'::text, 'USD'::text, tap.day('2026-02-05'))$$,
     'Should convert 100.00 EUR at the day''s rate 1.1000 into 110.00 USD');
 SELECT is((SELECT created_at FROM first_fx), now(), 'Should return created_at');
 SELECT is((SELECT count(*)::integer FROM ledger_private.journal
             WHERE journal_id IN (SELECT source_journal_id FROM first_fx UNION ALL
                                  SELECT destination_journal_id FROM first_fx)
-              AND kind = 'fx' AND effective_date = '2026-02-05' AND memo = 'm' AND ref = 'R-1'),
+              AND kind = 'fx' AND effective_date = tap.day('2026-02-05') AND memo = 'm' AND ref = 'R-1'),
           2, 'Should post two journals of kind fx with the date, memo and ref');
 SELECT results_eq(
     $$SELECT j.idempotency_key, j.metadata
@@ -201,27 +201,27 @@ INSERT INTO snapshot VALUES ('after first', tap.row_counts());
 SELECT results_eq(
     $$SELECT settlement_id, status, source_journal_id, destination_journal_id, destination_amount
         FROM ledger.post_fx_transfer('fx-1', 'EUR-A', 'USD-A', 100.00,
-                                     effective_date => '2026-02-05', memo => 'm', ref => 'R-1')$$,
+                                     effective_date => tap.day('2026-02-05'), memo => 'm', ref => 'R-1')$$,
     $$SELECT settlement_id, 'duplicate'::text, source_journal_id, destination_journal_id, destination_amount
         FROM first_fx$$,
     'Should answer a replay with the original settlement and status duplicate');
-SELECT lives_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1.3, '2026-02-01'),
+SELECT lives_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1.3, tap.day('2026-02-01')),
                          ledger.set_account_status('USD-A', 'frozen')$$,
                 'Should change the rate and freeze the destination account');
 SELECT results_eq(
     $$SELECT settlement_id, status, rate::text
         FROM ledger.post_fx_transfer('fx-1', 'EUR-A', 'USD-A', 100.00,
-                                     effective_date => '2026-02-05', memo => 'm', ref => 'R-1')$$,
+                                     effective_date => tap.day('2026-02-05'), memo => 'm', ref => 'R-1')$$,
     $$SELECT settlement_id, 'duplicate'::text, '1.1000'::text FROM first_fx$$,
     'Should still replay after the rate changed and the account was frozen');
-SELECT lives_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1.1000, '2026-02-01'),
+SELECT lives_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1.1000, tap.day('2026-02-01')),
                          ledger.set_account_status('USD-A', 'active')$$,
                 'Should restore the rate and the account');
 SELECT throws_ok($$SELECT ledger.post_fx_transfer('fx-1', 'EUR-A', 'USD-A', 100.01,
-                                                 effective_date => '2026-02-05', memo => 'm', ref => 'R-1')$$,
+                                                 effective_date => tap.day('2026-02-05'), memo => 'm', ref => 'R-1')$$,
                  'DX011', NULL, 'Should refuse the key with another amount (DX011)');
 SELECT throws_ok($$SELECT ledger.post_fx_transfer('fx-1', 'EUR-A', 'USD-A', 100,
-                                                 effective_date => '2026-02-05', memo => 'm', ref => 'R-1')$$,
+                                                 effective_date => tap.day('2026-02-05'), memo => 'm', ref => 'R-1')$$,
                  'DX011', NULL, 'Should refuse the key with "100" for "100.00", as post_journal does (DX011)');
 SELECT throws_ok($$SELECT ledger.post_journal('fx-1', '[
         {"account": "EUR-A", "side": "debit", "amount": "1.00", "ccy": "EUR"},
@@ -232,13 +232,13 @@ SELECT is((SELECT tap.row_counts()), (SELECT counts FROM snapshot WHERE label = 
 
 -- Rounding of the computed side: exact halves in JPY (0), EUR (2) and BHD (3 decimals)
 SELECT lives_ok($$
-    SELECT ledger.post_fx_transfer('r-jpy-1', 'EUR-A', 'JPY-A', 0.03, effective_date => '2026-01-10'),
-           ledger.post_fx_transfer('r-jpy-2', 'EUR-A', 'JPY-A', 0.05, effective_date => '2026-01-10'),
-           ledger.post_fx_transfer('r-eur-1', 'USD-A', 'EUR-B', 0.25, rate => 0.5, effective_date => '2026-01-10'),
-           ledger.post_fx_transfer('r-eur-2', 'USD-A', 'EUR-B', 0.27, rate => 0.5, effective_date => '2026-01-10'),
-           ledger.post_fx_transfer('r-bhd-1', 'EUR-A', 'BHD-A', 0.25, rate => 0.05, effective_date => '2026-01-10'),
-           ledger.post_fx_transfer('r-bhd-2', 'EUR-A', 'BHD-A', 0.27, rate => 0.05, effective_date => '2026-01-10'),
-           ledger.post_fx_transfer('r-up', 'EUR-A', 'JPY-A', 0.07, rate => 150.1, effective_date => '2026-01-10')
+    SELECT ledger.post_fx_transfer('r-jpy-1', 'EUR-A', 'JPY-A', 0.03, effective_date => tap.day('2026-01-10')),
+           ledger.post_fx_transfer('r-jpy-2', 'EUR-A', 'JPY-A', 0.05, effective_date => tap.day('2026-01-10')),
+           ledger.post_fx_transfer('r-eur-1', 'USD-A', 'EUR-B', 0.25, rate => 0.5, effective_date => tap.day('2026-01-10')),
+           ledger.post_fx_transfer('r-eur-2', 'USD-A', 'EUR-B', 0.27, rate => 0.5, effective_date => tap.day('2026-01-10')),
+           ledger.post_fx_transfer('r-bhd-1', 'EUR-A', 'BHD-A', 0.25, rate => 0.05, effective_date => tap.day('2026-01-10')),
+           ledger.post_fx_transfer('r-bhd-2', 'EUR-A', 'BHD-A', 0.27, rate => 0.05, effective_date => tap.day('2026-01-10')),
+           ledger.post_fx_transfer('r-up', 'EUR-A', 'JPY-A', 0.07, rate => 150.1, effective_date => tap.day('2026-01-10'))
 $$, 'Should post the rounding cases');
 SELECT results_eq(
     $$SELECT tap.amounts(k) FROM unnest(ARRAY['r-jpy-1', 'r-jpy-2', 'r-eur-1', 'r-eur-2', 'r-bhd-1',
@@ -254,20 +254,20 @@ SELECT results_eq(
 SELECT results_eq(
     $$SELECT rate::text, rate_basis, rate_valid_on FROM ledger_private.fx_settlement
        WHERE idempotency_key IN ('r-jpy-1', 'r-eur-1') ORDER BY idempotency_key$$,
-    $$VALUES ('0.5'::text, 'override'::text, NULL::date), ('150', 'direct', '2026-01-01')$$,
+    $$VALUES ('0.5'::text, 'override'::text, NULL::date), ('150', 'direct', tap.day('2026-01-01'))$$,
     'Should record an explicit rate as override and a looked-up one with its date');
 
 -- Fixed destination
 SELECT results_eq(
     $$SELECT source_amount::text, destination_amount::text, residual::text, residual_ccy, fixed_side
         FROM ledger.post_fx_transfer('d-1', 'EUR-A', 'USD-A', 110.00, 'destination',
-                                     effective_date => '2026-02-05')$$,
+                                     effective_date => tap.day('2026-02-05'))$$,
     $$VALUES ('100.00'::text, '110.00'::text, '0'::text, 'EUR'::text, 'destination'::text)$$,
     'Should compute the source amount for a fixed destination: 110.00 USD / 1.1 = 100.00 EUR');
 SELECT results_eq(
     $$SELECT source_amount::text, destination_amount::text, residual::text
         FROM ledger.post_fx_transfer('d-2', 'EUR-A', 'USD-A', 1.00, 'destination',
-                                     effective_date => '2026-02-05')$$,
+                                     effective_date => tap.day('2026-02-05'))$$,
     $$VALUES ('0.91'::text, '1.00'::text, '-0.00090909090909090909'::text)$$,
     'Should round 1.00 / 1.1 = 0.909… to 0.91 and keep the residual to 20 decimals');
 SELECT lives_ok($$
@@ -283,13 +283,13 @@ SELECT results_eq(
     'Should round exact halves of a quotient to even (0.015 → 0.02, 0.025 → 0.02)');
 SELECT results_eq(
     $$SELECT source_amount::text, destination_amount::text, residual::text, residual_ccy
-        FROM ledger.post_fx_transfer('d-jpy', 'JPY-A', 'EUR-B', 1.00, 'destination', effective_date => '2026-01-10')$$,
+        FROM ledger.post_fx_transfer('d-jpy', 'JPY-A', 'EUR-B', 1.00, 'destination', effective_date => tap.day('2026-01-10'))$$,
     $$VALUES ('150'::text, '1.00'::text, '-0.00000000749999999963'::text, 'JPY'::text)$$,
     'Should convert through the inverted rate 0.006666666667 for a fixed destination: 149.9999999925… → 150 JPY');
 
 -- Liability accounts: from goes down on its normal side (debit), to goes up (credit)
 CREATE TEMP TABLE wallet_fx ON COMMIT DROP AS
-    SELECT * FROM ledger.post_fx_transfer('w-1', 'EUR-W', 'USD-W', 10.00, effective_date => '2026-02-05');
+    SELECT * FROM ledger.post_fx_transfer('w-1', 'EUR-W', 'USD-W', 10.00, effective_date => tap.day('2026-02-05'));
 SELECT results_eq(
     $$SELECT a.code, l.side, l.amount::text
         FROM wallet_fx AS f
@@ -332,7 +332,7 @@ SELECT throws_ok($$SELECT ledger.post_fx_transfer('e', 'EUR-A', 'EUR-B', 1.00, r
                  'Should refuse two accounts of one currency (DX031)');
 SELECT throws_ok($$SELECT ledger.post_fx_transfer('e', 'EUR-A', 'CHF-A', 1.00)$$, 'DX032', NULL,
                  'Should refuse a transfer without a rate (DX032)');
-SELECT throws_ok($$SELECT ledger.post_fx_transfer('e', 'EUR-A', 'USD-A', 1.00, effective_date => '2019-06-30')$$,
+SELECT throws_ok($$SELECT ledger.post_fx_transfer('e', 'EUR-A', 'USD-A', 1.00, effective_date => tap.day('2019-06-30'))$$,
                  'DX032', NULL, 'Should refuse a transfer dated before every rate (DX032)');
 SELECT throws_ok($$SELECT ledger.post_fx_transfer('e', 'EUR-A', 'USD-A', 1.00, rate => 0)$$, 'DX030', NULL,
                  'Should refuse a zero rate override (DX030)');
@@ -385,7 +385,7 @@ SELECT lives_ok($$SELECT ledger.set_account_status('FX-CLEARING-USD', 'active')$
 -- one): the second journal is refused after the first was written; nothing may remain.
 CREATE FUNCTION tap.refuse_destination() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF NEW.idempotency_key LIKE 'fx/%/destination' AND NEW.effective_date = '2026-04-01' THEN
+    IF NEW.idempotency_key LIKE 'fx/%/destination' AND NEW.effective_date = tap.day('2026-04-01') THEN
         RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = 'closed for the test';
     END IF;
     RETURN NEW;
@@ -394,7 +394,7 @@ $$;
 CREATE TRIGGER tap_refuse_destination BEFORE INSERT ON ledger_private.journal
     FOR EACH ROW EXECUTE FUNCTION tap.refuse_destination();
 SELECT throws_ok($$SELECT ledger.post_fx_transfer('e', 'EUR-A', 'USD-A', 1.00, rate => 1,
-                                                 effective_date => '2026-04-01')$$, 'P0001', NULL,
+                                                 effective_date => tap.day('2026-04-01'))$$, 'P0001', NULL,
                  'Should refuse the whole settlement when a journal-insert rule refuses its second journal');
 DROP TRIGGER tap_refuse_destination ON ledger_private.journal;
 SELECT is((SELECT tap.row_counts()), (SELECT counts FROM snapshot WHERE label = 'before errors'),
@@ -404,11 +404,11 @@ SELECT is((SELECT tap.row_counts()), (SELECT counts FROM snapshot WHERE label = 
 SELECT lives_ok($$
     SELECT ledger.create_account('EUR-A', 'Acme EUR', 'EUR', tenant => 'acme'),
            ledger.create_account('USD-A', 'Acme USD', 'USD', tenant => 'acme'),
-           ledger.upsert_fx_rate('EUR', 'USD', 2, '2026-01-01', tenant => 'acme')
+           ledger.upsert_fx_rate('EUR', 'USD', 2, tap.day('2026-01-01'), tenant => 'acme')
 $$, 'Should set up tenant acme');
 SELECT results_eq(
     $$SELECT status, destination_amount::text
-        FROM ledger.post_fx_transfer('fx-1', 'EUR-A', 'USD-A', 1.00, effective_date => '2026-02-05',
+        FROM ledger.post_fx_transfer('fx-1', 'EUR-A', 'USD-A', 1.00, effective_date => tap.day('2026-02-05'),
                                      tenant => 'acme')$$,
     $$VALUES ('posted'::text, '2.00'::text)$$,
     'Should settle with the tenant''s own rate and key space');
@@ -417,17 +417,17 @@ SELECT is((SELECT count(*)::integer FROM ledger_private.account
           'Should open clearing accounts per tenant');
 
 -- FX position ------------------------------------------------------------------------------------
-SELECT lives_ok($$SELECT ledger.upsert_fx_rate('JPY', 'EUR', 0.006, '2026-01-01'),
-                         ledger.upsert_fx_rate('EUR', 'BHD', 0.4, '2026-01-01')$$,
+SELECT lives_ok($$SELECT ledger.upsert_fx_rate('JPY', 'EUR', 0.006, tap.day('2026-01-01')),
+                         ledger.upsert_fx_rate('EUR', 'BHD', 0.4, tap.day('2026-01-01'))$$,
                 'Should set rates into EUR');
 SELECT results_eq(
     $$SELECT ccy, clearing_account, position::text, reporting_ccy, rate::text, rate_valid_on, value::text
-        FROM ledger.fx_position('2026-01-31')$$,
+        FROM ledger.fx_position(tap.day('2026-01-31'))$$,
     $$VALUES ('BHD'::text, 'FX-CLEARING-BHD'::text, '0.026'::text, 'EUR'::text, '2.500000000000'::text,
-              '2026-01-01'::date, '0.06'::text),
+              tap.day('2026-01-01'), '0.06'::text),
              ('EUR', 'FX-CLEARING-EUR', '0.59', 'EUR', '1', NULL, '0.59'),
-             ('JPY', 'FX-CLEARING-JPY', '-127', 'EUR', '0.006', '2026-01-01', '-0.76'),
-             ('USD', 'FX-CLEARING-USD', '-0.52', 'EUR', '0.666666666667', '2026-01-01', '-0.35')$$,
+             ('JPY', 'FX-CLEARING-JPY', '-127', 'EUR', '0.006', tap.day('2026-01-01'), '-0.76'),
+             ('USD', 'FX-CLEARING-USD', '-0.52', 'EUR', '0.666666666667', tap.day('2026-01-01'), '-0.35')$$,
     'Should report each clearing balance up to a date, valued at that date''s rate (0.065 → 0.06)');
 SELECT results_eq(
     $$SELECT ccy, position::text, rate::text, value::text FROM ledger.fx_position(reporting_ccy => 'CHF')$$,
@@ -449,7 +449,7 @@ SELECT throws_ok($$SELECT * FROM ledger.fx_position(tenant => '')$$, 'DX019', NU
 SELECT lives_ok($$
     SELECT ledger.create_account('EUR-A', 'Shut EUR', 'EUR', tenant => 'shut'),
            ledger.create_account('USD-A', 'Shut USD', 'USD', tenant => 'shut'),
-           ledger.upsert_fx_rate('EUR', 'USD', 2, '2000-01-01', tenant => 'shut'),
+           ledger.upsert_fx_rate('EUR', 'USD', 2, tap.day('2000-01-01'), tenant => 'shut'),
            ledger.post_fx_transfer('shut-1', 'EUR-A', 'USD-A', 1.00,
                                    effective_date => ledger.business_date() - 1, tenant => 'shut'),
            ledger.eod_close(ledger.business_date(), tenant => 'shut')

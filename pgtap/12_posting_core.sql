@@ -207,9 +207,9 @@ SELECT is(ledger_private.normal_balance('credit', 10, 3), -7::numeric, 'Should r
 SELECT is(ledger_private.fingerprint_of('{"b": 1, "a": 2}'),
           sha256(convert_to('{"a": 2, "b": 1}', 'UTF8')),
           'Should hash the canonical JSON text of a request');
-SELECT is(ledger_private.posting_fingerprint('post_journal', '[]', '2026-01-02', 'm', NULL, NULL, NULL),
+SELECT is(ledger_private.posting_fingerprint('post_journal', '[]', tap.day('2026-01-02'), 'm', NULL, NULL, NULL),
           sha256(convert_to(jsonb_build_object('operation', 'post_journal', 'legs', '[]'::jsonb,
-                                               'effective_date', '2026-01-02'::date, 'memo', 'm',
+                                               'effective_date', tap.day('2026-01-02'), 'memo', 'm',
                                                'ref', NULL, 'metadata', '{}'::jsonb,
                                                'reverses', NULL)::text, 'UTF8')),
           'Should fingerprint the canonical posting request, NULL metadata as {}');
@@ -235,22 +235,22 @@ SELECT is((SELECT s.fingerprint FROM ledger_private.idempotency_sentinel AS s
 -- Every posting path stores the same fingerprint for the same request --------------------
 SELECT ledger.post_journal('pc-single', '[{"account":"PC-CASH","side":"debit","amount":"3.00","ccy":"EUR"},
                                           {"account":"PC-WALLET","side":"credit","amount":"3.00","ccy":"EUR"}]',
-                           '2026-01-05', 'memo', 'ref', '{"a": 1}');
-SELECT ledger.post_journals('[{"idempotency_key": "pc-batch", "effective_date": "2026-01-05",
+                           tap.day('2026-01-05'), 'memo', 'ref', '{"a": 1}');
+SELECT ledger.post_journals(tap.dates('[{"idempotency_key": "pc-batch", "effective_date": "2026-01-05",
                                "memo": "memo", "ref": "ref", "metadata": {"a": 1},
                                "legs": [{"account":"PC-CASH","side":"debit","amount":"3.00","ccy":"EUR"},
-                                        {"account":"PC-WALLET","side":"credit","amount":"3.00","ccy":"EUR"}]}]');
+                                        {"account":"PC-WALLET","side":"credit","amount":"3.00","ccy":"EUR"}]}]')::jsonb);
 SELECT is((SELECT array_agg(DISTINCT s.fingerprint) FROM ledger_private.idempotency_sentinel AS s
             WHERE s.idempotency_key IN ('pc-single', 'pc-batch')),
           ARRAY[ledger_private.posting_fingerprint(
                     'post_journal', '[{"account":"PC-CASH","side":"debit","amount":"3.00","ccy":"EUR"},
                                       {"account":"PC-WALLET","side":"credit","amount":"3.00","ccy":"EUR"}]',
-                    '2026-01-05', 'memo', 'ref', '{"a": 1}', NULL)],
+                    tap.day('2026-01-05'), 'memo', 'ref', '{"a": 1}', NULL)],
           'Should store posting_fingerprint for a single and a batch posting alike');
-SELECT is((SELECT r.status FROM ledger.post_journals('[{"idempotency_key": "pc-single", "effective_date": "2026-01-05",
+SELECT is((SELECT r.status FROM ledger.post_journals(tap.dates('[{"idempotency_key": "pc-single", "effective_date": "2026-01-05",
                                "memo": "memo", "ref": "ref", "metadata": {"a": 1},
                                "legs": [{"account":"PC-CASH","side":"debit","amount":"3.00","ccy":"EUR"},
-                                        {"account":"PC-WALLET","side":"credit","amount":"3.00","ccy":"EUR"}]}]') AS r),
+                                        {"account":"PC-WALLET","side":"credit","amount":"3.00","ccy":"EUR"}]}]')::jsonb) AS r),
           'duplicate', 'Should answer a batch replay of a single posting as a duplicate');
 SELECT is((SELECT r.error_code FROM ledger.post_journals('[{"idempotency_key": "pc-batch", "memo": "other",
                                "legs": [{"account":"PC-CASH","side":"debit","amount":"3.00","ccy":"EUR"},
@@ -258,11 +258,11 @@ SELECT is((SELECT r.error_code FROM ledger.post_journals('[{"idempotency_key": "
           'DX011', 'Should reject a different request under a batch''s key with DX011');
 SELECT lives_ok($$SELECT ledger.post_journal('pc-batch', '[{"account":"PC-CASH","side":"debit","amount":"3.00","ccy":"EUR"},
                                           {"account":"PC-WALLET","side":"credit","amount":"3.00","ccy":"EUR"}]',
-                           '2026-01-05', 'memo', 'ref', '{"a": 1}')$$,
+                           tap.day('2026-01-05'), 'memo', 'ref', '{"a": 1}')$$,
                 'Should let a single posting replay a batch''s key');
 SELECT is((ledger.post_journal('pc-batch', '[{"account":"PC-CASH","side":"debit","amount":"3.00","ccy":"EUR"},
                                           {"account":"PC-WALLET","side":"credit","amount":"3.00","ccy":"EUR"}]',
-                           '2026-01-05', 'memo', 'ref', '{"a": 1}')).status, 'duplicate',
+                           tap.day('2026-01-05'), 'memo', 'ref', '{"a": 1}')).status, 'duplicate',
           'Should answer a single replay of a batch posting as a duplicate');
 SELECT throws_ok($$SELECT ledger.post_journals(
                      (SELECT jsonb_agg('{}'::jsonb) FROM generate_series(1, 1001)))$$,
@@ -276,13 +276,13 @@ SELECT ledger.create_account('FX-CLEARING-EUR', 'Clearing EUR', 'EUR', 'equity',
 CREATE TEMP TABLE pc_settlement ON COMMIT DROP AS SELECT ledger_private.uuid_v7() AS settlement_id;
 CREATE TEMP TABLE pc_fx_journal ON COMMIT DROP AS
 SELECT ledger_private.post_fx_journal('default', s.settlement_id, 'pc-fx', 'source', 'PC-CASH',
-                                      'FX-CLEARING-EUR', 'credit', 2.00, 'EUR', '2026-01-06',
+                                      'FX-CLEARING-EUR', 'credit', 2.00, 'EUR', tap.day('2026-01-06'),
                                       'fx memo', NULL, 'test:fx') AS journal_id
   FROM pc_settlement AS s;
 SELECT is((SELECT j.kind || ' ' || j.idempotency_key || ' ' || (j.metadata ->> 'fx_idempotency_key')
                   || ' ' || j.memo || ' ' || j.effective_date
              FROM ledger_private.journal AS j JOIN pc_fx_journal USING (journal_id)),
-          'fx fx/' || (SELECT settlement_id FROM pc_settlement) || '/source pc-fx fx memo 2026-01-06',
+          'fx fx/' || (SELECT settlement_id FROM pc_settlement) || tap.dates('/source pc-fx fx memo 2026-01-06'),
           'Should post an FX journal of kind fx under its internal key, with the settlement''s memo, date and key');
 SELECT results_eq(
     $$SELECT a.code, l.side, l.amount FROM ledger_private.leg AS l
@@ -293,7 +293,7 @@ SELECT results_eq(
     $$VALUES ('PC-CASH', 'credit', 2.00), ('FX-CLEARING-EUR', 'debit', 2.00)$$,
     'Should move the amount out of from_code on from_side and into to_code on the other side');
 SELECT throws_ok($$SELECT ledger_private.post_fx_journal('default', ledger_private.uuid_v7(), 'pc-fx2',
-                      'source', 'PC-WALLET', 'FX-CLEARING-EUR', 'debit', 1000.00, 'EUR', '2026-01-06',
+                      'source', 'PC-WALLET', 'FX-CLEARING-EUR', 'debit', 1000.00, 'EUR', tap.day('2026-01-06'),
                       NULL, NULL, 'test:fx')$$,
                  'DX010', NULL, 'Should apply every posting rule to an FX journal (DX010 on an overdraft)');
 

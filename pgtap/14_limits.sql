@@ -70,7 +70,7 @@ RETURNS ledger.statement_import_result LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM ledger.stage_statement();
     INSERT INTO pg_temp.doublex_statement_staging (line_no, line_date, ref, amount, ccy, description, bank_id)
-    VALUES (1, to_char(date '2026-11-20', coalesce(p_format, 'YYYY-MM-DD')), p_ref,
+    VALUES (1, to_char(tap.day('2026-11-20'), coalesce(p_format, 'YYYY-MM-DD')), p_ref,
             (random() * 1000 + 1)::numeric(10, 2)::text, 'EUR', p_description, p_bank_id);
     RETURN ledger.import_statement('EUR-A', p_file, p_format);
 END
@@ -100,14 +100,14 @@ INSERT INTO limit_check VALUES
      $$SELECT ledger.post_fx_transfer('lim-fx-3', 'EUR-A', 'USD-A', 5e19 - 0.01, rate => 2)$$,
      $$SELECT ledger.post_fx_transfer('lim-fx-4', 'EUR-A', 'USD-A', 5e19, rate => 2)$$, 'DX033'),
     ('fx_rate_digits',
-     $$SELECT ledger.upsert_fx_rate('EUR', 'USD', 999999999999.5, '2026-01-01')$$,
-     $$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1e12, '2026-01-02')$$, 'DX030'),
+     $$SELECT ledger.upsert_fx_rate('EUR', 'USD', 999999999999.5, tap.day('2026-01-01'))$$,
+     $$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1e12, tap.day('2026-01-02'))$$, 'DX030'),
     ('fx_rate_decimals',
-     $$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1.123456789012, '2026-01-03')$$,
-     $$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1.1234567890123, '2026-01-04')$$, 'DX030'),
+     $$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1.123456789012, tap.day('2026-01-03'))$$,
+     $$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1.1234567890123, tap.day('2026-01-04'))$$, 'DX030'),
     ('fx_source_length',
-     $$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1.1, '2026-01-05', repeat('s', 200))$$,
-     $$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1.1, '2026-01-06', repeat('s', 201))$$, 'DX030'),
+     $$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1.1, tap.day('2026-01-05'), repeat('s', 200))$$,
+     $$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1.1, tap.day('2026-01-06'), repeat('s', 201))$$, 'DX030'),
     ('statement_file_name_length',
      $$SELECT pg_temp.import_line(repeat('f', 500), 'r1', NULL, NULL)$$,
      $$SELECT pg_temp.import_line(repeat('f', 501), 'r2', NULL, NULL)$$, 'DX039'),
@@ -140,18 +140,18 @@ SELECT is(ledger_private.leg_problem(jsonb_build_object(
               'account', 'A', 'side', 'debit', 'amount', '1.' || repeat('1', 21), 'ccy', 'EUR')),
           'amount_format', 'Should take an amount with one more decimal as malformed');
 -- An inverted rate is rounded to as many decimals as a rate may have.
-SELECT lives_ok($$SELECT ledger.upsert_fx_rate('EUR', 'GBP', 3, '2026-01-01')$$, 'Should set a rate of 3');
-SELECT is((SELECT r.rate FROM ledger.fx_rate('GBP', 'EUR', '2026-01-01') AS r),
+SELECT lives_ok($$SELECT ledger.upsert_fx_rate('EUR', 'GBP', 3, tap.day('2026-01-01'))$$, 'Should set a rate of 3');
+SELECT is((SELECT r.rate FROM ledger.fx_rate('GBP', 'EUR', tap.day('2026-01-01')) AS r),
           0.333333333333, 'Should round an inverted rate to fx_rate_decimals decimals');
 
 -- The messages name the number api_limit gives ----------------------------------------------
 SELECT throws_ok($$SELECT ledger.create_account('NAME-3', ' ', 'EUR')$$, 'DX018',
                  'name: required, 1 to 200 characters', 'Should name the account name limit');
-SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1.1, '2026-01-07', repeat('s', 201))$$, 'DX030',
+SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1.1, tap.day('2026-01-07'), repeat('s', 201))$$, 'DX030',
                  'source: 1 to 200 characters, got 201', 'Should name the source limit');
-SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1.1234567890123, '2026-01-07')$$, 'DX030',
+SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1.1234567890123, tap.day('2026-01-07'))$$, 'DX030',
                  'rate: 1.1234567890123 has more than 12 decimals', 'Should name the rate decimals limit');
-SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1e12, '2026-01-07')$$, 'DX030',
+SELECT throws_ok($$SELECT ledger.upsert_fx_rate('EUR', 'USD', 1e12, tap.day('2026-01-07'))$$, 'DX030',
                  'rate: must be a positive number below 10^12, got 1000000000000',
                  'Should name the rate digits limit');
 SELECT throws_ok($$SELECT ledger.post_fx_transfer('lim-fx-5', 'EUR-A', 'USD-A', 1e20, rate => 1)$$, 'DX003',

@@ -68,7 +68,7 @@ SELECT lives_ok($$
     SELECT tap.create_accounts('CASH EUR asset', 'LIAB EUR liability non-negative', 'USD-CASH USD asset',
                                'EQ EUR equity'),
            ledger.post_journal('h-1', tap.pair('CASH', 'LIAB', '10.00')),
-           ledger.upsert_fx_rate('EUR', 'USD', 1.0850, '2026-01-01'),
+           ledger.upsert_fx_rate('EUR', 'USD', 1.0850, tap.day('2026-01-01')),
            ledger.post_fx_transfer('h-fx', 'CASH', 'USD-CASH', 4.00)
 $$, 'Should set up accounts, a journal, a rate and an FX settlement');
 
@@ -124,12 +124,12 @@ SELECT results_eq($$SELECT ledger_private.currency_exponent(c) FROM unnest(ARRAY
                   'currency_exponent: Should answer a currency''s decimals, NULL for an unknown code');
 
 -- eod_progress_notice -----------------------------------------------------------------------
-SELECT lives_ok($$SELECT ledger_private.eod_progress_notice(NULL, '2026-11-20', 'read')$$,
+SELECT lives_ok($$SELECT ledger_private.eod_progress_notice(NULL, tap.day('2026-11-20'), 'read')$$,
                 'Should say nothing when no progress was asked for');
-SELECT lives_ok($$SELECT ledger_private.eod_progress_notice('{"done": 3, "total": 9}', '2026-11-20', p)
+SELECT lives_ok($$SELECT ledger_private.eod_progress_notice('{"done": 3, "total": 9}', tap.day('2026-11-20'), p)
                     FROM unnest(ARRAY['read', 'snapshots', 'sealed']) AS p$$,
                 'Should report each of the three phases');
-SELECT throws_ok($$SELECT ledger_private.eod_progress_notice('{"done": 0, "total": 3}', '2026-11-20', 'fence')$$,
+SELECT throws_ok($$SELECT ledger_private.eod_progress_notice('{"done": 0, "total": 3}', tap.day('2026-11-20'), 'fence')$$,
                  'P0002', NULL, 'Should refuse a phase the close does not have');
 
 -- Readers over authorize: the tenant is checked before anything is looked up --------------
@@ -149,14 +149,14 @@ SELECT throws_ok($$SELECT * FROM ledger.fx_rate('XXX', 'XXX', NULL, 'bad tenant'
                  'fx_rate: Should check the tenant before the pair');
 SELECT throws_ok($$SELECT * FROM ledger.fx_rate('XXX', 'USD')$$, 'DX005', NULL,
                  'fx_rate: Should then check the pair (DX005)');
-SELECT is((SELECT r.rate FROM ledger.fx_rate('EUR', 'USD', '2026-06-01') AS r), 1.0850::numeric,
+SELECT is((SELECT r.rate FROM ledger.fx_rate('EUR', 'USD', tap.day('2026-06-01')) AS r), 1.0850::numeric,
           'fx_rate: Should read the rate');
-SELECT throws_ok($$SELECT * FROM ledger.balance_history('NOPE', '2026-02-01', '2026-01-01', 'bad tenant')$$,
+SELECT throws_ok($$SELECT * FROM ledger.balance_history('NOPE', tap.day('2026-02-01'), tap.day('2026-01-01'), 'bad tenant')$$,
                  'DX019', NULL, 'balance_history: Should check the tenant first');
-SELECT throws_ok($$SELECT * FROM ledger.balance_history('NOPE', '2026-02-01', '2026-01-01')$$,
+SELECT throws_ok($$SELECT * FROM ledger.balance_history('NOPE', tap.day('2026-02-01'), tap.day('2026-01-01'))$$,
                  'DX020', NULL, 'balance_history: Should then look the account up');
-SELECT throws_ok($$SELECT * FROM ledger.balance_history('CASH', '2026-02-01', '2026-01-01')$$,
-                 'DX029', 'from_date: 2026-02-01 is after to_date 2026-01-01',
+SELECT throws_ok($$SELECT * FROM ledger.balance_history('CASH', tap.day('2026-02-01'), tap.day('2026-01-01'))$$,
+                 'DX029', tap.dates('from_date: 2026-02-01 is after to_date 2026-01-01'),
                  'balance_history: Should then check the dates');
 SELECT throws_ok($$SELECT * FROM ledger.recon_summaries(NULL, NULL, 'bad tenant')$$, 'DX019', NULL,
                  'recon_summaries: Should refuse a malformed tenant');

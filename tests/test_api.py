@@ -22,6 +22,7 @@ from doublex.api import create_app
 from doublex.api.app import ROUTES
 from doublex.db import Ledger, RetryPolicy
 from doublex.serve import build_app
+from support.dates import iso, shifted
 from support.http import (
     UNKNOWN_KEY,
     Client,
@@ -185,25 +186,25 @@ async def test_balance_as_of_a_date(books: Client) -> None:
     await transfer(
         books,
         "early",
-        {"legs": legs("1001-CASH", "4001-SALES", "10.00"), "effective_date": "2026-01-10"},
+        {"legs": legs("1001-CASH", "4001-SALES", "10.00"), "effective_date": iso("2026-01-10")},
     )
     await transfer(
         books,
         "later",
-        {"legs": legs("1001-CASH", "4001-SALES", "2.50"), "effective_date": "2026-01-20"},
+        {"legs": legs("1001-CASH", "4001-SALES", "2.50"), "effective_date": iso("2026-01-20")},
     )
     assert await balance(books, "1001-CASH") == "12.50"
     assert await balance(books, "4001-SALES") == "12.50"  # income: credit-normal
-    assert await balance(books, "1001-CASH", "2026-01-09") == "0.00"
-    assert await balance(books, "1001-CASH", "2026-01-15") == "10.00"
-    body = await ok(await books.get("/api/accounts/1001-CASH/balance/?as_of=2026-01-20"))
+    assert await balance(books, "1001-CASH", iso("2026-01-09")) == "0.00"
+    assert await balance(books, "1001-CASH", iso("2026-01-15")) == "10.00"
+    body = await ok(await books.get(shifted("/api/accounts/1001-CASH/balance/?as_of=2026-01-20")))
     assert body == {
         "account": "1001-CASH",
         "ccy": "EUR",
         "balance": "12.50",
         "debits": "12.50",
         "credits": "0.00",
-        "as_of": "2026-01-20",
+        "as_of": iso("2026-01-20"),
         "snapshot_source": "live",
     }
     for as_of in ("2026-02-30", "20260101", "yesterday", ""):
@@ -221,11 +222,11 @@ async def test_transfer_posted_then_duplicate_then_conflict(books: Client) -> No
         "memo": "invoice 17",
         "ref": "BANK-REF-1",
         "metadata": {"order": 17, "rate": 1.25},
-        "effective_date": "2026-03-01",
+        "effective_date": iso("2026-03-01"),
     }
     posted = await transfer(books, "tx-1", request, 201)
     assert posted["status"] == "posted"
-    assert posted["effective_date"] == "2026-03-01"
+    assert posted["effective_date"] == iso("2026-03-01")
 
     replay = await books.post("/api/transfers/", json={"idempotency_key": "tx-1"} | request)
     duplicate = await ok(replay, 200)
@@ -276,7 +277,7 @@ async def test_earlier_api_payload(books: Client) -> None:
     earlier = {
         "client_id": "pos-17",
         "idempotency_key": "sale-1",
-        "value_date": "2026-04-02",
+        "value_date": iso("2026-04-02"),
         "memo": "till",
         "entries": [
             {"account_code": "1001-CASH", "amount": "30.00", "ccy": "EUR"},
@@ -285,7 +286,7 @@ async def test_earlier_api_payload(books: Client) -> None:
         ],
     }
     posted = await ok(await books.post("/api/transfers", json=earlier), 201)
-    assert posted["effective_date"] == "2026-04-02"
+    assert posted["effective_date"] == iso("2026-04-02")
     journal = await ok(await books.get(f"/api/journals/{posted['journal_id']}"))
     assert journal["idempotency_key"] == "pos-17:sale-1"
     assert journal["metadata"] == {"client_id": "pos-17"}
@@ -402,7 +403,11 @@ async def test_transfer_batch(books: Client) -> None:
 
 
 async def test_journals_list_with_filters_and_keyset_pages(books: Client) -> None:
-    posted: dict[str, list[str]] = {"2026-05-01": [], "2026-05-02": [], "2026-05-03": []}
+    posted: dict[str, list[str]] = {
+        iso("2026-05-01"): [],
+        iso("2026-05-02"): [],
+        iso("2026-05-03"): [],
+    }
     for number in range(9):
         day = list(posted)[number % 3]
         pair = ("1001-CASH", "4001-SALES") if number % 2 == 0 else ("2001-LOAN", "1001-CASH")
@@ -431,14 +436,14 @@ async def test_journals_list_with_filters_and_keyset_pages(books: Client) -> Non
     assert [item["effective_date"] for item in everything] == sorted(
         item["effective_date"] for item in everything
     )
-    middle = await walk("&from=2026-05-02&to=2026-05-02", 2)
-    assert sorted(item["journal_id"] for item in middle) == sorted(posted["2026-05-02"])
-    from_second = await walk("&from=2026-05-02", 4)
+    middle = await walk(shifted("&from=2026-05-02&to=2026-05-02"), 2)
+    assert sorted(item["journal_id"] for item in middle) == sorted(posted[iso("2026-05-02")])
+    from_second = await walk(shifted("&from=2026-05-02"), 4)
     assert len(from_second) == 6
     loan = await walk("&account=2001-LOAN", 3)
     assert len(loan) == 4  # numbers 1, 3, 5, 7
     assert all(any(leg["account"] == "2001-LOAN" for leg in item["legs"]) for item in loan)
-    assert await walk("&to=2026-04-30", 5) == []
+    assert await walk(shifted("&to=2026-04-30"), 5) == []
 
     await problem(await books.get("/api/journals?cursor=garbage"), 422, "DX019")
     await problem(await books.get("/api/journals?account=9999-NOPE"), 404, "DX020")

@@ -20,6 +20,7 @@ from opentelemetry.trace import SpanKind
 from doublex import config, logs, tracing
 from doublex.db import Ledger, RetryPolicy
 from doublex.serve import build_app
+from support.dates import shifted
 from support.http import (
     Client,
     api,
@@ -122,7 +123,7 @@ async def test_metrics_count_exactly_what_happened(books: Client) -> None:
     reverse = f"/api/journals/{posted['journal_id']}/reverse"
     await ok(await books.post(reverse, json={"idempotency_key": "m-undo"}), 201)
     await ok(await books.get("/api/accounts/1001-CASH/balance"))
-    await ok(await books.get("/api/accounts/4001-SALES/balance/?as_of=2026-01-01"))
+    await ok(await books.get(shifted("/api/accounts/4001-SALES/balance/?as_of=2026-01-01")))
     await problem(await books.get("/api/accounts/NOPE/balance"), 404, "DX020")
     await problem(await books.get("/api/accounts/NOPE"), 404, "DX020")
     await problem(await books.get("/api/no/such/route"), 404, "not_found")

@@ -9,6 +9,7 @@ import pytest
 
 from doublex.api.app import OPENAPI_DOCUMENT as DOCUMENT
 from doublex.db import Ledger
+from support.dates import iso, shifted
 from support.http import Client, api, balance, ok, open_account, problem
 from support.invariants import assert_ledger_invariants
 
@@ -30,46 +31,46 @@ async def put_rate(client: Client, base: str, quote: str, body: dict[str, object
 async def test_rates_put_and_get_direct_and_inverted(client: Client) -> None:
     stored = await ok(
         await put_rate(
-            client, "EUR", "USD", {"rate": "1.0850", "valid_on": "2026-01-01", "source": "ECB"}
+            client, "EUR", "USD", {"rate": "1.0850", "valid_on": iso("2026-01-01"), "source": "ECB"}
         )
     )
     assert stored == {
         "base": "EUR",
         "quote": "USD",
         "rate": "1.0850",
-        "valid_on": "2026-01-01",
+        "valid_on": iso("2026-01-01"),
         "direction": "direct",
         "source": "ECB",
     }
     replaced = await ok(
-        await put_rate(client, "EUR", "USD", {"rate": "1.25", "valid_on": "2026-01-01"})
+        await put_rate(client, "EUR", "USD", {"rate": "1.25", "valid_on": iso("2026-01-01")})
     )
     assert (replaced["rate"], replaced["source"]) == ("1.25", None)
 
-    direct = await ok(await client.get("/api/fx/rates?base=EUR&quote=USD&on=2026-02-01"))
+    direct = await ok(await client.get(shifted("/api/fx/rates?base=EUR&quote=USD&on=2026-02-01")))
     assert (direct["rate"], direct["direction"], direct["valid_on"]) == (
         "1.25",
         "direct",
-        "2026-01-01",
+        iso("2026-01-01"),
     )
-    inverted = await ok(await client.get("/api/fx/rates?base=USD&quote=EUR&on=2026-02-01"))
+    inverted = await ok(await client.get(shifted("/api/fx/rates?base=USD&quote=EUR&on=2026-02-01")))
     assert (inverted["rate"], inverted["direction"]) == ("0.800000000000", "inverted")
     today = await ok(await client.get("/api/fx/rates?base=EUR&quote=USD"))
-    assert today["valid_on"] == "2026-01-01"
+    assert today["valid_on"] == iso("2026-01-01")
 
 
 async def test_rate_errors_are_problem_documents(client: Client) -> None:
-    response = await put_rate(client, "EUR", "USD", {"rate": "0", "valid_on": "2026-01-01"})
+    response = await put_rate(client, "EUR", "USD", {"rate": "0", "valid_on": iso("2026-01-01")})
     await problem(response, 422, "DX030")
     response = await put_rate(
-        client, "EUR", "USD", {"rate": "1.0000000000001", "valid_on": "2026-01-01"}
+        client, "EUR", "USD", {"rate": "1.0000000000001", "valid_on": iso("2026-01-01")}
     )
     await problem(response, 422, "DX030")
-    response = await put_rate(client, "EUR", "EUR", {"rate": "1", "valid_on": "2026-01-01"})
+    response = await put_rate(client, "EUR", "EUR", {"rate": "1", "valid_on": iso("2026-01-01")})
     await problem(response, 422, "DX031")
-    response = await put_rate(client, "EUR", "ABC", {"rate": "1", "valid_on": "2026-01-01"})
+    response = await put_rate(client, "EUR", "ABC", {"rate": "1", "valid_on": iso("2026-01-01")})
     await problem(response, 422, "DX005")
-    response = await put_rate(client, "EUR", "USD", {"rate": 1.1, "valid_on": "2026-01-01"})
+    response = await put_rate(client, "EUR", "USD", {"rate": 1.1, "valid_on": iso("2026-01-01")})
     document = await problem(response, 422, "invalid_request")
     assert document["errors"][0]["field"] == "rate"
     response = await put_rate(client, "EUR", "USD", {"rate": "1.1"})
@@ -78,21 +79,23 @@ async def test_rate_errors_are_problem_documents(client: Client) -> None:
     await problem(response, 422, "invalid_request")
 
     missing = await problem(
-        await client.get("/api/fx/rates?base=EUR&quote=JPY&on=2026-01-01"), 404, "DX032"
+        await client.get(shifted("/api/fx/rates?base=EUR&quote=JPY&on=2026-01-01")), 404, "DX032"
     )
-    assert "EUR/JPY" in missing["detail"] and "2026-01-01" in missing["detail"]
+    assert "EUR/JPY" in missing["detail"] and iso("2026-01-01") in missing["detail"]
     await problem(await client.get("/api/fx/rates?base=EUR"), 422, "invalid_request")
     await problem(await client.get("/api/fx/rates?base=EUR&quote=USD&on=x"), 422, "invalid_request")
 
 
 async def test_transfer_201_then_200_on_replay_then_409(client: Client, admin_dsn: str) -> None:
-    await ok(await put_rate(client, "EUR", "USD", {"rate": "1.1000", "valid_on": "2026-01-01"}))
+    await ok(
+        await put_rate(client, "EUR", "USD", {"rate": "1.1000", "valid_on": iso("2026-01-01")})
+    )
     body = {
         "idempotency_key": "fx-1",
         "from_account": "EUR-CASH",
         "to_account": "USD-CASH",
         "amount": "100.00",
-        "effective_date": "2026-02-01",
+        "effective_date": iso("2026-02-01"),
         "memo": "conversion",
     }
     first = await ok(await client.post("/api/fx/transfers", json=body), 201)
@@ -101,7 +104,7 @@ async def test_transfer_201_then_200_on_replay_then_409(client: Client, admin_ds
     assert (first["rate"], first["rate_basis"], first["rate_valid_on"]) == (
         "1.1000",
         "direct",
-        "2026-01-01",
+        iso("2026-01-01"),
     )
     assert (first["residual"], first["residual_ccy"]) == ("0", "USD")
 
@@ -170,11 +173,11 @@ async def test_transfer_rejections(client: Client) -> None:
 async def test_position(client: Client) -> None:
     empty = await ok(await client.get("/api/fx/position"))
     assert empty == {"as_of": None, "reporting_ccy": "EUR", "items": []}
-    await ok(await put_rate(client, "EUR", "USD", {"rate": "1.25", "valid_on": "2026-01-01"}))
+    await ok(await put_rate(client, "EUR", "USD", {"rate": "1.25", "valid_on": iso("2026-01-01")}))
     body = {"from_account": "EUR-CASH", "to_account": "USD-CASH", "amount": "10.00"}
-    early = body | {"idempotency_key": "p1", "effective_date": "2026-01-15"}
+    early = body | {"idempotency_key": "p1", "effective_date": iso("2026-01-15")}
     await ok(await client.post("/api/fx/transfers", json=early), 201)
-    late = body | {"idempotency_key": "p2", "effective_date": "2026-03-01"}
+    late = body | {"idempotency_key": "p2", "effective_date": iso("2026-03-01")}
     await ok(await client.post("/api/fx/transfers", json=late), 201)
 
     now = await ok(await client.get("/api/fx/position?reporting_ccy=USD"))
@@ -183,8 +186,8 @@ async def test_position(client: Client) -> None:
         ("EUR", "-20.00", "1.25", "-25.00"),
         ("USD", "25.00", "1", "25.00"),
     ]
-    before = await ok(await client.get("/api/fx/position?as_of=2026-02-01"))
-    assert before["as_of"] == "2026-02-01"
+    before = await ok(await client.get(shifted("/api/fx/position?as_of=2026-02-01")))
+    assert before["as_of"] == iso("2026-02-01")
     assert [(i["ccy"], i["position"], i["rate"], i["value"]) for i in before["items"]] == [
         ("EUR", "-10.00", "1", "-10.00"),
         ("USD", "12.50", "0.800000000000", "10.00"),
@@ -206,7 +209,7 @@ def test_fx_writes_refuse_a_weaker_isolation(app_dsn: str) -> None:
     with psycopg.connect(app_dsn) as conn:
         conn.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
         for call in (
-            "SELECT ledger.upsert_fx_rate('EUR', 'USD', 1.1, '2026-01-01')",
+            shifted("SELECT ledger.upsert_fx_rate('EUR', 'USD', 1.1, '2026-01-01')"),
             "SELECT ledger.post_fx_transfer('k', 'EUR-CASH', 'USD-CASH', 1.00, rate => 1)",
         ):
             with pytest.raises(psycopg.Error) as refused:

@@ -15,6 +15,7 @@ from click.testing import CliRunner, Result
 
 from doublex.cli import main
 from doublex.cli.fx import parse_decimal, read_rates
+from support.dates import iso, shifted
 from support.invariants import assert_ledger_invariants
 
 AdminConn = psycopg.Connection[tuple[Any, ...]]
@@ -41,18 +42,28 @@ def run(cli: CliRunner, *args: str) -> Result:
 
 def test_rate_set_and_get(cli: CliRunner) -> None:
     result = run(
-        cli, "fx", "rate", "set", "EUR", "USD", "1.0850", "--on", "2026-01-01", "--source", "ECB"
+        cli,
+        "fx",
+        "rate",
+        "set",
+        "EUR",
+        "USD",
+        "1.0850",
+        "--on",
+        iso("2026-01-01"),
+        "--source",
+        "ECB",
     )
     assert result.exit_code == 0, result.output
     assert "rate       1.0850" in result.output and "direction  direct" in result.output
 
-    result = run(cli, "fx", "rate", "get", "USD", "EUR", "--on", "2026-02-01", "--json")
+    result = run(cli, "fx", "rate", "get", "USD", "EUR", "--on", iso("2026-02-01"), "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == {
         "base": "USD",
         "quote": "EUR",
         "rate": "0.921658986175",
-        "valid_on": "2026-01-01",
+        "valid_on": iso("2026-01-01"),
         "direction": "inverted",
         "source": "ECB",
     }
@@ -79,7 +90,7 @@ def test_rate_set_defaults_to_the_business_date(cli: CliRunner) -> None:
 
 
 def test_rate_errors_exit_1_with_the_dx_code(cli: CliRunner) -> None:
-    result = run(cli, "fx", "rate", "get", "EUR", "JPY", "--on", "2026-01-01")
+    result = run(cli, "fx", "rate", "get", "EUR", "JPY", "--on", iso("2026-01-01"))
     assert result.exit_code == 1
     assert "error DX032: rate: no EUR/JPY rate" in result.output
     result = run(cli, "fx", "rate", "set", "EUR", "EUR", "1")
@@ -94,8 +105,18 @@ def test_rate_errors_exit_1_with_the_dx_code(cli: CliRunner) -> None:
 
 
 def test_transfer_and_replay(cli: CliRunner, admin_dsn: str) -> None:
-    run(cli, "fx", "rate", "set", "EUR", "USD", "1.1000", "--on", "2026-01-01")
-    args = ("fx", "transfer", "EUR-CASH", "USD-CASH", "100.00", "--key", "k1", "--on", "2026-02-01")
+    run(cli, "fx", "rate", "set", "EUR", "USD", "1.1000", "--on", iso("2026-01-01"))
+    args = (
+        "fx",
+        "transfer",
+        "EUR-CASH",
+        "USD-CASH",
+        "100.00",
+        "--key",
+        "k1",
+        "--on",
+        iso("2026-02-01"),
+    )
     first = run(cli, *args, "--json")
     assert first.exit_code == 0, first.output
     settled = json.loads(first.output)
@@ -117,8 +138,8 @@ def test_transfer_and_replay(cli: CliRunner, admin_dsn: str) -> None:
 
 def test_position_table_and_json(cli: CliRunner) -> None:
     assert "no FX settlements yet" in run(cli, "fx", "position").output
-    run(cli, "fx", "rate", "set", "EUR", "USD", "1.25", "--on", "2026-01-01")
-    run(cli, "fx", "transfer", "EUR-CASH", "USD-CASH", "10.00", "--on", "2026-01-02")
+    run(cli, "fx", "rate", "set", "EUR", "USD", "1.25", "--on", iso("2026-01-01"))
+    run(cli, "fx", "transfer", "EUR-CASH", "USD-CASH", "10.00", "--on", iso("2026-01-02"))
     result = run(cli, "fx", "position", "--reporting-ccy", "USD")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
@@ -133,9 +154,16 @@ def test_position_table_and_json(cli: CliRunner) -> None:
         "on",
         "value",
     ]
-    assert lines[2].split() == ["EUR", "FX-CLEARING-EUR", "-10.00", "1.25", "2026-01-01", "-12.50"]
+    assert lines[2].split() == [
+        "EUR",
+        "FX-CLEARING-EUR",
+        "-10.00",
+        "1.25",
+        iso("2026-01-01"),
+        "-12.50",
+    ]
     assert lines[3].split() == ["USD", "FX-CLEARING-USD", "12.50", "1", "12.50"]
-    rows = json.loads(run(cli, "fx", "position", "--as-of", "2026-01-01", "--json").output)
+    rows = json.loads(run(cli, "fx", "position", "--as-of", iso("2026-01-01"), "--json").output)
     assert [(r["ccy"], r["position"]) for r in rows] == [("EUR", "0.00"), ("USD", "0.00")]
 
 
@@ -146,7 +174,7 @@ def test_rates_import_all_or_nothing(cli: CliRunner, tmp_path: Path, admin_conn:
         + "".join(
             f"EUR,USD,1.{n:04d},2025-{1 + n // 28:02d}-{1 + n % 28:02d}\n" for n in range(300)
         )
-        + "\nEUR,JPY,161.25,2026-01-01\n"
+        + shifted("\nEUR,JPY,161.25,2026-01-01\n")
     )
     result = run(cli, "fx", "rates", "import", str(good), "--json")
     assert result.exit_code == 0, result.output
@@ -157,12 +185,14 @@ def test_rates_import_all_or_nothing(cli: CliRunner, tmp_path: Path, admin_conn:
 
     bad = tmp_path / "bad.csv"
     bad.write_text(
-        "base,quote,rate,valid_on,source\n"
-        "EUR,GBP,0.85,2026-01-01,ECB\n"  # 2: fine
-        "EUR,GBP,abc,2026-01-01,ECB\n"  # 3: not a decimal
-        "EUR,GBP,0.86,01/02/2026,ECB\n"  # 4: not a date
-        "EUR,GBP,0.85\n"  # 5: too few fields
-        "EUR,GBP,0.87,2026-01-01,ECB\n"  # 6: repeats line 2
+        shifted(
+            "base,quote,rate,valid_on,source\n"
+            "EUR,GBP,0.85,2026-01-01,ECB\n"  # 2: fine
+            "EUR,GBP,abc,2026-01-01,ECB\n"  # 3: not a decimal
+            "EUR,GBP,0.86,01/02/2026,ECB\n"  # 4: not a date
+            "EUR,GBP,0.85\n"  # 5: too few fields
+            "EUR,GBP,0.87,2026-01-01,ECB\n"  # 6: repeats line 2
+        )
     )
     result = run(cli, "fx", "rates", "import", str(bad))
     assert result.exit_code == 1
@@ -175,10 +205,10 @@ def test_rates_import_all_or_nothing(cli: CliRunner, tmp_path: Path, admin_conn:
     refused.write_text(
         "base,quote,rate,valid_on\n"
         + "".join(f"GBP,USD,1.{n:03d},2026-02-{1 + n % 28:02d}\n" for n in range(28))
-        + "GBP,GBP,1,2026-03-01\n"  # 30: DX031
-        + "GBP,XXX,1,2026-03-01\n"  # 31: DX005
+        + shifted("GBP,GBP,1,2026-03-01\n")  # 30: DX031
+        + shifted("GBP,XXX,1,2026-03-01\n")  # 31: DX005
         + "".join(f"GBP,CHF,1.{n:03d},{date(2024, 1, 1) + timedelta(n)}\n" for n in range(600))
-        + "GBP,CHF,0,2026-01-01\n"  # 632: DX030, in a later chunk
+        + shifted("GBP,CHF,0,2026-01-01\n")  # 632: DX030, in a later chunk
     )
     result = run(cli, "fx", "rates", "import", str(refused), "--json")
     assert result.exit_code == 1

@@ -25,6 +25,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from support.cluster import TestCluster
+from support.dates import iso
 from support.tenants import tenant_key, use_key
 
 Row = dict[str, Any]
@@ -127,7 +128,9 @@ def posting_request(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         request["metadata"] = draw(st.sampled_from([{}, {"a": 1}, {"b": [1, 2]}]))
     if draw(st.booleans()):
-        request["effective_date"] = draw(st.sampled_from([None, "2026-01-15", "2026-02-01"]))
+        request["effective_date"] = draw(
+            st.sampled_from([None, iso("2026-01-15"), iso("2026-02-01")])
+        )
     return mutate(request, draw(st.sampled_from(MUTATIONS)))
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import urllib.request
 from collections.abc import AsyncIterator
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,16 +17,17 @@ import pytest
 from doublex import localdb, metrics
 from doublex.api.app import OPENAPI_DOCUMENT
 from doublex.db import Ledger
+from support.dates import day, iso, shifted
 from support.http import Client, api, ok, problem
 from support.recon import BANK, open_books, post_bank
 from support.serving import doublex_serve
 
-DAY = date(2026, 11, 20)
+DAY = day("2026-11-20")
 LINES = [
-    (2, "2026-11-20", "INV-1", "100.00", "EUR", "Invoice 1", None, 0),
-    (3, "2026-11-20", "INV-2", "-40.05", "EUR", "Supplier", None, 0),
-    (4, "2026-11-20", "INV-3X", "7.01", None, "Typo", None, 0),
-    (5, "2026-11-20", "FEE", "-2.50", None, "Fee", None, 0),
+    (2, iso("2026-11-20"), "INV-1", "100.00", "EUR", "Invoice 1", None, 0),
+    (3, iso("2026-11-20"), "INV-2", "-40.05", "EUR", "Supplier", None, 0),
+    (4, iso("2026-11-20"), "INV-3X", "7.01", None, "Typo", None, 0),
+    (5, iso("2026-11-20"), "FEE", "-2.50", None, "Fee", None, 0),
 ]
 
 
@@ -68,9 +68,9 @@ async def client(reconciled: Ledger) -> AsyncIterator[Client]:
 
 
 async def test_report_as_json(client: Client) -> None:
-    body = await ok(await client.get(f"/api/reports/recon?date=2026-11-20&account={BANK}"))
+    body = await ok(await client.get(shifted(f"/api/reports/recon?date=2026-11-20&account={BANK}")))
     assert body == {
-        "date": "2026-11-20",
+        "date": iso("2026-11-20"),
         "account": BANK,
         "ledger_total": "122.00",
         "bank_total": "64.46",
@@ -102,15 +102,17 @@ async def test_report_as_json(client: Client) -> None:
         "next_cursor": None,
     }
     # Only one account was reconciled that day: the account may be left out.
-    assert await ok(await client.get("/api/reports/recon/?date=2026-11-20")) == body
+    assert await ok(await client.get(shifted("/api/reports/recon/?date=2026-11-20"))) == body
 
 
 async def test_report_exceptions_come_a_page_at_a_time(client: Client) -> None:
     """limit and cursor page through the exceptions in the order of the full answer."""
-    full = await ok(await client.get(f"/api/reports/recon?date=2026-11-20&account={BANK}"))
+    full = await ok(await client.get(shifted(f"/api/reports/recon?date=2026-11-20&account={BANK}")))
     seen, cursor, pages = [], "", 0
     while True:
-        query = f"date=2026-11-20&account={BANK}&limit=2" + (f"&cursor={cursor}" if cursor else "")
+        query = shifted(f"date=2026-11-20&account={BANK}&limit=2") + (
+            f"&cursor={cursor}" if cursor else ""
+        )
         page = await ok(await client.get(f"/api/reports/recon?{query}"))
         assert len(page["exceptions"]) <= 2 and page["unmatched"] == 3
         seen += page["exceptions"]
@@ -120,19 +122,19 @@ async def test_report_exceptions_come_a_page_at_a_time(client: Client) -> None:
         cursor = page["next_cursor"]
     assert (seen, pages) == (full["exceptions"], 2)
     await problem(
-        await client.get(f"/api/reports/recon?date=2026-11-20&account={BANK}&cursor=nope"),
+        await client.get(shifted(f"/api/reports/recon?date=2026-11-20&account={BANK}&cursor=nope")),
         422,
         "DX019",
     )
     await problem(
-        await client.get(f"/api/reports/recon?date=2026-11-20&account={BANK}&limit=1001"),
+        await client.get(shifted(f"/api/reports/recon?date=2026-11-20&account={BANK}&limit=1001")),
         422,
         "DX019",
     )
 
 
 async def test_report_as_html(client: Client) -> None:
-    response = await client.get(f"/api/reports/recon.html?date=2026-11-20&account={BANK}")
+    response = await client.get(shifted(f"/api/reports/recon.html?date=2026-11-20&account={BANK}"))
     page = await response.text()
     assert response.status == 200 and response.content_type == "text/html"
     assert '<div class="label">Exceptions</div><div class="value">3</div>' in page
@@ -140,35 +142,45 @@ async def test_report_as_html(client: Client) -> None:
 
 
 async def test_report_errors(client: Client, reconciled: Ledger, app_dsn: str) -> None:
-    document = await problem(await client.get("/api/reports/recon?date=2026-11-19"), 404, "DX038")
+    document = await problem(
+        await client.get(shifted("/api/reports/recon?date=2026-11-19")), 404, "DX038"
+    )
     assert document["type"].endswith("recon_not_found")
     await problem(
-        await client.get(f"/api/reports/recon.html?date=2026-11-19&account={BANK}"), 404, "DX038"
+        await client.get(shifted(f"/api/reports/recon.html?date=2026-11-19&account={BANK}")),
+        404,
+        "DX038",
     )
-    await problem(await client.get("/api/reports/recon?date=2026-11-20&account=NOPE"), 404, "DX020")
+    await problem(
+        await client.get(shifted("/api/reports/recon?date=2026-11-20&account=NOPE")), 404, "DX020"
+    )
     await problem(await client.get("/api/reports/recon"), 422, "invalid_request")
     await problem(await client.get("/api/reports/recon?date=20.11.2026"), 422, "invalid_request")
     # An empty code is a string like any other: no such account (the ledger's DX020, as for
     # /api/journals?account=), not a shell rule.
     empty = await problem(
-        await client.get("/api/reports/recon?date=2026-11-20&account="), 404, "DX020"
+        await client.get(shifted("/api/reports/recon?date=2026-11-20&account=")), 404, "DX020"
     )
     assert empty["errors"][0]["field"] == "account"
     open_books(app_dsn, bank="1002-BANK")
     await reconciled.recon_run("1002-BANK", DAY)
     several = await problem(
-        await client.get("/api/reports/recon?date=2026-11-20"), 422, "invalid_request"
+        await client.get(shifted("/api/reports/recon?date=2026-11-20")), 422, "invalid_request"
     )
     assert several["detail"] == (
-        "account: 2 accounts were reconciled on 2026-11-20 (1001-BANK, 1002-BANK); "
-        "pass account=CODE for one of them"
+        shifted(
+            "account: 2 accounts were reconciled on 2026-11-20 (1001-BANK, 1002-BANK); "
+            "pass account=CODE for one of them"
+        )
     )
     assert several["errors"][0]["field"] == "account"
     # Naming one still answers with the single-account shape.
-    one = await ok(await client.get("/api/reports/recon?date=2026-11-20&account=1002-BANK"))
+    one = await ok(
+        await client.get(shifted("/api/reports/recon?date=2026-11-20&account=1002-BANK"))
+    )
     assert one["account"] == "1002-BANK"
     assert set(one) == set(OPENAPI_DOCUMENT["components"]["schemas"]["ReconReport"]["required"])
-    page = await (await client.get("/api/reports/recon.html?date=2026-11-20")).text()
+    page = await (await client.get(shifted("/api/reports/recon.html?date=2026-11-20"))).text()
     assert "1001-BANK" in page and "1002-BANK" in page  # the page shows every account
 
 

@@ -23,11 +23,12 @@ import pytest
 from click.testing import CliRunner, Result
 
 from doublex.cli import main
+from support.dates import day, iso, shifted
 from support.recon import BANK, open_books, post_bank
 
 ROOT = Path(__file__).resolve().parent.parent
 DOUBLEX = Path(sys.executable).parent / "doublex"
-DAY = date(2026, 11, 20)
+DAY = day("2026-11-20")
 STATEMENT = """\
 Booking Date,Reference,Amount,Currency,Text,Bank Id
 20.11.2026,INV-1,100.00,EUR,Invoice 1 paid,B-1
@@ -36,7 +37,7 @@ Booking Date,Reference,Amount,Currency,Text,Bank Id
 20.11.2026,INV-3X,7.01,EUR,"Typo in the ref,
 continued on a second line",B-3
 20.11.2026,BANK-FEE,-2.50,,Monthly fee,B-4
-"""
+""".replace("20.11.2026", f"{DAY:%d.%m.%Y}")  # DD.MM.YYYY: the statement of DAY
 MAPPING = "date=Booking Date,ref=Reference,amount=Amount,ccy=Currency,description=Text,id=Bank Id"
 
 
@@ -93,7 +94,7 @@ def test_import_run_and_report(books: str, tmp_path: Path) -> None:
     as_json = doublex("recon", "run", "--date", DAY.isoformat(), "--account", BANK, "--json")
     document = json.loads(as_json.stdout)
     assert document == {
-        "date": "2026-11-20",
+        "date": iso("2026-11-20"),
         "account": BANK,
         "ledger_total": "122.00",
         "bank_total": "64.46",
@@ -146,18 +147,20 @@ def test_import_run_and_report(books: str, tmp_path: Path) -> None:
     assert report.exit_code == 0, report.output
     names = sorted(p.name for p in out.iterdir())
     assert names == [
-        "recon-2026-11-20-exceptions.csv",
-        "recon-2026-11-20-matches.csv",
-        "recon-2026-11-20-summary.csv",
-        "recon-2026-11-20.html",
-        "recon-2026-11-20.json",
+        shifted("recon-2026-11-20-exceptions.csv"),
+        shifted("recon-2026-11-20-matches.csv"),
+        shifted("recon-2026-11-20-summary.csv"),
+        shifted("recon-2026-11-20.html"),
+        shifted("recon-2026-11-20.json"),
     ]
-    summary_csv = (out / "recon-2026-11-20-summary.csv").read_text().splitlines()
+    summary_csv = (out / shifted("recon-2026-11-20-summary.csv")).read_text().splitlines()
     assert summary_csv[0].startswith("account,ccy,business_date,tolerance,statement_lines")
-    assert summary_csv[1].startswith(f"{BANK},EUR,2026-11-20,0.01,4,4,2,3,1,1,1,64.46,122.00,")
-    matches_csv = (out / "recon-2026-11-20-matches.csv").read_text()
+    assert summary_csv[1].startswith(
+        shifted(f"{BANK},EUR,2026-11-20,0.01,4,4,2,3,1,1,1,64.46,122.00,")
+    )
+    matches_csv = (out / shifted("recon-2026-11-20-matches.csv")).read_text()
     assert "INV-3X" in matches_csv and "continued on a second line" in matches_csv
-    full = json.loads((out / "recon-2026-11-20.json").read_text())
+    full = json.loads((out / shifted("recon-2026-11-20.json")).read_text())
     (account,) = full["accounts"]
     assert account["summary"]["difference"] == "-57.54"
     assert [e["kind"] for e in account["exceptions"]] == [
@@ -181,9 +184,9 @@ def test_import_run_and_report(books: str, tmp_path: Path) -> None:
         "--json",
     )
     assert only.exit_code == 0, only.output
-    assert json.loads(only.stdout)["files"] == [str(out / f"recon-2026-11-20-{BANK}.json")]
+    assert json.loads(only.stdout)["files"] == [str(out / shifted(f"recon-2026-11-20-{BANK}.json"))]
 
-    render_in_chromium(out / "recon-2026-11-20.html")
+    render_in_chromium(out / shifted("recon-2026-11-20.html"))
 
 
 def test_a_bad_statement_is_refused_with_every_line(
@@ -192,8 +195,10 @@ def test_a_bad_statement_is_refused_with_every_line(
     bad = write(
         tmp_path,
         "bad.csv",
-        "date,ref,amount,ccy\n2026-11-20,A,1.00,EUR\n2026-11-31,B,1.00,EUR\n"
-        "2026-11-20,C,1.001,EUR\n2026-11-20,D,1.00,USD,extra\n",
+        shifted(
+            "date,ref,amount,ccy\n2026-11-20,A,1.00,EUR\n2026-11-31,B,1.00,EUR\n"
+            "2026-11-20,C,1.001,EUR\n2026-11-20,D,1.00,USD,extra\n"
+        ),
     )
     result = doublex("recon", "import", str(bad), "--account", BANK)
     assert result.exit_code == 1
@@ -238,7 +243,9 @@ def test_a_corrected_date_format_imports_the_file_again(
 
 
 def big_statement(tmp_path: Path, lines: int) -> Path:
-    rows = "".join(f"2026-11-21,BIG-{i},{i % 97 + 1}.00,EUR,line {i}\n" for i in range(lines))
+    rows = "".join(
+        shifted(f"2026-11-21,BIG-{i},{i % 97 + 1}.00,EUR,line {i}\n") for i in range(lines)
+    )
     return write(tmp_path, "big.csv", "date,ref,amount,ccy,description\n" + rows)
 
 
@@ -293,7 +300,7 @@ def test_unreadable_files_are_refused(
 
 def test_errors_of_run_and_report(books: str, tmp_path: Path) -> None:
     latin = tmp_path / "latin.csv"
-    latin.write_bytes("date,ref,amount\n2026-11-20,Caf\xe9,1.00\n".encode("latin-1"))
+    latin.write_bytes(shifted("date,ref,amount\n2026-11-20,Caf\xe9,1.00\n").encode("latin-1"))
     result = doublex("recon", "import", str(latin), "--account", BANK)
     assert result.exit_code == 1 and "is not UTF-8 text" in result.stderr
 
@@ -301,29 +308,45 @@ def test_errors_of_run_and_report(books: str, tmp_path: Path) -> None:
     result = doublex("recon", "import", str(empty), "--account", BANK)
     assert result.exit_code == 1 and "DX035" in result.stderr
 
-    result = doublex("recon", "run", "--date", "2026-11-20", "--account", BANK, "--tolerance", "x")
+    result = doublex(
+        "recon", "run", "--date", iso("2026-11-20"), "--account", BANK, "--tolerance", "x"
+    )
     assert result.exit_code == 2 and "is not a decimal amount" in result.stderr
     result = doublex(
-        "recon", "run", "--date", "2026-11-20", "--account", BANK, "--tolerance", "-0.01"
+        "recon", "run", "--date", iso("2026-11-20"), "--account", BANK, "--tolerance", "-0.01"
     )
     assert result.exit_code == 1 and "error DX037" in result.stderr
-    result = doublex("recon", "run", "--date", "2026-11-20", "--account", "NOPE")
+    result = doublex("recon", "run", "--date", iso("2026-11-20"), "--account", "NOPE")
     assert result.exit_code == 1 and "error DX020" in result.stderr
-    result = doublex("recon", "report", "--date", "2026-11-19", "--out", str(tmp_path / "r"))
+    result = doublex("recon", "report", "--date", iso("2026-11-19"), "--out", str(tmp_path / "r"))
     assert result.exit_code == 1 and "error DX038" in result.stderr
     result = doublex(
-        "recon", "report", "--date", "2026-11-19", "--out", str(tmp_path / "r"), "--format", "pdf"
+        "recon",
+        "report",
+        "--date",
+        iso("2026-11-19"),
+        "--out",
+        str(tmp_path / "r"),
+        "--format",
+        "pdf",
     )
     assert result.exit_code == 2 and "choose from csv, json, html" in result.stderr
 
     # A date with nothing on either side reconciles to zeros; no exceptions to list.
-    result = doublex("recon", "run", "--date", "2026-11-01", "--account", BANK)
+    result = doublex("recon", "run", "--date", iso("2026-11-01"), "--account", BANK)
     assert result.exit_code == 0 and "no exceptions" in result.stdout
     clean = doublex(
-        "recon", "report", "--date", "2026-11-01", "--out", str(tmp_path / "c"), "--format", "html"
+        "recon",
+        "report",
+        "--date",
+        iso("2026-11-01"),
+        "--out",
+        str(tmp_path / "c"),
+        "--format",
+        "html",
     )
     assert clean.exit_code == 0
-    page = (tmp_path / "c" / "recon-2026-11-01.html").read_text()
+    page = (tmp_path / "c" / shifted("recon-2026-11-01.html")).read_text()
     assert "No exceptions: every line and leg is matched." in page
 
 
@@ -365,7 +388,7 @@ def render_in_chromium(page: Path) -> None:
     dom = chromium("--dump-dom", page.as_uri())
     assert dom.returncode == 0, dom.stderr[-2000:]
     html = dom.stdout
-    assert "Reconciliation report · 2026-11-20" in html
+    assert shifted("Reconciliation report · 2026-11-20") in html
     cards = html.index('class="cards"')
     assert cards < html.index("<table"), "the summary figures come before the tables"
     for label, value in (("Matched", "2"), ("Exceptions", "3"), ("Difference", "-57.54")):

@@ -4,16 +4,16 @@ racing on many connections. Losers of a race retry (40001) and never duplicate a
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 from decimal import Decimal
 
 import psycopg
 
 from doublex.db import Ledger
+from support.dates import day
 from support.invariants import assert_ledger_invariants
 from support.recon import BANK, open_books, post_bank
 
-DAY = date(2026, 11, 20)
+DAY = day("2026-11-20")
 
 
 def statement(count: int) -> list[tuple[int, str, str, str, None, None, None, int]]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -22,7 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg.types.json import Jsonb
 
-DAY = date(2026, 11, 20)
+from support.dates import day
+
+DAY = day("2026-11-20")
 REFS = ["R1", "R2", "R3", "R4", None]
 CENTS = [100, 101, 102, 150, 250, -100, -101, -250]
 DELTAS = [0, 0, 0, 1, -1, 2, 50]

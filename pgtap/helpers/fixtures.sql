@@ -9,6 +9,8 @@
 -- this folder is never run as a test file of its own.
 
 CREATE SCHEMA tap;
+-- The files that SET ROLE doublex_app use the date helpers below too.
+GRANT USAGE ON SCHEMA tap TO PUBLIC;
 
 -- A two-leg journal: debit one account, credit another, same amount and currency.
 CREATE FUNCTION tap.pair(p_debit text, p_credit text, p_amount text, p_ccy text DEFAULT 'EUR')
@@ -32,6 +34,41 @@ $$;
 -- Day n before today (the current business date of tenant default).
 CREATE FUNCTION tap.d(p_days integer) RETURNS date
 LANGUAGE sql STABLE AS $$ SELECT ledger.business_date() - p_days $$;
+
+-- The fixed dates of the tests, moved next to today (no test may depend on the day it runs:
+-- journals more than a year from the business date are refused, DX029). The files are
+-- written as if today were 2026-12-04; tap.day shifts such a nominal date by the whole number
+-- of days between that and the real today (UTC, the business date of the default settings,
+-- taken from now(): the same for the whole file), so distances to today, to each other and
+-- to the window stay as written. tap.dates does it to every valid YYYY-MM-DD in a text
+-- (statement lines, JSON, expected messages); invalid ones (2026-02-30) stay. The pytest
+-- side is tests/support/dates.py; tests/test_fixed_dates.py fails on a date written outside.
+CREATE FUNCTION tap.day(p_nominal date) RETURNS date
+LANGUAGE sql STABLE AS $$ SELECT p_nominal + ((now() AT TIME ZONE 'UTC')::date - date '2026-12-04') $$;
+
+CREATE FUNCTION tap.dates(p_text text) RETURNS text
+LANGUAGE plpgsql STABLE STRICT AS $$
+DECLARE
+    v_out text := '';
+    v_rest text := p_text;
+    v_at integer;
+    v_token text;
+BEGIN
+    LOOP
+        v_at := regexp_instr(v_rest, '(?<![0-9])[0-9]{4}-[0-9]{2}-[0-9]{2}(?![0-9])');
+        EXIT WHEN v_at = 0;
+        v_token := substr(v_rest, v_at, 10);
+        BEGIN
+            v_token := to_char(tap.day(v_token::date), 'YYYY-MM-DD');
+        EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
+            NULL;  -- not a calendar date: stays as written
+        END;
+        v_out := v_out || left(v_rest, v_at - 1) || v_token;
+        v_rest := substr(v_rest, v_at + 10);
+    END LOOP;
+    RETURN v_out || v_rest;
+END
+$$;
 
 -- How many journals, legs, sentinels, settlements, accounts, closes, account snapshots,
 -- trial balance rows and ledger settings exist; with the snapshot table, "nothing was
