@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,7 @@ from doublex.api.operation import Access
 from doublex.config import API_ROLE
 from doublex.db import Ledger
 from doublex.db.principal import PRINCIPAL
+from support.dates import day, iso
 from support.http import (
     CAPABILITIES,
     Client,
@@ -34,8 +35,8 @@ from support.recon import BANK, open_books, post_bank
 from support.tenants import create_tenants
 
 OTHER = "acme"
-DAY = date(2026, 11, 20)
-STATEMENT = [(2, "2026-11-20", "INV-1", "100.00", "EUR", "Invoice 1", None, 0)]
+DAY = day("2026-11-20")
+STATEMENT = [(2, iso("2026-11-20"), "INV-1", "100.00", "EUR", "Invoice 1", None, 0)]
 VARIANTS = ("none", "bad", "revoked", "expired", "other", "lacking", "right")
 CHALLENGE = 'Bearer realm="doublex"'
 INVALID = 'Bearer realm="doublex", error="invalid_token"'

@@ -57,6 +57,13 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("tests/test_api.py", "2026-01-02"): "JSON encoding of a date, no database",
     ("tests/test_api_models.py", "2024-02-29"): "request model parses a leap day, no database",
     ("tests/test_cli_ledger.py", "2000-01-01"): "no journal is ever before 2000",
+    ("tests/test_api_auth.py", "2020-01-01"): "FX rates long ago (rate dates have no window)",
+    ("tests/test_api_auth.py", "2021-06-01"): "the same",
+    ("tests/test_api_bars.py", "2020-01-01"): "FX rates long ago (rate dates have no window)",
+    ("tests/test_cli_access.py", "2099-01-01"): "a key's expiry far ahead (no window)",
+    ("tests/test_tenant_isolation_properties.py", "2020-01-01"): "FX rates long ago, and a "
+    "recon report of a date without a run (no window)",
+    ("tests/test_tenant_isolation_properties.py", "2020-01-02"): "an FX rate (no window)",
     ("tests/test_recon_report.py", "2026-11-20"): "report rendering of given rows, no database",
     ("tests/test_recon_report.py", "2026-11-21"): "CSV reading, no database",
     ("tests/test_recon_report.py", "2026-11-22"): "CSV reading, no database",
