@@ -70,6 +70,7 @@ DX_ERRORS: dict[str, ErrorKind] = {
         ErrorKind("DX043", "tenant_not_found", 404),
         ErrorKind("DX044", "invalid_capability", 422),
         ErrorKind("DX045", "api_key_not_found", 404),
+        ErrorKind("DX046", "invalid_rate_limit", 422),
     )
 }
 

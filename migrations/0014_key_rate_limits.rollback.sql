@@ -1,0 +1,19 @@
+-- Roll back 0014_key_rate_limits: the keys lose their rate limits (columns, backstops and
+-- the attributes of the key types).
+-- squawk-ignore-file ban-drop-column
+
+SET LOCAL ROLE doublex_owner;
+SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '5min';
+
+ALTER TYPE ledger.api_key_info
+    DROP ATTRIBUTE burst,
+    DROP ATTRIBUTE requests_per_second;
+ALTER TYPE ledger.new_api_key
+    DROP ATTRIBUTE burst,
+    DROP ATTRIBUTE requests_per_second;
+ALTER TABLE ledger_private.api_key
+    DROP COLUMN burst,
+    DROP COLUMN requests_per_second;
+
+RESET ROLE;
