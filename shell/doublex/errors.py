@@ -148,6 +148,15 @@ class DeadlineExceeded(LedgerError, code="deadline_exceeded", http_status=503):
     deadline struck: replay it with the same idempotency key."""
 
 
+class RateLimited(LedgerError, code="rate_limited", http_status=429):
+    """The request's API key is over its rate limit (api/rate_limit.py): refused before any
+    ledger call, nothing written. `retry_after`: whole seconds until it may send again."""
+
+    def __init__(self, message: str, *, retry_after: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after = retry_after
+
+
 class MigrationsPending(LedgerError, code="migrations_pending", http_status=503):
     """The database lacks the ledger's schema or functions: run `doublex migrate`."""
 
