@@ -152,13 +152,14 @@ def create_app(
         middlewares.append(time_limits.body_timeout(body_timeout))
     if request_deadline is not None:
         middlewares.append(time_limits.deadline(request_deadline))
+    buckets = rate_limit.KeyBuckets(key_rate_seconds, KEY_BUCKETS)
     if authenticate:
-        buckets = rate_limit.KeyBuckets(key_rate_seconds, KEY_BUCKETS)
         middlewares += [auth.authenticate, rate_limit.rate_limit(buckets, handlers.ledger)]
     app = web.Application(middlewares=middlewares, client_max_size=max_body_bytes)
     app[handlers.LEDGER] = ledger
     app[auth.ACCESS] = {handler: access for _, _, handler, access in ROUTES}
     app[auth.METRICS_PUBLIC] = metrics_public
+    app[rate_limit.BUCKETS] = buckets
     app[handlers.MIGRATIONS] = migrations or []
     app[handlers_metrics.RECON_TENANTS] = tenants or ["default"]
     app[document.PUBLISHED] = document.Published(OPENAPI_DOCUMENT, docs.render)

@@ -97,20 +97,15 @@ class KeyBuckets:
         return bucket
 
     def _store(self, limit: Row, digest: bytes, now: float) -> Bucket:
-        """The key's bucket with the limit just read (a known key keeps its tokens, refilled
-        at its old rate until now and cut to the new burst)."""
-        key_id, rate, burst = (
-            str(limit["key_id"]),
-            int(limit["requests_per_second"]),
-            int(limit["burst"]),
-        )
+        """The key's bucket with the limit just read: a known key with the same limit keeps
+        its tokens (a re-read gives no free burst); a new key, or a changed limit (an admin's
+        act), starts with a full bucket of the new burst."""
+        key_id = str(limit["key_id"])
+        rate, burst = int(limit["requests_per_second"]), int(limit["burst"])
         bucket = self.buckets.get(key_id)
-        if bucket is None:
+        if bucket is None or (bucket.rate, bucket.burst) != (rate, burst):
             bucket = Bucket(digest, rate, burst, float(burst), now, 0.0)
-        else:
-            bucket.refill(now)
-            bucket.digest, bucket.rate, bucket.burst = digest, rate, burst
-            bucket.tokens = min(bucket.tokens, burst)
+        bucket.digest = digest
         bucket.fresh_until = now + self.refresh_seconds
         self.buckets[key_id] = bucket
         self.buckets.move_to_end(key_id)
@@ -138,6 +133,10 @@ class KeyBuckets:
                 retry_after=max(1, math.ceil(wait)),
                 hint=HINT,
             )
+
+
+# The app's buckets (create_app), for a test or an operator's look at their number.
+BUCKETS: web.AppKey[KeyBuckets] = web.AppKey("key_buckets", KeyBuckets)
 
 
 def rate_limit(buckets: KeyBuckets, ledger_of: Callable[[web.Request], Ledger]) -> Middleware:
