@@ -1,11 +1,13 @@
 -- Roll back 0014_key_rate_limits: the keys lose their rate limits (columns, backstops and
--- the attributes of the key types).
+-- the attributes of the key types). The helper procedures/ added with 0014 that returns the
+-- key table's row type goes too (0012's rollback drops that table without CASCADE).
 -- squawk-ignore-file ban-drop-column
 
 SET LOCAL ROLE doublex_owner;
 SET LOCAL lock_timeout = '5s';
 SET LOCAL statement_timeout = '5min';
 
+DROP FUNCTION IF EXISTS ledger_private.active_api_key(text);
 ALTER TYPE ledger.api_key_info
     DROP ATTRIBUTE burst,
     DROP ATTRIBUTE requests_per_second;

@@ -28,6 +28,7 @@ from doublex.api.fields import (
     Code,
     DecimalText,
     Documented,
+    Int32,
     IsoDate,
     Key,
     LegacyAmount,
@@ -311,7 +312,7 @@ class FxTransfer(Body):
 
 # A key's rate limit (DX046 outside its bounds; left out: the ledger's default).
 KeyRate = Annotated[
-    int,
+    Int32,
     Documented(
         minimum=1,
         maximum=Limit("key_rate_max"),
@@ -322,7 +323,7 @@ KeyRate = Annotated[
     ),
 ]
 KeyBurst = Annotated[
-    int,
+    Int32,
     Documented(
         minimum=1,
         maximum=Limit("key_burst_max"),
