@@ -25,19 +25,9 @@ DECLARE
     v_who ledger_private.principal := ledger_private.authorize_write('admin', set_api_key_rate.tenant);
     v_rate integer[] := ledger_private.checked_key_rate(set_api_key_rate.requests_per_second,
                                                         set_api_key_rate.burst);
-    v_before ledger_private.api_key;
+    v_before ledger_private.api_key := ledger_private.tenant_api_key(set_api_key_rate.key_id, v_who.tenant, true);
     v_key ledger_private.api_key;
 BEGIN
-    SELECT k.* INTO v_before
-      FROM ledger_private.api_key AS k
-     WHERE k.key_id = set_api_key_rate.key_id AND k.tenant = v_who.tenant AND k.revoked_at IS NULL
-       FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX045', COLUMN = 'key_id',
-            MESSAGE = format('key_id: no active API key %s in tenant %s',
-                             coalesce(set_api_key_rate.key_id, 'NULL'), v_who.tenant);
-    END IF;
     UPDATE ledger_private.api_key AS k
        SET requests_per_second = v_rate[1], burst = v_rate[2]
      WHERE k.key_id = v_before.key_id

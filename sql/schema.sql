@@ -2107,18 +2107,8 @@ CREATE FUNCTION ledger.revoke_api_key(key_id text, tenant text DEFAULT NULL::tex
     AS $$
 DECLARE
     v_who ledger_private.principal := ledger_private.authorize_write('admin', revoke_api_key.tenant);
-    v_key ledger_private.api_key;
+    v_key ledger_private.api_key := ledger_private.tenant_api_key(revoke_api_key.key_id, v_who.tenant, false);
 BEGIN
-    SELECT k.* INTO v_key
-      FROM ledger_private.api_key AS k
-     WHERE k.key_id = revoke_api_key.key_id AND k.tenant = v_who.tenant
-       FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX045', COLUMN = 'key_id',
-            MESSAGE = format('key_id: no API key %s in tenant %s',
-                             coalesce(revoke_api_key.key_id, 'NULL'), v_who.tenant);
-    END IF;
     IF v_key.revoked_at IS NULL THEN
         UPDATE ledger_private.api_key AS k
            SET revoked_at = now(), revoked_by = v_who.actor
@@ -2239,19 +2229,9 @@ DECLARE
     v_who ledger_private.principal := ledger_private.authorize_write('admin', set_api_key_rate.tenant);
     v_rate integer[] := ledger_private.checked_key_rate(set_api_key_rate.requests_per_second,
                                                         set_api_key_rate.burst);
-    v_before ledger_private.api_key;
+    v_before ledger_private.api_key := ledger_private.tenant_api_key(set_api_key_rate.key_id, v_who.tenant, true);
     v_key ledger_private.api_key;
 BEGIN
-    SELECT k.* INTO v_before
-      FROM ledger_private.api_key AS k
-     WHERE k.key_id = set_api_key_rate.key_id AND k.tenant = v_who.tenant AND k.revoked_at IS NULL
-       FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX045', COLUMN = 'key_id',
-            MESSAGE = format('key_id: no active API key %s in tenant %s',
-                             coalesce(set_api_key_rate.key_id, 'NULL'), v_who.tenant);
-    END IF;
     UPDATE ledger_private.api_key AS k
        SET requests_per_second = v_rate[1], burst = v_rate[2]
      WHERE k.key_id = v_before.key_id
@@ -4394,6 +4374,30 @@ $$;
 
 ALTER FUNCTION ledger_private.signed_amount(p_side text, p_amount numeric) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.tenant_api_key(p_key_id text, p_tenant text, p_active_only boolean) RETURNS ledger_private.api_key
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_key ledger_private.api_key;
+BEGIN
+    SELECT k.* INTO v_key
+      FROM ledger_private.api_key AS k
+     WHERE k.key_id = p_key_id AND k.tenant = p_tenant
+       AND (NOT p_active_only OR k.revoked_at IS NULL)
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX045', COLUMN = 'key_id',
+            MESSAGE = format('key_id: no %sAPI key %s in tenant %s',
+                             CASE WHEN p_active_only THEN 'active ' ELSE '' END,
+                             coalesce(p_key_id, 'NULL'), p_tenant);
+    END IF;
+    RETURN v_key;
+END
+$$;
+
+ALTER FUNCTION ledger_private.tenant_api_key(p_key_id text, p_tenant text, p_active_only boolean) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.tenant_business_date(p_tenant text, p_at timestamp with time zone) RETURNS date
     LANGUAGE plpgsql STABLE
     AS $$
@@ -5393,6 +5397,8 @@ REVOKE ALL ON FUNCTION ledger_private.require_serializable() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ledger_private.round_half_even(p_dividend numeric, p_divisor numeric, p_exponent integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.signed_amount(p_side text, p_amount numeric) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.tenant_api_key(p_key_id text, p_tenant text, p_active_only boolean) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.tenant_business_date(p_tenant text, p_at timestamp with time zone) FROM PUBLIC;
 
