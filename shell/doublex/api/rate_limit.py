@@ -50,7 +50,7 @@ HINT = (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class Bucket:
     """One key's token bucket: `tokens` requests may go now, refilled at `rate` a second up
     to `burst`."""
