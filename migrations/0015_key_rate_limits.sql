@@ -7,7 +7,7 @@
 -- Keys that exist already get 100 requests per second and a burst of 200 (the default of a
 -- new key at the time of this migration); the column defaults are then dropped, as 0012
 -- did for the actor columns: every new key names its limits (create_api_key does).
--- depends: 0013_time_limits_and_advisory_locks
+-- depends: 0014_security_fixes
 
 -- The rate and burst are integers bounded by their CHECKs (at most 1,000,000); the key table
 -- holds a few rows per tenant, so checking the new constraints at once is cheap.

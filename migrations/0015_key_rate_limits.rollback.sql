@@ -1,5 +1,5 @@
--- Roll back 0014_key_rate_limits: the keys lose their rate limits (columns, backstops and
--- the attributes of the key types). The helpers procedures/ added with 0014 that return the
+-- Roll back 0015_key_rate_limits: the keys lose their rate limits (columns, backstops and
+-- the attributes of the key types). The helpers procedures/ added with 0015 that return the
 -- key table's row type go too (0012's rollback drops that table without CASCADE; the
 -- procedures of the version rolled back to are re-applied by its `doublex migrate`).
 -- squawk-ignore-file ban-drop-column
