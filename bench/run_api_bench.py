@@ -211,7 +211,10 @@ def seed(dsns: Dsns, database: str, accounts: int, ccy: str, key_name: str) -> s
     with psycopg.connect(dsns.admin) as conn:
         conn.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
         row = conn.execute(
-            "SELECT token FROM ledger.create_api_key(%s, ARRAY['read', 'post'], NULL, 'default')",
+            "SELECT token FROM ledger.create_api_key(%s, ARRAY['read', 'post'],"
+            " tenant => 'default',"
+            " requests_per_second => ledger_private.api_limit('key_rate_max'),"
+            " burst => ledger_private.api_limit('key_burst_max'))",
             (key_name,),
         ).fetchone()
     assert row is not None

@@ -3,7 +3,7 @@
 -- currency seed.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(324);
+SELECT plan(338);
 
 -- Schemas ---------------------------------------------------------------------------------
 SELECT has_schema('ledger', 'Should have the ledger API schema');
@@ -66,9 +66,12 @@ INSERT INTO api_function (name, args, returns) VALUES
     ('verify_seals',       ARRAY['text'], 'setof ledger.seal_problem'),
     ('api_limits',         ARRAY[]::text[], 'setof record'),
     ('get_tenant',         ARRAY['text'], 'ledger.tenant_info'),
-    ('create_api_key',     ARRAY['text', 'text[]', 'timestamp with time zone', 'text'], 'ledger.new_api_key'),
+    ('create_api_key',     ARRAY['text', 'text[]', 'timestamp with time zone', 'integer', 'integer', 'text'],
+                           'ledger.new_api_key'),
     ('list_api_keys',      ARRAY['text'], 'setof ledger.api_key_info'),
     ('revoke_api_key',     ARRAY['text', 'text'], 'ledger.api_key_info'),
+    ('set_api_key_rate',   ARRAY['text', 'integer', 'integer', 'text'], 'ledger.api_key_info'),
+    ('key_rate',           ARRAY[]::text[], 'setof record'),
     ('list_audit',         ARRAY['bigint', 'integer', 'text'], 'setof ledger.audit_entry');
 INSERT INTO api_function (name, args, returns, grantee) VALUES
     ('create_tenant',      ARRAY['text'], 'ledger.tenant_info', NULL),

@@ -34,7 +34,8 @@ SELECT results_eq(
              ('date_format_length', 40),
              ('effective_date_days_ahead', 366), ('effective_date_days_back', 366),
              ('fx_rate_decimals', 12), ('fx_rate_digits', 12), ('fx_source_length', 200),
-             ('idempotency_key_length', 255), ('legs_max', 500), ('legs_min', 2),
+             ('idempotency_key_length', 255), ('key_burst_max', 10000),
+             ('key_rate_default', 100), ('key_rate_max', 10000), ('legs_max', 500), ('legs_min', 2),
              ('memo_length', 1000), ('metadata_bytes', 16384), ('page_legs', 5000),
              ('page_size', 1000), ('problem_lines_shown', 20), ('problem_value_length', 40),
              ('recon_pair_rounds', 16), ('recon_tolerance_max', 1000),
@@ -54,7 +55,7 @@ SELECT set_eq(
     $$SELECT l.name FROM ledger.api_limits() AS l$$,
     'Should list exactly the names api_limit knows');
 SET LOCAL ROLE doublex_app;
-SELECT is((SELECT count(*)::integer FROM ledger.api_limits()), 29,
+SELECT is((SELECT count(*)::integer FROM ledger.api_limits()), 32,
           'Should answer doublex_app, which cannot call api_limit itself');
 RESET ROLE;
 

@@ -72,7 +72,8 @@ SELECT is((SELECT k.secret_hash FROM ledger_private.api_key AS k JOIN made USING
 SELECT is_empty($$SELECT a.attname FROM pg_attribute AS a
                    WHERE a.attrelid = 'ledger_private.api_key'::regclass AND a.attnum > 0
                      AND a.attname NOT IN ('key_id', 'tenant', 'name', 'capabilities', 'secret_hash',
-                                           'expires_at', 'created_at', 'created_by', 'revoked_at', 'revoked_by')$$,
+                                           'expires_at', 'created_at', 'created_by', 'revoked_at', 'revoked_by',
+                                           'requests_per_second', 'burst')$$,
                 'Should keep no other column of a key (no secret, no token)');
 SELECT is_empty($$SELECT 1 FROM ledger_private.api_key AS k, made AS m
                    WHERE position(substr(m.token, 18) IN row_to_json(k)::text) > 0$$,
@@ -98,7 +99,7 @@ SELECT throws_ok($$SELECT ledger.create_api_key('x', ARRAY['read', NULL], tenant
                  'Should refuse a NULL capability (DX044)');
 SELECT throws_ok($$SELECT ledger.create_api_key('  ', ARRAY['read'], tenant => 'ta')$$, 'DX044', NULL,
                  'Should refuse a blank key name (DX044)');
-SELECT throws_ok($$SELECT ledger.create_api_key('x', ARRAY['read'], now() - interval '1 minute', 'ta')$$,
+SELECT throws_ok($$SELECT ledger.create_api_key('x', ARRAY['read'], now() - interval '1 minute', tenant => 'ta')$$,
                  'DX044', NULL, 'Should refuse an expiry in the past (DX044)');
 SELECT is(tap.attempt('doublex_service', (SELECT token FROM made),
                       $$SELECT ledger.create_api_key('mine', ARRAY['admin'])$$, 'doublex_api'),

@@ -16,7 +16,9 @@ SET LOCAL client_min_messages = warning;
 
 -- What each function of schema ledger needs. class: read (read or audit), post, operate,
 -- admin, audit: tenant-facing, granted to doublex_api; none: no tenant data, granted to
--- doublex_api; owner: granted to nobody; monitor: doublex_monitor only. housekeeping: the
+-- doublex_api; key: the calling key's own settings, any valid key and nothing else (no
+-- tenant argument), granted to doublex_api; owner: granted to nobody; monitor:
+-- doublex_monitor only. housekeeping: the
 -- service login may run it without a key (authorize_housekeeping), granted to it directly.
 CREATE TEMP TABLE access_class (name text PRIMARY KEY, class text NOT NULL,
                                 housekeeping boolean NOT NULL DEFAULT false) ON COMMIT DROP;
@@ -32,9 +34,10 @@ INSERT INTO access_class (name, class) VALUES
     ('stage_statement', 'operate'), ('import_statement', 'operate'), ('recon_run', 'operate'),
     ('set_account_status', 'operate'),
     ('create_account', 'admin'), ('create_api_key', 'admin'), ('list_api_keys', 'admin'),
-    ('revoke_api_key', 'admin'),
+    ('revoke_api_key', 'admin'), ('set_api_key_rate', 'admin'),
     ('list_audit', 'audit'),
     ('health', 'none'), ('api_limits', 'none'), ('client_idempotency_key', 'none'),
+    ('key_rate', 'key'),
     ('create_tenant', 'owner'), ('list_tenants', 'owner'), ('bind_sql_login', 'owner'),
     ('unbind_sql_login', 'owner'), ('list_sql_logins', 'owner'),
     ('monitor_days_since_close', 'monitor'), ('monitor_fx_clearing', 'monitor'),
@@ -44,7 +47,7 @@ INSERT INTO access_class (name, class, housekeeping) VALUES
     ('recon_mismatch_totals', 'read', true), ('roll_up_balances', 'operate', true);
 
 -- Per tenant-facing function: three probes with one assertion each, plus the fixed checks.
-SELECT plan((SELECT 3 * count(*)::integer + 21 FROM access_class
+SELECT plan((SELECT 3 * count(*)::integer + 23 FROM access_class
               WHERE class IN ('read', 'post', 'operate', 'admin', 'audit')));
 
 \ir helpers/fixtures.sql
@@ -172,6 +175,27 @@ SELECT is_empty($$
     EXCEPT
     SELECT c.name, s.state FROM access_class AS c, (VALUES ('ok'), ('DX019'), ('DX012')) AS s (state)$$,
     'Should let any API caller, bound or not, call the functions that read no tenant data');
+
+-- The calling key's own settings: a valid key, through the service's SET ROLE, and nobody else
+SELECT is_empty($$
+    SELECT c.name, p.probe, tap.attempt(p.login, p.token, pg_temp.call_of(c.name, NULL), p.role) AS state
+      FROM access_class AS c
+     CROSS JOIN (VALUES ('key with every capability', 'doublex_service', tap.token('all'), 'doublex_api', 'ok'),
+                        ('bogus key', 'doublex_service', 'dxk_000000000000.' || repeat('0', 64), 'doublex_api', 'DX040'),
+                        ('malformed key', 'doublex_service', 'Bearer nonsense', 'doublex_api', 'DX040'),
+                        ('revoked key', 'doublex_service', tap.token('revoked'), 'doublex_api', 'DX040'),
+                        ('expired key', 'doublex_service', tap.token('expired'), 'doublex_api', 'DX040'),
+                        ('secret of another key', 'doublex_service',
+                         left(tap.token('all'), 17) || substr(tap.token('revoked'), 18), 'doublex_api', 'DX040'),
+                        ('bound login', 'tap_a_all', NULL, NULL, 'DX040'),
+                        ('unbound login', 'tap_unbound', NULL, NULL, 'DX040'),
+                        ('service login without a key', 'doublex_service', NULL, NULL, '42501'))
+                 AS p (probe, login, token, role, expected)
+     WHERE c.class = 'key'
+       AND tap.attempt(p.login, p.token, pg_temp.call_of(c.name, NULL), p.role) <> p.expected$$,
+    'Should let any valid key, whatever its capabilities, read its own settings, and no other caller (DX040; the service login itself: 42501)');
+SELECT is((SELECT count(*)::integer FROM access_class WHERE class = 'key'), 1,
+          'Should have exactly one key-only function (key_rate)');
 
 -- Nothing of tenant tb changed, nothing was kept ------------------------------------------
 SELECT results_eq($$SELECT j.tenant, count(*) FROM ledger_private.journal AS j GROUP BY j.tenant ORDER BY 1$$,

@@ -51,7 +51,12 @@ AS $$
                         'reaches them (it holds at least one journal)'),
           ('problem_lines_shown', 'bad lines a DX035 detail lists (then: and N more)'),
           ('problem_value_length', 'characters of a bad value quoted in a DX035 detail'),
-          ('api_key_name_length', 'characters of an API key''s name (at least one)')
+          ('api_key_name_length', 'characters of an API key''s name (at least one)'),
+          ('key_rate_max', 'requests per second an API key may be given (at least one)'),
+          ('key_burst_max', 'burst an API key may be given: requests it may make at once '
+                            'after a pause (at least one)'),
+          ('key_rate_default', 'requests per second of a key created without a rate (its '
+                               'burst: twice that, at most key_burst_max)')
       ) AS l (name, meaning)
      ORDER BY l.name
 $$;

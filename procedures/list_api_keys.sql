@@ -2,7 +2,8 @@
 -- Never the secret or its hash.
 --
 --   SELECT * FROM ledger.list_api_keys();
---   → key_id, name, capabilities, expires_at, created_at, created_by, revoked_at, revoked_by
+--   → key_id, name, capabilities, expires_at, created_at, created_by, revoked_at, revoked_by,
+--     requests_per_second, burst
 --
 -- Raises DX019, DX040–DX043.
 

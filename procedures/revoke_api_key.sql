@@ -16,18 +16,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_who ledger_private.principal := ledger_private.authorize_write('admin', revoke_api_key.tenant);
-    v_key ledger_private.api_key;
+    v_key ledger_private.api_key := ledger_private.tenant_api_key(revoke_api_key.key_id, v_who.tenant, false);
 BEGIN
-    SELECT k.* INTO v_key
-      FROM ledger_private.api_key AS k
-     WHERE k.key_id = revoke_api_key.key_id AND k.tenant = v_who.tenant
-       FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX045', COLUMN = 'key_id',
-            MESSAGE = format('key_id: no API key %s in tenant %s',
-                             coalesce(revoke_api_key.key_id, 'NULL'), v_who.tenant);
-    END IF;
     IF v_key.revoked_at IS NULL THEN
         UPDATE ledger_private.api_key AS k
            SET revoked_at = now(), revoked_by = v_who.actor

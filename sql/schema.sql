@@ -31,7 +31,9 @@ CREATE TYPE ledger.api_key_info AS (
 	created_at timestamp with time zone,
 	created_by text,
 	revoked_at timestamp with time zone,
-	revoked_by text
+	revoked_by text,
+	requests_per_second integer,
+	burst integer
 );
 
 ALTER TYPE ledger.api_key_info OWNER TO doublex_owner;
@@ -191,7 +193,9 @@ CREATE TYPE ledger.new_api_key AS (
 	capabilities text[],
 	expires_at timestamp with time zone,
 	created_at timestamp with time zone,
-	created_by text
+	created_by text,
+	requests_per_second integer,
+	burst integer
 );
 
 ALTER TYPE ledger.new_api_key OWNER TO doublex_owner;
@@ -352,7 +356,12 @@ CREATE FUNCTION ledger.api_limits() RETURNS TABLE(name text, value integer, mean
                         'reaches them (it holds at least one journal)'),
           ('problem_lines_shown', 'bad lines a DX035 detail lists (then: and N more)'),
           ('problem_value_length', 'characters of a bad value quoted in a DX035 detail'),
-          ('api_key_name_length', 'characters of an API key''s name (at least one)')
+          ('api_key_name_length', 'characters of an API key''s name (at least one)'),
+          ('key_rate_max', 'requests per second an API key may be given (at least one)'),
+          ('key_burst_max', 'burst an API key may be given: requests it may make at once '
+                            'after a pause (at least one)'),
+          ('key_rate_default', 'requests per second of a key created without a rate (its '
+                               'burst: twice that, at most key_burst_max)')
       ) AS l (name, meaning)
      ORDER BY l.name
 $$;
@@ -556,13 +565,15 @@ $_$;
 
 ALTER FUNCTION ledger.create_account(code text, name text, ccy text, type text, allow_negative boolean, metadata jsonb, tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.create_api_key(name text, capabilities text[], expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, tenant text DEFAULT NULL::text) RETURNS ledger.new_api_key
+CREATE FUNCTION ledger.create_api_key(name text, capabilities text[], expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, requests_per_second integer DEFAULT NULL::integer, burst integer DEFAULT NULL::integer, tenant text DEFAULT NULL::text) RETURNS ledger.new_api_key
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_who ledger_private.principal := ledger_private.authorize_write('admin', create_api_key.tenant);
     v_capabilities text[] := ledger_private.checked_capabilities(create_api_key.capabilities);
+    v_rate integer[] := ledger_private.checked_key_rate(create_api_key.requests_per_second,
+                                                        create_api_key.burst);
     v_key_id text := 'dxk_' || left(replace(gen_random_uuid()::text, '-', ''), 12);
     -- Three version-4 UUIDs (122 random bits each) hashed into 256 bits.
     v_secret text := encode(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text
@@ -584,19 +595,24 @@ BEGIN
     END IF;
     v_expires_at := ledger_private.check_grantable(v_who, v_capabilities, create_api_key.expires_at);
     INSERT INTO ledger_private.api_key AS k
-           (key_id, tenant, name, capabilities, secret_hash, expires_at, created_by)
+           (key_id, tenant, name, capabilities, secret_hash, expires_at, created_by,
+            requests_per_second, burst)
     VALUES (v_key_id, v_who.tenant, btrim(create_api_key.name), v_capabilities,
-            sha256(convert_to(v_secret, 'UTF8')), v_expires_at, v_who.actor)
+            sha256(convert_to(v_secret, 'UTF8')), v_expires_at, v_who.actor,
+            v_rate[1], v_rate[2])
     RETURNING k.* INTO v_key;
     PERFORM ledger_private.append_audit(v_who, 'create_api_key', v_key.key_id,
                                         jsonb_build_object('name', v_key.name, 'capabilities', v_key.capabilities,
-                                                           'expires_at', v_key.expires_at));
+                                                           'expires_at', v_key.expires_at,
+                                                           'requests_per_second', v_key.requests_per_second,
+                                                           'burst', v_key.burst));
     RETURN ROW(v_key.key_id, v_key.key_id || '.' || v_secret, v_key.name, v_key.capabilities,
-               v_key.expires_at, v_key.created_at, v_key.created_by)::ledger.new_api_key;
+               v_key.expires_at, v_key.created_at, v_key.created_by, v_key.requests_per_second,
+               v_key.burst)::ledger.new_api_key;
 END
 $$;
 
-ALTER FUNCTION ledger.create_api_key(name text, capabilities text[], expires_at timestamp with time zone, tenant text) OWNER TO doublex_owner;
+ALTER FUNCTION ledger.create_api_key(name text, capabilities text[], expires_at timestamp with time zone, requests_per_second integer, burst integer, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.create_tenant(tenant text) RETURNS ledger.tenant_info
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1123,6 +1139,26 @@ END
 $_$;
 
 ALTER FUNCTION ledger.import_statement(account text, file_name text, date_format text, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.key_rate() RETURNS TABLE(key_id text, requests_per_second integer, burst integer)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN QUERY
+        SELECT k.key_id, k.requests_per_second, k.burst
+          FROM ledger_private.active_api_key(current_setting('doublex.api_key', true)) AS k;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX040', COLUMN = 'api_key',
+            MESSAGE = 'api_key: not a valid, active API key',
+            HINT = 'ledger.key_rate answers the calling API key''s rate limit: set doublex.api_key '
+                   'to a key token dxk_<id>.<secret>.';
+    END IF;
+END
+$$;
+
+ALTER FUNCTION ledger.key_rate() OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.list_accounts(after_code text DEFAULT NULL::text, page_size integer DEFAULT 100, tenant text DEFAULT NULL::text) RETURNS SETOF ledger.account_info
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -2074,18 +2110,8 @@ CREATE FUNCTION ledger.revoke_api_key(key_id text, tenant text DEFAULT NULL::tex
     AS $$
 DECLARE
     v_who ledger_private.principal := ledger_private.authorize_write('admin', revoke_api_key.tenant);
-    v_key ledger_private.api_key;
+    v_key ledger_private.api_key := ledger_private.tenant_api_key(revoke_api_key.key_id, v_who.tenant, false);
 BEGIN
-    SELECT k.* INTO v_key
-      FROM ledger_private.api_key AS k
-     WHERE k.key_id = revoke_api_key.key_id AND k.tenant = v_who.tenant
-       FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX045', COLUMN = 'key_id',
-            MESSAGE = format('key_id: no API key %s in tenant %s',
-                             coalesce(revoke_api_key.key_id, 'NULL'), v_who.tenant);
-    END IF;
     IF v_key.revoked_at IS NULL THEN
         UPDATE ledger_private.api_key AS k
            SET revoked_at = now(), revoked_by = v_who.actor
@@ -2197,6 +2223,33 @@ END
 $$;
 
 ALTER FUNCTION ledger.set_account_status(code text, status text, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.set_api_key_rate(key_id text, requests_per_second integer DEFAULT NULL::integer, burst integer DEFAULT NULL::integer, tenant text DEFAULT NULL::text) RETURNS ledger.api_key_info
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_who ledger_private.principal := ledger_private.authorize_write('admin', set_api_key_rate.tenant);
+    v_rate integer[] := ledger_private.checked_key_rate(set_api_key_rate.requests_per_second,
+                                                        set_api_key_rate.burst);
+    v_before ledger_private.api_key := ledger_private.tenant_api_key(set_api_key_rate.key_id, v_who.tenant, true);
+    v_key ledger_private.api_key;
+BEGIN
+    UPDATE ledger_private.api_key AS k
+       SET requests_per_second = v_rate[1], burst = v_rate[2]
+     WHERE k.key_id = v_before.key_id
+    RETURNING k.* INTO v_key;
+    PERFORM ledger_private.append_audit(v_who, 'set_api_key_rate', v_key.key_id,
+                                        jsonb_build_object('requests_per_second', v_key.requests_per_second,
+                                                           'burst', v_key.burst,
+                                                           'was', jsonb_build_object(
+                                                               'requests_per_second', v_before.requests_per_second,
+                                                               'burst', v_before.burst)));
+    RETURN ledger_private.to_api_key_info(v_key);
+END
+$$;
+
+ALTER FUNCTION ledger.set_api_key_rate(key_id text, requests_per_second integer, burst integer, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.set_ledger_settings(time_zone text DEFAULT NULL::text, cutoff time without time zone DEFAULT NULL::time without time zone, tenant text DEFAULT NULL::text) RETURNS ledger.eod_status
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2489,6 +2542,44 @@ $$;
 
 ALTER FUNCTION ledger_private.account_totals(p_account_id bigint) OWNER TO doublex_owner;
 
+CREATE TABLE ledger_private.api_key (
+    key_id text NOT NULL,
+    tenant text NOT NULL,
+    name text NOT NULL,
+    capabilities text[] NOT NULL,
+    secret_hash bytea NOT NULL,
+    expires_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text NOT NULL,
+    revoked_at timestamp with time zone,
+    revoked_by text,
+    requests_per_second integer NOT NULL,
+    burst integer NOT NULL,
+    CONSTRAINT api_key_burst_range CHECK (((burst >= 1) AND (burst <= 1000000))),
+    CONSTRAINT api_key_capabilities_known CHECK (((cardinality(capabilities) >= 1) AND (capabilities <@ ARRAY['read'::text, 'post'::text, 'operate'::text, 'admin'::text, 'audit'::text]))),
+    CONSTRAINT api_key_hash_length CHECK ((octet_length(secret_hash) = 32)),
+    CONSTRAINT api_key_id_format CHECK ((key_id ~ '^dxk_[0-9a-f]{12}$'::text)),
+    CONSTRAINT api_key_name_length CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
+    CONSTRAINT api_key_rate_range CHECK (((requests_per_second >= 1) AND (requests_per_second <= 1000000))),
+    CONSTRAINT api_key_revoked_whole CHECK (((revoked_at IS NULL) = (revoked_by IS NULL)))
+);
+
+ALTER TABLE ledger_private.api_key OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.active_api_key(p_token text) RETURNS SETOF ledger_private.api_key
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT k.*
+      FROM ledger_private.api_key AS k
+     WHERE char_length(p_token) = 81 AND substr(p_token, 17, 1) = '.'
+       AND k.key_id = left(p_token, 16)
+       AND k.secret_hash = sha256(convert_to(substr(p_token, 18), 'UTF8'))
+       AND k.revoked_at IS NULL
+       AND (k.expires_at IS NULL OR k.expires_at > now())
+$$;
+
+ALTER FUNCTION ledger_private.active_api_key(p_token text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.admin_actor() RETURNS text
     LANGUAGE sql STABLE
     AS $$
@@ -2523,6 +2614,11 @@ CREATE FUNCTION ledger_private.api_limit(p_name text) RETURNS integer
                WHEN 'statement_description_length' THEN 1000
                WHEN 'date_format_length' THEN 40
                WHEN 'api_key_name_length' THEN 200
+               -- A key's rate limit (README, "Tenants, keys and logins"): its bounds, and the
+               -- requests per second of a key created without one (burst: twice that).
+               WHEN 'key_rate_max' THEN 10000
+               WHEN 'key_burst_max' THEN 10000
+               WHEN 'key_rate_default' THEN 100
                -- Costs a caller could otherwise choose (README, "Limits"):
                WHEN 'effective_date_days_back' THEN 366
                WHEN 'effective_date_days_ahead' THEN 366
@@ -2558,17 +2654,9 @@ BEGIN
         PERFORM ledger_private.check_tenant(p_tenant);
     END IF;
     IF v_token <> '' THEN
-        -- Shape by length and the dot only: the lookup does the rest (a key id matches only
-        -- dxk_<12 hex>, a secret only the stored hash). A regex here cost 20 µs a call.
-        IF char_length(v_token) = 81 AND substr(v_token, 17, 1) = '.' THEN
-            SELECT k.tenant, k.capabilities, 'key:' || k.key_id
-              INTO v_tenant, v_capabilities, v_actor
-              FROM ledger_private.api_key AS k
-             WHERE k.key_id = left(v_token, 16)
-               AND k.secret_hash = sha256(convert_to(substr(v_token, 18), 'UTF8'))
-               AND k.revoked_at IS NULL
-               AND (k.expires_at IS NULL OR k.expires_at > now());
-        END IF;
+        SELECT k.tenant, k.capabilities, 'key:' || k.key_id
+          INTO v_tenant, v_capabilities, v_actor
+          FROM ledger_private.active_api_key(v_token) AS k;
         IF v_tenant IS NULL THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'DX040', COLUMN = 'api_key',
@@ -2931,6 +3019,32 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.checked_capabilities(p_capabilities text[]) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.checked_key_rate(p_requests_per_second integer, p_burst integer) RETURNS integer[]
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+DECLARE
+    v_rate integer := coalesce(p_requests_per_second, ledger_private.api_limit('key_rate_default'));
+BEGIN
+    IF v_rate NOT BETWEEN 1 AND ledger_private.api_limit('key_rate_max') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX046', COLUMN = 'requests_per_second',
+            MESSAGE = format('requests_per_second: must be 1 to %s, got %s',
+                             ledger_private.api_limit('key_rate_max'), v_rate),
+            HINT = 'Omit it for the default of a new key (key_rate_default in ledger.api_limits()).';
+    END IF;
+    IF p_burst IS NOT NULL AND p_burst NOT BETWEEN 1 AND ledger_private.api_limit('key_burst_max') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX046', COLUMN = 'burst',
+            MESSAGE = format('burst: must be 1 to %s, got %s',
+                             ledger_private.api_limit('key_burst_max'), p_burst),
+            HINT = 'Omit it for twice the rate.';
+    END IF;
+    RETURN ARRAY[v_rate, coalesce(p_burst, least(2 * v_rate, ledger_private.api_limit('key_burst_max')))];
+END
+$$;
+
+ALTER FUNCTION ledger_private.checked_key_rate(p_requests_per_second integer, p_burst integer) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.claim_idempotency_key(p_tenant text, p_key text, p_operation text, p_fingerprint bytea, p_id uuid) RETURNS boolean
     LANGUAGE plpgsql
@@ -4301,6 +4415,30 @@ $$;
 
 ALTER FUNCTION ledger_private.signed_amount(p_side text, p_amount numeric) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.tenant_api_key(p_key_id text, p_tenant text, p_active_only boolean) RETURNS ledger_private.api_key
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_key ledger_private.api_key;
+BEGIN
+    SELECT k.* INTO v_key
+      FROM ledger_private.api_key AS k
+     WHERE k.key_id = p_key_id AND k.tenant = p_tenant
+       AND (NOT p_active_only OR k.revoked_at IS NULL)
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX045', COLUMN = 'key_id',
+            MESSAGE = format('key_id: no %sAPI key %s in tenant %s',
+                             CASE WHEN p_active_only THEN 'active ' ELSE '' END,
+                             coalesce(p_key_id, 'NULL'), p_tenant);
+    END IF;
+    RETURN v_key;
+END
+$$;
+
+ALTER FUNCTION ledger_private.tenant_api_key(p_key_id text, p_tenant text, p_active_only boolean) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.tenant_business_date(p_tenant text, p_at timestamp with time zone) RETURNS date
     LANGUAGE plpgsql STABLE
     AS $$
@@ -4379,31 +4517,12 @@ $$;
 
 ALTER FUNCTION ledger_private.to_account_info(p_account ledger_private.account) OWNER TO doublex_owner;
 
-CREATE TABLE ledger_private.api_key (
-    key_id text NOT NULL,
-    tenant text NOT NULL,
-    name text NOT NULL,
-    capabilities text[] NOT NULL,
-    secret_hash bytea NOT NULL,
-    expires_at timestamp with time zone,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    created_by text NOT NULL,
-    revoked_at timestamp with time zone,
-    revoked_by text,
-    CONSTRAINT api_key_capabilities_known CHECK (((cardinality(capabilities) >= 1) AND (capabilities <@ ARRAY['read'::text, 'post'::text, 'operate'::text, 'admin'::text, 'audit'::text]))),
-    CONSTRAINT api_key_hash_length CHECK ((octet_length(secret_hash) = 32)),
-    CONSTRAINT api_key_id_format CHECK ((key_id ~ '^dxk_[0-9a-f]{12}$'::text)),
-    CONSTRAINT api_key_name_length CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
-    CONSTRAINT api_key_revoked_whole CHECK (((revoked_at IS NULL) = (revoked_by IS NULL)))
-);
-
-ALTER TABLE ledger_private.api_key OWNER TO doublex_owner;
-
 CREATE FUNCTION ledger_private.to_api_key_info(p_key ledger_private.api_key) RETURNS ledger.api_key_info
     LANGUAGE sql IMMUTABLE
     AS $$
     SELECT ROW(p_key.key_id, p_key.name, p_key.capabilities, p_key.expires_at, p_key.created_at,
-               p_key.created_by, p_key.revoked_at, p_key.revoked_by)::ledger.api_key_info
+               p_key.created_by, p_key.revoked_at, p_key.revoked_by, p_key.requests_per_second,
+               p_key.burst)::ledger.api_key_info
 $$;
 
 ALTER FUNCTION ledger_private.to_api_key_info(p_key ledger_private.api_key) OWNER TO doublex_owner;
@@ -5064,8 +5183,8 @@ GRANT ALL ON FUNCTION ledger.client_idempotency_key(client_id text, idempotency_
 REVOKE ALL ON FUNCTION ledger.create_account(code text, name text, ccy text, type text, allow_negative boolean, metadata jsonb, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.create_account(code text, name text, ccy text, type text, allow_negative boolean, metadata jsonb, tenant text) TO doublex_api;
 
-REVOKE ALL ON FUNCTION ledger.create_api_key(name text, capabilities text[], expires_at timestamp with time zone, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.create_api_key(name text, capabilities text[], expires_at timestamp with time zone, tenant text) TO doublex_api;
+REVOKE ALL ON FUNCTION ledger.create_api_key(name text, capabilities text[], expires_at timestamp with time zone, requests_per_second integer, burst integer, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.create_api_key(name text, capabilities text[], expires_at timestamp with time zone, requests_per_second integer, burst integer, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.create_tenant(tenant text) FROM PUBLIC;
 
@@ -5098,6 +5217,9 @@ GRANT ALL ON FUNCTION ledger.health() TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.import_statement(account text, file_name text, date_format text, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.import_statement(account text, file_name text, date_format text, tenant text) TO doublex_api;
+
+REVOKE ALL ON FUNCTION ledger.key_rate() FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.key_rate() TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.list_accounts(after_code text, page_size integer, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.list_accounts(after_code text, page_size integer, tenant text) TO doublex_api;
@@ -5165,6 +5287,9 @@ GRANT ALL ON FUNCTION ledger.roll_up_balances(tenant text) TO doublex_service;
 REVOKE ALL ON FUNCTION ledger.set_account_status(code text, status text, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.set_account_status(code text, status text, tenant text) TO doublex_api;
 
+REVOKE ALL ON FUNCTION ledger.set_api_key_rate(key_id text, requests_per_second integer, burst integer, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.set_api_key_rate(key_id text, requests_per_second integer, burst integer, tenant text) TO doublex_api;
+
 REVOKE ALL ON FUNCTION ledger.set_ledger_settings(time_zone text, cutoff time without time zone, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.set_ledger_settings(time_zone text, cutoff time without time zone, tenant text) TO doublex_api;
 
@@ -5184,6 +5309,8 @@ REVOKE ALL ON FUNCTION ledger_private.account_guard() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ledger_private.account_or_error(p_tenant text, p_code text, p_field text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.account_totals(p_account_id bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.active_api_key(p_token text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.admin_actor() FROM PUBLIC;
 
@@ -5220,6 +5347,8 @@ REVOKE ALL ON FUNCTION ledger_private.check_tenant(p_tenant text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ledger_private.check_tenant_exists(p_tenant text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.checked_capabilities(p_capabilities text[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.checked_key_rate(p_requests_per_second integer, p_burst integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.claim_idempotency_key(p_tenant text, p_key text, p_operation text, p_fingerprint bytea, p_id uuid) FROM PUBLIC;
 
@@ -5312,6 +5441,8 @@ REVOKE ALL ON FUNCTION ledger_private.require_serializable() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ledger_private.round_half_even(p_dividend numeric, p_divisor numeric, p_exponent integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.signed_amount(p_side text, p_amount numeric) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.tenant_api_key(p_key_id text, p_tenant text, p_active_only boolean) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.tenant_business_date(p_tenant text, p_at timestamp with time zone) FROM PUBLIC;
 

@@ -555,6 +555,9 @@ async def test_unexpected_errors_are_500_problems_without_internals(
         async def get_account(self, code: str, tenant: str | None = None) -> dict[str, Any]:
             raise RuntimeError("secret internals: password=hunter2")
 
+        async def key_rate(self) -> dict[str, Any]:  # the key's bucket, so the call is reached
+            return {"key_id": UNKNOWN_KEY.partition(".")[0], "requests_per_second": 1, "burst": 1}
+
     broken = Broken("host=127.0.0.1 port=1 dbname=unused")  # never opened: no query runs
     async with serving(create_app(broken), UNKNOWN_KEY) as client:
         response = await client.get("/api/accounts/1001-CASH", headers={"X-Request-ID": "r-500"})
@@ -596,6 +599,7 @@ async def test_every_route_answers_with_and_without_trailing_slash(books: Client
             "amount": "1.00",
         },
         "/api/keys": {"name": "s", "capabilities": ["read"]},
+        "/api/keys/{key_id}": {"requests_per_second": 50},  # PATCH (DELETE ignores it)
     }
     expected = {
         ("POST", "/api/keys"): 201,

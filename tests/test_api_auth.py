@@ -126,6 +126,7 @@ def request_for(method: str, template: str, books: Books, tag: str) -> tuple[str
             "rate": "160",
         },
         ("POST", "/api/keys"): {"name": f"k-{tag}", "capabilities": ["read"]},
+        ("PATCH", "/api/keys/{key_id}"): {"requests_per_second": 50},
     }
     return path + queries.get(template, ""), bodies.get((method, template))
 
@@ -152,6 +153,7 @@ OTHER_TENANT: dict[tuple[str, str], tuple[int, str | None]] = {
     ("GET", "/api/reports/recon"): (404, "DX020"),
     ("GET", "/api/reports/recon.html"): (404, "DX020"),
     ("POST", "/api/keys"): (201, None),  # a key of acme
+    ("PATCH", "/api/keys/{key_id}"): (404, "DX045"),
     ("DELETE", "/api/keys/{key_id}"): (404, "DX045"),
 }
 

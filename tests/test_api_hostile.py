@@ -33,6 +33,7 @@ def test_the_corpus_covers_every_write_route() -> None:
         "putFxRate",
         "postFxTransfer",
         "createApiKey",
+        "setApiKeyRate",
         "revokeApiKey",
     }
     assert len(CASES) > 800

@@ -39,6 +39,23 @@ def test_tenants_create_list_show(cli: CliRunner) -> None:
     assert table.splitlines()[0].split()[:2] == ["tenant", "created"]
 
 
+def test_keys_create_with_a_rate_and_change_it(cli: CliRunner) -> None:
+    key = as_json(cli, "keys", "create", "--cap", "read", "--rate", "3", "--burst", "4")
+    assert (key["requests_per_second"], key["burst"]) == (3, 4)
+    changed = as_json(cli, "keys", "rate", key["key_id"], "--rate", "5")
+    assert (changed["requests_per_second"], changed["burst"]) == (5, 10)  # burst: twice
+    assert run(cli, "keys", "rate", key["key_id"], "--burst", "0", code=1).stderr.startswith(
+        "error DX046:"
+    )
+    assert run(cli, "keys", "rate", "dxk_000000000000", code=1).stderr.startswith("error DX045:")
+    listed = [k for k in as_json(cli, "keys", "list") if k["key_id"] == key["key_id"]]
+    assert [(k["requests_per_second"], k["burst"]) for k in listed] == [(5, 10)]
+    table = run(cli, "keys", "list").stdout
+    assert "rate/s" in table.splitlines()[0]
+    actions = [(a["action"], a["object"]) for a in as_json(cli, "audit", "list")]
+    assert ("set_api_key_rate", key["key_id"]) in actions
+
+
 def test_keys_create_list_revoke(cli: CliRunner, service_dsn: str) -> None:
     run(cli, "tenants", "create", "acme")
     made = run(cli, "keys", "create", "--tenant", "acme", "--cap", "read,post", "--name", "billing")

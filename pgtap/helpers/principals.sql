@@ -45,7 +45,7 @@ INSERT INTO tap_key
 SELECT l.label, k.key_id, k.token
   FROM (VALUES ('all'), ('revoked'), ('expired')) AS l (label),
        ledger.create_api_key('tap ' || l.label, ARRAY['read', 'post', 'operate', 'admin', 'audit'],
-                             now() + interval '1 day', 'ta') AS k;
+                             now() + interval '1 day', tenant => 'ta') AS k;
 DO $$
 BEGIN
     PERFORM ledger.revoke_api_key((SELECT k.key_id FROM tap_key AS k WHERE k.label = 'revoked'), 'ta');

@@ -34,6 +34,11 @@ AS $$
                WHEN 'statement_description_length' THEN 1000
                WHEN 'date_format_length' THEN 40
                WHEN 'api_key_name_length' THEN 200
+               -- A key's rate limit (README, "Tenants, keys and logins"): its bounds, and the
+               -- requests per second of a key created without one (burst: twice that).
+               WHEN 'key_rate_max' THEN 10000
+               WHEN 'key_burst_max' THEN 10000
+               WHEN 'key_rate_default' THEN 100
                -- Costs a caller could otherwise choose (README, "Limits"):
                WHEN 'effective_date_days_back' THEN 366
                WHEN 'effective_date_days_ahead' THEN 366

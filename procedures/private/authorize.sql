@@ -6,8 +6,8 @@
 --
 -- 1. doublex.api_key set (the REST service sets it per transaction): a token
 --    `dxk_<12 hex>.<64 hex>`; the key with that id whose secret hashes to the stored
---    SHA-256, not revoked, not expired → its tenant and capabilities, actor `key:dxk_…`.
---    Anything else is DX040.
+--    SHA-256, not revoked, not expired (ledger_private.active_api_key) → its tenant and
+--    capabilities, actor `key:dxk_…`. Anything else is DX040.
 -- 2. else the session's login bound in ledger_private.sql_login (that very role: its name
 --    and oid, so a role made later under a dropped one's name is not bound) → its tenant
 --    and capabilities, actor `login:<name>`.
@@ -35,17 +35,9 @@ BEGIN
         PERFORM ledger_private.check_tenant(p_tenant);
     END IF;
     IF v_token <> '' THEN
-        -- Shape by length and the dot only: the lookup does the rest (a key id matches only
-        -- dxk_<12 hex>, a secret only the stored hash). A regex here cost 20 µs a call.
-        IF char_length(v_token) = 81 AND substr(v_token, 17, 1) = '.' THEN
-            SELECT k.tenant, k.capabilities, 'key:' || k.key_id
-              INTO v_tenant, v_capabilities, v_actor
-              FROM ledger_private.api_key AS k
-             WHERE k.key_id = left(v_token, 16)
-               AND k.secret_hash = sha256(convert_to(substr(v_token, 18), 'UTF8'))
-               AND k.revoked_at IS NULL
-               AND (k.expires_at IS NULL OR k.expires_at > now());
-        END IF;
+        SELECT k.tenant, k.capabilities, 'key:' || k.key_id
+          INTO v_tenant, v_capabilities, v_actor
+          FROM ledger_private.active_api_key(v_token) AS k;
         IF v_tenant IS NULL THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'DX040', COLUMN = 'api_key',

@@ -25,6 +25,10 @@ DEFAULT_LOCAL_PORT = 54329
 # function ever sees them. Every limit of the ledger's API is procedures/private/api_limit.sql.
 MAX_JSON_DEPTH = 32  # arrays and objects nested in a request body (a batch needs 5)
 REQUEST_ID_PATTERN = r"[A-Za-z0-9._:-]{1,128}"  # an X-Request-ID kept; others are replaced
+# API keys whose token bucket a worker keeps (api/rate_limit.py): the least recently used
+# is dropped beyond this (its key starts a full bucket when it comes back). Only valid keys
+# get one, so this bounds memory whatever key ids clients send.
+KEY_BUCKETS = 10_000
 
 
 def project_root() -> Path:
@@ -56,6 +60,8 @@ class Settings:
     header_timeout: float
     body_timeout: float
     connections_per_client: int
+    # How long a worker uses a key's rate limit before reading it again (api/rate_limit.py).
+    key_rate_seconds: float
     metrics_public: bool
 
     @property
@@ -104,6 +110,7 @@ def load() -> Settings:
         header_timeout=_number_env("DOUBLEX_HEADER_TIMEOUT", 10.0),
         body_timeout=_number_env("DOUBLEX_BODY_TIMEOUT", 10.0),
         connections_per_client=_number_env("DOUBLEX_CONNECTIONS_PER_CLIENT", 64),
+        key_rate_seconds=_number_env("DOUBLEX_KEY_RATE_SECONDS", 5.0),
         metrics_public=_flag_env("DOUBLEX_METRICS_PUBLIC"),
     )
 

@@ -70,6 +70,7 @@ DX_ERRORS: dict[str, ErrorKind] = {
         ErrorKind("DX043", "tenant_not_found", 404),
         ErrorKind("DX044", "invalid_capability", 422),
         ErrorKind("DX045", "api_key_not_found", 404),
+        ErrorKind("DX046", "invalid_rate_limit", 422),
     )
 }
 
@@ -145,6 +146,15 @@ class DeadlineExceeded(LedgerError, code="deadline_exceeded", http_status=503):
     """The request ran out of time: its deadline passed (retries included), or a statement or
     lock wait hit the database's timeout. A write may have committed just before the
     deadline struck: replay it with the same idempotency key."""
+
+
+class RateLimited(LedgerError, code="rate_limited", http_status=429):
+    """The request's API key is over its rate limit (api/rate_limit.py): refused before any
+    ledger call, nothing written. `retry_after`: whole seconds until it may send again."""
+
+    def __init__(self, message: str, *, retry_after: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after = retry_after
 
 
 class MigrationsPending(LedgerError, code="migrations_pending", http_status=503):

@@ -66,6 +66,11 @@ CONNECTIONS_REFUSED = Counter(
     "Connections closed on accept: their client address already held the most allowed"
     " (DOUBLEX_CONNECTIONS_PER_CLIENT)",
 )
+RATE_LIMITED = Counter(
+    "http_rate_limited",
+    "Requests refused with 429 rate_limited: their API key was over its rate limit (never"
+    ' a ledger call; http_requests_total{status="429"} has them by route)',
+)
 HTTP_LATENCY = Histogram(
     "http_request_duration_ms",
     "HTTP request duration by method and route template, in milliseconds",

@@ -80,6 +80,7 @@ def build_app(settings: Settings, service_dsn: str) -> web.Application:
         body_timeout=settings.body_timeout,
         request_deadline=settings.request_deadline,
         metrics_public=settings.metrics_public,
+        key_rate_seconds=settings.key_rate_seconds,
     )
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -236,6 +237,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "DOUBLEX_HEADER_TIMEOUT": str(settings.header_timeout),
         "DOUBLEX_BODY_TIMEOUT": str(settings.body_timeout),
         "DOUBLEX_CONNECTIONS_PER_CLIENT": str(settings.connections_per_client),
+        "DOUBLEX_KEY_RATE_SECONDS": str(settings.key_rate_seconds),
         "DOUBLEX_METRICS_PUBLIC": "1" if settings.metrics_public else "",
     }
 

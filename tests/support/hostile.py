@@ -158,7 +158,7 @@ def base_body(model: type[BaseModel]) -> dict[str, Any]:
 # The JSON type of each wrong-type value (nested-40 is refused for its depth, whatever the
 # field takes; exponents are refused wherever a number is taken, as amounts).
 VALUE_TYPES = {
-    "int": "number", "float": "number", "integer-4000-digits": "integer", "true": "boolean",
+    "int": "integer", "float": "number", "integer-4000-digits": "integer", "true": "boolean",
     "empty-array": "array", "array-of-strings": "array", "object": "object",
 }  # fmt: skip
 # Lists whose items are checked field by field: body model → (list field, item fields).

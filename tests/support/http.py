@@ -65,20 +65,29 @@ def admin_connection(admin_dsn: str) -> psycopg.Connection[Any]:
     return conn
 
 
+# The highest rate limit a key may have (ledger.api_limits()), as SQL.
+FAST_RATE = "ledger_private.api_limit('key_rate_max')"
+FAST_BURST = "ledger_private.api_limit('key_burst_max')"
+
+
 def create_key(
     admin_dsn: str,
     tenant: str = "default",
     capabilities: list[str] | None = None,
     name: str = "test",
     expires_at: Any = None,
+    requests_per_second: int | None = None,
+    burst: int | None = None,
 ) -> dict[str, Any]:
     """A new API key of `tenant` (every capability unless told), created as admin; its row
-    with the token."""
+    with the token. Its rate limit is the highest a key may have unless told (FAST), so the
+    tests that are not about rate limits are not limited."""
     with admin_connection(admin_dsn) as conn:
         row = conn.execute(
             "SELECT key_id, token FROM ledger.create_api_key(name => %s, capabilities => %s,"
-            " expires_at => %s, tenant => %s)",
-            (name, capabilities or CAPABILITIES, expires_at, tenant),
+            f" expires_at => %s, requests_per_second => coalesce(%s, {FAST_RATE}),"
+            f" burst => coalesce(%s, {FAST_BURST}), tenant => %s)",
+            (name, capabilities or CAPABILITIES, expires_at, requests_per_second, burst, tenant),
         ).fetchone()
     assert row is not None
     return {"key_id": row[0], "token": row[1]}

@@ -28,7 +28,9 @@ def tenant_key(admin_dsn: str, tenant: str, capabilities: list[str] | None = Non
     with psycopg.connect(admin_dsn) as conn:
         conn.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
         row = conn.execute(
-            "SELECT token FROM ledger.create_api_key('test', %s, tenant => %s)",
+            "SELECT token FROM ledger.create_api_key('test', %s, tenant => %s,"
+            " requests_per_second => ledger_private.api_limit('key_rate_max'),"
+            " burst => ledger_private.api_limit('key_burst_max'))",
             (capabilities or CAPABILITIES, tenant),
         ).fetchone()
     assert row is not None

@@ -5,7 +5,7 @@ the server span), then `problems` (every error becomes application/problem+json;
 unexpected leaves as a stack trace), then the time limits of `time_limits` (the body within
 its timeout, the rest within the request's deadline) when the service sets them, then
 `auth.authenticate` (the request's API key for the ledger calls it makes; 401 when a route
-needs one and none was sent).
+needs one and none was sent), then `rate_limit` (the key's token bucket; 429 over its limit).
 """
 
 from __future__ import annotations
@@ -20,10 +20,19 @@ from aiohttp.typedefs import Middleware
 from opentelemetry.trace import SpanKind
 
 from doublex import errors, jsonio, metrics
-from doublex.api import auth, docs, document, handlers, handlers_metrics, problems, time_limits
+from doublex.api import (
+    auth,
+    docs,
+    document,
+    handlers,
+    handlers_metrics,
+    problems,
+    rate_limit,
+    time_limits,
+)
 from doublex.api.operation import Access, Handler
 from doublex.api.routes import OPERATIONS
-from doublex.config import REQUEST_ID_PATTERN
+from doublex.config import KEY_BUCKETS, REQUEST_ID_PATTERN
 from doublex.db import Ledger
 from doublex.logs import ACCESS, ERRORS
 from doublex.tracing import tracer
@@ -128,11 +137,14 @@ def create_app(
     request_deadline: float | None = None,
     metrics_public: bool = False,
     authenticate: bool = True,
+    key_rate_seconds: float = 5.0,
 ) -> web.Application:
     """The service on `ledger` (made for the service: `act_as="doublex_api"`).
     `body_timeout`, `request_deadline`: seconds (api/time_limits.py); None: no limit.
     `authenticate=False` is for bench/auth_overhead.py only (no environment variable or
-    option reaches it): no key is read, and `ledger` must then be a SQL login's."""
+    option reaches it): no key is read, and `ledger` must then be a SQL login's.
+    `key_rate_seconds`: how long a key's rate limit is used before it is read again
+    (api/rate_limit.py)."""
     # Request bodies may hold exact (Decimal) numbers; jsonb parameters must keep them.
     jsonio.use_for_postgres()
     middlewares: list[Middleware] = [observe, problem_documents]
@@ -140,12 +152,14 @@ def create_app(
         middlewares.append(time_limits.body_timeout(body_timeout))
     if request_deadline is not None:
         middlewares.append(time_limits.deadline(request_deadline))
+    buckets = rate_limit.KeyBuckets(key_rate_seconds, KEY_BUCKETS)
     if authenticate:
-        middlewares.append(auth.authenticate)
+        middlewares += [auth.authenticate, rate_limit.rate_limit(buckets, handlers.ledger)]
     app = web.Application(middlewares=middlewares, client_max_size=max_body_bytes)
     app[handlers.LEDGER] = ledger
     app[auth.ACCESS] = {handler: access for _, _, handler, access in ROUTES}
     app[auth.METRICS_PUBLIC] = metrics_public
+    app[rate_limit.BUCKETS] = buckets
     app[handlers.MIGRATIONS] = migrations or []
     app[handlers_metrics.RECON_TENANTS] = tenants or ["default"]
     app[document.PUBLISHED] = document.Published(OPENAPI_DOCUMENT, docs.render)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 from doublex.api.bodies import (
     AccountCreate,
     ApiKeyCreate,
+    ApiKeyRate,
     BatchRequest,
     FxRateSet,
     FxTransfer,
@@ -176,6 +177,10 @@ class CreateKeyArgs(Args):
 
 class KeyPath(Args):
     key_id: Annotated[str, In.PATH, Documented(examples=["dxk_0123456789ab"])]
+
+
+class KeyRateArgs(KeyPath):
+    body: Annotated[ApiKeyRate, In.BODY]
 
 
 class AuditArgs(Args):

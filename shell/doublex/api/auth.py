@@ -4,7 +4,9 @@ Python parses the header's syntax only. A well-formed token goes to the database
 transaction of the request (`doublex.db.principal.PRINCIPAL`, sent by the service's Runner),
 and the ledger verifies it there (`ledger_private.authorize`: the key exists, is not revoked
 or expired, belongs to the tenant, holds the capability). So a revoked key stops working at
-its next transaction, and Python holds no key, hash or cache of them.
+its next transaction, and Python decides nothing with a key. (api/rate_limit.py keeps, per
+key the database accepted, its rate limit for a few seconds and a keyed hash of its token,
+never the token: that decides how often a key may call, never what it may do.)
 
 Each operation declares its `Access` (routes.py): OPEN (health and the documentation), the
 capability the ledger requires (for the OpenAPI document; the database enforces it), or

@@ -28,6 +28,7 @@ from doublex.api.fields import (
     Code,
     DecimalText,
     Documented,
+    Int32,
     IsoDate,
     Key,
     LegacyAmount,
@@ -309,6 +310,28 @@ class FxTransfer(Body):
     ref: Ref | None = None
 
 
+# A key's rate limit (DX046 outside its bounds; left out: the ledger's default).
+KeyRate = Annotated[
+    Int32,
+    Documented(
+        minimum=1,
+        maximum=Limit("key_rate_max"),
+        description=Text(
+            "Requests per second the key may make, per service worker (left out: {n})",
+            n=Limit("key_rate_default"),
+        ),
+    ),
+]
+KeyBurst = Annotated[
+    Int32,
+    Documented(
+        minimum=1,
+        maximum=Limit("key_burst_max"),
+        description="Requests the key may make at once after a pause (left out: twice the rate)",
+    ),
+]
+
+
 class ApiKeyCreate(Body):
     model_config = ConfigDict(
         json_schema_extra={
@@ -330,3 +353,14 @@ class ApiKeyCreate(Body):
         Documented(items={"type": "string", "enum": ["read", "post", "operate", "admin", "audit"]}),
     ]
     expires_at: Timestamp | None = Field(None, description="Never expires when left out")
+    requests_per_second: KeyRate | None = None
+    burst: KeyBurst | None = None
+
+
+class ApiKeyRate(Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"requests_per_second": 50, "burst": 100}]}
+    )
+
+    requests_per_second: KeyRate | None = None
+    burst: KeyBurst | None = None

@@ -98,6 +98,10 @@ def _operation(op: Operation[Any], arguments: dict[str, Any]) -> dict[str, Any]:
             "No key, or a malformed, unknown, revoked or expired key (DX040)"
         )
         responses["403"] = _problem(f"The key lacks the `{capability}` capability (DX041)")
+        responses["429"] = _problem(
+            "The key is over its rate limit (`rate_limited`, with Retry-After in seconds); "
+            "nothing was done"
+        )
     elif op.access is Access.LOOPBACK:
         responses["403"] = _problem("Not a loopback client (see DOUBLEX_METRICS_PUBLIC)")
     responses["default"] = PROBLEM_RESPONSE

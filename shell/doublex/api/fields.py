@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler, PlainValidator, WithJsonSchema
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
@@ -153,6 +153,16 @@ def parse_int32(value: str) -> int:
     return int(value)
 
 
+def json_int32(value: Any) -> int:
+    """A JSON whole number that fits the SQL `integer` parameter it is sent to (a key's rate
+    and burst); its range is the ledger's (DX046)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PydanticCustomError("type", "must be a whole number")
+    if not INT32[0] <= value <= INT32[1]:
+        raise PydanticCustomError("syntax", "is not a whole number (32-bit)")
+    return value
+
+
 def parse_uuid(value: str) -> UUID:
     return UUID(value)
 
@@ -218,6 +228,8 @@ IsoDate = Annotated[date, Parsed(parse_date, {"type": "string", "format": "date"
 DECIMAL_WORDING = 'must be a decimal string such as "12.50"'
 DecimalText = Annotated[Decimal, Parsed(parse_decimal, AMOUNT_SCHEMA, DECIMAL_WORDING)]
 WholeNumber = Annotated[int, Parsed(parse_int32, {"type": "integer"})]
+# A JSON number in a body (not text): whole, 32-bit.
+Int32 = Annotated[int, PlainValidator(json_int32), WithJsonSchema({"type": "integer"})]
 BigCursor = Annotated[int, Parsed(parse_int64, {"type": "string", "pattern": "^-?[0-9]{1,19}$"})]
 Timestamp = Annotated[datetime, Parsed(parse_timestamp, {"type": "string", "format": "date-time"})]
 JournalId = Annotated[UUID, Parsed(parse_uuid, {"type": "string", "format": "uuid"})]

@@ -14,7 +14,10 @@ async def get_tenant(request: web.Request, _: args.NoArgs) -> web.Response:
 
 async def create_key(request: web.Request, a: args.CreateKeyArgs) -> web.Response:
     body = a.body
-    created = await ledger(request).create_api_key(body.name, body.capabilities, body.expires_at)
+    created = await ledger(request).create_api_key(
+        body.name, body.capabilities, body.expires_at,
+        requests_per_second=body.requests_per_second, burst=body.burst,
+    )  # fmt: skip
     return respond(created, 201)
 
 
@@ -24,6 +27,13 @@ async def list_keys(request: web.Request, _: args.NoArgs) -> web.Response:
 
 async def revoke_key(request: web.Request, a: args.KeyPath) -> web.Response:
     return respond(await ledger(request).revoke_api_key(a.key_id))
+
+
+async def set_key_rate(request: web.Request, a: args.KeyRateArgs) -> web.Response:
+    rate = a.body
+    return respond(
+        await ledger(request).set_api_key_rate(a.key_id, rate.requests_per_second, rate.burst)
+    )
 
 
 async def list_audit(request: web.Request, a: args.AuditArgs) -> web.Response:

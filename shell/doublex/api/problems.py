@@ -27,6 +27,7 @@ TITLES: dict[int, str] = {
     413: "Payload too large",
     415: "Unsupported media type",
     422: "Unprocessable request",
+    429: "Too many requests",
     500: "Internal error",
     503: "Service unavailable",
 }
@@ -70,6 +71,8 @@ def problem(
 def from_ledger_error(exc: errors.LedgerError, challenge: str | None = None) -> web.Response:
     """The problem document of a refused call; `challenge`: the WWW-Authenticate of a 401."""
     headers = {"Retry-After": "1"} if exc.http_status == 503 else None
+    if isinstance(exc, errors.RateLimited):
+        headers = {"Retry-After": str(exc.retry_after)}
     if challenge is not None:
         headers = {"WWW-Authenticate": challenge}
     detail = exc.message if not exc.detail else f"{exc.message} ({exc.detail})"

@@ -263,6 +263,8 @@ class ApiKey(Reply):
     expires_at: Timestamp | None
     created_at: Timestamp
     created_by: str | None = None
+    requests_per_second: int = Field(description="Rate limit: requests per second")
+    burst: int = Field(description="Rate limit: requests at once after a pause")
 
 
 class ApiKeyCreated(ApiKey):

@@ -289,6 +289,16 @@ OPERATIONS: list[Operation[Any]] = [
         access=Access.ADMIN,
     ),
     Operation(
+        "PATCH",
+        "/api/keys/{key_id}",
+        "setApiKeyRate",
+        "Change an API key's rate limit: applies within DOUBLEX_KEY_RATE_SECONDS (5 s)",
+        handlers_access.set_key_rate,
+        args.KeyRateArgs,
+        {"200": Response("The key with its new limit", r.ApiKeyListItem)},
+        access=Access.ADMIN,
+    ),
+    Operation(
         "DELETE",
         "/api/keys/{key_id}",
         "revokeApiKey",

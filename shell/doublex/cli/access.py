@@ -2,6 +2,8 @@
 
 doublex tenants create acme
 doublex keys create --tenant acme --cap read,post --name billing --expires 2027-01-01
+doublex keys create --tenant acme --cap post --rate 20 --burst 50
+doublex keys rate dxk_0123456789ab --tenant acme --rate 50 --burst 100
 doublex keys list --tenant acme;  doublex keys revoke dxk_0123456789ab --tenant acme
 doublex sql-login create reporting --tenant acme --cap read
 doublex audit list --tenant acme
@@ -41,6 +43,8 @@ KEY_FIELDS: list[Column] = [
     ("expires_at", "expires"),
     ("created_at", "created"),
     ("created_by", "by"),
+    ("requests_per_second", "rate/s"),
+    ("burst", "burst"),
     ("revoked_at", "revoked"),
 ]
 LOGIN_FIELDS: list[Column] = [
@@ -70,6 +74,20 @@ def capability_list(
     return [word.strip() for word in value.split(",") if word.strip()]
 
 
+# A key's rate limit: whole numbers, the ledger's to judge (DX046); left out, its defaults.
+rate_option = click.option(
+    "--rate",
+    "requests_per_second",
+    type=int,
+    default=None,
+    help="Requests per second the key may make (per service worker); default: the ledger's.",
+)
+burst_option = click.option(
+    "--burst",
+    type=int,
+    default=None,
+    help="Requests it may make at once after a pause; default: twice the rate.",
+)
 cap_option = click.option(
     "--cap",
     "capabilities",
@@ -130,14 +148,31 @@ def keys() -> None:
     default=None,
     help="When it stops working (a date means its midnight UTC).",
 )
+@rate_option
+@burst_option
 @json_option
 def keys_create(
-    tenant: str, capabilities: list[str], name: str, expires: datetime | None, as_json: bool
+    tenant: str,
+    capabilities: list[str],
+    name: str,
+    expires: datetime | None,
+    requests_per_second: int | None,
+    burst: int | None,
+    as_json: bool,
 ) -> None:
     """Create a key; its token is printed this once (the ledger keeps only a hash)."""
     if expires is not None and expires.tzinfo is None:
         expires = expires.replace(tzinfo=UTC)
-    created = with_ledger(lambda ledger: ledger.create_api_key(name, capabilities, expires, tenant))
+    created = with_ledger(
+        lambda ledger: ledger.create_api_key(
+            name,
+            capabilities,
+            expires,
+            tenant,
+            requests_per_second=requests_per_second,
+            burst=burst,
+        )
+    )
     emit_record(created, as_json, fields=[("token", "token"), *KEY_FIELDS[:-1]])
     if not as_json:
         click.echo(
@@ -162,6 +197,26 @@ def keys_revoke(key_id: str, tenant: str, as_json: bool) -> None:
     """Revoke KEY_ID: refused from its next transaction on."""
     emit_record(
         with_ledger(lambda ledger: ledger.revoke_api_key(key_id, tenant)),
+        as_json,
+        fields=KEY_FIELDS,
+    )
+
+
+@keys.command("rate")
+@click.argument("key_id")
+@tenant_option
+@rate_option
+@burst_option
+@json_option
+def keys_rate(
+    key_id: str, tenant: str, requests_per_second: int | None, burst: int | None, as_json: bool
+) -> None:
+    """Change KEY_ID's rate limit (left out: the ledger's defaults); the service applies it
+    within DOUBLEX_KEY_RATE_SECONDS."""
+    emit_record(
+        with_ledger(
+            lambda ledger: ledger.set_api_key_rate(key_id, requests_per_second, burst, tenant)
+        ),
         as_json,
         fields=KEY_FIELDS,
     )

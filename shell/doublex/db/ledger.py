@@ -24,7 +24,7 @@ from doublex.config import API_ROLE, APP_ROLE
 from doublex.db import bulk
 from doublex.db.instrument import instrumented
 from doublex.db.queries import QUERIES
-from doublex.db.runner import FOLD, READ, ROLL_UP, SCRAPE, WRITE, Mode, Row, Runner
+from doublex.db.runner import FOLD, LOOKUP, READ, ROLL_UP, SCRAPE, WRITE, Mode, Row, Runner
 
 DEFAULT = "default"  # the tenant of a single-book ledger
 # The role settings of doublex_app (cluster-wide, migrations 0001 and 0013), which a new SQL
@@ -410,11 +410,16 @@ class Ledger(Runner):
         capabilities: Sequence[str],
         expires_at: datetime | None = None,
         tenant: str | None = None,
+        *,
+        requests_per_second: int | None = None,
+        burst: int | None = None,
     ) -> Row:
-        """A new key; its token is in this answer only (the ledger keeps a hash)."""
+        """A new key; its token is in this answer only (the ledger keeps a hash). Rate and
+        burst: None for the ledger's defaults."""
         return await self._one(
             "create_api_key", WRITE, name=name, capabilities=list(capabilities),
-            expires_at=expires_at, tenant=tenant,
+            expires_at=expires_at, requests_per_second=requests_per_second, burst=burst,
+            tenant=tenant,
         )  # fmt: skip
 
     async def list_api_keys(self, tenant: str | None = None) -> list[Row]:
@@ -422,6 +427,22 @@ class Ledger(Runner):
 
     async def revoke_api_key(self, key_id: str, tenant: str | None = None) -> Row:
         return await self._one("revoke_api_key", WRITE, key_id=key_id, tenant=tenant)
+
+    async def set_api_key_rate(
+        self,
+        key_id: str,
+        requests_per_second: int | None = None,
+        burst: int | None = None,
+        tenant: str | None = None,
+    ) -> Row:
+        return await self._one(
+            "set_api_key_rate", WRITE, key_id=key_id, requests_per_second=requests_per_second,
+            burst=burst, tenant=tenant,
+        )  # fmt: skip
+
+    async def key_rate(self) -> Row:
+        """The rate limit of the request's own key (DX040 when it is not a valid key)."""
+        return await self._one("key_rate", LOOKUP)
 
     async def create_sql_login(
         self, login: str, password: str, capabilities: Sequence[str], tenant: str
