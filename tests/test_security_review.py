@@ -1,5 +1,5 @@
 """Holes found by the security review of #14 (tenancy and access control), each pinned by
-a test that failed before its fix. (The SQL ones are in pgtap/19_security_review.sql.)"""
+a test that failed before its fix. (The SQL ones are in pgtap/20_security_review.sql.)"""
 
 from __future__ import annotations
 

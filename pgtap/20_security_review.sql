@@ -26,7 +26,7 @@ SELECT is(tap.attempt('tap_a_without_post', NULL,
           'ok', 'Should let a login hand on the capabilities it holds');
 CREATE TEMP TABLE admin_audit_key ON COMMIT DROP AS
 SELECT k.token FROM ledger.create_api_key('admin and audit', ARRAY['admin', 'audit'],
-                                          now() + interval '1 hour', 'ta') AS k;
+                                          now() + interval '1 hour', tenant => 'ta') AS k;
 SELECT is(tap.attempt('doublex_service', (SELECT token FROM admin_audit_key),
                       $$SELECT ledger.create_api_key('minted', ARRAY['read'], now() + interval '10 minutes')$$,
                       'doublex_api'),
