@@ -51,7 +51,11 @@ AS $$
                         'reaches them (it holds at least one journal)'),
           ('problem_lines_shown', 'bad lines a DX035 detail lists (then: and N more)'),
           ('problem_value_length', 'characters of a bad value quoted in a DX035 detail'),
-          ('api_key_name_length', 'characters of an API key''s name (at least one)')
+          ('api_key_name_length', 'characters of an API key''s name (at least one)'),
+          ('demo_tenants_per_address', 'demo tenants one client address may create per hour '
+                                       '(ledger.create_demo_tenant)'),
+          ('demo_leg_amount_max', 'largest amount of one leg on a demo tenant''s accounts '
+                                  '(their posting limit, in EUR)')
       ) AS l (name, meaning)
      ORDER BY l.name
 $$;
