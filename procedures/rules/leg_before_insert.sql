@@ -83,11 +83,13 @@ BEGIN
             'Amounts are never rounded silently; send the exact amount in minor units.');
     END IF;
     IF NEW.amount > v_account.max_leg_amount THEN
-        PERFORM ledger_private.raise_leg_error(
-            'DX046', NEW.leg_no, 'amount',
-            format('%s %s is over the posting limit of account %s (%s %s per leg)',
-                   NEW.amount, NEW.ccy, v_account.code, v_account.max_leg_amount, NEW.ccy),
-            'The account''s posting limit is a rule of the ledger; post a smaller amount.');
+        -- Raised here rather than through raise_leg_error: the same COLUMN and MESSAGE shape.
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX046', COLUMN = format('legs[%s].amount', NEW.leg_no - 1),
+            MESSAGE = format('legs[%s].amount: %s %s is over the posting limit of account %s (%s %s per leg)',
+                             NEW.leg_no - 1, NEW.amount, NEW.ccy, v_account.code,
+                             v_account.max_leg_amount, NEW.ccy),
+            HINT = 'The account''s posting limit is a rule of the ledger; post a smaller amount.';
     END IF;
     NEW.amount := round(NEW.amount, v_account.exponent);
 

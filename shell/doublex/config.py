@@ -57,6 +57,11 @@ class Settings:
     body_timeout: float
     connections_per_client: int
     metrics_public: bool
+    # The live page (README, "The live page"): served unless DOUBLEX_DEMO=off; demo tenants
+    # older than demo_max_age_hours are archived by the service every demo_prune_seconds.
+    demo: bool
+    demo_max_age_hours: float
+    demo_prune_seconds: float
 
     @property
     def uses_local_cluster(self) -> bool:
@@ -105,6 +110,9 @@ def load() -> Settings:
         body_timeout=_number_env("DOUBLEX_BODY_TIMEOUT", 10.0),
         connections_per_client=_number_env("DOUBLEX_CONNECTIONS_PER_CLIENT", 64),
         metrics_public=_flag_env("DOUBLEX_METRICS_PUBLIC"),
+        demo=os.environ.get("DOUBLEX_DEMO", "on").lower() not in ("off", "0", "false", "no"),
+        demo_max_age_hours=_number_env("DOUBLEX_DEMO_MAX_AGE_HOURS", 24.0),
+        demo_prune_seconds=_number_env("DOUBLEX_DEMO_PRUNE_SECONDS", 300.0),
     )
 
 

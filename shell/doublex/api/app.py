@@ -20,7 +20,16 @@ from aiohttp.typedefs import Middleware
 from opentelemetry.trace import SpanKind
 
 from doublex import errors, jsonio, metrics
-from doublex.api import auth, docs, document, handlers, handlers_metrics, problems, time_limits
+from doublex.api import (
+    auth,
+    docs,
+    document,
+    handlers,
+    handlers_metrics,
+    problems,
+    time_limits,
+)
+from doublex.api import demo as demo_routes
 from doublex.api.operation import Access, Handler
 from doublex.api.routes import OPERATIONS
 from doublex.config import REQUEST_ID_PATTERN
@@ -128,11 +137,13 @@ def create_app(
     request_deadline: float | None = None,
     metrics_public: bool = False,
     authenticate: bool = True,
+    demo: bool = True,
 ) -> web.Application:
     """The service on `ledger` (made for the service: `act_as="doublex_api"`).
     `body_timeout`, `request_deadline`: seconds (api/time_limits.py); None: no limit.
     `authenticate=False` is for bench/auth_overhead.py only (no environment variable or
-    option reaches it): no key is read, and `ledger` must then be a SQL login's."""
+    option reaches it): no key is read, and `ledger` must then be a SQL login's.
+    `demo`: serve the live page and its routes (api/demo.py; DOUBLEX_DEMO=off: not)."""
     # Request bodies may hold exact (Decimal) numbers; jsonb parameters must keep them.
     jsonio.use_for_postgres()
     middlewares: list[Middleware] = [observe, problem_documents]
@@ -153,5 +164,7 @@ def create_app(
         # Every route answers with and without a trailing slash, without a redirect.
         app.router.add_route(method, path, handler)
         app.router.add_route(method, path + "/", handler)
+    if demo:
+        demo_routes.add_routes(app)
     logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
     return app

@@ -7,6 +7,7 @@ shell could not parse.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp import web
@@ -14,6 +15,7 @@ from aiohttp import web
 from doublex import errors, jsonio
 
 PROBLEM_TYPE = "urn:doublex:problem:"
+RETRY_AFTER = re.compile(r"Retry after (\d+) seconds")
 CONTENT_TYPE = "application/problem+json"
 
 TITLES: dict[int, str] = {
@@ -27,6 +29,7 @@ TITLES: dict[int, str] = {
     413: "Payload too large",
     415: "Unsupported media type",
     422: "Unprocessable request",
+    429: "Too many requests",
     500: "Internal error",
     503: "Service unavailable",
 }
@@ -70,6 +73,10 @@ def problem(
 def from_ledger_error(exc: errors.LedgerError, challenge: str | None = None) -> web.Response:
     """The problem document of a refused call; `challenge`: the WWW-Authenticate of a 401."""
     headers = {"Retry-After": "1"} if exc.http_status == 503 else None
+    if exc.http_status == 429:
+        # The ledger says when (DX047's DETAIL: "Retry after N seconds.").
+        wait = RETRY_AFTER.search(exc.detail or "")
+        headers = {"Retry-After": wait.group(1) if wait else "60"}
     if challenge is not None:
         headers = {"WWW-Authenticate": challenge}
     detail = exc.message if not exc.detail else f"{exc.message} ({exc.detail})"

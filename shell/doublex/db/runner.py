@@ -92,6 +92,8 @@ FOLD = Mode(isolation=IsolationLevel.READ_COMMITTED)  # closes (see their SQL)
 # The service's housekeeping (no key, its own role): the roll-up, and the scrape that never waits.
 ROLL_UP = Mode(isolation=IsolationLevel.READ_COMMITTED, housekeeping=True)
 SCRAPE = Mode(read_only=True, isolation=IsolationLevel.READ_COMMITTED, housekeeping=True)
+# The service's own writes (no key): the live page's demo tenants. SERIALIZABLE, retried.
+SERVICE = Mode(housekeeping=True)
 
 
 async def _serializable_by_default(conn: AsyncConnection[Row]) -> None:
