@@ -34,7 +34,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from support.http import create_key
+from support.http import create_key, legs
 from support.serving import doublex_serve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,13 +68,7 @@ def call(
 
 
 def transfer(key: str, amount: str, debit: str = "DEMO-CASH", credit: str = "DEMO-REV") -> Any:
-    return {
-        "idempotency_key": key,
-        "legs": [
-            {"account": debit, "side": "debit", "amount": amount, "ccy": "EUR"},
-            {"account": credit, "side": "credit", "amount": amount, "ccy": "EUR"},
-        ],
-    }
+    return {"idempotency_key": key, "legs": legs(debit, credit, amount)}
 
 
 @pytest.fixture
