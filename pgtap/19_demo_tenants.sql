@@ -1,6 +1,6 @@
 -- The live page's demo tenants and the posting limit (#16): ledger.create_demo_tenant (two
 -- EUR accounts with a posting limit, a post,read key, a bound per address and hour),
--- the limit as a rule of the ledger on every path (DX046), ledger.prune_demo_tenants
+-- the limit as a rule of the ledger on every path (DX047), ledger.prune_demo_tenants
 -- (archived: keys revoked), and the trial balance (ledger.trial_balance, its totals).
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
@@ -53,10 +53,10 @@ SELECT throws_ok($$SELECT ledger.create_demo_tenant(NULL)$$, 'DX019',
 SELECT is((SELECT count((ledger.create_demo_tenant('203.0.113.7')).tenant)::integer
              FROM generate_series(2, 10) AS i),
           9, 'Should let one address create 10 demo tenants an hour');
-SELECT throws_ok($$SELECT ledger.create_demo_tenant('203.0.113.7')$$, 'DX047',
+SELECT throws_ok($$SELECT ledger.create_demo_tenant('203.0.113.7')$$, 'DX048',
                  'client_address: 203.0.113.7 created 10 demo tenants in the last hour, the most allowed',
-                 'Should refuse the address an eleventh within the hour (DX047)');
-SELECT is(tap.attempt('doublex_service', NULL, $$SELECT ledger.create_demo_tenant('203.0.113.7')$$), 'DX047',
+                 'Should refuse the address an eleventh within the hour (DX048)');
+SELECT is(tap.attempt('doublex_service', NULL, $$SELECT ledger.create_demo_tenant('203.0.113.7')$$), 'DX048',
           'Should refuse it to the service''s login as well');
 SELECT ok((SELECT count(*) = 1 FROM ledger.create_demo_tenant('203.0.113.8')),
           'Should count per address: another address still gets one');
@@ -73,14 +73,14 @@ SELECT results_eq($$SELECT status FROM ledger.post_journal('p-1', tap.pair('DEMO
                   $$VALUES ('duplicate'::text)$$, 'Should answer the replay duplicate');
 SELECT lives_ok($$SELECT ledger.post_journal('p-500', tap.pair('DEMO-CASH', 'DEMO-REV', '500.00'))$$,
                 'Should post exactly the limit');
-SELECT throws_ok($$SELECT ledger.post_journal('p-600', tap.pair('DEMO-CASH', 'DEMO-REV', '600.00'))$$, 'DX046',
+SELECT throws_ok($$SELECT ledger.post_journal('p-600', tap.pair('DEMO-CASH', 'DEMO-REV', '600.00'))$$, 'DX047',
                  'legs[0].amount: 600.00 EUR is over the posting limit of account DEMO-CASH (500 EUR per leg)',
-                 'Should refuse a leg over the account''s posting limit (DX046)');
-SELECT throws_ok($$SELECT ledger.post_journal('p-501', tap.pair('DEMO-CASH', 'DEMO-REV', '500.01'))$$, 'DX046', NULL,
+                 'Should refuse a leg over the account''s posting limit (DX047)');
+SELECT throws_ok($$SELECT ledger.post_journal('p-501', tap.pair('DEMO-CASH', 'DEMO-REV', '500.01'))$$, 'DX047', NULL,
                  'Should refuse a cent over it');
 SELECT results_eq($$SELECT status, error_code FROM ledger.post_journals(jsonb_build_array(
                         jsonb_build_object('idempotency_key', 'b-600', 'legs', tap.pair('DEMO-CASH', 'DEMO-REV', '600.00'))))$$,
-                  $$VALUES ('rejected'::text, 'DX046'::text)$$,
+                  $$VALUES ('rejected'::text, 'DX047'::text)$$,
                   'Should refuse it in a batch too (the same rule, the same code)');
 SELECT results_eq($$SELECT status FROM ledger.reverse_journal(tap.jid('p-500', (SELECT tenant FROM demo)), 'r-500')$$,
                   $$VALUES ('posted'::text)$$, 'Should reverse within the limit');

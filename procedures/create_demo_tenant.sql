@@ -6,18 +6,18 @@
 --
 -- The tenant is demo-<16 hex>; its accounts DEMO-CASH (asset) and DEMO-REV (income), both
 -- in EUR with a posting limit of api_limit('demo_leg_amount_max') per leg (the leg trigger
--- refuses more with DX046, whoever sends it: the page, curl, a batch); its key holds post
+-- refuses more with DX047, whoever sends it: the page, curl, a batch); its key holds post
 -- and read (the token is shown in this answer only). A tenant's key reaches its own
 -- accounts only, and this tenant has no others.
 -- client_address: the visitor's address; one address creates at most
--- api_limit('demo_tenants_per_address') demo tenants per hour (DX047, whose DETAIL says
+-- api_limit('demo_tenants_per_address') demo tenants per hour (DX048, whose DETAIL says
 -- after how many seconds the oldest of them leaves the hour: REST answers 429 with that
 -- Retry-After). Concurrent creations from one address conflict at SERIALIZABLE and are
 -- retried, so the bound is exact.
 -- Granted to the REST service's own login (doublex_service, no key: an anonymous visitor
 -- has none) and to nobody else; the owner may call it too. The creation is in the new
 -- tenant's audit log, actor `service` (or the admin).
--- Raises DX016 (below SERIALIZABLE), DX019 (no address), DX047.
+-- Raises DX016 (below SERIALIZABLE), DX019 (no address), DX048.
 
 CREATE OR REPLACE FUNCTION ledger.create_demo_tenant(
     client_address inet
@@ -45,7 +45,7 @@ BEGIN
        AND d.created_at > now() - interval '1 hour';
     IF v_recent >= ledger_private.api_limit('demo_tenants_per_address') THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX047', COLUMN = 'client_address',
+            ERRCODE = 'DX048', COLUMN = 'client_address',
             MESSAGE = format('client_address: %s created %s demo tenants in the last hour, the most allowed',
                              host(create_demo_tenant.client_address), v_recent),
             DETAIL = format('Retry after %s seconds.',

@@ -633,7 +633,7 @@ BEGIN
        AND d.created_at > now() - interval '1 hour';
     IF v_recent >= ledger_private.api_limit('demo_tenants_per_address') THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX047', COLUMN = 'client_address',
+            ERRCODE = 'DX048', COLUMN = 'client_address',
             MESSAGE = format('client_address: %s created %s demo tenants in the last hour, the most allowed',
                              host(create_demo_tenant.client_address), v_recent),
             DETAIL = format('Retry after %s seconds.',
@@ -3828,7 +3828,7 @@ BEGIN
     IF NEW.amount > v_account.max_leg_amount THEN
         -- Raised here rather than through raise_leg_error: the same COLUMN and MESSAGE shape.
         RAISE EXCEPTION USING
-            ERRCODE = 'DX046', COLUMN = format('legs[%s].amount', NEW.leg_no - 1),
+            ERRCODE = 'DX047', COLUMN = format('legs[%s].amount', NEW.leg_no - 1),
             MESSAGE = format('legs[%s].amount: %s %s is over the posting limit of account %s (%s %s per leg)',
                              NEW.leg_no - 1, NEW.amount, NEW.ccy, v_account.code,
                              v_account.max_leg_amount, NEW.ccy),

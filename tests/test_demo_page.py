@@ -3,7 +3,7 @@
 `doublex serve` runs as production runs it (a subprocess on the service DSN only); Chromium
 (headless, from the distribution: chromium, chromium-driver; `make deps`) drives the page
 through Selenium: load → Post → posted, a journal id and balances 10.00/10.00 → Replay →
-duplicate, the same journal id, balances unchanged → amount 600 → the ledger's DX046 shown
+duplicate, the same journal id, balances unchanged → amount 600 → the ledger's DX047 shown
 → Rotate → a new tenant, zero balances and a new key. A screenshot of each state goes to
 .test-artifacts/demo-page/ (git-ignored; DOUBLEX_TEST_ARTIFACTS moves it).
 
@@ -157,7 +157,7 @@ def test_post_replay_limit_rotate_in_chromium(served: str, browser: WebDriver) -
     amount.send_keys("600")
     assert browser.find_element(By.ID, "idem-key").get_attribute("value") != first_key
     browser.find_element(By.ID, "post").click()
-    wait_text(browser, "error", "DX046")
+    wait_text(browser, "error", "DX047")
     wait_idle(browser)
     assert "over the posting limit of account DEMO-CASH" in text_of(browser, "error")
     assert text_of(browser, "balance-cash") == "10.00"
@@ -211,7 +211,7 @@ def test_demo_key_limit_and_bound_through_the_api(served: str, admin_dsn: str) -
     assert demo["tenant"].startswith("demo-") and demo["posting_limit"] == "500"
     # The page's request, sent by curl with the demo key: the ledger's limit refuses it.
     status, problem, _ = call(served, "POST", "/api/transfers", token, transfer("c-600", "600.00"))
-    assert (status, problem["code"]) == (422, "DX046"), problem
+    assert (status, problem["code"]) == (422, "DX047"), problem
     assert problem["errors"][0]["field"] == "legs[0].amount"
     status, posted, _ = call(served, "POST", "/api/transfers", token, transfer("c-10", "10.00"))
     assert (status, posted["status"]) == (201, "posted")
@@ -241,7 +241,7 @@ def test_demo_key_limit_and_bound_through_the_api(served: str, admin_dsn: str) -
     for _ in range(9):
         assert call(served, "POST", "/api/demo/tenants")[0] == 201
     status, problem, headers = call(served, "POST", "/api/demo/tenants")
-    assert (status, problem["code"]) == (429, "DX047"), problem
+    assert (status, problem["code"]) == (429, "DX048"), problem
     assert 1 <= int(headers["Retry-After"]) <= 3600
     # The live figures, from the process's registry.
     status, figures, _ = call(served, "GET", "/api/demo/figures")

@@ -1,5 +1,5 @@
 -- ledger_private.leg_before_insert() → trigger: the row checks every leg passes (DX021,
--- DX006, DX005, DX008, DX007, DX004, DX046).
+-- DX006, DX005, DX008, DX007, DX004, DX047).
 --
 -- Row checks on every leg, whoever writes it (the posting path included): it joins a
 -- journal of the current transaction, takes that journal's tenant, date and txid, and posts
@@ -85,7 +85,7 @@ BEGIN
     IF NEW.amount > v_account.max_leg_amount THEN
         -- Raised here rather than through raise_leg_error: the same COLUMN and MESSAGE shape.
         RAISE EXCEPTION USING
-            ERRCODE = 'DX046', COLUMN = format('legs[%s].amount', NEW.leg_no - 1),
+            ERRCODE = 'DX047', COLUMN = format('legs[%s].amount', NEW.leg_no - 1),
             MESSAGE = format('legs[%s].amount: %s %s is over the posting limit of account %s (%s %s per leg)',
                              NEW.leg_no - 1, NEW.amount, NEW.ccy, v_account.code,
                              v_account.max_leg_amount, NEW.ccy),

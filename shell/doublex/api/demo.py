@@ -6,8 +6,8 @@ tenant. Two routes of its own, open like the page:
 
 - POST /api/demo/tenants: a fresh demo tenant for the caller's address
   (ledger.create_demo_tenant, run by the service's own login: the visitor has no key yet).
-  The ledger bounds it per address and hour (DX047 → 429 with Retry-After) and gives the
-  tenant's accounts their posting limit (DX046), so every limit the page shows is the
+  The ledger bounds it per address and hour (DX048 → 429 with Retry-After) and gives the
+  tenant's accounts their posting limit (DX047), so every limit the page shows is the
   ledger's, for curl as for the page.
 - GET /api/demo/figures: the few live figures of the page's "six promises", read from the
   process's Prometheus registry (/metrics answers loopback clients only).

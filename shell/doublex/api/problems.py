@@ -74,7 +74,7 @@ def from_ledger_error(exc: errors.LedgerError, challenge: str | None = None) -> 
     """The problem document of a refused call; `challenge`: the WWW-Authenticate of a 401."""
     headers = {"Retry-After": "1"} if exc.http_status == 503 else None
     if exc.http_status == 429:
-        # The ledger says when (DX047's DETAIL: "Retry after N seconds.").
+        # The ledger says when (DX048's DETAIL: "Retry after N seconds.").
         wait = RETRY_AFTER.search(exc.detail or "")
         headers = {"Retry-After": wait.group(1) if wait else "60"}
     if challenge is not None:

@@ -452,7 +452,7 @@ class Ledger(Runner):
 
     async def create_demo_tenant(self, client_address: str) -> Row:
         """A demo tenant for a visitor's address (the service's own login, no key; the ledger
-        bounds it per address and hour, DX047)."""
+        bounds it per address and hour, DX048)."""
         return await self._one("create_demo_tenant", SERVICE, client_address=client_address)
 
     async def prune_demo_tenants(self, older_than: timedelta) -> int:

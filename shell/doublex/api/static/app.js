@@ -1,6 +1,6 @@
 // The live page: posts, replays and rotates against the real REST API with the key of its
 // own demo tenant. Every figure it shows is what the service answered; the page checks
-// nothing itself (the ≤ 500 EUR limit is the ledger's, DX046).
+// nothing itself (the ≤ 500 EUR limit is the ledger's, DX047).
 
 const $ = (id) => document.getElementById(id);
 const STORE = "doublex-demo";

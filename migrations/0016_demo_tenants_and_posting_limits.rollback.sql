@@ -1,4 +1,4 @@
--- Roll back 0015_demo_tenants_and_posting_limits: the demo tenants' table, the posting
+-- Roll back 0016_demo_tenants_and_posting_limits: the demo tenants' table, the posting
 -- limit column and the new types (the functions that use them go with them, CASCADE). The
 -- demo tenants themselves stay (tenants are never deleted; their keys were revoked or stay
 -- valid until revoked by hand).

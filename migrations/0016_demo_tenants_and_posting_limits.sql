@@ -2,7 +2,7 @@
 --
 -- 1. ledger_private.account.max_leg_amount: the largest amount one leg may move on the
 --    account (NULL: no limit, every account so far). The leg trigger, which already reads
---    the account row of every leg, refuses a larger leg with DX046, so the limit holds on
+--    the account row of every leg, refuses a larger leg with DX047, so the limit holds on
 --    every path (single postings, batches, reversals, FX) at no extra lookup. A nullable
 --    column without a default: no table rewrite.
 -- 2. ledger_private.demo_tenant: the tenants ledger.create_demo_tenant made for anonymous
@@ -12,7 +12,7 @@
 -- 3. ledger.demo_tenant (what create_demo_tenant answers), ledger.trial_balance_line and
 --    ledger.trial_balance_total (the trial balance, a page of accounts and the totals per
 --    currency).
--- depends: 0013_time_limits_and_advisory_locks
+-- depends: 0015_key_rate_limits
 
 SET LOCAL lock_timeout = '5s';
 SET LOCAL statement_timeout = '5min';
