@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-deps: ## Install missing system packages (PostgreSQL, pgTAP, pg_prove, Prometheus, postgres_exporter, Chromium, PgBouncer) as root, or say what to install
+deps: ## Install missing system packages (PostgreSQL, pgTAP, pg_prove, Prometheus, postgres_exporter, Chromium and chromedriver, PgBouncer) as root, or say what to install
 	@shell/scripts/bootstrap-system.sh
 
 $(STAMP): pyproject.toml

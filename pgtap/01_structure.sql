@@ -3,7 +3,7 @@
 -- currency seed.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(338);
+SELECT plan(366);
 
 -- Schemas ---------------------------------------------------------------------------------
 SELECT has_schema('ledger', 'Should have the ledger API schema');
@@ -27,7 +27,8 @@ SELECT ok(pg_has_role('doublex_app', 'doublex_api', 'USAGE') AND pg_has_role('do
           'Should make doublex_app (inheriting) and doublex_service (not inheriting) members of doublex_api');
 
 -- The public API: one row per function -----------------------------------------------------
--- grantee: who EXECUTEs it (doublex_api: the tenant-facing API; NULL: the owner only).
+-- grantee: who EXECUTEs it (doublex_api: the tenant-facing API; doublex_service: the
+-- service login's own; NULL: the owner only).
 CREATE TEMP TABLE api_function (name text, args text[], returns text, grantee text DEFAULT 'doublex_api')
     ON COMMIT DROP;
 INSERT INTO api_function (name, args, returns) VALUES
@@ -72,13 +73,18 @@ INSERT INTO api_function (name, args, returns) VALUES
     ('revoke_api_key',     ARRAY['text', 'text'], 'ledger.api_key_info'),
     ('set_api_key_rate',   ARRAY['text', 'integer', 'integer', 'text'], 'ledger.api_key_info'),
     ('key_rate',           ARRAY[]::text[], 'setof record'),
-    ('list_audit',         ARRAY['bigint', 'integer', 'text'], 'setof ledger.audit_entry');
+    ('list_audit',         ARRAY['bigint', 'integer', 'text'], 'setof ledger.audit_entry'),
+    ('trial_balance',      ARRAY['date', 'text', 'integer', 'text'], 'setof ledger.trial_balance_line'),
+    ('trial_balance_totals', ARRAY['date', 'text'], 'setof ledger.trial_balance_total');
 INSERT INTO api_function (name, args, returns, grantee) VALUES
     ('create_tenant',      ARRAY['text'], 'ledger.tenant_info', NULL),
     ('list_tenants',       ARRAY[]::text[], 'setof ledger.tenant_info', NULL),
     ('bind_sql_login',     ARRAY['text', 'text[]', 'text'], 'ledger.sql_login_info', NULL),
     ('unbind_sql_login',   ARRAY['text'], 'boolean', NULL),
-    ('list_sql_logins',    ARRAY['text'], 'setof ledger.sql_login_info', NULL);
+    ('list_sql_logins',    ARRAY['text'], 'setof ledger.sql_login_info', NULL),
+    -- The service login's own (the live page's demo tenants), called without a key.
+    ('create_demo_tenant', ARRAY['inet'], 'ledger.demo_tenant', 'doublex_service'),
+    ('prune_demo_tenants', ARRAY['interval'], 'integer', 'doublex_service');
 
 -- (The monitoring functions, ledger.monitor_*, are listed in 13_monitoring.sql.)
 SELECT is((SELECT count(*)::integer FROM pg_proc
@@ -109,15 +115,15 @@ SELECT function_owner_is('ledger', f.name, f.args, 'doublex_owner',
   FROM api_function AS f ORDER BY f.name;
 
 SELECT function_privs_are('ledger', f.name, f.args, 'doublex_app',
-                          CASE WHEN f.grantee IS NULL THEN ARRAY[]::text[] ELSE ARRAY['EXECUTE'] END,
+                          CASE WHEN f.grantee IS DISTINCT FROM 'doublex_api' THEN ARRAY[]::text[] ELSE ARRAY['EXECUTE'] END,
                           format('Should grant doublex_app %s on ledger.%s (through doublex_api)',
-                                 CASE WHEN f.grantee IS NULL THEN 'no EXECUTE' ELSE 'EXECUTE' END, f.name))
+                                 CASE WHEN f.grantee IS DISTINCT FROM 'doublex_api' THEN 'no EXECUTE' ELSE 'EXECUTE' END, f.name))
   FROM api_function AS f ORDER BY f.name;
 
 SELECT function_privs_are('ledger', f.name, f.args, 'doublex_api',
-                          CASE WHEN f.grantee IS NULL THEN ARRAY[]::text[] ELSE ARRAY['EXECUTE'] END,
+                          CASE WHEN f.grantee IS DISTINCT FROM 'doublex_api' THEN ARRAY[]::text[] ELSE ARRAY['EXECUTE'] END,
                           format('Should grant doublex_api %s on ledger.%s',
-                                 CASE WHEN f.grantee IS NULL THEN 'no EXECUTE' ELSE 'EXECUTE' END, f.name))
+                                 CASE WHEN f.grantee IS DISTINCT FROM 'doublex_api' THEN 'no EXECUTE' ELSE 'EXECUTE' END, f.name))
   FROM api_function AS f ORDER BY f.name;
 
 -- Privileges ------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ SET LOCAL client_min_messages = warning;
 -- tenant argument), granted to doublex_api; owner: granted to nobody; monitor:
 -- doublex_monitor only. housekeeping: the
 -- service login may run it without a key (authorize_housekeeping), granted to it directly.
+-- service: the service login's own (no key, no tenant of a caller: the live page's demo
+-- tenants), granted to doublex_service alone.
 CREATE TEMP TABLE access_class (name text PRIMARY KEY, class text NOT NULL,
                                 housekeeping boolean NOT NULL DEFAULT false) ON COMMIT DROP;
 INSERT INTO access_class (name, class) VALUES
@@ -27,7 +29,8 @@ INSERT INTO access_class (name, class) VALUES
     ('get_journal', 'read'), ('list_journals', 'read'), ('fx_rate', 'read'),
     ('fx_position', 'read'), ('recon_summaries', 'read'), ('recon_items', 'read'),
     ('business_date', 'read'), ('eod_status', 'read'), ('verify_seals', 'read'),
-    ('balance_history', 'read'), ('get_tenant', 'read'),
+    ('balance_history', 'read'), ('get_tenant', 'read'), ('trial_balance', 'read'),
+    ('trial_balance_totals', 'read'),
     ('post_journal', 'post'), ('reverse_journal', 'post'), ('post_journals', 'post'),
     ('post_fx_transfer', 'post'),
     ('eod_close', 'operate'), ('set_ledger_settings', 'operate'), ('upsert_fx_rate', 'operate'),
@@ -42,12 +45,13 @@ INSERT INTO access_class (name, class) VALUES
     ('unbind_sql_login', 'owner'), ('list_sql_logins', 'owner'),
     ('monitor_days_since_close', 'monitor'), ('monitor_fx_clearing', 'monitor'),
     ('monitor_journals_today', 'monitor'), ('monitor_recon_exceptions', 'monitor'),
-    ('monitor_unbalanced_journals', 'monitor');
+    ('monitor_unbalanced_journals', 'monitor'),
+    ('create_demo_tenant', 'service'), ('prune_demo_tenants', 'service');
 INSERT INTO access_class (name, class, housekeeping) VALUES
     ('recon_mismatch_totals', 'read', true), ('roll_up_balances', 'operate', true);
 
 -- Per tenant-facing function: three probes with one assertion each, plus the fixed checks.
-SELECT plan((SELECT 3 * count(*)::integer + 23 FROM access_class
+SELECT plan((SELECT 3 * count(*)::integer + 25 FROM access_class
               WHERE class IN ('read', 'post', 'operate', 'admin', 'audit')));
 
 \ir helpers/fixtures.sql
@@ -159,13 +163,28 @@ SELECT is_empty($$
 SELECT is_empty($$
     SELECT c.name FROM access_class AS c
       JOIN pg_proc AS p ON p.pronamespace = 'ledger'::regnamespace AND p.proname = c.name
-     WHERE c.class NOT IN ('owner', 'monitor') AND NOT has_function_privilege('doublex_api', p.oid, 'EXECUTE')$$,
+     WHERE c.class NOT IN ('owner', 'monitor', 'service') AND NOT has_function_privilege('doublex_api', p.oid, 'EXECUTE')$$,
     'Should grant doublex_api EXECUTE on every tenant-facing function and the tenantless ones');
 SELECT is_empty($$
     SELECT c.name FROM access_class AS c
       JOIN pg_proc AS p ON p.pronamespace = 'ledger'::regnamespace AND p.proname = c.name
      WHERE has_function_privilege('doublex_monitor', p.oid, 'EXECUTE') <> (c.class = 'monitor')$$,
     'Should grant doublex_monitor exactly the monitoring functions');
+SELECT is_empty($$
+    SELECT c.name, r.role FROM access_class AS c
+     CROSS JOIN (VALUES ('doublex_api'), ('doublex_app'), ('doublex_monitor'), ('public')) AS r (role)
+      JOIN pg_proc AS p ON p.pronamespace = 'ledger'::regnamespace AND p.proname = c.name
+     WHERE c.class = 'service'
+       AND (CASE WHEN r.role = 'public'
+                 THEN EXISTS (SELECT FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) AS x
+                               WHERE x.grantee = 0 AND x.privilege_type = 'EXECUTE')
+                 ELSE has_function_privilege(r.role, p.oid, 'EXECUTE') END)$$,
+    'Should let no API, application, monitoring role or PUBLIC execute the service''s own functions');
+SELECT is_empty($$
+    SELECT c.name FROM access_class AS c
+      JOIN pg_proc AS p ON p.pronamespace = 'ledger'::regnamespace AND p.proname = c.name
+     WHERE c.class = 'service' AND NOT has_function_privilege('doublex_service', p.oid, 'EXECUTE')$$,
+    'Should grant the service login EXECUTE on its own functions (demo tenants)');
 SELECT is(tap.attempt('tap_a_all', NULL, pg_temp.call_of(c.name, NULL)), '42501',
           format('%s: Should refuse a bound login the owner-only function', c.name))
   FROM access_class AS c WHERE c.name = 'create_tenant';

@@ -56,7 +56,11 @@ AS $$
           ('key_burst_max', 'burst an API key may be given: requests it may make at once '
                             'after a pause (at least one)'),
           ('key_rate_default', 'requests per second of a key created without a rate (its '
-                               'burst: twice that, at most key_burst_max)')
+                               'burst: twice that, at most key_burst_max)'),
+          ('demo_tenants_per_address', 'demo tenants one client address may create per hour '
+                                       '(ledger.create_demo_tenant)'),
+          ('demo_leg_amount_max', 'largest amount of one leg on a demo tenant''s accounts '
+                                  '(their posting limit, in EUR)')
       ) AS l (name, meaning)
      ORDER BY l.name
 $$;

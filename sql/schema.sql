@@ -100,6 +100,19 @@ CREATE TYPE ledger.day_close AS (
 
 ALTER TYPE ledger.day_close OWNER TO doublex_owner;
 
+CREATE TYPE ledger.demo_tenant AS (
+	tenant text,
+	key_id text,
+	token text,
+	debit_account text,
+	credit_account text,
+	ccy text,
+	posting_limit numeric,
+	created_at timestamp with time zone
+);
+
+ALTER TYPE ledger.demo_tenant OWNER TO doublex_owner;
+
 CREATE TYPE ledger.eod_status AS (
 	tenant text,
 	time_zone text,
@@ -306,6 +319,29 @@ CREATE TYPE ledger.tenant_info AS (
 
 ALTER TYPE ledger.tenant_info OWNER TO doublex_owner;
 
+CREATE TYPE ledger.trial_balance_line AS (
+	code text,
+	name text,
+	type text,
+	ccy text,
+	normal_side text,
+	debits numeric,
+	credits numeric,
+	balance numeric
+);
+
+ALTER TYPE ledger.trial_balance_line OWNER TO doublex_owner;
+
+CREATE TYPE ledger.trial_balance_total AS (
+	ccy text,
+	accounts bigint,
+	debits numeric,
+	credits numeric,
+	net numeric
+);
+
+ALTER TYPE ledger.trial_balance_total OWNER TO doublex_owner;
+
 CREATE TYPE ledger_private.principal AS (
 	tenant text,
 	actor text
@@ -361,7 +397,11 @@ CREATE FUNCTION ledger.api_limits() RETURNS TABLE(name text, value integer, mean
           ('key_burst_max', 'burst an API key may be given: requests it may make at once '
                             'after a pause (at least one)'),
           ('key_rate_default', 'requests per second of a key created without a rate (its '
-                               'burst: twice that, at most key_burst_max)')
+                               'burst: twice that, at most key_burst_max)'),
+          ('demo_tenants_per_address', 'demo tenants one client address may create per hour '
+                                       '(ledger.create_demo_tenant)'),
+          ('demo_leg_amount_max', 'largest amount of one leg on a demo tenant''s accounts '
+                                  '(their posting limit, in EUR)')
       ) AS l (name, meaning)
      ORDER BY l.name
 $$;
@@ -571,48 +611,68 @@ CREATE FUNCTION ledger.create_api_key(name text, capabilities text[], expires_at
     AS $$
 DECLARE
     v_who ledger_private.principal := ledger_private.authorize_write('admin', create_api_key.tenant);
-    v_capabilities text[] := ledger_private.checked_capabilities(create_api_key.capabilities);
-    v_rate integer[] := ledger_private.checked_key_rate(create_api_key.requests_per_second,
-                                                        create_api_key.burst);
-    v_key_id text := 'dxk_' || left(replace(gen_random_uuid()::text, '-', ''), 12);
-    -- Three version-4 UUIDs (122 random bits each) hashed into 256 bits.
-    v_secret text := encode(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text
-                                              || gen_random_uuid()::text, 'UTF8')), 'hex');
-    v_expires_at timestamptz;
-    v_key ledger_private.api_key;
 BEGIN
-    IF create_api_key.name IS NULL
-       OR char_length(btrim(create_api_key.name)) NOT BETWEEN 1 AND ledger_private.api_limit('api_key_name_length') THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX044', COLUMN = 'name',
-            MESSAGE = format('name: required, 1 to %s characters', ledger_private.api_limit('api_key_name_length'));
-    END IF;
-    IF create_api_key.expires_at IS NOT NULL AND NOT create_api_key.expires_at > now() THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX044', COLUMN = 'expires_at',
-            MESSAGE = format('expires_at: %s is not in the future', create_api_key.expires_at),
-            HINT = 'Omit it for a key that does not expire.';
-    END IF;
-    v_expires_at := ledger_private.check_grantable(v_who, v_capabilities, create_api_key.expires_at);
-    INSERT INTO ledger_private.api_key AS k
-           (key_id, tenant, name, capabilities, secret_hash, expires_at, created_by,
-            requests_per_second, burst)
-    VALUES (v_key_id, v_who.tenant, btrim(create_api_key.name), v_capabilities,
-            sha256(convert_to(v_secret, 'UTF8')), v_expires_at, v_who.actor,
-            v_rate[1], v_rate[2])
-    RETURNING k.* INTO v_key;
-    PERFORM ledger_private.append_audit(v_who, 'create_api_key', v_key.key_id,
-                                        jsonb_build_object('name', v_key.name, 'capabilities', v_key.capabilities,
-                                                           'expires_at', v_key.expires_at,
-                                                           'requests_per_second', v_key.requests_per_second,
-                                                           'burst', v_key.burst));
-    RETURN ROW(v_key.key_id, v_key.key_id || '.' || v_secret, v_key.name, v_key.capabilities,
-               v_key.expires_at, v_key.created_at, v_key.created_by, v_key.requests_per_second,
-               v_key.burst)::ledger.new_api_key;
+    RETURN ledger_private.issue_api_key(
+        v_who, create_api_key.name, create_api_key.capabilities,
+        ledger_private.check_grantable(v_who, ledger_private.checked_capabilities(create_api_key.capabilities),
+                                       create_api_key.expires_at),
+        create_api_key.requests_per_second, create_api_key.burst);
 END
 $$;
 
 ALTER FUNCTION ledger.create_api_key(name text, capabilities text[], expires_at timestamp with time zone, requests_per_second integer, burst integer, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.create_demo_tenant(client_address inet) RETURNS ledger.demo_tenant
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_tenant text := 'demo-' || left(replace(gen_random_uuid()::text, '-', ''), 16);
+    v_who ledger_private.principal;
+    v_limit numeric := ledger_private.api_limit('demo_leg_amount_max');
+    v_recent integer;
+    v_oldest timestamptz;
+    v_key ledger.new_api_key;
+BEGIN
+    IF create_demo_tenant.client_address IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX019', COLUMN = 'client_address',
+            MESSAGE = 'client_address: required (the address the demo tenant is created for)';
+    END IF;
+    PERFORM ledger_private.require_serializable();
+    SELECT count(*)::integer, min(d.created_at) INTO v_recent, v_oldest
+      FROM ledger_private.demo_tenant AS d
+     WHERE d.client_address = create_demo_tenant.client_address
+       AND d.created_at > now() - interval '1 hour';
+    IF v_recent >= ledger_private.api_limit('demo_tenants_per_address') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX048', COLUMN = 'client_address',
+            MESSAGE = format('client_address: %s created %s demo tenants in the last hour, the most allowed',
+                             host(create_demo_tenant.client_address), v_recent),
+            DETAIL = format('Retry after %s seconds.',
+                            greatest(1, ceil(extract(epoch FROM v_oldest + interval '1 hour' - now())))::integer),
+            HINT = 'Keep using the demo tenant you have, or wait.';
+    END IF;
+
+    v_who := ROW(v_tenant, CASE WHEN session_user = 'doublex_service' THEN 'service'
+                                ELSE ledger_private.admin_actor() END);
+    INSERT INTO ledger_private.tenant (tenant, created_by) VALUES (v_tenant, v_who.actor);
+    INSERT INTO ledger_private.demo_tenant (tenant, client_address)
+    VALUES (v_tenant, create_demo_tenant.client_address);
+    INSERT INTO ledger_private.account AS a
+           (tenant, code, name, ccy, type, allow_negative, max_leg_amount, created_by, changed_by)
+    VALUES (v_tenant, 'DEMO-CASH', 'Demo cash', 'EUR', 'asset', true, v_limit, v_who.actor, v_who.actor),
+           (v_tenant, 'DEMO-REV', 'Demo revenue', 'EUR', 'income', true, v_limit, v_who.actor, v_who.actor);
+    PERFORM ledger_private.append_audit(v_who, 'create_demo_tenant', v_tenant,
+                                        jsonb_build_object('client_address', host(create_demo_tenant.client_address),
+                                                           'posting_limit', v_limit));
+    v_key := ledger_private.issue_api_key(v_who, 'demo page', ARRAY['post', 'read'], NULL, NULL, NULL);
+    RETURN ROW(v_tenant, v_key.key_id, v_key.token, 'DEMO-CASH', 'DEMO-REV', 'EUR', v_limit,
+               now())::ledger.demo_tenant;
+END
+$$;
+
+ALTER FUNCTION ledger.create_demo_tenant(client_address inet) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.create_tenant(tenant text) RETURNS ledger.tenant_info
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1808,6 +1868,49 @@ $$;
 
 ALTER FUNCTION ledger.post_journals(requests jsonb, tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.prune_demo_tenants(older_than interval) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_actor text := CASE WHEN session_user = 'doublex_service' THEN 'service'
+                         ELSE ledger_private.admin_actor() END;
+    v_archived integer;
+BEGIN
+    IF prune_demo_tenants.older_than IS NULL OR prune_demo_tenants.older_than < interval '0' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX019', COLUMN = 'older_than',
+            MESSAGE = format('older_than: must be an age of zero or more, got %s',
+                             coalesce(prune_demo_tenants.older_than::text, 'NULL'));
+    END IF;
+    PERFORM ledger_private.require_serializable();
+    WITH archived AS (
+        UPDATE ledger_private.demo_tenant AS d
+           SET archived_at = now()
+         WHERE d.archived_at IS NULL AND d.created_at < now() - prune_demo_tenants.older_than
+        RETURNING d.tenant
+    ), revoked AS (
+        UPDATE ledger_private.api_key AS k
+           SET revoked_at = now(), revoked_by = v_actor
+          FROM archived AS a
+         WHERE k.tenant = a.tenant AND k.revoked_at IS NULL
+        RETURNING k.tenant, k.key_id
+    ), audited AS (
+        INSERT INTO ledger_private.audit_log (tenant, actor, action, object, details)
+        SELECT a.tenant, v_actor, 'archive_demo_tenant', a.tenant,
+               jsonb_build_object('keys_revoked',
+                                  coalesce((SELECT jsonb_agg(r.key_id ORDER BY r.key_id)
+                                              FROM revoked AS r WHERE r.tenant = a.tenant), '[]'))
+          FROM archived AS a
+        RETURNING 1
+    )
+    SELECT count(*)::integer INTO v_archived FROM audited;
+    RETURN v_archived;
+END
+$$;
+
+ALTER FUNCTION ledger.prune_demo_tenants(older_than interval) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger.recon_items(business_date date, account text DEFAULT NULL::text, exceptions_only boolean DEFAULT false, after_cursor text DEFAULT NULL::text, page_size integer DEFAULT 1000, tenant text DEFAULT NULL::text) RETURNS TABLE(account text, business_date date, kind text, match_pass smallint, line integer, file_name text, ref text, description text, bank_amount numeric, journal_id uuid, leg_no smallint, journal_ref text, ledger_amount numeric, amount numeric, delta numeric, cursor text)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2332,6 +2435,45 @@ $$;
 
 ALTER FUNCTION ledger.stage_statement(tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.trial_balance(as_of date DEFAULT NULL::date, after_code text DEFAULT NULL::text, page_size integer DEFAULT 100, tenant text DEFAULT NULL::text) RETURNS SETOF ledger.trial_balance_line
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    trial_balance.tenant := (ledger_private.authorize('read', trial_balance.tenant)).tenant;
+    PERFORM ledger_private.check_page_size(trial_balance.page_size);
+    RETURN QUERY
+        SELECT a.code, a.name, a.type, a.ccy, a.normal_side, t.debits, t.credits,
+               ledger_private.normal_balance(a.normal_side, t.debits, t.credits)
+          FROM ledger_private.account AS a
+         CROSS JOIN LATERAL ledger_private.account_totals_as_of(a.account_id, a.ccy, trial_balance.as_of) AS t
+         WHERE a.tenant = trial_balance.tenant
+           AND (trial_balance.after_code IS NULL OR a.code > trial_balance.after_code)
+         ORDER BY a.code
+         LIMIT trial_balance.page_size;
+END
+$$;
+
+ALTER FUNCTION ledger.trial_balance(as_of date, after_code text, page_size integer, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.trial_balance_totals(as_of date DEFAULT NULL::date, tenant text DEFAULT NULL::text) RETURNS SETOF ledger.trial_balance_total
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    trial_balance_totals.tenant := (ledger_private.authorize('read', trial_balance_totals.tenant)).tenant;
+    RETURN QUERY
+        SELECT a.ccy, count(*), sum(t.debits), sum(t.credits), sum(t.debits) - sum(t.credits)
+          FROM ledger_private.account AS a
+         CROSS JOIN LATERAL ledger_private.account_totals_as_of(a.account_id, a.ccy, trial_balance_totals.as_of) AS t
+         WHERE a.tenant = trial_balance_totals.tenant
+         GROUP BY a.ccy
+         ORDER BY a.ccy;
+END
+$$;
+
+ALTER FUNCTION ledger.trial_balance_totals(as_of date, tenant text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger.unbind_sql_login(login text) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2487,6 +2629,7 @@ END) STORED NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     created_by text NOT NULL,
     changed_by text NOT NULL,
+    max_leg_amount numeric,
     CONSTRAINT account_code_format CHECK ((code ~ '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$'::text)),
     CONSTRAINT account_metadata_object CHECK ((jsonb_typeof(metadata) = 'object'::text)),
     CONSTRAINT account_name_length CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
@@ -2541,6 +2684,25 @@ CREATE FUNCTION ledger_private.account_totals(p_account_id bigint) RETURNS TABLE
 $$;
 
 ALTER FUNCTION ledger_private.account_totals(p_account_id bigint) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.account_totals_as_of(p_account_id bigint, p_ccy text, p_as_of date) RETURNS TABLE(debits numeric, credits numeric)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT round(s.debits, c.exponent), round(s.credits, c.exponent)
+      FROM (SELECT t.debits, t.credits FROM ledger_private.account_totals(p_account_id) AS t
+             WHERE p_as_of IS NULL
+            UNION ALL
+            SELECT coalesce(sum(l.amount) FILTER (WHERE l.side = 'debit'), 0),
+                   coalesce(sum(l.amount) FILTER (WHERE l.side = 'credit'), 0)
+              FROM ledger_private.leg AS l
+             WHERE l.account_id = p_account_id AND l.effective_date <= p_as_of
+            HAVING p_as_of IS NOT NULL
+           ) AS s
+     CROSS JOIN ledger_private.currency AS c
+     WHERE c.code = p_ccy
+$$;
+
+ALTER FUNCTION ledger_private.account_totals_as_of(p_account_id bigint, p_ccy text, p_as_of date) OWNER TO doublex_owner;
 
 CREATE TABLE ledger_private.api_key (
     key_id text NOT NULL,
@@ -2627,6 +2789,9 @@ CREATE FUNCTION ledger_private.api_limit(p_name text) RETURNS integer
                WHEN 'page_legs' THEN 5000
                WHEN 'problem_lines_shown' THEN 20
                WHEN 'problem_value_length' THEN 40
+               -- The live page's demo tenants (ledger.create_demo_tenant):
+               WHEN 'demo_tenants_per_address' THEN 10
+               WHEN 'demo_leg_amount_max' THEN 500
            END
 $$;
 
@@ -3482,6 +3647,50 @@ $_$;
 
 ALTER FUNCTION ledger_private.is_tenant_name(p_tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.issue_api_key(p_who ledger_private.principal, p_name text, p_capabilities text[], p_expires_at timestamp with time zone, p_requests_per_second integer, p_burst integer) RETURNS ledger.new_api_key
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_capabilities text[] := ledger_private.checked_capabilities(p_capabilities);
+    v_rate integer[] := ledger_private.checked_key_rate(p_requests_per_second, p_burst);
+    v_key_id text := 'dxk_' || left(replace(gen_random_uuid()::text, '-', ''), 12);
+    -- Three version-4 UUIDs (122 random bits each) hashed into 256 bits.
+    v_secret text := encode(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text
+                                              || gen_random_uuid()::text, 'UTF8')), 'hex');
+    v_key ledger_private.api_key;
+BEGIN
+    IF p_name IS NULL
+       OR char_length(btrim(p_name)) NOT BETWEEN 1 AND ledger_private.api_limit('api_key_name_length') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX044', COLUMN = 'name',
+            MESSAGE = format('name: required, 1 to %s characters', ledger_private.api_limit('api_key_name_length'));
+    END IF;
+    IF p_expires_at IS NOT NULL AND NOT p_expires_at > now() THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX044', COLUMN = 'expires_at',
+            MESSAGE = format('expires_at: %s is not in the future', p_expires_at),
+            HINT = 'Omit it for a key that does not expire.';
+    END IF;
+    INSERT INTO ledger_private.api_key AS k
+           (key_id, tenant, name, capabilities, secret_hash, expires_at, created_by,
+            requests_per_second, burst)
+    VALUES (v_key_id, p_who.tenant, btrim(p_name), v_capabilities,
+            sha256(convert_to(v_secret, 'UTF8')), p_expires_at, p_who.actor,
+            v_rate[1], v_rate[2])
+    RETURNING k.* INTO v_key;
+    PERFORM ledger_private.append_audit(p_who, 'create_api_key', v_key.key_id,
+                                        jsonb_build_object('name', v_key.name, 'capabilities', v_key.capabilities,
+                                                           'expires_at', v_key.expires_at,
+                                                           'requests_per_second', v_key.requests_per_second,
+                                                           'burst', v_key.burst));
+    RETURN ROW(v_key.key_id, v_key.key_id || '.' || v_secret, v_key.name, v_key.capabilities,
+               v_key.expires_at, v_key.created_at, v_key.created_by, v_key.requests_per_second,
+               v_key.burst)::ledger.new_api_key;
+END
+$$;
+
+ALTER FUNCTION ledger_private.issue_api_key(p_who ledger_private.principal, p_name text, p_capabilities text[], p_expires_at timestamp with time zone, p_requests_per_second integer, p_burst integer) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.journal_before_insert() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -3740,7 +3949,7 @@ BEGIN
     NEW.effective_date := (v_state ->> 'effective_date')::date;
     NEW.txid := (pg_current_xact_id()::text)::bigint;
 
-    SELECT a.code, a.ccy, a.status, a.allow_negative, c.exponent INTO v_account
+    SELECT a.code, a.ccy, a.status, a.allow_negative, a.max_leg_amount, c.exponent INTO v_account
       FROM ledger_private.account AS a
       LEFT JOIN ledger_private.currency AS c ON c.code = NEW.ccy
      WHERE a.account_id = NEW.account_id AND a.tenant = NEW.tenant;
@@ -3770,6 +3979,15 @@ BEGIN
             'DX004', NEW.leg_no, 'amount',
             format('%s has more decimals than %s allows (%s)', NEW.amount, NEW.ccy, v_account.exponent),
             'Amounts are never rounded silently; send the exact amount in minor units.');
+    END IF;
+    IF NEW.amount > v_account.max_leg_amount THEN
+        -- Raised here rather than through raise_leg_error: the same COLUMN and MESSAGE shape.
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX047', COLUMN = format('legs[%s].amount', NEW.leg_no - 1),
+            MESSAGE = format('legs[%s].amount: %s %s is over the posting limit of account %s (%s %s per leg)',
+                             NEW.leg_no - 1, NEW.amount, NEW.ccy, v_account.code,
+                             v_account.max_leg_amount, NEW.ccy),
+            HINT = 'The account''s posting limit is a rule of the ledger; post a smaller amount.';
     END IF;
     NEW.amount := round(NEW.amount, v_account.exponent);
 
@@ -4780,6 +4998,16 @@ CREATE TABLE ledger_private.day_close (
 
 ALTER TABLE ledger_private.day_close OWNER TO doublex_owner;
 
+CREATE TABLE ledger_private.demo_tenant (
+    tenant text NOT NULL,
+    client_address inet NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    archived_at timestamp with time zone,
+    CONSTRAINT demo_tenant_name CHECK ((tenant ~ '^demo-[0-9a-f]{16}$'::text))
+);
+
+ALTER TABLE ledger_private.demo_tenant OWNER TO doublex_owner;
+
 CREATE TABLE ledger_private.fx_rate (
     tenant text NOT NULL,
     base text NOT NULL,
@@ -4993,6 +5221,9 @@ ALTER TABLE ONLY ledger_private.currency
 ALTER TABLE ONLY ledger_private.day_close
     ADD CONSTRAINT day_close_pkey PRIMARY KEY (tenant, business_date);
 
+ALTER TABLE ONLY ledger_private.demo_tenant
+    ADD CONSTRAINT demo_tenant_pkey PRIMARY KEY (tenant);
+
 ALTER TABLE ONLY ledger_private.fx_rate
     ADD CONSTRAINT fx_rate_pkey PRIMARY KEY (tenant, base, quote, valid_on);
 
@@ -5041,6 +5272,10 @@ ALTER TABLE ONLY ledger_private.trial_balance
 CREATE INDEX api_key_by_tenant ON ledger_private.api_key USING btree (tenant, created_at);
 
 CREATE INDEX audit_log_by_tenant ON ledger_private.audit_log USING btree (tenant, audit_id);
+
+CREATE INDEX demo_tenant_by_address ON ledger_private.demo_tenant USING btree (client_address, created_at);
+
+CREATE INDEX demo_tenant_live ON ledger_private.demo_tenant USING btree (created_at) WHERE (archived_at IS NULL);
 
 CREATE INDEX journal_by_date ON ledger_private.journal USING btree (tenant, effective_date, journal_id);
 
@@ -5143,6 +5378,9 @@ ALTER TABLE ONLY ledger_private.api_key
 ALTER TABLE ONLY ledger_private.balance_checkpoint
     ADD CONSTRAINT balance_checkpoint_account_id_fkey FOREIGN KEY (account_id) REFERENCES ledger_private.account(account_id);
 
+ALTER TABLE ONLY ledger_private.demo_tenant
+    ADD CONSTRAINT demo_tenant_tenant_fkey FOREIGN KEY (tenant) REFERENCES ledger_private.tenant(tenant);
+
 ALTER TABLE ONLY ledger_private.fx_rate
     ADD CONSTRAINT fx_rate_base_fkey FOREIGN KEY (base) REFERENCES ledger_private.currency(code);
 
@@ -5185,6 +5423,9 @@ GRANT ALL ON FUNCTION ledger.create_account(code text, name text, ccy text, type
 
 REVOKE ALL ON FUNCTION ledger.create_api_key(name text, capabilities text[], expires_at timestamp with time zone, requests_per_second integer, burst integer, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.create_api_key(name text, capabilities text[], expires_at timestamp with time zone, requests_per_second integer, burst integer, tenant text) TO doublex_api;
+
+REVOKE ALL ON FUNCTION ledger.create_demo_tenant(client_address inet) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.create_demo_tenant(client_address inet) TO doublex_service;
 
 REVOKE ALL ON FUNCTION ledger.create_tenant(tenant text) FROM PUBLIC;
 
@@ -5261,6 +5502,9 @@ GRANT ALL ON FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effe
 REVOKE ALL ON FUNCTION ledger.post_journals(requests jsonb, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.post_journals(requests jsonb, tenant text) TO doublex_api;
 
+REVOKE ALL ON FUNCTION ledger.prune_demo_tenants(older_than interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.prune_demo_tenants(older_than interval) TO doublex_service;
+
 REVOKE ALL ON FUNCTION ledger.recon_items(business_date date, account text, exceptions_only boolean, after_cursor text, page_size integer, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.recon_items(business_date date, account text, exceptions_only boolean, after_cursor text, page_size integer, tenant text) TO doublex_api;
 
@@ -5296,6 +5540,12 @@ GRANT ALL ON FUNCTION ledger.set_ledger_settings(time_zone text, cutoff time wit
 REVOKE ALL ON FUNCTION ledger.stage_statement(tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.stage_statement(tenant text) TO doublex_api;
 
+REVOKE ALL ON FUNCTION ledger.trial_balance(as_of date, after_code text, page_size integer, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.trial_balance(as_of date, after_code text, page_size integer, tenant text) TO doublex_api;
+
+REVOKE ALL ON FUNCTION ledger.trial_balance_totals(as_of date, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.trial_balance_totals(as_of date, tenant text) TO doublex_api;
+
 REVOKE ALL ON FUNCTION ledger.unbind_sql_login(login text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger.upsert_fx_rate(base text, quote text, rate numeric, valid_on date, source text, tenant text) FROM PUBLIC;
@@ -5309,6 +5559,8 @@ REVOKE ALL ON FUNCTION ledger_private.account_guard() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ledger_private.account_or_error(p_tenant text, p_code text, p_field text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.account_totals(p_account_id bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.account_totals_as_of(p_account_id bigint, p_ccy text, p_as_of date) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.active_api_key(p_token text) FROM PUBLIC;
 
@@ -5383,6 +5635,8 @@ REVOKE ALL ON FUNCTION ledger_private.fx_quote_on(p_tenant text, p_base text, p_
 REVOKE ALL ON FUNCTION ledger_private.is_ledger_temp_table(p_table regclass) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.is_tenant_name(p_tenant text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.issue_api_key(p_who ledger_private.principal, p_name text, p_capabilities text[], p_expires_at timestamp with time zone, p_requests_per_second integer, p_burst integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.journal_before_insert() FROM PUBLIC;
 

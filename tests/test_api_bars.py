@@ -1,7 +1,10 @@
 """The access bars, route by route from the route table (`make bars`):
 
-- 0 routes answer 2xx without a key, except GET /api/health (liveness) and the API's own
-  documentation (/api/openapi.json, /api/docs); /metrics answers loopback clients only
+- 0 routes answer 2xx without a key, except GET /api/health and, for clients of the earlier
+  API, GET /health (liveness) and GET /ready (readiness), and the API's own documentation
+  (/api/openapi.json, /api/docs); the live page's routes (api/demo.py: the page, its assets,
+  a new demo tenant of its own, the figures) are not in the route table and reveal no
+  tenant's data; /metrics answers loopback clients only
   (DOUBLEX_METRICS_PUBLIC=1 opens it), and 403 to anyone else;
 - 0 cross-tenant reads or writes: with a key of another tenant holding every capability,
   no route returns anything of tenant default's, and none changes its books;
@@ -34,7 +37,13 @@ from support.http import (
 )
 from support.tenants import create_tenants
 
-OPEN = {("GET", "/api/health"), ("GET", "/api/openapi.json"), ("GET", "/api/docs")}
+OPEN = {
+    ("GET", "/api/health"),
+    ("GET", "/health"),
+    ("GET", "/ready"),
+    ("GET", "/api/openapi.json"),
+    ("GET", "/api/docs"),
+}
 AFAR = "203.0.113.7"  # TEST-NET-3: not a loopback address
 
 

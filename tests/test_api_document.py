@@ -5,7 +5,9 @@ problem responses, every example, and every constraint of every schema.
 
 What generation may change: inline objects become named components ($ref), `"type":
 [T, "null"]` becomes `anyOf: [T, null]`, and a response property the ledger may leave out
-may also be null. Anything else is a difference the test names.
+may also be null, and an enum may gain a value while keeping all of its own (a posting's
+status gained `applied`, the answer to the earlier API's payload, #16). Anything else is a
+difference the test names.
 
 The document compared is the one served: its limits named in the models and resolved from
 the ledger's ledger.api_limits() (test_api_limits.py shows that they follow the ledger).
@@ -109,6 +111,10 @@ def differences(old: Any, new: Any, where: str, optional: bool = False) -> list[
             key == "type" and optional and set(new.get(key, [])) - set(old.get(key, [])) == {"null"}
         ):
             continue
+        elif key == "enum" and isinstance(old.get(key), list) and isinstance(new.get(key), list):
+            lost = [value for value in old[key] if value not in new[key]]
+            if lost:
+                found.append(f"{where}.{key}: {old[key]!r} lost {lost!r} in {new[key]!r}")
         elif key in ("items", "anyOf", "oneOf"):
             pairs = zip(old.get(key, []), new.get(key, []), strict=False)
             if key == "items":
@@ -242,6 +248,6 @@ def test_every_example_is_kept(old: dict[str, Any], new: dict[str, Any]) -> None
 
 def test_the_document_is_built_from_the_operations() -> None:
     assert build(OPERATIONS) == OPENAPI_DOCUMENT
-    assert len(OPERATIONS) == len(ROUTES) == 27
+    assert len(OPERATIONS) == len(ROUTES) == 30
     # No argument model leaks into the components: they become parameters and bodies.
     assert not any(name.endswith("Args") for name in OPENAPI_DOCUMENT["components"]["schemas"])

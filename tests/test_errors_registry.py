@@ -78,7 +78,7 @@ def test_registry_table_parses_into_contiguous_codes() -> None:
     numbers = sorted(int(code[2:]) for code in registry)
     assert numbers == list(range(1, len(numbers) + 1)), "registry codes have gaps"
     for kind in registry.values():
-        assert kind.http_status in {401, 403, 404, 409, 422, 503}, kind
+        assert kind.http_status in {401, 403, 404, 409, 422, 429, 503}, kind
 
 
 def test_registry_matches_python_error_map() -> None:

@@ -47,6 +47,9 @@ AS $$
                WHEN 'page_legs' THEN 5000
                WHEN 'problem_lines_shown' THEN 20
                WHEN 'problem_value_length' THEN 40
+               -- The live page's demo tenants (ledger.create_demo_tenant):
+               WHEN 'demo_tenants_per_address' THEN 10
+               WHEN 'demo_leg_amount_max' THEN 500
            END
 $$;
 

@@ -1,10 +1,12 @@
 -- ledger_private.leg_before_insert() → trigger: the row checks every leg passes (DX021,
--- DX006, DX005, DX008, DX007, DX004).
+-- DX006, DX005, DX008, DX007, DX004, DX047).
 --
 -- Row checks on every leg, whoever writes it (the posting path included): it joins a
 -- journal of the current transaction, takes that journal's tenant, date and txid, and posts
 -- to an active account of that tenant in the account's currency with no more decimals than
--- the currency has. The amount is stored at the currency's scale so that it reads back as
+-- the currency has, and no more than the account's posting limit (max_leg_amount, NULL
+-- for none: read with the account's row, so an account without a limit costs nothing more,
+-- and the limit holds on every path: postings, batches, reversals, FX). The amount is stored at the currency's scale so that it reads back as
 -- "4500.00", never "4500". Outside the posting path (doublex.checked_inline not 'on') the
 -- leg is also added to its journal's state for the commit checks. A failed row check raises
 -- through ledger_private.raise_leg_error (COLUMN legs[i].field, as the posting path names it).
@@ -49,7 +51,7 @@ BEGIN
     NEW.effective_date := (v_state ->> 'effective_date')::date;
     NEW.txid := (pg_current_xact_id()::text)::bigint;
 
-    SELECT a.code, a.ccy, a.status, a.allow_negative, c.exponent INTO v_account
+    SELECT a.code, a.ccy, a.status, a.allow_negative, a.max_leg_amount, c.exponent INTO v_account
       FROM ledger_private.account AS a
       LEFT JOIN ledger_private.currency AS c ON c.code = NEW.ccy
      WHERE a.account_id = NEW.account_id AND a.tenant = NEW.tenant;
@@ -80,6 +82,15 @@ BEGIN
             format('%s has more decimals than %s allows (%s)', NEW.amount, NEW.ccy, v_account.exponent),
             'Amounts are never rounded silently; send the exact amount in minor units.');
     END IF;
+    IF NEW.amount > v_account.max_leg_amount THEN
+        -- Raised here rather than through raise_leg_error: the same COLUMN and MESSAGE shape.
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX047', COLUMN = format('legs[%s].amount', NEW.leg_no - 1),
+            MESSAGE = format('legs[%s].amount: %s %s is over the posting limit of account %s (%s %s per leg)',
+                             NEW.leg_no - 1, NEW.amount, NEW.ccy, v_account.code,
+                             v_account.max_leg_amount, NEW.ccy),
+            HINT = 'The account''s posting limit is a rule of the ledger; post a smaller amount.';
+    END IF;
     NEW.amount := round(NEW.amount, v_account.exponent);
 
     IF current_setting('doublex.checked_inline', true) IS DISTINCT FROM 'on' THEN
@@ -99,4 +110,4 @@ END
 $$;
 
 COMMENT ON FUNCTION ledger_private.leg_before_insert() IS
-    'Trigger: row checks on every leg (own-transaction journal, account, currency, status, decimals) and journal state bookkeeping';
+    'Trigger: row checks on every leg (own-transaction journal, account, currency, status, decimals, posting limit) and journal state bookkeeping';

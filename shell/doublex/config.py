@@ -63,6 +63,11 @@ class Settings:
     # How long a worker uses a key's rate limit before reading it again (api/rate_limit.py).
     key_rate_seconds: float
     metrics_public: bool
+    # The live page (README, "The live page"): served unless DOUBLEX_DEMO=off; demo tenants
+    # older than demo_max_age_hours are archived by the service every demo_prune_seconds.
+    demo: bool
+    demo_max_age_hours: float
+    demo_prune_seconds: float
 
     @property
     def uses_local_cluster(self) -> bool:
@@ -112,6 +117,9 @@ def load() -> Settings:
         connections_per_client=_number_env("DOUBLEX_CONNECTIONS_PER_CLIENT", 64),
         key_rate_seconds=_number_env("DOUBLEX_KEY_RATE_SECONDS", 5.0),
         metrics_public=_flag_env("DOUBLEX_METRICS_PUBLIC"),
+        demo=os.environ.get("DOUBLEX_DEMO", "on").lower() not in ("off", "0", "false", "no"),
+        demo_max_age_hours=_number_env("DOUBLEX_DEMO_MAX_AGE_HOURS", 24.0),
+        demo_prune_seconds=_number_env("DOUBLEX_DEMO_PRUNE_SECONDS", 300.0),
     )
 
 

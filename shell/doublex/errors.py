@@ -71,6 +71,8 @@ DX_ERRORS: dict[str, ErrorKind] = {
         ErrorKind("DX044", "invalid_capability", 422),
         ErrorKind("DX045", "api_key_not_found", 404),
         ErrorKind("DX046", "invalid_rate_limit", 422),
+        ErrorKind("DX047", "posting_limit_exceeded", 422),
+        ErrorKind("DX048", "demo_rate_limited", 429),
     )
 }
 

@@ -9,6 +9,7 @@ over the workers. The pool gauges then add up the live workers' pools.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import (
@@ -170,13 +171,54 @@ def refresh_pool_gauges() -> None:
 
 def exposition() -> bytes:
     """Every metric in the Prometheus text format: this process's, or all workers' summed."""
+    if multiprocess_dir():
+        refresh_pool_gauges()
+    return generate_latest(_registry())
+
+
+def _registry() -> CollectorRegistry:
+    """This process's registry, or one that sums every worker's (multiprocess mode)."""
     if not multiprocess_dir():
-        return generate_latest(REGISTRY)
-    refresh_pool_gauges()
+        return REGISTRY
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     registry.register(RECON_MISMATCHES)
-    return generate_latest(registry)
+    return registry
+
+
+def figures() -> dict[str, Any]:
+    """The few figures the live page shows, read from the same registry /metrics renders:
+    postings by outcome, serialization retries and their rate per posting, the 95th
+    percentile of the posting latency (the upper bound of the histogram bucket that holds
+    it, as Prometheus' histogram_quantile would bound it; None before any posting) and the
+    reconciliation exceptions (None until /metrics or the page read them)."""
+    samples: dict[str, float] = {}
+    buckets: list[tuple[float, float]] = []
+    for family in _registry().collect():
+        for sample in family.samples:
+            if sample.name == "ledger_tx_total":
+                status = sample.labels["status"]
+                samples[status] = samples.get(status, 0) + sample.value
+            elif sample.name == "ledger_serialization_retries_total":
+                samples["retries"] = samples.get("retries", 0) + sample.value
+            elif sample.name == "ledger_posting_latency_ms_bucket":
+                buckets.append((float(sample.labels["le"]), sample.value))
+    outcomes = ("posted", "duplicate", "rejected")
+    postings = {status: int(samples.get(status, 0)) for status in outcomes}
+    attempts = sum(postings.values())
+    buckets.sort()
+    count = buckets[-1][1] if buckets else 0
+    p95 = next((le for le, seen in buckets if seen >= 0.95 * count), None) if count else None
+    retries = int(samples.get("retries", 0))
+    return {
+        "postings": postings,
+        "retries": retries,
+        "retry_rate": round(retries / attempts, 4) if attempts else 0.0,
+        "posting_p95_ms": p95,
+        "recon_exceptions": (
+            sum(RECON_MISMATCHES.totals.values()) if RECON_MISMATCHES.totals is not None else None
+        ),
+    }
 
 
 async def serve(request: web.Request) -> web.Response:

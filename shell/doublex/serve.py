@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from types import FrameType
 
 import psycopg
@@ -49,6 +50,20 @@ async def roll_up_forever(ledger: Ledger, tenants: list[str], every_seconds: flo
                 await ledger.roll_up_balances(tenant)
             except errors.LedgerError as exc:
                 LOG.warning("roll-up failed: %s", exc.message, extra={"tenant": tenant})
+
+
+async def prune_demo_forever(ledger: Ledger, max_age_hours: float, every_seconds: float) -> None:
+    """Archive the live page's demo tenants older than `max_age_hours` (their keys revoked,
+    ledger.prune_demo_tenants), as the service's housekeeping (no key)."""
+    while True:
+        try:
+            archived = await ledger.prune_demo_tenants(timedelta(hours=max_age_hours))
+        except errors.LedgerError as exc:
+            LOG.warning("demo prune failed: %s", exc.message)
+        else:
+            if archived:
+                LOG.info("archived %s demo tenants", archived)
+        await asyncio.sleep(every_seconds)
 
 
 async def refresh_pool_gauges_forever(every_seconds: float = 1.0) -> None:
@@ -81,6 +96,7 @@ def build_app(settings: Settings, service_dsn: str) -> web.Application:
         request_deadline=settings.request_deadline,
         metrics_public=settings.metrics_public,
         key_rate_seconds=settings.key_rate_seconds,
+        demo=settings.demo,
     )
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -90,6 +106,14 @@ def build_app(settings: Settings, service_dsn: str) -> web.Application:
         tasks = [
             asyncio.create_task(roll_up_forever(ledger, settings.tenants, settings.roll_up_seconds))
         ]
+        if settings.demo:
+            tasks.append(
+                asyncio.create_task(
+                    prune_demo_forever(
+                        ledger, settings.demo_max_age_hours, settings.demo_prune_seconds
+                    )
+                )
+            )
         if metrics.multiprocess_dir():
             tasks.append(asyncio.create_task(refresh_pool_gauges_forever()))
         yield
@@ -239,6 +263,9 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "DOUBLEX_CONNECTIONS_PER_CLIENT": str(settings.connections_per_client),
         "DOUBLEX_KEY_RATE_SECONDS": str(settings.key_rate_seconds),
         "DOUBLEX_METRICS_PUBLIC": "1" if settings.metrics_public else "",
+        "DOUBLEX_DEMO": "on" if settings.demo else "off",
+        "DOUBLEX_DEMO_MAX_AGE_HOURS": str(settings.demo_max_age_hours),
+        "DOUBLEX_DEMO_PRUNE_SECONDS": str(settings.demo_prune_seconds),
     }
 
 

@@ -3,7 +3,7 @@
 #   PostgreSQL server binaries, pgTAP (for that server version) and pg_prove;
 #   Prometheus (prometheus, promtool) and prometheus-postgres-exporter for the
 #   observability tests and `make observe`; Chromium (headless, renders the reconciliation
-#   report in the end-to-end test); PgBouncer (the pooling tests and the pooled route of
+#   report in the end-to-end test) and chromedriver (the live page's Selenium test); PgBouncer (the pooling tests and the pooled route of
 #   `make bench-sql`); with --lint also plpgsql_check. With --run only the PostgreSQL
 #   server: serving the API needs nothing else (`make run`).
 # As root on Debian/Ubuntu it uses apt-get; otherwise it prints exactly what to install.
@@ -42,6 +42,8 @@ if [[ $want_tools == 1 ]]; then
     command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
     command -v prometheus-postgres-exporter >/dev/null 2>&1 || missing+=(prometheus-postgres-exporter)
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    # Drives Chromium in the live page's browser test (tests/test_demo_page.py).
+    command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
     # The pooler many SQL clients are deployed behind (README, "Connection pooling").
     command -v pgbouncer >/dev/null 2>&1 || [[ -x /usr/sbin/pgbouncer ]] || missing+=(pgbouncer)
 fi

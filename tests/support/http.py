@@ -116,7 +116,7 @@ async def api(ledger: Ledger, key: str | None = None, **options: Any) -> AsyncIt
     service = as_service(ledger)
     await service.open(wait=False)
     try:
-        app = create_app(service, migrations=migrate.known(), **options)
+        app = create_app(service, **({"migrations": migrate.known()} | options))
         async with serving(app, key) as client:
             yield client
     finally:

@@ -30,6 +30,7 @@ from doublex.api import (
     rate_limit,
     time_limits,
 )
+from doublex.api import demo as demo_routes
 from doublex.api.operation import Access, Handler
 from doublex.api.routes import OPERATIONS
 from doublex.config import KEY_BUCKETS, REQUEST_ID_PATTERN
@@ -138,13 +139,15 @@ def create_app(
     metrics_public: bool = False,
     authenticate: bool = True,
     key_rate_seconds: float = 5.0,
+    demo: bool = True,
 ) -> web.Application:
     """The service on `ledger` (made for the service: `act_as="doublex_api"`).
     `body_timeout`, `request_deadline`: seconds (api/time_limits.py); None: no limit.
     `authenticate=False` is for bench/auth_overhead.py only (no environment variable or
     option reaches it): no key is read, and `ledger` must then be a SQL login's.
     `key_rate_seconds`: how long a key's rate limit is used before it is read again
-    (api/rate_limit.py)."""
+    (api/rate_limit.py).
+    `demo`: serve the live page and its routes (api/demo.py; DOUBLEX_DEMO=off: not)."""
     # Request bodies may hold exact (Decimal) numbers; jsonb parameters must keep them.
     jsonio.use_for_postgres()
     middlewares: list[Middleware] = [observe, problem_documents]
@@ -167,5 +170,7 @@ def create_app(
         # Every route answers with and without a trailing slash, without a redirect.
         app.router.add_route(method, path, handler)
         app.router.add_route(method, path + "/", handler)
+    if demo:
+        demo_routes.add_routes(app)
     logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
     return app

@@ -94,6 +94,12 @@ class BalanceArgs(AccountPath):
     as_of: Annotated[IsoDate | None, In.QUERY] = None
 
 
+class TrialBalanceArgs(Page):
+    as_of: Annotated[IsoDate | None, In.QUERY] = Field(
+        None, description="Legs effective on or before this date; omitted: every leg"
+    )
+
+
 class HistoryArgs(AccountPath):
     from_: Annotated[IsoDate | None, In.QUERY] = Field(None, alias="from")
     to: Annotated[IsoDate | None, In.QUERY] = None

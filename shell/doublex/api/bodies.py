@@ -147,6 +147,11 @@ class Transfer(Body):
     ref: Ref | None = None
     metadata: Metadata | None = None
 
+    @staticmethod
+    def answer(result: dict[str, Any]) -> dict[str, Any]:
+        """The ledger's answer as it is."""
+        return result
+
     def journal(self, key: str) -> dict[str, Any]:
         """The arguments of Ledger.post_journal."""
         return {
@@ -209,6 +214,11 @@ class LegacyTransfer(Body):
     value_date: IsoDate | None = None
     memo: Memo | None = None
     entries: Annotated[list[LegacyEntry], Documented(**LEGS)]
+
+    @staticmethod
+    def answer(result: dict[str, Any]) -> dict[str, Any]:
+        """The earlier API's words: a first post is `applied` (a replay stays `duplicate`)."""
+        return {**result, "status": "applied"} if result["status"] == "posted" else result
 
     def journal(self, key: str) -> dict[str, Any]:
         """The arguments of Ledger.post_journal: entries become legs, the key is scoped."""

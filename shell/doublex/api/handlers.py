@@ -71,6 +71,39 @@ async def health(request: web.Request, _: args.NoArgs) -> web.Response:
     )
 
 
+async def liveness(request: web.Request, _: args.NoArgs) -> web.Response:
+    """GET /health: the process answers (the earlier API's liveness; no database call)."""
+    return respond({"status": "ok", "version": __version__})
+
+
+async def readiness(request: web.Request, _: args.NoArgs) -> web.Response:
+    """GET /ready: 200 when the database answers and has every migration of this version,
+    else 503 with what is missing."""
+    try:
+        applied = list((await ledger(request).health())["migrations"])
+    except errors.LedgerError as exc:
+        pending = request.app[MIGRATIONS] if isinstance(exc, errors.MigrationsPending) else []
+        database = "migrations pending" if pending else "unreachable"
+        return not_ready({"status": "not_ready", "database": database, "pending": pending})
+    pending = [name for name in request.app[MIGRATIONS] if name not in applied]
+    if pending:
+        body = {"status": "not_ready", "database": "migrations pending", "pending": pending}
+        return not_ready(body)
+    return respond({"status": "ready", "database": "ok", "pending": []})
+
+
+def not_ready(body: dict[str, Any]) -> web.Response:
+    response = respond(body, 503)
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+async def trial_balance(request: web.Request, a: args.TrialBalanceArgs) -> web.Response:
+    items, totals = await ledger(request).trial_balance(a.as_of, a.cursor or None, a.limit)
+    next_cursor = items[-1]["code"] if len(items) == a.limit else None
+    return respond({"as_of": a.as_of, "items": items, "next_cursor": next_cursor, "totals": totals})
+
+
 async def create_account(request: web.Request, a: args.CreateAccountArgs) -> web.Response:
     body = a.body
     account = await ledger(request).create_account(
@@ -95,7 +128,7 @@ async def get_balance(request: web.Request, a: args.BalanceArgs) -> web.Response
 async def post_transfer(request: web.Request, a: args.TransferArgs) -> web.Response:
     key = idempotency_key(a.idempotency_key, a.body.idempotency_key)
     result = await ledger(request).post_journal(**a.body.journal(key))
-    return respond(result, posting_status(result))
+    return respond(a.body.answer(result), posting_status(result))
 
 
 async def post_transfer_batch(request: web.Request, a: args.BatchArgs) -> web.Response:

@@ -7,6 +7,7 @@ shell could not parse.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp import web
@@ -14,6 +15,7 @@ from aiohttp import web
 from doublex import errors, jsonio
 
 PROBLEM_TYPE = "urn:doublex:problem:"
+RETRY_AFTER = re.compile(r"Retry after (\d+) seconds")
 CONTENT_TYPE = "application/problem+json"
 
 TITLES: dict[int, str] = {
@@ -73,6 +75,10 @@ def from_ledger_error(exc: errors.LedgerError, challenge: str | None = None) -> 
     headers = {"Retry-After": "1"} if exc.http_status == 503 else None
     if isinstance(exc, errors.RateLimited):
         headers = {"Retry-After": str(exc.retry_after)}
+    elif exc.http_status == 429:
+        # The ledger says when (DX048's DETAIL: "Retry after N seconds.").
+        wait = RETRY_AFTER.search(exc.detail or "")
+        headers = {"Retry-After": wait.group(1) if wait else "60"}
     if challenge is not None:
         headers = {"WWW-Authenticate": challenge}
     detail = exc.message if not exc.detail else f"{exc.message} ({exc.detail})"

@@ -119,7 +119,47 @@ class Posted(Reply):
 
 
 class PostingResult(Posted):
-    status: Literal["posted", "duplicate"]
+    status: Literal["posted", "duplicate", "applied"] = Field(
+        description="posted (201), or duplicate (200) on a replay; a body of the earlier API "
+        "(client_id, entries) answers applied instead of posted"
+    )
+
+
+class Liveness(Reply):
+    status: Literal["ok"]
+    version: str
+
+
+class Readiness(Reply):
+    status: Literal["ready", "not_ready"]
+    database: str = Field(description="ok, unreachable, or migrations pending")
+    pending: list[str] = Field(description="Migrations this version knows and the database lacks")
+
+
+class TrialBalanceLine(Reply):
+    code: str
+    name: str
+    type: str
+    ccy: str
+    normal_side: Literal["debit", "credit"]
+    debits: Money
+    credits: Money
+    balance: Money = Field(description="On the account's normal side")
+
+
+class TrialBalanceTotal(Reply):
+    ccy: str
+    accounts: int
+    debits: Money
+    credits: Money
+    net: Money = Field(description="debits - credits: zero in every currency")
+
+
+class TrialBalance(Reply):
+    as_of: Day | None
+    items: list[TrialBalanceLine]
+    next_cursor: str | None
+    totals: list[TrialBalanceTotal] = Field(description="Every account of the tenant, per currency")
 
 
 class BatchItemResult(Reply):

@@ -73,6 +73,29 @@ OPERATIONS: list[Operation[Any]] = [
         access=Access.OPEN,
     ),
     Operation(
+        "GET",
+        "/health",
+        "liveness",
+        "Liveness: the process answers (the earlier API's route; no database call)",
+        handlers.liveness,
+        args.NoArgs,
+        {"200": Response("Alive", r.Liveness)},
+        access=Access.OPEN,
+    ),
+    Operation(
+        "GET",
+        "/ready",
+        "readiness",
+        "Readiness: the database answers and has every migration of this version",
+        handlers.readiness,
+        args.NoArgs,
+        {
+            "200": Response("Ready", r.Readiness),
+            "503": Response("Not ready: the database is unreachable or not migrated", r.Readiness),
+        },
+        access=Access.OPEN,
+    ),
+    Operation(
         "POST",
         "/api/accounts",
         "createAccount",
@@ -216,6 +239,19 @@ OPERATIONS: list[Operation[Any]] = [
         handlers_fx.get_position,
         args.PositionArgs,
         {"200": Response("The position", r.FxPosition)},
+        access=Access.READ,
+    ),
+    Operation(
+        "GET",
+        "/api/reports/balances",
+        "getTrialBalance",
+        "The trial balance: every account's debits, credits and balance, and totals per currency",
+        handlers.trial_balance,
+        args.TrialBalanceArgs,
+        {"200": Response("A page of accounts, and the totals of all of them", r.TrialBalance)},
+        "Accounts by code, a page at a time (`limit`, then `cursor` = the previous page's "
+        "`next_cursor`); `totals` cover every account of the tenant, per currency, and net "
+        "to zero. `as_of`: the legs effective on or before that date.",
         access=Access.READ,
     ),
     Operation(

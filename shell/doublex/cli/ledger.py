@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from doublex import jsonio
 from doublex.cli.common import limit_option, page_options, tenant_option, with_ledger
 from doublex.cli.output import Column, emit_page, emit_record, emit_rows, json_option
 from doublex.cli.root import main
@@ -250,6 +251,55 @@ def history(code: str, from_date: datetime, to_date: datetime, tenant: str, as_j
         lambda ledger: ledger.balance_history(code, iso_date(from_date), iso_date(to_date), tenant)
     )
     emit_rows(rows, HISTORY_COLUMNS, as_json, empty="no closed business dates in that range")
+
+
+# -- doublex report balances ------------------------------------------------------------------
+
+TRIAL_COLUMNS: list[Column] = [
+    ("code", "code"),
+    ("name", "name"),
+    ("ccy", "ccy"),
+    ("normal_side", "normal side"),
+    ("debits", "debits"),
+    ("credits", "credits"),
+    ("balance", "balance"),
+]
+TOTAL_COLUMNS: list[Column] = [
+    ("ccy", "ccy"),
+    ("accounts", "accounts"),
+    ("debits", "debits"),
+    ("credits", "credits"),
+    ("net", "net"),
+]
+
+
+@main.group()
+def report() -> None:
+    """Reports of the books."""
+
+
+@report.command("balances")
+@click.option("--as-of", type=DATE, default=None, help="Legs effective on or before this date.")
+@page_options
+@tenant_option
+@json_option
+def report_balances(
+    as_of: datetime | None, cursor: str | None, limit: int, tenant: str, as_json: bool
+) -> None:
+    """The trial balance: a page of accounts, and the totals per currency (they net to 0)."""
+    lines, totals = with_ledger(
+        lambda ledger: ledger.trial_balance(iso_date(as_of), cursor, limit, tenant)
+    )
+    next_cursor = lines[-1]["code"] if len(lines) == limit else None
+    if as_json:
+        page = {"as_of": iso_date(as_of), "items": lines, "next_cursor": next_cursor}
+        click.echo(jsonio.dumps({**page, "totals": totals}).decode())
+        return
+    emit_rows(lines, TRIAL_COLUMNS, False, empty="no accounts")
+    click.echo()
+    emit_rows(totals, TOTAL_COLUMNS, False, empty="no totals")
+    if next_cursor is not None:
+        click.echo(f"next page: --cursor {next_cursor}", err=True)
 
 
 # -- doublex journals -------------------------------------------------------------------------

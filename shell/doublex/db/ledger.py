@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from datetime import time as time_of_day
 from decimal import Decimal
 from typing import Any
@@ -24,7 +24,7 @@ from doublex.config import API_ROLE, APP_ROLE
 from doublex.db import bulk
 from doublex.db.instrument import instrumented
 from doublex.db.queries import QUERIES
-from doublex.db.runner import FOLD, LOOKUP, READ, ROLL_UP, SCRAPE, WRITE, Mode, Row, Runner
+from doublex.db.runner import FOLD, LOOKUP, READ, ROLL_UP, SCRAPE, SERVICE, WRITE, Mode, Row, Runner
 
 DEFAULT = "default"  # the tenant of a single-book ledger
 # The role settings of doublex_app (cluster-wide, migrations 0001 and 0013), which a new SQL
@@ -494,3 +494,31 @@ class Ledger(Runner):
         return await self._all(
             "list_audit", READ, after_id=after_id, page_size=page_size, tenant=tenant
         )
+
+    # -- the live page's demo tenants, the trial balance ----------------------------------------
+
+    async def create_demo_tenant(self, client_address: str) -> Row:
+        """A demo tenant for a visitor's address (the service's own login, no key; the ledger
+        bounds it per address and hour, DX048)."""
+        return await self._one("create_demo_tenant", SERVICE, client_address=client_address)
+
+    async def prune_demo_tenants(self, older_than: timedelta) -> int:
+        """Archive the demo tenants older than `older_than`: how many were."""
+        row = await self._one("prune_demo_tenants", SERVICE, older_than=older_than)
+        return int(row["prune_demo_tenants"])
+
+    async def trial_balance(
+        self,
+        as_of: date | None = None,
+        after_code: str | None = None,
+        page_size: int = 100,
+        tenant: str | None = None,
+    ) -> tuple[list[Row], list[Row]]:
+        """A page of the trial balance and the totals per currency, in one snapshot."""
+        page = {"as_of": as_of, "after_code": after_code, "page_size": page_size, "tenant": tenant}
+        totals = {"as_of": as_of, "tenant": tenant}
+        lines, sums = await self.statements(
+            [(QUERIES["trial_balance"], page), (QUERIES["trial_balance_totals"], totals)],
+            **READ.options,
+        )
+        return lines, sums

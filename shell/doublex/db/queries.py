@@ -66,6 +66,11 @@ _CALLS: Mapping[str, str] = {
     "unbind_sql_login": "login",
     "list_sql_logins": "tenant",
     "list_audit": "after_id page_size tenant",
+    # the live page's demo tenants (the service's own login) and the trial balance
+    "create_demo_tenant": "client_address",
+    "prune_demo_tenants": "older_than",
+    "trial_balance": "as_of after_code page_size tenant",
+    "trial_balance_totals": "as_of tenant",
 }
 
 # stage_statement and business_date return one value; in FROM, its column takes the

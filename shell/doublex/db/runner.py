@@ -94,6 +94,8 @@ ROLL_UP = Mode(isolation=IsolationLevel.READ_COMMITTED, housekeeping=True)
 SCRAPE = Mode(read_only=True, isolation=IsolationLevel.READ_COMMITTED, housekeeping=True)
 # A read of the request's own key (its rate limit): one row, no snapshot to wait for.
 LOOKUP = Mode(read_only=True, isolation=IsolationLevel.READ_COMMITTED)
+# The service's own writes (no key): the live page's demo tenants. SERIALIZABLE, retried.
+SERVICE = Mode(housekeeping=True)
 
 
 async def _serializable_by_default(conn: AsyncConnection[Row]) -> None:
