@@ -3,7 +3,7 @@
 -- currency seed.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(324);
+SELECT plan(380);
 
 -- Schemas ---------------------------------------------------------------------------------
 SELECT has_schema('ledger', 'Should have the ledger API schema');
@@ -69,7 +69,16 @@ INSERT INTO api_function (name, args, returns) VALUES
     ('create_api_key',     ARRAY['text', 'text[]', 'timestamp with time zone', 'text'], 'ledger.new_api_key'),
     ('list_api_keys',      ARRAY['text'], 'setof ledger.api_key_info'),
     ('revoke_api_key',     ARRAY['text', 'text'], 'ledger.api_key_info'),
-    ('list_audit',         ARRAY['bigint', 'integer', 'text'], 'setof ledger.audit_entry');
+    ('list_audit',         ARRAY['bigint', 'integer', 'text'], 'setof ledger.audit_entry'),
+    ('create_hold',        ARRAY['text', 'jsonb', 'timestamp with time zone', 'text', 'text', 'jsonb', 'text'],
+                           'ledger.hold_result'),
+    ('capture_hold',       ARRAY['uuid', 'text', 'jsonb', 'date', 'text'], 'ledger.hold_resolution_result'),
+    ('void_hold',          ARRAY['uuid', 'text', 'text'], 'ledger.hold_resolution_result'),
+    ('get_hold',           ARRAY['uuid', 'text'], 'ledger.hold_info'),
+    ('list_holds',         ARRAY['text', 'text', 'uuid', 'integer', 'text'], 'setof ledger.hold_info'),
+    ('expire_holds',       ARRAY['text'], 'integer'),
+    ('set_account_limits', ARRAY['text', 'numeric', 'numeric', 'text'], 'ledger.available_balance'),
+    ('get_available_balance', ARRAY['text', 'text'], 'ledger.available_balance');
 INSERT INTO api_function (name, args, returns, grantee) VALUES
     ('create_tenant',      ARRAY['text'], 'ledger.tenant_info', NULL),
     ('list_tenants',       ARRAY[]::text[], 'setof ledger.tenant_info', NULL),

@@ -11,7 +11,7 @@ BEGIN
     PERFORM ledger_private.check_journal_balanced(NEW.journal_id);
     IF ledger_private.journal_state(ledger_private.journal_slot(NEW.journal_id))
            -> 'constrained' @> to_jsonb(NEW.account_id) THEN
-        PERFORM ledger_private.check_not_negative(NEW.account_id, NEW.leg_no);
+        PERFORM ledger_private.check_account_limits(NEW.account_id, NEW.leg_no);
     END IF;
     RETURN NULL;
 END
