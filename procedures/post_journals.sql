@@ -11,8 +11,9 @@
 -- request writes nothing (its own subtransaction is rolled back); the others still post.
 -- A key repeated inside the batch behaves as a replay: the same request → 'duplicate',
 -- a different one → rejected with DX011. Requests take effect in order: a request that
--- would take an account with allow_negative = false below zero is rejected even when a
--- later request of the batch would cover it.
+-- would take an account outside its limits (below min_balance, or zero for allow_negative =
+-- false, counting pending holds; above max_balance) is rejected even when a later request
+-- of the batch would cover it.
 -- Serialization failures (40001) and deadlocks abort the whole batch so the caller retries
 -- it: they are never reported as a request's rejection.
 --
@@ -20,7 +21,7 @@
 -- statements whatever its size, in one subtransaction: it runs only when every request is
 -- new and valid, and it checks the same rules as the posting path (fields, leg shape,
 -- accounts, balance per currency per journal, the leg trigger's row checks, and the
--- non-negative policy request by request in order), so that it posts exactly what the
+-- account limits request by request in order), so that it posts exactly what the
 -- careful path would. When anything is off (a rejection, a replayed or repeated key) it
 -- gives up, its subtransaction is rolled back, and the careful path posts the requests one
 -- by one through ledger_private.post_journal_request, one subtransaction each. Clean

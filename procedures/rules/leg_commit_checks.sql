@@ -1,8 +1,9 @@
 -- ledger_private.leg_commit_checks() → trigger: deferred constraint trigger on legs:
--- journal balanced, non-negative policy.
+-- journal balanced, account limits.
 --
--- At commit, for every leg: its journal is still balanced, and an account with
--- allow_negative = false is not below zero on its normal side.
+-- At commit, for every leg: its journal is still balanced, and an account with limits
+-- (min_balance, max_balance, allow_negative = false) is within them
+-- (ledger_private.check_account_limits).
 -- (First defined in migrations/0003_invariant_triggers.sql; this file is its only home since.)
 
 CREATE OR REPLACE FUNCTION ledger_private.leg_commit_checks() RETURNS trigger
@@ -18,4 +19,4 @@ END
 $$;
 
 COMMENT ON FUNCTION ledger_private.leg_commit_checks() IS
-    'Constraint trigger (deferred): the leg''s journal is balanced and a non-negative account stays at or above zero';
+    'Constraint trigger (deferred): the leg''s journal is balanced and an account with limits stays within them';
