@@ -5,13 +5,10 @@ set_account_limits, get_available_balance)."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
-from doublex.cli import main
+from test_cli_ledger import as_json, run
 
 
 @pytest.fixture
@@ -25,18 +22,6 @@ def cli(admin_dsn: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     run(runner, "accounts", "create", "SHOP", "Shop", "--ccy", "EUR", "--type", "liability")
     run(runner, "post", "--leg", "CASH:debit:100.00:EUR", "--leg", "WALLET:credit:100.00:EUR")
     return runner
-
-
-def run(cli: CliRunner, *args: str, code: int = 0) -> Result:
-    result = cli.invoke(main, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert result.exit_code == code, (result.output, result.stderr)
-    return result
-
-
-def as_json(cli: CliRunner, *args: str) -> Any:
-    return json.loads(run(cli, *args, "--json").stdout)
 
 
 SPEND = ("--leg", "WALLET:debit:30.00:EUR", "--leg", "SHOP:credit:30.00:EUR")
