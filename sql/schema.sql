@@ -503,7 +503,6 @@ DECLARE
     v_tenant text := v_who.tenant;
     v_replay ledger.hold_resolution_result;
     v_hold ledger_private.hold;
-    v_legs jsonb;
     v_bad record;
     v_posting ledger.posting_result;
 BEGIN
