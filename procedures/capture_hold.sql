@@ -7,7 +7,7 @@
 -- amounts          NULL: every leg as held. Else one decimal string per leg of the hold, in
 --                  its order, each at most what that leg holds ("0" leaves the leg out); the
 --                  journal must still balance (DX009) and have two legs. The remainder is
---                  released. Anything else is DX050.
+--                  released. Anything else is DX053.
 -- effective_date   as for ledger.post_journal (NULL: the business date; the backdating
 --                  guard applies, DX025/DX029).
 -- The journal goes through the posting core (post_journal_request): kind transfer, the
@@ -15,10 +15,10 @@
 -- key hold:<hold_id> (a hold is captured once, so this key is unique; a client journal
 -- posted under that key first makes the capture DX011, never a silent duplicate).
 -- Capture, void and expiry are exclusive (ledger_private.claim_hold_resolution): a second
--- capture DX047, after a void DX048, after expiry DX049; the same key and request replayed
--- → duplicate; the key reused for another request → DX011. No such hold → DX046.
+-- capture DX050, after a void DX051, after expiry DX052; the same key and request replayed
+-- → duplicate; the key reused for another request → DX011. No such hold → DX049.
 -- The capture key is unique per tenant among captures and voids, apart from journal keys.
--- Raises DX009, DX010, DX011, DX012, DX016, DX019, DX025, DX029, DX046–DX051.
+-- Raises DX009, DX010, DX011, DX012, DX016, DX019, DX025, DX029, DX049–DX054.
 -- Capability post, on the caller's own tenant (DX040–DX043, ledger_private.authorize first).
 
 CREATE OR REPLACE FUNCTION ledger.capture_hold(
@@ -62,7 +62,7 @@ BEGIN
                <> (SELECT count(*) FROM ledger_private.hold_leg AS hl
                     WHERE hl.hold_id = capture_hold.hold_id)) THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX050', COLUMN = 'amounts',
+            ERRCODE = 'DX053', COLUMN = 'amounts',
             MESSAGE = 'amounts: must be an array with one amount per leg of the hold',
             HINT = 'Leave amounts out to capture the whole hold.';
     END IF;
@@ -92,12 +92,12 @@ BEGIN
                      WHERE hl.hold_id = capture_hold.hold_id) AS y) AS x;
     IF v_bad.leg_no IS NOT NULL THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX050', COLUMN = format('amounts[%s]', v_bad.leg_no - 1),
+            ERRCODE = 'DX053', COLUMN = format('amounts[%s]', v_bad.leg_no - 1),
             MESSAGE = format('amounts[%s]: %s', v_bad.leg_no - 1, v_bad.problem);
     END IF;
     IF coalesce(jsonb_array_length(v_bad.legs), 0) < 2 THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX050', COLUMN = 'amounts',
+            ERRCODE = 'DX053', COLUMN = 'amounts',
             MESSAGE = 'amounts: a capture posts at least two legs',
             HINT = 'Void the hold to release all of it.';
     END IF;

@@ -13,14 +13,14 @@
 -- (ledger.void_hold) or expires. Pending legs that reduce an account's balance reduce its
 -- available balance at once; an account with limits (min_balance, max_balance,
 -- allow_negative = false) must stay within them counting every pending hold
--- (check_account_limits, DX010 / DX051).
+-- (check_account_limits, DX010 / DX054).
 -- idempotency_key  1–255 printable characters, unique per tenant among holds (a journal, a
 --                  capture or a void may use the same string: separate key spaces)
--- expires_at       NULL: never; else after now (DX052). Past it the hold counts as released.
+-- expires_at       NULL: never; else after now (DX055). Past it the hold counts as released.
 -- memo, ref, metadata  as for ledger.post_journal; the capture's journal carries them.
 -- Same key and same request → the original hold with status 'duplicate'; a different
 -- request → DX011.
--- Raises DX001–DX009, DX010, DX011, DX012, DX016, DX019, DX051, DX052. Needs SERIALIZABLE.
+-- Raises DX001–DX009, DX010, DX011, DX012, DX016, DX019, DX054, DX055. Needs SERIALIZABLE.
 -- Capability post, on the caller's own tenant (DX040–DX043, ledger_private.authorize first).
 
 CREATE OR REPLACE FUNCTION ledger.create_hold(
@@ -102,7 +102,7 @@ BEGIN
     END IF;
     IF NOT ledger_private.hold_is_live(create_hold.expires_at) THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX052', COLUMN = 'expires_at',
+            ERRCODE = 'DX055', COLUMN = 'expires_at',
             MESSAGE = format('expires_at: %s is not in the future', create_hold.expires_at),
             HINT = 'Leave it out for a hold that never expires.';
     END IF;

@@ -3,7 +3,7 @@
 --   SELECT ledger.expire_holds();   → how many holds it marked
 --
 -- A hold past expires_at already counts as released for every balance and can no longer be
--- captured or voided (DX049); this sweep records it (a hold_resolution row 'expired', the
+-- captured or voided (DX052); this sweep records it (a hold_resolution row 'expired', the
 -- sweeping actor and time), so that the change is visible in get_hold and list_holds and
 -- counted by the service's metrics. `doublex maintain` runs it; the service runs it
 -- periodically as its own login (authorize_housekeeping). A capture or void racing the

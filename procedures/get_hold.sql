@@ -6,7 +6,7 @@
 --     resolved_by
 --
 -- A hold past expires_at reads as expired whether or not the sweep has marked it.
--- Raises DX046 when there is no such hold in the tenant.
+-- Raises DX049 when there is no such hold in the tenant.
 -- Capability read (or audit), on the caller's own tenant (DX040–DX043, authorize first).
 
 CREATE OR REPLACE FUNCTION ledger.get_hold(
@@ -22,7 +22,7 @@ BEGIN
     IF NOT EXISTS (SELECT FROM ledger_private.hold AS h
                     WHERE h.hold_id = get_hold.hold_id AND h.tenant = v_tenant) THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX046', COLUMN = 'hold_id',
+            ERRCODE = 'DX049', COLUMN = 'hold_id',
             MESSAGE = format('hold_id: no hold %s in tenant %s', get_hold.hold_id, v_tenant);
     END IF;
     RETURN ledger_private.to_hold_info(get_hold.hold_id);

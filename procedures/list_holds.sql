@@ -4,7 +4,7 @@
 --   SELECT * FROM ledger.list_holds(after_id => '<last hold_id of the page>');
 --
 -- account     an account code: the holds with a leg on it (DX020 when there is none)
--- status      pending | captured | voided | expired (DX052 otherwise), as ledger.get_hold reads it
+-- status      pending | captured | voided | expired (DX055 otherwise), as ledger.get_hold reads it
 -- after_id    the last hold_id of the previous page (holds are time-ordered)
 -- page_size   1 to api_limit('page_size') (DX019)
 -- Capability read (or audit), on the caller's own tenant (DX040–DX043, authorize first).
@@ -27,7 +27,7 @@ BEGIN
     IF list_holds.status IS NOT NULL
        AND list_holds.status NOT IN ('pending', 'captured', 'voided', 'expired') THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX052', COLUMN = 'status',
+            ERRCODE = 'DX055', COLUMN = 'status',
             MESSAGE = format('status: must be pending, captured, voided or expired, got %s',
                              list_holds.status);
     END IF;

@@ -6,10 +6,10 @@
 -- Balances on the account's normal side. The database enforces them for every writer
 -- (postings, batches, holds, direct INSERTs; check_account_limits): the available balance
 -- (posted minus pending holds that reduce it) never ends a transaction below min_balance
--- (DX010), and posted plus pending increases never above max_balance (DX051). NULL is no
+-- (DX010), and posted plus pending increases never above max_balance (DX054). NULL is no
 -- limit; min_balance NULL on an account created with allow_negative = false keeps its
 -- floor of 0 (allow_negative = false means min_balance = 0). A limit applies to what is
--- written after it is set. min_balance above max_balance → DX052; no account → DX020.
+-- written after it is set. min_balance above max_balance → DX055; no account → DX020.
 -- Recorded in the audit log. Capability admin (DX040–DX043, authorize first).
 
 CREATE OR REPLACE FUNCTION ledger.set_account_limits(
@@ -28,7 +28,7 @@ BEGIN
     IF set_account_limits.min_balance > set_account_limits.max_balance
        OR set_account_limits.min_balance = 'NaN' OR set_account_limits.max_balance = 'NaN' THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX052', COLUMN = 'min_balance',
+            ERRCODE = 'DX055', COLUMN = 'min_balance',
             MESSAGE = format('min_balance: %s must be a number at most max_balance %s',
                              set_account_limits.min_balance, set_account_limits.max_balance);
     END IF;

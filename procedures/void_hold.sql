@@ -4,10 +4,10 @@
 --   → hold_id, status ('voided' | 'duplicate'), journal_id NULL, effective_date NULL, resolved_at
 --
 -- Exclusive with capture and expiry (ledger_private.claim_hold_resolution): after a capture
--- DX047, a second void DX048, after expiry DX049; the same key replayed → duplicate; the key
--- reused for another request → DX011; no such hold → DX046. The key is unique per tenant
+-- DX050, a second void DX051, after expiry DX052; the same key replayed → duplicate; the key
+-- reused for another request → DX011; no such hold → DX049. The key is unique per tenant
 -- among captures and voids, apart from journal and hold keys.
--- Raises DX011, DX012, DX016, DX019, DX046–DX049.
+-- Raises DX011, DX012, DX016, DX019, DX049–DX052.
 -- Capability post, on the caller's own tenant (DX040–DX043, ledger_private.authorize first).
 
 CREATE OR REPLACE FUNCTION ledger.void_hold(

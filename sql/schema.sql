@@ -529,7 +529,7 @@ BEGIN
                <> (SELECT count(*) FROM ledger_private.hold_leg AS hl
                     WHERE hl.hold_id = capture_hold.hold_id)) THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX050', COLUMN = 'amounts',
+            ERRCODE = 'DX053', COLUMN = 'amounts',
             MESSAGE = 'amounts: must be an array with one amount per leg of the hold',
             HINT = 'Leave amounts out to capture the whole hold.';
     END IF;
@@ -559,12 +559,12 @@ BEGIN
                      WHERE hl.hold_id = capture_hold.hold_id) AS y) AS x;
     IF v_bad.leg_no IS NOT NULL THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX050', COLUMN = format('amounts[%s]', v_bad.leg_no - 1),
+            ERRCODE = 'DX053', COLUMN = format('amounts[%s]', v_bad.leg_no - 1),
             MESSAGE = format('amounts[%s]: %s', v_bad.leg_no - 1, v_bad.problem);
     END IF;
     IF coalesce(jsonb_array_length(v_bad.legs), 0) < 2 THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX050', COLUMN = 'amounts',
+            ERRCODE = 'DX053', COLUMN = 'amounts',
             MESSAGE = 'amounts: a capture posts at least two legs',
             HINT = 'Void the hold to release all of it.';
     END IF;
@@ -801,7 +801,7 @@ BEGIN
     END IF;
     IF NOT ledger_private.hold_is_live(create_hold.expires_at) THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX052', COLUMN = 'expires_at',
+            ERRCODE = 'DX055', COLUMN = 'expires_at',
             MESSAGE = format('expires_at: %s is not in the future', create_hold.expires_at),
             HINT = 'Leave it out for a hold that never expires.';
     END IF;
@@ -1179,7 +1179,7 @@ BEGIN
     IF NOT EXISTS (SELECT FROM ledger_private.hold AS h
                     WHERE h.hold_id = get_hold.hold_id AND h.tenant = v_tenant) THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX046', COLUMN = 'hold_id',
+            ERRCODE = 'DX049', COLUMN = 'hold_id',
             MESSAGE = format('hold_id: no hold %s in tenant %s', get_hold.hold_id, v_tenant);
     END IF;
     RETURN ledger_private.to_hold_info(get_hold.hold_id);
@@ -1483,7 +1483,7 @@ BEGIN
     IF list_holds.status IS NOT NULL
        AND list_holds.status NOT IN ('pending', 'captured', 'voided', 'expired') THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX052', COLUMN = 'status',
+            ERRCODE = 'DX055', COLUMN = 'status',
             MESSAGE = format('status: must be pending, captured, voided or expired, got %s',
                              list_holds.status);
     END IF;
@@ -2491,7 +2491,7 @@ BEGIN
     IF set_account_limits.min_balance > set_account_limits.max_balance
        OR set_account_limits.min_balance = 'NaN' OR set_account_limits.max_balance = 'NaN' THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX052', COLUMN = 'min_balance',
+            ERRCODE = 'DX055', COLUMN = 'min_balance',
             MESSAGE = format('min_balance: %s must be a number at most max_balance %s',
                              set_account_limits.min_balance, set_account_limits.max_balance);
     END IF;
@@ -3070,7 +3070,7 @@ BEGIN
     END IF;
     IF v_position.ceiling_used > v_position.ceiling THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX051', COLUMN = format('legs[%s].amount', p_leg_no - 1),
+            ERRCODE = 'DX054', COLUMN = format('legs[%s].amount', p_leg_no - 1),
             MESSAGE = format('legs[%s].amount: %s would exceed its maximum balance %s by %s %s',
                              p_leg_no - 1, v_position.code, v_position.ceiling,
                              v_position.ceiling_used - v_position.ceiling, v_position.ccy),
@@ -3360,7 +3360,7 @@ BEGIN
      WHERE h.hold_id = p_hold_id AND h.tenant = p_tenant;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX046', COLUMN = 'hold_id',
+            ERRCODE = 'DX049', COLUMN = 'hold_id',
             MESSAGE = format('hold_id: no hold %s in tenant %s', p_hold_id, p_tenant);
     END IF;
     PERFORM pg_advisory_xact_lock(hashtext('doublex.hold'), hashtext(p_hold_id::text));
@@ -3371,7 +3371,7 @@ BEGIN
     IF FOUND THEN
         IF NOT ledger_private.hold_is_live(v_hold.expires_at) THEN
             RAISE EXCEPTION USING
-                ERRCODE = 'DX049', COLUMN = 'hold_id',
+                ERRCODE = 'DX052', COLUMN = 'hold_id',
                 MESSAGE = format('hold_id: hold %s expired at %s', p_hold_id, v_hold.expires_at),
                 HINT = 'An expired hold is released; create a new hold.';
         END IF;
@@ -3401,18 +3401,18 @@ BEGIN
     SELECT r.* INTO v_resolution FROM ledger_private.hold_resolution AS r WHERE r.hold_id = p_hold_id;
     IF v_resolution.outcome = 'captured' THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX047', COLUMN = 'hold_id',
+            ERRCODE = 'DX050', COLUMN = 'hold_id',
             MESSAGE = format('hold_id: hold %s was already captured', p_hold_id),
             DETAIL = format('Captured at %s by %s.', v_resolution.resolved_at, v_resolution.resolved_by),
             HINT = 'A hold is captured at most once; replay the capture''s key to read it.';
     ELSIF v_resolution.outcome = 'voided' THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX048', COLUMN = 'hold_id',
+            ERRCODE = 'DX051', COLUMN = 'hold_id',
             MESSAGE = format('hold_id: hold %s was voided', p_hold_id),
             DETAIL = format('Voided at %s by %s.', v_resolution.resolved_at, v_resolution.resolved_by);
     END IF;
     RAISE EXCEPTION USING
-        ERRCODE = 'DX049', COLUMN = 'hold_id',
+        ERRCODE = 'DX052', COLUMN = 'hold_id',
         MESSAGE = format('hold_id: hold %s expired at %s', p_hold_id, v_hold.expires_at),
         HINT = 'An expired hold is released; create a new hold.';
 END

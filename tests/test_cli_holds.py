@@ -43,12 +43,12 @@ def test_hold_capture_void_and_balances(cli: CliRunner) -> None:
     assert (shown["status"], shown["journal_id"]) == ("captured", captured["journal_id"])
     assert as_json(cli, "available", "WALLET")["available"] == "80.00"
     refused = run(cli, "holds", "void", hold_id, code=1)
-    assert "DX047" in refused.stderr
+    assert "DX050" in refused.stderr
 
     second = as_json(cli, "holds", "create", *SPEND)["hold_id"]
     assert as_json(cli, "holds", "void", second, "--key", "v2")["status"] == "voided"
     assert as_json(cli, "holds", "void", second, "--key", "v2")["status"] == "duplicate"
-    assert "DX048" in run(cli, "holds", "capture", second, code=1).stderr
+    assert "DX051" in run(cli, "holds", "capture", second, code=1).stderr
     listed = as_json(cli, "holds", "list", "--account", "WALLET")
     assert [row["status"] for row in listed] == ["captured", "voided"]
     assert [row["hold_id"] for row in as_json(cli, "holds", "list", "--status", "voided")] == [
@@ -63,10 +63,10 @@ def test_limits_and_expiry(cli: CliRunner) -> None:
     assert (limits["min_balance"], limits["max_balance"]) == (None, "50")
     refused = run(cli, "holds", "create", "--leg", "WALLET:debit:60.00:EUR",
                   "--leg", "SHOP:credit:60.00:EUR", code=1)  # fmt: skip
-    assert "DX051" in refused.stderr and "SHOP" in refused.stderr
+    assert "DX054" in refused.stderr and "SHOP" in refused.stderr
     assert "DX010" in run(cli, "holds", "create", "--leg", "WALLET:debit:100.01:EUR",
                           "--leg", "CASH:credit:100.01:EUR", code=1).stderr  # fmt: skip
     past = run(cli, "holds", "create", *SPEND, "--expires", "2000-01-01T00:00:00+0000", code=1)
-    assert "DX052" in past.stderr
+    assert "DX055" in past.stderr
     assert "0 hold(s) marked expired" in run(cli, "holds", "expire").stdout
     assert "0 hold(s) marked expired" in run(cli, "maintain").stdout

@@ -193,9 +193,9 @@ async def test_capture_and_void_of_one_hold_race_and_exactly_one_wins(
                 ),
             )
             outcomes[(captured, voided)] += 1
-            # The capture won (the void is told the hold was captured, DX047) or the void
-            # did (the capture is told the hold was voided, DX048); never both, never neither.
-            assert (captured, voided) in {("ok", "DX047"), ("DX048", "ok")}, (captured, voided)
+            # The capture won (the void is told the hold was captured, DX050) or the void
+            # did (the capture is told the hold was voided, DX051); never both, never neither.
+            assert (captured, voided) in {("ok", "DX050"), ("DX051", "ok")}, (captured, voided)
     finally:
         await capture_conn.close()
         await void_conn.close()

@@ -102,7 +102,7 @@ class Model:
             if account.floor is not None and available < account.floor:
                 return "DX010"
             if account.ceiling is not None and used > account.ceiling:
-                return "DX051"
+                return "DX054"
         return None
 
     def moves(self, legs: list[tuple[str, str, Decimal]]) -> dict[str, Decimal]:
@@ -271,9 +271,9 @@ class HoldsMachine(RuleBasedStateMachine):
             self.tenant,
             self.tenant,
         )
-        expected = {"captured": "DX047", "voided": "DX048", "expired": "DX049"}.get(hold.status)
+        expected = {"captured": "DX050", "voided": "DX051", "expired": "DX052"}.get(hold.status)
         if expected is None and not legs:
-            expected = "DX050"
+            expected = "DX053"
         if expected is None and backdated:
             expected = "DX025"
         assert outcome == (expected or "ok"), (hold, part, outcome, expected)
@@ -303,7 +303,7 @@ class HoldsMachine(RuleBasedStateMachine):
             self.key(),
             self.tenant,
         )
-        expected = {"captured": "DX047", "voided": "DX048", "expired": "DX049"}.get(hold.status)
+        expected = {"captured": "DX050", "voided": "DX051", "expired": "DX052"}.get(hold.status)
         assert outcome == (expected or "ok"), (hold, outcome, expected)
         if outcome == "ok":
             hold.status = "voided"

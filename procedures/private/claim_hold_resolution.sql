@@ -11,9 +11,9 @@
 -- predicate lock on the key's index page) and only a refused claim reads why:
 --   the key names a resolution of this hold with this fingerprint → duplicate;
 --   the key names anything else → DX011;
---   the hold is resolved already → DX047 (captured), DX048 (voided), DX049 (expired).
--- A freshly claimed hold past its expires_at is DX049 (the claim rolls back with it).
--- No such hold in the tenant → DX046.
+--   the hold is resolved already → DX050 (captured), DX051 (voided), DX052 (expired).
+-- A freshly claimed hold past its expires_at is DX052 (the claim rolls back with it).
+-- No such hold in the tenant → DX049.
 
 CREATE OR REPLACE FUNCTION ledger_private.claim_hold_resolution(
     p_tenant text, p_hold_id uuid, p_key text, p_outcome text, p_fingerprint bytea, p_actor text
@@ -30,7 +30,7 @@ BEGIN
      WHERE h.hold_id = p_hold_id AND h.tenant = p_tenant;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX046', COLUMN = 'hold_id',
+            ERRCODE = 'DX049', COLUMN = 'hold_id',
             MESSAGE = format('hold_id: no hold %s in tenant %s', p_hold_id, p_tenant);
     END IF;
     PERFORM pg_advisory_xact_lock(hashtext('doublex.hold'), hashtext(p_hold_id::text));
@@ -41,7 +41,7 @@ BEGIN
     IF FOUND THEN
         IF NOT ledger_private.hold_is_live(v_hold.expires_at) THEN
             RAISE EXCEPTION USING
-                ERRCODE = 'DX049', COLUMN = 'hold_id',
+                ERRCODE = 'DX052', COLUMN = 'hold_id',
                 MESSAGE = format('hold_id: hold %s expired at %s', p_hold_id, v_hold.expires_at),
                 HINT = 'An expired hold is released; create a new hold.';
         END IF;
@@ -71,22 +71,22 @@ BEGIN
     SELECT r.* INTO v_resolution FROM ledger_private.hold_resolution AS r WHERE r.hold_id = p_hold_id;
     IF v_resolution.outcome = 'captured' THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX047', COLUMN = 'hold_id',
+            ERRCODE = 'DX050', COLUMN = 'hold_id',
             MESSAGE = format('hold_id: hold %s was already captured', p_hold_id),
             DETAIL = format('Captured at %s by %s.', v_resolution.resolved_at, v_resolution.resolved_by),
             HINT = 'A hold is captured at most once; replay the capture''s key to read it.';
     ELSIF v_resolution.outcome = 'voided' THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX048', COLUMN = 'hold_id',
+            ERRCODE = 'DX051', COLUMN = 'hold_id',
             MESSAGE = format('hold_id: hold %s was voided', p_hold_id),
             DETAIL = format('Voided at %s by %s.', v_resolution.resolved_at, v_resolution.resolved_by);
     END IF;
     RAISE EXCEPTION USING
-        ERRCODE = 'DX049', COLUMN = 'hold_id',
+        ERRCODE = 'DX052', COLUMN = 'hold_id',
         MESSAGE = format('hold_id: hold %s expired at %s', p_hold_id, v_hold.expires_at),
         HINT = 'An expired hold is released; create a new hold.';
 END
 $$;
 
 COMMENT ON FUNCTION ledger_private.claim_hold_resolution(text, uuid, text, text, bytea, text) IS
-    'Claims a hold''s one resolution (capture or void) idempotently; DX011, DX046-DX049';
+    'Claims a hold''s one resolution (capture or void) idempotently; DX011, DX049-DX052';

@@ -2,7 +2,7 @@
 -- its limits (ledger_private.position_of_account):
 --   DX010 when its available balance is below its floor (min_balance, or 0 for an account
 --         with allow_negative = false): the message names the account and the shortfall;
---   DX051 when its posted balance plus the pending legs that increase it is above
+--   DX054 when its posted balance plus the pending legs that increase it is above
 --         max_balance: the message names the account and the excess.
 -- For the leg (leg_no) that posted or held on it. Called by the posting path for the
 -- accounts with a limit (posting_legs' `unlimited` is false), by the commit triggers of legs
@@ -28,7 +28,7 @@ BEGIN
     END IF;
     IF v_position.ceiling_used > v_position.ceiling THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX051', COLUMN = format('legs[%s].amount', p_leg_no - 1),
+            ERRCODE = 'DX054', COLUMN = format('legs[%s].amount', p_leg_no - 1),
             MESSAGE = format('legs[%s].amount: %s would exceed its maximum balance %s by %s %s',
                              p_leg_no - 1, v_position.code, v_position.ceiling,
                              v_position.ceiling_used - v_position.ceiling, v_position.ccy),
@@ -39,4 +39,4 @@ END
 $$;
 
 COMMENT ON FUNCTION ledger_private.check_account_limits(bigint, integer) IS
-    'Raises DX010 below an account''s floor (available balance) and DX051 above its max_balance';
+    'Raises DX010 below an account''s floor (available balance) and DX054 above its max_balance';

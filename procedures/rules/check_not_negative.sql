@@ -1,5 +1,5 @@
 -- ledger_private.check_not_negative(account_id, leg_no): raises DX010 when an account is below
--- its floor (and DX051 above its maximum): since migration 0016 the non-negative policy is
+-- its floor (and DX054 above its maximum): since migration 0017 the non-negative policy is
 -- one case of the account limits (allow_negative = false is min_balance = 0), checked by
 -- ledger_private.check_account_limits, which every posting path calls directly. This name
 -- stays for callers of the first version.
@@ -13,4 +13,4 @@ END
 $$;
 
 COMMENT ON FUNCTION ledger_private.check_not_negative(bigint, integer) IS
-    'The account limits (check_account_limits) under their first name: DX010 below the floor, DX051 above the maximum';
+    'The account limits (check_account_limits) under their first name: DX010 below the floor, DX054 above the maximum';

@@ -70,13 +70,13 @@ DX_ERRORS: dict[str, ErrorKind] = {
         ErrorKind("DX043", "tenant_not_found", 404),
         ErrorKind("DX044", "invalid_capability", 422),
         ErrorKind("DX045", "api_key_not_found", 404),
-        ErrorKind("DX046", "hold_not_found", 404),
-        ErrorKind("DX047", "hold_already_captured", 409),
-        ErrorKind("DX048", "hold_voided", 409),
-        ErrorKind("DX049", "hold_expired", 409),
-        ErrorKind("DX050", "invalid_capture_amounts", 422),
-        ErrorKind("DX051", "balance_above_maximum", 422),
-        ErrorKind("DX052", "invalid_hold_argument", 422),
+        ErrorKind("DX049", "hold_not_found", 404),
+        ErrorKind("DX050", "hold_already_captured", 409),
+        ErrorKind("DX051", "hold_voided", 409),
+        ErrorKind("DX052", "hold_expired", 409),
+        ErrorKind("DX053", "invalid_capture_amounts", 422),
+        ErrorKind("DX054", "balance_above_maximum", 422),
+        ErrorKind("DX055", "invalid_hold_argument", 422),
     )
 }
 

@@ -86,25 +86,25 @@ SELECT throws_ok($$SELECT ledger.create_hold('', tap.pair('CASH', 'MERCHANT', '1
 SELECT throws_ok($$SELECT ledger.create_hold('h-bad', tap.pair('CASH', 'MERCHANT', '1'), memo => repeat('m', 1001))$$,
                  'DX019', NULL, 'create_hold: Should refuse an over-long memo (DX019)');
 SELECT throws_ok($$SELECT ledger.create_hold('h-bad', tap.pair('CASH', 'MERCHANT', '1'), expires_at => now() - interval '1 s')$$,
-                 'DX052', NULL, 'create_hold: Should refuse an expires_at in the past (DX052)');
+                 'DX055', NULL, 'create_hold: Should refuse an expires_at in the past (DX055)');
 SELECT is((SELECT created_by FROM ledger.get_hold(tap.hid('h1'))), ledger_private.admin_actor(),
           'create_hold: Should record its actor');
 
 -- capture_hold ---------------------------------------------------------------------------
-SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h1'), 'c1', '["40.00", "40.00"]')$$, 'DX050', NULL,
-                 'capture_hold: Should refuse an amount above what the leg holds (DX050)');
-SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h1'), 'c1', '["10.00"]')$$, 'DX050', NULL,
-                 'capture_hold: Should refuse amounts that do not match the legs (DX050)');
-SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h1'), 'c1', '"10.00"')$$, 'DX050', NULL,
-                 'capture_hold: Should refuse amounts that are not an array (DX050)');
-SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h1'), 'c1', '["10.00", "x"]')$$, 'DX050', NULL,
-                 'capture_hold: Should refuse a malformed amount (DX050)');
-SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h1'), 'c1', '["10.00", "0"]')$$, 'DX050', NULL,
-                 'capture_hold: Should refuse a capture left with one leg (DX050)');
+SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h1'), 'c1', '["40.00", "40.00"]')$$, 'DX053', NULL,
+                 'capture_hold: Should refuse an amount above what the leg holds (DX053)');
+SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h1'), 'c1', '["10.00"]')$$, 'DX053', NULL,
+                 'capture_hold: Should refuse amounts that do not match the legs (DX053)');
+SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h1'), 'c1', '"10.00"')$$, 'DX053', NULL,
+                 'capture_hold: Should refuse amounts that are not an array (DX053)');
+SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h1'), 'c1', '["10.00", "x"]')$$, 'DX053', NULL,
+                 'capture_hold: Should refuse a malformed amount (DX053)');
+SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h1'), 'c1', '["10.00", "0"]')$$, 'DX053', NULL,
+                 'capture_hold: Should refuse a capture left with one leg (DX053)');
 SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h1'), 'c1', '["10.00", "9.00"]')$$, 'DX009', NULL,
                  'capture_hold: Should refuse amounts that unbalance the journal (DX009)');
-SELECT throws_ok($$SELECT ledger.capture_hold('00000000-0000-0000-0000-000000000000', 'c1')$$, 'DX046', NULL,
-                 'capture_hold: Should refuse an unknown hold (DX046)');
+SELECT throws_ok($$SELECT ledger.capture_hold('00000000-0000-0000-0000-000000000000', 'c1')$$, 'DX049', NULL,
+                 'capture_hold: Should refuse an unknown hold (DX049)');
 SELECT is((SELECT status FROM ledger.capture_hold(tap.hid('h1'), 'c1', '["25.00", "25.00"]')),
           'captured', 'capture_hold: Should capture part of a hold');
 SELECT is(tap.avail('WALLET'), 'posted=75.00 pd=70.00 pc=0.00 available=5.00',
@@ -121,10 +121,10 @@ SELECT is((SELECT (status, journal_id) FROM ledger.capture_hold(tap.hid('h1'), '
           'capture_hold: Should answer a replay with the same journal as duplicate');
 SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h1'), 'c1')$$, 'DX011', NULL,
                  'capture_hold: Should refuse its key reused for another request (DX011)');
-SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h1'), 'c1-again')$$, 'DX047', NULL,
-                 'capture_hold: Should refuse a second capture (DX047)');
-SELECT throws_ok($$SELECT ledger.void_hold(tap.hid('h1'), 'v1')$$, 'DX047', NULL,
-                 'void_hold: Should refuse a void after a capture (DX047)');
+SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h1'), 'c1-again')$$, 'DX050', NULL,
+                 'capture_hold: Should refuse a second capture (DX050)');
+SELECT throws_ok($$SELECT ledger.void_hold(tap.hid('h1'), 'v1')$$, 'DX050', NULL,
+                 'void_hold: Should refuse a void after a capture (DX050)');
 SELECT is((SELECT status FROM ledger.get_hold(tap.hid('h1'))), 'captured', 'get_hold: Should read captured');
 
 -- void_hold ------------------------------------------------------------------------------
@@ -133,10 +133,10 @@ SELECT is(tap.avail('WALLET'), 'posted=75.00 pd=0.00 pc=0.00 available=75.00',
           'void_hold: Should release the whole hold');
 SELECT is((SELECT status FROM ledger.void_hold(tap.hid('h2'), 'v2')), 'duplicate',
           'void_hold: Should answer a replay as duplicate');
-SELECT throws_ok($$SELECT ledger.void_hold(tap.hid('h2'), 'v2-again')$$, 'DX048', NULL,
-                 'void_hold: Should refuse a second void (DX048)');
-SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h2'), 'c2')$$, 'DX048', NULL,
-                 'capture_hold: Should refuse a capture after a void (DX048)');
+SELECT throws_ok($$SELECT ledger.void_hold(tap.hid('h2'), 'v2-again')$$, 'DX051', NULL,
+                 'void_hold: Should refuse a second void (DX051)');
+SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h2'), 'c2')$$, 'DX051', NULL,
+                 'capture_hold: Should refuse a capture after a void (DX051)');
 SELECT throws_ok($$SELECT ledger.void_hold(tap.hid('h1'), 'c1')$$, 'DX011', NULL,
                  'void_hold: Should refuse a capture''s key (captures and voids share a key space, DX011)');
 SELECT lives_ok($$SELECT ledger.create_hold('c1', tap.spend('1.00'))$$,
@@ -152,16 +152,16 @@ SELECT pg_sleep(0.1);
 SELECT is(tap.avail('WALLET'), 'posted=75.00 pd=1.00 pc=0.00 available=74.00',
           'Should release an expired hold for every balance before any sweep');
 SELECT is((SELECT status FROM ledger.get_hold(tap.hid('h3'))), 'expired', 'get_hold: Should read expired before any sweep');
-SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h3'), 'c3')$$, 'DX049', NULL,
-                 'capture_hold: Should refuse a capture after expiry (DX049)');
-SELECT throws_ok($$SELECT ledger.void_hold(tap.hid('h3'), 'v3')$$, 'DX049', NULL,
-                 'void_hold: Should refuse a void after expiry (DX049)');
+SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h3'), 'c3')$$, 'DX052', NULL,
+                 'capture_hold: Should refuse a capture after expiry (DX052)');
+SELECT throws_ok($$SELECT ledger.void_hold(tap.hid('h3'), 'v3')$$, 'DX052', NULL,
+                 'void_hold: Should refuse a void after expiry (DX052)');
 SELECT is(ledger.expire_holds(), 1, 'expire_holds: Should mark the expired hold');
 SELECT is(ledger.expire_holds(), 0, 'expire_holds: Should mark it once');
 SELECT is((SELECT (status, resolved_by) FROM ledger.get_hold(tap.hid('h3'))), ('expired'::text, ledger_private.admin_actor()),
           'expire_holds: Should record the sweep');
-SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h3'), 'c3')$$, 'DX049', NULL,
-                 'capture_hold: Should refuse a capture after the sweep (DX049)');
+SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h3'), 'c3')$$, 'DX052', NULL,
+                 'capture_hold: Should refuse a capture after the sweep (DX052)');
 
 -- list_holds ------------------------------------------------------------------------------
 SELECT is((SELECT array_agg(status ORDER BY hold_id) FROM ledger.list_holds(account => 'WALLET')),
@@ -171,12 +171,12 @@ SELECT is((SELECT count(*)::integer FROM ledger.list_holds(status => 'pending'))
 SELECT is((SELECT count(*)::integer FROM ledger.list_holds(page_size => 2)), 2, 'list_holds: Should stop at page_size');
 SELECT is((SELECT count(*)::integer FROM ledger.list_holds(after_id => tap.hid('h2'))), 2,
           'list_holds: Should page after a hold id');
-SELECT throws_ok($$SELECT * FROM ledger.list_holds(status => 'open')$$, 'DX052', NULL,
-                 'list_holds: Should refuse an unknown status (DX052)');
+SELECT throws_ok($$SELECT * FROM ledger.list_holds(status => 'open')$$, 'DX055', NULL,
+                 'list_holds: Should refuse an unknown status (DX055)');
 SELECT throws_ok($$SELECT * FROM ledger.list_holds(account => 'NOPE')$$, 'DX020', NULL,
                  'list_holds: Should refuse an unknown account (DX020)');
-SELECT throws_ok($$SELECT * FROM ledger.get_hold('00000000-0000-0000-0000-000000000000')$$, 'DX046', NULL,
-                 'get_hold: Should refuse an unknown hold (DX046)');
+SELECT throws_ok($$SELECT * FROM ledger.get_hold('00000000-0000-0000-0000-000000000000')$$, 'DX049', NULL,
+                 'get_hold: Should refuse an unknown hold (DX049)');
 
 -- Limits ---------------------------------------------------------------------------------
 SELECT is((SELECT min_balance FROM ledger.get_available_balance('WALLET')), 0::numeric,
@@ -195,14 +195,14 @@ SELECT lives_ok($$SELECT ledger.post_journal('card-3', tap.spend('200.00', 'CARD
                 'Should let it reach the credit limit');
 SELECT lives_ok($$SELECT ledger.set_account_limits('ESCROW', min_balance => 0, max_balance => 10)$$,
                 'set_account_limits: Should set a maximum');
-SELECT throws_ok($$SELECT ledger.create_hold('esc-h', tap.pair('CASH', 'ESCROW', '9.01'))$$, 'DX051', NULL,
-                 'Should refuse a hold that would take a balance above its maximum (DX051)');
+SELECT throws_ok($$SELECT ledger.create_hold('esc-h', tap.pair('CASH', 'ESCROW', '9.01'))$$, 'DX054', NULL,
+                 'Should refuse a hold that would take a balance above its maximum (DX054)');
 SELECT lives_ok($$SELECT ledger.create_hold('esc-h', tap.pair('CASH', 'ESCROW', '9.00'))$$,
                 'Should allow one up to the maximum');
-SELECT throws_ok($$SELECT ledger.post_journal('esc-p', tap.pair('CASH', 'ESCROW', '0.01'))$$, 'DX051', NULL,
-                 'Should count pending increases against the maximum (DX051)');
-SELECT throws_ok($$SELECT ledger.set_account_limits('ESCROW', min_balance => 5, max_balance => 1)$$, 'DX052', NULL,
-                 'set_account_limits: Should refuse min_balance above max_balance (DX052)');
+SELECT throws_ok($$SELECT ledger.post_journal('esc-p', tap.pair('CASH', 'ESCROW', '0.01'))$$, 'DX054', NULL,
+                 'Should count pending increases against the maximum (DX054)');
+SELECT throws_ok($$SELECT ledger.set_account_limits('ESCROW', min_balance => 5, max_balance => 1)$$, 'DX055', NULL,
+                 'set_account_limits: Should refuse min_balance above max_balance (DX055)');
 SELECT throws_ok($$SELECT ledger.set_account_limits('NOPE', 0)$$, 'DX020', NULL,
                  'set_account_limits: Should refuse an unknown account (DX020)');
 SELECT is((SELECT action FROM ledger.list_audit() ORDER BY audit_id DESC LIMIT 1), 'set_account_limits',

@@ -16,7 +16,7 @@
 --    journal keys (idempotency_sentinel), so the same string may name a journal, a hold and
 --    a capture.
 -- Trigger functions are re-applied from procedures/rules/ by post-apply.
--- depends: 0013_time_limits_and_advisory_locks
+-- depends: 0016_demo_tenants_and_posting_limits
 
 SET LOCAL ROLE doublex_owner;
 SET LOCAL lock_timeout = '5s';

@@ -1,4 +1,4 @@
--- Roll back 0016_holds_and_limits: the hold tables, their trigger functions, the result
+-- Roll back 0017_holds_and_limits: the hold tables, their trigger functions, the result
 -- types (with the functions that return them) and the account limits.
 -- squawk-ignore-file ban-drop-column, ban-drop-constraint
 
