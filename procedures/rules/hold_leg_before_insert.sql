@@ -1,6 +1,6 @@
 -- ledger_private.hold_leg_before_insert() → trigger: the row checks every hold leg passes,
 -- whoever writes it: its hold exists (DX021), and ledger_private.checked_leg_amount (DX004-DX008).
--- The tenant is the hold's. (Declared in migrations/0016_holds_and_limits.sql.)
+-- The tenant is the hold's. (Declared in migrations/0017_holds_and_limits.sql.)
 
 CREATE OR REPLACE FUNCTION ledger_private.hold_leg_before_insert() RETURNS trigger
 LANGUAGE plpgsql AS $$
