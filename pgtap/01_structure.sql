@@ -3,7 +3,7 @@
 -- currency seed.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(366);
+SELECT plan(422);
 
 -- Schemas ---------------------------------------------------------------------------------
 SELECT has_schema('ledger', 'Should have the ledger API schema');
@@ -75,7 +75,16 @@ INSERT INTO api_function (name, args, returns) VALUES
     ('key_rate',           ARRAY[]::text[], 'setof record'),
     ('list_audit',         ARRAY['bigint', 'integer', 'text'], 'setof ledger.audit_entry'),
     ('trial_balance',      ARRAY['date', 'text', 'integer', 'text'], 'setof ledger.trial_balance_line'),
-    ('trial_balance_totals', ARRAY['date', 'text'], 'setof ledger.trial_balance_total');
+    ('trial_balance_totals', ARRAY['date', 'text'], 'setof ledger.trial_balance_total'),
+    ('create_hold',        ARRAY['text', 'jsonb', 'timestamp with time zone', 'text', 'text', 'jsonb', 'text'],
+                           'ledger.hold_result'),
+    ('capture_hold',       ARRAY['uuid', 'text', 'jsonb', 'date', 'text'], 'ledger.hold_resolution_result'),
+    ('void_hold',          ARRAY['uuid', 'text', 'text'], 'ledger.hold_resolution_result'),
+    ('get_hold',           ARRAY['uuid', 'text'], 'ledger.hold_info'),
+    ('list_holds',         ARRAY['text', 'text', 'uuid', 'integer', 'text'], 'setof ledger.hold_info'),
+    ('expire_holds',       ARRAY['text'], 'integer'),
+    ('set_account_limits', ARRAY['text', 'numeric', 'numeric', 'text'], 'ledger.available_balance'),
+    ('get_available_balance', ARRAY['text', 'text'], 'ledger.available_balance');
 INSERT INTO api_function (name, args, returns, grantee) VALUES
     ('create_tenant',      ARRAY['text'], 'ledger.tenant_info', NULL),
     ('list_tenants',       ARRAY[]::text[], 'setof ledger.tenant_info', NULL),

@@ -183,9 +183,9 @@ SELECT is((SELECT balance FROM ledger.get_balance('CASH')), 6.00::numeric,
           'get_balance: Should read a debit-normal account as debits − credits');
 SELECT throws_ok($$SELECT ledger.post_journal('h-over', tap.pair('LIAB', 'CASH', '10.01'))$$, 'DX010',
                  'legs[0].amount: insufficient funds on LIAB (balance would be -0.01)',
-                 'check_not_negative: Should refuse a credit-normal account below zero on its normal side');
+                 'check_account_limits: Should refuse a credit-normal account below zero on its normal side');
 SELECT lives_ok($$SELECT ledger.post_journal('h-zero', tap.pair('LIAB', 'CASH', '10.00'))$$,
-                'check_not_negative: Should let it reach zero');
+                'check_account_limits: Should let it reach zero');
 SELECT is((SELECT f.position FROM ledger.fx_position() AS f WHERE f.ccy = 'EUR'),
           (SELECT balance FROM ledger.get_balance('FX-CLEARING-EUR')),
           'fx_position: Should read the clearing position as get_balance reads the balance');

@@ -31,8 +31,11 @@ INSERT INTO access_class (name, class) VALUES
     ('business_date', 'read'), ('eod_status', 'read'), ('verify_seals', 'read'),
     ('balance_history', 'read'), ('get_tenant', 'read'), ('trial_balance', 'read'),
     ('trial_balance_totals', 'read'),
+    ('get_hold', 'read'), ('list_holds', 'read'), ('get_available_balance', 'read'),
     ('post_journal', 'post'), ('reverse_journal', 'post'), ('post_journals', 'post'),
     ('post_fx_transfer', 'post'),
+    ('create_hold', 'post'), ('capture_hold', 'post'), ('void_hold', 'post'),
+    ('set_account_limits', 'admin'),
     ('eod_close', 'operate'), ('set_ledger_settings', 'operate'), ('upsert_fx_rate', 'operate'),
     ('stage_statement', 'operate'), ('import_statement', 'operate'), ('recon_run', 'operate'),
     ('set_account_status', 'operate'),
@@ -48,7 +51,8 @@ INSERT INTO access_class (name, class) VALUES
     ('monitor_unbalanced_journals', 'monitor'),
     ('create_demo_tenant', 'service'), ('prune_demo_tenants', 'service');
 INSERT INTO access_class (name, class, housekeeping) VALUES
-    ('recon_mismatch_totals', 'read', true), ('roll_up_balances', 'operate', true);
+    ('recon_mismatch_totals', 'read', true), ('roll_up_balances', 'operate', true),
+    ('expire_holds', 'operate', true);
 
 -- Per tenant-facing function: three probes with one assertion each, plus the fixed checks.
 SELECT plan((SELECT 3 * count(*)::integer + 25 FROM access_class
@@ -150,7 +154,7 @@ SELECT is_empty($$SELECT o.name, o.state FROM outcome AS o JOIN tenant_facing AS
                 'Should give the service login (NOINHERIT) no EXECUTE of its own on the API');
 SELECT results_eq($$SELECT o.name, o.state FROM outcome AS o JOIN tenant_facing AS f USING (name)
                      WHERE o.probe = 'service login without a key' AND f.housekeeping ORDER BY o.name$$,
-                  $$VALUES ('recon_mismatch_totals', 'ok'), ('roll_up_balances', 'DX016')$$,
+                  $$VALUES ('expire_holds', 'ok'), ('recon_mismatch_totals', 'ok'), ('roll_up_balances', 'DX016')$$,
                   'Should let the service login run the housekeeping for any tenant without a key (roll-up: at READ COMMITTED)');
 
 -- Grants ----------------------------------------------------------------------------------

@@ -11,8 +11,9 @@
 -- request writes nothing (its own subtransaction is rolled back); the others still post.
 -- A key repeated inside the batch behaves as a replay: the same request → 'duplicate',
 -- a different one → rejected with DX011. Requests take effect in order: a request that
--- would take an account with allow_negative = false below zero is rejected even when a
--- later request of the batch would cover it.
+-- would take an account outside its limits (below min_balance, or zero for allow_negative =
+-- false, counting pending holds; above max_balance) is rejected even when a later request
+-- of the batch would cover it.
 -- Serialization failures (40001) and deadlocks abort the whole batch so the caller retries
 -- it: they are never reported as a request's rejection.
 --
@@ -20,7 +21,7 @@
 -- statements whatever its size, in one subtransaction: it runs only when every request is
 -- new and valid, and it checks the same rules as the posting path (fields, leg shape,
 -- accounts, balance per currency per journal, the leg trigger's row checks, and the
--- non-negative policy request by request in order), so that it posts exactly what the
+-- account limits request by request in order), so that it posts exactly what the
 -- careful path would. When anything is off (a rejection, a replayed or repeated key) it
 -- gives up, its subtransaction is rolled back, and the careful path posts the requests one
 -- by one through ledger_private.post_journal_request, one subtransaction each. Clean
@@ -195,30 +196,30 @@ BEGIN
                 RAISE EXCEPTION USING ERRCODE = 'XDX01', MESSAGE = 'batch fast path: key taken';
             END IF;
 
-            -- 4. The non-negative policy, request by request in order: after request k, an
-            --    account's balance (normal_balance) is its balance now minus what the later
-            --    requests of the batch moved on it. One of them below zero: the careful path
-            --    rejects it.
+            -- 4. The limits, request by request in order: after request k, an account's
+            --    position (position_of_account: available balance and the ceiling it uses) is
+            --    its position now minus what the later requests of the batch moved on it.
+            --    One of them outside the account's limits: the careful path rejects it.
             IF v_legs.constrained THEN
-                SELECT bool_or(b.balance_after < 0) INTO v_overdraft
-                  FROM (SELECT t.normal_balance
-                               - (sum(m.moved) OVER (PARTITION BY m.account_id ORDER BY m.ord DESC)
-                                  - m.moved) AS balance_after
-                          FROM (SELECT l.account_id, l.ord,
-                                       sum(CASE WHEN l.side = a.normal_side THEN l.amount
-                                                ELSE -l.amount END) AS moved
-                                  FROM unnest(v_legs.ords, v_legs.account_ids, v_legs.sides,
-                                              v_legs.amounts)
-                                           AS l (ord, account_id, side, amount)
-                                  JOIN ledger_private.account AS a USING (account_id)
-                                 WHERE NOT a.allow_negative
-                                 GROUP BY l.account_id, l.ord) AS m
-                         CROSS JOIN LATERAL (
-                               SELECT ledger_private.normal_balance(a.normal_side, x.debits,
-                                                                    x.credits) AS normal_balance
-                                 FROM ledger_private.account AS a,
-                                      ledger_private.account_totals(m.account_id) AS x
-                                WHERE a.account_id = m.account_id) AS t) AS b;
+                SELECT bool_or(b.available_after < b.floor OR b.ceiling_used_after > b.ceiling)
+                  INTO v_overdraft
+                  FROM (SELECT t.available - m.later AS available_after,
+                               t.ceiling_used - m.later AS ceiling_used_after,
+                               t.floor, t.ceiling
+                          FROM (SELECT m.account_id,
+                                       sum(m.moved) OVER (PARTITION BY m.account_id ORDER BY m.ord DESC)
+                                       - m.moved AS later
+                                  FROM (SELECT l.account_id, l.ord,
+                                               sum(CASE WHEN l.side = a.normal_side THEN l.amount
+                                                        ELSE -l.amount END) AS moved
+                                          FROM unnest(v_legs.ords, v_legs.account_ids, v_legs.sides,
+                                                      v_legs.amounts)
+                                                   AS l (ord, account_id, side, amount)
+                                          JOIN ledger_private.account AS a USING (account_id)
+                                         WHERE NOT (a.allow_negative AND a.min_balance IS NULL
+                                                    AND a.max_balance IS NULL)
+                                         GROUP BY l.account_id, l.ord) AS m) AS m
+                         CROSS JOIN LATERAL ledger_private.position_of_account(m.account_id) AS t) AS b;
                 IF v_overdraft THEN
                     RAISE EXCEPTION USING ERRCODE = 'XDX01', MESSAGE = 'batch fast path: overdraft';
                 END IF;

@@ -49,6 +49,19 @@ CREATE TYPE ledger.audit_entry AS (
 
 ALTER TYPE ledger.audit_entry OWNER TO doublex_owner;
 
+CREATE TYPE ledger.available_balance AS (
+	account text,
+	ccy text,
+	posted numeric,
+	pending_debits numeric,
+	pending_credits numeric,
+	available numeric,
+	min_balance numeric,
+	max_balance numeric
+);
+
+ALTER TYPE ledger.available_balance OWNER TO doublex_owner;
+
 CREATE TYPE ledger.balance AS (
 	account text,
 	ccy text,
@@ -181,6 +194,42 @@ CREATE TYPE ledger.health_report AS (
 );
 
 ALTER TYPE ledger.health_report OWNER TO doublex_owner;
+
+CREATE TYPE ledger.hold_info AS (
+	hold_id uuid,
+	status text,
+	expires_at timestamp with time zone,
+	memo text,
+	ref text,
+	metadata jsonb,
+	legs jsonb,
+	created_at timestamp with time zone,
+	created_by text,
+	journal_id uuid,
+	resolved_at timestamp with time zone,
+	resolved_by text
+);
+
+ALTER TYPE ledger.hold_info OWNER TO doublex_owner;
+
+CREATE TYPE ledger.hold_resolution_result AS (
+	hold_id uuid,
+	status text,
+	journal_id uuid,
+	effective_date date,
+	resolved_at timestamp with time zone
+);
+
+ALTER TYPE ledger.hold_resolution_result OWNER TO doublex_owner;
+
+CREATE TYPE ledger.hold_result AS (
+	hold_id uuid,
+	status text,
+	expires_at timestamp with time zone,
+	created_at timestamp with time zone
+);
+
+ALTER TYPE ledger.hold_result OWNER TO doublex_owner;
 
 CREATE TYPE ledger.journal_entry AS (
 	journal_id uuid,
@@ -495,6 +544,92 @@ $$;
 
 ALTER FUNCTION ledger.business_date(at timestamp with time zone, tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.capture_hold(hold_id uuid, idempotency_key text, amounts jsonb DEFAULT NULL::jsonb, effective_date date DEFAULT NULL::date, tenant text DEFAULT NULL::text) RETURNS ledger.hold_resolution_result
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_who ledger_private.principal := ledger_private.authorize_write('post', capture_hold.tenant);
+    v_tenant text := v_who.tenant;
+    v_replay ledger.hold_resolution_result;
+    v_hold ledger_private.hold;
+    v_bad record;
+    v_posting ledger.posting_result;
+BEGIN
+    IF ledger_private.posting_field_problem(v_tenant, capture_hold.idempotency_key, NULL, NULL, '{}')
+           IS NOT NULL THEN
+        PERFORM ledger_private.check_posting_fields(v_tenant, capture_hold.idempotency_key, NULL,
+                                                    NULL, '{}');
+    END IF;
+    v_replay := ledger_private.claim_hold_resolution(
+        v_tenant, capture_hold.hold_id, capture_hold.idempotency_key, 'captured',
+        ledger_private.fingerprint_of(jsonb_build_object(
+            'operation', 'capture_hold', 'hold_id', capture_hold.hold_id,
+            'amounts', capture_hold.amounts, 'effective_date', capture_hold.effective_date)),
+        v_who.actor);
+    IF v_replay.status IS NOT NULL THEN
+        RETURN v_replay;
+    END IF;
+
+    -- The journal's legs: the hold's, with the amounts asked for.
+    SELECT h.* INTO v_hold FROM ledger_private.hold AS h WHERE h.hold_id = capture_hold.hold_id;
+    IF capture_hold.amounts IS NOT NULL
+       AND (jsonb_typeof(capture_hold.amounts) IS DISTINCT FROM 'array'
+            OR jsonb_array_length(capture_hold.amounts)
+               <> (SELECT count(*) FROM ledger_private.hold_leg AS hl
+                    WHERE hl.hold_id = capture_hold.hold_id)) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX053', COLUMN = 'amounts',
+            MESSAGE = 'amounts: must be an array with one amount per leg of the hold',
+            HINT = 'Leave amounts out to capture the whole hold.';
+    END IF;
+    SELECT min(x.leg_no) FILTER (WHERE x.problem IS NOT NULL) AS leg_no,
+           min(x.problem) FILTER (WHERE x.leg_no = x.first_bad) AS problem,
+           jsonb_agg(x.leg ORDER BY x.leg_no) FILTER (WHERE x.problem IS NULL AND NOT x.zero) AS legs
+      INTO v_bad
+      FROM (SELECT y.*, min(y.leg_no) FILTER (WHERE y.problem IS NOT NULL) OVER () AS first_bad
+              FROM (SELECT hl.leg_no, l.leg,
+                           ledger_private.leg_problem(l.leg) IS NOT DISTINCT FROM 'amount_zero' AS zero,
+                           CASE WHEN capture_hold.amounts IS NULL THEN NULL
+                                WHEN ledger_private.leg_problem(l.leg) = 'amount_zero' THEN NULL
+                                WHEN ledger_private.leg_problem(l.leg) IS NOT NULL
+                                    THEN 'must be a decimal string such as "12.50"'
+                                WHEN (l.leg ->> 'amount')::numeric > hl.amount
+                                    THEN format('%s exceeds the %s held', l.leg ->> 'amount', hl.amount)
+                           END AS problem
+                      FROM ledger_private.hold_leg AS hl
+                      JOIN ledger_private.account AS a ON a.account_id = hl.account_id
+                     CROSS JOIN LATERAL (
+                           SELECT jsonb_build_object(
+                                      'account', a.code, 'side', hl.side, 'ccy', hl.ccy,
+                                      'amount', CASE WHEN capture_hold.amounts IS NULL
+                                                     THEN to_jsonb(hl.amount::text)
+                                                     ELSE capture_hold.amounts -> (hl.leg_no - 1) END)
+                                  AS leg) AS l
+                     WHERE hl.hold_id = capture_hold.hold_id) AS y) AS x;
+    IF v_bad.leg_no IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX053', COLUMN = format('amounts[%s]', v_bad.leg_no - 1),
+            MESSAGE = format('amounts[%s]: %s', v_bad.leg_no - 1, v_bad.problem);
+    END IF;
+    IF coalesce(jsonb_array_length(v_bad.legs), 0) < 2 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX053', COLUMN = 'amounts',
+            MESSAGE = 'amounts: a capture posts at least two legs',
+            HINT = 'Void the hold to release all of it.';
+    END IF;
+
+    v_posting := ledger_private.post_journal_request(
+        v_tenant, 'hold:' || capture_hold.hold_id, 'capture_hold', v_bad.legs,
+        capture_hold.effective_date, v_hold.memo, v_hold.ref, v_hold.metadata, 'transfer', NULL,
+        v_who.actor);
+    RETURN ROW(capture_hold.hold_id, 'captured', v_posting.journal_id, v_posting.effective_date,
+               now())::ledger.hold_resolution_result;
+END
+$$;
+
+ALTER FUNCTION ledger.capture_hold(hold_id uuid, idempotency_key text, amounts jsonb, effective_date date, tenant text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger.client_idempotency_key(client_id text, idempotency_key text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -674,6 +809,110 @@ $$;
 
 ALTER FUNCTION ledger.create_demo_tenant(client_address inet) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, memo text DEFAULT NULL::text, ref text DEFAULT NULL::text, metadata jsonb DEFAULT '{}'::jsonb, tenant text DEFAULT NULL::text) RETURNS ledger.hold_result
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_who ledger_private.principal := ledger_private.authorize_write('post', create_hold.tenant);
+    v_tenant text := v_who.tenant;
+    v_metadata jsonb := coalesce(create_hold.metadata, '{}'::jsonb);
+    v_hold_id uuid := ledger_private.uuid_v7();
+    v_legs record;
+    v_fingerprint bytea;
+    v_existing ledger_private.hold;
+    v_unbalanced text;
+    v_leg_no integer;
+BEGIN
+    IF ledger_private.posting_field_problem(v_tenant, create_hold.idempotency_key, create_hold.memo,
+                                            create_hold.ref, create_hold.metadata) IS NOT NULL THEN
+        PERFORM ledger_private.check_posting_fields(v_tenant, create_hold.idempotency_key,
+                                                    create_hold.memo, create_hold.ref,
+                                                    create_hold.metadata);
+    END IF;
+    IF ledger_private.leg_array_problem(create_hold.legs) IS NOT NULL THEN
+        PERFORM ledger_private.normalize_legs(create_hold.legs);  -- raises DX001 or DX002
+    END IF;
+    -- The one resolution of the legs, as post_journal_request reads it.
+    SELECT min(l.leg_no) FILTER (WHERE l.problem IS NOT NULL) AS malformed,
+           min(l.leg_no) FILTER (WHERE l.account_id IS NULL) AS missing,
+           array_agg(l.account_id) AS account_ids,
+           array_agg(l.leg_no) FILTER (WHERE NOT l.allow_negative) AS constrained
+      INTO v_legs
+      FROM ledger_private.posting_legs(v_tenant, create_hold.legs) AS l;
+    IF v_legs.malformed IS NOT NULL THEN
+        PERFORM ledger_private.normalize_legs(create_hold.legs);  -- raises DX001, DX003 or DX005
+    END IF;
+    v_fingerprint := ledger_private.fingerprint_of(jsonb_build_object(
+        'operation', 'create_hold', 'legs', create_hold.legs, 'expires_at', create_hold.expires_at,
+        'memo', create_hold.memo, 'ref', create_hold.ref, 'metadata', v_metadata));
+
+    -- The key's lock (hold keys hash apart from journal keys) and its claim: the hold row.
+    -- ON CONFLICT takes no predicate lock, as the journal sentinel's claim.
+    PERFORM ledger_private.lock_idempotency_key(v_tenant, 'hold:' || create_hold.idempotency_key);
+    INSERT INTO ledger_private.hold AS h
+           (hold_id, tenant, idempotency_key, fingerprint, expires_at, memo, ref, metadata,
+            created_by)
+    VALUES (v_hold_id, v_tenant, create_hold.idempotency_key, v_fingerprint, create_hold.expires_at,
+            create_hold.memo, create_hold.ref, v_metadata, v_who.actor)
+    ON CONFLICT ON CONSTRAINT hold_key_per_tenant DO NOTHING;
+    IF NOT FOUND THEN
+        SELECT h.* INTO v_existing FROM ledger_private.hold AS h
+         WHERE h.tenant = v_tenant AND h.idempotency_key = create_hold.idempotency_key;
+        IF v_existing.fingerprint <> v_fingerprint THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX011', COLUMN = 'idempotency_key',
+                MESSAGE = format('idempotency_key: %s was already used for a different hold',
+                                 create_hold.idempotency_key),
+                DETAIL = format('First used at %s for hold %s.', v_existing.created_at, v_existing.hold_id),
+                HINT = 'Resend the identical request to get the original result, or use a new key.';
+        END IF;
+        RETURN ROW(v_existing.hold_id, 'duplicate', v_existing.expires_at,
+                   v_existing.created_at)::ledger.hold_result;
+    END IF;
+
+    IF v_legs.missing IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX006', COLUMN = format('legs[%s].account', v_legs.missing - 1),
+            MESSAGE = format('legs[%s].account: no account %s in tenant %s', v_legs.missing - 1,
+                             create_hold.legs -> (v_legs.missing - 1) ->> 'account', v_tenant),
+            HINT = 'Create it first with ledger.create_account().';
+    END IF;
+    IF NOT ledger_private.hold_is_live(create_hold.expires_at) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX055', COLUMN = 'expires_at',
+            MESSAGE = format('expires_at: %s is not in the future', create_hold.expires_at),
+            HINT = 'Leave it out for a hold that never expires.';
+    END IF;
+    v_unbalanced := ledger_private.unbalanced_currencies(create_hold.legs);
+    IF v_unbalanced IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX009', COLUMN = 'legs',
+            MESSAGE = 'legs: debits and credits differ in ' || v_unbalanced,
+            DETAIL = format('hold %s', v_hold_id),
+            HINT = 'Per currency, the debit amounts must add up to the credit amounts.';
+    END IF;
+
+    -- This function checks the limits of what it writes (the commit trigger need not).
+    PERFORM set_config('doublex.checked_inline', 'on', true);
+    INSERT INTO ledger_private.hold_leg (hold_id, leg_no, tenant, account_id, side, amount, ccy)
+    SELECT v_hold_id, e.ordinality, v_tenant, v_legs.account_ids[e.ordinality], e.value ->> 'side',
+           (e.value ->> 'amount')::numeric, e.value ->> 'ccy'
+      FROM jsonb_array_elements(create_hold.legs) WITH ORDINALITY AS e
+     ORDER BY e.ordinality;
+    IF v_legs.constrained IS NOT NULL THEN
+        FOREACH v_leg_no IN ARRAY v_legs.constrained LOOP
+            PERFORM ledger_private.check_account_limits(v_legs.account_ids[v_leg_no], v_leg_no);
+        END LOOP;
+    END IF;
+    PERFORM set_config('doublex.checked_inline', 'off', true);
+
+    RETURN ROW(v_hold_id, 'pending', create_hold.expires_at, now())::ledger.hold_result;
+END
+$$;
+
+ALTER FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone, memo text, ref text, metadata jsonb, tenant text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger.create_tenant(tenant text) RETURNS ledger.tenant_info
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -825,6 +1064,30 @@ $$;
 
 ALTER FUNCTION ledger.eod_status(tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.expire_holds(tenant text DEFAULT NULL::text) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_who ledger_private.principal := ledger_private.authorize_housekeeping('operate', expire_holds.tenant);
+    v_count integer;
+BEGIN
+    INSERT INTO ledger_private.hold_resolution AS r (hold_id, tenant, outcome, resolved_by)
+    SELECT h.hold_id, h.tenant, 'expired', v_who.actor
+      FROM ledger_private.hold AS h
+     WHERE h.tenant = v_who.tenant
+       AND h.expires_at IS NOT NULL
+       AND NOT ledger_private.hold_is_live(h.expires_at)
+       AND NOT EXISTS (SELECT FROM ledger_private.hold_resolution AS x WHERE x.hold_id = h.hold_id)
+     ORDER BY h.hold_id
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_count;
+END
+$$;
+
+ALTER FUNCTION ledger.expire_holds(tenant text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger.fx_position(as_of date DEFAULT NULL::date, reporting_ccy text DEFAULT 'EUR'::text, tenant text DEFAULT NULL::text) RETURNS SETOF ledger.fx_position_line
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -910,6 +1173,20 @@ $$;
 
 ALTER FUNCTION ledger.get_account(code text, tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.get_available_balance(account text, tenant text DEFAULT NULL::text) RETURNS ledger.available_balance
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_tenant text := (ledger_private.authorize('read', get_available_balance.tenant)).tenant;
+BEGIN
+    RETURN ledger_private.to_available_balance(
+        (ledger_private.find_account(v_tenant, get_available_balance.account)).account_id);
+END
+$$;
+
+ALTER FUNCTION ledger.get_available_balance(account text, tenant text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger.get_balance(account text, as_of date DEFAULT NULL::date, tenant text DEFAULT NULL::text) RETURNS ledger.balance
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -970,6 +1247,25 @@ END
 $$;
 
 ALTER FUNCTION ledger.get_balance(account text, as_of date, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.get_hold(hold_id uuid, tenant text DEFAULT NULL::text) RETURNS ledger.hold_info
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_tenant text := (ledger_private.authorize('read', get_hold.tenant)).tenant;
+BEGIN
+    IF NOT EXISTS (SELECT FROM ledger_private.hold AS h
+                    WHERE h.hold_id = get_hold.hold_id AND h.tenant = v_tenant) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX049', COLUMN = 'hold_id',
+            MESSAGE = format('hold_id: no hold %s in tenant %s', get_hold.hold_id, v_tenant);
+    END IF;
+    RETURN ledger_private.to_hold_info(get_hold.hold_id);
+END
+$$;
+
+ALTER FUNCTION ledger.get_hold(hold_id uuid, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.get_journal(journal_id uuid, tenant text DEFAULT NULL::text) RETURNS ledger.journal_entry
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -1273,6 +1569,42 @@ END
 $$;
 
 ALTER FUNCTION ledger.list_audit(after_id bigint, page_size integer, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.list_holds(account text DEFAULT NULL::text, status text DEFAULT NULL::text, after_id uuid DEFAULT NULL::uuid, page_size integer DEFAULT 100, tenant text DEFAULT NULL::text) RETURNS SETOF ledger.hold_info
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_tenant text := (ledger_private.authorize('read', list_holds.tenant)).tenant;
+    v_account_id bigint;
+BEGIN
+    PERFORM ledger_private.check_page_size(list_holds.page_size);
+    IF list_holds.status IS NOT NULL
+       AND list_holds.status NOT IN ('pending', 'captured', 'voided', 'expired') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX055', COLUMN = 'status',
+            MESSAGE = format('status: must be pending, captured, voided or expired, got %s',
+                             list_holds.status);
+    END IF;
+    IF list_holds.account IS NOT NULL THEN
+        v_account_id := (ledger_private.find_account(v_tenant, list_holds.account)).account_id;
+    END IF;
+    RETURN QUERY
+        SELECT i.*
+          FROM ledger_private.hold AS h
+         CROSS JOIN LATERAL ledger_private.to_hold_info(h.hold_id) AS i
+         WHERE h.tenant = v_tenant
+           AND (list_holds.after_id IS NULL OR h.hold_id > list_holds.after_id)
+           AND (v_account_id IS NULL
+                OR EXISTS (SELECT FROM ledger_private.hold_leg AS hl
+                            WHERE hl.hold_id = h.hold_id AND hl.account_id = v_account_id))
+           AND (list_holds.status IS NULL OR i.status = list_holds.status)
+         ORDER BY h.hold_id
+         LIMIT list_holds.page_size;
+END
+$$;
+
+ALTER FUNCTION ledger.list_holds(account text, status text, after_id uuid, page_size integer, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.list_journals(from_date date DEFAULT NULL::date, to_date date DEFAULT NULL::date, account text DEFAULT NULL::text, after_cursor text DEFAULT NULL::text, page_size integer DEFAULT 100, tenant text DEFAULT NULL::text) RETURNS SETOF ledger.journal_entry
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -1803,30 +2135,30 @@ BEGIN
                 RAISE EXCEPTION USING ERRCODE = 'XDX01', MESSAGE = 'batch fast path: key taken';
             END IF;
 
-            -- 4. The non-negative policy, request by request in order: after request k, an
-            --    account's balance (normal_balance) is its balance now minus what the later
-            --    requests of the batch moved on it. One of them below zero: the careful path
-            --    rejects it.
+            -- 4. The limits, request by request in order: after request k, an account's
+            --    position (position_of_account: available balance and the ceiling it uses) is
+            --    its position now minus what the later requests of the batch moved on it.
+            --    One of them outside the account's limits: the careful path rejects it.
             IF v_legs.constrained THEN
-                SELECT bool_or(b.balance_after < 0) INTO v_overdraft
-                  FROM (SELECT t.normal_balance
-                               - (sum(m.moved) OVER (PARTITION BY m.account_id ORDER BY m.ord DESC)
-                                  - m.moved) AS balance_after
-                          FROM (SELECT l.account_id, l.ord,
-                                       sum(CASE WHEN l.side = a.normal_side THEN l.amount
-                                                ELSE -l.amount END) AS moved
-                                  FROM unnest(v_legs.ords, v_legs.account_ids, v_legs.sides,
-                                              v_legs.amounts)
-                                           AS l (ord, account_id, side, amount)
-                                  JOIN ledger_private.account AS a USING (account_id)
-                                 WHERE NOT a.allow_negative
-                                 GROUP BY l.account_id, l.ord) AS m
-                         CROSS JOIN LATERAL (
-                               SELECT ledger_private.normal_balance(a.normal_side, x.debits,
-                                                                    x.credits) AS normal_balance
-                                 FROM ledger_private.account AS a,
-                                      ledger_private.account_totals(m.account_id) AS x
-                                WHERE a.account_id = m.account_id) AS t) AS b;
+                SELECT bool_or(b.available_after < b.floor OR b.ceiling_used_after > b.ceiling)
+                  INTO v_overdraft
+                  FROM (SELECT t.available - m.later AS available_after,
+                               t.ceiling_used - m.later AS ceiling_used_after,
+                               t.floor, t.ceiling
+                          FROM (SELECT m.account_id,
+                                       sum(m.moved) OVER (PARTITION BY m.account_id ORDER BY m.ord DESC)
+                                       - m.moved AS later
+                                  FROM (SELECT l.account_id, l.ord,
+                                               sum(CASE WHEN l.side = a.normal_side THEN l.amount
+                                                        ELSE -l.amount END) AS moved
+                                          FROM unnest(v_legs.ords, v_legs.account_ids, v_legs.sides,
+                                                      v_legs.amounts)
+                                                   AS l (ord, account_id, side, amount)
+                                          JOIN ledger_private.account AS a USING (account_id)
+                                         WHERE NOT (a.allow_negative AND a.min_balance IS NULL
+                                                    AND a.max_balance IS NULL)
+                                         GROUP BY l.account_id, l.ord) AS m) AS m
+                         CROSS JOIN LATERAL ledger_private.position_of_account(m.account_id) AS t) AS b;
                 IF v_overdraft THEN
                     RAISE EXCEPTION USING ERRCODE = 'XDX01', MESSAGE = 'batch fast path: overdraft';
                 END IF;
@@ -2280,6 +2612,38 @@ $$;
 
 ALTER FUNCTION ledger.roll_up_balances(tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.set_account_limits(code text, min_balance numeric DEFAULT NULL::numeric, max_balance numeric DEFAULT NULL::numeric, tenant text DEFAULT NULL::text) RETURNS ledger.available_balance
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_who ledger_private.principal := ledger_private.authorize_write('admin', set_account_limits.tenant);
+    v_account ledger_private.account;
+BEGIN
+    IF set_account_limits.min_balance > set_account_limits.max_balance
+       OR set_account_limits.min_balance = 'NaN' OR set_account_limits.max_balance = 'NaN' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX055', COLUMN = 'min_balance',
+            MESSAGE = format('min_balance: %s must be a number at most max_balance %s',
+                             set_account_limits.min_balance, set_account_limits.max_balance);
+    END IF;
+    v_account := ledger_private.find_account(v_who.tenant, set_account_limits.code);
+    PERFORM ledger_private.append_audit(v_who, 'set_account_limits', v_account.code,
+                                        jsonb_build_object(
+                                            'from', jsonb_build_object('min_balance', v_account.min_balance,
+                                                                       'max_balance', v_account.max_balance),
+                                            'to', jsonb_build_object('min_balance', set_account_limits.min_balance,
+                                                                     'max_balance', set_account_limits.max_balance)));
+    UPDATE ledger_private.account AS a
+       SET min_balance = set_account_limits.min_balance, max_balance = set_account_limits.max_balance,
+           changed_by = v_who.actor
+     WHERE a.account_id = v_account.account_id;
+    RETURN ledger_private.to_available_balance(v_account.account_id);
+END
+$$;
+
+ALTER FUNCTION ledger.set_account_limits(code text, min_balance numeric, max_balance numeric, tenant text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger.set_account_status(code text, status text, tenant text DEFAULT NULL::text) RETURNS ledger.account_info
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2587,6 +2951,39 @@ $$;
 
 ALTER FUNCTION ledger.verify_seals(tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.void_hold(hold_id uuid, idempotency_key text, tenant text DEFAULT NULL::text) RETURNS ledger.hold_resolution_result
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_who ledger_private.principal := ledger_private.authorize_write('post', void_hold.tenant);
+BEGIN
+    IF ledger_private.posting_field_problem(v_who.tenant, void_hold.idempotency_key, NULL, NULL, '{}')
+           IS NOT NULL THEN
+        PERFORM ledger_private.check_posting_fields(v_who.tenant, void_hold.idempotency_key, NULL,
+                                                    NULL, '{}');
+    END IF;
+    RETURN coalesce(
+        ledger_private.claim_hold_resolution(
+            v_who.tenant, void_hold.hold_id, void_hold.idempotency_key, 'voided',
+            ledger_private.fingerprint_of(jsonb_build_object('operation', 'void_hold',
+                                                             'hold_id', void_hold.hold_id)),
+            v_who.actor),
+        ROW(void_hold.hold_id, 'voided', NULL, NULL, now())::ledger.hold_resolution_result);
+END
+$$;
+
+ALTER FUNCTION ledger.void_hold(hold_id uuid, idempotency_key text, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.account_floor(p_allow_negative boolean, p_min_balance numeric) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE WHEN p_min_balance IS NOT NULL THEN p_min_balance
+                WHEN NOT p_allow_negative THEN 0 END
+$$;
+
+ALTER FUNCTION ledger_private.account_floor(p_allow_negative boolean, p_min_balance numeric) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.account_guard() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -2630,7 +3027,10 @@ END) STORED NOT NULL,
     created_by text NOT NULL,
     changed_by text NOT NULL,
     max_leg_amount numeric,
+    min_balance numeric,
+    max_balance numeric,
     CONSTRAINT account_code_format CHECK ((code ~ '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$'::text)),
+    CONSTRAINT account_limits_ordered CHECK (((min_balance IS NULL) OR (max_balance IS NULL) OR (min_balance <= max_balance))),
     CONSTRAINT account_metadata_object CHECK ((jsonb_typeof(metadata) = 'object'::text)),
     CONSTRAINT account_name_length CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
     CONSTRAINT account_status_known CHECK ((status = ANY (ARRAY['active'::text, 'frozen'::text, 'closed'::text]))),
@@ -2908,6 +3308,36 @@ $$;
 
 ALTER FUNCTION ledger_private.business_date_at(p_at timestamp with time zone, p_time_zone text, p_cutoff time without time zone) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.check_account_limits(p_account_id bigint, p_leg_no integer) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_position record;
+BEGIN
+    SELECT * INTO v_position FROM ledger_private.position_of_account(p_account_id);
+    IF v_position.available < v_position.floor THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX010', COLUMN = format('legs[%s].amount', p_leg_no - 1),
+            MESSAGE = format('legs[%s].amount: insufficient funds on %s (balance would be %s)',
+                             p_leg_no - 1, v_position.code, v_position.available),
+            DETAIL = format('account %s may not go below %s: short by %s %s (available = posted %s minus pending %s)',
+                            v_position.code, v_position.floor, v_position.floor - v_position.available,
+                            v_position.ccy, v_position.posted, v_position.posted - v_position.available);
+    END IF;
+    IF v_position.ceiling_used > v_position.ceiling THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX054', COLUMN = format('legs[%s].amount', p_leg_no - 1),
+            MESSAGE = format('legs[%s].amount: %s would exceed its maximum balance %s by %s %s',
+                             p_leg_no - 1, v_position.code, v_position.ceiling,
+                             v_position.ceiling_used - v_position.ceiling, v_position.ccy),
+            DETAIL = format('posted %s plus pending increases %s', v_position.posted,
+                            v_position.ceiling_used - v_position.posted);
+    END IF;
+END
+$$;
+
+ALTER FUNCTION ledger_private.check_account_limits(p_account_id bigint, p_leg_no integer) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.check_business_date(p_date date, p_field text) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
     AS $$
@@ -3053,22 +3483,8 @@ ALTER FUNCTION ledger_private.check_journal_balanced(p_journal_id uuid) OWNER TO
 CREATE FUNCTION ledger_private.check_not_negative(p_account_id bigint, p_leg_no integer) RETURNS void
     LANGUAGE plpgsql
     AS $$
-DECLARE
-    v_account record;
-    v_balance numeric;
 BEGIN
-    SELECT a.code, a.normal_side INTO v_account
-      FROM ledger_private.account AS a WHERE a.account_id = p_account_id;
-    SELECT ledger_private.normal_balance(v_account.normal_side, t.debits, t.credits)
-      INTO v_balance
-      FROM ledger_private.account_totals(p_account_id) AS t;
-    IF v_balance < 0 THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX010', COLUMN = format('legs[%s].amount', p_leg_no - 1),
-            MESSAGE = format('legs[%s].amount: insufficient funds on %s (balance would be %s)',
-                             p_leg_no - 1, v_account.code, v_balance),
-            DETAIL = format('account %s may not go below zero', v_account.code);
-    END IF;
+    PERFORM ledger_private.check_account_limits(p_account_id, p_leg_no);
 END
 $$;
 
@@ -3210,6 +3626,119 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.checked_key_rate(p_requests_per_second integer, p_burst integer) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.checked_leg_amount(p_tenant text, p_account_id bigint, p_leg_no integer, p_ccy text, p_amount numeric) RETURNS numeric
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_account record;
+BEGIN
+    SELECT a.code, a.ccy, a.status, c.exponent INTO v_account
+      FROM ledger_private.account AS a
+      LEFT JOIN ledger_private.currency AS c ON c.code = p_ccy
+     WHERE a.account_id = p_account_id AND a.tenant = p_tenant;
+    IF NOT FOUND THEN
+        PERFORM ledger_private.raise_leg_error(
+            'DX006', p_leg_no, 'account', format('no account with id %s in tenant %s', p_account_id, p_tenant));
+    END IF;
+    IF v_account.exponent IS NULL THEN
+        PERFORM ledger_private.raise_leg_error(
+            'DX005', p_leg_no, 'ccy', format('unknown currency %s', p_ccy),
+            'Use an ISO 4217 code such as EUR, USD or JPY.');
+    END IF;
+    IF p_ccy <> v_account.ccy THEN
+        PERFORM ledger_private.raise_leg_error(
+            'DX008', p_leg_no, 'ccy',
+            format('account %s holds %s, the leg is in %s', v_account.code, v_account.ccy, p_ccy));
+    END IF;
+    IF v_account.status <> 'active' THEN
+        PERFORM ledger_private.raise_leg_error(
+            'DX007', p_leg_no, 'account',
+            format('account %s is %s; only active accounts hold funds', v_account.code, v_account.status));
+    END IF;
+    IF scale(p_amount) > v_account.exponent THEN
+        PERFORM ledger_private.raise_leg_error(
+            'DX004', p_leg_no, 'amount',
+            format('%s has more decimals than %s allows (%s)', p_amount, p_ccy, v_account.exponent));
+    END IF;
+    RETURN round(p_amount, v_account.exponent);
+END
+$$;
+
+ALTER FUNCTION ledger_private.checked_leg_amount(p_tenant text, p_account_id bigint, p_leg_no integer, p_ccy text, p_amount numeric) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.claim_hold_resolution(p_tenant text, p_hold_id uuid, p_key text, p_outcome text, p_fingerprint bytea, p_actor text) RETURNS ledger.hold_resolution_result
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_hold ledger_private.hold;
+    v_resolution ledger_private.hold_resolution;
+    v_journal record;
+BEGIN
+    PERFORM ledger_private.lock_idempotency_key(p_tenant, 'hold-resolution:' || p_key);
+    SELECT h.* INTO v_hold FROM ledger_private.hold AS h
+     WHERE h.hold_id = p_hold_id AND h.tenant = p_tenant;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX049', COLUMN = 'hold_id',
+            MESSAGE = format('hold_id: no hold %s in tenant %s', p_hold_id, p_tenant);
+    END IF;
+    PERFORM pg_advisory_xact_lock(hashtext('doublex.hold'), hashtext(p_hold_id::text));
+    INSERT INTO ledger_private.hold_resolution AS r
+           (hold_id, tenant, outcome, idempotency_key, fingerprint, resolved_by)
+    VALUES (p_hold_id, p_tenant, p_outcome, p_key, p_fingerprint, p_actor)
+    ON CONFLICT DO NOTHING;
+    IF FOUND THEN
+        IF NOT ledger_private.hold_is_live(v_hold.expires_at) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX052', COLUMN = 'hold_id',
+                MESSAGE = format('hold_id: hold %s expired at %s', p_hold_id, v_hold.expires_at),
+                HINT = 'An expired hold is released; create a new hold.';
+        END IF;
+        RETURN NULL;
+    END IF;
+
+    SELECT r.* INTO v_resolution FROM ledger_private.hold_resolution AS r
+     WHERE r.tenant = p_tenant AND r.idempotency_key = p_key;
+    IF FOUND THEN
+        IF v_resolution.hold_id <> p_hold_id OR v_resolution.fingerprint <> p_fingerprint THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX011', COLUMN = 'idempotency_key',
+                MESSAGE = format('idempotency_key: %s was already used for a different request', p_key),
+                DETAIL = format('First used at %s to mark hold %s %s.', v_resolution.resolved_at,
+                                v_resolution.hold_id, v_resolution.outcome),
+                HINT = 'Resend the identical request to get the original result, or use a new key.';
+        END IF;
+        SELECT j.journal_id, j.effective_date INTO v_journal
+          FROM ledger_private.idempotency_sentinel AS s
+          JOIN ledger_private.journal AS j ON j.journal_id = s.journal_id
+         WHERE v_resolution.outcome = 'captured'
+           AND s.tenant = p_tenant AND s.idempotency_key = 'hold:' || p_hold_id;
+        RETURN ROW(p_hold_id, 'duplicate', v_journal.journal_id, v_journal.effective_date,
+                   v_resolution.resolved_at)::ledger.hold_resolution_result;
+    END IF;
+
+    SELECT r.* INTO v_resolution FROM ledger_private.hold_resolution AS r WHERE r.hold_id = p_hold_id;
+    IF v_resolution.outcome = 'captured' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX050', COLUMN = 'hold_id',
+            MESSAGE = format('hold_id: hold %s was already captured', p_hold_id),
+            DETAIL = format('Captured at %s by %s.', v_resolution.resolved_at, v_resolution.resolved_by),
+            HINT = 'A hold is captured at most once; replay the capture''s key to read it.';
+    ELSIF v_resolution.outcome = 'voided' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX051', COLUMN = 'hold_id',
+            MESSAGE = format('hold_id: hold %s was voided', p_hold_id),
+            DETAIL = format('Voided at %s by %s.', v_resolution.resolved_at, v_resolution.resolved_by);
+    END IF;
+    RAISE EXCEPTION USING
+        ERRCODE = 'DX052', COLUMN = 'hold_id',
+        MESSAGE = format('hold_id: hold %s expired at %s', p_hold_id, v_hold.expires_at),
+        HINT = 'An expired hold is released; create a new hold.';
+END
+$$;
+
+ALTER FUNCTION ledger_private.claim_hold_resolution(p_tenant text, p_hold_id uuid, p_key text, p_outcome text, p_fingerprint bytea, p_actor text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.claim_idempotency_key(p_tenant text, p_key text, p_operation text, p_fingerprint bytea, p_id uuid) RETURNS boolean
     LANGUAGE plpgsql
@@ -3626,6 +4155,42 @@ $$;
 
 ALTER FUNCTION ledger_private.fx_quote_on(p_tenant text, p_base text, p_quote text, p_on date, p_required boolean) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.hold_is_live(p_expires_at timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT p_expires_at IS NULL OR p_expires_at > statement_timestamp()
+$$;
+
+ALTER FUNCTION ledger_private.hold_is_live(p_expires_at timestamp with time zone) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.hold_leg_before_insert() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    SELECT h.tenant INTO NEW.tenant FROM ledger_private.hold AS h WHERE h.hold_id = NEW.hold_id;
+    IF NOT FOUND THEN
+        PERFORM ledger_private.raise_leg_error(
+            'DX021', NEW.leg_no, 'hold_id', format('no hold %s', NEW.hold_id));
+    END IF;
+    NEW.amount := ledger_private.checked_leg_amount(NEW.tenant, NEW.account_id, NEW.leg_no,
+                                                    NEW.ccy, NEW.amount);
+    RETURN NEW;
+END
+$$;
+
+ALTER FUNCTION ledger_private.hold_leg_before_insert() OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.hold_leg_commit_checks() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM ledger_private.check_account_limits(NEW.account_id, NEW.leg_no);
+    RETURN NULL;
+END
+$$;
+
+ALTER FUNCTION ledger_private.hold_leg_commit_checks() OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.is_ledger_temp_table(p_table regclass) RETURNS boolean
     LANGUAGE sql STABLE
     AS $$
@@ -3949,7 +4514,9 @@ BEGIN
     NEW.effective_date := (v_state ->> 'effective_date')::date;
     NEW.txid := (pg_current_xact_id()::text)::bigint;
 
-    SELECT a.code, a.ccy, a.status, a.allow_negative, a.max_leg_amount, c.exponent INTO v_account
+    SELECT a.code, a.ccy, a.status,
+           a.allow_negative AND a.min_balance IS NULL AND a.max_balance IS NULL AS unlimited,
+           a.max_leg_amount, c.exponent INTO v_account
       FROM ledger_private.account AS a
       LEFT JOIN ledger_private.currency AS c ON c.code = NEW.ccy
      WHERE a.account_id = NEW.account_id AND a.tenant = NEW.tenant;
@@ -3996,8 +4563,8 @@ BEGIN
                  + CASE NEW.side WHEN 'debit' THEN NEW.amount ELSE -NEW.amount END;
         v_state := jsonb_set(v_state, '{legs}', to_jsonb((v_state ->> 'legs')::integer + 1));
         v_state := jsonb_set(v_state, ARRAY['net', NEW.ccy], to_jsonb(v_net));
-        IF NOT v_account.allow_negative THEN
-            -- The commit check reads balances only for these (the policy never changes).
+        IF NOT v_account.unlimited THEN
+            -- The commit check reads balances only for accounts with limits.
             v_state := jsonb_set(v_state, '{constrained}',
                                  (v_state -> 'constrained') || to_jsonb(NEW.account_id));
         END IF;
@@ -4016,7 +4583,7 @@ BEGIN
     PERFORM ledger_private.check_journal_balanced(NEW.journal_id);
     IF ledger_private.journal_state(ledger_private.journal_slot(NEW.journal_id))
            -> 'constrained' @> to_jsonb(NEW.account_id) THEN
-        PERFORM ledger_private.check_not_negative(NEW.account_id, NEW.leg_no);
+        PERFORM ledger_private.check_account_limits(NEW.account_id, NEW.leg_no);
     END IF;
     RETURN NULL;
 END
@@ -4140,6 +4707,37 @@ $$;
 
 ALTER FUNCTION ledger_private.normalize_legs(p_legs jsonb) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.pending_totals(p_account_id bigint) RETURNS TABLE(debits numeric, credits numeric)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce(sum(hl.amount) FILTER (WHERE hl.side = 'debit'), 0),
+           coalesce(sum(hl.amount) FILTER (WHERE hl.side = 'credit'), 0)
+      FROM ledger_private.hold_leg AS hl
+      JOIN ledger_private.hold AS h ON h.hold_id = hl.hold_id
+     WHERE hl.account_id = p_account_id
+       AND ledger_private.hold_is_live(h.expires_at)
+       AND NOT EXISTS (SELECT FROM ledger_private.hold_resolution AS r WHERE r.hold_id = hl.hold_id)
+$$;
+
+ALTER FUNCTION ledger_private.pending_totals(p_account_id bigint) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.position_of_account(p_account_id bigint) RETURNS TABLE(code text, ccy text, posted numeric, pending_debits numeric, pending_credits numeric, available numeric, ceiling_used numeric, floor numeric, ceiling numeric)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT a.code, a.ccy, b.posted, p.debits, p.credits,
+           b.posted - CASE WHEN a.normal_side = 'debit' THEN p.credits ELSE p.debits END,
+           b.posted + CASE WHEN a.normal_side = 'debit' THEN p.debits ELSE p.credits END,
+           ledger_private.account_floor(a.allow_negative, a.min_balance), a.max_balance
+      FROM ledger_private.account AS a
+     CROSS JOIN LATERAL (
+            SELECT ledger_private.normal_balance(a.normal_side, t.debits, t.credits) AS posted
+              FROM ledger_private.account_totals(a.account_id) AS t) AS b
+     CROSS JOIN LATERAL ledger_private.pending_totals(a.account_id) AS p
+     WHERE a.account_id = p_account_id
+$$;
+
+ALTER FUNCTION ledger_private.position_of_account(p_account_id bigint) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.post_batch_request(p_tenant text, p_position integer, p_request jsonb, p_actor text) RETURNS ledger.batch_item_result
     LANGUAGE plpgsql
     AS $$
@@ -4228,7 +4826,7 @@ BEGIN
     END IF;
 
     -- One query over the legs (posting_legs): the first malformed one, each leg's account,
-    -- the legs on accounts that may not go negative, and whether the journal nets to zero.
+    -- the legs on accounts with limits, and whether the journal nets to zero.
     -- Amounts are summed as sent: the leg trigger stores them unchanged (it refuses more
     -- decimals than the currency has and only pads the scale), so these nets are the stored
     -- legs' nets. The aggregates take the legs in posting_legs' order (already sorted: no
@@ -4303,7 +4901,7 @@ BEGIN
     END IF;
     IF v_legs.constrained IS NOT NULL THEN
         FOREACH v_leg_no IN ARRAY v_legs.constrained LOOP
-            PERFORM ledger_private.check_not_negative(v_legs.account_ids[v_leg_no], v_leg_no);
+            PERFORM ledger_private.check_account_limits(v_legs.account_ids[v_leg_no], v_leg_no);
         END LOOP;
     END IF;
     -- Stop vouching for new rows: the journal's state says it was vouched for (its
@@ -4359,7 +4957,8 @@ CREATE FUNCTION ledger_private.posting_legs(p_tenant text, p_legs jsonb) RETURNS
            a.account_id, a.allow_negative
       FROM jsonb_array_elements(p_legs) WITH ORDINALITY AS e
       LEFT JOIN LATERAL (
-            SELECT a.account_id, a.allow_negative
+            SELECT a.account_id,
+                   a.allow_negative AND a.min_balance IS NULL AND a.max_balance IS NULL AS allow_negative
               FROM ledger_private.account AS a
              WHERE a.tenant = p_tenant AND a.code = e.value ->> 'account'
             OFFSET 0) AS a ON true
@@ -4745,6 +5344,18 @@ $$;
 
 ALTER FUNCTION ledger_private.to_api_key_info(p_key ledger_private.api_key) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.to_available_balance(p_account_id bigint) RETURNS ledger.available_balance
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT ROW(p.code, p.ccy, round(p.posted, c.exponent), round(p.pending_debits, c.exponent),
+               round(p.pending_credits, c.exponent), round(p.available, c.exponent), p.floor,
+               p.ceiling)::ledger.available_balance
+      FROM ledger_private.position_of_account(p_account_id) AS p
+      JOIN ledger_private.currency AS c ON c.code = p.ccy
+$$;
+
+ALTER FUNCTION ledger_private.to_available_balance(p_account_id bigint) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.to_day_close(p_tenant text, p_date date) RETURNS ledger.day_close
     LANGUAGE sql STABLE
     AS $$
@@ -4814,6 +5425,32 @@ CREATE FUNCTION ledger_private.to_fx_settlement_result(p_settlement ledger_priva
 $$;
 
 ALTER FUNCTION ledger_private.to_fx_settlement_result(p_settlement ledger_private.fx_settlement, p_status text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.to_hold_info(p_hold_id uuid) RETURNS ledger.hold_info
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT ROW(h.hold_id,
+               CASE WHEN r.outcome IS NOT NULL THEN r.outcome
+                    WHEN ledger_private.hold_is_live(h.expires_at) THEN 'pending'
+                    ELSE 'expired' END,
+               h.expires_at, h.memo, h.ref, h.metadata,
+               (SELECT jsonb_agg(jsonb_build_object('account', a.code, 'side', hl.side,
+                                                    'amount', hl.amount::text, 'ccy', hl.ccy)
+                                 ORDER BY hl.leg_no)
+                  FROM ledger_private.hold_leg AS hl
+                  JOIN ledger_private.account AS a ON a.account_id = hl.account_id
+                 WHERE hl.hold_id = h.hold_id),
+               h.created_at, h.created_by,
+               (SELECT s.journal_id FROM ledger_private.idempotency_sentinel AS s
+                 WHERE r.outcome = 'captured' AND s.tenant = h.tenant
+                   AND s.idempotency_key = 'hold:' || h.hold_id),
+               r.resolved_at, r.resolved_by)::ledger.hold_info
+      FROM ledger_private.hold AS h
+      LEFT JOIN ledger_private.hold_resolution AS r ON r.hold_id = h.hold_id
+     WHERE h.hold_id = p_hold_id
+$$;
+
+ALTER FUNCTION ledger_private.to_hold_info(p_hold_id uuid) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.to_journal_entry(p_journal ledger_private.journal) RETURNS ledger.journal_entry
     LANGUAGE sql STABLE
@@ -5024,6 +5661,52 @@ CREATE TABLE ledger_private.fx_rate (
 
 ALTER TABLE ledger_private.fx_rate OWNER TO doublex_owner;
 
+CREATE TABLE ledger_private.hold (
+    hold_id uuid NOT NULL,
+    tenant text NOT NULL,
+    idempotency_key text NOT NULL,
+    fingerprint bytea NOT NULL,
+    expires_at timestamp with time zone,
+    memo text,
+    ref text,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text NOT NULL,
+    CONSTRAINT hold_key_length CHECK (((char_length(idempotency_key) >= 1) AND (char_length(idempotency_key) <= 255))),
+    CONSTRAINT hold_metadata_object CHECK ((jsonb_typeof(metadata) = 'object'::text))
+);
+
+ALTER TABLE ledger_private.hold OWNER TO doublex_owner;
+
+CREATE TABLE ledger_private.hold_leg (
+    hold_id uuid NOT NULL,
+    leg_no smallint NOT NULL,
+    tenant text NOT NULL,
+    account_id bigint NOT NULL,
+    side text NOT NULL,
+    amount numeric NOT NULL,
+    ccy text NOT NULL,
+    CONSTRAINT hold_leg_amount_positive CHECK ((amount > (0)::numeric)),
+    CONSTRAINT hold_leg_no_positive CHECK ((leg_no >= 1)),
+    CONSTRAINT hold_leg_side_known CHECK ((side = ANY (ARRAY['debit'::text, 'credit'::text])))
+);
+
+ALTER TABLE ledger_private.hold_leg OWNER TO doublex_owner;
+
+CREATE TABLE ledger_private.hold_resolution (
+    hold_id uuid NOT NULL,
+    tenant text NOT NULL,
+    outcome text NOT NULL,
+    idempotency_key text,
+    fingerprint bytea,
+    resolved_at timestamp with time zone DEFAULT now() NOT NULL,
+    resolved_by text NOT NULL,
+    CONSTRAINT hold_resolution_keyed CHECK (((outcome = 'expired'::text) = (idempotency_key IS NULL))),
+    CONSTRAINT hold_resolution_outcome_known CHECK ((outcome = ANY (ARRAY['captured'::text, 'voided'::text, 'expired'::text])))
+);
+
+ALTER TABLE ledger_private.hold_resolution OWNER TO doublex_owner;
+
 CREATE TABLE ledger_private.idempotency_sentinel (
     tenant text NOT NULL,
     idempotency_key text NOT NULL,
@@ -5233,6 +5916,21 @@ ALTER TABLE ONLY ledger_private.fx_settlement
 ALTER TABLE ONLY ledger_private.fx_settlement
     ADD CONSTRAINT fx_settlement_pkey PRIMARY KEY (settlement_id);
 
+ALTER TABLE ONLY ledger_private.hold
+    ADD CONSTRAINT hold_key_per_tenant UNIQUE (tenant, idempotency_key);
+
+ALTER TABLE ONLY ledger_private.hold_leg
+    ADD CONSTRAINT hold_leg_pkey PRIMARY KEY (hold_id, leg_no);
+
+ALTER TABLE ONLY ledger_private.hold
+    ADD CONSTRAINT hold_pkey PRIMARY KEY (hold_id);
+
+ALTER TABLE ONLY ledger_private.hold_resolution
+    ADD CONSTRAINT hold_resolution_key_per_tenant UNIQUE (tenant, idempotency_key);
+
+ALTER TABLE ONLY ledger_private.hold_resolution
+    ADD CONSTRAINT hold_resolution_pkey PRIMARY KEY (hold_id);
+
 ALTER TABLE ONLY ledger_private.idempotency_sentinel
     ADD CONSTRAINT idempotency_sentinel_pkey PRIMARY KEY (tenant, idempotency_key);
 
@@ -5276,6 +5974,12 @@ CREATE INDEX audit_log_by_tenant ON ledger_private.audit_log USING btree (tenant
 CREATE INDEX demo_tenant_by_address ON ledger_private.demo_tenant USING btree (client_address, created_at);
 
 CREATE INDEX demo_tenant_live ON ledger_private.demo_tenant USING btree (created_at) WHERE (archived_at IS NULL);
+
+CREATE INDEX hold_by_tenant ON ledger_private.hold USING btree (tenant, hold_id);
+
+CREATE INDEX hold_expiring ON ledger_private.hold USING btree (tenant, expires_at) WHERE (expires_at IS NOT NULL);
+
+CREATE INDEX hold_leg_by_account ON ledger_private.hold_leg USING btree (account_id, hold_id);
 
 CREATE INDEX journal_by_date ON ledger_private.journal USING btree (tenant, effective_date, journal_id);
 
@@ -5324,6 +6028,22 @@ CREATE TRIGGER day_close_no_truncate BEFORE TRUNCATE ON ledger_private.day_close
 CREATE TRIGGER fx_settlement_append_only BEFORE DELETE OR UPDATE ON ledger_private.fx_settlement FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
 
 CREATE TRIGGER fx_settlement_no_truncate BEFORE TRUNCATE ON ledger_private.fx_settlement FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER hold_append_only BEFORE DELETE OR UPDATE ON ledger_private.hold FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER hold_leg_append_only BEFORE DELETE OR UPDATE ON ledger_private.hold_leg FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER hold_leg_checked BEFORE INSERT ON ledger_private.hold_leg FOR EACH ROW EXECUTE FUNCTION ledger_private.hold_leg_before_insert();
+
+CREATE CONSTRAINT TRIGGER hold_leg_checked_at_commit AFTER INSERT ON ledger_private.hold_leg DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((current_setting('doublex.checked_inline'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION ledger_private.hold_leg_commit_checks();
+
+CREATE TRIGGER hold_leg_no_truncate BEFORE TRUNCATE ON ledger_private.hold_leg FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER hold_no_truncate BEFORE TRUNCATE ON ledger_private.hold FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER hold_resolution_append_only BEFORE DELETE OR UPDATE ON ledger_private.hold_resolution FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER hold_resolution_no_truncate BEFORE TRUNCATE ON ledger_private.hold_resolution FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
 CREATE TRIGGER journal_append_only BEFORE DELETE OR UPDATE ON ledger_private.journal FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
 
@@ -5415,6 +6135,9 @@ REVOKE ALL ON FUNCTION ledger.bind_sql_login(login text, capabilities text[], te
 REVOKE ALL ON FUNCTION ledger.business_date(at timestamp with time zone, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.business_date(at timestamp with time zone, tenant text) TO doublex_api;
 
+REVOKE ALL ON FUNCTION ledger.capture_hold(hold_id uuid, idempotency_key text, amounts jsonb, effective_date date, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.capture_hold(hold_id uuid, idempotency_key text, amounts jsonb, effective_date date, tenant text) TO doublex_api;
+
 REVOKE ALL ON FUNCTION ledger.client_idempotency_key(client_id text, idempotency_key text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.client_idempotency_key(client_id text, idempotency_key text) TO doublex_api;
 
@@ -5427,6 +6150,9 @@ GRANT ALL ON FUNCTION ledger.create_api_key(name text, capabilities text[], expi
 REVOKE ALL ON FUNCTION ledger.create_demo_tenant(client_address inet) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.create_demo_tenant(client_address inet) TO doublex_service;
 
+REVOKE ALL ON FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone, memo text, ref text, metadata jsonb, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone, memo text, ref text, metadata jsonb, tenant text) TO doublex_api;
+
 REVOKE ALL ON FUNCTION ledger.create_tenant(tenant text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger.eod_close(business_date date, tenant text) FROM PUBLIC;
@@ -5434,6 +6160,10 @@ GRANT ALL ON FUNCTION ledger.eod_close(business_date date, tenant text) TO doubl
 
 REVOKE ALL ON FUNCTION ledger.eod_status(tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.eod_status(tenant text) TO doublex_api;
+
+REVOKE ALL ON FUNCTION ledger.expire_holds(tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.expire_holds(tenant text) TO doublex_api;
+GRANT ALL ON FUNCTION ledger.expire_holds(tenant text) TO doublex_service;
 
 REVOKE ALL ON FUNCTION ledger.fx_position(as_of date, reporting_ccy text, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.fx_position(as_of date, reporting_ccy text, tenant text) TO doublex_api;
@@ -5444,8 +6174,14 @@ GRANT ALL ON FUNCTION ledger.fx_rate(base text, quote text, on_date date, tenant
 REVOKE ALL ON FUNCTION ledger.get_account(code text, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.get_account(code text, tenant text) TO doublex_api;
 
+REVOKE ALL ON FUNCTION ledger.get_available_balance(account text, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.get_available_balance(account text, tenant text) TO doublex_api;
+
 REVOKE ALL ON FUNCTION ledger.get_balance(account text, as_of date, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.get_balance(account text, as_of date, tenant text) TO doublex_api;
+
+REVOKE ALL ON FUNCTION ledger.get_hold(hold_id uuid, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.get_hold(hold_id uuid, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.get_journal(journal_id uuid, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.get_journal(journal_id uuid, tenant text) TO doublex_api;
@@ -5470,6 +6206,9 @@ GRANT ALL ON FUNCTION ledger.list_api_keys(tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.list_audit(after_id bigint, page_size integer, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.list_audit(after_id bigint, page_size integer, tenant text) TO doublex_api;
+
+REVOKE ALL ON FUNCTION ledger.list_holds(account text, status text, after_id uuid, page_size integer, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.list_holds(account text, status text, after_id uuid, page_size integer, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.list_journals(from_date date, to_date date, account text, after_cursor text, page_size integer, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.list_journals(from_date date, to_date date, account text, after_cursor text, page_size integer, tenant text) TO doublex_api;
@@ -5528,6 +6267,9 @@ REVOKE ALL ON FUNCTION ledger.roll_up_balances(tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.roll_up_balances(tenant text) TO doublex_api;
 GRANT ALL ON FUNCTION ledger.roll_up_balances(tenant text) TO doublex_service;
 
+REVOKE ALL ON FUNCTION ledger.set_account_limits(code text, min_balance numeric, max_balance numeric, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.set_account_limits(code text, min_balance numeric, max_balance numeric, tenant text) TO doublex_api;
+
 REVOKE ALL ON FUNCTION ledger.set_account_status(code text, status text, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.set_account_status(code text, status text, tenant text) TO doublex_api;
 
@@ -5554,6 +6296,11 @@ GRANT ALL ON FUNCTION ledger.upsert_fx_rate(base text, quote text, rate numeric,
 REVOKE ALL ON FUNCTION ledger.verify_seals(tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.verify_seals(tenant text) TO doublex_api;
 
+REVOKE ALL ON FUNCTION ledger.void_hold(hold_id uuid, idempotency_key text, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.void_hold(hold_id uuid, idempotency_key text, tenant text) TO doublex_api;
+
+REVOKE ALL ON FUNCTION ledger_private.account_floor(p_allow_negative boolean, p_min_balance numeric) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.account_guard() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.account_or_error(p_tenant text, p_code text, p_field text) FROM PUBLIC;
@@ -5578,6 +6325,8 @@ REVOKE ALL ON FUNCTION ledger_private.authorize_write(p_capability text, p_tenan
 
 REVOKE ALL ON FUNCTION ledger_private.business_date_at(p_at timestamp with time zone, p_time_zone text, p_cutoff time without time zone) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.check_account_limits(p_account_id bigint, p_leg_no integer) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.check_business_date(p_date date, p_field text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.check_fx_pair(p_base text, p_quote text) FROM PUBLIC;
@@ -5601,6 +6350,10 @@ REVOKE ALL ON FUNCTION ledger_private.check_tenant_exists(p_tenant text) FROM PU
 REVOKE ALL ON FUNCTION ledger_private.checked_capabilities(p_capabilities text[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.checked_key_rate(p_requests_per_second integer, p_burst integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.checked_leg_amount(p_tenant text, p_account_id bigint, p_leg_no integer, p_ccy text, p_amount numeric) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.claim_hold_resolution(p_tenant text, p_hold_id uuid, p_key text, p_outcome text, p_fingerprint bytea, p_actor text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.claim_idempotency_key(p_tenant text, p_key text, p_operation text, p_fingerprint bytea, p_id uuid) FROM PUBLIC;
 
@@ -5631,6 +6384,12 @@ REVOKE ALL ON FUNCTION ledger_private.fingerprint_of(p_request jsonb) FROM PUBLI
 REVOKE ALL ON FUNCTION ledger_private.fx_clearing_account(p_tenant text, p_ccy text, p_actor text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.fx_quote_on(p_tenant text, p_base text, p_quote text, p_on date, p_required boolean) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.hold_is_live(p_expires_at timestamp with time zone) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.hold_leg_before_insert() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.hold_leg_commit_checks() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.is_ledger_temp_table(p_table regclass) FROM PUBLIC;
 
@@ -5663,6 +6422,10 @@ REVOKE ALL ON FUNCTION ledger_private.lock_idempotency_key(p_tenant text, p_key 
 REVOKE ALL ON FUNCTION ledger_private.normal_balance(p_normal_side text, p_debits numeric, p_credits numeric) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.normalize_legs(p_legs jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.pending_totals(p_account_id bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.position_of_account(p_account_id bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.post_batch_request(p_tenant text, p_position integer, p_request jsonb, p_actor text) FROM PUBLIC;
 
@@ -5708,9 +6471,13 @@ REVOKE ALL ON FUNCTION ledger_private.to_account_info(p_account ledger_private.a
 
 REVOKE ALL ON FUNCTION ledger_private.to_api_key_info(p_key ledger_private.api_key) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.to_available_balance(p_account_id bigint) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.to_day_close(p_tenant text, p_date date) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.to_fx_settlement_result(p_settlement ledger_private.fx_settlement, p_status text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.to_hold_info(p_hold_id uuid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.to_journal_entry(p_journal ledger_private.journal) FROM PUBLIC;
 

@@ -14,7 +14,7 @@
 -- (posting_field_problem), the legs array (leg_array_problem) and each leg (leg_problem,
 -- resolved by posting_legs), the fingerprint (posting_fingerprint), the key's lock and
 -- sentinel (claim_idempotency_key), the balance per currency (signed_amount,
--- unbalanced_currencies) and the non-negative policy (check_not_negative).
+-- unbalanced_currencies) and the limits (check_account_limits: min_balance, max_balance, allow_negative).
 --
 -- Cost: a posting is mostly per-statement overhead, so the common case runs as few
 -- statements as it can. Every field check is one inlined expression, and the helper that
@@ -63,7 +63,7 @@ BEGIN
     END IF;
 
     -- One query over the legs (posting_legs): the first malformed one, each leg's account,
-    -- the legs on accounts that may not go negative, and whether the journal nets to zero.
+    -- the legs on accounts with limits, and whether the journal nets to zero.
     -- Amounts are summed as sent: the leg trigger stores them unchanged (it refuses more
     -- decimals than the currency has and only pads the scale), so these nets are the stored
     -- legs' nets. The aggregates take the legs in posting_legs' order (already sorted: no
@@ -138,7 +138,7 @@ BEGIN
     END IF;
     IF v_legs.constrained IS NOT NULL THEN
         FOREACH v_leg_no IN ARRAY v_legs.constrained LOOP
-            PERFORM ledger_private.check_not_negative(v_legs.account_ids[v_leg_no], v_leg_no);
+            PERFORM ledger_private.check_account_limits(v_legs.account_ids[v_leg_no], v_leg_no);
         END LOOP;
     END IF;
     -- Stop vouching for new rows: the journal's state says it was vouched for (its

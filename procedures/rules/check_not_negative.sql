@@ -1,33 +1,16 @@
--- ledger_private.check_not_negative(account_id, leg_no): raises DX010 when an account that
--- may not go negative is below zero.
---
--- DX010 when an account with allow_negative = false is below zero on its normal side
--- (ledger_private.normal_balance, the definition the batch's fast path tests too), for
--- the leg (leg_no) that posted to it. That balance read is exact under concurrency because
--- it takes SSI predicate locks on the account's recent legs: two postings that both read
--- and both write them cannot both commit.
+-- ledger_private.check_not_negative(account_id, leg_no): raises DX010 when an account is below
+-- its floor (and DX054 above its maximum): since migration 0017 the non-negative policy is
+-- one case of the account limits (allow_negative = false is min_balance = 0), checked by
+-- ledger_private.check_account_limits, which every posting path calls directly. This name
+-- stays for callers of the first version.
 -- (First defined in migrations/0003_invariant_triggers.sql; this file is its only home since.)
 
 CREATE OR REPLACE FUNCTION ledger_private.check_not_negative(p_account_id bigint, p_leg_no integer) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE
-    v_account record;
-    v_balance numeric;
 BEGIN
-    SELECT a.code, a.normal_side INTO v_account
-      FROM ledger_private.account AS a WHERE a.account_id = p_account_id;
-    SELECT ledger_private.normal_balance(v_account.normal_side, t.debits, t.credits)
-      INTO v_balance
-      FROM ledger_private.account_totals(p_account_id) AS t;
-    IF v_balance < 0 THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX010', COLUMN = format('legs[%s].amount', p_leg_no - 1),
-            MESSAGE = format('legs[%s].amount: insufficient funds on %s (balance would be %s)',
-                             p_leg_no - 1, v_account.code, v_balance),
-            DETAIL = format('account %s may not go below zero', v_account.code);
-    END IF;
+    PERFORM ledger_private.check_account_limits(p_account_id, p_leg_no);
 END
 $$;
 
 COMMENT ON FUNCTION ledger_private.check_not_negative(bigint, integer) IS
-    'Raises DX010 when an account with allow_negative = false is below zero on its normal side';
+    'The account limits (check_account_limits) under their first name: DX010 below the floor, DX054 above the maximum';

@@ -51,7 +51,9 @@ BEGIN
     NEW.effective_date := (v_state ->> 'effective_date')::date;
     NEW.txid := (pg_current_xact_id()::text)::bigint;
 
-    SELECT a.code, a.ccy, a.status, a.allow_negative, a.max_leg_amount, c.exponent INTO v_account
+    SELECT a.code, a.ccy, a.status,
+           a.allow_negative AND a.min_balance IS NULL AND a.max_balance IS NULL AS unlimited,
+           a.max_leg_amount, c.exponent INTO v_account
       FROM ledger_private.account AS a
       LEFT JOIN ledger_private.currency AS c ON c.code = NEW.ccy
      WHERE a.account_id = NEW.account_id AND a.tenant = NEW.tenant;
@@ -98,8 +100,8 @@ BEGIN
                  + CASE NEW.side WHEN 'debit' THEN NEW.amount ELSE -NEW.amount END;
         v_state := jsonb_set(v_state, '{legs}', to_jsonb((v_state ->> 'legs')::integer + 1));
         v_state := jsonb_set(v_state, ARRAY['net', NEW.ccy], to_jsonb(v_net));
-        IF NOT v_account.allow_negative THEN
-            -- The commit check reads balances only for these (the policy never changes).
+        IF NOT v_account.unlimited THEN
+            -- The commit check reads balances only for accounts with limits.
             v_state := jsonb_set(v_state, '{constrained}',
                                  (v_state -> 'constrained') || to_jsonb(NEW.account_id));
         END IF;

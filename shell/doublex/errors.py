@@ -73,6 +73,13 @@ DX_ERRORS: dict[str, ErrorKind] = {
         ErrorKind("DX046", "invalid_rate_limit", 422),
         ErrorKind("DX047", "posting_limit_exceeded", 422),
         ErrorKind("DX048", "demo_rate_limited", 429),
+        ErrorKind("DX049", "hold_not_found", 404),
+        ErrorKind("DX050", "hold_already_captured", 409),
+        ErrorKind("DX051", "hold_voided", 409),
+        ErrorKind("DX052", "hold_expired", 409),
+        ErrorKind("DX053", "invalid_capture_amounts", 422),
+        ErrorKind("DX054", "balance_above_maximum", 422),
+        ErrorKind("DX055", "invalid_hold_argument", 422),
     )
 }
 

@@ -162,9 +162,12 @@ def schema_dump(output: str | None) -> None:
 @main.command("maintain")
 @tenant_option
 def maintain(tenant: str) -> None:
-    """Fold settled legs into the balance checkpoints (ledger.roll_up_balances)."""
+    """Fold settled legs into the balance checkpoints (ledger.roll_up_balances) and mark the
+    holds past their expiry as expired (ledger.expire_holds)."""
     result = with_ledger(lambda ledger: ledger.roll_up_balances(tenant))
     click.echo(
         f"tenant {result['tenant']}: folded {result['legs_folded']} leg(s) into "
         f"{result['accounts_updated']} account checkpoint(s); watermark {result['below_txid']}"
     )
+    expired = with_ledger(lambda ledger: ledger.expire_holds(tenant))
+    click.echo(f"tenant {tenant}: {expired} hold(s) marked expired")

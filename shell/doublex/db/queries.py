@@ -71,6 +71,15 @@ _CALLS: Mapping[str, str] = {
     "prune_demo_tenants": "older_than",
     "trial_balance": "as_of after_code page_size tenant",
     "trial_balance_totals": "as_of tenant",
+    # holds and limits (issue #17)
+    "create_hold": "idempotency_key legs expires_at memo ref metadata tenant",
+    "capture_hold": "hold_id idempotency_key amounts effective_date tenant",
+    "void_hold": "hold_id idempotency_key tenant",
+    "get_hold": "hold_id tenant",
+    "list_holds": "account status after_id page_size tenant",
+    "expire_holds": "tenant",
+    "set_account_limits": "code min_balance max_balance tenant",
+    "get_available_balance": "account tenant",
 }
 
 # stage_statement and business_date return one value; in FROM, its column takes the
