@@ -56,6 +56,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("tests/test_api.py", "2020-01-01"): "a rate long ago in the OpenAPI request examples",
     ("tests/test_api.py", "2026-01-02"): "JSON encoding of a date, no database",
     ("tests/test_api_models.py", "2024-02-29"): "request model parses a leap day, no database",
+    ("tests/test_cli_holds.py", "2000-01-01"): "a hold expiry in the past, refused (DX055)",
     ("tests/test_cli_ledger.py", "2000-01-01"): "no journal is ever before 2000",
     ("tests/test_api_auth.py", "2020-01-01"): "FX rates long ago (rate dates have no window)",
     ("tests/test_api_auth.py", "2021-06-01"): "the same",
