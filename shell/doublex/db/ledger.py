@@ -1,47 +1,43 @@
 """The catalogue of SQL API calls: one `Ledger` method per ledger function.
 
 Each method names its query (doublex.db.queries), how it runs (a `Mode` of the runner) and
-its parameters; the work is `_one` (the call's one row) or `_all` (its rows). Calls that
-need more than one statement in a transaction say so here in a few lines; the bulk paths are
-in doublex.db.bulk. Metrics and spans are added by `instrument.instrumented`, never here.
+its parameters; the work is `_one` (the call's one row) or `_all` (its rows), from
+doublex.db.calls. The calls about access (tenants, keys, logins, audit, demo tenants) and
+about holds and limits are mixins in doublex.db.ledger_access and doublex.db.ledger_holds.
+Calls that need more than one statement in a transaction say so in a few lines; the bulk
+paths are in doublex.db.bulk. Metrics and spans are added by `instrument.instrumented`, never here.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from datetime import time as time_of_day
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg import AsyncConnection, sql
+from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
-from doublex.config import API_ROLE, APP_ROLE
 from doublex.db import bulk
 from doublex.db.instrument import instrumented
+from doublex.db.ledger_access import AccessCalls
+from doublex.db.ledger_holds import HoldsCalls
 from doublex.db.queries import QUERIES
-from doublex.db.runner import FOLD, LOOKUP, READ, ROLL_UP, SCRAPE, SERVICE, WRITE, Mode, Row, Runner
+from doublex.db.runner import FOLD, READ, ROLL_UP, SCRAPE, WRITE, Row
 
 DEFAULT = "default"  # the tenant of a single-book ledger
-# The role settings of doublex_app (cluster-wide, migrations 0001 and 0013), which a new SQL
-# login copies: name and value of each.
-APP_ROLE_SETTINGS = (
-    "SELECT split_part(c.setting, '=', 1) AS name,"
-    " substr(c.setting, strpos(c.setting, '=') + 1) AS value"
-    " FROM pg_catalog.pg_db_role_setting AS r, unnest(r.setconfig) AS c (setting)"
-    " WHERE r.setrole = %s::regrole AND r.setdatabase = 0"
-)
 # `tenant=None` (every method's default): the caller's own tenant, which the database takes
 # from the credential (an API key, a SQL login); an admin names the tenant it acts on.
 
 
 @instrumented
-class Ledger(Runner):
-    """The pool and the transaction runner, plus one method per SQL API call."""
+class Ledger(AccessCalls, HoldsCalls):
+    """The pool and the transaction runner, plus one method per SQL API call (those about
+    access and holds in their own modules)."""
 
     _page_legs: int | None = None
 
@@ -51,17 +47,6 @@ class Ledger(Runner):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
-
-    async def _one(self, query: str, mode: Mode, /, **params: Any) -> Row:
-        """The one row the call returns."""
-        rows = await self._all(query, mode, **params)
-        assert rows, f"{query} returned no row"
-        return rows[0]
-
-    async def _all(self, query: str, mode: Mode, /, **params: Any) -> list[Row]:
-        """Every row the call returns."""
-        (rows,) = await self.statements([(QUERIES[query], params)], **mode.options)
-        return rows
 
     # -- accounts and journals ---------------------------------------------------------------
 
@@ -391,208 +376,3 @@ class Ledger(Runner):
             "balance_history", READ, account=account, from_date=from_date, to_date=to_date,
             tenant=tenant,
         )  # fmt: skip
-
-    # -- tenants, API keys, SQL logins, audit ------------------------------------------------
-
-    async def create_tenant(self, tenant: str) -> Row:
-        """A new book (owner only: the CLI's admin DSN)."""
-        return await self._one("create_tenant", WRITE, tenant=tenant)
-
-    async def list_tenants(self) -> list[Row]:
-        return await self._all("list_tenants", READ)
-
-    async def get_tenant(self, tenant: str | None = None) -> Row:
-        return await self._one("get_tenant", READ, tenant=tenant)
-
-    async def create_api_key(
-        self,
-        name: str,
-        capabilities: Sequence[str],
-        expires_at: datetime | None = None,
-        tenant: str | None = None,
-        *,
-        requests_per_second: int | None = None,
-        burst: int | None = None,
-    ) -> Row:
-        """A new key; its token is in this answer only (the ledger keeps a hash). Rate and
-        burst: None for the ledger's defaults."""
-        return await self._one(
-            "create_api_key", WRITE, name=name, capabilities=list(capabilities),
-            expires_at=expires_at, requests_per_second=requests_per_second, burst=burst,
-            tenant=tenant,
-        )  # fmt: skip
-
-    async def list_api_keys(self, tenant: str | None = None) -> list[Row]:
-        return await self._all("list_api_keys", READ, tenant=tenant)
-
-    async def revoke_api_key(self, key_id: str, tenant: str | None = None) -> Row:
-        return await self._one("revoke_api_key", WRITE, key_id=key_id, tenant=tenant)
-
-    async def set_api_key_rate(
-        self,
-        key_id: str,
-        requests_per_second: int | None = None,
-        burst: int | None = None,
-        tenant: str | None = None,
-    ) -> Row:
-        return await self._one(
-            "set_api_key_rate", WRITE, key_id=key_id, requests_per_second=requests_per_second,
-            burst=burst, tenant=tenant,
-        )  # fmt: skip
-
-    async def key_rate(self) -> Row:
-        """The rate limit of the request's own key (DX040 when it is not a valid key)."""
-        return await self._one("key_rate", LOOKUP)
-
-    async def create_sql_login(
-        self, login: str, password: str, capabilities: Sequence[str], tenant: str
-    ) -> Row:
-        """A new LOGIN role, member of doublex_api, bound to `tenant` with `capabilities`, in
-        one transaction (owner only: creating roles needs the admin DSN). The password is
-        sent as its SCRAM-SHA-256 verifier, made by libpq as psql's \\password does: the
-        statement (server log, pg_stat_activity) never holds the password itself. The login
-        gets doublex_app's role settings (migration 0013's time limits among them), so a
-        careless login does not hold a transaction, and with it every tenant's roll-up
-        horizon, open for ever (they are defaults: a hostile login can SET them back)."""
-        params = {"login": login, "capabilities": list(capabilities), "tenant": tenant}
-
-        async def work(conn: AsyncConnection[Row]) -> Row:
-            verifier = conn.pgconn.encrypt_password(
-                password.encode(), login.encode(), b"scram-sha-256"
-            )
-            await conn.execute(
-                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE {}").format(
-                    sql.Identifier(login), sql.Literal(verifier.decode()), sql.Identifier(API_ROLE)
-                )
-            )
-            settings = await (await conn.execute(APP_ROLE_SETTINGS, [APP_ROLE])).fetchall()
-            for setting in settings:
-                await conn.execute(
-                    sql.SQL("ALTER ROLE {} SET {} = {}").format(
-                        sql.Identifier(login),
-                        sql.Identifier(setting["name"]),
-                        sql.Literal(setting["value"]),
-                    )
-                )
-            row = await (await conn.execute(QUERIES["bind_sql_login"], params)).fetchone()
-            assert row is not None
-            return row
-
-        return await self.run(work)
-
-    async def list_sql_logins(self, tenant: str | None = None) -> list[Row]:
-        return await self._all("list_sql_logins", READ, tenant=tenant)
-
-    async def unbind_sql_login(self, login: str) -> bool:
-        """Whether the login was bound (its next call is refused either way)."""
-        row = await self._one("unbind_sql_login", WRITE, login=login)
-        return bool(row["unbind_sql_login"])
-
-    async def list_audit(
-        self, after_id: int | None = None, page_size: int = 100, tenant: str | None = None
-    ) -> list[Row]:
-        return await self._all(
-            "list_audit", READ, after_id=after_id, page_size=page_size, tenant=tenant
-        )
-
-    # -- the live page's demo tenants, the trial balance ----------------------------------------
-
-    async def create_demo_tenant(self, client_address: str) -> Row:
-        """A demo tenant for a visitor's address (the service's own login, no key; the ledger
-        bounds it per address and hour, DX048)."""
-        return await self._one("create_demo_tenant", SERVICE, client_address=client_address)
-
-    async def prune_demo_tenants(self, older_than: timedelta) -> int:
-        """Archive the demo tenants older than `older_than`: how many were."""
-        row = await self._one("prune_demo_tenants", SERVICE, older_than=older_than)
-        return int(row["prune_demo_tenants"])
-
-    async def trial_balance(
-        self,
-        as_of: date | None = None,
-        after_code: str | None = None,
-        page_size: int = 100,
-        tenant: str | None = None,
-    ) -> tuple[list[Row], list[Row]]:
-        """A page of the trial balance and the totals per currency, in one snapshot."""
-        page = {"as_of": as_of, "after_code": after_code, "page_size": page_size, "tenant": tenant}
-        totals = {"as_of": as_of, "tenant": tenant}
-        lines, sums = await self.statements(
-            [(QUERIES["trial_balance"], page), (QUERIES["trial_balance_totals"], totals)],
-            **READ.options,
-        )
-        return lines, sums
-
-    # -- holds and limits (issue #17) ----------------------------------------------------------
-
-    async def create_hold(
-        self,
-        idempotency_key: str,
-        legs: Sequence[Mapping[str, Any]] | Any,
-        expires_at: datetime | None = None,
-        memo: str | None = None,
-        ref: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        tenant: str | None = None,
-    ) -> Row:
-        return await self._one(
-            "create_hold", WRITE, idempotency_key=idempotency_key, legs=Jsonb(legs),
-            expires_at=expires_at, memo=memo, ref=ref,
-            metadata=Jsonb(metadata if metadata is not None else {}), tenant=tenant,
-        )  # fmt: skip
-
-    async def capture_hold(
-        self,
-        hold_id: UUID | str,
-        idempotency_key: str,
-        amounts: Sequence[str] | None = None,
-        effective_date: date | None = None,
-        tenant: str | None = None,
-    ) -> Row:
-        return await self._one(
-            "capture_hold", WRITE, hold_id=hold_id, idempotency_key=idempotency_key,
-            amounts=None if amounts is None else Jsonb(list(amounts)),
-            effective_date=effective_date, tenant=tenant,
-        )  # fmt: skip
-
-    async def void_hold(
-        self, hold_id: UUID | str, idempotency_key: str, tenant: str | None = None
-    ) -> Row:
-        return await self._one(
-            "void_hold", WRITE, hold_id=hold_id, idempotency_key=idempotency_key, tenant=tenant
-        )
-
-    async def get_hold(self, hold_id: UUID | str, tenant: str | None = None) -> Row:
-        return await self._one("get_hold", READ, hold_id=hold_id, tenant=tenant)
-
-    async def list_holds(
-        self,
-        account: str | None = None,
-        status: str | None = None,
-        after_id: UUID | str | None = None,
-        page_size: int = 100,
-        tenant: str | None = None,
-    ) -> list[Row]:
-        return await self._all(
-            "list_holds", READ, account=account, status=status, after_id=after_id,
-            page_size=page_size, tenant=tenant,
-        )  # fmt: skip
-
-    async def expire_holds(self, tenant: str | None = None) -> int:
-        row = await self._one("expire_holds", WRITE, tenant=tenant)
-        return int(row["expire_holds"])
-
-    async def set_account_limits(
-        self,
-        code: str,
-        min_balance: Decimal | None = None,
-        max_balance: Decimal | None = None,
-        tenant: str | None = None,
-    ) -> Row:
-        return await self._one(
-            "set_account_limits", WRITE, code=code, min_balance=min_balance,
-            max_balance=max_balance, tenant=tenant,
-        )  # fmt: skip
-
-    async def get_available_balance(self, account: str, tenant: str | None = None) -> Row:
-        return await self._one("get_available_balance", READ, account=account, tenant=tenant)
