@@ -3,7 +3,7 @@
 -- currency seed.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(422);
+SELECT plan(429);
 
 -- Schemas ---------------------------------------------------------------------------------
 SELECT has_schema('ledger', 'Should have the ledger API schema');
@@ -93,7 +93,9 @@ INSERT INTO api_function (name, args, returns, grantee) VALUES
     ('list_sql_logins',    ARRAY['text'], 'setof ledger.sql_login_info', NULL),
     -- The service login's own (the live page's demo tenants), called without a key.
     ('create_demo_tenant', ARRAY['inet'], 'ledger.demo_tenant', 'doublex_service'),
-    ('prune_demo_tenants', ARRAY['interval'], 'integer', 'doublex_service');
+    ('prune_demo_tenants', ARRAY['interval'], 'integer', 'doublex_service'),
+    -- The service's periodic expiry sweep over every tenant.
+    ('sweep_expired_holds', ARRAY[]::text[], 'setof record', 'doublex_service');
 
 -- (The monitoring functions, ledger.monitor_*, are listed in 13_monitoring.sql.)
 SELECT is((SELECT count(*)::integer FROM pg_proc

@@ -49,7 +49,8 @@ INSERT INTO access_class (name, class) VALUES
     ('monitor_days_since_close', 'monitor'), ('monitor_fx_clearing', 'monitor'),
     ('monitor_journals_today', 'monitor'), ('monitor_recon_exceptions', 'monitor'),
     ('monitor_unbalanced_journals', 'monitor'),
-    ('create_demo_tenant', 'service'), ('prune_demo_tenants', 'service');
+    ('create_demo_tenant', 'service'), ('prune_demo_tenants', 'service'),
+    ('sweep_expired_holds', 'service');
 INSERT INTO access_class (name, class, housekeeping) VALUES
     ('recon_mismatch_totals', 'read', true), ('roll_up_balances', 'operate', true),
     ('expire_holds', 'operate', true);

@@ -15,6 +15,17 @@
 --              legs by then: zero. For an open date it is computed live ('live'): the
 --              snapshot at the latest close plus the legs dated after it up to as_of. Both
 --              equal the sum of the legs.
+-- The pending side, for the balance now (as_of NULL):
+--   posted           = balance (the posted legs; `balance` stays for its earlier callers)
+--   pending_debits, pending_credits  the legs of the account's pending holds (not captured,
+--                    voided or past expires_at: ledger_private.pending_totals)
+--   available        posted minus the pending legs that would reduce it (available_of);
+--                    what min_balance applies to
+--   min_balance, max_balance  the limits in force (min_balance 0 for allow_negative = false)
+-- With an as_of date these five are NULL and posted is the balance as of that date: a hold
+-- has no effective date, only a life in time (created, then resolved or expired), so the
+-- holds of today beside a past day's balance would make an available balance that never
+-- existed, and nothing records which holds were pending at a past date's end.
 -- Raises DX019 (malformed tenant), DX020 when there is no such account in the tenant.
 -- Capability read (or audit), on the caller's own tenant (tenant NULL or its name): DX040–DX043
 -- (ledger_private.authorize, before anything is read).
@@ -34,6 +45,9 @@ DECLARE
     v_credits numeric;
     v_closed_through date;
     v_source text := 'live';
+    v_pending_debits numeric;  -- NULL with as_of
+    v_pending_credits numeric;
+    v_posted numeric;
 BEGIN
     get_balance.tenant := (ledger_private.authorize('read', get_balance.tenant)).tenant;
     v_account := ledger_private.find_account(get_balance.tenant, get_balance.account);
@@ -42,6 +56,9 @@ BEGIN
     IF get_balance.as_of IS NULL THEN
         SELECT t.debits, t.credits INTO v_debits, v_credits
           FROM ledger_private.account_totals(v_account.account_id) AS t;
+        SELECT round(p.debits, v_exponent), round(p.credits, v_exponent)
+          INTO v_pending_debits, v_pending_credits
+          FROM ledger_private.pending_totals(v_account.account_id) AS p;
     ELSE
         SELECT s.closed_through INTO v_closed_through
           FROM ledger_private.ledger_settings AS s WHERE s.tenant = get_balance.tenant;
@@ -69,19 +86,28 @@ BEGIN
     END IF;
     v_debits := round(v_debits, v_exponent);
     v_credits := round(v_credits, v_exponent);
+    v_posted := ledger_private.normal_balance(v_account.normal_side, v_debits, v_credits);
 
     RETURN ROW(
         v_account.code,
         v_account.ccy,
-        ledger_private.normal_balance(v_account.normal_side, v_debits, v_credits),
+        v_posted,
         v_debits,
         v_credits,
         get_balance.as_of,
-        v_source
+        v_source,
+        v_posted,
+        v_pending_debits,
+        v_pending_credits,
+        ledger_private.available_of(v_account.normal_side, v_posted, v_pending_debits,
+                                    v_pending_credits),
+        CASE WHEN get_balance.as_of IS NULL
+             THEN ledger_private.account_floor(v_account.allow_negative, v_account.min_balance) END,
+        CASE WHEN get_balance.as_of IS NULL THEN v_account.max_balance END
     )::ledger.balance;
 END
 $$;
 
 COMMENT ON FUNCTION ledger.get_balance(text, date, text) IS
-    'Balance on the normal side with debit and credit totals, now or as of a date';
+    'Balance on the normal side with debit and credit totals, now or as of a date; now: also pending hold legs, available balance and limits';
 GRANT EXECUTE ON FUNCTION ledger.get_balance(text, date, text) TO doublex_api;

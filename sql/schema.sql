@@ -69,7 +69,13 @@ CREATE TYPE ledger.balance AS (
 	debits numeric,
 	credits numeric,
 	as_of date,
-	snapshot_source text
+	snapshot_source text,
+	posted numeric,
+	pending_debits numeric,
+	pending_credits numeric,
+	available numeric,
+	min_balance numeric,
+	max_balance numeric
 );
 
 ALTER TYPE ledger.balance OWNER TO doublex_owner;
@@ -1198,6 +1204,9 @@ DECLARE
     v_credits numeric;
     v_closed_through date;
     v_source text := 'live';
+    v_pending_debits numeric;  -- NULL with as_of
+    v_pending_credits numeric;
+    v_posted numeric;
 BEGIN
     get_balance.tenant := (ledger_private.authorize('read', get_balance.tenant)).tenant;
     v_account := ledger_private.find_account(get_balance.tenant, get_balance.account);
@@ -1206,6 +1215,9 @@ BEGIN
     IF get_balance.as_of IS NULL THEN
         SELECT t.debits, t.credits INTO v_debits, v_credits
           FROM ledger_private.account_totals(v_account.account_id) AS t;
+        SELECT round(p.debits, v_exponent), round(p.credits, v_exponent)
+          INTO v_pending_debits, v_pending_credits
+          FROM ledger_private.pending_totals(v_account.account_id) AS p;
     ELSE
         SELECT s.closed_through INTO v_closed_through
           FROM ledger_private.ledger_settings AS s WHERE s.tenant = get_balance.tenant;
@@ -1233,15 +1245,24 @@ BEGIN
     END IF;
     v_debits := round(v_debits, v_exponent);
     v_credits := round(v_credits, v_exponent);
+    v_posted := ledger_private.normal_balance(v_account.normal_side, v_debits, v_credits);
 
     RETURN ROW(
         v_account.code,
         v_account.ccy,
-        ledger_private.normal_balance(v_account.normal_side, v_debits, v_credits),
+        v_posted,
         v_debits,
         v_credits,
         get_balance.as_of,
-        v_source
+        v_source,
+        v_posted,
+        v_pending_debits,
+        v_pending_credits,
+        ledger_private.available_of(v_account.normal_side, v_posted, v_pending_debits,
+                                    v_pending_credits),
+        CASE WHEN get_balance.as_of IS NULL
+             THEN ledger_private.account_floor(v_account.allow_negative, v_account.min_balance) END,
+        CASE WHEN get_balance.as_of IS NULL THEN v_account.max_balance END
     )::ledger.balance;
 END
 $$;
@@ -2799,6 +2820,25 @@ $$;
 
 ALTER FUNCTION ledger.stage_statement(tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.sweep_expired_holds() RETURNS TABLE(tenant text, expired integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN QUERY
+        SELECT d.tenant, ledger.expire_holds(d.tenant)
+          FROM (SELECT DISTINCT h.tenant
+                  FROM ledger_private.hold AS h
+                 WHERE h.expires_at IS NOT NULL
+                   AND NOT ledger_private.hold_is_live(h.expires_at)
+                   AND NOT EXISTS (SELECT FROM ledger_private.hold_resolution AS r
+                                    WHERE r.hold_id = h.hold_id)) AS d
+         ORDER BY d.tenant;
+END
+$$;
+
+ALTER FUNCTION ledger.sweep_expired_holds() OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger.trial_balance(as_of date DEFAULT NULL::date, after_code text DEFAULT NULL::text, page_size integer DEFAULT 100, tenant text DEFAULT NULL::text) RETURNS SETOF ledger.trial_balance_line
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3297,6 +3337,14 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.authorize_write(p_capability text, p_tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.available_of(p_normal_side text, p_posted numeric, p_pending_debits numeric, p_pending_credits numeric) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT p_posted - CASE WHEN p_normal_side = 'debit' THEN p_pending_credits ELSE p_pending_debits END
+$$;
+
+ALTER FUNCTION ledger_private.available_of(p_normal_side text, p_posted numeric, p_pending_debits numeric, p_pending_credits numeric) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.business_date_at(p_at timestamp with time zone, p_time_zone text, p_cutoff time without time zone) RETURNS date
     LANGUAGE sql STABLE
@@ -4725,7 +4773,7 @@ CREATE FUNCTION ledger_private.position_of_account(p_account_id bigint) RETURNS 
     LANGUAGE sql STABLE
     AS $$
     SELECT a.code, a.ccy, b.posted, p.debits, p.credits,
-           b.posted - CASE WHEN a.normal_side = 'debit' THEN p.credits ELSE p.debits END,
+           ledger_private.available_of(a.normal_side, b.posted, p.debits, p.credits),
            b.posted + CASE WHEN a.normal_side = 'debit' THEN p.debits ELSE p.credits END,
            ledger_private.account_floor(a.allow_negative, a.min_balance), a.max_balance
       FROM ledger_private.account AS a
@@ -6282,6 +6330,9 @@ GRANT ALL ON FUNCTION ledger.set_ledger_settings(time_zone text, cutoff time wit
 REVOKE ALL ON FUNCTION ledger.stage_statement(tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.stage_statement(tenant text) TO doublex_api;
 
+REVOKE ALL ON FUNCTION ledger.sweep_expired_holds() FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.sweep_expired_holds() TO doublex_service;
+
 REVOKE ALL ON FUNCTION ledger.trial_balance(as_of date, after_code text, page_size integer, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.trial_balance(as_of date, after_code text, page_size integer, tenant text) TO doublex_api;
 
@@ -6322,6 +6373,8 @@ REVOKE ALL ON FUNCTION ledger_private.authorize(p_capability text, p_tenant text
 REVOKE ALL ON FUNCTION ledger_private.authorize_housekeeping(p_capability text, p_tenant text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.authorize_write(p_capability text, p_tenant text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.available_of(p_normal_side text, p_posted numeric, p_pending_debits numeric, p_pending_credits numeric) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.business_date_at(p_at timestamp with time zone, p_time_zone text, p_cutoff time without time zone) FROM PUBLIC;
 

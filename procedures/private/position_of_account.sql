@@ -2,9 +2,9 @@
 -- account's normal side:
 --   posted     every posted leg (account_totals: checkpoint plus tail)
 --   pending_debits, pending_credits   the legs of its pending holds (pending_totals)
---   available  posted minus the pending legs that would reduce it (credits on a debit-normal
---              account, debits on a credit-normal one); pending legs that increase it do
---              not count until captured
+--   available  posted minus the pending legs that would reduce it (available_of: credits
+--              on a debit-normal account, debits on a credit-normal one); pending legs that
+--              increase it do not count until captured
 --   ceiling_used  posted plus the pending legs that would increase it: what max_balance
 --              bounds, so that capturing every pending hold cannot pass the maximum
 --   floor, ceiling  account_floor(allow_negative, min_balance) and max_balance
@@ -18,7 +18,7 @@ RETURNS TABLE (code text, ccy text, posted numeric, pending_debits numeric,
 LANGUAGE sql STABLE
 AS $$
     SELECT a.code, a.ccy, b.posted, p.debits, p.credits,
-           b.posted - CASE WHEN a.normal_side = 'debit' THEN p.credits ELSE p.debits END,
+           ledger_private.available_of(a.normal_side, b.posted, p.debits, p.credits),
            b.posted + CASE WHEN a.normal_side = 'debit' THEN p.debits ELSE p.credits END,
            ledger_private.account_floor(a.allow_negative, a.min_balance), a.max_balance
       FROM ledger_private.account AS a
