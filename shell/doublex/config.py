@@ -68,6 +68,8 @@ class Settings:
     demo: bool
     demo_max_age_hours: float
     demo_prune_seconds: float
+    # How often the service marks the holds past their expiry in every tenant (0: never).
+    hold_sweep_seconds: float
 
     @property
     def uses_local_cluster(self) -> bool:
@@ -120,6 +122,7 @@ def load() -> Settings:
         demo=os.environ.get("DOUBLEX_DEMO", "on").lower() not in ("off", "0", "false", "no"),
         demo_max_age_hours=_number_env("DOUBLEX_DEMO_MAX_AGE_HOURS", 24.0),
         demo_prune_seconds=_number_env("DOUBLEX_DEMO_PRUNE_SECONDS", 300.0),
+        hold_sweep_seconds=_number_env("DOUBLEX_HOLD_SWEEP_SECONDS", 10.0),
     )
 
 

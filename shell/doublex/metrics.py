@@ -52,6 +52,12 @@ GET_BALANCE_LATENCY = Histogram(
     "Time to read a balance, in milliseconds",
     buckets=LATENCY_BUCKETS_MS,
 )
+HOLDS = Counter(
+    "ledger_holds",
+    "Holds by outcome: created, duplicate (idempotent replay of a create, capture or void),"
+    " captured, voided, expired (marked by the sweep) or rejected",
+    ["status"],
+)
 SERIALIZATION_RETRIES = Counter(
     "ledger_serialization_retries",
     "Transactions retried after a serialization failure (40001) or deadlock (40P01)",

@@ -1,5 +1,6 @@
-"""`doublex serve`: the REST service with its pool, its background roll-up, and a graceful
-shutdown (aiohttp stops accepting, lets in-flight requests finish, then the pool closes).
+"""`doublex serve`: the REST service with its pool, its background roll-up and hold expiry
+sweep, and a graceful shutdown (aiohttp stops accepting, lets in-flight requests finish,
+then the pool closes).
 
 `--workers N` (N > 1) runs N worker processes that share the port (SO_REUSEPORT: the kernel
 spreads connections over them), each with its own pool, under a small supervisor that
@@ -50,6 +51,21 @@ async def roll_up_forever(ledger: Ledger, tenants: list[str], every_seconds: flo
                 await ledger.roll_up_balances(tenant)
             except errors.LedgerError as exc:
                 LOG.warning("roll-up failed: %s", exc.message, extra={"tenant": tenant})
+
+
+async def sweep_holds_forever(ledger: Ledger, every_seconds: float) -> None:
+    """Mark the holds past their expiry in every tenant (ledger.sweep_expired_holds), as the
+    service's housekeeping (no key); counted in ledger_holds_total{status="expired"}. A hold
+    past its expiry is released for every balance whether or not this ran."""
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            marked = await ledger.sweep_expired_holds()
+        except errors.LedgerError as exc:
+            LOG.warning("hold sweep failed: %s", exc.message)
+        else:
+            for tenant, count in marked.items():
+                LOG.info("marked %s expired hold(s)", count, extra={"tenant": tenant})
 
 
 async def prune_demo_forever(ledger: Ledger, max_age_hours: float, every_seconds: float) -> None:
@@ -106,6 +122,10 @@ def build_app(settings: Settings, service_dsn: str) -> web.Application:
         tasks = [
             asyncio.create_task(roll_up_forever(ledger, settings.tenants, settings.roll_up_seconds))
         ]
+        if settings.hold_sweep_seconds > 0:
+            tasks.append(
+                asyncio.create_task(sweep_holds_forever(ledger, settings.hold_sweep_seconds))
+            )
         if settings.demo:
             tasks.append(
                 asyncio.create_task(
@@ -266,6 +286,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "DOUBLEX_DEMO": "on" if settings.demo else "off",
         "DOUBLEX_DEMO_MAX_AGE_HOURS": str(settings.demo_max_age_hours),
         "DOUBLEX_DEMO_PRUNE_SECONDS": str(settings.demo_prune_seconds),
+        "DOUBLEX_HOLD_SWEEP_SECONDS": str(settings.hold_sweep_seconds),
     }
 
 

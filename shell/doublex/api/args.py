@@ -14,11 +14,15 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from doublex.api.bodies import (
     AccountCreate,
+    AccountLimits,
     ApiKeyCreate,
     ApiKeyRate,
     BatchRequest,
     FxRateSet,
     FxTransfer,
+    HoldCapture,
+    HoldCreate,
+    HoldVoid,
     LegacyTransfer,
     Reversal,
     Transfer,
@@ -28,6 +32,7 @@ from doublex.api.fields import (
     Ccy,
     Code,
     Documented,
+    HoldId,
     IsoDate,
     JournalId,
     Key,
@@ -78,9 +83,13 @@ HEADER_FIELD = Field(
 )
 
 
+# 1 to page_size is the ledger's (DX019); here: a whole number that fits its `integer`.
+PageLimit = Annotated[WholeNumber, Documented(minimum=1, maximum=Limit("page_size")), In.QUERY]
+HoldStatus = Annotated[str, Documented(enum=["pending", "captured", "voided", "expired"])]
+
+
 class Page(Args):
-    # 1 to page_size is the ledger's (DX019); here: a whole number that fits its `integer`.
-    limit: Annotated[WholeNumber, Documented(minimum=1, maximum=Limit("page_size")), In.QUERY] = 100
+    limit: PageLimit = 100
     cursor: Annotated[str | None, In.QUERY] = Field(
         None, description="next_cursor of the previous page"
     )
@@ -190,7 +199,44 @@ class KeyRateArgs(KeyPath):
 
 
 class AuditArgs(Args):
-    limit: Annotated[WholeNumber, Documented(minimum=1, maximum=Limit("page_size")), In.QUERY] = 100
+    limit: PageLimit = 100
     cursor: Annotated[BigCursor | None, In.QUERY] = Field(
         None, description="next_cursor of the previous page"
+    )
+
+
+class LimitsArgs(AccountPath):
+    body: Annotated[AccountLimits, In.BODY]
+
+
+class HoldCreateArgs(Args):
+    idempotency_key: IdempotencyHeader = HEADER_FIELD
+    body: Annotated[HoldCreate, In.BODY]
+
+
+class HoldPath(Args):
+    hold_id: Annotated[HoldId, In.PATH]
+
+
+class HoldCaptureArgs(HoldPath):
+    idempotency_key: IdempotencyHeader = HEADER_FIELD
+    body: Annotated[HoldCapture, In.BODY]
+
+
+class HoldVoidArgs(HoldPath):
+    idempotency_key: IdempotencyHeader = HEADER_FIELD
+    body: Annotated[HoldVoid, In.BODY]
+
+
+class HoldsArgs(Args):
+    account: Annotated[Code | None, In.QUERY] = Field(
+        None, description="Only the holds with a leg on this account (404 DX020: no such account)"
+    )
+    # The words are the ledger's (DX055 for another).
+    status: Annotated[HoldStatus | None, In.QUERY] = Field(
+        None, description="As the hold reads now: a hold past expires_at is expired"
+    )
+    limit: PageLimit = 100
+    cursor: Annotated[HoldId | None, In.QUERY] = Field(
+        None, description="next_cursor of the previous page (holds come oldest first)"
     )

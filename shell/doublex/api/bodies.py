@@ -36,6 +36,7 @@ from doublex.api.fields import (
     Metadata,
     Nullable,
     Ref,
+    SignedDecimalText,
     Timestamp,
 )
 from doublex.api.limits import Limit, Text
@@ -374,3 +375,105 @@ class ApiKeyRate(Body):
 
     requests_per_second: KeyRate | None = None
     burst: KeyBurst | None = None
+
+
+class HoldCreate(Body):
+    """A hold: legs reserved, not posted, until captured, voided or expired."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "required": ["legs"],
+            "description": HEADER_NOTE,
+            "examples": [
+                {
+                    "idempotency_key": "auth-7f3a",
+                    "legs": [
+                        {"account": "2001-LOAN", "side": "debit", "amount": "80.00", "ccy": "EUR"},
+                        {"account": "1001-CASH", "side": "credit", "amount": "80.00", "ccy": "EUR"},
+                    ],
+                    "memo": "card authorisation",
+                }
+            ],
+        }
+    )
+
+    idempotency_key: Key | None = None
+    # Sent to the ledger as it came: it checks the legs as a journal's (DX001, DX002, …).
+    legs: Annotated[Any, Documented(type="array", **LEGS, items={"$ref": REF + "Leg"})] = (
+        passed_on()
+    )
+    expires_at: Timestamp | None = Field(
+        None,
+        description="When the hold lapses (in the future, DX055); never when left out. Past "
+        "it the hold is released for every balance and can no longer be captured (DX052)",
+    )
+    memo: Memo | None = None
+    ref: Ref | None = None
+    metadata: Metadata | None = None
+
+    def hold(self, key: str) -> dict[str, Any]:
+        """The arguments of Ledger.create_hold."""
+        return {
+            "idempotency_key": key,
+            "legs": self.legs,
+            "expires_at": self.expires_at,
+            "memo": self.memo,
+            "ref": self.ref,
+            "metadata": self.metadata,
+        }
+
+
+class HoldCapture(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "description": HEADER_NOTE,
+            "examples": [{"idempotency_key": "cap-7f3a", "amounts": ["60.00", "60.00"]}],
+        }
+    )
+
+    idempotency_key: Key | None = None
+    # Sent to the ledger as it came: it checks them against the hold's legs (DX053).
+    amounts: Annotated[
+        Any,
+        Documented(
+            type="array",
+            items=AMOUNT_SCHEMA,
+            description="One amount per leg of the hold, in its order, each at most what "
+            'the leg holds ("0" leaves it out); the journal must balance. The whole hold '
+            "when left out; the rest is released",
+        ),
+    ] = None
+    effective_date: IsoDate | None = Field(
+        None, description="The capture journal's date (the business date when left out)"
+    )
+
+
+class HoldVoid(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "description": HEADER_NOTE,
+            "examples": [{"idempotency_key": "void-7f3a"}],
+        }
+    )
+
+    idempotency_key: Key | None = None
+
+
+class AccountLimits(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "description": "Both limits are set at once: one left out (or null) is no limit. "
+            "Balances on the account's normal side; enforced on the available balance for "
+            "every writer (DX010 below min_balance, DX054 above max_balance).",
+            "examples": [{"min_balance": "-500.00"}],
+        }
+    )
+
+    min_balance: SignedDecimalText | None = Field(
+        None,
+        description="Lowest available balance (-500: a credit line of 500). Left out: none, "
+        "or 0 for an account opened with allow_negative false",
+    )
+    max_balance: SignedDecimalText | None = Field(
+        None, description="Highest balance counting pending increases; left out: none"
+    )

@@ -92,6 +92,7 @@ Nullable = _Nullable()
 
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
+SIGNED_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 WHOLE_NUMBER = re.compile(r"-?[0-9]+")  # int() also takes " 5", "5_0", non-ASCII digits
 INT32 = (-(2**31), 2**31 - 1)
 
@@ -127,6 +128,13 @@ def parse_decimal(value: str) -> Decimal:
     the ledger's to judge (DX003, DX004, DX030)."""
     if not DECIMAL.fullmatch(value):
         raise ValueError(DECIMAL_WORDING)
+    return Decimal(value)
+
+
+def parse_signed_decimal(value: str) -> Decimal:
+    """Digits with an optional sign and fraction ("-500.00"): a balance limit."""
+    if not SIGNED_DECIMAL.fullmatch(value):
+        raise ValueError('must be a decimal string such as "-500.00"')
     return Decimal(value)
 
 
@@ -233,6 +241,12 @@ Int32 = Annotated[int, PlainValidator(json_int32), WithJsonSchema({"type": "inte
 BigCursor = Annotated[int, Parsed(parse_int64, {"type": "string", "pattern": "^-?[0-9]{1,19}$"})]
 Timestamp = Annotated[datetime, Parsed(parse_timestamp, {"type": "string", "format": "date-time"})]
 JournalId = Annotated[UUID, Parsed(parse_uuid, {"type": "string", "format": "uuid"})]
+HoldId = JournalId
+# A balance on an account's normal side (a limit): signed; its size is the ledger's.
+SignedDecimalText = Annotated[
+    Decimal,
+    Parsed(parse_signed_decimal, MONEY_SCHEMA, 'must be a decimal string such as "-500.00"'),
+]
 
 # Strings whose limits the ledger owns (documented, not re-checked here).
 Code = Annotated[str, Documented(**CODE_SCHEMA)]

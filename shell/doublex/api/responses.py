@@ -72,16 +72,47 @@ class AccountPage(Reply):
     next_cursor: str | None
 
 
+NOW_ONLY = "; null for a balance as of a date (holds have no effective date)"
+
+
 class Balance(Reply):
     account: str
     ccy: str
-    balance: Money
+    balance: Money = Field(description="The posted balance on the normal side (= posted)")
     debits: Money
     credits: Money
     as_of: Day | None
     snapshot_source: Literal["live", "snapshot"] = Field(
         description="snapshot: as of a closed business date, read from its close"
     )
+    posted: Money = Field(description="Every posted leg, on the account's normal side")
+    pending_debits: Money | None = Field(
+        description="Debit legs of the account's pending holds" + NOW_ONLY
+    )
+    pending_credits: Money | None = Field(
+        description="Credit legs of the account's pending holds" + NOW_ONLY
+    )
+    available: Money | None = Field(
+        description="posted minus the pending legs that would reduce it (pending legs that "
+        "would increase it count once captured); what min_balance applies to" + NOW_ONLY
+    )
+    min_balance: Money | None = Field(
+        description="The floor in force (0 for allow_negative false; null: none)" + NOW_ONLY
+    )
+    max_balance: Money | None = Field(description="The ceiling (null: none)" + NOW_ONLY)
+
+
+class AvailableBalance(Reply):
+    account: str
+    ccy: str
+    posted: Money
+    pending_debits: Money
+    pending_credits: Money
+    available: Money
+    min_balance: Money | None = Field(
+        description="The floor in force (0 for allow_negative false; null: none)"
+    )
+    max_balance: Money | None = Field(description="null: none")
 
 
 class BalanceHistoryEntry(Reply):
@@ -331,4 +362,53 @@ class AuditEntry(Reply):
 
 class AuditPage(Reply):
     items: list[AuditEntry]
+    next_cursor: str | None
+
+
+HOLD_STATUS = Literal["pending", "captured", "voided", "expired"]
+
+
+class HoldCreated(Reply):
+    hold_id: UUID
+    status: Literal["pending", "duplicate"] = Field(
+        description="pending (201), or duplicate (200) on a replay of the same request"
+    )
+    expires_at: Timestamp | None
+    created_at: Timestamp
+
+
+class HoldResolution(Reply):
+    hold_id: UUID
+    status: Literal["captured", "voided", "duplicate"] = Field(
+        description="captured (201) or voided (200), or duplicate (200) on a replay"
+    )
+    journal_id: UUID | None = Field(description="The capture's journal (null: a void)")
+    effective_date: Day | None
+    resolved_at: Timestamp
+
+
+class HoldLeg(Reply):
+    account: str
+    side: Literal["debit", "credit"]
+    amount: Money
+    ccy: str
+
+
+class Hold(Reply):
+    hold_id: UUID
+    status: HOLD_STATUS = Field(description="A hold past expires_at reads expired")
+    expires_at: Timestamp | None
+    memo: str | None = None
+    ref: str | None = None
+    metadata: dict[str, Any] | None = None
+    legs: list[HoldLeg]
+    created_at: Timestamp
+    created_by: str
+    journal_id: UUID | None = Field(description="The capture's journal")
+    resolved_at: Timestamp | None
+    resolved_by: str | None
+
+
+class HoldPage(Reply):
+    items: list[Hold]
     next_cursor: str | None

@@ -43,6 +43,14 @@ BALANCE_FIELDS: list[Column] = [
     ("as_of", "as of"),
     ("snapshot_source", "source"),
 ]
+# The balance now also shows its pending side and limits (NULL as of a date).
+PENDING_FIELDS: list[Column] = [
+    ("pending_debits", "pending debits"),
+    ("pending_credits", "pending credits"),
+    ("available", "available"),
+    ("min_balance", "min balance"),
+    ("max_balance", "max balance"),
+]
 HISTORY_COLUMNS: list[Column] = [
     ("business_date", "date"),
     ("opening_balance", "opening"),
@@ -234,9 +242,10 @@ def post(
 @tenant_option
 @json_option
 def balance(code: str, as_of: datetime | None, tenant: str, as_json: bool) -> None:
-    """Balance of account CODE on its normal side (now, or as of a date)."""
+    """Balance of account CODE on its normal side (now, with its pending holds, available
+    balance and limits; or as of a date)."""
     row = with_ledger(lambda ledger: ledger.get_balance(code, iso_date(as_of), tenant))
-    emit_record(row, as_json, fields=BALANCE_FIELDS)
+    emit_record(row, as_json, fields=BALANCE_FIELDS if as_of else BALANCE_FIELDS + PENDING_FIELDS)
 
 
 @main.command("history")

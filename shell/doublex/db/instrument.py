@@ -68,6 +68,32 @@ def _balance_refused(span: Span, error: Exception) -> None:
         span.set_attribute("doublex.status", error.name)
 
 
+# A hold's outcome as ledger_holds_total counts it: a new hold is `created` (the ledger
+# answers `pending`), the rest as the ledger answers (captured, voided, duplicate).
+HOLD_COUNTED = {"pending": "created"}
+
+
+def _hold_answered(span: Span, result: Any) -> None:
+    status = result["status"]
+    metrics.HOLDS.labels(status=HOLD_COUNTED.get(status, status)).inc()
+    span.set_attribute("doublex.status", status)
+    span.set_attribute("doublex.hold_id", str(result["hold_id"]))
+
+
+def _hold_refused(span: Span, error: Exception) -> None:
+    if isinstance(error, errors.RuleViolation):
+        metrics.HOLDS.labels(status="rejected").inc()
+        span.set_attribute("doublex.status", "rejected")
+        span.set_attribute("doublex.error", error.code)
+
+
+def _holds_expired(span: Span, marked: Any) -> None:
+    """expire_holds answers a count; sweep_expired_holds a count per tenant."""
+    count = sum(marked.values()) if isinstance(marked, dict) else int(marked)
+    metrics.HOLDS.labels(status="expired").inc(count)
+    span.set_attribute("doublex.expired", count)
+
+
 def _nothing(span: Span, outcome: Any) -> None:
     pass
 
@@ -97,6 +123,26 @@ def _posting() -> Measure:
     )
 
 
+def _holds() -> dict[str, Measure]:
+    """The hold calls: their spans, and ledger_holds_total by outcome."""
+    tenant = {"doublex.tenant": "tenant"}
+    on_hold = tenant | {"doublex.hold_id": "hold_id"}
+    return {
+        "create_hold": Measure(
+            "create_hold", tenant, succeeded=_hold_answered, failed=_hold_refused
+        ),
+        "capture_hold": Measure(
+            "capture_hold", on_hold, succeeded=_hold_answered, failed=_hold_refused
+        ),
+        "void_hold": Measure("void_hold", on_hold, succeeded=_hold_answered, failed=_hold_refused),
+        "get_hold": Measure("get_hold", on_hold),
+        "list_holds": Measure("list_holds", tenant | {"doublex.account": "account"}),
+        "expire_holds": Measure("expire_holds", tenant, succeeded=_holds_expired),
+        "sweep_expired_holds": Measure("sweep_expired_holds", {}, succeeded=_holds_expired),
+        "set_account_limits": Measure("set_account_limits", tenant | {"doublex.account": "code"}),
+    }
+
+
 # Keyed by the Ledger method's name.
 MEASURES: Mapping[str, Measure] = {
     "post_journal": _posting(),
@@ -118,6 +164,7 @@ MEASURES: Mapping[str, Measure] = {
     "eod_close": Measure(
         "eod_close", {"doublex.tenant": "tenant", "doublex.date": "business_date"}
     ),
+    **_holds(),
 }
 
 

@@ -11,7 +11,7 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from doublex.db.calls import Calls
-from doublex.db.runner import READ, WRITE, Row
+from doublex.db.runner import READ, SERVICE, WRITE, Row
 
 
 class HoldsCalls(Calls):
@@ -39,13 +39,13 @@ class HoldsCalls(Calls):
         self,
         hold_id: UUID | str,
         idempotency_key: str,
-        amounts: Sequence[str] | None = None,
+        amounts: Sequence[str] | Any = None,
         effective_date: date | None = None,
         tenant: str | None = None,
     ) -> Row:
         return await self._one(
             "capture_hold", WRITE, hold_id=hold_id, idempotency_key=idempotency_key,
-            amounts=None if amounts is None else Jsonb(list(amounts)),
+            amounts=None if amounts is None else Jsonb(amounts),
             effective_date=effective_date, tenant=tenant,
         )  # fmt: skip
 
@@ -75,6 +75,12 @@ class HoldsCalls(Calls):
     async def expire_holds(self, tenant: str | None = None) -> int:
         row = await self._one("expire_holds", WRITE, tenant=tenant)
         return int(row["expire_holds"])
+
+    async def sweep_expired_holds(self) -> dict[str, int]:
+        """Mark the holds past their expiry in every tenant (the service's own call, no
+        key): tenant → how many it marked (the tenants it marked none of are left out)."""
+        rows = await self._all("sweep_expired_holds", SERVICE)
+        return {row["tenant"]: int(row["expired"]) for row in rows}
 
     async def set_account_limits(
         self,

@@ -78,6 +78,7 @@ _CALLS: Mapping[str, str] = {
     "get_hold": "hold_id tenant",
     "list_holds": "account status after_id page_size tenant",
     "expire_holds": "tenant",
+    "sweep_expired_holds": "",
     "set_account_limits": "code min_balance max_balance tenant",
     "get_available_balance": "account tenant",
 }
