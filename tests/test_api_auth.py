@@ -48,6 +48,7 @@ class Books:
     keys: dict[str, str]  # variant (or "lacking:<capability>") → token
     journal_id: str
     spare_key_id: str
+    holds: dict[str, str]  # the route's path → the hold it captures, voids or reads
 
 
 def revoke(admin_dsn: str, key_id: str) -> None:
@@ -92,8 +93,14 @@ async def books(ledger: Ledger, admin_dsn: str, app_dsn: str) -> AsyncIterator[B
         await ok(await client.put("/api/fx/rates/EUR/JPY", json=rate, headers=right))
         seed = {"idempotency_key": "seed", "legs": legs("1001-CASH", "4001-SALES", "50.00")}
         posted = await ok(await client.post("/api/transfers", json=seed, headers=right), 201)
+        holds = {}
+        for path in ("/api/holds/{hold_id}/capture", "/api/holds/{hold_id}/void"):
+            body = {"idempotency_key": path, "legs": legs("1001-CASH", "4001-SALES", "2.00")}
+            made = await ok(await client.post("/api/holds", json=body, headers=right), 201)
+            holds[path] = made["hold_id"]
+        holds["/api/holds/{hold_id}"] = made["hold_id"]
         await asyncio.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds() + 0.1))
-        yield Books(client, keys, posted["journal_id"], spare["key_id"])
+        yield Books(client, keys, posted["journal_id"], spare["key_id"], holds)
 
 
 def request_for(method: str, template: str, books: Books, tag: str) -> tuple[str, Any]:
@@ -105,6 +112,7 @@ def request_for(method: str, template: str, books: Books, tag: str) -> tuple[str
         .replace("{key_id}", books.spare_key_id)
         .replace("{base}", "EUR")
         .replace("{quote}", "JPY")
+        .replace("{hold_id}", books.holds.get(template, ""))
     )
     queries = {
         "/api/fx/rates": "?base=EUR&quote=JPY&on=2020-01-01",
@@ -127,6 +135,10 @@ def request_for(method: str, template: str, books: Books, tag: str) -> tuple[str
         },
         ("POST", "/api/keys"): {"name": f"k-{tag}", "capabilities": ["read"]},
         ("PATCH", "/api/keys/{key_id}"): {"requests_per_second": 50},
+        ("PUT", "/api/accounts/{code}/limits"): {"min_balance": "-1000", "max_balance": None},
+        ("POST", "/api/holds"): {"idempotency_key": f"h-{tag}", "legs": transfer["legs"]},
+        ("POST", "/api/holds/{hold_id}/capture"): {"idempotency_key": f"c-{tag}"},
+        ("POST", "/api/holds/{hold_id}/void"): {"idempotency_key": f"v-{tag}"},
     }
     return path + queries.get(template, ""), bodies.get((method, template))
 
@@ -139,6 +151,8 @@ RIGHT: dict[tuple[str, str], int] = {
     ("POST", "/api/journals/{journal_id}/reverse"): 201,
     ("POST", "/api/fx/transfers"): 201,
     ("POST", "/api/keys"): 201,
+    ("POST", "/api/holds"): 201,
+    ("POST", "/api/holds/{hold_id}/capture"): 201,
 }
 OTHER_TENANT: dict[tuple[str, str], tuple[int, str | None]] = {
     ("POST", "/api/accounts"): (201, None),  # acme opens its own account
@@ -155,6 +169,11 @@ OTHER_TENANT: dict[tuple[str, str], tuple[int, str | None]] = {
     ("POST", "/api/keys"): (201, None),  # a key of acme
     ("PATCH", "/api/keys/{key_id}"): (404, "DX045"),
     ("DELETE", "/api/keys/{key_id}"): (404, "DX045"),
+    ("PUT", "/api/accounts/{code}/limits"): (404, "DX020"),
+    ("POST", "/api/holds"): (422, "DX006"),
+    ("GET", "/api/holds/{hold_id}"): (404, "DX049"),
+    ("POST", "/api/holds/{hold_id}/capture"): (404, "DX049"),
+    ("POST", "/api/holds/{hold_id}/void"): (404, "DX049"),
 }
 
 

@@ -70,6 +70,7 @@ def sample_path(template: str) -> str:
         .replace("{key_id}", "dxk_000000000000")
         .replace("{base}", "EUR")
         .replace("{quote}", "JPY")
+        .replace("{hold_id}", "00000000-0000-0000-0000-000000000000")
     )
 
 
@@ -115,8 +116,11 @@ def books_of(admin_dsn: str, tenant: str) -> Any:
         return [
             conn.execute(query, (tenant,)).fetchall()
             for query in (
-                "SELECT code, name, status FROM ledger_private.account WHERE tenant = %s"
-                " ORDER BY code",
+                "SELECT code, name, status, min_balance, max_balance FROM ledger_private.account"
+                " WHERE tenant = %s ORDER BY code",
+                "SELECT hold_id FROM ledger_private.hold WHERE tenant = %s ORDER BY 1",
+                "SELECT hold_id, outcome FROM ledger_private.hold_resolution WHERE tenant = %s"
+                " ORDER BY 1",
                 "SELECT journal_id FROM ledger_private.journal WHERE tenant = %s ORDER BY 1",
                 "SELECT key_id, revoked_at FROM ledger_private.api_key WHERE tenant = %s"
                 " ORDER BY 1",
@@ -153,8 +157,19 @@ async def test_no_cross_tenant_read_or_write(ledger: Ledger, admin_dsn: str) -> 
             ),
             201,
         )
+        held = await ok(
+            await client.post(
+                "/api/holds",
+                json={
+                    "idempotency_key": "h",
+                    "memo": "secret hold",
+                    "legs": legs("1001-CASH", "4001-SALES", "3.00"),
+                },
+            ),
+            201,
+        )
         before = books_of(admin_dsn, "default")
-        secrets = ["secret ", posted["journal_id"], mine["key_id"]]
+        secrets = ["secret ", posted["journal_id"], mine["key_id"], held["hold_id"]]
         reads = writes = 0
         for method, template, _, _ in ROUTES:
             path = (
@@ -163,6 +178,7 @@ async def test_no_cross_tenant_read_or_write(ledger: Ledger, admin_dsn: str) -> 
                 .replace("{key_id}", mine["key_id"])
                 .replace("{base}", "EUR")
                 .replace("{quote}", "JPY")
+                .replace("{hold_id}", held["hold_id"])
             )
             body = {
                 "idempotency_key": "k",
@@ -175,6 +191,8 @@ async def test_no_cross_tenant_read_or_write(ledger: Ledger, admin_dsn: str) -> 
                 "amount": "1.00",
                 "rate": "170",
                 "valid_on": "2020-01-01",
+                "min_balance": "-1",
+                "max_balance": None,
             }
             response = await client.request(method, path, json=body, headers=bearer(theirs))
             text = await response.text()

@@ -41,6 +41,7 @@ PATH_VALUES = {
     "base": "EUR",
     "quote": "USD",
     "code": "1001-CASH",
+    "hold_id": "0190f5c2-0000-7000-8000-000000000000",
 }
 # A valid-looking body for the models without an example of their own.
 BASE_BODIES: dict[str, dict[str, Any]] = {
@@ -63,6 +64,7 @@ PATTERNED = frozenset(
     {
         "code", "ccy", "type", "side", "fixed_side", "from_account", "to_account",
         "account_code", "valid_on", "effective_date", "value_date", "rate", "amount",
+        "expires_at", "min_balance", "max_balance",
     }
 )  # fmt: skip
 HUGE = "x" * 200_000
@@ -164,6 +166,7 @@ VALUE_TYPES = {
 # Lists whose items are checked field by field: body model → (list field, item fields).
 NESTED = {
     "Transfer": ("legs", ("account", "side", "amount", "ccy")),
+    "HoldCreate": ("legs", ("account", "side", "amount", "ccy")),
     "LegacyTransfer": ("entries", ("account_code", "amount", "ccy")),
 }
 MARKER = "\u0000hostile\u0000"
@@ -277,8 +280,9 @@ def corpus() -> list[Case]:
 
 
 def written_rows(dsn: str) -> tuple[int, ...]:
-    """Journals, legs, accounts, FX rates, API keys (and revocations) and audit entries in the
-    database: the same before and after the corpus, since no hostile case writes anything."""
+    """Journals, legs, accounts, FX rates, API keys (and revocations), audit entries, holds,
+    their resolutions and accounts with limits in the database: the same before and after
+    the corpus, since no hostile case writes anything."""
     with psycopg.connect(dsn) as conn:
         row = conn.execute(
             "SELECT (SELECT count(*) FROM ledger_private.journal),"
@@ -287,7 +291,11 @@ def written_rows(dsn: str) -> tuple[int, ...]:
             "       (SELECT count(*) FROM ledger_private.fx_rate),"
             "       (SELECT count(*) FROM ledger_private.api_key),"
             "       (SELECT count(*) FROM ledger_private.api_key WHERE revoked_at IS NOT NULL),"
-            "       (SELECT count(*) FROM ledger_private.audit_log)"
+            "       (SELECT count(*) FROM ledger_private.audit_log),"
+            "       (SELECT count(*) FROM ledger_private.hold),"
+            "       (SELECT count(*) FROM ledger_private.hold_resolution),"
+            "       (SELECT count(*) FROM ledger_private.account"
+            "         WHERE min_balance IS NOT NULL OR max_balance IS NOT NULL)"
         ).fetchone()
     assert row is not None
     return tuple(row)

@@ -459,21 +459,25 @@ class HoldVoid(Body):
     idempotency_key: Key | None = None
 
 
-class AccountLimits(Body):
+class AccountLimits(BaseModel):
+    """Both limits, each named: PUT replaces them, so null (no limit) is said, never implied
+    by a field left out (a body of unknown fields changes nothing)."""
+
     model_config = ConfigDict(
+        strict=True,
+        extra="ignore",
         json_schema_extra={
-            "description": "Both limits are set at once: one left out (or null) is no limit. "
-            "Balances on the account's normal side; enforced on the available balance for "
-            "every writer (DX010 below min_balance, DX054 above max_balance).",
-            "examples": [{"min_balance": "-500.00"}],
-        }
+            "description": "Both limits are set at once; null is no limit. Balances on the "
+            "account's normal side; enforced on the available balance for every writer "
+            "(DX010 below min_balance, DX054 above max_balance).",
+            "examples": [{"min_balance": "-500.00", "max_balance": None}],
+        },
     )
 
     min_balance: SignedDecimalText | None = Field(
-        None,
-        description="Lowest available balance (-500: a credit line of 500). Left out: none, "
-        "or 0 for an account opened with allow_negative false",
+        description="Lowest available balance (-500: a credit line of 500). null: none, or "
+        "0 for an account opened with allow_negative false",
     )
     max_balance: SignedDecimalText | None = Field(
-        None, description="Highest balance counting pending increases; left out: none"
+        description="Highest balance counting pending increases; null: none"
     )

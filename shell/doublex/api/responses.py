@@ -85,21 +85,23 @@ class Balance(Reply):
     snapshot_source: Literal["live", "snapshot"] = Field(
         description="snapshot: as of a closed business date, read from its close"
     )
-    posted: Money = Field(description="Every posted leg, on the account's normal side")
+    # Added by #17; optional in the document so that its earlier readers still validate.
+    posted: Money | None = Field(None, description="Every posted leg, on the normal side")
     pending_debits: Money | None = Field(
-        description="Debit legs of the account's pending holds" + NOW_ONLY
+        None, description="Debit legs of the account's pending holds" + NOW_ONLY
     )
     pending_credits: Money | None = Field(
-        description="Credit legs of the account's pending holds" + NOW_ONLY
+        None, description="Credit legs of the account's pending holds" + NOW_ONLY
     )
     available: Money | None = Field(
+        None,
         description="posted minus the pending legs that would reduce it (pending legs that "
-        "would increase it count once captured); what min_balance applies to" + NOW_ONLY
+        "would increase it count once captured); what min_balance applies to" + NOW_ONLY,
     )
     min_balance: Money | None = Field(
-        description="The floor in force (0 for allow_negative false; null: none)" + NOW_ONLY
+        None, description="The floor in force (0 for allow_negative false; null: none)" + NOW_ONLY
     )
-    max_balance: Money | None = Field(description="The ceiling (null: none)" + NOW_ONLY)
+    max_balance: Money | None = Field(None, description="The ceiling (null: none)" + NOW_ONLY)
 
 
 class AvailableBalance(Reply):
