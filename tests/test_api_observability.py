@@ -23,6 +23,7 @@ from doublex.serve import build_app
 from support.dates import shifted
 from support.http import (
     Client,
+    Samples,
     api,
     hold_key,
     key_id,
@@ -235,6 +236,44 @@ async def test_spans_of_postings_and_balances(books: Client, spans: InMemorySpan
     server = parent_of(spans, reading)
     assert server.name == "GET /api/accounts/{code}/balance"
     assert (server.attributes or {})["http.response.status_code"] == 200
+
+
+async def test_spans_and_counters_of_holds(books: Client, spans: InMemorySpanExporter) -> None:
+    """Each hold call has its span (tenant, hold, status) under its HTTP span, and
+    ledger_holds_total counts its outcome."""
+    outcomes = ("created", "duplicate", "captured", "voided", "rejected")
+    counted = Samples(*(("ledger_holds_total", {"status": s}) for s in outcomes))
+    body = {"idempotency_key": "h-1", "legs": legs("1001-CASH", "4001-SALES", "5.00")}
+    made = await ok(await books.post("/api/holds", json=body), 201)
+    await ok(await books.post("/api/holds", json=body), 200)
+    other = await ok(await books.post("/api/holds", json=body | {"idempotency_key": "h-2"}), 201)
+    on_made, on_other = f"/api/holds/{made['hold_id']}", f"/api/holds/{other['hold_id']}"
+    await ok(await books.post(f"{on_made}/capture", json={"idempotency_key": "c"}), 201)
+    await ok(await books.post(f"{on_other}/void", json={"idempotency_key": "v"}))
+    refused = await books.post(f"{on_other}/capture", json={"idempotency_key": "c2"})
+    await problem(refused, 409, "DX051")
+    await ok(await books.get(on_made))
+    assert counted.delta() == {
+        f'ledger_holds_total{{status="{s}"}}': n
+        for s, n in zip(outcomes, (2, 1, 1, 1, 1), strict=True)
+    }
+    principal = f"key:{key_id(books)}"
+    created = [dict(span.attributes or {}) for span in named(spans, "create_hold")]
+    assert [(a["doublex.status"], a["doublex.hold_id"]) for a in created] == [
+        ("pending", made["hold_id"]), ("duplicate", made["hold_id"]), ("pending", other["hold_id"]),
+    ]  # fmt: skip
+    assert {a["doublex.principal"] for a in created} == {principal}
+    captures = named(spans, "capture_hold")
+    assert [(s.attributes or {}).get("doublex.status") for s in captures] == [
+        "captured",
+        "rejected",
+    ]
+    assert (captures[1].attributes or {})["doublex.error"] == "DX051"
+    assert (captures[1].attributes or {})["doublex.hold_id"] == other["hold_id"]
+    (voided,) = named(spans, "void_hold")
+    assert parent_of(spans, voided).name == "POST /api/holds/{hold_id}/void"
+    (read,) = named(spans, "get_hold")
+    assert (read.attributes or {})["doublex.hold_id"] == made["hold_id"]
 
 
 async def test_spans_name_the_arguments_however_they_are_passed(

@@ -440,8 +440,9 @@ class HoldCapture(Body):
             items=AMOUNT_SCHEMA,
             description="One amount per leg of the hold, in its order, each at most what "
             'the leg holds ("0" leaves it out); the journal must balance. The whole hold '
-            "when left out; the rest is released",
+            "when left out (or null); the rest is released",
         ),
+        Nullable,
     ] = None
     effective_date: IsoDate | None = Field(
         None, description="The capture journal's date (the business date when left out)"
