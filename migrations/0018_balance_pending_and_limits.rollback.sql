@@ -1,4 +1,5 @@
 -- Roll back 0018_balance_pending_and_limits: ledger.balance without its pending side.
+-- squawk-ignore-file ban-drop-column
 
 SET LOCAL lock_timeout = '5s';
 SET LOCAL statement_timeout = '5min';

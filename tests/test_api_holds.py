@@ -85,16 +85,21 @@ async def test_card_authorisation_flow(card: Client, ledger: Ledger) -> None:
     assert await position(client, "2001-CARDHOLDER") == ("100.00", "0.00", "0.00", "100.00")
 
     # Authorise 80.00: reserved at once, nothing posted.
-    auth = await hold(client, "auth-1", legs("2001-CARDHOLDER", "2900-SETTLEMENT", "80.00"),
-                      memo="card auth")  # fmt: skip
+    auth = await hold(
+        client, "auth-1", legs("2001-CARDHOLDER", "2900-SETTLEMENT", "80.00"), memo="card auth"
+    )
     assert auth["status"] == "pending" and auth["expires_at"] is None
     assert await position(client, "2001-CARDHOLDER") == ("100.00", "80.00", "0.00", "20.00")
     assert await position(client, "2900-SETTLEMENT") == ("0.00", "0.00", "80.00", "0.00")
 
     # A second authorisation beyond the available balance is refused.
-    over = await client.post("/api/holds", json={
-        "idempotency_key": "auth-2", "legs": legs("2001-CARDHOLDER", "2900-SETTLEMENT", "20.01"),
-    })  # fmt: skip
+    over = await client.post(
+        "/api/holds",
+        json={
+            "idempotency_key": "auth-2",
+            "legs": legs("2001-CARDHOLDER", "2900-SETTLEMENT", "20.01"),
+        },
+    )
     await problem(over, 422, "DX010")
     assert await position(client, "2001-CARDHOLDER") == ("100.00", "80.00", "0.00", "20.00")
 
@@ -105,16 +110,19 @@ async def test_card_authorisation_flow(card: Client, ledger: Ledger) -> None:
     assert await position(client, "2900-SETTLEMENT") == ("60.00", "0.00", "0.00", "60.00")
     shown = await ok(await client.get(f"/api/holds/{auth['hold_id']}"))
     assert (shown["status"], shown["journal_id"], shown["memo"]) == (
-        "captured", captured["journal_id"], "card auth",
-    )  # fmt: skip
+        "captured",
+        captured["journal_id"],
+        "card auth",
+    )
     assert [leg["amount"] for leg in shown["legs"]] == ["80.00", "80.00"]
     journal = await ok(await client.get(f"/api/journals/{captured['journal_id']}"))
     assert [leg["amount"] for leg in journal["legs"]] == ["60.00", "60.00"]
 
     # An abandoned authorisation expires: released for every balance before any sweep.
     expires_at = soon(2)
-    abandoned = await hold(client, "auth-3", legs("2001-CARDHOLDER", "2900-SETTLEMENT", "30.00"),
-                           expires_at=expires_at)  # fmt: skip
+    abandoned = await hold(
+        client, "auth-3", legs("2001-CARDHOLDER", "2900-SETTLEMENT", "30.00"), expires_at=expires_at
+    )
     assert await position(client, "2001-CARDHOLDER") == ("40.00", "30.00", "0.00", "10.00")
     await wait_past(expires_at)
     assert await position(client, "2001-CARDHOLDER") == ("40.00", "0.00", "0.00", "40.00")
@@ -149,8 +157,10 @@ async def test_credit_limited_wallet(ledger: Ledger) -> None:
             )
         )
         assert (limits["min_balance"], limits["max_balance"], limits["available"]) == (
-            "-500", None, "0.00",
-        )  # fmt: skip
+            "-500",
+            None,
+            "0.00",
+        )
         balance = await ok(await client.get("/api/accounts/2001-WALLET/balance"))
         assert (balance["min_balance"], balance["max_balance"]) == ("-500", None)
 
@@ -177,13 +187,19 @@ async def test_credit_limited_wallet(ledger: Ledger) -> None:
         assert await position(client, "2001-WALLET") == ("-350.00", "0.00", "0.00", "-350.00")
 
         # A ceiling counts pending increases too.
-        await ok(await client.put("/api/accounts/2001-WALLET/limits",
-                                  json={"min_balance": "-500", "max_balance": "100"}))  # fmt: skip
+        await ok(
+            await client.put(
+                "/api/accounts/2001-WALLET/limits",
+                json={"min_balance": "-500", "max_balance": "100"},
+            )
+        )
         top_up = {"legs": legs("1001-CASH", "2001-WALLET", "400.00")}
         await hold(client, "top-up-1", top_up["legs"])
         assert await position(client, "2001-WALLET") == ("-350.00", "0.00", "400.00", "-350.00")
-        more = await client.post("/api/holds", json={"idempotency_key": "top-up-2",
-                                                     "legs": legs("1001-CASH", "2001-WALLET", "50.01")})  # fmt: skip
+        more = await client.post(
+            "/api/holds",
+            json={"idempotency_key": "top-up-2", "legs": legs("1001-CASH", "2001-WALLET", "50.01")},
+        )
         await problem(more, 422, "DX054")
         # Cleared: no limit at all.
         cleared = await ok(
@@ -251,8 +267,9 @@ async def test_every_hold_error_with_its_status(card: Client) -> None:
     await post("/api/holds", {"idempotency_key": "e-4", "legs": pair}, 422, "DX054")
     # DX055: an expiry not in the future, an unknown status, min above max.
     past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
-    document = await post("/api/holds", {"idempotency_key": "e-5", "legs": pair, "expires_at": past},
-                          422, "DX055")  # fmt: skip
+    document = await post(
+        "/api/holds", {"idempotency_key": "e-5", "legs": pair, "expires_at": past}, 422, "DX055"
+    )
     assert document["errors"][0]["field"] == "expires_at"
     await problem(await client.get("/api/holds?status=lost"), 422, "DX055")
     refused = await client.put(
@@ -289,8 +306,9 @@ async def test_a_replay_answers_duplicate_with_the_same_body(card: Client) -> No
     assert again == made | {"status": "duplicate"}
     # The key may come as the Idempotency-Key header.
     header = {"Idempotency-Key": "r-1"}
-    by_header = await client.post("/api/holds", json={"legs": pair, "expires_at": made["expires_at"]},
-                                  headers=header)  # fmt: skip
+    by_header = await client.post(
+        "/api/holds", json={"legs": pair, "expires_at": made["expires_at"]}, headers=header
+    )
     assert await ok(by_header, 200) == again
     await problem(
         await client.post("/api/holds", json={"legs": pair}, headers=header), 409, "DX011"
@@ -393,9 +411,12 @@ def test_the_served_service_sweeps_expired_holds_of_every_tenant(
     create_tenants(admin_dsn, "acme")
     tokens = {tenant: create_key(admin_dsn, tenant)["token"] for tenant in ("default", "acme")}
     with doublex_serve(
-        service_dsn, tmp_path / "serve.log", DOUBLEX_HOLD_SWEEP_SECONDS="0.3",
-        DOUBLEX_TENANTS="default", LOG_LEVEL="INFO",
-    ) as base:  # fmt: skip
+        service_dsn,
+        tmp_path / "serve.log",
+        DOUBLEX_HOLD_SWEEP_SECONDS="0.3",
+        DOUBLEX_TENANTS="default",
+        LOG_LEVEL="INFO",
+    ) as base:
 
         async def seed() -> dict[str, str]:
             made = {}
@@ -407,8 +428,11 @@ def test_the_served_service_sweeps_expired_holds_of_every_tenant(
                             "/api/accounts", json=body, headers=bearer(token)
                         ) as r:
                             assert r.status == 201, await r.text()
-                    body = {"idempotency_key": "h", "legs": legs("1001-CASH", "4001-SALES", "1.00"),
-                            "expires_at": soon(1.5)}  # fmt: skip
+                    body = {
+                        "idempotency_key": "h",
+                        "legs": legs("1001-CASH", "4001-SALES", "1.00"),
+                        "expires_at": soon(1.5),
+                    }
                     async with session.post("/api/holds", json=body, headers=bearer(token)) as r:
                         assert r.status == 201, await r.text()
                         made[tenant] = (await r.json())["hold_id"]

@@ -260,8 +260,10 @@ async def test_spans_and_counters_of_holds(books: Client, spans: InMemorySpanExp
     principal = f"key:{key_id(books)}"
     created = [dict(span.attributes or {}) for span in named(spans, "create_hold")]
     assert [(a["doublex.status"], a["doublex.hold_id"]) for a in created] == [
-        ("pending", made["hold_id"]), ("duplicate", made["hold_id"]), ("pending", other["hold_id"]),
-    ]  # fmt: skip
+        ("pending", made["hold_id"]),
+        ("duplicate", made["hold_id"]),
+        ("pending", other["hold_id"]),
+    ]
     assert {a["doublex.principal"] for a in created} == {principal}
     captures = named(spans, "capture_hold")
     assert [(s.attributes or {}).get("doublex.status") for s in captures] == [

@@ -2,7 +2,9 @@
 -- that the REST service's own login (doublex_service) without a key may act on any existing
 -- tenant (NULL means `default`; DX043 for an unknown one), actor `service`. Only the
 -- housekeeping functions use it: ledger.roll_up_balances (folds legs into checkpoints, which
--- changes no balance a client sees) and ledger.recon_mismatch_totals (counts for /metrics).
+-- changes no balance a client sees), ledger.recon_mismatch_totals (counts for /metrics) and
+-- ledger.expire_holds (records expiries that already count; ledger.sweep_expired_holds runs
+-- it for every tenant).
 
 CREATE OR REPLACE FUNCTION ledger_private.authorize_housekeeping(p_capability text, p_tenant text)
 RETURNS ledger_private.principal
