@@ -146,28 +146,20 @@ async def test_no_cross_tenant_read_or_write(ledger: Ledger, admin_dsn: str) -> 
                 "/api/fx/rates/EUR/JPY", json={"rate": "160", "valid_on": "2020-01-01"}
             )
         )
-        posted = await ok(
-            await client.post(
-                "/api/transfers",
-                json={
-                    "idempotency_key": "k",
-                    "memo": "secret memo",
-                    "legs": legs("1001-CASH", "4001-SALES", "5.00"),
-                },
-            ),
-            201,
-        )
-        held = await ok(
-            await client.post(
-                "/api/holds",
-                json={
-                    "idempotency_key": "h",
-                    "memo": "secret hold",
-                    "legs": legs("1001-CASH", "4001-SALES", "3.00"),
-                },
-            ),
-            201,
-        )
+        posted, held = [
+            await ok(
+                await client.post(
+                    path,
+                    json={
+                        "idempotency_key": "k",
+                        "memo": f"secret {what}",
+                        "legs": legs("1001-CASH", "4001-SALES", "5.00"),
+                    },
+                ),
+                201,
+            )
+            for path, what in (("/api/transfers", "memo"), ("/api/holds", "hold"))
+        ]
         before = books_of(admin_dsn, "default")
         secrets = ["secret ", posted["journal_id"], mine["key_id"], held["hold_id"]]
         reads = writes = 0

@@ -412,14 +412,11 @@ class HoldCreate(Body):
     metadata: Metadata | None = None
 
     def hold(self, key: str) -> dict[str, Any]:
-        """The arguments of Ledger.create_hold."""
-        return {
-            "idempotency_key": key,
-            "legs": self.legs,
-            "expires_at": self.expires_at,
-            "memo": self.memo,
-            "ref": self.ref,
-            "metadata": self.metadata,
+        """The arguments of Ledger.create_hold: the key, and every other field as it came."""
+        return {"idempotency_key": key} | {
+            name: getattr(self, name)
+            for name in HoldCreate.model_fields
+            if name != "idempotency_key"
         }
 
 
