@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from test_cli_ledger import as_json, run
+from test_cli_ledger import as_json, run, today
 
 
 @pytest.fixture
@@ -36,6 +36,15 @@ def test_hold_capture_void_and_balances(cli: CliRunner) -> None:
     available = as_json(cli, "available", "WALLET")
     assert (available["posted"], available["pending_debits"], available["available"]) == (
         "100.00", "30.00", "70.00")  # fmt: skip
+    # `doublex balance` shows the same pending side now, and none as of a date.
+    balance = as_json(cli, "balance", "WALLET")
+    assert {name: balance[name] for name in available if name != "account"} == {
+        name: value for name, value in available.items() if name != "account"
+    }
+    assert "available        70.00" in run(cli, "balance", "WALLET").stdout
+    as_of = as_json(cli, "balance", "WALLET", "--as-of", str(today(cli)))
+    assert (as_of["balance"], as_of["pending_debits"], as_of["available"]) == ("100.00", None, None)
+    assert "available" not in run(cli, "balance", "WALLET", "--as-of", str(today(cli))).stdout
     hold_id = created["hold_id"]
     captured = as_json(cli, "holds", "capture", hold_id, "--amount", "20.00", "--amount", "20.00")
     assert captured["status"] == "captured" and captured["journal_id"]
