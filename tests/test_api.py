@@ -206,6 +206,13 @@ async def test_balance_as_of_a_date(books: Client) -> None:
         "credits": "0.00",
         "as_of": iso("2026-01-20"),
         "snapshot_source": "live",
+        # Holds have no effective date: the pending side and the limits are the balance now's.
+        "posted": "12.50",
+        "pending_debits": None,
+        "pending_credits": None,
+        "available": None,
+        "min_balance": None,
+        "max_balance": None,
     }
     for as_of in ("2026-02-30", "20260101", "yesterday", ""):
         response = await books.get(f"/api/accounts/1001-CASH/balance?as_of={as_of}")
@@ -575,7 +582,10 @@ async def test_every_route_answers_with_and_without_trailing_slash(books: Client
     spare = await ok(
         await books.post("/api/keys", json={"name": "s", "capabilities": ["read"]}), 201
     )
+    held = {"idempotency_key": "s-hold", "legs": legs("1001-CASH", "4001-SALES", "1.00")}
+    made = await ok(await books.post("/api/holds", json=held), 201)
     values = {
+        "{hold_id}": made["hold_id"],
         "{key_id}": spare["key_id"],
         "{code}": "1001-CASH",
         "{journal_id}": posted["journal_id"],
@@ -600,6 +610,10 @@ async def test_every_route_answers_with_and_without_trailing_slash(books: Client
         },
         "/api/keys": {"name": "s", "capabilities": ["read"]},
         "/api/keys/{key_id}": {"requests_per_second": 50},  # PATCH (DELETE ignores it)
+        "/api/accounts/{code}/limits": {"min_balance": None, "max_balance": None},
+        "/api/holds": held,
+        "/api/holds/{hold_id}/capture": {"idempotency_key": "s-capture"},
+        "/api/holds/{hold_id}/void": {"idempotency_key": "s-void"},
     }
     expected = {
         ("POST", "/api/keys"): 201,
@@ -609,6 +623,9 @@ async def test_every_route_answers_with_and_without_trailing_slash(books: Client
         ("POST", "/api/fx/transfers"): 201,
         ("GET", "/api/reports/recon"): 422,  # no ?date=
         ("GET", "/api/reports/recon.html"): 422,
+        ("POST", "/api/holds"): 200,  # made above: duplicate
+        ("POST", "/api/holds/{hold_id}/capture"): 201,
+        ("POST", "/api/holds/{hold_id}/void"): 409,  # captured just before (DX050)
     }
     for method, template, _, _ in ROUTES:
         path = template
