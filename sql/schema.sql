@@ -1213,11 +1213,11 @@ BEGIN
     SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = v_account.ccy;
 
     IF get_balance.as_of IS NULL THEN
-        SELECT t.debits, t.credits INTO v_debits, v_credits
-          FROM ledger_private.account_totals(v_account.account_id) AS t;
-        SELECT round(p.debits, v_exponent), round(p.credits, v_exponent)
-          INTO v_pending_debits, v_pending_credits
-          FROM ledger_private.pending_totals(v_account.account_id) AS p;
+        -- One statement: the posted totals and the pending hold legs, in one snapshot.
+        SELECT t.debits, t.credits, round(p.debits, v_exponent), round(p.credits, v_exponent)
+          INTO v_debits, v_credits, v_pending_debits, v_pending_credits
+          FROM ledger_private.account_totals(v_account.account_id) AS t
+         CROSS JOIN ledger_private.pending_totals(v_account.account_id) AS p;
     ELSE
         SELECT s.closed_through INTO v_closed_through
           FROM ledger_private.ledger_settings AS s WHERE s.tenant = get_balance.tenant;
