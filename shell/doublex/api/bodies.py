@@ -115,27 +115,20 @@ class Leg(Body):
     ccy: Ccy
 
 
+def legs_body(key: str, debit: str, credit: str, amount: str, memo: str) -> dict[str, Any]:
+    """The model config of a body of two legs (a transfer, a hold): required legs, the
+    header note, and this example."""
+    pair = [
+        {"account": account, "side": side, "amount": amount, "ccy": "EUR"}
+        for account, side in ((debit, "debit"), (credit, "credit"))
+    ]
+    example = {"idempotency_key": key, "legs": pair, "memo": memo}
+    return {"required": ["legs"], "description": HEADER_NOTE, "examples": [example]}
+
+
 class Transfer(Body):
     model_config = ConfigDict(
-        json_schema_extra={
-            "required": ["legs"],
-            "description": HEADER_NOTE,
-            "examples": [
-                {
-                    "idempotency_key": "tx-0c47a2",
-                    "legs": [
-                        {"account": "1001-CASH", "side": "debit", "amount": "45.00", "ccy": "EUR"},
-                        {
-                            "account": "4001-SALES",
-                            "side": "credit",
-                            "amount": "45.00",
-                            "ccy": "EUR",
-                        },
-                    ],
-                    "memo": "invoice 17",
-                }
-            ],
-        }
+        json_schema_extra=legs_body("tx-0c47a2", "1001-CASH", "4001-SALES", "45.00", "invoice 17")
     )
 
     idempotency_key: Key | None = None
@@ -381,20 +374,9 @@ class HoldCreate(Body):
     """A hold: legs reserved, not posted, until captured, voided or expired."""
 
     model_config = ConfigDict(
-        json_schema_extra={
-            "required": ["legs"],
-            "description": HEADER_NOTE,
-            "examples": [
-                {
-                    "idempotency_key": "auth-7f3a",
-                    "legs": [
-                        {"account": "2001-LOAN", "side": "debit", "amount": "80.00", "ccy": "EUR"},
-                        {"account": "1001-CASH", "side": "credit", "amount": "80.00", "ccy": "EUR"},
-                    ],
-                    "memo": "card authorisation",
-                }
-            ],
-        }
+        json_schema_extra=legs_body(
+            "auth-7f3a", "2001-LOAN", "1001-CASH", "80.00", "card authorisation"
+        )
     )
 
     idempotency_key: Key | None = None
