@@ -105,6 +105,12 @@ class HistoryArgs(AccountPath):
     to: Annotated[IsoDate | None, In.QUERY] = None
 
 
+class StatementArgs(AccountPath, Page):
+    # The period's bounds (both required, at most statement_days days) are the ledger's: DX029.
+    from_: Annotated[IsoDate, In.QUERY] = Field(alias="from", description="First date")
+    to: Annotated[IsoDate, In.QUERY] = Field(description="Last date")
+
+
 class CreateAccountArgs(Args):
     body: Annotated[AccountCreate, In.BODY]
 
