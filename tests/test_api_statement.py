@@ -66,7 +66,9 @@ async def test_a_closed_period_opens_and_closes_on_its_snapshots(
     client, today = books
     first, last = today - timedelta(days=60), today - timedelta(days=31)
     body = await ok(await client.get(url("SALES", first, last)))
-    opening = await ok(await client.get(f"/api/accounts/SALES/balance?as_of={first - timedelta(days=1)}"))
+    opening = await ok(
+        await client.get(f"/api/accounts/SALES/balance?as_of={first - timedelta(days=1)}")
+    )
     closing = await ok(await client.get(f"/api/accounts/SALES/balance?as_of={last}"))
     assert (opening["snapshot_source"], closing["snapshot_source"]) == ("snapshot", "snapshot")
     assert body["items"][0]["balance"] == opening["balance"]
@@ -98,4 +100,6 @@ async def test_another_tenants_key_finds_no_such_account(
 ) -> None:
     _, today = books
     async with api(ledger, key=tenant_key(admin_dsn, "acme")) as theirs:
-        await problem(await theirs.get(url("CASH", today - timedelta(days=10), today)), 404, "DX020")
+        await problem(
+            await theirs.get(url("CASH", today - timedelta(days=10), today)), 404, "DX020"
+        )

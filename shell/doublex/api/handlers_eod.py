@@ -1,5 +1,6 @@
 """End-of-day routes: an account's balance history over closed dates, its statement over
-any period, and the business calendar (GET /api/eod). Closing stays a CLI and admin action: no route closes a date."""
+any period, and the business calendar (GET /api/eod). Closing stays a CLI and admin
+action: no route closes a date."""
 
 from __future__ import annotations
 
