@@ -5,7 +5,7 @@
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SET LOCAL client_min_messages = warning;
-SELECT plan(30);
+SELECT plan(32);
 
 \ir helpers/fixtures.sql
 
@@ -164,7 +164,11 @@ SELECT throws_ok($$SELECT * FROM ledger.account_statement('CASH', tap.d(5), tap.
 SELECT throws_ok(format($$SELECT * FROM ledger.account_statement('CASH', tap.d(5), tap.d(0), '%s_%s_1')$$,
                         tap.d(30), tap.jid('b')), 'DX019', NULL, 'Should refuse a cursor outside the period');
 SELECT throws_ok($$SELECT * FROM ledger.account_statement('CASH', tap.d(5), tap.d(0), page_size => 0)$$, 'DX019',
-                 'page_size: must be between 1 and 1000, got 0', 'Should refuse a page size outside 1 to page_size');
+                 'page_size: must be between 1 and 10000, got 0', 'Should refuse a page size below 1');
+SELECT lives_ok($$SELECT * FROM ledger.account_statement('CASH', tap.d(5), tap.d(0), page_size => 10000)$$,
+                'Should take a page of statement_page_legs legs');
+SELECT throws_ok($$SELECT * FROM ledger.account_statement('CASH', tap.d(5), tap.d(0), page_size => 10001)$$, 'DX019',
+                 'page_size: must be between 1 and 10000, got 10001', 'Should refuse a page size above statement_page_legs');
 SELECT throws_ok($$SELECT * FROM ledger.account_statement('NOPE', tap.d(5), tap.d(0))$$, 'DX020', NULL,
                  'Should refuse an unknown account');
 SELECT throws_ok($$SELECT * FROM ledger.account_statement('IDLE', tap.d(5), tap.d(0), tenant => 'other')$$, 'DX020', NULL,

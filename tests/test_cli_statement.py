@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 from psycopg.rows import dict_row
 from pypdf import PdfReader
 
-from doublex import account_statement
+from doublex import statement_pdf
 from doublex.cli import main
 from doublex.db import Ledger
 from support.statements import JOURNALS, seed
@@ -141,7 +141,7 @@ async def test_a_busy_month_continues_onto_more_pages(ledger: Ledger, tmp_path: 
     ]  # fmt: skip
     await ledger.post_journals(batch)
     statement = await ledger.whole_statement("BUSY", today.replace(day=1), today)
-    reader = PdfReader(io.BytesIO(account_statement.pdf_bytes(statement, "default")))
+    reader = PdfReader(io.BytesIO(statement_pdf.pdf_bytes(statement, "default")))
     texts = [page.extract_text() for page in reader.pages]
     assert len(texts) >= 3
     assert all("Date Journal Description" in text for text in texts)  # the header repeats

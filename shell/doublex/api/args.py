@@ -107,6 +107,9 @@ class HistoryArgs(AccountPath):
 
 class StatementArgs(AccountPath, Page):
     # The period's bounds (both required, at most statement_days days) are the ledger's: DX029.
+    limit: Annotated[
+        WholeNumber, Documented(minimum=1, maximum=Limit("statement_page_legs")), In.QUERY
+    ] = 100
     from_: Annotated[IsoDate, In.QUERY] = Field(alias="from", description="First date")
     to: Annotated[IsoDate, In.QUERY] = Field(description="Last date")
 

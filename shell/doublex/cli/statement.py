@@ -37,9 +37,11 @@ def load(code: str, first: date, last: date, tenant: str) -> Statement:
 def render(statement: Statement, output_format: str, tenant: str) -> bytes:
     """The statement in the chosen format, as the bytes to write."""
     if output_format == "pdf":
+        from doublex import statement_pdf  # fpdf2 is imported for PDFs only
+
         months = account_statement.months(statement)
         with click.progressbar(length=len(months), label="rendering", file=sys.stderr) as bar:
-            return account_statement.pdf_bytes(statement, tenant, lambda _: bar.update(1))
+            return statement_pdf.pdf_bytes(statement, tenant, lambda _: bar.update(1))
     if output_format == "csv":
         out = io.StringIO()
         account_statement.write_csv(statement, out)

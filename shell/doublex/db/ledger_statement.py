@@ -7,12 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from psycopg import AsyncConnection
 
 from doublex.db.calls import Calls
 from doublex.db.queries import QUERIES
 from doublex.db.runner import READ, Row
+
+PAGE_LIMIT = "statement_page_legs"
 
 
 @dataclass(frozen=True)
@@ -51,12 +54,15 @@ class StatementCalls(Calls):
         tenant: str | None = None,
         progress: Callable[[date], None] | None = None,
     ) -> Statement:
-        """Every page, from one snapshot, until the closing row. `progress(d)` hears the
-        effective date each page reached."""
-        params = {"account": account, "from_date": from_date, "to_date": to_date,
-                  "tenant": tenant, "page_size": 1000}  # fmt: skip
+        """Every page (of the largest size, api_limit('statement_page_legs')), from one
+        snapshot, until the closing row. `progress(d)` hears the effective date each page
+        reached."""
+        params: dict[str, Any] = {"account": account, "from_date": from_date, "to_date": to_date,
+                  "tenant": tenant}  # fmt: skip
 
         async def work(conn: AsyncConnection[Row]) -> Statement:
+            limits = await (await conn.execute(QUERIES["api_limits"])).fetchall()
+            params["page_size"] = next(r["value"] for r in limits if r["name"] == PAGE_LIMIT)
             known = await conn.execute(QUERIES["get_account"], {"code": account, "tenant": tenant})
             info = await known.fetchone()
             assert info is not None, "get_account returned no row"
