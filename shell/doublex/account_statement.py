@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import calendar
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TextIO
+from operator import itemgetter
+from typing import Any, TextIO
 
+from doublex.cells import text_of
 from doublex.db.ledger_statement import Statement
 from doublex.db.runner import Row
-from doublex.recon_report import spreadsheet_cell
+from doublex.recon_report import formula_safe
 
 # The statement's columns as CSV writes them: every column of ledger.account_statement
 # but the cursor (the REST paging's, meaningless in a file).
@@ -24,6 +26,19 @@ CSV_FIELDS = (
     "kind", "effective_date", "journal_id", "leg_no", "created_at", "journal_kind", "reverses",
     "memo", "ref", "side", "amount", "debits", "credits", "balance",
 )  # fmt: skip
+# The columns whose text is not what the csv module writes by itself (str(), None as ""):
+# timestamps to the second, amounts in plain digits (never 1E+2), and a caller's text (memo,
+# ref) that could look like a formula. Dates, ids, numbers and the ledger's words are as
+# str() writes them, which is what `cell` gives too.
+_CSV_TEXTS: tuple[tuple[int, Callable[[Any], str]], ...] = tuple(
+    (CSV_FIELDS.index(name), text)
+    for names, text in (
+        (("created_at",), text_of(datetime)),
+        (("memo", "ref"), formula_safe),
+        (("amount", "debits", "credits", "balance"), text_of(Decimal)),
+    )
+    for name in names
+)
 TABLE_COLUMNS = [
     ("effective_date", "date"),
     ("journal_id", "journal"),
@@ -41,10 +56,13 @@ def table_rows(statement: Statement) -> Iterator[Row]:
     closing rows named in the memo column (with the period's totals on the closing one)."""
     for row in statement.rows:
         if row["kind"] == "leg":
-            yield {**row, row["side"]: row["amount"]}
+            yield {"effective_date": row["effective_date"], "journal_id": row["journal_id"],
+                   "memo": row["memo"], "ref": row["ref"], row["side"]: row["amount"],
+                   "balance": row["balance"]}  # fmt: skip
         else:
-            yield {**row, "memo": f"{row['kind']} balance", "debit": row["debits"],
-                   "credit": row["credits"]}  # fmt: skip
+            yield {"effective_date": row["effective_date"], "memo": f"{row['kind']} balance",
+                   "debit": row["debits"], "credit": row["credits"],
+                   "balance": row["balance"]}  # fmt: skip
 
 
 def write_csv(statement: Statement, out: TextIO) -> None:
@@ -52,8 +70,13 @@ def write_csv(statement: Statement, out: TextIO) -> None:
     for spreadsheets, as in the reconciliation files."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
+    pick = itemgetter(*CSV_FIELDS)
     for row in statement.rows:
-        writer.writerow([spreadsheet_cell(row[name]) for name in CSV_FIELDS])
+        values = list(pick(row))
+        for index, text in _CSV_TEXTS:
+            if values[index] is not None:
+                values[index] = text(values[index])
+        writer.writerow(values)
 
 
 # -- one page per month --------------------------------------------------------------------

@@ -32,6 +32,12 @@ _BY_TYPE: dict[type, Callable[[Any], str]] = {
 }
 
 
+def text_of(kind: type) -> Callable[[Any], str]:
+    """`cell` for values known to be of this exact type (a column of a SQL function's
+    declared type, or None): one call per value for the many rows of a statement."""
+    return _BY_TYPE[kind]
+
+
 def cell(value: Any) -> str:
     """Empty for None, ISO dates (timestamps to the second), yes/no, exact Decimal text."""
     exact = _BY_TYPE.get(type(value))
