@@ -10,14 +10,6 @@ SELECT plan(32);
 \ir helpers/fixtures.sql
 
 DO $$ BEGIN PERFORM ledger.create_tenant('other'); END $$;
--- Σ legs of an account up to a date, on its normal side (what every balance must equal).
-CREATE FUNCTION tap.legs_balance(p_code text, p_as_of date) RETURNS numeric
-LANGUAGE sql STABLE AS $$
-    SELECT coalesce(sum(CASE WHEN l.side = a.normal_side THEN l.amount ELSE -l.amount END), 0)
-      FROM ledger_private.account AS a
-      LEFT JOIN ledger_private.leg AS l ON l.account_id = a.account_id AND l.effective_date <= p_as_of
-     WHERE a.code = p_code AND a.tenant = 'default'
-$$;
 -- A statement in one page of up to 1000 legs.
 CREATE FUNCTION tap.statement(p_code text, p_from date, p_to date)
 RETURNS SETOF record LANGUAGE sql STABLE AS $$
@@ -149,9 +141,9 @@ SELECT results_eq(
 
 -- Bounds ------------------------------------------------------------------------------------
 SELECT throws_ok($$SELECT * FROM ledger.account_statement('CASH', NULL, tap.d(0))$$, 'DX029',
-                 'from_date: a statement needs a finite first date, got NULL', 'Should refuse a missing from_date');
+                 'from_date: a statement needs a finite date, got NULL', 'Should refuse a missing from_date');
 SELECT throws_ok($$SELECT * FROM ledger.account_statement('CASH', tap.d(1), 'infinity')$$, 'DX029',
-                 'to_date: a statement needs a finite last date, got infinity', 'Should refuse an infinite to_date');
+                 'to_date: a statement needs a finite date, got infinity', 'Should refuse an infinite to_date');
 SELECT throws_ok($$SELECT * FROM ledger.account_statement('CASH', tap.d(0), tap.d(1))$$, 'DX029',
                  tap.dates('from_date: 2026-12-04 is after to_date 2026-12-03'), 'Should refuse a period that ends before it starts');
 SELECT throws_ok($$SELECT * FROM ledger.account_statement('CASH', tap.d(366), tap.d(0))$$, 'DX029',

@@ -65,33 +65,8 @@ BEGIN
                              ledger_private.api_limit('statement_page_legs'),
                              coalesce(account_statement.page_size::text, 'NULL'));
     END IF;
-    IF account_statement.from_date IS NULL OR NOT isfinite(account_statement.from_date) THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX029', COLUMN = 'from_date',
-            MESSAGE = format('from_date: a statement needs a finite first date, got %s',
-                             coalesce(account_statement.from_date::text, 'NULL'));
-    END IF;
-    IF account_statement.to_date IS NULL OR NOT isfinite(account_statement.to_date) THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX029', COLUMN = 'to_date',
-            MESSAGE = format('to_date: a statement needs a finite last date, got %s',
-                             coalesce(account_statement.to_date::text, 'NULL'));
-    END IF;
-    IF account_statement.from_date > account_statement.to_date THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX029', COLUMN = 'from_date',
-            MESSAGE = format('from_date: %s is after to_date %s', account_statement.from_date,
-                             account_statement.to_date);
-    END IF;
-    IF account_statement.to_date - account_statement.from_date >= ledger_private.api_limit('statement_days') THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX029', COLUMN = 'to_date',
-            MESSAGE = format('to_date: a statement covers at most %s days, %s to %s is %s',
-                             ledger_private.api_limit('statement_days'), account_statement.from_date,
-                             account_statement.to_date,
-                             account_statement.to_date - account_statement.from_date + 1),
-            HINT = 'Ask for the period in parts of at most that many days.';
-    END IF;
+    PERFORM ledger_private.check_period(account_statement.from_date, account_statement.to_date,
+                                        ledger_private.api_limit('statement_days'));
     IF account_statement.after_cursor IS NOT NULL THEN
         BEGIN
             v_after_date := split_part(account_statement.after_cursor, '_', 1)::date;

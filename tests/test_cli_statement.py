@@ -15,14 +15,14 @@ from typing import Any
 
 import psycopg
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 from psycopg.rows import dict_row
 from pypdf import PdfReader
 
 from doublex import statement_pdf
-from doublex.cli import main
 from doublex.db import Ledger
 from support.statements import JOURNALS, seed
+from test_cli_ledger import run
 
 
 @pytest.fixture
@@ -35,14 +35,6 @@ def cli(admin_dsn: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("DOUBLEX_DSN", admin_dsn)
     monkeypatch.delenv("DOUBLEX_SERVICE_DSN", raising=False)
     return CliRunner()
-
-
-def run(cli: CliRunner, *args: str, code: int = 0) -> Result:
-    result = cli.invoke(main, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert result.exit_code == code, (result.output, result.stderr)
-    return result
 
 
 def sql_rows(admin_dsn: str, code: str, first: date, last: date) -> list[dict[str, Any]]:
