@@ -18,13 +18,18 @@ from doublex.db.runner import READ, Row
 PAGE_LIMIT = "statement_page_legs"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Statement:
     """A whole statement: the account (ledger.get_account) and its rows, opening first,
     closing last (ledger.account_statement)."""
 
     account: Row
     rows: list[Row]
+
+    def __repr__(self) -> str:
+        # Short: asyncio.run (Python 3.11) formats the finished task, result included, when
+        # it restores the SIGINT handler; 100,000 rows took a second and a half to print.
+        return f"Statement(account={self.account.get('code')!r}, rows={len(self.rows)})"
 
 
 class StatementCalls(Calls):
