@@ -6,8 +6,11 @@ doublex statement 1001-CASH --from 2026-01-01 --to 2026-12-31 --format pdf --out
 
 from __future__ import annotations
 
+import gc
 import io
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 
@@ -19,6 +22,20 @@ from doublex.cli.ledger import DATE, iso_date
 from doublex.cli.output import table
 from doublex.cli.root import main
 from doublex.db.ledger_statement import Statement
+
+
+@contextmanager
+def without_cycle_collection() -> Iterator[None]:
+    """The cyclic garbage collector paused: a statement's rows (100,000 dicts of decimals,
+    dates and ids) hold no reference cycles, yet their allocation alone triggers collection
+    after collection (a fifth of the command's CPU)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def load(code: str, first: date, last: date, tenant: str) -> Statement:
@@ -81,7 +98,8 @@ def statement(
     closing balance."""
     first, last = iso_date(from_date), iso_date(to_date)
     assert first is not None and last is not None  # required options
-    data = render(load(code, first, last, tenant), output_format, tenant)
+    with without_cycle_collection():
+        data = render(load(code, first, last, tenant), output_format, tenant)
     if output is None:
         sys.stdout.buffer.write(data)
     else:
