@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py test-future bars lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-api bench-auth bench-recon bench-eod bench-slowloris bench-hostile clean
+.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py test-future bars lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-api bench-auth bench-recon bench-statement bench-eod bench-slowloris bench-hostile clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -119,6 +119,8 @@ bench-auth: deps venv ## What authentication costs: the service with auth on and
 
 bench-recon: deps venv ## Reconciliation: import and match 100,000 statement lines against 100,000 legs (ARGS=...)
 	@$(BIN)/python bench/run_recon_bench.py $(ARGS)
+bench-statement: deps venv ## doublex statement of 100,000 legs over a year: table, CSV (bar <= 2 s), PDF (ARGS="--legs 20000")
+	@$(BIN)/python bench/run_statement_bench.py $(ARGS)
 bench-eod: deps venv ## eod_close over 100,000 accounts with activity, report in bench/results/ (ARGS="--accounts 20000")
 	@$(BIN)/python bench/run_eod_bench.py $(ARGS)
 

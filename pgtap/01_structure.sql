@@ -64,6 +64,7 @@ INSERT INTO api_function (name, args, returns) VALUES
     ('eod_close',          ARRAY['date', 'text'], 'ledger.day_close'),
     ('eod_status',         ARRAY['text'], 'ledger.eod_status'),
     ('balance_history',    ARRAY['text', 'date', 'date', 'text'], 'setof ledger.balance_history_entry'),
+    ('account_statement',  ARRAY['text', 'date', 'date', 'text', 'integer', 'text'], 'setof record'),
     ('verify_seals',       ARRAY['text'], 'setof ledger.seal_problem'),
     ('api_limits',         ARRAY[]::text[], 'setof record'),
     ('get_tenant',         ARRAY['text'], 'ledger.tenant_info'),

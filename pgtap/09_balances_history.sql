@@ -10,14 +10,6 @@ SELECT plan(27);
 
 -- The tenants this file uses besides default (#14: a tenant exists before it is used).
 DO $$ BEGIN PERFORM ledger.create_tenant(t) FROM unnest(ARRAY['other']) AS t; END $$;
--- Σ legs of an account up to a date, on its normal side.
-CREATE FUNCTION tap.legs_balance(p_code text, p_as_of date) RETURNS numeric
-LANGUAGE sql STABLE AS $$
-    SELECT coalesce(sum(CASE WHEN l.side = a.normal_side THEN l.amount ELSE -l.amount END), 0)
-      FROM ledger_private.account AS a
-      LEFT JOIN ledger_private.leg AS l ON l.account_id = a.account_id AND l.effective_date <= p_as_of
-     WHERE a.code = p_code AND a.tenant = 'default'
-$$;
 
 SELECT lives_ok($$
     SELECT ledger.create_account('CASH', 'Cash', 'EUR'), ledger.create_account('SALES', 'Sales', 'EUR', 'income'),

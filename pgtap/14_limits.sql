@@ -39,8 +39,8 @@ SELECT results_eq(
              ('memo_length', 1000), ('metadata_bytes', 16384), ('page_legs', 5000),
              ('page_size', 1000), ('problem_lines_shown', 20), ('problem_value_length', 40),
              ('recon_pair_rounds', 16), ('recon_tolerance_max', 1000),
-             ('ref_length', 200), ('statement_description_length', 1000),
-             ('statement_file_name_length', 500), ('statement_id_length', 200),
+             ('ref_length', 200), ('statement_days', 366), ('statement_description_length', 1000),
+             ('statement_file_name_length', 500), ('statement_id_length', 200), ('statement_page_legs', 10000),
              ('statement_ref_length', 200), ('tenant_length', 64)$$,
     'Should list every limit with its value, in name order');
 SELECT is_empty($$SELECT l.name FROM ledger.api_limits() AS l
@@ -55,7 +55,7 @@ SELECT set_eq(
     $$SELECT l.name FROM ledger.api_limits() AS l$$,
     'Should list exactly the names api_limit knows');
 SET LOCAL ROLE doublex_app;
-SELECT is((SELECT count(*)::integer FROM ledger.api_limits()), 34,
+SELECT is((SELECT count(*)::integer FROM ledger.api_limits()), 36,
           'Should answer doublex_app, which cannot call api_limit itself');
 RESET ROLE;
 

@@ -29,7 +29,7 @@ INSERT INTO access_class (name, class) VALUES
     ('get_journal', 'read'), ('list_journals', 'read'), ('fx_rate', 'read'),
     ('fx_position', 'read'), ('recon_summaries', 'read'), ('recon_items', 'read'),
     ('business_date', 'read'), ('eod_status', 'read'), ('verify_seals', 'read'),
-    ('balance_history', 'read'), ('get_tenant', 'read'), ('trial_balance', 'read'),
+    ('balance_history', 'read'), ('account_statement', 'read'), ('get_tenant', 'read'), ('trial_balance', 'read'),
     ('trial_balance_totals', 'read'),
     ('get_hold', 'read'), ('list_holds', 'read'), ('get_available_balance', 'read'),
     ('post_journal', 'post'), ('reverse_journal', 'post'), ('post_journals', 'post'),

@@ -49,6 +49,9 @@ AS $$
                                 'finishes in one sorted pass'),
           ('page_legs', 'legs of one list_journals page: a page stops after the journal that '
                         'reaches them (it holds at least one journal)'),
+          ('statement_days', 'days of one account statement, from_date to to_date inclusive '
+                             '(a leap year)'),
+          ('statement_page_legs', 'legs of one account_statement page'),
           ('problem_lines_shown', 'bad lines a DX035 detail lists (then: and N more)'),
           ('problem_value_length', 'characters of a bad value quoted in a DX035 detail'),
           ('api_key_name_length', 'characters of an API key''s name (at least one)'),

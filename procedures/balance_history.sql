@@ -27,12 +27,7 @@ DECLARE
     v_account ledger_private.account := ledger_private.find_account(
         (ledger_private.authorize('read', balance_history.tenant)).tenant, balance_history.account);
 BEGIN
-    IF balance_history.from_date > balance_history.to_date THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX029', COLUMN = 'from_date',
-            MESSAGE = format('from_date: %s is after to_date %s', balance_history.from_date,
-                             balance_history.to_date);
-    END IF;
+    PERFORM ledger_private.check_period(balance_history.from_date, balance_history.to_date, NULL);
     RETURN QUERY
         SELECT v_account.code, v_account.ccy, c.business_date,
                round(coalesce(s.opening_balance, 0), x.exponent),

@@ -404,6 +404,120 @@ CREATE TYPE ledger_private.principal AS (
 
 ALTER TYPE ledger_private.principal OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.account_statement(account text, from_date date, to_date date, after_cursor text DEFAULT NULL::text, page_size integer DEFAULT 1000, tenant text DEFAULT NULL::text) RETURNS TABLE(kind text, effective_date date, journal_id uuid, leg_no smallint, created_at timestamp with time zone, journal_kind text, reverses uuid, memo text, ref text, side text, amount numeric, debits numeric, credits numeric, balance numeric, cursor text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_account ledger_private.account;
+    v_exponent smallint;
+    v_after_date date := '-infinity'::date;
+    v_after_journal uuid := '00000000-0000-0000-0000-000000000000'::uuid;
+    v_after_leg smallint := 0;
+    v_opening ledger.balance;
+    v_closing ledger.balance;
+    v_start numeric;
+    v_legs bigint;
+BEGIN
+    account_statement.tenant := (ledger_private.authorize('read', account_statement.tenant)).tenant;
+    IF account_statement.page_size IS NULL
+       OR account_statement.page_size NOT BETWEEN 1 AND ledger_private.api_limit('statement_page_legs') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX019', COLUMN = 'page_size',
+            MESSAGE = format('page_size: must be between 1 and %s, got %s',
+                             ledger_private.api_limit('statement_page_legs'),
+                             coalesce(account_statement.page_size::text, 'NULL'));
+    END IF;
+    PERFORM ledger_private.check_period(account_statement.from_date, account_statement.to_date,
+                                        ledger_private.api_limit('statement_days'));
+    IF account_statement.after_cursor IS NOT NULL THEN
+        BEGIN
+            v_after_date := split_part(account_statement.after_cursor, '_', 1)::date;
+            v_after_journal := split_part(account_statement.after_cursor, '_', 2)::uuid;
+            v_after_leg := split_part(account_statement.after_cursor, '_', 3)::smallint;
+        EXCEPTION WHEN invalid_datetime_format OR invalid_text_representation
+                       OR datetime_field_overflow OR numeric_value_out_of_range THEN
+            v_after_date := NULL;
+        END;
+        IF v_after_date IS NULL OR split_part(account_statement.after_cursor, '_', 4) <> ''
+           OR v_after_date NOT BETWEEN account_statement.from_date AND account_statement.to_date THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX019', COLUMN = 'cursor',
+                MESSAGE = format('cursor: %s is not a cursor of this statement',
+                                 quote_literal(left(account_statement.after_cursor, 100)));
+        END IF;
+    END IF;
+    v_account := ledger_private.find_account(account_statement.tenant, account_statement.account);
+    SELECT c.exponent INTO v_exponent FROM ledger_private.currency AS c WHERE c.code = v_account.ccy;
+
+    IF account_statement.after_cursor IS NULL THEN
+        v_opening := ledger.get_balance(v_account.code, account_statement.from_date - 1,
+                                        account_statement.tenant);
+        v_start := v_opening.balance;
+        RETURN QUERY SELECT 'opening'::text, account_statement.from_date, NULL::uuid,
+                            NULL::smallint, NULL::timestamptz, NULL::text, NULL::uuid, NULL::text,
+                            NULL::text, NULL::text, NULL::numeric, NULL::numeric, NULL::numeric,
+                            v_opening.balance, NULL::text;
+    ELSE
+        SELECT (ledger.get_balance(v_account.code, v_after_date - 1, account_statement.tenant)).balance
+               + coalesce(sum(CASE WHEN l.side = v_account.normal_side THEN l.amount ELSE -l.amount END), 0)
+          INTO v_start
+          FROM ledger_private.leg AS l
+         WHERE l.account_id = v_account.account_id
+           AND l.effective_date = v_after_date
+           AND (l.journal_id, l.leg_no) <= (v_after_journal, v_after_leg);
+    END IF;
+
+    -- The page's legs (one range of the leg_account_history index) and their running balance.
+    RETURN QUERY
+        SELECT 'leg'::text, p.effective_date, p.journal_id, p.leg_no, j.created_at, j.kind,
+               j.reverses, j.memo, j.ref, p.side, round(p.amount, v_exponent), NULL::numeric,
+               NULL::numeric,
+               round(v_start + sum(CASE WHEN p.side = v_account.normal_side THEN p.amount
+                                        ELSE -p.amount END)
+                                   OVER (ORDER BY p.effective_date, p.journal_id, p.leg_no
+                                         ROWS UNBOUNDED PRECEDING), v_exponent),
+               format('%s_%s_%s', to_char(p.effective_date, 'YYYY-MM-DD'), p.journal_id, p.leg_no)
+          FROM (SELECT l.effective_date, l.journal_id, l.leg_no, l.side, l.amount
+                  FROM ledger_private.leg AS l
+                 WHERE l.account_id = v_account.account_id
+                   AND l.effective_date BETWEEN account_statement.from_date AND account_statement.to_date
+                   AND (l.effective_date, l.journal_id, l.leg_no) > (v_after_date, v_after_journal, v_after_leg)
+                 ORDER BY l.effective_date, l.journal_id, l.leg_no
+                 LIMIT account_statement.page_size) AS p
+          JOIN ledger_private.journal AS j ON j.journal_id = p.journal_id
+         ORDER BY p.effective_date, p.journal_id, p.leg_no;
+    GET DIAGNOSTICS v_legs = ROW_COUNT;
+
+    -- The closing row ends the last page: one with fewer legs than page_size, or a full one
+    -- after which the period has no leg.
+    IF v_legs < account_statement.page_size OR NOT EXISTS (
+        SELECT 1
+          FROM ledger_private.leg AS l
+         WHERE l.account_id = v_account.account_id
+           AND l.effective_date BETWEEN account_statement.from_date AND account_statement.to_date
+           AND (l.effective_date, l.journal_id, l.leg_no) > (v_after_date, v_after_journal, v_after_leg)
+         ORDER BY l.effective_date, l.journal_id, l.leg_no
+        OFFSET account_statement.page_size
+    ) THEN
+        v_closing := ledger.get_balance(v_account.code, account_statement.to_date,
+                                        account_statement.tenant);
+        IF account_statement.after_cursor IS NOT NULL THEN
+            v_opening := ledger.get_balance(v_account.code, account_statement.from_date - 1,
+                                            account_statement.tenant);
+        END IF;
+        RETURN QUERY SELECT 'closing'::text, account_statement.to_date, NULL::uuid,
+                            NULL::smallint, NULL::timestamptz, NULL::text, NULL::uuid, NULL::text,
+                            NULL::text, NULL::text, NULL::numeric,
+                            v_closing.debits - v_opening.debits, v_closing.credits - v_opening.credits,
+                            v_closing.balance, NULL::text;
+    END IF;
+END
+$$;
+
+ALTER FUNCTION ledger.account_statement(account text, from_date date, to_date date, after_cursor text, page_size integer, tenant text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger.api_limits() RETURNS TABLE(name text, value integer, meaning text)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -445,6 +559,9 @@ CREATE FUNCTION ledger.api_limits() RETURNS TABLE(name text, value integer, mean
                                 'finishes in one sorted pass'),
           ('page_legs', 'legs of one list_journals page: a page stops after the journal that '
                         'reaches them (it holds at least one journal)'),
+          ('statement_days', 'days of one account statement, from_date to to_date inclusive '
+                             '(a leap year)'),
+          ('statement_page_legs', 'legs of one account_statement page'),
           ('problem_lines_shown', 'bad lines a DX035 detail lists (then: and N more)'),
           ('problem_value_length', 'characters of a bad value quoted in a DX035 detail'),
           ('api_key_name_length', 'characters of an API key''s name (at least one)'),
@@ -471,12 +588,7 @@ DECLARE
     v_account ledger_private.account := ledger_private.find_account(
         (ledger_private.authorize('read', balance_history.tenant)).tenant, balance_history.account);
 BEGIN
-    IF balance_history.from_date > balance_history.to_date THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX029', COLUMN = 'from_date',
-            MESSAGE = format('from_date: %s is after to_date %s', balance_history.from_date,
-                             balance_history.to_date);
-    END IF;
+    PERFORM ledger_private.check_period(balance_history.from_date, balance_history.to_date, NULL);
     RETURN QUERY
         SELECT v_account.code, v_account.ccy, c.business_date,
                round(coalesce(s.opening_balance, 0), x.exponent),
@@ -3227,6 +3339,8 @@ CREATE FUNCTION ledger_private.api_limit(p_name text) RETURNS integer
                WHEN 'recon_tolerance_max' THEN 1000
                WHEN 'recon_pair_rounds' THEN 16
                WHEN 'page_legs' THEN 5000
+               WHEN 'statement_days' THEN 366
+               WHEN 'statement_page_legs' THEN 10000
                WHEN 'problem_lines_shown' THEN 20
                WHEN 'problem_value_length' THEN 40
                -- The live page's demo tenants (ledger.create_demo_tenant):
@@ -3552,6 +3666,38 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.check_page_size(p_page_size integer) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.check_period(p_from date, p_to date, p_max_days integer) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+DECLARE
+    v_missing text := CASE WHEN p_max_days IS NULL THEN NULL
+                           WHEN p_from IS NULL OR NOT isfinite(p_from) THEN 'from_date'
+                           WHEN p_to IS NULL OR NOT isfinite(p_to) THEN 'to_date' END;
+BEGIN
+    IF v_missing IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX029', COLUMN = v_missing,
+            MESSAGE = format('%s: a statement needs a finite date, got %s', v_missing,
+                             coalesce(CASE v_missing WHEN 'from_date' THEN p_from ELSE p_to END::text,
+                                      'NULL'));
+    END IF;
+    IF p_from > p_to THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX029', COLUMN = 'from_date',
+            MESSAGE = format('from_date: %s is after to_date %s', p_from, p_to);
+    END IF;
+    IF p_to - p_from >= p_max_days THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX029', COLUMN = 'to_date',
+            MESSAGE = format('to_date: a statement covers at most %s days, %s to %s is %s',
+                             p_max_days, p_from, p_to, p_to - p_from + 1),
+            HINT = 'Ask for the period in parts of at most that many days.';
+    END IF;
+END
+$$;
+
+ALTER FUNCTION ledger_private.check_period(p_from date, p_to date, p_max_days integer) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.check_posting_fields(p_tenant text, p_key text, p_memo text, p_ref text, p_metadata jsonb) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
@@ -6172,6 +6318,9 @@ GRANT USAGE ON SCHEMA ledger TO doublex_monitor;
 GRANT USAGE ON SCHEMA ledger TO doublex_api;
 GRANT USAGE ON SCHEMA ledger TO doublex_service;
 
+REVOKE ALL ON FUNCTION ledger.account_statement(account text, from_date date, to_date date, after_cursor text, page_size integer, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.account_statement(account text, from_date date, to_date date, after_cursor text, page_size integer, tenant text) TO doublex_api;
+
 REVOKE ALL ON FUNCTION ledger.api_limits() FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.api_limits() TO doublex_api;
 
@@ -6393,6 +6542,8 @@ REVOKE ALL ON FUNCTION ledger_private.check_journal_balanced(p_journal_id uuid) 
 REVOKE ALL ON FUNCTION ledger_private.check_not_negative(p_account_id bigint, p_leg_no integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.check_page_size(p_page_size integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.check_period(p_from date, p_to date, p_max_days integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.check_posting_fields(p_tenant text, p_key text, p_memo text, p_ref text, p_metadata jsonb) FROM PUBLIC;
 

@@ -592,7 +592,11 @@ async def test_every_route_answers_with_and_without_trailing_slash(books: Client
         "{base}": "EUR",
         "{quote}": "JPY",
     }
-    queries = {"/api/fx/rates": "?base=EUR&quote=JPY"}
+    first, last = iso("2026-12-01"), iso("2026-12-04")
+    queries = {
+        "/api/fx/rates": "?base=EUR&quote=JPY",
+        "/api/accounts/{code}/statement": f"?from={first}&to={last}",
+    }
     bodies: dict[str, Any] = {
         "/api/accounts": {"code": "X", "name": "x", "ccy": "EUR"},
         "/api/transfers": {

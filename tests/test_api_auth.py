@@ -118,6 +118,7 @@ def request_for(method: str, template: str, books: Books, tag: str) -> tuple[str
         "/api/fx/rates": "?base=EUR&quote=JPY&on=2020-01-01",
         "/api/reports/recon": f"?date={DAY}&account={BANK}",
         "/api/reports/recon.html": f"?date={DAY}&account={BANK}",
+        "/api/accounts/{code}/statement": f"?from={DAY}&to={DAY}",
     }
     transfer = {"idempotency_key": f"t-{tag}", "legs": legs("1001-CASH", "4001-SALES", "1.00")}
     bodies: dict[tuple[str, str], Any] = {
@@ -159,6 +160,7 @@ OTHER_TENANT: dict[tuple[str, str], tuple[int, str | None]] = {
     ("GET", "/api/accounts/{code}"): (404, "DX020"),
     ("GET", "/api/accounts/{code}/balance"): (404, "DX020"),
     ("GET", "/api/accounts/{code}/history"): (404, "DX020"),
+    ("GET", "/api/accounts/{code}/statement"): (404, "DX020"),
     ("POST", "/api/transfers"): (422, "DX006"),
     ("GET", "/api/journals/{journal_id}"): (404, "DX013"),
     ("POST", "/api/journals/{journal_id}/reverse"): (404, "DX013"),

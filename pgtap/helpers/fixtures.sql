@@ -89,6 +89,16 @@ LANGUAGE sql STABLE AS $$
 $$;
 CREATE TEMP TABLE snapshot (label text PRIMARY KEY, counts text) ON COMMIT DROP;
 
+-- Σ legs of an account of tenant default up to a date, on its normal side: what every
+-- balance as of that date must equal.
+CREATE FUNCTION tap.legs_balance(p_code text, p_as_of date) RETURNS numeric
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(sum(CASE WHEN l.side = a.normal_side THEN l.amount ELSE -l.amount END), 0)
+      FROM ledger_private.account AS a
+      LEFT JOIN ledger_private.leg AS l ON l.account_id = a.account_id AND l.effective_date <= p_as_of
+     WHERE a.code = p_code AND a.tenant = 'default'
+$$;
+
 -- Accounts of tenant default named by their code, one spec each: 'CODE CCY TYPE', followed
 -- by ' non-negative' for an account that may not go below zero. Answers how many it created.
 CREATE FUNCTION tap.create_accounts(VARIADIC p_specs text[]) RETURNS integer

@@ -45,6 +45,8 @@ AS $$
                WHEN 'recon_tolerance_max' THEN 1000
                WHEN 'recon_pair_rounds' THEN 16
                WHEN 'page_legs' THEN 5000
+               WHEN 'statement_days' THEN 366
+               WHEN 'statement_page_legs' THEN 10000
                WHEN 'problem_lines_shown' THEN 20
                WHEN 'problem_value_length' THEN 40
                -- The live page's demo tenants (ledger.create_demo_tenant):

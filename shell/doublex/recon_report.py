@@ -146,11 +146,16 @@ def to_json(report: Report) -> bytes:
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|")
 
 
+def formula_safe(text: str) -> str:
+    """A text that starts like a formula, with a leading apostrophe: spreadsheets show it as
+    text and do not evaluate it."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def spreadsheet_cell(value: Any) -> str:
     """The cell's text; a text value (never an amount or a date) that starts like a formula
-    gets a leading apostrophe, which spreadsheets show as text and do not evaluate."""
-    text = cell(value)
-    return "'" + text if isinstance(value, str) and text.startswith(FORMULA_START) else text
+    gets a leading apostrophe (`formula_safe`)."""
+    return formula_safe(value) if isinstance(value, str) else cell(value)
 
 
 def _csv(rows: Iterable[Row], fields: Sequence[str]) -> str:

@@ -114,6 +114,15 @@ class HistoryArgs(AccountPath):
     to: Annotated[IsoDate | None, In.QUERY] = None
 
 
+class StatementArgs(AccountPath, Page):
+    # The period's bounds (both required, at most statement_days days) are the ledger's: DX029.
+    limit: Annotated[
+        WholeNumber, Documented(minimum=1, maximum=Limit("statement_page_legs")), In.QUERY
+    ] = 100
+    from_: Annotated[IsoDate, In.QUERY] = Field(alias="from", description="First date")
+    to: Annotated[IsoDate, In.QUERY] = Field(description="Last date")
+
+
 class CreateAccountArgs(Args):
     body: Annotated[AccountCreate, In.BODY]
 

@@ -131,6 +131,33 @@ class BalanceHistory(Reply):
     items: list[BalanceHistoryEntry]
 
 
+class StatementLine(Reply):
+    kind: Literal["opening", "leg", "closing"] = Field(
+        description="opening (first page) and closing (last page) carry the balance only"
+    )
+    effective_date: Day = Field(description="from (opening), to (closing), the leg's date")
+    journal_id: UUID | None
+    leg_no: int | None
+    created_at: Timestamp | None = Field(description="When the leg's journal was posted")
+    journal_kind: Literal["transfer", "fx", "reversal"] | None
+    reverses: UUID | None = Field(description="The journal a reversal reverses")
+    memo: str | None
+    ref: str | None
+    side: Literal["debit", "credit"] | None
+    amount: Money | None
+    debits: Money | None = Field(description="The period's debits (closing row)")
+    credits: Money | None = Field(description="The period's credits (closing row)")
+    balance: Money = Field(
+        description="Opening, running (after the leg) or closing balance, on the normal side"
+    )
+    cursor: str | None = Field(description="A leg's place: the next page starts after it")
+
+
+class Statement(Reply):
+    items: list[StatementLine]
+    next_cursor: str | None = Field(description="null on the page that ends with the closing row")
+
+
 class EodStatus(Reply):
     tenant: str
     time_zone: str = Field(examples=["UTC"])

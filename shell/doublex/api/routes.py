@@ -174,6 +174,20 @@ OPERATIONS: list[Operation[Any]] = [
         access=Access.READ,
     ),
     Operation(
+        "GET",
+        "/api/accounts/{code}/statement",
+        "getStatement",
+        Text(
+            "Opening balance, every leg of the period with its running balance, closing "
+            "balance; a page of `limit` legs at a time, at most {n} days",
+            n=Limit("statement_days"),
+        ),
+        handlers_eod.get_statement,
+        args.StatementArgs,
+        {"200": Response("A page of the statement, in order", r.Statement)},
+        access=Access.READ,
+    ),
+    Operation(
         "POST",
         "/api/transfers",
         "postTransfer",

@@ -6,7 +6,7 @@ string, as the API does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -33,24 +33,17 @@ def _numeric(value: Any) -> bool:
 
 
 def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> str:
-    """Rows as an aligned text table; numbers right-aligned so decimal points line up."""
-    texts = [[cell(row.get(key)) for key, _ in columns] for row in rows]
-    widths = [
-        max([len(header)] + [len(line[index]) for line in texts])
-        for index, (_, header) in enumerate(columns)
-    ]
-    right = [any(_numeric(row.get(key)) for row in rows) for key, _ in columns]
-
-    def line(values: Iterable[str]) -> str:
-        parts = [
-            value.rjust(width) if align else value.ljust(width)
-            for value, width, align in zip(values, widths, right, strict=True)
-        ]
-        return "  ".join(parts).rstrip()
-
-    out = [line(header for _, header in columns), line("-" * width for width in widths)]
-    out.extend(line(values) for values in texts)
-    return "\n".join(out)
+    """Rows as an aligned text table; numbers right-aligned so decimal points line up.
+    Built a column at a time (a statement has 100,000 rows)."""
+    aligned = []
+    for key, header in columns:
+        values = [row.get(key) for row in rows]
+        texts = [header, "", *map(cell, values)]
+        width = max(map(len, texts))
+        texts[1] = "-" * width
+        justify = str.rjust if any(map(_numeric, values)) else str.ljust
+        aligned.append([justify(text, width) for text in texts])
+    return "\n".join("  ".join(parts).rstrip() for parts in zip(*aligned, strict=True))
 
 
 def emit_rows(

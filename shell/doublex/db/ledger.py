@@ -3,7 +3,8 @@
 Each method names its query (doublex.db.queries), how it runs (a `Mode` of the runner) and
 its parameters; the work is `_one` (the call's one row) or `_all` (its rows), from
 doublex.db.calls. The calls about access (tenants, keys, logins, audit, demo tenants) and
-about holds and limits are mixins in doublex.db.ledger_access and doublex.db.ledger_holds.
+about holds and limits, and account statements, are mixins in doublex.db.ledger_access,
+doublex.db.ledger_holds and doublex.db.ledger_statement.
 Calls that need more than one statement in a transaction say so in a few lines; the bulk
 paths are in doublex.db.bulk. Metrics and spans are added by `instrument.instrumented`, never here.
 """
@@ -26,6 +27,7 @@ from doublex.db import bulk
 from doublex.db.instrument import instrumented
 from doublex.db.ledger_access import AccessCalls
 from doublex.db.ledger_holds import HoldsCalls
+from doublex.db.ledger_statement import StatementCalls
 from doublex.db.queries import QUERIES
 from doublex.db.runner import FOLD, READ, ROLL_UP, SCRAPE, WRITE, Row
 
@@ -35,9 +37,9 @@ DEFAULT = "default"  # the tenant of a single-book ledger
 
 
 @instrumented
-class Ledger(AccessCalls, HoldsCalls):
+class Ledger(AccessCalls, HoldsCalls, StatementCalls):
     """The pool and the transaction runner, plus one method per SQL API call (those about
-    access and holds in their own modules)."""
+    access, holds and statements in their own modules)."""
 
     _page_legs: int | None = None
 

@@ -53,6 +53,7 @@ _CALLS: Mapping[str, str] = {
     "eod_status": "tenant",
     "verify_seals": "tenant",
     "balance_history": "account from_date to_date tenant",
+    "account_statement": "account from_date to_date after_cursor page_size tenant",
     # tenants, keys, SQL logins, audit (procedures/*.sql; the owner-only ones as admin)
     "create_tenant": "tenant",
     "list_tenants": "",
