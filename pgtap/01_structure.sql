@@ -3,7 +3,7 @@
 -- currency seed.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(429);
+SELECT plan(436);
 
 -- Schemas ---------------------------------------------------------------------------------
 SELECT has_schema('ledger', 'Should have the ledger API schema');
