@@ -24,7 +24,7 @@ INSERT INTO core_function VALUES
                               'TABLE(leg_no integer, problem text, side text, amount text, ccy text, account_id bigint, allow_negative boolean)',
                               'sql', 'stable'),
     ('fingerprint_of',        ARRAY['jsonb'], 'bytea', 'sql', 'stable'),
-    ('posting_fingerprint',   ARRAY['text', 'jsonb', 'date', 'text', 'text', 'jsonb', 'uuid'], 'bytea', 'sql', 'stable'),
+    ('posting_fingerprint',   ARRAY['text', 'jsonb', 'date', 'text', 'text', 'jsonb', 'uuid', 'jsonb'], 'bytea', 'sql', 'stable'),
     ('lock_idempotency_key',  ARRAY['text', 'text'], 'void', 'sql', 'volatile'),
     ('claim_idempotency_key', ARRAY['text', 'text', 'text', 'bytea', 'uuid'], 'boolean', 'plpgsql', 'volatile'),
     ('signed_amount',         ARRAY['text', 'numeric'], 'numeric', 'sql', 'immutable'),

@@ -18,9 +18,13 @@
 --                  capture or a void may use the same string: separate key spaces)
 -- expires_at       NULL: never; else after now (DX055). Past it the hold counts as released.
 -- memo, ref, metadata  as for ledger.post_journal; the capture's journal carries them.
+-- conditions       as for ledger.post_journal: balance conditions on the balances with this
+--                  hold pending (available counts its legs that reduce a balance), checked
+--                  after the hold is written (check_conditions); part of the fingerprint.
 -- Same key and same request → the original hold with status 'duplicate'; a different
 -- request → DX011.
--- Raises DX001–DX009, DX010, DX011, DX012, DX016, DX019, DX054, DX055. Needs SERIALIZABLE.
+-- Raises DX001–DX009, DX010, DX011, DX012, DX016, DX019, DX054, DX055, DX060, DX061.
+-- Needs SERIALIZABLE.
 -- Capability post, on the caller's own tenant (DX040–DX043, ledger_private.authorize first).
 
 CREATE OR REPLACE FUNCTION ledger.create_hold(
@@ -30,6 +34,7 @@ CREATE OR REPLACE FUNCTION ledger.create_hold(
     memo text DEFAULT NULL,
     ref text DEFAULT NULL,
     metadata jsonb DEFAULT '{}',
+    conditions jsonb DEFAULT NULL,
     tenant text DEFAULT NULL
 ) RETURNS ledger.hold_result
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -45,6 +50,7 @@ DECLARE
     v_existing ledger_private.hold;
     v_unbalanced text;
     v_leg_no integer;
+    v_conditions jsonb := ledger_private.normalize_conditions(create_hold.conditions);  -- DX060
 BEGIN
     IF ledger_private.posting_field_problem(v_tenant, create_hold.idempotency_key, create_hold.memo,
                                             create_hold.ref, create_hold.metadata) IS NOT NULL THEN
@@ -67,7 +73,8 @@ BEGIN
     END IF;
     v_fingerprint := ledger_private.fingerprint_of(jsonb_build_object(
         'operation', 'create_hold', 'legs', create_hold.legs, 'expires_at', create_hold.expires_at,
-        'memo', create_hold.memo, 'ref', create_hold.ref, 'metadata', v_metadata));
+        'memo', create_hold.memo, 'ref', create_hold.ref, 'metadata', v_metadata)
+        || jsonb_strip_nulls(jsonb_build_object('conditions', v_conditions)));
 
     -- The key's lock (hold keys hash apart from journal keys) and its claim: the hold row.
     -- ON CONFLICT takes no predicate lock, as the journal sentinel's claim.
@@ -127,12 +134,15 @@ BEGIN
             PERFORM ledger_private.check_account_limits(v_legs.account_ids[v_leg_no], v_leg_no);
         END LOOP;
     END IF;
+    IF v_conditions IS NOT NULL THEN
+        PERFORM ledger_private.check_conditions(v_tenant, v_conditions);  -- DX006, DX061
+    END IF;
     PERFORM set_config('doublex.checked_inline', 'off', true);
 
     RETURN ROW(v_hold_id, 'pending', create_hold.expires_at, now())::ledger.hold_result;
 END
 $$;
 
-COMMENT ON FUNCTION ledger.create_hold(text, jsonb, timestamptz, text, text, jsonb, text) IS
+COMMENT ON FUNCTION ledger.create_hold(text, jsonb, timestamptz, text, text, jsonb, jsonb, text) IS
     'Reserves a balanced set of legs as a pending hold, idempotently: status pending, or duplicate on replay';
-GRANT EXECUTE ON FUNCTION ledger.create_hold(text, jsonb, timestamptz, text, text, jsonb, text) TO doublex_api;
+GRANT EXECUTE ON FUNCTION ledger.create_hold(text, jsonb, timestamptz, text, text, jsonb, jsonb, text) TO doublex_api;

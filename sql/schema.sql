@@ -413,6 +413,7 @@ CREATE FUNCTION ledger.api_limits() RETURNS TABLE(name text, value integer, mean
           ('metadata_bytes', 'bytes of a journal''s or an account''s metadata as JSON text'),
           ('legs_min', 'fewest legs of one journal'),
           ('legs_max', 'most legs of one journal'),
+          ('conditions_max', 'balance conditions of one posting, hold or capture'),
           ('batch_requests', 'requests of one post_journals batch'),
           ('page_size', 'rows of one page (pages hold at least one)'),
           ('amount_digits', 'digits of a leg''s amount before and after the decimal point; '
@@ -544,7 +545,7 @@ $$;
 
 ALTER FUNCTION ledger.business_date(at timestamp with time zone, tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.capture_hold(hold_id uuid, idempotency_key text, amounts jsonb DEFAULT NULL::jsonb, effective_date date DEFAULT NULL::date, tenant text DEFAULT NULL::text) RETURNS ledger.hold_resolution_result
+CREATE FUNCTION ledger.capture_hold(hold_id uuid, idempotency_key text, amounts jsonb DEFAULT NULL::jsonb, effective_date date DEFAULT NULL::date, conditions jsonb DEFAULT NULL::jsonb, tenant text DEFAULT NULL::text) RETURNS ledger.hold_resolution_result
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -555,6 +556,7 @@ DECLARE
     v_hold ledger_private.hold;
     v_bad record;
     v_posting ledger.posting_result;
+    v_conditions jsonb := ledger_private.normalize_conditions(capture_hold.conditions);  -- DX060
 BEGIN
     IF ledger_private.posting_field_problem(v_tenant, capture_hold.idempotency_key, NULL, NULL, '{}')
            IS NOT NULL THEN
@@ -565,7 +567,8 @@ BEGIN
         v_tenant, capture_hold.hold_id, capture_hold.idempotency_key, 'captured',
         ledger_private.fingerprint_of(jsonb_build_object(
             'operation', 'capture_hold', 'hold_id', capture_hold.hold_id,
-            'amounts', capture_hold.amounts, 'effective_date', capture_hold.effective_date)),
+            'amounts', capture_hold.amounts, 'effective_date', capture_hold.effective_date)
+            || jsonb_strip_nulls(jsonb_build_object('conditions', v_conditions))),
         v_who.actor);
     IF v_replay.status IS NOT NULL THEN
         RETURN v_replay;
@@ -622,13 +625,13 @@ BEGIN
     v_posting := ledger_private.post_journal_request(
         v_tenant, 'hold:' || capture_hold.hold_id, 'capture_hold', v_bad.legs,
         capture_hold.effective_date, v_hold.memo, v_hold.ref, v_hold.metadata, 'transfer', NULL,
-        v_who.actor);
+        v_who.actor, v_conditions);
     RETURN ROW(capture_hold.hold_id, 'captured', v_posting.journal_id, v_posting.effective_date,
                now())::ledger.hold_resolution_result;
 END
 $$;
 
-ALTER FUNCTION ledger.capture_hold(hold_id uuid, idempotency_key text, amounts jsonb, effective_date date, tenant text) OWNER TO doublex_owner;
+ALTER FUNCTION ledger.capture_hold(hold_id uuid, idempotency_key text, amounts jsonb, effective_date date, conditions jsonb, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.client_idempotency_key(client_id text, idempotency_key text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE SECURITY DEFINER
@@ -809,7 +812,7 @@ $$;
 
 ALTER FUNCTION ledger.create_demo_tenant(client_address inet) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, memo text DEFAULT NULL::text, ref text DEFAULT NULL::text, metadata jsonb DEFAULT '{}'::jsonb, tenant text DEFAULT NULL::text) RETURNS ledger.hold_result
+CREATE FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, memo text DEFAULT NULL::text, ref text DEFAULT NULL::text, metadata jsonb DEFAULT '{}'::jsonb, conditions jsonb DEFAULT NULL::jsonb, tenant text DEFAULT NULL::text) RETURNS ledger.hold_result
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -823,6 +826,7 @@ DECLARE
     v_existing ledger_private.hold;
     v_unbalanced text;
     v_leg_no integer;
+    v_conditions jsonb := ledger_private.normalize_conditions(create_hold.conditions);  -- DX060
 BEGIN
     IF ledger_private.posting_field_problem(v_tenant, create_hold.idempotency_key, create_hold.memo,
                                             create_hold.ref, create_hold.metadata) IS NOT NULL THEN
@@ -845,7 +849,8 @@ BEGIN
     END IF;
     v_fingerprint := ledger_private.fingerprint_of(jsonb_build_object(
         'operation', 'create_hold', 'legs', create_hold.legs, 'expires_at', create_hold.expires_at,
-        'memo', create_hold.memo, 'ref', create_hold.ref, 'metadata', v_metadata));
+        'memo', create_hold.memo, 'ref', create_hold.ref, 'metadata', v_metadata)
+        || jsonb_strip_nulls(jsonb_build_object('conditions', v_conditions)));
 
     -- The key's lock (hold keys hash apart from journal keys) and its claim: the hold row.
     -- ON CONFLICT takes no predicate lock, as the journal sentinel's claim.
@@ -905,13 +910,16 @@ BEGIN
             PERFORM ledger_private.check_account_limits(v_legs.account_ids[v_leg_no], v_leg_no);
         END LOOP;
     END IF;
+    IF v_conditions IS NOT NULL THEN
+        PERFORM ledger_private.check_conditions(v_tenant, v_conditions);  -- DX006, DX061
+    END IF;
     PERFORM set_config('doublex.checked_inline', 'off', true);
 
     RETURN ROW(v_hold_id, 'pending', create_hold.expires_at, now())::ledger.hold_result;
 END
 $$;
 
-ALTER FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone, memo text, ref text, metadata jsonb, tenant text) OWNER TO doublex_owner;
+ALTER FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone, memo text, ref text, metadata jsonb, conditions jsonb, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.create_tenant(tenant text) RETURNS ledger.tenant_info
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1955,7 +1963,7 @@ $$;
 
 ALTER FUNCTION ledger.post_fx_transfer(idempotency_key text, from_account text, to_account text, amount numeric, fixed_side text, rate numeric, effective_date date, memo text, ref text, tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date DEFAULT NULL::date, memo text DEFAULT NULL::text, ref text DEFAULT NULL::text, metadata jsonb DEFAULT '{}'::jsonb, tenant text DEFAULT NULL::text) RETURNS ledger.posting_result
+CREATE FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date DEFAULT NULL::date, memo text DEFAULT NULL::text, ref text DEFAULT NULL::text, metadata jsonb DEFAULT '{}'::jsonb, conditions jsonb DEFAULT NULL::jsonb, tenant text DEFAULT NULL::text) RETURNS ledger.posting_result
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1968,11 +1976,11 @@ BEGIN
     RETURN ledger_private.post_journal_request(
         v_who.tenant, post_journal.idempotency_key, 'post_journal', post_journal.legs,
         post_journal.effective_date, post_journal.memo, post_journal.ref, post_journal.metadata,
-        'transfer', NULL, v_who.actor);
+        'transfer', NULL, v_who.actor, post_journal.conditions);
 END
 $$;
 
-ALTER FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date, memo text, ref text, metadata jsonb, tenant text) OWNER TO doublex_owner;
+ALTER FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date, memo text, ref text, metadata jsonb, conditions jsonb, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.post_journals(requests jsonb, tenant text DEFAULT NULL::text) RETURNS SETOF ledger.batch_item_result
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2017,8 +2025,9 @@ BEGIN
     -- not parse, or XDX01 (this block giving up after writing), rolls all of it back.
     BEGIN
         -- 1. The requests: fields and legs array checked by the definitions
-        --    post_journal_request uses (posting_field_problem, leg_array_problem), keys
-        --    unique in the batch, the fingerprint (posting_fingerprint) and journal id of each. The arrays follow the
+        --    post_journal_request uses (posting_field_problem, leg_array_problem), no
+        --    balance conditions (a request with some takes the careful path), keys unique in
+        --    the batch, the fingerprint (posting_fingerprint) and journal id of each. The arrays follow the
         --    order of the sorted subqueries (already in request order, so no sort runs): an
         --    ORDER BY inside each aggregate would sort once per aggregate.
         SELECT bool_and(q.fields_ok) AND count(DISTINCT q.key) = count(*) AS clean,
@@ -2040,13 +2049,15 @@ BEGIN
                        coalesce(r.is_object
                                 AND ledger_private.posting_field_problem(
                                         post_journals.tenant, r.key, r.memo, r.ref, r.metadata) IS NULL
-                                AND ledger_private.leg_array_problem(r.legs) IS NULL, false)
+                                AND ledger_private.leg_array_problem(r.legs) IS NULL
+                                AND coalesce(r.conditions IN ('null', '[]'), true), false)
                            AS fields_ok
                   FROM (SELECT e.ordinality AS ord, jsonb_typeof(e.value) = 'object' AS is_object,
                                e.value ->> 'idempotency_key' AS key, e.value -> 'legs' AS legs,
                                (e.value ->> 'effective_date')::date AS requested_date,
                                e.value ->> 'memo' AS memo, e.value ->> 'ref' AS ref,
-                               coalesce(e.value -> 'metadata', '{}'::jsonb) AS metadata
+                               coalesce(e.value -> 'metadata', '{}'::jsonb) AS metadata,
+                               e.value -> 'conditions' AS conditions
                           FROM jsonb_array_elements(post_journals.requests) WITH ORDINALITY AS e
                         OFFSET 0) AS r
                  ORDER BY r.ord) AS q;
@@ -3162,6 +3173,7 @@ CREATE FUNCTION ledger_private.api_limit(p_name text) RETURNS integer
                WHEN 'metadata_bytes' THEN 16384
                WHEN 'legs_min' THEN 2
                WHEN 'legs_max' THEN 500
+               WHEN 'conditions_max' THEN 20
                WHEN 'batch_requests' THEN 1000
                WHEN 'page_size' THEN 1000
                WHEN 'amount_digits' THEN 20
@@ -3352,6 +3364,51 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.check_business_date(p_date date, p_field text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.check_conditions(p_tenant text, p_conditions jsonb) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_condition record;
+    v_account ledger_private.account;
+    v_balance ledger.available_balance;
+    v_value numeric;
+    v_field text;
+    v_holds boolean;
+BEGIN
+    FOR v_condition IN
+        SELECT c.ordinality - 1 AS position, c.value ->> 'account' AS account,
+               c.value ->> 'field' AS field, c.value ->> 'op' AS op,
+               (c.value ->> 'amount')::numeric AS amount
+          FROM jsonb_array_elements(p_conditions) WITH ORDINALITY AS c
+         ORDER BY c.ordinality
+    LOOP
+        v_field := format('conditions[%s]', v_condition.position);
+        v_account := ledger_private.find_posting_account(p_tenant, v_condition.account,
+                                                         v_field || '.account');
+        v_balance := ledger_private.to_available_balance(v_account.account_id);
+        v_value := CASE v_condition.field WHEN 'posted' THEN v_balance.posted ELSE v_balance.available END;
+        v_holds := CASE v_condition.op
+                       WHEN '>=' THEN v_value >= v_condition.amount
+                       WHEN '<=' THEN v_value <= v_condition.amount
+                       ELSE v_value = v_condition.amount
+                   END;
+        IF NOT v_holds THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX061', COLUMN = v_field,
+                MESSAGE = format('%s: %s balance of %s would be %s %s, not %s %s', v_field,
+                                 v_condition.field, v_condition.account, v_value, v_balance.ccy,
+                                 v_condition.op, v_condition.amount),
+                DETAIL = format('account %s, field %s, op %s, threshold %s, actual %s %s',
+                                v_condition.account, v_condition.field, v_condition.op,
+                                v_condition.amount, v_value, v_balance.ccy),
+                HINT = 'Nothing was written; the request is refused whole.';
+        END IF;
+    END LOOP;
+END
+$$;
+
+ALTER FUNCTION ledger_private.check_conditions(p_tenant text, p_conditions jsonb) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.check_fx_pair(p_base text, p_quote text) RETURNS void
     LANGUAGE plpgsql STABLE
@@ -3910,6 +3967,28 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.close_missed() OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.condition_problem(p_condition jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $_$
+    SELECT CASE
+               WHEN jsonb_typeof(p_condition) <> 'object' THEN 'not_object'
+               WHEN p_condition - 'account' - 'field' - 'op' - 'amount' <> '{}'::jsonb THEN 'unknown_field'
+               WHEN jsonb_typeof(p_condition -> 'account') IS DISTINCT FROM 'string'
+                    OR p_condition ->> 'account' = '' THEN 'account'
+               WHEN p_condition ? 'field'
+                    AND (jsonb_typeof(p_condition -> 'field') <> 'string'
+                         OR p_condition ->> 'field' NOT IN ('available', 'posted')) THEN 'field'
+               WHEN jsonb_typeof(p_condition -> 'op') IS DISTINCT FROM 'string'
+                    OR p_condition ->> 'op' NOT IN ('>=', '<=', '=') THEN 'op'
+               WHEN jsonb_typeof(p_condition -> 'amount') IS DISTINCT FROM 'string'
+                    OR p_condition ->> 'amount' !~ ('^-?[0-9]{1,' || ledger_private.api_limit('amount_digits')::text
+                                                    || '}(\.[0-9]{1,' || ledger_private.api_limit('amount_digits')::text
+                                                    || '})?$') THEN 'amount'
+           END
+$_$;
+
+ALTER FUNCTION ledger_private.condition_problem(p_condition jsonb) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.currency_exponent(p_ccy text) RETURNS smallint
     LANGUAGE sql STABLE PARALLEL SAFE
@@ -4629,6 +4708,80 @@ $$;
 
 ALTER FUNCTION ledger_private.normal_balance(p_normal_side text, p_debits numeric, p_credits numeric) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.normalize_conditions(p_conditions jsonb) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+DECLARE
+    v_bad record;
+    v_field text;
+BEGIN
+    IF p_conditions IS NULL OR p_conditions = 'null'::jsonb OR p_conditions = '[]'::jsonb THEN
+        RETURN NULL;
+    END IF;
+    IF jsonb_typeof(p_conditions) <> 'array' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX060', COLUMN = 'conditions',
+            MESSAGE = format('conditions: must be a JSON array, got %s', jsonb_typeof(p_conditions));
+    END IF;
+    IF jsonb_array_length(p_conditions) > ledger_private.api_limit('conditions_max') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX060', COLUMN = 'conditions',
+            MESSAGE = format('conditions: at most %s conditions, got %s',
+                             ledger_private.api_limit('conditions_max'), jsonb_array_length(p_conditions));
+    END IF;
+
+    SELECT c.ordinality - 1 AS position, c.value AS condition,
+           ledger_private.condition_problem(c.value) AS problem
+      INTO v_bad
+      FROM jsonb_array_elements(p_conditions) WITH ORDINALITY AS c
+     WHERE ledger_private.condition_problem(c.value) IS NOT NULL
+     ORDER BY c.ordinality
+     LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN (SELECT jsonb_agg(jsonb_build_object('field', 'available') || c.value ORDER BY c.ordinality)
+                  FROM jsonb_array_elements(p_conditions) WITH ORDINALITY AS c);
+    END IF;
+
+    v_field := format('conditions[%s]', v_bad.position);
+    CASE v_bad.problem
+        WHEN 'not_object' THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX060', COLUMN = v_field,
+                MESSAGE = format('%s: must be an object with account, op, amount and optionally field',
+                                 v_field);
+        WHEN 'unknown_field' THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX060', COLUMN = v_field,
+                MESSAGE = format('%s: unknown field(s) %s', v_field,
+                                 (SELECT string_agg(k, ', ' ORDER BY k)
+                                    FROM jsonb_object_keys(v_bad.condition - 'account' - 'field'
+                                                           - 'op' - 'amount') AS k));
+        WHEN 'account' THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX060', COLUMN = v_field || '.account',
+                MESSAGE = format('%s.account: required, an account code string', v_field);
+        WHEN 'field' THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX060', COLUMN = v_field || '.field',
+                MESSAGE = format('%s.field: must be "available" or "posted", got %s', v_field,
+                                 v_bad.condition -> 'field');
+        WHEN 'op' THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX060', COLUMN = v_field || '.op',
+                MESSAGE = format('%s.op: must be ">=", "<=" or "=", got %s', v_field,
+                                 coalesce((v_bad.condition -> 'op')::text, 'nothing'));
+        ELSE  -- amount
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX060', COLUMN = v_field || '.amount',
+                MESSAGE = format('%s.amount: must be a decimal string such as "100.00" or "-500"'
+                                 || ' (at most %s digits before and after the point)', v_field,
+                                 ledger_private.api_limit('amount_digits'));
+    END CASE;
+END
+$$;
+
+ALTER FUNCTION ledger_private.normalize_conditions(p_conditions jsonb) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.normalize_legs(p_legs jsonb) RETURNS jsonb
     LANGUAGE plpgsql IMMUTABLE
     AS $$
@@ -4774,7 +4927,8 @@ BEGIN
         coalesce(p_request -> 'metadata', '{}'::jsonb),
         'transfer',
         NULL,
-        p_actor);
+        p_actor,
+        p_request -> 'conditions');
     RETURN ROW(p_position, p_request ->> 'idempotency_key', v_posted.journal_id, v_posted.status,
                v_posted.effective_date, v_posted.created_at, NULL, NULL, NULL)::ledger.batch_item_result;
 END
@@ -4802,7 +4956,7 @@ $$;
 
 ALTER FUNCTION ledger_private.post_fx_journal(p_tenant text, p_settlement_id uuid, p_settlement_key text, p_part text, p_from_code text, p_to_code text, p_from_side text, p_amount numeric, p_ccy text, p_effective_date date, p_memo text, p_ref text, p_actor text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger_private.post_journal_request(p_tenant text, p_key text, p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_kind text, p_reverses uuid, p_actor text) RETURNS ledger.posting_result
+CREATE FUNCTION ledger_private.post_journal_request(p_tenant text, p_key text, p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_kind text, p_reverses uuid, p_actor text, p_conditions jsonb DEFAULT NULL::jsonb) RETURNS ledger.posting_result
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -4814,6 +4968,7 @@ DECLARE
     v_created_at timestamptz;
     v_leg_no integer;
     v_unbalanced text;
+    v_conditions jsonb;
 BEGIN
     IF current_setting('transaction_isolation') <> 'serializable' THEN
         PERFORM ledger_private.require_serializable();
@@ -4845,9 +5000,14 @@ BEGIN
     IF v_legs.malformed IS NOT NULL THEN
         PERFORM ledger_private.normalize_legs(p_legs);  -- raises DX001, DX003 or DX005
     END IF;
-    -- The legs are canonical now (normalize_legs.sql says why the jsonb value is).
+    IF p_conditions IS NOT NULL THEN
+        v_conditions := ledger_private.normalize_conditions(p_conditions);  -- DX060
+    END IF;
+    -- The legs are canonical now (normalize_legs.sql says why the jsonb value is), and so
+    -- are the conditions.
     v_fingerprint := ledger_private.posting_fingerprint(p_operation, p_legs, p_effective_date,
-                                                        p_memo, p_ref, v_metadata, p_reverses);
+                                                        p_memo, p_ref, v_metadata, p_reverses,
+                                                        v_conditions);
     -- A replay is answered from the sentinel before any business check.
     IF NOT ledger_private.claim_idempotency_key(p_tenant, p_key, p_operation, v_fingerprint,
                                                 v_journal_id) THEN
@@ -4904,6 +5064,9 @@ BEGIN
             PERFORM ledger_private.check_account_limits(v_legs.account_ids[v_leg_no], v_leg_no);
         END LOOP;
     END IF;
+    IF v_conditions IS NOT NULL THEN
+        PERFORM ledger_private.check_conditions(p_tenant, v_conditions);  -- DX006, DX061
+    END IF;
     -- Stop vouching for new rows: the journal's state says it was vouched for (its
     -- trigger saw the flag), so a leg added later in the transaction is checked at commit
     -- against exactly what it adds.
@@ -4913,7 +5076,7 @@ BEGIN
 END
 $$;
 
-ALTER FUNCTION ledger_private.post_journal_request(p_tenant text, p_key text, p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_kind text, p_reverses uuid, p_actor text) OWNER TO doublex_owner;
+ALTER FUNCTION ledger_private.post_journal_request(p_tenant text, p_key text, p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_kind text, p_reverses uuid, p_actor text, p_conditions jsonb) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.posting_field_problem(p_tenant text, p_key text, p_memo text, p_ref text, p_metadata jsonb) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -4934,7 +5097,7 @@ $$;
 
 ALTER FUNCTION ledger_private.posting_field_problem(p_tenant text, p_key text, p_memo text, p_ref text, p_metadata jsonb) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger_private.posting_fingerprint(p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_reverses uuid) RETURNS bytea
+CREATE FUNCTION ledger_private.posting_fingerprint(p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_reverses uuid, p_conditions jsonb DEFAULT NULL::jsonb) RETURNS bytea
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
     SELECT ledger_private.fingerprint_of(jsonb_build_object(
@@ -4944,10 +5107,11 @@ CREATE FUNCTION ledger_private.posting_fingerprint(p_operation text, p_legs json
         'memo', p_memo,
         'ref', p_ref,
         'metadata', coalesce(p_metadata, '{}'::jsonb),
-        'reverses', p_reverses))
+        'reverses', p_reverses)
+        || jsonb_strip_nulls(jsonb_build_object('conditions', p_conditions)))
 $$;
 
-ALTER FUNCTION ledger_private.posting_fingerprint(p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_reverses uuid) OWNER TO doublex_owner;
+ALTER FUNCTION ledger_private.posting_fingerprint(p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_reverses uuid, p_conditions jsonb) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.posting_legs(p_tenant text, p_legs jsonb) RETURNS TABLE(leg_no integer, problem text, side text, amount text, ccy text, account_id bigint, allow_negative boolean)
     LANGUAGE sql STABLE
@@ -6135,8 +6299,8 @@ REVOKE ALL ON FUNCTION ledger.bind_sql_login(login text, capabilities text[], te
 REVOKE ALL ON FUNCTION ledger.business_date(at timestamp with time zone, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.business_date(at timestamp with time zone, tenant text) TO doublex_api;
 
-REVOKE ALL ON FUNCTION ledger.capture_hold(hold_id uuid, idempotency_key text, amounts jsonb, effective_date date, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.capture_hold(hold_id uuid, idempotency_key text, amounts jsonb, effective_date date, tenant text) TO doublex_api;
+REVOKE ALL ON FUNCTION ledger.capture_hold(hold_id uuid, idempotency_key text, amounts jsonb, effective_date date, conditions jsonb, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.capture_hold(hold_id uuid, idempotency_key text, amounts jsonb, effective_date date, conditions jsonb, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.client_idempotency_key(client_id text, idempotency_key text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.client_idempotency_key(client_id text, idempotency_key text) TO doublex_api;
@@ -6150,8 +6314,8 @@ GRANT ALL ON FUNCTION ledger.create_api_key(name text, capabilities text[], expi
 REVOKE ALL ON FUNCTION ledger.create_demo_tenant(client_address inet) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.create_demo_tenant(client_address inet) TO doublex_service;
 
-REVOKE ALL ON FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone, memo text, ref text, metadata jsonb, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone, memo text, ref text, metadata jsonb, tenant text) TO doublex_api;
+REVOKE ALL ON FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone, memo text, ref text, metadata jsonb, conditions jsonb, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone, memo text, ref text, metadata jsonb, conditions jsonb, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.create_tenant(tenant text) FROM PUBLIC;
 
@@ -6235,8 +6399,8 @@ GRANT ALL ON FUNCTION ledger.monitor_unbalanced_journals() TO doublex_monitor;
 REVOKE ALL ON FUNCTION ledger.post_fx_transfer(idempotency_key text, from_account text, to_account text, amount numeric, fixed_side text, rate numeric, effective_date date, memo text, ref text, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.post_fx_transfer(idempotency_key text, from_account text, to_account text, amount numeric, fixed_side text, rate numeric, effective_date date, memo text, ref text, tenant text) TO doublex_api;
 
-REVOKE ALL ON FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date, memo text, ref text, metadata jsonb, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date, memo text, ref text, metadata jsonb, tenant text) TO doublex_api;
+REVOKE ALL ON FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date, memo text, ref text, metadata jsonb, conditions jsonb, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date, memo text, ref text, metadata jsonb, conditions jsonb, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.post_journals(requests jsonb, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.post_journals(requests jsonb, tenant text) TO doublex_api;
@@ -6329,6 +6493,8 @@ REVOKE ALL ON FUNCTION ledger_private.check_account_limits(p_account_id bigint, 
 
 REVOKE ALL ON FUNCTION ledger_private.check_business_date(p_date date, p_field text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.check_conditions(p_tenant text, p_conditions jsonb) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.check_fx_pair(p_base text, p_quote text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.check_fx_rate_value(p_rate numeric, p_field text) FROM PUBLIC;
@@ -6362,6 +6528,8 @@ REVOKE ALL ON FUNCTION ledger_private.close_business_date(p_tenant text, p_date 
 REVOKE ALL ON FUNCTION ledger_private.close_fence_key(p_tenant text, p_date date, p_closed_through date) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.close_missed() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.condition_problem(p_condition jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.currency_exponent(p_ccy text) FROM PUBLIC;
 
@@ -6421,6 +6589,8 @@ REVOKE ALL ON FUNCTION ledger_private.lock_idempotency_key(p_tenant text, p_key 
 
 REVOKE ALL ON FUNCTION ledger_private.normal_balance(p_normal_side text, p_debits numeric, p_credits numeric) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.normalize_conditions(p_conditions jsonb) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.normalize_legs(p_legs jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.pending_totals(p_account_id bigint) FROM PUBLIC;
@@ -6431,11 +6601,11 @@ REVOKE ALL ON FUNCTION ledger_private.post_batch_request(p_tenant text, p_positi
 
 REVOKE ALL ON FUNCTION ledger_private.post_fx_journal(p_tenant text, p_settlement_id uuid, p_settlement_key text, p_part text, p_from_code text, p_to_code text, p_from_side text, p_amount numeric, p_ccy text, p_effective_date date, p_memo text, p_ref text, p_actor text) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.post_journal_request(p_tenant text, p_key text, p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_kind text, p_reverses uuid, p_actor text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledger_private.post_journal_request(p_tenant text, p_key text, p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_kind text, p_reverses uuid, p_actor text, p_conditions jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.posting_field_problem(p_tenant text, p_key text, p_memo text, p_ref text, p_metadata jsonb) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.posting_fingerprint(p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_reverses uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledger_private.posting_fingerprint(p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_reverses uuid, p_conditions jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.posting_legs(p_tenant text, p_legs jsonb) FROM PUBLIC;
 

@@ -6,9 +6,12 @@
 --      account has been frozen since;
 --   3. journal and legs (the leg trigger checks accounts, currencies and decimals);
 --   4. the journal checks (two or more legs, balanced per currency, non-negative policy)
---      run here, before returning, so a batch sees the error of this request.
+--      run here, before returning, so a batch sees the error of this request;
+--   5. the request's balance conditions (p_conditions, NULL for none: shape checked by
+--      normalize_conditions before the fingerprint, which includes them; evaluated by
+--      check_conditions on the balances after the writes, DX060/DX061).
 -- The journal records p_actor (created_by: the principal authorize named, e.g. key:dxk_…).
--- Raises DX001–DX012, DX014, DX016, DX019, DX021 (see sql/errors.md).
+-- Raises DX001–DX012, DX014, DX016, DX019, DX021, DX060, DX061 (see sql/errors.md).
 --
 -- Every check has one definition, shared with the batch's fast path: the fields
 -- (posting_field_problem), the legs array (leg_array_problem) and each leg (leg_problem,
@@ -38,7 +41,8 @@ CREATE OR REPLACE FUNCTION ledger_private.post_journal_request(
     p_metadata jsonb,
     p_kind text,
     p_reverses uuid,
-    p_actor text
+    p_actor text,
+    p_conditions jsonb DEFAULT NULL
 ) RETURNS ledger.posting_result
 LANGUAGE plpgsql VOLATILE
 AS $$
@@ -51,6 +55,7 @@ DECLARE
     v_created_at timestamptz;
     v_leg_no integer;
     v_unbalanced text;
+    v_conditions jsonb;
 BEGIN
     IF current_setting('transaction_isolation') <> 'serializable' THEN
         PERFORM ledger_private.require_serializable();
@@ -82,9 +87,14 @@ BEGIN
     IF v_legs.malformed IS NOT NULL THEN
         PERFORM ledger_private.normalize_legs(p_legs);  -- raises DX001, DX003 or DX005
     END IF;
-    -- The legs are canonical now (normalize_legs.sql says why the jsonb value is).
+    IF p_conditions IS NOT NULL THEN
+        v_conditions := ledger_private.normalize_conditions(p_conditions);  -- DX060
+    END IF;
+    -- The legs are canonical now (normalize_legs.sql says why the jsonb value is), and so
+    -- are the conditions.
     v_fingerprint := ledger_private.posting_fingerprint(p_operation, p_legs, p_effective_date,
-                                                        p_memo, p_ref, v_metadata, p_reverses);
+                                                        p_memo, p_ref, v_metadata, p_reverses,
+                                                        v_conditions);
     -- A replay is answered from the sentinel before any business check.
     IF NOT ledger_private.claim_idempotency_key(p_tenant, p_key, p_operation, v_fingerprint,
                                                 v_journal_id) THEN
@@ -141,6 +151,9 @@ BEGIN
             PERFORM ledger_private.check_account_limits(v_legs.account_ids[v_leg_no], v_leg_no);
         END LOOP;
     END IF;
+    IF v_conditions IS NOT NULL THEN
+        PERFORM ledger_private.check_conditions(p_tenant, v_conditions);  -- DX006, DX061
+    END IF;
     -- Stop vouching for new rows: the journal's state says it was vouched for (its
     -- trigger saw the flag), so a leg added later in the transaction is checked at commit
     -- against exactly what it adds.
@@ -150,5 +163,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION ledger_private.post_journal_request(text, text, text, jsonb, date, text, text, jsonb, text, uuid, text) IS
+COMMENT ON FUNCTION ledger_private.post_journal_request(text, text, text, jsonb, date, text, text, jsonb, text, uuid, text, jsonb) IS
     'Idempotent, validated posting of one journal: the path shared by every posting function';
