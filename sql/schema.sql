@@ -1080,14 +1080,15 @@ DECLARE
     v_who ledger_private.principal := ledger_private.authorize_housekeeping('operate', expire_holds.tenant);
     v_count integer;
 BEGIN
+    -- The open holds past expires_at (open_hold_leg_expiring): the sweep's cost follows the
+    -- open holds, not every hold that ever expired. Their resolution deletes their open legs.
     INSERT INTO ledger_private.hold_resolution AS r (hold_id, tenant, outcome, resolved_by)
-    SELECT h.hold_id, h.tenant, 'expired', v_who.actor
-      FROM ledger_private.hold AS h
-     WHERE h.tenant = v_who.tenant
-       AND h.expires_at IS NOT NULL
-       AND NOT ledger_private.hold_is_live(h.expires_at)
-       AND NOT EXISTS (SELECT FROM ledger_private.hold_resolution AS x WHERE x.hold_id = h.hold_id)
-     ORDER BY h.hold_id
+    SELECT DISTINCT o.hold_id, o.tenant, 'expired', v_who.actor
+      FROM ledger_private.open_hold_leg AS o
+     WHERE o.tenant = v_who.tenant
+       AND o.expires_at IS NOT NULL
+       AND NOT ledger_private.hold_is_live(o.expires_at)
+     ORDER BY o.hold_id
     ON CONFLICT DO NOTHING;
     GET DIAGNOSTICS v_count = ROW_COUNT;
     RETURN v_count;
@@ -4742,41 +4743,25 @@ BEGIN
                   FROM jsonb_array_elements(p_conditions) WITH ORDINALITY AS c);
     END IF;
 
-    v_field := format('conditions[%s]', v_bad.position);
-    CASE v_bad.problem
-        WHEN 'not_object' THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'DX060', COLUMN = v_field,
-                MESSAGE = format('%s: must be an object with account, op, amount and optionally field',
-                                 v_field);
-        WHEN 'unknown_field' THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'DX060', COLUMN = v_field,
-                MESSAGE = format('%s: unknown field(s) %s', v_field,
-                                 (SELECT string_agg(k, ', ' ORDER BY k)
-                                    FROM jsonb_object_keys(v_bad.condition - 'account' - 'field'
-                                                           - 'op' - 'amount') AS k));
-        WHEN 'account' THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'DX060', COLUMN = v_field || '.account',
-                MESSAGE = format('%s.account: required, an account code string', v_field);
-        WHEN 'field' THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'DX060', COLUMN = v_field || '.field',
-                MESSAGE = format('%s.field: must be "available" or "posted", got %s', v_field,
-                                 v_bad.condition -> 'field');
-        WHEN 'op' THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'DX060', COLUMN = v_field || '.op',
-                MESSAGE = format('%s.op: must be ">=", "<=" or "=", got %s', v_field,
-                                 coalesce((v_bad.condition -> 'op')::text, 'nothing'));
-        ELSE  -- amount
-            RAISE EXCEPTION USING
-                ERRCODE = 'DX060', COLUMN = v_field || '.amount',
-                MESSAGE = format('%s.amount: must be a decimal string such as "100.00" or "-500"'
-                                 || ' (at most %s digits before and after the point)', v_field,
-                                 ledger_private.api_limit('amount_digits'));
-    END CASE;
+    -- One message per problem, on the element or the field it names.
+    v_field := format('conditions[%s]', v_bad.position)
+               || CASE WHEN v_bad.problem IN ('account', 'field', 'op', 'amount')
+                       THEN '.' || v_bad.problem ELSE '' END;
+    RAISE EXCEPTION USING
+        ERRCODE = 'DX060', COLUMN = v_field,
+        MESSAGE = v_field || ': ' || CASE v_bad.problem
+            WHEN 'not_object' THEN 'must be an object with account, op, amount and optionally field'
+            WHEN 'unknown_field' THEN
+                'unknown field(s) ' || (SELECT string_agg(k, ', ' ORDER BY k)
+                                          FROM jsonb_object_keys(v_bad.condition - 'account' - 'field'
+                                                                 - 'op' - 'amount') AS k)
+            WHEN 'account' THEN 'required, an account code string'
+            WHEN 'field' THEN format('must be "available" or "posted", got %s', v_bad.condition -> 'field')
+            WHEN 'op' THEN format('must be ">=", "<=" or "=", got %s',
+                                  coalesce((v_bad.condition -> 'op')::text, 'nothing'))
+            ELSE format('must be a decimal string such as "100.00" or "-500" (at most %s digits'
+                        || ' before and after the point)', ledger_private.api_limit('amount_digits'))
+        END;
 END
 $$;
 
@@ -4860,16 +4845,42 @@ $$;
 
 ALTER FUNCTION ledger_private.normalize_legs(p_legs jsonb) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.open_hold_legs_added() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO ledger_private.open_hold_leg (hold_id, leg_no, tenant, account_id, side, amount, expires_at)
+    SELECT a.hold_id, a.leg_no, a.tenant, a.account_id, a.side, a.amount, h.expires_at
+      FROM added AS a
+      JOIN ledger_private.hold AS h ON h.hold_id = a.hold_id
+     WHERE NOT EXISTS (SELECT FROM ledger_private.hold_resolution AS r WHERE r.hold_id = a.hold_id);
+    RETURN NULL;
+END
+$$;
+
+ALTER FUNCTION ledger_private.open_hold_legs_added() OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.open_hold_legs_resolved() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    DELETE FROM ledger_private.open_hold_leg AS o
+     USING resolved AS r
+     WHERE o.hold_id = r.hold_id;
+    RETURN NULL;
+END
+$$;
+
+ALTER FUNCTION ledger_private.open_hold_legs_resolved() OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.pending_totals(p_account_id bigint) RETURNS TABLE(debits numeric, credits numeric)
     LANGUAGE sql STABLE
     AS $$
-    SELECT coalesce(sum(hl.amount) FILTER (WHERE hl.side = 'debit'), 0),
-           coalesce(sum(hl.amount) FILTER (WHERE hl.side = 'credit'), 0)
-      FROM ledger_private.hold_leg AS hl
-      JOIN ledger_private.hold AS h ON h.hold_id = hl.hold_id
-     WHERE hl.account_id = p_account_id
-       AND ledger_private.hold_is_live(h.expires_at)
-       AND NOT EXISTS (SELECT FROM ledger_private.hold_resolution AS r WHERE r.hold_id = hl.hold_id)
+    SELECT coalesce(sum(o.amount) FILTER (WHERE o.side = 'debit'), 0),
+           coalesce(sum(o.amount) FILTER (WHERE o.side = 'credit'), 0)
+      FROM ledger_private.open_hold_leg AS o
+     WHERE o.account_id = p_account_id
+       AND ledger_private.hold_is_live(o.expires_at)
 $$;
 
 ALTER FUNCTION ledger_private.pending_totals(p_account_id bigint) OWNER TO doublex_owner;
@@ -5914,6 +5925,19 @@ CREATE TABLE ledger_private.leg (
 
 ALTER TABLE ledger_private.leg OWNER TO doublex_owner;
 
+CREATE TABLE ledger_private.open_hold_leg (
+    hold_id uuid NOT NULL,
+    leg_no smallint NOT NULL,
+    tenant text NOT NULL,
+    account_id bigint NOT NULL,
+    side text NOT NULL,
+    amount numeric NOT NULL,
+    expires_at timestamp with time zone
+)
+WITH (autovacuum_vacuum_scale_factor='0', autovacuum_vacuum_threshold='1000', autovacuum_analyze_scale_factor='0', autovacuum_analyze_threshold='1000');
+
+ALTER TABLE ledger_private.open_hold_leg OWNER TO doublex_owner;
+
 CREATE TABLE ledger_private.recon_outcome (
     run_id bigint NOT NULL,
     tenant text NOT NULL,
@@ -6107,6 +6131,9 @@ ALTER TABLE ONLY ledger_private.ledger_settings
 ALTER TABLE ONLY ledger_private.leg
     ADD CONSTRAINT leg_pkey PRIMARY KEY (journal_id, leg_no);
 
+ALTER TABLE ONLY ledger_private.open_hold_leg
+    ADD CONSTRAINT open_hold_leg_pkey PRIMARY KEY (hold_id, leg_no);
+
 ALTER TABLE ONLY ledger_private.recon_run
     ADD CONSTRAINT recon_run_pkey PRIMARY KEY (run_id);
 
@@ -6154,6 +6181,10 @@ CREATE INDEX leg_account_history ON ledger_private.leg USING btree (account_id, 
 CREATE INDEX leg_balance_tail ON ledger_private.leg USING btree (account_id, txid);
 
 CREATE INDEX leg_txid_range ON ledger_private.leg USING brin (txid);
+
+CREATE INDEX open_hold_leg_by_account ON ledger_private.open_hold_leg USING btree (account_id);
+
+CREATE INDEX open_hold_leg_expiring ON ledger_private.open_hold_leg USING btree (tenant, expires_at) WHERE (expires_at IS NOT NULL);
 
 CREATE INDEX recon_outcome_by_date ON ledger_private.recon_outcome USING btree (tenant, business_date, account_id);
 
@@ -6203,9 +6234,13 @@ CREATE CONSTRAINT TRIGGER hold_leg_checked_at_commit AFTER INSERT ON ledger_priv
 
 CREATE TRIGGER hold_leg_no_truncate BEFORE TRUNCATE ON ledger_private.hold_leg FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
+CREATE TRIGGER hold_leg_opens AFTER INSERT ON ledger_private.hold_leg REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.open_hold_legs_added();
+
 CREATE TRIGGER hold_no_truncate BEFORE TRUNCATE ON ledger_private.hold FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
 CREATE TRIGGER hold_resolution_append_only BEFORE DELETE OR UPDATE ON ledger_private.hold_resolution FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER hold_resolution_closes AFTER INSERT ON ledger_private.hold_resolution REFERENCING NEW TABLE AS resolved FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.open_hold_legs_resolved();
 
 CREATE TRIGGER hold_resolution_no_truncate BEFORE TRUNCATE ON ledger_private.hold_resolution FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
@@ -6592,6 +6627,10 @@ REVOKE ALL ON FUNCTION ledger_private.normal_balance(p_normal_side text, p_debit
 REVOKE ALL ON FUNCTION ledger_private.normalize_conditions(p_conditions jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.normalize_legs(p_legs jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.open_hold_legs_added() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.open_hold_legs_resolved() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.pending_totals(p_account_id bigint) FROM PUBLIC;
 

@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from doublex.db import Ledger
 from support.http import Client, api, balance, legs, ok, open_account, problem, transfer
 from support.invariants import assert_ledger_invariants
+from test_cli_holds import SPEND, cli  # noqa: F401 (cli: the fixture: CASH, WALLET 100.00, SHOP)
 from test_cli_ledger import as_json, run
 from test_holds_concurrency import call, connect, pair
 
@@ -144,21 +145,7 @@ async def test_openapi_documents_one_balance_condition_model(books: Client) -> N
 # -- CLI -------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def cli(admin_dsn: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("DOUBLEX_DSN", admin_dsn)
-    monkeypatch.delenv("DOUBLEX_SERVICE_DSN", raising=False)
-    runner = CliRunner()
-    run(runner, "accounts", "create", "CASH", "Cash", "--ccy", "EUR")
-    run(runner, "accounts", "create", "WALLET", "Wallet", "--ccy", "EUR", "--type", "liability")
-    run(runner, "post", "--leg", "CASH:debit:100.00:EUR", "--leg", "WALLET:credit:100.00:EUR")
-    return runner
-
-
-SPEND = ("--leg", "WALLET:debit:30.00:EUR", "--leg", "CASH:credit:30.00:EUR")
-
-
-def test_cli_conditions_on_post_and_holds(cli: CliRunner) -> None:
+def test_cli_conditions_on_post_and_holds(cli: CliRunner) -> None:  # noqa: F811 (the fixture)
     posted = as_json(
         cli, "post", *SPEND, "--condition", "WALLET>=70", "--condition", "posted:WALLET<=70.00"
     )

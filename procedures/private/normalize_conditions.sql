@@ -41,41 +41,25 @@ BEGIN
                   FROM jsonb_array_elements(p_conditions) WITH ORDINALITY AS c);
     END IF;
 
-    v_field := format('conditions[%s]', v_bad.position);
-    CASE v_bad.problem
-        WHEN 'not_object' THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'DX060', COLUMN = v_field,
-                MESSAGE = format('%s: must be an object with account, op, amount and optionally field',
-                                 v_field);
-        WHEN 'unknown_field' THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'DX060', COLUMN = v_field,
-                MESSAGE = format('%s: unknown field(s) %s', v_field,
-                                 (SELECT string_agg(k, ', ' ORDER BY k)
-                                    FROM jsonb_object_keys(v_bad.condition - 'account' - 'field'
-                                                           - 'op' - 'amount') AS k));
-        WHEN 'account' THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'DX060', COLUMN = v_field || '.account',
-                MESSAGE = format('%s.account: required, an account code string', v_field);
-        WHEN 'field' THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'DX060', COLUMN = v_field || '.field',
-                MESSAGE = format('%s.field: must be "available" or "posted", got %s', v_field,
-                                 v_bad.condition -> 'field');
-        WHEN 'op' THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'DX060', COLUMN = v_field || '.op',
-                MESSAGE = format('%s.op: must be ">=", "<=" or "=", got %s', v_field,
-                                 coalesce((v_bad.condition -> 'op')::text, 'nothing'));
-        ELSE  -- amount
-            RAISE EXCEPTION USING
-                ERRCODE = 'DX060', COLUMN = v_field || '.amount',
-                MESSAGE = format('%s.amount: must be a decimal string such as "100.00" or "-500"'
-                                 || ' (at most %s digits before and after the point)', v_field,
-                                 ledger_private.api_limit('amount_digits'));
-    END CASE;
+    -- One message per problem, on the element or the field it names.
+    v_field := format('conditions[%s]', v_bad.position)
+               || CASE WHEN v_bad.problem IN ('account', 'field', 'op', 'amount')
+                       THEN '.' || v_bad.problem ELSE '' END;
+    RAISE EXCEPTION USING
+        ERRCODE = 'DX060', COLUMN = v_field,
+        MESSAGE = v_field || ': ' || CASE v_bad.problem
+            WHEN 'not_object' THEN 'must be an object with account, op, amount and optionally field'
+            WHEN 'unknown_field' THEN
+                'unknown field(s) ' || (SELECT string_agg(k, ', ' ORDER BY k)
+                                          FROM jsonb_object_keys(v_bad.condition - 'account' - 'field'
+                                                                 - 'op' - 'amount') AS k)
+            WHEN 'account' THEN 'required, an account code string'
+            WHEN 'field' THEN format('must be "available" or "posted", got %s', v_bad.condition -> 'field')
+            WHEN 'op' THEN format('must be ">=", "<=" or "=", got %s',
+                                  coalesce((v_bad.condition -> 'op')::text, 'nothing'))
+            ELSE format('must be a decimal string such as "100.00" or "-500" (at most %s digits'
+                        || ' before and after the point)', ledger_private.api_limit('amount_digits'))
+        END;
 END
 $$;
 
