@@ -1,6 +1,7 @@
--- Open holds kept apart (issue #17): what a balance reads of the holds grows with the holds
--- that are open, not with every hold ever made.
+-- Open holds kept apart, and pending totals at the close (issue #17).
 --
+-- 1. What a balance reads of the holds grows with the holds that are open, not with every
+--    hold ever made.
 -- hold, hold_leg and hold_resolution are append-only (0017), so reading an account's
 -- pending legs from them scans every hold leg the account ever had. open_hold_leg is the
 -- mutable copy of the legs of the holds without a resolution: a row per leg, with the
@@ -10,6 +11,10 @@
 -- expired hold counts as released whether or not the sweep ran; the sweep deletes them.
 -- The triggers fire for every writer, direct INSERTs included, so open_hold_leg always
 -- equals the full scan (pgtap/24_open_holds.sql). Existing open holds are copied in here.
+-- 2. account_snapshot.pending_debits / pending_credits: an account's pending hold legs when
+--    the close was taken (ledger_private.close_business_date). Holds survive a close
+--    unchanged and snapshots keep posted balances; these record what was pending beside
+--    them. NULL in the snapshots of closes taken before this migration (not recorded).
 -- Trigger functions are re-applied from procedures/rules/ by post-apply.
 -- depends: 0017_holds_and_limits
 
@@ -74,3 +79,10 @@ CREATE TRIGGER hold_leg_opens AFTER INSERT ON ledger_private.hold_leg
 CREATE TRIGGER hold_resolution_closes AFTER INSERT ON ledger_private.hold_resolution
     REFERENCING NEW TABLE AS resolved
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.open_hold_legs_resolved();
+
+ALTER TABLE ledger_private.account_snapshot ADD COLUMN pending_debits numeric;
+ALTER TABLE ledger_private.account_snapshot ADD COLUMN pending_credits numeric;
+COMMENT ON COLUMN ledger_private.account_snapshot.pending_debits IS
+    'Pending hold debits on the account when the close was taken (NULL: closed before 0020)';
+COMMENT ON COLUMN ledger_private.account_snapshot.pending_credits IS
+    'Pending hold credits on the account when the close was taken (NULL: closed before 0020)';

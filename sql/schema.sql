@@ -3849,6 +3849,8 @@ BEGIN
            array_agg(coalesce(m.credits, 0) ORDER BY a.account_id) AS credits,
            array_agg(coalesce(p.total_debits, 0) ORDER BY a.account_id) AS opening_debits,
            array_agg(coalesce(p.total_credits, 0) ORDER BY a.account_id) AS opening_credits,
+           array_agg(coalesce(h.debits, 0) ORDER BY a.account_id) AS pending_debits,
+           array_agg(coalesce(h.credits, 0) ORDER BY a.account_id) AS pending_credits,
            coalesce(sum(m.legs), 0) AS legs
       INTO v_moved
       FROM ledger_private.account AS a
@@ -3859,6 +3861,13 @@ BEGIN
              WHERE s.account_id = a.account_id AND s.business_date < p_date
              ORDER BY s.business_date DESC
              LIMIT 1) AS p ON true
+      -- The tenant's open hold legs (few: open holds only), summed per account.
+      LEFT JOIN (SELECT o.account_id,
+                        sum(o.amount) FILTER (WHERE o.side = 'debit') AS debits,
+                        sum(o.amount) FILTER (WHERE o.side = 'credit') AS credits
+                   FROM ledger_private.open_hold_leg AS o
+                  WHERE o.tenant = p_tenant AND ledger_private.hold_is_live(o.expires_at)
+                  GROUP BY o.account_id) AS h ON h.account_id = a.account_id
      WHERE a.tenant = p_tenant;
     PERFORM ledger_private.eod_progress_notice(v_progress, p_date, 'read');
 
@@ -3867,18 +3876,21 @@ BEGIN
     WITH totals AS (
         SELECT t.*
           FROM unnest(v_moved.account_ids, v_moved.ccys, v_moved.normal_sides, v_moved.debits,
-                      v_moved.credits, v_moved.opening_debits, v_moved.opening_credits)
-               AS t (account_id, ccy, normal_side, debits, credits, opening_debits, opening_credits)
+                      v_moved.credits, v_moved.opening_debits, v_moved.opening_credits,
+                      v_moved.pending_debits, v_moved.pending_credits)
+               AS t (account_id, ccy, normal_side, debits, credits, opening_debits, opening_credits,
+                     pending_debits, pending_credits)
     ), written AS (
         INSERT INTO ledger_private.account_snapshot AS s
                (account_id, business_date, tenant, opening_balance, debits, credits,
-                closing_balance, total_debits, total_credits)
+                closing_balance, total_debits, total_credits, pending_debits, pending_credits)
         SELECT t.account_id, p_date, p_tenant,
                ledger_private.normal_balance(t.normal_side, t.opening_debits, t.opening_credits),
                t.debits, t.credits,
                ledger_private.normal_balance(t.normal_side, t.opening_debits + t.debits,
                                              t.opening_credits + t.credits),
-               t.opening_debits + t.debits, t.opening_credits + t.credits
+               t.opening_debits + t.debits, t.opening_credits + t.credits,
+               t.pending_debits, t.pending_credits
           FROM totals AS t
         RETURNING 1
     ), day_ccy AS (
@@ -5722,7 +5734,9 @@ CREATE TABLE ledger_private.account_snapshot (
     credits numeric NOT NULL,
     closing_balance numeric NOT NULL,
     total_debits numeric NOT NULL,
-    total_credits numeric NOT NULL
+    total_credits numeric NOT NULL,
+    pending_debits numeric,
+    pending_credits numeric
 );
 
 ALTER TABLE ledger_private.account_snapshot OWNER TO doublex_owner;
