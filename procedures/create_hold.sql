@@ -8,12 +8,12 @@
 --   → hold_id, status ('pending' | 'duplicate'), expires_at, created_at
 --
 -- The legs are checked exactly as a journal's (posting_field_problem, leg_array_problem,
--- posting_legs / leg_problem, the leg row checks, balance per currency) and count as
+-- summed_posting_legs / leg_problem, the leg row checks, balance per currency) and count as
 -- pending on their accounts until the hold is captured (ledger.capture_hold), voided
 -- (ledger.void_hold) or expires. Pending legs that reduce an account's balance reduce its
 -- available balance at once; an account with limits (min_balance, max_balance,
 -- allow_negative = false) must stay within them counting every pending hold
--- (check_account_limits, DX010 / DX054).
+-- (check_legs_limits → check_account_limits, DX010 / DX054).
 -- idempotency_key  1–255 printable characters, unique per tenant among holds (a journal, a
 --                  capture or a void may use the same string: separate key spaces)
 -- expires_at       NULL: never; else after now (DX055). Past it the hold counts as released.
@@ -49,7 +49,6 @@ DECLARE
     v_fingerprint bytea;
     v_existing ledger_private.hold;
     v_unbalanced text;
-    v_leg_no integer;
     v_conditions jsonb := ledger_private.normalize_conditions(create_hold.conditions);  -- DX060
 BEGIN
     IF ledger_private.posting_field_problem(v_tenant, create_hold.idempotency_key, create_hold.memo,
@@ -61,13 +60,8 @@ BEGIN
     IF ledger_private.leg_array_problem(create_hold.legs) IS NOT NULL THEN
         PERFORM ledger_private.normalize_legs(create_hold.legs);  -- raises DX001 or DX002
     END IF;
-    -- The one resolution of the legs, as post_journal_request reads it.
-    SELECT min(l.leg_no) FILTER (WHERE l.problem IS NOT NULL) AS malformed,
-           min(l.leg_no) FILTER (WHERE l.account_id IS NULL) AS missing,
-           array_agg(l.account_id) AS account_ids,
-           array_agg(l.leg_no) FILTER (WHERE NOT l.allow_negative) AS constrained
-      INTO v_legs
-      FROM ledger_private.posting_legs(v_tenant, create_hold.legs) AS l;
+    -- The one resolution of the legs, as post_journal_request's (summed_posting_legs).
+    SELECT * INTO v_legs FROM ledger_private.summed_posting_legs(v_tenant, create_hold.legs);
     IF v_legs.malformed IS NOT NULL THEN
         PERFORM ledger_private.normalize_legs(create_hold.legs);  -- raises DX001, DX003 or DX005
     END IF;
@@ -101,11 +95,11 @@ BEGIN
     END IF;
 
     IF v_legs.missing IS NOT NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX006', COLUMN = format('legs[%s].account', v_legs.missing - 1),
-            MESSAGE = format('legs[%s].account: no account %s in tenant %s', v_legs.missing - 1,
-                             create_hold.legs -> (v_legs.missing - 1) ->> 'account', v_tenant),
-            HINT = 'Create it first with ledger.create_account().';
+        PERFORM ledger_private.raise_leg_error(
+            'DX006', v_legs.missing, 'account',
+            format('no account %s in tenant %s', create_hold.legs -> (v_legs.missing - 1) ->> 'account',
+                   v_tenant),
+            'Create it first with ledger.create_account().');
     END IF;
     IF NOT ledger_private.hold_is_live(create_hold.expires_at) THEN
         RAISE EXCEPTION USING
@@ -113,7 +107,9 @@ BEGIN
             MESSAGE = format('expires_at: %s is not in the future', create_hold.expires_at),
             HINT = 'Leave it out for a hold that never expires.';
     END IF;
-    v_unbalanced := ledger_private.unbalanced_currencies(create_hold.legs);
+    IF NOT v_legs.balanced THEN
+        v_unbalanced := ledger_private.unbalanced_currencies(create_hold.legs);
+    END IF;
     IF v_unbalanced IS NOT NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX009', COLUMN = 'legs',
@@ -130,9 +126,7 @@ BEGIN
       FROM jsonb_array_elements(create_hold.legs) WITH ORDINALITY AS e
      ORDER BY e.ordinality;
     IF v_legs.constrained IS NOT NULL THEN
-        FOREACH v_leg_no IN ARRAY v_legs.constrained LOOP
-            PERFORM ledger_private.check_account_limits(v_legs.account_ids[v_leg_no], v_leg_no);
-        END LOOP;
+        PERFORM ledger_private.check_legs_limits(v_legs.account_ids, v_legs.constrained);
     END IF;
     IF v_conditions IS NOT NULL THEN
         PERFORM ledger_private.check_conditions(v_tenant, v_conditions);  -- DX006, DX061

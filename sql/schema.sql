@@ -825,7 +825,6 @@ DECLARE
     v_fingerprint bytea;
     v_existing ledger_private.hold;
     v_unbalanced text;
-    v_leg_no integer;
     v_conditions jsonb := ledger_private.normalize_conditions(create_hold.conditions);  -- DX060
 BEGIN
     IF ledger_private.posting_field_problem(v_tenant, create_hold.idempotency_key, create_hold.memo,
@@ -837,13 +836,8 @@ BEGIN
     IF ledger_private.leg_array_problem(create_hold.legs) IS NOT NULL THEN
         PERFORM ledger_private.normalize_legs(create_hold.legs);  -- raises DX001 or DX002
     END IF;
-    -- The one resolution of the legs, as post_journal_request reads it.
-    SELECT min(l.leg_no) FILTER (WHERE l.problem IS NOT NULL) AS malformed,
-           min(l.leg_no) FILTER (WHERE l.account_id IS NULL) AS missing,
-           array_agg(l.account_id) AS account_ids,
-           array_agg(l.leg_no) FILTER (WHERE NOT l.allow_negative) AS constrained
-      INTO v_legs
-      FROM ledger_private.posting_legs(v_tenant, create_hold.legs) AS l;
+    -- The one resolution of the legs, as post_journal_request's (summed_posting_legs).
+    SELECT * INTO v_legs FROM ledger_private.summed_posting_legs(v_tenant, create_hold.legs);
     IF v_legs.malformed IS NOT NULL THEN
         PERFORM ledger_private.normalize_legs(create_hold.legs);  -- raises DX001, DX003 or DX005
     END IF;
@@ -877,11 +871,11 @@ BEGIN
     END IF;
 
     IF v_legs.missing IS NOT NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX006', COLUMN = format('legs[%s].account', v_legs.missing - 1),
-            MESSAGE = format('legs[%s].account: no account %s in tenant %s', v_legs.missing - 1,
-                             create_hold.legs -> (v_legs.missing - 1) ->> 'account', v_tenant),
-            HINT = 'Create it first with ledger.create_account().';
+        PERFORM ledger_private.raise_leg_error(
+            'DX006', v_legs.missing, 'account',
+            format('no account %s in tenant %s', create_hold.legs -> (v_legs.missing - 1) ->> 'account',
+                   v_tenant),
+            'Create it first with ledger.create_account().');
     END IF;
     IF NOT ledger_private.hold_is_live(create_hold.expires_at) THEN
         RAISE EXCEPTION USING
@@ -889,7 +883,9 @@ BEGIN
             MESSAGE = format('expires_at: %s is not in the future', create_hold.expires_at),
             HINT = 'Leave it out for a hold that never expires.';
     END IF;
-    v_unbalanced := ledger_private.unbalanced_currencies(create_hold.legs);
+    IF NOT v_legs.balanced THEN
+        v_unbalanced := ledger_private.unbalanced_currencies(create_hold.legs);
+    END IF;
     IF v_unbalanced IS NOT NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX009', COLUMN = 'legs',
@@ -906,9 +902,7 @@ BEGIN
       FROM jsonb_array_elements(create_hold.legs) WITH ORDINALITY AS e
      ORDER BY e.ordinality;
     IF v_legs.constrained IS NOT NULL THEN
-        FOREACH v_leg_no IN ARRAY v_legs.constrained LOOP
-            PERFORM ledger_private.check_account_limits(v_legs.account_ids[v_leg_no], v_leg_no);
-        END LOOP;
+        PERFORM ledger_private.check_legs_limits(v_legs.account_ids, v_legs.constrained);
     END IF;
     IF v_conditions IS NOT NULL THEN
         PERFORM ledger_private.check_conditions(v_tenant, v_conditions);  -- DX006, DX061
@@ -3538,6 +3532,20 @@ $_$;
 
 ALTER FUNCTION ledger_private.check_journal_balanced(p_journal_id uuid) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.check_legs_limits(p_account_ids bigint[], p_leg_nos integer[]) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_leg_no integer;
+BEGIN
+    FOREACH v_leg_no IN ARRAY p_leg_nos LOOP
+        PERFORM ledger_private.check_account_limits(p_account_ids[v_leg_no], v_leg_no);
+    END LOOP;
+END
+$$;
+
+ALTER FUNCTION ledger_private.check_legs_limits(p_account_ids bigint[], p_leg_nos integer[]) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.check_not_negative(p_account_id bigint, p_leg_no integer) RETURNS void
     LANGUAGE plpgsql
     AS $$
@@ -4989,7 +4997,6 @@ DECLARE
     v_fingerprint bytea;
     v_effective_date date;
     v_created_at timestamptz;
-    v_leg_no integer;
     v_unbalanced text;
     v_conditions jsonb;
 BEGIN
@@ -5003,23 +5010,10 @@ BEGIN
         PERFORM ledger_private.normalize_legs(p_legs);  -- raises DX001 or DX002
     END IF;
 
-    -- One query over the legs (posting_legs): the first malformed one, each leg's account,
-    -- the legs on accounts with limits, and whether the journal nets to zero.
-    -- Amounts are summed as sent: the leg trigger stores them unchanged (it refuses more
-    -- decimals than the currency has and only pads the scale), so these nets are the stored
-    -- legs' nets. The aggregates take the legs in posting_legs' order (already sorted: no
-    -- sort runs), which costs far less than an ORDER BY in each aggregate (a sort each).
-    SELECT min(l.leg_no) FILTER (WHERE l.problem IS NOT NULL) AS malformed,
-           min(l.leg_no) FILTER (WHERE l.account_id IS NULL) AS missing,
-           array_agg(l.account_id) AS account_ids,
-           array_agg(l.leg_no) FILTER (WHERE NOT l.allow_negative) AS constrained,
-           -- One currency netting to zero; anything else is looked at closely below.
-           coalesce(min(l.ccy) = max(l.ccy)
-                    AND sum(CASE WHEN l.problem IS NULL
-                                 THEN ledger_private.signed_amount(l.side, l.amount::numeric) END) = 0,
-                    false) AS balanced
-      INTO v_legs
-      FROM ledger_private.posting_legs(p_tenant, p_legs) AS l;
+    -- One query over the legs (summed_posting_legs, inlined): the first malformed one,
+    -- each leg's account, the legs on accounts with limits, and whether the journal nets to
+    -- zero.
+    SELECT * INTO v_legs FROM ledger_private.summed_posting_legs(p_tenant, p_legs);
     IF v_legs.malformed IS NOT NULL THEN
         PERFORM ledger_private.normalize_legs(p_legs);  -- raises DX001, DX003 or DX005
     END IF;
@@ -5047,12 +5041,10 @@ BEGIN
     END IF;
 
     IF v_legs.missing IS NOT NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX006', COLUMN = format('legs[%s].account', v_legs.missing - 1),
-            MESSAGE = format('legs[%s].account: no account %s in tenant %s',
-                             v_legs.missing - 1, p_legs -> (v_legs.missing - 1) ->> 'account',
-                             p_tenant),
-            HINT = 'Create it first with ledger.create_account().';
+        PERFORM ledger_private.raise_leg_error(
+            'DX006', v_legs.missing, 'account',
+            format('no account %s in tenant %s', p_legs -> (v_legs.missing - 1) ->> 'account', p_tenant),
+            'Create it first with ledger.create_account().');
     END IF;
 
     v_effective_date := coalesce(p_effective_date, ledger_private.default_effective_date(p_tenant));
@@ -5083,9 +5075,7 @@ BEGIN
         END IF;
     END IF;
     IF v_legs.constrained IS NOT NULL THEN
-        FOREACH v_leg_no IN ARRAY v_legs.constrained LOOP
-            PERFORM ledger_private.check_account_limits(v_legs.account_ids[v_leg_no], v_leg_no);
-        END LOOP;
+        PERFORM ledger_private.check_legs_limits(v_legs.account_ids, v_legs.constrained);
     END IF;
     IF v_conditions IS NOT NULL THEN
         PERFORM ledger_private.check_conditions(p_tenant, v_conditions);  -- DX006, DX061
@@ -5418,6 +5408,23 @@ CREATE FUNCTION ledger_private.signed_amount(p_side text, p_amount numeric) RETU
 $$;
 
 ALTER FUNCTION ledger_private.signed_amount(p_side text, p_amount numeric) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.summed_posting_legs(p_tenant text, p_legs jsonb) RETURNS TABLE(malformed integer, missing integer, account_ids bigint[], constrained integer[], balanced boolean)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT min(l.leg_no) FILTER (WHERE l.problem IS NOT NULL),
+           min(l.leg_no) FILTER (WHERE l.account_id IS NULL),
+           array_agg(l.account_id),
+           array_agg(l.leg_no) FILTER (WHERE NOT l.allow_negative),
+           -- One currency netting to zero; anything else is looked at closely by the caller.
+           coalesce(min(l.ccy) = max(l.ccy)
+                    AND sum(CASE WHEN l.problem IS NULL
+                                 THEN ledger_private.signed_amount(l.side, l.amount::numeric) END) = 0,
+                    false)
+      FROM ledger_private.posting_legs(p_tenant, p_legs) AS l
+$$;
+
+ALTER FUNCTION ledger_private.summed_posting_legs(p_tenant text, p_legs jsonb) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.tenant_api_key(p_key_id text, p_tenant text, p_active_only boolean) RETURNS ledger_private.api_key
     LANGUAGE plpgsql
@@ -6552,6 +6559,8 @@ REVOKE ALL ON FUNCTION ledger_private.check_grantable(p_who ledger_private.princ
 
 REVOKE ALL ON FUNCTION ledger_private.check_journal_balanced(p_journal_id uuid) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.check_legs_limits(p_account_ids bigint[], p_leg_nos integer[]) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.check_not_negative(p_account_id bigint, p_leg_no integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.check_page_size(p_page_size integer) FROM PUBLIC;
@@ -6681,6 +6690,8 @@ REVOKE ALL ON FUNCTION ledger_private.require_serializable() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ledger_private.round_half_even(p_dividend numeric, p_divisor numeric, p_exponent integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.signed_amount(p_side text, p_amount numeric) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.summed_posting_legs(p_tenant text, p_legs jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.tenant_api_key(p_key_id text, p_tenant text, p_active_only boolean) FROM PUBLIC;
 
