@@ -3,6 +3,7 @@
     .venv/bin/python bench/run_sql_bench.py                      # the full suite (make bench-sql)
     .venv/bin/python bench/run_sql_bench.py --duration 3 --clients 1,16 --journals 50000
     .venv/bin/python bench/run_sql_bench.py --growth              # uniform@16 at 1.2M vs ≥ 5M
+    make bench-holds   # hot and hold at 16 clients, direct: the #17 bars (sql-holds.md)
 
 Steps: start or reuse the local cluster, drop and recreate the database `doublex_bench`,
 migrate it, seed 1,000 accounts and the prior journals set-based (triggers off, the data is
@@ -101,6 +102,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
     ),
     Scenario("batch100", 100),
+    # A hold on the hot account and its capture: two transactions, one journal (#17).
+    Scenario("hold", 1),
 )
 SCENARIO_BY_NAME = {s.name: s for s in SCENARIOS}
 
@@ -120,6 +123,7 @@ class Options:
     growth_to: int
     strict: bool
     results_dir: Path
+    report_name: str
     via: str
     pool_size: int
 
@@ -186,6 +190,11 @@ def parse_options(argv: Sequence[str]) -> Options:
         help="exit 2 when a bar fails on the deployment route (PgBouncer when measured)",
     )
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="report folder")
+    parser.add_argument(
+        "--report-name",
+        default="sql-bench",
+        help="file name of the report (.md and .json) in --results-dir",
+    )
     args = parser.parse_args(argv)
     if min(args.duration, args.journals, args.max_tries, args.pool_size) < 1:
         parser.error("--duration, --journals, --max-tries and --pool-size must be positive")
@@ -200,6 +209,7 @@ def parse_options(argv: Sequence[str]) -> Options:
         growth_to=args.growth_to,
         strict=args.strict,
         results_dir=args.results_dir,
+        report_name=args.report_name,
         via=args.via,
         pool_size=args.pool_size,
     )
@@ -866,6 +876,24 @@ def scaling_bar(results: Sequence[RunResult], scenario: str) -> Bar:
     return Bar(name, pct >= 80.0, f"{pct:.1f}%")
 
 
+def hold_bar(results: Sequence[RunResult]) -> Bar:
+    """Hold + capture on the hot account against hot post_journal, same run, same clients."""
+    hold, hot = find(results, "hold", 16), find(results, "hot", 16)
+    name = "hold@16 journals/s ≥ 60% of hot@16"
+    if hold is None or hot is None or not hot.throughput:
+        return Bar(name, None, "not measured")
+    pct = 100.0 * hold.throughput / hot.throughput
+    return Bar(name, pct >= 60.0, f"{pct:.1f}%")
+
+
+def hold_retry_bar(results: Sequence[RunResult]) -> Bar:
+    run = find(results, "hold", 16)
+    name = "hold@16 retries ≤ 1 per 100 journals"
+    if run is None or not run.processed:
+        return Bar(name, None, "not measured")
+    return Bar(name, run.retries_per_100 <= 1.0, f"{run.retries_per_100:.2f}")
+
+
 def balance_bar(results: Sequence[RunResult]) -> Bar:
     run = find(results, "balance", 1)
     name = "balance@1 p95 ≤ 1 ms"
@@ -885,6 +913,8 @@ def evaluate_bars(results: Sequence[RunResult]) -> list[Bar]:
         *(scaling_bar(results, name) for name in ledger if name in measured),
         ratio_bar("batch100@16 journals/s ≥ 40% of ceiling rows/s", results, "batch100", 16, 40),
         balance_bar(results),
+        hold_bar(results),
+        hold_retry_bar(results),
     ]
 
 
@@ -1264,7 +1294,17 @@ def bench_suite(opts: Options) -> int:
             meta["pooler"] += "server connections per scenario"
             report.sections.append(measure(dsns, pooled_route(dsns, running), opts, True))
     report.invariants = final_invariants(dsns)
-    return finish(report, opts, "sql-bench")
+    if any(s.name == "hold" for s in opts.scenarios):
+        report.meta["holds left pending (a capture retried after its hold committed)"] = (
+            pending_holds(dsns)
+        )
+    return finish(report, opts, opts.report_name)
+
+
+def pending_holds(dsns: Dsns) -> int:
+    """Holds without a resolution: the hold scenario's holds whose capture was retried."""
+    with connect(dsns.admin) as conn:
+        return int(scalar(conn, "SELECT count(*) FROM ledger_private.open_hold_leg") or 0) // 2
 
 
 def grow(prepared: Prepared, opts: Options) -> float:

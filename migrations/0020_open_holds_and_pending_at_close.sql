@@ -5,11 +5,12 @@
 -- hold, hold_leg and hold_resolution are append-only (0017), so reading an account's
 -- pending legs from them scans every hold leg the account ever had. open_hold_leg is the
 -- mutable copy of the legs of the holds without a resolution: a row per leg, with the
--- hold's expires_at, written when the leg is (trigger hold_leg_opens) and deleted when the
--- hold is captured, voided or marked expired (trigger hold_resolution_closes). Readers
+-- hold's expires_at, written when the leg is (by ledger.create_hold in the same statement,
+-- by trigger hold_leg_opens for any other writer) and deleted when the hold is captured,
+-- voided or marked expired (trigger hold_resolution_closes). Readers
 -- (pending_totals, the expiry sweep) skip the rows past expires_at (hold_is_live), so an
 -- expired hold counts as released whether or not the sweep ran; the sweep deletes them.
--- The triggers fire for every writer, direct INSERTs included, so open_hold_leg always
+-- Between them every writer is covered, direct INSERTs included, so open_hold_leg always
 -- equals the full scan (pgtap/24_open_holds.sql). Existing open holds are copied in here.
 -- 2. account_snapshot.pending_debits / pending_credits: an account's pending hold legs when
 --    the close was taken (ledger_private.close_business_date). Holds survive a close
@@ -73,9 +74,12 @@ BEGIN
 END
 $$;
 
+-- ledger.create_hold writes its open legs itself (it vouches for its rows: checked_inline).
 CREATE TRIGGER hold_leg_opens AFTER INSERT ON ledger_private.hold_leg
     REFERENCING NEW TABLE AS added
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.open_hold_legs_added();
+    FOR EACH STATEMENT
+    WHEN (current_setting('doublex.checked_inline', true) IS DISTINCT FROM 'on')
+    EXECUTE FUNCTION ledger_private.open_hold_legs_added();
 CREATE TRIGGER hold_resolution_closes AFTER INSERT ON ledger_private.hold_resolution
     REFERENCING NEW TABLE AS resolved
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.open_hold_legs_resolved();

@@ -118,13 +118,22 @@ BEGIN
             HINT = 'Per currency, the debit amounts must add up to the credit amounts.';
     END IF;
 
-    -- This function checks the limits of what it writes (the commit trigger need not).
+    -- This function checks the limits of what it writes (the commit trigger need not), and
+    -- vouches for its hold (hold_leg_before_insert does not look it up). The legs, and as
+    -- the hold's open legs (open_hold_leg, with its expires_at; the trigger that opens the
+    -- legs of other writers stands aside), in one statement.
     PERFORM set_config('doublex.checked_inline', 'on', true);
-    INSERT INTO ledger_private.hold_leg (hold_id, leg_no, tenant, account_id, side, amount, ccy)
-    SELECT v_hold_id, e.ordinality, v_tenant, v_legs.account_ids[e.ordinality], e.value ->> 'side',
-           (e.value ->> 'amount')::numeric, e.value ->> 'ccy'
-      FROM jsonb_array_elements(create_hold.legs) WITH ORDINALITY AS e
-     ORDER BY e.ordinality;
+    WITH written AS (
+        INSERT INTO ledger_private.hold_leg AS hl (hold_id, leg_no, tenant, account_id, side, amount, ccy)
+        SELECT v_hold_id, e.ordinality, v_tenant, v_legs.account_ids[e.ordinality], e.value ->> 'side',
+               (e.value ->> 'amount')::numeric, e.value ->> 'ccy'
+          FROM jsonb_array_elements(create_hold.legs) WITH ORDINALITY AS e
+         ORDER BY e.ordinality
+        RETURNING hl.hold_id, hl.leg_no, hl.tenant, hl.account_id, hl.side, hl.amount
+    )
+    INSERT INTO ledger_private.open_hold_leg (hold_id, leg_no, tenant, account_id, side, amount, expires_at)
+    SELECT w.hold_id, w.leg_no, w.tenant, w.account_id, w.side, w.amount, create_hold.expires_at
+      FROM written AS w;
     IF v_legs.constrained IS NOT NULL THEN
         PERFORM ledger_private.check_legs_limits(v_legs.account_ids, v_legs.constrained);
     END IF;

@@ -894,13 +894,22 @@ BEGIN
             HINT = 'Per currency, the debit amounts must add up to the credit amounts.';
     END IF;
 
-    -- This function checks the limits of what it writes (the commit trigger need not).
+    -- This function checks the limits of what it writes (the commit trigger need not), and
+    -- vouches for its hold (hold_leg_before_insert does not look it up). The legs, and as
+    -- the hold's open legs (open_hold_leg, with its expires_at; the trigger that opens the
+    -- legs of other writers stands aside), in one statement.
     PERFORM set_config('doublex.checked_inline', 'on', true);
-    INSERT INTO ledger_private.hold_leg (hold_id, leg_no, tenant, account_id, side, amount, ccy)
-    SELECT v_hold_id, e.ordinality, v_tenant, v_legs.account_ids[e.ordinality], e.value ->> 'side',
-           (e.value ->> 'amount')::numeric, e.value ->> 'ccy'
-      FROM jsonb_array_elements(create_hold.legs) WITH ORDINALITY AS e
-     ORDER BY e.ordinality;
+    WITH written AS (
+        INSERT INTO ledger_private.hold_leg AS hl (hold_id, leg_no, tenant, account_id, side, amount, ccy)
+        SELECT v_hold_id, e.ordinality, v_tenant, v_legs.account_ids[e.ordinality], e.value ->> 'side',
+               (e.value ->> 'amount')::numeric, e.value ->> 'ccy'
+          FROM jsonb_array_elements(create_hold.legs) WITH ORDINALITY AS e
+         ORDER BY e.ordinality
+        RETURNING hl.hold_id, hl.leg_no, hl.tenant, hl.account_id, hl.side, hl.amount
+    )
+    INSERT INTO ledger_private.open_hold_leg (hold_id, leg_no, tenant, account_id, side, amount, expires_at)
+    SELECT w.hold_id, w.leg_no, w.tenant, w.account_id, w.side, w.amount, create_hold.expires_at
+      FROM written AS w;
     IF v_legs.constrained IS NOT NULL THEN
         PERFORM ledger_private.check_legs_limits(v_legs.account_ids, v_legs.constrained);
     END IF;
@@ -4267,10 +4276,12 @@ CREATE FUNCTION ledger_private.hold_leg_before_insert() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    SELECT h.tenant INTO NEW.tenant FROM ledger_private.hold AS h WHERE h.hold_id = NEW.hold_id;
-    IF NOT FOUND THEN
-        PERFORM ledger_private.raise_leg_error(
-            'DX021', NEW.leg_no, 'hold_id', format('no hold %s', NEW.hold_id));
+    IF current_setting('doublex.checked_inline', true) IS DISTINCT FROM 'on' OR NEW.tenant IS NULL THEN
+        SELECT h.tenant INTO NEW.tenant FROM ledger_private.hold AS h WHERE h.hold_id = NEW.hold_id;
+        IF NOT FOUND THEN
+            PERFORM ledger_private.raise_leg_error(
+                'DX021', NEW.leg_no, 'hold_id', format('no hold %s', NEW.hold_id));
+        END IF;
     END IF;
     NEW.amount := ledger_private.checked_leg_amount(NEW.tenant, NEW.account_id, NEW.leg_no,
                                                     NEW.ccy, NEW.amount);
@@ -4882,6 +4893,7 @@ ALTER FUNCTION ledger_private.open_hold_legs_added() OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.open_hold_legs_resolved() RETURNS trigger
     LANGUAGE plpgsql
+    SET enable_seqscan TO 'off'
     AS $$
 BEGIN
     DELETE FROM ledger_private.open_hold_leg AS o
@@ -4895,6 +4907,7 @@ ALTER FUNCTION ledger_private.open_hold_legs_resolved() OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.pending_totals(p_account_id bigint) RETURNS TABLE(debits numeric, credits numeric)
     LANGUAGE sql STABLE
+    SET enable_seqscan TO 'off'
     AS $$
     SELECT coalesce(sum(o.amount) FILTER (WHERE o.side = 'debit'), 0),
            coalesce(sum(o.amount) FILTER (WHERE o.side = 'credit'), 0)
@@ -6255,7 +6268,7 @@ CREATE CONSTRAINT TRIGGER hold_leg_checked_at_commit AFTER INSERT ON ledger_priv
 
 CREATE TRIGGER hold_leg_no_truncate BEFORE TRUNCATE ON ledger_private.hold_leg FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
-CREATE TRIGGER hold_leg_opens AFTER INSERT ON ledger_private.hold_leg REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.open_hold_legs_added();
+CREATE TRIGGER hold_leg_opens AFTER INSERT ON ledger_private.hold_leg REFERENCING NEW TABLE AS added FOR EACH STATEMENT WHEN ((current_setting('doublex.checked_inline'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION ledger_private.open_hold_legs_added();
 
 CREATE TRIGGER hold_no_truncate BEFORE TRUNCATE ON ledger_private.hold FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 

@@ -5,10 +5,16 @@
 -- Inside a SERIALIZABLE hold or posting this read takes predicate locks on the account's
 -- open hold legs, so two holds that both read and both add to them cannot both commit: the
 -- limits stay exact under concurrency, as the non-negative rule does (sql/README.md).
+-- enable_seqscan off: open_hold_leg is small, so the planner would read it whole, and under
+-- SERIALIZABLE that is a predicate lock on the whole relation, which every hold on any
+-- account writes into; through open_hold_leg_by_account it locks this account's entries.
+-- (A SET clause keeps the function from being inlined: it is called for accounts with a
+-- limit only.)
 
 CREATE OR REPLACE FUNCTION ledger_private.pending_totals(p_account_id bigint)
 RETURNS TABLE (debits numeric, credits numeric)
 LANGUAGE sql STABLE
+SET enable_seqscan = off
 AS $$
     SELECT coalesce(sum(o.amount) FILTER (WHERE o.side = 'debit'), 0),
            coalesce(sum(o.amount) FILTER (WHERE o.side = 'credit'), 0)
