@@ -859,9 +859,10 @@ def hot_latency_bar(results: Sequence[RunResult]) -> Bar:
     return Bar(name, run.p95_ms <= 15.0, f"{run.p95_ms:.2f} ms")
 
 
-def hot_retry_bar(results: Sequence[RunResult]) -> Bar:
-    run = find(results, "hot", 16)
-    name = "hot@16 retries ≤ 1 per 100 commits"
+def retry_bar(results: Sequence[RunResult], scenario: str, per: str) -> Bar:
+    """At most one pgbench retry per 100 successful transactions of the scenario at 16."""
+    run = find(results, scenario, 16)
+    name = f"{scenario}@16 retries ≤ 1 per 100 {per}"
     if run is None or not run.processed:
         return Bar(name, None, "not measured")
     return Bar(name, run.retries_per_100 <= 1.0, f"{run.retries_per_100:.2f}")
@@ -886,14 +887,6 @@ def hold_bar(results: Sequence[RunResult]) -> Bar:
     return Bar(name, pct >= 60.0, f"{pct:.1f}%")
 
 
-def hold_retry_bar(results: Sequence[RunResult]) -> Bar:
-    run = find(results, "hold", 16)
-    name = "hold@16 retries ≤ 1 per 100 journals"
-    if run is None or not run.processed:
-        return Bar(name, None, "not measured")
-    return Bar(name, run.retries_per_100 <= 1.0, f"{run.retries_per_100:.2f}")
-
-
 def balance_bar(results: Sequence[RunResult]) -> Bar:
     run = find(results, "balance", 1)
     name = "balance@1 p95 ≤ 1 ms"
@@ -909,12 +902,12 @@ def evaluate_bars(results: Sequence[RunResult]) -> list[Bar]:
         ratio_bar("uniform@16 ≥ 15% of INSERT ceiling@16", results, "uniform", 16, 15.0),
         ratio_bar("hot@16 ≥ 10% of INSERT ceiling@16", results, "hot", 16, 10.0),
         hot_latency_bar(results),
-        hot_retry_bar(results),
+        retry_bar(results, "hot", "commits"),
         *(scaling_bar(results, name) for name in ledger if name in measured),
         ratio_bar("batch100@16 journals/s ≥ 40% of ceiling rows/s", results, "batch100", 16, 40),
         balance_bar(results),
         hold_bar(results),
-        hold_retry_bar(results),
+        retry_bar(results, "hold", "journals"),
     ]
 
 

@@ -157,6 +157,7 @@ Conditions = Annotated[
         description="Balance conditions that must hold right after this request, or it is "
         "refused whole (DX061)",
     ),
+    Nullable,
 ]
 
 
