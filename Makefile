@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py test-future bars lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-api bench-auth bench-recon bench-statement bench-eod bench-slowloris bench-hostile clean
+.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py test-future bars lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-api bench-auth bench-recon bench-statement bench-holds bench-eod bench-slowloris bench-hostile clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -107,6 +107,9 @@ fmt: venv ## Format Python code
 
 bench-sql: deps venv ## pgbench suite, direct and through PgBouncer, report in bench/results/ (ARGS="--duration 5")
 	@$(BIN)/python bench/run_sql_bench.py $(ARGS)
+
+bench-holds: deps venv ## hot post_journal and hold + capture at 16 clients in one run: the #17 bars, report bench/results/sql-holds.md (ARGS=...)
+	@$(BIN)/python bench/run_sql_bench.py --via=direct --clients=16 --scenarios=hot,hold --journals=200000 --report-name=sql-holds $(ARGS)
 
 bench-growth: deps venv ## uniform@16 at the default seed vs after growing to 5M journals (ARGS=...)
 	@$(BIN)/python bench/run_sql_bench.py --growth $(ARGS)

@@ -3,6 +3,7 @@
     .venv/bin/python bench/run_sql_bench.py                      # the full suite (make bench-sql)
     .venv/bin/python bench/run_sql_bench.py --duration 3 --clients 1,16 --journals 50000
     .venv/bin/python bench/run_sql_bench.py --growth              # uniform@16 at 1.2M vs ≥ 5M
+    make bench-holds   # hot and hold at 16 clients, direct: the #17 bars (sql-holds.md)
 
 Steps: start or reuse the local cluster, drop and recreate the database `doublex_bench`,
 migrate it, seed 1,000 accounts and the prior journals set-based (triggers off, the data is
@@ -101,6 +102,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
     ),
     Scenario("batch100", 100),
+    # A hold on the hot account and its capture: two transactions, one journal (#17).
+    Scenario("hold", 1),
 )
 SCENARIO_BY_NAME = {s.name: s for s in SCENARIOS}
 
@@ -120,6 +123,7 @@ class Options:
     growth_to: int
     strict: bool
     results_dir: Path
+    report_name: str
     via: str
     pool_size: int
 
@@ -186,6 +190,11 @@ def parse_options(argv: Sequence[str]) -> Options:
         help="exit 2 when a bar fails on the deployment route (PgBouncer when measured)",
     )
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="report folder")
+    parser.add_argument(
+        "--report-name",
+        default="sql-bench",
+        help="file name of the report (.md and .json) in --results-dir",
+    )
     args = parser.parse_args(argv)
     if min(args.duration, args.journals, args.max_tries, args.pool_size) < 1:
         parser.error("--duration, --journals, --max-tries and --pool-size must be positive")
@@ -200,6 +209,7 @@ def parse_options(argv: Sequence[str]) -> Options:
         growth_to=args.growth_to,
         strict=args.strict,
         results_dir=args.results_dir,
+        report_name=args.report_name,
         via=args.via,
         pool_size=args.pool_size,
     )
@@ -849,9 +859,10 @@ def hot_latency_bar(results: Sequence[RunResult]) -> Bar:
     return Bar(name, run.p95_ms <= 15.0, f"{run.p95_ms:.2f} ms")
 
 
-def hot_retry_bar(results: Sequence[RunResult]) -> Bar:
-    run = find(results, "hot", 16)
-    name = "hot@16 retries ≤ 1 per 100 commits"
+def retry_bar(results: Sequence[RunResult], scenario: str, per: str) -> Bar:
+    """At most one pgbench retry per 100 successful transactions of the scenario at 16."""
+    run = find(results, scenario, 16)
+    name = f"{scenario}@16 retries ≤ 1 per 100 {per}"
     if run is None or not run.processed:
         return Bar(name, None, "not measured")
     return Bar(name, run.retries_per_100 <= 1.0, f"{run.retries_per_100:.2f}")
@@ -864,6 +875,16 @@ def scaling_bar(results: Sequence[RunResult], scenario: str) -> Bar:
         return Bar(name, None, "not measured")
     pct = 100.0 * high.throughput / low.throughput
     return Bar(name, pct >= 80.0, f"{pct:.1f}%")
+
+
+def hold_bar(results: Sequence[RunResult]) -> Bar:
+    """Hold + capture on the hot account against hot post_journal, same run, same clients."""
+    hold, hot = find(results, "hold", 16), find(results, "hot", 16)
+    name = "hold@16 journals/s ≥ 60% of hot@16"
+    if hold is None or hot is None or not hot.throughput:
+        return Bar(name, None, "not measured")
+    pct = 100.0 * hold.throughput / hot.throughput
+    return Bar(name, pct >= 60.0, f"{pct:.1f}%")
 
 
 def balance_bar(results: Sequence[RunResult]) -> Bar:
@@ -881,10 +902,12 @@ def evaluate_bars(results: Sequence[RunResult]) -> list[Bar]:
         ratio_bar("uniform@16 ≥ 15% of INSERT ceiling@16", results, "uniform", 16, 15.0),
         ratio_bar("hot@16 ≥ 10% of INSERT ceiling@16", results, "hot", 16, 10.0),
         hot_latency_bar(results),
-        hot_retry_bar(results),
+        retry_bar(results, "hot", "commits"),
         *(scaling_bar(results, name) for name in ledger if name in measured),
         ratio_bar("batch100@16 journals/s ≥ 40% of ceiling rows/s", results, "batch100", 16, 40),
         balance_bar(results),
+        hold_bar(results),
+        retry_bar(results, "hold", "journals"),
     ]
 
 
@@ -1264,7 +1287,17 @@ def bench_suite(opts: Options) -> int:
             meta["pooler"] += "server connections per scenario"
             report.sections.append(measure(dsns, pooled_route(dsns, running), opts, True))
     report.invariants = final_invariants(dsns)
-    return finish(report, opts, "sql-bench")
+    if any(s.name == "hold" for s in opts.scenarios):
+        report.meta["holds left pending (a capture retried after its hold committed)"] = (
+            pending_holds(dsns)
+        )
+    return finish(report, opts, opts.report_name)
+
+
+def pending_holds(dsns: Dsns) -> int:
+    """Holds without a resolution: the hold scenario's holds whose capture was retried."""
+    with connect(dsns.admin) as conn:
+        return int(scalar(conn, "SELECT count(*) FROM ledger_private.open_hold_leg") or 0) // 2
 
 
 def grow(prepared: Prepared, opts: Options) -> float:

@@ -4,7 +4,7 @@
 -- error with its SQLSTATE.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(116);
+SELECT plan(121);
 
 \ir helpers/fixtures.sql
 
@@ -23,8 +23,12 @@ INSERT INTO core_function VALUES
     ('posting_legs',          ARRAY['text', 'jsonb'],
                               'TABLE(leg_no integer, problem text, side text, amount text, ccy text, account_id bigint, allow_negative boolean)',
                               'sql', 'stable'),
+    ('summed_posting_legs',  ARRAY['text', 'jsonb'],
+                              'TABLE(malformed integer, missing integer, account_ids bigint[], constrained integer[], balanced boolean)',
+                              'sql', 'stable'),
+    ('check_legs_limits',     ARRAY['bigint[]', 'integer[]'], 'void', 'plpgsql', 'stable'),
     ('fingerprint_of',        ARRAY['jsonb'], 'bytea', 'sql', 'stable'),
-    ('posting_fingerprint',   ARRAY['text', 'jsonb', 'date', 'text', 'text', 'jsonb', 'uuid'], 'bytea', 'sql', 'stable'),
+    ('posting_fingerprint',   ARRAY['text', 'jsonb', 'date', 'text', 'text', 'jsonb', 'uuid', 'jsonb'], 'bytea', 'sql', 'stable'),
     ('lock_idempotency_key',  ARRAY['text', 'text'], 'void', 'sql', 'volatile'),
     ('claim_idempotency_key', ARRAY['text', 'text', 'text', 'bytea', 'uuid'], 'boolean', 'plpgsql', 'volatile'),
     ('signed_amount',         ARRAY['text', 'numeric'], 'numeric', 'sql', 'immutable'),
@@ -60,6 +64,9 @@ SELECT unalike(tap.plan_text($$
 SELECT unalike(tap.plan_text($$
     SELECT l.* FROM ledger_private.posting_legs('default', '[{"account":"X","side":"debit","amount":"1","ccy":"EUR"}]') AS l$$),
     '%posting_legs%', 'Should inline posting_legs into the caller''s query');
+SELECT unalike(tap.plan_text($$
+    SELECT s.* FROM ledger_private.summed_posting_legs('default', '[{"account":"X","side":"debit","amount":"1","ccy":"EUR"}]') AS s$$),
+    '%posting_legs%', 'Should inline summed_posting_legs (and posting_legs) into the caller''s query');
 SELECT unalike(tap.plan_text($$
     SELECT ledger_private.posting_fingerprint('post_journal', v.l, NULL, NULL, NULL, '{}', NULL)
       FROM (VALUES ('[]'::jsonb)) AS v (l)$$),

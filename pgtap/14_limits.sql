@@ -31,6 +31,7 @@ SELECT results_eq(
     $$SELECT l.name, l.value FROM ledger.api_limits() AS l$$,
     $$VALUES ('account_code_length', 64), ('account_name_length', 200), ('amount_digits', 20),
              ('api_key_name_length', 200), ('batch_requests', 1000), ('client_id_length', 64),
+             ('conditions_max', 20),
              ('date_format_length', 40), ('demo_leg_amount_max', 500), ('demo_tenants_per_address', 10),
              ('effective_date_days_ahead', 366), ('effective_date_days_back', 366),
              ('fx_rate_decimals', 12), ('fx_rate_digits', 12), ('fx_source_length', 200),
@@ -55,7 +56,7 @@ SELECT set_eq(
     $$SELECT l.name FROM ledger.api_limits() AS l$$,
     'Should list exactly the names api_limit knows');
 SET LOCAL ROLE doublex_app;
-SELECT is((SELECT count(*)::integer FROM ledger.api_limits()), 36,
+SELECT is((SELECT count(*)::integer FROM ledger.api_limits()), 37,
           'Should answer doublex_app, which cannot call api_limit itself');
 RESET ROLE;
 

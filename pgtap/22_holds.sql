@@ -10,9 +10,9 @@ SELECT plan(95);
 -- Structure -----------------------------------------------------------------------------
 CREATE TEMP TABLE hold_api (name text, args text[], returns text) ON COMMIT DROP;
 INSERT INTO hold_api VALUES
-    ('create_hold', ARRAY['text', 'jsonb', 'timestamp with time zone', 'text', 'text', 'jsonb', 'text'],
+    ('create_hold', ARRAY['text', 'jsonb', 'timestamp with time zone', 'text', 'text', 'jsonb', 'jsonb', 'text'],
      'ledger.hold_result'),
-    ('capture_hold', ARRAY['uuid', 'text', 'jsonb', 'date', 'text'], 'ledger.hold_resolution_result'),
+    ('capture_hold', ARRAY['uuid', 'text', 'jsonb', 'date', 'jsonb', 'text'], 'ledger.hold_resolution_result'),
     ('void_hold', ARRAY['uuid', 'text', 'text'], 'ledger.hold_resolution_result'),
     ('get_hold', ARRAY['uuid', 'text'], 'ledger.hold_info'),
     ('list_holds', ARRAY['text', 'text', 'uuid', 'integer', 'text'], 'setof ledger.hold_info'),

@@ -23,6 +23,7 @@ AS $$
           ('metadata_bytes', 'bytes of a journal''s or an account''s metadata as JSON text'),
           ('legs_min', 'fewest legs of one journal'),
           ('legs_max', 'most legs of one journal'),
+          ('conditions_max', 'balance conditions of one posting, hold or capture'),
           ('batch_requests', 'requests of one post_journals batch'),
           ('page_size', 'rows of one page (pages hold at least one)'),
           ('amount_digits', 'digits of a leg''s amount before and after the decimal point; '

@@ -10,6 +10,9 @@
 --                  released. Anything else is DX053.
 -- effective_date   as for ledger.post_journal (NULL: the business date; the backdating
 --                  guard applies, DX025/DX029).
+-- conditions       as for ledger.post_journal: balance conditions on the balances after the
+--                  capture (its journal posted, the hold released), checked by the posting
+--                  core; part of the capture's fingerprint.
 -- The journal goes through the posting core (post_journal_request): kind transfer, the
 -- hold's memo, ref and metadata, created_by the capturing principal, and the idempotency
 -- key hold:<hold_id> (a hold is captured once, so this key is unique; a client journal
@@ -18,7 +21,7 @@
 -- capture DX050, after a void DX051, after expiry DX052; the same key and request replayed
 -- → duplicate; the key reused for another request → DX011. No such hold → DX049.
 -- The capture key is unique per tenant among captures and voids, apart from journal keys.
--- Raises DX009, DX010, DX011, DX012, DX016, DX019, DX025, DX029, DX049–DX054.
+-- Raises DX009, DX010, DX011, DX012, DX016, DX019, DX025, DX029, DX049–DX054, DX060, DX061.
 -- Capability post, on the caller's own tenant (DX040–DX043, ledger_private.authorize first).
 
 CREATE OR REPLACE FUNCTION ledger.capture_hold(
@@ -26,6 +29,7 @@ CREATE OR REPLACE FUNCTION ledger.capture_hold(
     idempotency_key text,
     amounts jsonb DEFAULT NULL,
     effective_date date DEFAULT NULL,
+    conditions jsonb DEFAULT NULL,
     tenant text DEFAULT NULL
 ) RETURNS ledger.hold_resolution_result
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -38,6 +42,7 @@ DECLARE
     v_hold ledger_private.hold;
     v_bad record;
     v_posting ledger.posting_result;
+    v_conditions jsonb := ledger_private.normalize_conditions(capture_hold.conditions);  -- DX060
 BEGIN
     IF ledger_private.posting_field_problem(v_tenant, capture_hold.idempotency_key, NULL, NULL, '{}')
            IS NOT NULL THEN
@@ -48,7 +53,8 @@ BEGIN
         v_tenant, capture_hold.hold_id, capture_hold.idempotency_key, 'captured',
         ledger_private.fingerprint_of(jsonb_build_object(
             'operation', 'capture_hold', 'hold_id', capture_hold.hold_id,
-            'amounts', capture_hold.amounts, 'effective_date', capture_hold.effective_date)),
+            'amounts', capture_hold.amounts, 'effective_date', capture_hold.effective_date)
+            || jsonb_strip_nulls(jsonb_build_object('conditions', v_conditions))),
         v_who.actor);
     IF v_replay.status IS NOT NULL THEN
         RETURN v_replay;
@@ -105,12 +111,12 @@ BEGIN
     v_posting := ledger_private.post_journal_request(
         v_tenant, 'hold:' || capture_hold.hold_id, 'capture_hold', v_bad.legs,
         capture_hold.effective_date, v_hold.memo, v_hold.ref, v_hold.metadata, 'transfer', NULL,
-        v_who.actor);
+        v_who.actor, v_conditions);
     RETURN ROW(capture_hold.hold_id, 'captured', v_posting.journal_id, v_posting.effective_date,
                now())::ledger.hold_resolution_result;
 END
 $$;
 
-COMMENT ON FUNCTION ledger.capture_hold(uuid, text, jsonb, date, text) IS
+COMMENT ON FUNCTION ledger.capture_hold(uuid, text, jsonb, date, jsonb, text) IS
     'Posts a pending hold (whole or per-leg amounts) as a journal and releases the rest; exclusive with void and expiry';
-GRANT EXECUTE ON FUNCTION ledger.capture_hold(uuid, text, jsonb, date, text) TO doublex_api;
+GRANT EXECUTE ON FUNCTION ledger.capture_hold(uuid, text, jsonb, date, jsonb, text) TO doublex_api;

@@ -8,19 +8,23 @@
 --   → hold_id, status ('pending' | 'duplicate'), expires_at, created_at
 --
 -- The legs are checked exactly as a journal's (posting_field_problem, leg_array_problem,
--- posting_legs / leg_problem, the leg row checks, balance per currency) and count as
+-- summed_posting_legs / leg_problem, the leg row checks, balance per currency) and count as
 -- pending on their accounts until the hold is captured (ledger.capture_hold), voided
 -- (ledger.void_hold) or expires. Pending legs that reduce an account's balance reduce its
 -- available balance at once; an account with limits (min_balance, max_balance,
 -- allow_negative = false) must stay within them counting every pending hold
--- (check_account_limits, DX010 / DX054).
+-- (check_legs_limits → check_account_limits, DX010 / DX054).
 -- idempotency_key  1–255 printable characters, unique per tenant among holds (a journal, a
 --                  capture or a void may use the same string: separate key spaces)
 -- expires_at       NULL: never; else after now (DX055). Past it the hold counts as released.
 -- memo, ref, metadata  as for ledger.post_journal; the capture's journal carries them.
+-- conditions       as for ledger.post_journal: balance conditions on the balances with this
+--                  hold pending (available counts its legs that reduce a balance), checked
+--                  after the hold is written (check_conditions); part of the fingerprint.
 -- Same key and same request → the original hold with status 'duplicate'; a different
 -- request → DX011.
--- Raises DX001–DX009, DX010, DX011, DX012, DX016, DX019, DX054, DX055. Needs SERIALIZABLE.
+-- Raises DX001–DX009, DX010, DX011, DX012, DX016, DX019, DX054, DX055, DX060, DX061.
+-- Needs SERIALIZABLE.
 -- Capability post, on the caller's own tenant (DX040–DX043, ledger_private.authorize first).
 
 CREATE OR REPLACE FUNCTION ledger.create_hold(
@@ -30,6 +34,7 @@ CREATE OR REPLACE FUNCTION ledger.create_hold(
     memo text DEFAULT NULL,
     ref text DEFAULT NULL,
     metadata jsonb DEFAULT '{}',
+    conditions jsonb DEFAULT NULL,
     tenant text DEFAULT NULL
 ) RETURNS ledger.hold_result
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -44,7 +49,7 @@ DECLARE
     v_fingerprint bytea;
     v_existing ledger_private.hold;
     v_unbalanced text;
-    v_leg_no integer;
+    v_conditions jsonb := ledger_private.normalize_conditions(create_hold.conditions);  -- DX060
 BEGIN
     IF ledger_private.posting_field_problem(v_tenant, create_hold.idempotency_key, create_hold.memo,
                                             create_hold.ref, create_hold.metadata) IS NOT NULL THEN
@@ -55,19 +60,15 @@ BEGIN
     IF ledger_private.leg_array_problem(create_hold.legs) IS NOT NULL THEN
         PERFORM ledger_private.normalize_legs(create_hold.legs);  -- raises DX001 or DX002
     END IF;
-    -- The one resolution of the legs, as post_journal_request reads it.
-    SELECT min(l.leg_no) FILTER (WHERE l.problem IS NOT NULL) AS malformed,
-           min(l.leg_no) FILTER (WHERE l.account_id IS NULL) AS missing,
-           array_agg(l.account_id) AS account_ids,
-           array_agg(l.leg_no) FILTER (WHERE NOT l.allow_negative) AS constrained
-      INTO v_legs
-      FROM ledger_private.posting_legs(v_tenant, create_hold.legs) AS l;
+    -- The one resolution of the legs, as post_journal_request's (summed_posting_legs).
+    SELECT * INTO v_legs FROM ledger_private.summed_posting_legs(v_tenant, create_hold.legs);
     IF v_legs.malformed IS NOT NULL THEN
         PERFORM ledger_private.normalize_legs(create_hold.legs);  -- raises DX001, DX003 or DX005
     END IF;
     v_fingerprint := ledger_private.fingerprint_of(jsonb_build_object(
         'operation', 'create_hold', 'legs', create_hold.legs, 'expires_at', create_hold.expires_at,
-        'memo', create_hold.memo, 'ref', create_hold.ref, 'metadata', v_metadata));
+        'memo', create_hold.memo, 'ref', create_hold.ref, 'metadata', v_metadata)
+        || jsonb_strip_nulls(jsonb_build_object('conditions', v_conditions)));
 
     -- The key's lock (hold keys hash apart from journal keys) and its claim: the hold row.
     -- ON CONFLICT takes no predicate lock, as the journal sentinel's claim.
@@ -94,11 +95,11 @@ BEGIN
     END IF;
 
     IF v_legs.missing IS NOT NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX006', COLUMN = format('legs[%s].account', v_legs.missing - 1),
-            MESSAGE = format('legs[%s].account: no account %s in tenant %s', v_legs.missing - 1,
-                             create_hold.legs -> (v_legs.missing - 1) ->> 'account', v_tenant),
-            HINT = 'Create it first with ledger.create_account().';
+        PERFORM ledger_private.raise_leg_error(
+            'DX006', v_legs.missing, 'account',
+            format('no account %s in tenant %s', create_hold.legs -> (v_legs.missing - 1) ->> 'account',
+                   v_tenant),
+            'Create it first with ledger.create_account().');
     END IF;
     IF NOT ledger_private.hold_is_live(create_hold.expires_at) THEN
         RAISE EXCEPTION USING
@@ -106,7 +107,9 @@ BEGIN
             MESSAGE = format('expires_at: %s is not in the future', create_hold.expires_at),
             HINT = 'Leave it out for a hold that never expires.';
     END IF;
-    v_unbalanced := ledger_private.unbalanced_currencies(create_hold.legs);
+    IF NOT v_legs.balanced THEN
+        v_unbalanced := ledger_private.unbalanced_currencies(create_hold.legs);
+    END IF;
     IF v_unbalanced IS NOT NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX009', COLUMN = 'legs',
@@ -115,17 +118,27 @@ BEGIN
             HINT = 'Per currency, the debit amounts must add up to the credit amounts.';
     END IF;
 
-    -- This function checks the limits of what it writes (the commit trigger need not).
+    -- This function checks the limits of what it writes (the commit trigger need not), and
+    -- vouches for its hold (hold_leg_before_insert does not look it up). The legs, and as
+    -- the hold's open legs (open_hold_leg, with its expires_at; the trigger that opens the
+    -- legs of other writers stands aside), in one statement.
     PERFORM set_config('doublex.checked_inline', 'on', true);
-    INSERT INTO ledger_private.hold_leg (hold_id, leg_no, tenant, account_id, side, amount, ccy)
-    SELECT v_hold_id, e.ordinality, v_tenant, v_legs.account_ids[e.ordinality], e.value ->> 'side',
-           (e.value ->> 'amount')::numeric, e.value ->> 'ccy'
-      FROM jsonb_array_elements(create_hold.legs) WITH ORDINALITY AS e
-     ORDER BY e.ordinality;
+    WITH written AS (
+        INSERT INTO ledger_private.hold_leg AS hl (hold_id, leg_no, tenant, account_id, side, amount, ccy)
+        SELECT v_hold_id, e.ordinality, v_tenant, v_legs.account_ids[e.ordinality], e.value ->> 'side',
+               (e.value ->> 'amount')::numeric, e.value ->> 'ccy'
+          FROM jsonb_array_elements(create_hold.legs) WITH ORDINALITY AS e
+         ORDER BY e.ordinality
+        RETURNING hl.hold_id, hl.leg_no, hl.tenant, hl.account_id, hl.side, hl.amount
+    )
+    INSERT INTO ledger_private.open_hold_leg (hold_id, leg_no, tenant, account_id, side, amount, expires_at)
+    SELECT w.hold_id, w.leg_no, w.tenant, w.account_id, w.side, w.amount, create_hold.expires_at
+      FROM written AS w;
     IF v_legs.constrained IS NOT NULL THEN
-        FOREACH v_leg_no IN ARRAY v_legs.constrained LOOP
-            PERFORM ledger_private.check_account_limits(v_legs.account_ids[v_leg_no], v_leg_no);
-        END LOOP;
+        PERFORM ledger_private.check_legs_limits(v_legs.account_ids, v_legs.constrained);
+    END IF;
+    IF v_conditions IS NOT NULL THEN
+        PERFORM ledger_private.check_conditions(v_tenant, v_conditions);  -- DX006, DX061
     END IF;
     PERFORM set_config('doublex.checked_inline', 'off', true);
 
@@ -133,6 +146,6 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION ledger.create_hold(text, jsonb, timestamptz, text, text, jsonb, text) IS
+COMMENT ON FUNCTION ledger.create_hold(text, jsonb, timestamptz, text, text, jsonb, jsonb, text) IS
     'Reserves a balanced set of legs as a pending hold, idempotently: status pending, or duplicate on replay';
-GRANT EXECUTE ON FUNCTION ledger.create_hold(text, jsonb, timestamptz, text, text, jsonb, text) TO doublex_api;
+GRANT EXECUTE ON FUNCTION ledger.create_hold(text, jsonb, timestamptz, text, text, jsonb, jsonb, text) TO doublex_api;

@@ -21,14 +21,15 @@ DECLARE
     v_who ledger_private.principal := ledger_private.authorize_housekeeping('operate', expire_holds.tenant);
     v_count integer;
 BEGIN
+    -- The open holds past expires_at (open_hold_leg_expiring): the sweep's cost follows the
+    -- open holds, not every hold that ever expired. Their resolution deletes their open legs.
     INSERT INTO ledger_private.hold_resolution AS r (hold_id, tenant, outcome, resolved_by)
-    SELECT h.hold_id, h.tenant, 'expired', v_who.actor
-      FROM ledger_private.hold AS h
-     WHERE h.tenant = v_who.tenant
-       AND h.expires_at IS NOT NULL
-       AND NOT ledger_private.hold_is_live(h.expires_at)
-       AND NOT EXISTS (SELECT FROM ledger_private.hold_resolution AS x WHERE x.hold_id = h.hold_id)
-     ORDER BY h.hold_id
+    SELECT DISTINCT o.hold_id, o.tenant, 'expired', v_who.actor
+      FROM ledger_private.open_hold_leg AS o
+     WHERE o.tenant = v_who.tenant
+       AND o.expires_at IS NOT NULL
+       AND NOT ledger_private.hold_is_live(o.expires_at)
+     ORDER BY o.hold_id
     ON CONFLICT DO NOTHING;
     GET DIAGNOSTICS v_count = ROW_COUNT;
     RETURN v_count;

@@ -11,8 +11,13 @@
 -- effective_date   business date; NULL → the current business date
 -- memo, ref        free text (≤ 1000) and the external reference bank statements carry (≤ 200)
 -- metadata         a JSON object (≤ 16 KiB)
+-- conditions       NULL, or balance conditions that must hold after this posting, e.g.
+--                  '[{"account":"2001-LIAB","field":"available","op":">=","amount":"0.00"}]'
+--                  (field available|posted, default available; op >=, <=, =; at most
+--                  api_limit conditions_max). Refused whole when one is false (DX061);
+--                  part of the idempotency fingerprint. sql/README.md, "Balance conditions".
 -- Same key and same request → the original result with status 'duplicate'.
--- Raises DX001–DX012, DX016, DX019 (sql/errors.md). Needs SERIALIZABLE.
+-- Raises DX001–DX012, DX016, DX019, DX060, DX061 (sql/errors.md). Needs SERIALIZABLE.
 -- Capability post, on the caller's own tenant (tenant NULL or its name): DX040–DX043
 -- (ledger_private.authorize, before anything is read).
 
@@ -23,6 +28,7 @@ CREATE OR REPLACE FUNCTION ledger.post_journal(
     memo text DEFAULT NULL,
     ref text DEFAULT NULL,
     metadata jsonb DEFAULT '{}',
+    conditions jsonb DEFAULT NULL,
     tenant text DEFAULT NULL
 ) RETURNS ledger.posting_result
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -37,10 +43,10 @@ BEGIN
     RETURN ledger_private.post_journal_request(
         v_who.tenant, post_journal.idempotency_key, 'post_journal', post_journal.legs,
         post_journal.effective_date, post_journal.memo, post_journal.ref, post_journal.metadata,
-        'transfer', NULL, v_who.actor);
+        'transfer', NULL, v_who.actor, post_journal.conditions);
 END
 $$;
 
-COMMENT ON FUNCTION ledger.post_journal(text, jsonb, date, text, text, jsonb, text) IS
+COMMENT ON FUNCTION ledger.post_journal(text, jsonb, date, text, text, jsonb, jsonb, text) IS
     'Posts one balanced journal idempotently: status posted, or duplicate on replay';
-GRANT EXECUTE ON FUNCTION ledger.post_journal(text, jsonb, date, text, text, jsonb, text) TO doublex_api;
+GRANT EXECUTE ON FUNCTION ledger.post_journal(text, jsonb, date, text, text, jsonb, jsonb, text) TO doublex_api;

@@ -6,7 +6,7 @@
 --     {"idempotency_key": "b-2", "legs": [...], "effective_date": "2026-11-20"}]');
 --
 -- Each request has the fields of post_journal (idempotency_key, legs, effective_date, memo,
--- ref, metadata). Results come back one per request, in order: 'posted', 'duplicate', or
+-- ref, metadata, conditions). Results come back one per request, in order: 'posted', 'duplicate', or
 -- 'rejected' with the DX code, field and message of that request's rejection. A rejected
 -- request writes nothing (its own subtransaction is rolled back); the others still post.
 -- A key repeated inside the batch behaves as a replay: the same request → 'duplicate',
@@ -14,6 +14,10 @@
 -- would take an account outside its limits (below min_balance, or zero for allow_negative =
 -- false, counting pending holds; above max_balance) is rejected even when a later request
 -- of the batch would cover it.
+-- A request's balance conditions (as post_journal's: DX060, DX061) are checked on the
+-- balances right after that request, in the same order: later requests do not count.
+-- Requests with conditions take the careful path (the fast path runs only when no request
+-- has any), so a condition has one evaluation, ledger_private.check_conditions.
 -- Serialization failures (40001) and deadlocks abort the whole batch so the caller retries
 -- it: they are never reported as a request's rejection.
 --
@@ -78,8 +82,9 @@ BEGIN
     -- not parse, or XDX01 (this block giving up after writing), rolls all of it back.
     BEGIN
         -- 1. The requests: fields and legs array checked by the definitions
-        --    post_journal_request uses (posting_field_problem, leg_array_problem), keys
-        --    unique in the batch, the fingerprint (posting_fingerprint) and journal id of each. The arrays follow the
+        --    post_journal_request uses (posting_field_problem, leg_array_problem), no
+        --    balance conditions (a request with some takes the careful path), keys unique in
+        --    the batch, the fingerprint (posting_fingerprint) and journal id of each. The arrays follow the
         --    order of the sorted subqueries (already in request order, so no sort runs): an
         --    ORDER BY inside each aggregate would sort once per aggregate.
         SELECT bool_and(q.fields_ok) AND count(DISTINCT q.key) = count(*) AS clean,
@@ -101,13 +106,15 @@ BEGIN
                        coalesce(r.is_object
                                 AND ledger_private.posting_field_problem(
                                         post_journals.tenant, r.key, r.memo, r.ref, r.metadata) IS NULL
-                                AND ledger_private.leg_array_problem(r.legs) IS NULL, false)
+                                AND ledger_private.leg_array_problem(r.legs) IS NULL
+                                AND coalesce(r.conditions IN ('null', '[]'), true), false)
                            AS fields_ok
                   FROM (SELECT e.ordinality AS ord, jsonb_typeof(e.value) = 'object' AS is_object,
                                e.value ->> 'idempotency_key' AS key, e.value -> 'legs' AS legs,
                                (e.value ->> 'effective_date')::date AS requested_date,
                                e.value ->> 'memo' AS memo, e.value ->> 'ref' AS ref,
-                               coalesce(e.value -> 'metadata', '{}'::jsonb) AS metadata
+                               coalesce(e.value -> 'metadata', '{}'::jsonb) AS metadata,
+                               e.value -> 'conditions' AS conditions
                           FROM jsonb_array_elements(post_journals.requests) WITH ORDINALITY AS e
                         OFFSET 0) AS r
                  ORDER BY r.ord) AS q;

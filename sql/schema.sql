@@ -533,6 +533,7 @@ CREATE FUNCTION ledger.api_limits() RETURNS TABLE(name text, value integer, mean
           ('metadata_bytes', 'bytes of a journal''s or an account''s metadata as JSON text'),
           ('legs_min', 'fewest legs of one journal'),
           ('legs_max', 'most legs of one journal'),
+          ('conditions_max', 'balance conditions of one posting, hold or capture'),
           ('batch_requests', 'requests of one post_journals batch'),
           ('page_size', 'rows of one page (pages hold at least one)'),
           ('amount_digits', 'digits of a leg''s amount before and after the decimal point; '
@@ -662,7 +663,7 @@ $$;
 
 ALTER FUNCTION ledger.business_date(at timestamp with time zone, tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.capture_hold(hold_id uuid, idempotency_key text, amounts jsonb DEFAULT NULL::jsonb, effective_date date DEFAULT NULL::date, tenant text DEFAULT NULL::text) RETURNS ledger.hold_resolution_result
+CREATE FUNCTION ledger.capture_hold(hold_id uuid, idempotency_key text, amounts jsonb DEFAULT NULL::jsonb, effective_date date DEFAULT NULL::date, conditions jsonb DEFAULT NULL::jsonb, tenant text DEFAULT NULL::text) RETURNS ledger.hold_resolution_result
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -673,6 +674,7 @@ DECLARE
     v_hold ledger_private.hold;
     v_bad record;
     v_posting ledger.posting_result;
+    v_conditions jsonb := ledger_private.normalize_conditions(capture_hold.conditions);  -- DX060
 BEGIN
     IF ledger_private.posting_field_problem(v_tenant, capture_hold.idempotency_key, NULL, NULL, '{}')
            IS NOT NULL THEN
@@ -683,7 +685,8 @@ BEGIN
         v_tenant, capture_hold.hold_id, capture_hold.idempotency_key, 'captured',
         ledger_private.fingerprint_of(jsonb_build_object(
             'operation', 'capture_hold', 'hold_id', capture_hold.hold_id,
-            'amounts', capture_hold.amounts, 'effective_date', capture_hold.effective_date)),
+            'amounts', capture_hold.amounts, 'effective_date', capture_hold.effective_date)
+            || jsonb_strip_nulls(jsonb_build_object('conditions', v_conditions))),
         v_who.actor);
     IF v_replay.status IS NOT NULL THEN
         RETURN v_replay;
@@ -740,13 +743,13 @@ BEGIN
     v_posting := ledger_private.post_journal_request(
         v_tenant, 'hold:' || capture_hold.hold_id, 'capture_hold', v_bad.legs,
         capture_hold.effective_date, v_hold.memo, v_hold.ref, v_hold.metadata, 'transfer', NULL,
-        v_who.actor);
+        v_who.actor, v_conditions);
     RETURN ROW(capture_hold.hold_id, 'captured', v_posting.journal_id, v_posting.effective_date,
                now())::ledger.hold_resolution_result;
 END
 $$;
 
-ALTER FUNCTION ledger.capture_hold(hold_id uuid, idempotency_key text, amounts jsonb, effective_date date, tenant text) OWNER TO doublex_owner;
+ALTER FUNCTION ledger.capture_hold(hold_id uuid, idempotency_key text, amounts jsonb, effective_date date, conditions jsonb, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.client_idempotency_key(client_id text, idempotency_key text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE SECURITY DEFINER
@@ -927,7 +930,7 @@ $$;
 
 ALTER FUNCTION ledger.create_demo_tenant(client_address inet) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, memo text DEFAULT NULL::text, ref text DEFAULT NULL::text, metadata jsonb DEFAULT '{}'::jsonb, tenant text DEFAULT NULL::text) RETURNS ledger.hold_result
+CREATE FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, memo text DEFAULT NULL::text, ref text DEFAULT NULL::text, metadata jsonb DEFAULT '{}'::jsonb, conditions jsonb DEFAULT NULL::jsonb, tenant text DEFAULT NULL::text) RETURNS ledger.hold_result
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -940,7 +943,7 @@ DECLARE
     v_fingerprint bytea;
     v_existing ledger_private.hold;
     v_unbalanced text;
-    v_leg_no integer;
+    v_conditions jsonb := ledger_private.normalize_conditions(create_hold.conditions);  -- DX060
 BEGIN
     IF ledger_private.posting_field_problem(v_tenant, create_hold.idempotency_key, create_hold.memo,
                                             create_hold.ref, create_hold.metadata) IS NOT NULL THEN
@@ -951,19 +954,15 @@ BEGIN
     IF ledger_private.leg_array_problem(create_hold.legs) IS NOT NULL THEN
         PERFORM ledger_private.normalize_legs(create_hold.legs);  -- raises DX001 or DX002
     END IF;
-    -- The one resolution of the legs, as post_journal_request reads it.
-    SELECT min(l.leg_no) FILTER (WHERE l.problem IS NOT NULL) AS malformed,
-           min(l.leg_no) FILTER (WHERE l.account_id IS NULL) AS missing,
-           array_agg(l.account_id) AS account_ids,
-           array_agg(l.leg_no) FILTER (WHERE NOT l.allow_negative) AS constrained
-      INTO v_legs
-      FROM ledger_private.posting_legs(v_tenant, create_hold.legs) AS l;
+    -- The one resolution of the legs, as post_journal_request's (summed_posting_legs).
+    SELECT * INTO v_legs FROM ledger_private.summed_posting_legs(v_tenant, create_hold.legs);
     IF v_legs.malformed IS NOT NULL THEN
         PERFORM ledger_private.normalize_legs(create_hold.legs);  -- raises DX001, DX003 or DX005
     END IF;
     v_fingerprint := ledger_private.fingerprint_of(jsonb_build_object(
         'operation', 'create_hold', 'legs', create_hold.legs, 'expires_at', create_hold.expires_at,
-        'memo', create_hold.memo, 'ref', create_hold.ref, 'metadata', v_metadata));
+        'memo', create_hold.memo, 'ref', create_hold.ref, 'metadata', v_metadata)
+        || jsonb_strip_nulls(jsonb_build_object('conditions', v_conditions)));
 
     -- The key's lock (hold keys hash apart from journal keys) and its claim: the hold row.
     -- ON CONFLICT takes no predicate lock, as the journal sentinel's claim.
@@ -990,11 +989,11 @@ BEGIN
     END IF;
 
     IF v_legs.missing IS NOT NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX006', COLUMN = format('legs[%s].account', v_legs.missing - 1),
-            MESSAGE = format('legs[%s].account: no account %s in tenant %s', v_legs.missing - 1,
-                             create_hold.legs -> (v_legs.missing - 1) ->> 'account', v_tenant),
-            HINT = 'Create it first with ledger.create_account().';
+        PERFORM ledger_private.raise_leg_error(
+            'DX006', v_legs.missing, 'account',
+            format('no account %s in tenant %s', create_hold.legs -> (v_legs.missing - 1) ->> 'account',
+                   v_tenant),
+            'Create it first with ledger.create_account().');
     END IF;
     IF NOT ledger_private.hold_is_live(create_hold.expires_at) THEN
         RAISE EXCEPTION USING
@@ -1002,7 +1001,9 @@ BEGIN
             MESSAGE = format('expires_at: %s is not in the future', create_hold.expires_at),
             HINT = 'Leave it out for a hold that never expires.';
     END IF;
-    v_unbalanced := ledger_private.unbalanced_currencies(create_hold.legs);
+    IF NOT v_legs.balanced THEN
+        v_unbalanced := ledger_private.unbalanced_currencies(create_hold.legs);
+    END IF;
     IF v_unbalanced IS NOT NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX009', COLUMN = 'legs',
@@ -1011,17 +1012,27 @@ BEGIN
             HINT = 'Per currency, the debit amounts must add up to the credit amounts.';
     END IF;
 
-    -- This function checks the limits of what it writes (the commit trigger need not).
+    -- This function checks the limits of what it writes (the commit trigger need not), and
+    -- vouches for its hold (hold_leg_before_insert does not look it up). The legs, and as
+    -- the hold's open legs (open_hold_leg, with its expires_at; the trigger that opens the
+    -- legs of other writers stands aside), in one statement.
     PERFORM set_config('doublex.checked_inline', 'on', true);
-    INSERT INTO ledger_private.hold_leg (hold_id, leg_no, tenant, account_id, side, amount, ccy)
-    SELECT v_hold_id, e.ordinality, v_tenant, v_legs.account_ids[e.ordinality], e.value ->> 'side',
-           (e.value ->> 'amount')::numeric, e.value ->> 'ccy'
-      FROM jsonb_array_elements(create_hold.legs) WITH ORDINALITY AS e
-     ORDER BY e.ordinality;
+    WITH written AS (
+        INSERT INTO ledger_private.hold_leg AS hl (hold_id, leg_no, tenant, account_id, side, amount, ccy)
+        SELECT v_hold_id, e.ordinality, v_tenant, v_legs.account_ids[e.ordinality], e.value ->> 'side',
+               (e.value ->> 'amount')::numeric, e.value ->> 'ccy'
+          FROM jsonb_array_elements(create_hold.legs) WITH ORDINALITY AS e
+         ORDER BY e.ordinality
+        RETURNING hl.hold_id, hl.leg_no, hl.tenant, hl.account_id, hl.side, hl.amount
+    )
+    INSERT INTO ledger_private.open_hold_leg (hold_id, leg_no, tenant, account_id, side, amount, expires_at)
+    SELECT w.hold_id, w.leg_no, w.tenant, w.account_id, w.side, w.amount, create_hold.expires_at
+      FROM written AS w;
     IF v_legs.constrained IS NOT NULL THEN
-        FOREACH v_leg_no IN ARRAY v_legs.constrained LOOP
-            PERFORM ledger_private.check_account_limits(v_legs.account_ids[v_leg_no], v_leg_no);
-        END LOOP;
+        PERFORM ledger_private.check_legs_limits(v_legs.account_ids, v_legs.constrained);
+    END IF;
+    IF v_conditions IS NOT NULL THEN
+        PERFORM ledger_private.check_conditions(v_tenant, v_conditions);  -- DX006, DX061
     END IF;
     PERFORM set_config('doublex.checked_inline', 'off', true);
 
@@ -1029,7 +1040,7 @@ BEGIN
 END
 $$;
 
-ALTER FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone, memo text, ref text, metadata jsonb, tenant text) OWNER TO doublex_owner;
+ALTER FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone, memo text, ref text, metadata jsonb, conditions jsonb, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.create_tenant(tenant text) RETURNS ledger.tenant_info
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1190,14 +1201,15 @@ DECLARE
     v_who ledger_private.principal := ledger_private.authorize_housekeeping('operate', expire_holds.tenant);
     v_count integer;
 BEGIN
+    -- The open holds past expires_at (open_hold_leg_expiring): the sweep's cost follows the
+    -- open holds, not every hold that ever expired. Their resolution deletes their open legs.
     INSERT INTO ledger_private.hold_resolution AS r (hold_id, tenant, outcome, resolved_by)
-    SELECT h.hold_id, h.tenant, 'expired', v_who.actor
-      FROM ledger_private.hold AS h
-     WHERE h.tenant = v_who.tenant
-       AND h.expires_at IS NOT NULL
-       AND NOT ledger_private.hold_is_live(h.expires_at)
-       AND NOT EXISTS (SELECT FROM ledger_private.hold_resolution AS x WHERE x.hold_id = h.hold_id)
-     ORDER BY h.hold_id
+    SELECT DISTINCT o.hold_id, o.tenant, 'expired', v_who.actor
+      FROM ledger_private.open_hold_leg AS o
+     WHERE o.tenant = v_who.tenant
+       AND o.expires_at IS NOT NULL
+       AND NOT ledger_private.hold_is_live(o.expires_at)
+     ORDER BY o.hold_id
     ON CONFLICT DO NOTHING;
     GET DIAGNOSTICS v_count = ROW_COUNT;
     RETURN v_count;
@@ -2088,7 +2100,7 @@ $$;
 
 ALTER FUNCTION ledger.post_fx_transfer(idempotency_key text, from_account text, to_account text, amount numeric, fixed_side text, rate numeric, effective_date date, memo text, ref text, tenant text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date DEFAULT NULL::date, memo text DEFAULT NULL::text, ref text DEFAULT NULL::text, metadata jsonb DEFAULT '{}'::jsonb, tenant text DEFAULT NULL::text) RETURNS ledger.posting_result
+CREATE FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date DEFAULT NULL::date, memo text DEFAULT NULL::text, ref text DEFAULT NULL::text, metadata jsonb DEFAULT '{}'::jsonb, conditions jsonb DEFAULT NULL::jsonb, tenant text DEFAULT NULL::text) RETURNS ledger.posting_result
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -2101,11 +2113,11 @@ BEGIN
     RETURN ledger_private.post_journal_request(
         v_who.tenant, post_journal.idempotency_key, 'post_journal', post_journal.legs,
         post_journal.effective_date, post_journal.memo, post_journal.ref, post_journal.metadata,
-        'transfer', NULL, v_who.actor);
+        'transfer', NULL, v_who.actor, post_journal.conditions);
 END
 $$;
 
-ALTER FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date, memo text, ref text, metadata jsonb, tenant text) OWNER TO doublex_owner;
+ALTER FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date, memo text, ref text, metadata jsonb, conditions jsonb, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.post_journals(requests jsonb, tenant text DEFAULT NULL::text) RETURNS SETOF ledger.batch_item_result
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2150,8 +2162,9 @@ BEGIN
     -- not parse, or XDX01 (this block giving up after writing), rolls all of it back.
     BEGIN
         -- 1. The requests: fields and legs array checked by the definitions
-        --    post_journal_request uses (posting_field_problem, leg_array_problem), keys
-        --    unique in the batch, the fingerprint (posting_fingerprint) and journal id of each. The arrays follow the
+        --    post_journal_request uses (posting_field_problem, leg_array_problem), no
+        --    balance conditions (a request with some takes the careful path), keys unique in
+        --    the batch, the fingerprint (posting_fingerprint) and journal id of each. The arrays follow the
         --    order of the sorted subqueries (already in request order, so no sort runs): an
         --    ORDER BY inside each aggregate would sort once per aggregate.
         SELECT bool_and(q.fields_ok) AND count(DISTINCT q.key) = count(*) AS clean,
@@ -2173,13 +2186,15 @@ BEGIN
                        coalesce(r.is_object
                                 AND ledger_private.posting_field_problem(
                                         post_journals.tenant, r.key, r.memo, r.ref, r.metadata) IS NULL
-                                AND ledger_private.leg_array_problem(r.legs) IS NULL, false)
+                                AND ledger_private.leg_array_problem(r.legs) IS NULL
+                                AND coalesce(r.conditions IN ('null', '[]'), true), false)
                            AS fields_ok
                   FROM (SELECT e.ordinality AS ord, jsonb_typeof(e.value) = 'object' AS is_object,
                                e.value ->> 'idempotency_key' AS key, e.value -> 'legs' AS legs,
                                (e.value ->> 'effective_date')::date AS requested_date,
                                e.value ->> 'memo' AS memo, e.value ->> 'ref' AS ref,
-                               coalesce(e.value -> 'metadata', '{}'::jsonb) AS metadata
+                               coalesce(e.value -> 'metadata', '{}'::jsonb) AS metadata,
+                               e.value -> 'conditions' AS conditions
                           FROM jsonb_array_elements(post_journals.requests) WITH ORDINALITY AS e
                         OFFSET 0) AS r
                  ORDER BY r.ord) AS q;
@@ -3314,6 +3329,7 @@ CREATE FUNCTION ledger_private.api_limit(p_name text) RETURNS integer
                WHEN 'metadata_bytes' THEN 16384
                WHEN 'legs_min' THEN 2
                WHEN 'legs_max' THEN 500
+               WHEN 'conditions_max' THEN 20
                WHEN 'batch_requests' THEN 1000
                WHEN 'page_size' THEN 1000
                WHEN 'amount_digits' THEN 20
@@ -3515,6 +3531,51 @@ $$;
 
 ALTER FUNCTION ledger_private.check_business_date(p_date date, p_field text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.check_conditions(p_tenant text, p_conditions jsonb) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_condition record;
+    v_account ledger_private.account;
+    v_balance ledger.available_balance;
+    v_value numeric;
+    v_field text;
+    v_holds boolean;
+BEGIN
+    FOR v_condition IN
+        SELECT c.ordinality - 1 AS position, c.value ->> 'account' AS account,
+               c.value ->> 'field' AS field, c.value ->> 'op' AS op,
+               (c.value ->> 'amount')::numeric AS amount
+          FROM jsonb_array_elements(p_conditions) WITH ORDINALITY AS c
+         ORDER BY c.ordinality
+    LOOP
+        v_field := format('conditions[%s]', v_condition.position);
+        v_account := ledger_private.find_posting_account(p_tenant, v_condition.account,
+                                                         v_field || '.account');
+        v_balance := ledger_private.to_available_balance(v_account.account_id);
+        v_value := CASE v_condition.field WHEN 'posted' THEN v_balance.posted ELSE v_balance.available END;
+        v_holds := CASE v_condition.op
+                       WHEN '>=' THEN v_value >= v_condition.amount
+                       WHEN '<=' THEN v_value <= v_condition.amount
+                       ELSE v_value = v_condition.amount
+                   END;
+        IF NOT v_holds THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX061', COLUMN = v_field,
+                MESSAGE = format('%s: %s balance of %s would be %s %s, not %s %s', v_field,
+                                 v_condition.field, v_condition.account, v_value, v_balance.ccy,
+                                 v_condition.op, v_condition.amount),
+                DETAIL = format('account %s, field %s, op %s, threshold %s, actual %s %s',
+                                v_condition.account, v_condition.field, v_condition.op,
+                                v_condition.amount, v_value, v_balance.ccy),
+                HINT = 'Nothing was written; the request is refused whole.';
+        END IF;
+    END LOOP;
+END
+$$;
+
+ALTER FUNCTION ledger_private.check_conditions(p_tenant text, p_conditions jsonb) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.check_fx_pair(p_base text, p_quote text) RETURNS void
     LANGUAGE plpgsql STABLE
     AS $$
@@ -3641,6 +3702,20 @@ END
 $_$;
 
 ALTER FUNCTION ledger_private.check_journal_balanced(p_journal_id uuid) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.check_legs_limits(p_account_ids bigint[], p_leg_nos integer[]) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_leg_no integer;
+BEGIN
+    FOREACH v_leg_no IN ARRAY p_leg_nos LOOP
+        PERFORM ledger_private.check_account_limits(p_account_ids[v_leg_no], v_leg_no);
+    END LOOP;
+END
+$$;
+
+ALTER FUNCTION ledger_private.check_legs_limits(p_account_ids bigint[], p_leg_nos integer[]) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.check_not_negative(p_account_id bigint, p_leg_no integer) RETURNS void
     LANGUAGE plpgsql
@@ -3985,6 +4060,8 @@ BEGIN
            array_agg(coalesce(m.credits, 0) ORDER BY a.account_id) AS credits,
            array_agg(coalesce(p.total_debits, 0) ORDER BY a.account_id) AS opening_debits,
            array_agg(coalesce(p.total_credits, 0) ORDER BY a.account_id) AS opening_credits,
+           array_agg(coalesce(h.debits, 0) ORDER BY a.account_id) AS pending_debits,
+           array_agg(coalesce(h.credits, 0) ORDER BY a.account_id) AS pending_credits,
            coalesce(sum(m.legs), 0) AS legs
       INTO v_moved
       FROM ledger_private.account AS a
@@ -3995,6 +4072,13 @@ BEGIN
              WHERE s.account_id = a.account_id AND s.business_date < p_date
              ORDER BY s.business_date DESC
              LIMIT 1) AS p ON true
+      -- The tenant's open hold legs (few: open holds only), summed per account.
+      LEFT JOIN (SELECT o.account_id,
+                        sum(o.amount) FILTER (WHERE o.side = 'debit') AS debits,
+                        sum(o.amount) FILTER (WHERE o.side = 'credit') AS credits
+                   FROM ledger_private.open_hold_leg AS o
+                  WHERE o.tenant = p_tenant AND ledger_private.hold_is_live(o.expires_at)
+                  GROUP BY o.account_id) AS h ON h.account_id = a.account_id
      WHERE a.tenant = p_tenant;
     PERFORM ledger_private.eod_progress_notice(v_progress, p_date, 'read');
 
@@ -4003,18 +4087,21 @@ BEGIN
     WITH totals AS (
         SELECT t.*
           FROM unnest(v_moved.account_ids, v_moved.ccys, v_moved.normal_sides, v_moved.debits,
-                      v_moved.credits, v_moved.opening_debits, v_moved.opening_credits)
-               AS t (account_id, ccy, normal_side, debits, credits, opening_debits, opening_credits)
+                      v_moved.credits, v_moved.opening_debits, v_moved.opening_credits,
+                      v_moved.pending_debits, v_moved.pending_credits)
+               AS t (account_id, ccy, normal_side, debits, credits, opening_debits, opening_credits,
+                     pending_debits, pending_credits)
     ), written AS (
         INSERT INTO ledger_private.account_snapshot AS s
                (account_id, business_date, tenant, opening_balance, debits, credits,
-                closing_balance, total_debits, total_credits)
+                closing_balance, total_debits, total_credits, pending_debits, pending_credits)
         SELECT t.account_id, p_date, p_tenant,
                ledger_private.normal_balance(t.normal_side, t.opening_debits, t.opening_credits),
                t.debits, t.credits,
                ledger_private.normal_balance(t.normal_side, t.opening_debits + t.debits,
                                              t.opening_credits + t.credits),
-               t.opening_debits + t.debits, t.opening_credits + t.credits
+               t.opening_debits + t.debits, t.opening_credits + t.credits,
+               t.pending_debits, t.pending_credits
           FROM totals AS t
         RETURNING 1
     ), day_ccy AS (
@@ -4104,6 +4191,28 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.close_missed() OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.condition_problem(p_condition jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $_$
+    SELECT CASE
+               WHEN jsonb_typeof(p_condition) <> 'object' THEN 'not_object'
+               WHEN p_condition - 'account' - 'field' - 'op' - 'amount' <> '{}'::jsonb THEN 'unknown_field'
+               WHEN jsonb_typeof(p_condition -> 'account') IS DISTINCT FROM 'string'
+                    OR p_condition ->> 'account' = '' THEN 'account'
+               WHEN p_condition ? 'field'
+                    AND (jsonb_typeof(p_condition -> 'field') <> 'string'
+                         OR p_condition ->> 'field' NOT IN ('available', 'posted')) THEN 'field'
+               WHEN jsonb_typeof(p_condition -> 'op') IS DISTINCT FROM 'string'
+                    OR p_condition ->> 'op' NOT IN ('>=', '<=', '=') THEN 'op'
+               WHEN jsonb_typeof(p_condition -> 'amount') IS DISTINCT FROM 'string'
+                    OR p_condition ->> 'amount' !~ ('^-?[0-9]{1,' || ledger_private.api_limit('amount_digits')::text
+                                                    || '}(\.[0-9]{1,' || ledger_private.api_limit('amount_digits')::text
+                                                    || '})?$') THEN 'amount'
+           END
+$_$;
+
+ALTER FUNCTION ledger_private.condition_problem(p_condition jsonb) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.currency_exponent(p_ccy text) RETURNS smallint
     LANGUAGE sql STABLE PARALLEL SAFE
@@ -4361,10 +4470,12 @@ CREATE FUNCTION ledger_private.hold_leg_before_insert() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    SELECT h.tenant INTO NEW.tenant FROM ledger_private.hold AS h WHERE h.hold_id = NEW.hold_id;
-    IF NOT FOUND THEN
-        PERFORM ledger_private.raise_leg_error(
-            'DX021', NEW.leg_no, 'hold_id', format('no hold %s', NEW.hold_id));
+    IF current_setting('doublex.checked_inline', true) IS DISTINCT FROM 'on' OR NEW.tenant IS NULL THEN
+        SELECT h.tenant INTO NEW.tenant FROM ledger_private.hold AS h WHERE h.hold_id = NEW.hold_id;
+        IF NOT FOUND THEN
+            PERFORM ledger_private.raise_leg_error(
+                'DX021', NEW.leg_no, 'hold_id', format('no hold %s', NEW.hold_id));
+        END IF;
     END IF;
     NEW.amount := ledger_private.checked_leg_amount(NEW.tenant, NEW.account_id, NEW.leg_no,
                                                     NEW.ccy, NEW.amount);
@@ -4823,6 +4934,64 @@ $$;
 
 ALTER FUNCTION ledger_private.normal_balance(p_normal_side text, p_debits numeric, p_credits numeric) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.normalize_conditions(p_conditions jsonb) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+DECLARE
+    v_bad record;
+    v_field text;
+BEGIN
+    IF p_conditions IS NULL OR p_conditions = 'null'::jsonb OR p_conditions = '[]'::jsonb THEN
+        RETURN NULL;
+    END IF;
+    IF jsonb_typeof(p_conditions) <> 'array' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX060', COLUMN = 'conditions',
+            MESSAGE = format('conditions: must be a JSON array, got %s', jsonb_typeof(p_conditions));
+    END IF;
+    IF jsonb_array_length(p_conditions) > ledger_private.api_limit('conditions_max') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX060', COLUMN = 'conditions',
+            MESSAGE = format('conditions: at most %s conditions, got %s',
+                             ledger_private.api_limit('conditions_max'), jsonb_array_length(p_conditions));
+    END IF;
+
+    SELECT c.ordinality - 1 AS position, c.value AS condition,
+           ledger_private.condition_problem(c.value) AS problem
+      INTO v_bad
+      FROM jsonb_array_elements(p_conditions) WITH ORDINALITY AS c
+     WHERE ledger_private.condition_problem(c.value) IS NOT NULL
+     ORDER BY c.ordinality
+     LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN (SELECT jsonb_agg(jsonb_build_object('field', 'available') || c.value ORDER BY c.ordinality)
+                  FROM jsonb_array_elements(p_conditions) WITH ORDINALITY AS c);
+    END IF;
+
+    -- One message per problem, on the element or the field it names.
+    v_field := format('conditions[%s]', v_bad.position)
+               || CASE WHEN v_bad.problem IN ('account', 'field', 'op', 'amount')
+                       THEN '.' || v_bad.problem ELSE '' END;
+    RAISE EXCEPTION USING
+        ERRCODE = 'DX060', COLUMN = v_field,
+        MESSAGE = v_field || ': ' || CASE v_bad.problem
+            WHEN 'not_object' THEN 'must be an object with account, op, amount and optionally field'
+            WHEN 'unknown_field' THEN
+                'unknown field(s) ' || (SELECT string_agg(k, ', ' ORDER BY k)
+                                          FROM jsonb_object_keys(v_bad.condition - 'account' - 'field'
+                                                                 - 'op' - 'amount') AS k)
+            WHEN 'account' THEN 'required, an account code string'
+            WHEN 'field' THEN format('must be "available" or "posted", got %s', v_bad.condition -> 'field')
+            WHEN 'op' THEN format('must be ">=", "<=" or "=", got %s',
+                                  coalesce((v_bad.condition -> 'op')::text, 'nothing'))
+            ELSE format('must be a decimal string such as "100.00" or "-500" (at most %s digits'
+                        || ' before and after the point)', ledger_private.api_limit('amount_digits'))
+        END;
+END
+$$;
+
+ALTER FUNCTION ledger_private.normalize_conditions(p_conditions jsonb) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.normalize_legs(p_legs jsonb) RETURNS jsonb
     LANGUAGE plpgsql IMMUTABLE
     AS $$
@@ -4901,16 +5070,44 @@ $$;
 
 ALTER FUNCTION ledger_private.normalize_legs(p_legs jsonb) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.open_hold_legs_added() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO ledger_private.open_hold_leg (hold_id, leg_no, tenant, account_id, side, amount, expires_at)
+    SELECT a.hold_id, a.leg_no, a.tenant, a.account_id, a.side, a.amount, h.expires_at
+      FROM added AS a
+      JOIN ledger_private.hold AS h ON h.hold_id = a.hold_id
+     WHERE NOT EXISTS (SELECT FROM ledger_private.hold_resolution AS r WHERE r.hold_id = a.hold_id);
+    RETURN NULL;
+END
+$$;
+
+ALTER FUNCTION ledger_private.open_hold_legs_added() OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.open_hold_legs_resolved() RETURNS trigger
+    LANGUAGE plpgsql
+    SET enable_seqscan TO 'off'
+    AS $$
+BEGIN
+    DELETE FROM ledger_private.open_hold_leg AS o
+     USING resolved AS r
+     WHERE o.hold_id = r.hold_id;
+    RETURN NULL;
+END
+$$;
+
+ALTER FUNCTION ledger_private.open_hold_legs_resolved() OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.pending_totals(p_account_id bigint) RETURNS TABLE(debits numeric, credits numeric)
     LANGUAGE sql STABLE
+    SET enable_seqscan TO 'off'
     AS $$
-    SELECT coalesce(sum(hl.amount) FILTER (WHERE hl.side = 'debit'), 0),
-           coalesce(sum(hl.amount) FILTER (WHERE hl.side = 'credit'), 0)
-      FROM ledger_private.hold_leg AS hl
-      JOIN ledger_private.hold AS h ON h.hold_id = hl.hold_id
-     WHERE hl.account_id = p_account_id
-       AND ledger_private.hold_is_live(h.expires_at)
-       AND NOT EXISTS (SELECT FROM ledger_private.hold_resolution AS r WHERE r.hold_id = hl.hold_id)
+    SELECT coalesce(sum(o.amount) FILTER (WHERE o.side = 'debit'), 0),
+           coalesce(sum(o.amount) FILTER (WHERE o.side = 'credit'), 0)
+      FROM ledger_private.open_hold_leg AS o
+     WHERE o.account_id = p_account_id
+       AND ledger_private.hold_is_live(o.expires_at)
 $$;
 
 ALTER FUNCTION ledger_private.pending_totals(p_account_id bigint) OWNER TO doublex_owner;
@@ -4968,7 +5165,8 @@ BEGIN
         coalesce(p_request -> 'metadata', '{}'::jsonb),
         'transfer',
         NULL,
-        p_actor);
+        p_actor,
+        p_request -> 'conditions');
     RETURN ROW(p_position, p_request ->> 'idempotency_key', v_posted.journal_id, v_posted.status,
                v_posted.effective_date, v_posted.created_at, NULL, NULL, NULL)::ledger.batch_item_result;
 END
@@ -4996,7 +5194,7 @@ $$;
 
 ALTER FUNCTION ledger_private.post_fx_journal(p_tenant text, p_settlement_id uuid, p_settlement_key text, p_part text, p_from_code text, p_to_code text, p_from_side text, p_amount numeric, p_ccy text, p_effective_date date, p_memo text, p_ref text, p_actor text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger_private.post_journal_request(p_tenant text, p_key text, p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_kind text, p_reverses uuid, p_actor text) RETURNS ledger.posting_result
+CREATE FUNCTION ledger_private.post_journal_request(p_tenant text, p_key text, p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_kind text, p_reverses uuid, p_actor text, p_conditions jsonb DEFAULT NULL::jsonb) RETURNS ledger.posting_result
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -5006,8 +5204,8 @@ DECLARE
     v_fingerprint bytea;
     v_effective_date date;
     v_created_at timestamptz;
-    v_leg_no integer;
     v_unbalanced text;
+    v_conditions jsonb;
 BEGIN
     IF current_setting('transaction_isolation') <> 'serializable' THEN
         PERFORM ledger_private.require_serializable();
@@ -5019,29 +5217,21 @@ BEGIN
         PERFORM ledger_private.normalize_legs(p_legs);  -- raises DX001 or DX002
     END IF;
 
-    -- One query over the legs (posting_legs): the first malformed one, each leg's account,
-    -- the legs on accounts with limits, and whether the journal nets to zero.
-    -- Amounts are summed as sent: the leg trigger stores them unchanged (it refuses more
-    -- decimals than the currency has and only pads the scale), so these nets are the stored
-    -- legs' nets. The aggregates take the legs in posting_legs' order (already sorted: no
-    -- sort runs), which costs far less than an ORDER BY in each aggregate (a sort each).
-    SELECT min(l.leg_no) FILTER (WHERE l.problem IS NOT NULL) AS malformed,
-           min(l.leg_no) FILTER (WHERE l.account_id IS NULL) AS missing,
-           array_agg(l.account_id) AS account_ids,
-           array_agg(l.leg_no) FILTER (WHERE NOT l.allow_negative) AS constrained,
-           -- One currency netting to zero; anything else is looked at closely below.
-           coalesce(min(l.ccy) = max(l.ccy)
-                    AND sum(CASE WHEN l.problem IS NULL
-                                 THEN ledger_private.signed_amount(l.side, l.amount::numeric) END) = 0,
-                    false) AS balanced
-      INTO v_legs
-      FROM ledger_private.posting_legs(p_tenant, p_legs) AS l;
+    -- One query over the legs (summed_posting_legs, inlined): the first malformed one,
+    -- each leg's account, the legs on accounts with limits, and whether the journal nets to
+    -- zero.
+    SELECT * INTO v_legs FROM ledger_private.summed_posting_legs(p_tenant, p_legs);
     IF v_legs.malformed IS NOT NULL THEN
         PERFORM ledger_private.normalize_legs(p_legs);  -- raises DX001, DX003 or DX005
     END IF;
-    -- The legs are canonical now (normalize_legs.sql says why the jsonb value is).
+    IF p_conditions IS NOT NULL THEN
+        v_conditions := ledger_private.normalize_conditions(p_conditions);  -- DX060
+    END IF;
+    -- The legs are canonical now (normalize_legs.sql says why the jsonb value is), and so
+    -- are the conditions.
     v_fingerprint := ledger_private.posting_fingerprint(p_operation, p_legs, p_effective_date,
-                                                        p_memo, p_ref, v_metadata, p_reverses);
+                                                        p_memo, p_ref, v_metadata, p_reverses,
+                                                        v_conditions);
     -- A replay is answered from the sentinel before any business check.
     IF NOT ledger_private.claim_idempotency_key(p_tenant, p_key, p_operation, v_fingerprint,
                                                 v_journal_id) THEN
@@ -5058,12 +5248,10 @@ BEGIN
     END IF;
 
     IF v_legs.missing IS NOT NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX006', COLUMN = format('legs[%s].account', v_legs.missing - 1),
-            MESSAGE = format('legs[%s].account: no account %s in tenant %s',
-                             v_legs.missing - 1, p_legs -> (v_legs.missing - 1) ->> 'account',
-                             p_tenant),
-            HINT = 'Create it first with ledger.create_account().';
+        PERFORM ledger_private.raise_leg_error(
+            'DX006', v_legs.missing, 'account',
+            format('no account %s in tenant %s', p_legs -> (v_legs.missing - 1) ->> 'account', p_tenant),
+            'Create it first with ledger.create_account().');
     END IF;
 
     v_effective_date := coalesce(p_effective_date, ledger_private.default_effective_date(p_tenant));
@@ -5094,9 +5282,10 @@ BEGIN
         END IF;
     END IF;
     IF v_legs.constrained IS NOT NULL THEN
-        FOREACH v_leg_no IN ARRAY v_legs.constrained LOOP
-            PERFORM ledger_private.check_account_limits(v_legs.account_ids[v_leg_no], v_leg_no);
-        END LOOP;
+        PERFORM ledger_private.check_legs_limits(v_legs.account_ids, v_legs.constrained);
+    END IF;
+    IF v_conditions IS NOT NULL THEN
+        PERFORM ledger_private.check_conditions(p_tenant, v_conditions);  -- DX006, DX061
     END IF;
     -- Stop vouching for new rows: the journal's state says it was vouched for (its
     -- trigger saw the flag), so a leg added later in the transaction is checked at commit
@@ -5107,7 +5296,7 @@ BEGIN
 END
 $$;
 
-ALTER FUNCTION ledger_private.post_journal_request(p_tenant text, p_key text, p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_kind text, p_reverses uuid, p_actor text) OWNER TO doublex_owner;
+ALTER FUNCTION ledger_private.post_journal_request(p_tenant text, p_key text, p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_kind text, p_reverses uuid, p_actor text, p_conditions jsonb) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.posting_field_problem(p_tenant text, p_key text, p_memo text, p_ref text, p_metadata jsonb) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -5128,7 +5317,7 @@ $$;
 
 ALTER FUNCTION ledger_private.posting_field_problem(p_tenant text, p_key text, p_memo text, p_ref text, p_metadata jsonb) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger_private.posting_fingerprint(p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_reverses uuid) RETURNS bytea
+CREATE FUNCTION ledger_private.posting_fingerprint(p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_reverses uuid, p_conditions jsonb DEFAULT NULL::jsonb) RETURNS bytea
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
     SELECT ledger_private.fingerprint_of(jsonb_build_object(
@@ -5138,10 +5327,11 @@ CREATE FUNCTION ledger_private.posting_fingerprint(p_operation text, p_legs json
         'memo', p_memo,
         'ref', p_ref,
         'metadata', coalesce(p_metadata, '{}'::jsonb),
-        'reverses', p_reverses))
+        'reverses', p_reverses)
+        || jsonb_strip_nulls(jsonb_build_object('conditions', p_conditions)))
 $$;
 
-ALTER FUNCTION ledger_private.posting_fingerprint(p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_reverses uuid) OWNER TO doublex_owner;
+ALTER FUNCTION ledger_private.posting_fingerprint(p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_reverses uuid, p_conditions jsonb) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.posting_legs(p_tenant text, p_legs jsonb) RETURNS TABLE(leg_no integer, problem text, side text, amount text, ccy text, account_id bigint, allow_negative boolean)
     LANGUAGE sql STABLE
@@ -5425,6 +5615,23 @@ CREATE FUNCTION ledger_private.signed_amount(p_side text, p_amount numeric) RETU
 $$;
 
 ALTER FUNCTION ledger_private.signed_amount(p_side text, p_amount numeric) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.summed_posting_legs(p_tenant text, p_legs jsonb) RETURNS TABLE(malformed integer, missing integer, account_ids bigint[], constrained integer[], balanced boolean)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT min(l.leg_no) FILTER (WHERE l.problem IS NOT NULL),
+           min(l.leg_no) FILTER (WHERE l.account_id IS NULL),
+           array_agg(l.account_id),
+           array_agg(l.leg_no) FILTER (WHERE NOT l.allow_negative),
+           -- One currency netting to zero; anything else is looked at closely by the caller.
+           coalesce(min(l.ccy) = max(l.ccy)
+                    AND sum(CASE WHEN l.problem IS NULL
+                                 THEN ledger_private.signed_amount(l.side, l.amount::numeric) END) = 0,
+                    false)
+      FROM ledger_private.posting_legs(p_tenant, p_legs) AS l
+$$;
+
+ALTER FUNCTION ledger_private.summed_posting_legs(p_tenant text, p_legs jsonb) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.tenant_api_key(p_key_id text, p_tenant text, p_active_only boolean) RETURNS ledger_private.api_key
     LANGUAGE plpgsql
@@ -5741,7 +5948,9 @@ CREATE TABLE ledger_private.account_snapshot (
     credits numeric NOT NULL,
     closing_balance numeric NOT NULL,
     total_debits numeric NOT NULL,
-    total_credits numeric NOT NULL
+    total_credits numeric NOT NULL,
+    pending_debits numeric,
+    pending_credits numeric
 );
 
 ALTER TABLE ledger_private.account_snapshot OWNER TO doublex_owner;
@@ -5944,6 +6153,19 @@ CREATE TABLE ledger_private.leg (
 
 ALTER TABLE ledger_private.leg OWNER TO doublex_owner;
 
+CREATE TABLE ledger_private.open_hold_leg (
+    hold_id uuid NOT NULL,
+    leg_no smallint NOT NULL,
+    tenant text NOT NULL,
+    account_id bigint NOT NULL,
+    side text NOT NULL,
+    amount numeric NOT NULL,
+    expires_at timestamp with time zone
+)
+WITH (autovacuum_vacuum_scale_factor='0', autovacuum_vacuum_threshold='1000', autovacuum_analyze_scale_factor='0', autovacuum_analyze_threshold='1000');
+
+ALTER TABLE ledger_private.open_hold_leg OWNER TO doublex_owner;
+
 CREATE TABLE ledger_private.recon_outcome (
     run_id bigint NOT NULL,
     tenant text NOT NULL,
@@ -6137,6 +6359,9 @@ ALTER TABLE ONLY ledger_private.ledger_settings
 ALTER TABLE ONLY ledger_private.leg
     ADD CONSTRAINT leg_pkey PRIMARY KEY (journal_id, leg_no);
 
+ALTER TABLE ONLY ledger_private.open_hold_leg
+    ADD CONSTRAINT open_hold_leg_pkey PRIMARY KEY (hold_id, leg_no);
+
 ALTER TABLE ONLY ledger_private.recon_run
     ADD CONSTRAINT recon_run_pkey PRIMARY KEY (run_id);
 
@@ -6184,6 +6409,10 @@ CREATE INDEX leg_account_history ON ledger_private.leg USING btree (account_id, 
 CREATE INDEX leg_balance_tail ON ledger_private.leg USING btree (account_id, txid);
 
 CREATE INDEX leg_txid_range ON ledger_private.leg USING brin (txid);
+
+CREATE INDEX open_hold_leg_by_account ON ledger_private.open_hold_leg USING btree (account_id);
+
+CREATE INDEX open_hold_leg_expiring ON ledger_private.open_hold_leg USING btree (tenant, expires_at) WHERE (expires_at IS NOT NULL);
 
 CREATE INDEX recon_outcome_by_date ON ledger_private.recon_outcome USING btree (tenant, business_date, account_id);
 
@@ -6233,9 +6462,13 @@ CREATE CONSTRAINT TRIGGER hold_leg_checked_at_commit AFTER INSERT ON ledger_priv
 
 CREATE TRIGGER hold_leg_no_truncate BEFORE TRUNCATE ON ledger_private.hold_leg FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
+CREATE TRIGGER hold_leg_opens AFTER INSERT ON ledger_private.hold_leg REFERENCING NEW TABLE AS added FOR EACH STATEMENT WHEN ((current_setting('doublex.checked_inline'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION ledger_private.open_hold_legs_added();
+
 CREATE TRIGGER hold_no_truncate BEFORE TRUNCATE ON ledger_private.hold FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
 CREATE TRIGGER hold_resolution_append_only BEFORE DELETE OR UPDATE ON ledger_private.hold_resolution FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER hold_resolution_closes AFTER INSERT ON ledger_private.hold_resolution REFERENCING NEW TABLE AS resolved FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.open_hold_legs_resolved();
 
 CREATE TRIGGER hold_resolution_no_truncate BEFORE TRUNCATE ON ledger_private.hold_resolution FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
@@ -6332,8 +6565,8 @@ REVOKE ALL ON FUNCTION ledger.bind_sql_login(login text, capabilities text[], te
 REVOKE ALL ON FUNCTION ledger.business_date(at timestamp with time zone, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.business_date(at timestamp with time zone, tenant text) TO doublex_api;
 
-REVOKE ALL ON FUNCTION ledger.capture_hold(hold_id uuid, idempotency_key text, amounts jsonb, effective_date date, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.capture_hold(hold_id uuid, idempotency_key text, amounts jsonb, effective_date date, tenant text) TO doublex_api;
+REVOKE ALL ON FUNCTION ledger.capture_hold(hold_id uuid, idempotency_key text, amounts jsonb, effective_date date, conditions jsonb, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.capture_hold(hold_id uuid, idempotency_key text, amounts jsonb, effective_date date, conditions jsonb, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.client_idempotency_key(client_id text, idempotency_key text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.client_idempotency_key(client_id text, idempotency_key text) TO doublex_api;
@@ -6347,8 +6580,8 @@ GRANT ALL ON FUNCTION ledger.create_api_key(name text, capabilities text[], expi
 REVOKE ALL ON FUNCTION ledger.create_demo_tenant(client_address inet) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.create_demo_tenant(client_address inet) TO doublex_service;
 
-REVOKE ALL ON FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone, memo text, ref text, metadata jsonb, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone, memo text, ref text, metadata jsonb, tenant text) TO doublex_api;
+REVOKE ALL ON FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone, memo text, ref text, metadata jsonb, conditions jsonb, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone, memo text, ref text, metadata jsonb, conditions jsonb, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.create_tenant(tenant text) FROM PUBLIC;
 
@@ -6432,8 +6665,8 @@ GRANT ALL ON FUNCTION ledger.monitor_unbalanced_journals() TO doublex_monitor;
 REVOKE ALL ON FUNCTION ledger.post_fx_transfer(idempotency_key text, from_account text, to_account text, amount numeric, fixed_side text, rate numeric, effective_date date, memo text, ref text, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.post_fx_transfer(idempotency_key text, from_account text, to_account text, amount numeric, fixed_side text, rate numeric, effective_date date, memo text, ref text, tenant text) TO doublex_api;
 
-REVOKE ALL ON FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date, memo text, ref text, metadata jsonb, tenant text) FROM PUBLIC;
-GRANT ALL ON FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date, memo text, ref text, metadata jsonb, tenant text) TO doublex_api;
+REVOKE ALL ON FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date, memo text, ref text, metadata jsonb, conditions jsonb, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.post_journal(idempotency_key text, legs jsonb, effective_date date, memo text, ref text, metadata jsonb, conditions jsonb, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.post_journals(requests jsonb, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.post_journals(requests jsonb, tenant text) TO doublex_api;
@@ -6531,6 +6764,8 @@ REVOKE ALL ON FUNCTION ledger_private.check_account_limits(p_account_id bigint, 
 
 REVOKE ALL ON FUNCTION ledger_private.check_business_date(p_date date, p_field text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.check_conditions(p_tenant text, p_conditions jsonb) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.check_fx_pair(p_base text, p_quote text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.check_fx_rate_value(p_rate numeric, p_field text) FROM PUBLIC;
@@ -6538,6 +6773,8 @@ REVOKE ALL ON FUNCTION ledger_private.check_fx_rate_value(p_rate numeric, p_fiel
 REVOKE ALL ON FUNCTION ledger_private.check_grantable(p_who ledger_private.principal, p_capabilities text[], p_expires_at timestamp with time zone) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.check_journal_balanced(p_journal_id uuid) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.check_legs_limits(p_account_ids bigint[], p_leg_nos integer[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.check_not_negative(p_account_id bigint, p_leg_no integer) FROM PUBLIC;
 
@@ -6566,6 +6803,8 @@ REVOKE ALL ON FUNCTION ledger_private.close_business_date(p_tenant text, p_date 
 REVOKE ALL ON FUNCTION ledger_private.close_fence_key(p_tenant text, p_date date, p_closed_through date) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.close_missed() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.condition_problem(p_condition jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.currency_exponent(p_ccy text) FROM PUBLIC;
 
@@ -6625,7 +6864,13 @@ REVOKE ALL ON FUNCTION ledger_private.lock_idempotency_key(p_tenant text, p_key 
 
 REVOKE ALL ON FUNCTION ledger_private.normal_balance(p_normal_side text, p_debits numeric, p_credits numeric) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.normalize_conditions(p_conditions jsonb) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.normalize_legs(p_legs jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.open_hold_legs_added() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.open_hold_legs_resolved() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.pending_totals(p_account_id bigint) FROM PUBLIC;
 
@@ -6635,11 +6880,11 @@ REVOKE ALL ON FUNCTION ledger_private.post_batch_request(p_tenant text, p_positi
 
 REVOKE ALL ON FUNCTION ledger_private.post_fx_journal(p_tenant text, p_settlement_id uuid, p_settlement_key text, p_part text, p_from_code text, p_to_code text, p_from_side text, p_amount numeric, p_ccy text, p_effective_date date, p_memo text, p_ref text, p_actor text) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.post_journal_request(p_tenant text, p_key text, p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_kind text, p_reverses uuid, p_actor text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledger_private.post_journal_request(p_tenant text, p_key text, p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_kind text, p_reverses uuid, p_actor text, p_conditions jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.posting_field_problem(p_tenant text, p_key text, p_memo text, p_ref text, p_metadata jsonb) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.posting_fingerprint(p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_reverses uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledger_private.posting_fingerprint(p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_reverses uuid, p_conditions jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.posting_legs(p_tenant text, p_legs jsonb) FROM PUBLIC;
 
@@ -6662,6 +6907,8 @@ REVOKE ALL ON FUNCTION ledger_private.require_serializable() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ledger_private.round_half_even(p_dividend numeric, p_divisor numeric, p_exponent integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.signed_amount(p_side text, p_amount numeric) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.summed_posting_legs(p_tenant text, p_legs jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.tenant_api_key(p_key_id text, p_tenant text, p_active_only boolean) FROM PUBLIC;
 

@@ -1,6 +1,7 @@
 """Lint every PL/pgSQL function with plpgsql_check on a freshly migrated throwaway database.
 
-Trigger functions are checked against the table of each trigger that uses them. Any error
+Trigger functions are checked against the table of each trigger that uses them, with its
+transition tables (REFERENCING NEW/OLD TABLE) when it declares them. Any error
 or warning fails the run (exit 1); performance notes are printed but do not fail.
 """
 
@@ -16,11 +17,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from support.cluster import running_cluster
 
 TARGETS = """
-    SELECT p.oid::regprocedure::text AS function, p.oid AS fn, coalesce(t.tgrelid, 0) AS rel
+    SELECT p.oid::regprocedure::text AS function, p.oid AS fn, coalesce(t.tgrelid, 0) AS rel,
+           t.tgnewtable::text AS new, t.tgoldtable::text AS old
       FROM pg_proc p
       JOIN pg_namespace n ON n.oid = p.pronamespace
       JOIN pg_language l ON l.oid = p.prolang
-      LEFT JOIN LATERAL (SELECT tg.tgrelid FROM pg_trigger tg WHERE tg.tgfoid = p.oid LIMIT 1) t
+      LEFT JOIN LATERAL (SELECT tg.tgrelid, tg.tgnewtable, tg.tgoldtable
+                           FROM pg_trigger tg WHERE tg.tgfoid = p.oid LIMIT 1) t
              ON true
      WHERE n.nspname IN ('ledger', 'ledger_private') AND l.lanname = 'plpgsql'
      ORDER BY 1
@@ -29,7 +32,8 @@ TARGETS = """
 CHECK = """
     SELECT level, message, lineno, statement, hint
       FROM plpgsql_check_function_tb(%(fn)s::oid, %(rel)s::oid,
-                                     extra_warnings => false, performance_warnings => true)
+                                     extra_warnings => false, performance_warnings => true,
+                                     newtable => %(new)s::name, oldtable => %(old)s::name)
 """
 
 
@@ -40,9 +44,9 @@ def main() -> int:
         with psycopg.connect(cluster.admin_dsn(db), autocommit=True) as conn:
             conn.execute("CREATE EXTENSION plpgsql_check")
             targets = conn.execute(TARGETS).fetchall()
-            for function, fn, rel in targets:
+            for function, fn, rel, new, old in targets:
                 for level, message, lineno, statement, hint in conn.execute(
-                    CHECK, {"fn": fn, "rel": rel}
+                    CHECK, {"fn": fn, "rel": rel, "new": new, "old": old}
                 ).fetchall():
                     failing = level in ("error", "warning")
                     failures += failing

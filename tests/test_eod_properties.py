@@ -152,6 +152,7 @@ def test_nothing_lands_in_a_closed_date_and_snapshots_equal_the_legs(
                 "memo": None,
                 "ref": None,
                 "metadata": Jsonb({}),
+                "conditions": None,
                 "tenant": tenant,
             }
             if day is not None and closed is not None and day <= closed:

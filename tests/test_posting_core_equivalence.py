@@ -198,7 +198,7 @@ def post_one_by_one(conn: Conn, tenant: str, requests: list[dict[str, Any]]) -> 
         try:
             with conn.transaction():
                 posted = conn.execute(
-                    "SELECT * FROM ledger.post_journal(%s, %s, %s::date, %s, %s, %s, %s)",
+                    "SELECT * FROM ledger.post_journal(%s, %s, %s::date, %s, %s, %s, tenant => %s)",
                     (
                         request.get("idempotency_key"),
                         Jsonb(request.get("legs")),

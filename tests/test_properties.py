@@ -111,6 +111,7 @@ class Client:
                 "memo": request.memo,
                 "ref": request.ref,
                 "metadata": Jsonb(dict(request.metadata or {})),
+                "conditions": None,
                 "tenant": "default",
             },
         )

@@ -20,6 +20,7 @@ AS $$
                WHEN 'metadata_bytes' THEN 16384
                WHEN 'legs_min' THEN 2
                WHEN 'legs_max' THEN 500
+               WHEN 'conditions_max' THEN 20
                WHEN 'batch_requests' THEN 1000
                WHEN 'page_size' THEN 1000
                WHEN 'amount_digits' THEN 20

@@ -4,6 +4,10 @@
 --   1. one snapshot row per account of the tenant (dense: every account that exists at the
 --      close, moved or not): opening balance (its row at the previous close), the day's
 --      debits and credits (0 when it did not move), closing balance, cumulative totals;
+--      and its pending hold legs when the close is taken (pending_debits, pending_credits:
+--      the open, live hold legs of ledger_private.open_hold_leg, as pending_totals counts
+--      them; 0 when none). Holds are not dated and survive the close unchanged; the
+--      balances stay posted balances, the pending totals are recorded beside them;
 --   2. the trial balance per currency: the previous close's totals plus the day's; every
 --      currency must net to zero (DX028, nothing is written);
 --   3. the close record with the seal chained to the previous close's.
@@ -50,6 +54,8 @@ BEGIN
            array_agg(coalesce(m.credits, 0) ORDER BY a.account_id) AS credits,
            array_agg(coalesce(p.total_debits, 0) ORDER BY a.account_id) AS opening_debits,
            array_agg(coalesce(p.total_credits, 0) ORDER BY a.account_id) AS opening_credits,
+           array_agg(coalesce(h.debits, 0) ORDER BY a.account_id) AS pending_debits,
+           array_agg(coalesce(h.credits, 0) ORDER BY a.account_id) AS pending_credits,
            coalesce(sum(m.legs), 0) AS legs
       INTO v_moved
       FROM ledger_private.account AS a
@@ -60,6 +66,13 @@ BEGIN
              WHERE s.account_id = a.account_id AND s.business_date < p_date
              ORDER BY s.business_date DESC
              LIMIT 1) AS p ON true
+      -- The tenant's open hold legs (few: open holds only), summed per account.
+      LEFT JOIN (SELECT o.account_id,
+                        sum(o.amount) FILTER (WHERE o.side = 'debit') AS debits,
+                        sum(o.amount) FILTER (WHERE o.side = 'credit') AS credits
+                   FROM ledger_private.open_hold_leg AS o
+                  WHERE o.tenant = p_tenant AND ledger_private.hold_is_live(o.expires_at)
+                  GROUP BY o.account_id) AS h ON h.account_id = a.account_id
      WHERE a.tenant = p_tenant;
     PERFORM ledger_private.eod_progress_notice(v_progress, p_date, 'read');
 
@@ -68,18 +81,21 @@ BEGIN
     WITH totals AS (
         SELECT t.*
           FROM unnest(v_moved.account_ids, v_moved.ccys, v_moved.normal_sides, v_moved.debits,
-                      v_moved.credits, v_moved.opening_debits, v_moved.opening_credits)
-               AS t (account_id, ccy, normal_side, debits, credits, opening_debits, opening_credits)
+                      v_moved.credits, v_moved.opening_debits, v_moved.opening_credits,
+                      v_moved.pending_debits, v_moved.pending_credits)
+               AS t (account_id, ccy, normal_side, debits, credits, opening_debits, opening_credits,
+                     pending_debits, pending_credits)
     ), written AS (
         INSERT INTO ledger_private.account_snapshot AS s
                (account_id, business_date, tenant, opening_balance, debits, credits,
-                closing_balance, total_debits, total_credits)
+                closing_balance, total_debits, total_credits, pending_debits, pending_credits)
         SELECT t.account_id, p_date, p_tenant,
                ledger_private.normal_balance(t.normal_side, t.opening_debits, t.opening_credits),
                t.debits, t.credits,
                ledger_private.normal_balance(t.normal_side, t.opening_debits + t.debits,
                                              t.opening_credits + t.credits),
-               t.opening_debits + t.debits, t.opening_credits + t.credits
+               t.opening_debits + t.debits, t.opening_credits + t.credits,
+               t.pending_debits, t.pending_credits
           FROM totals AS t
         RETURNING 1
     ), day_ccy AS (

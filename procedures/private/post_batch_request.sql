@@ -41,7 +41,8 @@ BEGIN
         coalesce(p_request -> 'metadata', '{}'::jsonb),
         'transfer',
         NULL,
-        p_actor);
+        p_actor,
+        p_request -> 'conditions');
     RETURN ROW(p_position, p_request ->> 'idempotency_key', v_posted.journal_id, v_posted.status,
                v_posted.effective_date, v_posted.created_at, NULL, NULL, NULL)::ledger.batch_item_result;
 END

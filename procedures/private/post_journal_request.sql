@@ -6,15 +6,19 @@
 --      account has been frozen since;
 --   3. journal and legs (the leg trigger checks accounts, currencies and decimals);
 --   4. the journal checks (two or more legs, balanced per currency, non-negative policy)
---      run here, before returning, so a batch sees the error of this request.
+--      run here, before returning, so a batch sees the error of this request;
+--   5. the request's balance conditions (p_conditions, NULL for none: shape checked by
+--      normalize_conditions before the fingerprint, which includes them; evaluated by
+--      check_conditions on the balances after the writes, DX060/DX061).
 -- The journal records p_actor (created_by: the principal authorize named, e.g. key:dxk_…).
--- Raises DX001–DX012, DX014, DX016, DX019, DX021 (see sql/errors.md).
+-- Raises DX001–DX012, DX014, DX016, DX019, DX021, DX060, DX061 (see sql/errors.md).
 --
--- Every check has one definition, shared with the batch's fast path: the fields
--- (posting_field_problem), the legs array (leg_array_problem) and each leg (leg_problem,
--- resolved by posting_legs), the fingerprint (posting_fingerprint), the key's lock and
--- sentinel (claim_idempotency_key), the balance per currency (signed_amount,
--- unbalanced_currencies) and the limits (check_account_limits: min_balance, max_balance, allow_negative).
+-- Every check has one definition, shared with the batch's fast path and ledger.create_hold:
+-- the fields (posting_field_problem), the legs array (leg_array_problem) and each leg
+-- (leg_problem, resolved by posting_legs, summed up by summed_posting_legs), the
+-- fingerprint (posting_fingerprint), the key's lock and sentinel (claim_idempotency_key),
+-- the balance per currency (signed_amount, unbalanced_currencies) and the limits
+-- (check_legs_limits → check_account_limits: min_balance, max_balance, allow_negative).
 --
 -- Cost: a posting is mostly per-statement overhead, so the common case runs as few
 -- statements as it can. Every field check is one inlined expression, and the helper that
@@ -38,7 +42,8 @@ CREATE OR REPLACE FUNCTION ledger_private.post_journal_request(
     p_metadata jsonb,
     p_kind text,
     p_reverses uuid,
-    p_actor text
+    p_actor text,
+    p_conditions jsonb DEFAULT NULL
 ) RETURNS ledger.posting_result
 LANGUAGE plpgsql VOLATILE
 AS $$
@@ -49,8 +54,8 @@ DECLARE
     v_fingerprint bytea;
     v_effective_date date;
     v_created_at timestamptz;
-    v_leg_no integer;
     v_unbalanced text;
+    v_conditions jsonb;
 BEGIN
     IF current_setting('transaction_isolation') <> 'serializable' THEN
         PERFORM ledger_private.require_serializable();
@@ -62,29 +67,21 @@ BEGIN
         PERFORM ledger_private.normalize_legs(p_legs);  -- raises DX001 or DX002
     END IF;
 
-    -- One query over the legs (posting_legs): the first malformed one, each leg's account,
-    -- the legs on accounts with limits, and whether the journal nets to zero.
-    -- Amounts are summed as sent: the leg trigger stores them unchanged (it refuses more
-    -- decimals than the currency has and only pads the scale), so these nets are the stored
-    -- legs' nets. The aggregates take the legs in posting_legs' order (already sorted: no
-    -- sort runs), which costs far less than an ORDER BY in each aggregate (a sort each).
-    SELECT min(l.leg_no) FILTER (WHERE l.problem IS NOT NULL) AS malformed,
-           min(l.leg_no) FILTER (WHERE l.account_id IS NULL) AS missing,
-           array_agg(l.account_id) AS account_ids,
-           array_agg(l.leg_no) FILTER (WHERE NOT l.allow_negative) AS constrained,
-           -- One currency netting to zero; anything else is looked at closely below.
-           coalesce(min(l.ccy) = max(l.ccy)
-                    AND sum(CASE WHEN l.problem IS NULL
-                                 THEN ledger_private.signed_amount(l.side, l.amount::numeric) END) = 0,
-                    false) AS balanced
-      INTO v_legs
-      FROM ledger_private.posting_legs(p_tenant, p_legs) AS l;
+    -- One query over the legs (summed_posting_legs, inlined): the first malformed one,
+    -- each leg's account, the legs on accounts with limits, and whether the journal nets to
+    -- zero.
+    SELECT * INTO v_legs FROM ledger_private.summed_posting_legs(p_tenant, p_legs);
     IF v_legs.malformed IS NOT NULL THEN
         PERFORM ledger_private.normalize_legs(p_legs);  -- raises DX001, DX003 or DX005
     END IF;
-    -- The legs are canonical now (normalize_legs.sql says why the jsonb value is).
+    IF p_conditions IS NOT NULL THEN
+        v_conditions := ledger_private.normalize_conditions(p_conditions);  -- DX060
+    END IF;
+    -- The legs are canonical now (normalize_legs.sql says why the jsonb value is), and so
+    -- are the conditions.
     v_fingerprint := ledger_private.posting_fingerprint(p_operation, p_legs, p_effective_date,
-                                                        p_memo, p_ref, v_metadata, p_reverses);
+                                                        p_memo, p_ref, v_metadata, p_reverses,
+                                                        v_conditions);
     -- A replay is answered from the sentinel before any business check.
     IF NOT ledger_private.claim_idempotency_key(p_tenant, p_key, p_operation, v_fingerprint,
                                                 v_journal_id) THEN
@@ -101,12 +98,10 @@ BEGIN
     END IF;
 
     IF v_legs.missing IS NOT NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX006', COLUMN = format('legs[%s].account', v_legs.missing - 1),
-            MESSAGE = format('legs[%s].account: no account %s in tenant %s',
-                             v_legs.missing - 1, p_legs -> (v_legs.missing - 1) ->> 'account',
-                             p_tenant),
-            HINT = 'Create it first with ledger.create_account().';
+        PERFORM ledger_private.raise_leg_error(
+            'DX006', v_legs.missing, 'account',
+            format('no account %s in tenant %s', p_legs -> (v_legs.missing - 1) ->> 'account', p_tenant),
+            'Create it first with ledger.create_account().');
     END IF;
 
     v_effective_date := coalesce(p_effective_date, ledger_private.default_effective_date(p_tenant));
@@ -137,9 +132,10 @@ BEGIN
         END IF;
     END IF;
     IF v_legs.constrained IS NOT NULL THEN
-        FOREACH v_leg_no IN ARRAY v_legs.constrained LOOP
-            PERFORM ledger_private.check_account_limits(v_legs.account_ids[v_leg_no], v_leg_no);
-        END LOOP;
+        PERFORM ledger_private.check_legs_limits(v_legs.account_ids, v_legs.constrained);
+    END IF;
+    IF v_conditions IS NOT NULL THEN
+        PERFORM ledger_private.check_conditions(p_tenant, v_conditions);  -- DX006, DX061
     END IF;
     -- Stop vouching for new rows: the journal's state says it was vouched for (its
     -- trigger saw the flag), so a leg added later in the transaction is checked at commit
@@ -150,5 +146,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION ledger_private.post_journal_request(text, text, text, jsonb, date, text, text, jsonb, text, uuid, text) IS
+COMMENT ON FUNCTION ledger_private.post_journal_request(text, text, text, jsonb, date, text, text, jsonb, text, uuid, text, jsonb) IS
     'Idempotent, validated posting of one journal: the path shared by every posting function';

@@ -20,8 +20,10 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from doublex.api.fields import (
+    AMOUNT_DIGITS,
     AMOUNT_SCHEMA,
     CODE_SCHEMA,
+    DIGITS,
     KEY_LENGTH,
     PRINTABLE,
     Ccy,
@@ -126,6 +128,51 @@ def legs_body(key: str, debit: str, credit: str, amount: str, memo: str) -> dict
     return {"required": ["legs"], "description": HEADER_NOTE, "examples": [example]}
 
 
+class BalanceCondition(Body):
+    """A balance condition of a request: refuse it whole unless, right after it, the
+    account's available (or posted) balance compares so with the amount. Documented here,
+    validated by the ledger (DX060; a false one is DX061). The one model every request that
+    takes conditions refers to (`Conditions`)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"account": "2001-WALLET", "field": "available", "op": ">=", "amount": "0.00"}
+            ]
+        },
+    )
+
+    account: Code
+    field: Annotated[str, Documented(enum=["available", "posted"])] = Field(
+        "available", description="available when left out"
+    )
+    op: Annotated[str, Documented(enum=[">=", "<=", "="])]
+    amount: Annotated[
+        str,
+        Documented(
+            type="string",
+            pattern=Text("^-?" + DIGITS, digits=AMOUNT_DIGITS),
+            description="A decimal string, negative allowed; never a JSON number",
+            examples=["100.00", "-500"],
+        ),
+    ]
+
+
+# A request's balance conditions, sent to the ledger as they came (it checks them, DX060).
+Conditions = Annotated[
+    Any,
+    Documented(
+        type="array",
+        maxItems=Limit("conditions_max"),
+        items={"$ref": REF + "BalanceCondition"},
+        description="Balance conditions that must hold right after this request, or it is "
+        "refused whole (DX061)",
+    ),
+    Nullable,
+]
+
+
 class Transfer(Body):
     model_config = ConfigDict(
         json_schema_extra=legs_body("tx-0c47a2", "1001-CASH", "4001-SALES", "45.00", "invoice 17")
@@ -140,6 +187,7 @@ class Transfer(Body):
     memo: Memo | None = None
     ref: Ref | None = None
     metadata: Metadata | None = None
+    conditions: Conditions = None
 
     @staticmethod
     def answer(result: dict[str, Any]) -> dict[str, Any]:
@@ -155,6 +203,7 @@ class Transfer(Body):
             "memo": self.memo,
             "ref": self.ref,
             "metadata": self.metadata,
+            "conditions": self.conditions,
         }
 
 
@@ -246,8 +295,9 @@ class BatchRequest(Body):
             type="array",
             maxItems=Limit("batch_requests"),
             items={
-                "description": "A Transfer object. Each request is checked on its own: a "
-                "malformed or refused one is rejected in its own result, the others post.",
+                "description": "A Transfer object (its conditions too, checked right after "
+                "that request). Each request is checked on its own: a malformed or refused one "
+                "is rejected in its own result, the others post.",
             },
         ),
     ] = passed_on()

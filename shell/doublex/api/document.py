@@ -24,7 +24,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from doublex import __version__, jsonio
 from doublex.api import args, handlers, limits, parse
-from doublex.api.bodies import Leg
+from doublex.api.bodies import BalanceCondition, Leg
 from doublex.api.operation import PROBLEM, Access, Operation
 from doublex.api.responses import Problem
 
@@ -57,7 +57,11 @@ SECURITY_SCHEMES = {
 
 def build(operations: Sequence[Operation[Any]]) -> dict[str, Any]:
     """The OpenAPI 3.1 document of these operations."""
-    models: dict[type[BaseModel], JsonSchemaMode] = {Leg: "validation", Problem: "serialization"}
+    models: dict[type[BaseModel], JsonSchemaMode] = {
+        Leg: "validation",
+        BalanceCondition: "validation",
+        Problem: "serialization",
+    }
     for op in operations:
         models[op.args] = "validation"
         for response in op.responses.values():

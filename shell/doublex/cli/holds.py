@@ -4,6 +4,7 @@ doublex holds create --leg 2001-CARD:debit:80.00:EUR --leg 2900-SETTLE:credit:80
 doublex holds show 0190…
 doublex holds list --account 2001-CARD --status pending
 doublex holds capture 0190… --amount 60.00 --amount 60.00
+doublex holds create … --condition 2001-CARD>=-500 (balance conditions, as on doublex post)
 doublex holds void 0190…
 doublex holds expire
 doublex accounts limits 2001-CARD --min -500
@@ -20,7 +21,15 @@ from typing import Any
 import click
 
 from doublex.cli.common import limit_option, tenant_option, with_ledger
-from doublex.cli.ledger import DATE, accounts, iso_date, parse_json_object, parse_leg
+from doublex.cli.ledger import (
+    DATE,
+    accounts,
+    condition_option,
+    iso_date,
+    parse_conditions,
+    parse_json_object,
+    parse_leg,
+)
 from doublex.cli.output import Column, emit_record, emit_rows, json_option
 from doublex.cli.root import main
 
@@ -96,11 +105,13 @@ def holds() -> None:
 @click.option("--memo", default=None)
 @click.option("--ref", default=None)
 @click.option("--metadata", default=None, help="A JSON object kept with the hold.")
+@condition_option
 @tenant_option
 @json_option
 def holds_create(
     legs: tuple[str, ...], expires_at: datetime | None, key: str | None, memo: str | None,
-    ref: str | None, metadata: str | None, tenant: str, as_json: bool,
+    ref: str | None, metadata: str | None, conditions: tuple[str, ...], tenant: str,
+    as_json: bool,
 ) -> None:  # fmt: skip
     """Reserve a balanced set of legs without posting them."""
     body = [parse_leg(leg) for leg in legs]
@@ -108,7 +119,14 @@ def holds_create(
     idempotency_key = key or f"cli-{uuid.uuid4()}"
     result = with_ledger(
         lambda ledger: ledger.create_hold(
-            idempotency_key, body, expires_at, memo, ref, extra, tenant
+            idempotency_key,
+            body,
+            expires_at,
+            memo,
+            ref,
+            extra,
+            parse_conditions(conditions),
+            tenant,
         )
     )
     emit_record({**result, "idempotency_key": idempotency_key}, as_json, fields=HOLD_FIELDS)
@@ -158,17 +176,23 @@ def holds_list(
 )
 @click.option("--date", "effective_date", type=DATE, default=None, help="Effective date.")
 @key_option
+@condition_option
 @tenant_option
 @json_option
 def holds_capture(
     hold_id: uuid.UUID, amounts: tuple[str, ...], effective_date: datetime | None,
-    key: str | None, tenant: str, as_json: bool,
+    key: str | None, conditions: tuple[str, ...], tenant: str, as_json: bool,
 ) -> None:  # fmt: skip
     """Post a hold as a journal (all of it, or --amount per leg); the rest is released."""
     idempotency_key = key or f"cli-{uuid.uuid4()}"
     result = with_ledger(
         lambda ledger: ledger.capture_hold(
-            hold_id, idempotency_key, list(amounts) or None, iso_date(effective_date), tenant
+            hold_id,
+            idempotency_key,
+            list(amounts) or None,
+            iso_date(effective_date),
+            parse_conditions(conditions),
+            tenant,
         )
     )
     emit_record({**result, "idempotency_key": idempotency_key}, as_json, fields=RESOLUTION_FIELDS)

@@ -10,6 +10,7 @@ doublex journals list --account 1001-CASH
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import date, datetime
 from pathlib import Path
@@ -179,6 +180,38 @@ def parse_leg(text: str) -> dict[str, str]:
     return {"account": account, "side": side, "amount": amount, "ccy": ccy}
 
 
+CONDITION = re.compile(
+    r"^(?:(?P<field>available|posted):)?(?P<account>.+?)(?P<op>>=|<=|=)(?P<amount>.*)$"
+)
+
+
+def parse_condition(text: str) -> dict[str, str]:
+    """A balance condition written [available:|posted:]CODE>=AMOUNT (or <=, =) as the
+    ledger takes it; the ledger checks the parts (DX060)."""
+    match = CONDITION.match(text)
+    if match is None:
+        raise click.BadParameter(
+            f"{text!r}: expected [available:|posted:]ACCOUNT>=AMOUNT (or <=, =)",
+            param_hint="--condition",
+        )
+    return {key: value for key, value in match.groupdict().items() if value is not None}
+
+
+def parse_conditions(texts: tuple[str, ...]) -> list[dict[str, str]] | None:
+    """Every --condition, or None when there is none."""
+    return [parse_condition(text) for text in texts] or None
+
+
+condition_option = click.option(
+    "--condition",
+    "conditions",
+    multiple=True,
+    metavar="[available:|posted:]ACCOUNT>=AMOUNT",
+    help="Refuse unless this balance holds afterwards, e.g. 2001-WALLET>=0.00 or"
+    " posted:2001-WALLET<=500 (op >=, <= or =; available when no field; repeatable).",
+)
+
+
 def read_legs(path: str) -> Any:
     """Legs from a JSON file: an array of legs, or an object with a `legs` array."""
     try:
@@ -206,6 +239,7 @@ def read_legs(path: str) -> Any:
 @click.option("--memo", default=None)
 @click.option("--ref", default=None, help="External reference (what bank statements carry).")
 @click.option("--metadata", default=None, help="A JSON object kept with the journal.")
+@condition_option
 @tenant_option
 @json_option
 def post(
@@ -216,6 +250,7 @@ def post(
     memo: str | None,
     ref: str | None,
     metadata: str | None,
+    conditions: tuple[str, ...],
     tenant: str,
     as_json: bool,
 ) -> None:
@@ -227,7 +262,14 @@ def post(
     idempotency_key = key or f"cli-{uuid.uuid4()}"
     result = with_ledger(
         lambda ledger: ledger.post_journal(
-            idempotency_key, body, iso_date(effective_date), memo, ref, extra, tenant
+            idempotency_key,
+            body,
+            iso_date(effective_date),
+            memo,
+            ref,
+            extra,
+            parse_conditions(conditions),
+            tenant,
         )
     )
     emit_record({**result, "idempotency_key": idempotency_key}, as_json, fields=POSTING_FIELDS)

@@ -4,10 +4,19 @@ its mixins (doublex.db.ledger_access, doublex.db.ledger_holds)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from psycopg.types.json import Jsonb
 
 from doublex.db.queries import QUERIES
 from doublex.db.runner import Mode, Row, Runner
+
+
+def conditions_json(conditions: Sequence[Mapping[str, Any]] | Any | None) -> Jsonb | None:
+    """A request's balance conditions as the SQL API takes them (NULL: none), as they came:
+    the ledger checks their shape (DX060)."""
+    return None if conditions is None else Jsonb(conditions)
 
 
 class Calls(Runner):

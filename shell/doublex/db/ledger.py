@@ -24,6 +24,7 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from doublex.db import bulk
+from doublex.db.calls import conditions_json
 from doublex.db.instrument import instrumented
 from doublex.db.ledger_access import AccessCalls
 from doublex.db.ledger_holds import HoldsCalls
@@ -88,17 +89,20 @@ class Ledger(AccessCalls, HoldsCalls, StatementCalls):
         memo: str | None = None,
         ref: str | None = None,
         metadata: Mapping[str, Any] | None = None,
+        conditions: Sequence[Mapping[str, Any]] | Any | None = None,
         tenant: str | None = None,
         *,
         client_id: str | None = None,
     ) -> Row:
         """With `client_id` (the earlier, per-client API), the ledger key is client_id:key,
-        made and checked by ledger.client_idempotency_key."""
+        made and checked by ledger.client_idempotency_key. `conditions`: balance conditions
+        ({account, field, op, amount}) the ledger checks after the posting (DX060/DX061)."""
         return await self._one(
             "post_journal" if client_id is None else "post_client_journal", WRITE,
             idempotency_key=idempotency_key, client_id=client_id, legs=Jsonb(legs),
             effective_date=effective_date, memo=memo, ref=ref,
-            metadata=Jsonb(metadata if metadata is not None else {}), tenant=tenant,
+            metadata=Jsonb(metadata if metadata is not None else {}),
+            conditions=conditions_json(conditions), tenant=tenant,
         )  # fmt: skip
 
     async def reverse_journal(

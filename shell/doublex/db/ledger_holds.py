@@ -10,7 +10,7 @@ from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
-from doublex.db.calls import Calls
+from doublex.db.calls import Calls, conditions_json
 from doublex.db.runner import READ, SERVICE, WRITE, Row
 
 
@@ -27,12 +27,14 @@ class HoldsCalls(Calls):
         memo: str | None = None,
         ref: str | None = None,
         metadata: Mapping[str, Any] | None = None,
+        conditions: Sequence[Mapping[str, Any]] | Any | None = None,
         tenant: str | None = None,
     ) -> Row:
         return await self._one(
             "create_hold", WRITE, idempotency_key=idempotency_key, legs=Jsonb(legs),
             expires_at=expires_at, memo=memo, ref=ref,
-            metadata=Jsonb(metadata if metadata is not None else {}), tenant=tenant,
+            metadata=Jsonb(metadata if metadata is not None else {}),
+            conditions=conditions_json(conditions), tenant=tenant,
         )  # fmt: skip
 
     async def capture_hold(
@@ -41,12 +43,13 @@ class HoldsCalls(Calls):
         idempotency_key: str,
         amounts: Sequence[str] | Any = None,
         effective_date: date | None = None,
+        conditions: Sequence[Mapping[str, Any]] | Any | None = None,
         tenant: str | None = None,
     ) -> Row:
         return await self._one(
             "capture_hold", WRITE, hold_id=hold_id, idempotency_key=idempotency_key,
             amounts=None if amounts is None else Jsonb(amounts),
-            effective_date=effective_date, tenant=tenant,
+            effective_date=effective_date, conditions=conditions_json(conditions), tenant=tenant,
         )  # fmt: skip
 
     async def void_hold(
