@@ -216,6 +216,48 @@ async def test_credit_limited_wallet(ledger: Ledger) -> None:
         ] * 3
 
 
+async def test_hold_and_capture_with_balance_conditions(card: Client) -> None:
+    """A hold and a capture refused whole when their balance condition is false right after
+    them (DX061), and made when it holds."""
+    reserve = legs("2001-CARDHOLDER", "2900-SETTLEMENT", "70.00")
+    keep_50 = [{"account": "2001-CARDHOLDER", "op": ">=", "amount": "50.00"}]
+    refused = await client_post(card, "/api/holds", reserve, "cond-1", keep_50)
+    await problem(refused, 422, "DX061")
+    assert await position(card, "2001-CARDHOLDER") == ("100.00", "0.00", "0.00", "100.00")
+
+    keep_30 = [{"account": "2001-CARDHOLDER", "field": "available", "op": ">=", "amount": "30"}]
+    made = await hold(card, "cond-2", reserve, conditions=keep_30)
+    assert await position(card, "2001-CARDHOLDER") == ("100.00", "70.00", "0.00", "30.00")
+
+    posted_is_60 = [{"account": "2001-CARDHOLDER", "field": "posted", "op": "=", "amount": "60"}]
+    wrong = await card.post(
+        f"/api/holds/{made['hold_id']}/capture",
+        json={
+            "idempotency_key": "cap-c1",
+            "amounts": ["50.00", "50.00"],
+            "conditions": posted_is_60,
+        },
+    )
+    await problem(wrong, 422, "DX061")
+    assert await position(card, "2001-CARDHOLDER") == ("100.00", "70.00", "0.00", "30.00")
+    done = await capture(
+        card, made["hold_id"], "cap-c2", amounts=["40.00", "40.00"], conditions=posted_is_60
+    )
+    assert done["status"] == "captured"
+    assert await position(card, "2001-CARDHOLDER") == ("60.00", "0.00", "0.00", "60.00")
+
+    malformed = [{"account": "2001-CARDHOLDER", "op": "<>", "amount": "1"}]
+    bad = await client_post(card, "/api/holds", reserve, "cond-3", malformed)
+    await problem(bad, 422, "DX060")
+
+
+async def client_post(
+    client: Client, path: str, request_legs: Any, key: str, conditions: Any
+) -> Any:
+    body = {"idempotency_key": key, "legs": request_legs, "conditions": conditions}
+    return await client.post(path, json=body)
+
+
 async def test_every_hold_error_with_its_status(card: Client) -> None:
     client = card
     nowhere = "0190f5c2-0000-7000-8000-000000000000"

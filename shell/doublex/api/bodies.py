@@ -442,6 +442,7 @@ class HoldCreate(Body):
     memo: Memo | None = None
     ref: Ref | None = None
     metadata: Metadata | None = None
+    conditions: Conditions = None
 
     def hold(self, key: str) -> dict[str, Any]:
         """The arguments of Ledger.create_hold: the key, and every other field as it came."""
@@ -476,6 +477,7 @@ class HoldCapture(Body):
     effective_date: IsoDate | None = Field(
         None, description="The capture journal's date (the business date when left out)"
     )
+    conditions: Conditions = None
 
 
 class HoldVoid(Body):

@@ -35,7 +35,10 @@ async def list_holds(request: web.Request, a: args.HoldsArgs) -> web.Response:
 
 async def capture_hold(request: web.Request, a: args.HoldCaptureArgs) -> web.Response:
     key = idempotency_key(a.idempotency_key, a.body.idempotency_key)
-    capture = ledger(request).capture_hold(a.hold_id, key, a.body.amounts, a.body.effective_date)
+    body = a.body
+    capture = ledger(request).capture_hold(
+        a.hold_id, key, body.amounts, body.effective_date, body.conditions
+    )
     return created_or_ok(await capture)
 
 
