@@ -140,6 +140,17 @@ CREATE TYPE ledger.eod_status AS (
 
 ALTER TYPE ledger.eod_status OWNER TO doublex_owner;
 
+CREATE TYPE ledger.event_info AS (
+	"position" bigint,
+	event_id uuid,
+	type text,
+	actor text,
+	occurred_at timestamp with time zone,
+	payload jsonb
+);
+
+ALTER TYPE ledger.event_info OWNER TO doublex_owner;
+
 CREATE TYPE ledger.fx_position_line AS (
 	ccy text,
 	clearing_account text,
@@ -336,6 +347,15 @@ CREATE TYPE ledger.seal_problem AS (
 );
 
 ALTER TYPE ledger.seal_problem OWNER TO doublex_owner;
+
+CREATE TYPE ledger.sequencing_result AS (
+	batch_id bigint,
+	events integer,
+	by_type jsonb,
+	lag interval
+);
+
+ALTER TYPE ledger.sequencing_result OWNER TO doublex_owner;
 
 CREATE TYPE ledger.sql_login_info AS (
 	login text,
@@ -1570,6 +1590,44 @@ $$;
 
 ALTER FUNCTION ledger.list_audit(after_id bigint, page_size integer, tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.list_events(after bigint DEFAULT 0, types text[] DEFAULT NULL::text[], page_size integer DEFAULT 100, tenant text DEFAULT NULL::text) RETURNS SETOF ledger.event_info
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_tenant text := (ledger_private.authorize('read', list_events.tenant)).tenant;
+BEGIN
+    PERFORM ledger_private.check_page_size(list_events.page_size);
+    IF list_events.after IS NULL OR list_events.after < 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX064', COLUMN = 'after',
+            MESSAGE = format('after: must be a position of 0 or more, got %s',
+                             coalesce(list_events.after::text, 'NULL')),
+            HINT = 'Pass 0 to read from the start, or the last position you read.';
+    END IF;
+    IF list_events.types IS NOT NULL
+       AND (cardinality(list_events.types) = 0
+            OR NOT list_events.types <@ ledger_private.event_types()
+            OR array_position(list_events.types, NULL) IS NOT NULL) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX064', COLUMN = 'types',
+            MESSAGE = format('types: must name one or more of %s, got %s',
+                             array_to_string(ledger_private.event_types(), ', '),
+                             coalesce(array_to_string(list_events.types, ', ', 'NULL'), 'NULL')),
+            HINT = 'Leave types out (NULL) to read every type.';
+    END IF;
+    RETURN QUERY
+        SELECT e.position, e.event_id, e.type, e.actor, e.occurred_at, e.payload
+          FROM ledger_private.event AS e
+         WHERE e.tenant = v_tenant AND e.position > list_events.after
+           AND (list_events.types IS NULL OR e.type = ANY (list_events.types))
+         ORDER BY e.position
+         LIMIT list_events.page_size;
+END
+$$;
+
+ALTER FUNCTION ledger.list_events(after bigint, types text[], page_size integer, tenant text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger.list_holds(account text DEFAULT NULL::text, status text DEFAULT NULL::text, after_id uuid DEFAULT NULL::uuid, page_size integer DEFAULT 100, tenant text DEFAULT NULL::text) RETURNS SETOF ledger.hold_info
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2612,6 +2670,46 @@ $$;
 
 ALTER FUNCTION ledger.roll_up_balances(tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.sequence_events() RETURNS ledger.sequencing_result
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_batch bigint;
+    v_result ledger.sequencing_result;
+BEGIN
+    PERFORM ledger_private.require_isolation(
+        ARRAY['read committed'], 'sequence_events',
+        'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT * FROM ledger.sequence_events(); COMMIT;');
+    PERFORM pg_advisory_xact_lock(hashtext('doublex.events'), 0);
+    PERFORM pgq.maint_rotate_tables_step2();
+    PERFORM pgq.ticker('doublex_events');
+    v_batch := pgq.next_batch('doublex_events', 'doublex_sequencer');
+    IF v_batch IS NULL THEN
+        RETURN ROW(NULL, 0, '{}', NULL)::ledger.sequencing_result;
+    END IF;
+    WITH appended AS (
+        INSERT INTO ledger_private.event (event_id, tenant, type, actor, occurred_at, txid, payload)
+        SELECT e.ev_extra1::uuid, e.ev_extra2, e.ev_type, e.ev_extra3, e.ev_time, e.ev_txid,
+               e.ev_data::jsonb
+          FROM pgq.get_batch_events(v_batch) AS e
+         ORDER BY e.ev_txid, e.ev_id
+        RETURNING type, occurred_at
+    ), per_type AS (
+        SELECT a.type, count(*) AS n, min(a.occurred_at) AS oldest FROM appended AS a GROUP BY a.type
+    )
+    SELECT v_batch, coalesce(sum(p.n), 0)::integer, coalesce(jsonb_object_agg(p.type, p.n), '{}'),
+           clock_timestamp() - min(p.oldest)
+      INTO v_result
+      FROM per_type AS p;
+    PERFORM pgq.finish_batch(v_batch);
+    PERFORM pgq.maint_rotate_tables_step1('doublex_events');
+    RETURN v_result;
+END
+$$;
+
+ALTER FUNCTION ledger.sequence_events() OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger.set_account_limits(code text, min_balance numeric DEFAULT NULL::numeric, max_balance numeric DEFAULT NULL::numeric, tenant text DEFAULT NULL::text) RETURNS ledger.available_balance
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3039,6 +3137,17 @@ END) STORED NOT NULL,
 );
 
 ALTER TABLE ledger_private.account OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.account_limits_json(p ledger_private.account) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT jsonb_build_object('allow_negative', p.allow_negative,
+                              'min_balance', p.min_balance::text,
+                              'max_balance', p.max_balance::text,
+                              'max_leg_amount', p.max_leg_amount::text)
+$$;
+
+ALTER FUNCTION ledger_private.account_limits_json(p ledger_private.account) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.account_or_error(p_tenant text, p_code text, p_field text) RETURNS ledger_private.account
     LANGUAGE plpgsql STABLE
@@ -3994,6 +4103,15 @@ $$;
 
 ALTER FUNCTION ledger_private.default_effective_date(p_tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.emit_event(p_tenant text, p_type text, p_actor text, p_payload jsonb) RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT pgq.insert_event('doublex_events', p_type, p_payload::text,
+                            gen_random_uuid()::text, p_tenant, p_actor, NULL);
+$$;
+
+ALTER FUNCTION ledger_private.emit_event(p_tenant text, p_type text, p_actor text, p_payload jsonb) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.eod_progress_notice(p_progress jsonb, p_date date, p_phase text) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
     AS $$
@@ -4018,15 +4136,230 @@ $$;
 
 ALTER FUNCTION ledger_private.eod_progress_notice(p_progress jsonb, p_date date, p_phase text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger_private.find_account(p_tenant text, p_code text) RETURNS ledger_private.account
-    LANGUAGE plpgsql STABLE
+CREATE FUNCTION ledger_private.event_of_account(p_old ledger_private.account, p_new ledger_private.account) RETURNS void
+    LANGUAGE plpgsql
     AS $$
 BEGIN
-    RETURN ledger_private.account_or_error(p_tenant, p_code, NULL);
+    IF p_old IS NULL THEN
+        PERFORM ledger_private.emit_event(
+            p_new.tenant, 'account.created', p_new.created_by,
+            jsonb_build_object(
+                'code', p_new.code, 'name', p_new.name, 'ccy', p_new.ccy, 'type', p_new.type,
+                'status', p_new.status, 'metadata', p_new.metadata)
+            || ledger_private.account_limits_json(p_new));
+        RETURN;
+    END IF;
+    IF p_old.status IS DISTINCT FROM p_new.status THEN
+        PERFORM ledger_private.emit_event(
+            p_new.tenant, 'account.status_changed', p_new.changed_by,
+            jsonb_build_object('code', p_new.code, 'from', p_old.status, 'to', p_new.status));
+    END IF;
+    IF ledger_private.account_limits_json(p_old) IS DISTINCT FROM ledger_private.account_limits_json(p_new) THEN
+        PERFORM ledger_private.emit_event(
+            p_new.tenant, 'account.limits_changed', p_new.changed_by,
+            jsonb_build_object('code', p_new.code,
+                               'from', ledger_private.account_limits_json(p_old),
+                               'to', ledger_private.account_limits_json(p_new)));
+    END IF;
 END
 $$;
 
-ALTER FUNCTION ledger_private.find_account(p_tenant text, p_code text) OWNER TO doublex_owner;
+ALTER FUNCTION ledger_private.event_of_account(p_old ledger_private.account, p_new ledger_private.account) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.event_of_api_key(p_old ledger_private.api_key, p_new ledger_private.api_key) RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT ledger_private.emit_event(
+        p_new.tenant,
+        CASE WHEN p_old IS NULL THEN 'key.created' ELSE 'key.revoked' END,
+        CASE WHEN p_old IS NULL THEN p_new.created_by ELSE p_new.revoked_by END,
+        jsonb_build_object('key_id', p_new.key_id, 'name', p_new.name,
+                           'capabilities', to_jsonb(p_new.capabilities),
+                           'expires_at', p_new.expires_at, 'revoked_at', p_new.revoked_at));
+$$;
+
+ALTER FUNCTION ledger_private.event_of_api_key(p_old ledger_private.api_key, p_new ledger_private.api_key) OWNER TO doublex_owner;
+
+CREATE TABLE ledger_private.audit_log (
+    audit_id bigint NOT NULL,
+    tenant text NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    actor text NOT NULL,
+    action text NOT NULL,
+    object text,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    CONSTRAINT audit_log_details_object CHECK ((jsonb_typeof(details) = 'object'::text))
+);
+
+ALTER TABLE ledger_private.audit_log OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.event_of_audit(p ledger_private.audit_log) RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT ledger_private.emit_event(
+        r.tenant, 'recon.finished', p.actor,
+        jsonb_build_object(
+            'run_id', r.run_id, 'account', p.object, 'business_date', r.business_date,
+            'tolerance', r.tolerance::text, 'statement_lines', r.statement_lines, 'legs', r.legs,
+            'matched', r.matched, 'amount_mismatch', r.amount_mismatch,
+            'missing_in_ledger', r.missing_in_ledger, 'missing_in_bank', r.missing_in_bank,
+            'exceptions', r.amount_mismatch + r.missing_in_ledger + r.missing_in_bank,
+            'bank_total', r.bank_total::text, 'ledger_total', r.ledger_total::text))
+      FROM ledger_private.recon_run AS r
+     WHERE p.action = 'recon_run' AND r.run_id = (p.details ->> 'run_id')::bigint;
+$$;
+
+ALTER FUNCTION ledger_private.event_of_audit(p ledger_private.audit_log) OWNER TO doublex_owner;
+
+CREATE TABLE ledger_private.day_close (
+    tenant text NOT NULL,
+    business_date date NOT NULL,
+    closed_at timestamp with time zone NOT NULL,
+    journals bigint NOT NULL,
+    legs bigint NOT NULL,
+    accounts bigint NOT NULL,
+    seal bytea NOT NULL,
+    previous_seal bytea NOT NULL,
+    closed_by text NOT NULL,
+    CONSTRAINT day_close_seal_length CHECK ((octet_length(seal) = 32))
+);
+
+ALTER TABLE ledger_private.day_close OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.event_of_day_close(p ledger_private.day_close) RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT ledger_private.emit_event(
+        p.tenant, 'day.closed', p.closed_by,
+        jsonb_build_object('business_date', p.business_date, 'closed_at', p.closed_at,
+                           'journals', p.journals, 'legs', p.legs, 'accounts', p.accounts,
+                           'seal', encode(p.seal, 'hex')));
+$$;
+
+ALTER FUNCTION ledger_private.event_of_day_close(p ledger_private.day_close) OWNER TO doublex_owner;
+
+CREATE TABLE ledger_private.fx_settlement (
+    settlement_id uuid NOT NULL,
+    tenant text NOT NULL,
+    idempotency_key text NOT NULL,
+    from_account_id bigint NOT NULL,
+    to_account_id bigint NOT NULL,
+    source_ccy text NOT NULL,
+    destination_ccy text NOT NULL,
+    source_amount numeric NOT NULL,
+    destination_amount numeric NOT NULL,
+    rate numeric NOT NULL,
+    rate_basis text NOT NULL,
+    rate_valid_on date,
+    fixed_side text NOT NULL,
+    residual numeric NOT NULL,
+    residual_ccy text NOT NULL,
+    source_journal_id uuid NOT NULL,
+    destination_journal_id uuid NOT NULL,
+    effective_date date NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    memo text,
+    ref text,
+    created_by text NOT NULL,
+    CONSTRAINT fx_settlement_amounts_positive CHECK (((source_amount > (0)::numeric) AND (destination_amount > (0)::numeric))),
+    CONSTRAINT fx_settlement_currencies_differ CHECK ((source_ccy <> destination_ccy)),
+    CONSTRAINT fx_settlement_fixed_side_known CHECK ((fixed_side = ANY (ARRAY['source'::text, 'destination'::text]))),
+    CONSTRAINT fx_settlement_rate_basis_known CHECK (((rate_basis = ANY (ARRAY['direct'::text, 'inverted'::text, 'override'::text])) AND ((rate_basis = 'override'::text) = (rate_valid_on IS NULL)))),
+    CONSTRAINT fx_settlement_rate_positive CHECK ((rate > (0)::numeric)),
+    CONSTRAINT fx_settlement_residual_ccy CHECK ((residual_ccy =
+CASE fixed_side
+    WHEN 'source'::text THEN destination_ccy
+    ELSE source_ccy
+END))
+);
+
+ALTER TABLE ledger_private.fx_settlement OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.event_of_fx_settlement(p ledger_private.fx_settlement) RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT ledger_private.emit_event(
+        p.tenant, 'fx.settled', p.created_by,
+        jsonb_build_object(
+            'settlement_id', p.settlement_id, 'idempotency_key', p.idempotency_key,
+            'from_account', (SELECT a.code FROM ledger_private.account AS a
+                              WHERE a.account_id = p.from_account_id),
+            'to_account', (SELECT a.code FROM ledger_private.account AS a
+                            WHERE a.account_id = p.to_account_id),
+            'source_amount', p.source_amount::text, 'source_ccy', p.source_ccy,
+            'destination_amount', p.destination_amount::text, 'destination_ccy', p.destination_ccy,
+            'rate', p.rate::text, 'rate_basis', p.rate_basis, 'fixed_side', p.fixed_side,
+            'residual', p.residual::text, 'residual_ccy', p.residual_ccy,
+            'source_journal_id', p.source_journal_id,
+            'destination_journal_id', p.destination_journal_id,
+            'effective_date', p.effective_date));
+$$;
+
+ALTER FUNCTION ledger_private.event_of_fx_settlement(p ledger_private.fx_settlement) OWNER TO doublex_owner;
+
+CREATE TABLE ledger_private.hold (
+    hold_id uuid NOT NULL,
+    tenant text NOT NULL,
+    idempotency_key text NOT NULL,
+    fingerprint bytea NOT NULL,
+    expires_at timestamp with time zone,
+    memo text,
+    ref text,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text NOT NULL,
+    CONSTRAINT hold_key_length CHECK (((char_length(idempotency_key) >= 1) AND (char_length(idempotency_key) <= 255))),
+    CONSTRAINT hold_metadata_object CHECK ((jsonb_typeof(metadata) = 'object'::text))
+);
+
+ALTER TABLE ledger_private.hold OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.event_of_hold(p ledger_private.hold) RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT ledger_private.emit_event(
+        p.tenant, 'hold.created', p.created_by,
+        jsonb_build_object(
+            'hold_id', p.hold_id, 'idempotency_key', p.idempotency_key,
+            'expires_at', p.expires_at, 'memo', p.memo, 'ref', p.ref, 'metadata', p.metadata,
+            'legs', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                                         'leg_no', hl.leg_no, 'account', a.code, 'side', hl.side,
+                                         'amount', hl.amount::text, 'ccy', hl.ccy)
+                                     ORDER BY hl.leg_no), '[]')
+                       FROM ledger_private.hold_leg AS hl
+                       JOIN ledger_private.account AS a ON a.account_id = hl.account_id
+                      WHERE hl.hold_id = p.hold_id)));
+$$;
+
+ALTER FUNCTION ledger_private.event_of_hold(p ledger_private.hold) OWNER TO doublex_owner;
+
+CREATE TABLE ledger_private.hold_resolution (
+    hold_id uuid NOT NULL,
+    tenant text NOT NULL,
+    outcome text NOT NULL,
+    idempotency_key text,
+    fingerprint bytea,
+    resolved_at timestamp with time zone DEFAULT now() NOT NULL,
+    resolved_by text NOT NULL,
+    CONSTRAINT hold_resolution_keyed CHECK (((outcome = 'expired'::text) = (idempotency_key IS NULL))),
+    CONSTRAINT hold_resolution_outcome_known CHECK ((outcome = ANY (ARRAY['captured'::text, 'voided'::text, 'expired'::text])))
+);
+
+ALTER TABLE ledger_private.hold_resolution OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.event_of_hold_resolution(p ledger_private.hold_resolution) RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT ledger_private.emit_event(
+        p.tenant, 'hold.' || p.outcome, p.resolved_by,
+        jsonb_build_object(
+            'hold_id', p.hold_id, 'idempotency_key', p.idempotency_key,
+            'journal_id', (SELECT s.journal_id FROM ledger_private.idempotency_sentinel AS s
+                            WHERE p.outcome = 'captured' AND s.tenant = p.tenant
+                              AND s.idempotency_key = 'hold:' || p.hold_id)));
+$$;
+
+ALTER FUNCTION ledger_private.event_of_hold_resolution(p ledger_private.hold_resolution) OWNER TO doublex_owner;
 
 CREATE TABLE ledger_private.journal (
     journal_id uuid NOT NULL,
@@ -4047,6 +4380,49 @@ CREATE TABLE ledger_private.journal (
 );
 
 ALTER TABLE ledger_private.journal OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.event_of_journal(p ledger_private.journal) RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT ledger_private.emit_event(
+        p.tenant,
+        CASE p.kind WHEN 'reversal' THEN 'journal.reversed' ELSE 'journal.posted' END,
+        p.created_by,
+        jsonb_build_object(
+            'journal_id', p.journal_id, 'kind', p.kind, 'idempotency_key', p.idempotency_key,
+            'effective_date', p.effective_date, 'memo', p.memo, 'ref', p.ref,
+            'metadata', p.metadata, 'reverses', p.reverses,
+            'legs', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                                         'leg_no', l.leg_no, 'account', a.code, 'side', l.side,
+                                         'amount', l.amount::text, 'ccy', l.ccy)
+                                     ORDER BY l.leg_no), '[]')
+                       FROM ledger_private.leg AS l
+                       JOIN ledger_private.account AS a ON a.account_id = l.account_id
+                      WHERE l.journal_id = p.journal_id)));
+$$;
+
+ALTER FUNCTION ledger_private.event_of_journal(p ledger_private.journal) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.event_types() RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT ARRAY['journal.posted', 'journal.reversed', 'fx.settled',
+                 'hold.created', 'hold.captured', 'hold.voided', 'hold.expired',
+                 'account.created', 'account.status_changed', 'account.limits_changed',
+                 'day.closed', 'recon.finished', 'key.created', 'key.revoked']
+$$;
+
+ALTER FUNCTION ledger_private.event_types() OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.find_account(p_tenant text, p_code text) RETURNS ledger_private.account
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN ledger_private.account_or_error(p_tenant, p_code, NULL);
+END
+$$;
+
+ALTER FUNCTION ledger_private.find_account(p_tenant text, p_code text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.find_journal(p_tenant text, p_journal_id uuid) RETURNS ledger_private.journal
     LANGUAGE plpgsql STABLE
@@ -5134,6 +5510,26 @@ $_$;
 
 ALTER FUNCTION ledger_private.recon_pair_greedy(p_pass smallint) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.record_event() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    CASE TG_TABLE_NAME
+        WHEN 'journal' THEN PERFORM ledger_private.event_of_journal(NEW);
+        WHEN 'fx_settlement' THEN PERFORM ledger_private.event_of_fx_settlement(NEW);
+        WHEN 'hold' THEN PERFORM ledger_private.event_of_hold(NEW);
+        WHEN 'hold_resolution' THEN PERFORM ledger_private.event_of_hold_resolution(NEW);
+        WHEN 'account' THEN PERFORM ledger_private.event_of_account(OLD, NEW);
+        WHEN 'day_close' THEN PERFORM ledger_private.event_of_day_close(NEW);
+        WHEN 'api_key' THEN PERFORM ledger_private.event_of_api_key(OLD, NEW);
+        WHEN 'audit_log' THEN PERFORM ledger_private.event_of_audit(NEW);
+    END CASE;
+    RETURN NULL;
+END
+$$;
+
+ALTER FUNCTION ledger_private.record_event() OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.refuse_history_change() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -5373,43 +5769,6 @@ $$;
 
 ALTER FUNCTION ledger_private.to_day_close(p_tenant text, p_date date) OWNER TO doublex_owner;
 
-CREATE TABLE ledger_private.fx_settlement (
-    settlement_id uuid NOT NULL,
-    tenant text NOT NULL,
-    idempotency_key text NOT NULL,
-    from_account_id bigint NOT NULL,
-    to_account_id bigint NOT NULL,
-    source_ccy text NOT NULL,
-    destination_ccy text NOT NULL,
-    source_amount numeric NOT NULL,
-    destination_amount numeric NOT NULL,
-    rate numeric NOT NULL,
-    rate_basis text NOT NULL,
-    rate_valid_on date,
-    fixed_side text NOT NULL,
-    residual numeric NOT NULL,
-    residual_ccy text NOT NULL,
-    source_journal_id uuid NOT NULL,
-    destination_journal_id uuid NOT NULL,
-    effective_date date NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    memo text,
-    ref text,
-    created_by text NOT NULL,
-    CONSTRAINT fx_settlement_amounts_positive CHECK (((source_amount > (0)::numeric) AND (destination_amount > (0)::numeric))),
-    CONSTRAINT fx_settlement_currencies_differ CHECK ((source_ccy <> destination_ccy)),
-    CONSTRAINT fx_settlement_fixed_side_known CHECK ((fixed_side = ANY (ARRAY['source'::text, 'destination'::text]))),
-    CONSTRAINT fx_settlement_rate_basis_known CHECK (((rate_basis = ANY (ARRAY['direct'::text, 'inverted'::text, 'override'::text])) AND ((rate_basis = 'override'::text) = (rate_valid_on IS NULL)))),
-    CONSTRAINT fx_settlement_rate_positive CHECK ((rate > (0)::numeric)),
-    CONSTRAINT fx_settlement_residual_ccy CHECK ((residual_ccy =
-CASE fixed_side
-    WHEN 'source'::text THEN destination_ccy
-    ELSE source_ccy
-END))
-);
-
-ALTER TABLE ledger_private.fx_settlement OWNER TO doublex_owner;
-
 CREATE FUNCTION ledger_private.to_fx_settlement_result(p_settlement ledger_private.fx_settlement, p_status text) RETURNS ledger.fx_settlement_result
     LANGUAGE sql STABLE
     AS $$
@@ -5552,19 +5911,6 @@ CREATE TABLE ledger_private.account_snapshot (
 
 ALTER TABLE ledger_private.account_snapshot OWNER TO doublex_owner;
 
-CREATE TABLE ledger_private.audit_log (
-    audit_id bigint NOT NULL,
-    tenant text NOT NULL,
-    at timestamp with time zone DEFAULT now() NOT NULL,
-    actor text NOT NULL,
-    action text NOT NULL,
-    object text,
-    details jsonb DEFAULT '{}'::jsonb NOT NULL,
-    CONSTRAINT audit_log_details_object CHECK ((jsonb_typeof(details) = 'object'::text))
-);
-
-ALTER TABLE ledger_private.audit_log OWNER TO doublex_owner;
-
 ALTER TABLE ledger_private.audit_log ALTER COLUMN audit_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME ledger_private.audit_log_audit_id_seq
     START WITH 1
@@ -5620,21 +5966,6 @@ CREATE TABLE ledger_private.currency (
 
 ALTER TABLE ledger_private.currency OWNER TO doublex_owner;
 
-CREATE TABLE ledger_private.day_close (
-    tenant text NOT NULL,
-    business_date date NOT NULL,
-    closed_at timestamp with time zone NOT NULL,
-    journals bigint NOT NULL,
-    legs bigint NOT NULL,
-    accounts bigint NOT NULL,
-    seal bytea NOT NULL,
-    previous_seal bytea NOT NULL,
-    closed_by text NOT NULL,
-    CONSTRAINT day_close_seal_length CHECK ((octet_length(seal) = 32))
-);
-
-ALTER TABLE ledger_private.day_close OWNER TO doublex_owner;
-
 CREATE TABLE ledger_private.demo_tenant (
     tenant text NOT NULL,
     client_address inet NOT NULL,
@@ -5644,6 +5975,30 @@ CREATE TABLE ledger_private.demo_tenant (
 );
 
 ALTER TABLE ledger_private.demo_tenant OWNER TO doublex_owner;
+
+CREATE TABLE ledger_private.event (
+    "position" bigint NOT NULL,
+    event_id uuid NOT NULL,
+    tenant text NOT NULL,
+    type text NOT NULL,
+    actor text NOT NULL,
+    occurred_at timestamp with time zone NOT NULL,
+    sequenced_at timestamp with time zone DEFAULT now() NOT NULL,
+    txid bigint NOT NULL,
+    payload jsonb NOT NULL,
+    CONSTRAINT event_payload_object CHECK ((jsonb_typeof(payload) = 'object'::text))
+);
+
+ALTER TABLE ledger_private.event OWNER TO doublex_owner;
+
+ALTER TABLE ledger_private.event ALTER COLUMN "position" ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME ledger_private.event_position_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 CREATE TABLE ledger_private.fx_rate (
     tenant text NOT NULL,
@@ -5661,23 +6016,6 @@ CREATE TABLE ledger_private.fx_rate (
 
 ALTER TABLE ledger_private.fx_rate OWNER TO doublex_owner;
 
-CREATE TABLE ledger_private.hold (
-    hold_id uuid NOT NULL,
-    tenant text NOT NULL,
-    idempotency_key text NOT NULL,
-    fingerprint bytea NOT NULL,
-    expires_at timestamp with time zone,
-    memo text,
-    ref text,
-    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    created_by text NOT NULL,
-    CONSTRAINT hold_key_length CHECK (((char_length(idempotency_key) >= 1) AND (char_length(idempotency_key) <= 255))),
-    CONSTRAINT hold_metadata_object CHECK ((jsonb_typeof(metadata) = 'object'::text))
-);
-
-ALTER TABLE ledger_private.hold OWNER TO doublex_owner;
-
 CREATE TABLE ledger_private.hold_leg (
     hold_id uuid NOT NULL,
     leg_no smallint NOT NULL,
@@ -5692,20 +6030,6 @@ CREATE TABLE ledger_private.hold_leg (
 );
 
 ALTER TABLE ledger_private.hold_leg OWNER TO doublex_owner;
-
-CREATE TABLE ledger_private.hold_resolution (
-    hold_id uuid NOT NULL,
-    tenant text NOT NULL,
-    outcome text NOT NULL,
-    idempotency_key text,
-    fingerprint bytea,
-    resolved_at timestamp with time zone DEFAULT now() NOT NULL,
-    resolved_by text NOT NULL,
-    CONSTRAINT hold_resolution_keyed CHECK (((outcome = 'expired'::text) = (idempotency_key IS NULL))),
-    CONSTRAINT hold_resolution_outcome_known CHECK ((outcome = ANY (ARRAY['captured'::text, 'voided'::text, 'expired'::text])))
-);
-
-ALTER TABLE ledger_private.hold_resolution OWNER TO doublex_owner;
 
 CREATE TABLE ledger_private.idempotency_sentinel (
     tenant text NOT NULL,
@@ -5907,6 +6231,12 @@ ALTER TABLE ONLY ledger_private.day_close
 ALTER TABLE ONLY ledger_private.demo_tenant
     ADD CONSTRAINT demo_tenant_pkey PRIMARY KEY (tenant);
 
+ALTER TABLE ONLY ledger_private.event
+    ADD CONSTRAINT event_id_unique UNIQUE (event_id);
+
+ALTER TABLE ONLY ledger_private.event
+    ADD CONSTRAINT event_pkey PRIMARY KEY ("position");
+
 ALTER TABLE ONLY ledger_private.fx_rate
     ADD CONSTRAINT fx_rate_pkey PRIMARY KEY (tenant, base, quote, valid_on);
 
@@ -5975,6 +6305,8 @@ CREATE INDEX demo_tenant_by_address ON ledger_private.demo_tenant USING btree (c
 
 CREATE INDEX demo_tenant_live ON ledger_private.demo_tenant USING btree (created_at) WHERE (archived_at IS NULL);
 
+CREATE INDEX event_by_tenant ON ledger_private.event USING btree (tenant, "position");
+
 CREATE INDEX hold_by_tenant ON ledger_private.hold USING btree (tenant, hold_id);
 
 CREATE INDEX hold_expiring ON ledger_private.hold USING btree (tenant, expires_at) WHERE (expires_at IS NOT NULL);
@@ -6009,6 +6341,10 @@ CREATE UNIQUE INDEX statement_line_by_content ON ledger_private.statement_line U
 
 CREATE INDEX statement_line_by_date ON ledger_private.statement_line USING btree (account_id, line_date);
 
+CREATE TRIGGER account_changed_event AFTER UPDATE ON ledger_private.account FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) OR (old.min_balance IS DISTINCT FROM new.min_balance) OR (old.max_balance IS DISTINCT FROM new.max_balance) OR (old.allow_negative IS DISTINCT FROM new.allow_negative) OR (old.max_leg_amount IS DISTINCT FROM new.max_leg_amount))) EXECUTE FUNCTION ledger_private.record_event();
+
+CREATE TRIGGER account_created_event AFTER INSERT ON ledger_private.account FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
+
 CREATE TRIGGER account_identity_fixed BEFORE DELETE OR UPDATE ON ledger_private.account FOR EACH ROW EXECUTE FUNCTION ledger_private.account_guard();
 
 CREATE TRIGGER account_no_truncate BEFORE TRUNCATE ON ledger_private.account FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.account_guard();
@@ -6017,19 +6353,33 @@ CREATE TRIGGER account_snapshot_append_only BEFORE DELETE OR UPDATE ON ledger_pr
 
 CREATE TRIGGER account_snapshot_no_truncate BEFORE TRUNCATE ON ledger_private.account_snapshot FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
+CREATE TRIGGER api_key_created_event AFTER INSERT ON ledger_private.api_key FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
+
+CREATE TRIGGER api_key_revoked_event AFTER UPDATE ON ledger_private.api_key FOR EACH ROW WHEN (((old.revoked_at IS NULL) AND (new.revoked_at IS NOT NULL))) EXECUTE FUNCTION ledger_private.record_event();
+
 CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON ledger_private.audit_log FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
 
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON ledger_private.audit_log FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
 CREATE TRIGGER day_close_append_only BEFORE DELETE OR UPDATE ON ledger_private.day_close FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
 
+CREATE TRIGGER day_close_event AFTER INSERT ON ledger_private.day_close FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
+
 CREATE TRIGGER day_close_no_truncate BEFORE TRUNCATE ON ledger_private.day_close FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
+CREATE TRIGGER event_append_only BEFORE DELETE OR UPDATE ON ledger_private.event FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER event_no_truncate BEFORE TRUNCATE ON ledger_private.event FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
+
 CREATE TRIGGER fx_settlement_append_only BEFORE DELETE OR UPDATE ON ledger_private.fx_settlement FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER fx_settlement_event AFTER INSERT ON ledger_private.fx_settlement FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
 
 CREATE TRIGGER fx_settlement_no_truncate BEFORE TRUNCATE ON ledger_private.fx_settlement FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
 CREATE TRIGGER hold_append_only BEFORE DELETE OR UPDATE ON ledger_private.hold FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE CONSTRAINT TRIGGER hold_event AFTER INSERT ON ledger_private.hold DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
 
 CREATE TRIGGER hold_leg_append_only BEFORE DELETE OR UPDATE ON ledger_private.hold_leg FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
 
@@ -6043,6 +6393,8 @@ CREATE TRIGGER hold_no_truncate BEFORE TRUNCATE ON ledger_private.hold FOR EACH 
 
 CREATE TRIGGER hold_resolution_append_only BEFORE DELETE OR UPDATE ON ledger_private.hold_resolution FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
 
+CREATE CONSTRAINT TRIGGER hold_resolution_event AFTER INSERT ON ledger_private.hold_resolution DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
+
 CREATE TRIGGER hold_resolution_no_truncate BEFORE TRUNCATE ON ledger_private.hold_resolution FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
 CREATE TRIGGER journal_append_only BEFORE DELETE OR UPDATE ON ledger_private.journal FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
@@ -6050,6 +6402,8 @@ CREATE TRIGGER journal_append_only BEFORE DELETE OR UPDATE ON ledger_private.jou
 CREATE CONSTRAINT TRIGGER journal_balanced AFTER INSERT ON ledger_private.journal DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((current_setting('doublex.checked_inline'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION ledger_private.journal_check_balanced();
 
 CREATE TRIGGER journal_date_guard BEFORE INSERT ON ledger_private.journal FOR EACH ROW EXECUTE FUNCTION ledger_private.journal_date_guard();
+
+CREATE CONSTRAINT TRIGGER journal_event AFTER INSERT ON ledger_private.journal DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
 
 CREATE TRIGGER journal_no_truncate BEFORE TRUNCATE ON ledger_private.journal FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
@@ -6062,6 +6416,8 @@ CREATE TRIGGER leg_checked BEFORE INSERT ON ledger_private.leg FOR EACH ROW EXEC
 CREATE CONSTRAINT TRIGGER leg_checked_at_commit AFTER INSERT ON ledger_private.leg DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((current_setting('doublex.checked_inline'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION ledger_private.leg_commit_checks();
 
 CREATE TRIGGER leg_no_truncate BEFORE TRUNCATE ON ledger_private.leg FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER recon_finished_event AFTER INSERT ON ledger_private.audit_log FOR EACH ROW WHEN ((new.action = 'recon_run'::text)) EXECUTE FUNCTION ledger_private.record_event();
 
 CREATE TRIGGER recon_run_append_only BEFORE DELETE OR UPDATE ON ledger_private.recon_run FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
 
@@ -6207,6 +6563,9 @@ GRANT ALL ON FUNCTION ledger.list_api_keys(tenant text) TO doublex_api;
 REVOKE ALL ON FUNCTION ledger.list_audit(after_id bigint, page_size integer, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.list_audit(after_id bigint, page_size integer, tenant text) TO doublex_api;
 
+REVOKE ALL ON FUNCTION ledger.list_events(after bigint, types text[], page_size integer, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.list_events(after bigint, types text[], page_size integer, tenant text) TO doublex_api;
+
 REVOKE ALL ON FUNCTION ledger.list_holds(account text, status text, after_id uuid, page_size integer, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.list_holds(account text, status text, after_id uuid, page_size integer, tenant text) TO doublex_api;
 
@@ -6267,6 +6626,9 @@ REVOKE ALL ON FUNCTION ledger.roll_up_balances(tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.roll_up_balances(tenant text) TO doublex_api;
 GRANT ALL ON FUNCTION ledger.roll_up_balances(tenant text) TO doublex_service;
 
+REVOKE ALL ON FUNCTION ledger.sequence_events() FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.sequence_events() TO doublex_service;
+
 REVOKE ALL ON FUNCTION ledger.set_account_limits(code text, min_balance numeric, max_balance numeric, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.set_account_limits(code text, min_balance numeric, max_balance numeric, tenant text) TO doublex_api;
 
@@ -6302,6 +6664,8 @@ GRANT ALL ON FUNCTION ledger.void_hold(hold_id uuid, idempotency_key text, tenan
 REVOKE ALL ON FUNCTION ledger_private.account_floor(p_allow_negative boolean, p_min_balance numeric) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.account_guard() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.account_limits_json(p ledger_private.account) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.account_or_error(p_tenant text, p_code text, p_field text) FROM PUBLIC;
 
@@ -6371,7 +6735,27 @@ REVOKE ALL ON FUNCTION ledger_private.day_seal(p_tenant text, p_date date, p_pre
 
 REVOKE ALL ON FUNCTION ledger_private.default_effective_date(p_tenant text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.emit_event(p_tenant text, p_type text, p_actor text, p_payload jsonb) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.eod_progress_notice(p_progress jsonb, p_date date, p_phase text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.event_of_account(p_old ledger_private.account, p_new ledger_private.account) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.event_of_api_key(p_old ledger_private.api_key, p_new ledger_private.api_key) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.event_of_audit(p ledger_private.audit_log) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.event_of_day_close(p ledger_private.day_close) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.event_of_fx_settlement(p ledger_private.fx_settlement) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.event_of_hold(p ledger_private.hold) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.event_of_hold_resolution(p ledger_private.hold_resolution) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.event_of_journal(p ledger_private.journal) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.event_types() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.find_account(p_tenant text, p_code text) FROM PUBLIC;
 
@@ -6446,6 +6830,8 @@ REVOKE ALL ON FUNCTION ledger_private.raise_unbalanced(p_journal_id uuid, p_unba
 REVOKE ALL ON FUNCTION ledger_private.recon_cursor(p_cursor text, OUT code text, OUT kind_rank integer, OUT line_no integer, OUT line_id bigint, OUT journal_id uuid, OUT leg_no smallint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.recon_pair_greedy(p_pass smallint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.record_event() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.refuse_history_change() FROM PUBLIC;
 

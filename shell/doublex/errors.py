@@ -80,6 +80,7 @@ DX_ERRORS: dict[str, ErrorKind] = {
         ErrorKind("DX053", "invalid_capture_amounts", 422),
         ErrorKind("DX054", "balance_above_maximum", 422),
         ErrorKind("DX055", "invalid_hold_argument", 422),
+        ErrorKind("DX064", "invalid_event_filter", 422),
     )
 }
 
