@@ -81,7 +81,9 @@ CREATE TRIGGER event_no_truncate BEFORE TRUNCATE ON ledger_private.event
 -- The one trigger function; each table's event is built by its ledger_private.event_of_*
 -- helper (re-applied from procedures/private/). The real body, the one in procedures/rules/.
 CREATE FUNCTION ledger_private.record_event() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
 BEGIN
     CASE TG_TABLE_NAME
         WHEN 'journal' THEN PERFORM ledger_private.event_of_journal(NEW);

@@ -5,16 +5,17 @@
 --   SELECT * FROM ledger.sequence_events();   → batch_id (NULL: nothing new), events, by_type, lag
 --   COMMIT;
 --
--- It ticks the queue itself (pgq.ticker: a tick whenever the queue holds a new event), so
--- the PgQ daemon pgqd is optional, and rotates the queue's tables when due (PgQ's
--- maintenance, in two steps across two calls). A batch holds the events of the
+-- It ticks the queue itself (pgq.ticker: a tick whenever the queue holds a new event, or
+-- an event that was uncommitted at the last tick has committed since), so the PgQ daemon
+-- pgqd is optional, and rotates the queue's tables when due (PgQ's maintenance, in two
+-- steps across two calls). A batch holds the events of the
 -- transactions that committed between two ticks (their snapshots): a transaction that
 -- commits late lands in a later batch, so positions follow commit order batch by batch and
 -- a reader of "after P" never misses an event. Within a batch, a transaction's events stay
 -- together (ordered by transaction, then insert). One sequencer at a time (an advisory lock
 -- held to commit): the positions of one batch are visible before the next batch gets any.
 -- lag: the age of the batch's oldest event when it was sequenced (from the start of the
--- transaction that wrote it); NULL when there was no batch.
+-- transaction that wrote it; 0 for a batch without events); NULL when there was no batch.
 -- The service runs it in the background (DOUBLEX_EVENTS_SECONDS), `doublex events pump`
 -- by hand. Granted to the service's login (doublex_service) alone; the owner may call it.
 -- Raises DX016 at another isolation than READ COMMITTED.
@@ -25,6 +26,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    v_last txid_snapshot;
     v_batch bigint;
     v_result ledger.sequencing_result;
 BEGIN
@@ -33,7 +35,24 @@ BEGIN
         'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT * FROM ledger.sequence_events(); COMMIT;');
     PERFORM pg_advisory_xact_lock(hashtext('doublex.events'), 0);
     PERFORM pgq.maint_rotate_tables_step2();
-    PERFORM pgq.ticker('doublex_events');
+    -- PgQ ticks when the queue holds events inserted since the last tick. An event inserted
+    -- before that tick by a transaction still running then counts as old, so PgQ would wait
+    -- for its idle tick (a minute): tick as soon as such an event has committed.
+    IF pgq.ticker('doublex_events') IS NULL THEN
+        SELECT t.tick_snapshot INTO v_last
+          FROM pgq.tick AS t
+         WHERE t.tick_queue = (SELECT q.queue_id FROM pgq.queue AS q
+                                WHERE q.queue_name = 'doublex_events')
+         ORDER BY t.tick_queue DESC, t.tick_id DESC
+         LIMIT 1;
+        IF EXISTS (SELECT FROM pgq.event_template AS e
+                    WHERE e.ev_txid >= txid_snapshot_xmin(v_last)
+                      AND NOT txid_visible_in_snapshot(e.ev_txid, v_last)
+                      AND txid_visible_in_snapshot(e.ev_txid, txid_current_snapshot())) THEN
+            PERFORM pgq.force_tick('doublex_events');
+            PERFORM pgq.ticker('doublex_events');
+        END IF;
+    END IF;
     v_batch := pgq.next_batch('doublex_events', 'doublex_sequencer');
     IF v_batch IS NULL THEN
         RETURN ROW(NULL, 0, '{}', NULL)::ledger.sequencing_result;
@@ -49,7 +68,7 @@ BEGIN
         SELECT a.type, count(*) AS n, min(a.occurred_at) AS oldest FROM appended AS a GROUP BY a.type
     )
     SELECT v_batch, coalesce(sum(p.n), 0)::integer, coalesce(jsonb_object_agg(p.type, p.n), '{}'),
-           clock_timestamp() - min(p.oldest)
+           coalesce(clock_timestamp() - min(p.oldest), interval '0')
       INTO v_result
       FROM per_type AS p;
     PERFORM pgq.finish_batch(v_batch);

@@ -2675,6 +2675,7 @@ CREATE FUNCTION ledger.sequence_events() RETURNS ledger.sequencing_result
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
+    v_last txid_snapshot;
     v_batch bigint;
     v_result ledger.sequencing_result;
 BEGIN
@@ -2683,7 +2684,24 @@ BEGIN
         'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT * FROM ledger.sequence_events(); COMMIT;');
     PERFORM pg_advisory_xact_lock(hashtext('doublex.events'), 0);
     PERFORM pgq.maint_rotate_tables_step2();
-    PERFORM pgq.ticker('doublex_events');
+    -- PgQ ticks when the queue holds events inserted since the last tick. An event inserted
+    -- before that tick by a transaction still running then counts as old, so PgQ would wait
+    -- for its idle tick (a minute): tick as soon as such an event has committed.
+    IF pgq.ticker('doublex_events') IS NULL THEN
+        SELECT t.tick_snapshot INTO v_last
+          FROM pgq.tick AS t
+         WHERE t.tick_queue = (SELECT q.queue_id FROM pgq.queue AS q
+                                WHERE q.queue_name = 'doublex_events')
+         ORDER BY t.tick_queue DESC, t.tick_id DESC
+         LIMIT 1;
+        IF EXISTS (SELECT FROM pgq.event_template AS e
+                    WHERE e.ev_txid >= txid_snapshot_xmin(v_last)
+                      AND NOT txid_visible_in_snapshot(e.ev_txid, v_last)
+                      AND txid_visible_in_snapshot(e.ev_txid, txid_current_snapshot())) THEN
+            PERFORM pgq.force_tick('doublex_events');
+            PERFORM pgq.ticker('doublex_events');
+        END IF;
+    END IF;
     v_batch := pgq.next_batch('doublex_events', 'doublex_sequencer');
     IF v_batch IS NULL THEN
         RETURN ROW(NULL, 0, '{}', NULL)::ledger.sequencing_result;
@@ -2699,7 +2717,7 @@ BEGIN
         SELECT a.type, count(*) AS n, min(a.occurred_at) AS oldest FROM appended AS a GROUP BY a.type
     )
     SELECT v_batch, coalesce(sum(p.n), 0)::integer, coalesce(jsonb_object_agg(p.type, p.n), '{}'),
-           clock_timestamp() - min(p.oldest)
+           coalesce(clock_timestamp() - min(p.oldest), interval '0')
       INTO v_result
       FROM per_type AS p;
     PERFORM pgq.finish_batch(v_batch);
@@ -5511,7 +5529,8 @@ $_$;
 ALTER FUNCTION ledger_private.recon_pair_greedy(p_pass smallint) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.record_event() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     CASE TG_TABLE_NAME

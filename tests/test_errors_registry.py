@@ -33,15 +33,14 @@ def parse_registry(text: str) -> dict[str, ErrorKind]:
     return kinds
 
 
-# The registry's reservation line: "Reserved: DX056–DX063 (…)" (ranges given to work in flight).
-RESERVED = re.compile(r"^Reserved: DX(\d{3})–DX(\d{3})\b", re.MULTILINE)
+# The registry's reservation line: "Reserved: DX056-DX063 (...)" (ranges given to work in
+# flight; the registry writes the range with an en dash or a hyphen).
+RESERVED = re.compile(r"^Reserved: DX(\d{3})[\u2013-]DX(\d{3})\b", re.MULTILINE)
 
 
 def reserved_numbers(text: str) -> set[int]:
     """The numbers of the reserved ranges: no registry row may use them yet."""
-    return {
-        n for low, high in RESERVED.findall(text) for n in range(int(low), int(high) + 1)
-    }
+    return {n for low, high in RESERVED.findall(text) for n in range(int(low), int(high) + 1)}
 
 
 def strip_sql_comments(sql: str) -> str:

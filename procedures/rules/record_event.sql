@@ -3,10 +3,13 @@
 -- committed. One function for every table (the triggers of migrations/0021_events.sql);
 -- each table's event is built by its ledger_private.event_of_* helper. Deferred (at commit)
 -- on journals, holds and hold resolutions, whose events carry the legs or the capture's
--- journal written after the row.
+-- journal written after the row. SECURITY DEFINER (the owner's, who may write to PgQ): a
+-- deferred trigger fires at COMMIT, after the API function returned, as the caller's role.
 
 CREATE OR REPLACE FUNCTION ledger_private.record_event() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
 BEGIN
     CASE TG_TABLE_NAME
         WHEN 'journal' THEN PERFORM ledger_private.event_of_journal(NEW);

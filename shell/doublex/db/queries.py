@@ -80,6 +80,9 @@ _CALLS: Mapping[str, str] = {
     "expire_holds": "tenant",
     "set_account_limits": "code min_balance max_balance tenant",
     "get_available_balance": "account tenant",
+    # events (issue #18)
+    "list_events": "after types page_size tenant",
+    "sequence_events": "",
 }
 
 # stage_statement and business_date return one value; in FROM, its column takes the
