@@ -62,8 +62,7 @@ def test_a_late_commit_comes_after_what_the_reader_already_read(admin_dsn: str) 
     try:
         post(late, "late", "LATE-D", "LATE-C")
         late.execute("SELECT ledger.create_account('LATE', 'late', 'EUR')")
-        # Fire the deferred journal event now: the late events are in the queue, uncommitted.
-        late.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        # The late events are in the queue now, uncommitted.
         late_txid = late.execute("SELECT txid_current()").fetchone()[0]  # type: ignore[index]
         # Later transactions (accounts: they conflict with no journal under SERIALIZABLE)
         # commit and are sequenced; the reader reads past them.
@@ -99,7 +98,6 @@ def test_rolled_back_and_refused_changes_leave_no_event(admin_dsn: str) -> None:
         post(conn, "kept", "CASH", "SALES")
     doomed = admin_connection(admin_dsn)
     post(doomed, "doomed", "CASH", "SALES")
-    doomed.execute("SET CONSTRAINTS ALL IMMEDIATE")
     doomed.rollback()
     doomed.close()
     with admin_connection(admin_dsn) as conn, pytest.raises(psycopg.Error):
@@ -158,7 +156,6 @@ def test_the_log_is_exactly_the_committed_changes_in_increasing_positions(
             if step == "write":
                 connections[i] = admin_connection(admin_dsn)
                 post(connections[i], f"{tag}-{i}", f"{tag}-{i}-D", f"{tag}-{i}-C")
-                connections[i].execute("SET CONSTRAINTS ALL IMMEDIATE")
             elif step == "commit":
                 try:
                     connections.pop(i).commit()
