@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from doublex import errors, metrics, sequencer
+from doublex import config, errors, metrics, migrate, sequencer
 from doublex.db import Ledger
+from support.cluster import TestCluster
 from support.events import read_events, sequence_all
 from support.http import admin_connection, bearer, create_key
 from support.serving import doublex_serve
@@ -348,3 +350,31 @@ def test_cli_pump_and_tail(admin_dsn: str, monkeypatch: pytest.MonkeyPatch) -> N
     assert after == ""
     refused = run(cli, "events", "tail", "--types", "nope", code=1)
     assert "DX064" in refused.stderr
+
+
+# -- PgQ and a migrator that is not a superuser ---------------------------------------------------
+
+
+def test_a_migrator_that_is_not_a_superuser_is_told_what_to_run(pg_cluster: TestCluster) -> None:
+    """CREATE EXTENSION pgq needs a superuser: migration 0021 stops saying what to run, and
+    goes on once a superuser ran it."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    role = f"migrator_{uuid.uuid4().hex[:8]}"
+    pg_cluster.execute(f'CREATE DATABASE "{name}"')
+    pg_cluster.execute(f'CREATE ROLE "{role}" LOGIN CREATEROLE NOSUPERUSER')
+    pg_cluster.execute(f'GRANT CREATE ON DATABASE "{name}" TO "{role}"')
+    dsn = config.as_role(pg_cluster.admin_dsn(name), role)
+    try:
+        with pytest.raises(
+            psycopg.Error, match="CREATE EXTENSION pgq needs a superuser"
+        ) as refused:
+            migrate.apply(dsn)
+        hint = refused.value.diag.message_hint or ""
+        assert "CREATE EXTENSION pgq; GRANT pgq_admin TO doublex_owner;" in hint, hint
+        pg_cluster.execute("CREATE EXTENSION pgq", dbname=name)
+        assert "0021_events" in migrate.apply(dsn).applied
+        sequence_all(pg_cluster.admin_dsn(name))
+    finally:
+        pg_cluster.drop_database(name)
+        pg_cluster.execute(f'DROP OWNED BY "{role}" CASCADE', dbname="postgres")
+        pg_cluster.execute(f'DROP ROLE "{role}"')
