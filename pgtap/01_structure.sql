@@ -3,7 +3,7 @@
 -- currency seed.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(436);
+SELECT plan(451);
 
 -- Schemas ---------------------------------------------------------------------------------
 SELECT has_schema('ledger', 'Should have the ledger API schema');
@@ -85,7 +85,8 @@ INSERT INTO api_function (name, args, returns) VALUES
     ('list_holds',         ARRAY['text', 'text', 'uuid', 'integer', 'text'], 'setof ledger.hold_info'),
     ('expire_holds',       ARRAY['text'], 'integer'),
     ('set_account_limits', ARRAY['text', 'numeric', 'numeric', 'text'], 'ledger.available_balance'),
-    ('get_available_balance', ARRAY['text', 'text'], 'ledger.available_balance');
+    ('get_available_balance', ARRAY['text', 'text'], 'ledger.available_balance'),
+    ('list_events',        ARRAY['bigint', 'text[]', 'integer', 'text'], 'setof ledger.event_info');
 INSERT INTO api_function (name, args, returns, grantee) VALUES
     ('create_tenant',      ARRAY['text'], 'ledger.tenant_info', NULL),
     ('list_tenants',       ARRAY[]::text[], 'setof ledger.tenant_info', NULL),
@@ -96,7 +97,9 @@ INSERT INTO api_function (name, args, returns, grantee) VALUES
     ('create_demo_tenant', ARRAY['inet'], 'ledger.demo_tenant', 'doublex_service'),
     ('prune_demo_tenants', ARRAY['interval'], 'integer', 'doublex_service'),
     -- The service's periodic expiry sweep over every tenant.
-    ('sweep_expired_holds', ARRAY[]::text[], 'setof record', 'doublex_service');
+    ('sweep_expired_holds', ARRAY[]::text[], 'setof record', 'doublex_service'),
+    -- The event sequencer, run by the service in the background.
+    ('sequence_events',    ARRAY[]::text[], 'ledger.sequencing_result', 'doublex_service');
 
 -- (The monitoring functions, ledger.monitor_*, are listed in 13_monitoring.sql.)
 SELECT is((SELECT count(*)::integer FROM pg_proc
@@ -178,7 +181,7 @@ SELECT has_table('ledger_private', t.name, format('Should have table ledger_priv
                     'balance_checkpoint', 'balance_watermark', 'fx_rate', 'fx_settlement',
                     'statement_import', 'statement_line', 'recon_run', 'recon_outcome',
                     'ledger_settings', 'day_close', 'account_snapshot', 'trial_balance',
-                    'tenant', 'api_key', 'sql_login', 'audit_log'])
+                    'tenant', 'api_key', 'sql_login', 'audit_log', 'event'])
        AS t (name);
 
 -- Currencies ------------------------------------------------------------------------------

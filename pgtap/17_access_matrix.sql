@@ -32,6 +32,7 @@ INSERT INTO access_class (name, class) VALUES
     ('balance_history', 'read'), ('account_statement', 'read'), ('get_tenant', 'read'), ('trial_balance', 'read'),
     ('trial_balance_totals', 'read'),
     ('get_hold', 'read'), ('list_holds', 'read'), ('get_available_balance', 'read'),
+    ('list_events', 'read'),
     ('post_journal', 'post'), ('reverse_journal', 'post'), ('post_journals', 'post'),
     ('post_fx_transfer', 'post'),
     ('create_hold', 'post'), ('capture_hold', 'post'), ('void_hold', 'post'),
@@ -50,7 +51,8 @@ INSERT INTO access_class (name, class) VALUES
     ('monitor_journals_today', 'monitor'), ('monitor_recon_exceptions', 'monitor'),
     ('monitor_unbalanced_journals', 'monitor'),
     ('create_demo_tenant', 'service'), ('prune_demo_tenants', 'service'),
-    ('sweep_expired_holds', 'service');
+    ('sweep_expired_holds', 'service'),
+    ('sequence_events', 'service');
 INSERT INTO access_class (name, class, housekeeping) VALUES
     ('recon_mismatch_totals', 'read', true), ('roll_up_balances', 'operate', true),
     ('expire_holds', 'operate', true);

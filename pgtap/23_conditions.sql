@@ -1,6 +1,6 @@
 -- Balance conditions per request (issue #17): post_journal, create_hold and capture_hold
 -- take conditions (account, field available|posted, op >=|<=|=, amount); each operator and
--- field, each malformed condition (DX060) and the failed one (DX061) by SQLSTATE with its
+-- field, each malformed condition (DX056) and the failed one (DX057) by SQLSTATE with its
 -- message and DETAIL, the request refused whole, and conditions in the idempotency
 -- fingerprint (a replay with other conditions is DX011; none is the old fingerprint).
 BEGIN;
@@ -60,48 +60,48 @@ SELECT is((SELECT status FROM ledger.post_journal('p4', tap.pair('WALLET', 'MERC
 INSERT INTO snapshot VALUES ('before refusals', tap.all_counts());
 SELECT throws_ok($$SELECT ledger.post_journal('p-fail', tap.pair('WALLET', 'MERCHANT', '9.01'),
                                                conditions => tap.cond('WALLET', '>=', '40.00'))$$,
-                 'DX061', 'conditions[0]: available balance of WALLET would be 39.99 EUR, not >= 40.00',
-                 'post_journal: Should refuse a posting whose condition is false after it (DX061)');
+                 'DX057', 'conditions[0]: available balance of WALLET would be 39.99 EUR, not >= 40.00',
+                 'post_journal: Should refuse a posting whose condition is false after it (DX057)');
 SELECT is(tap.detail_of($$SELECT ledger.post_journal('p-fail', tap.pair('WALLET', 'MERCHANT', '9.01'),
                                                       conditions => tap.cond('WALLET', '>=', '40.00'))$$),
           'account WALLET, field available, op >=, threshold 40.00, actual 39.99 EUR',
-          'DX061: Should name account, field, op, threshold and the actual value in DETAIL');
+          'DX057: Should name account, field, op, threshold and the actual value in DETAIL');
 SELECT throws_ok($$SELECT ledger.post_journal('p-fail', tap.pair('WALLET', 'MERCHANT', '1.00'),
                                                conditions => tap.cond('MERCHANT', '<=', '50.00', 'posted'))$$,
-                 'DX061', NULL, 'post_journal: Should refuse when posted <= fails');
+                 'DX057', NULL, 'post_journal: Should refuse when posted <= fails');
 SELECT throws_ok($$SELECT ledger.post_journal('p-fail', tap.pair('WALLET', 'MERCHANT', '1.00'),
                                                conditions => tap.cond('WALLET', '=', '50.00'))$$,
-                 'DX061', NULL, 'post_journal: Should refuse when = fails');
+                 'DX057', NULL, 'post_journal: Should refuse when = fails');
 SELECT throws_ok($$SELECT ledger.post_journal('p-fail', tap.pair('WALLET', 'MERCHANT', '1.00'),
                                                conditions => tap.cond('WALLET', '>=', '0')
                                                              || tap.cond('MERCHANT', '>=', '1000'))$$,
-                 'DX061', 'conditions[1]: available balance of MERCHANT would be 52.00 EUR, not >= 1000',
+                 'DX057', 'conditions[1]: available balance of MERCHANT would be 52.00 EUR, not >= 1000',
                  'post_journal: Should refuse when any condition fails, naming it');
 
--- Malformed conditions (DX060) and an unknown account (DX006) ----------------------------
+-- Malformed conditions (DX056) and an unknown account (DX006) ----------------------------
 SELECT throws_ok($$SELECT ledger.post_journal('p-bad', tap.pair(), conditions => '{"account":"WALLET"}')$$,
-                 'DX060', 'conditions: must be a JSON array, got object', 'DX060: Should refuse a non-array');
+                 'DX056', 'conditions: must be a JSON array, got object', 'DX056: Should refuse a non-array');
 SELECT throws_ok(format('SELECT ledger.post_journal(%L, tap.pair(), conditions => %L)', 'p-bad',
                         (SELECT jsonb_agg(tap.cond('WALLET', '>=', '0') -> 0) FROM generate_series(1, 21))),
-                 'DX060', 'conditions: at most 20 conditions, got 21', 'DX060: Should refuse more than conditions_max');
+                 'DX056', 'conditions: at most 20 conditions, got 21', 'DX056: Should refuse more than conditions_max');
 SELECT throws_ok($$SELECT ledger.post_journal('p-bad', tap.pair(), conditions => '["x"]')$$,
-                 'DX060', 'conditions[0]: must be an object with account, op, amount and optionally field',
-                 'DX060: Should refuse an element that is not an object');
+                 'DX056', 'conditions[0]: must be an object with account, op, amount and optionally field',
+                 'DX056: Should refuse an element that is not an object');
 SELECT throws_ok($$SELECT ledger.post_journal('p-bad', tap.pair(), conditions => '[{"account":"WALLET","op":">=","amount":"1","ccy":"EUR"}]')$$,
-                 'DX060', 'conditions[0]: unknown field(s) ccy', 'DX060: Should refuse an unknown field');
+                 'DX056', 'conditions[0]: unknown field(s) ccy', 'DX056: Should refuse an unknown field');
 SELECT throws_ok($$SELECT ledger.post_journal('p-bad', tap.pair(), conditions => '[{"op":">=","amount":"1"}]')$$,
-                 'DX060', 'conditions[0].account: required, an account code string', 'DX060: Should refuse a missing account');
+                 'DX056', 'conditions[0].account: required, an account code string', 'DX056: Should refuse a missing account');
 SELECT throws_ok($$SELECT ledger.post_journal('p-bad', tap.pair(), conditions => tap.cond('WALLET', '>=', '0') || tap.cond('WALLET', '>=', '1', 'pending'))$$,
-                 'DX060', 'conditions[1].field: must be "available" or "posted", got "pending"',
-                 'DX060: Should refuse an unknown field value, naming the element');
+                 'DX056', 'conditions[1].field: must be "available" or "posted", got "pending"',
+                 'DX056: Should refuse an unknown field value, naming the element');
 SELECT throws_ok($$SELECT ledger.post_journal('p-bad', tap.pair(), conditions => tap.cond('WALLET', '>', '1'))$$,
-                 'DX060', 'conditions[0].op: must be ">=", "<=" or "=", got ">"', 'DX060: Should refuse an unknown operator');
+                 'DX056', 'conditions[0].op: must be ">=", "<=" or "=", got ">"', 'DX056: Should refuse an unknown operator');
 SELECT throws_ok($$SELECT ledger.post_journal('p-bad', tap.pair(), conditions => '[{"account":"WALLET","op":">=","amount":1}]')$$,
-                 'DX060', NULL, 'DX060: Should refuse an amount that is not a string');
+                 'DX056', NULL, 'DX056: Should refuse an amount that is not a string');
 SELECT throws_ok($$SELECT ledger.post_journal('p-bad', tap.pair(), conditions => tap.cond('WALLET', '>=', '1e3'))$$,
-                 'DX060', NULL, 'DX060: Should refuse an amount that is not a decimal');
+                 'DX056', NULL, 'DX056: Should refuse an amount that is not a decimal');
 SELECT throws_ok($$SELECT ledger.post_journal('p-bad', tap.pair(), conditions => tap.cond('WALLET', '>=', repeat('9', 21)))$$,
-                 'DX060', NULL, 'DX060: Should refuse an amount with more than amount_digits digits');
+                 'DX056', NULL, 'DX056: Should refuse an amount with more than amount_digits digits');
 SELECT throws_ok($$SELECT ledger.post_journal('p-bad', tap.pair('WALLET', 'MERCHANT', '1.00'), conditions => tap.cond('NOPE', '>=', '0'))$$,
                  'DX006', 'conditions[0].account: no account NOPE in tenant default',
                  'DX006: Should refuse a condition on an unknown account, naming the element');
@@ -140,11 +140,11 @@ SELECT is((SELECT string_agg(coalesce(error_code, status), ' ' ORDER BY position
                                  'conditions', tap.cond('OTHER', '<=', '6.00')),
               jsonb_build_object('idempotency_key', 'b3', 'legs', tap.pair('CASH', 'OTHER', '1.00'),
                                  'conditions', NULL)))),
-          'posted DX061 posted', 'post_journals: Should check each request''s conditions after it, in order');
+          'posted DX057 posted', 'post_journals: Should check each request''s conditions after it, in order');
 SELECT is((SELECT error_field || ' ' || error_code FROM ledger.post_journals(jsonb_build_array(
               jsonb_build_object('idempotency_key', 'b4', 'legs', tap.pair('CASH', 'OTHER', '1.00'),
                                  'conditions', '[{"account":"OTHER","op":"!=","amount":"1"}]'::jsonb)))),
-          'conditions[0].op DX060', 'post_journals: Should reject a malformed condition in its result');
+          'conditions[0].op DX056', 'post_journals: Should reject a malformed condition in its result');
 SELECT is((SELECT status FROM ledger.post_journals(jsonb_build_array(
               jsonb_build_object('idempotency_key', 'b1', 'legs', tap.pair('CASH', 'OTHER', '1.00'),
                                  'conditions', tap.cond('OTHER', '=', '6.00', 'available'))))),
@@ -157,13 +157,13 @@ SELECT is((SELECT status FROM ledger.create_hold('h1', tap.pair('WALLET', 'MERCH
           'pending', 'create_hold: Should hold when available (counting this hold) meets the condition');
 SELECT throws_ok($$SELECT ledger.create_hold('h2', tap.pair('WALLET', 'MERCHANT', '0.01'),
                                               conditions => tap.cond('WALLET', '>=', '40.00'))$$,
-                 'DX061', 'conditions[0]: available balance of WALLET would be 39.99 EUR, not >= 40.00',
-                 'create_hold: Should refuse a hold whose condition is false with it pending (DX061)');
+                 'DX057', 'conditions[0]: available balance of WALLET would be 39.99 EUR, not >= 40.00',
+                 'create_hold: Should refuse a hold whose condition is false with it pending (DX057)');
 SELECT is((SELECT status FROM ledger.create_hold('h2', tap.pair('WALLET', 'MERCHANT', '0.01'),
                                                  conditions => tap.cond('WALLET', '>=', '49.00', 'posted'))),
           'pending', 'create_hold: Should leave the posted balance to a posted condition');
 SELECT throws_ok($$SELECT ledger.create_hold('h3', tap.pair(), conditions => tap.cond('WALLET', '=>', '1'))$$,
-                 'DX060', NULL, 'create_hold: Should refuse a malformed condition (DX060)');
+                 'DX056', NULL, 'create_hold: Should refuse a malformed condition (DX056)');
 SELECT is((SELECT status FROM ledger.create_hold('h1', tap.pair('WALLET', 'MERCHANT', '9.00'),
                                                  conditions => tap.cond('WALLET', '>=', '40.00'))),
           'duplicate', 'create_hold: Should answer a replay with the same conditions as duplicate');
@@ -177,7 +177,7 @@ SELECT is((SELECT count(*)::integer FROM ledger_private.hold WHERE idempotency_k
 INSERT INTO snapshot VALUES ('before capture', tap.all_counts());
 SELECT throws_ok(format('SELECT ledger.capture_hold(%L, %L, conditions => %L)', tap.hid('h1'), 'c1',
                         tap.cond('MERCHANT', '>=', '1000', 'posted')),
-                 'DX061', NULL, 'capture_hold: Should refuse a capture whose condition is false after it (DX061)');
+                 'DX057', NULL, 'capture_hold: Should refuse a capture whose condition is false after it (DX057)');
 SELECT is(tap.all_counts(), (SELECT counts FROM snapshot WHERE label = 'before capture'),
           'capture_hold: Should write nothing when refused (no journal, no resolution)');
 SELECT is((SELECT status FROM ledger.get_hold(tap.hid('h1'))), 'pending',
@@ -193,7 +193,7 @@ SELECT is((SELECT status FROM ledger.capture_hold(tap.hid('h1'), 'c1', '["5.00",
 SELECT throws_ok(format('SELECT ledger.capture_hold(%L, %L, %L)', tap.hid('h1'), 'c1', '["5.00", "5.00"]'),
                  'DX011', NULL, 'capture_hold: Should refuse a replay without the conditions (DX011)');
 SELECT throws_ok(format('SELECT ledger.capture_hold(%L, %L, conditions => %L)', tap.hid('h2'), 'c2', '"x"'),
-                 'DX060', NULL, 'capture_hold: Should refuse malformed conditions (DX060)');
+                 'DX056', NULL, 'capture_hold: Should refuse malformed conditions (DX056)');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -21,7 +21,7 @@
 -- capture DX050, after a void DX051, after expiry DX052; the same key and request replayed
 -- → duplicate; the key reused for another request → DX011. No such hold → DX049.
 -- The capture key is unique per tenant among captures and voids, apart from journal keys.
--- Raises DX009, DX010, DX011, DX012, DX016, DX019, DX025, DX029, DX049–DX054, DX060, DX061.
+-- Raises DX009, DX010, DX011, DX012, DX016, DX019, DX025, DX029, DX049–DX054, DX056, DX057.
 -- Capability post, on the caller's own tenant (DX040–DX043, ledger_private.authorize first).
 
 CREATE OR REPLACE FUNCTION ledger.capture_hold(
@@ -42,7 +42,7 @@ DECLARE
     v_hold ledger_private.hold;
     v_bad record;
     v_posting ledger.posting_result;
-    v_conditions jsonb := ledger_private.normalize_conditions(capture_hold.conditions);  -- DX060
+    v_conditions jsonb := ledger_private.normalize_conditions(capture_hold.conditions);  -- DX056
 BEGIN
     IF ledger_private.posting_field_problem(v_tenant, capture_hold.idempotency_key, NULL, NULL, '{}')
            IS NOT NULL THEN

@@ -23,7 +23,7 @@
 --                  after the hold is written (check_conditions); part of the fingerprint.
 -- Same key and same request → the original hold with status 'duplicate'; a different
 -- request → DX011.
--- Raises DX001–DX009, DX010, DX011, DX012, DX016, DX019, DX054, DX055, DX060, DX061.
+-- Raises DX001–DX009, DX010, DX011, DX012, DX016, DX019, DX054, DX055, DX056, DX057.
 -- Needs SERIALIZABLE.
 -- Capability post, on the caller's own tenant (DX040–DX043, ledger_private.authorize first).
 
@@ -49,7 +49,7 @@ DECLARE
     v_fingerprint bytea;
     v_existing ledger_private.hold;
     v_unbalanced text;
-    v_conditions jsonb := ledger_private.normalize_conditions(create_hold.conditions);  -- DX060
+    v_conditions jsonb := ledger_private.normalize_conditions(create_hold.conditions);  -- DX056
 BEGIN
     IF ledger_private.posting_field_problem(v_tenant, create_hold.idempotency_key, create_hold.memo,
                                             create_hold.ref, create_hold.metadata) IS NOT NULL THEN
@@ -138,7 +138,7 @@ BEGIN
         PERFORM ledger_private.check_legs_limits(v_legs.account_ids, v_legs.constrained);
     END IF;
     IF v_conditions IS NOT NULL THEN
-        PERFORM ledger_private.check_conditions(v_tenant, v_conditions);  -- DX006, DX061
+        PERFORM ledger_private.check_conditions(v_tenant, v_conditions);  -- DX006, DX057
     END IF;
     PERFORM set_config('doublex.checked_inline', 'off', true);
 

@@ -14,10 +14,10 @@
 -- conditions       NULL, or balance conditions that must hold after this posting, e.g.
 --                  '[{"account":"2001-LIAB","field":"available","op":">=","amount":"0.00"}]'
 --                  (field available|posted, default available; op >=, <=, =; at most
---                  api_limit conditions_max). Refused whole when one is false (DX061);
+--                  api_limit conditions_max). Refused whole when one is false (DX057);
 --                  part of the idempotency fingerprint. sql/README.md, "Balance conditions".
 -- Same key and same request → the original result with status 'duplicate'.
--- Raises DX001–DX012, DX016, DX019, DX060, DX061 (sql/errors.md). Needs SERIALIZABLE.
+-- Raises DX001–DX012, DX016, DX019, DX056, DX057 (sql/errors.md). Needs SERIALIZABLE.
 -- Capability post, on the caller's own tenant (tenant NULL or its name): DX040–DX043
 -- (ledger_private.authorize, before anything is read).
 

@@ -14,7 +14,7 @@
 -- would take an account outside its limits (below min_balance, or zero for allow_negative =
 -- false, counting pending holds; above max_balance) is rejected even when a later request
 -- of the batch would cover it.
--- A request's balance conditions (as post_journal's: DX060, DX061) are checked on the
+-- A request's balance conditions (as post_journal's: DX056, DX057) are checked on the
 -- balances right after that request, in the same order: later requests do not count.
 -- Requests with conditions take the careful path (the fast path runs only when no request
 -- has any), so a condition has one evaluation, ledger_private.check_conditions.

@@ -146,6 +146,17 @@ CREATE TYPE ledger.eod_status AS (
 
 ALTER TYPE ledger.eod_status OWNER TO doublex_owner;
 
+CREATE TYPE ledger.event_info AS (
+	"position" bigint,
+	event_id uuid,
+	type text,
+	actor text,
+	occurred_at timestamp with time zone,
+	payload jsonb
+);
+
+ALTER TYPE ledger.event_info OWNER TO doublex_owner;
+
 CREATE TYPE ledger.fx_position_line AS (
 	ccy text,
 	clearing_account text,
@@ -342,6 +353,15 @@ CREATE TYPE ledger.seal_problem AS (
 );
 
 ALTER TYPE ledger.seal_problem OWNER TO doublex_owner;
+
+CREATE TYPE ledger.sequencing_result AS (
+	batch_id bigint,
+	events integer,
+	by_type jsonb,
+	lag interval
+);
+
+ALTER TYPE ledger.sequencing_result OWNER TO doublex_owner;
 
 CREATE TYPE ledger.sql_login_info AS (
 	login text,
@@ -674,7 +694,7 @@ DECLARE
     v_hold ledger_private.hold;
     v_bad record;
     v_posting ledger.posting_result;
-    v_conditions jsonb := ledger_private.normalize_conditions(capture_hold.conditions);  -- DX060
+    v_conditions jsonb := ledger_private.normalize_conditions(capture_hold.conditions);  -- DX056
 BEGIN
     IF ledger_private.posting_field_problem(v_tenant, capture_hold.idempotency_key, NULL, NULL, '{}')
            IS NOT NULL THEN
@@ -943,7 +963,7 @@ DECLARE
     v_fingerprint bytea;
     v_existing ledger_private.hold;
     v_unbalanced text;
-    v_conditions jsonb := ledger_private.normalize_conditions(create_hold.conditions);  -- DX060
+    v_conditions jsonb := ledger_private.normalize_conditions(create_hold.conditions);  -- DX056
 BEGIN
     IF ledger_private.posting_field_problem(v_tenant, create_hold.idempotency_key, create_hold.memo,
                                             create_hold.ref, create_hold.metadata) IS NOT NULL THEN
@@ -1032,7 +1052,7 @@ BEGIN
         PERFORM ledger_private.check_legs_limits(v_legs.account_ids, v_legs.constrained);
     END IF;
     IF v_conditions IS NOT NULL THEN
-        PERFORM ledger_private.check_conditions(v_tenant, v_conditions);  -- DX006, DX061
+        PERFORM ledger_private.check_conditions(v_tenant, v_conditions);  -- DX006, DX057
     END IF;
     PERFORM set_config('doublex.checked_inline', 'off', true);
 
@@ -1714,6 +1734,44 @@ END
 $$;
 
 ALTER FUNCTION ledger.list_audit(after_id bigint, page_size integer, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.list_events(after bigint DEFAULT 0, types text[] DEFAULT NULL::text[], page_size integer DEFAULT 100, tenant text DEFAULT NULL::text) RETURNS SETOF ledger.event_info
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_tenant text := (ledger_private.authorize('read', list_events.tenant)).tenant;
+BEGIN
+    PERFORM ledger_private.check_page_size(list_events.page_size);
+    IF list_events.after IS NULL OR list_events.after < 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX058', COLUMN = 'after',
+            MESSAGE = format('after: must be a position of 0 or more, got %s',
+                             coalesce(list_events.after::text, 'NULL')),
+            HINT = 'Pass 0 to read from the start, or the last position you read.';
+    END IF;
+    IF list_events.types IS NOT NULL
+       AND (cardinality(list_events.types) = 0
+            OR NOT list_events.types <@ ledger_private.event_types()
+            OR array_position(list_events.types, NULL) IS NOT NULL) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX058', COLUMN = 'types',
+            MESSAGE = format('types: must name one or more of %s, got %s',
+                             array_to_string(ledger_private.event_types(), ', '),
+                             coalesce(array_to_string(list_events.types, ', ', 'NULL'), 'NULL')),
+            HINT = 'Leave types out (NULL) to read every type.';
+    END IF;
+    RETURN QUERY
+        SELECT e.position, e.event_id, e.type, e.actor, e.occurred_at, e.payload
+          FROM ledger_private.event AS e
+         WHERE e.tenant = v_tenant AND e.position > list_events.after
+           AND (list_events.types IS NULL OR e.type = ANY (list_events.types))
+         ORDER BY e.position
+         LIMIT list_events.page_size;
+END
+$$;
+
+ALTER FUNCTION ledger.list_events(after bigint, types text[], page_size integer, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.list_holds(account text DEFAULT NULL::text, status text DEFAULT NULL::text, after_id uuid DEFAULT NULL::uuid, page_size integer DEFAULT 100, tenant text DEFAULT NULL::text) RETURNS SETOF ledger.hold_info
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -2760,6 +2818,64 @@ $$;
 
 ALTER FUNCTION ledger.roll_up_balances(tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.sequence_events() RETURNS ledger.sequencing_result
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_last txid_snapshot;
+    v_batch bigint;
+    v_result ledger.sequencing_result;
+BEGIN
+    PERFORM ledger_private.require_isolation(
+        ARRAY['read committed'], 'sequence_events',
+        'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT * FROM ledger.sequence_events(); COMMIT;');
+    PERFORM pg_advisory_xact_lock(hashtext('doublex.events'), 0);
+    PERFORM pgq.maint_rotate_tables_step2();
+    -- PgQ ticks when the queue holds events inserted since the last tick. An event inserted
+    -- before that tick by a transaction still running then counts as old, so PgQ would wait
+    -- for its idle tick (a minute): tick as soon as such an event has committed.
+    IF pgq.ticker('doublex_events') IS NULL THEN
+        SELECT t.tick_snapshot INTO v_last
+          FROM pgq.tick AS t
+         WHERE t.tick_queue = (SELECT q.queue_id FROM pgq.queue AS q
+                                WHERE q.queue_name = 'doublex_events')
+         ORDER BY t.tick_queue DESC, t.tick_id DESC
+         LIMIT 1;
+        IF EXISTS (SELECT FROM pgq.event_template AS e
+                    WHERE e.ev_txid >= txid_snapshot_xmin(v_last)
+                      AND NOT txid_visible_in_snapshot(e.ev_txid, v_last)
+                      AND txid_visible_in_snapshot(e.ev_txid, txid_current_snapshot())) THEN
+            PERFORM pgq.force_tick('doublex_events');
+            PERFORM pgq.ticker('doublex_events');
+        END IF;
+    END IF;
+    v_batch := pgq.next_batch('doublex_events', 'doublex_sequencer');
+    IF v_batch IS NULL THEN
+        RETURN ROW(NULL, 0, '{}', NULL)::ledger.sequencing_result;
+    END IF;
+    WITH appended AS (
+        INSERT INTO ledger_private.event (event_id, tenant, type, actor, occurred_at, txid, payload)
+        SELECT e.ev_extra1::uuid, e.ev_extra2, e.ev_type, e.ev_extra3, e.ev_time, e.ev_txid,
+               ledger_private.event_payload(e.ev_extra2, e.ev_type, e.ev_data::jsonb)
+          FROM pgq.get_batch_events(v_batch) AS e
+         ORDER BY e.ev_txid, e.ev_id
+        RETURNING type, occurred_at
+    ), per_type AS (
+        SELECT a.type, count(*) AS n, min(a.occurred_at) AS oldest FROM appended AS a GROUP BY a.type
+    )
+    SELECT v_batch, coalesce(sum(p.n), 0)::integer, coalesce(jsonb_object_agg(p.type, p.n), '{}'),
+           coalesce(clock_timestamp() - min(p.oldest), interval '0')
+      INTO v_result
+      FROM per_type AS p;
+    PERFORM pgq.finish_batch(v_batch);
+    PERFORM pgq.maint_rotate_tables_step1('doublex_events');
+    RETURN v_result;
+END
+$$;
+
+ALTER FUNCTION ledger.sequence_events() OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger.set_account_limits(code text, min_balance numeric DEFAULT NULL::numeric, max_balance numeric DEFAULT NULL::numeric, tenant text DEFAULT NULL::text) RETURNS ledger.available_balance
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3207,6 +3323,17 @@ END) STORED NOT NULL,
 
 ALTER TABLE ledger_private.account OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.account_limits_json(p ledger_private.account) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT jsonb_build_object('allow_negative', p.allow_negative,
+                              'min_balance', p.min_balance::text,
+                              'max_balance', p.max_balance::text,
+                              'max_leg_amount', p.max_leg_amount::text)
+$$;
+
+ALTER FUNCTION ledger_private.account_limits_json(p ledger_private.account) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.account_or_error(p_tenant text, p_code text, p_field text) RETURNS ledger_private.account
     LANGUAGE plpgsql STABLE
     AS $$
@@ -3561,7 +3688,7 @@ BEGIN
                    END;
         IF NOT v_holds THEN
             RAISE EXCEPTION USING
-                ERRCODE = 'DX061', COLUMN = v_field,
+                ERRCODE = 'DX057', COLUMN = v_field,
                 MESSAGE = format('%s: %s balance of %s would be %s %s, not %s %s', v_field,
                                  v_condition.field, v_condition.account, v_value, v_balance.ccy,
                                  v_condition.op, v_condition.amount),
@@ -4297,6 +4424,15 @@ $$;
 
 ALTER FUNCTION ledger_private.default_effective_date(p_tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.emit_event(p_tenant text, p_type text, p_actor text, p_payload jsonb) RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT pgq.insert_event('doublex_events', p_type, p_payload::text,
+                            gen_random_uuid()::text, p_tenant, p_actor, NULL);
+$$;
+
+ALTER FUNCTION ledger_private.emit_event(p_tenant text, p_type text, p_actor text, p_payload jsonb) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.eod_progress_notice(p_progress jsonb, p_date date, p_phase text) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
     AS $$
@@ -4320,6 +4456,197 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.eod_progress_notice(p_progress jsonb, p_date date, p_phase text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.event_leg(p_leg_no smallint, p_account_id bigint, p_side text, p_amount numeric, p_ccy text) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT jsonb_build_object(
+        'leg_no', p_leg_no,
+        'account', (SELECT a.code FROM ledger_private.account AS a WHERE a.account_id = p_account_id),
+        'side', p_side, 'amount', p_amount::text, 'ccy', p_ccy)
+$$;
+
+ALTER FUNCTION ledger_private.event_leg(p_leg_no smallint, p_account_id bigint, p_side text, p_amount numeric, p_ccy text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.event_of_account(p_old_row jsonb, p_new_row jsonb) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_old ledger_private.account := jsonb_populate_record(NULL::ledger_private.account, p_old_row);
+    v_new ledger_private.account := jsonb_populate_record(NULL::ledger_private.account, p_new_row);
+BEGIN
+    IF p_old_row IS NULL THEN
+        PERFORM ledger_private.emit_event(
+            v_new.tenant, 'account.created', v_new.created_by,
+            jsonb_build_object(
+                'code', v_new.code, 'name', v_new.name, 'ccy', v_new.ccy, 'type', v_new.type,
+                'status', v_new.status, 'metadata', v_new.metadata)
+            || ledger_private.account_limits_json(v_new));
+        RETURN;
+    END IF;
+    IF v_old.status IS DISTINCT FROM v_new.status THEN
+        PERFORM ledger_private.emit_event(
+            v_new.tenant, 'account.status_changed', v_new.changed_by,
+            jsonb_build_object('code', v_new.code, 'from', v_old.status, 'to', v_new.status));
+    END IF;
+    IF ledger_private.account_limits_json(v_old) IS DISTINCT FROM ledger_private.account_limits_json(v_new) THEN
+        PERFORM ledger_private.emit_event(
+            v_new.tenant, 'account.limits_changed', v_new.changed_by,
+            jsonb_build_object('code', v_new.code,
+                               'from', ledger_private.account_limits_json(v_old),
+                               'to', ledger_private.account_limits_json(v_new)));
+    END IF;
+END
+$$;
+
+ALTER FUNCTION ledger_private.event_of_account(p_old_row jsonb, p_new_row jsonb) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.event_of_api_key(p_old_row jsonb, p_new_row jsonb) RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT ledger_private.emit_event(
+        k.tenant,
+        CASE WHEN p_old_row IS NULL THEN 'key.created' ELSE 'key.revoked' END,
+        CASE WHEN p_old_row IS NULL THEN k.created_by ELSE k.revoked_by END,
+        jsonb_build_object('key_id', k.key_id, 'name', k.name,
+                           'capabilities', to_jsonb(k.capabilities),
+                           'expires_at', k.expires_at, 'revoked_at', k.revoked_at))
+      FROM jsonb_populate_record(NULL::ledger_private.api_key, p_new_row) AS k;
+$$;
+
+ALTER FUNCTION ledger_private.event_of_api_key(p_old_row jsonb, p_new_row jsonb) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.event_of_audit(p_row jsonb) RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT ledger_private.emit_event(
+        r.tenant, 'recon.finished', p.actor,
+        jsonb_build_object(
+            'run_id', r.run_id, 'account', p.object, 'business_date', r.business_date,
+            'tolerance', r.tolerance::text, 'statement_lines', r.statement_lines, 'legs', r.legs,
+            'matched', r.matched, 'amount_mismatch', r.amount_mismatch,
+            'missing_in_ledger', r.missing_in_ledger, 'missing_in_bank', r.missing_in_bank,
+            'exceptions', r.amount_mismatch + r.missing_in_ledger + r.missing_in_bank,
+            'bank_total', r.bank_total::text, 'ledger_total', r.ledger_total::text))
+      FROM jsonb_populate_record(NULL::ledger_private.audit_log, p_row) AS p
+      JOIN ledger_private.recon_run AS r ON r.run_id = (p.details ->> 'run_id')::bigint
+     WHERE p.action = 'recon_run';
+$$;
+
+ALTER FUNCTION ledger_private.event_of_audit(p_row jsonb) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.event_of_day_close(p_row jsonb) RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT ledger_private.emit_event(
+        p.tenant, 'day.closed', p.closed_by,
+        jsonb_build_object('business_date', p.business_date, 'closed_at', p.closed_at,
+                           'journals', p.journals, 'legs', p.legs, 'accounts', p.accounts,
+                           'seal', encode(p.seal, 'hex')))
+      FROM jsonb_populate_record(NULL::ledger_private.day_close, p_row) AS p;
+$$;
+
+ALTER FUNCTION ledger_private.event_of_day_close(p_row jsonb) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.event_of_fx_settlement(p_row jsonb) RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT ledger_private.emit_event(
+        p.tenant, 'fx.settled', p.created_by,
+        jsonb_build_object(
+            'settlement_id', p.settlement_id, 'idempotency_key', p.idempotency_key,
+            'from_account', (SELECT a.code FROM ledger_private.account AS a
+                              WHERE a.account_id = p.from_account_id),
+            'to_account', (SELECT a.code FROM ledger_private.account AS a
+                            WHERE a.account_id = p.to_account_id),
+            'source_amount', p.source_amount::text, 'source_ccy', p.source_ccy,
+            'destination_amount', p.destination_amount::text, 'destination_ccy', p.destination_ccy,
+            'rate', p.rate::text, 'rate_basis', p.rate_basis, 'fixed_side', p.fixed_side,
+            'residual', p.residual::text, 'residual_ccy', p.residual_ccy,
+            'source_journal_id', p.source_journal_id,
+            'destination_journal_id', p.destination_journal_id,
+            'effective_date', p.effective_date))
+      FROM jsonb_populate_record(NULL::ledger_private.fx_settlement, p_row) AS p;
+$$;
+
+ALTER FUNCTION ledger_private.event_of_fx_settlement(p_row jsonb) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.event_of_hold(p_row jsonb) RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT ledger_private.emit_event(
+        p.tenant, 'hold.created', p.created_by,
+        jsonb_build_object(
+            'hold_id', p.hold_id, 'idempotency_key', p.idempotency_key,
+            'expires_at', p.expires_at, 'memo', p.memo, 'ref', p.ref, 'metadata', p.metadata))
+      FROM jsonb_populate_record(NULL::ledger_private.hold, p_row) AS p;
+$$;
+
+ALTER FUNCTION ledger_private.event_of_hold(p_row jsonb) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.event_of_hold_resolution(p_row jsonb) RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT ledger_private.emit_event(
+        p.tenant, 'hold.' || p.outcome, p.resolved_by,
+        jsonb_build_object('hold_id', p.hold_id, 'idempotency_key', p.idempotency_key))
+      FROM jsonb_populate_record(NULL::ledger_private.hold_resolution, p_row) AS p;
+$$;
+
+ALTER FUNCTION ledger_private.event_of_hold_resolution(p_row jsonb) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.event_of_journal(p_row jsonb) RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT ledger_private.emit_event(
+        p.tenant,
+        CASE p.kind WHEN 'reversal' THEN 'journal.reversed' ELSE 'journal.posted' END,
+        p.created_by,
+        jsonb_build_object(
+            'journal_id', p.journal_id, 'kind', p.kind, 'idempotency_key', p.idempotency_key,
+            'effective_date', p.effective_date, 'memo', p.memo, 'ref', p.ref,
+            'metadata', p.metadata, 'reverses', p.reverses))
+      FROM jsonb_populate_record(NULL::ledger_private.journal, p_row) AS p;
+$$;
+
+ALTER FUNCTION ledger_private.event_of_journal(p_row jsonb) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.event_payload(p_tenant text, p_type text, p_payload jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE
+        WHEN p_type IN ('journal.posted', 'journal.reversed') THEN p_payload || jsonb_build_object(
+            'legs', (SELECT coalesce(jsonb_agg(ledger_private.event_leg(l.leg_no, l.account_id, l.side,
+                                                                        l.amount, l.ccy)
+                                              ORDER BY l.leg_no), '[]')
+                       FROM ledger_private.leg AS l
+                      WHERE l.journal_id = (p_payload ->> 'journal_id')::uuid))
+        WHEN p_type = 'hold.created' THEN p_payload || jsonb_build_object(
+            'legs', (SELECT coalesce(jsonb_agg(ledger_private.event_leg(hl.leg_no, hl.account_id, hl.side,
+                                                                        hl.amount, hl.ccy)
+                                              ORDER BY hl.leg_no), '[]')
+                       FROM ledger_private.hold_leg AS hl
+                      WHERE hl.hold_id = (p_payload ->> 'hold_id')::uuid))
+        WHEN p_type IN ('hold.captured', 'hold.voided', 'hold.expired') THEN p_payload || jsonb_build_object(
+            'journal_id', (SELECT s.journal_id FROM ledger_private.idempotency_sentinel AS s
+                            WHERE p_type = 'hold.captured' AND s.tenant = p_tenant
+                              AND s.idempotency_key = 'hold:' || (p_payload ->> 'hold_id')))
+        ELSE p_payload
+    END
+$$;
+
+ALTER FUNCTION ledger_private.event_payload(p_tenant text, p_type text, p_payload jsonb) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.event_types() RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT ARRAY['journal.posted', 'journal.reversed', 'fx.settled',
+                 'hold.created', 'hold.captured', 'hold.voided', 'hold.expired',
+                 'account.created', 'account.status_changed', 'account.limits_changed',
+                 'day.closed', 'recon.finished', 'key.created', 'key.revoked']
+$$;
+
+ALTER FUNCTION ledger_private.event_types() OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.find_account(p_tenant text, p_code text) RETURNS ledger_private.account
     LANGUAGE plpgsql STABLE
@@ -4946,12 +5273,12 @@ BEGIN
     END IF;
     IF jsonb_typeof(p_conditions) <> 'array' THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX060', COLUMN = 'conditions',
+            ERRCODE = 'DX056', COLUMN = 'conditions',
             MESSAGE = format('conditions: must be a JSON array, got %s', jsonb_typeof(p_conditions));
     END IF;
     IF jsonb_array_length(p_conditions) > ledger_private.api_limit('conditions_max') THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX060', COLUMN = 'conditions',
+            ERRCODE = 'DX056', COLUMN = 'conditions',
             MESSAGE = format('conditions: at most %s conditions, got %s',
                              ledger_private.api_limit('conditions_max'), jsonb_array_length(p_conditions));
     END IF;
@@ -4973,7 +5300,7 @@ BEGIN
                || CASE WHEN v_bad.problem IN ('account', 'field', 'op', 'amount')
                        THEN '.' || v_bad.problem ELSE '' END;
     RAISE EXCEPTION USING
-        ERRCODE = 'DX060', COLUMN = v_field,
+        ERRCODE = 'DX056', COLUMN = v_field,
         MESSAGE = v_field || ': ' || CASE v_bad.problem
             WHEN 'not_object' THEN 'must be an object with account, op, amount and optionally field'
             WHEN 'unknown_field' THEN
@@ -5225,7 +5552,7 @@ BEGIN
         PERFORM ledger_private.normalize_legs(p_legs);  -- raises DX001, DX003 or DX005
     END IF;
     IF p_conditions IS NOT NULL THEN
-        v_conditions := ledger_private.normalize_conditions(p_conditions);  -- DX060
+        v_conditions := ledger_private.normalize_conditions(p_conditions);  -- DX056
     END IF;
     -- The legs are canonical now (normalize_legs.sql says why the jsonb value is), and so
     -- are the conditions.
@@ -5285,7 +5612,7 @@ BEGIN
         PERFORM ledger_private.check_legs_limits(v_legs.account_ids, v_legs.constrained);
     END IF;
     IF v_conditions IS NOT NULL THEN
-        PERFORM ledger_private.check_conditions(p_tenant, v_conditions);  -- DX006, DX061
+        PERFORM ledger_private.check_conditions(p_tenant, v_conditions);  -- DX006, DX057
     END IF;
     -- Stop vouching for new rows: the journal's state says it was vouched for (its
     -- trigger saw the flag), so a leg added later in the transaction is checked at commit
@@ -5517,6 +5844,27 @@ END
 $_$;
 
 ALTER FUNCTION ledger_private.recon_pair_greedy(p_pass smallint) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.record_event() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    CASE TG_TABLE_NAME
+        WHEN 'journal' THEN PERFORM ledger_private.event_of_journal(to_jsonb(NEW));
+        WHEN 'fx_settlement' THEN PERFORM ledger_private.event_of_fx_settlement(to_jsonb(NEW));
+        WHEN 'hold' THEN PERFORM ledger_private.event_of_hold(to_jsonb(NEW));
+        WHEN 'hold_resolution' THEN PERFORM ledger_private.event_of_hold_resolution(to_jsonb(NEW));
+        WHEN 'account' THEN PERFORM ledger_private.event_of_account(to_jsonb(OLD), to_jsonb(NEW));
+        WHEN 'day_close' THEN PERFORM ledger_private.event_of_day_close(to_jsonb(NEW));
+        WHEN 'api_key' THEN PERFORM ledger_private.event_of_api_key(to_jsonb(OLD), to_jsonb(NEW));
+        WHEN 'audit_log' THEN PERFORM ledger_private.event_of_audit(to_jsonb(NEW));
+    END CASE;
+    RETURN NULL;
+END
+$$;
+
+ALTER FUNCTION ledger_private.record_event() OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.refuse_history_change() RETURNS trigger
     LANGUAGE plpgsql
@@ -6048,6 +6396,30 @@ CREATE TABLE ledger_private.demo_tenant (
 
 ALTER TABLE ledger_private.demo_tenant OWNER TO doublex_owner;
 
+CREATE TABLE ledger_private.event (
+    "position" bigint NOT NULL,
+    event_id uuid NOT NULL,
+    tenant text NOT NULL,
+    type text NOT NULL,
+    actor text NOT NULL,
+    occurred_at timestamp with time zone NOT NULL,
+    sequenced_at timestamp with time zone DEFAULT now() NOT NULL,
+    txid bigint NOT NULL,
+    payload jsonb NOT NULL,
+    CONSTRAINT event_payload_object CHECK ((jsonb_typeof(payload) = 'object'::text))
+);
+
+ALTER TABLE ledger_private.event OWNER TO doublex_owner;
+
+ALTER TABLE ledger_private.event ALTER COLUMN "position" ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME ledger_private.event_position_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE ledger_private.fx_rate (
     tenant text NOT NULL,
     base text NOT NULL,
@@ -6323,6 +6695,12 @@ ALTER TABLE ONLY ledger_private.day_close
 ALTER TABLE ONLY ledger_private.demo_tenant
     ADD CONSTRAINT demo_tenant_pkey PRIMARY KEY (tenant);
 
+ALTER TABLE ONLY ledger_private.event
+    ADD CONSTRAINT event_id_unique UNIQUE (event_id);
+
+ALTER TABLE ONLY ledger_private.event
+    ADD CONSTRAINT event_pkey PRIMARY KEY ("position");
+
 ALTER TABLE ONLY ledger_private.fx_rate
     ADD CONSTRAINT fx_rate_pkey PRIMARY KEY (tenant, base, quote, valid_on);
 
@@ -6394,6 +6772,8 @@ CREATE INDEX demo_tenant_by_address ON ledger_private.demo_tenant USING btree (c
 
 CREATE INDEX demo_tenant_live ON ledger_private.demo_tenant USING btree (created_at) WHERE (archived_at IS NULL);
 
+CREATE INDEX event_by_tenant ON ledger_private.event USING btree (tenant, "position");
+
 CREATE INDEX hold_by_tenant ON ledger_private.hold USING btree (tenant, hold_id);
 
 CREATE INDEX hold_expiring ON ledger_private.hold USING btree (tenant, expires_at) WHERE (expires_at IS NOT NULL);
@@ -6432,6 +6812,10 @@ CREATE UNIQUE INDEX statement_line_by_content ON ledger_private.statement_line U
 
 CREATE INDEX statement_line_by_date ON ledger_private.statement_line USING btree (account_id, line_date);
 
+CREATE TRIGGER account_changed_event AFTER UPDATE ON ledger_private.account FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) OR (old.min_balance IS DISTINCT FROM new.min_balance) OR (old.max_balance IS DISTINCT FROM new.max_balance) OR (old.allow_negative IS DISTINCT FROM new.allow_negative) OR (old.max_leg_amount IS DISTINCT FROM new.max_leg_amount))) EXECUTE FUNCTION ledger_private.record_event();
+
+CREATE TRIGGER account_created_event AFTER INSERT ON ledger_private.account FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
+
 CREATE TRIGGER account_identity_fixed BEFORE DELETE OR UPDATE ON ledger_private.account FOR EACH ROW EXECUTE FUNCTION ledger_private.account_guard();
 
 CREATE TRIGGER account_no_truncate BEFORE TRUNCATE ON ledger_private.account FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.account_guard();
@@ -6440,19 +6824,33 @@ CREATE TRIGGER account_snapshot_append_only BEFORE DELETE OR UPDATE ON ledger_pr
 
 CREATE TRIGGER account_snapshot_no_truncate BEFORE TRUNCATE ON ledger_private.account_snapshot FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
+CREATE TRIGGER api_key_created_event AFTER INSERT ON ledger_private.api_key FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
+
+CREATE TRIGGER api_key_revoked_event AFTER UPDATE ON ledger_private.api_key FOR EACH ROW WHEN (((old.revoked_at IS NULL) AND (new.revoked_at IS NOT NULL))) EXECUTE FUNCTION ledger_private.record_event();
+
 CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON ledger_private.audit_log FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
 
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON ledger_private.audit_log FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
 CREATE TRIGGER day_close_append_only BEFORE DELETE OR UPDATE ON ledger_private.day_close FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
 
+CREATE TRIGGER day_close_event AFTER INSERT ON ledger_private.day_close FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
+
 CREATE TRIGGER day_close_no_truncate BEFORE TRUNCATE ON ledger_private.day_close FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
+CREATE TRIGGER event_append_only BEFORE DELETE OR UPDATE ON ledger_private.event FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER event_no_truncate BEFORE TRUNCATE ON ledger_private.event FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
+
 CREATE TRIGGER fx_settlement_append_only BEFORE DELETE OR UPDATE ON ledger_private.fx_settlement FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER fx_settlement_event AFTER INSERT ON ledger_private.fx_settlement FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
 
 CREATE TRIGGER fx_settlement_no_truncate BEFORE TRUNCATE ON ledger_private.fx_settlement FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
 CREATE TRIGGER hold_append_only BEFORE DELETE OR UPDATE ON ledger_private.hold FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER hold_event AFTER INSERT ON ledger_private.hold FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
 
 CREATE TRIGGER hold_leg_append_only BEFORE DELETE OR UPDATE ON ledger_private.hold_leg FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
 
@@ -6470,6 +6868,8 @@ CREATE TRIGGER hold_resolution_append_only BEFORE DELETE OR UPDATE ON ledger_pri
 
 CREATE TRIGGER hold_resolution_closes AFTER INSERT ON ledger_private.hold_resolution REFERENCING NEW TABLE AS resolved FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.open_hold_legs_resolved();
 
+CREATE TRIGGER hold_resolution_event AFTER INSERT ON ledger_private.hold_resolution FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
+
 CREATE TRIGGER hold_resolution_no_truncate BEFORE TRUNCATE ON ledger_private.hold_resolution FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
 CREATE TRIGGER journal_append_only BEFORE DELETE OR UPDATE ON ledger_private.journal FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
@@ -6477,6 +6877,8 @@ CREATE TRIGGER journal_append_only BEFORE DELETE OR UPDATE ON ledger_private.jou
 CREATE CONSTRAINT TRIGGER journal_balanced AFTER INSERT ON ledger_private.journal DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((current_setting('doublex.checked_inline'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION ledger_private.journal_check_balanced();
 
 CREATE TRIGGER journal_date_guard BEFORE INSERT ON ledger_private.journal FOR EACH ROW EXECUTE FUNCTION ledger_private.journal_date_guard();
+
+CREATE TRIGGER journal_event AFTER INSERT ON ledger_private.journal FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
 
 CREATE TRIGGER journal_no_truncate BEFORE TRUNCATE ON ledger_private.journal FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
@@ -6489,6 +6891,8 @@ CREATE TRIGGER leg_checked BEFORE INSERT ON ledger_private.leg FOR EACH ROW EXEC
 CREATE CONSTRAINT TRIGGER leg_checked_at_commit AFTER INSERT ON ledger_private.leg DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((current_setting('doublex.checked_inline'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION ledger_private.leg_commit_checks();
 
 CREATE TRIGGER leg_no_truncate BEFORE TRUNCATE ON ledger_private.leg FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER recon_finished_event AFTER INSERT ON ledger_private.audit_log FOR EACH ROW WHEN ((new.action = 'recon_run'::text)) EXECUTE FUNCTION ledger_private.record_event();
 
 CREATE TRIGGER recon_run_append_only BEFORE DELETE OR UPDATE ON ledger_private.recon_run FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
 
@@ -6637,6 +7041,9 @@ GRANT ALL ON FUNCTION ledger.list_api_keys(tenant text) TO doublex_api;
 REVOKE ALL ON FUNCTION ledger.list_audit(after_id bigint, page_size integer, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.list_audit(after_id bigint, page_size integer, tenant text) TO doublex_api;
 
+REVOKE ALL ON FUNCTION ledger.list_events(after bigint, types text[], page_size integer, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.list_events(after bigint, types text[], page_size integer, tenant text) TO doublex_api;
+
 REVOKE ALL ON FUNCTION ledger.list_holds(account text, status text, after_id uuid, page_size integer, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.list_holds(account text, status text, after_id uuid, page_size integer, tenant text) TO doublex_api;
 
@@ -6697,6 +7104,9 @@ REVOKE ALL ON FUNCTION ledger.roll_up_balances(tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.roll_up_balances(tenant text) TO doublex_api;
 GRANT ALL ON FUNCTION ledger.roll_up_balances(tenant text) TO doublex_service;
 
+REVOKE ALL ON FUNCTION ledger.sequence_events() FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.sequence_events() TO doublex_service;
+
 REVOKE ALL ON FUNCTION ledger.set_account_limits(code text, min_balance numeric, max_balance numeric, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.set_account_limits(code text, min_balance numeric, max_balance numeric, tenant text) TO doublex_api;
 
@@ -6735,6 +7145,8 @@ GRANT ALL ON FUNCTION ledger.void_hold(hold_id uuid, idempotency_key text, tenan
 REVOKE ALL ON FUNCTION ledger_private.account_floor(p_allow_negative boolean, p_min_balance numeric) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.account_guard() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.account_limits_json(p ledger_private.account) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.account_or_error(p_tenant text, p_code text, p_field text) FROM PUBLIC;
 
@@ -6814,7 +7226,31 @@ REVOKE ALL ON FUNCTION ledger_private.day_seal(p_tenant text, p_date date, p_pre
 
 REVOKE ALL ON FUNCTION ledger_private.default_effective_date(p_tenant text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.emit_event(p_tenant text, p_type text, p_actor text, p_payload jsonb) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.eod_progress_notice(p_progress jsonb, p_date date, p_phase text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.event_leg(p_leg_no smallint, p_account_id bigint, p_side text, p_amount numeric, p_ccy text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.event_of_account(p_old_row jsonb, p_new_row jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.event_of_api_key(p_old_row jsonb, p_new_row jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.event_of_audit(p_row jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.event_of_day_close(p_row jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.event_of_fx_settlement(p_row jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.event_of_hold(p_row jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.event_of_hold_resolution(p_row jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.event_of_journal(p_row jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.event_payload(p_tenant text, p_type text, p_payload jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.event_types() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.find_account(p_tenant text, p_code text) FROM PUBLIC;
 
@@ -6895,6 +7331,8 @@ REVOKE ALL ON FUNCTION ledger_private.raise_unbalanced(p_journal_id uuid, p_unba
 REVOKE ALL ON FUNCTION ledger_private.recon_cursor(p_cursor text, OUT code text, OUT kind_rank integer, OUT line_no integer, OUT line_id bigint, OUT journal_id uuid, OUT leg_no smallint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.recon_pair_greedy(p_pass smallint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.record_event() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.refuse_history_change() FROM PUBLIC;
 

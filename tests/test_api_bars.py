@@ -25,6 +25,7 @@ from doublex.api import create_app
 from doublex.api.app import OPENAPI_DOCUMENT, ROUTES
 from doublex.api.operation import Access, Handler
 from doublex.db import Ledger
+from support.events import sequence_all
 from support.http import (
     Client,
     api,
@@ -160,6 +161,7 @@ async def test_no_cross_tenant_read_or_write(ledger: Ledger, admin_dsn: str) -> 
             )
             for path, what in (("/api/transfers", "memo"), ("/api/holds", "hold"))
         ]
+        sequence_all(admin_dsn)  # the event log holds default's changes (GET /api/events)
         before = books_of(admin_dsn, "default")
         secrets = ["secret ", posted["journal_id"], mine["key_id"], held["hold_id"]]
         reads = writes = 0

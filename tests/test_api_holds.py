@@ -218,11 +218,11 @@ async def test_credit_limited_wallet(ledger: Ledger) -> None:
 
 async def test_hold_and_capture_with_balance_conditions(card: Client) -> None:
     """A hold and a capture refused whole when their balance condition is false right after
-    them (DX061), and made when it holds."""
+    them (DX057), and made when it holds."""
     reserve = legs("2001-CARDHOLDER", "2900-SETTLEMENT", "70.00")
     keep_50 = [{"account": "2001-CARDHOLDER", "op": ">=", "amount": "50.00"}]
     refused = await client_post(card, "/api/holds", reserve, "cond-1", keep_50)
-    await problem(refused, 422, "DX061")
+    await problem(refused, 422, "DX057")
     assert await position(card, "2001-CARDHOLDER") == ("100.00", "0.00", "0.00", "100.00")
 
     keep_30 = [{"account": "2001-CARDHOLDER", "field": "available", "op": ">=", "amount": "30"}]
@@ -238,7 +238,7 @@ async def test_hold_and_capture_with_balance_conditions(card: Client) -> None:
             "conditions": posted_is_60,
         },
     )
-    await problem(wrong, 422, "DX061")
+    await problem(wrong, 422, "DX057")
     assert await position(card, "2001-CARDHOLDER") == ("100.00", "70.00", "0.00", "30.00")
     done = await capture(
         card, made["hold_id"], "cap-c2", amounts=["40.00", "40.00"], conditions=posted_is_60
@@ -248,7 +248,7 @@ async def test_hold_and_capture_with_balance_conditions(card: Client) -> None:
 
     malformed = [{"account": "2001-CARDHOLDER", "op": "<>", "amount": "1"}]
     bad = await client_post(card, "/api/holds", reserve, "cond-3", malformed)
-    await problem(bad, 422, "DX060")
+    await problem(bad, 422, "DX056")
 
 
 async def client_post(

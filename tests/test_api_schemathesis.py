@@ -54,7 +54,10 @@ def service(app_dsn: str, service_dsn: str, tmp_path: Path) -> Iterator[str]:
                 (code, f"seeded {code}", ccy, kind),
             )
     log = tmp_path / "serve.log"
-    with doublex_serve(service_dsn, log, LOG_LEVEL="WARNING", DOUBLEX_POOL_MAX="4") as base:
+    # The event stream ends well within schemathesis' request timeout.
+    with doublex_serve(
+        service_dsn, log, LOG_LEVEL="WARNING", DOUBLEX_POOL_MAX="4", DOUBLEX_SSE_MAX_SECONDS="0.2"
+    ) as base:
         yield base
     server_log = (tmp_path / "serve.log").read_text()
     assert "Traceback" not in server_log, server_log[-4000:]

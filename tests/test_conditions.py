@@ -60,7 +60,7 @@ async def test_transfer_with_conditions_posts_or_is_refused_whole(books: Client)
             ],
         },
     )
-    document = await problem(refused, 422, "DX061")
+    document = await problem(refused, 422, "DX057")
     assert document["errors"][0]["field"] == "conditions[1]"
     assert "WALLET would be 40.00 EUR, not >= 50" in document["errors"][0]["message"]
     assert "threshold 50, actual 40.00" in document["detail"]
@@ -78,7 +78,7 @@ async def test_conditions_are_checked_by_the_ledger_and_fingerprinted(books: Cli
             "conditions": [condition("WALLET", ">=", "0"), condition("WALLET", "!=", "0")],
         },
     )
-    assert (await problem(malformed, 422, "DX060"))["errors"][0]["field"] == "conditions[1].op"
+    assert (await problem(malformed, 422, "DX056"))["errors"][0]["field"] == "conditions[1].op"
     for wrong in ({"account": "WALLET"}, ["x"], [condition("WALLET", ">=", "1e3")]):
         response = await books.post(
             "/api/transfers",
@@ -88,7 +88,7 @@ async def test_conditions_are_checked_by_the_ledger_and_fingerprinted(books: Cli
                 "conditions": wrong,
             },
         )
-        await problem(response, 422, "DX060")
+        await problem(response, 422, "DX056")
     unknown = await books.post(
         "/api/transfers",
         json={"idempotency_key": "t-bad", "legs": legs("WALLET", "CASH", "1.00"),
@@ -125,7 +125,7 @@ async def test_batch_items_take_conditions(books: Client) -> None:
         "results"
     ]
     assert [(r["status"], r["error_code"]) for r in results] == [
-        ("posted", None), ("rejected", "DX061"), ("posted", None)]  # fmt: skip
+        ("posted", None), ("rejected", "DX057"), ("posted", None)]  # fmt: skip
     assert results[1]["error_field"] == "conditions[0]"
     assert await balance(books, "WALLET") == "0.00"
 
@@ -152,18 +152,18 @@ def test_cli_conditions_on_post_and_holds(cli: CliRunner) -> None:  # noqa: F811
     )
     assert posted["status"] == "posted"
     refused = run(cli, "post", *SPEND, "--condition", "available:WALLET>=41", code=1)
-    assert "DX061" in refused.stderr and "conditions[0]" in refused.stderr
-    assert "DX060" in run(cli, "post", *SPEND, "--condition", "WALLET>=x", code=1).stderr
+    assert "DX057" in refused.stderr and "conditions[0]" in refused.stderr
+    assert "DX056" in run(cli, "post", *SPEND, "--condition", "WALLET>=x", code=1).stderr
     assert "--condition" in run(cli, "post", *SPEND, "--condition", "WALLET", code=2).stderr
 
     held = as_json(cli, "holds", "create", *SPEND, "--condition", "WALLET>=40")
     assert held["status"] == "pending"
     assert (
-        "DX061" in run(cli, "holds", "create", *SPEND, "--condition", "WALLET>=40", code=1).stderr
+        "DX057" in run(cli, "holds", "create", *SPEND, "--condition", "WALLET>=40", code=1).stderr
     )
     hold_id = held["hold_id"]
     assert (
-        "DX061"
+        "DX057"
         in run(cli, "holds", "capture", hold_id, "--condition", "posted:WALLET=70", code=1).stderr
     )
     captured = as_json(cli, "holds", "capture", hold_id, "--condition", "posted:WALLET=40")
@@ -234,6 +234,6 @@ async def test_racing_postings_never_leave_a_condition_false_after_commit(
     assert final is not None
     assert final[0] >= 0, (answers, retries)
     assert seen and min(seen) >= 0, min(seen)
-    assert answers["ok"] > 0 and answers["DX061"] > 0, answers  # the condition was reached
-    assert set(answers) <= {"ok", "DX061"}, answers
+    assert answers["ok"] > 0 and answers["DX057"] > 0, answers  # the condition was reached
+    assert set(answers) <= {"ok", "DX057"}, answers
     assert_ledger_invariants(admin_dsn)

@@ -20,9 +20,6 @@ ERRCODE = re.compile(r"\bERRCODE\s*:?=\s*'([0-9A-Z]{5})'", re.IGNORECASE)
 RAISE_SQLSTATE = re.compile(r"\bRAISE\s+(?:\w+\s+)?SQLSTATE\s+'([0-9A-Z]{5})'", re.IGNORECASE)
 
 
-RESERVED = re.compile(r"^- reserved: DX0*(\d+)", re.MULTILINE)
-
-
 def parse_registry(text: str) -> dict[str, ErrorKind]:
     kinds: dict[str, ErrorKind] = {}
     for line in text.splitlines():
@@ -78,11 +75,8 @@ def raised_codes() -> dict[str, list[str]]:
 def test_registry_table_parses_into_contiguous_codes() -> None:
     registry = parse_registry(REGISTRY.read_text(encoding="utf-8"))
     assert len(registry) >= 20
-    # Codes handed to work in flight elsewhere are listed as reserved until it lands.
-    reserved = {int(n) for n in RESERVED.findall(REGISTRY.read_text(encoding="utf-8"))}
-    numbers = sorted({int(code[2:]) for code in registry} | reserved)
+    numbers = sorted(int(code[2:]) for code in registry)
     assert numbers == list(range(1, len(numbers) + 1)), "registry codes have gaps"
-    assert not reserved & {int(code[2:]) for code in registry}, "a reserved code is listed"
     for kind in registry.values():
         assert kind.http_status in {401, 403, 404, 409, 422, 429, 503}, kind
 

@@ -11,7 +11,7 @@
 -- meets: in the serial order SSI guarantees, the condition holds right after this request.
 -- Writes the same SQL caller makes later in its own transaction are not re-checked
 -- (sql/README.md, "Balance conditions").
--- Raises DX006 (conditions[i].account: no such account in the tenant) and DX061 (the first
+-- Raises DX006 (conditions[i].account: no such account in the tenant) and DX057 (the first
 -- condition that is false: DETAIL names account, field, op, threshold and the value).
 
 CREATE OR REPLACE FUNCTION ledger_private.check_conditions(p_tenant text, p_conditions jsonb) RETURNS void
@@ -44,7 +44,7 @@ BEGIN
                    END;
         IF NOT v_holds THEN
             RAISE EXCEPTION USING
-                ERRCODE = 'DX061', COLUMN = v_field,
+                ERRCODE = 'DX057', COLUMN = v_field,
                 MESSAGE = format('%s: %s balance of %s would be %s %s, not %s %s', v_field,
                                  v_condition.field, v_condition.account, v_value, v_balance.ccy,
                                  v_condition.op, v_condition.amount),
@@ -58,4 +58,4 @@ END
 $$;
 
 COMMENT ON FUNCTION ledger_private.check_conditions(text, jsonb) IS
-    'Raises DX061 unless every balance condition holds on the balances after the request (DX006 for an unknown account)';
+    'Raises DX057 unless every balance condition holds on the balances after the request (DX006 for an unknown account)';

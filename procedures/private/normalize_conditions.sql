@@ -4,7 +4,7 @@
 -- amount's text as sent (so "100" and "100.00" are different requests, as for legs). NULL
 -- or an empty array → NULL: no conditions, and the fingerprint of a request without them.
 -- The shape of one condition is condition_problem's; this names the problem and raises.
--- Raises DX060 (not an array, more than api_limit('conditions_max'), or a malformed
+-- Raises DX056 (not an array, more than api_limit('conditions_max'), or a malformed
 -- condition: the message names conditions[i] and its field).
 
 CREATE OR REPLACE FUNCTION ledger_private.normalize_conditions(p_conditions jsonb) RETURNS jsonb
@@ -19,12 +19,12 @@ BEGIN
     END IF;
     IF jsonb_typeof(p_conditions) <> 'array' THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX060', COLUMN = 'conditions',
+            ERRCODE = 'DX056', COLUMN = 'conditions',
             MESSAGE = format('conditions: must be a JSON array, got %s', jsonb_typeof(p_conditions));
     END IF;
     IF jsonb_array_length(p_conditions) > ledger_private.api_limit('conditions_max') THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'DX060', COLUMN = 'conditions',
+            ERRCODE = 'DX056', COLUMN = 'conditions',
             MESSAGE = format('conditions: at most %s conditions, got %s',
                              ledger_private.api_limit('conditions_max'), jsonb_array_length(p_conditions));
     END IF;
@@ -46,7 +46,7 @@ BEGIN
                || CASE WHEN v_bad.problem IN ('account', 'field', 'op', 'amount')
                        THEN '.' || v_bad.problem ELSE '' END;
     RAISE EXCEPTION USING
-        ERRCODE = 'DX060', COLUMN = v_field,
+        ERRCODE = 'DX056', COLUMN = v_field,
         MESSAGE = v_field || ': ' || CASE v_bad.problem
             WHEN 'not_object' THEN 'must be an object with account, op, amount and optionally field'
             WHEN 'unknown_field' THEN
@@ -64,4 +64,4 @@ END
 $$;
 
 COMMENT ON FUNCTION ledger_private.normalize_conditions(jsonb) IS
-    'Checks a request''s balance conditions (DX060) and returns their canonical form, NULL for none';
+    'Checks a request''s balance conditions (DX056) and returns their canonical form, NULL for none';

@@ -9,9 +9,9 @@
 --      run here, before returning, so a batch sees the error of this request;
 --   5. the request's balance conditions (p_conditions, NULL for none: shape checked by
 --      normalize_conditions before the fingerprint, which includes them; evaluated by
---      check_conditions on the balances after the writes, DX060/DX061).
+--      check_conditions on the balances after the writes, DX056/DX057).
 -- The journal records p_actor (created_by: the principal authorize named, e.g. key:dxk_…).
--- Raises DX001–DX012, DX014, DX016, DX019, DX021, DX060, DX061 (see sql/errors.md).
+-- Raises DX001–DX012, DX014, DX016, DX019, DX021, DX056, DX057 (see sql/errors.md).
 --
 -- Every check has one definition, shared with the batch's fast path and ledger.create_hold:
 -- the fields (posting_field_problem), the legs array (leg_array_problem) and each leg
@@ -75,7 +75,7 @@ BEGIN
         PERFORM ledger_private.normalize_legs(p_legs);  -- raises DX001, DX003 or DX005
     END IF;
     IF p_conditions IS NOT NULL THEN
-        v_conditions := ledger_private.normalize_conditions(p_conditions);  -- DX060
+        v_conditions := ledger_private.normalize_conditions(p_conditions);  -- DX056
     END IF;
     -- The legs are canonical now (normalize_legs.sql says why the jsonb value is), and so
     -- are the conditions.
@@ -135,7 +135,7 @@ BEGIN
         PERFORM ledger_private.check_legs_limits(v_legs.account_ids, v_legs.constrained);
     END IF;
     IF v_conditions IS NOT NULL THEN
-        PERFORM ledger_private.check_conditions(p_tenant, v_conditions);  -- DX006, DX061
+        PERFORM ledger_private.check_conditions(p_tenant, v_conditions);  -- DX006, DX057
     END IF;
     -- Stop vouching for new rows: the journal's state says it was vouched for (its
     -- trigger saw the flag), so a leg added later in the transaction is checked at commit

@@ -70,6 +70,12 @@ class Settings:
     demo_prune_seconds: float
     # How often the service marks the holds past their expiry in every tenant (0: never).
     hold_sweep_seconds: float
+    # The event log (README, "Events"): how often the service's sequencer looks for a new
+    # PgQ batch when idle; the SSE stream's poll interval, keep-alive ping and longest life.
+    events_seconds: float
+    sse_poll_seconds: float
+    sse_ping_seconds: float
+    sse_max_seconds: float
 
     @property
     def uses_local_cluster(self) -> bool:
@@ -123,6 +129,10 @@ def load() -> Settings:
         demo_max_age_hours=_number_env("DOUBLEX_DEMO_MAX_AGE_HOURS", 24.0),
         demo_prune_seconds=_number_env("DOUBLEX_DEMO_PRUNE_SECONDS", 300.0),
         hold_sweep_seconds=_number_env("DOUBLEX_HOLD_SWEEP_SECONDS", 10.0),
+        events_seconds=_number_env("DOUBLEX_EVENTS_SECONDS", 0.2),
+        sse_poll_seconds=_number_env("DOUBLEX_SSE_POLL_SECONDS", 0.5),
+        sse_ping_seconds=_number_env("DOUBLEX_SSE_PING_SECONDS", 15.0),
+        sse_max_seconds=_number_env("DOUBLEX_SSE_MAX_SECONDS", 300.0),
     )
 
 

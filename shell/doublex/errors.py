@@ -80,8 +80,9 @@ DX_ERRORS: dict[str, ErrorKind] = {
         ErrorKind("DX053", "invalid_capture_amounts", 422),
         ErrorKind("DX054", "balance_above_maximum", 422),
         ErrorKind("DX055", "invalid_hold_argument", 422),
-        ErrorKind("DX060", "invalid_condition", 422),
-        ErrorKind("DX061", "condition_failed", 422),
+        ErrorKind("DX056", "invalid_condition", 422),
+        ErrorKind("DX057", "condition_failed", 422),
+        ErrorKind("DX058", "invalid_event_filter", 422),
     )
 }
 

@@ -78,6 +78,22 @@ RATE_LIMITED = Counter(
     "Requests refused with 429 rate_limited: their API key was over its rate limit (never"
     ' a ledger call; http_requests_total{status="429"} has them by route)',
 )
+EVENTS = Counter(
+    "ledger_events",
+    "Events sequenced into the event log (ledger.sequence_events), by type",
+    ["type"],
+)
+EVENT_SEQUENCER_LAG = Gauge(
+    "ledger_event_sequencer_lag_seconds",
+    "Age of the oldest event of the last batch the sequencer moved into the event log, when"
+    " it moved it (0 when it found nothing new)",
+    multiprocess_mode="max",
+)
+EVENT_SEQUENCER_RUNS = Counter(
+    "ledger_event_sequencer_runs",
+    "Sequencer runs by outcome: batch (moved one), idle (nothing new) or failed",
+    ["outcome"],
+)
 HTTP_LATENCY = Histogram(
     "http_request_duration_ms",
     "HTTP request duration by method and route template, in milliseconds",

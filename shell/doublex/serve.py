@@ -1,6 +1,6 @@
-"""`doublex serve`: the REST service with its pool, its background roll-up and hold expiry
-sweep, and a graceful shutdown (aiohttp stops accepting, lets in-flight requests finish,
-then the pool closes).
+"""`doublex serve`: the REST service with its pool, its background roll-up, hold expiry
+sweep and event sequencer, and a graceful shutdown (aiohttp stops accepting, lets
+in-flight requests finish, then the pool closes).
 
 `--workers N` (N > 1) runs N worker processes that share the port (SO_REUSEPORT: the kernel
 spreads connections over them), each with its own pool, under a small supervisor that
@@ -9,8 +9,9 @@ dies. Metrics are summed over the workers (see doublex.metrics).
 
 The service connects only as the service role (DOUBLEX_SERVICE_DSN): per transaction it acts
 as doublex_api for the request's key (doublex.db.runner), and its housekeeping (the
-roll-up, the /metrics refresh) runs as itself with no key. The admin DSN is used only by
-MIGRATE_ON_START, whose connection is closed before the service listens.
+roll-up, the event sequencer, the /metrics refresh) runs as itself with no key. The admin
+DSN is used only by MIGRATE_ON_START, whose connection is closed before the service
+listens.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from types import FrameType
 import psycopg
 from aiohttp import web
 
-from doublex import errors, logs, metrics, migrate, tracing
+from doublex import errors, logs, metrics, migrate, sequencer, tracing
 from doublex.api import create_app
+from doublex.api.handlers_events import StreamLimits
 from doublex.api.site import ClientConnections, GuardedSite
 from doublex.config import API_ROLE, OWNER_ROLE, SERVICE_ROLE, Settings
 from doublex.db import Ledger, RetryPolicy
@@ -113,6 +115,9 @@ def build_app(settings: Settings, service_dsn: str) -> web.Application:
         metrics_public=settings.metrics_public,
         key_rate_seconds=settings.key_rate_seconds,
         demo=settings.demo,
+        event_stream=StreamLimits(
+            settings.sse_poll_seconds, settings.sse_ping_seconds, settings.sse_max_seconds
+        ),
     )
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -120,7 +125,11 @@ def build_app(settings: Settings, service_dsn: str) -> web.Application:
         await ledger.open(wait=False)
         metrics.watch_pool(ledger.pool.get_stats)
         tasks = [
-            asyncio.create_task(roll_up_forever(ledger, settings.tenants, settings.roll_up_seconds))
+            asyncio.create_task(
+                roll_up_forever(ledger, settings.tenants, settings.roll_up_seconds)
+            ),
+            # The event sequencer (doublex.sequencer): queued events get their positions.
+            asyncio.create_task(sequencer.pump(ledger, settings.events_seconds)),
         ]
         if settings.hold_sweep_seconds > 0:
             tasks.append(
@@ -287,6 +296,10 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "DOUBLEX_DEMO_MAX_AGE_HOURS": str(settings.demo_max_age_hours),
         "DOUBLEX_DEMO_PRUNE_SECONDS": str(settings.demo_prune_seconds),
         "DOUBLEX_HOLD_SWEEP_SECONDS": str(settings.hold_sweep_seconds),
+        "DOUBLEX_EVENTS_SECONDS": str(settings.events_seconds),
+        "DOUBLEX_SSE_POLL_SECONDS": str(settings.sse_poll_seconds),
+        "DOUBLEX_SSE_PING_SECONDS": str(settings.sse_ping_seconds),
+        "DOUBLEX_SSE_MAX_SECONDS": str(settings.sse_max_seconds),
     }
 
 

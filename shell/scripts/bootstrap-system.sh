@@ -4,8 +4,9 @@
 #   Prometheus (prometheus, promtool) and prometheus-postgres-exporter for the
 #   observability tests and `make observe`; Chromium (headless, renders the reconciliation
 #   report in the end-to-end test) and chromedriver (the live page's Selenium test); PgBouncer (the pooling tests and the pooled route of
-#   `make bench-sql`); with --lint also plpgsql_check. With --run only the PostgreSQL
-#   server: serving the API needs nothing else (`make run`).
+#   `make bench-sql`); PgQ (postgresql-NN-pgq3, the event log's transactional queue, and its
+#   optional ticker daemon pgqd); with --lint also plpgsql_check. With --run only the
+#   PostgreSQL server and PgQ: serving the API needs nothing else (`make run`).
 # As root on Debian/Ubuntu it uses apt-get; otherwise it prints exactly what to install.
 set -euo pipefail
 
@@ -32,6 +33,8 @@ else
     [[ -z "$version" ]] && version=$(basename "$(dirname "$bindir")")
     sharedir=$("$bindir/pg_config" --sharedir 2>/dev/null || echo "/usr/share/postgresql/$version")
     [[ $want_tools == 0 || -f "$sharedir/extension/pgtap.control" ]] || missing+=("postgresql-$version-pgtap")
+    # The event log (migration 0021) queues every change through PgQ; serving needs it too.
+    [[ -f "$sharedir/extension/pgq.control" ]] || missing+=("postgresql-$version-pgq3")
     if [[ $want_lint == 1 ]]; then
         [[ -f "$sharedir/extension/plpgsql_check.control" ]] || missing+=("postgresql-$version-plpgsql-check")
     fi
@@ -46,6 +49,8 @@ if [[ $want_tools == 1 ]]; then
     command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
     # The pooler many SQL clients are deployed behind (README, "Connection pooling").
     command -v pgbouncer >/dev/null 2>&1 || [[ -x /usr/sbin/pgbouncer ]] || missing+=(pgbouncer)
+    # PgQ's ticker daemon: optional (the sequencer ticks itself), for deployments that run it.
+    command -v pgqd >/dev/null 2>&1 || missing+=(pgqd)
 fi
 
 if [[ ${#missing[@]} -eq 0 ]]; then

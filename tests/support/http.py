@@ -20,6 +20,7 @@ from psycopg.types.json import Jsonb
 
 from doublex import config, localdb, migrate
 from doublex.api import create_app
+from doublex.api.handlers_events import StreamLimits
 from doublex.db import Ledger
 
 Client = TestClient[web.Request, web.Application]
@@ -32,6 +33,9 @@ CAPABILITIES = ["read", "post", "operate", "admin", "audit"]
 # A well-formed key that no database knows: passes the service's syntax check, so a request
 # with it reaches the ledger (or a dead database).
 UNKNOWN_KEY = "dxk_000000000000." + "0" * 64
+
+
+SHORT_STREAM = StreamLimits(poll_seconds=0.05, ping_seconds=0.1, max_seconds=0.3)
 
 
 def bearer(key: str) -> dict[str, str]:
@@ -113,6 +117,8 @@ async def api(ledger: Ledger, key: str | None = None, **options: Any) -> AsyncIt
     tenant default with every capability; "" for none)."""
     if key is None:
         key = create_key(admin_of(str(ledger.pool.conninfo)))["token"]
+    # GET /api/events/stream ends within a test's patience (the service's default: minutes).
+    options.setdefault("event_stream", SHORT_STREAM)
     service = as_service(ledger)
     await service.open(wait=False)
     try:

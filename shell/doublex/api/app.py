@@ -31,6 +31,7 @@ from doublex.api import (
     time_limits,
 )
 from doublex.api import demo as demo_routes
+from doublex.api.handlers_events import STREAM_LIMITS, StreamLimits
 from doublex.api.operation import Access, Handler
 from doublex.api.routes import OPERATIONS
 from doublex.config import KEY_BUCKETS, REQUEST_ID_PATTERN
@@ -140,6 +141,7 @@ def create_app(
     authenticate: bool = True,
     key_rate_seconds: float = 5.0,
     demo: bool = True,
+    event_stream: StreamLimits | None = None,
 ) -> web.Application:
     """The service on `ledger` (made for the service: `act_as="doublex_api"`).
     `body_timeout`, `request_deadline`: seconds (api/time_limits.py); None: no limit.
@@ -147,7 +149,8 @@ def create_app(
     option reaches it): no key is read, and `ledger` must then be a SQL login's.
     `key_rate_seconds`: how long a key's rate limit is used before it is read again
     (api/rate_limit.py).
-    `demo`: serve the live page and its routes (api/demo.py; DOUBLEX_DEMO=off: not)."""
+    `demo`: serve the live page and its routes (api/demo.py; DOUBLEX_DEMO=off: not).
+    `event_stream`: the limits of GET /api/events/stream (api/handlers_events.py)."""
     # Request bodies may hold exact (Decimal) numbers; jsonb parameters must keep them.
     jsonio.use_for_postgres()
     middlewares: list[Middleware] = [observe, problem_documents]
@@ -164,6 +167,8 @@ def create_app(
     app[auth.METRICS_PUBLIC] = metrics_public
     app[rate_limit.BUCKETS] = buckets
     app[handlers.MIGRATIONS] = migrations or []
+    app[STREAM_LIMITS] = event_stream or StreamLimits()
+    app[time_limits.STREAMS] = frozenset(op.path for op in OPERATIONS if op.stream)
     app[handlers_metrics.RECON_TENANTS] = tenants or ["default"]
     app[document.PUBLISHED] = document.Published(OPENAPI_DOCUMENT, docs.render)
     for method, path, handler, _ in ROUTES:

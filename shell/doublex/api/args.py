@@ -207,6 +207,34 @@ class KeyRateArgs(KeyPath):
     body: Annotated[ApiKeyRate, In.BODY]
 
 
+EVENT_TYPES = Field(
+    None,
+    description="Comma-separated event types (e.g. `journal.posted,hold.created`); omitted: "
+    "every type",
+)
+
+
+class EventsArgs(Args):
+    after: Annotated[BigCursor, In.QUERY] = Field(
+        0, description="The last position read (next_cursor of the previous page); 0: the start"
+    )
+    types: Annotated[str | None, In.QUERY] = EVENT_TYPES
+    limit: Annotated[WholeNumber, Documented(minimum=1, maximum=Limit("page_size")), In.QUERY] = 100
+
+
+class EventStreamArgs(Args):
+    after: Annotated[BigCursor, In.QUERY] = Field(
+        0, description="Start after this position (0: the start); Last-Event-ID wins when sent"
+    )
+    types: Annotated[str | None, In.QUERY] = EVENT_TYPES
+    last_event_id: Annotated[BigCursor | None, In.HEADER] = Field(
+        None,
+        alias="Last-Event-ID",
+        description="The id (position) of the last event received: a reconnecting "
+        "EventSource sends it, and the stream resumes after it",
+    )
+
+
 class AuditArgs(Args):
     limit: PageLimit = 100
     cursor: Annotated[BigCursor | None, In.QUERY] = Field(

@@ -131,7 +131,7 @@ def legs_body(key: str, debit: str, credit: str, amount: str, memo: str) -> dict
 class BalanceCondition(Body):
     """A balance condition of a request: refuse it whole unless, right after it, the
     account's available (or posted) balance compares so with the amount. Documented here,
-    validated by the ledger (DX060; a false one is DX061). The one model every request that
+    validated by the ledger (DX056; a false one is DX057). The one model every request that
     takes conditions refers to (`Conditions`)."""
 
     model_config = ConfigDict(
@@ -159,7 +159,7 @@ class BalanceCondition(Body):
     ]
 
 
-# A request's balance conditions, sent to the ledger as they came (it checks them, DX060).
+# A request's balance conditions, sent to the ledger as they came (it checks them, DX056).
 Conditions = Annotated[
     Any,
     Documented(
@@ -167,7 +167,7 @@ Conditions = Annotated[
         maxItems=Limit("conditions_max"),
         items={"$ref": REF + "BalanceCondition"},
         description="Balance conditions that must hold right after this request, or it is "
-        "refused whole (DX061)",
+        "refused whole (DX057)",
     ),
     Nullable,
 ]

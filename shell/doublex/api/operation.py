@@ -55,6 +55,8 @@ class Operation(Generic[A]):
     responses: dict[str, Response] = field(default_factory=dict)
     description: str | None = None
     access: Access = field(kw_only=True)
+    # A stream (Server-Sent Events): bounded by its own limit, not the request deadline.
+    stream: bool = field(default=False, kw_only=True)
 
     def handler(self) -> Handler:
         """The aiohttp handler: the arguments parsed into `args`, then `run`."""

@@ -14,12 +14,14 @@ from doublex.api import (
     handlers,
     handlers_access,
     handlers_eod,
+    handlers_events,
     handlers_fx,
     handlers_holds,
     handlers_metrics,
     handlers_recon,
     responses,
 )
+from doublex.api import responses_events as ev
 from doublex.api.limits import Limit, Text
 from doublex.api.operation import JSON, PROBLEM, Access, Operation, Response, link, page
 
@@ -460,6 +462,49 @@ OPERATIONS: list[Operation[Any]] = [
         args.AuditArgs,
         {"200": Response("A page", r.AuditPage)},
         access=Access.AUDIT,
+    ),
+    Operation(
+        "GET",
+        "/api/events",
+        "listEvents",
+        "The tenant's event log after a position, in commit order",
+        handlers_events.list_events,
+        args.EventsArgs,
+        {"200": Response("A page", ev.EventPage)},
+        description=(
+            "Every committed change of the tenant as an event (its type, payload, actor), at "
+            "its commit-ordered `position`. Read from `after=0`, then pass each full page's "
+            "`next_cursor` (its last position) as `after`: an event whose transaction commits "
+            "late still comes after the position you read, never before it. A page that is "
+            "not full ends the log for now (`next_cursor` null): keep the last position and "
+            "ask again. Each event type's payload is its schema in components/schemas. 422 "
+            "(`DX058`) for a negative `after` or an unknown type."
+        ),
+        access=Access.READ,
+    ),
+    Operation(
+        "GET",
+        "/api/events/stream",
+        "streamEvents",
+        "The tenant's event log as Server-Sent Events, live",
+        handlers_events.stream_events,
+        args.EventStreamArgs,
+        {
+            "200": page(
+                "The stream: each event's id is its position, its name its type, its "
+                "data the event as GET /api/events answers it",
+                "text/event-stream",
+            )
+        },
+        description=(
+            "The events after `Last-Event-ID` (or `after`), then each new one as it is "
+            "sequenced (polled every DOUBLEX_SSE_POLL_SECONDS), with a ping comment every "
+            "DOUBLEX_SSE_PING_SECONDS. The stream ends after DOUBLEX_SSE_MAX_SECONDS, or when "
+            "the key is revoked; reconnecting with Last-Event-ID resumes exactly after the "
+            "last event received."
+        ),
+        access=Access.READ,
+        stream=True,
     ),
     Operation(
         "GET",

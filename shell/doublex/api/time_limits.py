@@ -53,11 +53,20 @@ def body_timeout(seconds: float) -> Middleware:
     return read_body_in_time
 
 
+# The route templates of the streams (Operation.stream): bounded by their own limit
+# (DOUBLEX_SSE_MAX_SECONDS, api/handlers_events.py), not by the request deadline.
+STREAMS: web.AppKey[frozenset[str]] = web.AppKey("streams", frozenset)
+
+
 def deadline(seconds: float) -> Middleware:
-    """Run the handler within `seconds`, or raise DeadlineExceeded (503, Retry-After)."""
+    """Run the handler within `seconds`, or raise DeadlineExceeded (503, Retry-After); a
+    stream's route runs under its own limit."""
 
     @web.middleware
     async def within_deadline(request: web.Request, handler: Handler) -> web.StreamResponse:
+        resource = request.match_info.route.resource
+        if resource is not None and resource.canonical.rstrip("/") in request.app[STREAMS]:
+            return await handler(request)
         limit = asyncio.timeout(seconds)
         try:
             async with limit:

@@ -8,6 +8,7 @@ from doublex.cli import (  # noqa: F401
     access,
     demo,
     eod,
+    events,
     fx,
     holds,
     ledger,

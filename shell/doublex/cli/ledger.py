@@ -187,7 +187,7 @@ CONDITION = re.compile(
 
 def parse_condition(text: str) -> dict[str, str]:
     """A balance condition written [available:|posted:]CODE>=AMOUNT (or <=, =) as the
-    ledger takes it; the ledger checks the parts (DX060)."""
+    ledger takes it; the ledger checks the parts (DX056)."""
     match = CONDITION.match(text)
     if match is None:
         raise click.BadParameter(

@@ -15,7 +15,7 @@ from doublex.db.runner import Mode, Row, Runner
 
 def conditions_json(conditions: Sequence[Mapping[str, Any]] | Any | None) -> Jsonb | None:
     """A request's balance conditions as the SQL API takes them (NULL: none), as they came:
-    the ledger checks their shape (DX060)."""
+    the ledger checks their shape (DX056)."""
     return None if conditions is None else Jsonb(conditions)
 
 

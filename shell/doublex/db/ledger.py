@@ -2,9 +2,10 @@
 
 Each method names its query (doublex.db.queries), how it runs (a `Mode` of the runner) and
 its parameters; the work is `_one` (the call's one row) or `_all` (its rows), from
-doublex.db.calls. The calls about access (tenants, keys, logins, audit, demo tenants) and
-about holds and limits, and account statements, are mixins in doublex.db.ledger_access,
-doublex.db.ledger_holds and doublex.db.ledger_statement.
+doublex.db.calls. The calls about access (tenants, keys, logins, audit, demo tenants),
+about holds and limits, account statements and the event log are mixins in
+doublex.db.ledger_access, doublex.db.ledger_holds, doublex.db.ledger_statement and
+doublex.db.ledger_events.
 Calls that need more than one statement in a transaction say so in a few lines; the bulk
 paths are in doublex.db.bulk. Metrics and spans are added by `instrument.instrumented`, never here.
 """
@@ -27,6 +28,7 @@ from doublex.db import bulk
 from doublex.db.calls import conditions_json
 from doublex.db.instrument import instrumented
 from doublex.db.ledger_access import AccessCalls
+from doublex.db.ledger_events import EventsCalls
 from doublex.db.ledger_holds import HoldsCalls
 from doublex.db.ledger_statement import StatementCalls
 from doublex.db.queries import QUERIES
@@ -38,9 +40,9 @@ DEFAULT = "default"  # the tenant of a single-book ledger
 
 
 @instrumented
-class Ledger(AccessCalls, HoldsCalls, StatementCalls):
+class Ledger(AccessCalls, HoldsCalls, StatementCalls, EventsCalls):
     """The pool and the transaction runner, plus one method per SQL API call (those about
-    access, holds and statements in their own modules)."""
+    access, holds, statements and events in their own modules)."""
 
     _page_legs: int | None = None
 
@@ -96,7 +98,7 @@ class Ledger(AccessCalls, HoldsCalls, StatementCalls):
     ) -> Row:
         """With `client_id` (the earlier, per-client API), the ledger key is client_id:key,
         made and checked by ledger.client_idempotency_key. `conditions`: balance conditions
-        ({account, field, op, amount}) the ledger checks after the posting (DX060/DX061)."""
+        ({account, field, op, amount}) the ledger checks after the posting (DX056/DX057)."""
         return await self._one(
             "post_journal" if client_id is None else "post_client_journal", WRITE,
             idempotency_key=idempotency_key, client_id=client_id, legs=Jsonb(legs),

@@ -82,6 +82,9 @@ _CALLS: Mapping[str, str] = {
     "sweep_expired_holds": "",
     "set_account_limits": "code min_balance max_balance tenant",
     "get_available_balance": "account tenant",
+    # events (issue #18)
+    "list_events": "after types page_size tenant",
+    "sequence_events": "",
 }
 
 # stage_statement and business_date return one value; in FROM, its column takes the

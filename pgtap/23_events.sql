@@ -1,0 +1,220 @@
+-- Events (issue #18): every change queues exactly one event of its type (PgQ), in its own
+-- transaction, none for a change rolled back; the payload of each type; the event log's
+-- reader ledger.list_events (cursor, types, page size, per tenant) with each error by
+-- SQLSTATE; the log is append-only; the sequencer runs at READ COMMITTED only.
+-- The file is one transaction: what it queues is read from PgQ's tables before commit (the
+-- events of this transaction), completed as the sequencer completes them
+-- (ledger_private.event_payload: legs, a capture's journal). The sequencer itself and
+-- the late commit are tested with real transactions (tests/test_events.py).
+BEGIN;
+SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
+SET LOCAL client_min_messages = warning;
+SELECT plan(53);
+\ir helpers/fixtures.sql
+
+-- The events this transaction has queued so far, oldest first, their payloads completed as
+-- the sequencer completes them.
+CREATE FUNCTION tap.queued(p_type text) RETURNS SETOF jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('type', e.ev_type, 'tenant', e.ev_extra2, 'actor', e.ev_extra3,
+                              'event_id', e.ev_extra1, 'ev_id', e.ev_id,
+                              'payload', ledger_private.event_payload(e.ev_extra2, e.ev_type,
+                                                                          e.ev_data::jsonb))
+      FROM pgq.event_template AS e
+     WHERE e.ev_txid = txid_current() AND e.ev_type = p_type
+     ORDER BY e.ev_id
+$$;
+CREATE FUNCTION tap.last(p_type text) RETURNS jsonb
+LANGUAGE sql STABLE AS $$ SELECT q - 'ev_id' FROM tap.queued(p_type) AS q ORDER BY (q ->> 'ev_id')::bigint DESC LIMIT 1 $$;
+CREATE FUNCTION tap.count(p_type text) RETURNS integer
+LANGUAGE sql STABLE AS $$ SELECT count(*)::integer FROM tap.queued(p_type) $$;
+
+-- Accounts -----------------------------------------------------------------------------------
+SELECT tap.create_accounts('CASH EUR asset', 'WALLET EUR liability', 'MERCHANT EUR liability');
+SELECT is(tap.count('account.created'), 3, 'account.created: Should queue one event per account');
+SELECT is(tap.last('account.created') - 'event_id',
+          jsonb_build_object('type', 'account.created', 'tenant', 'default',
+                             'actor', 'admin:' || session_user,
+                             'payload', jsonb_build_object(
+                                 'code', 'MERCHANT', 'name', 'MERCHANT', 'ccy', 'EUR', 'type', 'liability',
+                                 'status', 'active', 'metadata', '{}'::jsonb, 'allow_negative', true,
+                                 'min_balance', NULL, 'max_balance', NULL, 'max_leg_amount', NULL)),
+          'account.created: Should carry the tenant, the actor and the account');
+SELECT ok((tap.last('account.created') ->> 'event_id')::uuid IS NOT NULL,
+          'Should give every event a uuid');
+SELECT ledger.set_account_status('MERCHANT', 'frozen');
+SELECT is(tap.last('account.status_changed') -> 'payload',
+          '{"code": "MERCHANT", "from": "active", "to": "frozen"}'::jsonb,
+          'account.status_changed: Should carry the code, from and to');
+SELECT ledger.set_account_status('MERCHANT', 'frozen');
+SELECT is(tap.count('account.status_changed'), 1, 'account.status_changed: Should queue nothing for no change');
+SELECT ledger.set_account_status('MERCHANT', 'active');
+SELECT ledger.set_account_limits('WALLET', min_balance => -500);
+SELECT is(tap.last('account.limits_changed') -> 'payload',
+          '{"code": "WALLET", "from": {"allow_negative": true, "min_balance": null, "max_balance": null, "max_leg_amount": null},
+                              "to": {"allow_negative": true, "min_balance": "-500", "max_balance": null, "max_leg_amount": null}}'::jsonb,
+          'account.limits_changed: Should carry the limits before and after, amounts as strings');
+SELECT is(tap.count('account.limits_changed'), 1, 'account.limits_changed: Should queue one event');
+
+-- Journals -----------------------------------------------------------------------------------
+SELECT ledger.post_journal('j1', tap.pair('CASH', 'WALLET', '100.00'), memo => 'top-up', ref => 'R1');
+SELECT is(tap.count('journal.posted'), 1, 'journal.posted: Should queue one event in the posting''s transaction');
+SELECT ok((SELECT NOT (e.ev_data::jsonb ? 'legs') FROM pgq.event_template AS e
+            WHERE e.ev_txid = txid_current() AND e.ev_type = 'journal.posted'),
+          'journal.posted: Should leave the legs to the sequencer (no read of the leg index while posting)');
+SELECT is(tap.last('journal.posted') -> 'payload',
+          jsonb_build_object('journal_id', tap.jid('j1'), 'kind', 'transfer', 'idempotency_key', 'j1',
+                             'effective_date', ledger.business_date(), 'memo', 'top-up', 'ref', 'R1',
+                             'metadata', '{}'::jsonb, 'reverses', NULL,
+                             'legs', '[{"leg_no": 1, "account": "CASH", "side": "debit", "amount": "100.00", "ccy": "EUR"},
+                                      {"leg_no": 2, "account": "WALLET", "side": "credit", "amount": "100.00", "ccy": "EUR"}]'::jsonb),
+          'journal.posted: Should carry the journal and its legs, amounts as strings');
+SELECT ledger.post_journal('j1', tap.pair('CASH', 'WALLET', '100.00'), memo => 'top-up', ref => 'R1');
+SELECT is(tap.count('journal.posted'), 1, 'journal.posted: Should queue nothing for a replay (duplicate)');
+SELECT ledger.post_journals(jsonb_build_array(
+    jsonb_build_object('idempotency_key', 'b1', 'legs', tap.pair('CASH', 'WALLET', '1.00')),
+    jsonb_build_object('idempotency_key', 'b2', 'legs', tap.pair('CASH', 'WALLET', '2.00'))));
+SELECT is((SELECT array_agg(q -> 'payload' ->> 'idempotency_key' ORDER BY q -> 'payload' ->> 'idempotency_key')
+             FROM tap.queued('journal.posted') AS q WHERE q -> 'payload' ->> 'idempotency_key' LIKE 'b%'),
+          ARRAY['b1', 'b2'], 'journal.posted: Should queue one event per journal of a batch');
+SELECT ledger.reverse_journal(tap.jid('b1'), 'rev-b1');
+SELECT is(tap.count('journal.reversed'), 1, 'journal.reversed: Should queue one event for a reversal');
+SELECT is((tap.last('journal.reversed') -> 'payload' ->> 'reverses')::uuid, tap.jid('b1'),
+          'journal.reversed: Should name the journal it reverses');
+SELECT is(jsonb_array_length(tap.last('journal.reversed') -> 'payload' -> 'legs'), 2,
+          'journal.reversed: Should carry its legs');
+SELECT is(tap.count('journal.posted'), 3, 'journal.reversed: Should not also queue journal.posted');
+
+-- Rolled back: no event ------------------------------------------------------------------------
+SAVEPOINT doomed;
+SELECT ledger.post_journal('doomed', tap.pair('CASH', 'WALLET', '5.00'));
+SELECT ledger.create_account('DOOMED', 'Doomed', 'EUR');
+SELECT is((SELECT count(*)::integer FROM tap.queued('journal.posted') AS q
+            WHERE q -> 'payload' ->> 'idempotency_key' = 'doomed'), 1,
+          'Should queue the event of a change in its transaction');
+ROLLBACK TO SAVEPOINT doomed;
+SELECT is((SELECT count(*)::integer FROM tap.queued('journal.posted') AS q
+            WHERE q -> 'payload' ->> 'idempotency_key' = 'doomed'), 0,
+          'Should leave no event of a journal rolled back');
+SELECT is((SELECT count(*)::integer FROM tap.queued('account.created') AS q
+            WHERE q -> 'payload' ->> 'code' = 'DOOMED'), 0,
+          'Should leave no event of an account rolled back');
+SELECT throws_ok($$SELECT ledger.post_journal('over', tap.pair('CASH', 'WALLET', '1.001'))$$, 'DX004', NULL,
+                 'Should refuse a bad posting (DX004)');
+SELECT is((SELECT count(*)::integer FROM tap.queued('journal.posted') AS q
+            WHERE q -> 'payload' ->> 'idempotency_key' = 'over'), 0,
+          'Should queue no event for a refused posting');
+
+-- FX -----------------------------------------------------------------------------------------
+SELECT tap.create_accounts('USD-A USD asset');
+SELECT ledger.post_fx_transfer('fx-1', 'CASH', 'USD-A', 100.00, rate => 1.1);
+SELECT is(tap.count('fx.settled'), 1, 'fx.settled: Should queue one event per FX transfer');
+SELECT is((tap.last('fx.settled') -> 'payload') - 'settlement_id' - 'source_journal_id' - 'destination_journal_id' - 'effective_date',
+          '{"idempotency_key": "fx-1", "from_account": "CASH", "to_account": "USD-A",
+            "source_amount": "100.00", "source_ccy": "EUR", "destination_amount": "110.00",
+            "destination_ccy": "USD", "rate": "1.1", "rate_basis": "override", "fixed_side": "source",
+            "residual": "0", "residual_ccy": "USD"}'::jsonb,
+          'fx.settled: Should carry accounts, amounts and rate as strings');
+SELECT is((SELECT count(*)::integer FROM tap.queued('journal.posted') AS q
+            WHERE q -> 'payload' ->> 'kind' = 'fx'), 2,
+          'fx.settled: Should come with the journal.posted of its two journals');
+
+-- Holds --------------------------------------------------------------------------------------
+SELECT ledger.create_hold('h1', tap.pair('WALLET', 'MERCHANT', '30.00'), memo => 'auth');
+SELECT ledger.create_hold('h2', tap.pair('WALLET', 'MERCHANT', '10.00'));
+SELECT ledger.create_hold('h3', tap.pair('WALLET', 'MERCHANT', '10.00'), expires_at => clock_timestamp() + interval '30 ms');
+SELECT is(tap.count('hold.created'), 3, 'hold.created: Should queue one event per hold');
+SELECT is((SELECT (q -> 'payload') - 'hold_id' FROM tap.queued('hold.created') AS q
+            WHERE q -> 'payload' ->> 'idempotency_key' = 'h1'),
+          '{"idempotency_key": "h1", "expires_at": null, "memo": "auth", "ref": null, "metadata": {},
+            "legs": [{"leg_no": 1, "account": "WALLET", "side": "debit", "amount": "30.00", "ccy": "EUR"},
+                     {"leg_no": 2, "account": "MERCHANT", "side": "credit", "amount": "30.00", "ccy": "EUR"}]}'::jsonb,
+          'hold.created: Should carry the hold and its legs');
+SELECT ledger.capture_hold((SELECT hold_id FROM ledger_private.hold WHERE idempotency_key = 'h1'), 'c1');
+SELECT ledger.void_hold((SELECT hold_id FROM ledger_private.hold WHERE idempotency_key = 'h2'), 'v1');
+SELECT pg_sleep(0.05);
+SELECT is(ledger.expire_holds(), 1, 'Should expire h3');
+SELECT is(tap.last('hold.captured') -> 'payload',
+          jsonb_build_object('hold_id', (SELECT hold_id FROM ledger_private.hold WHERE idempotency_key = 'h1'),
+                             'idempotency_key', 'c1',
+                             'journal_id', (SELECT journal_id FROM ledger_private.journal
+                                             WHERE idempotency_key = 'hold:' || (SELECT hold_id FROM ledger_private.hold WHERE idempotency_key = 'h1'))),
+          'hold.captured: Should name the capture''s journal');
+SELECT is((SELECT count(*)::integer FROM tap.queued('journal.posted') AS q
+            WHERE q -> 'payload' ->> 'idempotency_key' LIKE 'hold:%'), 1,
+          'hold.captured: Should come with the journal.posted of the capture');
+SELECT is(tap.last('hold.voided') -> 'payload' ->> 'idempotency_key', 'v1', 'hold.voided: Should queue one event');
+SELECT is(tap.last('hold.expired') -> 'payload' ->> 'journal_id', NULL, 'hold.expired: Should queue one event');
+SELECT is(tap.count('hold.captured') + tap.count('hold.voided') + tap.count('hold.expired'), 3,
+          'Should queue one event per resolution');
+
+-- Keys, closes, reconciliation ---------------------------------------------------------------
+CREATE TEMP TABLE k ON COMMIT DROP AS SELECT * FROM ledger.create_api_key('ev key', ARRAY['read']);
+SELECT is((tap.last('key.created') -> 'payload') - 'expires_at' - 'revoked_at',
+          jsonb_build_object('key_id', (SELECT key_id FROM k), 'name', 'ev key', 'capabilities', '["read"]'::jsonb),
+          'key.created: Should carry the key id, name and capabilities');
+SELECT ok(position((SELECT token FROM k) IN tap.last('key.created')::text) = 0
+          AND position(split_part((SELECT token FROM k), '.', 2) IN tap.last('key.created')::text) = 0,
+          'key.created: Should never carry the secret');
+SELECT ledger.revoke_api_key((SELECT key_id FROM k));
+SELECT is(tap.last('key.revoked') -> 'payload' ->> 'key_id', (SELECT key_id FROM k), 'key.revoked: Should queue one event');
+SELECT ledger.revoke_api_key((SELECT key_id FROM k));
+SELECT is(tap.count('key.revoked'), 1, 'key.revoked: Should queue nothing when revoked again');
+SELECT ledger.eod_close(tap.d(3));
+SELECT is(tap.last('day.closed') -> 'payload' ->> 'business_date', tap.d(3)::text,
+          'day.closed: Should carry the closed date');
+SELECT is(length(tap.last('day.closed') -> 'payload' ->> 'seal'), 64, 'day.closed: Should carry the seal in hex');
+SELECT tap.import('CASH', ARRAY['1|' || ledger.business_date() || '|R1|100.00|EUR|top-up|',
+                                '2|' || ledger.business_date() || '|R9|7.00|EUR|stray|']);
+SELECT ledger.recon_run('CASH', ledger.business_date());
+SELECT is((tap.last('recon.finished') -> 'payload') - 'business_date',
+          (SELECT jsonb_build_object('run_id', r.run_id, 'account', 'CASH', 'tolerance', r.tolerance::text,
+                                     'statement_lines', 2, 'legs', r.legs, 'matched', 1, 'amount_mismatch', 0,
+                                     'missing_in_ledger', 1, 'missing_in_bank', r.legs - 1,
+                                     'exceptions', r.legs, 'bank_total', '107.00',
+                                     'ledger_total', r.ledger_total::text)
+             FROM ledger_private.recon_run AS r ORDER BY r.run_id DESC LIMIT 1),
+          'recon.finished: Should carry the counts and the exceptions');
+SELECT is(tap.count('recon.finished'), 1, 'recon.finished: Should queue one event per run');
+
+-- Every type, and the tenant ------------------------------------------------------------------
+SELECT set_eq($$SELECT DISTINCT e.ev_type FROM pgq.event_template AS e WHERE e.ev_txid = txid_current()$$,
+              $$SELECT unnest(ledger_private.event_types())$$,
+              'Should have queued every event type of ledger_private.event_types()');
+SELECT ledger.create_tenant('tev');
+SELECT ledger.create_account('CASH', 'Cash', 'EUR', tenant => 'tev');
+SELECT is(tap.last('account.created') ->> 'tenant', 'tev', 'Should queue an event under its tenant');
+
+-- The reader ---------------------------------------------------------------------------------
+INSERT INTO ledger_private.event (event_id, tenant, type, actor, occurred_at, txid, payload)
+SELECT gen_random_uuid(), t, ty, 'admin:tap', now(), 1, jsonb_build_object('n', n)
+  FROM generate_series(1, 6) AS n,
+       LATERAL (SELECT CASE WHEN n % 2 = 0 THEN 'tev' ELSE 'default' END AS t,
+                       CASE WHEN n % 3 = 0 THEN 'day.closed' ELSE 'journal.posted' END AS ty) AS x;
+SELECT is((SELECT array_agg((payload ->> 'n')::integer ORDER BY position) FROM ledger.list_events()),
+          ARRAY[1, 3, 5], 'list_events: Should answer the tenant''s events in position order');
+SELECT is((SELECT array_agg((payload ->> 'n')::integer ORDER BY position) FROM ledger.list_events(tenant => 'tev')),
+          ARRAY[2, 4, 6], 'list_events: Should answer only the named tenant''s events');
+SELECT is((SELECT array_agg((payload ->> 'n')::integer ORDER BY position)
+             FROM ledger.list_events(after => (SELECT min(position) FROM ledger_private.event), page_size => 1)),
+          ARRAY[3], 'list_events: Should page after a position');
+SELECT is((SELECT array_agg((payload ->> 'n')::integer ORDER BY position)
+             FROM ledger.list_events(types => ARRAY['day.closed'])),
+          ARRAY[3], 'list_events: Should filter by type');
+SELECT throws_ok($$SELECT * FROM ledger.list_events(after => -1)$$, 'DX058',
+                 'after: must be a position of 0 or more, got -1', 'list_events: Should refuse a negative position (DX058)');
+SELECT throws_ok($$SELECT * FROM ledger.list_events(after => NULL)$$, 'DX058', NULL,
+                 'list_events: Should refuse a NULL position (DX058)');
+SELECT throws_ok($$SELECT * FROM ledger.list_events(types => ARRAY['journal.posted', 'nope'])$$, 'DX058', NULL,
+                 'list_events: Should refuse an unknown type (DX058)');
+SELECT throws_ok($$SELECT * FROM ledger.list_events(types => ARRAY[]::text[])$$, 'DX058', NULL,
+                 'list_events: Should refuse an empty type list (DX058)');
+SELECT throws_ok($$SELECT * FROM ledger.list_events(page_size => 0)$$, 'DX019', NULL,
+                 'list_events: Should refuse a page size of 0 (DX019)');
+SELECT throws_ok($$UPDATE ledger_private.event SET actor = 'x'$$, 'DX017', NULL,
+                 'Should keep the event log append-only (DX017)');
+SELECT throws_ok($$SELECT * FROM ledger.sequence_events()$$, 'DX016', NULL,
+                 'sequence_events: Should run at READ COMMITTED only (DX016)');
+
+SELECT * FROM finish();
+ROLLBACK;
