@@ -69,6 +69,11 @@ def build(operations: Sequence[Operation[Any]]) -> dict[str, Any]:
                 models[response.model] = "serialization"
     _, generated = models_json_schema(list(models.items()), ref_template=REF)
     definitions: dict[str, Any] = generated["$defs"]
+    # Two models of one name get module-qualified names from pydantic: a published schema
+    # name must not depend on where a model lives, so such a clash is a build error.
+    clashes = sorted(name for name in definitions if "__" in name)
+    if clashes:
+        raise ValueError(f"two models share a schema name: {', '.join(clashes)}")
     _drop_titles(definitions)
     paths: dict[str, Any] = {}
     for op in operations:

@@ -74,14 +74,14 @@ class HoldResolvedPayload(Reply):
     journal_id: UUID | None = Field(description="The capture's journal; null otherwise")
 
 
-class AccountLimits(Reply):
+class AccountLimitSettings(Reply):
     allow_negative: bool
     min_balance: Money | None
     max_balance: Money | None
     max_leg_amount: Money | None
 
 
-class AccountCreatedPayload(AccountLimits):
+class AccountCreatedPayload(AccountLimitSettings):
     code: str
     name: str
     ccy: str
@@ -98,8 +98,8 @@ class AccountStatusChangedPayload(Reply):
 
 class AccountLimitsChangedPayload(Reply):
     code: str
-    from_: AccountLimits = Field(alias="from")
-    to: AccountLimits
+    from_: AccountLimitSettings = Field(alias="from")
+    to: AccountLimitSettings
 
 
 class DayClosedPayload(Reply):
@@ -142,52 +142,52 @@ class EventBase(Reply):
     occurred_at: Timestamp
 
 
-class JournalPosted(EventBase):
+class JournalPostedEvent(EventBase):
     type: Literal["journal.posted"]
     payload: JournalPayload
 
 
-class JournalReversed(EventBase):
+class JournalReversedEvent(EventBase):
     type: Literal["journal.reversed"]
     payload: JournalPayload
 
 
-class FxSettled(EventBase):
+class FxSettledEvent(EventBase):
     type: Literal["fx.settled"]
     payload: FxSettledPayload
 
 
-class HoldCreated(EventBase):
+class HoldCreatedEvent(EventBase):
     type: Literal["hold.created"]
     payload: HoldCreatedPayload
 
 
-class HoldResolved(EventBase):
+class HoldResolvedEvent(EventBase):
     type: Literal["hold.captured", "hold.voided", "hold.expired"]
     payload: HoldResolvedPayload
 
 
-class AccountCreated(EventBase):
+class AccountCreatedEvent(EventBase):
     type: Literal["account.created"]
     payload: AccountCreatedPayload
 
 
-class AccountStatusChanged(EventBase):
+class AccountStatusChangedEvent(EventBase):
     type: Literal["account.status_changed"]
     payload: AccountStatusChangedPayload
 
 
-class AccountLimitsChanged(EventBase):
+class AccountLimitsChangedEvent(EventBase):
     type: Literal["account.limits_changed"]
     payload: AccountLimitsChangedPayload
 
 
-class DayClosed(EventBase):
+class DayClosedEvent(EventBase):
     type: Literal["day.closed"]
     payload: DayClosedPayload
 
 
-class ReconFinished(EventBase):
+class ReconFinishedEvent(EventBase):
     type: Literal["recon.finished"]
     payload: ReconFinishedPayload
 
@@ -198,16 +198,16 @@ class KeyEvent(EventBase):
 
 
 Event = Annotated[
-    JournalPosted
-    | JournalReversed
-    | FxSettled
-    | HoldCreated
-    | HoldResolved
-    | AccountCreated
-    | AccountStatusChanged
-    | AccountLimitsChanged
-    | DayClosed
-    | ReconFinished
+    JournalPostedEvent
+    | JournalReversedEvent
+    | FxSettledEvent
+    | HoldCreatedEvent
+    | HoldResolvedEvent
+    | AccountCreatedEvent
+    | AccountStatusChangedEvent
+    | AccountLimitsChangedEvent
+    | DayClosedEvent
+    | ReconFinishedEvent
     | KeyEvent,
     Field(discriminator="type"),
 ]
