@@ -4,7 +4,8 @@
 --
 -- The REST service runs it every DOUBLEX_HOLD_SWEEP_SECONDS, as its own login without a key,
 -- and counts the holds it marked in ledger_holds_total{status="expired"}. For each tenant
--- that has a hold past its expires_at and not yet resolved, it runs ledger.expire_holds
+-- that has an open hold past its expires_at (ledger_private.open_hold_leg, so the cost
+-- follows the open holds, not every hold ever made), it runs ledger.expire_holds
 -- (the one home of the marking; as the service's housekeeping there); the tenants without
 -- one are left out of the answer. The sweep only records what is already true: a hold past
 -- expires_at counts as released for every balance, and can no longer be captured or voided
@@ -20,12 +21,10 @@ AS $$
 BEGIN
     RETURN QUERY
         SELECT d.tenant, ledger.expire_holds(d.tenant)
-          FROM (SELECT DISTINCT h.tenant
-                  FROM ledger_private.hold AS h
-                 WHERE h.expires_at IS NOT NULL
-                   AND NOT ledger_private.hold_is_live(h.expires_at)
-                   AND NOT EXISTS (SELECT FROM ledger_private.hold_resolution AS r
-                                    WHERE r.hold_id = h.hold_id)) AS d
+          FROM (SELECT DISTINCT o.tenant
+                  FROM ledger_private.open_hold_leg AS o
+                 WHERE o.expires_at IS NOT NULL
+                   AND NOT ledger_private.hold_is_live(o.expires_at)) AS d
          ORDER BY d.tenant;
 END
 $$;

@@ -3070,12 +3070,10 @@ CREATE FUNCTION ledger.sweep_expired_holds() RETURNS TABLE(tenant text, expired 
 BEGIN
     RETURN QUERY
         SELECT d.tenant, ledger.expire_holds(d.tenant)
-          FROM (SELECT DISTINCT h.tenant
-                  FROM ledger_private.hold AS h
-                 WHERE h.expires_at IS NOT NULL
-                   AND NOT ledger_private.hold_is_live(h.expires_at)
-                   AND NOT EXISTS (SELECT FROM ledger_private.hold_resolution AS r
-                                    WHERE r.hold_id = h.hold_id)) AS d
+          FROM (SELECT DISTINCT o.tenant
+                  FROM ledger_private.open_hold_leg AS o
+                 WHERE o.expires_at IS NOT NULL
+                   AND NOT ledger_private.hold_is_live(o.expires_at)) AS d
          ORDER BY d.tenant;
 END
 $$;
