@@ -1,4 +1,4 @@
--- Open holds kept apart (issue #17, migration 0020): ledger_private.open_hold_leg holds the
+-- Open holds kept apart (issue #17, migration 0019): ledger_private.open_hold_leg holds the
 -- legs of the holds without a resolution, maintained by triggers on hold_leg and
 -- hold_resolution for every writer. The proof: after each step of a random run of holds,
 -- captures (whole and partial), voids, expiries before and after the sweep, postings and a
@@ -20,7 +20,7 @@ SELECT trigger_is('ledger_private', 'hold_resolution', 'hold_resolution_closes',
 SELECT is(has_table_privilege('doublex_api', 'ledger_private.open_hold_leg', 'SELECT'), false,
           'Should grant the API role nothing on it');
 
--- The full scan (what pending_totals read before 0020) and the comparison of every account.
+-- The full scan (what pending_totals read before 0019) and the comparison of every account.
 CREATE FUNCTION tap.full_scan_legs() RETURNS TABLE (hold_id uuid, leg_no smallint, account_id bigint, side text,
                                                     amount numeric, expires_at timestamptz)
 LANGUAGE sql STABLE AS $$

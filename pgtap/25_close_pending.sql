@@ -1,4 +1,4 @@
--- End of day with holds (issue #17, migration 0020): pending holds survive a close
+-- End of day with holds (issue #17, migration 0019): pending holds survive a close
 -- unchanged; the snapshots keep posted balances, and record each account's pending hold
 -- legs when the close was taken (account_snapshot.pending_debits, pending_credits): live,
 -- unresolved holds only (an expired, captured or voided one counts nothing), 0 for an

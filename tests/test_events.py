@@ -356,10 +356,10 @@ def test_cli_pump_and_tail(admin_dsn: str, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_a_migrator_that_is_not_a_superuser_is_told_what_to_run(pg_cluster: TestCluster) -> None:
-    """CREATE EXTENSION pgq needs a superuser: migration 0021's first step (its own text, run
+    """CREATE EXTENSION pgq needs a superuser: migration 0020's first step (its own text, run
     by a role that is not one, in a database without PgQ) stops saying what to run, and goes
     on once a superuser ran it."""
-    text = (config.project_root() / "migrations" / "0021_events.sql").read_text()
+    text = (config.project_root() / "migrations" / "0020_events.sql").read_text()
     begin = text.index("DO $$")
     guard = text[begin : text.index("END\n$$;", begin) + len("END\n$$;")]
     name = f"t_{uuid.uuid4().hex[:16]}"

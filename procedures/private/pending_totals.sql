@@ -1,7 +1,7 @@
 -- ledger_private.pending_totals(account_id) → (debits, credits): the legs of the account's
 -- pending holds: its open hold legs (ledger_private.open_hold_leg: holds without a
 -- resolution) that have not expired (hold_is_live). The cost follows the account's open
--- holds, not every hold it ever had (migrations/0020_open_holds_and_pending_at_close.sql).
+-- holds, not every hold it ever had (migrations/0019_open_holds_and_pending_at_close.sql).
 -- Inside a SERIALIZABLE hold or posting this read takes predicate locks on the account's
 -- open hold legs, so two holds that both read and both add to them cannot both commit: the
 -- limits stay exact under concurrency, as the non-negative rule does (sql/README.md).

@@ -1,6 +1,6 @@
 -- ledger_private.open_hold_legs_added() → trigger (AFTER INSERT ON hold_leg, per statement,
 -- transition table `added`): the legs of a hold that has no resolution become open hold
--- legs (ledger_private.open_hold_leg, migrations/0020_open_holds_and_pending_at_close.sql),
+-- legs (ledger_private.open_hold_leg, migrations/0019_open_holds_and_pending_at_close.sql),
 -- with the hold's expires_at. For every writer but ledger.create_hold, which writes its
 -- open legs itself in the statement that writes the legs (it knows expires_at, and reads
 -- neither the hold nor its resolution back: reads of those indexes' newest pages, which

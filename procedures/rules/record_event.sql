@@ -1,6 +1,6 @@
 -- ledger_private.record_event() → trigger: writes the event of a change into the PgQ queue
 -- `doublex_events`, in the transaction of the change, so an event exists iff its change
--- committed. One function for every table (the triggers of migrations/0021_events.sql);
+-- committed. One function for every table (the triggers of migrations/0020_events.sql);
 -- each table's event is built by its ledger_private.event_of_* helper, which gets the row
 -- as jsonb (one call shape for every table, so plpgsql_check can check every branch). The
 -- sequencer completes the payloads that need more (ledger_private.event_payload).

@@ -1,4 +1,4 @@
--- Roll back 0020_open_holds_and_pending_at_close: the open hold legs and their triggers,
+-- Roll back 0019_open_holds_and_pending_at_close: the open hold legs and their triggers,
 -- the pending totals of the snapshots.
 -- squawk-ignore-file ban-drop-column
 

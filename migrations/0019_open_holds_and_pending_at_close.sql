@@ -17,7 +17,7 @@
 --    unchanged and snapshots keep posted balances; these record what was pending beside
 --    them. NULL in the snapshots of closes taken before this migration (not recorded).
 -- Trigger functions are re-applied from procedures/rules/ by post-apply.
--- depends: 0017_holds_and_limits
+-- depends: 0018_balance_pending_and_limits
 
 SET LOCAL ROLE doublex_owner;
 SET LOCAL lock_timeout = '5s';
@@ -87,6 +87,6 @@ CREATE TRIGGER hold_resolution_closes AFTER INSERT ON ledger_private.hold_resolu
 ALTER TABLE ledger_private.account_snapshot ADD COLUMN pending_debits numeric;
 ALTER TABLE ledger_private.account_snapshot ADD COLUMN pending_credits numeric;
 COMMENT ON COLUMN ledger_private.account_snapshot.pending_debits IS
-    'Pending hold debits on the account when the close was taken (NULL: closed before 0020)';
+    'Pending hold debits on the account when the close was taken (NULL: closed before 0019)';
 COMMENT ON COLUMN ledger_private.account_snapshot.pending_credits IS
-    'Pending hold credits on the account when the close was taken (NULL: closed before 0020)';
+    'Pending hold credits on the account when the close was taken (NULL: closed before 0019)';

@@ -1,4 +1,4 @@
--- Roll back 0021_events: the event triggers and their function, the event log, the result
+-- Roll back 0020_events: the event triggers and their function, the event log, the result
 -- types (with the functions that return them), the queue and the PgQ extension (dropping it
 -- needs its owner, the superuser who created it).
 
@@ -29,6 +29,6 @@ BEGIN
 END
 $$;
 RESET ROLE;
--- Migration 0021 created it (or a superuser did for it): before 0021 the database has none.
+-- Migration 0020 created it (or a superuser did for it): before 0020 the database has none.
 -- squawk-ignore ban-drop-extension
 DROP EXTENSION IF EXISTS pgq;

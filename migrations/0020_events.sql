@@ -20,7 +20,7 @@
 -- CREATE EXTENSION pgq needs a superuser (its control file says `superuser = true`). A
 -- migrator that is not one finds the extension already created (and pgq_admin granted to
 -- doublex_owner) by a superuser, or stops here saying what to run.
--- depends: 0017_holds_and_limits
+-- depends: 0019_open_holds_and_pending_at_close
 
 SET LOCAL lock_timeout = '5s';
 SET LOCAL statement_timeout = '5min';
