@@ -5425,14 +5425,17 @@ $$;
 ALTER FUNCTION ledger_private.open_hold_legs_resolved() OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.pending_totals(p_account_id bigint) RETURNS TABLE(debits numeric, credits numeric)
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET enable_seqscan TO 'off'
     AS $$
-    SELECT coalesce(sum(o.amount) FILTER (WHERE o.side = 'debit'), 0),
-           coalesce(sum(o.amount) FILTER (WHERE o.side = 'credit'), 0)
-      FROM ledger_private.open_hold_leg AS o
-     WHERE o.account_id = p_account_id
-       AND ledger_private.hold_is_live(o.expires_at)
+BEGIN
+    RETURN QUERY
+        SELECT coalesce(sum(o.amount) FILTER (WHERE o.side = 'debit'), 0),
+               coalesce(sum(o.amount) FILTER (WHERE o.side = 'credit'), 0)
+          FROM ledger_private.open_hold_leg AS o
+         WHERE o.account_id = p_account_id
+           AND ledger_private.hold_is_live(o.expires_at);
+END
 $$;
 
 ALTER FUNCTION ledger_private.pending_totals(p_account_id bigint) OWNER TO doublex_owner;

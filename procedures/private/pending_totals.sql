@@ -8,19 +8,23 @@
 -- enable_seqscan off: open_hold_leg is small, so the planner would read it whole, and under
 -- SERIALIZABLE that is a predicate lock on the whole relation, which every hold on any
 -- account writes into; through open_hold_leg_by_account it locks this account's entries.
--- (A SET clause keeps the function from being inlined: it is called for accounts with a
--- limit only.)
+-- PL/pgSQL: a function with a SET clause is not inlined, and PL/pgSQL keeps its plan for
+-- the session where a SQL function would be planned again on every call (it is called for
+-- accounts with a limit only).
 
 CREATE OR REPLACE FUNCTION ledger_private.pending_totals(p_account_id bigint)
 RETURNS TABLE (debits numeric, credits numeric)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET enable_seqscan = off
 AS $$
-    SELECT coalesce(sum(o.amount) FILTER (WHERE o.side = 'debit'), 0),
-           coalesce(sum(o.amount) FILTER (WHERE o.side = 'credit'), 0)
-      FROM ledger_private.open_hold_leg AS o
-     WHERE o.account_id = p_account_id
-       AND ledger_private.hold_is_live(o.expires_at)
+BEGIN
+    RETURN QUERY
+        SELECT coalesce(sum(o.amount) FILTER (WHERE o.side = 'debit'), 0),
+               coalesce(sum(o.amount) FILTER (WHERE o.side = 'credit'), 0)
+          FROM ledger_private.open_hold_leg AS o
+         WHERE o.account_id = p_account_id
+           AND ledger_private.hold_is_live(o.expires_at);
+END
 $$;
 
 COMMENT ON FUNCTION ledger_private.pending_totals(bigint) IS
