@@ -81,6 +81,10 @@ DX_ERRORS: dict[str, ErrorKind] = {
         ErrorKind("DX054", "balance_above_maximum", 422),
         ErrorKind("DX055", "invalid_hold_argument", 422),
         ErrorKind("DX064", "invalid_event_filter", 422),
+        ErrorKind("DX068", "invalid_webhook", 422),
+        ErrorKind("DX069", "webhook_not_found", 404),
+        ErrorKind("DX070", "invalid_webhook_query", 422),
+        ErrorKind("DX071", "too_many_webhooks", 409),
     )
 }
 
