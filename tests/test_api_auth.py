@@ -48,6 +48,7 @@ class Books:
     keys: dict[str, str]  # variant (or "lacking:<capability>") → token
     journal_id: str
     spare_key_id: str
+    webhook_id: str
 
 
 def revoke(admin_dsn: str, key_id: str) -> None:
@@ -74,6 +75,10 @@ async def books(ledger: Ledger, admin_dsn: str, app_dsn: str) -> AsyncIterator[B
         held = [c for c in CAPABILITIES if c != capability and (capability, c) != ("read", "audit")]
         keys[f"lacking:{capability}"] = create_key(admin_dsn, capabilities=held)["token"]
     spare = create_key(admin_dsn, capabilities=["read"], name="spare")
+    with psycopg.connect(admin_dsn) as conn:
+        conn.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
+        hook = conn.execute("SELECT webhook_id FROM ledger.create_webhook('https://x.example/h')")
+        webhook_id = str(hook.fetchone()[0])  # type: ignore[index]
     open_books(app_dsn)
     with psycopg.connect(app_dsn, autocommit=True) as conn:
         post_bank(conn, "bank-1", Decimal("100.00"), "INV-1", DAY)
@@ -93,7 +98,7 @@ async def books(ledger: Ledger, admin_dsn: str, app_dsn: str) -> AsyncIterator[B
         seed = {"idempotency_key": "seed", "legs": legs("1001-CASH", "4001-SALES", "50.00")}
         posted = await ok(await client.post("/api/transfers", json=seed, headers=right), 201)
         await asyncio.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds() + 0.1))
-        yield Books(client, keys, posted["journal_id"], spare["key_id"])
+        yield Books(client, keys, posted["journal_id"], spare["key_id"], webhook_id)
 
 
 def request_for(method: str, template: str, books: Books, tag: str) -> tuple[str, Any]:
@@ -103,6 +108,7 @@ def request_for(method: str, template: str, books: Books, tag: str) -> tuple[str
         template.replace("{code}", "1001-CASH")
         .replace("{journal_id}", books.journal_id)
         .replace("{key_id}", books.spare_key_id)
+        .replace("{webhook_id}", books.webhook_id)
         .replace("{base}", "EUR")
         .replace("{quote}", "JPY")
     )
@@ -110,6 +116,7 @@ def request_for(method: str, template: str, books: Books, tag: str) -> tuple[str
         "/api/fx/rates": "?base=EUR&quote=JPY&on=2020-01-01",
         "/api/reports/recon": f"?date={DAY}&account={BANK}",
         "/api/reports/recon.html": f"?date={DAY}&account={BANK}",
+        "/api/webhooks/{webhook_id}/replay": "?from=1",
     }
     transfer = {"idempotency_key": f"t-{tag}", "legs": legs("1001-CASH", "4001-SALES", "1.00")}
     bodies: dict[tuple[str, str], Any] = {
@@ -127,6 +134,7 @@ def request_for(method: str, template: str, books: Books, tag: str) -> tuple[str
         },
         ("POST", "/api/keys"): {"name": f"k-{tag}", "capabilities": ["read"]},
         ("PATCH", "/api/keys/{key_id}"): {"requests_per_second": 50},
+        ("POST", "/api/webhooks"): {"url": f"https://hooks.example.com/{tag}"},
     }
     return path + queries.get(template, ""), bodies.get((method, template))
 
@@ -139,6 +147,7 @@ RIGHT: dict[tuple[str, str], int] = {
     ("POST", "/api/journals/{journal_id}/reverse"): 201,
     ("POST", "/api/fx/transfers"): 201,
     ("POST", "/api/keys"): 201,
+    ("POST", "/api/webhooks"): 201,
 }
 OTHER_TENANT: dict[tuple[str, str], tuple[int, str | None]] = {
     ("POST", "/api/accounts"): (201, None),  # acme opens its own account
@@ -155,6 +164,10 @@ OTHER_TENANT: dict[tuple[str, str], tuple[int, str | None]] = {
     ("POST", "/api/keys"): (201, None),  # a key of acme
     ("PATCH", "/api/keys/{key_id}"): (404, "DX045"),
     ("DELETE", "/api/keys/{key_id}"): (404, "DX045"),
+    ("POST", "/api/webhooks"): (201, None),  # an endpoint of acme
+    ("POST", "/api/webhooks/{webhook_id}/replay"): (404, "DX069"),
+    ("GET", "/api/webhooks/{webhook_id}/deliveries"): (404, "DX069"),
+    ("DELETE", "/api/webhooks/{webhook_id}"): (404, "DX069"),
 }
 
 

@@ -41,6 +41,7 @@ PATH_VALUES = {
     "base": "EUR",
     "quote": "USD",
     "code": "1001-CASH",
+    "webhook_id": "dxw_000000000000",
 }
 # A valid-looking body for the models without an example of their own.
 BASE_BODIES: dict[str, dict[str, Any]] = {
@@ -277,8 +278,9 @@ def corpus() -> list[Case]:
 
 
 def written_rows(dsn: str) -> tuple[int, ...]:
-    """Journals, legs, accounts, FX rates, API keys (and revocations) and audit entries in the
-    database: the same before and after the corpus, since no hostile case writes anything."""
+    """Journals, legs, accounts, FX rates, API keys (and revocations), webhooks and audit
+    entries in the database: the same before and after the corpus, since no hostile case
+    writes anything."""
     with psycopg.connect(dsn) as conn:
         row = conn.execute(
             "SELECT (SELECT count(*) FROM ledger_private.journal),"
@@ -287,7 +289,8 @@ def written_rows(dsn: str) -> tuple[int, ...]:
             "       (SELECT count(*) FROM ledger_private.fx_rate),"
             "       (SELECT count(*) FROM ledger_private.api_key),"
             "       (SELECT count(*) FROM ledger_private.api_key WHERE revoked_at IS NOT NULL),"
-            "       (SELECT count(*) FROM ledger_private.audit_log)"
+            "       (SELECT count(*) FROM ledger_private.audit_log),"
+            "       (SELECT count(*) FROM ledger_private.webhook)"
         ).fetchone()
     assert row is not None
     return tuple(row)
