@@ -2888,7 +2888,8 @@ BEGIN
             SELECT v_hook.webhook_id, p.position, p.event_id, v_hook.attempts + 1, 'dead_letter',
                    left(format('given up after %s s of failures; last: %s',
                                record_webhook_deliveries.give_up_seconds,
-                               record_webhook_deliveries.errors[v_first_failure]), 500)
+                               coalesce(record_webhook_deliveries.errors[v_first_failure],
+                                        format('HTTP %s', record_webhook_deliveries.statuses[v_first_failure]))), 500)
               FROM pending AS p
              WHERE p.position < coalesce((SELECT s.position FROM stop AS s), 'Infinity'::numeric)
             RETURNING position
