@@ -118,11 +118,10 @@ CREATE TYPE ledger.webhook_claim AS (
     position    bigint,
     event_id    uuid,
     type        text,
-    actor       text,
-    occurred_at timestamptz,
-    payload     jsonb
+    body        text
 );
-COMMENT ON TYPE ledger.webhook_claim IS 'An event the delivery worker claimed for an endpoint, with what it needs to send it';
+COMMENT ON TYPE ledger.webhook_claim IS
+    'An event the delivery worker claimed for an endpoint, with what it needs to send it (the request body as JSON text)';
 
 CREATE TYPE ledger.webhook_record_result AS (
     delivered     integer,

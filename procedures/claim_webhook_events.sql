@@ -3,11 +3,14 @@
 --   BEGIN ISOLATION LEVEL READ COMMITTED;
 --   SELECT * FROM ledger.claim_webhook_events('dxw_3f9a0c61b2d4', 100, 60);
 --   COMMIT;
---   → claim_token, url, secret, position, event_id, type, actor, occurred_at, payload
+--   → claim_token, url, secret, position, event_id, type, body
 --
--- The next page_size events of the endpoint's tenant and types after its cursor, in
+-- The next page_size events of the endpoint's tenant and types after its cursor (one, the
+-- probe, while the endpoint is failing: a dead endpoint costs one request a retry), in
 -- position order, when the endpoint is live, due (its backoff has passed) and not claimed
--- by another worker; no rows otherwise (and nothing is written). A claim holds the
+-- by another worker; no rows otherwise (and nothing is written). `body` is the request
+-- body, the event as GET /api/events shows it (position, event_id, type, actor,
+-- occurred_at, payload), as JSON text: the worker signs and sends it as it is. A claim holds the
 -- endpoint for lease_seconds: ledger.record_webhook_deliveries with its claim_token
 -- releases it; a worker that died lets its lease run out, and the next one delivers the
 -- same events again (at least once). Granted to the service's login (doublex_service)
@@ -39,13 +42,15 @@ BEGIN
         RETURN;
     END IF;
     RETURN QUERY
-        SELECT v_token, v_hook.url, v_hook.secret, e.position, e.event_id, e.type, e.actor,
-               e.occurred_at, e.payload
+        SELECT v_token, v_hook.url, v_hook.secret, e.position, e.event_id, e.type,
+               jsonb_build_object('position', e.position, 'event_id', e.event_id,
+                                  'type', e.type, 'actor', e.actor,
+                                  'occurred_at', e.occurred_at, 'payload', e.payload)::text
           FROM ledger_private.event AS e
          WHERE e.tenant = v_hook.tenant AND e.position > v_hook.cursor
            AND (v_hook.types IS NULL OR e.type = ANY (v_hook.types))
          ORDER BY e.position
-         LIMIT claim_webhook_events.page_size;
+         LIMIT CASE WHEN v_hook.attempts > 0 THEN 1 ELSE claim_webhook_events.page_size END;
     IF FOUND THEN
         UPDATE ledger_private.webhook AS w
            SET claim_token = v_token,

@@ -429,9 +429,7 @@ CREATE TYPE ledger.webhook_claim AS (
 	"position" bigint,
 	event_id uuid,
 	type text,
-	actor text,
-	occurred_at timestamp with time zone,
-	payload jsonb
+	body text
 );
 
 ALTER TYPE ledger.webhook_claim OWNER TO doublex_owner;
@@ -751,13 +749,15 @@ BEGIN
         RETURN;
     END IF;
     RETURN QUERY
-        SELECT v_token, v_hook.url, v_hook.secret, e.position, e.event_id, e.type, e.actor,
-               e.occurred_at, e.payload
+        SELECT v_token, v_hook.url, v_hook.secret, e.position, e.event_id, e.type,
+               jsonb_build_object('position', e.position, 'event_id', e.event_id,
+                                  'type', e.type, 'actor', e.actor,
+                                  'occurred_at', e.occurred_at, 'payload', e.payload)::text
           FROM ledger_private.event AS e
          WHERE e.tenant = v_hook.tenant AND e.position > v_hook.cursor
            AND (v_hook.types IS NULL OR e.type = ANY (v_hook.types))
          ORDER BY e.position
-         LIMIT claim_webhook_events.page_size;
+         LIMIT CASE WHEN v_hook.attempts > 0 THEN 1 ELSE claim_webhook_events.page_size END;
     IF FOUND THEN
         UPDATE ledger_private.webhook AS w
            SET claim_token = v_token,

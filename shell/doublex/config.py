@@ -91,8 +91,8 @@ class WebhookSettings:
     dead letter; whether loopback and private addresses may be reached."""
 
     enabled: bool = True
-    page_size: int = 100
-    concurrency: int = 8
+    page_size: int = 500
+    concurrency: int = 32
     timeout_seconds: float = 10.0
     lease_seconds: float = 60.0
     poll_seconds: float = 0.25
@@ -156,8 +156,8 @@ def load() -> Settings:
         webhooks=WebhookSettings(
             enabled=os.environ.get("DOUBLEX_WEBHOOKS", "on").lower()
             not in ("off", "0", "false", "no"),
-            page_size=_number_env("DOUBLEX_WEBHOOK_PAGE_SIZE", 100),
-            concurrency=_number_env("DOUBLEX_WEBHOOK_CONCURRENCY", 8),
+            page_size=_number_env("DOUBLEX_WEBHOOK_PAGE_SIZE", 500),
+            concurrency=_number_env("DOUBLEX_WEBHOOK_CONCURRENCY", 32),
             timeout_seconds=_number_env("DOUBLEX_WEBHOOK_TIMEOUT_SECONDS", 10.0),
             lease_seconds=_number_env("DOUBLEX_WEBHOOK_LEASE_SECONDS", 60.0),
             poll_seconds=_number_env("DOUBLEX_WEBHOOK_POLL_SECONDS", 0.25),

@@ -4,8 +4,8 @@ deliver` in the foreground (README, "Webhooks"; the state is the ledger's, sql/R
 One asyncio task per live endpoint (the endpoint list is re-read every
 `endpoints_seconds`), so a slow or failing endpoint never delays another's deliveries. A
 task claims the endpoint's next events (ledger.claim_webhook_events: a page after its
-cursor, when the endpoint is due and no other worker holds it), POSTs them in order, up to
-`concurrency` at once, stops at the first group with a failure, and records what became of
+cursor, when the endpoint is due and no other worker holds it), POSTs them in order, at most
+`concurrency` in flight, starts no further one after a failure, and records what became of
 each (ledger.record_webhook_deliveries: the history, the cursor, the backoff, dead letters).
 Each request carries the event as GET /api/events shows it, `Event-Id` (de-duplicate on
 it: delivery is at least once; a claim whose worker died is delivered again when its lease
@@ -34,7 +34,7 @@ from uuid import UUID
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from doublex import errors, jsonio, metrics
+from doublex import errors, metrics
 from doublex.config import WebhookSettings
 from doublex.db import Ledger
 from doublex.db.ledger_webhooks import Attempts
@@ -43,8 +43,6 @@ from doublex.webhook_signature import HEADER, sign
 
 LOG = logging.getLogger("doublex.webhooks")
 USER_AGENT = "DoubleX-Webhooks/1"
-# The fields of a claimed event that make the request body (as GET /api/events shows it).
-BODY_FIELDS = ("position", "event_id", "type", "actor", "occurred_at", "payload")
 
 
 class AddressNotAllowed(OSError):
@@ -77,11 +75,6 @@ class GlobalOnlyResolver(AbstractResolver):
 
     async def close(self) -> None:
         await self._inner.close()
-
-
-def body_of(row: Row) -> bytes:
-    """The request body of a claimed event."""
-    return jsonio.dumps({name: row[name] for name in BODY_FIELDS})
 
 
 class Deliverer:
@@ -196,29 +189,43 @@ class Deliverer:
         return True
 
     async def _send(self, claim: list[Row], lease_ends: float) -> Attempts:
-        """POST the claim's events in order, `concurrency` at once, until a group fails or
-        the lease nears its end."""
+        """POST the claim's events, in order and at most `concurrency` in flight; after a
+        failure, or once the lease nears its end, no further one starts. Answers the
+        attempts made: always a prefix of the claim."""
+        window = asyncio.Semaphore(max(1, self.settings.concurrency))
+        stop = False
+
+        async def attempt(row: Row) -> tuple[int | None, str | None, int]:
+            nonlocal stop
+            try:
+                answer = await self._post(row)
+                if answer[0] is None or not 200 <= answer[0] < 300:
+                    stop = True
+                return answer
+            finally:
+                window.release()
+
+        started: list[asyncio.Task[tuple[int | None, str | None, int]]] = []
+        for row in claim:  # started one by one in position order: the attempts are a prefix
+            await window.acquire()
+            if stop or time.monotonic() >= lease_ends:
+                window.release()
+                break
+            started.append(asyncio.create_task(attempt(row)))
+        answers = await asyncio.gather(*started)
         done = Attempts([], [], [], [], [])
-        step = max(1, self.settings.concurrency)
-        for start in range(0, len(claim), step):
-            group = claim[start : start + step]
-            answers = await asyncio.gather(*(self._post(row) for row in group))
-            for row, (status, error, ms) in zip(group, answers, strict=True):
-                done.positions.append(row["position"])
-                done.event_ids.append(row["event_id"])
-                done.statuses.append(status)
-                done.errors.append(error)
-                done.durations_ms.append(ms)
-            if any(status is None or not 200 <= status < 300 for status, _, _ in answers):
-                break
-            if time.monotonic() >= lease_ends:
-                break
+        for row, (status, error, ms) in zip(claim, answers, strict=False):
+            done.positions.append(row["position"])
+            done.event_ids.append(row["event_id"])
+            done.statuses.append(status)
+            done.errors.append(error)
+            done.durations_ms.append(ms)
         return done
 
     async def _post(self, row: Row) -> tuple[int | None, str | None, int]:
         """One attempt: (status or None, why it failed or None, milliseconds)."""
         assert self._session is not None
-        body = body_of(row)
+        body = row["body"].encode()
         event_id: UUID = row["event_id"]
         headers = {
             "Content-Type": "application/json",
