@@ -44,14 +44,12 @@ from typing import Any
 import aiohttp
 import psycopg
 from aiohttp import web
-from psycopg import sql
 
-from doublex import config, localdb, migrate
-from doublex.cli.common import admin_dsn
+from doublex import config, localdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from run_slowloris_bench import percentile, with_dbname
+from run_slowloris_bench import fresh_database, percentile
 
 from support.serving import Service
 
@@ -202,13 +200,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     opts = parse(argv)
-    server = admin_dsn()
-    admin = with_dbname(server, DATABASE)
-    with psycopg.connect(server, autocommit=True) as conn:
-        name = sql.Identifier(DATABASE)
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    migrate.apply(admin)
+    admin = fresh_database(DATABASE)
     with psycopg.connect(admin) as conn:
         conn.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
         for n in range(ACCOUNTS):
