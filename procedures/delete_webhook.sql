@@ -1,11 +1,12 @@
 -- ledger.delete_webhook: deletes a webhook endpoint of the caller's tenant (capability
 -- admin): nothing more is delivered to it from this transaction's commit on (a delivery in
 -- flight is recorded in its history, nothing else). Its row and history are kept
--- (ledger.list_webhook_deliveries still reads them). Audited.
+-- (ledger.list_webhook_deliveries still reads them). Deleting a deleted endpoint answers
+-- it unchanged (like revoking a revoked key). Audited once.
 --
 --   SELECT * FROM ledger.delete_webhook('dxw_3f9a0c61b2d4');
 --
--- Raises DX016, DX019, DX040–DX043, DX069 (no live webhook with that id in the tenant).
+-- Raises DX016, DX019, DX040–DX043, DX069 (no webhook with that id in the tenant).
 
 CREATE OR REPLACE FUNCTION ledger.delete_webhook(
     webhook_id text,
@@ -16,13 +17,15 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_who ledger_private.principal := ledger_private.authorize_write('admin', delete_webhook.tenant);
-    v_hook ledger_private.webhook := ledger_private.tenant_webhook(delete_webhook.webhook_id, v_who.tenant, true);
+    v_hook ledger_private.webhook := ledger_private.tenant_webhook(delete_webhook.webhook_id, v_who.tenant, false);
 BEGIN
-    UPDATE ledger_private.webhook AS w
-       SET deleted_at = now(), deleted_by = v_who.actor, claim_token = NULL, claimed_until = NULL
-     WHERE w.webhook_id = v_hook.webhook_id
-    RETURNING w.* INTO v_hook;
-    PERFORM ledger_private.append_audit(v_who, 'delete_webhook', v_hook.webhook_id);
+    IF v_hook.deleted_at IS NULL THEN
+        UPDATE ledger_private.webhook AS w
+           SET deleted_at = now(), deleted_by = v_who.actor, claim_token = NULL, claimed_until = NULL
+         WHERE w.webhook_id = v_hook.webhook_id
+        RETURNING w.* INTO v_hook;
+        PERFORM ledger_private.append_audit(v_who, 'delete_webhook', v_hook.webhook_id);
+    END IF;
     RETURN ledger_private.to_webhook_info(v_hook);
 END
 $$;

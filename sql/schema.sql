@@ -1129,13 +1129,15 @@ CREATE FUNCTION ledger.delete_webhook(webhook_id text, tenant text DEFAULT NULL:
     AS $$
 DECLARE
     v_who ledger_private.principal := ledger_private.authorize_write('admin', delete_webhook.tenant);
-    v_hook ledger_private.webhook := ledger_private.tenant_webhook(delete_webhook.webhook_id, v_who.tenant, true);
+    v_hook ledger_private.webhook := ledger_private.tenant_webhook(delete_webhook.webhook_id, v_who.tenant, false);
 BEGIN
-    UPDATE ledger_private.webhook AS w
-       SET deleted_at = now(), deleted_by = v_who.actor, claim_token = NULL, claimed_until = NULL
-     WHERE w.webhook_id = v_hook.webhook_id
-    RETURNING w.* INTO v_hook;
-    PERFORM ledger_private.append_audit(v_who, 'delete_webhook', v_hook.webhook_id);
+    IF v_hook.deleted_at IS NULL THEN
+        UPDATE ledger_private.webhook AS w
+           SET deleted_at = now(), deleted_by = v_who.actor, claim_token = NULL, claimed_until = NULL
+         WHERE w.webhook_id = v_hook.webhook_id
+        RETURNING w.* INTO v_hook;
+        PERFORM ledger_private.append_audit(v_who, 'delete_webhook', v_hook.webhook_id);
+    END IF;
     RETURN ledger_private.to_webhook_info(v_hook);
 END
 $$;

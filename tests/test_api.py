@@ -575,14 +575,21 @@ async def test_every_route_answers_with_and_without_trailing_slash(books: Client
     spare = await ok(
         await books.post("/api/keys", json={"name": "s", "capabilities": ["read"]}), 201
     )
+    hook = await ok(
+        await books.post("/api/webhooks", json={"url": "https://hooks.example.com/s"}), 201
+    )
     values = {
+        "{webhook_id}": hook["webhook_id"],
         "{key_id}": spare["key_id"],
         "{code}": "1001-CASH",
         "{journal_id}": posted["journal_id"],
         "{base}": "EUR",
         "{quote}": "JPY",
     }
-    queries = {"/api/fx/rates": "?base=EUR&quote=JPY"}
+    queries = {
+        "/api/fx/rates": "?base=EUR&quote=JPY",
+        "/api/webhooks/{webhook_id}/replay": "?from=1",
+    }
     bodies: dict[str, Any] = {
         "/api/accounts": {"code": "X", "name": "x", "ccy": "EUR"},
         "/api/transfers": {
@@ -600,9 +607,11 @@ async def test_every_route_answers_with_and_without_trailing_slash(books: Client
         },
         "/api/keys": {"name": "s", "capabilities": ["read"]},
         "/api/keys/{key_id}": {"requests_per_second": 50},  # PATCH (DELETE ignores it)
+        "/api/webhooks": {"url": "https://hooks.example.com/s"},
     }
     expected = {
         ("POST", "/api/keys"): 201,
+        ("POST", "/api/webhooks"): 201,
         ("POST", "/api/accounts"): 201,
         ("POST", "/api/transfers"): 200,
         ("POST", "/api/journals/{journal_id}/reverse"): 201,
@@ -623,8 +632,8 @@ async def test_every_route_answers_with_and_without_trailing_slash(books: Client
             statuses.append(response.status)
         want = expected.get((method, template), 200)
         # A replayed POST answers 200 (duplicate) or 409 (account exists) the second time;
-        # a second POST /api/keys makes another key.
-        new_key = (method, template) == ("POST", "/api/keys")
+        # a second POST /api/keys makes another key (and /api/webhooks another endpoint).
+        new_key = (method, template) in {("POST", "/api/keys"), ("POST", "/api/webhooks")}
         second = {201} if new_key else {201: {200, 409}}.get(want, {want})
         assert statuses[0] == want and statuses[1] in second, (method, template, statuses)
 

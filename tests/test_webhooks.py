@@ -441,7 +441,9 @@ async def test_the_routes_create_list_replay_read_history_and_delete(ledger: Led
         assert (await client.get(f"{path}/deliveries?outcome=lost")).status == 422
         deleted = await client.delete(path)
         assert deleted.status == 200 and (await deleted.json())["deleted_at"] is not None
-        gone = await client.delete(path)
+        again = await client.delete(path)
+        assert again.status == 200 and await again.json() == await deleted.json()
+        gone = await client.delete("/api/webhooks/dxw_000000000000")
         assert gone.status == 404 and (await gone.json())["code"] == "DX069"
 
 
@@ -484,4 +486,4 @@ def test_the_cli_creates_lists_replays_and_delivers(
         == 0
     )
     run(cli, "webhooks", "delete", hook)
-    run(cli, "webhooks", "delete", hook, code=1)
+    run(cli, "webhooks", "delete", "dxw_000000000000", code=1)
