@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py test-future bars lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-events bench-api bench-auth bench-recon bench-statement bench-holds bench-eod bench-slowloris bench-hostile clean
+.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py test-future bars lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-events bench-webhooks bench-api bench-auth bench-recon bench-statement bench-holds bench-eod bench-slowloris bench-hostile clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -119,6 +119,9 @@ bench-compare: deps venv ## SQL benchmark of HEAD against an earlier revision, a
 
 bench-events: deps venv ## Events on (head, its sequencer running) against off (ddd941e): hot@16, alternating rounds, sequencer lag (ARGS=...)
 	@$(BIN)/python bench/compare_revisions.py --base ddd941e --scenarios hot --clients 16 --rounds 2 --duration 10 --journals 20000 --sequence-events --results-dir bench/results/events $(ARGS)
+
+bench-webhooks: deps venv ## Webhook delivery lag at 500 postings/s: a healthy endpoint alone, beside one refusing, beside one hanging (ARGS=...)
+	@$(BIN)/python bench/run_webhook_bench.py $(ARGS)
 
 bench-auth: deps venv ## What authentication costs: the service with auth on and off, 32 clients, alternating rounds (ARGS=...)
 	@$(BIN)/python bench/auth_overhead.py $(ARGS)

@@ -214,15 +214,22 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str]) -> int:
-    opts = parse(argv)
+def fresh_database(database: str) -> str:
+    """Drop and create `database` on the local cluster (or DOUBLEX_DSN's server), migrate
+    it, and answer its admin DSN."""
     server = admin_dsn()
-    admin = with_dbname(server, DATABASE)
+    admin = with_dbname(server, database)
     with psycopg.connect(server, autocommit=True) as conn:
-        name = sql.Identifier(DATABASE)
+        name = sql.Identifier(database)
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
     migrate.apply(admin)
+    return admin
+
+
+def main(argv: list[str]) -> int:
+    opts = parse(argv)
+    admin = fresh_database(DATABASE)
     with psycopg.connect(admin) as conn:
         conn.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
         for code in ("A", "B"):

@@ -301,6 +301,40 @@ def slo_row(board: dashboard.Dashboard) -> dashboard.Dashboard:
     return board
 
 
+def webhooks_row(board: dashboard.Dashboard) -> dashboard.Dashboard:
+    board = board.with_row(dashboard.Row("Webhooks"))
+    panels: list[timeseries.Panel | stat.Panel] = [
+        series(
+            "Webhook deliveries by outcome",
+            "reqps",
+            ("sum by (outcome) (rate(webhook_deliveries_total[$__rate_interval]))", "{{outcome}}"),
+            description="Attempts per second: delivered (2xx), failed (retried with backoff), "
+            "dead_letter (given up after 24 h of failures).",
+            width=12,
+        ),
+        series(
+            "Webhook delivery lag",
+            "s",
+            ("max(webhook_delivery_lag_seconds)", "oldest undelivered"),
+            description="Age of the oldest event some live endpoint has not received; alert "
+            "LedgerWebhookLagHigh above 300 s for 10 min.",
+            width=6,
+        ),
+        single(
+            "Webhook dead letters",
+            "short",
+            "sum(increase(webhook_dead_letters_total[$__range]))",
+            [(None, "green"), (1, "red")],
+            description="Events given up over the range (alert LedgerWebhookDeadLetters); "
+            "replay them from GET /api/webhooks/{id}/deliveries?outcome=dead_letter.",
+            width=6,
+        ),
+    ]
+    for panel in panels:
+        board = board.with_panel(panel)
+    return board
+
+
 def build() -> dict[str, object]:
     datname = (
         dashboard.QueryVariable("datname")
@@ -322,7 +356,7 @@ def build() -> dict[str, object]:
         .tooltip(DashboardCursorSync.CROSSHAIR)
         .with_variable(datname)
     )
-    board = database_row(service_row(slo_row(board)))
+    board = webhooks_row(database_row(service_row(slo_row(board))))
     document: dict[str, object] = json.loads(json.dumps(board.build(), cls=JSONEncoder))
     # Stable panel ids in reading order: Grafana needs them unique.
     panels = document["panels"]

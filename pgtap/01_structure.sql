@@ -3,7 +3,7 @@
 -- currency seed.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(451);
+SELECT plan(509);
 
 -- Schemas ---------------------------------------------------------------------------------
 SELECT has_schema('ledger', 'Should have the ledger API schema');
@@ -86,7 +86,13 @@ INSERT INTO api_function (name, args, returns) VALUES
     ('expire_holds',       ARRAY['text'], 'integer'),
     ('set_account_limits', ARRAY['text', 'numeric', 'numeric', 'text'], 'ledger.available_balance'),
     ('get_available_balance', ARRAY['text', 'text'], 'ledger.available_balance'),
-    ('list_events',        ARRAY['bigint', 'text[]', 'integer', 'text'], 'setof ledger.event_info');
+    ('list_events',        ARRAY['bigint', 'text[]', 'integer', 'text'], 'setof ledger.event_info'),
+    ('create_webhook',     ARRAY['text', 'text[]', 'text', 'text'], 'ledger.new_webhook'),
+    ('list_webhooks',      ARRAY['text'], 'setof ledger.webhook_info'),
+    ('delete_webhook',     ARRAY['text', 'text'], 'ledger.webhook_info'),
+    ('replay_webhook',     ARRAY['text', 'bigint', 'text'], 'ledger.webhook_info'),
+    ('list_webhook_deliveries', ARRAY['text', 'text', 'bigint', 'integer', 'text'],
+                           'setof ledger.webhook_delivery_info');
 INSERT INTO api_function (name, args, returns, grantee) VALUES
     ('create_tenant',      ARRAY['text'], 'ledger.tenant_info', NULL),
     ('list_tenants',       ARRAY[]::text[], 'setof ledger.tenant_info', NULL),
@@ -99,7 +105,15 @@ INSERT INTO api_function (name, args, returns, grantee) VALUES
     -- The service's periodic expiry sweep over every tenant.
     ('sweep_expired_holds', ARRAY[]::text[], 'setof record', 'doublex_service'),
     -- The event sequencer, run by the service in the background.
-    ('sequence_events',    ARRAY[]::text[], 'ledger.sequencing_result', 'doublex_service');
+    ('sequence_events',    ARRAY[]::text[], 'ledger.sequencing_result', 'doublex_service'),
+    -- The webhook delivery worker, run by the service in the background.
+    ('claim_webhook_events', ARRAY['text', 'integer', 'double precision'],
+                           'setof ledger.webhook_claim', 'doublex_service'),
+    ('record_webhook_deliveries',
+                           ARRAY['text', 'uuid', 'bigint[]', 'uuid[]', 'integer[]', 'text[]', 'integer[]',
+                                 'double precision', 'double precision', 'double precision'],
+                           'ledger.webhook_record_result', 'doublex_service'),
+    ('webhook_endpoints',  ARRAY[]::text[], 'setof ledger.webhook_endpoint', 'doublex_service');
 
 -- (The monitoring functions, ledger.monitor_*, are listed in 13_monitoring.sql.)
 SELECT is((SELECT count(*)::integer FROM pg_proc
@@ -181,7 +195,8 @@ SELECT has_table('ledger_private', t.name, format('Should have table ledger_priv
                     'balance_checkpoint', 'balance_watermark', 'fx_rate', 'fx_settlement',
                     'statement_import', 'statement_line', 'recon_run', 'recon_outcome',
                     'ledger_settings', 'day_close', 'account_snapshot', 'trial_balance',
-                    'tenant', 'api_key', 'sql_login', 'audit_log', 'event'])
+                    'tenant', 'api_key', 'sql_login', 'audit_log', 'event', 'webhook',
+                    'webhook_delivery'])
        AS t (name);
 
 -- Currencies ------------------------------------------------------------------------------

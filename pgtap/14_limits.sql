@@ -42,7 +42,10 @@ SELECT results_eq(
              ('recon_pair_rounds', 16), ('recon_tolerance_max', 1000),
              ('ref_length', 200), ('statement_days', 366), ('statement_description_length', 1000),
              ('statement_file_name_length', 500), ('statement_id_length', 200), ('statement_page_legs', 10000),
-             ('statement_ref_length', 200), ('tenant_length', 64)$$,
+             ('statement_ref_length', 200), ('tenant_length', 64),
+             ('webhook_dead_letters_per_call', 10000), ('webhook_secret_length_max', 200),
+             ('webhook_secret_length_min', 16), ('webhook_url_length', 2048),
+             ('webhooks_per_tenant', 20)$$,
     'Should list every limit with its value, in name order');
 SELECT is_empty($$SELECT l.name FROM ledger.api_limits() AS l
                    WHERE l.value IS DISTINCT FROM ledger_private.api_limit(l.name)
@@ -56,7 +59,7 @@ SELECT set_eq(
     $$SELECT l.name FROM ledger.api_limits() AS l$$,
     'Should list exactly the names api_limit knows');
 SET LOCAL ROLE doublex_app;
-SELECT is((SELECT count(*)::integer FROM ledger.api_limits()), 37,
+SELECT is((SELECT count(*)::integer FROM ledger.api_limits()), 42,
           'Should answer doublex_app, which cannot call api_limit itself');
 RESET ROLE;
 

@@ -42,6 +42,8 @@ INSERT INTO access_class (name, class) VALUES
     ('set_account_status', 'operate'),
     ('create_account', 'admin'), ('create_api_key', 'admin'), ('list_api_keys', 'admin'),
     ('revoke_api_key', 'admin'), ('set_api_key_rate', 'admin'),
+    ('create_webhook', 'admin'), ('list_webhooks', 'admin'), ('delete_webhook', 'admin'),
+    ('replay_webhook', 'admin'), ('list_webhook_deliveries', 'admin'),
     ('list_audit', 'audit'),
     ('health', 'none'), ('api_limits', 'none'), ('client_idempotency_key', 'none'),
     ('key_rate', 'key'),
@@ -52,7 +54,8 @@ INSERT INTO access_class (name, class) VALUES
     ('monitor_unbalanced_journals', 'monitor'),
     ('create_demo_tenant', 'service'), ('prune_demo_tenants', 'service'),
     ('sweep_expired_holds', 'service'),
-    ('sequence_events', 'service');
+    ('sequence_events', 'service'), ('claim_webhook_events', 'service'),
+    ('record_webhook_deliveries', 'service'), ('webhook_endpoints', 'service');
 INSERT INTO access_class (name, class, housekeeping) VALUES
     ('recon_mismatch_totals', 'read', true), ('roll_up_balances', 'operate', true),
     ('expire_holds', 'operate', true);

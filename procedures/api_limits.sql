@@ -64,7 +64,13 @@ AS $$
           ('demo_tenants_per_address', 'demo tenants one client address may create per hour '
                                        '(ledger.create_demo_tenant)'),
           ('demo_leg_amount_max', 'largest amount of one leg on a demo tenant''s accounts '
-                                  '(their posting limit, in EUR)')
+                                  '(their posting limit, in EUR)'),
+          ('webhook_url_length', 'characters of a webhook endpoint''s URL (http or https)'),
+          ('webhook_secret_length_min', 'fewest characters of a webhook secret the caller chooses'),
+          ('webhook_secret_length_max', 'most characters of a webhook secret the caller chooses'),
+          ('webhooks_per_tenant', 'live webhook endpoints of one tenant'),
+          ('webhook_dead_letters_per_call', 'dead letters one failed delivery writes (the rest '
+                                            'at the next failure)')
       ) AS l (name, meaning)
      ORDER BY l.name
 $$;

@@ -279,6 +279,17 @@ CREATE TYPE ledger.new_api_key AS (
 
 ALTER TYPE ledger.new_api_key OWNER TO doublex_owner;
 
+CREATE TYPE ledger.new_webhook AS (
+	webhook_id text,
+	url text,
+	types text[],
+	secret text,
+	created_at timestamp with time zone,
+	created_by text
+);
+
+ALTER TYPE ledger.new_webhook OWNER TO doublex_owner;
+
 CREATE TYPE ledger.posting_result AS (
 	journal_id uuid,
 	status text,
@@ -416,6 +427,66 @@ CREATE TYPE ledger.trial_balance_total AS (
 );
 
 ALTER TYPE ledger.trial_balance_total OWNER TO doublex_owner;
+
+CREATE TYPE ledger.webhook_claim AS (
+	claim_token uuid,
+	url text,
+	secret text,
+	"position" bigint,
+	event_id uuid,
+	type text,
+	body text
+);
+
+ALTER TYPE ledger.webhook_claim OWNER TO doublex_owner;
+
+CREATE TYPE ledger.webhook_delivery_info AS (
+	delivery_id bigint,
+	"position" bigint,
+	event_id uuid,
+	attempt integer,
+	outcome text,
+	status integer,
+	error text,
+	duration_ms integer,
+	attempted_at timestamp with time zone
+);
+
+ALTER TYPE ledger.webhook_delivery_info OWNER TO doublex_owner;
+
+CREATE TYPE ledger.webhook_endpoint AS (
+	webhook_id text,
+	tenant text,
+	lag_seconds double precision
+);
+
+ALTER TYPE ledger.webhook_endpoint OWNER TO doublex_owner;
+
+CREATE TYPE ledger.webhook_info AS (
+	webhook_id text,
+	url text,
+	types text[],
+	created_at timestamp with time zone,
+	created_by text,
+	deleted_at timestamp with time zone,
+	cursor bigint,
+	attempts integer,
+	failing_since timestamp with time zone,
+	next_attempt_at timestamp with time zone,
+	last_error text
+);
+
+ALTER TYPE ledger.webhook_info OWNER TO doublex_owner;
+
+CREATE TYPE ledger.webhook_record_result AS (
+	delivered integer,
+	failed integer,
+	dead_lettered integer,
+	cursor bigint,
+	next_attempt_at timestamp with time zone
+);
+
+ALTER TYPE ledger.webhook_record_result OWNER TO doublex_owner;
 
 CREATE TYPE ledger_private.principal AS (
 	tenant text,
@@ -594,7 +665,13 @@ CREATE FUNCTION ledger.api_limits() RETURNS TABLE(name text, value integer, mean
           ('demo_tenants_per_address', 'demo tenants one client address may create per hour '
                                        '(ledger.create_demo_tenant)'),
           ('demo_leg_amount_max', 'largest amount of one leg on a demo tenant''s accounts '
-                                  '(their posting limit, in EUR)')
+                                  '(their posting limit, in EUR)'),
+          ('webhook_url_length', 'characters of a webhook endpoint''s URL (http or https)'),
+          ('webhook_secret_length_min', 'fewest characters of a webhook secret the caller chooses'),
+          ('webhook_secret_length_max', 'most characters of a webhook secret the caller chooses'),
+          ('webhooks_per_tenant', 'live webhook endpoints of one tenant'),
+          ('webhook_dead_letters_per_call', 'dead letters one failed delivery writes (the rest '
+                                            'at the next failure)')
       ) AS l (name, meaning)
      ORDER BY l.name
 $$;
@@ -770,6 +847,48 @@ END
 $$;
 
 ALTER FUNCTION ledger.capture_hold(hold_id uuid, idempotency_key text, amounts jsonb, effective_date date, conditions jsonb, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.claim_webhook_events(webhook_id text, page_size integer DEFAULT 100, lease_seconds double precision DEFAULT 60) RETURNS SETOF ledger.webhook_claim
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_hook ledger_private.webhook;
+    v_token uuid := gen_random_uuid();
+BEGIN
+    PERFORM ledger_private.require_isolation(
+        ARRAY['read committed'], 'claim_webhook_events',
+        'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT * FROM ledger.claim_webhook_events(...); COMMIT;');
+    PERFORM ledger_private.check_page_size(claim_webhook_events.page_size);
+    SELECT w.* INTO v_hook
+      FROM ledger_private.webhook AS w
+     WHERE w.webhook_id = claim_webhook_events.webhook_id AND w.deleted_at IS NULL
+       AND (w.claimed_until IS NULL OR w.claimed_until < now())
+       AND (w.next_attempt_at IS NULL OR w.next_attempt_at <= now())
+       FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+        SELECT v_token, v_hook.url, v_hook.secret, e.position, e.event_id, e.type,
+               jsonb_build_object('position', e.position, 'event_id', e.event_id,
+                                  'type', e.type, 'actor', e.actor,
+                                  'occurred_at', e.occurred_at, 'payload', e.payload)::text
+          FROM ledger_private.event AS e
+         WHERE e.tenant = v_hook.tenant AND e.position > v_hook.cursor
+           AND (v_hook.types IS NULL OR e.type = ANY (v_hook.types))
+         ORDER BY e.position
+         LIMIT CASE WHEN v_hook.attempts > 0 THEN 1 ELSE claim_webhook_events.page_size END;
+    IF FOUND THEN
+        UPDATE ledger_private.webhook AS w
+           SET claim_token = v_token,
+               claimed_until = now() + make_interval(secs => claim_webhook_events.lease_seconds)
+         WHERE w.webhook_id = v_hook.webhook_id;
+    END IF;
+END
+$$;
+
+ALTER FUNCTION ledger.claim_webhook_events(webhook_id text, page_size integer, lease_seconds double precision) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.client_idempotency_key(client_id text, idempotency_key text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE SECURITY DEFINER
@@ -1082,6 +1201,77 @@ END
 $$;
 
 ALTER FUNCTION ledger.create_tenant(tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.create_webhook(url text, types text[] DEFAULT NULL::text[], secret text DEFAULT NULL::text, tenant text DEFAULT NULL::text) RETURNS ledger.new_webhook
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_who ledger_private.principal := ledger_private.authorize_write('admin', create_webhook.tenant);
+    v_url text := ledger_private.checked_webhook_url(create_webhook.url);
+    v_types text[] := ledger_private.checked_webhook_types(create_webhook.types);
+    v_secret text := coalesce(
+        create_webhook.secret,
+        'whsec_' || encode(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text
+                                             || gen_random_uuid()::text, 'UTF8')), 'hex'));
+    v_hook ledger_private.webhook;
+BEGIN
+    IF char_length(v_secret) NOT BETWEEN ledger_private.api_limit('webhook_secret_length_min')
+                                     AND ledger_private.api_limit('webhook_secret_length_max')
+       OR v_secret !~ '^[!-~]+$' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX059', COLUMN = 'secret',
+            MESSAGE = format('secret: must be %s to %s printable ASCII characters without spaces',
+                             ledger_private.api_limit('webhook_secret_length_min'),
+                             ledger_private.api_limit('webhook_secret_length_max')),
+            HINT = 'Leave it out (null) and one is made for you.';
+    END IF;
+    -- Endpoints of a tenant are counted under the tenant's row lock: two creations at once
+    -- cannot both take the last place.
+    PERFORM FROM ledger_private.tenant AS t WHERE t.tenant = v_who.tenant FOR UPDATE;
+    IF (SELECT count(*) FROM ledger_private.webhook AS w
+         WHERE w.tenant = v_who.tenant AND w.deleted_at IS NULL)
+       >= ledger_private.api_limit('webhooks_per_tenant') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX062',
+            MESSAGE = format('tenant %s already has %s live webhooks, the most it may have',
+                             v_who.tenant, ledger_private.api_limit('webhooks_per_tenant')),
+            HINT = 'Delete one (DELETE /api/webhooks/{webhook_id}) first.';
+    END IF;
+    INSERT INTO ledger_private.webhook AS w (webhook_id, tenant, url, types, secret, created_by, cursor)
+    VALUES ('dxw_' || left(replace(gen_random_uuid()::text, '-', ''), 12), v_who.tenant, v_url,
+            v_types, v_secret, v_who.actor,
+            coalesce((SELECT max(e.position) FROM ledger_private.event AS e), 0))
+    RETURNING w.* INTO v_hook;
+    PERFORM ledger_private.append_audit(v_who, 'create_webhook', v_hook.webhook_id,
+                                        jsonb_build_object('url', v_hook.url, 'types', v_hook.types));
+    RETURN ROW(v_hook.webhook_id, v_hook.url, v_hook.types, v_hook.secret, v_hook.created_at,
+               v_hook.created_by)::ledger.new_webhook;
+END
+$_$;
+
+ALTER FUNCTION ledger.create_webhook(url text, types text[], secret text, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.delete_webhook(webhook_id text, tenant text DEFAULT NULL::text) RETURNS ledger.webhook_info
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_who ledger_private.principal := ledger_private.authorize_write('admin', delete_webhook.tenant);
+    v_hook ledger_private.webhook := ledger_private.tenant_webhook(delete_webhook.webhook_id, v_who.tenant, false);
+BEGIN
+    IF v_hook.deleted_at IS NULL THEN
+        UPDATE ledger_private.webhook AS w
+           SET deleted_at = now(), deleted_by = v_who.actor, claim_token = NULL, claimed_until = NULL
+         WHERE w.webhook_id = v_hook.webhook_id
+        RETURNING w.* INTO v_hook;
+        PERFORM ledger_private.append_audit(v_who, 'delete_webhook', v_hook.webhook_id);
+    END IF;
+    RETURN ledger_private.to_webhook_info(v_hook);
+END
+$$;
+
+ALTER FUNCTION ledger.delete_webhook(webhook_id text, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.eod_close(business_date date, tenant text DEFAULT NULL::text) RETURNS ledger.day_close
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1904,6 +2094,64 @@ $$;
 
 ALTER FUNCTION ledger.list_tenants() OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.list_webhook_deliveries(webhook_id text, outcome text DEFAULT NULL::text, before bigint DEFAULT NULL::bigint, page_size integer DEFAULT 100, tenant text DEFAULT NULL::text) RETURNS SETOF ledger.webhook_delivery_info
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_tenant text := (ledger_private.authorize('admin', list_webhook_deliveries.tenant)).tenant;
+    v_hook_id text;
+BEGIN
+    PERFORM ledger_private.check_page_size(list_webhook_deliveries.page_size);
+    SELECT w.webhook_id INTO v_hook_id
+      FROM ledger_private.webhook AS w
+     WHERE w.webhook_id = list_webhook_deliveries.webhook_id AND w.tenant = v_tenant;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX060', COLUMN = 'webhook_id',
+            MESSAGE = format('webhook_id: no webhook %s in tenant %s',
+                             coalesce(quote_literal(left(list_webhook_deliveries.webhook_id, 40)), 'NULL'),
+                             v_tenant),
+            HINT = 'GET /api/webhooks lists the tenant''s endpoints.';
+    END IF;
+    IF list_webhook_deliveries.outcome IS NOT NULL
+       AND list_webhook_deliveries.outcome NOT IN ('delivered', 'failed', 'dead_letter') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX061', COLUMN = 'outcome',
+            MESSAGE = format('outcome: must be delivered, failed or dead_letter, got %s',
+                             quote_literal(left(list_webhook_deliveries.outcome, 40))),
+            HINT = 'Leave it out for every outcome.';
+    END IF;
+    RETURN QUERY
+        SELECT d.delivery_id, d.position, d.event_id, d.attempt, d.outcome, d.status, d.error,
+               d.duration_ms, d.attempted_at
+          FROM ledger_private.webhook_delivery AS d
+         WHERE d.webhook_id = v_hook_id
+           AND (list_webhook_deliveries.outcome IS NULL OR d.outcome = list_webhook_deliveries.outcome)
+           AND (list_webhook_deliveries.before IS NULL OR d.delivery_id < list_webhook_deliveries.before)
+         ORDER BY d.delivery_id DESC
+         LIMIT list_webhook_deliveries.page_size;
+END
+$$;
+
+ALTER FUNCTION ledger.list_webhook_deliveries(webhook_id text, outcome text, before bigint, page_size integer, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.list_webhooks(tenant text DEFAULT NULL::text) RETURNS SETOF ledger.webhook_info
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    list_webhooks.tenant := (ledger_private.authorize('admin', list_webhooks.tenant)).tenant;
+    RETURN QUERY
+        SELECT (ledger_private.to_webhook_info(w)).*
+          FROM ledger_private.webhook AS w
+         WHERE w.tenant = list_webhooks.tenant AND w.deleted_at IS NULL
+         ORDER BY w.created_at, w.webhook_id;
+END
+$$;
+
+ALTER FUNCTION ledger.list_webhooks(tenant text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger.monitor_days_since_close() RETURNS TABLE(tenant text, since_close integer)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2706,6 +2954,143 @@ $$;
 
 ALTER FUNCTION ledger.recon_summaries(business_date date, account text, tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.record_webhook_deliveries(webhook_id text, claim_token uuid, positions bigint[], event_ids uuid[], statuses integer[], errors text[], durations_ms integer[], retry_base_seconds double precision DEFAULT 1, retry_cap_seconds double precision DEFAULT 3600, give_up_seconds double precision DEFAULT 86400) RETURNS ledger.webhook_record_result
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_hook ledger_private.webhook;
+    v_n integer := coalesce(cardinality(record_webhook_deliveries.positions), 0);
+    v_first_failure integer;
+    v_delivered integer;
+    v_dead integer := 0;
+    v_cursor bigint;
+BEGIN
+    PERFORM ledger_private.require_isolation(
+        ARRAY['read committed'], 'record_webhook_deliveries',
+        'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT * FROM ledger.record_webhook_deliveries(...); COMMIT;');
+    IF v_n <> coalesce(cardinality(record_webhook_deliveries.event_ids), 0)
+       OR v_n <> coalesce(cardinality(record_webhook_deliveries.statuses), 0)
+       OR v_n <> coalesce(cardinality(record_webhook_deliveries.errors), 0)
+       OR v_n <> coalesce(cardinality(record_webhook_deliveries.durations_ms), 0) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX061', COLUMN = 'positions',
+            MESSAGE = 'positions, event_ids, statuses, errors and durations_ms must have one element per event sent';
+    END IF;
+    SELECT w.* INTO v_hook
+      FROM ledger_private.webhook AS w
+     WHERE w.webhook_id = record_webhook_deliveries.webhook_id
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX060', COLUMN = 'webhook_id',
+            MESSAGE = format('webhook_id: no webhook %s',
+                             coalesce(quote_literal(left(record_webhook_deliveries.webhook_id, 40)), 'NULL'));
+    END IF;
+    INSERT INTO ledger_private.webhook_delivery
+           (webhook_id, position, event_id, attempt, outcome, status, error, duration_ms)
+    SELECT v_hook.webhook_id, r.position, r.event_id, v_hook.attempts + 1,
+           CASE WHEN r.status BETWEEN 200 AND 299 THEN 'delivered' ELSE 'failed' END,
+           r.status, left(CASE WHEN r.status BETWEEN 200 AND 299 THEN NULL
+                               ELSE coalesce(r.error, format('HTTP %s', r.status)) END, 500),
+           r.duration_ms
+      FROM unnest(record_webhook_deliveries.positions, record_webhook_deliveries.event_ids,
+                  record_webhook_deliveries.statuses, record_webhook_deliveries.errors,
+                  record_webhook_deliveries.durations_ms)
+           AS r (position, event_id, status, error, duration_ms);
+    SELECT min(r.n) INTO v_first_failure
+      FROM unnest(record_webhook_deliveries.statuses) WITH ORDINALITY AS r (status, n)
+     WHERE r.status IS NULL OR r.status NOT BETWEEN 200 AND 299;
+    SELECT count(*) INTO v_delivered
+      FROM unnest(record_webhook_deliveries.statuses) AS r (status)
+     WHERE r.status BETWEEN 200 AND 299;
+    IF v_hook.deleted_at IS NOT NULL OR v_hook.claim_token IS DISTINCT FROM record_webhook_deliveries.claim_token THEN
+        RETURN ROW(v_delivered, v_n - v_delivered, 0, v_hook.cursor, v_hook.next_attempt_at)::ledger.webhook_record_result;
+    END IF;
+    v_cursor := CASE WHEN v_first_failure IS NULL THEN coalesce(record_webhook_deliveries.positions[v_n], v_hook.cursor)
+                     WHEN v_first_failure = 1 THEN v_hook.cursor
+                     ELSE record_webhook_deliveries.positions[v_first_failure - 1] END;
+    IF v_first_failure IS NULL THEN
+        UPDATE ledger_private.webhook AS w
+           SET cursor = greatest(w.cursor, v_cursor), attempts = 0, failing_since = NULL,
+               next_attempt_at = NULL, last_error = NULL, claim_token = NULL, claimed_until = NULL
+         WHERE w.webhook_id = v_hook.webhook_id
+        RETURNING w.* INTO v_hook;
+        RETURN ROW(v_delivered, 0, 0, v_hook.cursor, NULL)::ledger.webhook_record_result;
+    END IF;
+    v_hook.failing_since := coalesce(v_hook.failing_since, now());
+    IF now() - v_hook.failing_since >= make_interval(secs => record_webhook_deliveries.give_up_seconds) THEN
+        -- Given up: the pending events that have waited the whole window, in position order
+        -- up to the first that has not (the cursor never passes a pending event).
+        WITH pending AS (
+            SELECT e.position, e.event_id, e.occurred_at
+              FROM ledger_private.event AS e
+             WHERE e.tenant = v_hook.tenant AND e.position > v_cursor
+               AND (v_hook.types IS NULL OR e.type = ANY (v_hook.types))
+             ORDER BY e.position
+             LIMIT ledger_private.api_limit('webhook_dead_letters_per_call')
+        ), stop AS (
+            SELECT min(p.position) AS position FROM pending AS p
+             WHERE p.occurred_at > now() - make_interval(secs => record_webhook_deliveries.give_up_seconds)
+        ), dead AS (
+            INSERT INTO ledger_private.webhook_delivery
+                   (webhook_id, position, event_id, attempt, outcome, error)
+            SELECT v_hook.webhook_id, p.position, p.event_id, v_hook.attempts + 1, 'dead_letter',
+                   left(format('given up after %s s of failures; last: %s',
+                               record_webhook_deliveries.give_up_seconds,
+                               coalesce(record_webhook_deliveries.errors[v_first_failure],
+                                        format('HTTP %s', record_webhook_deliveries.statuses[v_first_failure]))), 500)
+              FROM pending AS p
+             WHERE p.position < coalesce((SELECT s.position FROM stop AS s), 'Infinity'::numeric)
+            RETURNING position
+        )
+        SELECT count(*), coalesce(max(d.position), v_cursor) INTO v_dead, v_cursor FROM dead AS d;
+    END IF;
+    UPDATE ledger_private.webhook AS w
+       SET cursor = greatest(w.cursor, v_cursor), attempts = w.attempts + 1,
+           failing_since = v_hook.failing_since,
+           next_attempt_at = now() + ledger_private.webhook_backoff(
+               w.attempts + 1, record_webhook_deliveries.retry_base_seconds,
+               record_webhook_deliveries.retry_cap_seconds),
+           last_error = left(coalesce(record_webhook_deliveries.errors[v_first_failure],
+                                      format('HTTP %s', record_webhook_deliveries.statuses[v_first_failure])), 500),
+           claim_token = NULL, claimed_until = NULL
+     WHERE w.webhook_id = v_hook.webhook_id
+    RETURNING w.* INTO v_hook;
+    RETURN ROW(v_delivered, v_n - v_delivered, v_dead, v_hook.cursor, v_hook.next_attempt_at)::ledger.webhook_record_result;
+END
+$$;
+
+ALTER FUNCTION ledger.record_webhook_deliveries(webhook_id text, claim_token uuid, positions bigint[], event_ids uuid[], statuses integer[], errors text[], durations_ms integer[], retry_base_seconds double precision, retry_cap_seconds double precision, give_up_seconds double precision) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.replay_webhook(webhook_id text, from_position bigint, tenant text DEFAULT NULL::text) RETURNS ledger.webhook_info
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_who ledger_private.principal := ledger_private.authorize_write('admin', replay_webhook.tenant);
+    v_hook ledger_private.webhook := ledger_private.tenant_webhook(replay_webhook.webhook_id, v_who.tenant, true);
+BEGIN
+    IF replay_webhook.from_position IS NULL OR replay_webhook.from_position < 1 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX061', COLUMN = 'from',
+            MESSAGE = format('from: must be a position of 1 or more, got %s',
+                             coalesce(replay_webhook.from_position::text, 'NULL')),
+            HINT = 'Pass the position of the first event to deliver again (1: the start of the log).';
+    END IF;
+    UPDATE ledger_private.webhook AS w
+       SET cursor = replay_webhook.from_position - 1, attempts = 0, failing_since = NULL,
+           next_attempt_at = NULL, last_error = NULL, claim_token = NULL, claimed_until = NULL
+     WHERE w.webhook_id = v_hook.webhook_id
+    RETURNING w.* INTO v_hook;
+    PERFORM ledger_private.append_audit(v_who, 'replay_webhook', v_hook.webhook_id,
+                                        jsonb_build_object('from', replay_webhook.from_position));
+    RETURN ledger_private.to_webhook_info(v_hook);
+END
+$$;
+
+ALTER FUNCTION ledger.replay_webhook(webhook_id text, from_position bigint, tenant text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger.reverse_journal(journal_id uuid, idempotency_key text, memo text DEFAULT NULL::text, tenant text DEFAULT NULL::text) RETURNS ledger.posting_result
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3256,6 +3641,24 @@ $$;
 
 ALTER FUNCTION ledger.void_hold(hold_id uuid, idempotency_key text, tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.webhook_endpoints() RETURNS SETOF ledger.webhook_endpoint
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT w.webhook_id, w.tenant,
+           coalesce(extract(epoch FROM now() - (
+               SELECT e.occurred_at FROM ledger_private.event AS e
+                WHERE e.tenant = w.tenant AND e.position > w.cursor
+                  AND (w.types IS NULL OR e.type = ANY (w.types))
+                ORDER BY e.position
+                LIMIT 1)), 0)::double precision
+      FROM ledger_private.webhook AS w
+     WHERE w.deleted_at IS NULL
+     ORDER BY w.created_at, w.webhook_id
+$$;
+
+ALTER FUNCTION ledger.webhook_endpoints() OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.account_floor(p_allow_negative boolean, p_min_balance numeric) RETURNS numeric
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
@@ -3487,6 +3890,14 @@ CREATE FUNCTION ledger_private.api_limit(p_name text) RETURNS integer
                -- The live page's demo tenants (ledger.create_demo_tenant):
                WHEN 'demo_tenants_per_address' THEN 10
                WHEN 'demo_leg_amount_max' THEN 500
+               -- Webhooks (ledger.create_webhook; README, "Webhooks"): the URL, a secret the
+               -- caller chooses, the live endpoints of a tenant, and the dead letters one
+               -- failed delivery may write (the rest at the next one).
+               WHEN 'webhook_url_length' THEN 2048
+               WHEN 'webhook_secret_length_min' THEN 16
+               WHEN 'webhook_secret_length_max' THEN 200
+               WHEN 'webhooks_per_tenant' THEN 20
+               WHEN 'webhook_dead_letters_per_call' THEN 10000
            END
 $$;
 
@@ -4060,6 +4471,50 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.checked_leg_amount(p_tenant text, p_account_id bigint, p_leg_no integer, p_ccy text, p_amount numeric) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.checked_webhook_types(p_types text[]) RETURNS text[]
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+    IF p_types IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF cardinality(p_types) = 0 OR array_position(p_types, NULL) IS NOT NULL
+       OR NOT p_types <@ ledger_private.event_types() THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX059', COLUMN = 'types',
+            MESSAGE = format('types: must name one or more of %s, got %s',
+                             array_to_string(ledger_private.event_types(), ', '),
+                             array_to_string(p_types, ', ', 'NULL')),
+            HINT = 'Leave types out (null) to receive every type.';
+    END IF;
+    RETURN ARRAY(SELECT t FROM unnest(ledger_private.event_types()) WITH ORDINALITY AS k (t, n)
+                  WHERE t = ANY (p_types) ORDER BY n);
+END
+$$;
+
+ALTER FUNCTION ledger_private.checked_webhook_types(p_types text[]) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.checked_webhook_url(p_url text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    AS $_$
+BEGIN
+    IF p_url IS NULL
+       OR char_length(p_url) > ledger_private.api_limit('webhook_url_length')
+       OR p_url !~* '^https?://[^/?#@[:space:][:cntrl:]]+([/?#][^[:space:][:cntrl:]]*)?$' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX059', COLUMN = 'url',
+            MESSAGE = format('url: must be an http or https URL of at most %s characters with a '
+                             'host and no credentials, got %s',
+                             ledger_private.api_limit('webhook_url_length'),
+                             coalesce(quote_literal(left(p_url, ledger_private.api_limit('problem_value_length'))), 'NULL')),
+            HINT = 'E.g. https://hooks.example.com/doublex';
+    END IF;
+    RETURN p_url;
+END
+$_$;
+
+ALTER FUNCTION ledger_private.checked_webhook_url(p_url text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.claim_hold_resolution(p_tenant text, p_hold_id uuid, p_key text, p_outcome text, p_fingerprint bytea, p_actor text) RETURNS ledger.hold_resolution_result
     LANGUAGE plpgsql
@@ -6074,6 +6529,58 @@ $$;
 
 ALTER FUNCTION ledger_private.tenant_eod_status(p_tenant text) OWNER TO doublex_owner;
 
+CREATE TABLE ledger_private.webhook (
+    webhook_id text NOT NULL,
+    tenant text NOT NULL,
+    url text NOT NULL,
+    types text[],
+    secret text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text NOT NULL,
+    deleted_at timestamp with time zone,
+    deleted_by text,
+    cursor bigint DEFAULT 0 NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    failing_since timestamp with time zone,
+    next_attempt_at timestamp with time zone,
+    last_error text,
+    claim_token uuid,
+    claimed_until timestamp with time zone,
+    CONSTRAINT webhook_cursor_position CHECK ((cursor >= 0)),
+    CONSTRAINT webhook_deleted_whole CHECK (((deleted_at IS NULL) = (deleted_by IS NULL))),
+    CONSTRAINT webhook_id_format CHECK ((webhook_id ~ '^dxw_[0-9a-f]{12}$'::text)),
+    CONSTRAINT webhook_secret_length CHECK (((char_length(secret) >= 16) AND (char_length(secret) <= 200))),
+    CONSTRAINT webhook_types_given CHECK (((types IS NULL) OR (cardinality(types) >= 1))),
+    CONSTRAINT webhook_url_scheme CHECK (((url ~* '^https?://'::text) AND (char_length(url) <= 2048)))
+);
+
+ALTER TABLE ledger_private.webhook OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.tenant_webhook(p_webhook_id text, p_tenant text, p_live_only boolean) RETURNS ledger_private.webhook
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_hook ledger_private.webhook;
+BEGIN
+    SELECT w.* INTO v_hook
+      FROM ledger_private.webhook AS w
+     WHERE w.webhook_id = p_webhook_id AND w.tenant = p_tenant
+       AND (NOT p_live_only OR w.deleted_at IS NULL)
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX060', COLUMN = 'webhook_id',
+            MESSAGE = format('webhook_id: no %swebhook %s in tenant %s',
+                             CASE WHEN p_live_only THEN 'live ' ELSE '' END,
+                             coalesce(quote_literal(left(p_webhook_id, 40)), 'NULL'), p_tenant),
+            HINT = 'GET /api/webhooks lists the tenant''s endpoints.';
+    END IF;
+    RETURN v_hook;
+END
+$$;
+
+ALTER FUNCTION ledger_private.tenant_webhook(p_webhook_id text, p_tenant text, p_live_only boolean) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.to_account_info(p_account ledger_private.account) RETURNS ledger.account_info
     LANGUAGE sql IMMUTABLE
     AS $$
@@ -6248,6 +6755,16 @@ $$;
 
 ALTER FUNCTION ledger_private.to_tenant_info(p_tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.to_webhook_info(p_hook ledger_private.webhook) RETURNS ledger.webhook_info
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT ROW(p_hook.webhook_id, p_hook.url, p_hook.types, p_hook.created_at, p_hook.created_by,
+               p_hook.deleted_at, p_hook.cursor, p_hook.attempts, p_hook.failing_since,
+               p_hook.next_attempt_at, p_hook.last_error)::ledger.webhook_info
+$$;
+
+ALTER FUNCTION ledger_private.to_webhook_info(p_hook ledger_private.webhook) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.unbalanced_currencies(p_legs jsonb) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
@@ -6278,6 +6795,16 @@ CREATE FUNCTION ledger_private.uuid_v7() RETURNS uuid
 $$;
 
 ALTER FUNCTION ledger_private.uuid_v7() OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.webhook_backoff(p_attempts integer, p_base_seconds double precision, p_cap_seconds double precision) RETURNS interval
+    LANGUAGE sql
+    AS $$
+    SELECT make_interval(secs => d * (0.5 + random() / 2))
+      FROM (SELECT least(p_cap_seconds,
+                         p_base_seconds * power(2, least(greatest(p_attempts, 1), 60) - 1)) AS d) AS b
+$$;
+
+ALTER FUNCTION ledger_private.webhook_backoff(p_attempts integer, p_base_seconds double precision, p_cap_seconds double precision) OWNER TO doublex_owner;
 
 ALTER TABLE ledger_private.account ALTER COLUMN account_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME ledger_private.account_account_id_seq
@@ -6666,6 +7193,33 @@ CREATE TABLE ledger_private.trial_balance (
 
 ALTER TABLE ledger_private.trial_balance OWNER TO doublex_owner;
 
+CREATE TABLE ledger_private.webhook_delivery (
+    delivery_id bigint NOT NULL,
+    webhook_id text NOT NULL,
+    "position" bigint NOT NULL,
+    event_id uuid NOT NULL,
+    attempt integer NOT NULL,
+    outcome text NOT NULL,
+    status integer,
+    error text,
+    duration_ms integer,
+    attempted_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_delivery_attempt CHECK ((attempt >= 0)),
+    CONSTRAINT webhook_delivery_error_length CHECK ((char_length(error) <= 500)),
+    CONSTRAINT webhook_delivery_outcome CHECK ((outcome = ANY (ARRAY['delivered'::text, 'failed'::text, 'dead_letter'::text])))
+);
+
+ALTER TABLE ledger_private.webhook_delivery OWNER TO doublex_owner;
+
+ALTER TABLE ledger_private.webhook_delivery ALTER COLUMN delivery_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME ledger_private.webhook_delivery_delivery_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 ALTER TABLE ONLY ledger_private.account
     ADD CONSTRAINT account_code_per_tenant UNIQUE (tenant, code);
 
@@ -6765,6 +7319,12 @@ ALTER TABLE ONLY ledger_private.tenant
 ALTER TABLE ONLY ledger_private.trial_balance
     ADD CONSTRAINT trial_balance_pkey PRIMARY KEY (tenant, business_date, ccy);
 
+ALTER TABLE ONLY ledger_private.webhook_delivery
+    ADD CONSTRAINT webhook_delivery_pkey PRIMARY KEY (delivery_id);
+
+ALTER TABLE ONLY ledger_private.webhook
+    ADD CONSTRAINT webhook_pkey PRIMARY KEY (webhook_id);
+
 CREATE INDEX api_key_by_tenant ON ledger_private.api_key USING btree (tenant, created_at);
 
 CREATE INDEX audit_log_by_tenant ON ledger_private.audit_log USING btree (tenant, audit_id);
@@ -6812,6 +7372,12 @@ CREATE UNIQUE INDEX statement_line_by_bank_id ON ledger_private.statement_line U
 CREATE UNIQUE INDEX statement_line_by_content ON ledger_private.statement_line USING btree (account_id, line_date, ref, amount) WHERE (bank_id IS NULL);
 
 CREATE INDEX statement_line_by_date ON ledger_private.statement_line USING btree (account_id, line_date);
+
+CREATE INDEX webhook_by_tenant ON ledger_private.webhook USING btree (tenant, created_at);
+
+CREATE INDEX webhook_dead_letters ON ledger_private.webhook_delivery USING btree (webhook_id, delivery_id) WHERE (outcome = 'dead_letter'::text);
+
+CREATE INDEX webhook_delivery_by_webhook ON ledger_private.webhook_delivery USING btree (webhook_id, delivery_id);
 
 CREATE TRIGGER account_changed_event AFTER UPDATE ON ledger_private.account FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) OR (old.min_balance IS DISTINCT FROM new.min_balance) OR (old.max_balance IS DISTINCT FROM new.max_balance) OR (old.allow_negative IS DISTINCT FROM new.allow_negative) OR (old.max_leg_amount IS DISTINCT FROM new.max_leg_amount))) EXECUTE FUNCTION ledger_private.record_event();
 
@@ -6915,6 +7481,10 @@ CREATE TRIGGER trial_balance_append_only BEFORE DELETE OR UPDATE ON ledger_priva
 
 CREATE TRIGGER trial_balance_no_truncate BEFORE TRUNCATE ON ledger_private.trial_balance FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
+CREATE TRIGGER webhook_delivery_append_only BEFORE DELETE OR UPDATE ON ledger_private.webhook_delivery FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
+
+CREATE TRIGGER webhook_delivery_no_truncate BEFORE TRUNCATE ON ledger_private.webhook_delivery FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
+
 ALTER TABLE ONLY ledger_private.account
     ADD CONSTRAINT account_ccy_fkey FOREIGN KEY (ccy) REFERENCES ledger_private.currency(code);
 
@@ -6951,6 +7521,12 @@ ALTER TABLE ONLY ledger_private.recon_outcome
 ALTER TABLE ONLY ledger_private.sql_login
     ADD CONSTRAINT sql_login_tenant_fkey FOREIGN KEY (tenant) REFERENCES ledger_private.tenant(tenant);
 
+ALTER TABLE ONLY ledger_private.webhook_delivery
+    ADD CONSTRAINT webhook_delivery_webhook_id_fkey FOREIGN KEY (webhook_id) REFERENCES ledger_private.webhook(webhook_id);
+
+ALTER TABLE ONLY ledger_private.webhook
+    ADD CONSTRAINT webhook_tenant_fkey FOREIGN KEY (tenant) REFERENCES ledger_private.tenant(tenant);
+
 GRANT USAGE ON SCHEMA ledger TO doublex_app;
 GRANT USAGE ON SCHEMA ledger TO doublex_monitor;
 GRANT USAGE ON SCHEMA ledger TO doublex_api;
@@ -6973,6 +7549,9 @@ GRANT ALL ON FUNCTION ledger.business_date(at timestamp with time zone, tenant t
 REVOKE ALL ON FUNCTION ledger.capture_hold(hold_id uuid, idempotency_key text, amounts jsonb, effective_date date, conditions jsonb, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.capture_hold(hold_id uuid, idempotency_key text, amounts jsonb, effective_date date, conditions jsonb, tenant text) TO doublex_api;
 
+REVOKE ALL ON FUNCTION ledger.claim_webhook_events(webhook_id text, page_size integer, lease_seconds double precision) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.claim_webhook_events(webhook_id text, page_size integer, lease_seconds double precision) TO doublex_service;
+
 REVOKE ALL ON FUNCTION ledger.client_idempotency_key(client_id text, idempotency_key text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.client_idempotency_key(client_id text, idempotency_key text) TO doublex_api;
 
@@ -6989,6 +7568,12 @@ REVOKE ALL ON FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expi
 GRANT ALL ON FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone, memo text, ref text, metadata jsonb, conditions jsonb, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.create_tenant(tenant text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger.create_webhook(url text, types text[], secret text, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.create_webhook(url text, types text[], secret text, tenant text) TO doublex_api;
+
+REVOKE ALL ON FUNCTION ledger.delete_webhook(webhook_id text, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.delete_webhook(webhook_id text, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.eod_close(business_date date, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.eod_close(business_date date, tenant text) TO doublex_api;
@@ -7055,6 +7640,12 @@ REVOKE ALL ON FUNCTION ledger.list_sql_logins(tenant text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger.list_tenants() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger.list_webhook_deliveries(webhook_id text, outcome text, before bigint, page_size integer, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.list_webhook_deliveries(webhook_id text, outcome text, before bigint, page_size integer, tenant text) TO doublex_api;
+
+REVOKE ALL ON FUNCTION ledger.list_webhooks(tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.list_webhooks(tenant text) TO doublex_api;
+
 REVOKE ALL ON FUNCTION ledger.monitor_days_since_close() FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.monitor_days_since_close() TO doublex_monitor;
 
@@ -7094,6 +7685,12 @@ GRANT ALL ON FUNCTION ledger.recon_run(account text, business_date date, toleran
 
 REVOKE ALL ON FUNCTION ledger.recon_summaries(business_date date, account text, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.recon_summaries(business_date date, account text, tenant text) TO doublex_api;
+
+REVOKE ALL ON FUNCTION ledger.record_webhook_deliveries(webhook_id text, claim_token uuid, positions bigint[], event_ids uuid[], statuses integer[], errors text[], durations_ms integer[], retry_base_seconds double precision, retry_cap_seconds double precision, give_up_seconds double precision) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.record_webhook_deliveries(webhook_id text, claim_token uuid, positions bigint[], event_ids uuid[], statuses integer[], errors text[], durations_ms integer[], retry_base_seconds double precision, retry_cap_seconds double precision, give_up_seconds double precision) TO doublex_service;
+
+REVOKE ALL ON FUNCTION ledger.replay_webhook(webhook_id text, from_position bigint, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.replay_webhook(webhook_id text, from_position bigint, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.reverse_journal(journal_id uuid, idempotency_key text, memo text, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.reverse_journal(journal_id uuid, idempotency_key text, memo text, tenant text) TO doublex_api;
@@ -7142,6 +7739,9 @@ GRANT ALL ON FUNCTION ledger.verify_seals(tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.void_hold(hold_id uuid, idempotency_key text, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.void_hold(hold_id uuid, idempotency_key text, tenant text) TO doublex_api;
+
+REVOKE ALL ON FUNCTION ledger.webhook_endpoints() FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.webhook_endpoints() TO doublex_service;
 
 REVOKE ALL ON FUNCTION ledger_private.account_floor(p_allow_negative boolean, p_min_balance numeric) FROM PUBLIC;
 
@@ -7206,6 +7806,10 @@ REVOKE ALL ON FUNCTION ledger_private.checked_capabilities(p_capabilities text[]
 REVOKE ALL ON FUNCTION ledger_private.checked_key_rate(p_requests_per_second integer, p_burst integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.checked_leg_amount(p_tenant text, p_account_id bigint, p_leg_no integer, p_ccy text, p_amount numeric) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.checked_webhook_types(p_types text[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.checked_webhook_url(p_url text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.claim_hold_resolution(p_tenant text, p_hold_id uuid, p_key text, p_outcome text, p_fingerprint bytea, p_actor text) FROM PUBLIC;
 
@@ -7357,6 +7961,8 @@ REVOKE ALL ON FUNCTION ledger_private.tenant_business_dates() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.tenant_eod_status(p_tenant text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.tenant_webhook(p_webhook_id text, p_tenant text, p_live_only boolean) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.to_account_info(p_account ledger_private.account) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.to_api_key_info(p_key ledger_private.api_key) FROM PUBLIC;
@@ -7375,6 +7981,10 @@ REVOKE ALL ON FUNCTION ledger_private.to_recon_summary(p_run ledger_private.reco
 
 REVOKE ALL ON FUNCTION ledger_private.to_tenant_info(p_tenant text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.to_webhook_info(p_hook ledger_private.webhook) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.unbalanced_currencies(p_legs jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.uuid_v7() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.webhook_backoff(p_attempts integer, p_base_seconds double precision, p_cap_seconds double precision) FROM PUBLIC;

@@ -584,8 +584,12 @@ async def test_every_route_answers_with_and_without_trailing_slash(books: Client
     )
     held = {"idempotency_key": "s-hold", "legs": legs("1001-CASH", "4001-SALES", "1.00")}
     made = await ok(await books.post("/api/holds", json=held), 201)
+    hook = await ok(
+        await books.post("/api/webhooks", json={"url": "https://hooks.example.com/s"}), 201
+    )
     values = {
         "{hold_id}": made["hold_id"],
+        "{webhook_id}": hook["webhook_id"],
         "{key_id}": spare["key_id"],
         "{code}": "1001-CASH",
         "{journal_id}": posted["journal_id"],
@@ -596,6 +600,7 @@ async def test_every_route_answers_with_and_without_trailing_slash(books: Client
     queries = {
         "/api/fx/rates": "?base=EUR&quote=JPY",
         "/api/accounts/{code}/statement": f"?from={first}&to={last}",
+        "/api/webhooks/{webhook_id}/replay": "?from=1",
     }
     bodies: dict[str, Any] = {
         "/api/accounts": {"code": "X", "name": "x", "ccy": "EUR"},
@@ -618,9 +623,11 @@ async def test_every_route_answers_with_and_without_trailing_slash(books: Client
         "/api/holds": held,
         "/api/holds/{hold_id}/capture": {"idempotency_key": "s-capture"},
         "/api/holds/{hold_id}/void": {"idempotency_key": "s-void"},
+        "/api/webhooks": {"url": "https://hooks.example.com/s"},
     }
     expected = {
         ("POST", "/api/keys"): 201,
+        ("POST", "/api/webhooks"): 201,
         ("POST", "/api/accounts"): 201,
         ("POST", "/api/transfers"): 200,
         ("POST", "/api/journals/{journal_id}/reverse"): 201,
@@ -644,8 +651,8 @@ async def test_every_route_answers_with_and_without_trailing_slash(books: Client
             statuses.append(response.status)
         want = expected.get((method, template), 200)
         # A replayed POST answers 200 (duplicate) or 409 (account exists) the second time;
-        # a second POST /api/keys makes another key.
-        new_key = (method, template) == ("POST", "/api/keys")
+        # a second POST /api/keys makes another key (and /api/webhooks another endpoint).
+        new_key = (method, template) in {("POST", "/api/keys"), ("POST", "/api/webhooks")}
         second = {201} if new_key else {201: {200, 409}}.get(want, {want})
         assert statuses[0] == want and statuses[1] in second, (method, template, statuses)
 

@@ -49,6 +49,7 @@ class Books:
     journal_id: str
     spare_key_id: str
     holds: dict[str, str]  # the route's path → the hold it captures, voids or reads
+    webhook_id: str
 
 
 def revoke(admin_dsn: str, key_id: str) -> None:
@@ -75,6 +76,10 @@ async def books(ledger: Ledger, admin_dsn: str, app_dsn: str) -> AsyncIterator[B
         held = [c for c in CAPABILITIES if c != capability and (capability, c) != ("read", "audit")]
         keys[f"lacking:{capability}"] = create_key(admin_dsn, capabilities=held)["token"]
     spare = create_key(admin_dsn, capabilities=["read"], name="spare")
+    with psycopg.connect(admin_dsn) as conn:
+        conn.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
+        hook = conn.execute("SELECT webhook_id FROM ledger.create_webhook('https://x.example/h')")
+        webhook_id = str(hook.fetchone()[0])  # type: ignore[index]
     open_books(app_dsn)
     with psycopg.connect(app_dsn, autocommit=True) as conn:
         post_bank(conn, "bank-1", Decimal("100.00"), "INV-1", DAY)
@@ -100,7 +105,7 @@ async def books(ledger: Ledger, admin_dsn: str, app_dsn: str) -> AsyncIterator[B
             holds[path] = made["hold_id"]
         holds["/api/holds/{hold_id}"] = made["hold_id"]
         await asyncio.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds() + 0.1))
-        yield Books(client, keys, posted["journal_id"], spare["key_id"], holds)
+        yield Books(client, keys, posted["journal_id"], spare["key_id"], holds, webhook_id)
 
 
 def request_for(method: str, template: str, books: Books, tag: str) -> tuple[str, Any]:
@@ -110,6 +115,7 @@ def request_for(method: str, template: str, books: Books, tag: str) -> tuple[str
         template.replace("{code}", "1001-CASH")
         .replace("{journal_id}", books.journal_id)
         .replace("{key_id}", books.spare_key_id)
+        .replace("{webhook_id}", books.webhook_id)
         .replace("{base}", "EUR")
         .replace("{quote}", "JPY")
         .replace("{hold_id}", books.holds.get(template, ""))
@@ -119,6 +125,7 @@ def request_for(method: str, template: str, books: Books, tag: str) -> tuple[str
         "/api/reports/recon": f"?date={DAY}&account={BANK}",
         "/api/reports/recon.html": f"?date={DAY}&account={BANK}",
         "/api/accounts/{code}/statement": f"?from={DAY}&to={DAY}",
+        "/api/webhooks/{webhook_id}/replay": "?from=1",
     }
     transfer = {"idempotency_key": f"t-{tag}", "legs": legs("1001-CASH", "4001-SALES", "1.00")}
     bodies: dict[tuple[str, str], Any] = {
@@ -140,6 +147,7 @@ def request_for(method: str, template: str, books: Books, tag: str) -> tuple[str
         ("POST", "/api/holds"): {"idempotency_key": f"h-{tag}", "legs": transfer["legs"]},
         ("POST", "/api/holds/{hold_id}/capture"): {"idempotency_key": f"c-{tag}"},
         ("POST", "/api/holds/{hold_id}/void"): {"idempotency_key": f"v-{tag}"},
+        ("POST", "/api/webhooks"): {"url": f"https://hooks.example.com/{tag}"},
     }
     return path + queries.get(template, ""), bodies.get((method, template))
 
@@ -154,6 +162,7 @@ RIGHT: dict[tuple[str, str], int] = {
     ("POST", "/api/keys"): 201,
     ("POST", "/api/holds"): 201,
     ("POST", "/api/holds/{hold_id}/capture"): 201,
+    ("POST", "/api/webhooks"): 201,
 }
 OTHER_TENANT: dict[tuple[str, str], tuple[int, str | None]] = {
     ("POST", "/api/accounts"): (201, None),  # acme opens its own account
@@ -176,6 +185,10 @@ OTHER_TENANT: dict[tuple[str, str], tuple[int, str | None]] = {
     ("GET", "/api/holds/{hold_id}"): (404, "DX049"),
     ("POST", "/api/holds/{hold_id}/capture"): (404, "DX049"),
     ("POST", "/api/holds/{hold_id}/void"): (404, "DX049"),
+    ("POST", "/api/webhooks"): (201, None),  # an endpoint of acme
+    ("POST", "/api/webhooks/{webhook_id}/replay"): (404, "DX060"),
+    ("GET", "/api/webhooks/{webhook_id}/deliveries"): (404, "DX060"),
+    ("DELETE", "/api/webhooks/{webhook_id}"): (404, "DX060"),
 }
 
 

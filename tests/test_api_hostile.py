@@ -39,6 +39,9 @@ def test_the_corpus_covers_every_write_route() -> None:
         "createHold",
         "captureHold",
         "voidHold",
+        "createWebhook",
+        "replayWebhook",
+        "deleteWebhook",
     }
     assert len(CASES) > 800
     assert len({case.id for case in CASES}) == len(CASES)

@@ -53,6 +53,14 @@ AS $$
                -- The live page's demo tenants (ledger.create_demo_tenant):
                WHEN 'demo_tenants_per_address' THEN 10
                WHEN 'demo_leg_amount_max' THEN 500
+               -- Webhooks (ledger.create_webhook; README, "Webhooks"): the URL, a secret the
+               -- caller chooses, the live endpoints of a tenant, and the dead letters one
+               -- failed delivery may write (the rest at the next one).
+               WHEN 'webhook_url_length' THEN 2048
+               WHEN 'webhook_secret_length_min' THEN 16
+               WHEN 'webhook_secret_length_max' THEN 200
+               WHEN 'webhooks_per_tenant' THEN 20
+               WHEN 'webhook_dead_letters_per_call' THEN 10000
            END
 $$;
 

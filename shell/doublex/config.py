@@ -76,10 +76,33 @@ class Settings:
     sse_poll_seconds: float
     sse_ping_seconds: float
     sse_max_seconds: float
+    # The webhook delivery worker (README, "Webhooks"; doublex.webhooks).
+    webhooks: WebhookSettings
 
     @property
     def uses_local_cluster(self) -> bool:
         return self.dsn is None
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """The delivery worker's knobs (README, "Webhooks"): whether `doublex serve` runs it;
+    events per claim and sent at once to one endpoint; an attempt's time limit; how long a
+    claim holds an endpoint; how often an idle endpoint looks for events and the endpoint
+    list is re-read; the backoff (first wait, longest wait) and the give-up window before a
+    dead letter; whether loopback and private addresses may be reached."""
+
+    enabled: bool = True
+    page_size: int = 500
+    concurrency: int = 32
+    timeout_seconds: float = 10.0
+    lease_seconds: float = 60.0
+    poll_seconds: float = 0.25
+    endpoints_seconds: float = 2.0
+    retry_base_seconds: float = 1.0
+    retry_cap_seconds: float = 3600.0
+    give_up_seconds: float = 86400.0
+    allow_private: bool = False
 
 
 N = TypeVar("N", int, float)
@@ -133,6 +156,20 @@ def load() -> Settings:
         sse_poll_seconds=_number_env("DOUBLEX_SSE_POLL_SECONDS", 0.5),
         sse_ping_seconds=_number_env("DOUBLEX_SSE_PING_SECONDS", 15.0),
         sse_max_seconds=_number_env("DOUBLEX_SSE_MAX_SECONDS", 300.0),
+        webhooks=WebhookSettings(
+            enabled=os.environ.get("DOUBLEX_WEBHOOKS", "on").lower()
+            not in ("off", "0", "false", "no"),
+            page_size=_number_env("DOUBLEX_WEBHOOK_PAGE_SIZE", 500),
+            concurrency=_number_env("DOUBLEX_WEBHOOK_CONCURRENCY", 32),
+            timeout_seconds=_number_env("DOUBLEX_WEBHOOK_TIMEOUT_SECONDS", 10.0),
+            lease_seconds=_number_env("DOUBLEX_WEBHOOK_LEASE_SECONDS", 60.0),
+            poll_seconds=_number_env("DOUBLEX_WEBHOOK_POLL_SECONDS", 0.25),
+            endpoints_seconds=_number_env("DOUBLEX_WEBHOOK_ENDPOINTS_SECONDS", 2.0),
+            retry_base_seconds=_number_env("DOUBLEX_WEBHOOK_RETRY_BASE_SECONDS", 1.0),
+            retry_cap_seconds=_number_env("DOUBLEX_WEBHOOK_RETRY_CAP_SECONDS", 3600.0),
+            give_up_seconds=_number_env("DOUBLEX_WEBHOOK_GIVE_UP_SECONDS", 86400.0),
+            allow_private=_flag_env("DOUBLEX_WEBHOOK_ALLOW_PRIVATE"),
+        ),
     )
 
 

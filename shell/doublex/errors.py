@@ -83,6 +83,10 @@ DX_ERRORS: dict[str, ErrorKind] = {
         ErrorKind("DX056", "invalid_condition", 422),
         ErrorKind("DX057", "condition_failed", 422),
         ErrorKind("DX058", "invalid_event_filter", 422),
+        ErrorKind("DX059", "invalid_webhook", 422),
+        ErrorKind("DX060", "webhook_not_found", 404),
+        ErrorKind("DX061", "invalid_webhook_query", 422),
+        ErrorKind("DX062", "too_many_webhooks", 409),
     )
 }
 

@@ -94,6 +94,26 @@ EVENT_SEQUENCER_RUNS = Counter(
     "Sequencer runs by outcome: batch (moved one), idle (nothing new) or failed",
     ["outcome"],
 )
+WEBHOOK_DELIVERIES = Counter(
+    "webhook_deliveries",
+    "Webhook delivery attempts by outcome: delivered (2xx), failed (another status, a"
+    " timeout, no connection: retried with backoff) or dead_letter (given up)",
+    ["outcome"],
+)
+# Every outcome is exported from the start (0), so a rate of each exists before the first.
+for _outcome in ("delivered", "failed", "dead_letter"):
+    WEBHOOK_DELIVERIES.labels(outcome=_outcome)
+WEBHOOK_LAG = Gauge(
+    "webhook_delivery_lag_seconds",
+    "Age of the oldest event some live webhook endpoint has not yet received (0: none"
+    " waits), read every DOUBLEX_WEBHOOK_ENDPOINTS_SECONDS",
+    multiprocess_mode="max",
+)
+WEBHOOK_DEAD_LETTERS = Counter(
+    "webhook_dead_letters",
+    "Events given up for an endpoint after it failed for DOUBLEX_WEBHOOK_GIVE_UP_SECONDS"
+    " (24 h): GET /api/webhooks/{webhook_id}/deliveries?outcome=dead_letter lists them",
+)
 HTTP_LATENCY = Histogram(
     "http_request_duration_ms",
     "HTTP request duration by method and route template, in milliseconds",

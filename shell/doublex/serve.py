@@ -1,6 +1,6 @@
 """`doublex serve`: the REST service with its pool, its background roll-up, hold expiry
-sweep and event sequencer, and a graceful shutdown (aiohttp stops accepting, lets
-in-flight requests finish, then the pool closes).
+sweep, event sequencer and webhook delivery worker, and a graceful shutdown (aiohttp
+stops accepting, lets in-flight requests finish, then the pool closes).
 
 `--workers N` (N > 1) runs N worker processes that share the port (SO_REUSEPORT: the kernel
 spreads connections over them), each with its own pool, under a small supervisor that
@@ -9,9 +9,9 @@ dies. Metrics are summed over the workers (see doublex.metrics).
 
 The service connects only as the service role (DOUBLEX_SERVICE_DSN): per transaction it acts
 as doublex_api for the request's key (doublex.db.runner), and its housekeeping (the
-roll-up, the event sequencer, the /metrics refresh) runs as itself with no key. The admin
-DSN is used only by MIGRATE_ON_START, whose connection is closed before the service
-listens.
+roll-up, the event sequencer, the webhook deliveries, the /metrics refresh) runs as itself
+with no key. The admin DSN is used only by MIGRATE_ON_START, whose connection is closed
+before the service listens.
 """
 
 from __future__ import annotations
@@ -33,11 +33,11 @@ from types import FrameType
 import psycopg
 from aiohttp import web
 
-from doublex import errors, logs, metrics, migrate, sequencer, tracing
+from doublex import errors, logs, metrics, migrate, sequencer, tracing, webhooks
 from doublex.api import create_app
 from doublex.api.handlers_events import StreamLimits
 from doublex.api.site import ClientConnections, GuardedSite
-from doublex.config import API_ROLE, OWNER_ROLE, SERVICE_ROLE, Settings
+from doublex.config import API_ROLE, OWNER_ROLE, SERVICE_ROLE, Settings, WebhookSettings
 from doublex.db import Ledger, RetryPolicy
 
 LOG = logging.getLogger("doublex.serve")
@@ -124,17 +124,24 @@ def build_app(settings: Settings, service_dsn: str) -> web.Application:
         # Start even when the database is down: /api/health then answers 503.
         await ledger.open(wait=False)
         metrics.watch_pool(ledger.pool.get_stats)
+        # The webhook worker (doublex.webhooks): idle endpoints look as soon as the
+        # sequencer moved a batch.
+        deliverer = webhooks.Deliverer(ledger, settings.webhooks)
         tasks = [
             asyncio.create_task(
                 roll_up_forever(ledger, settings.tenants, settings.roll_up_seconds)
             ),
             # The event sequencer (doublex.sequencer): queued events get their positions.
-            asyncio.create_task(sequencer.pump(ledger, settings.events_seconds)),
+            asyncio.create_task(
+                sequencer.pump(ledger, settings.events_seconds, on_batch=deliverer.wake)
+            ),
         ]
         if settings.hold_sweep_seconds > 0:
             tasks.append(
                 asyncio.create_task(sweep_holds_forever(ledger, settings.hold_sweep_seconds))
             )
+        if settings.webhooks.enabled:
+            tasks.append(asyncio.create_task(deliverer.run()))
         if settings.demo:
             tasks.append(
                 asyncio.create_task(
@@ -300,6 +307,24 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "DOUBLEX_SSE_POLL_SECONDS": str(settings.sse_poll_seconds),
         "DOUBLEX_SSE_PING_SECONDS": str(settings.sse_ping_seconds),
         "DOUBLEX_SSE_MAX_SECONDS": str(settings.sse_max_seconds),
+        **webhook_env(settings.webhooks),
+    }
+
+
+def webhook_env(hooks: WebhookSettings) -> dict[str, str]:
+    """The webhook worker's settings as the environment that gives them."""
+    return {
+        "DOUBLEX_WEBHOOKS": "on" if hooks.enabled else "off",
+        "DOUBLEX_WEBHOOK_PAGE_SIZE": str(hooks.page_size),
+        "DOUBLEX_WEBHOOK_CONCURRENCY": str(hooks.concurrency),
+        "DOUBLEX_WEBHOOK_TIMEOUT_SECONDS": str(hooks.timeout_seconds),
+        "DOUBLEX_WEBHOOK_LEASE_SECONDS": str(hooks.lease_seconds),
+        "DOUBLEX_WEBHOOK_POLL_SECONDS": str(hooks.poll_seconds),
+        "DOUBLEX_WEBHOOK_ENDPOINTS_SECONDS": str(hooks.endpoints_seconds),
+        "DOUBLEX_WEBHOOK_RETRY_BASE_SECONDS": str(hooks.retry_base_seconds),
+        "DOUBLEX_WEBHOOK_RETRY_CAP_SECONDS": str(hooks.retry_cap_seconds),
+        "DOUBLEX_WEBHOOK_GIVE_UP_SECONDS": str(hooks.give_up_seconds),
+        "DOUBLEX_WEBHOOK_ALLOW_PRIVATE": "1" if hooks.allow_private else "",
     }
 
 

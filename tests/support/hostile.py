@@ -42,6 +42,7 @@ PATH_VALUES = {
     "quote": "USD",
     "code": "1001-CASH",
     "hold_id": "0190f5c2-0000-7000-8000-000000000000",
+    "webhook_id": "dxw_000000000000",
 }
 # A valid-looking body for the models without an example of their own.
 BASE_BODIES: dict[str, dict[str, Any]] = {
@@ -281,8 +282,8 @@ def corpus() -> list[Case]:
 
 def written_rows(dsn: str) -> tuple[int, ...]:
     """Journals, legs, accounts, FX rates, API keys (and revocations), audit entries, holds,
-    their resolutions and accounts with limits in the database: the same before and after
-    the corpus, since no hostile case writes anything."""
+    their resolutions, accounts with limits and webhooks in the database: the same before
+    and after the corpus, since no hostile case writes anything."""
     with psycopg.connect(dsn) as conn:
         row = conn.execute(
             "SELECT (SELECT count(*) FROM ledger_private.journal),"
@@ -295,7 +296,8 @@ def written_rows(dsn: str) -> tuple[int, ...]:
             "       (SELECT count(*) FROM ledger_private.hold),"
             "       (SELECT count(*) FROM ledger_private.hold_resolution),"
             "       (SELECT count(*) FROM ledger_private.account"
-            "         WHERE min_balance IS NOT NULL OR max_balance IS NOT NULL)"
+            "         WHERE min_balance IS NOT NULL OR max_balance IS NOT NULL),"
+            "       (SELECT count(*) FROM ledger_private.webhook)"
         ).fetchone()
     assert row is not None
     return tuple(row)

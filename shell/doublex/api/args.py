@@ -26,6 +26,7 @@ from doublex.api.bodies import (
     LegacyTransfer,
     Reversal,
     Transfer,
+    WebhookCreate,
 )
 from doublex.api.fields import (
     BigCursor,
@@ -232,6 +233,31 @@ class EventStreamArgs(Args):
         alias="Last-Event-ID",
         description="The id (position) of the last event received: a reconnecting "
         "EventSource sends it, and the stream resumes after it",
+    )
+
+
+class CreateWebhookArgs(Args):
+    body: Annotated[WebhookCreate, In.BODY]
+
+
+class WebhookPath(Args):
+    webhook_id: Annotated[str, In.PATH, Documented(examples=["dxw_0123456789ab"])]
+
+
+class ReplayArgs(WebhookPath):
+    from_position: Annotated[BigCursor, In.QUERY] = Field(
+        alias="from",
+        description="The position of the first event to deliver again (1: the start of the log)",
+    )
+
+
+class DeliveriesArgs(WebhookPath):
+    outcome: Annotated[str | None, In.QUERY] = Field(
+        None, description="Only `delivered`, `failed` or `dead_letter` attempts; left out: all"
+    )
+    limit: Annotated[WholeNumber, Documented(minimum=1, maximum=Limit("page_size")), In.QUERY] = 100
+    cursor: Annotated[BigCursor | None, In.QUERY] = Field(
+        None, description="next_cursor of the previous page"
     )
 
 

@@ -16,6 +16,7 @@ from doublex.cli import (  # noqa: F401
     recon,
     statement,
     system,
+    webhooks,
 )
 from doublex.cli.root import main
 

@@ -85,6 +85,18 @@ _CALLS: Mapping[str, str] = {
     # events (issue #18)
     "list_events": "after types page_size tenant",
     "sequence_events": "",
+    # webhooks (issue #18)
+    "create_webhook": "url types secret tenant",
+    "list_webhooks": "tenant",
+    "delete_webhook": "webhook_id tenant",
+    "replay_webhook": "webhook_id from_position tenant",
+    "list_webhook_deliveries": "webhook_id outcome before page_size tenant",
+    "claim_webhook_events": "webhook_id page_size lease_seconds",
+    "record_webhook_deliveries": (
+        "webhook_id claim_token positions event_ids statuses errors durations_ms"
+        " retry_base_seconds retry_cap_seconds give_up_seconds"
+    ),
+    "webhook_endpoints": "",
 }
 
 # stage_statement and business_date return one value; in FROM, its column takes the
