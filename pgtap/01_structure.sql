@@ -3,7 +3,7 @@
 -- currency seed.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(437);
+SELECT plan(460);
 
 -- Schemas ---------------------------------------------------------------------------------
 SELECT has_schema('ledger', 'Should have the ledger API schema');
@@ -85,7 +85,10 @@ INSERT INTO api_function (name, args, returns) VALUES
     ('expire_holds',       ARRAY['text'], 'integer'),
     ('set_account_limits', ARRAY['text', 'numeric', 'numeric', 'text'], 'ledger.available_balance'),
     ('get_available_balance', ARRAY['text', 'text'], 'ledger.available_balance'),
-    ('list_events',        ARRAY['bigint', 'text[]', 'integer', 'text'], 'setof ledger.event_info');
+    ('list_events',        ARRAY['bigint', 'text[]', 'integer', 'text'], 'setof ledger.event_info'),
+    ('create_monitor',     ARRAY['text', 'text', 'text', 'text', 'numeric', 'text'], 'ledger.monitor_info'),
+    ('list_monitors',      ARRAY['text'], 'setof ledger.monitor_info'),
+    ('delete_monitor',     ARRAY['uuid', 'text'], 'ledger.monitor_info');
 INSERT INTO api_function (name, args, returns, grantee) VALUES
     ('create_tenant',      ARRAY['text'], 'ledger.tenant_info', NULL),
     ('list_tenants',       ARRAY[]::text[], 'setof ledger.tenant_info', NULL),
@@ -178,7 +181,8 @@ SELECT has_table('ledger_private', t.name, format('Should have table ledger_priv
                     'balance_checkpoint', 'balance_watermark', 'fx_rate', 'fx_settlement',
                     'statement_import', 'statement_line', 'recon_run', 'recon_outcome',
                     'ledger_settings', 'day_close', 'account_snapshot', 'trial_balance',
-                    'tenant', 'api_key', 'sql_login', 'audit_log', 'event'])
+                    'tenant', 'api_key', 'sql_login', 'audit_log', 'event', 'monitor',
+                    'monitor_state'])
        AS t (name);
 
 -- Currencies ------------------------------------------------------------------------------

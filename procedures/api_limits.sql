@@ -60,7 +60,8 @@ AS $$
           ('demo_tenants_per_address', 'demo tenants one client address may create per hour '
                                        '(ledger.create_demo_tenant)'),
           ('demo_leg_amount_max', 'largest amount of one leg on a demo tenant''s accounts '
-                                  '(their posting limit, in EUR)')
+                                  '(their posting limit, in EUR)'),
+          ('monitors_max', 'balance monitors a tenant may have (ledger.create_monitor)')
       ) AS l (name, meaning)
      ORDER BY l.name
 $$;

@@ -259,6 +259,20 @@ CREATE TYPE ledger.journal_entry AS (
 
 ALTER TYPE ledger.journal_entry OWNER TO doublex_owner;
 
+CREATE TYPE ledger.monitor_info AS (
+	monitor_id uuid,
+	account text,
+	account_type text,
+	field text,
+	condition text,
+	threshold numeric,
+	triggered text[],
+	created_at timestamp with time zone,
+	created_by text
+);
+
+ALTER TYPE ledger.monitor_info OWNER TO doublex_owner;
+
 CREATE TYPE ledger.new_api_key AS (
 	key_id text,
 	token text,
@@ -470,7 +484,8 @@ CREATE FUNCTION ledger.api_limits() RETURNS TABLE(name text, value integer, mean
           ('demo_tenants_per_address', 'demo tenants one client address may create per hour '
                                        '(ledger.create_demo_tenant)'),
           ('demo_leg_amount_max', 'largest amount of one leg on a demo tenant''s accounts '
-                                  '(their posting limit, in EUR)')
+                                  '(their posting limit, in EUR)'),
+          ('monitors_max', 'balance monitors a tenant may have (ledger.create_monitor)')
       ) AS l (name, meaning)
      ORDER BY l.name
 $$;
@@ -933,6 +948,78 @@ $$;
 
 ALTER FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone, memo text, ref text, metadata jsonb, tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.create_monitor(account text DEFAULT NULL::text, account_type text DEFAULT NULL::text, field text DEFAULT NULL::text, condition text DEFAULT NULL::text, threshold numeric DEFAULT NULL::numeric, tenant text DEFAULT NULL::text) RETURNS ledger.monitor_info
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_who ledger_private.principal := ledger_private.authorize_write('admin', create_monitor.tenant);
+    v_monitor ledger_private.monitor;
+    v_account_id bigint;
+BEGIN
+    IF (create_monitor.account IS NULL) = (create_monitor.account_type IS NULL) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX072', COLUMN = 'account',
+            MESSAGE = 'account: name either one account or an account_type, not both or neither',
+            HINT = 'A monitor of a type watches every account of that type, present and future.';
+    END IF;
+    IF create_monitor.account_type NOT IN ('asset', 'liability', 'equity', 'income', 'expense') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX072', COLUMN = 'account_type',
+            MESSAGE = format('account_type: must be asset, liability, equity, income or expense, got %s',
+                             create_monitor.account_type);
+    END IF;
+    IF create_monitor.field IS NULL OR create_monitor.field NOT IN ('available', 'posted') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX072', COLUMN = 'field',
+            MESSAGE = format('field: must be available or posted, got %s', coalesce(create_monitor.field, 'NULL'));
+    END IF;
+    IF create_monitor.condition IS NULL OR create_monitor.condition NOT IN ('<', '<=', '>', '>=') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX072', COLUMN = 'condition',
+            MESSAGE = format('condition: must be <, <=, > or >=, got %s', coalesce(create_monitor.condition, 'NULL'));
+    END IF;
+    IF create_monitor.threshold IS NULL OR create_monitor.threshold = 'NaN'
+       OR abs(create_monitor.threshold) >= 10::numeric ^ ledger_private.api_limit('amount_digits') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX072', COLUMN = 'threshold',
+            MESSAGE = format('threshold: must be a number below 10^%s in magnitude, got %s',
+                             ledger_private.api_limit('amount_digits'),
+                             coalesce(create_monitor.threshold::text, 'NULL'));
+    END IF;
+    IF create_monitor.account IS NOT NULL THEN
+        v_account_id := (ledger_private.find_account(v_who.tenant, create_monitor.account)).account_id;
+    END IF;
+    IF (SELECT count(*) FROM ledger_private.monitor AS m WHERE m.tenant = v_who.tenant)
+       >= ledger_private.api_limit('monitors_max') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX074', COLUMN = 'tenant',
+            MESSAGE = format('tenant: %s already has %s balance monitors, the most it may have',
+                             v_who.tenant, ledger_private.api_limit('monitors_max')),
+            HINT = 'Delete a monitor it no longer needs (ledger.delete_monitor), or watch an account_type.';
+    END IF;
+    INSERT INTO ledger_private.monitor AS m
+           (monitor_id, tenant, account_id, account_type, field, condition, threshold, created_by)
+    VALUES (ledger_private.uuid_v7(), v_who.tenant, v_account_id, create_monitor.account_type,
+            create_monitor.field, create_monitor.condition, create_monitor.threshold, v_who.actor)
+    RETURNING m.* INTO v_monitor;
+    PERFORM ledger_private.append_audit(v_who, 'create_monitor', v_monitor.monitor_id::text,
+                                        jsonb_build_object(
+                                            'account', create_monitor.account,
+                                            'account_type', create_monitor.account_type,
+                                            'field', v_monitor.field, 'condition', v_monitor.condition,
+                                            'threshold', v_monitor.threshold::text));
+    PERFORM ledger_private.evaluate_monitors(a.account_id, v_who.actor, v_monitor.monitor_id)
+       FROM ledger_private.account AS a
+      WHERE a.tenant = v_who.tenant
+        AND (a.account_id = v_account_id OR a.type = v_monitor.account_type)
+      ORDER BY a.account_id;
+    RETURN ledger_private.to_monitor_info(v_monitor);
+END
+$$;
+
+ALTER FUNCTION ledger.create_monitor(account text, account_type text, field text, condition text, threshold numeric, tenant text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger.create_tenant(tenant text) RETURNS ledger.tenant_info
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -953,6 +1040,33 @@ END
 $$;
 
 ALTER FUNCTION ledger.create_tenant(tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.delete_monitor(monitor_id uuid, tenant text DEFAULT NULL::text) RETURNS ledger.monitor_info
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_who ledger_private.principal := ledger_private.authorize_write('admin', delete_monitor.tenant);
+    v_monitor ledger_private.monitor;
+    v_info ledger.monitor_info;
+BEGIN
+    SELECT m.* INTO v_monitor FROM ledger_private.monitor AS m
+     WHERE m.tenant = v_who.tenant AND m.monitor_id = delete_monitor.monitor_id
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX073', COLUMN = 'monitor_id',
+            MESSAGE = format('monitor_id: no balance monitor %s in tenant %s',
+                             coalesce(delete_monitor.monitor_id::text, 'NULL'), v_who.tenant);
+    END IF;
+    v_info := ledger_private.to_monitor_info(v_monitor);
+    DELETE FROM ledger_private.monitor AS m WHERE m.monitor_id = v_monitor.monitor_id;
+    PERFORM ledger_private.append_audit(v_who, 'delete_monitor', v_monitor.monitor_id::text, '{}');
+    RETURN v_info;
+END
+$$;
+
+ALTER FUNCTION ledger.delete_monitor(monitor_id uuid, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.eod_close(business_date date, tenant text DEFAULT NULL::text) RETURNS ledger.day_close
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1726,6 +1840,23 @@ END
 $$;
 
 ALTER FUNCTION ledger.list_journals(from_date date, to_date date, account text, after_cursor text, page_size integer, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.list_monitors(tenant text DEFAULT NULL::text) RETURNS SETOF ledger.monitor_info
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_tenant text := (ledger_private.authorize('read', list_monitors.tenant)).tenant;
+BEGIN
+    RETURN QUERY
+        SELECT (ledger_private.to_monitor_info(m)).*
+          FROM ledger_private.monitor AS m
+         WHERE m.tenant = v_tenant
+         ORDER BY m.monitor_id;
+END
+$$;
+
+ALTER FUNCTION ledger.list_monitors(tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.list_sql_logins(tenant text DEFAULT NULL::text) RETURNS SETOF ledger.sql_login_info
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -3319,6 +3450,8 @@ CREATE FUNCTION ledger_private.api_limit(p_name text) RETURNS integer
                -- The live page's demo tenants (ledger.create_demo_tenant):
                WHEN 'demo_tenants_per_address' THEN 10
                WHEN 'demo_leg_amount_max' THEN 500
+               -- Balance monitors per tenant (ledger.create_monitor):
+               WHEN 'monitors_max' THEN 100
            END
 $$;
 
@@ -4154,6 +4287,54 @@ $$;
 
 ALTER FUNCTION ledger_private.eod_progress_notice(p_progress jsonb, p_date date, p_phase text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.evaluate_monitors(p_account_id bigint, p_actor text, p_monitor_id uuid DEFAULT NULL::uuid) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_account ledger_private.account;
+    v_monitor ledger_private.monitor;
+    v_position record;
+    v_read boolean := false;
+    v_value numeric;
+    v_holds boolean;
+    v_was boolean;
+BEGIN
+    SELECT a.* INTO STRICT v_account FROM ledger_private.account AS a WHERE a.account_id = p_account_id;
+    FOR v_monitor IN
+        SELECT m.* FROM ledger_private.monitor AS m
+         WHERE m.tenant = v_account.tenant
+           AND (m.account_id = p_account_id OR m.account_type = v_account.type)
+           AND (p_monitor_id IS NULL OR m.monitor_id = p_monitor_id)
+         ORDER BY m.monitor_id
+    LOOP
+        IF NOT v_read THEN
+            SELECT p.posted, p.available, ledger_private.currency_exponent(p.ccy) AS exponent
+              INTO v_position FROM ledger_private.position_of_account(p_account_id) AS p;
+            v_read := true;
+        END IF;
+        v_value := CASE v_monitor.field WHEN 'available' THEN v_position.available ELSE v_position.posted END;
+        v_holds := ledger_private.monitor_condition_holds(v_value, v_monitor.condition, v_monitor.threshold);
+        SELECT s.is_triggered INTO v_was FROM ledger_private.monitor_state AS s
+         WHERE s.monitor_id = v_monitor.monitor_id AND s.account_id = p_account_id;
+        CONTINUE WHEN v_holds = coalesce(v_was, false);
+        INSERT INTO ledger_private.monitor_state AS s (monitor_id, account_id, is_triggered, value)
+        VALUES (v_monitor.monitor_id, p_account_id, v_holds, v_value)
+        ON CONFLICT (monitor_id, account_id) DO UPDATE
+            SET is_triggered = EXCLUDED.is_triggered, value = EXCLUDED.value, changed_at = now();
+        PERFORM ledger_private.emit_event(
+            v_account.tenant, CASE WHEN v_holds THEN 'monitor.triggered' ELSE 'monitor.resolved' END,
+            p_actor,
+            jsonb_build_object(
+                'monitor_id', v_monitor.monitor_id, 'account', v_account.code, 'ccy', v_account.ccy,
+                'field', v_monitor.field, 'condition', v_monitor.condition,
+                'threshold', v_monitor.threshold::text,
+                'value', round(v_value, v_position.exponent)::text));
+    END LOOP;
+END
+$$;
+
+ALTER FUNCTION ledger_private.evaluate_monitors(p_account_id bigint, p_actor text, p_monitor_id uuid) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.event_of_account(p_old ledger_private.account, p_new ledger_private.account) RETURNS void
     LANGUAGE plpgsql
     AS $$
@@ -4427,7 +4608,8 @@ CREATE FUNCTION ledger_private.event_types() RETURNS text[]
     SELECT ARRAY['journal.posted', 'journal.reversed', 'fx.settled',
                  'hold.created', 'hold.captured', 'hold.voided', 'hold.expired',
                  'account.created', 'account.status_changed', 'account.limits_changed',
-                 'day.closed', 'recon.finished', 'key.created', 'key.revoked']
+                 'day.closed', 'recon.finished', 'key.created', 'key.revoked',
+                 'monitor.triggered', 'monitor.resolved']
 $$;
 
 ALTER FUNCTION ledger_private.event_types() OWNER TO doublex_owner;
@@ -5014,6 +5196,48 @@ CREATE FUNCTION ledger_private.lock_idempotency_key(p_tenant text, p_key text) R
 $$;
 
 ALTER FUNCTION ledger_private.lock_idempotency_key(p_tenant text, p_key text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.monitor_condition_holds(p_value numeric, p_condition text, p_threshold numeric) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE p_condition
+               WHEN '<' THEN p_value < p_threshold
+               WHEN '<=' THEN p_value <= p_threshold
+               WHEN '>' THEN p_value > p_threshold
+               WHEN '>=' THEN p_value >= p_threshold
+           END
+$$;
+
+ALTER FUNCTION ledger_private.monitor_condition_holds(p_value numeric, p_condition text, p_threshold numeric) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.monitor_watch() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_row jsonb := to_jsonb(NEW);
+BEGIN
+    CASE TG_TABLE_NAME
+        WHEN 'leg' THEN
+            PERFORM ledger_private.evaluate_monitors(
+                (v_row ->> 'account_id')::bigint,
+                (SELECT j.created_by FROM ledger_private.journal AS j
+                  WHERE j.journal_id = (v_row ->> 'journal_id')::uuid));
+        WHEN 'hold_leg' THEN
+            PERFORM ledger_private.evaluate_monitors(
+                (v_row ->> 'account_id')::bigint,
+                (SELECT h.created_by FROM ledger_private.hold AS h
+                  WHERE h.hold_id = (v_row ->> 'hold_id')::uuid));
+        WHEN 'hold_resolution' THEN
+            PERFORM ledger_private.evaluate_monitors(hl.account_id, v_row ->> 'resolved_by')
+               FROM (SELECT DISTINCT l.account_id FROM ledger_private.hold_leg AS l
+                      WHERE l.hold_id = (v_row ->> 'hold_id')::uuid ORDER BY l.account_id) AS hl;
+    END CASE;
+    RETURN NULL;
+END
+$$;
+
+ALTER FUNCTION ledger_private.monitor_watch() OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.normal_balance(p_normal_side text, p_debits numeric, p_credits numeric) RETURNS numeric
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -5739,6 +5963,16 @@ $$;
 
 ALTER FUNCTION ledger_private.tenant_eod_status(p_tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.tenant_has_monitors(p_tenant text) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN EXISTS (SELECT FROM ledger_private.monitor AS m WHERE m.tenant = p_tenant);
+END
+$$;
+
+ALTER FUNCTION ledger_private.tenant_has_monitors(p_tenant text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.to_account_info(p_account ledger_private.account) RETURNS ledger.account_info
     LANGUAGE sql IMMUTABLE
     AS $$
@@ -5848,6 +6082,40 @@ CREATE FUNCTION ledger_private.to_journal_entry(p_journal ledger_private.journal
 $$;
 
 ALTER FUNCTION ledger_private.to_journal_entry(p_journal ledger_private.journal) OWNER TO doublex_owner;
+
+CREATE TABLE ledger_private.monitor (
+    monitor_id uuid NOT NULL,
+    tenant text NOT NULL,
+    account_id bigint,
+    account_type text,
+    field text NOT NULL,
+    condition text NOT NULL,
+    threshold numeric NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text NOT NULL,
+    CONSTRAINT monitor_account_type_known CHECK ((account_type = ANY (ARRAY['asset'::text, 'liability'::text, 'equity'::text, 'income'::text, 'expense'::text]))),
+    CONSTRAINT monitor_condition_known CHECK ((condition = ANY (ARRAY['<'::text, '<='::text, '>'::text, '>='::text]))),
+    CONSTRAINT monitor_field_known CHECK ((field = ANY (ARRAY['available'::text, 'posted'::text]))),
+    CONSTRAINT monitor_one_scope CHECK (((account_id IS NULL) <> (account_type IS NULL)))
+);
+
+ALTER TABLE ledger_private.monitor OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.to_monitor_info(p ledger_private.monitor) RETURNS ledger.monitor_info
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT ROW(p.monitor_id,
+               (SELECT a.code FROM ledger_private.account AS a WHERE a.account_id = p.account_id),
+               p.account_type, p.field, p.condition, p.threshold,
+               ARRAY(SELECT a.code
+                       FROM ledger_private.monitor_state AS s
+                       JOIN ledger_private.account AS a ON a.account_id = s.account_id
+                      WHERE s.monitor_id = p.monitor_id AND s.is_triggered
+                      ORDER BY a.code),
+               p.created_at, p.created_by)::ledger.monitor_info
+$$;
+
+ALTER FUNCTION ledger_private.to_monitor_info(p ledger_private.monitor) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.to_recon_summary(p_run ledger_private.recon_run, p_account ledger_private.account) RETURNS ledger.recon_summary
     LANGUAGE sql STABLE
@@ -6093,6 +6361,16 @@ CREATE TABLE ledger_private.leg (
 
 ALTER TABLE ledger_private.leg OWNER TO doublex_owner;
 
+CREATE TABLE ledger_private.monitor_state (
+    monitor_id uuid NOT NULL,
+    account_id bigint NOT NULL,
+    is_triggered boolean NOT NULL,
+    value numeric NOT NULL,
+    changed_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ledger_private.monitor_state OWNER TO doublex_owner;
+
 CREATE TABLE ledger_private.recon_outcome (
     run_id bigint NOT NULL,
     tenant text NOT NULL,
@@ -6292,6 +6570,12 @@ ALTER TABLE ONLY ledger_private.ledger_settings
 ALTER TABLE ONLY ledger_private.leg
     ADD CONSTRAINT leg_pkey PRIMARY KEY (journal_id, leg_no);
 
+ALTER TABLE ONLY ledger_private.monitor
+    ADD CONSTRAINT monitor_pkey PRIMARY KEY (monitor_id);
+
+ALTER TABLE ONLY ledger_private.monitor_state
+    ADD CONSTRAINT monitor_state_pkey PRIMARY KEY (monitor_id, account_id);
+
 ALTER TABLE ONLY ledger_private.recon_run
     ADD CONSTRAINT recon_run_pkey PRIMARY KEY (run_id);
 
@@ -6341,6 +6625,8 @@ CREATE INDEX leg_account_history ON ledger_private.leg USING btree (account_id, 
 CREATE INDEX leg_balance_tail ON ledger_private.leg USING btree (account_id, txid);
 
 CREATE INDEX leg_txid_range ON ledger_private.leg USING brin (txid);
+
+CREATE INDEX monitor_by_tenant ON ledger_private.monitor USING btree (tenant, account_id, account_type);
 
 CREATE INDEX recon_outcome_by_date ON ledger_private.recon_outcome USING btree (tenant, business_date, account_id);
 
@@ -6406,6 +6692,8 @@ CREATE TRIGGER hold_leg_checked BEFORE INSERT ON ledger_private.hold_leg FOR EAC
 
 CREATE CONSTRAINT TRIGGER hold_leg_checked_at_commit AFTER INSERT ON ledger_private.hold_leg DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((current_setting('doublex.checked_inline'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION ledger_private.hold_leg_commit_checks();
 
+CREATE CONSTRAINT TRIGGER hold_leg_monitor_watch AFTER INSERT ON ledger_private.hold_leg DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (ledger_private.tenant_has_monitors(new.tenant)) EXECUTE FUNCTION ledger_private.monitor_watch();
+
 CREATE TRIGGER hold_leg_no_truncate BEFORE TRUNCATE ON ledger_private.hold_leg FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
 CREATE TRIGGER hold_no_truncate BEFORE TRUNCATE ON ledger_private.hold FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
@@ -6413,6 +6701,8 @@ CREATE TRIGGER hold_no_truncate BEFORE TRUNCATE ON ledger_private.hold FOR EACH 
 CREATE TRIGGER hold_resolution_append_only BEFORE DELETE OR UPDATE ON ledger_private.hold_resolution FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
 
 CREATE CONSTRAINT TRIGGER hold_resolution_event AFTER INSERT ON ledger_private.hold_resolution DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
+
+CREATE CONSTRAINT TRIGGER hold_resolution_monitor_watch AFTER INSERT ON ledger_private.hold_resolution DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (ledger_private.tenant_has_monitors(new.tenant)) EXECUTE FUNCTION ledger_private.monitor_watch();
 
 CREATE TRIGGER hold_resolution_no_truncate BEFORE TRUNCATE ON ledger_private.hold_resolution FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
@@ -6433,6 +6723,8 @@ CREATE TRIGGER leg_append_only BEFORE DELETE OR UPDATE ON ledger_private.leg FOR
 CREATE TRIGGER leg_checked BEFORE INSERT ON ledger_private.leg FOR EACH ROW EXECUTE FUNCTION ledger_private.leg_before_insert();
 
 CREATE CONSTRAINT TRIGGER leg_checked_at_commit AFTER INSERT ON ledger_private.leg DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((current_setting('doublex.checked_inline'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION ledger_private.leg_commit_checks();
+
+CREATE CONSTRAINT TRIGGER leg_monitor_watch AFTER INSERT ON ledger_private.leg DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (ledger_private.tenant_has_monitors(new.tenant)) EXECUTE FUNCTION ledger_private.monitor_watch();
 
 CREATE TRIGGER leg_no_truncate BEFORE TRUNCATE ON ledger_private.leg FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
@@ -6488,6 +6780,9 @@ ALTER TABLE ONLY ledger_private.journal
 ALTER TABLE ONLY ledger_private.ledger_settings
     ADD CONSTRAINT ledger_settings_tenant_fkey FOREIGN KEY (tenant) REFERENCES ledger_private.tenant(tenant);
 
+ALTER TABLE ONLY ledger_private.monitor_state
+    ADD CONSTRAINT monitor_state_monitor_id_fkey FOREIGN KEY (monitor_id) REFERENCES ledger_private.monitor(monitor_id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY ledger_private.recon_outcome
     ADD CONSTRAINT recon_outcome_run_id_fkey FOREIGN KEY (run_id) REFERENCES ledger_private.recon_run(run_id);
 
@@ -6528,7 +6823,13 @@ GRANT ALL ON FUNCTION ledger.create_demo_tenant(client_address inet) TO doublex_
 REVOKE ALL ON FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone, memo text, ref text, metadata jsonb, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone, memo text, ref text, metadata jsonb, tenant text) TO doublex_api;
 
+REVOKE ALL ON FUNCTION ledger.create_monitor(account text, account_type text, field text, condition text, threshold numeric, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.create_monitor(account text, account_type text, field text, condition text, threshold numeric, tenant text) TO doublex_api;
+
 REVOKE ALL ON FUNCTION ledger.create_tenant(tenant text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger.delete_monitor(monitor_id uuid, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.delete_monitor(monitor_id uuid, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.eod_close(business_date date, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.eod_close(business_date date, tenant text) TO doublex_api;
@@ -6590,6 +6891,9 @@ GRANT ALL ON FUNCTION ledger.list_holds(account text, status text, after_id uuid
 
 REVOKE ALL ON FUNCTION ledger.list_journals(from_date date, to_date date, account text, after_cursor text, page_size integer, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.list_journals(from_date date, to_date date, account text, after_cursor text, page_size integer, tenant text) TO doublex_api;
+
+REVOKE ALL ON FUNCTION ledger.list_monitors(tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.list_monitors(tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.list_sql_logins(tenant text) FROM PUBLIC;
 
@@ -6758,6 +7062,8 @@ REVOKE ALL ON FUNCTION ledger_private.emit_event(p_tenant text, p_type text, p_a
 
 REVOKE ALL ON FUNCTION ledger_private.eod_progress_notice(p_progress jsonb, p_date date, p_phase text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.evaluate_monitors(p_account_id bigint, p_actor text, p_monitor_id uuid) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.event_of_account(p_old ledger_private.account, p_new ledger_private.account) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.event_of_api_key(p_old ledger_private.api_key, p_new ledger_private.api_key) FROM PUBLIC;
@@ -6822,6 +7128,10 @@ REVOKE ALL ON FUNCTION ledger_private.leg_problem(p_leg jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.lock_idempotency_key(p_tenant text, p_key text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.monitor_condition_holds(p_value numeric, p_condition text, p_threshold numeric) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.monitor_watch() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.normal_balance(p_normal_side text, p_debits numeric, p_credits numeric) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.normalize_legs(p_legs jsonb) FROM PUBLIC;
@@ -6872,6 +7182,8 @@ REVOKE ALL ON FUNCTION ledger_private.tenant_business_dates() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.tenant_eod_status(p_tenant text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.tenant_has_monitors(p_tenant text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.to_account_info(p_account ledger_private.account) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.to_api_key_info(p_key ledger_private.api_key) FROM PUBLIC;
@@ -6885,6 +7197,8 @@ REVOKE ALL ON FUNCTION ledger_private.to_fx_settlement_result(p_settlement ledge
 REVOKE ALL ON FUNCTION ledger_private.to_hold_info(p_hold_id uuid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.to_journal_entry(p_journal ledger_private.journal) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.to_monitor_info(p ledger_private.monitor) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.to_recon_summary(p_run ledger_private.recon_run, p_account ledger_private.account) FROM PUBLIC;
 

@@ -50,6 +50,8 @@ AS $$
                -- The live page's demo tenants (ledger.create_demo_tenant):
                WHEN 'demo_tenants_per_address' THEN 10
                WHEN 'demo_leg_amount_max' THEN 500
+               -- Balance monitors per tenant (ledger.create_monitor):
+               WHEN 'monitors_max' THEN 100
            END
 $$;
 

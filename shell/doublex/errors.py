@@ -81,6 +81,9 @@ DX_ERRORS: dict[str, ErrorKind] = {
         ErrorKind("DX054", "balance_above_maximum", 422),
         ErrorKind("DX055", "invalid_hold_argument", 422),
         ErrorKind("DX064", "invalid_event_filter", 422),
+        ErrorKind("DX072", "invalid_monitor", 422),
+        ErrorKind("DX073", "monitor_not_found", 404),
+        ErrorKind("DX074", "too_many_monitors", 422),
     )
 }
 
