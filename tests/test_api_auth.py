@@ -48,6 +48,7 @@ class Books:
     keys: dict[str, str]  # variant (or "lacking:<capability>") → token
     journal_id: str
     spare_key_id: str
+    monitor_id: str
 
 
 def revoke(admin_dsn: str, key_id: str) -> None:
@@ -92,8 +93,10 @@ async def books(ledger: Ledger, admin_dsn: str, app_dsn: str) -> AsyncIterator[B
         await ok(await client.put("/api/fx/rates/EUR/JPY", json=rate, headers=right))
         seed = {"idempotency_key": "seed", "legs": legs("1001-CASH", "4001-SALES", "50.00")}
         posted = await ok(await client.post("/api/transfers", json=seed, headers=right), 201)
+        watch = {"account": "1001-CASH", "field": "posted", "condition": "<", "threshold": "0"}
+        monitor = await ok(await client.post("/api/monitors", json=watch, headers=right), 201)
         await asyncio.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds() + 0.1))
-        yield Books(client, keys, posted["journal_id"], spare["key_id"])
+        yield Books(client, keys, posted["journal_id"], spare["key_id"], monitor["monitor_id"])
 
 
 def request_for(method: str, template: str, books: Books, tag: str) -> tuple[str, Any]:
@@ -103,6 +106,7 @@ def request_for(method: str, template: str, books: Books, tag: str) -> tuple[str
         template.replace("{code}", "1001-CASH")
         .replace("{journal_id}", books.journal_id)
         .replace("{key_id}", books.spare_key_id)
+        .replace("{monitor_id}", books.monitor_id)
         .replace("{base}", "EUR")
         .replace("{quote}", "JPY")
     )
@@ -127,6 +131,12 @@ def request_for(method: str, template: str, books: Books, tag: str) -> tuple[str
         },
         ("POST", "/api/keys"): {"name": f"k-{tag}", "capabilities": ["read"]},
         ("PATCH", "/api/keys/{key_id}"): {"requests_per_second": 50},
+        ("POST", "/api/monitors"): {
+            "account": "1001-CASH",
+            "field": "available",
+            "condition": ">=",
+            "threshold": "-1.5",
+        },
     }
     return path + queries.get(template, ""), bodies.get((method, template))
 
@@ -139,6 +149,7 @@ RIGHT: dict[tuple[str, str], int] = {
     ("POST", "/api/journals/{journal_id}/reverse"): 201,
     ("POST", "/api/fx/transfers"): 201,
     ("POST", "/api/keys"): 201,
+    ("POST", "/api/monitors"): 201,
 }
 OTHER_TENANT: dict[tuple[str, str], tuple[int, str | None]] = {
     ("POST", "/api/accounts"): (201, None),  # acme opens its own account
@@ -155,6 +166,8 @@ OTHER_TENANT: dict[tuple[str, str], tuple[int, str | None]] = {
     ("POST", "/api/keys"): (201, None),  # a key of acme
     ("PATCH", "/api/keys/{key_id}"): (404, "DX045"),
     ("DELETE", "/api/keys/{key_id}"): (404, "DX045"),
+    ("POST", "/api/monitors"): (404, "DX020"),  # acme has no account 1001-CASH
+    ("DELETE", "/api/monitors/{monitor_id}"): (404, "DX073"),
 }
 
 

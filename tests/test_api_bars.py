@@ -69,6 +69,7 @@ def sample_path(template: str) -> str:
         template.replace("{code}", "1001-CASH")
         .replace("{journal_id}", "00000000-0000-0000-0000-000000000000")
         .replace("{key_id}", "dxk_000000000000")
+        .replace("{monitor_id}", "00000000-0000-0000-0000-000000000000")
         .replace("{base}", "EUR")
         .replace("{quote}", "JPY")
     )
@@ -123,6 +124,7 @@ def books_of(admin_dsn: str, tenant: str) -> Any:
                 " ORDER BY 1",
                 "SELECT base, quote, valid_on, rate FROM ledger_private.fx_rate"
                 " WHERE tenant = %s ORDER BY 1, 2, 3",
+                "SELECT monitor_id FROM ledger_private.monitor WHERE tenant = %s ORDER BY 1",
             )
         ]
 
@@ -154,15 +156,18 @@ async def test_no_cross_tenant_read_or_write(ledger: Ledger, admin_dsn: str) -> 
             ),
             201,
         )
+        watch = {"account": "1001-CASH", "field": "posted", "condition": ">", "threshold": "1"}
+        monitor = await ok(await client.post("/api/monitors", json=watch), 201)
         sequence_all(admin_dsn)  # the event log holds default's changes (GET /api/events)
         before = books_of(admin_dsn, "default")
-        secrets = ["secret ", posted["journal_id"], mine["key_id"]]
+        secrets = ["secret ", posted["journal_id"], mine["key_id"], monitor["monitor_id"]]
         reads = writes = 0
         for method, template, _, _ in ROUTES:
             path = (
                 template.replace("{code}", "1001-CASH")
                 .replace("{journal_id}", posted["journal_id"])
                 .replace("{key_id}", mine["key_id"])
+                .replace("{monitor_id}", monitor["monitor_id"])
                 .replace("{base}", "EUR")
                 .replace("{quote}", "JPY")
             )

@@ -41,6 +41,7 @@ PATH_VALUES = {
     "base": "EUR",
     "quote": "USD",
     "code": "1001-CASH",
+    "monitor_id": "0190f5c2-0000-7000-8000-000000000000",
 }
 # A valid-looking body for the models without an example of their own.
 BASE_BODIES: dict[str, dict[str, Any]] = {
@@ -63,6 +64,7 @@ PATTERNED = frozenset(
     {
         "code", "ccy", "type", "side", "fixed_side", "from_account", "to_account",
         "account_code", "valid_on", "effective_date", "value_date", "rate", "amount",
+        "account", "account_type", "field", "condition", "threshold",
     }
 )  # fmt: skip
 HUGE = "x" * 200_000
@@ -277,8 +279,9 @@ def corpus() -> list[Case]:
 
 
 def written_rows(dsn: str) -> tuple[int, ...]:
-    """Journals, legs, accounts, FX rates, API keys (and revocations) and audit entries in the
-    database: the same before and after the corpus, since no hostile case writes anything."""
+    """Journals, legs, accounts, FX rates, API keys (and revocations), audit entries and
+    monitors in the database: the same before and after the corpus, since no hostile case
+    writes anything."""
     with psycopg.connect(dsn) as conn:
         row = conn.execute(
             "SELECT (SELECT count(*) FROM ledger_private.journal),"
@@ -287,7 +290,8 @@ def written_rows(dsn: str) -> tuple[int, ...]:
             "       (SELECT count(*) FROM ledger_private.fx_rate),"
             "       (SELECT count(*) FROM ledger_private.api_key),"
             "       (SELECT count(*) FROM ledger_private.api_key WHERE revoked_at IS NOT NULL),"
-            "       (SELECT count(*) FROM ledger_private.audit_log)"
+            "       (SELECT count(*) FROM ledger_private.audit_log),"
+            "       (SELECT count(*) FROM ledger_private.monitor)"
         ).fetchone()
     assert row is not None
     return tuple(row)

@@ -20,6 +20,7 @@ from doublex.api.bodies import (
     FxRateSet,
     FxTransfer,
     LegacyTransfer,
+    MonitorCreate,
     Reversal,
     Transfer,
 )
@@ -215,6 +216,14 @@ class EventStreamArgs(Args):
         description="The id (position) of the last event received: a reconnecting "
         "EventSource sends it, and the stream resumes after it",
     )
+
+
+class CreateMonitorArgs(Args):
+    body: Annotated[MonitorCreate, In.BODY]
+
+
+class MonitorPath(Args):
+    monitor_id: Annotated[JournalId, In.PATH]
 
 
 class AuditArgs(Args):

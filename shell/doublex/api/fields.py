@@ -92,6 +92,7 @@ Nullable = _Nullable()
 
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
+SIGNED_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 WHOLE_NUMBER = re.compile(r"-?[0-9]+")  # int() also takes " 5", "5_0", non-ASCII digits
 INT32 = (-(2**31), 2**31 - 1)
 
@@ -127,6 +128,14 @@ def parse_decimal(value: str) -> Decimal:
     the ledger's to judge (DX003, DX004, DX030)."""
     if not DECIMAL.fullmatch(value):
         raise ValueError(DECIMAL_WORDING)
+    return Decimal(value)
+
+
+def parse_signed_decimal(value: str) -> Decimal:
+    """Digits with an optional sign and fraction ("-500.00"): a threshold; its magnitude is
+    the ledger's to judge (DX072)."""
+    if not SIGNED_DECIMAL.fullmatch(value):
+        raise ValueError(SIGNED_DECIMAL_WORDING)
     return Decimal(value)
 
 
@@ -227,6 +236,14 @@ MONEY_SCHEMA = {
 IsoDate = Annotated[date, Parsed(parse_date, {"type": "string", "format": "date"})]
 DECIMAL_WORDING = 'must be a decimal string such as "12.50"'
 DecimalText = Annotated[Decimal, Parsed(parse_decimal, AMOUNT_SCHEMA, DECIMAL_WORDING)]
+SIGNED_DECIMAL_WORDING = 'must be a decimal string such as "-12.50"'
+SIGNED_AMOUNT_SCHEMA = AMOUNT_SCHEMA | {
+    "pattern": Text("^-?" + DIGITS, digits=AMOUNT_DIGITS),
+    "description": "A decimal string, negative allowed; never a JSON number",
+}
+SignedDecimalText = Annotated[
+    Decimal, Parsed(parse_signed_decimal, SIGNED_AMOUNT_SCHEMA, SIGNED_DECIMAL_WORDING)
+]
 WholeNumber = Annotated[int, Parsed(parse_int32, {"type": "integer"})]
 # A JSON number in a body (not text): whole, 32-bit.
 Int32 = Annotated[int, PlainValidator(json_int32), WithJsonSchema({"type": "integer"})]

@@ -4,7 +4,19 @@ Commands stay thin: they parse options, call doublex.db (or localdb/migrate) and
 result through doublex.cli.output. Each module below adds one group of commands to `main`.
 """
 
-from doublex.cli import access, demo, eod, events, fx, holds, ledger, observe, recon, system  # noqa: F401
+from doublex.cli import (  # noqa: F401
+    access,
+    demo,
+    eod,
+    events,
+    fx,
+    holds,
+    ledger,
+    monitors,
+    observe,
+    recon,
+    system,
+)
 from doublex.cli.root import main
 
 __all__ = ["main"]

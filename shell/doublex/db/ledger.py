@@ -3,8 +3,9 @@
 Each method names its query (doublex.db.queries), how it runs (a `Mode` of the runner) and
 its parameters; the work is `_one` (the call's one row) or `_all` (its rows), from
 doublex.db.calls. The calls about access (tenants, keys, logins, audit, demo tenants), about
-holds and limits, and about the event log are mixins in doublex.db.ledger_access,
-doublex.db.ledger_holds and doublex.db.ledger_events.
+holds and limits, about the event log and about balance monitors are mixins in
+doublex.db.ledger_access, doublex.db.ledger_holds, doublex.db.ledger_events and
+doublex.db.ledger_monitors.
 Calls that need more than one statement in a transaction say so in a few lines; the bulk
 paths are in doublex.db.bulk. Metrics and spans are added by `instrument.instrumented`, never here.
 """
@@ -28,6 +29,7 @@ from doublex.db.instrument import instrumented
 from doublex.db.ledger_access import AccessCalls
 from doublex.db.ledger_events import EventsCalls
 from doublex.db.ledger_holds import HoldsCalls
+from doublex.db.ledger_monitors import MonitorsCalls
 from doublex.db.queries import QUERIES
 from doublex.db.runner import FOLD, READ, ROLL_UP, SCRAPE, WRITE, Row
 
@@ -37,9 +39,9 @@ DEFAULT = "default"  # the tenant of a single-book ledger
 
 
 @instrumented
-class Ledger(AccessCalls, HoldsCalls, EventsCalls):
+class Ledger(AccessCalls, HoldsCalls, EventsCalls, MonitorsCalls):
     """The pool and the transaction runner, plus one method per SQL API call (those about
-    access, holds and events in their own modules)."""
+    access, holds, events and monitors in their own modules)."""
 
     _page_legs: int | None = None
 

@@ -83,6 +83,9 @@ _CALLS: Mapping[str, str] = {
     # events (issue #18)
     "list_events": "after types page_size tenant",
     "sequence_events": "",
+    "create_monitor": "account account_type field condition threshold tenant",
+    "list_monitors": "tenant",
+    "delete_monitor": "monitor_id tenant",
 }
 
 # stage_statement and business_date return one value; in FROM, its column takes the
