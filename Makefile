@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py test-future bars lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-api bench-auth bench-recon bench-eod bench-slowloris bench-hostile clean
+.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py test-future bars lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-events bench-api bench-auth bench-recon bench-eod bench-slowloris bench-hostile clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -113,6 +113,9 @@ bench-growth: deps venv ## uniform@16 at the default seed vs after growing to 5M
 
 bench-compare: deps venv ## SQL benchmark of HEAD against an earlier revision, alternating, one run (BASE=HEAD~1 ARGS=...)
 	@$(BIN)/python bench/compare_revisions.py --base $(or $(BASE),HEAD~1) $(ARGS)
+
+bench-events: deps venv ## Events on (head, its sequencer running) against off (ddd941e): hot@16, alternating rounds, sequencer lag (ARGS=...)
+	@$(BIN)/python bench/compare_revisions.py --base ddd941e --scenarios hot --clients 16 --rounds 2 --duration 10 --journals 20000 --sequence-events --results-dir bench/results/events $(ARGS)
 
 bench-auth: deps venv ## What authentication costs: the service with auth on and off, 32 clients, alternating rounds (ARGS=...)
 	@$(BIN)/python bench/auth_overhead.py $(ARGS)

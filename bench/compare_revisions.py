@@ -15,6 +15,12 @@ The noise of the machine is read from the same run: the spread between the round
 revision, and how far the INSERT ceiling (no ledger code, identical in both) moved between
 them. A scenario is called slower only when head's mean throughput falls below the base's
 by more than that noise. Report: bench/results/sql-compare.md and .json.
+
+`--sequence-events` (make bench-events: hot@16 against ddd941e, the revision before the
+event log) runs the event sequencer beside head's rounds, as `doublex serve` does: a
+thread calling ledger.sequence_events on the bench database, idle-polling every 0.2 s.
+The report then adds the sequencer's lag under that load (the age of the oldest event of
+each batch when it got its position), once the seed's own events are drained.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -173,6 +181,61 @@ def bench_once(tree: Path, dsn: str, bench_args: Sequence[str], out: Path) -> di
     return report
 
 
+class Sequencer(threading.Thread):
+    """ledger.sequence_events in a loop on the bench database (which each run drops and
+    creates again: a lost connection is opened again). Records each batch's lag and events
+    once the backlog of the database it connected to was first drained."""
+
+    def __init__(self, dsn: str) -> None:
+        super().__init__(daemon=True)
+        self.dsn = dsn
+        self.halt = threading.Event()
+        self.lags: list[float] = []
+        self.events = 0
+
+    def run(self) -> None:
+        import psycopg  # the bench's venv has it; the base revision's runs never import this
+
+        query = (
+            "SELECT batch_id, events, extract(epoch FROM lag)::float8 FROM ledger.sequence_events()"
+        )
+        while not self.halt.is_set():
+            drained = False
+            try:
+                with psycopg.connect(self.dsn, autocommit=True, connect_timeout=2) as conn:
+                    while not self.halt.is_set():
+                        row = conn.execute(query).fetchone()
+                        assert row is not None
+                        if row[0] is None:
+                            drained = True
+                            time.sleep(0.2)
+                        elif drained:
+                            self.lags.append(float(row[2]))
+                            self.events += int(row[1])
+            except psycopg.Error:
+                time.sleep(0.2)  # being recreated, or not migrated yet
+
+    def summary(self) -> str:
+        if not self.lags:
+            return "no batch sequenced under load"
+        lags = sorted(self.lags)
+        p95 = lags[min(len(lags) - 1, int(0.95 * len(lags)))]
+        return (
+            f"{self.events:,} events in {len(lags):,} batches; lag p50 "
+            f"{statistics.median(lags) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+            f"max {lags[-1] * 1000:.0f} ms"
+        )
+
+
+def bench_dsn(dsn: str) -> str:
+    """The cluster DSN on run_sql_bench's database."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    params = conninfo_to_dict(dsn)
+    params["dbname"] = "doublex_bench"
+    return make_conninfo(**params)  # type: ignore[arg-type]
+
+
 def parse_options(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0] if __doc__ else None,
@@ -185,6 +248,11 @@ def parse_options(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--scenarios", default=POSTING_SCENARIOS, help="pgbench scripts")
     parser.add_argument("--journals", type=int, default=200_000, help="seed journals")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="report folder")
+    parser.add_argument(
+        "--sequence-events",
+        action="store_true",
+        help="run the event sequencer beside head's rounds and report its lag",
+    )
     args = parser.parse_args(argv)
     if min(args.rounds, args.duration, args.journals) < 1:
         parser.error("--rounds, --duration and --journals must be positive")
@@ -204,6 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     dsn = cluster_dsn()
     samples: dict[str, Samples] = {"base": {}, "head": {}}
+    lag_rounds: list[str] = []
     schedule = order_of_rounds(opts.rounds)
     with checked_out(opts.base) as base_tree, tempfile.TemporaryDirectory() as scratch:
         trees = {"base": base_tree, "head": ROOT}
@@ -211,7 +280,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             name = base_rev if rev == "base" else head_rev
             print(f"[{step}/{len(schedule)}] round {n + 1}: {rev} ({name})", flush=True)
             out = Path(scratch) / f"{rev}-{n}"
+            sequencing = opts.sequence_events and rev == "head"
+            if sequencing:
+                sequencer = Sequencer(bench_dsn(dsn))
+                sequencer.start()
             add_round(samples[rev], bench_once(trees[rev], dsn, bench_args, out))
+            if sequencing:
+                sequencer.halt.set()
+                sequencer.join()
+                lag_rounds.append(sequencer.summary())
+                print(f"  event sequencer: {lag_rounds[-1]}", flush=True)
     rows = compare(samples["base"], samples["head"])
     meta = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
@@ -219,6 +297,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "head": head_rev + dirty,
         "runs": f"{opts.rounds} rounds each, alternating; run_sql_bench {' '.join(bench_args)}",
     }
+    if lag_rounds:
+        meta["event sequencer beside head"] = " | ".join(lag_rounds)
     markdown = render_markdown(rows, meta)
     print(markdown)
     opts.results_dir.mkdir(parents=True, exist_ok=True)

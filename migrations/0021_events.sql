@@ -13,8 +13,9 @@
 --    "position > P" never misses an event. Append-only like the history (DX017).
 -- 3. The triggers that write events: ledger_private.record_event (procedures/rules/) on
 --    journals, FX settlements, holds, hold resolutions, accounts, closes, keys and the audit
---    lines of reconciliation runs. Those whose event needs the whole change (a journal with
---    its legs, a hold with its legs, a capture with its journal) are deferred to commit.
+--    lines of reconciliation runs. What an event needs beyond its row (a journal's or a
+--    hold's legs, a capture's journal) the sequencer adds from the committed rows: read in
+--    the posting transaction, at SERIALIZABLE, the legs would conflict with every posting.
 --
 -- CREATE EXTENSION pgq needs a superuser (its control file says `superuser = true`). A
 -- migrator that is not one finds the extension already created (and pgq_admin granted to
@@ -86,29 +87,26 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     CASE TG_TABLE_NAME
-        WHEN 'journal' THEN PERFORM ledger_private.event_of_journal(NEW);
-        WHEN 'fx_settlement' THEN PERFORM ledger_private.event_of_fx_settlement(NEW);
-        WHEN 'hold' THEN PERFORM ledger_private.event_of_hold(NEW);
-        WHEN 'hold_resolution' THEN PERFORM ledger_private.event_of_hold_resolution(NEW);
-        WHEN 'account' THEN PERFORM ledger_private.event_of_account(OLD, NEW);
-        WHEN 'day_close' THEN PERFORM ledger_private.event_of_day_close(NEW);
-        WHEN 'api_key' THEN PERFORM ledger_private.event_of_api_key(OLD, NEW);
-        WHEN 'audit_log' THEN PERFORM ledger_private.event_of_audit(NEW);
+        WHEN 'journal' THEN PERFORM ledger_private.event_of_journal(to_jsonb(NEW));
+        WHEN 'fx_settlement' THEN PERFORM ledger_private.event_of_fx_settlement(to_jsonb(NEW));
+        WHEN 'hold' THEN PERFORM ledger_private.event_of_hold(to_jsonb(NEW));
+        WHEN 'hold_resolution' THEN PERFORM ledger_private.event_of_hold_resolution(to_jsonb(NEW));
+        WHEN 'account' THEN PERFORM ledger_private.event_of_account(to_jsonb(OLD), to_jsonb(NEW));
+        WHEN 'day_close' THEN PERFORM ledger_private.event_of_day_close(to_jsonb(NEW));
+        WHEN 'api_key' THEN PERFORM ledger_private.event_of_api_key(to_jsonb(OLD), to_jsonb(NEW));
+        WHEN 'audit_log' THEN PERFORM ledger_private.event_of_audit(to_jsonb(NEW));
     END CASE;
     RETURN NULL;
 END
 $$;
 
-CREATE CONSTRAINT TRIGGER journal_event AFTER INSERT ON ledger_private.journal
-    DEFERRABLE INITIALLY DEFERRED
+CREATE TRIGGER journal_event AFTER INSERT ON ledger_private.journal
     FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
 CREATE TRIGGER fx_settlement_event AFTER INSERT ON ledger_private.fx_settlement
     FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
-CREATE CONSTRAINT TRIGGER hold_event AFTER INSERT ON ledger_private.hold
-    DEFERRABLE INITIALLY DEFERRED
+CREATE TRIGGER hold_event AFTER INSERT ON ledger_private.hold
     FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
-CREATE CONSTRAINT TRIGGER hold_resolution_event AFTER INSERT ON ledger_private.hold_resolution
-    DEFERRABLE INITIALLY DEFERRED
+CREATE TRIGGER hold_resolution_event AFTER INSERT ON ledger_private.hold_resolution
     FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
 CREATE TRIGGER account_created_event AFTER INSERT ON ledger_private.account
     FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();

@@ -68,22 +68,13 @@ AS $$
 DECLARE
     v_row jsonb := to_jsonb(NEW);
 BEGIN
-    CASE TG_TABLE_NAME
-        WHEN 'leg' THEN
-            PERFORM ledger_private.evaluate_monitors(
-                (v_row ->> 'account_id')::bigint,
-                (SELECT j.created_by FROM ledger_private.journal AS j
-                  WHERE j.journal_id = (v_row ->> 'journal_id')::uuid));
-        WHEN 'hold_leg' THEN
-            PERFORM ledger_private.evaluate_monitors(
-                (v_row ->> 'account_id')::bigint,
-                (SELECT h.created_by FROM ledger_private.hold AS h
-                  WHERE h.hold_id = (v_row ->> 'hold_id')::uuid));
-        WHEN 'hold_resolution' THEN
-            PERFORM ledger_private.evaluate_monitors(hl.account_id, v_row ->> 'resolved_by')
-               FROM (SELECT DISTINCT l.account_id FROM ledger_private.hold_leg AS l
-                      WHERE l.hold_id = (v_row ->> 'hold_id')::uuid ORDER BY l.account_id) AS hl;
-    END CASE;
+    IF TG_TABLE_NAME = 'hold_resolution' THEN
+        PERFORM ledger_private.evaluate_monitors(hl.account_id, v_row)
+           FROM (SELECT DISTINCT l.account_id FROM ledger_private.hold_leg AS l
+                  WHERE l.hold_id = (v_row ->> 'hold_id')::uuid ORDER BY l.account_id) AS hl;
+    ELSE
+        PERFORM ledger_private.evaluate_monitors((v_row ->> 'account_id')::bigint, v_row);
+    END IF;
     RETURN NULL;
 END
 $$;

@@ -91,7 +91,8 @@ BEGIN
                                             'account_type', create_monitor.account_type,
                                             'field', v_monitor.field, 'condition', v_monitor.condition,
                                             'threshold', v_monitor.threshold::text));
-    PERFORM ledger_private.evaluate_monitors(a.account_id, v_who.actor, v_monitor.monitor_id)
+    PERFORM ledger_private.evaluate_monitors(a.account_id, jsonb_build_object('actor', v_who.actor),
+                                             v_monitor.monitor_id)
        FROM ledger_private.account AS a
       WHERE a.tenant = v_who.tenant
         AND (a.account_id = v_account_id OR a.type = v_monitor.account_type)

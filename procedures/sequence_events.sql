@@ -12,8 +12,10 @@
 -- transactions that committed between two ticks (their snapshots): a transaction that
 -- commits late lands in a later batch, so positions follow commit order batch by batch and
 -- a reader of "after P" never misses an event. Within a batch, a transaction's events stay
--- together (ordered by transaction, then insert). One sequencer at a time (an advisory lock
--- held to commit): the positions of one batch are visible before the next batch gets any.
+-- together (ordered by transaction, then insert). Each payload is completed here from the
+-- committed rows (ledger_private.event_payload: legs, a capture's journal). One sequencer
+-- at a time (an advisory lock held to commit): the positions of one batch are visible
+-- before the next batch gets any.
 -- lag: the age of the batch's oldest event when it was sequenced (from the start of the
 -- transaction that wrote it; 0 for a batch without events); NULL when there was no batch.
 -- The service runs it in the background (DOUBLEX_EVENTS_SECONDS), `doublex events pump`
@@ -60,7 +62,7 @@ BEGIN
     WITH appended AS (
         INSERT INTO ledger_private.event (event_id, tenant, type, actor, occurred_at, txid, payload)
         SELECT e.ev_extra1::uuid, e.ev_extra2, e.ev_type, e.ev_extra3, e.ev_time, e.ev_txid,
-               e.ev_data::jsonb
+               ledger_private.event_payload(e.ev_extra2, e.ev_type, e.ev_data::jsonb)
           FROM pgq.get_batch_events(v_batch) AS e
          ORDER BY e.ev_txid, e.ev_id
         RETURNING type, occurred_at

@@ -1009,7 +1009,8 @@ BEGIN
                                             'account_type', create_monitor.account_type,
                                             'field', v_monitor.field, 'condition', v_monitor.condition,
                                             'threshold', v_monitor.threshold::text));
-    PERFORM ledger_private.evaluate_monitors(a.account_id, v_who.actor, v_monitor.monitor_id)
+    PERFORM ledger_private.evaluate_monitors(a.account_id, jsonb_build_object('actor', v_who.actor),
+                                             v_monitor.monitor_id)
        FROM ledger_private.account AS a
       WHERE a.tenant = v_who.tenant
         AND (a.account_id = v_account_id OR a.type = v_monitor.account_type)
@@ -2840,7 +2841,7 @@ BEGIN
     WITH appended AS (
         INSERT INTO ledger_private.event (event_id, tenant, type, actor, occurred_at, txid, payload)
         SELECT e.ev_extra1::uuid, e.ev_extra2, e.ev_type, e.ev_extra3, e.ev_time, e.ev_txid,
-               e.ev_data::jsonb
+               ledger_private.event_payload(e.ev_extra2, e.ev_type, e.ev_data::jsonb)
           FROM pgq.get_batch_events(v_batch) AS e
          ORDER BY e.ev_txid, e.ev_id
         RETURNING type, occurred_at
@@ -4287,7 +4288,7 @@ $$;
 
 ALTER FUNCTION ledger_private.eod_progress_notice(p_progress jsonb, p_date date, p_phase text) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger_private.evaluate_monitors(p_account_id bigint, p_actor text, p_monitor_id uuid DEFAULT NULL::uuid) RETURNS void
+CREATE FUNCTION ledger_private.evaluate_monitors(p_account_id bigint, p_cause jsonb, p_monitor_id uuid DEFAULT NULL::uuid) RETURNS void
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -4298,6 +4299,7 @@ DECLARE
     v_value numeric;
     v_holds boolean;
     v_was boolean;
+    v_actor text;
 BEGIN
     SELECT a.* INTO STRICT v_account FROM ledger_private.account AS a WHERE a.account_id = p_account_id;
     FOR v_monitor IN
@@ -4321,9 +4323,15 @@ BEGIN
         VALUES (v_monitor.monitor_id, p_account_id, v_holds, v_value)
         ON CONFLICT (monitor_id, account_id) DO UPDATE
             SET is_triggered = EXCLUDED.is_triggered, value = EXCLUDED.value, changed_at = now();
+        v_actor := coalesce(
+            v_actor, p_cause ->> 'actor', p_cause ->> 'resolved_by',
+            (SELECT j.created_by FROM ledger_private.journal AS j
+              WHERE j.journal_id = (p_cause ->> 'journal_id')::uuid),
+            (SELECT h.created_by FROM ledger_private.hold AS h
+              WHERE h.hold_id = (p_cause ->> 'hold_id')::uuid));
         PERFORM ledger_private.emit_event(
             v_account.tenant, CASE WHEN v_holds THEN 'monitor.triggered' ELSE 'monitor.resolved' END,
-            p_actor,
+            v_actor,
             jsonb_build_object(
                 'monitor_id', v_monitor.monitor_id, 'account', v_account.code, 'ccy', v_account.ccy,
                 'field', v_monitor.field, 'condition', v_monitor.condition,
@@ -4333,66 +4341,68 @@ BEGIN
 END
 $$;
 
-ALTER FUNCTION ledger_private.evaluate_monitors(p_account_id bigint, p_actor text, p_monitor_id uuid) OWNER TO doublex_owner;
+ALTER FUNCTION ledger_private.evaluate_monitors(p_account_id bigint, p_cause jsonb, p_monitor_id uuid) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger_private.event_of_account(p_old ledger_private.account, p_new ledger_private.account) RETURNS void
+CREATE FUNCTION ledger_private.event_leg(p_leg_no smallint, p_account_id bigint, p_side text, p_amount numeric, p_ccy text) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT jsonb_build_object(
+        'leg_no', p_leg_no,
+        'account', (SELECT a.code FROM ledger_private.account AS a WHERE a.account_id = p_account_id),
+        'side', p_side, 'amount', p_amount::text, 'ccy', p_ccy)
+$$;
+
+ALTER FUNCTION ledger_private.event_leg(p_leg_no smallint, p_account_id bigint, p_side text, p_amount numeric, p_ccy text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.event_of_account(p_old_row jsonb, p_new_row jsonb) RETURNS void
     LANGUAGE plpgsql
     AS $$
+DECLARE
+    v_old ledger_private.account := jsonb_populate_record(NULL::ledger_private.account, p_old_row);
+    v_new ledger_private.account := jsonb_populate_record(NULL::ledger_private.account, p_new_row);
 BEGIN
-    IF p_old IS NULL THEN
+    IF p_old_row IS NULL THEN
         PERFORM ledger_private.emit_event(
-            p_new.tenant, 'account.created', p_new.created_by,
+            v_new.tenant, 'account.created', v_new.created_by,
             jsonb_build_object(
-                'code', p_new.code, 'name', p_new.name, 'ccy', p_new.ccy, 'type', p_new.type,
-                'status', p_new.status, 'metadata', p_new.metadata)
-            || ledger_private.account_limits_json(p_new));
+                'code', v_new.code, 'name', v_new.name, 'ccy', v_new.ccy, 'type', v_new.type,
+                'status', v_new.status, 'metadata', v_new.metadata)
+            || ledger_private.account_limits_json(v_new));
         RETURN;
     END IF;
-    IF p_old.status IS DISTINCT FROM p_new.status THEN
+    IF v_old.status IS DISTINCT FROM v_new.status THEN
         PERFORM ledger_private.emit_event(
-            p_new.tenant, 'account.status_changed', p_new.changed_by,
-            jsonb_build_object('code', p_new.code, 'from', p_old.status, 'to', p_new.status));
+            v_new.tenant, 'account.status_changed', v_new.changed_by,
+            jsonb_build_object('code', v_new.code, 'from', v_old.status, 'to', v_new.status));
     END IF;
-    IF ledger_private.account_limits_json(p_old) IS DISTINCT FROM ledger_private.account_limits_json(p_new) THEN
+    IF ledger_private.account_limits_json(v_old) IS DISTINCT FROM ledger_private.account_limits_json(v_new) THEN
         PERFORM ledger_private.emit_event(
-            p_new.tenant, 'account.limits_changed', p_new.changed_by,
-            jsonb_build_object('code', p_new.code,
-                               'from', ledger_private.account_limits_json(p_old),
-                               'to', ledger_private.account_limits_json(p_new)));
+            v_new.tenant, 'account.limits_changed', v_new.changed_by,
+            jsonb_build_object('code', v_new.code,
+                               'from', ledger_private.account_limits_json(v_old),
+                               'to', ledger_private.account_limits_json(v_new)));
     END IF;
 END
 $$;
 
-ALTER FUNCTION ledger_private.event_of_account(p_old ledger_private.account, p_new ledger_private.account) OWNER TO doublex_owner;
+ALTER FUNCTION ledger_private.event_of_account(p_old_row jsonb, p_new_row jsonb) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger_private.event_of_api_key(p_old ledger_private.api_key, p_new ledger_private.api_key) RETURNS void
+CREATE FUNCTION ledger_private.event_of_api_key(p_old_row jsonb, p_new_row jsonb) RETURNS void
     LANGUAGE sql
     AS $$
     SELECT ledger_private.emit_event(
-        p_new.tenant,
-        CASE WHEN p_old IS NULL THEN 'key.created' ELSE 'key.revoked' END,
-        CASE WHEN p_old IS NULL THEN p_new.created_by ELSE p_new.revoked_by END,
-        jsonb_build_object('key_id', p_new.key_id, 'name', p_new.name,
-                           'capabilities', to_jsonb(p_new.capabilities),
-                           'expires_at', p_new.expires_at, 'revoked_at', p_new.revoked_at));
+        k.tenant,
+        CASE WHEN p_old_row IS NULL THEN 'key.created' ELSE 'key.revoked' END,
+        CASE WHEN p_old_row IS NULL THEN k.created_by ELSE k.revoked_by END,
+        jsonb_build_object('key_id', k.key_id, 'name', k.name,
+                           'capabilities', to_jsonb(k.capabilities),
+                           'expires_at', k.expires_at, 'revoked_at', k.revoked_at))
+      FROM jsonb_populate_record(NULL::ledger_private.api_key, p_new_row) AS k;
 $$;
 
-ALTER FUNCTION ledger_private.event_of_api_key(p_old ledger_private.api_key, p_new ledger_private.api_key) OWNER TO doublex_owner;
+ALTER FUNCTION ledger_private.event_of_api_key(p_old_row jsonb, p_new_row jsonb) OWNER TO doublex_owner;
 
-CREATE TABLE ledger_private.audit_log (
-    audit_id bigint NOT NULL,
-    tenant text NOT NULL,
-    at timestamp with time zone DEFAULT now() NOT NULL,
-    actor text NOT NULL,
-    action text NOT NULL,
-    object text,
-    details jsonb DEFAULT '{}'::jsonb NOT NULL,
-    CONSTRAINT audit_log_details_object CHECK ((jsonb_typeof(details) = 'object'::text))
-);
-
-ALTER TABLE ledger_private.audit_log OWNER TO doublex_owner;
-
-CREATE FUNCTION ledger_private.event_of_audit(p ledger_private.audit_log) RETURNS void
+CREATE FUNCTION ledger_private.event_of_audit(p_row jsonb) RETURNS void
     LANGUAGE sql
     AS $$
     SELECT ledger_private.emit_event(
@@ -4404,77 +4414,27 @@ CREATE FUNCTION ledger_private.event_of_audit(p ledger_private.audit_log) RETURN
             'missing_in_ledger', r.missing_in_ledger, 'missing_in_bank', r.missing_in_bank,
             'exceptions', r.amount_mismatch + r.missing_in_ledger + r.missing_in_bank,
             'bank_total', r.bank_total::text, 'ledger_total', r.ledger_total::text))
-      FROM ledger_private.recon_run AS r
-     WHERE p.action = 'recon_run' AND r.run_id = (p.details ->> 'run_id')::bigint;
+      FROM jsonb_populate_record(NULL::ledger_private.audit_log, p_row) AS p
+      JOIN ledger_private.recon_run AS r ON r.run_id = (p.details ->> 'run_id')::bigint
+     WHERE p.action = 'recon_run';
 $$;
 
-ALTER FUNCTION ledger_private.event_of_audit(p ledger_private.audit_log) OWNER TO doublex_owner;
+ALTER FUNCTION ledger_private.event_of_audit(p_row jsonb) OWNER TO doublex_owner;
 
-CREATE TABLE ledger_private.day_close (
-    tenant text NOT NULL,
-    business_date date NOT NULL,
-    closed_at timestamp with time zone NOT NULL,
-    journals bigint NOT NULL,
-    legs bigint NOT NULL,
-    accounts bigint NOT NULL,
-    seal bytea NOT NULL,
-    previous_seal bytea NOT NULL,
-    closed_by text NOT NULL,
-    CONSTRAINT day_close_seal_length CHECK ((octet_length(seal) = 32))
-);
-
-ALTER TABLE ledger_private.day_close OWNER TO doublex_owner;
-
-CREATE FUNCTION ledger_private.event_of_day_close(p ledger_private.day_close) RETURNS void
+CREATE FUNCTION ledger_private.event_of_day_close(p_row jsonb) RETURNS void
     LANGUAGE sql
     AS $$
     SELECT ledger_private.emit_event(
         p.tenant, 'day.closed', p.closed_by,
         jsonb_build_object('business_date', p.business_date, 'closed_at', p.closed_at,
                            'journals', p.journals, 'legs', p.legs, 'accounts', p.accounts,
-                           'seal', encode(p.seal, 'hex')));
+                           'seal', encode(p.seal, 'hex')))
+      FROM jsonb_populate_record(NULL::ledger_private.day_close, p_row) AS p;
 $$;
 
-ALTER FUNCTION ledger_private.event_of_day_close(p ledger_private.day_close) OWNER TO doublex_owner;
+ALTER FUNCTION ledger_private.event_of_day_close(p_row jsonb) OWNER TO doublex_owner;
 
-CREATE TABLE ledger_private.fx_settlement (
-    settlement_id uuid NOT NULL,
-    tenant text NOT NULL,
-    idempotency_key text NOT NULL,
-    from_account_id bigint NOT NULL,
-    to_account_id bigint NOT NULL,
-    source_ccy text NOT NULL,
-    destination_ccy text NOT NULL,
-    source_amount numeric NOT NULL,
-    destination_amount numeric NOT NULL,
-    rate numeric NOT NULL,
-    rate_basis text NOT NULL,
-    rate_valid_on date,
-    fixed_side text NOT NULL,
-    residual numeric NOT NULL,
-    residual_ccy text NOT NULL,
-    source_journal_id uuid NOT NULL,
-    destination_journal_id uuid NOT NULL,
-    effective_date date NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    memo text,
-    ref text,
-    created_by text NOT NULL,
-    CONSTRAINT fx_settlement_amounts_positive CHECK (((source_amount > (0)::numeric) AND (destination_amount > (0)::numeric))),
-    CONSTRAINT fx_settlement_currencies_differ CHECK ((source_ccy <> destination_ccy)),
-    CONSTRAINT fx_settlement_fixed_side_known CHECK ((fixed_side = ANY (ARRAY['source'::text, 'destination'::text]))),
-    CONSTRAINT fx_settlement_rate_basis_known CHECK (((rate_basis = ANY (ARRAY['direct'::text, 'inverted'::text, 'override'::text])) AND ((rate_basis = 'override'::text) = (rate_valid_on IS NULL)))),
-    CONSTRAINT fx_settlement_rate_positive CHECK ((rate > (0)::numeric)),
-    CONSTRAINT fx_settlement_residual_ccy CHECK ((residual_ccy =
-CASE fixed_side
-    WHEN 'source'::text THEN destination_ccy
-    ELSE source_ccy
-END))
-);
-
-ALTER TABLE ledger_private.fx_settlement OWNER TO doublex_owner;
-
-CREATE FUNCTION ledger_private.event_of_fx_settlement(p ledger_private.fx_settlement) RETURNS void
+CREATE FUNCTION ledger_private.event_of_fx_settlement(p_row jsonb) RETURNS void
     LANGUAGE sql
     AS $$
     SELECT ledger_private.emit_event(
@@ -4491,96 +4451,37 @@ CREATE FUNCTION ledger_private.event_of_fx_settlement(p ledger_private.fx_settle
             'residual', p.residual::text, 'residual_ccy', p.residual_ccy,
             'source_journal_id', p.source_journal_id,
             'destination_journal_id', p.destination_journal_id,
-            'effective_date', p.effective_date));
+            'effective_date', p.effective_date))
+      FROM jsonb_populate_record(NULL::ledger_private.fx_settlement, p_row) AS p;
 $$;
 
-ALTER FUNCTION ledger_private.event_of_fx_settlement(p ledger_private.fx_settlement) OWNER TO doublex_owner;
+ALTER FUNCTION ledger_private.event_of_fx_settlement(p_row jsonb) OWNER TO doublex_owner;
 
-CREATE TABLE ledger_private.hold (
-    hold_id uuid NOT NULL,
-    tenant text NOT NULL,
-    idempotency_key text NOT NULL,
-    fingerprint bytea NOT NULL,
-    expires_at timestamp with time zone,
-    memo text,
-    ref text,
-    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    created_by text NOT NULL,
-    CONSTRAINT hold_key_length CHECK (((char_length(idempotency_key) >= 1) AND (char_length(idempotency_key) <= 255))),
-    CONSTRAINT hold_metadata_object CHECK ((jsonb_typeof(metadata) = 'object'::text))
-);
-
-ALTER TABLE ledger_private.hold OWNER TO doublex_owner;
-
-CREATE FUNCTION ledger_private.event_of_hold(p ledger_private.hold) RETURNS void
+CREATE FUNCTION ledger_private.event_of_hold(p_row jsonb) RETURNS void
     LANGUAGE sql
     AS $$
     SELECT ledger_private.emit_event(
         p.tenant, 'hold.created', p.created_by,
         jsonb_build_object(
             'hold_id', p.hold_id, 'idempotency_key', p.idempotency_key,
-            'expires_at', p.expires_at, 'memo', p.memo, 'ref', p.ref, 'metadata', p.metadata,
-            'legs', (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                                         'leg_no', hl.leg_no, 'account', a.code, 'side', hl.side,
-                                         'amount', hl.amount::text, 'ccy', hl.ccy)
-                                     ORDER BY hl.leg_no), '[]')
-                       FROM ledger_private.hold_leg AS hl
-                       JOIN ledger_private.account AS a ON a.account_id = hl.account_id
-                      WHERE hl.hold_id = p.hold_id)));
+            'expires_at', p.expires_at, 'memo', p.memo, 'ref', p.ref, 'metadata', p.metadata))
+      FROM jsonb_populate_record(NULL::ledger_private.hold, p_row) AS p;
 $$;
 
-ALTER FUNCTION ledger_private.event_of_hold(p ledger_private.hold) OWNER TO doublex_owner;
+ALTER FUNCTION ledger_private.event_of_hold(p_row jsonb) OWNER TO doublex_owner;
 
-CREATE TABLE ledger_private.hold_resolution (
-    hold_id uuid NOT NULL,
-    tenant text NOT NULL,
-    outcome text NOT NULL,
-    idempotency_key text,
-    fingerprint bytea,
-    resolved_at timestamp with time zone DEFAULT now() NOT NULL,
-    resolved_by text NOT NULL,
-    CONSTRAINT hold_resolution_keyed CHECK (((outcome = 'expired'::text) = (idempotency_key IS NULL))),
-    CONSTRAINT hold_resolution_outcome_known CHECK ((outcome = ANY (ARRAY['captured'::text, 'voided'::text, 'expired'::text])))
-);
-
-ALTER TABLE ledger_private.hold_resolution OWNER TO doublex_owner;
-
-CREATE FUNCTION ledger_private.event_of_hold_resolution(p ledger_private.hold_resolution) RETURNS void
+CREATE FUNCTION ledger_private.event_of_hold_resolution(p_row jsonb) RETURNS void
     LANGUAGE sql
     AS $$
     SELECT ledger_private.emit_event(
         p.tenant, 'hold.' || p.outcome, p.resolved_by,
-        jsonb_build_object(
-            'hold_id', p.hold_id, 'idempotency_key', p.idempotency_key,
-            'journal_id', (SELECT s.journal_id FROM ledger_private.idempotency_sentinel AS s
-                            WHERE p.outcome = 'captured' AND s.tenant = p.tenant
-                              AND s.idempotency_key = 'hold:' || p.hold_id)));
+        jsonb_build_object('hold_id', p.hold_id, 'idempotency_key', p.idempotency_key))
+      FROM jsonb_populate_record(NULL::ledger_private.hold_resolution, p_row) AS p;
 $$;
 
-ALTER FUNCTION ledger_private.event_of_hold_resolution(p ledger_private.hold_resolution) OWNER TO doublex_owner;
+ALTER FUNCTION ledger_private.event_of_hold_resolution(p_row jsonb) OWNER TO doublex_owner;
 
-CREATE TABLE ledger_private.journal (
-    journal_id uuid NOT NULL,
-    tenant text DEFAULT 'default'::text NOT NULL,
-    idempotency_key text NOT NULL,
-    kind text DEFAULT 'transfer'::text NOT NULL,
-    effective_date date NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    memo text,
-    ref text,
-    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    reverses uuid,
-    txid bigint DEFAULT ((pg_current_xact_id())::text)::bigint NOT NULL,
-    created_by text NOT NULL,
-    CONSTRAINT journal_kind_known CHECK ((kind = ANY (ARRAY['transfer'::text, 'fx'::text, 'reversal'::text]))),
-    CONSTRAINT journal_metadata_object CHECK ((jsonb_typeof(metadata) = 'object'::text)),
-    CONSTRAINT journal_reversal_links_original CHECK (((kind = 'reversal'::text) = (reverses IS NOT NULL)))
-);
-
-ALTER TABLE ledger_private.journal OWNER TO doublex_owner;
-
-CREATE FUNCTION ledger_private.event_of_journal(p ledger_private.journal) RETURNS void
+CREATE FUNCTION ledger_private.event_of_journal(p_row jsonb) RETURNS void
     LANGUAGE sql
     AS $$
     SELECT ledger_private.emit_event(
@@ -4590,17 +4491,37 @@ CREATE FUNCTION ledger_private.event_of_journal(p ledger_private.journal) RETURN
         jsonb_build_object(
             'journal_id', p.journal_id, 'kind', p.kind, 'idempotency_key', p.idempotency_key,
             'effective_date', p.effective_date, 'memo', p.memo, 'ref', p.ref,
-            'metadata', p.metadata, 'reverses', p.reverses,
-            'legs', (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                                         'leg_no', l.leg_no, 'account', a.code, 'side', l.side,
-                                         'amount', l.amount::text, 'ccy', l.ccy)
-                                     ORDER BY l.leg_no), '[]')
-                       FROM ledger_private.leg AS l
-                       JOIN ledger_private.account AS a ON a.account_id = l.account_id
-                      WHERE l.journal_id = p.journal_id)));
+            'metadata', p.metadata, 'reverses', p.reverses))
+      FROM jsonb_populate_record(NULL::ledger_private.journal, p_row) AS p;
 $$;
 
-ALTER FUNCTION ledger_private.event_of_journal(p ledger_private.journal) OWNER TO doublex_owner;
+ALTER FUNCTION ledger_private.event_of_journal(p_row jsonb) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.event_payload(p_tenant text, p_type text, p_payload jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE
+        WHEN p_type IN ('journal.posted', 'journal.reversed') THEN p_payload || jsonb_build_object(
+            'legs', (SELECT coalesce(jsonb_agg(ledger_private.event_leg(l.leg_no, l.account_id, l.side,
+                                                                        l.amount, l.ccy)
+                                              ORDER BY l.leg_no), '[]')
+                       FROM ledger_private.leg AS l
+                      WHERE l.journal_id = (p_payload ->> 'journal_id')::uuid))
+        WHEN p_type = 'hold.created' THEN p_payload || jsonb_build_object(
+            'legs', (SELECT coalesce(jsonb_agg(ledger_private.event_leg(hl.leg_no, hl.account_id, hl.side,
+                                                                        hl.amount, hl.ccy)
+                                              ORDER BY hl.leg_no), '[]')
+                       FROM ledger_private.hold_leg AS hl
+                      WHERE hl.hold_id = (p_payload ->> 'hold_id')::uuid))
+        WHEN p_type IN ('hold.captured', 'hold.voided', 'hold.expired') THEN p_payload || jsonb_build_object(
+            'journal_id', (SELECT s.journal_id FROM ledger_private.idempotency_sentinel AS s
+                            WHERE p_type = 'hold.captured' AND s.tenant = p_tenant
+                              AND s.idempotency_key = 'hold:' || (p_payload ->> 'hold_id')))
+        ELSE p_payload
+    END
+$$;
+
+ALTER FUNCTION ledger_private.event_payload(p_tenant text, p_type text, p_payload jsonb) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.event_types() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -4623,6 +4544,26 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.find_account(p_tenant text, p_code text) OWNER TO doublex_owner;
+
+CREATE TABLE ledger_private.journal (
+    journal_id uuid NOT NULL,
+    tenant text DEFAULT 'default'::text NOT NULL,
+    idempotency_key text NOT NULL,
+    kind text DEFAULT 'transfer'::text NOT NULL,
+    effective_date date NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    memo text,
+    ref text,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    reverses uuid,
+    txid bigint DEFAULT ((pg_current_xact_id())::text)::bigint NOT NULL,
+    created_by text NOT NULL,
+    CONSTRAINT journal_kind_known CHECK ((kind = ANY (ARRAY['transfer'::text, 'fx'::text, 'reversal'::text]))),
+    CONSTRAINT journal_metadata_object CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT journal_reversal_links_original CHECK (((kind = 'reversal'::text) = (reverses IS NOT NULL)))
+);
+
+ALTER TABLE ledger_private.journal OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.find_journal(p_tenant text, p_journal_id uuid) RETURNS ledger_private.journal
     LANGUAGE plpgsql STABLE
@@ -5217,22 +5158,13 @@ CREATE FUNCTION ledger_private.monitor_watch() RETURNS trigger
 DECLARE
     v_row jsonb := to_jsonb(NEW);
 BEGIN
-    CASE TG_TABLE_NAME
-        WHEN 'leg' THEN
-            PERFORM ledger_private.evaluate_monitors(
-                (v_row ->> 'account_id')::bigint,
-                (SELECT j.created_by FROM ledger_private.journal AS j
-                  WHERE j.journal_id = (v_row ->> 'journal_id')::uuid));
-        WHEN 'hold_leg' THEN
-            PERFORM ledger_private.evaluate_monitors(
-                (v_row ->> 'account_id')::bigint,
-                (SELECT h.created_by FROM ledger_private.hold AS h
-                  WHERE h.hold_id = (v_row ->> 'hold_id')::uuid));
-        WHEN 'hold_resolution' THEN
-            PERFORM ledger_private.evaluate_monitors(hl.account_id, v_row ->> 'resolved_by')
-               FROM (SELECT DISTINCT l.account_id FROM ledger_private.hold_leg AS l
-                      WHERE l.hold_id = (v_row ->> 'hold_id')::uuid ORDER BY l.account_id) AS hl;
-    END CASE;
+    IF TG_TABLE_NAME = 'hold_resolution' THEN
+        PERFORM ledger_private.evaluate_monitors(hl.account_id, v_row)
+           FROM (SELECT DISTINCT l.account_id FROM ledger_private.hold_leg AS l
+                  WHERE l.hold_id = (v_row ->> 'hold_id')::uuid ORDER BY l.account_id) AS hl;
+    ELSE
+        PERFORM ledger_private.evaluate_monitors((v_row ->> 'account_id')::bigint, v_row);
+    END IF;
     RETURN NULL;
 END
 $$;
@@ -5758,14 +5690,14 @@ CREATE FUNCTION ledger_private.record_event() RETURNS trigger
     AS $$
 BEGIN
     CASE TG_TABLE_NAME
-        WHEN 'journal' THEN PERFORM ledger_private.event_of_journal(NEW);
-        WHEN 'fx_settlement' THEN PERFORM ledger_private.event_of_fx_settlement(NEW);
-        WHEN 'hold' THEN PERFORM ledger_private.event_of_hold(NEW);
-        WHEN 'hold_resolution' THEN PERFORM ledger_private.event_of_hold_resolution(NEW);
-        WHEN 'account' THEN PERFORM ledger_private.event_of_account(OLD, NEW);
-        WHEN 'day_close' THEN PERFORM ledger_private.event_of_day_close(NEW);
-        WHEN 'api_key' THEN PERFORM ledger_private.event_of_api_key(OLD, NEW);
-        WHEN 'audit_log' THEN PERFORM ledger_private.event_of_audit(NEW);
+        WHEN 'journal' THEN PERFORM ledger_private.event_of_journal(to_jsonb(NEW));
+        WHEN 'fx_settlement' THEN PERFORM ledger_private.event_of_fx_settlement(to_jsonb(NEW));
+        WHEN 'hold' THEN PERFORM ledger_private.event_of_hold(to_jsonb(NEW));
+        WHEN 'hold_resolution' THEN PERFORM ledger_private.event_of_hold_resolution(to_jsonb(NEW));
+        WHEN 'account' THEN PERFORM ledger_private.event_of_account(to_jsonb(OLD), to_jsonb(NEW));
+        WHEN 'day_close' THEN PERFORM ledger_private.event_of_day_close(to_jsonb(NEW));
+        WHEN 'api_key' THEN PERFORM ledger_private.event_of_api_key(to_jsonb(OLD), to_jsonb(NEW));
+        WHEN 'audit_log' THEN PERFORM ledger_private.event_of_audit(to_jsonb(NEW));
     END CASE;
     RETURN NULL;
 END
@@ -6022,6 +5954,43 @@ $$;
 
 ALTER FUNCTION ledger_private.to_day_close(p_tenant text, p_date date) OWNER TO doublex_owner;
 
+CREATE TABLE ledger_private.fx_settlement (
+    settlement_id uuid NOT NULL,
+    tenant text NOT NULL,
+    idempotency_key text NOT NULL,
+    from_account_id bigint NOT NULL,
+    to_account_id bigint NOT NULL,
+    source_ccy text NOT NULL,
+    destination_ccy text NOT NULL,
+    source_amount numeric NOT NULL,
+    destination_amount numeric NOT NULL,
+    rate numeric NOT NULL,
+    rate_basis text NOT NULL,
+    rate_valid_on date,
+    fixed_side text NOT NULL,
+    residual numeric NOT NULL,
+    residual_ccy text NOT NULL,
+    source_journal_id uuid NOT NULL,
+    destination_journal_id uuid NOT NULL,
+    effective_date date NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    memo text,
+    ref text,
+    created_by text NOT NULL,
+    CONSTRAINT fx_settlement_amounts_positive CHECK (((source_amount > (0)::numeric) AND (destination_amount > (0)::numeric))),
+    CONSTRAINT fx_settlement_currencies_differ CHECK ((source_ccy <> destination_ccy)),
+    CONSTRAINT fx_settlement_fixed_side_known CHECK ((fixed_side = ANY (ARRAY['source'::text, 'destination'::text]))),
+    CONSTRAINT fx_settlement_rate_basis_known CHECK (((rate_basis = ANY (ARRAY['direct'::text, 'inverted'::text, 'override'::text])) AND ((rate_basis = 'override'::text) = (rate_valid_on IS NULL)))),
+    CONSTRAINT fx_settlement_rate_positive CHECK ((rate > (0)::numeric)),
+    CONSTRAINT fx_settlement_residual_ccy CHECK ((residual_ccy =
+CASE fixed_side
+    WHEN 'source'::text THEN destination_ccy
+    ELSE source_ccy
+END))
+);
+
+ALTER TABLE ledger_private.fx_settlement OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.to_fx_settlement_result(p_settlement ledger_private.fx_settlement, p_status text) RETURNS ledger.fx_settlement_result
     LANGUAGE sql STABLE
     AS $$
@@ -6198,6 +6167,19 @@ CREATE TABLE ledger_private.account_snapshot (
 
 ALTER TABLE ledger_private.account_snapshot OWNER TO doublex_owner;
 
+CREATE TABLE ledger_private.audit_log (
+    audit_id bigint NOT NULL,
+    tenant text NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    actor text NOT NULL,
+    action text NOT NULL,
+    object text,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    CONSTRAINT audit_log_details_object CHECK ((jsonb_typeof(details) = 'object'::text))
+);
+
+ALTER TABLE ledger_private.audit_log OWNER TO doublex_owner;
+
 ALTER TABLE ledger_private.audit_log ALTER COLUMN audit_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME ledger_private.audit_log_audit_id_seq
     START WITH 1
@@ -6253,6 +6235,21 @@ CREATE TABLE ledger_private.currency (
 
 ALTER TABLE ledger_private.currency OWNER TO doublex_owner;
 
+CREATE TABLE ledger_private.day_close (
+    tenant text NOT NULL,
+    business_date date NOT NULL,
+    closed_at timestamp with time zone NOT NULL,
+    journals bigint NOT NULL,
+    legs bigint NOT NULL,
+    accounts bigint NOT NULL,
+    seal bytea NOT NULL,
+    previous_seal bytea NOT NULL,
+    closed_by text NOT NULL,
+    CONSTRAINT day_close_seal_length CHECK ((octet_length(seal) = 32))
+);
+
+ALTER TABLE ledger_private.day_close OWNER TO doublex_owner;
+
 CREATE TABLE ledger_private.demo_tenant (
     tenant text NOT NULL,
     client_address inet NOT NULL,
@@ -6303,6 +6300,23 @@ CREATE TABLE ledger_private.fx_rate (
 
 ALTER TABLE ledger_private.fx_rate OWNER TO doublex_owner;
 
+CREATE TABLE ledger_private.hold (
+    hold_id uuid NOT NULL,
+    tenant text NOT NULL,
+    idempotency_key text NOT NULL,
+    fingerprint bytea NOT NULL,
+    expires_at timestamp with time zone,
+    memo text,
+    ref text,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text NOT NULL,
+    CONSTRAINT hold_key_length CHECK (((char_length(idempotency_key) >= 1) AND (char_length(idempotency_key) <= 255))),
+    CONSTRAINT hold_metadata_object CHECK ((jsonb_typeof(metadata) = 'object'::text))
+);
+
+ALTER TABLE ledger_private.hold OWNER TO doublex_owner;
+
 CREATE TABLE ledger_private.hold_leg (
     hold_id uuid NOT NULL,
     leg_no smallint NOT NULL,
@@ -6317,6 +6331,20 @@ CREATE TABLE ledger_private.hold_leg (
 );
 
 ALTER TABLE ledger_private.hold_leg OWNER TO doublex_owner;
+
+CREATE TABLE ledger_private.hold_resolution (
+    hold_id uuid NOT NULL,
+    tenant text NOT NULL,
+    outcome text NOT NULL,
+    idempotency_key text,
+    fingerprint bytea,
+    resolved_at timestamp with time zone DEFAULT now() NOT NULL,
+    resolved_by text NOT NULL,
+    CONSTRAINT hold_resolution_keyed CHECK (((outcome = 'expired'::text) = (idempotency_key IS NULL))),
+    CONSTRAINT hold_resolution_outcome_known CHECK ((outcome = ANY (ARRAY['captured'::text, 'voided'::text, 'expired'::text])))
+);
+
+ALTER TABLE ledger_private.hold_resolution OWNER TO doublex_owner;
 
 CREATE TABLE ledger_private.idempotency_sentinel (
     tenant text NOT NULL,
@@ -6684,7 +6712,7 @@ CREATE TRIGGER fx_settlement_no_truncate BEFORE TRUNCATE ON ledger_private.fx_se
 
 CREATE TRIGGER hold_append_only BEFORE DELETE OR UPDATE ON ledger_private.hold FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
 
-CREATE CONSTRAINT TRIGGER hold_event AFTER INSERT ON ledger_private.hold DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
+CREATE TRIGGER hold_event AFTER INSERT ON ledger_private.hold FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
 
 CREATE TRIGGER hold_leg_append_only BEFORE DELETE OR UPDATE ON ledger_private.hold_leg FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
 
@@ -6700,7 +6728,7 @@ CREATE TRIGGER hold_no_truncate BEFORE TRUNCATE ON ledger_private.hold FOR EACH 
 
 CREATE TRIGGER hold_resolution_append_only BEFORE DELETE OR UPDATE ON ledger_private.hold_resolution FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
 
-CREATE CONSTRAINT TRIGGER hold_resolution_event AFTER INSERT ON ledger_private.hold_resolution DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
+CREATE TRIGGER hold_resolution_event AFTER INSERT ON ledger_private.hold_resolution FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
 
 CREATE CONSTRAINT TRIGGER hold_resolution_monitor_watch AFTER INSERT ON ledger_private.hold_resolution DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (ledger_private.tenant_has_monitors(new.tenant)) EXECUTE FUNCTION ledger_private.monitor_watch();
 
@@ -6712,7 +6740,7 @@ CREATE CONSTRAINT TRIGGER journal_balanced AFTER INSERT ON ledger_private.journa
 
 CREATE TRIGGER journal_date_guard BEFORE INSERT ON ledger_private.journal FOR EACH ROW EXECUTE FUNCTION ledger_private.journal_date_guard();
 
-CREATE CONSTRAINT TRIGGER journal_event AFTER INSERT ON ledger_private.journal DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
+CREATE TRIGGER journal_event AFTER INSERT ON ledger_private.journal FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
 
 CREATE TRIGGER journal_no_truncate BEFORE TRUNCATE ON ledger_private.journal FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
@@ -7062,23 +7090,27 @@ REVOKE ALL ON FUNCTION ledger_private.emit_event(p_tenant text, p_type text, p_a
 
 REVOKE ALL ON FUNCTION ledger_private.eod_progress_notice(p_progress jsonb, p_date date, p_phase text) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.evaluate_monitors(p_account_id bigint, p_actor text, p_monitor_id uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledger_private.evaluate_monitors(p_account_id bigint, p_cause jsonb, p_monitor_id uuid) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.event_of_account(p_old ledger_private.account, p_new ledger_private.account) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledger_private.event_leg(p_leg_no smallint, p_account_id bigint, p_side text, p_amount numeric, p_ccy text) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.event_of_api_key(p_old ledger_private.api_key, p_new ledger_private.api_key) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledger_private.event_of_account(p_old_row jsonb, p_new_row jsonb) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.event_of_audit(p ledger_private.audit_log) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledger_private.event_of_api_key(p_old_row jsonb, p_new_row jsonb) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.event_of_day_close(p ledger_private.day_close) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledger_private.event_of_audit(p_row jsonb) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.event_of_fx_settlement(p ledger_private.fx_settlement) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledger_private.event_of_day_close(p_row jsonb) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.event_of_hold(p ledger_private.hold) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledger_private.event_of_fx_settlement(p_row jsonb) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.event_of_hold_resolution(p ledger_private.hold_resolution) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledger_private.event_of_hold(p_row jsonb) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.event_of_journal(p ledger_private.journal) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledger_private.event_of_hold_resolution(p_row jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.event_of_journal(p_row jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.event_payload(p_tenant text, p_type text, p_payload jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.event_types() FROM PUBLIC;
 

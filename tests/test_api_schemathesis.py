@@ -56,7 +56,7 @@ def service(app_dsn: str, service_dsn: str, tmp_path: Path) -> Iterator[str]:
     log = tmp_path / "serve.log"
     # The event stream ends well within schemathesis' request timeout.
     with doublex_serve(
-        service_dsn, log, LOG_LEVEL="WARNING", DOUBLEX_POOL_MAX="4", DOUBLEX_SSE_MAX_SECONDS="1"
+        service_dsn, log, LOG_LEVEL="WARNING", DOUBLEX_POOL_MAX="4", DOUBLEX_SSE_MAX_SECONDS="0.2"
     ) as base:
         yield base
     server_log = (tmp_path / "serve.log").read_text()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from doublex import errors, metrics, sequencer
+from doublex import config, errors, metrics, sequencer
 from doublex.db import Ledger
+from support.cluster import TestCluster
 from support.events import read_events, sequence_all
 from support.http import admin_connection, bearer, create_key
 from support.serving import doublex_serve
@@ -62,8 +64,7 @@ def test_a_late_commit_comes_after_what_the_reader_already_read(admin_dsn: str) 
     try:
         post(late, "late", "LATE-D", "LATE-C")
         late.execute("SELECT ledger.create_account('LATE', 'late', 'EUR')")
-        # Fire the deferred journal event now: the late events are in the queue, uncommitted.
-        late.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        # The late events are in the queue now, uncommitted.
         late_txid = late.execute("SELECT txid_current()").fetchone()[0]  # type: ignore[index]
         # Later transactions (accounts: they conflict with no journal under SERIALIZABLE)
         # commit and are sequenced; the reader reads past them.
@@ -99,7 +100,6 @@ def test_rolled_back_and_refused_changes_leave_no_event(admin_dsn: str) -> None:
         post(conn, "kept", "CASH", "SALES")
     doomed = admin_connection(admin_dsn)
     post(doomed, "doomed", "CASH", "SALES")
-    doomed.execute("SET CONSTRAINTS ALL IMMEDIATE")
     doomed.rollback()
     doomed.close()
     with admin_connection(admin_dsn) as conn, pytest.raises(psycopg.Error):
@@ -158,7 +158,6 @@ def test_the_log_is_exactly_the_committed_changes_in_increasing_positions(
             if step == "write":
                 connections[i] = admin_connection(admin_dsn)
                 post(connections[i], f"{tag}-{i}", f"{tag}-{i}-D", f"{tag}-{i}-C")
-                connections[i].execute("SET CONSTRAINTS ALL IMMEDIATE")
             elif step == "commit":
                 try:
                     connections.pop(i).commit()
@@ -351,3 +350,34 @@ def test_cli_pump_and_tail(admin_dsn: str, monkeypatch: pytest.MonkeyPatch) -> N
     assert after == ""
     refused = run(cli, "events", "tail", "--types", "nope", code=1)
     assert "DX064" in refused.stderr
+
+
+# -- PgQ and a migrator that is not a superuser ---------------------------------------------------
+
+
+def test_a_migrator_that_is_not_a_superuser_is_told_what_to_run(pg_cluster: TestCluster) -> None:
+    """CREATE EXTENSION pgq needs a superuser: migration 0021's first step (its own text, run
+    by a role that is not one, in a database without PgQ) stops saying what to run, and goes
+    on once a superuser ran it."""
+    text = (config.project_root() / "migrations" / "0021_events.sql").read_text()
+    begin = text.index("DO $$")
+    guard = text[begin : text.index("END\n$$;", begin) + len("END\n$$;")]
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    role = f"migrator_{uuid.uuid4().hex[:8]}"
+    pg_cluster.execute(f'CREATE DATABASE "{name}"')
+    pg_cluster.execute(f'CREATE ROLE "{role}" LOGIN CREATEROLE NOSUPERUSER')
+    dsn = config.as_role(pg_cluster.admin_dsn(name), role)
+    try:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            with pytest.raises(psycopg.Error, match="CREATE EXTENSION pgq needs a superuser") as e:
+                conn.execute(guard)  # type: ignore[arg-type]
+            hint = e.value.diag.message_hint or ""
+            assert "CREATE EXTENSION pgq; GRANT pgq_admin TO doublex_owner;" in hint, hint
+            pg_cluster.execute("CREATE EXTENSION pgq", dbname=name)
+            conn.execute(guard)  # type: ignore[arg-type]
+            assert conn.execute(
+                "SELECT extversion FROM pg_extension WHERE extname = 'pgq'"
+            ).fetchone()
+    finally:
+        pg_cluster.drop_database(name)
+        pg_cluster.execute(f'DROP ROLE "{role}"')

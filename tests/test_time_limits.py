@@ -164,6 +164,10 @@ LIMITS = {
     "DOUBLEX_CONNECTIONS_PER_CLIENT": "4",
     "DOUBLEX_POOL_MAX": "2",
     "LOG_LEVEL": "WARNING",
+    # The event sequencer sequences the accounts' events at start, then waits an hour: it
+    # reads accounts, and would sit behind the table lock these tests take (a session of
+    # the service that `settled` would count as waiting).
+    "DOUBLEX_EVENTS_SECONDS": "3600",
 }
 
 

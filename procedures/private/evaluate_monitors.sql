@@ -1,4 +1,4 @@
--- ledger_private.evaluate_monitors(account_id, actor, monitor_id): evaluates the balance
+-- ledger_private.evaluate_monitors(account_id, cause, monitor_id): evaluates the balance
 -- monitors of an account (those naming it and those of its type; only monitor_id when
 -- given) against its balances now (ledger_private.position_of_account, the one home of the
 -- available rule), and fires on a change of state:
@@ -12,11 +12,15 @@
 -- the evaluation exact against every concurrent writer of the account.
 -- Called at commit by the watch triggers (rules/monitor_watch.sql) and by
 -- ledger.create_monitor for the accounts a new monitor covers.
+-- cause: the row that changed the balance, as jsonb (a leg, a hold leg, a hold resolution),
+-- or {"actor": …}: the events' actor is the change's (the resolution's, else the journal's
+-- or the hold's creator), looked up only when an event fires, so that an evaluation that
+-- changes nothing reads no journal or hold (the indexes every posting writes).
 -- Payload: monitor_id, account (code), ccy, field, condition, threshold, value (the
 -- balance, in the currency's decimals; amounts as strings).
 
 CREATE OR REPLACE FUNCTION ledger_private.evaluate_monitors(
-    p_account_id bigint, p_actor text, p_monitor_id uuid DEFAULT NULL
+    p_account_id bigint, p_cause jsonb, p_monitor_id uuid DEFAULT NULL
 ) RETURNS void
 LANGUAGE plpgsql VOLATILE
 AS $$
@@ -28,6 +32,7 @@ DECLARE
     v_value numeric;
     v_holds boolean;
     v_was boolean;
+    v_actor text;
 BEGIN
     SELECT a.* INTO STRICT v_account FROM ledger_private.account AS a WHERE a.account_id = p_account_id;
     FOR v_monitor IN
@@ -51,9 +56,15 @@ BEGIN
         VALUES (v_monitor.monitor_id, p_account_id, v_holds, v_value)
         ON CONFLICT (monitor_id, account_id) DO UPDATE
             SET is_triggered = EXCLUDED.is_triggered, value = EXCLUDED.value, changed_at = now();
+        v_actor := coalesce(
+            v_actor, p_cause ->> 'actor', p_cause ->> 'resolved_by',
+            (SELECT j.created_by FROM ledger_private.journal AS j
+              WHERE j.journal_id = (p_cause ->> 'journal_id')::uuid),
+            (SELECT h.created_by FROM ledger_private.hold AS h
+              WHERE h.hold_id = (p_cause ->> 'hold_id')::uuid));
         PERFORM ledger_private.emit_event(
             v_account.tenant, CASE WHEN v_holds THEN 'monitor.triggered' ELSE 'monitor.resolved' END,
-            p_actor,
+            v_actor,
             jsonb_build_object(
                 'monitor_id', v_monitor.monitor_id, 'account', v_account.code, 'ccy', v_account.ccy,
                 'field', v_monitor.field, 'condition', v_monitor.condition,
@@ -63,5 +74,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION ledger_private.evaluate_monitors(bigint, text, uuid) IS
+COMMENT ON FUNCTION ledger_private.evaluate_monitors(bigint, jsonb, uuid) IS
     'Evaluates an account''s balance monitors and fires monitor.triggered or monitor.resolved on a change of state';

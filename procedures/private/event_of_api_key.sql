@@ -1,19 +1,20 @@
 -- ledger_private.event_of_api_key(old, new): key.created (old NULL; actor created_by) or
--- key.revoked (actor revoked_by). Never the secret or its hash.
+-- key.revoked (actor revoked_by). Never the secret or its hash. The rows come as jsonb
+-- (ledger_private.record_event).
 
-CREATE OR REPLACE FUNCTION ledger_private.event_of_api_key(
-    p_old ledger_private.api_key, p_new ledger_private.api_key
-) RETURNS void
+CREATE OR REPLACE FUNCTION ledger_private.event_of_api_key(p_old_row jsonb, p_new_row jsonb)
+RETURNS void
 LANGUAGE sql VOLATILE
 AS $$
     SELECT ledger_private.emit_event(
-        p_new.tenant,
-        CASE WHEN p_old IS NULL THEN 'key.created' ELSE 'key.revoked' END,
-        CASE WHEN p_old IS NULL THEN p_new.created_by ELSE p_new.revoked_by END,
-        jsonb_build_object('key_id', p_new.key_id, 'name', p_new.name,
-                           'capabilities', to_jsonb(p_new.capabilities),
-                           'expires_at', p_new.expires_at, 'revoked_at', p_new.revoked_at));
+        k.tenant,
+        CASE WHEN p_old_row IS NULL THEN 'key.created' ELSE 'key.revoked' END,
+        CASE WHEN p_old_row IS NULL THEN k.created_by ELSE k.revoked_by END,
+        jsonb_build_object('key_id', k.key_id, 'name', k.name,
+                           'capabilities', to_jsonb(k.capabilities),
+                           'expires_at', k.expires_at, 'revoked_at', k.revoked_at))
+      FROM jsonb_populate_record(NULL::ledger_private.api_key, p_new_row) AS k;
 $$;
 
-COMMENT ON FUNCTION ledger_private.event_of_api_key(ledger_private.api_key, ledger_private.api_key) IS
+COMMENT ON FUNCTION ledger_private.event_of_api_key(jsonb, jsonb) IS
     'Queues key.created or key.revoked';

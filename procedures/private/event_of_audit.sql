@@ -3,7 +3,7 @@
 -- tolerance, counts and exceptions (amount mismatches plus lines and legs missing on the
 -- other side), totals as strings.
 
-CREATE OR REPLACE FUNCTION ledger_private.event_of_audit(p ledger_private.audit_log)
+CREATE OR REPLACE FUNCTION ledger_private.event_of_audit(p_row jsonb)
 RETURNS void
 LANGUAGE sql VOLATILE
 AS $$
@@ -16,9 +16,10 @@ AS $$
             'missing_in_ledger', r.missing_in_ledger, 'missing_in_bank', r.missing_in_bank,
             'exceptions', r.amount_mismatch + r.missing_in_ledger + r.missing_in_bank,
             'bank_total', r.bank_total::text, 'ledger_total', r.ledger_total::text))
-      FROM ledger_private.recon_run AS r
-     WHERE p.action = 'recon_run' AND r.run_id = (p.details ->> 'run_id')::bigint;
+      FROM jsonb_populate_record(NULL::ledger_private.audit_log, p_row) AS p
+      JOIN ledger_private.recon_run AS r ON r.run_id = (p.details ->> 'run_id')::bigint
+     WHERE p.action = 'recon_run';
 $$;
 
-COMMENT ON FUNCTION ledger_private.event_of_audit(ledger_private.audit_log) IS
+COMMENT ON FUNCTION ledger_private.event_of_audit(jsonb) IS
     'Queues recon.finished from a reconciliation run''s audit line';

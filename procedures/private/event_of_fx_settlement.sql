@@ -2,7 +2,7 @@
 -- transfer (its two journals have their own journal.posted events): accounts, amounts and
 -- rate as strings, the fixed side and residual, both journal ids.
 
-CREATE OR REPLACE FUNCTION ledger_private.event_of_fx_settlement(p ledger_private.fx_settlement)
+CREATE OR REPLACE FUNCTION ledger_private.event_of_fx_settlement(p_row jsonb)
 RETURNS void
 LANGUAGE sql VOLATILE
 AS $$
@@ -20,8 +20,9 @@ AS $$
             'residual', p.residual::text, 'residual_ccy', p.residual_ccy,
             'source_journal_id', p.source_journal_id,
             'destination_journal_id', p.destination_journal_id,
-            'effective_date', p.effective_date));
+            'effective_date', p.effective_date))
+      FROM jsonb_populate_record(NULL::ledger_private.fx_settlement, p_row) AS p;
 $$;
 
-COMMENT ON FUNCTION ledger_private.event_of_fx_settlement(ledger_private.fx_settlement) IS
+COMMENT ON FUNCTION ledger_private.event_of_fx_settlement(jsonb) IS
     'Queues fx.settled';

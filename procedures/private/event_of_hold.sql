@@ -1,8 +1,7 @@
--- ledger_private.event_of_hold(hold): hold.created with the legs it reserves (account code,
--- side, amount as a string, currency). Called at commit (the deferred trigger hold_event),
--- when the hold legs are all written.
+-- ledger_private.event_of_hold(hold row): hold.created. The sequencer adds the legs it
+-- reserves (ledger_private.event_payload), as for journals.
 
-CREATE OR REPLACE FUNCTION ledger_private.event_of_hold(p ledger_private.hold)
+CREATE OR REPLACE FUNCTION ledger_private.event_of_hold(p_row jsonb)
 RETURNS void
 LANGUAGE sql VOLATILE
 AS $$
@@ -10,15 +9,9 @@ AS $$
         p.tenant, 'hold.created', p.created_by,
         jsonb_build_object(
             'hold_id', p.hold_id, 'idempotency_key', p.idempotency_key,
-            'expires_at', p.expires_at, 'memo', p.memo, 'ref', p.ref, 'metadata', p.metadata,
-            'legs', (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                                         'leg_no', hl.leg_no, 'account', a.code, 'side', hl.side,
-                                         'amount', hl.amount::text, 'ccy', hl.ccy)
-                                     ORDER BY hl.leg_no), '[]')
-                       FROM ledger_private.hold_leg AS hl
-                       JOIN ledger_private.account AS a ON a.account_id = hl.account_id
-                      WHERE hl.hold_id = p.hold_id)));
+            'expires_at', p.expires_at, 'memo', p.memo, 'ref', p.ref, 'metadata', p.metadata))
+      FROM jsonb_populate_record(NULL::ledger_private.hold, p_row) AS p;
 $$;
 
-COMMENT ON FUNCTION ledger_private.event_of_hold(ledger_private.hold) IS
-    'Queues hold.created, with the legs';
+COMMENT ON FUNCTION ledger_private.event_of_hold(jsonb) IS
+    'Queues hold.created (the sequencer adds the legs)';

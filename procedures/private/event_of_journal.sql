@@ -1,9 +1,11 @@
--- ledger_private.event_of_journal(journal): journal.posted (a transfer, an FX leg's journal, a
--- hold's capture) or journal.reversed (kind reversal, naming the journal it reverses), with
--- its legs (account code, side, amount as a string, currency). Called at commit (the
--- deferred trigger journal_event), when the legs are all written.
+-- ledger_private.event_of_journal(journal row): journal.posted (a transfer, an FX transfer's
+-- journal, a hold's capture) or journal.reversed (kind reversal, naming the journal it
+-- reverses). The posting transaction queues the journal's header only; the sequencer adds
+-- its legs (ledger_private.event_payload) from the committed, append-only rows. Reading
+-- the legs here, at SERIALIZABLE, would put a predicate lock on the newest page of the leg
+-- index that every concurrent posting writes to: serialization failures on hot accounts.
 
-CREATE OR REPLACE FUNCTION ledger_private.event_of_journal(p ledger_private.journal)
+CREATE OR REPLACE FUNCTION ledger_private.event_of_journal(p_row jsonb)
 RETURNS void
 LANGUAGE sql VOLATILE
 AS $$
@@ -14,15 +16,9 @@ AS $$
         jsonb_build_object(
             'journal_id', p.journal_id, 'kind', p.kind, 'idempotency_key', p.idempotency_key,
             'effective_date', p.effective_date, 'memo', p.memo, 'ref', p.ref,
-            'metadata', p.metadata, 'reverses', p.reverses,
-            'legs', (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                                         'leg_no', l.leg_no, 'account', a.code, 'side', l.side,
-                                         'amount', l.amount::text, 'ccy', l.ccy)
-                                     ORDER BY l.leg_no), '[]')
-                       FROM ledger_private.leg AS l
-                       JOIN ledger_private.account AS a ON a.account_id = l.account_id
-                      WHERE l.journal_id = p.journal_id)));
+            'metadata', p.metadata, 'reverses', p.reverses))
+      FROM jsonb_populate_record(NULL::ledger_private.journal, p_row) AS p;
 $$;
 
-COMMENT ON FUNCTION ledger_private.event_of_journal(ledger_private.journal) IS
-    'Queues journal.posted or journal.reversed, with the legs';
+COMMENT ON FUNCTION ledger_private.event_of_journal(jsonb) IS
+    'Queues journal.posted or journal.reversed (the sequencer adds the legs)';

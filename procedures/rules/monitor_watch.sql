@@ -2,8 +2,8 @@
 -- monitors of the accounts a change moved (ledger_private.evaluate_monitors), in the
 -- transaction of the change, once the whole change is written: a leg (postings, captures,
 -- reversals, FX), a hold leg (a new hold reduces `available`), a hold resolution (capture,
--- void, and the expiry sweep: every account of the hold's legs). The actor of the events is
--- the change's: the journal's creator, the hold's creator, the resolution's actor. Declared
+-- void, and the expiry sweep: every account of the hold's legs). The row goes along as the
+-- cause, whose actor the events name (evaluate_monitors looks it up only to fire). Declared
 -- in migrations/0023_balance_monitors.sql, only for tenants with monitors (its WHEN).
 -- SECURITY DEFINER (the owner's, who may read the monitors and write to PgQ): a deferred
 -- trigger fires at COMMIT, after the API function returned, as the caller's role. The row
@@ -17,22 +17,13 @@ AS $$
 DECLARE
     v_row jsonb := to_jsonb(NEW);
 BEGIN
-    CASE TG_TABLE_NAME
-        WHEN 'leg' THEN
-            PERFORM ledger_private.evaluate_monitors(
-                (v_row ->> 'account_id')::bigint,
-                (SELECT j.created_by FROM ledger_private.journal AS j
-                  WHERE j.journal_id = (v_row ->> 'journal_id')::uuid));
-        WHEN 'hold_leg' THEN
-            PERFORM ledger_private.evaluate_monitors(
-                (v_row ->> 'account_id')::bigint,
-                (SELECT h.created_by FROM ledger_private.hold AS h
-                  WHERE h.hold_id = (v_row ->> 'hold_id')::uuid));
-        WHEN 'hold_resolution' THEN
-            PERFORM ledger_private.evaluate_monitors(hl.account_id, v_row ->> 'resolved_by')
-               FROM (SELECT DISTINCT l.account_id FROM ledger_private.hold_leg AS l
-                      WHERE l.hold_id = (v_row ->> 'hold_id')::uuid ORDER BY l.account_id) AS hl;
-    END CASE;
+    IF TG_TABLE_NAME = 'hold_resolution' THEN
+        PERFORM ledger_private.evaluate_monitors(hl.account_id, v_row)
+           FROM (SELECT DISTINCT l.account_id FROM ledger_private.hold_leg AS l
+                  WHERE l.hold_id = (v_row ->> 'hold_id')::uuid ORDER BY l.account_id) AS hl;
+    ELSE
+        PERFORM ledger_private.evaluate_monitors((v_row ->> 'account_id')::bigint, v_row);
+    END IF;
     RETURN NULL;
 END
 $$;
