@@ -575,8 +575,11 @@ async def test_every_route_answers_with_and_without_trailing_slash(books: Client
     spare = await ok(
         await books.post("/api/keys", json={"name": "s", "capabilities": ["read"]}), 201
     )
+    watch = {"account": "1001-CASH", "field": "posted", "condition": "<", "threshold": "0"}
+    monitor = await ok(await books.post("/api/monitors", json=watch), 201)
     values = {
         "{key_id}": spare["key_id"],
+        "{monitor_id}": monitor["monitor_id"],
         "{code}": "1001-CASH",
         "{journal_id}": posted["journal_id"],
         "{base}": "EUR",
@@ -600,9 +603,11 @@ async def test_every_route_answers_with_and_without_trailing_slash(books: Client
         },
         "/api/keys": {"name": "s", "capabilities": ["read"]},
         "/api/keys/{key_id}": {"requests_per_second": 50},  # PATCH (DELETE ignores it)
+        "/api/monitors": watch,
     }
     expected = {
         ("POST", "/api/keys"): 201,
+        ("POST", "/api/monitors"): 201,
         ("POST", "/api/accounts"): 201,
         ("POST", "/api/transfers"): 200,
         ("POST", "/api/journals/{journal_id}/reverse"): 201,
@@ -623,9 +628,12 @@ async def test_every_route_answers_with_and_without_trailing_slash(books: Client
             statuses.append(response.status)
         want = expected.get((method, template), 200)
         # A replayed POST answers 200 (duplicate) or 409 (account exists) the second time;
-        # a second POST /api/keys makes another key.
-        new_key = (method, template) == ("POST", "/api/keys")
+        # a second POST /api/keys (/api/monitors) makes another key (monitor); a deleted
+        # monitor is not found the second time.
+        new_key = (method, template) in (("POST", "/api/keys"), ("POST", "/api/monitors"))
         second = {201} if new_key else {201: {200, 409}}.get(want, {want})
+        if (method, template) == ("DELETE", "/api/monitors/{monitor_id}"):
+            second = {404}
         assert statuses[0] == want and statuses[1] in second, (method, template, statuses)
 
 
