@@ -3,7 +3,7 @@
 -- currency seed.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(509);
+SELECT plan(532);
 
 -- Schemas ---------------------------------------------------------------------------------
 SELECT has_schema('ledger', 'Should have the ledger API schema');
@@ -92,7 +92,10 @@ INSERT INTO api_function (name, args, returns) VALUES
     ('delete_webhook',     ARRAY['text', 'text'], 'ledger.webhook_info'),
     ('replay_webhook',     ARRAY['text', 'bigint', 'text'], 'ledger.webhook_info'),
     ('list_webhook_deliveries', ARRAY['text', 'text', 'bigint', 'integer', 'text'],
-                           'setof ledger.webhook_delivery_info');
+                           'setof ledger.webhook_delivery_info'),
+    ('create_monitor',     ARRAY['text', 'text', 'text', 'text', 'numeric', 'text'], 'ledger.monitor_info'),
+    ('list_monitors',      ARRAY['text'], 'setof ledger.monitor_info'),
+    ('delete_monitor',     ARRAY['uuid', 'text'], 'ledger.monitor_info');
 INSERT INTO api_function (name, args, returns, grantee) VALUES
     ('create_tenant',      ARRAY['text'], 'ledger.tenant_info', NULL),
     ('list_tenants',       ARRAY[]::text[], 'setof ledger.tenant_info', NULL),
@@ -196,7 +199,7 @@ SELECT has_table('ledger_private', t.name, format('Should have table ledger_priv
                     'statement_import', 'statement_line', 'recon_run', 'recon_outcome',
                     'ledger_settings', 'day_close', 'account_snapshot', 'trial_balance',
                     'tenant', 'api_key', 'sql_login', 'audit_log', 'event', 'webhook',
-                    'webhook_delivery'])
+                    'webhook_delivery', 'monitor', 'monitor_state'])
        AS t (name);
 
 -- Currencies ------------------------------------------------------------------------------

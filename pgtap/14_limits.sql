@@ -37,7 +37,7 @@ SELECT results_eq(
              ('fx_rate_decimals', 12), ('fx_rate_digits', 12), ('fx_source_length', 200),
              ('idempotency_key_length', 255), ('key_burst_max', 10000),
              ('key_rate_default', 100), ('key_rate_max', 10000), ('legs_max', 500), ('legs_min', 2),
-             ('memo_length', 1000), ('metadata_bytes', 16384), ('page_legs', 5000),
+             ('memo_length', 1000), ('metadata_bytes', 16384), ('monitors_max', 100), ('page_legs', 5000),
              ('page_size', 1000), ('problem_lines_shown', 20), ('problem_value_length', 40),
              ('recon_pair_rounds', 16), ('recon_tolerance_max', 1000),
              ('ref_length', 200), ('statement_days', 366), ('statement_description_length', 1000),
@@ -59,7 +59,7 @@ SELECT set_eq(
     $$SELECT l.name FROM ledger.api_limits() AS l$$,
     'Should list exactly the names api_limit knows');
 SET LOCAL ROLE doublex_app;
-SELECT is((SELECT count(*)::integer FROM ledger.api_limits()), 42,
+SELECT is((SELECT count(*)::integer FROM ledger.api_limits()), 43,
           'Should answer doublex_app, which cannot call api_limit itself');
 RESET ROLE;
 

@@ -9,7 +9,7 @@
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SET LOCAL client_min_messages = warning;
-SELECT plan(53);
+SELECT plan(54);
 \ir helpers/fixtures.sql
 
 -- The events this transaction has queued so far, oldest first, their payloads completed as
@@ -176,6 +176,14 @@ SELECT is((tap.last('recon.finished') -> 'payload') - 'business_date',
              FROM ledger_private.recon_run AS r ORDER BY r.run_id DESC LIMIT 1),
           'recon.finished: Should carry the counts and the exceptions');
 SELECT is(tap.count('recon.finished'), 1, 'recon.finished: Should queue one event per run');
+
+-- Balance monitors (their payloads and crossings: 24_monitors.sql) -----------------------------
+SELECT ledger.create_monitor('WALLET', field => 'posted', condition => '>', threshold => 0);
+SELECT ledger.post_journal('mon', tap.pair('WALLET', 'CASH', '100.00'));
+SET CONSTRAINTS ALL IMMEDIATE;  -- the monitors' watch is deferred to commit
+SET CONSTRAINTS ALL DEFERRED;
+SELECT is(tap.last('monitor.resolved') -> 'payload' ->> 'value', '-28.00',
+          'monitor.resolved: Should queue when the condition stops holding');
 
 -- Every type, and the tenant ------------------------------------------------------------------
 SELECT set_eq($$SELECT DISTINCT e.ev_type FROM pgq.event_template AS e WHERE e.ev_txid = txid_current()$$,

@@ -70,7 +70,8 @@ AS $$
           ('webhook_secret_length_max', 'most characters of a webhook secret the caller chooses'),
           ('webhooks_per_tenant', 'live webhook endpoints of one tenant'),
           ('webhook_dead_letters_per_call', 'dead letters one failed delivery writes (the rest '
-                                            'at the next failure)')
+                                            'at the next failure)'),
+          ('monitors_max', 'balance monitors a tenant may have (ledger.create_monitor)')
       ) AS l (name, meaning)
      ORDER BY l.name
 $$;

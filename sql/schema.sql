@@ -265,6 +265,20 @@ CREATE TYPE ledger.journal_entry AS (
 
 ALTER TYPE ledger.journal_entry OWNER TO doublex_owner;
 
+CREATE TYPE ledger.monitor_info AS (
+	monitor_id uuid,
+	account text,
+	account_type text,
+	field text,
+	condition text,
+	threshold numeric,
+	triggered text[],
+	created_at timestamp with time zone,
+	created_by text
+);
+
+ALTER TYPE ledger.monitor_info OWNER TO doublex_owner;
+
 CREATE TYPE ledger.new_api_key AS (
 	key_id text,
 	token text,
@@ -671,7 +685,8 @@ CREATE FUNCTION ledger.api_limits() RETURNS TABLE(name text, value integer, mean
           ('webhook_secret_length_max', 'most characters of a webhook secret the caller chooses'),
           ('webhooks_per_tenant', 'live webhook endpoints of one tenant'),
           ('webhook_dead_letters_per_call', 'dead letters one failed delivery writes (the rest '
-                                            'at the next failure)')
+                                            'at the next failure)'),
+          ('monitors_max', 'balance monitors a tenant may have (ledger.create_monitor)')
       ) AS l (name, meaning)
      ORDER BY l.name
 $$;
@@ -1181,6 +1196,79 @@ $$;
 
 ALTER FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone, memo text, ref text, metadata jsonb, conditions jsonb, tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.create_monitor(account text DEFAULT NULL::text, account_type text DEFAULT NULL::text, field text DEFAULT NULL::text, condition text DEFAULT NULL::text, threshold numeric DEFAULT NULL::numeric, tenant text DEFAULT NULL::text) RETURNS ledger.monitor_info
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_who ledger_private.principal := ledger_private.authorize_write('admin', create_monitor.tenant);
+    v_monitor ledger_private.monitor;
+    v_account_id bigint;
+BEGIN
+    IF (create_monitor.account IS NULL) = (create_monitor.account_type IS NULL) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX063', COLUMN = 'account',
+            MESSAGE = 'account: name either one account or an account_type, not both or neither',
+            HINT = 'A monitor of a type watches every account of that type, present and future.';
+    END IF;
+    IF create_monitor.account_type NOT IN ('asset', 'liability', 'equity', 'income', 'expense') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX063', COLUMN = 'account_type',
+            MESSAGE = format('account_type: must be asset, liability, equity, income or expense, got %s',
+                             create_monitor.account_type);
+    END IF;
+    IF create_monitor.field IS NULL OR create_monitor.field NOT IN ('available', 'posted') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX063', COLUMN = 'field',
+            MESSAGE = format('field: must be available or posted, got %s', coalesce(create_monitor.field, 'NULL'));
+    END IF;
+    IF create_monitor.condition IS NULL OR create_monitor.condition NOT IN ('<', '<=', '>', '>=') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX063', COLUMN = 'condition',
+            MESSAGE = format('condition: must be <, <=, > or >=, got %s', coalesce(create_monitor.condition, 'NULL'));
+    END IF;
+    IF create_monitor.threshold IS NULL OR create_monitor.threshold = 'NaN'
+       OR abs(create_monitor.threshold) >= 10::numeric ^ ledger_private.api_limit('amount_digits') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX063', COLUMN = 'threshold',
+            MESSAGE = format('threshold: must be a number below 10^%s in magnitude, got %s',
+                             ledger_private.api_limit('amount_digits'),
+                             coalesce(create_monitor.threshold::text, 'NULL'));
+    END IF;
+    IF create_monitor.account IS NOT NULL THEN
+        v_account_id := (ledger_private.find_account(v_who.tenant, create_monitor.account)).account_id;
+    END IF;
+    IF (SELECT count(*) FROM ledger_private.monitor AS m WHERE m.tenant = v_who.tenant)
+       >= ledger_private.api_limit('monitors_max') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX065', COLUMN = 'tenant',
+            MESSAGE = format('tenant: %s already has %s balance monitors, the most it may have',
+                             v_who.tenant, ledger_private.api_limit('monitors_max')),
+            HINT = 'Delete a monitor it no longer needs (ledger.delete_monitor), or watch an account_type.';
+    END IF;
+    INSERT INTO ledger_private.monitor AS m
+           (monitor_id, tenant, account_id, account_type, field, condition, threshold, created_by)
+    VALUES (ledger_private.uuid_v7(), v_who.tenant, v_account_id, create_monitor.account_type,
+            create_monitor.field, create_monitor.condition, create_monitor.threshold, v_who.actor)
+    RETURNING m.* INTO v_monitor;
+    PERFORM ledger_private.append_audit(v_who, 'create_monitor', v_monitor.monitor_id::text,
+                                        jsonb_build_object(
+                                            'account', create_monitor.account,
+                                            'account_type', create_monitor.account_type,
+                                            'field', v_monitor.field, 'condition', v_monitor.condition,
+                                            'threshold', v_monitor.threshold::text));
+    PERFORM ledger_private.evaluate_monitors(a.account_id, jsonb_build_object('actor', v_who.actor),
+                                             v_monitor.monitor_id)
+       FROM ledger_private.account AS a
+      WHERE a.tenant = v_who.tenant
+        AND (a.account_id = v_account_id OR a.type = v_monitor.account_type)
+      ORDER BY a.account_id;
+    RETURN ledger_private.to_monitor_info(v_monitor);
+END
+$$;
+
+ALTER FUNCTION ledger.create_monitor(account text, account_type text, field text, condition text, threshold numeric, tenant text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger.create_tenant(tenant text) RETURNS ledger.tenant_info
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1251,6 +1339,33 @@ END
 $_$;
 
 ALTER FUNCTION ledger.create_webhook(url text, types text[], secret text, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.delete_monitor(monitor_id uuid, tenant text DEFAULT NULL::text) RETURNS ledger.monitor_info
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_who ledger_private.principal := ledger_private.authorize_write('admin', delete_monitor.tenant);
+    v_monitor ledger_private.monitor;
+    v_info ledger.monitor_info;
+BEGIN
+    SELECT m.* INTO v_monitor FROM ledger_private.monitor AS m
+     WHERE m.tenant = v_who.tenant AND m.monitor_id = delete_monitor.monitor_id
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX064', COLUMN = 'monitor_id',
+            MESSAGE = format('monitor_id: no balance monitor %s in tenant %s',
+                             coalesce(delete_monitor.monitor_id::text, 'NULL'), v_who.tenant);
+    END IF;
+    v_info := ledger_private.to_monitor_info(v_monitor);
+    DELETE FROM ledger_private.monitor AS m WHERE m.monitor_id = v_monitor.monitor_id;
+    PERFORM ledger_private.append_audit(v_who, 'delete_monitor', v_monitor.monitor_id::text, '{}');
+    RETURN v_info;
+END
+$$;
+
+ALTER FUNCTION ledger.delete_monitor(monitor_id uuid, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.delete_webhook(webhook_id text, tenant text DEFAULT NULL::text) RETURNS ledger.webhook_info
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2061,6 +2176,23 @@ END
 $$;
 
 ALTER FUNCTION ledger.list_journals(from_date date, to_date date, account text, after_cursor text, page_size integer, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.list_monitors(tenant text DEFAULT NULL::text) RETURNS SETOF ledger.monitor_info
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_tenant text := (ledger_private.authorize('read', list_monitors.tenant)).tenant;
+BEGIN
+    RETURN QUERY
+        SELECT (ledger_private.to_monitor_info(m)).*
+          FROM ledger_private.monitor AS m
+         WHERE m.tenant = v_tenant
+         ORDER BY m.monitor_id;
+END
+$$;
+
+ALTER FUNCTION ledger.list_monitors(tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.list_sql_logins(tenant text DEFAULT NULL::text) RETURNS SETOF ledger.sql_login_info
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -3898,6 +4030,8 @@ CREATE FUNCTION ledger_private.api_limit(p_name text) RETURNS integer
                WHEN 'webhook_secret_length_max' THEN 200
                WHEN 'webhooks_per_tenant' THEN 20
                WHEN 'webhook_dead_letters_per_call' THEN 10000
+               -- Balance monitors per tenant (ledger.create_monitor):
+               WHEN 'monitors_max' THEN 100
            END
 $$;
 
@@ -4910,6 +5044,61 @@ $$;
 
 ALTER FUNCTION ledger_private.eod_progress_notice(p_progress jsonb, p_date date, p_phase text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.evaluate_monitors(p_account_id bigint, p_cause jsonb, p_monitor_id uuid DEFAULT NULL::uuid) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_account ledger_private.account;
+    v_monitor ledger_private.monitor;
+    v_position record;
+    v_read boolean := false;
+    v_value numeric;
+    v_holds boolean;
+    v_was boolean;
+    v_actor text;
+BEGIN
+    SELECT a.* INTO STRICT v_account FROM ledger_private.account AS a WHERE a.account_id = p_account_id;
+    FOR v_monitor IN
+        SELECT m.* FROM ledger_private.monitor AS m
+         WHERE m.tenant = v_account.tenant
+           AND (m.account_id = p_account_id OR m.account_type = v_account.type)
+           AND (p_monitor_id IS NULL OR m.monitor_id = p_monitor_id)
+         ORDER BY m.monitor_id
+    LOOP
+        IF NOT v_read THEN
+            SELECT p.posted, p.available, ledger_private.currency_exponent(p.ccy) AS exponent
+              INTO v_position FROM ledger_private.position_of_account(p_account_id) AS p;
+            v_read := true;
+        END IF;
+        v_value := CASE v_monitor.field WHEN 'available' THEN v_position.available ELSE v_position.posted END;
+        v_holds := ledger_private.monitor_condition_holds(v_value, v_monitor.condition, v_monitor.threshold);
+        SELECT s.is_triggered INTO v_was FROM ledger_private.monitor_state AS s
+         WHERE s.monitor_id = v_monitor.monitor_id AND s.account_id = p_account_id;
+        CONTINUE WHEN v_holds = coalesce(v_was, false);
+        INSERT INTO ledger_private.monitor_state AS s (monitor_id, account_id, is_triggered, value)
+        VALUES (v_monitor.monitor_id, p_account_id, v_holds, v_value)
+        ON CONFLICT (monitor_id, account_id) DO UPDATE
+            SET is_triggered = EXCLUDED.is_triggered, value = EXCLUDED.value, changed_at = now();
+        v_actor := coalesce(
+            v_actor, p_cause ->> 'actor', p_cause ->> 'resolved_by',
+            (SELECT j.created_by FROM ledger_private.journal AS j
+              WHERE j.journal_id = (p_cause ->> 'journal_id')::uuid),
+            (SELECT h.created_by FROM ledger_private.hold AS h
+              WHERE h.hold_id = (p_cause ->> 'hold_id')::uuid));
+        PERFORM ledger_private.emit_event(
+            v_account.tenant, CASE WHEN v_holds THEN 'monitor.triggered' ELSE 'monitor.resolved' END,
+            v_actor,
+            jsonb_build_object(
+                'monitor_id', v_monitor.monitor_id, 'account', v_account.code, 'ccy', v_account.ccy,
+                'field', v_monitor.field, 'condition', v_monitor.condition,
+                'threshold', v_monitor.threshold::text,
+                'value', round(v_value, v_position.exponent)::text));
+    END LOOP;
+END
+$$;
+
+ALTER FUNCTION ledger_private.evaluate_monitors(p_account_id bigint, p_cause jsonb, p_monitor_id uuid) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.event_leg(p_leg_no smallint, p_account_id bigint, p_side text, p_amount numeric, p_ccy text) RETURNS jsonb
     LANGUAGE sql STABLE
     AS $$
@@ -5096,7 +5285,8 @@ CREATE FUNCTION ledger_private.event_types() RETURNS text[]
     SELECT ARRAY['journal.posted', 'journal.reversed', 'fx.settled',
                  'hold.created', 'hold.captured', 'hold.voided', 'hold.expired',
                  'account.created', 'account.status_changed', 'account.limits_changed',
-                 'day.closed', 'recon.finished', 'key.created', 'key.revoked']
+                 'day.closed', 'recon.finished', 'key.created', 'key.revoked',
+                 'monitor.triggered', 'monitor.resolved']
 $$;
 
 ALTER FUNCTION ledger_private.event_types() OWNER TO doublex_owner;
@@ -5705,6 +5895,39 @@ CREATE FUNCTION ledger_private.lock_idempotency_key(p_tenant text, p_key text) R
 $$;
 
 ALTER FUNCTION ledger_private.lock_idempotency_key(p_tenant text, p_key text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.monitor_condition_holds(p_value numeric, p_condition text, p_threshold numeric) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE p_condition
+               WHEN '<' THEN p_value < p_threshold
+               WHEN '<=' THEN p_value <= p_threshold
+               WHEN '>' THEN p_value > p_threshold
+               WHEN '>=' THEN p_value >= p_threshold
+           END
+$$;
+
+ALTER FUNCTION ledger_private.monitor_condition_holds(p_value numeric, p_condition text, p_threshold numeric) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.monitor_watch() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_row jsonb := to_jsonb(NEW);
+BEGIN
+    IF TG_TABLE_NAME = 'hold_resolution' THEN
+        PERFORM ledger_private.evaluate_monitors(hl.account_id, v_row)
+           FROM (SELECT DISTINCT l.account_id FROM ledger_private.hold_leg AS l
+                  WHERE l.hold_id = (v_row ->> 'hold_id')::uuid ORDER BY l.account_id) AS hl;
+    ELSE
+        PERFORM ledger_private.evaluate_monitors((v_row ->> 'account_id')::bigint, v_row);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+ALTER FUNCTION ledger_private.monitor_watch() OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.normal_balance(p_normal_side text, p_debits numeric, p_credits numeric) RETURNS numeric
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -6529,6 +6752,16 @@ $$;
 
 ALTER FUNCTION ledger_private.tenant_eod_status(p_tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.tenant_has_monitors(p_tenant text) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN EXISTS (SELECT FROM ledger_private.monitor AS m WHERE m.tenant = p_tenant);
+END
+$$;
+
+ALTER FUNCTION ledger_private.tenant_has_monitors(p_tenant text) OWNER TO doublex_owner;
+
 CREATE TABLE ledger_private.webhook (
     webhook_id text NOT NULL,
     tenant text NOT NULL,
@@ -6727,6 +6960,40 @@ CREATE FUNCTION ledger_private.to_journal_entry(p_journal ledger_private.journal
 $$;
 
 ALTER FUNCTION ledger_private.to_journal_entry(p_journal ledger_private.journal) OWNER TO doublex_owner;
+
+CREATE TABLE ledger_private.monitor (
+    monitor_id uuid NOT NULL,
+    tenant text NOT NULL,
+    account_id bigint,
+    account_type text,
+    field text NOT NULL,
+    condition text NOT NULL,
+    threshold numeric NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text NOT NULL,
+    CONSTRAINT monitor_account_type_known CHECK ((account_type = ANY (ARRAY['asset'::text, 'liability'::text, 'equity'::text, 'income'::text, 'expense'::text]))),
+    CONSTRAINT monitor_condition_known CHECK ((condition = ANY (ARRAY['<'::text, '<='::text, '>'::text, '>='::text]))),
+    CONSTRAINT monitor_field_known CHECK ((field = ANY (ARRAY['available'::text, 'posted'::text]))),
+    CONSTRAINT monitor_one_scope CHECK (((account_id IS NULL) <> (account_type IS NULL)))
+);
+
+ALTER TABLE ledger_private.monitor OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.to_monitor_info(p ledger_private.monitor) RETURNS ledger.monitor_info
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT ROW(p.monitor_id,
+               (SELECT a.code FROM ledger_private.account AS a WHERE a.account_id = p.account_id),
+               p.account_type, p.field, p.condition, p.threshold,
+               ARRAY(SELECT a.code
+                       FROM ledger_private.monitor_state AS s
+                       JOIN ledger_private.account AS a ON a.account_id = s.account_id
+                      WHERE s.monitor_id = p.monitor_id AND s.is_triggered
+                      ORDER BY a.code),
+               p.created_at, p.created_by)::ledger.monitor_info
+$$;
+
+ALTER FUNCTION ledger_private.to_monitor_info(p ledger_private.monitor) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.to_recon_summary(p_run ledger_private.recon_run, p_account ledger_private.account) RETURNS ledger.recon_summary
     LANGUAGE sql STABLE
@@ -7053,6 +7320,16 @@ CREATE TABLE ledger_private.leg (
 
 ALTER TABLE ledger_private.leg OWNER TO doublex_owner;
 
+CREATE TABLE ledger_private.monitor_state (
+    monitor_id uuid NOT NULL,
+    account_id bigint NOT NULL,
+    is_triggered boolean NOT NULL,
+    value numeric NOT NULL,
+    changed_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ledger_private.monitor_state OWNER TO doublex_owner;
+
 CREATE TABLE ledger_private.open_hold_leg (
     hold_id uuid NOT NULL,
     leg_no smallint NOT NULL,
@@ -7292,6 +7569,12 @@ ALTER TABLE ONLY ledger_private.ledger_settings
 ALTER TABLE ONLY ledger_private.leg
     ADD CONSTRAINT leg_pkey PRIMARY KEY (journal_id, leg_no);
 
+ALTER TABLE ONLY ledger_private.monitor
+    ADD CONSTRAINT monitor_pkey PRIMARY KEY (monitor_id);
+
+ALTER TABLE ONLY ledger_private.monitor_state
+    ADD CONSTRAINT monitor_state_pkey PRIMARY KEY (monitor_id, account_id);
+
 ALTER TABLE ONLY ledger_private.open_hold_leg
     ADD CONSTRAINT open_hold_leg_pkey PRIMARY KEY (hold_id, leg_no);
 
@@ -7350,6 +7633,8 @@ CREATE INDEX leg_account_history ON ledger_private.leg USING btree (account_id, 
 CREATE INDEX leg_balance_tail ON ledger_private.leg USING btree (account_id, txid);
 
 CREATE INDEX leg_txid_range ON ledger_private.leg USING brin (txid);
+
+CREATE INDEX monitor_by_tenant ON ledger_private.monitor USING btree (tenant, account_id, account_type);
 
 CREATE INDEX open_hold_leg_by_account ON ledger_private.open_hold_leg USING btree (account_id);
 
@@ -7425,6 +7710,8 @@ CREATE TRIGGER hold_leg_checked BEFORE INSERT ON ledger_private.hold_leg FOR EAC
 
 CREATE CONSTRAINT TRIGGER hold_leg_checked_at_commit AFTER INSERT ON ledger_private.hold_leg DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((current_setting('doublex.checked_inline'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION ledger_private.hold_leg_commit_checks();
 
+CREATE CONSTRAINT TRIGGER hold_leg_monitor_watch AFTER INSERT ON ledger_private.hold_leg DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (ledger_private.tenant_has_monitors(new.tenant)) EXECUTE FUNCTION ledger_private.monitor_watch();
+
 CREATE TRIGGER hold_leg_no_truncate BEFORE TRUNCATE ON ledger_private.hold_leg FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
 CREATE TRIGGER hold_leg_opens AFTER INSERT ON ledger_private.hold_leg REFERENCING NEW TABLE AS added FOR EACH STATEMENT WHEN ((current_setting('doublex.checked_inline'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION ledger_private.open_hold_legs_added();
@@ -7436,6 +7723,8 @@ CREATE TRIGGER hold_resolution_append_only BEFORE DELETE OR UPDATE ON ledger_pri
 CREATE TRIGGER hold_resolution_closes AFTER INSERT ON ledger_private.hold_resolution REFERENCING NEW TABLE AS resolved FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.open_hold_legs_resolved();
 
 CREATE TRIGGER hold_resolution_event AFTER INSERT ON ledger_private.hold_resolution FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
+
+CREATE CONSTRAINT TRIGGER hold_resolution_monitor_watch AFTER INSERT ON ledger_private.hold_resolution DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (ledger_private.tenant_has_monitors(new.tenant)) EXECUTE FUNCTION ledger_private.monitor_watch();
 
 CREATE TRIGGER hold_resolution_no_truncate BEFORE TRUNCATE ON ledger_private.hold_resolution FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
@@ -7456,6 +7745,8 @@ CREATE TRIGGER leg_append_only BEFORE DELETE OR UPDATE ON ledger_private.leg FOR
 CREATE TRIGGER leg_checked BEFORE INSERT ON ledger_private.leg FOR EACH ROW EXECUTE FUNCTION ledger_private.leg_before_insert();
 
 CREATE CONSTRAINT TRIGGER leg_checked_at_commit AFTER INSERT ON ledger_private.leg DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((current_setting('doublex.checked_inline'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION ledger_private.leg_commit_checks();
+
+CREATE CONSTRAINT TRIGGER leg_monitor_watch AFTER INSERT ON ledger_private.leg DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (ledger_private.tenant_has_monitors(new.tenant)) EXECUTE FUNCTION ledger_private.monitor_watch();
 
 CREATE TRIGGER leg_no_truncate BEFORE TRUNCATE ON ledger_private.leg FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
@@ -7515,6 +7806,9 @@ ALTER TABLE ONLY ledger_private.journal
 ALTER TABLE ONLY ledger_private.ledger_settings
     ADD CONSTRAINT ledger_settings_tenant_fkey FOREIGN KEY (tenant) REFERENCES ledger_private.tenant(tenant);
 
+ALTER TABLE ONLY ledger_private.monitor_state
+    ADD CONSTRAINT monitor_state_monitor_id_fkey FOREIGN KEY (monitor_id) REFERENCES ledger_private.monitor(monitor_id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY ledger_private.recon_outcome
     ADD CONSTRAINT recon_outcome_run_id_fkey FOREIGN KEY (run_id) REFERENCES ledger_private.recon_run(run_id);
 
@@ -7567,10 +7861,16 @@ GRANT ALL ON FUNCTION ledger.create_demo_tenant(client_address inet) TO doublex_
 REVOKE ALL ON FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone, memo text, ref text, metadata jsonb, conditions jsonb, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone, memo text, ref text, metadata jsonb, conditions jsonb, tenant text) TO doublex_api;
 
+REVOKE ALL ON FUNCTION ledger.create_monitor(account text, account_type text, field text, condition text, threshold numeric, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.create_monitor(account text, account_type text, field text, condition text, threshold numeric, tenant text) TO doublex_api;
+
 REVOKE ALL ON FUNCTION ledger.create_tenant(tenant text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger.create_webhook(url text, types text[], secret text, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.create_webhook(url text, types text[], secret text, tenant text) TO doublex_api;
+
+REVOKE ALL ON FUNCTION ledger.delete_monitor(monitor_id uuid, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.delete_monitor(monitor_id uuid, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.delete_webhook(webhook_id text, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.delete_webhook(webhook_id text, tenant text) TO doublex_api;
@@ -7635,6 +7935,9 @@ GRANT ALL ON FUNCTION ledger.list_holds(account text, status text, after_id uuid
 
 REVOKE ALL ON FUNCTION ledger.list_journals(from_date date, to_date date, account text, after_cursor text, page_size integer, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.list_journals(from_date date, to_date date, account text, after_cursor text, page_size integer, tenant text) TO doublex_api;
+
+REVOKE ALL ON FUNCTION ledger.list_monitors(tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.list_monitors(tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.list_sql_logins(tenant text) FROM PUBLIC;
 
@@ -7835,6 +8138,8 @@ REVOKE ALL ON FUNCTION ledger_private.emit_event(p_tenant text, p_type text, p_a
 
 REVOKE ALL ON FUNCTION ledger_private.eod_progress_notice(p_progress jsonb, p_date date, p_phase text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.evaluate_monitors(p_account_id bigint, p_cause jsonb, p_monitor_id uuid) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.event_leg(p_leg_no smallint, p_account_id bigint, p_side text, p_amount numeric, p_ccy text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.event_of_account(p_old_row jsonb, p_new_row jsonb) FROM PUBLIC;
@@ -7903,6 +8208,10 @@ REVOKE ALL ON FUNCTION ledger_private.leg_problem(p_leg jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.lock_idempotency_key(p_tenant text, p_key text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.monitor_condition_holds(p_value numeric, p_condition text, p_threshold numeric) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.monitor_watch() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.normal_balance(p_normal_side text, p_debits numeric, p_credits numeric) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.normalize_conditions(p_conditions jsonb) FROM PUBLIC;
@@ -7961,6 +8270,8 @@ REVOKE ALL ON FUNCTION ledger_private.tenant_business_dates() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.tenant_eod_status(p_tenant text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.tenant_has_monitors(p_tenant text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.tenant_webhook(p_webhook_id text, p_tenant text, p_live_only boolean) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.to_account_info(p_account ledger_private.account) FROM PUBLIC;
@@ -7976,6 +8287,8 @@ REVOKE ALL ON FUNCTION ledger_private.to_fx_settlement_result(p_settlement ledge
 REVOKE ALL ON FUNCTION ledger_private.to_hold_info(p_hold_id uuid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.to_journal_entry(p_journal ledger_private.journal) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.to_monitor_info(p ledger_private.monitor) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.to_recon_summary(p_run ledger_private.recon_run, p_account ledger_private.account) FROM PUBLIC;
 

@@ -587,10 +587,13 @@ async def test_every_route_answers_with_and_without_trailing_slash(books: Client
     hook = await ok(
         await books.post("/api/webhooks", json={"url": "https://hooks.example.com/s"}), 201
     )
+    watch = {"account": "1001-CASH", "field": "posted", "condition": "<", "threshold": "0"}
+    monitor = await ok(await books.post("/api/monitors", json=watch), 201)
     values = {
         "{hold_id}": made["hold_id"],
         "{webhook_id}": hook["webhook_id"],
         "{key_id}": spare["key_id"],
+        "{monitor_id}": monitor["monitor_id"],
         "{code}": "1001-CASH",
         "{journal_id}": posted["journal_id"],
         "{base}": "EUR",
@@ -624,10 +627,12 @@ async def test_every_route_answers_with_and_without_trailing_slash(books: Client
         "/api/holds/{hold_id}/capture": {"idempotency_key": "s-capture"},
         "/api/holds/{hold_id}/void": {"idempotency_key": "s-void"},
         "/api/webhooks": {"url": "https://hooks.example.com/s"},
+        "/api/monitors": watch,
     }
     expected = {
         ("POST", "/api/keys"): 201,
         ("POST", "/api/webhooks"): 201,
+        ("POST", "/api/monitors"): 201,
         ("POST", "/api/accounts"): 201,
         ("POST", "/api/transfers"): 200,
         ("POST", "/api/journals/{journal_id}/reverse"): 201,
@@ -651,9 +656,16 @@ async def test_every_route_answers_with_and_without_trailing_slash(books: Client
             statuses.append(response.status)
         want = expected.get((method, template), 200)
         # A replayed POST answers 200 (duplicate) or 409 (account exists) the second time;
-        # a second POST /api/keys makes another key (and /api/webhooks another endpoint).
-        new_key = (method, template) in {("POST", "/api/keys"), ("POST", "/api/webhooks")}
+        # a second POST /api/keys (/api/webhooks, /api/monitors) makes another key (endpoint,
+        # monitor); a deleted monitor is not found the second time.
+        new_key = (method, template) in {
+            ("POST", "/api/keys"),
+            ("POST", "/api/webhooks"),
+            ("POST", "/api/monitors"),
+        }
         second = {201} if new_key else {201: {200, 409}}.get(want, {want})
+        if (method, template) == ("DELETE", "/api/monitors/{monitor_id}"):
+            second = {404}
         assert statuses[0] == want and statuses[1] in second, (method, template, statuses)
 
 

@@ -50,6 +50,7 @@ class Books:
     spare_key_id: str
     holds: dict[str, str]  # the route's path → the hold it captures, voids or reads
     webhook_id: str
+    monitor_id: str
 
 
 def revoke(admin_dsn: str, key_id: str) -> None:
@@ -98,6 +99,8 @@ async def books(ledger: Ledger, admin_dsn: str, app_dsn: str) -> AsyncIterator[B
         await ok(await client.put("/api/fx/rates/EUR/JPY", json=rate, headers=right))
         seed = {"idempotency_key": "seed", "legs": legs("1001-CASH", "4001-SALES", "50.00")}
         posted = await ok(await client.post("/api/transfers", json=seed, headers=right), 201)
+        watch = {"account": "1001-CASH", "field": "posted", "condition": "<", "threshold": "0"}
+        monitor = await ok(await client.post("/api/monitors", json=watch, headers=right), 201)
         holds = {}
         for path in ("/api/holds/{hold_id}/capture", "/api/holds/{hold_id}/void"):
             body = {"idempotency_key": path, "legs": legs("1001-CASH", "4001-SALES", "2.00")}
@@ -105,7 +108,15 @@ async def books(ledger: Ledger, admin_dsn: str, app_dsn: str) -> AsyncIterator[B
             holds[path] = made["hold_id"]
         holds["/api/holds/{hold_id}"] = made["hold_id"]
         await asyncio.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds() + 0.1))
-        yield Books(client, keys, posted["journal_id"], spare["key_id"], holds, webhook_id)
+        yield Books(
+            client,
+            keys,
+            posted["journal_id"],
+            spare["key_id"],
+            holds,
+            webhook_id,
+            monitor["monitor_id"],
+        )
 
 
 def request_for(method: str, template: str, books: Books, tag: str) -> tuple[str, Any]:
@@ -116,6 +127,7 @@ def request_for(method: str, template: str, books: Books, tag: str) -> tuple[str
         .replace("{journal_id}", books.journal_id)
         .replace("{key_id}", books.spare_key_id)
         .replace("{webhook_id}", books.webhook_id)
+        .replace("{monitor_id}", books.monitor_id)
         .replace("{base}", "EUR")
         .replace("{quote}", "JPY")
         .replace("{hold_id}", books.holds.get(template, ""))
@@ -148,6 +160,12 @@ def request_for(method: str, template: str, books: Books, tag: str) -> tuple[str
         ("POST", "/api/holds/{hold_id}/capture"): {"idempotency_key": f"c-{tag}"},
         ("POST", "/api/holds/{hold_id}/void"): {"idempotency_key": f"v-{tag}"},
         ("POST", "/api/webhooks"): {"url": f"https://hooks.example.com/{tag}"},
+        ("POST", "/api/monitors"): {
+            "account": "1001-CASH",
+            "field": "available",
+            "condition": ">=",
+            "threshold": "-1.5",
+        },
     }
     return path + queries.get(template, ""), bodies.get((method, template))
 
@@ -163,6 +181,7 @@ RIGHT: dict[tuple[str, str], int] = {
     ("POST", "/api/holds"): 201,
     ("POST", "/api/holds/{hold_id}/capture"): 201,
     ("POST", "/api/webhooks"): 201,
+    ("POST", "/api/monitors"): 201,
 }
 OTHER_TENANT: dict[tuple[str, str], tuple[int, str | None]] = {
     ("POST", "/api/accounts"): (201, None),  # acme opens its own account
@@ -189,6 +208,8 @@ OTHER_TENANT: dict[tuple[str, str], tuple[int, str | None]] = {
     ("POST", "/api/webhooks/{webhook_id}/replay"): (404, "DX060"),
     ("GET", "/api/webhooks/{webhook_id}/deliveries"): (404, "DX060"),
     ("DELETE", "/api/webhooks/{webhook_id}"): (404, "DX060"),
+    ("POST", "/api/monitors"): (404, "DX020"),  # acme has no account 1001-CASH
+    ("DELETE", "/api/monitors/{monitor_id}"): (404, "DX064"),
 }
 
 

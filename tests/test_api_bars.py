@@ -70,6 +70,7 @@ def sample_path(template: str) -> str:
         .replace("{journal_id}", "00000000-0000-0000-0000-000000000000")
         .replace("{key_id}", "dxk_000000000000")
         .replace("{webhook_id}", "dxw_000000000000")
+        .replace("{monitor_id}", "00000000-0000-0000-0000-000000000000")
         .replace("{base}", "EUR")
         .replace("{quote}", "JPY")
         .replace("{hold_id}", "00000000-0000-0000-0000-000000000000")
@@ -128,6 +129,7 @@ def books_of(admin_dsn: str, tenant: str) -> Any:
                 " ORDER BY 1",
                 "SELECT base, quote, valid_on, rate FROM ledger_private.fx_rate"
                 " WHERE tenant = %s ORDER BY 1, 2, 3",
+                "SELECT monitor_id FROM ledger_private.monitor WHERE tenant = %s ORDER BY 1",
             )
         ]
 
@@ -162,16 +164,25 @@ async def test_no_cross_tenant_read_or_write(ledger: Ledger, admin_dsn: str) -> 
             )
             for path, what in (("/api/transfers", "memo"), ("/api/holds", "hold"))
         ]
+        watch = {"account": "1001-CASH", "field": "posted", "condition": ">", "threshold": "1"}
+        monitor = await ok(await client.post("/api/monitors", json=watch), 201)
         sequence_all(admin_dsn)  # the event log holds default's changes (GET /api/events)
         before = books_of(admin_dsn, "default")
         # "s3cret": a mark no document holds ("secret" is a word of the webhook routes' docs).
-        secrets = ["s3cret ", posted["journal_id"], mine["key_id"], held["hold_id"]]
+        secrets = [
+            "s3cret ",
+            posted["journal_id"],
+            mine["key_id"],
+            held["hold_id"],
+            monitor["monitor_id"],
+        ]
         reads = writes = 0
         for method, template, _, _ in ROUTES:
             path = (
                 template.replace("{code}", "1001-CASH")
                 .replace("{journal_id}", posted["journal_id"])
                 .replace("{key_id}", mine["key_id"])
+                .replace("{monitor_id}", monitor["monitor_id"])
                 .replace("{base}", "EUR")
                 .replace("{quote}", "JPY")
                 .replace("{hold_id}", held["hold_id"])

@@ -42,6 +42,8 @@ def test_the_corpus_covers_every_write_route() -> None:
         "createWebhook",
         "replayWebhook",
         "deleteWebhook",
+        "createMonitor",
+        "deleteMonitor",
     }
     assert len(CASES) > 800
     assert len({case.id for case in CASES}) == len(CASES)

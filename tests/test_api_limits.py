@@ -57,7 +57,7 @@ async def test_the_ledger_lists_every_limit_the_document_names(
     ledger: Ledger, admin_conn: psycopg.Connection[Any]
 ) -> None:
     known = await ledger.api_limits()
-    assert len(known) == 42
+    assert len(known) == 43
     for name, value in known.items():
         row = admin_conn.execute("SELECT ledger_private.api_limit(%s)", (name,)).fetchone()
         assert row == (value,), name

@@ -61,6 +61,8 @@ AS $$
                WHEN 'webhook_secret_length_max' THEN 200
                WHEN 'webhooks_per_tenant' THEN 20
                WHEN 'webhook_dead_letters_per_call' THEN 10000
+               -- Balance monitors per tenant (ledger.create_monitor):
+               WHEN 'monitors_max' THEN 100
            END
 $$;
 

@@ -7,7 +7,8 @@ AS $$
     SELECT ARRAY['journal.posted', 'journal.reversed', 'fx.settled',
                  'hold.created', 'hold.captured', 'hold.voided', 'hold.expired',
                  'account.created', 'account.status_changed', 'account.limits_changed',
-                 'day.closed', 'recon.finished', 'key.created', 'key.revoked']
+                 'day.closed', 'recon.finished', 'key.created', 'key.revoked',
+                 'monitor.triggered', 'monitor.resolved']
 $$;
 
 COMMENT ON FUNCTION ledger_private.event_types() IS 'Every event type the ledger writes';

@@ -87,6 +87,9 @@ DX_ERRORS: dict[str, ErrorKind] = {
         ErrorKind("DX060", "webhook_not_found", 404),
         ErrorKind("DX061", "invalid_webhook_query", 422),
         ErrorKind("DX062", "too_many_webhooks", 409),
+        ErrorKind("DX063", "invalid_monitor", 422),
+        ErrorKind("DX064", "monitor_not_found", 404),
+        ErrorKind("DX065", "too_many_monitors", 422),
     )
 }
 

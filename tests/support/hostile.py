@@ -43,6 +43,7 @@ PATH_VALUES = {
     "code": "1001-CASH",
     "hold_id": "0190f5c2-0000-7000-8000-000000000000",
     "webhook_id": "dxw_000000000000",
+    "monitor_id": "0190f5c2-0000-7000-8000-000000000000",
 }
 # A valid-looking body for the models without an example of their own.
 BASE_BODIES: dict[str, dict[str, Any]] = {
@@ -66,6 +67,7 @@ PATTERNED = frozenset(
         "code", "ccy", "type", "side", "fixed_side", "from_account", "to_account",
         "account_code", "valid_on", "effective_date", "value_date", "rate", "amount",
         "expires_at", "min_balance", "max_balance",
+        "account", "account_type", "field", "condition", "threshold",
     }
 )  # fmt: skip
 HUGE = "x" * 200_000
@@ -282,8 +284,8 @@ def corpus() -> list[Case]:
 
 def written_rows(dsn: str) -> tuple[int, ...]:
     """Journals, legs, accounts, FX rates, API keys (and revocations), audit entries, holds,
-    their resolutions, accounts with limits and webhooks in the database: the same before
-    and after the corpus, since no hostile case writes anything."""
+    their resolutions, accounts with limits, webhooks and monitors in the database: the same
+    before and after the corpus, since no hostile case writes anything."""
     with psycopg.connect(dsn) as conn:
         row = conn.execute(
             "SELECT (SELECT count(*) FROM ledger_private.journal),"
@@ -297,7 +299,8 @@ def written_rows(dsn: str) -> tuple[int, ...]:
             "       (SELECT count(*) FROM ledger_private.hold_resolution),"
             "       (SELECT count(*) FROM ledger_private.account"
             "         WHERE min_balance IS NOT NULL OR max_balance IS NOT NULL),"
-            "       (SELECT count(*) FROM ledger_private.webhook)"
+            "       (SELECT count(*) FROM ledger_private.webhook),"
+            "       (SELECT count(*) FROM ledger_private.monitor)"
         ).fetchone()
     assert row is not None
     return tuple(row)

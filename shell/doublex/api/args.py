@@ -24,6 +24,7 @@ from doublex.api.bodies import (
     HoldCreate,
     HoldVoid,
     LegacyTransfer,
+    MonitorCreate,
     Reversal,
     Transfer,
     WebhookCreate,
@@ -234,6 +235,14 @@ class EventStreamArgs(Args):
         description="The id (position) of the last event received: a reconnecting "
         "EventSource sends it, and the stream resumes after it",
     )
+
+
+class CreateMonitorArgs(Args):
+    body: Annotated[MonitorCreate, In.BODY]
+
+
+class MonitorPath(Args):
+    monitor_id: Annotated[JournalId, In.PATH]
 
 
 class CreateWebhookArgs(Args):

@@ -132,9 +132,10 @@ def parse_decimal(value: str) -> Decimal:
 
 
 def parse_signed_decimal(value: str) -> Decimal:
-    """Digits with an optional sign and fraction ("-500.00"): a balance limit."""
+    """Digits with an optional sign and fraction ("-500.00"): a balance limit or a
+    monitor's threshold; its magnitude is the ledger's to judge (DX063)."""
     if not SIGNED_DECIMAL.fullmatch(value):
-        raise ValueError('must be a decimal string such as "-500.00"')
+        raise ValueError(SIGNED_DECIMAL_WORDING)
     return Decimal(value)
 
 
@@ -235,6 +236,16 @@ MONEY_SCHEMA = {
 IsoDate = Annotated[date, Parsed(parse_date, {"type": "string", "format": "date"})]
 DECIMAL_WORDING = 'must be a decimal string such as "12.50"'
 DecimalText = Annotated[Decimal, Parsed(parse_decimal, AMOUNT_SCHEMA, DECIMAL_WORDING)]
+SIGNED_DECIMAL_WORDING = 'must be a decimal string such as "-12.50"'
+SIGNED_AMOUNT_SCHEMA = AMOUNT_SCHEMA | {
+    "pattern": Text("^-?" + DIGITS, digits=AMOUNT_DIGITS),
+    "description": "A decimal string, negative allowed; never a JSON number",
+}
+# A balance on an account's normal side (a limit, a monitor's threshold): signed; its size is
+# the ledger's.
+SignedDecimalText = Annotated[
+    Decimal, Parsed(parse_signed_decimal, SIGNED_AMOUNT_SCHEMA, SIGNED_DECIMAL_WORDING)
+]
 WholeNumber = Annotated[int, Parsed(parse_int32, {"type": "integer"})]
 # A JSON number in a body (not text): whole, 32-bit.
 Int32 = Annotated[int, PlainValidator(json_int32), WithJsonSchema({"type": "integer"})]
@@ -242,11 +253,6 @@ BigCursor = Annotated[int, Parsed(parse_int64, {"type": "string", "pattern": "^-
 Timestamp = Annotated[datetime, Parsed(parse_timestamp, {"type": "string", "format": "date-time"})]
 JournalId = Annotated[UUID, Parsed(parse_uuid, {"type": "string", "format": "uuid"})]
 HoldId = JournalId
-# A balance on an account's normal side (a limit): signed; its size is the ledger's.
-SignedDecimalText = Annotated[
-    Decimal,
-    Parsed(parse_signed_decimal, MONEY_SCHEMA, 'must be a decimal string such as "-500.00"'),
-]
 
 # Strings whose limits the ledger owns (documented, not re-checked here).
 Code = Annotated[str, Documented(**CODE_SCHEMA)]

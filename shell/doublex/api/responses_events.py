@@ -135,6 +135,16 @@ class KeyPayload(Reply):
     revoked_at: Timestamp | None
 
 
+class MonitorPayload(Reply):
+    monitor_id: UUID
+    account: str = Field(description="The account's code (one of a monitor's type, too)")
+    ccy: str
+    field: Literal["available", "posted"]
+    condition: Literal["<", "<=", ">", ">="]
+    threshold: Money
+    value: Money = Field(description="The balance that crossed, in the currency's decimals")
+
+
 class EventBase(Reply):
     position: int = Field(description="Commit-ordered position: the cursor (`after`, SSE id)")
     event_id: UUID = Field(description="Stable id, to de-duplicate on")
@@ -197,6 +207,14 @@ class KeyEvent(EventBase):
     payload: KeyPayload
 
 
+class MonitorEvent(EventBase):
+    """A balance monitor's condition became true (triggered) or stopped being true
+    (resolved), announced once per crossing in the transaction of the change."""
+
+    type: Literal["monitor.triggered", "monitor.resolved"]
+    payload: MonitorPayload
+
+
 Event = Annotated[
     JournalPostedEvent
     | JournalReversedEvent
@@ -208,7 +226,8 @@ Event = Annotated[
     | AccountLimitsChangedEvent
     | DayClosedEvent
     | ReconFinishedEvent
-    | KeyEvent,
+    | KeyEvent
+    | MonitorEvent,
     Field(discriminator="type"),
 ]
 

@@ -12,6 +12,7 @@ from doublex.cli import (  # noqa: F401
     fx,
     holds,
     ledger,
+    monitors,
     observe,
     recon,
     statement,

@@ -3,9 +3,10 @@
 Each method names its query (doublex.db.queries), how it runs (a `Mode` of the runner) and
 its parameters; the work is `_one` (the call's one row) or `_all` (its rows), from
 doublex.db.calls. The calls about access (tenants, keys, logins, audit, demo tenants),
-about holds and limits, account statements, the event log and webhooks are mixins in
-doublex.db.ledger_access, doublex.db.ledger_holds, doublex.db.ledger_statement,
-doublex.db.ledger_events and doublex.db.ledger_webhooks.
+about holds and limits, account statements, the event log, webhooks and balance
+monitors are mixins in doublex.db.ledger_access, doublex.db.ledger_holds,
+doublex.db.ledger_statement, doublex.db.ledger_events, doublex.db.ledger_webhooks and
+doublex.db.ledger_monitors.
 Calls that need more than one statement in a transaction say so in a few lines; the bulk
 paths are in doublex.db.bulk. Metrics and spans are added by `instrument.instrumented`, never here.
 """
@@ -30,6 +31,7 @@ from doublex.db.instrument import instrumented
 from doublex.db.ledger_access import AccessCalls
 from doublex.db.ledger_events import EventsCalls
 from doublex.db.ledger_holds import HoldsCalls
+from doublex.db.ledger_monitors import MonitorsCalls
 from doublex.db.ledger_statement import StatementCalls
 from doublex.db.ledger_webhooks import WebhooksCalls
 from doublex.db.queries import QUERIES
@@ -41,9 +43,9 @@ DEFAULT = "default"  # the tenant of a single-book ledger
 
 
 @instrumented
-class Ledger(AccessCalls, HoldsCalls, StatementCalls, EventsCalls, WebhooksCalls):
+class Ledger(AccessCalls, HoldsCalls, StatementCalls, EventsCalls, WebhooksCalls, MonitorsCalls):
     """The pool and the transaction runner, plus one method per SQL API call (those about
-    access, holds, statements, events and webhooks in their own modules)."""
+    access, holds, statements, events, webhooks and monitors in their own modules)."""
 
     _page_legs: int | None = None
 

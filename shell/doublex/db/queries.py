@@ -97,6 +97,9 @@ _CALLS: Mapping[str, str] = {
         " retry_base_seconds retry_cap_seconds give_up_seconds"
     ),
     "webhook_endpoints": "",
+    "create_monitor": "account account_type field condition threshold tenant",
+    "list_monitors": "tenant",
+    "delete_monitor": "monitor_id tenant",
 }
 
 # stage_statement and business_date return one value; in FROM, its column takes the
