@@ -72,30 +72,40 @@ BEGIN
             MESSAGE = 'amounts: must be an array with one amount per leg of the hold',
             HINT = 'Leave amounts out to capture the whole hold.';
     END IF;
-    SELECT min(x.leg_no) FILTER (WHERE x.problem IS NOT NULL) AS leg_no,
-           min(x.problem) FILTER (WHERE x.leg_no = x.first_bad) AS problem,
-           jsonb_agg(x.leg ORDER BY x.leg_no) FILTER (WHERE x.problem IS NULL AND NOT x.zero) AS legs
-      INTO v_bad
-      FROM (SELECT y.*, min(y.leg_no) FILTER (WHERE y.problem IS NOT NULL) OVER () AS first_bad
-              FROM (SELECT hl.leg_no, l.leg,
-                           ledger_private.leg_problem(l.leg) IS NOT DISTINCT FROM 'amount_zero' AS zero,
-                           CASE WHEN capture_hold.amounts IS NULL THEN NULL
-                                WHEN ledger_private.leg_problem(l.leg) = 'amount_zero' THEN NULL
-                                WHEN ledger_private.leg_problem(l.leg) IS NOT NULL
-                                    THEN 'must be a decimal string such as "12.50"'
-                                WHEN (l.leg ->> 'amount')::numeric > hl.amount
-                                    THEN format('%s exceeds the %s held', l.leg ->> 'amount', hl.amount)
-                           END AS problem
-                      FROM ledger_private.hold_leg AS hl
-                      JOIN ledger_private.account AS a ON a.account_id = hl.account_id
-                     CROSS JOIN LATERAL (
-                           SELECT jsonb_build_object(
-                                      'account', a.code, 'side', hl.side, 'ccy', hl.ccy,
-                                      'amount', CASE WHEN capture_hold.amounts IS NULL
-                                                     THEN to_jsonb(hl.amount::text)
-                                                     ELSE capture_hold.amounts -> (hl.leg_no - 1) END)
-                                  AS leg) AS l
-                     WHERE hl.hold_id = capture_hold.hold_id) AS y) AS x;
+    IF capture_hold.amounts IS NULL THEN
+        -- The whole hold: its legs as create_hold checked them (shape, accounts, currencies,
+        -- amounts, balance); what can have changed since is checked by the posting core.
+        SELECT NULL::integer AS leg_no, NULL::text AS problem,
+               jsonb_agg(jsonb_build_object('account', a.code, 'side', hl.side, 'ccy', hl.ccy,
+                                            'amount', hl.amount::text) ORDER BY hl.leg_no) AS legs
+          INTO v_bad
+          FROM ledger_private.hold_leg AS hl
+          JOIN ledger_private.account AS a ON a.account_id = hl.account_id
+         WHERE hl.hold_id = capture_hold.hold_id;
+    ELSE
+        SELECT (min(x.leg_no) FILTER (WHERE x.problem IS NOT NULL))::integer AS leg_no,
+               min(x.problem) FILTER (WHERE x.leg_no = x.first_bad) AS problem,
+               jsonb_agg(x.leg ORDER BY x.leg_no) FILTER (WHERE x.problem IS NULL AND NOT x.zero) AS legs
+          INTO v_bad
+          FROM (SELECT y.*, min(y.leg_no) FILTER (WHERE y.problem IS NOT NULL) OVER () AS first_bad
+                  FROM (SELECT hl.leg_no, l.leg,
+                               p.shape IS NOT DISTINCT FROM 'amount_zero' AS zero,
+                               CASE WHEN p.shape = 'amount_zero' THEN NULL
+                                    WHEN p.shape IS NOT NULL
+                                        THEN 'must be a decimal string such as "12.50"'
+                                    WHEN (l.leg ->> 'amount')::numeric > hl.amount
+                                        THEN format('%s exceeds the %s held', l.leg ->> 'amount', hl.amount)
+                               END AS problem
+                          FROM ledger_private.hold_leg AS hl
+                          JOIN ledger_private.account AS a ON a.account_id = hl.account_id
+                         CROSS JOIN LATERAL (
+                               SELECT jsonb_build_object(
+                                          'account', a.code, 'side', hl.side, 'ccy', hl.ccy,
+                                          'amount', capture_hold.amounts -> (hl.leg_no - 1)) AS leg) AS l
+                         CROSS JOIN LATERAL (
+                               SELECT ledger_private.leg_problem(l.leg) AS shape OFFSET 0) AS p
+                         WHERE hl.hold_id = capture_hold.hold_id) AS y) AS x;
+    END IF;
     IF v_bad.leg_no IS NOT NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX053', COLUMN = format('amounts[%s]', v_bad.leg_no - 1),

@@ -1,6 +1,8 @@
 -- ledger_private.authorize_write(capability, tenant) → principal: what every write function
 -- does first: authorize (DX019, DX040-DX043), then require SERIALIZABLE (DX016). The caller
 -- is refused before a weak isolation is reported, so a stranger learns nothing else.
+-- Under SERIALIZABLE (every write that goes on) the isolation is read inline, as in
+-- post_journal_request, without the nested calls of require_serializable.
 
 CREATE OR REPLACE FUNCTION ledger_private.authorize_write(p_capability text, p_tenant text)
 RETURNS ledger_private.principal
@@ -9,7 +11,9 @@ AS $$
 DECLARE
     v_who ledger_private.principal := ledger_private.authorize(p_capability, p_tenant);
 BEGIN
-    PERFORM ledger_private.require_serializable();
+    IF current_setting('transaction_isolation') <> 'serializable' THEN
+        PERFORM ledger_private.require_serializable();
+    END IF;
     RETURN v_who;
 END
 $$;
