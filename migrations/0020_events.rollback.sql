@@ -17,6 +17,7 @@ DROP TRIGGER api_key_created_event ON ledger_private.api_key;
 DROP TRIGGER api_key_revoked_event ON ledger_private.api_key;
 DROP TRIGGER recon_finished_event ON ledger_private.audit_log;
 DROP FUNCTION IF EXISTS ledger_private.record_event();
+DROP FUNCTION IF EXISTS ledger_private.record_journal_event();
 -- The helpers of procedures/ that take a table's row type (a dependency on the table).
 DROP FUNCTION IF EXISTS ledger_private.account_limits_json(ledger_private.account);
 DROP TABLE ledger_private.event;

@@ -87,7 +87,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     CASE TG_TABLE_NAME
-        WHEN 'journal' THEN PERFORM ledger_private.event_of_journal(to_jsonb(NEW));
         WHEN 'fx_settlement' THEN PERFORM ledger_private.event_of_fx_settlement(to_jsonb(NEW));
         WHEN 'hold' THEN PERFORM ledger_private.event_of_hold(to_jsonb(NEW));
         WHEN 'hold_resolution' THEN PERFORM ledger_private.event_of_hold_resolution(to_jsonb(NEW));
@@ -100,8 +99,28 @@ BEGIN
 END
 $$;
 
+-- The journal's own trigger function (the hot path; the real body, the one in
+-- procedures/rules/record_journal_event.sql).
+CREATE FUNCTION ledger_private.record_journal_event() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM pgq.insert_event(
+        'doublex_events',
+        CASE NEW.kind WHEN 'reversal' THEN 'journal.reversed' ELSE 'journal.posted' END,
+        jsonb_build_object(
+            'journal_id', NEW.journal_id, 'kind', NEW.kind, 'idempotency_key', NEW.idempotency_key,
+            'effective_date', NEW.effective_date, 'memo', NEW.memo, 'ref', NEW.ref,
+            'metadata', NEW.metadata, 'reverses', NEW.reverses)::text,
+        gen_random_uuid()::text, NEW.tenant, NEW.created_by, NULL);
+    RETURN NULL;
+END
+$$;
+
+
 CREATE TRIGGER journal_event AFTER INSERT ON ledger_private.journal
-    FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
+    FOR EACH ROW EXECUTE FUNCTION ledger_private.record_journal_event();
 CREATE TRIGGER fx_settlement_event AFTER INSERT ON ledger_private.fx_settlement
     FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
 CREATE TRIGGER hold_event AFTER INSERT ON ledger_private.hold

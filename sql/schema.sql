@@ -5249,22 +5249,6 @@ $$;
 
 ALTER FUNCTION ledger_private.event_of_hold_resolution(p_row jsonb) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger_private.event_of_journal(p_row jsonb) RETURNS void
-    LANGUAGE sql
-    AS $$
-    SELECT ledger_private.emit_event(
-        p.tenant,
-        CASE p.kind WHEN 'reversal' THEN 'journal.reversed' ELSE 'journal.posted' END,
-        p.created_by,
-        jsonb_build_object(
-            'journal_id', p.journal_id, 'kind', p.kind, 'idempotency_key', p.idempotency_key,
-            'effective_date', p.effective_date, 'memo', p.memo, 'ref', p.ref,
-            'metadata', p.metadata, 'reverses', p.reverses))
-      FROM jsonb_populate_record(NULL::ledger_private.journal, p_row) AS p;
-$$;
-
-ALTER FUNCTION ledger_private.event_of_journal(p_row jsonb) OWNER TO doublex_owner;
-
 CREATE FUNCTION ledger_private.event_payload(p_tenant text, p_type text, p_payload jsonb) RETURNS jsonb
     LANGUAGE sql STABLE
     AS $$
@@ -6542,7 +6526,6 @@ CREATE FUNCTION ledger_private.record_event() RETURNS trigger
     AS $$
 BEGIN
     CASE TG_TABLE_NAME
-        WHEN 'journal' THEN PERFORM ledger_private.event_of_journal(to_jsonb(NEW));
         WHEN 'fx_settlement' THEN PERFORM ledger_private.event_of_fx_settlement(to_jsonb(NEW));
         WHEN 'hold' THEN PERFORM ledger_private.event_of_hold(to_jsonb(NEW));
         WHEN 'hold_resolution' THEN PERFORM ledger_private.event_of_hold_resolution(to_jsonb(NEW));
@@ -6556,6 +6539,25 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.record_event() OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.record_journal_event() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM pgq.insert_event(
+        'doublex_events',
+        CASE NEW.kind WHEN 'reversal' THEN 'journal.reversed' ELSE 'journal.posted' END,
+        jsonb_build_object(
+            'journal_id', NEW.journal_id, 'kind', NEW.kind, 'idempotency_key', NEW.idempotency_key,
+            'effective_date', NEW.effective_date, 'memo', NEW.memo, 'ref', NEW.ref,
+            'metadata', NEW.metadata, 'reverses', NEW.reverses)::text,
+        gen_random_uuid()::text, NEW.tenant, NEW.created_by, NULL);
+    RETURN NULL;
+END
+$$;
+
+ALTER FUNCTION ledger_private.record_journal_event() OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.refuse_history_change() RETURNS trigger
     LANGUAGE plpgsql
@@ -7746,7 +7748,7 @@ CREATE CONSTRAINT TRIGGER journal_balanced AFTER INSERT ON ledger_private.journa
 
 CREATE TRIGGER journal_date_guard BEFORE INSERT ON ledger_private.journal FOR EACH ROW EXECUTE FUNCTION ledger_private.journal_date_guard();
 
-CREATE TRIGGER journal_event AFTER INSERT ON ledger_private.journal FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
+CREATE TRIGGER journal_event AFTER INSERT ON ledger_private.journal FOR EACH ROW EXECUTE FUNCTION ledger_private.record_journal_event();
 
 CREATE TRIGGER journal_no_truncate BEFORE TRUNCATE ON ledger_private.journal FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
@@ -8168,8 +8170,6 @@ REVOKE ALL ON FUNCTION ledger_private.event_of_hold(p_row jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.event_of_hold_resolution(p_row jsonb) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.event_of_journal(p_row jsonb) FROM PUBLIC;
-
 REVOKE ALL ON FUNCTION ledger_private.event_payload(p_tenant text, p_type text, p_payload jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.event_types() FROM PUBLIC;
@@ -8259,6 +8259,8 @@ REVOKE ALL ON FUNCTION ledger_private.recon_cursor(p_cursor text, OUT code text,
 REVOKE ALL ON FUNCTION ledger_private.recon_pair_greedy(p_pass smallint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.record_event() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.record_journal_event() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.refuse_history_change() FROM PUBLIC;
 

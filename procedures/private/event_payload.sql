@@ -1,7 +1,7 @@
 -- ledger_private.event_payload(tenant, type, payload) → jsonb: an event's payload as the
 -- log keeps it. The sequencer calls it on each event it positions, after the event's
 -- transaction committed, and adds what the posting transaction left out so as not to read
--- the indexes every posting writes (ledger_private.event_of_journal): a journal's legs, a
+-- the indexes every posting writes (ledger_private.record_journal_event): a journal's legs, a
 -- hold's legs, a capture's journal. Legs, holds and journals are append-only, so what it
 -- reads is exactly what committed with the event.
 

@@ -1,9 +1,10 @@
 -- ledger_private.record_event() → trigger: writes the event of a change into the PgQ queue
 -- `doublex_events`, in the transaction of the change, so an event exists iff its change
--- committed. One function for every table (the triggers of migrations/0020_events.sql);
--- each table's event is built by its ledger_private.event_of_* helper, which gets the row
--- as jsonb (one call shape for every table, so plpgsql_check can check every branch). The
--- sequencer completes the payloads that need more (ledger_private.event_payload).
+-- committed. One function for the tables of migrations/0020_events.sql but the journal
+-- (the hot path has its own, ledger_private.record_journal_event); each table's event is
+-- built by its ledger_private.event_of_* helper, which gets the row as jsonb (one call
+-- shape for every table, so plpgsql_check can check every branch). The sequencer completes
+-- the payloads that need more (ledger_private.event_payload).
 -- SECURITY DEFINER: the owner's role may write to PgQ, whoever inserts the row.
 
 CREATE OR REPLACE FUNCTION ledger_private.record_event() RETURNS trigger
@@ -12,7 +13,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     CASE TG_TABLE_NAME
-        WHEN 'journal' THEN PERFORM ledger_private.event_of_journal(to_jsonb(NEW));
         WHEN 'fx_settlement' THEN PERFORM ledger_private.event_of_fx_settlement(to_jsonb(NEW));
         WHEN 'hold' THEN PERFORM ledger_private.event_of_hold(to_jsonb(NEW));
         WHEN 'hold_resolution' THEN PERFORM ledger_private.event_of_hold_resolution(to_jsonb(NEW));
