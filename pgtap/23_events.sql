@@ -9,7 +9,7 @@
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SET LOCAL client_min_messages = warning;
-SELECT plan(54);
+SELECT plan(57);
 \ir helpers/fixtures.sql
 
 -- The events this transaction has queued so far, oldest first, their payloads completed as
@@ -84,6 +84,21 @@ SELECT is((tap.last('journal.reversed') -> 'payload' ->> 'reverses')::uuid, tap.
 SELECT is(jsonb_array_length(tap.last('journal.reversed') -> 'payload' -> 'legs'), 2,
           'journal.reversed: Should carry its legs');
 SELECT is(tap.count('journal.posted'), 3, 'journal.reversed: Should not also queue journal.posted');
+-- The sequencer's set-based payloads: one row per journal asked for, none for an unknown id,
+-- the same payload event_payload gives one event.
+SELECT is((SELECT array_agg(e.payload ->> 'idempotency_key' ORDER BY e.payload ->> 'idempotency_key')
+             FROM ledger_private.event_of_journals(ARRAY[tap.jid('b1'), tap.jid('b2'), tap.jid('j1'),
+                                                         gen_random_uuid()]) AS e),
+          ARRAY['b1', 'b2', 'j1'], 'event_of_journals: Should give one payload per known journal');
+SELECT is((SELECT e.payload FROM ledger_private.event_of_journals(ARRAY[tap.jid('j1')]) AS e),
+          (SELECT q -> 'payload' FROM tap.queued('journal.posted') AS q
+            WHERE q -> 'payload' ->> 'idempotency_key' = 'j1'),
+          'event_of_journals: Should give the payload the event carries');
+SELECT is((SELECT array_agg((l ->> 'leg_no') || ':' || (l ->> 'account') || ':' || (l ->> 'side'))
+             FROM ledger_private.event_of_journals(ARRAY[tap.jid('rev-b1')]) AS e,
+                  jsonb_array_elements(e.payload -> 'legs') AS l),
+          ARRAY['1:CASH:credit', '2:WALLET:debit'],
+          'event_of_journals: Should give the legs in leg order with their account codes');
 
 -- Rolled back: no event ------------------------------------------------------------------------
 SAVEPOINT doomed;

@@ -13,7 +13,9 @@
 -- commits late lands in a later batch, so positions follow commit order batch by batch and
 -- a reader of "after P" never misses an event. Within a batch, a transaction's events stay
 -- together (ordered by transaction, then insert). Each payload is completed here from the
--- committed rows (ledger_private.event_payload: legs, a capture's journal). One sequencer
+-- committed rows (ledger_private.event_payload: legs, a capture's journal), and an event
+-- queued without an id (a journal's, see ledger_private.record_journal_event) gets its
+-- random id here, once: the log keeps it. One sequencer
 -- at a time (an advisory lock held to commit): the positions of one batch are visible
 -- before the next batch gets any.
 -- lag: the age of the batch's oldest event when it was sequenced (from the start of the
@@ -59,12 +61,27 @@ BEGIN
     IF v_batch IS NULL THEN
         RETURN ROW(NULL, 0, '{}', NULL)::ledger.sequencing_result;
     END IF;
-    WITH appended AS (
-        INSERT INTO ledger_private.event (event_id, tenant, type, actor, occurred_at, txid, payload)
-        SELECT e.ev_extra1::uuid, e.ev_extra2, e.ev_type, e.ev_extra3, e.ev_time, e.ev_txid,
-               ledger_private.event_payload(e.ev_extra2, e.ev_type, e.ev_data::jsonb)
+    -- Journal events (most of a busy ledger's) get their payloads from one set-based query
+    -- over the batch (event_of_journals); the other types one by one (event_payload).
+    WITH batch AS MATERIALIZED (
+        SELECT e.ev_id, e.ev_txid, e.ev_time, e.ev_type, e.ev_data::jsonb AS data,
+               e.ev_extra1, e.ev_extra2, e.ev_extra3,
+               e.ev_type IN ('journal.posted', 'journal.reversed') AS of_journal
           FROM pgq.get_batch_events(v_batch) AS e
-         ORDER BY e.ev_txid, e.ev_id
+    ), journal_payloads AS (
+        SELECT p.journal_id, p.payload
+          FROM ledger_private.event_of_journals(
+                   ARRAY(SELECT (b.data ->> 'journal_id')::uuid FROM batch AS b WHERE b.of_journal)) AS p
+    ), appended AS (
+        INSERT INTO ledger_private.event (event_id, tenant, type, actor, occurred_at, txid, payload)
+        SELECT coalesce(b.ev_extra1::uuid, gen_random_uuid()), b.ev_extra2, b.ev_type, b.ev_extra3,
+               b.ev_time, b.ev_txid,
+               CASE WHEN b.of_journal THEN b.data || jp.payload
+                    ELSE ledger_private.event_payload(b.ev_extra2, b.ev_type, b.data) END
+          FROM batch AS b
+          LEFT JOIN journal_payloads AS jp
+            ON b.of_journal AND jp.journal_id = (b.data ->> 'journal_id')::uuid
+         ORDER BY b.ev_txid, b.ev_id
         RETURNING type, occurred_at
     ), per_type AS (
         SELECT a.type, count(*) AS n, min(a.occurred_at) AS oldest FROM appended AS a GROUP BY a.type

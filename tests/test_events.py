@@ -313,6 +313,46 @@ async def test_the_sequencer_counts_events_by_type_and_its_lag(admin_dsn: str) -
         assert refused.value.sqlstate == "DX016"
 
 
+async def test_the_sequencer_keeps_its_cadence_under_steady_traffic(admin_dsn: str) -> None:
+    """Postings that never stop must not make the sequencer turn without a pause (a tick, a
+    batch and a commit per handful of postings): a fresh batch waits one cadence too."""
+    open_accounts(admin_dsn, "CASH", "SALES")
+    stop = asyncio.Event()
+
+    def keep_posting() -> int:
+        posted = 0
+        with admin_connection(admin_dsn) as conn:
+            while not stop.is_set():
+                post(conn, f"cadence-{posted}", "CASH", "SALES")
+                conn.commit()
+                posted += 1
+        return posted
+
+    def batches() -> float:
+        sample = metrics.REGISTRY.get_sample_value(
+            "ledger_event_sequencer_runs_total", {"outcome": "batch"})  # fmt: skip
+        return sample or 0
+
+    before = batches()
+    async with Ledger(admin_dsn, min_size=1, max_size=2) as ledger:
+        poster = asyncio.create_task(asyncio.to_thread(keep_posting))
+        task = asyncio.create_task(sequencer.pump(ledger, 0.4))
+        await asyncio.sleep(2.0)
+        stop.set()
+        posted = await poster
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await sequencer.pump(ledger, 0.01, once=True)
+    turned = batches() - before
+    # 2 s at a 0.4 s cadence: about 5 batches (one more for the drain above), however many
+    # postings; turning at once after each batch made one per few postings.
+    assert posted >= 50, "the poster should have kept the sequencer busy"
+    assert 2 <= turned <= 8, f"{turned} batches for {posted} postings in 2 s"
+    keys = posted_keys(read_events(admin_dsn))
+    assert [k for k in keys if k.startswith("cadence-")] == [f"cadence-{n}" for n in range(posted)]
+
+
 async def test_a_failed_turn_is_counted_and_retried(admin_dsn: str) -> None:
     async with Ledger(admin_dsn, min_size=1, max_size=2) as ledger:
         with psycopg.connect(admin_dsn, autocommit=True) as conn:

@@ -1,26 +1,25 @@
 -- ledger_private.event_payload(tenant, type, payload) → jsonb: an event's payload as the
 -- log keeps it. The sequencer calls it on each event it positions, after the event's
--- transaction committed, and adds what the posting transaction left out so as not to read
--- the indexes every posting writes (ledger_private.record_journal_event): a journal's legs, a
--- hold's legs, a capture's journal. Legs, holds and journals are append-only, so what it
--- reads is exactly what committed with the event.
+-- transaction committed, and adds what the posting transaction left out, to keep the
+-- posting path lean and off the indexes every posting writes
+-- (ledger_private.record_journal_event): a journal's header and legs (the posting queued its
+-- id alone), a hold's legs, a capture's journal. Legs, holds and journals are append-only,
+-- so what it reads is exactly what committed with the event.
 
 CREATE OR REPLACE FUNCTION ledger_private.event_payload(p_tenant text, p_type text, p_payload jsonb)
 RETURNS jsonb
 LANGUAGE sql STABLE
 AS $$
     SELECT CASE
-        WHEN p_type IN ('journal.posted', 'journal.reversed') THEN p_payload || jsonb_build_object(
-            'legs', (SELECT coalesce(jsonb_agg(ledger_private.event_leg(l.leg_no, l.account_id, l.side,
-                                                                        l.amount, l.ccy)
-                                              ORDER BY l.leg_no), '[]')
-                       FROM ledger_private.leg AS l
-                      WHERE l.journal_id = (p_payload ->> 'journal_id')::uuid))
+        WHEN p_type IN ('journal.posted', 'journal.reversed') THEN (
+            SELECT p_payload || e.payload
+              FROM ledger_private.event_of_journals(ARRAY[(p_payload ->> 'journal_id')::uuid]) AS e)
         WHEN p_type = 'hold.created' THEN p_payload || jsonb_build_object(
-            'legs', (SELECT coalesce(jsonb_agg(ledger_private.event_leg(hl.leg_no, hl.account_id, hl.side,
+            'legs', (SELECT coalesce(jsonb_agg(ledger_private.event_leg(hl.leg_no, a.code, hl.side,
                                                                         hl.amount, hl.ccy)
                                               ORDER BY hl.leg_no), '[]')
                        FROM ledger_private.hold_leg AS hl
+                       JOIN ledger_private.account AS a ON a.account_id = hl.account_id
                       WHERE hl.hold_id = (p_payload ->> 'hold_id')::uuid))
         WHEN p_type IN ('hold.captured', 'hold.voided', 'hold.expired') THEN p_payload || jsonb_build_object(
             'journal_id', (SELECT s.journal_id FROM ledger_private.idempotency_sentinel AS s
