@@ -117,8 +117,8 @@ bench-growth: deps venv ## uniform@16 at the default seed vs after growing to 5M
 bench-compare: deps venv ## SQL benchmark of HEAD against an earlier revision, alternating, one run (BASE=HEAD~1 ARGS=...)
 	@$(BIN)/python bench/compare_revisions.py --base $(or $(BASE),HEAD~1) $(ARGS)
 
-bench-events: deps venv ## Events on (head, its sequencer running) against off (ddd941e): hot@16, alternating rounds, sequencer lag (ARGS=...)
-	@$(BIN)/python bench/compare_revisions.py --base ddd941e --scenarios hot --clients 16 --rounds 2 --duration 10 --journals 20000 --sequence-events --results-dir bench/results/events $(ARGS)
+bench-events: deps venv ## Hot posting with events on (triggers, sequencer beside) against off (triggers disabled), alternating, one database: the #18 bar (ARGS=...)
+	@$(BIN)/python bench/events_overhead.py $(ARGS)
 
 bench-webhooks: deps venv ## Webhook delivery lag at 500 postings/s: a healthy endpoint alone, beside one refusing, beside one hanging (ARGS=...)
 	@$(BIN)/python bench/run_webhook_bench.py $(ARGS)

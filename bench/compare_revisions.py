@@ -18,7 +18,7 @@ by more than that noise. Report: bench/results/sql-compare.md and .json.
 
 `--sequence-events` (make bench-events: hot@16 against ddd941e, the revision before the
 event log) runs the event sequencer beside head's rounds, as `doublex serve` does: a
-thread calling ledger.sequence_events on the bench database, idle-polling every 0.2 s.
+thread calling ledger.sequence_events on the bench database at the service's cadence (0.2 s).
 The report then adds the sequencer's lag under that load (the age of the oldest event of
 each batch when it got its position), once the seed's own events are drained.
 """
@@ -32,13 +32,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from event_sequencer import Sequencer
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -179,52 +179,6 @@ def bench_once(tree: Path, dsn: str, bench_args: Sequence[str], out: Path) -> di
     subprocess.run([*command, "--results-dir", str(out)], env=env, check=True)
     report: dict[str, object] = json.loads((out / "sql-bench.json").read_text())
     return report
-
-
-class Sequencer(threading.Thread):
-    """ledger.sequence_events in a loop on the bench database (which each run drops and
-    creates again: a lost connection is opened again). Records each batch's lag and events
-    once the backlog of the database it connected to was first drained."""
-
-    def __init__(self, dsn: str) -> None:
-        super().__init__(daemon=True)
-        self.dsn = dsn
-        self.halt = threading.Event()
-        self.lags: list[float] = []
-        self.events = 0
-
-    def run(self) -> None:
-        import psycopg  # the bench's venv has it; the base revision's runs never import this
-
-        query = (
-            "SELECT batch_id, events, extract(epoch FROM lag)::float8 FROM ledger.sequence_events()"
-        )
-        while not self.halt.is_set():
-            drained = False
-            try:
-                with psycopg.connect(self.dsn, autocommit=True, connect_timeout=2) as conn:
-                    while not self.halt.is_set():
-                        row = conn.execute(query).fetchone()
-                        assert row is not None
-                        if row[0] is None:
-                            drained = True
-                            time.sleep(0.2)
-                        elif drained:
-                            self.lags.append(float(row[2]))
-                            self.events += int(row[1])
-            except psycopg.Error:
-                time.sleep(0.2)  # being recreated, or not migrated yet
-
-    def summary(self) -> str:
-        if not self.lags:
-            return "no batch sequenced under load"
-        lags = sorted(self.lags)
-        p95 = lags[min(len(lags) - 1, int(0.95 * len(lags)))]
-        return (
-            f"{self.events:,} events in {len(lags):,} batches; lag p50 "
-            f"{statistics.median(lags) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
-            f"max {lags[-1] * 1000:.0f} ms"
-        )
 
 
 def bench_dsn(dsn: str) -> str:

@@ -3350,8 +3350,11 @@ CREATE FUNCTION ledger.sequence_events() RETURNS ledger.sequencing_result
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
+    v_queue integer := (SELECT q.queue_id FROM pgq.queue AS q WHERE q.queue_name = 'doublex_events');
     v_last txid_snapshot;
-    v_batch bigint;
+    v_batch record;
+    v_after txid_snapshot;
+    v_upto txid_snapshot;
     v_result ledger.sequencing_result;
 BEGIN
     PERFORM ledger_private.require_isolation(
@@ -3359,43 +3362,67 @@ BEGIN
         'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT * FROM ledger.sequence_events(); COMMIT;');
     PERFORM pg_advisory_xact_lock(hashtext('doublex.events'), 0);
     PERFORM pgq.maint_rotate_tables_step2();
-    -- PgQ ticks when the queue holds events inserted since the last tick. An event inserted
-    -- before that tick by a transaction still running then counts as old, so PgQ would wait
-    -- for its idle tick (a minute): tick as soon as such an event has committed.
+    -- PgQ ticks when the queue holds events inserted since the last tick. Journals are not
+    -- queued, and an event inserted before that tick by a transaction still running then
+    -- counts as old (PgQ would wait for its idle tick, a minute): tick as soon as a journal
+    -- or such an event has committed since the last tick.
     IF pgq.ticker('doublex_events') IS NULL THEN
         SELECT t.tick_snapshot INTO v_last
           FROM pgq.tick AS t
-         WHERE t.tick_queue = (SELECT q.queue_id FROM pgq.queue AS q
-                                WHERE q.queue_name = 'doublex_events')
+         WHERE t.tick_queue = v_queue
          ORDER BY t.tick_queue DESC, t.tick_id DESC
          LIMIT 1;
-        IF EXISTS (SELECT FROM pgq.event_template AS e
-                    WHERE e.ev_txid >= txid_snapshot_xmin(v_last)
-                      AND NOT txid_visible_in_snapshot(e.ev_txid, v_last)
-                      AND txid_visible_in_snapshot(e.ev_txid, txid_current_snapshot())) THEN
+        IF EXISTS (SELECT FROM ledger_private.journals_between(v_last, txid_current_snapshot()))
+           OR EXISTS (SELECT FROM pgq.event_template AS e
+                       WHERE e.ev_txid >= txid_snapshot_xmin(v_last)
+                         AND NOT txid_visible_in_snapshot(e.ev_txid, v_last)
+                         AND txid_visible_in_snapshot(e.ev_txid, txid_current_snapshot())) THEN
             PERFORM pgq.force_tick('doublex_events');
             PERFORM pgq.ticker('doublex_events');
         END IF;
     END IF;
-    v_batch := pgq.next_batch('doublex_events', 'doublex_sequencer');
-    IF v_batch IS NULL THEN
+    SELECT b.batch_id, b.prev_tick_id, b.cur_tick_id INTO v_batch
+      FROM pgq.next_batch_info('doublex_events', 'doublex_sequencer') AS b;
+    IF v_batch.batch_id IS NULL THEN
         RETURN ROW(NULL, 0, '{}', NULL)::ledger.sequencing_result;
     END IF;
-    WITH appended AS (
+    SELECT t.tick_snapshot INTO v_after FROM pgq.tick AS t
+     WHERE t.tick_queue = v_queue AND t.tick_id = v_batch.prev_tick_id;
+    SELECT t.tick_snapshot INTO v_upto FROM pgq.tick AS t
+     WHERE t.tick_queue = v_queue AND t.tick_id = v_batch.cur_tick_id;
+    WITH journals AS MATERIALIZED (
+        SELECT j.* FROM ledger_private.journals_between(v_after, v_upto) AS j
+    ), queued AS MATERIALIZED (
+        -- journal.* events queued by an earlier version's trigger are read from the journals
+        SELECT e.ev_id, e.ev_txid, e.ev_time, e.ev_type, e.ev_data::jsonb AS data,
+               e.ev_extra1, e.ev_extra2, e.ev_extra3
+          FROM pgq.get_batch_events(v_batch.batch_id) AS e
+         WHERE e.ev_type NOT IN ('journal.posted', 'journal.reversed')
+    ), batch AS (
+        SELECT j.txid, 0 AS source, NULL::bigint AS ev_id, j.journal_id, gen_random_uuid() AS event_id,
+               j.tenant, j.type, j.created_by AS actor, j.created_at AS occurred_at, p.payload
+          FROM journals AS j
+          JOIN ledger_private.event_of_journals(ARRAY(SELECT jj.journal_id FROM journals AS jj)) AS p
+            ON p.journal_id = j.journal_id
+        UNION ALL
+        SELECT q.ev_txid, 1, q.ev_id, NULL, coalesce(q.ev_extra1::uuid, gen_random_uuid()),
+               q.ev_extra2, q.ev_type, q.ev_extra3, q.ev_time,
+               ledger_private.event_payload(q.ev_extra2, q.ev_type, q.data)
+          FROM queued AS q
+    ), appended AS (
         INSERT INTO ledger_private.event (event_id, tenant, type, actor, occurred_at, txid, payload)
-        SELECT e.ev_extra1::uuid, e.ev_extra2, e.ev_type, e.ev_extra3, e.ev_time, e.ev_txid,
-               ledger_private.event_payload(e.ev_extra2, e.ev_type, e.ev_data::jsonb)
-          FROM pgq.get_batch_events(v_batch) AS e
-         ORDER BY e.ev_txid, e.ev_id
+        SELECT b.event_id, b.tenant, b.type, b.actor, b.occurred_at, b.txid, b.payload
+          FROM batch AS b
+         ORDER BY b.txid, b.source, b.journal_id, b.ev_id
         RETURNING type, occurred_at
     ), per_type AS (
         SELECT a.type, count(*) AS n, min(a.occurred_at) AS oldest FROM appended AS a GROUP BY a.type
     )
-    SELECT v_batch, coalesce(sum(p.n), 0)::integer, coalesce(jsonb_object_agg(p.type, p.n), '{}'),
+    SELECT v_batch.batch_id, coalesce(sum(p.n), 0)::integer, coalesce(jsonb_object_agg(p.type, p.n), '{}'),
            coalesce(clock_timestamp() - min(p.oldest), interval '0')
       INTO v_result
       FROM per_type AS p;
-    PERFORM pgq.finish_batch(v_batch);
+    PERFORM pgq.finish_batch(v_batch.batch_id);
     PERFORM pgq.maint_rotate_tables_step1('doublex_events');
     RETURN v_result;
 END
@@ -5111,16 +5138,14 @@ $$;
 
 ALTER FUNCTION ledger_private.evaluate_monitors(p_account_id bigint, p_cause jsonb, p_monitor_id uuid) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger_private.event_leg(p_leg_no smallint, p_account_id bigint, p_side text, p_amount numeric, p_ccy text) RETURNS jsonb
-    LANGUAGE sql STABLE
+CREATE FUNCTION ledger_private.event_leg(p_leg_no smallint, p_account text, p_side text, p_amount numeric, p_ccy text) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
     AS $$
-    SELECT jsonb_build_object(
-        'leg_no', p_leg_no,
-        'account', (SELECT a.code FROM ledger_private.account AS a WHERE a.account_id = p_account_id),
-        'side', p_side, 'amount', p_amount::text, 'ccy', p_ccy)
+    SELECT jsonb_build_object('leg_no', p_leg_no, 'account', p_account, 'side', p_side,
+                              'amount', p_amount::text, 'ccy', p_ccy)
 $$;
 
-ALTER FUNCTION ledger_private.event_leg(p_leg_no smallint, p_account_id bigint, p_side text, p_amount numeric, p_ccy text) OWNER TO doublex_owner;
+ALTER FUNCTION ledger_private.event_leg(p_leg_no smallint, p_account text, p_side text, p_amount numeric, p_ccy text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.event_of_account(p_old_row jsonb, p_new_row jsonb) RETURNS void
     LANGUAGE plpgsql
@@ -5249,21 +5274,38 @@ $$;
 
 ALTER FUNCTION ledger_private.event_of_hold_resolution(p_row jsonb) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.event_of_journals(p_journal_ids uuid[]) RETURNS TABLE(journal_id uuid, payload jsonb)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT j.journal_id,
+           jsonb_build_object(
+               'journal_id', j.journal_id, 'kind', j.kind, 'idempotency_key', j.idempotency_key,
+               'effective_date', j.effective_date, 'memo', j.memo, 'ref', j.ref,
+               'metadata', j.metadata, 'reverses', j.reverses,
+               'legs', jsonb_agg(ledger_private.event_leg(l.leg_no, a.code, l.side, l.amount, l.ccy)
+                                 ORDER BY l.leg_no))
+      FROM ledger_private.journal AS j
+      JOIN ledger_private.leg AS l ON l.journal_id = j.journal_id
+      JOIN ledger_private.account AS a ON a.account_id = l.account_id
+     WHERE j.journal_id = ANY (p_journal_ids)
+     GROUP BY j.journal_id
+$$;
+
+ALTER FUNCTION ledger_private.event_of_journals(p_journal_ids uuid[]) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.event_payload(p_tenant text, p_type text, p_payload jsonb) RETURNS jsonb
     LANGUAGE sql STABLE
     AS $$
     SELECT CASE
-        WHEN p_type IN ('journal.posted', 'journal.reversed') THEN p_payload || jsonb_build_object(
-            'legs', (SELECT coalesce(jsonb_agg(ledger_private.event_leg(l.leg_no, l.account_id, l.side,
-                                                                        l.amount, l.ccy)
-                                              ORDER BY l.leg_no), '[]')
-                       FROM ledger_private.leg AS l
-                      WHERE l.journal_id = (p_payload ->> 'journal_id')::uuid))
+        WHEN p_type IN ('journal.posted', 'journal.reversed') THEN (
+            SELECT p_payload || e.payload
+              FROM ledger_private.event_of_journals(ARRAY[(p_payload ->> 'journal_id')::uuid]) AS e)
         WHEN p_type = 'hold.created' THEN p_payload || jsonb_build_object(
-            'legs', (SELECT coalesce(jsonb_agg(ledger_private.event_leg(hl.leg_no, hl.account_id, hl.side,
+            'legs', (SELECT coalesce(jsonb_agg(ledger_private.event_leg(hl.leg_no, a.code, hl.side,
                                                                         hl.amount, hl.ccy)
                                               ORDER BY hl.leg_no), '[]')
                        FROM ledger_private.hold_leg AS hl
+                       JOIN ledger_private.account AS a ON a.account_id = hl.account_id
                       WHERE hl.hold_id = (p_payload ->> 'hold_id')::uuid))
         WHEN p_type IN ('hold.captured', 'hold.voided', 'hold.expired') THEN p_payload || jsonb_build_object(
             'journal_id', (SELECT s.journal_id FROM ledger_private.idempotency_sentinel AS s
@@ -5667,6 +5709,20 @@ CREATE FUNCTION ledger_private.journal_state(p_slot integer) RETURNS jsonb
 $$;
 
 ALTER FUNCTION ledger_private.journal_state(p_slot integer) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.journals_between(p_after txid_snapshot, p_upto txid_snapshot) RETURNS TABLE(journal_id uuid, txid bigint, type text, tenant text, created_by text, created_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT j.journal_id, j.txid,
+           CASE j.kind WHEN 'reversal' THEN 'journal.reversed' ELSE 'journal.posted' END,
+           j.tenant, j.created_by, j.created_at
+      FROM ledger_private.journal AS j
+     WHERE j.txid >= txid_snapshot_xmin(p_after) AND j.txid < txid_snapshot_xmax(p_upto)
+       AND txid_visible_in_snapshot(j.txid, p_upto)
+       AND NOT txid_visible_in_snapshot(j.txid, p_after)
+$$;
+
+ALTER FUNCTION ledger_private.journals_between(p_after txid_snapshot, p_upto txid_snapshot) OWNER TO doublex_owner;
 
 CREATE TABLE ledger_private.recon_run (
     run_id bigint NOT NULL,
@@ -6539,25 +6595,6 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.record_event() OWNER TO doublex_owner;
-
-CREATE FUNCTION ledger_private.record_journal_event() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-BEGIN
-    PERFORM pgq.insert_event(
-        'doublex_events',
-        CASE NEW.kind WHEN 'reversal' THEN 'journal.reversed' ELSE 'journal.posted' END,
-        jsonb_build_object(
-            'journal_id', NEW.journal_id, 'kind', NEW.kind, 'idempotency_key', NEW.idempotency_key,
-            'effective_date', NEW.effective_date, 'memo', NEW.memo, 'ref', NEW.ref,
-            'metadata', NEW.metadata, 'reverses', NEW.reverses)::text,
-        gen_random_uuid()::text, NEW.tenant, NEW.created_by, NULL);
-    RETURN NULL;
-END
-$$;
-
-ALTER FUNCTION ledger_private.record_journal_event() OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.refuse_history_change() RETURNS trigger
     LANGUAGE plpgsql
@@ -7640,6 +7677,8 @@ CREATE INDEX hold_leg_by_account ON ledger_private.hold_leg USING btree (account
 
 CREATE INDEX journal_by_date ON ledger_private.journal USING btree (tenant, effective_date, journal_id);
 
+CREATE INDEX journal_by_txid ON ledger_private.journal USING btree (txid);
+
 CREATE UNIQUE INDEX journal_reversed_once ON ledger_private.journal USING btree (reverses) WHERE (reverses IS NOT NULL);
 
 CREATE INDEX leg_account_history ON ledger_private.leg USING btree (account_id, effective_date, journal_id);
@@ -7747,8 +7786,6 @@ CREATE TRIGGER journal_append_only BEFORE DELETE OR UPDATE ON ledger_private.jou
 CREATE CONSTRAINT TRIGGER journal_balanced AFTER INSERT ON ledger_private.journal DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((current_setting('doublex.checked_inline'::text, true) IS DISTINCT FROM 'on'::text)) EXECUTE FUNCTION ledger_private.journal_check_balanced();
 
 CREATE TRIGGER journal_date_guard BEFORE INSERT ON ledger_private.journal FOR EACH ROW EXECUTE FUNCTION ledger_private.journal_date_guard();
-
-CREATE TRIGGER journal_event AFTER INSERT ON ledger_private.journal FOR EACH ROW EXECUTE FUNCTION ledger_private.record_journal_event();
 
 CREATE TRIGGER journal_no_truncate BEFORE TRUNCATE ON ledger_private.journal FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.refuse_history_change();
 
@@ -8154,7 +8191,7 @@ REVOKE ALL ON FUNCTION ledger_private.eod_progress_notice(p_progress jsonb, p_da
 
 REVOKE ALL ON FUNCTION ledger_private.evaluate_monitors(p_account_id bigint, p_cause jsonb, p_monitor_id uuid) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.event_leg(p_leg_no smallint, p_account_id bigint, p_side text, p_amount numeric, p_ccy text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledger_private.event_leg(p_leg_no smallint, p_account text, p_side text, p_amount numeric, p_ccy text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.event_of_account(p_old_row jsonb, p_new_row jsonb) FROM PUBLIC;
 
@@ -8169,6 +8206,8 @@ REVOKE ALL ON FUNCTION ledger_private.event_of_fx_settlement(p_row jsonb) FROM P
 REVOKE ALL ON FUNCTION ledger_private.event_of_hold(p_row jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.event_of_hold_resolution(p_row jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.event_of_journals(p_journal_ids uuid[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.event_payload(p_tenant text, p_type text, p_payload jsonb) FROM PUBLIC;
 
@@ -8207,6 +8246,8 @@ REVOKE ALL ON FUNCTION ledger_private.journal_date_guard() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ledger_private.journal_slot(p_journal_id uuid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.journal_state(p_slot integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.journals_between(p_after txid_snapshot, p_upto txid_snapshot) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.latest_recon_runs(p_tenant text, p_business_date date, p_account text) FROM PUBLIC;
 
@@ -8259,8 +8300,6 @@ REVOKE ALL ON FUNCTION ledger_private.recon_cursor(p_cursor text, OUT code text,
 REVOKE ALL ON FUNCTION ledger_private.recon_pair_greedy(p_pass smallint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.record_event() FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION ledger_private.record_journal_event() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.refuse_history_change() FROM PUBLIC;
 

@@ -66,11 +66,22 @@ def procedure_definitions() -> list[Definition]:
     return definitions(PROCEDURES, "**/*.sql")
 
 
+# A later migration's DROP FUNCTION: the function's history ends there (no file in
+# procedures/ is expected for it).
+DROPPED = re.compile(
+    r"^DROP\s+FUNCTION\s+(?:IF\s+EXISTS\s+)?(?P<name>[a-z_]+\.[a-z_0-9]+)", re.IGNORECASE | re.M
+)
+
+
 def migration_definitions() -> list[Definition]:
+    """The functions migrations create, but those a migration drops for good."""
+    forward = [p for p in sorted((ROOT / "migrations").glob("[0-9]*.sql"))
+               if not p.name.endswith(".rollback.sql")]  # fmt: skip
+    dropped = {m["name"].lower() for p in forward for m in DROPPED.finditer(p.read_text())}
     return [
         d
         for d in definitions(ROOT / "migrations", "[0-9]*.sql")
-        if not d.file.endswith(".rollback.sql")
+        if not d.file.endswith(".rollback.sql") and d.name not in dropped
     ]
 
 

@@ -1,10 +1,10 @@
 -- ledger_private.event_payload(tenant, type, payload) → jsonb: an event's payload as the
 -- log keeps it. The sequencer calls it on each event it positions, after the event's
--- transaction committed, and adds what the posting transaction left out, to keep the
--- posting path lean and off the indexes every posting writes
--- (ledger_private.record_journal_event): a journal's header and legs (the posting queued its
--- id alone), a hold's legs, a capture's journal. Legs, holds and journals are append-only,
--- so what it reads is exactly what committed with the event.
+-- transaction committed, and adds what the writing transaction left out, to keep it lean
+-- and off the indexes every posting writes: a journal's header and legs
+-- (ledger_private.event_of_journals; the sequencer asks it for a whole batch at once), a
+-- hold's legs, a capture's journal. Legs, holds and journals are append-only, so what it
+-- reads is exactly what committed with the event.
 
 CREATE OR REPLACE FUNCTION ledger_private.event_payload(p_tenant text, p_type text, p_payload jsonb)
 RETURNS jsonb

@@ -1,7 +1,7 @@
 -- ledger_private.record_event() → trigger: writes the event of a change into the PgQ queue
 -- `doublex_events`, in the transaction of the change, so an event exists iff its change
--- committed. One function for the tables of migrations/0020_events.sql but the journal
--- (the hot path has its own, ledger_private.record_journal_event); each table's event is
+-- committed. One function for the tables of migrations/0020_events.sql (journals queue
+-- nothing: the sequencer reads them, ledger_private.journals_between); each table's event is
 -- built by its ledger_private.event_of_* helper, which gets the row as jsonb (one call
 -- shape for every table, so plpgsql_check can check every branch). The sequencer completes
 -- the payloads that need more (ledger_private.event_payload).

@@ -40,6 +40,11 @@ async def turn(ledger: Ledger) -> Row:
     return result
 
 
+def behind(lag_seconds: float, every_seconds: float) -> bool:
+    """Whether a batch this old means a backlog, which the next turn drains at once."""
+    return lag_seconds > 2 * every_seconds
+
+
 async def pump(
     ledger: Ledger,
     every_seconds: float,
@@ -63,7 +68,7 @@ async def pump(
             moved += result["events"]
             if on_batch is not None:
                 on_batch(result)
-            if once or result["lag"].total_seconds() > 2 * every_seconds:
+            if once or behind(result["lag"].total_seconds(), every_seconds):
                 continue
         elif once:
             return moved
