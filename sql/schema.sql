@@ -5250,30 +5250,6 @@ $$;
 
 ALTER FUNCTION ledger_private.event_of_fx_settlement(p_row jsonb) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger_private.event_of_hold(p_row jsonb) RETURNS void
-    LANGUAGE sql
-    AS $$
-    SELECT ledger_private.emit_event(
-        p.tenant, 'hold.created', p.created_by,
-        jsonb_build_object(
-            'hold_id', p.hold_id, 'idempotency_key', p.idempotency_key,
-            'expires_at', p.expires_at, 'memo', p.memo, 'ref', p.ref, 'metadata', p.metadata))
-      FROM jsonb_populate_record(NULL::ledger_private.hold, p_row) AS p;
-$$;
-
-ALTER FUNCTION ledger_private.event_of_hold(p_row jsonb) OWNER TO doublex_owner;
-
-CREATE FUNCTION ledger_private.event_of_hold_resolution(p_row jsonb) RETURNS void
-    LANGUAGE sql
-    AS $$
-    SELECT ledger_private.emit_event(
-        p.tenant, 'hold.' || p.outcome, p.resolved_by,
-        jsonb_build_object('hold_id', p.hold_id, 'idempotency_key', p.idempotency_key))
-      FROM jsonb_populate_record(NULL::ledger_private.hold_resolution, p_row) AS p;
-$$;
-
-ALTER FUNCTION ledger_private.event_of_hold_resolution(p_row jsonb) OWNER TO doublex_owner;
-
 CREATE FUNCTION ledger_private.event_of_journals(p_journal_ids uuid[]) RETURNS TABLE(journal_id uuid, payload jsonb)
     LANGUAGE sql STABLE
     AS $$
@@ -5300,17 +5276,27 @@ CREATE FUNCTION ledger_private.event_payload(p_tenant text, p_type text, p_paylo
         WHEN p_type IN ('journal.posted', 'journal.reversed') THEN (
             SELECT p_payload || e.payload
               FROM ledger_private.event_of_journals(ARRAY[(p_payload ->> 'journal_id')::uuid]) AS e)
-        WHEN p_type = 'hold.created' THEN p_payload || jsonb_build_object(
-            'legs', (SELECT coalesce(jsonb_agg(ledger_private.event_leg(hl.leg_no, a.code, hl.side,
-                                                                        hl.amount, hl.ccy)
-                                              ORDER BY hl.leg_no), '[]')
-                       FROM ledger_private.hold_leg AS hl
-                       JOIN ledger_private.account AS a ON a.account_id = hl.account_id
-                      WHERE hl.hold_id = (p_payload ->> 'hold_id')::uuid))
-        WHEN p_type IN ('hold.captured', 'hold.voided', 'hold.expired') THEN p_payload || jsonb_build_object(
-            'journal_id', (SELECT s.journal_id FROM ledger_private.idempotency_sentinel AS s
-                            WHERE p_type = 'hold.captured' AND s.tenant = p_tenant
-                              AND s.idempotency_key = 'hold:' || (p_payload ->> 'hold_id')))
+        WHEN p_type = 'hold.created' THEN (
+            SELECT p_payload || jsonb_build_object(
+                       'hold_id', h.hold_id, 'idempotency_key', h.idempotency_key,
+                       'expires_at', h.expires_at, 'memo', h.memo, 'ref', h.ref,
+                       'metadata', h.metadata,
+                       'legs', (SELECT coalesce(jsonb_agg(ledger_private.event_leg(hl.leg_no, a.code, hl.side,
+                                                                                   hl.amount, hl.ccy)
+                                                         ORDER BY hl.leg_no), '[]')
+                                  FROM ledger_private.hold_leg AS hl
+                                  JOIN ledger_private.account AS a ON a.account_id = hl.account_id
+                                 WHERE hl.hold_id = h.hold_id))
+              FROM ledger_private.hold AS h
+             WHERE h.hold_id = (p_payload ->> 'hold_id')::uuid)
+        WHEN p_type IN ('hold.captured', 'hold.voided', 'hold.expired') THEN (
+            SELECT p_payload || jsonb_build_object(
+                       'hold_id', r.hold_id, 'idempotency_key', r.idempotency_key,
+                       'journal_id', (SELECT s.journal_id FROM ledger_private.idempotency_sentinel AS s
+                                       WHERE r.outcome = 'captured' AND s.tenant = r.tenant
+                                         AND s.idempotency_key = 'hold:' || r.hold_id))
+              FROM ledger_private.hold_resolution AS r
+             WHERE r.hold_id = (p_payload ->> 'hold_id')::uuid)
         ELSE p_payload
     END
 $$;
@@ -6583,8 +6569,6 @@ CREATE FUNCTION ledger_private.record_event() RETURNS trigger
 BEGIN
     CASE TG_TABLE_NAME
         WHEN 'fx_settlement' THEN PERFORM ledger_private.event_of_fx_settlement(to_jsonb(NEW));
-        WHEN 'hold' THEN PERFORM ledger_private.event_of_hold(to_jsonb(NEW));
-        WHEN 'hold_resolution' THEN PERFORM ledger_private.event_of_hold_resolution(to_jsonb(NEW));
         WHEN 'account' THEN PERFORM ledger_private.event_of_account(to_jsonb(OLD), to_jsonb(NEW));
         WHEN 'day_close' THEN PERFORM ledger_private.event_of_day_close(to_jsonb(NEW));
         WHEN 'api_key' THEN PERFORM ledger_private.event_of_api_key(to_jsonb(OLD), to_jsonb(NEW));
@@ -6595,6 +6579,36 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.record_event() OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.record_hold_event() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- (queue, ev_id: the queue's sequence, ev_time, ev_owner, ev_retry, type, data,
+    --  extra1: event id, extra2: tenant, extra3: actor, extra4)
+    PERFORM pgq.insert_event_raw(
+        'doublex_events', NULL, now(), NULL, NULL, 'hold.created',
+        '{"hold_id": "' || NEW.hold_id::text || '"}', NULL, NEW.tenant, NEW.created_by, NULL);
+    RETURN NULL;
+END
+$$;
+
+ALTER FUNCTION ledger_private.record_hold_event() OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.record_hold_resolution_event() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM pgq.insert_event_raw(
+        'doublex_events', NULL, now(), NULL, NULL, 'hold.' || NEW.outcome,
+        '{"hold_id": "' || NEW.hold_id::text || '"}', NULL, NEW.tenant, NEW.resolved_by, NULL);
+    RETURN NULL;
+END
+$$;
+
+ALTER FUNCTION ledger_private.record_hold_resolution_event() OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.refuse_history_change() RETURNS trigger
     LANGUAGE plpgsql
@@ -7755,7 +7769,7 @@ CREATE TRIGGER fx_settlement_no_truncate BEFORE TRUNCATE ON ledger_private.fx_se
 
 CREATE TRIGGER hold_append_only BEFORE DELETE OR UPDATE ON ledger_private.hold FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
 
-CREATE TRIGGER hold_event AFTER INSERT ON ledger_private.hold FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
+CREATE TRIGGER hold_event AFTER INSERT ON ledger_private.hold FOR EACH ROW EXECUTE FUNCTION ledger_private.record_hold_event();
 
 CREATE TRIGGER hold_leg_append_only BEFORE DELETE OR UPDATE ON ledger_private.hold_leg FOR EACH ROW EXECUTE FUNCTION ledger_private.refuse_history_change();
 
@@ -7775,7 +7789,7 @@ CREATE TRIGGER hold_resolution_append_only BEFORE DELETE OR UPDATE ON ledger_pri
 
 CREATE TRIGGER hold_resolution_closes AFTER INSERT ON ledger_private.hold_resolution REFERENCING NEW TABLE AS resolved FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.open_hold_legs_resolved();
 
-CREATE TRIGGER hold_resolution_event AFTER INSERT ON ledger_private.hold_resolution FOR EACH ROW EXECUTE FUNCTION ledger_private.record_event();
+CREATE TRIGGER hold_resolution_event AFTER INSERT ON ledger_private.hold_resolution FOR EACH ROW EXECUTE FUNCTION ledger_private.record_hold_resolution_event();
 
 CREATE CONSTRAINT TRIGGER hold_resolution_monitor_watch AFTER INSERT ON ledger_private.hold_resolution DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (ledger_private.tenant_has_monitors(new.tenant)) EXECUTE FUNCTION ledger_private.monitor_watch();
 
@@ -8203,10 +8217,6 @@ REVOKE ALL ON FUNCTION ledger_private.event_of_day_close(p_row jsonb) FROM PUBLI
 
 REVOKE ALL ON FUNCTION ledger_private.event_of_fx_settlement(p_row jsonb) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.event_of_hold(p_row jsonb) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION ledger_private.event_of_hold_resolution(p_row jsonb) FROM PUBLIC;
-
 REVOKE ALL ON FUNCTION ledger_private.event_of_journals(p_journal_ids uuid[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.event_payload(p_tenant text, p_type text, p_payload jsonb) FROM PUBLIC;
@@ -8300,6 +8310,10 @@ REVOKE ALL ON FUNCTION ledger_private.recon_cursor(p_cursor text, OUT code text,
 REVOKE ALL ON FUNCTION ledger_private.recon_pair_greedy(p_pass smallint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.record_event() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.record_hold_event() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.record_hold_resolution_event() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.refuse_history_change() FROM PUBLIC;
 
