@@ -233,8 +233,8 @@ def main(argv: list[str]) -> int:
         "# Webhook delivery lag benchmark (`bench/run_webhook_bench.py`)",
         "",
         f"{datetime.now(UTC).isoformat(timespec='seconds')}, {os.cpu_count()} CPUs,"
-        f" {platform.python_version()}; `doublex serve` at its defaults (sequencer every"
-        f" {settings.events_seconds:g} s when idle, endpoint poll"
+        f" {platform.python_version()}; `doublex serve` at its defaults (sequencer at a"
+        f" {settings.events_seconds:g} s cadence, endpoint poll"
         f" {settings.webhooks.poll_seconds:g} s, woken by the sequencer; timeout"
         f" {settings.webhooks.timeout_seconds:g} s); {opts.rate:g} postings/s asked for"
         f" {opts.seconds:g} s per phase over {CONNECTIONS} SQL connections; the receivers in"
