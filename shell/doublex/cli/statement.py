@@ -17,8 +17,7 @@ from pathlib import Path
 import click
 
 from doublex import account_statement
-from doublex.cli.common import tenant_option, with_ledger
-from doublex.cli.ledger import DATE, iso_date
+from doublex.cli.common import DATE, iso_date, tenant_option, with_ledger
 from doublex.cli.output import table
 from doublex.cli.root import main
 from doublex.db.ledger_statement import Statement
