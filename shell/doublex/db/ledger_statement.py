@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -96,45 +97,52 @@ class StatementCalls(Calls):
             known = await conn.execute(QUERIES["get_account"], {"code": account, "tenant": tenant})
             info = await known.fetchone()
             assert info is not None, "get_account returned no row"
-            cursor = conn.cursor(row_factory=tuple_row)
-            if texts:
+            cursors = (conn.cursor(row_factory=tuple_row), conn.cursor(row_factory=tuple_row))
+            for cursor in cursors if texts else ():
                 for type_name in ("uuid", "numeric"):
                     cursor.adapters.register_loader(type_name, TextLoader)
-            return Statement(info, await _pages(cursor, params, each_page))
+            return Statement(info, await _pages(cursors, params, each_page))
 
         return await self.run(work, **READ.options)
 
 
 async def _pages(
-    cursor: AsyncCursor[Record],
+    cursors: tuple[AsyncCursor[Record], AsyncCursor[Record]],
     params: dict[str, Any],
     each_page: Callable[[list[Record]], None] | None,
 ) -> list[Record]:
-    """Every record of the statement, a page at a time: the next page's query is sent before
-    `each_page` hears the current one."""
+    """Every record of the statement, a page at a time. Pages alternate between the two
+    cursors: once a page has arrived, the next one's query (after its last row's cursor) is
+    sent on the other cursor before this page's rows are read into Python and `each_page`
+    hears them, so the database works while the client does."""
 
-    async def page(after: str | None) -> list[Record]:
+    async def arrived(cursor: AsyncCursor[Record], after: str | None) -> AsyncCursor[Record]:
         await cursor.execute(QUERIES["account_statement"], params | {"after_cursor": after})
         assert cursor.description is not None
         assert tuple(column.name for column in cursor.description) == COLUMNS
-        return await cursor.fetchall()
+        return cursor
 
     records: list[Record] = []
-    following = asyncio.ensure_future(page(None))
+    following = asyncio.ensure_future(arrived(cursors[0], None))
     try:
-        while True:
-            found = await following
-            records += found
-            last = found[-1]
+        for number in itertools.count(1):
+            cursor = await following
+            await cursor.scroll(cursor.rowcount - 1, mode="absolute")
+            last = await cursor.fetchone()
+            assert last is not None, "a page of ledger.account_statement is never empty"
             if last[KIND] != "closing":
-                following = asyncio.ensure_future(page(last[CURSOR]))
+                following = asyncio.ensure_future(arrived(cursors[number % 2], last[CURSOR]))
                 await asyncio.sleep(0)  # the task sends its query
+            await cursor.scroll(0, mode="absolute")
+            found = await cursor.fetchall()
+            records += found
             if each_page is not None:
                 each_page(found)
             if last[KIND] == "closing":
-                return records
+                break
     finally:
-        if not following.done():  # each_page raised: the page sent is not wanted
+        if not following.done():  # each_page raised: the page asked for is not wanted
             following.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await following
+    return records
