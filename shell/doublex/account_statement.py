@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from itertools import chain
 
 from doublex.cells import text_of
 from doublex.db.ledger_statement import COLUMNS, Record, Statement
@@ -113,14 +114,15 @@ class TableText:
 
     def text(self) -> str:
         """The table, a line per row under the header and its rule."""
-        aligned = []
-        amounts = len(TABLE_HEADERS) - TABLE_AMOUNTS
-        for number, (header, texts) in enumerate(zip(TABLE_HEADERS, self._columns, strict=True)):
-            width = max(len(header), max(map(len, texts), default=0))
-            justify = str.rjust if number >= amounts else str.ljust
-            aligned.append([justify(text, width) for text in (header, "-" * width, *texts)])
-        lines = map(str.rstrip, map("  ".join, zip(*aligned, strict=True)))
-        return "\n".join(lines) + "\n"
+        widths = [
+            max(len(header), max(map(len, texts), default=0))
+            for header, texts in zip(TABLE_HEADERS, self._columns, strict=True)
+        ]
+        amounts = len(TABLE_HEADERS) - TABLE_AMOUNTS  # %10s right-aligns, %-10s left-aligns
+        line = "  ".join(f"%{'' if n >= amounts else '-'}{w}s" for n, w in enumerate(widths))
+        rule = tuple("-" * width for width in widths)
+        rows = chain((TABLE_HEADERS, rule), zip(*self._columns, strict=True))
+        return "\n".join(map(str.rstrip, map(line.__mod__, rows))) + "\n"
 
 
 # -- one page per month --------------------------------------------------------------------
