@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +28,7 @@ from doublex.cli.output import table
 from doublex.db import Ledger
 from doublex.db.ledger_statement import COLUMNS, Record
 from doublex.recon_report import spreadsheet_cell
+from support.dates import day
 from support.statements import seed
 
 # A caller's text: what a spreadsheet or the csv module treats specially, and anything else.
@@ -37,13 +38,13 @@ TEXTS = st.one_of(
     st.text(max_size=8),
 )
 AMOUNTS = st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=2)
-DAY = date(2026, 3, 31)
+DAY = day("2026-03-31")
 
 
 def typed_records(texts: list[tuple[str | None, str | None]], amount: Decimal) -> list[Record]:
     """A statement's records as ledger.account_statement types them: an opening row, a leg
     per (memo, ref), alternately debit and credit, and a closing row."""
-    created = datetime(2026, 3, 31, 9, 30, 15, 123456, tzinfo=UTC)
+    created = datetime.combine(DAY, time(9, 30, 15, 123456), tzinfo=UTC)
     legs: list[Record] = [
         ("leg", DAY, uuid.UUID(int=n), 1 + n % 2, created, "transfer",
          uuid.UUID(int=7) if n % 3 == 0 else None, memo, ref, ("debit", "credit")[n % 2],
