@@ -9,9 +9,8 @@ over the workers. The pool gauges then add up the live workers' pools.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -26,6 +25,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from doublex import config
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 MULTIPROCESS_ENV = config.MULTIPROCESS_ENV
 
@@ -265,6 +267,8 @@ def figures() -> dict[str, Any]:
 
 async def serve(request: web.Request) -> web.Response:
     """GET /metrics in the Prometheus text format."""
+    from aiohttp import web  # the service's; the CLI counts without it
+
     return web.Response(body=exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 

@@ -11,6 +11,7 @@ import asyncio
 import getpass
 import json
 from collections.abc import Awaitable, Callable
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import click
@@ -24,6 +25,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 tenant_option = click.option(
     "--tenant", default="default", show_default=True, help="The book to work in."
 )
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def iso_date(value: datetime | None) -> date | None:
+    """click.DateTime gives a datetime; the ledger wants the date."""
+    return value.date() if value is not None else None
 
 
 def listen_options(host_help: str | None = None, port_help: str | None = None) -> Callable[[F], F]:

@@ -20,12 +20,10 @@ from typing import Any
 
 import click
 
-from doublex.cli.common import limit_option, tenant_option, with_ledger
+from doublex.cli.common import DATE, iso_date, limit_option, tenant_option, with_ledger
 from doublex.cli.ledger import (
-    DATE,
     accounts,
     condition_option,
-    iso_date,
     parse_conditions,
     parse_json_object,
     parse_leg,

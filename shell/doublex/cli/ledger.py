@@ -12,14 +12,21 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
 from doublex import jsonio
-from doublex.cli.common import limit_option, page_options, tenant_option, with_ledger
+from doublex.cli.common import (
+    DATE,
+    iso_date,
+    limit_option,
+    page_options,
+    tenant_option,
+    with_ledger,
+)
 from doublex.cli.output import Column, emit_page, emit_record, emit_rows, json_option
 from doublex.cli.root import main
 from doublex.db import Ledger
@@ -77,14 +84,6 @@ POSTING_FIELDS: list[Column] = [
 SIDES = ("debit", "credit")
 
 
-def iso_date(value: datetime | None) -> date | None:
-    """click.DateTime gives a datetime; the ledger wants the date."""
-    return value.date() if value is not None else None
-
-
-DATE = click.DateTime(formats=["%Y-%m-%d"])
-# The page size's range (1 to api_limit('page_size')) is the ledger's: it answers DX019 for any
-# other. Only the type is checked here: a whole number that fits the SQL `integer` parameter.
 # -- doublex accounts -------------------------------------------------------------------------
 
 

@@ -5,6 +5,10 @@ the call opens (with which call arguments as attributes), which latency histogra
 and what its result or its error records. The runner reports retries through `retrying`
 and `finished`. No other module of doublex.db touches metrics or tracing.
 
+Prometheus and OpenTelemetry are imported by the first call that records something, not
+with the Ledger: a command of the CLI that calls nothing measured (a statement, a report)
+starts without them.
+
 The metric and span names are part of DoubleX's interface (README, "Observability").
 """
 
@@ -12,18 +16,18 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from opentelemetry import trace
-from opentelemetry.trace import Span
-from prometheus_client import Histogram
-
-from doublex import errors, metrics
+from doublex import errors
 from doublex.db.principal import principal_key_id
-from doublex.tracing import tracer
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
+    from prometheus_client import Histogram
 
 C = TypeVar("C", bound=type)
 Method = Callable[..., Coroutine[Any, Any, Any]]
@@ -31,15 +35,23 @@ Method = Callable[..., Coroutine[Any, Any, Any]]
 
 def retrying(sqlstate: str) -> None:
     """The runner tries again after a serialization failure or deadlock."""
+    from doublex import metrics
+
     metrics.SERIALIZATION_RETRIES.labels(sqlstate=sqlstate).inc()
 
 
 def finished(retries: int) -> None:
-    """The runner's work succeeded after `retries` retries (on the caller's current span)."""
-    trace.get_current_span().set_attribute("doublex.retries", retries)
+    """The runner's work succeeded after `retries` retries (on the caller's current span).
+    While OpenTelemetry was never imported no span can be current: nothing to record."""
+    if "opentelemetry.trace" in sys.modules:
+        from opentelemetry import trace
+
+        trace.get_current_span().set_attribute("doublex.retries", retries)
 
 
 def _posted(span: Span, result: Any) -> None:
+    from doublex import metrics
+
     metrics.TRANSACTIONS.labels(status=result["status"]).inc()
     span.set_attribute("doublex.status", result["status"])
     for id_field in ("journal_id", "settlement_id"):  # an FX settlement has the latter
@@ -48,12 +60,16 @@ def _posted(span: Span, result: Any) -> None:
 
 
 def _posting_refused(span: Span, error: Exception) -> None:
+    from doublex import metrics
+
     if isinstance(error, errors.RuleViolation):
         metrics.TRANSACTIONS.labels(status="rejected").inc()
         span.set_attribute("doublex.status", "rejected")
 
 
 def _batch_posted(span: Span, results: Any) -> None:
+    from doublex import metrics
+
     for result in results:
         metrics.TRANSACTIONS.labels(status=result["status"]).inc()
 
@@ -74,6 +90,8 @@ HOLD_COUNTED = {"pending": "created"}
 
 
 def _hold_answered(span: Span, result: Any) -> None:
+    from doublex import metrics
+
     status = result["status"]
     metrics.HOLDS.labels(status=HOLD_COUNTED.get(status, status)).inc()
     span.set_attribute("doublex.status", status)
@@ -81,6 +99,8 @@ def _hold_answered(span: Span, result: Any) -> None:
 
 
 def _hold_refused(span: Span, error: Exception) -> None:
+    from doublex import metrics
+
     if isinstance(error, errors.RuleViolation):
         metrics.HOLDS.labels(status="rejected").inc()
         span.set_attribute("doublex.status", "rejected")
@@ -89,6 +109,8 @@ def _hold_refused(span: Span, error: Exception) -> None:
 
 def _holds_expired(span: Span, marked: Any) -> None:
     """expire_holds answers a count; sweep_expired_holds a count per tenant."""
+    from doublex import metrics
+
     count = sum(marked.values()) if isinstance(marked, dict) else int(marked)
     metrics.HOLDS.labels(status="expired").inc(count)
     span.set_attribute("doublex.expired", count)
@@ -105,7 +127,8 @@ class Measure:
     span: str
     # span attribute → the call argument it shows (as text)
     attributes: Mapping[str, str]
-    latency: Histogram | None = None
+    # the latency histogram that times it: its name in doublex.metrics
+    latency: str | None = None
     # the call's name as doublex.operation (postings share one span name)
     operation: bool = False
     succeeded: Callable[[Span, Any], None] = _nothing
@@ -116,7 +139,7 @@ def _posting() -> Measure:
     return Measure(
         "post_journal",
         {"doublex.tenant": "tenant"},
-        metrics.POSTING_LATENCY,
+        "POSTING_LATENCY",
         operation=True,
         succeeded=_posted,
         failed=_posting_refused,
@@ -151,13 +174,13 @@ MEASURES: Mapping[str, Measure] = {
     "post_journals": Measure(
         "post_journals",
         {"doublex.tenant": "tenant"},
-        metrics.POSTING_LATENCY,
+        "POSTING_LATENCY",
         succeeded=_batch_posted,
     ),
     "get_balance": Measure(
         "get_balance",
         {"doublex.tenant": "tenant", "doublex.account": "account"},
-        metrics.GET_BALANCE_LATENCY,
+        "GET_BALANCE_LATENCY",
         succeeded=_balance_read,
         failed=_balance_refused,
     ),
@@ -192,6 +215,9 @@ def _measured(name: str, method: Method, measure: Measure) -> Method:
 
     @functools.wraps(method)
     async def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        from doublex import metrics
+        from doublex.tracing import tracer
+
         started = time.perf_counter()
         with tracer.start_as_current_span(
             measure.span, attributes=attributes(args, kwargs)
@@ -203,7 +229,8 @@ def _measured(name: str, method: Method, measure: Measure) -> Method:
                 raise
             finally:
                 if measure.latency is not None:
-                    measure.latency.observe((time.perf_counter() - started) * 1000)
+                    latency: Histogram = getattr(metrics, measure.latency)
+                    latency.observe((time.perf_counter() - started) * 1000)
             measure.succeeded(span, result)
             return result
 
