@@ -27,12 +27,14 @@ import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client import REGISTRY
 
+from doublex import tracing
 from doublex.config import SERVICE_ROLE, CoalesceSettings
 from doublex.db import Ledger
 from support.cluster import TestCluster
-from support.http import api, create_key, legs, ok, open_account
+from support.http import api, create_key, legs, ok, open_account, problem
 from support.invariants import assert_ledger_invariants
 from support.serving import doublex_serve
 
@@ -339,3 +341,141 @@ async def test_a_lone_request_goes_at_once_and_a_queue_leaves_as_one_batch(
     balance = await ok(await coalescing.get("/api/accounts/1001-CASH/balance"))
     assert balance["balance"] == "7.00"
     assert_ledger_invariants(admin_dsn)
+
+
+async def test_a_batch_aborted_whole_still_answers_every_member(
+    ledger: Ledger, admin_dsn: str, database: str
+) -> None:
+    """A member waits on a lock past the service's lock_timeout: the whole batch fails
+    (55P03), so every member is posted alone: its neighbours are posted, and it gets the
+    answer it gets alone (503 deadline_exceeded), never posted."""
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f"ALTER ROLE {SERVICE_ROLE} IN DATABASE {database} SET lock_timeout = '400ms'")
+    settings = CoalesceSettings(max_batch=4, max_wait_ms=5000)
+    async with api(ledger, coalesce=settings) as client:
+        await open_account(client, "1001-CASH")
+        await open_account(client, "4001-SALES", type="income")
+        before = batches()
+        with psycopg.connect(admin_dsn, autocommit=True) as holder:
+            holder.execute(IDEMPOTENCY_LOCK, ("default/lead",))
+            holder.execute(IDEMPOTENCY_LOCK, ("default/blocked",))
+            lead = asyncio.create_task(client.post("/api/transfers", json=_body("lead")))
+            await asyncio.sleep(0.1)
+            keys = ["blocked", "n-1", "n-2", "n-3"]  # max_batch: they leave at once
+            members = [
+                asyncio.create_task(client.post("/api/transfers", json=_body(key))) for key in keys
+            ]
+            answers = await asyncio.gather(*members)
+            await problem(await lead, 503, "deadline_exceeded")
+        await problem(answers[0], 503, "deadline_exceeded")
+        for answer in answers[1:]:
+            assert (await ok(answer, 201))["status"] == "posted"
+        assert since(before) == (2, 1, 5)  # the leader alone, then the four in one batch
+        # The blocked one was never posted; its neighbours were, once.
+        assert (await posted(client, "blocked"))["status"] == "posted"
+        assert (await posted(client, "n-1", status=200))["status"] == "duplicate"
+    assert_ledger_invariants(admin_dsn)
+
+
+def _body(key: str) -> dict[str, Any]:
+    return {"idempotency_key": key, "legs": legs("1001-CASH", "4001-SALES", "1.00")}
+
+
+async def test_a_request_whose_deadline_strikes_while_queued_is_never_posted(
+    ledger: Ledger, admin_dsn: str
+) -> None:
+    """Queued behind a batch that waits on a lock, a request runs out of its deadline: 503,
+    it leaves the queue, and its key stays free. The batch's members, whose requests ran
+    out too, are posted when the lock goes (a write may commit after its deadline: the
+    hint says to replay it) and their replays are duplicates."""
+    settings = CoalesceSettings(max_batch=2, max_wait_ms=5000)
+    async with api(ledger, coalesce=settings, request_deadline=0.5) as client:
+        await open_account(client, "1001-CASH")
+        await open_account(client, "4001-SALES", type="income")
+        with psycopg.connect(admin_dsn, autocommit=True) as holder:
+            holder.execute(IDEMPOTENCY_LOCK, ("default/lead",))
+            holder.execute(IDEMPOTENCY_LOCK, ("default/b-1",))
+            lead = asyncio.create_task(client.post("/api/transfers", json=_body("lead")))
+            await asyncio.sleep(0.1)
+            batch = [
+                asyncio.create_task(client.post("/api/transfers", json=_body(key)))
+                for key in ("b-1", "b-2")
+            ]
+            await problem(await lead, 503, "deadline_exceeded")
+            late = await client.post("/api/transfers", json=_body("late"))
+            await problem(late, 503, "deadline_exceeded")
+            for answer in await asyncio.gather(*batch):
+                await problem(answer, 503, "deadline_exceeded")
+            holder.execute(
+                "SELECT pg_advisory_unlock(hashtext('doublex.idempotency'), hashtext(%s))",
+                ("default/b-1",),
+            )
+            # The batch commits once the lock is free.
+            for attempt in range(50):  # noqa: B007
+                replay = await client.post("/api/transfers", json=_body("b-2"))
+                if replay.status == 200:
+                    break
+                await asyncio.sleep(0.1)
+            assert (await ok(replay, 200))["status"] == "duplicate", attempt
+        assert (await posted(client, "late"))["status"] == "posted"
+        assert (await posted(client, "b-1", status=200))["status"] == "duplicate"
+    assert_ledger_invariants(admin_dsn)
+
+
+@pytest.fixture(scope="module")
+def span_exporter() -> InMemorySpanExporter:
+    exporter = InMemorySpanExporter()
+    assert tracing.configure(exporter)
+    return exporter
+
+
+async def test_two_keys_never_share_a_batch_and_spans_link_requests_to_batches(
+    ledger: Ledger, admin_dsn: str, span_exporter: InMemorySpanExporter
+) -> None:
+    """Transfers of two API keys in one window: one batch per key (a transaction acts as one
+    key); each queued request's span links to its batch's span and back."""
+    tokens = [create_key(admin_dsn, name=f"k{n}")["token"] for n in (1, 2)]
+    async with api(ledger, key=tokens[0], coalesce=CoalesceSettings(max_wait_ms=5000)) as first:
+        await open_account(first, "1001-CASH")
+        await open_account(first, "4001-SALES", type="income")
+        span_exporter.clear()
+        before = batches()
+        with psycopg.connect(admin_dsn, autocommit=True) as holder:
+            for key in ("lead-1", "lead-2"):
+                holder.execute(IDEMPOTENCY_LOCK, (f"default/{key}",))
+            leads, queued = [], []
+            for n, token in enumerate(tokens, 1):
+                auth = {"Authorization": f"Bearer {token}"}
+                leads.append(
+                    asyncio.create_task(
+                        first.post("/api/transfers", json=_body(f"lead-{n}"), headers=auth)
+                    )
+                )
+                await asyncio.sleep(0.1)
+                queued += [
+                    asyncio.create_task(
+                        first.post("/api/transfers", json=_body(f"t{n}-{m}"), headers=auth)
+                    )
+                    for m in range(3)
+                ]
+            await asyncio.sleep(0.3)
+        for response in await asyncio.gather(*leads, *queued):
+            await ok(response, 201)
+    assert since(before) == (4, 2, 8)  # two leaders alone, then a batch of three per key
+    spans = span_exporter.get_finished_spans()
+    batch_spans = {
+        span.context.span_id: span
+        for span in spans
+        if span.name == "post_journals" and span.attributes.get("doublex.coalesced")
+    }
+    assert len(batch_spans) == 2
+    principals = {span.attributes["doublex.principal"] for span in batch_spans.values()}
+    assert principals == {f"key:{token.partition('.')[0]}" for token in tokens}
+    members = [span for span in spans if span.name == "coalesce"]
+    assert len(members) == 6
+    for member in members:
+        (link,) = member.links
+        batch = batch_spans[link.context.span_id]
+        assert member.context.span_id in {back.context.span_id for back in batch.links}
+        assert member.attributes["doublex.status"] == "posted"
+        assert member.attributes["doublex.batch_size"] == 3
