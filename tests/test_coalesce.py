@@ -43,6 +43,7 @@ SERVE_ENV = {
     "LOG_LEVEL": "WARNING",
     "DOUBLEX_WEBHOOKS": "off",
     "DOUBLEX_DEMO": "off",
+    "DOUBLEX_COALESCE": "on",  # whatever the suite runs with (make test-coalesce-off)
     # The leader holds the window open; the mix leaves when it ends, not by the timer.
     "DOUBLEX_COALESCE_MAX_WAIT_MS": "5000",
 }
