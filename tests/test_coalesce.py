@@ -34,7 +34,16 @@ from doublex import tracing
 from doublex.config import SERVICE_ROLE, CoalesceSettings
 from doublex.db import Ledger
 from support.cluster import TestCluster
-from support.http import api, create_key, legs, ok, open_account, problem
+from support.http import (
+    api,
+    create_key,
+    hold_key,
+    legs,
+    ok,
+    open_account,
+    problem,
+    wait_for_lock_waiter,
+)
 from support.invariants import assert_ledger_invariants
 from support.serving import doublex_serve
 
@@ -44,9 +53,10 @@ SERVE_ENV = {
     "DOUBLEX_WEBHOOKS": "off",
     "DOUBLEX_DEMO": "off",
     "DOUBLEX_COALESCE": "on",  # whatever the suite runs with (make test-coalesce-off)
-    # The leader holds the window open; the mix leaves when it ends, not by the timer.
-    "DOUBLEX_COALESCE_MAX_WAIT_MS": "5000",
+    # A window leaves when it is full (WINDOW requests), never by the timer.
+    "DOUBLEX_COALESCE_MAX_WAIT_MS": "60000",
 }
+WINDOW = 24  # DOUBLEX_COALESCE_MAX_BATCH of the coalescing server; every mix is padded to it
 ACCOUNTS = [
     {"code": "1001-CASH", "ccy": "EUR", "type": "asset"},
     {"code": "4001-SALES", "ccy": "EUR", "type": "income"},
@@ -177,23 +187,19 @@ async def alone(server: Server, bodies: list[Any]) -> list[Answer]:
 
 
 async def in_one_window(server: Server, bodies: list[Any], leader: str) -> list[Answer]:
-    """Post `bodies` concurrently while a leader transfer of the same key is in flight (it
-    waits on its key's lock): they queue, and leave as one batch when the leader ends."""
+    """Post the WINDOW `bodies` concurrently while a leader transfer of the same key is in
+    flight (it waits on its key's lock): they queue, and leave as one batch when the WINDOW-th
+    arrives; the leader is let go once they are all answered."""
+    assert len(bodies) == WINDOW
+    lead_body = {"idempotency_key": leader, "legs": legs("1001-CASH", "4001-SALES", "1.00")}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
         with psycopg.connect(server.admin_dsn, autocommit=True) as holder:
             holder.execute(IDEMPOTENCY_LOCK, (f"default/{leader}",))
-            lead = asyncio.create_task(
-                post(
-                    session,
-                    server,
-                    {"idempotency_key": leader, "legs": legs("1001-CASH", "4001-SALES", "1.00")},
-                )
-            )
-            await asyncio.sleep(0.3)  # the leader is in flight
-            mix = [asyncio.create_task(post(session, server, body)) for body in bodies]
-            await asyncio.sleep(0.5)  # every request of the mix has arrived and queued
+            lead = asyncio.create_task(post(session, server, lead_body))
+            await wait_for_lock_waiter(server.admin_dsn)
+            answers = await asyncio.gather(*(post(session, server, body) for body in bodies))
         assert (await lead)[0] == 201  # the lock went with the holder's session
-        return list(await asyncio.gather(*mix))
+    return list(answers)
 
 
 def prepare(server: Server) -> None:
@@ -221,9 +227,14 @@ def servers(
     other_service = pg_cluster.cluster.dsn(other, user=SERVICE_ROLE)
     try:
         with (
-            doublex_serve(service_dsn, tmp_path / "on.log", **SERVE_ENV) as on_base,
             doublex_serve(
-                other_service, tmp_path / "off.log", **SERVE_ENV, DOUBLEX_COALESCE="off"
+                service_dsn,
+                tmp_path / "on.log",
+                **SERVE_ENV,
+                DOUBLEX_COALESCE_MAX_BATCH=str(WINDOW),
+            ) as on_base,
+            doublex_serve(
+                other_service, tmp_path / "off.log", **(SERVE_ENV | {"DOUBLEX_COALESCE": "off"})
             ) as off_base,
         ):
             on = Server(on_base, admin_dsn, create_key(admin_dsn)["token"])
@@ -249,13 +260,15 @@ def compare(on: Server, off: Server, mix: list[tuple[str, int]]) -> list[Answer]
         for n, (kind, amount) in enumerate(mix)
         for body in body_of(kind, f"k{run}-{n}", amount)
     ]
+    pads = range(WINDOW - len(bodies))  # good requests fill the window
+    bodies += [body_of("good", f"k{run}-pad-{n}", n + 1)[0] for n in pads]
     before = on.batches()
     coalesced = asyncio.run(in_one_window(on, bodies, f"lead-{run}"))
     one_by_one = asyncio.run(alone(off, bodies))
     assert by_key(bodies, coalesced) == by_key(bodies, one_by_one), mix
-    # Not vacuous: the leader went alone, then the whole mix as one batch.
+    # Not vacuous: the leader went alone, then the whole window as one batch.
     after = on.batches()
-    assert (after[0] - before[0], after[1] - before[1]) == (2, len(bodies) + 1), mix
+    assert (after[0] - before[0], after[1] - before[1]) == (2, WINDOW + 1), mix
     return coalesced
 
 
@@ -278,7 +291,7 @@ def test_a_mixed_window_answers_each_request_as_alone(servers: tuple[Server, Ser
     mix=st.lists(
         st.tuples(st.sampled_from(KINDS), st.integers(min_value=1, max_value=99)),
         min_size=2,
-        max_size=16,
+        max_size=WINDOW // 2,  # `twice` is two requests
     )
 )
 def test_generated_windows_answer_each_request_as_alone(
@@ -293,7 +306,7 @@ def test_generated_windows_answer_each_request_as_alone(
 
 @pytest.fixture
 async def coalescing(ledger: Ledger) -> AsyncIterator[Any]:
-    async with api(ledger, coalesce=CoalesceSettings(max_batch=8, max_wait_ms=5000)) as client:
+    async with api(ledger, coalesce=CoalesceSettings(max_batch=5, max_wait_ms=60000)) as client:
         await open_account(client, "1001-CASH")
         await open_account(client, "4001-SALES", type="income")
         yield client
@@ -330,11 +343,11 @@ async def test_a_lone_request_goes_at_once_and_a_queue_leaves_as_one_batch(
     with psycopg.connect(admin_dsn, autocommit=True) as holder:
         holder.execute(IDEMPOTENCY_LOCK, ("default/lead",))
         lead = asyncio.create_task(posted(coalescing, "lead"))
-        await asyncio.sleep(0.2)
-        queued = [asyncio.create_task(posted(coalescing, f"q-{n}")) for n in range(5)]
-        await asyncio.sleep(0.3)
+        await wait_for_lock_waiter(admin_dsn)
+        # max_batch: the fifth fills the queue, which leaves at once; the leader still waits.
+        answers = await asyncio.gather(*(posted(coalescing, f"q-{n}") for n in range(5)))
     await lead
-    assert [answer["status"] for answer in await asyncio.gather(*queued)] == ["posted"] * 5
+    assert [answer["status"] for answer in answers] == ["posted"] * 5
     assert since(before) == (2, 1, 6)  # the leader alone, then the five in one batch
     # Replays of a batch's postings are duplicates of the same journals, alone or not.
     again = await posted(coalescing, "q-0", status=200)
@@ -361,7 +374,7 @@ async def test_a_batch_aborted_whole_still_answers_every_member(
             holder.execute(IDEMPOTENCY_LOCK, ("default/lead",))
             holder.execute(IDEMPOTENCY_LOCK, ("default/blocked",))
             lead = asyncio.create_task(client.post("/api/transfers", json=_body("lead")))
-            await asyncio.sleep(0.1)
+            await wait_for_lock_waiter(admin_dsn)
             keys = ["blocked", "n-1", "n-2", "n-3"]  # max_batch: they leave at once
             members = [
                 asyncio.create_task(client.post("/api/transfers", json=_body(key))) for key in keys
@@ -397,7 +410,7 @@ async def test_a_request_whose_deadline_strikes_while_queued_is_never_posted(
             holder.execute(IDEMPOTENCY_LOCK, ("default/lead",))
             holder.execute(IDEMPOTENCY_LOCK, ("default/b-1",))
             lead = asyncio.create_task(client.post("/api/transfers", json=_body("lead")))
-            await asyncio.sleep(0.1)
+            await wait_for_lock_waiter(admin_dsn)
             batch = [
                 asyncio.create_task(client.post("/api/transfers", json=_body(key)))
                 for key in ("b-1", "b-2")
@@ -436,31 +449,29 @@ async def test_two_keys_never_share_a_batch_and_spans_link_requests_to_batches(
     """Transfers of two API keys in one window: one batch per key (a transaction acts as one
     key); each queued request's span links to its batch's span and back."""
     tokens = [create_key(admin_dsn, name=f"k{n}")["token"] for n in (1, 2)]
-    async with api(ledger, key=tokens[0], coalesce=CoalesceSettings(max_wait_ms=5000)) as first:
-        await open_account(first, "1001-CASH")
-        await open_account(first, "4001-SALES", type="income")
+    settings = CoalesceSettings(max_batch=3, max_wait_ms=60000)
+    async with api(ledger, key=tokens[0], coalesce=settings) as client:
+        await open_account(client, "1001-CASH")
+        await open_account(client, "4001-SALES", type="income")
         span_exporter.clear()
         before = batches()
+
+        def send(key: str, token: str) -> Any:
+            auth = {"Authorization": f"Bearer {token}"}
+            return client.post("/api/transfers", json=_body(key), headers=auth)
+
         with psycopg.connect(admin_dsn, autocommit=True) as holder:
             for key in ("lead-1", "lead-2"):
                 holder.execute(IDEMPOTENCY_LOCK, (f"default/{key}",))
-            leads, queued = [], []
-            for n, token in enumerate(tokens, 1):
-                auth = {"Authorization": f"Bearer {token}"}
-                leads.append(
-                    asyncio.create_task(
-                        first.post("/api/transfers", json=_body(f"lead-{n}"), headers=auth)
-                    )
-                )
-                await asyncio.sleep(0.1)
-                queued += [
-                    asyncio.create_task(
-                        first.post("/api/transfers", json=_body(f"t{n}-{m}"), headers=auth)
-                    )
-                    for m in range(3)
-                ]
-            await asyncio.sleep(0.3)
-        for response in await asyncio.gather(*leads, *queued):
+            leads = [
+                asyncio.create_task(send(f"lead-{n}", token)) for n, token in enumerate(tokens, 1)
+            ]
+            await wait_for_lock_waiter(admin_dsn, 2)
+            # Interleaved, in one window: each key's queue fills to max_batch and leaves.
+            queued = await asyncio.gather(
+                *(send(f"t{n}-{m}", token) for m in range(3) for n, token in enumerate(tokens, 1))
+            )
+        for response in [*queued, *await asyncio.gather(*leads)]:
             await ok(response, 201)
     assert since(before) == (4, 2, 8)  # two leaders alone, then a batch of three per key
     spans = span_exporter.get_finished_spans()
@@ -480,3 +491,45 @@ async def test_two_keys_never_share_a_batch_and_spans_link_requests_to_batches(
         assert member.context.span_id in {back.context.span_id for back in batch.links}
         assert member.attributes["doublex.status"] == "posted"
         assert member.attributes["doublex.batch_size"] == 3
+
+
+async def test_a_batch_retried_after_a_serialization_failure_keeps_each_answer(
+    coalescing: Any, admin_dsn: str, app_dsn: str
+) -> None:
+    """A batch member's key is being posted by another transaction: the batch waits on its
+    lock and fails with 40001 when that commits; the runner posts the batch again as a
+    whole, and the member answers the other's journal as a duplicate, its neighbours
+    posted once."""
+    retries = REGISTRY.get_sample_value("ledger_serialization_retries_total", {"sqlstate": "40001"})
+    contended = legs("1001-CASH", "4001-SALES", "4.00")
+    holder = await hold_key(app_dsn, "contended", contended)
+    try:
+        before = batches()
+        with psycopg.connect(admin_dsn, autocommit=True) as lock:
+            lock.execute(IDEMPOTENCY_LOCK, ("default/lead",))
+            lead = asyncio.create_task(posted(coalescing, "lead"))
+            await wait_for_lock_waiter(admin_dsn)
+            body = {"idempotency_key": "contended", "legs": contended}
+            members = [asyncio.create_task(coalescing.post("/api/transfers", json=body))]
+            members += [
+                asyncio.create_task(coalescing.post("/api/transfers", json=_body(f"r-{n}")))
+                for n in range(4)
+            ]
+            await wait_for_lock_waiter(admin_dsn, 2)  # the batch waits on "contended"
+            await holder.commit()
+            answers = await asyncio.gather(*members)
+        await lead
+    finally:
+        await holder.close()
+    replay = await ok(answers[0], 200)
+    alone = await ok(await coalescing.post("/api/transfers", json=body), 200)
+    assert (replay["status"], replay["journal_id"]) == ("duplicate", alone["journal_id"])
+    for answer in answers[1:]:
+        assert (await ok(answer, 201))["status"] == "posted"
+    # The leader alone, the five in one batch, then the replay just above alone.
+    assert since(before) == (3, 2, 7)
+    after = REGISTRY.get_sample_value("ledger_serialization_retries_total", {"sqlstate": "40001"})
+    assert (after or 0) - (retries or 0) >= 1
+    balance = await ok(await coalescing.get("/api/accounts/1001-CASH/balance"))
+    assert balance["balance"] == "9.00"  # 4.00 once, four of 1.00, the leader's 1.00
+    assert_ledger_invariants(admin_dsn)
