@@ -335,7 +335,8 @@ async def test_a_lone_request_goes_at_once_and_a_queue_leaves_as_one_batch(
     coalescing: Any, admin_dsn: str
 ) -> None:
     """Nothing in flight: a transfer is posted alone (a batch of one, no wait); behind a
-    posting in flight, the next ones queue and leave together."""
+    posting in flight, the next ones queue and leave together, at most max_batch at once
+    (the one over waits for the next posting of its key to end)."""
     before = batches()
     await posted(coalescing, "lone")
     assert since(before) == (1, 1, 1)
@@ -344,16 +345,47 @@ async def test_a_lone_request_goes_at_once_and_a_queue_leaves_as_one_batch(
         holder.execute(IDEMPOTENCY_LOCK, ("default/lead",))
         lead = asyncio.create_task(posted(coalescing, "lead"))
         await wait_for_lock_waiter(admin_dsn)
-        # max_batch: the fifth fills the queue, which leaves at once; the leader still waits.
-        answers = await asyncio.gather(*(posted(coalescing, f"q-{n}") for n in range(5)))
+        # max_batch: the fifth fills the queue, which leaves at once; the sixth goes when
+        # that batch ends; the leader still waits.
+        answers = await asyncio.gather(*(posted(coalescing, f"q-{n}") for n in range(6)))
     await lead
-    assert [answer["status"] for answer in answers] == ["posted"] * 5
-    assert since(before) == (2, 1, 6)  # the leader alone, then the five in one batch
+    assert [answer["status"] for answer in answers] == ["posted"] * 6
+    assert since(before) == (3, 2, 7)  # the leader alone, five in one batch, the sixth alone
     # Replays of a batch's postings are duplicates of the same journals, alone or not.
     again = await posted(coalescing, "q-0", status=200)
     assert again["status"] == "duplicate"
     balance = await ok(await coalescing.get("/api/accounts/1001-CASH/balance"))
-    assert balance["balance"] == "7.00"
+    assert balance["balance"] == "8.00"
+    assert_ledger_invariants(admin_dsn)
+
+
+async def test_a_batch_whose_connection_breaks_answers_outcome_unknown_to_every_member(
+    coalescing: Any, admin_dsn: str
+) -> None:
+    """The batch's connection is terminated while it waits (its COMMIT went with the call, so
+    it may have committed): every member answers 503 outcome_unknown, as it would alone,
+    and is never posted again behind its client's back; the replays post each once."""
+    keys = ["held", "u-1", "u-2", "u-3", "u-4"]
+    with psycopg.connect(admin_dsn, autocommit=True) as holder:
+        holder.execute(IDEMPOTENCY_LOCK, ("default/lead",))
+        holder.execute(IDEMPOTENCY_LOCK, ("default/held",))
+        lead = asyncio.create_task(coalescing.post("/api/transfers", json=_body("lead")))
+        await wait_for_lock_waiter(admin_dsn)
+        members = [
+            asyncio.create_task(coalescing.post("/api/transfers", json=_body(key))) for key in keys
+        ]
+        await wait_for_lock_waiter(admin_dsn, 2)
+        holder.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND query LIKE '%ledger.post_journals%'"
+        )
+        answers = await asyncio.gather(*members)
+    for answer in answers:
+        await problem(answer, 503, "outcome_unknown")
+    await ok(await lead, 201)
+    for key in keys:
+        assert (await posted(coalescing, key))["status"] == "posted"
     assert_ledger_invariants(admin_dsn)
 
 

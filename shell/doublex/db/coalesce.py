@@ -179,16 +179,11 @@ class Coalescer:
             lane.timer = None
 
     def _flush(self, key: str, lane: _Lane) -> None:
-        """The oldest `max_batch` of the queue leave as one batch (one alone)."""
+        """The queue (never empty here, never longer than max_batch: it leaves when it is
+        full) leaves as one batch; a batch of one goes alone."""
         self._disarm(lane)
-        members = lane.queue[: self.settings.max_batch]
-        del lane.queue[: self.settings.max_batch]
+        members, lane.queue = lane.queue, []
         now = time.perf_counter()
-        if lane.queue:  # the rest waits at most max_wait_ms from its oldest's queueing
-            waited = now - lane.queue[0].queued
-            self._arm(key, lane, max(0.0, self.settings.max_wait_ms / 1000 - waited))
-        if not members:
-            return
         instrument.batch_formed([(now - member.queued) * 1000 for member in members])
         if len(members) == 1:
             members[0].answer.set_result(None)
