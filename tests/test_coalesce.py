@@ -367,13 +367,7 @@ async def test_a_batch_whose_connection_breaks_answers_outcome_unknown_to_every_
     and is never posted again behind its client's back; the replays post each once."""
     keys = ["held", "u-1", "u-2", "u-3", "u-4"]
     with psycopg.connect(admin_dsn, autocommit=True) as holder:
-        holder.execute(IDEMPOTENCY_LOCK, ("default/lead",))
-        holder.execute(IDEMPOTENCY_LOCK, ("default/held",))
-        lead = asyncio.create_task(coalescing.post("/api/transfers", json=_body("lead")))
-        await wait_for_lock_waiter(admin_dsn)
-        members = [
-            asyncio.create_task(coalescing.post("/api/transfers", json=_body(key))) for key in keys
-        ]
+        lead, members = await behind_a_leader(coalescing, admin_dsn, holder, *keys, held="held")
         await wait_for_lock_waiter(admin_dsn, 2)
         holder.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
@@ -403,14 +397,8 @@ async def test_a_batch_aborted_whole_still_answers_every_member(
         await open_account(client, "4001-SALES", type="income")
         before = batches()
         with psycopg.connect(admin_dsn, autocommit=True) as holder:
-            holder.execute(IDEMPOTENCY_LOCK, ("default/lead",))
-            holder.execute(IDEMPOTENCY_LOCK, ("default/blocked",))
-            lead = asyncio.create_task(client.post("/api/transfers", json=_body("lead")))
-            await wait_for_lock_waiter(admin_dsn)
             keys = ["blocked", "n-1", "n-2", "n-3"]  # max_batch: they leave at once
-            members = [
-                asyncio.create_task(client.post("/api/transfers", json=_body(key))) for key in keys
-            ]
+            lead, members = await behind_a_leader(client, admin_dsn, holder, *keys, held="blocked")
             answers = await asyncio.gather(*members)
             await problem(await lead, 503, "deadline_exceeded")
         await problem(answers[0], 503, "deadline_exceeded")
@@ -427,6 +415,24 @@ def _body(key: str) -> dict[str, Any]:
     return {"idempotency_key": key, "legs": legs("1001-CASH", "4001-SALES", "1.00")}
 
 
+Sent = asyncio.Task[Any]
+
+
+async def behind_a_leader(
+    client: Any, admin_dsn: str, holder: psycopg.Connection[Any], *keys: str, held: str = ""
+) -> tuple[Sent, list[Sent]]:
+    """`holder` takes the lock of the key `lead` (and of `held`); the leader `lead` is sent
+    and waits on it, alone, in flight; then `keys` are sent behind it, concurrently. The
+    leader's and their requests."""
+    for key in ("lead", held) if held else ("lead",):
+        holder.execute(IDEMPOTENCY_LOCK, (f"default/{key}",))
+    lead = asyncio.create_task(client.post("/api/transfers", json=_body("lead")))
+    await wait_for_lock_waiter(admin_dsn)
+    return lead, [
+        asyncio.create_task(client.post("/api/transfers", json=_body(key))) for key in keys
+    ]
+
+
 async def test_a_request_whose_deadline_strikes_while_queued_is_never_posted(
     ledger: Ledger, admin_dsn: str
 ) -> None:
@@ -439,14 +445,7 @@ async def test_a_request_whose_deadline_strikes_while_queued_is_never_posted(
         await open_account(client, "1001-CASH")
         await open_account(client, "4001-SALES", type="income")
         with psycopg.connect(admin_dsn, autocommit=True) as holder:
-            holder.execute(IDEMPOTENCY_LOCK, ("default/lead",))
-            holder.execute(IDEMPOTENCY_LOCK, ("default/b-1",))
-            lead = asyncio.create_task(client.post("/api/transfers", json=_body("lead")))
-            await wait_for_lock_waiter(admin_dsn)
-            batch = [
-                asyncio.create_task(client.post("/api/transfers", json=_body(key)))
-                for key in ("b-1", "b-2")
-            ]
+            lead, batch = await behind_a_leader(client, admin_dsn, holder, "b-1", "b-2", held="b-1")
             await problem(await lead, 503, "deadline_exceeded")
             late = await client.post("/api/transfers", json=_body("late"))
             await problem(late, 503, "deadline_exceeded")
