@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py test-future bars lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-events bench-webhooks bench-api bench-auth bench-recon bench-statement bench-holds bench-eod bench-slowloris bench-hostile clean
+.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py test-coalesce-off test-future bars lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-events bench-webhooks bench-api bench-auth bench-recon bench-statement bench-holds bench-eod bench-slowloris bench-hostile clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -78,6 +78,10 @@ test-sql: ## pgTAP suites (pgtap/*.sql) through pg_prove on a throwaway cluster
 
 test-py: ## pytest against throwaway clusters, with line coverage of shell/doublex
 	@$(BIN)/pytest --cov=doublex --cov-report=term --cov-fail-under=90
+	@$(MAKE) --no-print-directory test-coalesce-off
+
+test-coalesce-off: ## the REST API tests again with request coalescing off (DOUBLEX_COALESCE=off)
+	@DOUBLEX_COALESCE=off $(BIN)/pytest -q -p no:cacheprovider tests/test_api.py tests/test_api_observability.py
 
 bars: venv ## The access bars, route by route: 2xx without a key (health and docs only), cross-tenant reads and writes (0)
 	@$(BIN)/pytest tests/test_api_bars.py tests/test_tenant_isolation_properties.py -q -s

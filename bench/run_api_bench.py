@@ -5,12 +5,14 @@
 
 Steps: start or reuse the local cluster (`doublex db start`; DOUBLEX_DSN when set), drop and
 recreate the database `doublex_api_bench`, migrate it, open ACCOUNT_POOL_SIZE accounts
-A0001… through the SQL API. Then, for each worker count, serve it with `doublex serve
+A0001… through the SQL API. Then, for each worker count and each coalescing mode
+(DOUBLEX_COALESCE off and on, README "Request coalescing"), serve it with `doublex serve
 --workers N` on a free port of 127.0.0.1 and, for each user count, run bench/locustfile.py
 headless: a short warm-up (discarded), then the measured run. Around each measured run the
-runner reads the service's CPU time (utime + stime from /proc of the serving processes),
-ledger_serialization_retries_total from /metrics and the number of journals in the
-database. One table goes to the terminal and to bench/results/api-bench.md and .json with
+runner reads the CPU time (utime + stime from /proc) of the serving processes and of the
+PostgreSQL server, ledger_serialization_retries_total and the ledger_coalesce_batch_size
+histogram from /metrics and the number of journals in the database. One table goes to the
+terminal and to bench/results/api-bench.md and .json with the comparison of the modes and
 the bars (reported, not enforced).
 
 The exit status is 1 when the service misbehaved: the database gained a different number of
@@ -59,6 +61,12 @@ BAR_P95_AT_8_MS = 18.0
 BAR_TPS_AT_32 = 1000.0
 BAR_P95_AT_32_MS = 60.0
 BAR_CPU_MS = 1.0
+# Issue #19's bars, coalescing on against off in the same run, same worker count.
+BAR_SERVER_CPU_AT_64_MS = 0.55  # service + PostgreSQL CPU per transfer, coalescing on
+BAR_TPS_RATIO_AT_64 = 1.7
+BAR_P95_AT_64_MS = 40.0
+BAR_P50_AT_1_EXTRA_MS = 0.3
+BATCH_BOUNDS = ("1.0", "2.0", "4.0", "8.0", "16.0", "32.0", "64.0", "128.0", "256.0", "512.0")
 
 
 # -- options -----------------------------------------------------------------------------
@@ -68,6 +76,7 @@ BAR_CPU_MS = 1.0
 class Options:
     workers: tuple[int, ...]
     users: tuple[int, ...]
+    coalesce: tuple[str, ...]
     duration: int
     warmup: int
     accounts: int
@@ -89,6 +98,13 @@ def _int_list(text: str) -> tuple[int, ...]:
     return values
 
 
+def _modes(text: str) -> tuple[str, ...]:
+    values = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not values or any(v not in ("off", "on") for v in values):
+        raise argparse.ArgumentTypeError(f"expected off, on or off,on; got {text!r}")
+    return values
+
+
 def parse_options(argv: Sequence[str]) -> Options:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0] if __doc__ else None,
@@ -103,8 +119,15 @@ def parse_options(argv: Sequence[str]) -> Options:
     parser.add_argument(
         "--users",
         type=_int_list,
-        default=(8, 32),
+        default=(8, 32, 64),
         help="Locust users (concurrent clients), comma-separated",
+    )
+    parser.add_argument(
+        "--coalesce",
+        type=_modes,
+        default=("off", "on"),
+        help="DOUBLEX_COALESCE modes to serve with, comma-separated (each worker count runs"
+        " every mode)",
     )
     parser.add_argument("--duration", type=int, default=15, help="seconds per measured run")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of discarded warm-up")
@@ -152,6 +175,7 @@ def parse_options(argv: Sequence[str]) -> Options:
     return Options(
         workers=args.workers,
         users=args.users,
+        coalesce=args.coalesce,
         duration=args.duration,
         warmup=args.warmup,
         accounts=args.accounts,
@@ -311,11 +335,14 @@ def _stat(pid: int) -> list[str] | None:
 
 
 @contextmanager
-def serving(dsns: Dsns, key: str, workers: int, opts: Options, log_path: Path) -> Iterator[Service]:
+def serving(
+    dsns: Dsns, key: str, workers: int, coalesce: str, opts: Options, log_path: Path
+) -> Iterator[Service]:
     port = localdb.free_port()
     env = os.environ | {
         "DOUBLEX_SERVICE_DSN": config.as_service_role(dsns.admin),
         "LOG_LEVEL": "INFO" if opts.access_log else "WARNING",
+        "DOUBLEX_COALESCE": coalesce,
     }
     env.pop("DOUBLEX_DSN", None)  # the service needs the service DSN only
     env.pop("MIGRATE_ON_START", None)
@@ -362,16 +389,52 @@ def wait_healthy(service: Service, log_path: Path) -> None:
     raise RuntimeError("the service did not become healthy in 30 s")
 
 
-def retries(service: Service) -> float:
-    """ledger_serialization_retries_total over every sqlstate (all workers summed)."""
+def scrape(service: Service) -> str:
     with urllib.request.urlopen(f"{service.base}/metrics", timeout=10) as response:
-        text = response.read().decode()
+        text: str = response.read().decode()
+    return text
+
+
+def retries(text: str) -> float:
+    """ledger_serialization_retries_total over every sqlstate (all workers summed)."""
     return sum(
         float(value)
         for value in re.findall(
             r"^ledger_serialization_retries_total(?:\{[^}]*\})? ([0-9.e+-]+)$", text, re.M
         )
     )
+
+
+def batch_histogram(text: str) -> dict[str, float]:
+    """ledger_coalesce_batch_size: cumulative bucket counts by bound, `count` and `sum`."""
+    found = dict(
+        re.findall(r'^ledger_coalesce_batch_size_bucket\{le="([^"]+)"\} ([0-9.e+-]+)$', text, re.M)
+    )
+    histogram = {bound: float(found.get(bound, 0)) for bound in (*BATCH_BOUNDS, "+Inf")}
+    for part in ("count", "sum"):
+        value = re.search(rf"^ledger_coalesce_batch_size_{part} ([0-9.e+-]+)$", text, re.M)
+        histogram[part] = float(value.group(1)) if value else 0.0
+    return histogram
+
+
+def batch_distribution(before: dict[str, float], after: dict[str, float]) -> dict[str, int]:
+    """Posting transactions of the coalescer during a run by batch size range ("1", "2",
+    "3-4", …), from the cumulative buckets."""
+    distribution: dict[str, int] = {}
+    previous_bound, previous_count = 0, 0.0
+    for bound in (*BATCH_BOUNDS, "+Inf"):
+        count = after[bound] - before[bound]
+        low = previous_bound + 1
+        label = (
+            f"{low}+"
+            if bound == "+Inf"
+            else (str(low) if low == int(float(bound)) else f"{low}-{int(float(bound))}")
+        )
+        if count - previous_count:
+            distribution[label] = int(count - previous_count)
+        previous_count = count
+        previous_bound = int(float(bound)) if bound != "+Inf" else previous_bound
+    return distribution
 
 
 # -- Locust ------------------------------------------------------------------------------
@@ -432,6 +495,7 @@ def locust(
 @dataclass
 class Row:
     workers: int
+    coalesce: str
     users: int
     seconds: float
     requests: int
@@ -448,9 +512,12 @@ class Row:
     retries_per_100: float
     cpu_ms_per_request: float
     postgres_cpu_ms_per_request: float
+    server_cpu_ms_per_request: float  # service + PostgreSQL
     locust_cpu_ms_per_request: float
     journals_added: int
     failure_kinds: dict[str, int]
+    mean_batch: float  # transfers per posting transaction of the coalescer
+    batch_sizes: dict[str, int]
 
 
 def percentile(sorted_values: Sequence[float], share: float) -> float:
@@ -462,14 +529,20 @@ def percentile(sorted_values: Sequence[float], share: float) -> float:
 
 
 def measure(
-    service: Service, dsns: Dsns, workers: int, users: int, opts: Options, scratch: Path
+    service: Service,
+    dsns: Dsns,
+    workers: int,
+    coalesce: str,
+    users: int,
+    opts: Options,
+    scratch: Path,
 ) -> Row:
-    locust_log = scratch / f"locust-{workers}w-{users}u.log"
+    locust_log = scratch / f"locust-{workers}w-{coalesce}-{users}u.log"
     samples_path = scratch / "samples.json"
     if opts.warmup:
         locust(service, users, opts.warmup, opts, samples_path, locust_log)
     journals_before = count_journals(dsns)
-    retries_before = retries(service)
+    metrics_before = scrape(service)
     postmaster = postmaster_pid(dsns)
     pg_before = tree_cpu_ms(postmaster) if postmaster else math.nan
     locust_before = locust_cpu_ms()
@@ -478,8 +551,10 @@ def measure(
     cpu_after = service.cpu_ms()
     locust_used = locust_cpu_ms() - locust_before
     pg_used = (tree_cpu_ms(postmaster) if postmaster else math.nan) - pg_before
-    retries_after = retries(service)
+    metrics_after = scrape(service)
     journals_added = count_journals(dsns) - journals_before
+    batches_before, batches_after = batch_histogram(metrics_before), batch_histogram(metrics_after)
+    batches = batches_after["count"] - batches_before["count"]
 
     ok = [s for s in samples if not s[2].startswith("failed")]
     latencies = sorted(s[1] for s in ok)
@@ -492,9 +567,11 @@ def measure(
     else:
         span = math.nan
     successes = len(ok)
-    retried = retries_after - retries_before
+    retried = retries(metrics_after) - retries(metrics_before)
+    service_used = cpu_after - cpu_before
     return Row(
         workers=workers,
+        coalesce=coalesce,
         users=users,
         seconds=round(span, 2),
         requests=len(samples),
@@ -509,13 +586,20 @@ def measure(
         tps=round(successes / span, 1) if successes else 0.0,
         retries=retried,
         retries_per_100=round(100 * retried / successes, 2) if successes else math.nan,
-        cpu_ms_per_request=(
-            round((cpu_after - cpu_before) / successes, 3) if successes else math.nan
-        ),
+        cpu_ms_per_request=round(service_used / successes, 3) if successes else math.nan,
         postgres_cpu_ms_per_request=round(pg_used / successes, 3) if successes else math.nan,
+        server_cpu_ms_per_request=(
+            round((service_used + pg_used) / successes, 3) if successes else math.nan
+        ),
         locust_cpu_ms_per_request=round(locust_used / successes, 3) if successes else math.nan,
         journals_added=journals_added,
         failure_kinds=failure_kinds,
+        mean_batch=(
+            round((batches_after["sum"] - batches_before["sum"]) / batches, 2)
+            if batches
+            else math.nan
+        ),
+        batch_sizes=batch_distribution(batches_before, batches_after),
     )
 
 
@@ -525,10 +609,12 @@ def measure(
 def bars(rows: Sequence[Row]) -> list[tuple[str, str, str]]:
     """(bar, verdict, evidence) per worker count; n/a when the deciding run was not made."""
     verdicts: list[tuple[str, str, str]] = []
-    for workers in sorted({row.workers for row in rows}):
-        mine = {row.users: row for row in rows if row.workers == workers}
+    for workers, coalesce in sorted({(row.workers, row.coalesce) for row in rows}):
+        mine = {
+            row.users: row for row in rows if (row.workers, row.coalesce) == (workers, coalesce)
+        }
         at8, at32 = mine.get(8), mine.get(32)
-        label = f"{workers} worker{'s' if workers > 1 else ''}"
+        label = f"{workers} worker{'s' if workers > 1 else ''}, coalescing {coalesce}"
         if at8 is None:
             verdicts.append((f"p95 ≤ {BAR_P95_AT_8_MS:g} ms at 8 users ({label})", "n/a", ""))
         else:
@@ -564,11 +650,83 @@ def bars(rows: Sequence[Row]) -> list[tuple[str, str, str]]:
                 "worst " + f"{worst.cpu_ms_per_request} ms at {worst.users} users",
             )
         )
+    return verdicts + coalescing_bars(rows)
+
+
+def pairs(rows: Sequence[Row]) -> list[tuple[Row, Row]]:
+    """(off, on) runs of the same worker and user count, in run order."""
+    found = {(row.workers, row.users, row.coalesce): row for row in rows}
+    return [
+        (found[(row.workers, row.users, "off")], row)
+        for row in rows
+        if row.coalesce == "on" and (row.workers, row.users, "off") in found
+    ]
+
+
+def coalescing_bars(rows: Sequence[Row]) -> list[tuple[str, str, str]]:
+    """Issue #19's bars, per worker count, from the same run's off and on rows."""
+    verdicts: list[tuple[str, str, str]] = []
+    for off, on in pairs(rows):
+        label = f"{on.workers} worker{'s' if on.workers > 1 else ''}"
+        if on.users == 64:
+            verdicts.append(
+                (
+                    f"server CPU ≤ {BAR_SERVER_CPU_AT_64_MS:g} ms per transfer at 64 users,"
+                    f" coalescing on ({label})",
+                    "PASS" if on.server_cpu_ms_per_request <= BAR_SERVER_CPU_AT_64_MS else "FAIL",
+                    f"{on.server_cpu_ms_per_request} ms (off: {off.server_cpu_ms_per_request} ms)",
+                )
+            )
+            ratio = on.tps / off.tps if off.tps else math.nan
+            passed = (
+                ratio >= BAR_TPS_RATIO_AT_64 and on.p95_ms <= BAR_P95_AT_64_MS and on.failures == 0
+            )
+            verdicts.append(
+                (
+                    f"transfers/s at 64 users on ≥ {BAR_TPS_RATIO_AT_64:g} x off, p95 ≤"
+                    f" {BAR_P95_AT_64_MS:g} ms, zero failures ({label})",
+                    "PASS" if passed else "FAIL",
+                    f"{ratio:.2f} x ({on.tps} against {off.tps} /s), p95 {on.p95_ms} ms,"
+                    f" {on.failures} failures",
+                )
+            )
+        if on.users == 1:
+            verdicts.append(
+                (
+                    f"p50 at 1 user on ≤ off + {BAR_P50_AT_1_EXTRA_MS:g} ms ({label})",
+                    "PASS" if on.p50_ms <= off.p50_ms + BAR_P50_AT_1_EXTRA_MS else "FAIL",
+                    f"{on.p50_ms} against {off.p50_ms} ms",
+                )
+            )
     return verdicts
+
+
+def comparison(rows: Sequence[Row]) -> str:
+    """Coalescing on against off, same run, same worker and user count."""
+    lines = [
+        "| workers | users | TPS off | TPS on | on/off | p95 off | p95 on"
+        " | server CPU ms/transfer off | on | on/off | mean batch | batch sizes (on) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for off, on in pairs(rows):
+        tps = on.tps / off.tps if off.tps else math.nan
+        cpu = (
+            on.server_cpu_ms_per_request / off.server_cpu_ms_per_request
+            if off.server_cpu_ms_per_request
+            else math.nan
+        )
+        sizes = ", ".join(f"{size}: {count}" for size, count in on.batch_sizes.items())
+        lines.append(
+            f"| {on.workers} | {on.users} | {off.tps:g} | {on.tps:g} | {tps:.2f} |"
+            f" {off.p95_ms:g} | {on.p95_ms:g} | {off.server_cpu_ms_per_request:g} |"
+            f" {on.server_cpu_ms_per_request:g} | {cpu:.2f} | {on.mean_batch:g} | {sizes} |"
+        )
+    return "\n".join(lines)
 
 
 COLUMNS = [
     ("workers", "workers"),
+    ("coalesce", "coalescing"),
     ("users", "users"),
     ("requests", "requests"),
     ("successes", "ok"),
@@ -583,7 +741,9 @@ COLUMNS = [
     ("retries_per_100", "retries/100"),
     ("cpu_ms_per_request", "CPU ms/req"),
     ("postgres_cpu_ms_per_request", "PG CPU ms/req"),
+    ("server_cpu_ms_per_request", "server CPU ms/req"),
     ("locust_cpu_ms_per_request", "Locust CPU ms/req"),
+    ("mean_batch", "mean batch"),
 ]
 
 
@@ -634,6 +794,10 @@ def write_report(
         "TX_PER_SEC": str(opts.tx_per_sec) + (" (no pacing)" if opts.tx_per_sec <= 0 else ""),
         "DOUBLEX_POOL_MAX per worker": str(opts.pool_max or config.load().pool_max),
         "access log": "on (one line per request)" if opts.access_log else "off",
+        "DOUBLEX_COALESCE modes": ", ".join(opts.coalesce),
+        "DOUBLEX_COALESCE_MAX_BATCH, DOUBLEX_COALESCE_MAX_WAIT_MS": (
+            f"{config.load().coalesce.max_batch}, {config.load().coalesce.max_wait_ms:g}"
+        ),
     }
     lines = [
         "# DoubleX REST benchmark (Locust)",
@@ -648,6 +812,14 @@ def write_report(
         *(f"- {key}: {value}" for key, value in (meta | settings).items()),
         "",
         table(rows),
+        "",
+        "## Request coalescing: on against off",
+        "",
+        "Same run, same worker and user count; server CPU is the service's plus PostgreSQL's"
+        " per successful transfer; a batch size is the transfers of one posting transaction of"
+        " the coalescer (1: a transfer that went alone).",
+        "",
+        comparison(rows),
         "",
         "## Bars (reported, not enforced)",
         "",
@@ -692,27 +864,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="doublex-api-bench-") as tmp:
         scratch = Path(tmp)
         for workers in opts.workers:
-            service_log = scratch / f"service-{workers}w.log"
-            with serving(dsns, key, workers, opts, service_log) as service:
-                for users in opts.users:
-                    say(
-                        f"{workers} worker(s), {users} users: {opts.warmup} s warm-up, "
-                        f"{opts.duration} s measured …"
-                    )
-                    row = measure(service, dsns, workers, users, opts, scratch)
-                    rows.append(row)
-                    say(
-                        f"  {row.successes} ok, {row.failures} failed, p50 {row.p50_ms} ms, "
-                        f"p95 {row.p95_ms} ms, p99 {row.p99_ms} ms, {row.tps} /s, "
-                        f"{row.retries:g} retries, {row.cpu_ms_per_request} CPU ms/req"
-                    )
-                    if row.journals_added != row.posted:
-                        problems.append(
-                            f"{workers} worker(s) with {users} users: {row.posted} requests "
-                            f"answered 201 but the database gained {row.journals_added} journals"
+            for coalesce in opts.coalesce:
+                service_log = scratch / f"service-{workers}w-{coalesce}.log"
+                with serving(dsns, key, workers, coalesce, opts, service_log) as service:
+                    for users in opts.users:
+                        say(
+                            f"{workers} worker(s), coalescing {coalesce}, {users} users: "
+                            f"{opts.warmup} s warm-up, {opts.duration} s measured …"
                         )
-            if "Traceback" in service_log.read_text(errors="replace"):
-                problems.append(f"the {workers}-worker service logged a traceback")
+                        row = measure(service, dsns, workers, coalesce, users, opts, scratch)
+                        rows.append(row)
+                        say(
+                            f"  {row.successes} ok, {row.failures} failed, p50 {row.p50_ms} ms,"
+                            f" p95 {row.p95_ms} ms, p99 {row.p99_ms} ms, {row.tps} /s,"
+                            f" {row.retries:g} retries, {row.server_cpu_ms_per_request} server"
+                            f" CPU ms/req, mean batch {row.mean_batch}"
+                        )
+                        if row.journals_added != row.posted:
+                            problems.append(
+                                f"{workers} worker(s), coalescing {coalesce}, {users} users:"
+                                f" {row.posted} requests answered 201 but the database gained"
+                                f" {row.journals_added} journals"
+                            )
+                if "Traceback" in service_log.read_text(errors="replace"):
+                    problems.append(
+                        f"the {workers}-worker service (coalescing {coalesce}) logged a traceback"
+                    )
     problems += broken_invariants(dsns)
     meta["load average at end (1/5/15 min)"] = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     markdown = write_report(rows, opts, meta, problems)

@@ -71,3 +71,16 @@ def test_observability_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     assert config.binary("DOUBLEX_PROMTOOL") == "/opt/promtool"
     with pytest.raises(KeyError, match="DOUBLEX_NOPE is not one of"):
         config.binary("DOUBLEX_NOPE")
+
+
+def test_coalescing_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DOUBLEX_COALESCE", "DOUBLEX_COALESCE_MAX_BATCH", "DOUBLEX_COALESCE_MAX_WAIT_MS"):
+        monkeypatch.delenv(name, raising=False)
+    assert config.load().coalesce == config.CoalesceSettings(True, 64, 10.0)
+    monkeypatch.setenv("DOUBLEX_COALESCE", "OFF")
+    monkeypatch.setenv("DOUBLEX_COALESCE_MAX_BATCH", "200")
+    monkeypatch.setenv("DOUBLEX_COALESCE_MAX_WAIT_MS", "2.5")
+    assert config.coalesce_settings() == config.CoalesceSettings(False, 200, 2.5)
+    monkeypatch.setenv("DOUBLEX_COALESCE_MAX_BATCH", "0")
+    with pytest.raises(SystemExit, match="DOUBLEX_COALESCE_MAX_BATCH must be at least 1"):
+        config.load()

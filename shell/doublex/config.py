@@ -78,6 +78,8 @@ class Settings:
     sse_max_seconds: float
     # The webhook delivery worker (README, "Webhooks"; doublex.webhooks).
     webhooks: WebhookSettings
+    # Request coalescing of POST /api/transfers (README, "Request coalescing").
+    coalesce: CoalesceSettings
 
     @property
     def uses_local_cluster(self) -> bool:
@@ -105,6 +107,17 @@ class WebhookSettings:
     allow_private: bool = False
 
 
+@dataclass(frozen=True)
+class CoalesceSettings:
+    """Request coalescing (doublex.db.coalesce): whether concurrent transfers of one API key
+    are posted together by one `ledger.post_journals` call; the most requests in one batch;
+    the longest a request waits for a batch to start (a lone request never waits)."""
+
+    enabled: bool = True
+    max_batch: int = 64
+    max_wait_ms: float = 10.0
+
+
 N = TypeVar("N", int, float)
 
 
@@ -123,6 +136,23 @@ def _number_env(name: str, default: N) -> N:
 def _flag_env(name: str) -> bool:
     """1, true or yes (any case): on; anything else or unset: off."""
     return os.environ.get(name, "").lower() in ("1", "true", "yes")
+
+
+def coalesce_settings() -> CoalesceSettings:
+    """DOUBLEX_COALESCE (on|off), DOUBLEX_COALESCE_MAX_BATCH, DOUBLEX_COALESCE_MAX_WAIT_MS."""
+    defaults = CoalesceSettings()
+    max_batch = _number_env("DOUBLEX_COALESCE_MAX_BATCH", defaults.max_batch)
+    max_wait_ms = _number_env("DOUBLEX_COALESCE_MAX_WAIT_MS", defaults.max_wait_ms)
+    if max_batch < 1 or max_wait_ms < 0:
+        raise SystemExit(
+            "DOUBLEX_COALESCE_MAX_BATCH must be at least 1 and DOUBLEX_COALESCE_MAX_WAIT_MS"
+            f" at least 0, got {max_batch} and {max_wait_ms:g}"
+        )
+    return CoalesceSettings(
+        enabled=os.environ.get("DOUBLEX_COALESCE", "on").lower() not in ("off", "0", "false", "no"),
+        max_batch=max_batch,
+        max_wait_ms=max_wait_ms,
+    )
 
 
 def load() -> Settings:
@@ -170,6 +200,7 @@ def load() -> Settings:
             give_up_seconds=_number_env("DOUBLEX_WEBHOOK_GIVE_UP_SECONDS", 86400.0),
             allow_private=_flag_env("DOUBLEX_WEBHOOK_ALLOW_PRIVATE"),
         ),
+        coalesce=coalesce_settings(),
     )
 
 

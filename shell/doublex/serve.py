@@ -115,6 +115,7 @@ def build_app(settings: Settings, service_dsn: str) -> web.Application:
         metrics_public=settings.metrics_public,
         key_rate_seconds=settings.key_rate_seconds,
         demo=settings.demo,
+        coalesce=settings.coalesce,
         event_stream=StreamLimits(
             settings.sse_poll_seconds, settings.sse_ping_seconds, settings.sse_max_seconds
         ),

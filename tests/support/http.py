@@ -217,15 +217,17 @@ async def hold_key(app_dsn: str, key: str, request_legs: Any) -> psycopg.AsyncCo
     return holder
 
 
-async def wait_for_lock_waiter(admin_dsn: str) -> None:
+async def wait_for_lock_waiter(admin_dsn: str, count: int = 1) -> None:
+    """Until `count` sessions of the database of `admin_dsn` wait on an advisory lock (the
+    idempotency lock of a request's key)."""
     async with await psycopg.AsyncConnection.connect(admin_dsn, autocommit=True) as conn:
-        for _ in range(200):
+        for _ in range(500):
             cursor = await conn.execute(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'"
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock' AND wait_event = 'advisory'"
             )
             row = await cursor.fetchone()
-            if row and row[0] >= 1:
+            if row and row[0] >= count:
                 return
             await asyncio.sleep(0.02)
     raise AssertionError("the request never queued on the idempotency lock")

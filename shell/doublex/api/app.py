@@ -19,7 +19,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 from opentelemetry.trace import SpanKind
 
-from doublex import errors, jsonio, metrics
+from doublex import config, errors, jsonio, metrics
 from doublex.api import (
     auth,
     docs,
@@ -34,8 +34,9 @@ from doublex.api import demo as demo_routes
 from doublex.api.handlers_events import STREAM_LIMITS, StreamLimits
 from doublex.api.operation import Access, Handler
 from doublex.api.routes import OPERATIONS
-from doublex.config import KEY_BUCKETS, REQUEST_ID_PATTERN
+from doublex.config import KEY_BUCKETS, REQUEST_ID_PATTERN, CoalesceSettings
 from doublex.db import Ledger
+from doublex.db.coalesce import Coalescer
 from doublex.logs import ACCESS, ERRORS
 from doublex.tracing import tracer
 
@@ -142,6 +143,7 @@ def create_app(
     key_rate_seconds: float = 5.0,
     demo: bool = True,
     event_stream: StreamLimits | None = None,
+    coalesce: CoalesceSettings | None = None,
 ) -> web.Application:
     """The service on `ledger` (made for the service: `act_as="doublex_api"`).
     `body_timeout`, `request_deadline`: seconds (api/time_limits.py); None: no limit.
@@ -150,7 +152,9 @@ def create_app(
     `key_rate_seconds`: how long a key's rate limit is used before it is read again
     (api/rate_limit.py).
     `demo`: serve the live page and its routes (api/demo.py; DOUBLEX_DEMO=off: not).
-    `event_stream`: the limits of GET /api/events/stream (api/handlers_events.py)."""
+    `event_stream`: the limits of GET /api/events/stream (api/handlers_events.py).
+    `coalesce`: request coalescing of transfers (doublex.db.coalesce); None: as the
+    environment says (config.coalesce_settings, DOUBLEX_COALESCE*)."""
     # Request bodies may hold exact (Decimal) numbers; jsonb parameters must keep them.
     jsonio.use_for_postgres()
     middlewares: list[Middleware] = [observe, problem_documents]
@@ -163,6 +167,7 @@ def create_app(
         middlewares += [auth.authenticate, rate_limit.rate_limit(buckets, handlers.ledger)]
     app = web.Application(middlewares=middlewares, client_max_size=max_body_bytes)
     app[handlers.LEDGER] = ledger
+    app[handlers.COALESCER] = Coalescer(ledger, coalesce or config.coalesce_settings())
     app[auth.ACCESS] = {handler: access for _, _, handler, access in ROUTES}
     app[auth.METRICS_PUBLIC] = metrics_public
     app[rate_limit.BUCKETS] = buckets

@@ -11,8 +11,11 @@ from doublex import __version__, errors, jsonio
 from doublex.api import args
 from doublex.api.parse import idempotency_key
 from doublex.db import Ledger
+from doublex.db.coalesce import Coalescer
 
 LEDGER: web.AppKey[Ledger] = web.AppKey("ledger", Ledger)
+# Transfers go through the request coalescer (doublex.db.coalesce; off: straight to LEDGER).
+COALESCER: web.AppKey[Coalescer] = web.AppKey("coalescer", Coalescer)
 MIGRATIONS: web.AppKey[list[str]] = web.AppKey("migrations", list)
 
 
@@ -127,7 +130,7 @@ async def get_balance(request: web.Request, a: args.BalanceArgs) -> web.Response
 
 async def post_transfer(request: web.Request, a: args.TransferArgs) -> web.Response:
     key = idempotency_key(a.idempotency_key, a.body.idempotency_key)
-    result = await ledger(request).post_journal(**a.body.journal(key))
+    result = await request.app[COALESCER].post_journal(**a.body.journal(key))
     return respond(a.body.answer(result), posting_status(result))
 
 

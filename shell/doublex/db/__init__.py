@@ -4,7 +4,8 @@
 - `queries`: every statement the shell sends, named (`QUERIES`);
 - `ledger`: the catalogue of SQL API calls (`Ledger`, one method per ledger function);
 - `bulk`: the bulk paths (FX rate imports, the statement COPY);
-- `instrument`: the metrics and spans of those calls, applied in one place.
+- `instrument`: the metrics and spans of those calls, applied in one place;
+- `coalesce`: the REST service's request coalescing of transfers (`Coalescer`).
 """
 
 from doublex.db.bulk import IMPORT_CHUNK, LineProblem, RateLine, StatementRow

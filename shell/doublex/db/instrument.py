@@ -3,7 +3,9 @@
 `instrumented(Ledger)` wraps every method named in `MEASURES`: the table says which span
 the call opens (with which call arguments as attributes), which latency histogram times it,
 and what its result or its error records. The runner reports retries through `retrying`
-and `finished`. No other module of doublex.db touches metrics or tracing.
+and `finished`; the request coalescer (doublex.db.coalesce) its batches, waits and answers
+through `coalesced_alone`, `batch_formed`, `coalesced_batch`, `coalesced_member` and
+`member_answered`. No other module of doublex.db touches metrics or tracing.
 
 Prometheus and OpenTelemetry are imported by the first call that records something, not
 with the Ledger: a command of the CLI that calls nothing measured (a statement, a report)
@@ -14,11 +16,12 @@ The metric and span names are part of DoubleX's interface (README, "Observabilit
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import sys
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -26,7 +29,7 @@ from doublex import errors
 from doublex.db.principal import principal_key_id
 
 if TYPE_CHECKING:
-    from opentelemetry.trace import Span
+    from opentelemetry.trace import Span, SpanContext
     from prometheus_client import Histogram
 
 C = TypeVar("C", bound=type)
@@ -47,6 +50,77 @@ def finished(retries: int) -> None:
         from opentelemetry import trace
 
         trace.get_current_span().set_attribute("doublex.retries", retries)
+
+
+# -- the request coalescer (doublex.db.coalesce) -------------------------------------------
+
+
+def coalesced_alone() -> None:
+    """A transfer the coalescer posted at once, alone (nothing of its key was in flight): a
+    posting transaction of one request, no wait. Its post_journal call records the rest."""
+    from doublex import metrics
+
+    metrics.COALESCE_BATCH_SIZE.observe(1)
+    metrics.COALESCE_WAIT.observe(0)
+
+
+def batch_formed(waits_ms: Sequence[float]) -> None:
+    """A queue left as one posting transaction: its size, and how long each member waited."""
+    from doublex import metrics
+
+    metrics.COALESCE_BATCH_SIZE.observe(len(waits_ms))
+    for wait in waits_ms:
+        metrics.COALESCE_WAIT.observe(wait)
+
+
+@contextlib.contextmanager
+def coalesced_batch(members: Sequence[SpanContext]) -> Iterator[Span]:
+    """The span of one batch: a root span (no request owns it) linked to the span of each
+    member's request, which links back to it (`member_answered`)."""
+    from opentelemetry import context
+    from opentelemetry.trace import Link
+
+    from doublex.tracing import tracer
+
+    with tracer.start_as_current_span(
+        "post_journals",
+        context=context.Context(),
+        links=[Link(member) for member in members],
+        attributes={"doublex.coalesced": True, "doublex.batch_size": len(members)},
+    ) as span:
+        if key_id := principal_key_id():
+            span.set_attribute("doublex.principal", f"key:{key_id}")
+        yield span
+
+
+@contextlib.contextmanager
+def coalesced_member() -> Iterator[Span]:
+    """The span of a transfer queued for a batch, in its request: from queueing to its
+    answer (a member the batch sends back alone then opens the usual post_journal span)."""
+    from doublex.tracing import tracer
+
+    with tracer.start_as_current_span(
+        "coalesce", attributes={"doublex.operation": "post_journal", "doublex.coalesced": True}
+    ) as span:
+        yield span
+
+
+def member_answered(
+    span: Span, batch: SpanContext | None, size: int, result: Any, started: float
+) -> None:
+    """A queued transfer got its answer: linked to its batch's span; when the batch answered
+    it (posted, duplicate), counted in ledger_tx_total and ledger_posting_latency_ms as a
+    single posting is (`started`: time.perf_counter() when it was queued)."""
+    if batch is not None:
+        span.add_link(batch)
+        span.set_attribute("doublex.batch_size", size)
+    if result is None:  # sent back alone: its own post_journal call counts it
+        span.set_attribute("doublex.status", "alone")
+        return
+    from doublex import metrics
+
+    metrics.POSTING_LATENCY.observe((time.perf_counter() - started) * 1000)
+    _posted(span, result)
 
 
 def _posted(span: Span, result: Any) -> None:

@@ -154,6 +154,11 @@ class Ledger(AccessCalls, HoldsCalls, StatementCalls, EventsCalls, WebhooksCalls
         per request."""
         return await self._all("post_journals", WRITE, requests=Jsonb(requests), tenant=tenant)
 
+    async def post_coalesced(self, requests: Sequence[Mapping[str, Any]]) -> list[Row]:
+        """post_journals for the request coalescer (doublex.db.coalesce): the caller's own
+        tenant; recorded by the coalescer, request by request, not as a batch call."""
+        return await self._all("post_journals", WRITE, requests=Jsonb(requests), tenant=None)
+
     async def health(self) -> Row:
         return await self._one("health", READ)
 
