@@ -372,7 +372,7 @@ class Ledger(AccessCalls, HoldsCalls, StatementCalls, EventsCalls, WebhooksCalls
             assert row is not None
             return row
 
-        # Not pipelined: the progress notices come while the close runs.
+        # Not one script: the progress notices come while the close runs.
         return await self.run(work, **FOLD.options)
 
     async def eod_status(self, tenant: str | None = None) -> Row:

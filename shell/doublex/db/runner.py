@@ -6,10 +6,15 @@ backoff and full jitter. A broken connection during COMMIT is never retried: the
 unknown, and the caller replays with its idempotency key. Errors leave as
 `doublex.errors.LedgerError`.
 
-`Runner.statements` (every call of the Ledger): the transaction in pipeline mode, so BEGIN,
-who acts, the SQL API call and COMMIT travel in one round trip, and the rows are read after
-the COMMIT answered (a serialization failure at COMMIT is the COMMIT's error, retried like
-any other). COPY cannot run in pipeline mode: the bulk paths use `Runner.run`.
+`Runner.statements` (every call of the Ledger): the whole transaction as one
+simple-protocol script, `BEGIN …; who acts; the calls; COMMIT`, its parameters bound
+client-side by psycopg (`ClientCursor.mogrify`, the driver's own quoting): one write and one
+read per transaction. The rows are read once the COMMIT answered (a serialization failure at
+COMMIT is the script's error, retried like any other); an error stops the script, and the
+aborted transaction is rolled back before the connection goes back to the pool. Sent as
+separate statements, even pipelined, each one is a `send()` of its own: py-spy put 37% of
+the service's CPU there, and `bench/transaction_shapes.py` measures 0.15 ms of client CPU
+per posting this way against 0.56 pipelined (bench/results/transaction-shapes.md).
 
 Who runs the call (tenancy, ARCHITECTURE.md "How a request flows"): every transaction starts
 with one `set_config(…, true)` statement (`AS_ROLE` or `AS_SELF`) that says who acts in it.
@@ -37,7 +42,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg import AsyncConnection, IsolationLevel, sql
+from psycopg import AsyncClientCursor, AsyncConnection, IsolationLevel, sql
+from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -175,13 +181,13 @@ class Runner:
         isolation: IsolationLevel = IsolationLevel.SERIALIZABLE,
         housekeeping: bool = False,
     ) -> list[list[Row]]:
-        """Run `calls` (statement, parameters) in one transaction, in pipeline mode: BEGIN,
-        who acts, the calls and COMMIT go in one round trip, and their rows are read once
-        the COMMIT succeeded (a failed COMMIT, e.g. a serialization failure, drops them).
-        Retried like `run`. Every row of every call, in order."""
+        """Run `calls` (statement, parameters) in one transaction sent as one script: BEGIN,
+        who acts, the calls and COMMIT in one write, and their rows read once the COMMIT
+        succeeded (a failed COMMIT, e.g. a serialization failure, drops them). Retried like
+        `run`. Every row of every call, in order."""
         who = self._who(housekeeping)
         return await self._retrying(
-            lambda: self._pipelined(calls, who, read_only=read_only, isolation=isolation)
+            lambda: self._scripted(calls, who, read_only=read_only, isolation=isolation)
         )
 
     async def _retrying(self, attempt_once: Callable[[], Awaitable[T]]) -> T:
@@ -258,7 +264,7 @@ class Runner:
                 raise _ConnectionLost from exc
             return result
 
-    async def _pipelined(
+    async def _scripted(
         self,
         calls: Sequence[tuple[Statement, Mapping[str, Any]]],
         who: tuple[str, dict[str, str]],
@@ -266,12 +272,36 @@ class Runner:
         read_only: bool,
         isolation: IsolationLevel,
     ) -> list[list[Row]]:
-        async with self._connection(read_only=read_only, isolation=isolation) as conn:
+        async with self.pool.connection() as conn:
+            cursor = AsyncClientCursor(conn)
+            # Bound first: a value psycopg cannot send (a NUL in a text) fails here, with
+            # the connection untouched.
+            statements = [_begin(read_only, isolation), cursor.mogrify(*who)]
+            statements += [cursor.mogrify(query, params) for query, params in calls]
+            # The script says BEGIN and COMMIT itself: psycopg must not open a transaction.
+            await conn.set_autocommit(True)
             try:
-                async with conn.pipeline(), conn.transaction():
-                    await conn.execute(*who)
-                    cursors = [await conn.execute(query, params) for query, params in calls]
-                return [await cursor.fetchall() for cursor in cursors]
+                try:
+                    await cursor.execute(";\n".join([*statements, "COMMIT"]))
+                    # The results in order: BEGIN, who acts, each call, COMMIT.
+                    rows: list[list[Row]] = []
+                    cursor.nextset()
+                    for _ in calls:
+                        cursor.nextset()
+                        rows.append(await cursor.fetchall())
+                    return rows
+                finally:
+                    # Back to the pool as it came: no transaction, autocommit off. A script
+                    # still running (cancelled by a deadline) leaves the connection ACTIVE,
+                    # and the pool discards it.
+                    if not conn.broken:
+                        if conn.info.transaction_status in (
+                            TransactionStatus.INTRANS,
+                            TransactionStatus.INERROR,
+                        ):
+                            await conn.execute("ROLLBACK")
+                        if conn.info.transaction_status == TransactionStatus.IDLE:
+                            await conn.set_autocommit(False)
             except psycopg.OperationalError as exc:
                 if not conn.broken:
                     raise
@@ -280,6 +310,18 @@ class Runner:
                 # The COMMIT went with the call: it may have committed. Never send it again
                 # on another connection; the caller replays with its idempotency key.
                 raise _outcome_unknown(exc) from exc
+
+
+def _begin(read_only: bool, isolation: IsolationLevel) -> str:
+    """The script's BEGIN: the isolation asked for; reads READ ONLY, and DEFERRABLE when
+    SERIALIZABLE (they wait for a safe snapshot and then can neither fail nor make others
+    fail)."""
+    words = ["BEGIN ISOLATION LEVEL", isolation.name.replace("_", " ")]
+    if read_only:
+        words.append("READ ONLY")
+        if isolation == IsolationLevel.SERIALIZABLE:
+            words.append("DEFERRABLE")
+    return " ".join(words)
 
 
 def _outcome_unknown(exc: BaseException) -> errors.OutcomeUnknown:
