@@ -1,6 +1,6 @@
 """The two ways a catalogue method runs its SQL API call: `_one` (the call's one row) and
-`_all` (its rows), each one scripted transaction of the runner (`Runner.statements`). The base of `Ledger` and
-its mixins (doublex.db.ledger_access, doublex.db.ledger_holds)."""
+`_all` (its rows), each one scripted transaction of the runner (`Runner.statements`). The
+base of `Ledger` and its mixins (doublex.db.ledger_access, doublex.db.ledger_holds)."""
 
 from __future__ import annotations
 
