@@ -148,3 +148,46 @@ def test_errors_are_the_ledgers(cli: CliRunner, today: date) -> None:
     assert "error DX020" in failed.stderr
     failed = run(cli, "statement", "CASH", "--from", str(today), "--to", str(later), code=1)
     assert "error DX029" in failed.stderr and "field: from_date" in failed.stderr
+
+
+async def unicode_statement(ledger: Ledger) -> tuple[Any, str]:
+    today = await ledger.business_date()
+    await ledger.create_account("KASA", "Kasa Łódź", "EUR")
+    await ledger.create_account("INCOME", "Έσοδα", "EUR", "income")
+    memo = "Оплата заказа №7 — Ελλάδα"
+    await ledger.post_journal(
+        "unicode-1",
+        [{"account": "KASA", "side": "debit", "amount": "12.50", "ccy": "EUR"},
+         {"account": "INCOME", "side": "credit", "amount": "12.50", "ccy": "EUR"}],
+        memo=memo,
+    )  # fmt: skip
+    return await ledger.whole_statement("KASA", today.replace(day=1), today), memo
+
+
+async def test_pdf_prints_names_and_memos_as_written(ledger: Ledger) -> None:
+    statement, memo = await unicode_statement(ledger)
+    reader = PdfReader(io.BytesIO(statement_pdf.pdf_bytes(statement, "default")))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Account KASA - Kasa Łódź" in text, text
+    assert memo[:20] in text, text  # the column may cut its end with "..."
+    fonts = {
+        font.get_object()["/BaseFont"] for font in reader.pages[0]["/Resources"]["/Font"].values()
+    }
+    assert all("DejaVuSans" in font for font in fonts), fonts  # embedded subsets: ABCDEF+DejaVuSans
+    assert "?" not in text
+
+
+async def test_pdf_without_dejavu_falls_back_to_latin1_and_says_so(
+    ledger: Ledger,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    statement, _ = await unicode_statement(ledger)
+    monkeypatch.setattr(
+        statement_pdf, "UNICODE_FONT", {"": tmp_path / "none.ttf", "B": tmp_path / "none-bold.ttf"}
+    )
+    reader = PdfReader(io.BytesIO(statement_pdf.pdf_bytes(statement, "default")))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Account KASA - Kasa ?ód?" in text, text
+    assert "fonts-dejavu-core is not installed" in capsys.readouterr().err

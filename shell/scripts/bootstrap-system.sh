@@ -51,6 +51,8 @@ if [[ $want_tools == 1 ]]; then
     command -v pgbouncer >/dev/null 2>&1 || [[ -x /usr/sbin/pgbouncer ]] || missing+=(pgbouncer)
     # PgQ's ticker daemon: optional (the sequencer ticks itself), for deployments that run it.
     command -v pgqd >/dev/null 2>&1 || missing+=(pgqd)
+    # DejaVu Sans: the statement PDF prints Latin, Greek and Cyrillic names as written.
+    [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ]] || missing+=(fonts-dejavu-core)
 fi
 
 if [[ ${#missing[@]} -eq 0 ]]; then
