@@ -62,8 +62,9 @@ BEGIN
     END IF;
     PERFORM pg_advisory_xact_lock_shared(
         ledger_private.close_fence_key(NEW.tenant, NEW.effective_date, v_closed_through));
-    -- The common case in one test: this snapshot shows the latest close.
-    v_published := pg_sequence_last_value('ledger_private.close_publication');
+    -- The common case in one test: this snapshot shows the latest close. The sequence is
+    -- NULL until the first close, and NULL AND … would evaluate close_missed() every time.
+    v_published := coalesce(pg_sequence_last_value('ledger_private.close_publication'), 0);
     IF v_published > 0
        AND NOT pg_visible_in_snapshot(v_published::text::xid8, pg_current_snapshot())
        AND ledger_private.close_missed() THEN
