@@ -10,7 +10,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
     SELECT CASE
                WHEN jsonb_typeof(p_leg) <> 'object' THEN 'not_object'
-               WHEN p_leg - 'account' - 'side' - 'amount' - 'ccy' <> '{}'::jsonb THEN 'unknown_field'
+               WHEN p_leg - '{account,side,amount,ccy}'::text[] <> '{}'::jsonb THEN 'unknown_field'
                WHEN jsonb_typeof(p_leg -> 'account') IS DISTINCT FROM 'string'
                     OR p_leg ->> 'account' = '' THEN 'account'
                WHEN jsonb_typeof(p_leg -> 'side') IS DISTINCT FROM 'string'
