@@ -2,7 +2,7 @@
 -- keys repeated inside a batch replay; empty and oversized batches.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(34);
+SELECT plan(37);
 \ir helpers/fixtures.sql
 
 SELECT has_function('ledger', 'post_journals', ARRAY['jsonb', 'text'],
@@ -140,6 +140,30 @@ SELECT is((SELECT balance FROM ledger.get_balance('B-WALLET2')), 0.00::numeric,
           'Should apply the batch''s other requests in order');
 SELECT is((SELECT count(*) FROM ledger_private.idempotency_sentinel WHERE idempotency_key = 'fp-3'),
           0::bigint, 'Should write nothing for the rejected request');
+
+-- A client's retry inside a clean batch: the replay is answered from its sentinel and the
+-- new requests still go the fast way (no request takes post_batch_request, the careful
+-- path); a replay moves no balance, so it does not count against the account's limits.
+SET LOCAL track_functions = 'all';
+CREATE TEMP TABLE replay_out AS
+SELECT * FROM ledger.post_journals($$[
+  {"idempotency_key": "fp-2",
+   "legs": [{"account":"B-WALLET","side":"debit","amount":"10.00","ccy":"EUR"},
+            {"account":"B-CASH","side":"credit","amount":"10.00","ccy":"EUR"}]},
+  {"idempotency_key": "fp-6",
+   "legs": [{"account":"B-CASH","side":"debit","amount":"3.00","ccy":"EUR"},
+            {"account":"B-WALLET","side":"credit","amount":"3.00","ccy":"EUR"}]}
+]$$::jsonb);
+SELECT results_eq(
+    'SELECT r.position, r.status, r.journal_id = f.journal_id, r.error_code FROM replay_out AS r
+       LEFT JOIN fast_out AS f ON f.position = 1 ORDER BY r.position',
+    $$VALUES (0, 'duplicate'::text, true, NULL::text), (1, 'posted', false, NULL)$$,
+    'Should answer a replay inside a batch with its original journal and post the new request');
+SELECT is((SELECT balance FROM ledger.get_balance('B-WALLET')), 3.00::numeric,
+          'Should move the balance by the new request only');
+SELECT is((SELECT calls FROM pg_stat_xact_user_functions
+            WHERE schemaname = 'ledger_private' AND funcname = 'post_batch_request'), NULL,
+          'Should answer a batch with a replay on the fast path (no careful path)');
 
 -- Replaying a whole batch answers every posted request as a duplicate.
 SELECT results_eq(

@@ -23,13 +23,16 @@
 --
 -- Two paths, one outcome. The fast path writes the whole batch set-based, a handful of
 -- statements whatever its size, in one subtransaction: it runs only when every request is
--- new and valid, and it checks the same rules as the posting path (fields, leg shape,
--- accounts, balance per currency per journal, the leg trigger's row checks, and the
--- account limits request by request in order), so that it posts exactly what the
--- careful path would. When anything is off (a rejection, a replayed or repeated key) it
--- gives up, its subtransaction is rolled back, and the careful path posts the requests one
--- by one through ledger_private.post_journal_request, one subtransaction each. Clean
--- batches (the usual case) thus pay neither a statement set nor a subtransaction per
+-- valid, and it checks the same rules as the posting path (fields, leg shape, accounts,
+-- balance per currency per journal, the leg trigger's row checks, and the account limits
+-- request by request in order), so that it posts exactly what the careful path would. A
+-- request whose key is taken already by the same request (a client's retry) is answered
+-- 'duplicate' from its sentinel (replay_posting, as the careful path answers it) and writes
+-- nothing; the others still go the fast way. When anything else is off (a rejection, a key
+-- taken by a different request, a key repeated inside the batch) it gives up, its
+-- subtransaction is rolled back, and the careful path posts the requests one by one
+-- through ledger_private.post_journal_request, one subtransaction each. Clean batches (the
+-- usual case, replays included) thus pay neither a statement set nor a subtransaction per
 -- request, nor the subtransaction-cache overflow beyond 64 that slows every other
 -- session's snapshots.
 -- Raises DX016, DX019 (tenant), DX024 (requests not an array of 0–1,000 objects).
@@ -57,6 +60,9 @@ DECLARE
     v_rows bigint;
     v_clean boolean;
     v_overdraft boolean;
+    v_replayed integer[];  -- positions (1-based) whose key the same request took already
+    v_differs boolean;
+    v_written bigint;
 BEGIN
     v_who := ledger_private.authorize_write('post', post_journals.tenant);
     post_journals.tenant := v_who.tenant;
@@ -164,6 +170,20 @@ BEGIN
             PERFORM ledger_private.lock_idempotency_key(post_journals.tenant, k.key)
                FROM unnest(v_req.keys) WITH ORDINALITY AS k (key, ord)
               ORDER BY k.ord;
+            --    Under those locks, the keys taken already: by the same request, a replay
+            --    answered below from its sentinel; by another, the careful path's DX011.
+            SELECT coalesce(array_agg(k.ord::integer), '{}'),
+                   coalesce(bool_or(s.fingerprint <> v_req.fingerprints[k.ord]), false)
+              INTO v_replayed, v_differs
+              FROM unnest(v_req.keys) WITH ORDINALITY AS k (key, ord)
+              JOIN ledger_private.idempotency_sentinel AS s
+                ON s.tenant = post_journals.tenant AND s.idempotency_key = k.key;
+            IF v_differs THEN
+                RAISE EXCEPTION USING ERRCODE = 'XDX01', MESSAGE = 'batch fast path: key reused';
+            END IF;
+            SELECT count(*) INTO v_written
+              FROM unnest(v_legs.ords) AS l (ord)
+             WHERE l.ord <> ALL (v_replayed);
             PERFORM set_config('doublex.checked_inline', 'on', true);
             WITH r AS (
                 SELECT r.ord::integer AS ord, r.key, r.journal_id, r.fingerprint,
@@ -177,6 +197,7 @@ BEGIN
                        (tenant, idempotency_key, operation, fingerprint, journal_id)
                 SELECT post_journals.tenant, r.key, 'post_journal', r.fingerprint, r.journal_id
                   FROM r
+                 WHERE r.ord <> ALL (v_replayed)
                  ORDER BY r.ord
                 ON CONFLICT ON CONSTRAINT idempotency_sentinel_pkey DO NOTHING
                 RETURNING s.journal_id
@@ -198,8 +219,8 @@ BEGIN
               JOIN j ON j.journal_id = v_req.journal_ids[l.ord]
              ORDER BY l.ord, l.leg_no;
             GET DIAGNOSTICS v_rows = ROW_COUNT;
-            IF v_rows <> v_legs.leg_count THEN
-                -- A key was taken already (a replay): the careful path answers it.
+            IF v_rows <> v_written THEN
+                -- A key was taken meanwhile: the careful path answers it.
                 RAISE EXCEPTION USING ERRCODE = 'XDX01', MESSAGE = 'batch fast path: key taken';
             END IF;
 
@@ -225,6 +246,7 @@ BEGIN
                                           JOIN ledger_private.account AS a USING (account_id)
                                          WHERE NOT (a.allow_negative AND a.min_balance IS NULL
                                                     AND a.max_balance IS NULL)
+                                           AND l.ord <> ALL (v_replayed)
                                          GROUP BY l.account_id, l.ord) AS m) AS m
                          CROSS JOIN LATERAL ledger_private.position_of_account(m.account_id) AS t) AS b;
                 IF v_overdraft THEN
@@ -236,10 +258,18 @@ BEGIN
             PERFORM set_config('doublex.checked_inline', 'off', true);
 
             RETURN QUERY
-                SELECT (r.ord - 1)::integer, r.key, r.journal_id, 'posted'::text,
-                       r.effective_date, now(), NULL::text, NULL::text, NULL::text
-                  FROM unnest(v_req.keys, v_req.journal_ids, v_req.effective_dates)
-                       WITH ORDINALITY AS r (key, journal_id, effective_date, ord)
+                SELECT (r.ord - 1)::integer, r.key, coalesce((r.replay).journal_id, r.journal_id),
+                       coalesce((r.replay).status, 'posted'),
+                       coalesce((r.replay).effective_date, r.effective_date),
+                       coalesce((r.replay).created_at, now()), NULL::text, NULL::text, NULL::text
+                  FROM (SELECT r.*,
+                               CASE WHEN r.ord = ANY (v_replayed)
+                                    THEN ledger_private.replay_posting(post_journals.tenant, r.key,
+                                                                       v_req.fingerprints[r.ord])
+                               END AS replay
+                          FROM unnest(v_req.keys, v_req.journal_ids, v_req.effective_dates)
+                               WITH ORDINALITY AS r (key, journal_id, effective_date, ord)
+                        OFFSET 0) AS r  -- one replay_posting per replayed request
                  ORDER BY r.ord;
             RETURN;
         END IF;
