@@ -170,20 +170,9 @@ BEGIN
             PERFORM ledger_private.lock_idempotency_key(post_journals.tenant, k.key)
                FROM unnest(v_req.keys) WITH ORDINALITY AS k (key, ord)
               ORDER BY k.ord;
-            --    Under those locks, the keys taken already: by the same request, a replay
-            --    answered below from its sentinel; by another, the careful path's DX011.
-            SELECT coalesce(array_agg(k.ord::integer), '{}'),
-                   coalesce(bool_or(s.fingerprint <> v_req.fingerprints[k.ord]), false)
-              INTO v_replayed, v_differs
-              FROM unnest(v_req.keys) WITH ORDINALITY AS k (key, ord)
-              JOIN ledger_private.idempotency_sentinel AS s
-                ON s.tenant = post_journals.tenant AND s.idempotency_key = k.key;
-            IF v_differs THEN
-                RAISE EXCEPTION USING ERRCODE = 'XDX01', MESSAGE = 'batch fast path: key reused';
-            END IF;
-            SELECT count(*) INTO v_written
-              FROM unnest(v_legs.ords) AS l (ord)
-             WHERE l.ord <> ALL (v_replayed);
+            --    A key taken already writes nothing: its sentinel's INSERT … ON CONFLICT DO
+            --    NOTHING returns no row (and, unlike a lookup of every key, takes no
+            --    predicate lock on the index pages other batches insert into).
             PERFORM set_config('doublex.checked_inline', 'on', true);
             WITH r AS (
                 SELECT r.ord::integer AS ord, r.key, r.journal_id, r.fingerprint,
@@ -197,7 +186,6 @@ BEGIN
                        (tenant, idempotency_key, operation, fingerprint, journal_id)
                 SELECT post_journals.tenant, r.key, 'post_journal', r.fingerprint, r.journal_id
                   FROM r
-                 WHERE r.ord <> ALL (v_replayed)
                  ORDER BY r.ord
                 ON CONFLICT ON CONSTRAINT idempotency_sentinel_pkey DO NOTHING
                 RETURNING s.journal_id
@@ -210,18 +198,32 @@ BEGIN
                   FROM r JOIN s ON s.journal_id = r.journal_id
                  ORDER BY r.ord
                 RETURNING j.journal_id
+            ), l AS (
+                INSERT INTO ledger_private.leg (journal_id, leg_no, account_id, side, amount, ccy)
+                SELECT j.journal_id, l.leg_no, l.account_id, l.side, l.amount, l.ccy
+                  FROM unnest(v_legs.ords, v_legs.leg_nos, v_legs.account_ids, v_legs.sides,
+                              v_legs.amounts, v_legs.ccys)
+                           AS l (ord, leg_no, account_id, side, amount, ccy)
+                  JOIN j ON j.journal_id = v_req.journal_ids[l.ord]
+                 ORDER BY l.ord, l.leg_no
+                RETURNING 1
             )
-            INSERT INTO ledger_private.leg (journal_id, leg_no, account_id, side, amount, ccy)
-            SELECT j.journal_id, l.leg_no, l.account_id, l.side, l.amount, l.ccy
-              FROM unnest(v_legs.ords, v_legs.leg_nos, v_legs.account_ids, v_legs.sides,
-                          v_legs.amounts, v_legs.ccys)
-                       AS l (ord, leg_no, account_id, side, amount, ccy)
-              JOIN j ON j.journal_id = v_req.journal_ids[l.ord]
-             ORDER BY l.ord, l.leg_no;
-            GET DIAGNOSTICS v_rows = ROW_COUNT;
-            IF v_rows <> v_written THEN
-                -- A key was taken meanwhile: the careful path answers it.
-                RAISE EXCEPTION USING ERRCODE = 'XDX01', MESSAGE = 'batch fast path: key taken';
+            SELECT (SELECT count(*) FROM l),
+                   coalesce((SELECT array_agg(r.ord ORDER BY r.ord) FROM r
+                              WHERE r.journal_id NOT IN (SELECT s.journal_id FROM s)), '{}')
+              INTO v_rows, v_replayed;
+            --    The keys taken already: by the same request, a replay answered below from
+            --    its sentinel; by a different one, the careful path's DX011.
+            SELECT count(*) INTO v_written
+              FROM unnest(v_legs.ords) AS l (ord)
+             WHERE l.ord <> ALL (v_replayed);
+            SELECT coalesce(bool_or(s.fingerprint <> v_req.fingerprints[k.ord]), false)
+              INTO v_differs
+              FROM unnest(v_replayed) AS k (ord)
+              JOIN ledger_private.idempotency_sentinel AS s
+                ON s.tenant = post_journals.tenant AND s.idempotency_key = v_req.keys[k.ord];
+            IF v_rows <> v_written OR v_differs THEN
+                RAISE EXCEPTION USING ERRCODE = 'XDX01', MESSAGE = 'batch fast path: key reused';
             END IF;
 
             -- 4. The limits, request by request in order: after request k, an account's
