@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import shutil
@@ -224,10 +225,23 @@ async def serve_app(
             reuse_port=reuse_port or None,
         )
         await site.start()
+        settle_garbage_collector()
         LOG.info("serving on %s", site.name)
         await stopping.wait()
     finally:
         await runner.cleanup()
+
+
+def settle_garbage_collector() -> None:
+    """Keep the cycle collector off the request path. Python's default runs a young
+    collection every 700 allocations, and every request allocates thousands of objects
+    (parsing, futures, spans), almost all freed by reference counting; py-spy put that
+    collector at a tenth of the service's CPU under load. So: move what start-up built
+    (modules, the app, the pool) out of the collector's sight for good (`gc.freeze`), and
+    collect young objects every 50,000 allocations instead: cycles are still collected,
+    a few hundred requests later."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 # Whether the login may do more than the service needs: a superuser, or a member of the
