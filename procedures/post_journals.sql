@@ -60,20 +60,7 @@ DECLARE
 BEGIN
     v_who := ledger_private.authorize_write('post', post_journals.tenant);
     post_journals.tenant := v_who.tenant;
-    IF post_journals.requests IS NULL OR jsonb_typeof(post_journals.requests) <> 'array' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX024', COLUMN = 'requests',
-            MESSAGE = format('requests: must be a JSON array, got %s',
-                             coalesce(jsonb_typeof(post_journals.requests), 'NULL'));
-    END IF;
-    v_count := jsonb_array_length(post_journals.requests);
-    IF v_count > ledger_private.api_limit('batch_requests') THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX024', COLUMN = 'requests',
-            MESSAGE = format('requests: at most %s per batch, got %s',
-                             ledger_private.api_limit('batch_requests'), v_count),
-            HINT = 'Split the batch.';
-    END IF;
+    v_count := ledger_private.check_batch(post_journals.requests);  -- DX024
     IF v_count = 0 THEN
         RETURN;
     END IF;
