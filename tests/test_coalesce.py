@@ -136,16 +136,18 @@ class Server:
         return {"Authorization": f"Bearer {self.token}"}
 
     def metric(self, name: str) -> float:
+        """A sample of /metrics, named with its labels as the exposition writes them."""
         request = urllib.request.Request(f"{self.base}/metrics")
         with urllib.request.urlopen(request, timeout=10) as response:
             text = response.read().decode()
         found = re.search(rf"^{re.escape(name)} ([0-9.e+]+)$", text, re.MULTILINE)
         return float(found.group(1)) if found else 0.0
 
-    def batches(self) -> tuple[float, float]:
-        """(posting transactions of the coalescer, transfers they posted) so far."""
-        count = self.metric("ledger_coalesce_batch_size_count")
-        return count, self.metric("ledger_coalesce_batch_size_sum")
+    def batches(self, operation: str = "transfers") -> tuple[float, float]:
+        """(transactions of the coalescer, requests they ran) so far, of one operation."""
+        label = f'{{operation="{operation}"}}'
+        count = self.metric(f"ledger_coalesce_batch_size_count{label}")
+        return count, self.metric(f"ledger_coalesce_batch_size_sum{label}")
 
 
 Answer = tuple[int, str]  # status, the body normalised (journal ids named by their key)
@@ -317,17 +319,19 @@ async def posted(client: Any, key: str, amount: str = "1.00", status: int = 201)
     return await ok(await client.post("/api/transfers", json=body), status)
 
 
-def batches() -> tuple[int, int, int]:
-    """(batches, batches of one, requests in them) observed so far by this process."""
+def batches(operation: str = "transfers") -> tuple[int, int, int]:
+    """(batches, batches of one, requests in them) of one operation observed so far by this
+    process."""
 
     def value(suffix: str, **labels: str) -> int:
+        labels["operation"] = operation
         return int(REGISTRY.get_sample_value(f"ledger_coalesce_batch_size{suffix}", labels) or 0)
 
     return value("_count"), value("_bucket", le="1.0"), value("_sum")
 
 
-def since(before: tuple[int, int, int]) -> tuple[int, int, int]:
-    now = batches()
+def since(before: tuple[int, int, int], operation: str = "transfers") -> tuple[int, int, int]:
+    now = batches(operation)
     return now[0] - before[0], now[1] - before[1], now[2] - before[2]
 
 
