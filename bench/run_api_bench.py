@@ -411,7 +411,7 @@ def batch_histogram(text: str, operation: str = "transfers") -> dict[str, float]
     label = f'operation="{operation}"'
     found = dict(
         re.findall(
-            rf'^ledger_coalesce_batch_size_bucket\{{{label},le="([^"]+)"\}} ([0-9.e+-]+)$',
+            rf'^ledger_coalesce_batch_size_bucket\{{le="([^"]+)",{label}\}} ([0-9.e+-]+)$',
             text,
             re.M,
         )
