@@ -43,45 +43,16 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_who ledger_private.principal;
-    v_request jsonb;
-    v_capture ledger.hold_resolution_result;
 BEGIN
     v_who := ledger_private.authorize_write('post', capture_holds.tenant);
     PERFORM ledger_private.check_batch(capture_holds.requests);  -- DX024
-    "position" := 0;
-    -- One subtransaction per request. 'DX000' matches the whole DX class: rule violations
-    -- only; anything else (40001, 40P01, out of memory) aborts the batch.
-    FOR v_request IN SELECT r.value FROM jsonb_array_elements(capture_holds.requests) AS r LOOP
-        idempotency_key := v_request ->> 'idempotency_key';
-        error_code := NULL;
-        error_field := NULL;
-        error_message := NULL;
-        BEGIN
-            v_request := ledger_private.check_batch_request(
-                "position", v_request, ARRAY['hold_id:uuid', 'effective_date:date']);
-            v_capture := ledger.capture_hold((v_request ->> 'hold_id')::uuid,
-                                             v_request ->> 'idempotency_key',
-                                             v_request -> 'amounts',
-                                             (v_request ->> 'effective_date')::date,
-                                             v_request -> 'conditions', v_who.tenant);
-            hold_id := v_capture.hold_id;
-            status := v_capture.status;
-            journal_id := v_capture.journal_id;
-            effective_date := v_capture.effective_date;
-            resolved_at := v_capture.resolved_at;
-        EXCEPTION WHEN SQLSTATE 'DX000' THEN
-            GET STACKED DIAGNOSTICS error_code = RETURNED_SQLSTATE, error_field = COLUMN_NAME,
-                                    error_message = MESSAGE_TEXT;
-            error_field := nullif(error_field, '');
-            hold_id := NULL;
-            status := 'rejected';
-            journal_id := NULL;
-            effective_date := NULL;
-            resolved_at := NULL;
-        END;
-        RETURN NEXT;
-        "position" := "position" + 1;
-    END LOOP;
+    RETURN QUERY
+        SELECT r.position, r.idempotency_key, p.hold_id, r.status, p.journal_id, p.effective_date, p.resolved_at,
+               r.error_code, r.error_field, r.error_message
+          FROM ledger_private.run_batch_requests('capture_hold', capture_holds.requests, v_who.tenant,
+                                                 v_who.actor) AS r
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.hold_resolution_result, r.result) AS p
+         ORDER BY r.position;
 END
 $$;
 

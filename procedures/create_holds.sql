@@ -42,44 +42,16 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_who ledger_private.principal;
-    v_request jsonb;
-    v_hold ledger.hold_result;
 BEGIN
     v_who := ledger_private.authorize_write('post', create_holds.tenant);
     PERFORM ledger_private.check_batch(create_holds.requests);  -- DX024
-    "position" := 0;
-    -- One subtransaction per request. 'DX000' matches the whole DX class: rule violations
-    -- only; anything else (40001, 40P01, out of memory) aborts the batch.
-    FOR v_request IN SELECT r.value FROM jsonb_array_elements(create_holds.requests) AS r LOOP
-        idempotency_key := v_request ->> 'idempotency_key';
-        error_code := NULL;
-        error_field := NULL;
-        error_message := NULL;
-        BEGIN
-            v_request := ledger_private.check_batch_request("position", v_request,
-                                                            ARRAY['expires_at:timestamptz']);
-            v_hold := ledger.create_hold(v_request ->> 'idempotency_key', v_request -> 'legs',
-                                         (v_request ->> 'expires_at')::timestamptz,
-                                         v_request ->> 'memo', v_request ->> 'ref',
-                                         coalesce(v_request -> 'metadata', '{}'::jsonb),
-                                         v_request -> 'conditions',
-                                         v_who.tenant);
-            hold_id := v_hold.hold_id;
-            status := v_hold.status;
-            expires_at := v_hold.expires_at;
-            created_at := v_hold.created_at;
-        EXCEPTION WHEN SQLSTATE 'DX000' THEN
-            GET STACKED DIAGNOSTICS error_code = RETURNED_SQLSTATE, error_field = COLUMN_NAME,
-                                    error_message = MESSAGE_TEXT;
-            error_field := nullif(error_field, '');
-            hold_id := NULL;
-            status := 'rejected';
-            expires_at := NULL;
-            created_at := NULL;
-        END;
-        RETURN NEXT;
-        "position" := "position" + 1;
-    END LOOP;
+    RETURN QUERY
+        SELECT r.position, r.idempotency_key, p.hold_id, r.status, p.expires_at, p.created_at,
+               r.error_code, r.error_field, r.error_message
+          FROM ledger_private.run_batch_requests('create_hold', create_holds.requests, v_who.tenant,
+                                                 v_who.actor) AS r
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.hold_result, r.result) AS p
+         ORDER BY r.position;
 END
 $$;
 

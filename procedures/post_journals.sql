@@ -45,11 +45,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_who ledger_private.principal;
-    v_request jsonb;
-    v_position integer;
-    v_code text;
-    v_field text;
-    v_message text;
     -- The fast path's batch, request by request (index = position + 1) and leg by leg.
     v_req record;
     v_legs record;
@@ -235,21 +230,16 @@ BEGIN
         NULL;  -- everything of this attempt is rolled back; redo carefully
     END;
 
-    -- Careful path: one subtransaction per request. 'DX000' matches the whole DX class:
-    -- rule violations only; anything else (40001, 40P01, out of memory) aborts the batch.
-    v_position := 0;
-    FOR v_request IN SELECT r.value FROM jsonb_array_elements(post_journals.requests) AS r LOOP
-        BEGIN
-            RETURN NEXT ledger_private.post_batch_request(post_journals.tenant, v_position, v_request,
-                                                             v_who.actor);
-        EXCEPTION WHEN SQLSTATE 'DX000' THEN
-            GET STACKED DIAGNOSTICS v_code = RETURNED_SQLSTATE, v_field = COLUMN_NAME,
-                                    v_message = MESSAGE_TEXT;
-            RETURN NEXT ROW(v_position, v_request ->> 'idempotency_key', NULL, 'rejected', NULL,
-                            NULL, v_code, nullif(v_field, ''), v_message)::ledger.batch_item_result;
-        END;
-        v_position := v_position + 1;
-    END LOOP;
+    -- Careful path: one subtransaction per request (ledger_private.run_batch_requests,
+    -- through post_batch_request): a rule violation is that request's rejection; anything
+    -- else (40001, 40P01, out of memory) aborts the batch.
+    RETURN QUERY
+        SELECT r.position, r.idempotency_key, p.journal_id, r.status, p.effective_date,
+               p.created_at, r.error_code, r.error_field, r.error_message
+          FROM ledger_private.run_batch_requests('post_journal', post_journals.requests,
+                                                 post_journals.tenant, v_who.actor) AS r
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.batch_item_result, r.result) AS p
+         ORDER BY r.position;
 END
 $$;
 

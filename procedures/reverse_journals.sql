@@ -31,35 +31,16 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_who ledger_private.principal;
-    v_request jsonb;
-    v_position integer := 0;
-    v_reversal ledger.posting_result;
-    v_code text;
-    v_field text;
-    v_message text;
 BEGIN
     v_who := ledger_private.authorize_write('post', reverse_journals.tenant);
     PERFORM ledger_private.check_batch(reverse_journals.requests);  -- DX024
-    -- One subtransaction per request. 'DX000' matches the whole DX class: rule violations
-    -- only; anything else (40001, 40P01, out of memory) aborts the batch.
-    FOR v_request IN SELECT r.value FROM jsonb_array_elements(reverse_journals.requests) AS r LOOP
-        BEGIN
-            v_request := ledger_private.check_batch_request(v_position, v_request,
-                                                            ARRAY['journal_id:uuid']);
-            v_reversal := ledger.reverse_journal((v_request ->> 'journal_id')::uuid,
-                                                 v_request ->> 'idempotency_key',
-                                                 v_request ->> 'memo', v_who.tenant);
-            RETURN NEXT ROW(v_position, v_request ->> 'idempotency_key', v_reversal.journal_id,
-                            v_reversal.status, v_reversal.effective_date, v_reversal.created_at,
-                            NULL, NULL, NULL)::ledger.batch_item_result;
-        EXCEPTION WHEN SQLSTATE 'DX000' THEN
-            GET STACKED DIAGNOSTICS v_code = RETURNED_SQLSTATE, v_field = COLUMN_NAME,
-                                    v_message = MESSAGE_TEXT;
-            RETURN NEXT ROW(v_position, v_request ->> 'idempotency_key', NULL, 'rejected', NULL,
-                            NULL, v_code, nullif(v_field, ''), v_message)::ledger.batch_item_result;
-        END;
-        v_position := v_position + 1;
-    END LOOP;
+    RETURN QUERY
+        SELECT r.position, r.idempotency_key, p.journal_id, r.status, p.effective_date, p.created_at,
+               r.error_code, r.error_field, r.error_message
+          FROM ledger_private.run_batch_requests('reverse_journal', reverse_journals.requests, v_who.tenant,
+                                                 v_who.actor) AS r
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.posting_result, r.result) AS p
+         ORDER BY r.position;
 END
 $$;
 

@@ -879,45 +879,16 @@ CREATE FUNCTION ledger.capture_holds(requests jsonb, tenant text DEFAULT NULL::t
     AS $$
 DECLARE
     v_who ledger_private.principal;
-    v_request jsonb;
-    v_capture ledger.hold_resolution_result;
 BEGIN
     v_who := ledger_private.authorize_write('post', capture_holds.tenant);
     PERFORM ledger_private.check_batch(capture_holds.requests);  -- DX024
-    "position" := 0;
-    -- One subtransaction per request. 'DX000' matches the whole DX class: rule violations
-    -- only; anything else (40001, 40P01, out of memory) aborts the batch.
-    FOR v_request IN SELECT r.value FROM jsonb_array_elements(capture_holds.requests) AS r LOOP
-        idempotency_key := v_request ->> 'idempotency_key';
-        error_code := NULL;
-        error_field := NULL;
-        error_message := NULL;
-        BEGIN
-            v_request := ledger_private.check_batch_request(
-                "position", v_request, ARRAY['hold_id:uuid', 'effective_date:date']);
-            v_capture := ledger.capture_hold((v_request ->> 'hold_id')::uuid,
-                                             v_request ->> 'idempotency_key',
-                                             v_request -> 'amounts',
-                                             (v_request ->> 'effective_date')::date,
-                                             v_request -> 'conditions', v_who.tenant);
-            hold_id := v_capture.hold_id;
-            status := v_capture.status;
-            journal_id := v_capture.journal_id;
-            effective_date := v_capture.effective_date;
-            resolved_at := v_capture.resolved_at;
-        EXCEPTION WHEN SQLSTATE 'DX000' THEN
-            GET STACKED DIAGNOSTICS error_code = RETURNED_SQLSTATE, error_field = COLUMN_NAME,
-                                    error_message = MESSAGE_TEXT;
-            error_field := nullif(error_field, '');
-            hold_id := NULL;
-            status := 'rejected';
-            journal_id := NULL;
-            effective_date := NULL;
-            resolved_at := NULL;
-        END;
-        RETURN NEXT;
-        "position" := "position" + 1;
-    END LOOP;
+    RETURN QUERY
+        SELECT r.position, r.idempotency_key, p.hold_id, r.status, p.journal_id, p.effective_date, p.resolved_at,
+               r.error_code, r.error_field, r.error_message
+          FROM ledger_private.run_batch_requests('capture_hold', capture_holds.requests, v_who.tenant,
+                                                 v_who.actor) AS r
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.hold_resolution_result, r.result) AS p
+         ORDER BY r.position;
 END
 $$;
 
@@ -1262,44 +1233,16 @@ CREATE FUNCTION ledger.create_holds(requests jsonb, tenant text DEFAULT NULL::te
     AS $$
 DECLARE
     v_who ledger_private.principal;
-    v_request jsonb;
-    v_hold ledger.hold_result;
 BEGIN
     v_who := ledger_private.authorize_write('post', create_holds.tenant);
     PERFORM ledger_private.check_batch(create_holds.requests);  -- DX024
-    "position" := 0;
-    -- One subtransaction per request. 'DX000' matches the whole DX class: rule violations
-    -- only; anything else (40001, 40P01, out of memory) aborts the batch.
-    FOR v_request IN SELECT r.value FROM jsonb_array_elements(create_holds.requests) AS r LOOP
-        idempotency_key := v_request ->> 'idempotency_key';
-        error_code := NULL;
-        error_field := NULL;
-        error_message := NULL;
-        BEGIN
-            v_request := ledger_private.check_batch_request("position", v_request,
-                                                            ARRAY['expires_at:timestamptz']);
-            v_hold := ledger.create_hold(v_request ->> 'idempotency_key', v_request -> 'legs',
-                                         (v_request ->> 'expires_at')::timestamptz,
-                                         v_request ->> 'memo', v_request ->> 'ref',
-                                         coalesce(v_request -> 'metadata', '{}'::jsonb),
-                                         v_request -> 'conditions',
-                                         v_who.tenant);
-            hold_id := v_hold.hold_id;
-            status := v_hold.status;
-            expires_at := v_hold.expires_at;
-            created_at := v_hold.created_at;
-        EXCEPTION WHEN SQLSTATE 'DX000' THEN
-            GET STACKED DIAGNOSTICS error_code = RETURNED_SQLSTATE, error_field = COLUMN_NAME,
-                                    error_message = MESSAGE_TEXT;
-            error_field := nullif(error_field, '');
-            hold_id := NULL;
-            status := 'rejected';
-            expires_at := NULL;
-            created_at := NULL;
-        END;
-        RETURN NEXT;
-        "position" := "position" + 1;
-    END LOOP;
+    RETURN QUERY
+        SELECT r.position, r.idempotency_key, p.hold_id, r.status, p.expires_at, p.created_at,
+               r.error_code, r.error_field, r.error_message
+          FROM ledger_private.run_batch_requests('create_hold', create_holds.requests, v_who.tenant,
+                                                 v_who.actor) AS r
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.hold_result, r.result) AS p
+         ORDER BY r.position;
 END
 $$;
 
@@ -2672,11 +2615,6 @@ CREATE FUNCTION ledger.post_journals(requests jsonb, tenant text DEFAULT NULL::t
     AS $$
 DECLARE
     v_who ledger_private.principal;
-    v_request jsonb;
-    v_position integer;
-    v_code text;
-    v_field text;
-    v_message text;
     -- The fast path's batch, request by request (index = position + 1) and leg by leg.
     v_req record;
     v_legs record;
@@ -2862,21 +2800,16 @@ BEGIN
         NULL;  -- everything of this attempt is rolled back; redo carefully
     END;
 
-    -- Careful path: one subtransaction per request. 'DX000' matches the whole DX class:
-    -- rule violations only; anything else (40001, 40P01, out of memory) aborts the batch.
-    v_position := 0;
-    FOR v_request IN SELECT r.value FROM jsonb_array_elements(post_journals.requests) AS r LOOP
-        BEGIN
-            RETURN NEXT ledger_private.post_batch_request(post_journals.tenant, v_position, v_request,
-                                                             v_who.actor);
-        EXCEPTION WHEN SQLSTATE 'DX000' THEN
-            GET STACKED DIAGNOSTICS v_code = RETURNED_SQLSTATE, v_field = COLUMN_NAME,
-                                    v_message = MESSAGE_TEXT;
-            RETURN NEXT ROW(v_position, v_request ->> 'idempotency_key', NULL, 'rejected', NULL,
-                            NULL, v_code, nullif(v_field, ''), v_message)::ledger.batch_item_result;
-        END;
-        v_position := v_position + 1;
-    END LOOP;
+    -- Careful path: one subtransaction per request (ledger_private.run_batch_requests,
+    -- through post_batch_request): a rule violation is that request's rejection; anything
+    -- else (40001, 40P01, out of memory) aborts the batch.
+    RETURN QUERY
+        SELECT r.position, r.idempotency_key, p.journal_id, r.status, p.effective_date,
+               p.created_at, r.error_code, r.error_field, r.error_message
+          FROM ledger_private.run_batch_requests('post_journal', post_journals.requests,
+                                                 post_journals.tenant, v_who.actor) AS r
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.batch_item_result, r.result) AS p
+         ORDER BY r.position;
 END
 $$;
 
@@ -3364,35 +3297,16 @@ CREATE FUNCTION ledger.reverse_journals(requests jsonb, tenant text DEFAULT NULL
     AS $$
 DECLARE
     v_who ledger_private.principal;
-    v_request jsonb;
-    v_position integer := 0;
-    v_reversal ledger.posting_result;
-    v_code text;
-    v_field text;
-    v_message text;
 BEGIN
     v_who := ledger_private.authorize_write('post', reverse_journals.tenant);
     PERFORM ledger_private.check_batch(reverse_journals.requests);  -- DX024
-    -- One subtransaction per request. 'DX000' matches the whole DX class: rule violations
-    -- only; anything else (40001, 40P01, out of memory) aborts the batch.
-    FOR v_request IN SELECT r.value FROM jsonb_array_elements(reverse_journals.requests) AS r LOOP
-        BEGIN
-            v_request := ledger_private.check_batch_request(v_position, v_request,
-                                                            ARRAY['journal_id:uuid']);
-            v_reversal := ledger.reverse_journal((v_request ->> 'journal_id')::uuid,
-                                                 v_request ->> 'idempotency_key',
-                                                 v_request ->> 'memo', v_who.tenant);
-            RETURN NEXT ROW(v_position, v_request ->> 'idempotency_key', v_reversal.journal_id,
-                            v_reversal.status, v_reversal.effective_date, v_reversal.created_at,
-                            NULL, NULL, NULL)::ledger.batch_item_result;
-        EXCEPTION WHEN SQLSTATE 'DX000' THEN
-            GET STACKED DIAGNOSTICS v_code = RETURNED_SQLSTATE, v_field = COLUMN_NAME,
-                                    v_message = MESSAGE_TEXT;
-            RETURN NEXT ROW(v_position, v_request ->> 'idempotency_key', NULL, 'rejected', NULL,
-                            NULL, v_code, nullif(v_field, ''), v_message)::ledger.batch_item_result;
-        END;
-        v_position := v_position + 1;
-    END LOOP;
+    RETURN QUERY
+        SELECT r.position, r.idempotency_key, p.journal_id, r.status, p.effective_date, p.created_at,
+               r.error_code, r.error_field, r.error_message
+          FROM ledger_private.run_batch_requests('reverse_journal', reverse_journals.requests, v_who.tenant,
+                                                 v_who.actor) AS r
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.posting_result, r.result) AS p
+         ORDER BY r.position;
 END
 $$;
 
@@ -6898,6 +6812,61 @@ $$;
 
 ALTER FUNCTION ledger_private.round_half_even(p_dividend numeric, p_divisor numeric, p_exponent integer) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.run_batch_requests(p_operation text, p_requests jsonb, p_tenant text, p_actor text) RETURNS TABLE("position" integer, idempotency_key text, status text, result jsonb, error_code text, error_field text, error_message text)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_request jsonb;
+BEGIN
+    "position" := 0;
+    FOR v_request IN SELECT r.value FROM jsonb_array_elements(p_requests) AS r LOOP
+        idempotency_key := v_request ->> 'idempotency_key';
+        error_code := NULL;
+        error_field := NULL;
+        error_message := NULL;
+        BEGIN
+            CASE p_operation
+                WHEN 'post_journal' THEN
+                    result := to_jsonb(ledger_private.post_batch_request(p_tenant, "position",
+                                                                         v_request, p_actor));
+                WHEN 'reverse_journal' THEN
+                    v_request := ledger_private.check_batch_request(
+                        "position", v_request, ARRAY['journal_id:uuid']);
+                    result := to_jsonb(ledger.reverse_journal(
+                        (v_request ->> 'journal_id')::uuid, v_request ->> 'idempotency_key',
+                        v_request ->> 'memo', p_tenant));
+                WHEN 'create_hold' THEN
+                    v_request := ledger_private.check_batch_request(
+                        "position", v_request, ARRAY['expires_at:timestamptz']);
+                    result := to_jsonb(ledger.create_hold(
+                        v_request ->> 'idempotency_key', v_request -> 'legs',
+                        (v_request ->> 'expires_at')::timestamptz, v_request ->> 'memo',
+                        v_request ->> 'ref', coalesce(v_request -> 'metadata', '{}'::jsonb),
+                        v_request -> 'conditions', p_tenant));
+                WHEN 'capture_hold' THEN
+                    v_request := ledger_private.check_batch_request(
+                        "position", v_request, ARRAY['hold_id:uuid', 'effective_date:date']);
+                    result := to_jsonb(ledger.capture_hold(
+                        (v_request ->> 'hold_id')::uuid, v_request ->> 'idempotency_key',
+                        v_request -> 'amounts', (v_request ->> 'effective_date')::date,
+                        v_request -> 'conditions', p_tenant));
+            END CASE;
+            status := result ->> 'status';
+        EXCEPTION WHEN SQLSTATE 'DX000' THEN
+            GET STACKED DIAGNOSTICS error_code = RETURNED_SQLSTATE, error_field = COLUMN_NAME,
+                                    error_message = MESSAGE_TEXT;
+            error_field := nullif(error_field, '');
+            status := 'rejected';
+            result := NULL;
+        END;
+        RETURN NEXT;
+        "position" := "position" + 1;
+    END LOOP;
+END
+$$;
+
+ALTER FUNCTION ledger_private.run_batch_requests(p_operation text, p_requests jsonb, p_tenant text, p_actor text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.signed_amount(p_side text, p_amount numeric) RETURNS numeric
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
@@ -8535,6 +8504,8 @@ REVOKE ALL ON FUNCTION ledger_private.require_isolation(p_levels text[], p_what 
 REVOKE ALL ON FUNCTION ledger_private.require_serializable() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.round_half_even(p_dividend numeric, p_divisor numeric, p_exponent integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.run_batch_requests(p_operation text, p_requests jsonb, p_tenant text, p_actor text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.signed_amount(p_side text, p_amount numeric) FROM PUBLIC;
 
