@@ -17,10 +17,11 @@ import itertools
 import json
 import re
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import psycopg
@@ -219,11 +220,22 @@ def prepare(server: Server) -> None:
     asyncio.run(run())
 
 
-@pytest.fixture
-def servers(
-    pg_cluster: TestCluster, database: str, admin_dsn: str, service_dsn: str, tmp_path: Path
-) -> Iterator[tuple[Server, Server]]:
-    """(coalescing, one transaction per request), each on its own database, prepared alike."""
+S = TypeVar("S", bound=Server)
+
+
+@contextmanager
+def on_and_off(
+    pg_cluster: TestCluster,
+    admin_dsn: str,
+    service_dsn: str,
+    tmp_path: Path,
+    window: int,
+    served: Callable[[str, str, str], S],
+    prepare: Callable[[S], None],
+) -> Iterator[tuple[S, S]]:
+    """(a coalescing server with max_batch `window`, a server with DOUBLEX_COALESCE=off),
+    each on its own database, made by `served` (base URL, admin DSN, key token) and
+    prepared alike; the books of both are checked when done."""
     other = pg_cluster.create_database()
     other_admin = pg_cluster.admin_dsn(other)
     other_service = pg_cluster.cluster.dsn(other, user=SERVICE_ROLE)
@@ -233,14 +245,14 @@ def servers(
                 service_dsn,
                 tmp_path / "on.log",
                 **SERVE_ENV,
-                DOUBLEX_COALESCE_MAX_BATCH=str(WINDOW),
+                DOUBLEX_COALESCE_MAX_BATCH=str(window),
             ) as on_base,
             doublex_serve(
                 other_service, tmp_path / "off.log", **(SERVE_ENV | {"DOUBLEX_COALESCE": "off"})
             ) as off_base,
         ):
-            on = Server(on_base, admin_dsn, create_key(admin_dsn)["token"])
-            off = Server(off_base, other_admin, create_key(other_admin)["token"])
+            on = served(on_base, admin_dsn, create_key(admin_dsn)["token"])
+            off = served(off_base, other_admin, create_key(other_admin)["token"])
             prepare(on)
             prepare(off)
             yield on, off
@@ -248,6 +260,15 @@ def servers(
             assert_ledger_invariants(other_admin)
     finally:
         pg_cluster.drop_database(other)
+
+
+@pytest.fixture
+def servers(
+    pg_cluster: TestCluster, database: str, admin_dsn: str, service_dsn: str, tmp_path: Path
+) -> Iterator[tuple[Server, Server]]:
+    """(coalescing, one transaction per request), each on its own database, prepared alike."""
+    with on_and_off(pg_cluster, admin_dsn, service_dsn, tmp_path, WINDOW, Server, prepare) as both:
+        yield both
 
 
 KEYS = itertools.count()
@@ -306,11 +327,19 @@ def test_generated_windows_answer_each_request_as_alone(
 # -- in process --------------------------------------------------------------------------------
 
 
-@pytest.fixture
-async def coalescing(ledger: Ledger) -> AsyncIterator[Any]:
-    async with api(ledger, coalesce=CoalesceSettings(max_batch=5, max_wait_ms=60000)) as client:
+@asynccontextmanager
+async def opened(ledger: Ledger, settings: CoalesceSettings) -> AsyncIterator[Any]:
+    """The service on `ledger`, coalescing as `settings` say, with 1001-CASH and 4001-SALES
+    open."""
+    async with api(ledger, coalesce=settings) as client:
         await open_account(client, "1001-CASH")
         await open_account(client, "4001-SALES", type="income")
+        yield client
+
+
+@pytest.fixture
+async def coalescing(ledger: Ledger) -> AsyncIterator[Any]:
+    async with opened(ledger, CoalesceSettings(max_batch=5, max_wait_ms=60000)) as client:
         yield client
 
 

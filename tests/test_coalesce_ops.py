@@ -19,7 +19,7 @@ import asyncio
 import itertools
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,10 +36,18 @@ from prometheus_client import REGISTRY
 from doublex.config import SERVICE_ROLE, CoalesceSettings
 from doublex.db import Ledger
 from support.cluster import TestCluster
-from support.http import api, create_key, legs, ok, open_account, problem, wait_for_lock_waiter
+from support.http import legs, ok, problem, wait_for_lock_waiter
 from support.invariants import assert_ledger_invariants
-from support.serving import doublex_serve
-from test_coalesce import IDEMPOTENCY_LOCK, SERVE_ENV, TIMESTAMP, UUID, Server, batches, since
+from test_coalesce import (
+    IDEMPOTENCY_LOCK,
+    TIMESTAMP,
+    UUID,
+    Server,
+    batches,
+    on_and_off,
+    opened,
+    since,
+)
 
 WINDOW = 10  # DOUBLEX_COALESCE_MAX_BATCH of the coalescing server; each lane is padded to it
 UNKNOWN = "01900000-0000-7000-8000-000000000000"  # no journal, no hold
@@ -297,28 +305,8 @@ def served(
     pg_cluster: TestCluster, database: str, admin_dsn: str, service_dsn: str, tmp_path: Path
 ) -> Iterator[tuple[Served, Served]]:
     """(coalescing, one transaction per request), each on its own database, prepared alike."""
-    other = pg_cluster.create_database()
-    other_admin = pg_cluster.admin_dsn(other)
-    other_service = pg_cluster.cluster.dsn(other, user=SERVICE_ROLE)
-    try:
-        with (
-            doublex_serve(
-                service_dsn, tmp_path / "on.log", **SERVE_ENV,
-                DOUBLEX_COALESCE_MAX_BATCH=str(WINDOW),
-            ) as on_base,
-            doublex_serve(
-                other_service, tmp_path / "off.log", **(SERVE_ENV | {"DOUBLEX_COALESCE": "off"})
-            ) as off_base,
-        ):  # fmt: skip
-            on = Served(on_base, admin_dsn, create_key(admin_dsn)["token"])
-            off = Served(off_base, other_admin, create_key(other_admin)["token"])
-            prepare(on)
-            prepare(off)
-            yield on, off
-            assert_ledger_invariants(admin_dsn)
-            assert_ledger_invariants(other_admin)
-    finally:
-        pg_cluster.drop_database(other)
+    with on_and_off(pg_cluster, admin_dsn, service_dsn, tmp_path, WINDOW, Served, prepare) as both:
+        yield both
 
 
 def compare(on: Served, off: Served, kinds: list[tuple[str, str]]) -> list[Answer]:
@@ -386,14 +374,6 @@ def test_generated_windows_of_reversals_holds_and_captures_answer_each_as_alone(
 # -- in process --------------------------------------------------------------------------------
 
 
-@pytest.fixture
-async def coalescing(ledger: Ledger) -> AsyncIterator[Any]:
-    async with api(ledger, coalesce=CoalesceSettings(max_batch=5, max_wait_ms=60000)) as client:
-        await open_account(client, "1001-CASH")
-        await open_account(client, "4001-SALES", type="income")
-        yield client
-
-
 async def new_hold(client: Any, key: str) -> str:
     body = {"idempotency_key": key, "legs": legs("1001-CASH", "4001-SALES", "10.00")}
     return str((await ok(await client.post("/api/holds", json=body), 201))["hold_id"])
@@ -406,9 +386,7 @@ async def test_a_capture_racing_a_void_has_one_winner_and_the_hold_says_which(
     flight) while voids of the same holds go alone beside them: on each hold exactly one
     wins (captured 201 and the void DX050, or voided 200 and the capture DX051), and the
     hold's status is the winner's."""
-    async with api(ledger, coalesce=CoalesceSettings(max_batch=4, max_wait_ms=60000)) as client:
-        await open_account(client, "1001-CASH")
-        await open_account(client, "4001-SALES", type="income")
+    async with opened(ledger, CoalesceSettings(max_batch=4, max_wait_ms=60000)) as client:
         holds = [await new_hold(client, f"race-{n}") for n in range(4)]
         lead_hold = await new_hold(client, "race-lead")
         before = batches("captures")
@@ -450,9 +428,7 @@ async def test_a_hold_batch_aborted_whole_still_answers_every_member(
     and it gets the answer it gets alone (503 deadline_exceeded), never created."""
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         conn.execute(f"ALTER ROLE {SERVICE_ROLE} IN DATABASE {database} SET lock_timeout = '400ms'")
-    async with api(ledger, coalesce=CoalesceSettings(max_batch=4, max_wait_ms=5000)) as client:
-        await open_account(client, "1001-CASH")
-        await open_account(client, "4001-SALES", type="income")
+    async with opened(ledger, CoalesceSettings(max_batch=4, max_wait_ms=5000)) as client:
 
         def create(key: str) -> Any:
             body = {"idempotency_key": key, "legs": legs("1001-CASH", "4001-SALES", "1.00")}
@@ -477,49 +453,56 @@ async def test_a_hold_batch_aborted_whole_still_answers_every_member(
 
 
 async def test_a_capture_batch_retried_after_a_serialization_failure_keeps_each_answer(
-    coalescing: Any, admin_dsn: str, app_dsn: str
+    ledger: Ledger, admin_dsn: str, app_dsn: str
 ) -> None:
     """A batch member's capture is being made by another transaction under the same key: the
     batch waits on the key's lock and fails with 40001 when that commits; the runner sends
     the batch again as a whole, and the member answers the other's capture as a duplicate,
     its neighbours captured once."""
-    holds = [await new_hold(coalescing, f"h-{n}") for n in range(5)]
-    lead_hold = await new_hold(coalescing, "h-lead")
-    retries = REGISTRY.get_sample_value("ledger_serialization_retries_total", {"sqlstate": "40001"})
-    holder = await psycopg.AsyncConnection.connect(app_dsn)
-    try:
-        await holder.execute(
-            "SELECT * FROM ledger.capture_hold(hold_id => %s, idempotency_key => 'contended')",
-            (holds[0],),
+    async with opened(ledger, CoalesceSettings(max_batch=5, max_wait_ms=60000)) as coalescing:
+        holds = [await new_hold(coalescing, f"h-{n}") for n in range(5)]
+        lead_hold = await new_hold(coalescing, "h-lead")
+        retries = REGISTRY.get_sample_value(
+            "ledger_serialization_retries_total", {"sqlstate": "40001"}
         )
-        before = batches("captures")
-        with psycopg.connect(admin_dsn, autocommit=True) as lock:
-            lock.execute(IDEMPOTENCY_LOCK, ("default/hold-resolution:lead",))
-            lead = asyncio.create_task(
-                coalescing.post(f"/api/holds/{lead_hold}/capture", json={"idempotency_key": "lead"})
+        holder = await psycopg.AsyncConnection.connect(app_dsn)
+        try:
+            await holder.execute(
+                "SELECT * FROM ledger.capture_hold(hold_id => %s, idempotency_key => 'contended')",
+                (holds[0],),
             )
-            await wait_for_lock_waiter(admin_dsn)
-            keys = ["contended", "k-1", "k-2", "k-3", "k-4"]
-            members = [
-                asyncio.create_task(
-                    coalescing.post(f"/api/holds/{hold}/capture", json={"idempotency_key": key})
+            before = batches("captures")
+            with psycopg.connect(admin_dsn, autocommit=True) as lock:
+                lock.execute(IDEMPOTENCY_LOCK, ("default/hold-resolution:lead",))
+                lead = asyncio.create_task(
+                    coalescing.post(
+                        f"/api/holds/{lead_hold}/capture", json={"idempotency_key": "lead"}
+                    )
                 )
-                for hold, key in zip(holds, keys, strict=True)
-            ]
-            await wait_for_lock_waiter(admin_dsn, 2)  # the batch waits on "contended"
-            await holder.commit()
-            answers = await asyncio.gather(*members)
-        await ok(await lead, 201)
-    finally:
-        await holder.close()
-    replay = await ok(answers[0], 200)
-    body = {"idempotency_key": "contended"}
-    again = await ok(await coalescing.post(f"/api/holds/{holds[0]}/capture", json=body), 200)
-    assert (replay["status"], replay["journal_id"]) == ("duplicate", again["journal_id"])
-    for answer in answers[1:]:
-        assert (await ok(answer, 201))["status"] == "captured"
-    # The leader alone, the five in one batch, then the replay just above alone.
-    assert since(before, "captures") == (3, 2, 7)
-    after = REGISTRY.get_sample_value("ledger_serialization_retries_total", {"sqlstate": "40001"})
-    assert (after or 0) - (retries or 0) >= 1
-    assert_ledger_invariants(admin_dsn)
+                await wait_for_lock_waiter(admin_dsn)
+                keys = ["contended", "k-1", "k-2", "k-3", "k-4"]
+                members = [
+                    asyncio.create_task(
+                        coalescing.post(f"/api/holds/{hold}/capture", json={"idempotency_key": key})
+                    )
+                    for hold, key in zip(holds, keys, strict=True)
+                ]
+                await wait_for_lock_waiter(admin_dsn, 2)  # the batch waits on "contended"
+                await holder.commit()
+                answers = await asyncio.gather(*members)
+            await ok(await lead, 201)
+        finally:
+            await holder.close()
+        replay = await ok(answers[0], 200)
+        body = {"idempotency_key": "contended"}
+        again = await ok(await coalescing.post(f"/api/holds/{holds[0]}/capture", json=body), 200)
+        assert (replay["status"], replay["journal_id"]) == ("duplicate", again["journal_id"])
+        for answer in answers[1:]:
+            assert (await ok(answer, 201))["status"] == "captured"
+        # The leader alone, the five in one batch, then the replay just above alone.
+        assert since(before, "captures") == (3, 2, 7)
+        after = REGISTRY.get_sample_value(
+            "ledger_serialization_retries_total", {"sqlstate": "40001"}
+        )
+        assert (after or 0) - (retries or 0) >= 1
+        assert_ledger_invariants(admin_dsn)
