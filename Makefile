@@ -81,7 +81,7 @@ test-py: ## pytest against throwaway clusters, with line coverage of shell/doubl
 	@$(MAKE) --no-print-directory test-coalesce-off
 
 test-coalesce-off: ## the REST API tests again with request coalescing off (DOUBLEX_COALESCE=off)
-	@DOUBLEX_COALESCE=off $(BIN)/pytest -q -p no:cacheprovider tests/test_api.py tests/test_api_observability.py
+	@DOUBLEX_COALESCE=off $(BIN)/pytest -q -p no:cacheprovider tests/test_api.py tests/test_api_observability.py tests/test_api_holds.py
 
 bars: venv ## The access bars, route by route: 2xx without a key (health and docs only), cross-tenant reads and writes (0)
 	@$(BIN)/pytest tests/test_api_bars.py tests/test_tenant_isolation_properties.py -q -s

@@ -405,14 +405,22 @@ def retries(text: str) -> float:
     )
 
 
-def batch_histogram(text: str) -> dict[str, float]:
-    """ledger_coalesce_batch_size: cumulative bucket counts by bound, `count` and `sum`."""
+def batch_histogram(text: str, operation: str = "transfers") -> dict[str, float]:
+    """ledger_coalesce_batch_size{operation}: cumulative bucket counts by bound, `count` and
+    `sum`."""
+    label = f'operation="{operation}"'
     found = dict(
-        re.findall(r'^ledger_coalesce_batch_size_bucket\{le="([^"]+)"\} ([0-9.e+-]+)$', text, re.M)
+        re.findall(
+            rf'^ledger_coalesce_batch_size_bucket\{{le="([^"]+)",{label}\}} ([0-9.e+-]+)$',
+            text,
+            re.M,
+        )
     )
     histogram = {bound: float(found.get(bound, 0)) for bound in (*BATCH_BOUNDS, "+Inf")}
     for part in ("count", "sum"):
-        value = re.search(rf"^ledger_coalesce_batch_size_{part} ([0-9.e+-]+)$", text, re.M)
+        value = re.search(
+            rf"^ledger_coalesce_batch_size_{part}\{{{label}\}} ([0-9.e+-]+)$", text, re.M
+        )
         histogram[part] = float(value.group(1)) if value else 0.0
     return histogram
 

@@ -186,6 +186,51 @@ def service_row(board: dashboard.Dashboard) -> dashboard.Dashboard:
     return board
 
 
+def per_operation(histogram: str) -> list[tuple[str, str]]:
+    """p95 and mean of a histogram labelled by coalesced operation, one series each."""
+    rate = "(rate({}[$__rate_interval]))"
+    return [
+        (
+            "histogram_quantile(0.95, sum by (le, operation) "
+            + rate.format(f"{histogram}_bucket")
+            + ")",
+            "p95 {{operation}}",
+        ),
+        (
+            "sum by (operation) "
+            + rate.format(f"{histogram}_sum")
+            + " / sum by (operation) "
+            + rate.format(f"{histogram}_count"),
+            "mean {{operation}}",
+        ),
+    ]
+
+
+def coalescing_row(board: dashboard.Dashboard) -> dashboard.Dashboard:
+    board = board.with_row(dashboard.Row("Request coalescing"))
+    panels = [
+        series(
+            "Coalesced batch size by operation",
+            "short",
+            *per_operation("ledger_coalesce_batch_size"),
+            description="Requests per transaction of the request coalescer, per operation "
+            "(transfers, reversals, holds, captures); 1: a request that went alone.",
+            width=12,
+        ),
+        series(
+            "Coalescing wait by operation",
+            "ms",
+            *per_operation("ledger_coalesce_wait_ms"),
+            description="How long a request waited for its batch to start, per operation; "
+            "bounded by DOUBLEX_COALESCE_MAX_WAIT_MS.",
+            width=12,
+        ),
+    ]
+    for panel in panels:
+        board = board.with_panel(panel)
+    return board
+
+
 def database_row(board: dashboard.Dashboard) -> dashboard.Dashboard:
     board = board.with_row(dashboard.Row("Database (postgres_exporter)"))
     db = 'datname="$datname"'
@@ -356,7 +401,7 @@ def build() -> dict[str, object]:
         .tooltip(DashboardCursorSync.CROSSHAIR)
         .with_variable(datname)
     )
-    board = webhooks_row(database_row(service_row(slo_row(board))))
+    board = webhooks_row(database_row(coalescing_row(service_row(slo_row(board)))))
     document: dict[str, object] = json.loads(json.dumps(board.build(), cls=JSONEncoder))
     # Stable panel ids in reading order: Grafana needs them unique.
     panels = document["panels"]

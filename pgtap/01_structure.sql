@@ -3,7 +3,7 @@
 -- currency seed.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(532);
+SELECT plan(553);
 
 -- Schemas ---------------------------------------------------------------------------------
 SELECT has_schema('ledger', 'Should have the ledger API schema');
@@ -40,6 +40,7 @@ INSERT INTO api_function (name, args, returns) VALUES
     ('post_journal',       ARRAY['text', 'jsonb', 'date', 'text', 'text', 'jsonb', 'jsonb', 'text'],
                            'ledger.posting_result'),
     ('post_journals',      ARRAY['jsonb', 'text'], 'setof ledger.batch_item_result'),
+    ('reverse_journals',   ARRAY['jsonb', 'text'], 'setof ledger.batch_item_result'),
     ('client_idempotency_key', ARRAY['text', 'text'], 'text'),
     ('reverse_journal',    ARRAY['uuid', 'text', 'text', 'text'], 'ledger.posting_result'),
     ('get_balance',        ARRAY['text', 'date', 'text'], 'ledger.balance'),
@@ -81,6 +82,8 @@ INSERT INTO api_function (name, args, returns) VALUES
                            'ledger.hold_result'),
     ('capture_hold',       ARRAY['uuid', 'text', 'jsonb', 'date', 'jsonb', 'text'], 'ledger.hold_resolution_result'),
     ('void_hold',          ARRAY['uuid', 'text', 'text'], 'ledger.hold_resolution_result'),
+    ('create_holds',       ARRAY['jsonb', 'text'], 'setof record'),
+    ('capture_holds',      ARRAY['jsonb', 'text'], 'setof record'),
     ('get_hold',           ARRAY['uuid', 'text'], 'ledger.hold_info'),
     ('list_holds',         ARRAY['text', 'text', 'uuid', 'integer', 'text'], 'setof ledger.hold_info'),
     ('expire_holds',       ARRAY['text'], 'integer'),

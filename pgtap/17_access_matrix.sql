@@ -36,6 +36,7 @@ INSERT INTO access_class (name, class) VALUES
     ('post_journal', 'post'), ('reverse_journal', 'post'), ('post_journals', 'post'),
     ('post_fx_transfer', 'post'),
     ('create_hold', 'post'), ('capture_hold', 'post'), ('void_hold', 'post'),
+    ('reverse_journals', 'post'), ('create_holds', 'post'), ('capture_holds', 'post'),
     ('set_account_limits', 'admin'),
     ('eod_close', 'operate'), ('set_ledger_settings', 'operate'), ('upsert_fx_rate', 'operate'),
     ('stage_statement', 'operate'), ('import_statement', 'operate'), ('recon_run', 'operate'),

@@ -48,11 +48,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_who ledger_private.principal;
-    v_request jsonb;
-    v_position integer;
-    v_code text;
-    v_field text;
-    v_message text;
     -- The fast path's batch, request by request (index = position + 1) and leg by leg.
     v_req record;
     v_legs record;
@@ -66,20 +61,7 @@ DECLARE
 BEGIN
     v_who := ledger_private.authorize_write('post', post_journals.tenant);
     post_journals.tenant := v_who.tenant;
-    IF post_journals.requests IS NULL OR jsonb_typeof(post_journals.requests) <> 'array' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX024', COLUMN = 'requests',
-            MESSAGE = format('requests: must be a JSON array, got %s',
-                             coalesce(jsonb_typeof(post_journals.requests), 'NULL'));
-    END IF;
-    v_count := jsonb_array_length(post_journals.requests);
-    IF v_count > ledger_private.api_limit('batch_requests') THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX024', COLUMN = 'requests',
-            MESSAGE = format('requests: at most %s per batch, got %s',
-                             ledger_private.api_limit('batch_requests'), v_count),
-            HINT = 'Split the batch.';
-    END IF;
+    v_count := ledger_private.check_batch(post_journals.requests);  -- DX024
     IF v_count = 0 THEN
         RETURN;
     END IF;
@@ -280,21 +262,16 @@ BEGIN
         NULL;  -- everything of this attempt is rolled back; redo carefully
     END;
 
-    -- Careful path: one subtransaction per request. 'DX000' matches the whole DX class:
-    -- rule violations only; anything else (40001, 40P01, out of memory) aborts the batch.
-    v_position := 0;
-    FOR v_request IN SELECT r.value FROM jsonb_array_elements(post_journals.requests) AS r LOOP
-        BEGIN
-            RETURN NEXT ledger_private.post_batch_request(post_journals.tenant, v_position, v_request,
-                                                             v_who.actor);
-        EXCEPTION WHEN SQLSTATE 'DX000' THEN
-            GET STACKED DIAGNOSTICS v_code = RETURNED_SQLSTATE, v_field = COLUMN_NAME,
-                                    v_message = MESSAGE_TEXT;
-            RETURN NEXT ROW(v_position, v_request ->> 'idempotency_key', NULL, 'rejected', NULL,
-                            NULL, v_code, nullif(v_field, ''), v_message)::ledger.batch_item_result;
-        END;
-        v_position := v_position + 1;
-    END LOOP;
+    -- Careful path: one subtransaction per request (ledger_private.run_batch_requests,
+    -- through post_batch_request): a rule violation is that request's rejection; anything
+    -- else (40001, 40P01, out of memory) aborts the batch.
+    RETURN QUERY
+        SELECT r.position, r.idempotency_key, p.journal_id, r.status, p.effective_date,
+               p.created_at, r.error_code, r.error_field, r.error_message
+          FROM ledger_private.run_batch_requests('post_journal', post_journals.requests,
+                                                 post_journals.tenant, v_who.actor) AS r
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.batch_item_result, r.result) AS p
+         ORDER BY r.position;
 END
 $$;
 

@@ -873,6 +873,27 @@ $$;
 
 ALTER FUNCTION ledger.capture_hold(hold_id uuid, idempotency_key text, amounts jsonb, effective_date date, conditions jsonb, tenant text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger.capture_holds(requests jsonb, tenant text DEFAULT NULL::text) RETURNS TABLE("position" integer, idempotency_key text, hold_id uuid, status text, journal_id uuid, effective_date date, resolved_at timestamp with time zone, error_code text, error_field text, error_message text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_who ledger_private.principal;
+BEGIN
+    v_who := ledger_private.authorize_write('post', capture_holds.tenant);
+    PERFORM ledger_private.check_batch(capture_holds.requests);  -- DX024
+    RETURN QUERY
+        SELECT r.position, r.idempotency_key, p.hold_id, r.status, p.journal_id, p.effective_date, p.resolved_at,
+               r.error_code, r.error_field, r.error_message
+          FROM ledger_private.run_batch_requests('capture_hold', capture_holds.requests, v_who.tenant,
+                                                 v_who.actor) AS r
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.hold_resolution_result, r.result) AS p
+         ORDER BY r.position;
+END
+$$;
+
+ALTER FUNCTION ledger.capture_holds(requests jsonb, tenant text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger.claim_webhook_events(webhook_id text, page_size integer DEFAULT 100, lease_seconds double precision DEFAULT 60) RETURNS SETOF ledger.webhook_claim
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1205,6 +1226,27 @@ END
 $$;
 
 ALTER FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone, memo text, ref text, metadata jsonb, conditions jsonb, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.create_holds(requests jsonb, tenant text DEFAULT NULL::text) RETURNS TABLE("position" integer, idempotency_key text, hold_id uuid, status text, expires_at timestamp with time zone, created_at timestamp with time zone, error_code text, error_field text, error_message text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_who ledger_private.principal;
+BEGIN
+    v_who := ledger_private.authorize_write('post', create_holds.tenant);
+    PERFORM ledger_private.check_batch(create_holds.requests);  -- DX024
+    RETURN QUERY
+        SELECT r.position, r.idempotency_key, p.hold_id, r.status, p.expires_at, p.created_at,
+               r.error_code, r.error_field, r.error_message
+          FROM ledger_private.run_batch_requests('create_hold', create_holds.requests, v_who.tenant,
+                                                 v_who.actor) AS r
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.hold_result, r.result) AS p
+         ORDER BY r.position;
+END
+$$;
+
+ALTER FUNCTION ledger.create_holds(requests jsonb, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.create_monitor(account text DEFAULT NULL::text, account_type text DEFAULT NULL::text, field text DEFAULT NULL::text, condition text DEFAULT NULL::text, threshold numeric DEFAULT NULL::numeric, tenant text DEFAULT NULL::text) RETURNS ledger.monitor_info
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2573,11 +2615,6 @@ CREATE FUNCTION ledger.post_journals(requests jsonb, tenant text DEFAULT NULL::t
     AS $$
 DECLARE
     v_who ledger_private.principal;
-    v_request jsonb;
-    v_position integer;
-    v_code text;
-    v_field text;
-    v_message text;
     -- The fast path's batch, request by request (index = position + 1) and leg by leg.
     v_req record;
     v_legs record;
@@ -2588,20 +2625,7 @@ DECLARE
 BEGIN
     v_who := ledger_private.authorize_write('post', post_journals.tenant);
     post_journals.tenant := v_who.tenant;
-    IF post_journals.requests IS NULL OR jsonb_typeof(post_journals.requests) <> 'array' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX024', COLUMN = 'requests',
-            MESSAGE = format('requests: must be a JSON array, got %s',
-                             coalesce(jsonb_typeof(post_journals.requests), 'NULL'));
-    END IF;
-    v_count := jsonb_array_length(post_journals.requests);
-    IF v_count > ledger_private.api_limit('batch_requests') THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX024', COLUMN = 'requests',
-            MESSAGE = format('requests: at most %s per batch, got %s',
-                             ledger_private.api_limit('batch_requests'), v_count),
-            HINT = 'Split the batch.';
-    END IF;
+    v_count := ledger_private.check_batch(post_journals.requests);  -- DX024
     IF v_count = 0 THEN
         RETURN;
     END IF;
@@ -2776,21 +2800,16 @@ BEGIN
         NULL;  -- everything of this attempt is rolled back; redo carefully
     END;
 
-    -- Careful path: one subtransaction per request. 'DX000' matches the whole DX class:
-    -- rule violations only; anything else (40001, 40P01, out of memory) aborts the batch.
-    v_position := 0;
-    FOR v_request IN SELECT r.value FROM jsonb_array_elements(post_journals.requests) AS r LOOP
-        BEGIN
-            RETURN NEXT ledger_private.post_batch_request(post_journals.tenant, v_position, v_request,
-                                                             v_who.actor);
-        EXCEPTION WHEN SQLSTATE 'DX000' THEN
-            GET STACKED DIAGNOSTICS v_code = RETURNED_SQLSTATE, v_field = COLUMN_NAME,
-                                    v_message = MESSAGE_TEXT;
-            RETURN NEXT ROW(v_position, v_request ->> 'idempotency_key', NULL, 'rejected', NULL,
-                            NULL, v_code, nullif(v_field, ''), v_message)::ledger.batch_item_result;
-        END;
-        v_position := v_position + 1;
-    END LOOP;
+    -- Careful path: one subtransaction per request (ledger_private.run_batch_requests,
+    -- through post_batch_request): a rule violation is that request's rejection; anything
+    -- else (40001, 40P01, out of memory) aborts the batch.
+    RETURN QUERY
+        SELECT r.position, r.idempotency_key, p.journal_id, r.status, p.effective_date,
+               p.created_at, r.error_code, r.error_field, r.error_message
+          FROM ledger_private.run_batch_requests('post_journal', post_journals.requests,
+                                                 post_journals.tenant, v_who.actor) AS r
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.batch_item_result, r.result) AS p
+         ORDER BY r.position;
 END
 $$;
 
@@ -3271,6 +3290,27 @@ END
 $$;
 
 ALTER FUNCTION ledger.reverse_journal(journal_id uuid, idempotency_key text, memo text, tenant text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger.reverse_journals(requests jsonb, tenant text DEFAULT NULL::text) RETURNS SETOF ledger.batch_item_result
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_who ledger_private.principal;
+BEGIN
+    v_who := ledger_private.authorize_write('post', reverse_journals.tenant);
+    PERFORM ledger_private.check_batch(reverse_journals.requests);  -- DX024
+    RETURN QUERY
+        SELECT r.position, r.idempotency_key, p.journal_id, r.status, p.effective_date, p.created_at,
+               r.error_code, r.error_field, r.error_message
+          FROM ledger_private.run_batch_requests('reverse_journal', reverse_journals.requests, v_who.tenant,
+                                                 v_who.actor) AS r
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.posting_result, r.result) AS p
+         ORDER BY r.position;
+END
+$$;
+
+ALTER FUNCTION ledger.reverse_journals(requests jsonb, tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger.revoke_api_key(key_id text, tenant text DEFAULT NULL::text) RETURNS ledger.api_key_info
     LANGUAGE plpgsql SECURITY DEFINER
@@ -4224,6 +4264,78 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.check_account_limits(p_account_id bigint, p_leg_no integer) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.check_batch(p_requests jsonb) RETURNS integer
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+DECLARE
+    v_count integer;
+BEGIN
+    IF p_requests IS NULL OR jsonb_typeof(p_requests) <> 'array' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX024', COLUMN = 'requests',
+            MESSAGE = format('requests: must be a JSON array, got %s',
+                             coalesce(jsonb_typeof(p_requests), 'NULL'));
+    END IF;
+    v_count := jsonb_array_length(p_requests);
+    IF v_count > ledger_private.api_limit('batch_requests') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX024', COLUMN = 'requests',
+            MESSAGE = format('requests: at most %s per batch, got %s',
+                             ledger_private.api_limit('batch_requests'), v_count),
+            HINT = 'Split the batch.';
+    END IF;
+    RETURN v_count;
+END
+$$;
+
+ALTER FUNCTION ledger_private.check_batch(p_requests jsonb) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.check_batch_request(p_position integer, p_request jsonb, p_typed text[]) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+    v_spec text;
+    v_field text;
+    v_type text;
+    v_value jsonb;
+BEGIN
+    IF jsonb_typeof(p_request) IS DISTINCT FROM 'object' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX024', COLUMN = format('requests[%s]', p_position),
+            MESSAGE = format('requests[%s]: must be an object', p_position);
+    END IF;
+    FOREACH v_spec IN ARRAY p_typed LOOP
+        v_field := split_part(v_spec, ':', 1);
+        v_type := split_part(v_spec, ':', 2);
+        v_value := p_request -> v_field;
+        CONTINUE WHEN v_value IS NULL OR jsonb_typeof(v_value) = 'null';
+        CONTINUE WHEN v_type = 'uuid' AND jsonb_typeof(v_value) = 'string'
+                      AND v_value #>> '{}' ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+        BEGIN
+            IF jsonb_typeof(v_value) <> 'string' THEN
+                RAISE EXCEPTION USING ERRCODE = 'invalid_text_representation';
+            END IF;
+            CASE v_type
+                WHEN 'uuid' THEN PERFORM (v_value #>> '{}')::uuid;
+                WHEN 'date' THEN PERFORM (v_value #>> '{}')::date;
+                ELSE PERFORM (v_value #>> '{}')::timestamptz;
+            END CASE;
+        EXCEPTION WHEN invalid_text_representation OR invalid_datetime_format
+                       OR datetime_field_overflow THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX019', COLUMN = v_field,
+                MESSAGE = format('%s: %s is not a %s', v_field, v_value,
+                                 CASE v_type WHEN 'uuid' THEN 'uuid'
+                                             WHEN 'date' THEN 'date (YYYY-MM-DD)'
+                                             ELSE 'timestamp with time zone' END);
+        END;
+    END LOOP;
+    RETURN p_request;
+END
+$_$;
+
+ALTER FUNCTION ledger_private.check_batch_request(p_position integer, p_request jsonb, p_typed text[]) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.check_business_date(p_date date, p_field text) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
@@ -6700,6 +6812,61 @@ $$;
 
 ALTER FUNCTION ledger_private.round_half_even(p_dividend numeric, p_divisor numeric, p_exponent integer) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.run_batch_requests(p_operation text, p_requests jsonb, p_tenant text, p_actor text) RETURNS TABLE("position" integer, idempotency_key text, status text, result jsonb, error_code text, error_field text, error_message text)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_request jsonb;
+BEGIN
+    "position" := 0;
+    FOR v_request IN SELECT r.value FROM jsonb_array_elements(p_requests) AS r LOOP
+        idempotency_key := v_request ->> 'idempotency_key';
+        error_code := NULL;
+        error_field := NULL;
+        error_message := NULL;
+        BEGIN
+            CASE p_operation
+                WHEN 'post_journal' THEN
+                    result := to_jsonb(ledger_private.post_batch_request(p_tenant, "position",
+                                                                         v_request, p_actor));
+                WHEN 'reverse_journal' THEN
+                    v_request := ledger_private.check_batch_request(
+                        "position", v_request, ARRAY['journal_id:uuid']);
+                    result := to_jsonb(ledger.reverse_journal(
+                        (v_request ->> 'journal_id')::uuid, v_request ->> 'idempotency_key',
+                        v_request ->> 'memo', p_tenant));
+                WHEN 'create_hold' THEN
+                    v_request := ledger_private.check_batch_request(
+                        "position", v_request, ARRAY['expires_at:timestamptz']);
+                    result := to_jsonb(ledger.create_hold(
+                        v_request ->> 'idempotency_key', v_request -> 'legs',
+                        (v_request ->> 'expires_at')::timestamptz, v_request ->> 'memo',
+                        v_request ->> 'ref', coalesce(v_request -> 'metadata', '{}'::jsonb),
+                        v_request -> 'conditions', p_tenant));
+                WHEN 'capture_hold' THEN
+                    v_request := ledger_private.check_batch_request(
+                        "position", v_request, ARRAY['hold_id:uuid', 'effective_date:date']);
+                    result := to_jsonb(ledger.capture_hold(
+                        (v_request ->> 'hold_id')::uuid, v_request ->> 'idempotency_key',
+                        v_request -> 'amounts', (v_request ->> 'effective_date')::date,
+                        v_request -> 'conditions', p_tenant));
+            END CASE;
+            status := result ->> 'status';
+        EXCEPTION WHEN SQLSTATE 'DX000' THEN
+            GET STACKED DIAGNOSTICS error_code = RETURNED_SQLSTATE, error_field = COLUMN_NAME,
+                                    error_message = MESSAGE_TEXT;
+            error_field := nullif(error_field, '');
+            status := 'rejected';
+            result := NULL;
+        END;
+        RETURN NEXT;
+        "position" := "position" + 1;
+    END LOOP;
+END
+$$;
+
+ALTER FUNCTION ledger_private.run_batch_requests(p_operation text, p_requests jsonb, p_tenant text, p_actor text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.signed_amount(p_side text, p_amount numeric) RETURNS numeric
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
@@ -7908,6 +8075,9 @@ GRANT ALL ON FUNCTION ledger.business_date(at timestamp with time zone, tenant t
 REVOKE ALL ON FUNCTION ledger.capture_hold(hold_id uuid, idempotency_key text, amounts jsonb, effective_date date, conditions jsonb, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.capture_hold(hold_id uuid, idempotency_key text, amounts jsonb, effective_date date, conditions jsonb, tenant text) TO doublex_api;
 
+REVOKE ALL ON FUNCTION ledger.capture_holds(requests jsonb, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.capture_holds(requests jsonb, tenant text) TO doublex_api;
+
 REVOKE ALL ON FUNCTION ledger.claim_webhook_events(webhook_id text, page_size integer, lease_seconds double precision) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.claim_webhook_events(webhook_id text, page_size integer, lease_seconds double precision) TO doublex_service;
 
@@ -7925,6 +8095,9 @@ GRANT ALL ON FUNCTION ledger.create_demo_tenant(client_address inet) TO doublex_
 
 REVOKE ALL ON FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone, memo text, ref text, metadata jsonb, conditions jsonb, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.create_hold(idempotency_key text, legs jsonb, expires_at timestamp with time zone, memo text, ref text, metadata jsonb, conditions jsonb, tenant text) TO doublex_api;
+
+REVOKE ALL ON FUNCTION ledger.create_holds(requests jsonb, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.create_holds(requests jsonb, tenant text) TO doublex_api;
 
 REVOKE ALL ON FUNCTION ledger.create_monitor(account text, account_type text, field text, condition text, threshold numeric, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.create_monitor(account text, account_type text, field text, condition text, threshold numeric, tenant text) TO doublex_api;
@@ -8063,6 +8236,9 @@ GRANT ALL ON FUNCTION ledger.replay_webhook(webhook_id text, from_position bigin
 REVOKE ALL ON FUNCTION ledger.reverse_journal(journal_id uuid, idempotency_key text, memo text, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.reverse_journal(journal_id uuid, idempotency_key text, memo text, tenant text) TO doublex_api;
 
+REVOKE ALL ON FUNCTION ledger.reverse_journals(requests jsonb, tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ledger.reverse_journals(requests jsonb, tenant text) TO doublex_api;
+
 REVOKE ALL ON FUNCTION ledger.revoke_api_key(key_id text, tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION ledger.revoke_api_key(key_id text, tenant text) TO doublex_api;
 
@@ -8142,6 +8318,10 @@ REVOKE ALL ON FUNCTION ledger_private.available_of(p_normal_side text, p_posted 
 REVOKE ALL ON FUNCTION ledger_private.business_date_at(p_at timestamp with time zone, p_time_zone text, p_cutoff time without time zone) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.check_account_limits(p_account_id bigint, p_leg_no integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.check_batch(p_requests jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.check_batch_request(p_position integer, p_request jsonb, p_typed text[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.check_business_date(p_date date, p_field text) FROM PUBLIC;
 
@@ -8324,6 +8504,8 @@ REVOKE ALL ON FUNCTION ledger_private.require_isolation(p_levels text[], p_what 
 REVOKE ALL ON FUNCTION ledger_private.require_serializable() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.round_half_even(p_dividend numeric, p_divisor numeric, p_exponent integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.run_batch_requests(p_operation text, p_requests jsonb, p_tenant text, p_actor text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.signed_amount(p_side text, p_amount numeric) FROM PUBLIC;
 

@@ -17,10 +17,11 @@ import itertools
 import json
 import re
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import psycopg
@@ -136,16 +137,18 @@ class Server:
         return {"Authorization": f"Bearer {self.token}"}
 
     def metric(self, name: str) -> float:
+        """A sample of /metrics, named with its labels as the exposition writes them."""
         request = urllib.request.Request(f"{self.base}/metrics")
         with urllib.request.urlopen(request, timeout=10) as response:
             text = response.read().decode()
         found = re.search(rf"^{re.escape(name)} ([0-9.e+]+)$", text, re.MULTILINE)
         return float(found.group(1)) if found else 0.0
 
-    def batches(self) -> tuple[float, float]:
-        """(posting transactions of the coalescer, transfers they posted) so far."""
-        count = self.metric("ledger_coalesce_batch_size_count")
-        return count, self.metric("ledger_coalesce_batch_size_sum")
+    def batches(self, operation: str = "transfers") -> tuple[float, float]:
+        """(transactions of the coalescer, requests they ran) so far, of one operation."""
+        label = f'{{operation="{operation}"}}'
+        count = self.metric(f"ledger_coalesce_batch_size_count{label}")
+        return count, self.metric(f"ledger_coalesce_batch_size_sum{label}")
 
 
 Answer = tuple[int, str]  # status, the body normalised (journal ids named by their key)
@@ -217,11 +220,22 @@ def prepare(server: Server) -> None:
     asyncio.run(run())
 
 
-@pytest.fixture
-def servers(
-    pg_cluster: TestCluster, database: str, admin_dsn: str, service_dsn: str, tmp_path: Path
-) -> Iterator[tuple[Server, Server]]:
-    """(coalescing, one transaction per request), each on its own database, prepared alike."""
+S = TypeVar("S", bound=Server)
+
+
+@contextmanager
+def on_and_off(
+    pg_cluster: TestCluster,
+    admin_dsn: str,
+    service_dsn: str,
+    tmp_path: Path,
+    window: int,
+    served: Callable[[str, str, str], S],
+    prepare: Callable[[S], None],
+) -> Iterator[tuple[S, S]]:
+    """(a coalescing server with max_batch `window`, a server with DOUBLEX_COALESCE=off),
+    each on its own database, made by `served` (base URL, admin DSN, key token) and
+    prepared alike; the books of both are checked when done."""
     other = pg_cluster.create_database()
     other_admin = pg_cluster.admin_dsn(other)
     other_service = pg_cluster.cluster.dsn(other, user=SERVICE_ROLE)
@@ -231,14 +245,14 @@ def servers(
                 service_dsn,
                 tmp_path / "on.log",
                 **SERVE_ENV,
-                DOUBLEX_COALESCE_MAX_BATCH=str(WINDOW),
+                DOUBLEX_COALESCE_MAX_BATCH=str(window),
             ) as on_base,
             doublex_serve(
                 other_service, tmp_path / "off.log", **(SERVE_ENV | {"DOUBLEX_COALESCE": "off"})
             ) as off_base,
         ):
-            on = Server(on_base, admin_dsn, create_key(admin_dsn)["token"])
-            off = Server(off_base, other_admin, create_key(other_admin)["token"])
+            on = served(on_base, admin_dsn, create_key(admin_dsn)["token"])
+            off = served(off_base, other_admin, create_key(other_admin)["token"])
             prepare(on)
             prepare(off)
             yield on, off
@@ -246,6 +260,15 @@ def servers(
             assert_ledger_invariants(other_admin)
     finally:
         pg_cluster.drop_database(other)
+
+
+@pytest.fixture
+def servers(
+    pg_cluster: TestCluster, database: str, admin_dsn: str, service_dsn: str, tmp_path: Path
+) -> Iterator[tuple[Server, Server]]:
+    """(coalescing, one transaction per request), each on its own database, prepared alike."""
+    with on_and_off(pg_cluster, admin_dsn, service_dsn, tmp_path, WINDOW, Server, prepare) as both:
+        yield both
 
 
 KEYS = itertools.count()
@@ -304,11 +327,19 @@ def test_generated_windows_answer_each_request_as_alone(
 # -- in process --------------------------------------------------------------------------------
 
 
-@pytest.fixture
-async def coalescing(ledger: Ledger) -> AsyncIterator[Any]:
-    async with api(ledger, coalesce=CoalesceSettings(max_batch=5, max_wait_ms=60000)) as client:
+@asynccontextmanager
+async def opened(ledger: Ledger, settings: CoalesceSettings) -> AsyncIterator[Any]:
+    """The service on `ledger`, coalescing as `settings` say, with 1001-CASH and 4001-SALES
+    open."""
+    async with api(ledger, coalesce=settings) as client:
         await open_account(client, "1001-CASH")
         await open_account(client, "4001-SALES", type="income")
+        yield client
+
+
+@pytest.fixture
+async def coalescing(ledger: Ledger) -> AsyncIterator[Any]:
+    async with opened(ledger, CoalesceSettings(max_batch=5, max_wait_ms=60000)) as client:
         yield client
 
 
@@ -317,17 +348,19 @@ async def posted(client: Any, key: str, amount: str = "1.00", status: int = 201)
     return await ok(await client.post("/api/transfers", json=body), status)
 
 
-def batches() -> tuple[int, int, int]:
-    """(batches, batches of one, requests in them) observed so far by this process."""
+def batches(operation: str = "transfers") -> tuple[int, int, int]:
+    """(batches, batches of one, requests in them) of one operation observed so far by this
+    process."""
 
     def value(suffix: str, **labels: str) -> int:
+        labels["operation"] = operation
         return int(REGISTRY.get_sample_value(f"ledger_coalesce_batch_size{suffix}", labels) or 0)
 
     return value("_count"), value("_bucket", le="1.0"), value("_sum")
 
 
-def since(before: tuple[int, int, int]) -> tuple[int, int, int]:
-    now = batches()
+def since(before: tuple[int, int, int], operation: str = "transfers") -> tuple[int, int, int]:
+    now = batches(operation)
     return now[0] - before[0], now[1] - before[1], now[2] - before[2]
 
 

@@ -14,7 +14,8 @@ from doublex.db import Ledger
 from doublex.db.coalesce import Coalescer
 
 LEDGER: web.AppKey[Ledger] = web.AppKey("ledger", Ledger)
-# Transfers go through the request coalescer (doublex.db.coalesce; off: straight to LEDGER).
+# Transfers, reversals, holds and captures go through the request coalescer
+# (doublex.db.coalesce; off: straight to LEDGER).
 COALESCER: web.AppKey[Coalescer] = web.AppKey("coalescer", Coalescer)
 MIGRATIONS: web.AppKey[list[str]] = web.AppKey("migrations", list)
 
@@ -156,5 +157,5 @@ async def get_journal(request: web.Request, a: args.JournalPath) -> web.Response
 
 async def reverse_journal(request: web.Request, a: args.ReverseArgs) -> web.Response:
     key = idempotency_key(a.idempotency_key, a.body.idempotency_key)
-    result = await ledger(request).reverse_journal(a.journal_id, key, a.body.memo)
+    result = await request.app[COALESCER].reverse_journal(a.journal_id, key, a.body.memo)
     return respond(result, posting_status(result))

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from doublex.api import args
-from doublex.api.handlers import ledger, page, respond
+from doublex.api.handlers import COALESCER, ledger, page, respond
 from doublex.api.parse import idempotency_key
 
 # A first answer that made something (a hold, a capture's journal) is 201; a void, and any
@@ -21,7 +21,7 @@ def created_or_ok(result: dict[str, Any]) -> web.Response:
 
 async def create_hold(request: web.Request, a: args.HoldCreateArgs) -> web.Response:
     key = idempotency_key(a.idempotency_key, a.body.idempotency_key)
-    return created_or_ok(await ledger(request).create_hold(**a.body.hold(key)))
+    return created_or_ok(await request.app[COALESCER].create_hold(**a.body.hold(key)))
 
 
 async def get_hold(request: web.Request, a: args.HoldPath) -> web.Response:
@@ -36,7 +36,7 @@ async def list_holds(request: web.Request, a: args.HoldsArgs) -> web.Response:
 async def capture_hold(request: web.Request, a: args.HoldCaptureArgs) -> web.Response:
     key = idempotency_key(a.idempotency_key, a.body.idempotency_key)
     body = a.body
-    capture = ledger(request).capture_hold(
+    capture = request.app[COALESCER].capture_hold(
         a.hold_id, key, body.amounts, body.effective_date, body.conditions
     )
     return created_or_ok(await capture)

@@ -55,35 +55,37 @@ def finished(retries: int) -> None:
 # -- the request coalescer (doublex.db.coalesce) -------------------------------------------
 
 
-def coalesced_alone() -> None:
-    """A transfer the coalescer posted at once, alone (nothing of its key was in flight): a
-    posting transaction of one request, no wait. Its post_journal call records the rest."""
+def coalesced_alone(operation: str) -> None:
+    """A request the coalescer sent at once, alone (nothing of its lane was in flight): a
+    transaction of one request, no wait. Its single call records the rest."""
     from doublex import metrics
 
-    metrics.COALESCE_BATCH_SIZE.observe(1)
-    metrics.COALESCE_WAIT.observe(0)
+    metrics.COALESCE_BATCH_SIZE.labels(operation=operation).observe(1)
+    metrics.COALESCE_WAIT.labels(operation=operation).observe(0)
 
 
-def batch_formed(waits_ms: Sequence[float]) -> None:
-    """A queue left as one posting transaction: its size, and how long each member waited."""
+def batch_formed(operation: str, waits_ms: Sequence[float]) -> None:
+    """A queue left as one transaction: its size, and how long each member waited."""
     from doublex import metrics
 
-    metrics.COALESCE_BATCH_SIZE.observe(len(waits_ms))
-    for wait in waits_ms:
-        metrics.COALESCE_WAIT.observe(wait)
+    metrics.COALESCE_BATCH_SIZE.labels(operation=operation).observe(len(waits_ms))
+    wait = metrics.COALESCE_WAIT.labels(operation=operation)
+    for waited in waits_ms:
+        wait.observe(waited)
 
 
 @contextlib.contextmanager
-def coalesced_batch(members: Sequence[SpanContext]) -> Iterator[Span]:
-    """The span of one batch: a root span (no request owns it) linked to the span of each
-    member's request, which links back to it (`member_answered`)."""
+def coalesced_batch(name: str, members: Sequence[SpanContext]) -> Iterator[Span]:
+    """The span of one batch (named after its set-based call, e.g. post_journals): a root
+    span (no request owns it) linked to the span of each member's request, which links back
+    to it (`member_answered`)."""
     from opentelemetry import context
     from opentelemetry.trace import Link
 
     from doublex.tracing import tracer
 
     with tracer.start_as_current_span(
-        "post_journals",
+        name,
         context=context.Context(),
         links=[Link(member) for member in members],
         attributes={"doublex.coalesced": True, "doublex.batch_size": len(members)},
@@ -94,33 +96,37 @@ def coalesced_batch(members: Sequence[SpanContext]) -> Iterator[Span]:
 
 
 @contextlib.contextmanager
-def coalesced_member() -> Iterator[Span]:
-    """The span of a transfer queued for a batch, in its request: from queueing to its
-    answer (a member the batch sends back alone then opens the usual post_journal span)."""
+def coalesced_member(call: str) -> Iterator[Span]:
+    """The span of a request queued for a batch, in its request: from queueing to its
+    answer (a member the batch sends back alone then opens the usual span of `call`)."""
     from doublex.tracing import tracer
 
     with tracer.start_as_current_span(
-        "coalesce", attributes={"doublex.operation": "post_journal", "doublex.coalesced": True}
+        "coalesce", attributes={"doublex.operation": call, "doublex.coalesced": True}
     ) as span:
         yield span
 
 
 def member_answered(
-    span: Span, batch: SpanContext | None, size: int, result: Any, started: float
+    call: str, span: Span, batch: SpanContext | None, size: int, result: Any, started: float
 ) -> None:
-    """A queued transfer got its answer: linked to its batch's span; when the batch answered
-    it (posted, duplicate), counted in ledger_tx_total and ledger_posting_latency_ms as a
-    single posting is (`started`: time.perf_counter() when it was queued)."""
+    """A queued request got its answer: linked to its batch's span; when the batch answered
+    it, recorded as the single call `call` records it (MEASURES: ledger_tx_total and
+    ledger_posting_latency_ms for a posting, ledger_holds_total for a hold; `started`:
+    time.perf_counter() when it was queued)."""
     if batch is not None:
         span.add_link(batch)
         span.set_attribute("doublex.batch_size", size)
-    if result is None:  # sent back alone: its own post_journal call counts it
+    if result is None:  # sent back alone: its own single call records it
         span.set_attribute("doublex.status", "alone")
         return
     from doublex import metrics
 
-    metrics.POSTING_LATENCY.observe((time.perf_counter() - started) * 1000)
-    _posted(span, result)
+    measure = MEASURES[call]
+    if measure.latency is not None:
+        latency: Histogram = getattr(metrics, measure.latency)
+        latency.observe((time.perf_counter() - started) * 1000)
+    measure.succeeded(span, result)
 
 
 def _posted(span: Span, result: Any) -> None:

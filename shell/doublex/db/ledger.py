@@ -154,10 +154,13 @@ class Ledger(AccessCalls, HoldsCalls, StatementCalls, EventsCalls, WebhooksCalls
         per request."""
         return await self._all("post_journals", WRITE, requests=Jsonb(requests), tenant=tenant)
 
-    async def post_coalesced(self, requests: Sequence[Mapping[str, Any]]) -> list[Row]:
-        """post_journals for the request coalescer (doublex.db.coalesce): the caller's own
-        tenant; recorded by the coalescer, request by request, not as a batch call."""
-        return await self._all("post_journals", WRITE, requests=Jsonb(requests), tenant=None)
+    async def post_coalesced(
+        self, function: str, requests: Sequence[Mapping[str, Any]]
+    ) -> list[Row]:
+        """A set-based call (post_journals, reverse_journals, create_holds, capture_holds) for
+        the request coalescer (doublex.db.coalesce): the caller's own tenant; recorded by the
+        coalescer, request by request, not as a batch call."""
+        return await self._all(function, WRITE, requests=Jsonb(requests), tenant=None)
 
     async def health(self) -> Row:
         return await self._one("health", READ)

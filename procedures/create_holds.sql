@@ -1,0 +1,60 @@
+-- ledger.create_holds: create up to api_limit('batch_requests') holds in one call and one
+-- transaction, each request as ledger.create_hold would create it alone.
+--
+--   SELECT * FROM ledger.create_holds('[
+--     {"idempotency_key": "h-1", "legs": [...], "expires_at": "2026-12-01T00:00:00Z"},
+--     {"idempotency_key": "h-2", "legs": [...], "memo": "card auth"}]');
+--   → position, idempotency_key, hold_id, status, expires_at, created_at,
+--     error_code, error_field, error_message
+--
+-- Each request has the arguments of create_hold (idempotency_key, legs, expires_at, memo,
+-- ref, metadata, conditions). Results come back one per request, in order, with
+-- create_hold's columns: 'pending' or 'duplicate', or 'rejected' with the DX code, field and
+-- message create_hold raises for that request. A rejected request writes nothing (its own
+-- subtransaction is rolled back); the others still go, in order: a hold counts against the
+-- available balance of the holds after it (an account's limits are checked request by
+-- request); the same key and request twice → 'duplicate', another request → DX011.
+-- Each request runs through ledger.create_hold itself (no check has a second definition);
+-- a request that is not an object is DX024, an expires_at that is not a timestamp DX019
+-- (ledger_private.check_batch_request).
+-- Serialization failures (40001) and deadlocks abort the whole batch so the caller retries
+-- it: they are never reported as a request's rejection.
+-- Raises DX016, DX019 (tenant), DX024 (requests not an array of 0–1,000), before any request.
+-- Capability post, on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
+
+CREATE OR REPLACE FUNCTION ledger.create_holds(
+    requests jsonb,
+    tenant text DEFAULT NULL
+) RETURNS TABLE (
+    "position" integer,
+    idempotency_key text,
+    hold_id uuid,
+    status text,
+    expires_at timestamptz,
+    created_at timestamptz,
+    error_code text,
+    error_field text,
+    error_message text
+)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_who ledger_private.principal;
+BEGIN
+    v_who := ledger_private.authorize_write('post', create_holds.tenant);
+    PERFORM ledger_private.check_batch(create_holds.requests);  -- DX024
+    RETURN QUERY
+        SELECT r.position, r.idempotency_key, p.hold_id, r.status, p.expires_at, p.created_at,
+               r.error_code, r.error_field, r.error_message
+          FROM ledger_private.run_batch_requests('create_hold', create_holds.requests, v_who.tenant,
+                                                 v_who.actor) AS r
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.hold_result, r.result) AS p
+         ORDER BY r.position;
+END
+$$;
+
+COMMENT ON FUNCTION ledger.create_holds(jsonb, text) IS
+    'Creates up to api_limit(''batch_requests'') holds in one transaction, one result per request';
+GRANT EXECUTE ON FUNCTION ledger.create_holds(jsonb, text) TO doublex_api;

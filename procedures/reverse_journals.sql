@@ -1,0 +1,49 @@
+-- ledger.reverse_journals: reverse up to api_limit('batch_requests') journals in one call
+-- and one transaction, each request as ledger.reverse_journal would reverse it alone.
+--
+--   SELECT * FROM ledger.reverse_journals('[
+--     {"journal_id": "0192f0c4-…", "idempotency_key": "rev-1", "memo": "duplicate charge"},
+--     {"journal_id": "0192f0c5-…", "idempotency_key": "rev-2"}]');
+--
+-- Each request has the arguments of reverse_journal (journal_id, idempotency_key, memo).
+-- Results come back one per request, in order, as post_journals' (ledger.batch_item_result):
+-- 'posted' or 'duplicate' with the reversal's journal_id, effective_date and created_at, or
+-- 'rejected' with the DX code, field and message reverse_journal raises for that request
+-- (DX013 unknown journal, DX014 already reversed, DX022, DX011, every posting error). A
+-- rejected request writes nothing (its own subtransaction is rolled back); the others still
+-- post, in order: two requests reversing one journal, the second under another key, →
+-- the second is rejected with DX014; the same key and request twice → 'duplicate'.
+-- Each request runs through ledger.reverse_journal itself (no check has a second
+-- definition); a request that is not an object is DX024, a journal_id that is not a uuid
+-- DX019 (ledger_private.check_batch_request).
+-- Serialization failures (40001) and deadlocks abort the whole batch so the caller retries
+-- it: they are never reported as a request's rejection.
+-- Raises DX016, DX019 (tenant), DX024 (requests not an array of 0–1,000), before any request.
+-- Capability post, on the caller's own tenant (tenant NULL or its name): DX040–DX043
+-- (ledger_private.authorize, before anything is read).
+
+CREATE OR REPLACE FUNCTION ledger.reverse_journals(
+    requests jsonb,
+    tenant text DEFAULT NULL
+) RETURNS SETOF ledger.batch_item_result
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_who ledger_private.principal;
+BEGIN
+    v_who := ledger_private.authorize_write('post', reverse_journals.tenant);
+    PERFORM ledger_private.check_batch(reverse_journals.requests);  -- DX024
+    RETURN QUERY
+        SELECT r.position, r.idempotency_key, p.journal_id, r.status, p.effective_date, p.created_at,
+               r.error_code, r.error_field, r.error_message
+          FROM ledger_private.run_batch_requests('reverse_journal', reverse_journals.requests, v_who.tenant,
+                                                 v_who.actor) AS r
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.posting_result, r.result) AS p
+         ORDER BY r.position;
+END
+$$;
+
+COMMENT ON FUNCTION ledger.reverse_journals(jsonb, text) IS
+    'Reverses up to api_limit(''batch_requests'') journals in one transaction, one result per request';
+GRANT EXECUTE ON FUNCTION ledger.reverse_journals(jsonb, text) TO doublex_api;
