@@ -1,0 +1,670 @@
+"""Sharding by tenant with PL/Proxy: the proxy database's DDL, generated from a shard.
+
+A proxy database holds no ledger data. Its `ledger` schema has every function of a shard's
+`ledger` schema with the same name, arguments, defaults, result and grants, read from the
+shard's catalog (so a function added to `procedures/` reaches the proxy at the next
+`doublex migrate`). Each forwards the call to the shard that holds the caller's tenant:
+
+    ledger.post_journal(…)                       (LANGUAGE sql, on the proxy)
+      → ledger_remote.post_journal(key, actor, …) (LANGUAGE plproxy)
+          CLUSTER 'doublex_shards'; RUN ON ledger_proxy.route(tenant);
+          SELECT … set_config('doublex.api_key', key, true) …, ledger.post_journal(…)
+
+`ledger_proxy.route` derives the tenant from the caller as `ledger_private.authorize` does on
+a shard (the API key's tenant through the proxy's directory of key ids; an admin's `tenant`
+argument; the service login's housekeeping) and answers `hashtext(tenant)`, or the partition
+a tenant is pinned to. PL/Proxy maps it onto a power-of-two partition list (`p0`, `p1`, … of
+the foreign server `doublex_shards`), each partition a shard's connect string. The caller's
+key travels with the call and the shard verifies it itself; the proxy's directory only
+decides where a call goes, never what it may do (ARCHITECTURE.md, "Sharding").
+
+Functions that are not tenant-scoped either run on every shard (their rows combined), run
+on partition 0 (answers every shard gives alike), are answered by the proxy's directory
+(`list_tenants`), or are refused with DX066 (`CROSSING` below; README, "Sharding").
+
+Generating DDL is tooling, not a rule of the ledger: nothing here decides what a caller may
+do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from doublex import migrate
+from doublex.config import API_ROLE, OWNER_ROLE, SERVICE_ROLE
+
+CLUSTER = "doublex_shards"
+PROXY_LOGIN = "doublex_proxy"
+# The proxy's own objects: its directory and routing (kept across regenerations) and the
+# PL/Proxy functions (re-created with `ledger` every time).
+DIRECTORY_SCHEMA = "ledger_proxy"
+REMOTE_SCHEMA = "ledger_remote"
+
+# How a function that is not routed by the caller's tenant crosses the proxy.
+ALL = "all"  # on every shard; the rows combined (set-returning, service-wide work)
+FIRST = "first"  # on partition 0: every shard answers alike (limits, pure functions)
+DIRECTORY = "directory"  # answered by the proxy from its directory
+REFUSED = "refused"  # DX066: no meaningful combination; run it against each shard
+CROSSING: dict[str, tuple[str, str]] = {
+    "api_limits": (FIRST, "the limits are procedures/private/api_limit.sql on every shard"),
+    "client_idempotency_key": (FIRST, "a pure function of its arguments"),
+    "health": (FIRST, "partition 0's shard; `doublex shards status` asks every shard"),
+    "webhook_endpoints": (ALL, "every shard's endpoints"),
+    "sweep_expired_holds": (ALL, "every shard's tenants"),
+    "list_tenants": (DIRECTORY, "the tenants of the proxy's directory, each from its shard"),
+    "sequence_events": (
+        REFUSED,
+        "each shard sequences its own events: run the sequencer against each shard",
+    ),
+    "claim_webhook_events": (
+        REFUSED,
+        "a webhook's events live on its tenant's shard: run the delivery worker per shard",
+    ),
+    "record_webhook_deliveries": (
+        REFUSED,
+        "a webhook's events live on its tenant's shard: run the delivery worker per shard",
+    ),
+    "create_demo_tenant": (REFUSED, "the live page serves one database: point it at a shard"),
+    "prune_demo_tenants": (REFUSED, "the live page serves one database: point it at a shard"),
+    "bind_sql_login": (
+        REFUSED,
+        "an SQL login is a role of one shard's cluster: bind it there, or use an API key",
+    ),
+    "unbind_sql_login": (
+        REFUSED,
+        "an SQL login is a role of one shard's cluster: unbind it there",
+    ),
+    "list_sql_logins": (
+        REFUSED,
+        "an SQL login is a role of one shard's cluster: list them there",
+    ),
+    "monitor_days_since_close": (REFUSED, "monitoring gauges: point postgres_exporter at each shard"),
+    "monitor_fx_clearing": (REFUSED, "monitoring gauges: point postgres_exporter at each shard"),
+    "monitor_journals_today": (REFUSED, "monitoring gauges: point postgres_exporter at each shard"),
+    "monitor_recon_exceptions": (REFUSED, "monitoring gauges: point postgres_exporter at each shard"),
+    "monitor_unbalanced_journals": (
+        REFUSED,
+        "monitoring gauges: point postgres_exporter at each shard",
+    ),
+}
+# After these succeed on the shard, the proxy records what routes later calls.
+REMEMBERS = {
+    "create_tenant": "PERFORM ledger_proxy.remember_tenant(v_tenant);",
+    "create_api_key": "PERFORM ledger_proxy.remember_key(v_result.key_id, v_tenant);",
+}
+
+
+class ShardError(RuntimeError):
+    """The shards or the proxy could not be set up as asked."""
+
+
+@dataclass(frozen=True)
+class ApiFunction:
+    """One function of a shard's `ledger` schema, as its catalog describes it."""
+
+    name: str
+    arguments: str  # with names and defaults (pg_get_function_arguments)
+    identity: str  # the types that identify it (pg_get_function_identity_arguments)
+    input_types: tuple[str, ...]
+    input_names: tuple[str, ...]
+    result: str  # pg_get_function_result
+    returns_set: bool
+    grantees: tuple[str, ...]
+    comment: str | None
+
+    @property
+    def tenant_position(self) -> int | None:
+        """1-based position of the `tenant text` argument, if it has one."""
+        for position, (name, kind) in enumerate(
+            zip(self.input_names, self.input_types, strict=True), 1
+        ):
+            if name == "tenant" and kind == "text":
+                return position
+        return None
+
+    @property
+    def crossing(self) -> str:
+        return CROSSING.get(self.name, ("tenant", ""))[0]
+
+
+@dataclass(frozen=True)
+class ShardCatalog:
+    types: tuple[tuple[str, str], ...]  # composite type name → its column list
+    functions: tuple[ApiFunction, ...]
+
+
+CATALOG_TYPES = """
+SELECT t.typname,
+       string_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod), ', '
+                  ORDER BY a.attnum)
+  FROM pg_type AS t
+  JOIN pg_class AS c ON c.oid = t.typrelid AND c.relkind = 'c'
+  JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+ WHERE t.typnamespace = 'ledger'::regnamespace
+ GROUP BY t.typname
+ ORDER BY t.typname
+"""
+
+CATALOG_FUNCTIONS = """
+SELECT p.proname,
+       pg_get_function_arguments(p.oid),
+       pg_get_function_identity_arguments(p.oid),
+       ARRAY(SELECT format_type(u.t, NULL) FROM unnest(p.proargtypes) WITH ORDINALITY AS u (t, n)
+              ORDER BY u.n),
+       ARRAY(SELECT coalesce(u.name, '') FROM unnest(p.proargnames, p.proargmodes)
+                        WITH ORDINALITY AS u (name, mode, n)
+              WHERE coalesce(u.mode, 'i') IN ('i', 'b', 'v') ORDER BY u.n),
+       pg_get_function_result(p.oid),
+       p.proretset,
+       ARRAY(SELECT a.grantee::regrole::text FROM aclexplode(p.proacl) AS a
+              WHERE a.privilege_type = 'EXECUTE' AND a.grantee <> p.proowner AND a.grantee <> 0
+              ORDER BY 1),
+       obj_description(p.oid, 'pg_proc')
+  FROM pg_proc AS p
+ WHERE p.pronamespace = 'ledger'::regnamespace
+ ORDER BY p.proname, p.oid
+"""
+
+
+def read_catalog(shard_dsn: str) -> ShardCatalog:
+    """The `ledger` schema's composite types and functions of a migrated shard."""
+    with psycopg.connect(shard_dsn, autocommit=True) as conn:
+        # Qualified type names everywhere: the proxy's search path is not the shard's.
+        conn.execute("SET search_path = pg_catalog")
+        types = conn.execute(CATALOG_TYPES).fetchall()
+        rows = conn.execute(CATALOG_FUNCTIONS).fetchall()
+    functions = []
+    for name, args, identity, in_types, in_names, result, returns_set, grantees, comment in rows:
+        names = list(in_names) or [""] * len(in_types)
+        functions.append(
+            ApiFunction(
+                name=name,
+                arguments=args,
+                identity=identity,
+                input_types=tuple(in_types),
+                input_names=tuple(names + [""] * (len(in_types) - len(names))),
+                result=result,
+                returns_set=returns_set,
+                grantees=tuple(grantees),
+                comment=comment,
+            )
+        )
+    if not functions:
+        raise ShardError("the shard has no ledger functions: run `doublex migrate` on it first")
+    return ShardCatalog(types=tuple((t, cols) for t, cols in types), functions=tuple(functions))
+
+
+# -- the proxy's DDL -------------------------------------------------------------------------
+
+ROLES = f"""
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{OWNER_ROLE}') THEN
+        CREATE ROLE {OWNER_ROLE} NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{API_ROLE}') THEN
+        CREATE ROLE {API_ROLE} NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{SERVICE_ROLE}') THEN
+        CREATE ROLE {SERVICE_ROLE} LOGIN NOINHERIT;
+        ALTER ROLE {SERVICE_ROLE} SET statement_timeout = '30s';
+        ALTER ROLE {SERVICE_ROLE} SET lock_timeout = '5s';
+        ALTER ROLE {SERVICE_ROLE} SET idle_in_transaction_session_timeout = '60s';
+        ALTER ROLE {SERVICE_ROLE} SET default_transaction_isolation = 'serializable';
+        ALTER ROLE {SERVICE_ROLE} SET search_path = ledger;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'doublex_monitor') THEN
+        CREATE ROLE doublex_monitor NOLOGIN;
+    END IF;
+END
+$$;
+GRANT {API_ROLE} TO {SERVICE_ROLE};
+"""
+
+# The directory: kept across regenerations. `partition` NULL: the tenant's hash decides.
+DIRECTORY_DDL = f"""
+CREATE SCHEMA IF NOT EXISTS {DIRECTORY_SCHEMA} AUTHORIZATION {OWNER_ROLE};
+CREATE TABLE IF NOT EXISTS {DIRECTORY_SCHEMA}.tenant (
+    tenant    text PRIMARY KEY,
+    partition integer CHECK (partition >= 0)
+);
+CREATE TABLE IF NOT EXISTS {DIRECTORY_SCHEMA}.api_key (
+    key_id text PRIMARY KEY,
+    tenant text NOT NULL
+);
+ALTER TABLE {DIRECTORY_SCHEMA}.tenant OWNER TO {OWNER_ROLE};
+ALTER TABLE {DIRECTORY_SCHEMA}.api_key OWNER TO {OWNER_ROLE};
+REVOKE ALL ON ALL TABLES IN SCHEMA {DIRECTORY_SCHEMA} FROM PUBLIC;
+GRANT USAGE ON SCHEMA {DIRECTORY_SCHEMA} TO {API_ROLE}, {SERVICE_ROLE};
+"""
+
+# Who the caller is, on the proxy: the tenant a call goes to. The same order as
+# ledger_private.authorize on a shard; nothing here grants anything (the shard decides).
+CALLER_TENANT = f"""
+CREATE OR REPLACE FUNCTION {DIRECTORY_SCHEMA}.caller_tenant(p_tenant text)
+RETURNS text
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_token text := coalesce(current_setting('doublex.api_key', true), '');
+    v_tenant text;
+BEGIN
+    IF v_token <> '' THEN
+        SELECT k.tenant INTO v_tenant
+          FROM {DIRECTORY_SCHEMA}.api_key AS k
+         WHERE k.key_id = split_part(v_token, '.', 1);
+        IF v_tenant IS NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX040', COLUMN = 'api_key',
+                MESSAGE = 'api_key: not a valid, active API key',
+                HINT = 'Use a key token dxk_<id>.<secret> as created by ledger.create_api_key; '
+                       'revoked and expired keys are refused.';
+        END IF;
+        RETURN v_tenant;
+    END IF;
+    IF pg_has_role(session_user, '{OWNER_ROLE}', 'MEMBER')
+       OR (session_user = '{SERVICE_ROLE}' AND current_user = '{SERVICE_ROLE}') THEN
+        RETURN coalesce(p_tenant, 'default');
+    END IF;
+    RAISE EXCEPTION USING
+        ERRCODE = 'DX040', COLUMN = 'principal',
+        MESSAGE = format('principal: login %s holds no API key', session_user),
+        HINT = 'Through the proxy, a caller sets doublex.api_key to a key token; SQL logins '
+               'are bound on a shard (README, "Sharding").';
+END
+$$;
+REVOKE ALL ON FUNCTION {DIRECTORY_SCHEMA}.caller_tenant(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION {DIRECTORY_SCHEMA}.caller_tenant(text) TO {API_ROLE}, {SERVICE_ROLE};
+
+CREATE OR REPLACE FUNCTION {DIRECTORY_SCHEMA}.route(p_tenant text)
+RETURNS integer
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce((SELECT d.partition FROM {DIRECTORY_SCHEMA}.tenant AS d WHERE d.tenant = t.tenant),
+                    hashtext(t.tenant))
+      FROM (SELECT {DIRECTORY_SCHEMA}.caller_tenant(p_tenant) AS tenant) AS t
+$$;
+REVOKE ALL ON FUNCTION {DIRECTORY_SCHEMA}.route(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION {DIRECTORY_SCHEMA}.route(text) TO {API_ROLE}, {SERVICE_ROLE};
+CREATE OR REPLACE FUNCTION {DIRECTORY_SCHEMA}.route_caller()
+RETURNS integer
+LANGUAGE sql STABLE
+AS $$ SELECT {DIRECTORY_SCHEMA}.route(NULL) $$;
+REVOKE ALL ON FUNCTION {DIRECTORY_SCHEMA}.route_caller() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION {DIRECTORY_SCHEMA}.route_caller() TO {API_ROLE}, {SERVICE_ROLE};
+
+CREATE OR REPLACE FUNCTION {DIRECTORY_SCHEMA}.forwarded_key()
+RETURNS text
+LANGUAGE sql STABLE
+AS $$ SELECT coalesce(current_setting('doublex.api_key', true), '') $$;
+CREATE OR REPLACE FUNCTION {DIRECTORY_SCHEMA}.forwarded_actor()
+RETURNS text
+LANGUAGE sql STABLE
+AS $$ SELECT coalesce(nullif(current_setting('doublex.actor', true), ''), session_user) $$;
+REVOKE ALL ON FUNCTION {DIRECTORY_SCHEMA}.forwarded_key() FROM PUBLIC;
+REVOKE ALL ON FUNCTION {DIRECTORY_SCHEMA}.forwarded_actor() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION {DIRECTORY_SCHEMA}.forwarded_key() TO {API_ROLE}, {SERVICE_ROLE};
+GRANT EXECUTE ON FUNCTION {DIRECTORY_SCHEMA}.forwarded_actor() TO {API_ROLE}, {SERVICE_ROLE};
+
+-- A shard's error as the shard raised it: PL/Proxy keeps the SQLSTATE but prefixes the
+-- message ("<function>(<pid>): [<db>] REMOTE ERROR: "), the detail ("Remote detail: ") and
+-- the hint ("Remote hint: ") and drops the column. The ledger's messages start with their
+-- column ("legs[0].amount: …", the COLUMN of every RAISE in procedures/), which gives it back.
+CREATE OR REPLACE FUNCTION {DIRECTORY_SCHEMA}.reraise(
+    p_state text, p_message text, p_detail text, p_hint text, p_column text
+) RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+DECLARE
+    v_message text := regexp_replace(p_message, '^.*? REMOTE ERROR: ', '');
+    v_detail text := nullif(regexp_replace(p_detail, '^Remote detail: ', ''), '');
+    v_hint text := nullif(regexp_replace(p_hint, '^Remote hint: ', ''), '');
+    v_column text := coalesce(nullif(p_column, ''),
+                              substring(v_message FROM '^([a-z_][a-z0-9_]*(?:\\[[0-9]+\\])?(?:\\.[a-z_]+)*): '));
+BEGIN
+    -- RAISE refuses a NULL option: one statement per combination of those present.
+    IF v_column IS NULL THEN
+        IF v_detail IS NULL AND v_hint IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = p_state, MESSAGE = v_message;
+        ELSIF v_hint IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = p_state, MESSAGE = v_message, DETAIL = v_detail;
+        ELSIF v_detail IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = p_state, MESSAGE = v_message, HINT = v_hint;
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = p_state, MESSAGE = v_message, DETAIL = v_detail,
+                              HINT = v_hint;
+    END IF;
+    IF v_detail IS NULL AND v_hint IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = p_state, MESSAGE = v_message, COLUMN = v_column;
+    ELSIF v_hint IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = p_state, MESSAGE = v_message, DETAIL = v_detail,
+                              COLUMN = v_column;
+    ELSIF v_detail IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = p_state, MESSAGE = v_message, HINT = v_hint,
+                              COLUMN = v_column;
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = p_state, MESSAGE = v_message, DETAIL = v_detail,
+                          HINT = v_hint, COLUMN = v_column;
+END
+$$;
+REVOKE ALL ON FUNCTION {DIRECTORY_SCHEMA}.reraise(text, text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION {DIRECTORY_SCHEMA}.reraise(text, text, text, text, text)
+    TO {API_ROLE}, {SERVICE_ROLE};
+
+-- A key created through the proxy: its id routes its later calls. An id already known keeps
+-- its tenant (a caller cannot redirect another key's calls).
+CREATE OR REPLACE FUNCTION {DIRECTORY_SCHEMA}.remember_key(p_key_id text, p_tenant text)
+RETURNS void
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    INSERT INTO {DIRECTORY_SCHEMA}.api_key (key_id, tenant) VALUES (p_key_id, p_tenant)
+    ON CONFLICT (key_id) DO NOTHING
+$$;
+REVOKE ALL ON FUNCTION {DIRECTORY_SCHEMA}.remember_key(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION {DIRECTORY_SCHEMA}.remember_key(text, text) TO {API_ROLE};
+
+CREATE OR REPLACE FUNCTION {DIRECTORY_SCHEMA}.remember_tenant(p_tenant text)
+RETURNS void
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    INSERT INTO {DIRECTORY_SCHEMA}.tenant (tenant) VALUES (p_tenant) ON CONFLICT (tenant) DO NOTHING
+$$;
+REVOKE ALL ON FUNCTION {DIRECTORY_SCHEMA}.remember_tenant(text) FROM PUBLIC;
+"""
+
+
+def _positional(count: int, offset: int = 0) -> str:
+    return ", ".join(f"${n + offset}" for n in range(1, count + 1))
+
+
+def _grants(
+    function: ApiFunction, schema: str, signature: str, name: str | None = None
+) -> list[str]:
+    target = f"{schema}.{name or function.name}({signature})"
+    lines = [f"REVOKE ALL ON FUNCTION {target} FROM PUBLIC;"]
+    lines += [f"GRANT EXECUTE ON FUNCTION {target} TO {grantee};" for grantee in function.grantees]
+    return lines
+
+
+# The handler of every forwarding function: the shard's error, unwrapped (reraise).
+RERAISE = """        DECLARE
+            v_state text; v_message text; v_detail text; v_hint text; v_column text;
+        BEGIN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
+                v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT, v_column = COLUMN_NAME;
+            PERFORM ledger_proxy.reraise(v_state, v_message, v_detail, v_hint, v_column);
+        END;"""
+
+
+def _returns(function: ApiFunction) -> str:
+    if function.returns_set and not function.result.startswith(("SETOF ", "TABLE(")):
+        return f"SETOF {function.result}"
+    return function.result
+
+
+def remote_functions(function: ApiFunction) -> list[str]:
+    """`ledger_remote.<name>_shard`, the PL/Proxy function that runs `function` on its shard
+    as the caller's key, and `ledger_remote.<name>`, which calls it and gives back a shard's
+    error as the shard raised it (reraise). Their arguments are unnamed: `$1` the key, `$2`
+    the actor, then the shard function's own."""
+    kind = function.crossing
+    if kind in (REFUSED, DIRECTORY):
+        return []
+    if kind == ALL:
+        run = "RUN ON ALL;"
+    elif kind == FIRST:
+        run = "RUN ON 0;"
+    else:
+        # PL/Proxy's RUN ON passes arguments only: a function without a tenant argument
+        # routes by the caller alone.
+        position = function.tenant_position
+        run = (
+            f"RUN ON ledger_proxy.route(${position + 2});"
+            if position
+            else "RUN ON ledger_proxy.route_caller();"
+        )
+    signature = ", ".join(["text", "text", *function.input_types])
+    count = len(function.input_types)
+    # The key and the actor are set first (the subquery is a fence: OFFSET 0), then the call
+    # runs for that row only: the WHERE on the fence's columns orders the two.
+    query = (
+        "SELECT dx_r.* FROM (SELECT pg_catalog.set_config('doublex.api_key', $1, true) AS dx_k,"
+        " pg_catalog.set_config('doublex.actor', $2, true) AS dx_a OFFSET 0) AS dx_f"
+        f" CROSS JOIN LATERAL (SELECT * FROM ledger.{function.name}({_positional(count, 2)})"
+        " WHERE dx_f.dx_k IS NOT NULL AND dx_f.dx_a IS NOT NULL) AS dx_r"
+    )
+    returns = _returns(function)
+    shard = f"{REMOTE_SCHEMA}.{function.name}_shard"
+    forward = f"{shard}({_positional(count + 2)})"
+    if function.returns_set:
+        declare, call = "", f"RETURN QUERY SELECT * FROM {forward};"
+    else:
+        declare = f"DECLARE\n    v_result {function.result};\n"
+        call = f"SELECT * INTO v_result FROM {forward};\n        RETURN v_result;"
+    return [
+        f"CREATE FUNCTION {shard}({signature})\nRETURNS {returns}\nLANGUAGE plproxy\nAS $$\n"
+        f"    CLUSTER '{CLUSTER}';\n    {run}\n    {query};\n$$;",
+        *_grants(function, REMOTE_SCHEMA, signature, f"{function.name}_shard"),
+        f"CREATE FUNCTION {REMOTE_SCHEMA}.{function.name}({signature})\nRETURNS {returns}\n"
+        f"LANGUAGE plpgsql\nAS $$\n{declare}BEGIN\n    BEGIN\n        {call}\n"
+        f"    EXCEPTION WHEN OTHERS THEN\n{RERAISE}\n    END;\nEND\n$$;",
+        *_grants(function, REMOTE_SCHEMA, signature),
+    ]
+
+
+def api_function(function: ApiFunction) -> list[str]:
+    """The proxy's `ledger.<name>`: the shard's signature, forwarding to ledger_remote."""
+    kind = function.crossing
+    head = f"CREATE FUNCTION ledger.{function.name}({function.arguments})\nRETURNS {function.result}"
+    count = len(function.input_types)
+    forward = (
+        f"{REMOTE_SCHEMA}.{function.name}(ledger_proxy.forwarded_key(), "
+        f"ledger_proxy.forwarded_actor(){', ' if count else ''}{_positional(count)})"
+    )
+    if kind == REFUSED:
+        reason = CROSSING[function.name][1].replace("'", "''")
+        body = (
+            f"{head}\nLANGUAGE plpgsql\nAS $$\nBEGIN\n    RAISE EXCEPTION USING\n"
+            "        ERRCODE = 'DX066',\n"
+            f"        MESSAGE = 'ledger.{function.name}: not available through the shard proxy',\n"
+            f"        DETAIL = '{reason}',\n"
+            "        HINT = 'Call it on a shard (README, \"Sharding\").';\nEND\n$$;"
+        )
+    elif kind == DIRECTORY:
+        body = (
+            f"{head}\nLANGUAGE sql STABLE\nAS $$\n"
+            "    SELECT t.* FROM ledger_proxy.tenant AS d\n"
+            "     CROSS JOIN LATERAL ledger.get_tenant(d.tenant) AS t\n"
+            "     ORDER BY d.tenant\n$$;"
+        )
+    elif function.name in REMEMBERS:
+        position = function.tenant_position
+        tenant = f"${position}" if position else "NULL"
+        body = (
+            f"{head}\nLANGUAGE plpgsql\nAS $$\nDECLARE\n"
+            f"    v_tenant text := ledger_proxy.caller_tenant({tenant});\n"
+            f"    v_result {function.result};\nBEGIN\n"
+            f"    SELECT * INTO STRICT v_result FROM {forward};\n"
+            f"    {REMEMBERS[function.name]}\n    RETURN v_result;\nEND\n$$;"
+        )
+    else:
+        body = f"{head}\nLANGUAGE sql\nAS $$ SELECT * FROM {forward} $$;"
+    lines = [body, *_grants(function, "ledger", function.identity)]
+    if function.comment is not None:
+        lines.append(
+            f"COMMENT ON FUNCTION ledger.{function.name}({function.identity}) IS "
+            + sql.quote(function.comment)
+            + ";"
+        )
+    return lines
+
+
+def proxy_ddl(catalog: ShardCatalog) -> str:
+    """Everything the proxy's `ledger` and `ledger_remote` schemas hold, from scratch."""
+    parts = [
+        f"DROP SCHEMA IF EXISTS ledger CASCADE;\nDROP SCHEMA IF EXISTS {REMOTE_SCHEMA} CASCADE;",
+        f"CREATE SCHEMA ledger AUTHORIZATION {OWNER_ROLE};",
+        f"CREATE SCHEMA {REMOTE_SCHEMA} AUTHORIZATION {OWNER_ROLE};",
+        f"GRANT USAGE ON SCHEMA ledger, {REMOTE_SCHEMA} TO {API_ROLE}, {SERVICE_ROLE}, doublex_monitor;",
+        CALLER_TENANT,
+    ]
+    parts += [f"CREATE TYPE ledger.{name} AS ({columns});" for name, columns in catalog.types]
+    for function in catalog.functions:
+        parts += remote_functions(function)
+        parts += api_function(function)
+    return "\n\n".join(parts) + "\n"
+
+
+# -- the cluster: partitions and user mappings -----------------------------------------------
+
+
+def check_partitions(partitions: int, shards: int) -> None:
+    if partitions < shards or partitions & (partitions - 1):
+        raise ShardError(
+            f"--partitions must be a power of two, at least the number of shards ({shards}); "
+            f"got {partitions}"
+        )
+
+
+def default_partitions(shards: int) -> int:
+    """The smallest power of two holding every shard twice (room to move tenants)."""
+    partitions = 1
+    while partitions < 2 * shards:
+        partitions *= 2
+    return partitions
+
+
+def partition_map(shards: int, partitions: int) -> list[int]:
+    """Which shard each partition is: partition k → shard k mod N."""
+    check_partitions(partitions, shards)
+    return [k % shards for k in range(partitions)]
+
+
+def _location(dsn: str) -> dict[str, str]:
+    params = {k: str(v) for k, v in conninfo_to_dict(dsn).items() if v is not None}
+    return params
+
+
+def cluster_ddl(shard_dsns: Sequence[str], partitions: int, admin_user: str) -> list[sql.Composable]:
+    """The foreign server `doublex_shards` (p0…, each a shard without credentials) and the
+    user mappings: the API role → doublex_proxy, the service → its own shard login, the
+    admin running this → the shards' admin login."""
+    locations = [_location(dsn) for dsn in shard_dsns]
+    users = {loc.get("user", "") for loc in locations}
+    if len(users) != 1:
+        raise ShardError(
+            "every --shard-dsn must name the same admin user (one user mapping serves all); "
+            f"got {', '.join(sorted(users))}"
+        )
+    shard_admin = users.pop() or admin_user
+    password = next((loc["password"] for loc in locations if "password" in loc), None)
+    options = []
+    for partition, shard in enumerate(partition_map(len(shard_dsns), partitions)):
+        where = {
+            k: v for k, v in locations[shard].items() if k not in ("user", "password", "options")
+        }
+        where["options"] = "-c default_transaction_isolation=serializable"
+        options.append(
+            sql.SQL("{} {}").format(sql.Identifier(f"p{partition}"), sql.Literal(make_conninfo(**where)))
+        )
+    server = sql.Identifier(CLUSTER)
+    statements: list[sql.Composable] = [
+        sql.SQL("DROP SERVER IF EXISTS {} CASCADE").format(server),
+        sql.SQL("CREATE SERVER {} FOREIGN DATA WRAPPER plproxy OPTIONS ({})").format(
+            server, sql.SQL(", ").join(options)
+        ),
+        sql.SQL("GRANT USAGE ON FOREIGN SERVER {} TO {}, {}, {}").format(
+            server, sql.Identifier(API_ROLE), sql.Identifier(SERVICE_ROLE), sql.Identifier(OWNER_ROLE)
+        ),
+    ]
+    mappings = [(API_ROLE, PROXY_LOGIN, None), (SERVICE_ROLE, SERVICE_ROLE, None)]
+    mappings.append((admin_user, shard_admin, password))
+    if admin_user != OWNER_ROLE:
+        mappings.append((OWNER_ROLE, shard_admin, password))
+    for local, remote, secret in mappings:
+        opts = [sql.SQL("user {}").format(sql.Literal(remote))]
+        if secret:
+            opts.append(sql.SQL("password {}").format(sql.Literal(secret)))
+        statements.append(
+            sql.SQL("CREATE USER MAPPING FOR {} SERVER {} OPTIONS ({})").format(
+                sql.Identifier(local), server, sql.SQL(", ").join(opts)
+            )
+        )
+    return statements
+
+
+def generate(proxy_dsn: str, shard_dsns: Sequence[str], partitions: int | None = None) -> int:
+    """(Re)build the proxy from the first shard's catalog; the number of ledger functions."""
+    if not shard_dsns:
+        raise ShardError("no shards: give at least one --shard-dsn")
+    partitions = partitions or default_partitions(len(shard_dsns))
+    check_partitions(partitions, len(shard_dsns))
+    catalog = read_catalog(shard_dsns[0])
+    with psycopg.connect(proxy_dsn, autocommit=True) as conn:
+        admin = conn.info.user
+        with conn.transaction():
+            conn.execute("CREATE EXTENSION IF NOT EXISTS plproxy")
+            conn.execute(ROLES)
+            conn.execute(DIRECTORY_DDL)
+            for statement in cluster_ddl(shard_dsns, partitions, admin):
+                conn.execute(statement)
+            conn.execute(proxy_ddl(catalog).encode())
+    sync_directory(proxy_dsn, shard_dsns, partitions)
+    return len(catalog.functions)
+
+
+def partition_of(tenant: str, partitions: int, conn: psycopg.Connection[tuple[object, ...]]) -> int:
+    row = conn.execute("SELECT hashtext(%s) & %s", [tenant, partitions - 1]).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def sync_directory(proxy_dsn: str, shard_dsns: Sequence[str], partitions: int) -> None:
+    """Record in the proxy every tenant and key id that lives on the shard its partition
+    maps to (the tenants a shard holds only as a copy, e.g. `default` on every shard, are
+    not its own)."""
+    shard_of = partition_map(len(shard_dsns), partitions)
+    with psycopg.connect(proxy_dsn, autocommit=True) as proxy:
+        pinned = dict(
+            proxy.execute(
+                f"SELECT tenant, partition FROM {DIRECTORY_SCHEMA}.tenant WHERE partition IS NOT NULL"
+            ).fetchall()
+        )
+        for index, dsn in enumerate(shard_dsns):
+            with psycopg.connect(dsn, autocommit=True) as shard:
+                tenants = [t for (t,) in shard.execute("SELECT tenant FROM ledger_private.tenant")]
+                keys = shard.execute("SELECT key_id, tenant FROM ledger_private.api_key").fetchall()
+            home = {
+                t: shard_of[pinned[t] if t in pinned else partition_of(t, partitions, proxy)]
+                for t in tenants
+            }
+            own = {t for t in tenants if home[t] == index}
+            for tenant in own:
+                proxy.execute(f"SELECT {DIRECTORY_SCHEMA}.remember_tenant(%s)", [tenant])
+            for key_id, tenant in keys:
+                if tenant in own:
+                    proxy.execute(f"SELECT {DIRECTORY_SCHEMA}.remember_key(%s, %s)", [key_id, tenant])
+
+
+def migrate_all(proxy_dsn: str, shard_dsns: Iterable[str]) -> list[migrate.MigrationReport]:
+    """`doublex migrate` with the proxy configured: every shard, then the proxy again."""
+    dsns = list(shard_dsns)
+    reports = [migrate.apply(dsn) for dsn in dsns]
+    with psycopg.connect(proxy_dsn) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_foreign_server AS s, unnest(s.srvoptions) AS o"
+            " WHERE s.srvname = %s AND o ~ '^p[0-9]+='",
+            [CLUSTER],
+        ).fetchone()
+    partitions = int(row[0]) if row and row[0] else None
+    generate(proxy_dsn, dsns, partitions)
+    return reports
