@@ -474,8 +474,9 @@ def api_function(function: ApiFunction) -> list[str]:
         reason = CROSSING[function.name][1].replace("'", "''")
         body = (
             f"{head}\nLANGUAGE plpgsql\nAS $$\nBEGIN\n    RAISE EXCEPTION USING\n"
-            "        ERRCODE = 'DX066',\n"
-            f"        MESSAGE = 'ledger.{function.name}: not available through the shard proxy',\n"
+            "        ERRCODE = 'DX066', COLUMN = 'function',\n"
+            f"        MESSAGE = 'function: ledger.{function.name} is not available through the shard"
+            " proxy',\n"
             f"        DETAIL = '{reason}',\n"
             "        HINT = 'Call it on a shard (README, \"Sharding\").';\nEND\n$$;"
         )
@@ -655,16 +656,22 @@ def sync_directory(proxy_dsn: str, shard_dsns: Sequence[str], partitions: int) -
                     proxy.execute(f"SELECT {DIRECTORY_SCHEMA}.remember_key(%s, %s)", [key_id, tenant])
 
 
-def migrate_all(proxy_dsn: str, shard_dsns: Iterable[str]) -> list[migrate.MigrationReport]:
-    """`doublex migrate` with the proxy configured: every shard, then the proxy again."""
-    dsns = list(shard_dsns)
-    reports = [migrate.apply(dsn) for dsn in dsns]
+def partition_count(proxy_dsn: str) -> int:
+    """How many partitions the proxy's foreign server lists."""
     with psycopg.connect(proxy_dsn) as conn:
         row = conn.execute(
             "SELECT count(*) FROM pg_foreign_server AS s, unnest(s.srvoptions) AS o"
             " WHERE s.srvname = %s AND o ~ '^p[0-9]+='",
             [CLUSTER],
         ).fetchone()
-    partitions = int(row[0]) if row and row[0] else None
-    generate(proxy_dsn, dsns, partitions)
+    if not row or not row[0]:
+        raise ShardError("the proxy has no partition map: run `doublex shards init` first")
+    return int(row[0])
+
+
+def migrate_all(proxy_dsn: str, shard_dsns: Iterable[str]) -> list[migrate.MigrationReport]:
+    """`doublex migrate` with the proxy configured: every shard, then the proxy again."""
+    dsns = list(shard_dsns)
+    reports = [migrate.apply(dsn) for dsn in dsns]
+    generate(proxy_dsn, dsns, partition_count(proxy_dsn))
     return reports
