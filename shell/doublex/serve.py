@@ -132,11 +132,15 @@ def build_app(settings: Settings, service_dsn: str) -> web.Application:
             asyncio.create_task(
                 roll_up_forever(ledger, settings.tenants, settings.roll_up_seconds)
             ),
-            # The event sequencer (doublex.sequencer): queued events get their positions.
-            asyncio.create_task(
-                sequencer.pump(ledger, settings.events_seconds, on_batch=deliverer.wake)
-            ),
         ]
+        # The event sequencer (doublex.sequencer): queued events get their positions. Off
+        # (0) for a service on the shard proxy: each shard runs its own (README, "Sharding").
+        if settings.events_seconds > 0:
+            tasks.append(
+                asyncio.create_task(
+                    sequencer.pump(ledger, settings.events_seconds, on_batch=deliverer.wake)
+                )
+            )
         if settings.hold_sweep_seconds > 0:
             tasks.append(
                 asyncio.create_task(sweep_holds_forever(ledger, settings.hold_sweep_seconds))
