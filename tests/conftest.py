@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from doublex.config import SERVICE_ROLE
 from doublex.db import Ledger, RetryPolicy
 from support.cluster import TestCluster, running_cluster
-from support.sharding import Sharded, sharded_databases
 from support.http import create_key
+from support.sharding import Sharded, sharded_databases
 
 
 @pytest.fixture(scope="session")

@@ -203,7 +203,8 @@ def test_a_serialization_failure_on_a_shard_reaches_the_caller_as_40001(
     outcome: list[tuple[Any, ...]] = []
     with admin_connection(shard) as holder:
         holder.execute(
-            "UPDATE ledger_private.account SET name = 'held' WHERE tenant = 'alpha' AND code = 'CASH'"
+            "UPDATE ledger_private.account SET name = 'held'"
+            " WHERE tenant = 'alpha' AND code = 'CASH'"
         )
 
         def through_proxy() -> None:
@@ -233,7 +234,9 @@ def test_a_serialization_failure_on_a_shard_reaches_the_caller_as_40001(
     assert outcome and outcome[0][0] == "40001", outcome
     # a retry (what the service does) succeeds
     with service(sharded.proxy_dsn) as conn:
-        again = call(conn, keys["alpha"], "SELECT status FROM ledger.set_account_status('CASH', 'frozen')")
+        again = call(
+            conn, keys["alpha"], "SELECT status FROM ledger.set_account_status('CASH', 'frozen')"
+        )
     assert again == ("ok", [("frozen",)])
 
 
@@ -253,7 +256,9 @@ def null_call(name: str, types: list[str], position: int) -> sql.Composed:
         sql.SQL("%s") if n == position else sql.SQL("NULL::{}").format(sql.SQL(kind))
         for n, kind in enumerate(types, 1)
     ]
-    return sql.SQL("SELECT * FROM ledger.{}({})").format(sql.Identifier(name), sql.SQL(", ").join(args))
+    return sql.SQL("SELECT * FROM ledger.{}({})").format(
+        sql.Identifier(name), sql.SQL(", ").join(args)
+    )
 
 
 def test_the_wall_between_tenants_holds_through_the_proxy_for_every_function(
@@ -313,7 +318,12 @@ def test_the_proxy_login_is_nothing_without_a_key(sharded: Sharded) -> None:
         assert got[0] in ("DX040", "DX042"), got
         # A key id already known keeps its tenant: charlie's key cannot be redirected.
         charlie_id = keys["charlie"].split(".")[0]
-        assert call(conn, keys["alpha"], "SELECT ledger_proxy.remember_key(%s, 'alpha')", charlie_id)[0] == "ok"
+        assert (
+            call(conn, keys["alpha"], "SELECT ledger_proxy.remember_key(%s, 'alpha')", charlie_id)[
+                0
+            ]
+            == "ok"
+        )
         got = call(conn, keys["charlie"], "SELECT name FROM ledger.get_tenant()")
         assert got == ("ok", [("charlie",)])
         # The directory and the mappings are not the caller's to read.
@@ -354,10 +364,31 @@ def test_the_cli_works_through_the_proxy_and_migrate_migrates_every_shard(
     for tenant in ("alpha", "bravo"):
         run("tenants", "create", tenant)
         run("accounts", "create", "CASH", "Cash", "--ccy", "EUR", "--tenant", tenant)
-        run("accounts", "create", "SALES", "Sales", "--ccy", "EUR", "--type", "income",
-            "--tenant", tenant)
-        run("post", "--tenant", tenant, "--key", "cli-1", "--memo", f"memo-{tenant}",
-            "--leg", "CASH:debit:12.50:EUR", "--leg", "SALES:credit:12.50:EUR")
+        run(
+            "accounts",
+            "create",
+            "SALES",
+            "Sales",
+            "--ccy",
+            "EUR",
+            "--type",
+            "income",
+            "--tenant",
+            tenant,
+        )
+        run(
+            "post",
+            "--tenant",
+            tenant,
+            "--key",
+            "cli-1",
+            "--memo",
+            f"memo-{tenant}",
+            "--leg",
+            "CASH:debit:12.50:EUR",
+            "--leg",
+            "SALES:credit:12.50:EUR",
+        )
         assert "12.50" in run("balance", "CASH", "--tenant", tenant)
         assert f"memo-{tenant}" in run("journals", "list", "--tenant", tenant)
     assert "alpha" in run("tenants", "list") and "bravo" in run("tenants", "list")
@@ -421,7 +452,11 @@ def rest_scenario(base: str, key: str) -> list[tuple[str, int, Any]]:
     ]
     go("POST", "/api/transfers", {"idempotency_key": "t-1", "legs": legs})
     go("POST", "/api/transfers", {"idempotency_key": "t-1", "legs": legs[:1] * 2})
-    go("POST", "/api/transfers", {"idempotency_key": "t-2", "legs": [legs[0], {**legs[1], "amount": "1"}]})
+    go(
+        "POST",
+        "/api/transfers",
+        {"idempotency_key": "t-2", "legs": [legs[0], {**legs[1], "amount": "1"}]},
+    )
     go(
         "POST",
         "/api/transfers/batch",
@@ -486,7 +521,10 @@ AMOUNTS = ["1.00", "2.50", "0", "-1", "1.001", "100", "abc"]
 
 def operation(tenant: str) -> st.SearchStrategy[tuple[str, str, tuple[Any, ...]]]:
     post = st.tuples(
-        st.integers(0, 5), st.sampled_from(ACCOUNTS), st.sampled_from(ACCOUNTS), st.sampled_from(AMOUNTS)
+        st.integers(0, 5),
+        st.sampled_from(ACCOUNTS),
+        st.sampled_from(ACCOUNTS),
+        st.sampled_from(AMOUNTS),
     ).map(
         lambda p: (
             tenant,
@@ -523,7 +561,9 @@ def operation(tenant: str) -> st.SearchStrategy[tuple[str, str, tuple[Any, ...]]
 
 
 @pytest.fixture
-def twins(sharded: Sharded, admin_dsn: str) -> Iterator[tuple[Any, Any, dict[str, str], dict[str, str]]]:
+def twins(
+    sharded: Sharded, admin_dsn: str
+) -> Iterator[tuple[Any, Any, dict[str, str], dict[str, str]]]:
     """The same tenants, books and keys on one database and behind the proxy."""
     direct_keys = setup_books(admin_dsn, *SPREAD)
     proxy_keys = setup_books(sharded.proxy_dsn, *SPREAD)
@@ -546,9 +586,7 @@ def test_random_requests_of_random_tenants_answer_as_on_one_database(
     shards answers the same through the proxy as on a single database (the books of both
     stay equal, since every example continues them)."""
     direct, proxy, direct_keys, proxy_keys = twins
-    steps = data.draw(
-        st.lists(st.sampled_from(SPREAD).flatmap(operation), min_size=1, max_size=6)
-    )
+    steps = data.draw(st.lists(st.sampled_from(SPREAD).flatmap(operation), min_size=1, max_size=6))
     for tenant, query, args in steps:
         expected = call(direct, direct_keys[tenant], query, *args)
         got = call(proxy, proxy_keys[tenant], query, *args)

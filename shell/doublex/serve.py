@@ -29,6 +29,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from types import FrameType
+from typing import Any
 
 import psycopg
 from aiohttp import web
@@ -128,7 +129,7 @@ def build_app(settings: Settings, service_dsn: str) -> web.Application:
         # The webhook worker (doublex.webhooks): idle endpoints look as soon as the
         # sequencer moved a batch.
         deliverer = webhooks.Deliverer(ledger, settings.webhooks)
-        tasks = [
+        tasks: list[asyncio.Task[Any]] = [
             asyncio.create_task(
                 roll_up_forever(ledger, settings.tenants, settings.roll_up_seconds)
             ),

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -83,10 +84,16 @@ CROSSING: dict[str, tuple[str, str]] = {
         REFUSED,
         "an SQL login is a role of one shard's cluster: list them there",
     ),
-    "monitor_days_since_close": (REFUSED, "monitoring gauges: point postgres_exporter at each shard"),
+    "monitor_days_since_close": (
+        REFUSED,
+        "monitoring gauges: point postgres_exporter at each shard",
+    ),
     "monitor_fx_clearing": (REFUSED, "monitoring gauges: point postgres_exporter at each shard"),
     "monitor_journals_today": (REFUSED, "monitoring gauges: point postgres_exporter at each shard"),
-    "monitor_recon_exceptions": (REFUSED, "monitoring gauges: point postgres_exporter at each shard"),
+    "monitor_recon_exceptions": (
+        REFUSED,
+        "monitoring gauges: point postgres_exporter at each shard",
+    ),
     "monitor_unbalanced_journals": (
         REFUSED,
         "monitoring gauges: point postgres_exporter at each shard",
@@ -287,7 +294,8 @@ RETURNS integer
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT coalesce((SELECT d.partition FROM {DIRECTORY_SCHEMA}.tenant AS d WHERE d.tenant = t.tenant),
+    SELECT coalesce((SELECT d.partition FROM {DIRECTORY_SCHEMA}.tenant AS d
+                      WHERE d.tenant = t.tenant),
                     hashtext(t.tenant))
       FROM (SELECT {DIRECTORY_SCHEMA}.caller_tenant(p_tenant) AS tenant) AS t
 $$;
@@ -326,8 +334,9 @@ DECLARE
     v_message text := regexp_replace(p_message, '^.*? REMOTE ERROR: ', '');
     v_detail text := nullif(regexp_replace(p_detail, '^Remote detail: ', ''), '');
     v_hint text := nullif(regexp_replace(p_hint, '^Remote hint: ', ''), '');
-    v_column text := coalesce(nullif(p_column, ''),
-                              substring(v_message FROM '^([a-z_][a-z0-9_]*(?:\\[[0-9]+\\])?(?:\\.[a-z_]+)*): '));
+    v_column text := coalesce(
+        nullif(p_column, ''),
+        substring(v_message FROM '^([a-z_][a-z0-9_]*(?:\\[[0-9]+\\])?(?:\\.[a-z_]+)*): '));
 BEGIN
     -- RAISE refuses a NULL option: one statement per combination of those present.
     IF v_column IS NULL THEN
@@ -464,7 +473,9 @@ def remote_functions(function: ApiFunction) -> list[str]:
 def api_function(function: ApiFunction) -> list[str]:
     """The proxy's `ledger.<name>`: the shard's signature, forwarding to ledger_remote."""
     kind = function.crossing
-    head = f"CREATE FUNCTION ledger.{function.name}({function.arguments})\nRETURNS {function.result}"
+    head = (
+        f"CREATE FUNCTION ledger.{function.name}({function.arguments})\nRETURNS {function.result}"
+    )
     count = len(function.input_types)
     forward = (
         f"{REMOTE_SCHEMA}.{function.name}(ledger_proxy.forwarded_key(), "
@@ -475,8 +486,8 @@ def api_function(function: ApiFunction) -> list[str]:
         body = (
             f"{head}\nLANGUAGE plpgsql\nAS $$\nBEGIN\n    RAISE EXCEPTION USING\n"
             "        ERRCODE = 'DX066', COLUMN = 'function',\n"
-            f"        MESSAGE = 'function: ledger.{function.name} is not available through the shard"
-            " proxy',\n"
+            f"        MESSAGE = 'function: ledger.{function.name} is not available"
+            " through the shard proxy',\n"
             f"        DETAIL = '{reason}',\n"
             "        HINT = 'Call it on a shard (README, \"Sharding\").';\nEND\n$$;"
         )
@@ -515,7 +526,8 @@ def proxy_ddl(catalog: ShardCatalog) -> str:
         f"DROP SCHEMA IF EXISTS ledger CASCADE;\nDROP SCHEMA IF EXISTS {REMOTE_SCHEMA} CASCADE;",
         f"CREATE SCHEMA ledger AUTHORIZATION {OWNER_ROLE};",
         f"CREATE SCHEMA {REMOTE_SCHEMA} AUTHORIZATION {OWNER_ROLE};",
-        f"GRANT USAGE ON SCHEMA ledger, {REMOTE_SCHEMA} TO {API_ROLE}, {SERVICE_ROLE}, doublex_monitor;",
+        f"GRANT USAGE ON SCHEMA ledger, {REMOTE_SCHEMA}"
+        f" TO {API_ROLE}, {SERVICE_ROLE}, doublex_monitor;",
         CALLER_TENANT,
     ]
     parts += [f"CREATE TYPE ledger.{name} AS ({columns});" for name, columns in catalog.types]
@@ -555,7 +567,9 @@ def _location(dsn: str) -> dict[str, str]:
     return params
 
 
-def cluster_ddl(shard_dsns: Sequence[str], partitions: int, admin_user: str) -> list[sql.Composable]:
+def cluster_ddl(
+    shard_dsns: Sequence[str], partitions: int, admin_user: str
+) -> list[sql.Composable]:
     """The foreign server `doublex_shards` (p0…, each a shard without credentials) and the
     user mappings: the API role → doublex_proxy, the service → its own shard login, the
     admin running this → the shards' admin login."""
@@ -575,7 +589,9 @@ def cluster_ddl(shard_dsns: Sequence[str], partitions: int, admin_user: str) -> 
         }
         where["options"] = "-c default_transaction_isolation=serializable"
         options.append(
-            sql.SQL("{} {}").format(sql.Identifier(f"p{partition}"), sql.Literal(make_conninfo(**where)))
+            sql.SQL("{} {}").format(
+                sql.Identifier(f"p{partition}"), sql.Literal(make_conninfo(**where))
+            )
         )
     server = sql.Identifier(CLUSTER)
     statements: list[sql.Composable] = [
@@ -584,10 +600,16 @@ def cluster_ddl(shard_dsns: Sequence[str], partitions: int, admin_user: str) -> 
             server, sql.SQL(", ").join(options)
         ),
         sql.SQL("GRANT USAGE ON FOREIGN SERVER {} TO {}, {}, {}").format(
-            server, sql.Identifier(API_ROLE), sql.Identifier(SERVICE_ROLE), sql.Identifier(OWNER_ROLE)
+            server,
+            sql.Identifier(API_ROLE),
+            sql.Identifier(SERVICE_ROLE),
+            sql.Identifier(OWNER_ROLE),
         ),
     ]
-    mappings = [(API_ROLE, PROXY_LOGIN, None), (SERVICE_ROLE, SERVICE_ROLE, None)]
+    mappings: list[tuple[str, str, str | None]] = [
+        (API_ROLE, PROXY_LOGIN, None),
+        (SERVICE_ROLE, SERVICE_ROLE, None),
+    ]
     mappings.append((admin_user, shard_admin, password))
     if admin_user != OWNER_ROLE:
         mappings.append((OWNER_ROLE, shard_admin, password))
@@ -617,13 +639,14 @@ def generate(proxy_dsn: str, shard_dsns: Sequence[str], partitions: int | None =
             conn.execute(ROLES)
             conn.execute(DIRECTORY_DDL)
             for statement in cluster_ddl(shard_dsns, partitions, admin):
-                conn.execute(statement)
+                conn.execute(statement.as_string(conn))
             conn.execute(proxy_ddl(catalog).encode())
     sync_directory(proxy_dsn, shard_dsns, partitions)
     return len(catalog.functions)
 
 
-def partition_of(tenant: str, partitions: int, conn: psycopg.Connection[tuple[object, ...]]) -> int:
+def partition_of(tenant: str, partitions: int, conn: psycopg.Connection[tuple[Any, ...]]) -> int:
+    """The partition a tenant's hash maps to (what PL/Proxy computes for it)."""
     row = conn.execute("SELECT hashtext(%s) & %s", [tenant, partitions - 1]).fetchone()
     assert row is not None
     return int(row[0])
@@ -635,9 +658,10 @@ def sync_directory(proxy_dsn: str, shard_dsns: Sequence[str], partitions: int) -
     not its own)."""
     shard_of = partition_map(len(shard_dsns), partitions)
     with psycopg.connect(proxy_dsn, autocommit=True) as proxy:
-        pinned = dict(
+        pinned: dict[str, int] = dict(
             proxy.execute(
-                f"SELECT tenant, partition FROM {DIRECTORY_SCHEMA}.tenant WHERE partition IS NOT NULL"
+                f"SELECT tenant, partition FROM {DIRECTORY_SCHEMA}.tenant"
+                " WHERE partition IS NOT NULL"
             ).fetchall()
         )
         for index, dsn in enumerate(shard_dsns):
@@ -653,7 +677,9 @@ def sync_directory(proxy_dsn: str, shard_dsns: Sequence[str], partitions: int) -
                 proxy.execute(f"SELECT {DIRECTORY_SCHEMA}.remember_tenant(%s)", [tenant])
             for key_id, tenant in keys:
                 if tenant in own:
-                    proxy.execute(f"SELECT {DIRECTORY_SCHEMA}.remember_key(%s, %s)", [key_id, tenant])
+                    proxy.execute(
+                        f"SELECT {DIRECTORY_SCHEMA}.remember_key(%s, %s)", [key_id, tenant]
+                    )
 
 
 def partition_count(proxy_dsn: str) -> int:

@@ -35,7 +35,9 @@ class Sharded:
         with psycopg.connect(self.proxy_dsn) as conn:
             row = conn.execute("SELECT ledger_proxy.route(%s)", [tenant]).fetchone()
         assert row is not None
-        return shards.partition_map(len(self.shard_dsns), PARTITIONS)[int(row[0]) & (PARTITIONS - 1)]
+        return shards.partition_map(len(self.shard_dsns), PARTITIONS)[
+            int(row[0]) & (PARTITIONS - 1)
+        ]
 
     def shard_of(self, tenant: str) -> str:
         """The admin DSN of the shard that holds `tenant`."""
