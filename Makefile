@@ -130,6 +130,9 @@ bench-webhooks: deps venv ## Webhook delivery lag at 500 postings/s: a healthy e
 bench-auth: deps venv ## What authentication costs: the service with auth on and off, 32 clients, alternating rounds (ARGS=...)
 	@$(BIN)/python bench/auth_overhead.py $(ARGS)
 
+bench-proxy: deps venv ## Posting through the PL/Proxy database against direct to the same shard, alternating rounds: the #20 bar (ARGS=...)
+	@$(BIN)/python bench/proxy_overhead.py $(ARGS)
+
 bench-recon: deps venv ## Reconciliation: import and match 100,000 statement lines against 100,000 legs (ARGS=...)
 	@$(BIN)/python bench/run_recon_bench.py $(ARGS)
 bench-statement: deps venv ## doublex statement of 100,000 legs over a year: table, CSV (bar <= 2 s), PDF (ARGS="--legs 20000")

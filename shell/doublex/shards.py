@@ -289,15 +289,21 @@ $$;
 REVOKE ALL ON FUNCTION {DIRECTORY_SCHEMA}.caller_tenant(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION {DIRECTORY_SCHEMA}.caller_tenant(text) TO {API_ROLE}, {SERVICE_ROLE};
 
+-- PL/pgSQL, not SQL: its lookup is a cached plan (a SQL function's body is planned anew at
+-- every call that cannot inline it).
 CREATE OR REPLACE FUNCTION {DIRECTORY_SCHEMA}.route(p_tenant text)
 RETURNS integer
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT coalesce((SELECT d.partition FROM {DIRECTORY_SCHEMA}.tenant AS d
-                      WHERE d.tenant = t.tenant),
-                    hashtext(t.tenant))
-      FROM (SELECT {DIRECTORY_SCHEMA}.caller_tenant(p_tenant) AS tenant) AS t
+DECLARE
+    v_tenant text := {DIRECTORY_SCHEMA}.caller_tenant(p_tenant);
+    v_partition integer;
+BEGIN
+    SELECT d.partition INTO v_partition FROM {DIRECTORY_SCHEMA}.tenant AS d
+     WHERE d.tenant = v_tenant;
+    RETURN coalesce(v_partition, hashtext(v_tenant));
+END
 $$;
 REVOKE ALL ON FUNCTION {DIRECTORY_SCHEMA}.route(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION {DIRECTORY_SCHEMA}.route(text) TO {API_ROLE}, {SERVICE_ROLE};
@@ -420,6 +426,27 @@ def _returns(function: ApiFunction) -> str:
     return function.result
 
 
+def remote_query(function: ApiFunction) -> str:
+    """The statement a shard runs: the caller's key and actor set (transaction-locally)
+    before the shard's own function runs with the caller's arguments. With arguments, the
+    setting is folded into the first one (`CASE WHEN set_config(…) … THEN $3 ELSE $3 END`:
+    an argument is evaluated before the function's body, whose first act is authorize);
+    without, a fenced subquery sets them and the call runs for its row (one more join to
+    plan, for the few functions without arguments)."""
+    key = "pg_catalog.set_config('doublex.api_key', $1, true)"
+    actor = "pg_catalog.set_config('doublex.actor', $2, true)"
+    name = f"ledger.{function.name}"
+    if not function.input_types:
+        return (
+            f"SELECT dx_r.* FROM (SELECT {key} AS dx_k, {actor} AS dx_a OFFSET 0) AS dx_f"
+            f" CROSS JOIN LATERAL (SELECT * FROM {name}()"
+            " WHERE dx_f.dx_k IS NOT NULL AND dx_f.dx_a IS NOT NULL) AS dx_r"
+        )
+    args = [f"${n + 2}::{kind}" for n, kind in enumerate(function.input_types, 1)]
+    args[0] = f"CASE WHEN {key} IS NULL OR {actor} IS NULL THEN {args[0]} ELSE {args[0]} END"
+    return f"SELECT * FROM {name}({', '.join(args)})"
+
+
 def remote_functions(function: ApiFunction) -> list[str]:
     """`ledger_remote.<name>_shard`, the PL/Proxy function that runs `function` on its shard
     as the caller's key, and `ledger_remote.<name>`, which calls it and gives back a shard's
@@ -443,14 +470,7 @@ def remote_functions(function: ApiFunction) -> list[str]:
         )
     signature = ", ".join(["text", "text", *function.input_types])
     count = len(function.input_types)
-    # The key and the actor are set first (the subquery is a fence: OFFSET 0), then the call
-    # runs for that row only: the WHERE on the fence's columns orders the two.
-    query = (
-        "SELECT dx_r.* FROM (SELECT pg_catalog.set_config('doublex.api_key', $1, true) AS dx_k,"
-        " pg_catalog.set_config('doublex.actor', $2, true) AS dx_a OFFSET 0) AS dx_f"
-        f" CROSS JOIN LATERAL (SELECT * FROM ledger.{function.name}({_positional(count, 2)})"
-        " WHERE dx_f.dx_k IS NOT NULL AND dx_f.dx_a IS NOT NULL) AS dx_r"
-    )
+    query = remote_query(function)
     returns = _returns(function)
     shard = f"{REMOTE_SCHEMA}.{function.name}_shard"
     forward = f"{shard}({_positional(count + 2)})"
@@ -508,8 +528,16 @@ def api_function(function: ApiFunction) -> list[str]:
             f"    SELECT * INTO STRICT v_result FROM {forward};\n"
             f"    {REMEMBERS[function.name]}\n    RETURN v_result;\nEND\n$$;"
         )
-    else:
+    elif function.returns_set:
+        # A SQL function: called in FROM, it is inlined into the caller's query.
         body = f"{head}\nLANGUAGE sql\nAS $$ SELECT * FROM {forward} $$;"
+    else:
+        # PL/pgSQL: its call is a cached plan (a SQL function returning one row is planned
+        # anew at every call).
+        body = (
+            f"{head}\nLANGUAGE plpgsql\nAS $$\nDECLARE\n    v_result {function.result};\nBEGIN\n"
+            f"    SELECT * INTO v_result FROM {forward};\n    RETURN v_result;\nEND\n$$;"
+        )
     lines = [body, *_grants(function, "ledger", function.identity)]
     if function.comment is not None:
         lines.append(
