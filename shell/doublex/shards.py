@@ -37,7 +37,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from doublex import migrate
-from doublex.config import API_ROLE, OWNER_ROLE, SERVICE_ROLE
+from doublex.config import API_ROLE, OWNER_ROLE, SERVICE_ROLE, project_root
 
 CLUSTER = "doublex_shards"
 PROXY_LOGIN = "doublex_proxy"
@@ -233,168 +233,25 @@ $$;
 GRANT {API_ROLE} TO {SERVICE_ROLE};
 """
 
-# The directory: kept across regenerations. `partition` NULL: the tenant's hash decides.
-DIRECTORY_DDL = f"""
-CREATE SCHEMA IF NOT EXISTS {DIRECTORY_SCHEMA} AUTHORIZATION {OWNER_ROLE};
-CREATE TABLE IF NOT EXISTS {DIRECTORY_SCHEMA}.tenant (
-    tenant    text PRIMARY KEY,
-    partition integer CHECK (partition >= 0)
-);
-CREATE TABLE IF NOT EXISTS {DIRECTORY_SCHEMA}.api_key (
-    key_id text PRIMARY KEY,
-    tenant text NOT NULL
-);
-ALTER TABLE {DIRECTORY_SCHEMA}.tenant OWNER TO {OWNER_ROLE};
-ALTER TABLE {DIRECTORY_SCHEMA}.api_key OWNER TO {OWNER_ROLE};
-REVOKE ALL ON ALL TABLES IN SCHEMA {DIRECTORY_SCHEMA} FROM PUBLIC;
-GRANT USAGE ON SCHEMA {DIRECTORY_SCHEMA} TO {API_ROLE}, {SERVICE_ROLE};
-"""
+# The proxy's own functions and directory (proxy/*.sql, one function a file), in the order
+# they are applied: the directory first (kept across regenerations), then what uses it.
+PROXY_FILES = (
+    "directory.sql",
+    "caller_tenant.sql",
+    "route.sql",
+    "route_caller.sql",
+    "forwarded_principal.sql",
+    "reraise.sql",
+    "refuse.sql",
+    "remember_key.sql",
+    "remember_tenant.sql",
+)
 
-# Who the caller is, on the proxy: the tenant a call goes to. The same order as
-# ledger_private.authorize on a shard; nothing here grants anything (the shard decides).
-CALLER_TENANT = f"""
-CREATE OR REPLACE FUNCTION {DIRECTORY_SCHEMA}.caller_tenant(p_tenant text)
-RETURNS text
-LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_token text := coalesce(current_setting('doublex.api_key', true), '');
-    v_tenant text;
-BEGIN
-    IF v_token <> '' THEN
-        SELECT k.tenant INTO v_tenant
-          FROM {DIRECTORY_SCHEMA}.api_key AS k
-         WHERE k.key_id = split_part(v_token, '.', 1);
-        IF v_tenant IS NULL THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'DX040', COLUMN = 'api_key',
-                MESSAGE = 'api_key: not a valid, active API key',
-                HINT = 'Use a key token dxk_<id>.<secret> as created by ledger.create_api_key; '
-                       'revoked and expired keys are refused.';
-        END IF;
-        RETURN v_tenant;
-    END IF;
-    IF pg_has_role(session_user, '{OWNER_ROLE}', 'MEMBER')
-       OR (session_user = '{SERVICE_ROLE}' AND current_user = '{SERVICE_ROLE}') THEN
-        RETURN coalesce(p_tenant, 'default');
-    END IF;
-    RAISE EXCEPTION USING
-        ERRCODE = 'DX040', COLUMN = 'principal',
-        MESSAGE = format('principal: login %s holds no API key', session_user),
-        HINT = 'Through the proxy, a caller sets doublex.api_key to a key token; SQL logins '
-               'are bound on a shard (README, "Sharding").';
-END
-$$;
-REVOKE ALL ON FUNCTION {DIRECTORY_SCHEMA}.caller_tenant(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION {DIRECTORY_SCHEMA}.caller_tenant(text) TO {API_ROLE}, {SERVICE_ROLE};
 
--- PL/pgSQL, not SQL: its lookup is a cached plan (a SQL function's body is planned anew at
--- every call that cannot inline it).
-CREATE OR REPLACE FUNCTION {DIRECTORY_SCHEMA}.route(p_tenant text)
-RETURNS integer
-LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_tenant text := {DIRECTORY_SCHEMA}.caller_tenant(p_tenant);
-    v_partition integer;
-BEGIN
-    SELECT d.partition INTO v_partition FROM {DIRECTORY_SCHEMA}.tenant AS d
-     WHERE d.tenant = v_tenant;
-    RETURN coalesce(v_partition, hashtext(v_tenant));
-END
-$$;
-REVOKE ALL ON FUNCTION {DIRECTORY_SCHEMA}.route(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION {DIRECTORY_SCHEMA}.route(text) TO {API_ROLE}, {SERVICE_ROLE};
-CREATE OR REPLACE FUNCTION {DIRECTORY_SCHEMA}.route_caller()
-RETURNS integer
-LANGUAGE sql STABLE
-AS $$ SELECT {DIRECTORY_SCHEMA}.route(NULL) $$;
-REVOKE ALL ON FUNCTION {DIRECTORY_SCHEMA}.route_caller() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION {DIRECTORY_SCHEMA}.route_caller() TO {API_ROLE}, {SERVICE_ROLE};
-
-CREATE OR REPLACE FUNCTION {DIRECTORY_SCHEMA}.forwarded_key()
-RETURNS text
-LANGUAGE sql STABLE
-AS $$ SELECT coalesce(current_setting('doublex.api_key', true), '') $$;
-CREATE OR REPLACE FUNCTION {DIRECTORY_SCHEMA}.forwarded_actor()
-RETURNS text
-LANGUAGE sql STABLE
-AS $$ SELECT coalesce(nullif(current_setting('doublex.actor', true), ''), session_user) $$;
-REVOKE ALL ON FUNCTION {DIRECTORY_SCHEMA}.forwarded_key() FROM PUBLIC;
-REVOKE ALL ON FUNCTION {DIRECTORY_SCHEMA}.forwarded_actor() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION {DIRECTORY_SCHEMA}.forwarded_key() TO {API_ROLE}, {SERVICE_ROLE};
-GRANT EXECUTE ON FUNCTION {DIRECTORY_SCHEMA}.forwarded_actor() TO {API_ROLE}, {SERVICE_ROLE};
-
--- A shard's error as the shard raised it: PL/Proxy keeps the SQLSTATE but prefixes the
--- message ("<function>(<pid>): [<db>] REMOTE ERROR: "), the detail ("Remote detail: ") and
--- the hint ("Remote hint: ") and drops the column. The ledger's messages start with their
--- column ("legs[0].amount: …", the COLUMN of every RAISE in procedures/), which gives it back.
-CREATE OR REPLACE FUNCTION {DIRECTORY_SCHEMA}.reraise(
-    p_state text, p_message text, p_detail text, p_hint text, p_column text
-) RETURNS void
-LANGUAGE plpgsql IMMUTABLE
-AS $$
-DECLARE
-    v_message text := regexp_replace(p_message, '^.*? REMOTE ERROR: ', '');
-    v_detail text := nullif(regexp_replace(p_detail, '^Remote detail: ', ''), '');
-    v_hint text := nullif(regexp_replace(p_hint, '^Remote hint: ', ''), '');
-    v_column text := coalesce(
-        nullif(p_column, ''),
-        substring(v_message FROM '^([a-z_][a-z0-9_]*(?:\\[[0-9]+\\])?(?:\\.[a-z_]+)*): '));
-BEGIN
-    -- RAISE refuses a NULL option: one statement per combination of those present.
-    IF v_column IS NULL THEN
-        IF v_detail IS NULL AND v_hint IS NULL THEN
-            RAISE EXCEPTION USING ERRCODE = p_state, MESSAGE = v_message;
-        ELSIF v_hint IS NULL THEN
-            RAISE EXCEPTION USING ERRCODE = p_state, MESSAGE = v_message, DETAIL = v_detail;
-        ELSIF v_detail IS NULL THEN
-            RAISE EXCEPTION USING ERRCODE = p_state, MESSAGE = v_message, HINT = v_hint;
-        END IF;
-        RAISE EXCEPTION USING ERRCODE = p_state, MESSAGE = v_message, DETAIL = v_detail,
-                              HINT = v_hint;
-    END IF;
-    IF v_detail IS NULL AND v_hint IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = p_state, MESSAGE = v_message, COLUMN = v_column;
-    ELSIF v_hint IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = p_state, MESSAGE = v_message, DETAIL = v_detail,
-                              COLUMN = v_column;
-    ELSIF v_detail IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = p_state, MESSAGE = v_message, HINT = v_hint,
-                              COLUMN = v_column;
-    END IF;
-    RAISE EXCEPTION USING ERRCODE = p_state, MESSAGE = v_message, DETAIL = v_detail,
-                          HINT = v_hint, COLUMN = v_column;
-END
-$$;
-REVOKE ALL ON FUNCTION {DIRECTORY_SCHEMA}.reraise(text, text, text, text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION {DIRECTORY_SCHEMA}.reraise(text, text, text, text, text)
-    TO {API_ROLE}, {SERVICE_ROLE};
-
--- A key created through the proxy: its id routes its later calls. An id already known keeps
--- its tenant (a caller cannot redirect another key's calls).
-CREATE OR REPLACE FUNCTION {DIRECTORY_SCHEMA}.remember_key(p_key_id text, p_tenant text)
-RETURNS void
-LANGUAGE sql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-    INSERT INTO {DIRECTORY_SCHEMA}.api_key (key_id, tenant) VALUES (p_key_id, p_tenant)
-    ON CONFLICT (key_id) DO NOTHING
-$$;
-REVOKE ALL ON FUNCTION {DIRECTORY_SCHEMA}.remember_key(text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION {DIRECTORY_SCHEMA}.remember_key(text, text) TO {API_ROLE};
-
-CREATE OR REPLACE FUNCTION {DIRECTORY_SCHEMA}.remember_tenant(p_tenant text)
-RETURNS void
-LANGUAGE sql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-    INSERT INTO {DIRECTORY_SCHEMA}.tenant (tenant) VALUES (p_tenant) ON CONFLICT (tenant) DO NOTHING
-$$;
-REVOKE ALL ON FUNCTION {DIRECTORY_SCHEMA}.remember_tenant(text) FROM PUBLIC;
-"""
+def proxy_sql() -> str:
+    """proxy/*.sql, in PROXY_FILES order."""
+    folder = project_root() / "proxy"
+    return "\n\n".join((folder / name).read_text(encoding="utf-8") for name in PROXY_FILES)
 
 
 def _positional(count: int, offset: int = 0) -> str:
@@ -504,12 +361,8 @@ def api_function(function: ApiFunction) -> list[str]:
     if kind == REFUSED:
         reason = CROSSING[function.name][1].replace("'", "''")
         body = (
-            f"{head}\nLANGUAGE plpgsql\nAS $$\nBEGIN\n    RAISE EXCEPTION USING\n"
-            "        ERRCODE = 'DX066', COLUMN = 'function',\n"
-            f"        MESSAGE = 'function: ledger.{function.name} is not available"
-            " through the shard proxy',\n"
-            f"        DETAIL = '{reason}',\n"
-            "        HINT = 'Call it on a shard (README, \"Sharding\").';\nEND\n$$;"
+            f"{head}\nLANGUAGE plpgsql\nAS $$\nBEGIN\n"
+            f"    PERFORM ledger_proxy.refuse('{function.name}', '{reason}');\nEND\n$$;"
         )
     elif kind == DIRECTORY:
         body = (
@@ -556,7 +409,6 @@ def proxy_ddl(catalog: ShardCatalog) -> str:
         f"CREATE SCHEMA {REMOTE_SCHEMA} AUTHORIZATION {OWNER_ROLE};",
         f"GRANT USAGE ON SCHEMA ledger, {REMOTE_SCHEMA}"
         f" TO {API_ROLE}, {SERVICE_ROLE}, doublex_monitor;",
-        CALLER_TENANT,
     ]
     parts += [f"CREATE TYPE ledger.{name} AS ({columns});" for name, columns in catalog.types]
     for function in catalog.functions:
@@ -665,7 +517,7 @@ def generate(proxy_dsn: str, shard_dsns: Sequence[str], partitions: int | None =
         with conn.transaction():
             conn.execute("CREATE EXTENSION IF NOT EXISTS plproxy")
             conn.execute(ROLES)
-            conn.execute(DIRECTORY_DDL)
+            conn.execute(proxy_sql().encode())
             for statement in cluster_ddl(shard_dsns, partitions, admin):
                 conn.execute(statement.as_string(conn))
             conn.execute(proxy_ddl(catalog).encode())
