@@ -252,6 +252,8 @@ def tenant_functions(dsn: str) -> list[tuple[str, list[str], int]]:
 
 
 def null_call(name: str, types: list[str], position: int) -> sql.Composed:
+    """The function called with NULLs, the argument at `position` (1-based; 0: none) a
+    parameter."""
     args = [
         sql.SQL("%s") if n == position else sql.SQL("NULL::{}").format(sql.SQL(kind))
         for n, kind in enumerate(types, 1)
@@ -591,3 +593,37 @@ def test_random_requests_of_random_tenants_answer_as_on_one_database(
         expected = call(direct, direct_keys[tenant], query, *args)
         got = call(proxy, proxy_keys[tenant], query, *args)
         assert got == expected, (tenant, query, args)
+
+
+CAPABILITY_SETS = [["read"], ["post"], ["operate"], ["admin"], ["audit"], ["read", "post"]]
+
+
+def test_the_access_matrix_through_the_proxy_is_a_single_databases(
+    sharded: Sharded, admin_dsn: str
+) -> None:
+    """Every function doublex_api may execute, called with NULL arguments (its tenant NULL:
+    the key's own) by keys holding each capability: through the proxy the same SQLSTATE as
+    on a single database (DX041 where the capability is missing, the same refusal or answer
+    otherwise): the capability checks of pgtap/17_access_matrix.sql hold through it."""
+    create_tenants(admin_dsn, "alpha")
+    create_tenants(sharded.proxy_dsn, "alpha")
+    functions = [
+        (f.name, list(f.input_types), f.tenant_position)
+        for f in shards.read_catalog(admin_dsn).functions
+        if API_ROLE in f.grantees
+    ]
+    assert len(functions) > 50
+    seen: set[str] = set()
+    with service(admin_dsn) as direct, service(sharded.proxy_dsn) as proxy:
+        for capabilities in CAPABILITY_SETS:
+            direct_key = create_key(admin_dsn, "alpha", capabilities)["token"]
+            proxy_key = create_key(sharded.proxy_dsn, "alpha", capabilities)["token"]
+            for name, types, position in functions:
+                query = null_call(name, types, position or 0)
+                params = (None,) if position else ()
+                expected = call(direct, direct_key, query.as_string(direct), *params)[0]
+                got = call(proxy, proxy_key, query.as_string(proxy), *params)[0]
+                assert got == expected, (name, capabilities)
+                seen.add(expected)
+    # the matrix has both sides: refusals for a missing capability, and answers
+    assert {"DX041", "ok"} <= seen, seen
