@@ -1,13 +1,17 @@
 -- ledger_proxy.caller_tenant(tenant) → text: the tenant a call through the proxy goes to,
 -- derived from the caller as ledger_private.authorize derives it on a shard (README,
 -- "Sharding"): an API key in doublex.api_key → the tenant the proxy's directory records for
--- the key's id (an unknown id: DX040 at once); an admin (superuser or member of
--- doublex_owner) → the tenant argument, NULL meaning `default`; the service login itself
+-- the key's id (NULL for an id it does not know: the call goes to partition 0, whose shard
+-- refuses the key itself, DX040, unless the key is its own); an admin (superuser or member
+-- of doublex_owner) → the tenant argument, NULL meaning `default`; the service login itself
 -- (its housekeeping) → the same; anyone else → DX040. It decides where a call goes, never
 -- what it may do: the shard verifies the key (its secret, revocation, expiry, capabilities,
 -- the tenant argument) itself.
 --
 --   SELECT ledger_proxy.caller_tenant(NULL);
+--
+-- Raises: DX040.
+
 CREATE OR REPLACE FUNCTION ledger_proxy.caller_tenant(p_tenant text)
 RETURNS text
 LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -15,20 +19,10 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_token text := coalesce(current_setting('doublex.api_key', true), '');
-    v_tenant text;
 BEGIN
     IF v_token <> '' THEN
-        SELECT k.tenant INTO v_tenant
-          FROM ledger_proxy.api_key AS k
-         WHERE k.key_id = split_part(v_token, '.', 1);
-        IF v_tenant IS NULL THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'DX040', COLUMN = 'api_key',
-                MESSAGE = 'api_key: not a valid, active API key',
-                HINT = 'Use a key token dxk_<id>.<secret> as created by ledger.create_api_key; '
-                       'revoked and expired keys are refused.';
-        END IF;
-        RETURN v_tenant;
+        RETURN (SELECT k.tenant FROM ledger_proxy.api_key AS k
+                 WHERE k.key_id = split_part(v_token, '.', 1));
     END IF;
     IF pg_has_role(session_user, 'doublex_owner', 'MEMBER')
        OR (session_user = 'doublex_service' AND current_user = 'doublex_service') THEN

@@ -2,6 +2,7 @@
 -- partition a moved tenant is pinned to (NULL: its hash decides), and which tenant each API
 -- key id belongs to (it routes the key's calls; the shard still verifies the key). Neither
 -- is readable by the API roles: only the SECURITY DEFINER functions of this folder use them.
+
 CREATE SCHEMA IF NOT EXISTS ledger_proxy AUTHORIZATION doublex_owner;
 CREATE TABLE IF NOT EXISTS ledger_proxy.tenant (
     tenant    text PRIMARY KEY,

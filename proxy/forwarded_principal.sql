@@ -2,6 +2,7 @@
 -- or the service's housekeeping: the shard then knows them by the login the proxy's user
 -- mapping gives them) and the actor its writes are signed with (doublex.actor, else the
 -- proxy's session login). Inlined SQL.
+
 CREATE OR REPLACE FUNCTION ledger_proxy.forwarded_key()
 RETURNS text
 LANGUAGE sql STABLE

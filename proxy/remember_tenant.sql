@@ -1,5 +1,6 @@
 -- A tenant created through the proxy (ledger.create_tenant): listed by ledger.list_tenants,
 -- and the row a move pins to a partition. Owner only.
+
 CREATE OR REPLACE FUNCTION ledger_proxy.remember_tenant(p_tenant text)
 RETURNS void
 LANGUAGE sql SECURITY DEFINER

@@ -2,6 +2,7 @@
 -- message ("<function>(<pid>): [<db>] REMOTE ERROR: "), the detail ("Remote detail: ") and
 -- the hint ("Remote hint: ") and drops the column. The ledger's messages start with their
 -- column ("legs[0].amount: …", the COLUMN of every RAISE in procedures/), which gives it back.
+
 CREATE OR REPLACE FUNCTION ledger_proxy.reraise(
     p_state text, p_message text, p_detail text, p_hint text, p_column text
 ) RETURNS void

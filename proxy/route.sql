@@ -6,6 +6,7 @@
 -- every call that cannot inline it).
 --
 --   SELECT ledger_proxy.route('acme') & 3;   -- acme's partition of 4
+
 CREATE OR REPLACE FUNCTION ledger_proxy.route(p_tenant text)
 RETURNS integer
 LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -17,7 +18,7 @@ DECLARE
 BEGIN
     SELECT d.partition INTO v_partition FROM ledger_proxy.tenant AS d
      WHERE d.tenant = v_tenant;
-    RETURN coalesce(v_partition, hashtext(v_tenant));
+    RETURN coalesce(v_partition, hashtext(v_tenant), 0);  -- an unknown key: partition 0
 END
 $$;
 REVOKE ALL ON FUNCTION ledger_proxy.route(text) FROM PUBLIC;

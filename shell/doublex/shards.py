@@ -51,6 +51,10 @@ ALL = "all"  # on every shard; the rows combined (set-returning, service-wide wo
 FIRST = "first"  # on partition 0: every shard answers alike (limits, pure functions)
 DIRECTORY = "directory"  # answered by the proxy from its directory
 REFUSED = "refused"  # DX066: no meaningful combination; run it against each shard
+WEBHOOK_WORKER = "a webhook's events live on its tenant's shard: run the delivery worker per shard"
+LIVE_PAGE = "the live page serves one database: point it at a shard"
+SQL_LOGINS = "an SQL login is a role of one shard's cluster: bind, unbind and list it there"
+GAUGES = "monitoring gauges: point postgres_exporter at each shard"
 CROSSING: dict[str, tuple[str, str]] = {
     "api_limits": (FIRST, "the limits are procedures/private/api_limit.sql on every shard"),
     "client_idempotency_key": (FIRST, "a pure function of its arguments"),
@@ -58,46 +62,24 @@ CROSSING: dict[str, tuple[str, str]] = {
     "webhook_endpoints": (ALL, "every shard's endpoints"),
     "sweep_expired_holds": (ALL, "every shard's tenants"),
     "list_tenants": (DIRECTORY, "the tenants of the proxy's directory, each from its shard"),
-    "sequence_events": (
-        REFUSED,
-        "each shard sequences its own events: run the sequencer against each shard",
-    ),
-    "claim_webhook_events": (
-        REFUSED,
-        "a webhook's events live on its tenant's shard: run the delivery worker per shard",
-    ),
-    "record_webhook_deliveries": (
-        REFUSED,
-        "a webhook's events live on its tenant's shard: run the delivery worker per shard",
-    ),
-    "create_demo_tenant": (REFUSED, "the live page serves one database: point it at a shard"),
-    "prune_demo_tenants": (REFUSED, "the live page serves one database: point it at a shard"),
-    "bind_sql_login": (
-        REFUSED,
-        "an SQL login is a role of one shard's cluster: bind it there, or use an API key",
-    ),
-    "unbind_sql_login": (
-        REFUSED,
-        "an SQL login is a role of one shard's cluster: unbind it there",
-    ),
-    "list_sql_logins": (
-        REFUSED,
-        "an SQL login is a role of one shard's cluster: list them there",
-    ),
-    "monitor_days_since_close": (
-        REFUSED,
-        "monitoring gauges: point postgres_exporter at each shard",
-    ),
-    "monitor_fx_clearing": (REFUSED, "monitoring gauges: point postgres_exporter at each shard"),
-    "monitor_journals_today": (REFUSED, "monitoring gauges: point postgres_exporter at each shard"),
-    "monitor_recon_exceptions": (
-        REFUSED,
-        "monitoring gauges: point postgres_exporter at each shard",
-    ),
-    "monitor_unbalanced_journals": (
-        REFUSED,
-        "monitoring gauges: point postgres_exporter at each shard",
-    ),
+    "sequence_events": (REFUSED, "each shard sequences its own events: run it on each shard"),
+    "claim_webhook_events": (REFUSED, WEBHOOK_WORKER),
+    "record_webhook_deliveries": (REFUSED, WEBHOOK_WORKER),
+    "create_demo_tenant": (REFUSED, LIVE_PAGE),
+    "prune_demo_tenants": (REFUSED, LIVE_PAGE),
+    "bind_sql_login": (REFUSED, SQL_LOGINS),
+    "unbind_sql_login": (REFUSED, SQL_LOGINS),
+    "list_sql_logins": (REFUSED, SQL_LOGINS),
+    **{
+        f"monitor_{gauge}": (REFUSED, GAUGES)
+        for gauge in (
+            "days_since_close",
+            "fx_clearing",
+            "journals_today",
+            "recon_exceptions",
+            "unbalanced_journals",
+        )
+    },
 }
 # After these succeed on the shard, the proxy records what routes later calls.
 REMEMBERS = {
