@@ -627,3 +627,36 @@ def test_the_access_matrix_through_the_proxy_is_a_single_databases(
                 seen.add(expected)
     # the matrix has both sides: refusals for a missing capability, and answers
     assert {"DX041", "ok"} <= seen, seen
+
+
+def test_shards_init_builds_the_proxy_and_sync_records_what_a_shard_made(
+    proxy_env: Sharded,
+) -> None:
+    """`doublex shards init --shard-dsn … --proxy-dsn …` (again, over an existing proxy: the
+    directory is kept); a tenant and key made directly on a shard are routed only after
+    `doublex shards sync`; bad partition counts and mixed options are refused clearly."""
+    runner = CliRunner()
+    args = ["shards", "init", "--proxy-dsn", proxy_env.proxy_dsn, "--partitions", "4"]
+    for dsn in proxy_env.shard_dsns:
+        args += ["--shard-dsn", dsn]
+    result = runner.invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert f"DOUBLEX_PROXY_DSN='{proxy_env.proxy_dsn}'" in result.output
+    home = proxy_env.shard_of("hotel")
+    create_tenants(home, "hotel")
+    token = create_key(home, "hotel")["token"]
+    with service(proxy_env.proxy_dsn) as conn:
+        query = "SELECT name FROM ledger.get_tenant()"
+        before = call(conn, token, query)
+        result = runner.invoke(main, ["shards", "sync"], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        assert call(conn, token, query) == ("ok", [("hotel",)])
+    # unknown to the proxy, the key went to partition 0's shard, which refused it or
+    # (being hotel's) answered
+    assert before[0] == "DX040" or proxy_env.shard_index("hotel") == 0, before
+    for bad, message in (
+        (["--partitions", "3"], "power of two"),
+        (["--local", "2"], "not both"),
+    ):
+        result = runner.invoke(main, [*args, *bad])
+        assert result.exit_code != 0 and message in result.output, result.output
