@@ -17,8 +17,10 @@ failures retried by pgbench, --max-tries). **direct** connects to the tenant's s
 doublex_service; **proxy** to the proxy as doublex_service. One pair of single-client
 rounds gives the proxy's cost per call (the difference of the mean latencies).
 
-The report gives each round, the means, the proxy/direct ratio (bar: ≥ 85%, #20) and the
-cost per call. Report: bench/results/proxy-overhead.md and .json.
+The report gives each round, the means, the proxy/direct ratio (bar: ≥ 85%, #20), the
+cost per call, and the CPU each server spent per posting (from /proc: the postmaster's own,
+its reaped backends' and its live children's), which says what the ratio would be with the
+proxy on a host of its own (on this machine the two servers share the cores). Report: bench/results/proxy-overhead.md and .json.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -64,6 +67,36 @@ class Round:
     latency_ms: float
     failed: int
     retried: int
+    # CPU of each server per posting (µs): the tenant's shard's, and the other cluster's
+    # (the proxy's, idle in a direct round)
+    shard_cpu_us: float = 0.0
+    proxy_cpu_us: float = 0.0
+
+
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cluster_cpu_seconds(cluster: localdb.LocalCluster) -> float:
+    """CPU a cluster's processes have used: the postmaster's own and its reaped children's
+    (cutime, cstime: backends that have exited), and its live children's."""
+    postmaster = int((cluster.data_dir / "postmaster.pid").read_text().split()[0])
+
+    def fields(pid: int) -> list[str]:
+        text = Path(f"/proc/{pid}/stat").read_text()
+        return text[text.rindex(")") + 2 :].split()
+
+    main = fields(postmaster)
+    total = sum(int(main[i]) for i in (11, 12, 13, 14))  # utime stime cutime cstime
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == postmaster:
+            continue
+        try:
+            child = fields(int(entry.name))
+        except OSError:
+            continue
+        if int(child[1]) == postmaster:  # ppid
+            total += int(child[11]) + int(child[12])
+    return total / TICKS
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -133,7 +166,18 @@ def prepare(clusters: list[localdb.LocalCluster], accounts: int) -> tuple[int, s
     return home, proxy, str(token[0])
 
 
-def run(binary: str, dsn: str, script: Path, clients: int, duration: int, route: str) -> Round:
+def run(
+    binary: str,
+    dsn: str,
+    script: Path,
+    clients: int,
+    duration: int,
+    route: str,
+    servers: tuple[localdb.LocalCluster, localdb.LocalCluster] | None = None,
+) -> Round:
+    """One pgbench run; with `servers` (the tenant's shard's cluster, the other one), the
+    CPU each used per posting."""
+    before = [cluster_cpu_seconds(c) for c in servers] if servers else []
     result = subprocess.run(
         [
             binary,
@@ -162,7 +206,16 @@ def run(binary: str, dsn: str, script: Path, clients: int, duration: int, route:
     failed = int(failed_match.group(1)) if failed_match else 0
     retried_match = re.search(r"number of transactions retried: (\d+)", result.stdout)
     retried = int(retried_match.group(1)) if retried_match else 0
-    return Round(route, clients, tps, latency, failed, retried)
+    cpu = [0.0, 0.0]
+    if servers:
+        time.sleep(0.5)  # the backends exit and are reaped: their CPU is the postmaster's
+        processed = re.search(r"number of transactions actually processed: (\d+)", result.stdout)
+        postings = max(1, int(processed.group(1)) if processed else 1)
+        cpu = [
+            1e6 * (cluster_cpu_seconds(c) - b) / postings
+            for c, b in zip(servers, before, strict=True)
+        ]
+    return Round(route, clients, tps, latency, failed, retried, cpu[0], cpu[1])
 
 
 def render(meta: dict[str, str], rounds: list[Round], per_call_us: float) -> str:
@@ -175,17 +228,26 @@ def render(meta: dict[str, str], rounds: list[Round], per_call_us: float) -> str
     lines += [f"- {key}: {value}" for key, value in meta.items()]
     lines += [
         "",
-        "| round | route | clients | TPS | latency ms | retried | failed |",
-        "|--:|---|--:|--:|--:|--:|--:|",
+        "| round | route | clients | TPS | latency ms | retried | failed"
+        " | shard CPU µs/posting | proxy's server CPU µs/posting |",
+        "|--:|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for number, r in enumerate(rounds, 1):
         lines.append(
             f"| {number} | {r.route} | {r.clients} | {r.tps:,.0f} | {r.latency_ms:.3f}"
-            f" | {r.retried} | {r.failed} |"
+            f" | {r.retried} | {r.failed} | {r.shard_cpu_us:,.0f} | {r.proxy_cpu_us:,.0f} |"
         )
+    shard_direct = statistics.fmean(r.shard_cpu_us for r in loaded if r.route == "direct")
+    shard_proxy = statistics.fmean(r.shard_cpu_us for r in loaded if r.route == "proxy")
+    proxy_cpu = statistics.fmean(r.proxy_cpu_us for r in loaded if r.route == "proxy")
     lines += [
         "",
         f"- direct, mean: **{direct:,.0f}** postings/s; through the proxy: **{proxy:,.0f}**",
+        f"- the shard's CPU per posting: direct **{shard_direct:,.0f} µs**, through the proxy"
+        f" **{shard_proxy:,.0f} µs**; the proxy's server per call: **{proxy_cpu:,.0f} µs**"
+        " (on this machine both servers share the same cores; with the proxy on a host of"
+        f" its own the shard would post {100.0 * shard_direct / shard_proxy:.0f}% of its"
+        " direct rate, CPU-bound)",
         f"- proxy / direct: **{ratio:.1f}%** — bar ≥ {BAR_PCT:.0f}%: **{verdict}**",
         "- the proxy's cost per call (single client, latency difference):"
         f" **{per_call_us:,.0f} µs**",
@@ -211,12 +273,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "direct": as_role([first, second][home].dsn(), SERVICE_ROLE),
                 "proxy": as_role(proxy, SERVICE_ROLE),
             }
+            servers = ([first, second][home], [first, second][1 - home])
             run(binary, routes["proxy"], script, args.clients, 2, "warm-up")
             rounds = []
             order = ["direct", "proxy", "proxy", "direct"] * ((args.rounds + 1) // 2)
             for route in order[: 2 * args.rounds]:
                 rounds.append(
-                    run(binary, routes[route], script, args.clients, args.duration, route)
+                    run(binary, routes[route], script, args.clients, args.duration, route, servers)
                 )
                 say(f"{route}: {rounds[-1].tps:,.0f} TPS")
             single = [
