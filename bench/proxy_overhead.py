@@ -20,7 +20,8 @@ rounds gives the proxy's cost per call (the difference of the mean latencies).
 The report gives each round, the means, the proxy/direct ratio (bar: ≥ 85%, #20), the
 cost per call, and the CPU each server spent per posting (from /proc: the postmaster's own,
 its reaped backends' and its live children's), which says what the ratio would be with the
-proxy on a host of its own (on this machine the two servers share the cores). Report: bench/results/proxy-overhead.md and .json.
+proxy on a host of its own (on this machine the two servers share the cores).
+Report: bench/results/proxy-overhead.md and .json.
 """
 
 from __future__ import annotations
