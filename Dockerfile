@@ -19,6 +19,7 @@ RUN pip install --no-cache-dir --no-index --find-links=/wheels /wheels/*.whl \
 # Migrations and procedures are read at run time from DOUBLEX_HOME.
 COPY migrations ./migrations
 COPY procedures ./procedures
+COPY proxy ./proxy
 USER 10001
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \

@@ -1,5 +1,6 @@
 """Fixtures: one throwaway cluster per session, a migrated template, a fresh database per test.
 
+`sharded` is two shards on two servers and a PL/Proxy database over them.
 `database` is the name of the test's own database; `admin_dsn`/`app_dsn`/`service_dsn`
 connect to it as the superuser, as doublex_app (the SQL login of tenant `default`) and as
 the REST service's role; `ledger` is an open doublex.db.Ledger on it as doublex_app;
@@ -21,12 +22,27 @@ from doublex.config import SERVICE_ROLE
 from doublex.db import Ledger, RetryPolicy
 from support.cluster import TestCluster, running_cluster
 from support.http import create_key
+from support.sharding import Sharded, sharded_databases
 
 
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[TestCluster]:
     with running_cluster() as cluster:
         yield cluster
+
+
+@pytest.fixture(scope="session")
+def second_cluster() -> Iterator[TestCluster]:
+    """Another PostgreSQL server (the sharding tests' shard 1), started when first asked for."""
+    with running_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def sharded(pg_cluster: TestCluster, second_cluster: TestCluster) -> Iterator[Sharded]:
+    """Two fresh shards on two servers and a PL/Proxy database over them (support.sharding)."""
+    with sharded_databases(pg_cluster, second_cluster) as world:
+        yield world
 
 
 @pytest.fixture

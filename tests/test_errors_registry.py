@@ -54,8 +54,10 @@ def strip_sql_comments(sql: str) -> str:
 
 
 def sql_files() -> list[Path]:
-    files = sorted((ROOT / "procedures").rglob("*.sql")) + sorted(
-        (ROOT / "migrations").glob("*.sql")
+    files = (
+        sorted((ROOT / "procedures").rglob("*.sql"))
+        + sorted((ROOT / "migrations").glob("*.sql"))
+        + sorted((ROOT / "proxy").glob("*.sql"))  # the shard proxy's own (README, "Sharding")
     )
     assert files, "no SQL files found"
     return files

@@ -24,9 +24,10 @@ from hypothesis import strategies as st
 
 from support.http import CAPABILITIES, admin_connection, bearer, create_key
 from support.serving import doublex_serve
+from support.sharding import Sharded
 from support.tenants import create_tenants
 
-A, B = "default", "bravo"
+A = "default"
 SHARED = ["1001-CASH", "4001-SALES"]  # both tenants have these codes
 B_ONLY = ["7001-BRAVO-ONLY", "7002-BRAVO-ONLY"]
 B_MEMO = "bravo-secret-memo"
@@ -36,8 +37,10 @@ B_MEMO = "bravo-secret-memo"
 class World:
     base: str
     admin_dsn: str
+    b: str  # tenant B's name
     b_journals: list[str]
     b_keys: list[str]  # key ids
+    snapshot_dsn: str  # the database that holds B (its shard, behind the proxy)
     a_keys: dict[frozenset[str], str] = field(default_factory=dict)
 
     def key_of_a(self, capabilities: frozenset[str]) -> str:
@@ -49,7 +52,7 @@ class World:
         """What only B knows: its memo, its accounts' names, and its journal and key ids the
         request did not name itself (an error message may quote what the client sent)."""
         ids = [i for i in self.b_journals + self.b_keys if i not in sent]
-        return [B_MEMO, f"{B} ", *ids]
+        return [B_MEMO, f"{self.b} ", *ids]
 
 
 def call(base: str, method: str, path: str, body: Any, key: str) -> tuple[int, str]:
@@ -63,11 +66,11 @@ def call(base: str, method: str, path: str, body: Any, key: str) -> tuple[int, s
         return error.code, error.read().decode()
 
 
-def snapshot(admin_dsn: str) -> Any:
+def snapshot(admin_dsn: str, b: str) -> Any:
     """Everything of tenant B that a request could change."""
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         return [
-            conn.execute(query, (B,)).fetchall()
+            conn.execute(query, (b,)).fetchall()
             for query in (
                 "SELECT code, status FROM ledger_private.account WHERE tenant = %s ORDER BY code",
                 "SELECT count(*) FROM ledger_private.journal WHERE tenant = %s",
@@ -80,8 +83,21 @@ def snapshot(admin_dsn: str) -> Any:
         ]
 
 
-@pytest.fixture
-def world(admin_dsn: str, app_dsn: str, service_dsn: str, tmp_path: Path) -> Iterator[World]:
+@pytest.fixture(params=["direct", "proxy-other-shard", "proxy-same-shard"])
+def world(
+    request: pytest.FixtureRequest, admin_dsn: str, service_dsn: str, tmp_path: Path
+) -> Iterator[World]:
+    """One database; or two shards behind the PL/Proxy database (README, "Sharding"), with
+    B on the shard A is not on (the proxy's routing is the wall) or on A's (the shard's)."""
+    B = "charlie" if request.param == "proxy-same-shard" else "bravo"
+    snapshot_dsn = admin_dsn
+    if request.param != "direct":
+        sharded: Sharded = request.getfixturevalue("sharded")
+        admin_dsn, service_dsn = sharded.proxy_dsn, sharded.proxy_service_dsn
+        assert (sharded.shard_index(B) != sharded.shard_index(A)) == (
+            request.param == "proxy-other-shard"
+        )
+        snapshot_dsn = sharded.shard_of(B)
     create_tenants(admin_dsn, B)
     b_journals: list[str] = []
     with admin_connection(admin_dsn) as conn:
@@ -116,12 +132,12 @@ def world(admin_dsn: str, app_dsn: str, service_dsn: str, tmp_path: Path) -> Ite
             b_journals.append(str(row[0]))
             conn.commit()
         conn.execute(
-            "SELECT ledger.upsert_fx_rate('USD', 'JPY', 150, '2020-01-01', 'bravo', %s)", (B,)
+            "SELECT ledger.upsert_fx_rate('USD', 'JPY', 150, '2020-01-01', %s, %s)", (B, B)
         )
     b_keys = [create_key(admin_dsn, B)["key_id"] for _ in range(2)]
     log = tmp_path / "serve.log"
     with doublex_serve(service_dsn, log, LOG_LEVEL="WARNING", DOUBLEX_POOL_MAX="4") as base:
-        yield World(base, admin_dsn, b_journals, b_keys)
+        yield World(base, admin_dsn, B, b_journals, b_keys, snapshot_dsn)
     assert "Traceback" not in log.read_text()
 
 
@@ -177,7 +193,7 @@ def requests(world: World) -> st.SearchStrategy[tuple[str, str, Any]]:
 )
 @given(data=st.data())
 def test_nothing_of_another_tenant_is_ever_returned(world: World, data: st.DataObject) -> None:
-    before = snapshot(world.admin_dsn)
+    before = snapshot(world.snapshot_dsn, world.b)
     capabilities = frozenset(data.draw(st.sets(st.sampled_from(CAPABILITIES), min_size=1)))
     method, path, body = data.draw(requests(world))
     status, text = call(world.base, method, path, body, world.key_of_a(capabilities))
@@ -186,7 +202,7 @@ def test_nothing_of_another_tenant_is_ever_returned(world: World, data: st.DataO
         assert secret not in text, (method, path, status, secret)
     # Whatever A did (a POST /api/accounts of a B-only code opens A's own account), B's
     # books, keys, rates and audit log are the same.
-    assert snapshot(world.admin_dsn) == before, (method, path, status)
+    assert snapshot(world.snapshot_dsn, world.b) == before, (method, path, status)
     if status < 300 and "/" in path.removeprefix("/api/"):
         # A 2xx about one object: it is A's own (B's journals and keys are never found).
         assert not any(i in path for i in world.b_journals + world.b_keys), (method, path)

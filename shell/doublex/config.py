@@ -80,6 +80,10 @@ class Settings:
     webhooks: WebhookSettings
     # Request coalescing of POST /api/transfers (README, "Request coalescing").
     coalesce: CoalesceSettings
+    # Sharding (README, "Sharding"): the PL/Proxy database's admin DSN and the shards' admin
+    # DSNs; with both, `doublex migrate` migrates every shard and regenerates the proxy.
+    proxy_dsn: str | None = None
+    shard_dsns: tuple[str, ...] = ()
 
     @property
     def uses_local_cluster(self) -> bool:
@@ -201,6 +205,10 @@ def load() -> Settings:
             allow_private=_flag_env("DOUBLEX_WEBHOOK_ALLOW_PRIVATE"),
         ),
         coalesce=coalesce_settings(),
+        proxy_dsn=os.environ.get("DOUBLEX_PROXY_DSN") or None,
+        shard_dsns=tuple(
+            d.strip() for d in os.environ.get("DOUBLEX_SHARD_DSNS", "").split(";") if d.strip()
+        ),
     )
 
 

@@ -30,6 +30,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from types import FrameType
+from typing import Any
 
 import psycopg
 from aiohttp import web
@@ -129,15 +130,19 @@ def build_app(settings: Settings, service_dsn: str) -> web.Application:
         # The webhook worker (doublex.webhooks): idle endpoints look as soon as the
         # sequencer moved a batch.
         deliverer = webhooks.Deliverer(ledger, settings.webhooks)
-        tasks = [
+        tasks: list[asyncio.Task[Any]] = [
             asyncio.create_task(
                 roll_up_forever(ledger, settings.tenants, settings.roll_up_seconds)
             ),
-            # The event sequencer (doublex.sequencer): queued events get their positions.
-            asyncio.create_task(
-                sequencer.pump(ledger, settings.events_seconds, on_batch=deliverer.wake)
-            ),
         ]
+        # The event sequencer (doublex.sequencer): queued events get their positions. Off
+        # (0) for a service on the shard proxy: each shard runs its own (README, "Sharding").
+        if settings.events_seconds > 0:
+            tasks.append(
+                asyncio.create_task(
+                    sequencer.pump(ledger, settings.events_seconds, on_batch=deliverer.wake)
+                )
+            )
         if settings.hold_sweep_seconds > 0:
             tasks.append(
                 asyncio.create_task(sweep_holds_forever(ledger, settings.hold_sweep_seconds))

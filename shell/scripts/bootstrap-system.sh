@@ -35,6 +35,7 @@ else
     [[ $want_tools == 0 || -f "$sharedir/extension/pgtap.control" ]] || missing+=("postgresql-$version-pgtap")
     # The event log (migration 0021) queues every change through PgQ; serving needs it too.
     [[ -f "$sharedir/extension/pgq.control" ]] || missing+=("postgresql-$version-pgq3")
+    [[ -f "$sharedir/extension/plproxy.control" ]] || missing+=("postgresql-$version-plproxy")
     if [[ $want_lint == 1 ]]; then
         [[ -f "$sharedir/extension/plpgsql_check.control" ]] || missing+=("postgresql-$version-plpgsql-check")
     fi

@@ -11,6 +11,8 @@ from typing import Any
 
 import psycopg
 
+from support.http import FAST_BURST, FAST_RATE
+
 CAPABILITIES = ["read", "post", "operate", "admin", "audit"]
 
 
@@ -29,8 +31,7 @@ def tenant_key(admin_dsn: str, tenant: str, capabilities: list[str] | None = Non
         conn.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
         row = conn.execute(
             "SELECT token FROM ledger.create_api_key('test', %s, tenant => %s,"
-            " requests_per_second => ledger_private.api_limit('key_rate_max'),"
-            " burst => ledger_private.api_limit('key_burst_max'))",
+            f" requests_per_second => {FAST_RATE}, burst => {FAST_BURST})",
             (capabilities or CAPABILITIES, tenant),
         ).fetchone()
     assert row is not None

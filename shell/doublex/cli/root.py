@@ -36,6 +36,7 @@ COMMAND_MODULES = {
     "demo": "demo",
     "db": "system",
     "migrate": "system",
+    "shards": "shards",
     "serve": "system",
     "schema": "system",
     "maintain": "system",

@@ -78,7 +78,18 @@ def db_url() -> None:
     "--all", "rollback_all", is_flag=True, help="With --rollback: revert every migration."
 )
 def migrate_command(rollback: bool, rollback_all: bool) -> None:
-    """Apply pending migrations and re-apply procedures/ (or roll back)."""
+    """Apply pending migrations and re-apply procedures/ (or roll back). With
+    DOUBLEX_PROXY_DSN and DOUBLEX_SHARD_DSNS: every shard, then the proxy is regenerated."""
+    settings = config.load()
+    if settings.proxy_dsn and settings.shard_dsns and not rollback:
+        from doublex import shards
+
+        for index, shard_report in enumerate(
+            shards.migrate_all(settings.proxy_dsn, settings.shard_dsns)
+        ):
+            click.echo(f"shard {index}: {len(shard_report.applied)} migration(s) applied")
+        click.echo("proxy regenerated from shard 0's catalog")
+        return
     dsn = admin_dsn()
     if rollback:
         report = migrations.rollback(dsn, count=0 if rollback_all else 1)
