@@ -35,6 +35,8 @@ else
     [[ $want_tools == 0 || -f "$sharedir/extension/pgtap.control" ]] || missing+=("postgresql-$version-pgtap")
     # The event log (migration 0021) queues every change through PgQ; serving needs it too.
     [[ -f "$sharedir/extension/pgq.control" ]] || missing+=("postgresql-$version-pgq3")
+    # High availability (doublex ha): pg_auto_failover's extension and its pg_autoctl.
+    [[ $want_tools == 0 || -f "$sharedir/extension/pgautofailover.control" ]] || missing+=("postgresql-$version-auto-failover")
     if [[ $want_lint == 1 ]]; then
         [[ -f "$sharedir/extension/plpgsql_check.control" ]] || missing+=("postgresql-$version-plpgsql-check")
     fi
@@ -51,6 +53,7 @@ if [[ $want_tools == 1 ]]; then
     command -v pgbouncer >/dev/null 2>&1 || [[ -x /usr/sbin/pgbouncer ]] || missing+=(pgbouncer)
     # PgQ's ticker daemon: optional (the sequencer ticks itself), for deployments that run it.
     command -v pgqd >/dev/null 2>&1 || missing+=(pgqd)
+    command -v pg_autoctl >/dev/null 2>&1 || missing+=(pg-auto-failover-cli)
 fi
 
 if [[ ${#missing[@]} -eq 0 ]]; then

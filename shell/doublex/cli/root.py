@@ -40,6 +40,7 @@ COMMAND_MODULES = {
     "schema": "system",
     "maintain": "system",
     "observe": "observe",
+    "ha": "ha",
 }
 
 
