@@ -45,9 +45,9 @@ from doublex import localdb
 HOST = "127.0.0.1"
 FORMATION = "default"
 NODES = ("node1", "node2")
-DEFAULT_PORT_BASE = 54340
+DEFAULT_PORT_BASE = 54340  # the monitor; the nodes take the next two ports
 # The states in which a data node is the formation's primary and accepts writes.
-WRITABLE = frozenset({"single", "wait_primary", "primary"})  # the monitor; the nodes take the next two ports
+WRITABLE = frozenset({"single", "wait_primary", "primary"})
 
 # The monitor's health checks (milliseconds), tightened for one machine: pg_auto_failover's
 # defaults (every 5 s, 5 s timeout, 2 retries 2 s apart, unhealthy after 20 s) take about

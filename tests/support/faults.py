@@ -36,6 +36,8 @@ class Tally:
     answers: dict[int, int] = field(default_factory=dict)  # status → how many
     broken: int = 0  # connection refused, reset or timed out
     unexpected: list[tuple[str, int, str]] = field(default_factory=list)
+    # When each attempt ended (time.monotonic()) and whether it was acknowledged.
+    timeline: list[tuple[float, bool]] = field(default_factory=list)
 
     def saw(self, status: int) -> None:
         self.answers[status] = self.answers.get(status, 0) + 1
@@ -44,6 +46,16 @@ class Tally:
     def replays(self) -> int:
         """Requests that had to be sent again: a 503 or a broken connection."""
         return self.answers.get(503, 0) + self.broken
+
+    def unavailable(self, since: float) -> float:
+        """Seconds from the first attempt that failed after `since` to the first one
+        acknowledged after it (0 when none failed)."""
+        failed = [at for at, acknowledged in self.timeline if at >= since and not acknowledged]
+        if not failed:
+            return 0.0
+        back = [at for at, acknowledged in self.timeline if at > failed[0] and acknowledged]
+        assert back, "no write was acknowledged after the first failure"
+        return min(back) - failed[0]
 
 
 def transfer(key: str, n: int) -> dict[str, Any]:
@@ -77,7 +89,9 @@ async def post_until_acknowledged(
             ) as response:
                 text = await response.text()
                 tally.saw(response.status)
-                if response.status in (200, 201):
+                acknowledged = response.status in (200, 201)
+                tally.timeline.append((time.monotonic(), acknowledged))
+                if acknowledged:
                     tally.acknowledged[key] = (await response.json())["journal_id"]
                     return
                 if response.status != 503:
@@ -86,6 +100,7 @@ async def post_until_acknowledged(
                         return
         except (aiohttp.ClientError, TimeoutError):
             tally.broken += 1
+            tally.timeline.append((time.monotonic(), False))
         await asyncio.sleep(random.uniform(0.02, 0.1))
     tally.unexpected.append((key, 0, "never acknowledged"))
 
