@@ -27,6 +27,7 @@ What the local formation decides (ARCHITECTURE.md, "High availability"):
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import pwd
@@ -34,7 +35,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -238,7 +239,7 @@ class LocalFormation:
                 *("--auth", "trust", "--ssl-self-signed"),
             )
             self.start_keeper(node)
-            self.wait_for(lambda states, n=index + 1: _settled(states, n))
+            self.wait_for(functools.partial(settled, count=index + 1))
         return True
 
     # -- keepers ----------------------------------------------------------------------------
@@ -343,13 +344,15 @@ class LocalFormation:
         rows: list[dict[str, Any]] = json.loads(out)
         return rows
 
-    def wait_for(self, settled: Any, timeout: float = 120) -> list[dict[str, Any]]:
-        """Poll the monitor until `settled(states)` is true."""
+    def wait_for(
+        self, until: Callable[[list[dict[str, Any]]], bool], timeout: float = 120
+    ) -> list[dict[str, Any]]:
+        """Poll the monitor until `until(states)` is true."""
         deadline = time.monotonic() + timeout
         while True:
             with contextlib.suppress(FormationError, json.JSONDecodeError):
                 states = self.states()
-                if settled(states):
+                if until(states):
                     return states
             if time.monotonic() > deadline:
                 raise FormationError(f"the formation did not settle in {timeout:g} s")
@@ -386,7 +389,7 @@ def with_user(uri: str, user: str) -> str:
     return urlunsplit(("postgresql", f"{user}@{hosts}", parts.path, parts.query, ""))
 
 
-def _settled(states: Sequence[Mapping[str, Any]], count: int) -> bool:
+def settled(states: Sequence[Mapping[str, Any]], count: int) -> bool:
     """`count` data nodes, each where the monitor wants it, one of them primary."""
     if len(states) != count or any(not _steady(s) for s in states):
         return False

@@ -105,9 +105,16 @@ async def post_until_acknowledged(
     tally.unexpected.append((key, 0, "never acknowledged"))
 
 
-async def load(base: str, token: str, workers: int, done: Callable[[], bool], tally: Tally) -> None:
-    """`workers` clients post new keys with the API key `token` until `done()` says so (at
-    most 60 s); each finishes its last key."""
+async def load(
+    base: str,
+    token: str,
+    workers: int,
+    done: Callable[[], bool],
+    tally: Tally,
+    prefix: str = "fault-",
+) -> None:
+    """`workers` clients post new keys (`prefix`…) with the API key `token` until `done()`
+    says so (at most 60 s); each finishes its last key."""
     stop_at = time.monotonic() + 60
     give_up = stop_at + 45
     timeout = aiohttp.ClientTimeout(total=10)
@@ -117,7 +124,7 @@ async def load(base: str, token: str, workers: int, done: Callable[[], bool], ta
             n = 0
             while time.monotonic() < stop_at and not done():
                 await post_until_acknowledged(
-                    session, base, token, f"fault-{worker}-{n}", worker + n, tally, give_up
+                    session, base, token, f"{prefix}{worker}-{n}", worker + n, tally, give_up
                 )
                 n += 1
 

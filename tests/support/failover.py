@@ -1,0 +1,131 @@
+"""The failover scenario of tests/test_ha.py and bench/failover.py: the REST service on a
+formation's multi-host URI, clients posting transfers that replay the same idempotency key
+on a 503 or a broken connection (support/faults.py), and the primary's postmaster
+SIGKILLed under that load; what came out of it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from doublex import ha
+from doublex.config import SERVICE_ROLE
+from support.faults import ACCOUNTS, Tally, load
+from support.http import create_key
+from support.serving import Service
+
+SERVICE_ENV = {
+    "DOUBLEX_POOL_MAX": "4",
+    "DOUBLEX_POOL_TIMEOUT": "2",
+    "DOUBLEX_REQUEST_DEADLINE": "3",
+    "DOUBLEX_ROLLUP_SECONDS": "1",
+    "LOG_LEVEL": "WARNING",
+}
+
+
+@dataclass
+class Outcome:
+    """One failover under load."""
+
+    old: str  # the primary that was killed
+    new: str  # the primary after it
+    promoted: float  # seconds from the kill until the monitor named the new primary
+    unavailable: float  # seconds from the first failed to the first acknowledged write
+    tally: Tally
+    journals: dict[str, str]  # idempotency key → journal id, on the new primary
+    duplicates: int  # keys with more than one journal
+
+    @property
+    def lost(self) -> list[str]:
+        """Acknowledged keys whose journal is not the one acknowledged."""
+        return [k for k, j in self.tally.acknowledged.items() if self.journals.get(k) != j]
+
+
+def open_accounts(uri: str) -> None:
+    """The accounts support/faults.py posts between."""
+    with psycopg.connect(uri) as conn:
+        conn.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
+        for code, ccy in ACCOUNTS:
+            conn.execute("SELECT ledger.create_account(%s, %s, %s)", (code, code, ccy))
+
+
+def fail_over_under_load(
+    formation: ha.LocalFormation,
+    log_path: Path,
+    *,
+    workers: int = 6,
+    before: float = 3.0,
+    after: float = 4.0,
+    prefix: str = "failover-",
+) -> Outcome:
+    """Serve the formation, load it for `before` seconds, SIGKILL the primary's postmaster,
+    and go on until `after` seconds past the first write acknowledged after the kill. The
+    clients' idempotency keys start with `prefix` (one per run on the same database)."""
+    uri = formation.uri()
+    token = create_key(uri, capabilities=["post"])["token"]
+    service = Service(formation.uri(SERVICE_ROLE), log_path, **SERVICE_ENV)
+    service.start()
+    old = formation.primary()
+    tally = Tally()
+    killed_at = 0.0
+    promoted: list[float] = []
+
+    def done() -> bool:
+        if not killed_at:
+            return False
+        back = [at for at, ok in tally.timeline if at > killed_at and ok]
+        return bool(back) and time.monotonic() > back[0] + after
+
+    def watch_monitor() -> None:
+        while time.monotonic() < killed_at + 60:
+            try:
+                if formation.primary() != old:
+                    promoted.append(time.monotonic() - killed_at)
+                    return
+            except ha.FormationError:
+                pass
+            time.sleep(0.1)
+
+    async def scenario() -> None:
+        nonlocal killed_at
+        clients = asyncio.create_task(load(service.base, token, workers, done, tally, prefix))
+        await asyncio.sleep(before)
+        killed_at = time.monotonic()
+        os.kill(formation.postmaster_pid(old), signal.SIGKILL)
+        watcher = threading.Thread(target=watch_monitor, daemon=True)
+        watcher.start()
+        await clients
+        await asyncio.to_thread(watcher.join)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        service.stop()
+    with psycopg.connect(uri, autocommit=True) as conn:
+        journals = dict(
+            conn.execute(
+                "SELECT idempotency_key, journal_id::text FROM ledger_private.journal"
+                " WHERE idempotency_key LIKE %s",
+                (f"{prefix}%",),
+            ).fetchall()
+        )
+        duplicates = conn.execute(
+            "SELECT count(*) FROM (SELECT FROM ledger_private.journal"
+            " GROUP BY tenant, idempotency_key HAVING count(*) > 1) AS d"
+        ).fetchone()
+    return Outcome(
+        old=old.name,
+        new=formation.primary().name,
+        promoted=promoted[0] if promoted else float("nan"),
+        unavailable=tally.unavailable(killed_at),
+        tally=tally,
+        journals=journals,
+        duplicates=int(duplicates[0]) if duplicates else 0,
+    )
