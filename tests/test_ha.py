@@ -12,10 +12,6 @@ comes back as the new standby with every acknowledged journal.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,45 +23,17 @@ from click.testing import CliRunner
 from doublex import ha, localdb
 from doublex.cli import main
 from doublex.config import SERVICE_ROLE
-from support.failover import fail_over_under_load, open_accounts
+from support.failover import fail_over_under_load, open_accounts, throwaway_formation
 from support.invariants import assert_ledger_invariants
 
 UNAVAILABILITY_BAR = 30.0  # seconds (issue #20)
 
 
-def free_port_base() -> int:
-    """A port whose next two are free too (the monitor and the two nodes)."""
-    for _ in range(50):
-        base = localdb.free_port()
-        if base + 2 > 65535:
-            continue
-        taken = False
-        for port in (base + 1, base + 2):
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-                taken = taken or sock.connect_ex(("127.0.0.1", port)) == 0
-        if not taken:
-            return base
-    raise RuntimeError("no three consecutive free ports")
-
-
 @pytest.fixture(scope="module")
 def formation() -> Iterator[ha.LocalFormation]:
-    """A formation of the module's own, created through `doublex ha init` (DoubleX database
-    migrated on the primary), destroyed afterwards."""
-    folder = Path(tempfile.mkdtemp(prefix="doublex-ha-"))
-    os.chmod(folder, 0o755)
-    runner = CliRunner()
-    created = ha.formation_at(folder, free_port_base(), os.environ.get("DOUBLEX_PG_BINDIR"))
-    try:
-        result = runner.invoke(
-            main, ["ha", "init", "--dir", str(folder), "--port-base", str(created.port_base)]
-        )
-        assert result.exit_code == 0, result.output
-        assert result.stdout.strip() == created.uri()
+    """A formation of the module's own, created through `doublex ha init`."""
+    with throwaway_formation() as created:
         yield created
-    finally:
-        created.destroy()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def node_dsn(node: ha.Node, dbname: str = "doublex") -> str:

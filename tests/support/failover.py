@@ -7,15 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
+import socket
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from click.testing import CliRunner
 
-from doublex import ha
+from doublex import ha, localdb
+from doublex.cli import main
 from doublex.config import SERVICE_ROLE
 from support.faults import ACCOUNTS, Tally, load
 from support.http import create_key
@@ -46,6 +53,39 @@ class Outcome:
     def lost(self) -> list[str]:
         """Acknowledged keys whose journal is not the one acknowledged."""
         return [k for k, j in self.tally.acknowledged.items() if self.journals.get(k) != j]
+
+
+def free_port_base() -> int:
+    """The first of three consecutive ports nothing listens on (the monitor, the nodes)."""
+    for _ in range(50):
+        base = localdb.free_port()
+        if base + 2 <= 65535 and not any(_listening(port) for port in (base + 1, base + 2)):
+            return base
+    raise RuntimeError("no three consecutive free ports")
+
+
+def _listening(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextmanager
+def throwaway_formation() -> Iterator[ha.LocalFormation]:
+    """A formation in a temporary folder on free ports, created by `doublex ha init` (the
+    DoubleX database migrated on the primary; its output is the URI), destroyed after."""
+    folder = Path(tempfile.mkdtemp(prefix="doublex-ha-"))
+    os.chmod(folder, 0o755)
+    formation = ha.formation_at(folder, free_port_base(), os.environ.get("DOUBLEX_PG_BINDIR"))
+    try:
+        result = CliRunner().invoke(
+            main, ["ha", "init", "--dir", str(folder), "--port-base", str(formation.port_base)]
+        )
+        assert result.exit_code == 0, result.output
+        assert result.stdout.strip() == formation.uri()
+        yield formation
+    finally:
+        formation.destroy()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def open_accounts(uri: str) -> None:
