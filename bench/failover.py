@@ -1,7 +1,7 @@
 """Failover benchmark: the primary of a local pg_auto_failover formation SIGKILLed under load,
 several times in a row, and what synchronous replication costs a commit.
 
-    nice -n 19 .venv/bin/python bench/failover.py              # 3 failovers
+    nice -n 19 .venv/bin/python bench/failover.py              # 4 runs, faults alternating
     nice -n 19 .venv/bin/python bench/failover.py --runs 5 --workers 8
 
 Steps: create a throwaway formation (`doublex ha init`: a monitor, a primary and a
@@ -9,7 +9,9 @@ synchronous standby on 127.0.0.1, the DoubleX database migrated on the primary) 
 temporary folder on free ports, open the accounts, then --runs times the scenario of
 tests/test_ha.py (tests/support/failover.py): `doublex serve` on the multi-host URI, --workers
 clients posting transfers that replay the same idempotency key on a 503 or a broken
-connection, the primary's postmaster SIGKILLed after --before seconds, the load going on
+connection, the primary SIGKILLed after --before seconds (--mode: `node`, its keeper and
+its postmaster, the machine lost; `postmaster` alone under its live keeper; `both`
+alternating, node first), the load going on
 until --after seconds past the first write acknowledged again; between runs the formation
 settles (the old primary back as the standby). Each run: seconds until the monitor named
 the new primary, the unavailability window (first failed to first acknowledged write after
@@ -50,6 +52,7 @@ BAR_UNAVAILABLE_S = 30.0
 @dataclass
 class Run:
     run: int
+    fault: str  # "node lost" (keeper and postmaster) or "postmaster" (keeper alive)
     killed: str
     promoted: str
     promoted_after_s: float
@@ -70,24 +73,24 @@ class Latency:
 
 def commit_latency(uri: str, setting: str, commits: int, start: int) -> list[float]:
     """`commits` postings one after another with synchronous_commit = `setting`; ms each."""
+    legs = json.dumps(
+        [
+            {"account": "EUR-A", "side": "debit", "amount": "1.00", "ccy": "EUR"},
+            {"account": "EUR-B", "side": "credit", "amount": "1.00", "ccy": "EUR"},
+        ]
+    )
     latencies = []
-    with psycopg.connect(uri, autocommit=True) as conn:
+    with psycopg.connect(uri) as conn:
+        conn.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
         conn.execute(f"SET synchronous_commit = {setting}")
+        conn.commit()
         for n in range(start, start + commits):
             began = time.perf_counter()
             conn.execute(
-                "BEGIN ISOLATION LEVEL SERIALIZABLE;"
-                " SELECT ledger.post_journal(%s, %s::jsonb, tenant => 'default'); COMMIT",
-                (
-                    f"latency-{n}",
-                    json.dumps(
-                        [
-                            {"account": "EUR-A", "side": "debit", "amount": "1.00", "ccy": "EUR"},
-                            {"account": "EUR-B", "side": "credit", "amount": "1.00", "ccy": "EUR"},
-                        ]
-                    ),
-                ),
+                "SELECT ledger.post_journal(%s, %s::jsonb, tenant => 'default')",
+                (f"latency-{n}", legs),
             )
+            conn.commit()
             latencies.append((time.perf_counter() - began) * 1000)
     return latencies
 
@@ -102,16 +105,20 @@ def report(runs: list[Run], latencies: list[Latency], opts: argparse.Namespace) 
         "# Failover under load (bench/failover.py)",
         "",
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} cores;"
-        f" {opts.workers} clients through `doublex serve` on the multi-host URI, primary's"
-        f" postmaster SIGKILLed after {opts.before:g} s of load.",
+        f" {opts.workers} clients through `doublex serve` on the multi-host URI; after"
+        f" {opts.before:g} s of load the primary is SIGKILLed: `node lost` kills its keeper's"
+        " process group and its postmaster (nothing restarts it: the monitor promotes the"
+        " standby; the old node's keeper is started again once writes succeed), `postmaster`"
+        " kills the postmaster only (its live keeper restarts it with crash recovery, unless"
+        " the monitor fails over first). `promoted after` is nan when no failover happened.",
         "",
-        "| run | killed | promoted | promoted after (s) | unavailable (s) | acknowledged"
-        " | lost | duplicates | replays |",
-        "|---:|---|---|---:|---:|---:|---:|---:|---:|",
+        "| run | fault | killed | primary after | promoted after (s) | unavailable (s)"
+        " | acknowledged | lost | duplicates | replays |",
+        "|---:|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in runs:
         lines.append(
-            f"| {r.run} | {r.killed} | {r.promoted} | {r.promoted_after_s:.2f} |"
+            f"| {r.run} | {r.fault} | {r.killed} | {r.promoted} | {r.promoted_after_s:.2f} |"
             f" {r.unavailable_s:.2f} | {r.acknowledged} | {r.lost} | {r.duplicates} |"
             f" {r.replays} |"
         )
@@ -139,10 +146,16 @@ def report(runs: list[Run], latencies: list[Latency], opts: argparse.Namespace) 
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=3, help="failovers in a row")
+    parser.add_argument("--runs", type=int, default=4, help="failovers in a row")
     parser.add_argument("--workers", type=int, default=6, help="clients posting")
     parser.add_argument("--before", type=float, default=3.0, help="seconds of load before")
     parser.add_argument("--after", type=float, default=4.0, help="seconds of load after")
+    parser.add_argument(
+        "--mode",
+        choices=["node", "postmaster", "both"],
+        default="both",
+        help="kill the keeper and the postmaster (node), the postmaster only, or alternate",
+    )
     parser.add_argument("--commits", type=int, default=400, help="postings per latency setting")
     parser.add_argument("--strict", action="store_true", help="exit 2 when the bar fails")
     return parser.parse_args(argv)
@@ -157,6 +170,7 @@ def main(argv: list[str]) -> int:
         open_accounts(uri)
         for run in range(1, opts.runs + 1):
             formation.wait_for(lambda states: ha.settled(states, 2), timeout=120)
+            lose_node = opts.mode == "node" or (opts.mode == "both" and run % 2 == 1)
             outcome = fail_over_under_load(
                 formation,
                 formation.home / f"serve-{run}.log",
@@ -164,10 +178,12 @@ def main(argv: list[str]) -> int:
                 before=opts.before,
                 after=opts.after,
                 prefix=f"failover-{run}-",
+                lose_node=lose_node,
             )
             runs.append(
                 Run(
                     run=run,
+                    fault="node lost" if lose_node else "postmaster",
                     killed=outcome.old,
                     promoted=outcome.new,
                     promoted_after_s=outcome.promoted,

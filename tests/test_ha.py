@@ -126,3 +126,29 @@ def test_a_killed_primary_loses_no_acknowledged_journal(
                 break
             time.sleep(0.2)
         assert row == (len(outcome.journals),)
+
+
+def test_a_failover_by_hand_then_stop_and_start_again(formation: ha.LocalFormation) -> None:
+    """`doublex ha failover` promotes the standby; `ha stop` stops every server (status then
+    fails); `ha init` on the existing formation starts the keepers again, same URI."""
+    runner = CliRunner()
+    folder = ["--dir", str(formation.root)]
+    formation.wait_for(lambda states: ha.settled(states, 2), timeout=60)
+    before = formation.primary()
+    switched = runner.invoke(main, ["ha", "failover", *folder])
+    assert switched.exit_code == 0, switched.output
+    after = formation.primary()
+    assert after != before and switched.output.strip() == f"primary: {after.name}"
+    stopped = runner.invoke(main, ["ha", "stop", *folder])
+    assert stopped.exit_code == 0, stopped.output
+    for node in [formation.monitor, *formation.nodes]:
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(node_dsn(node, "postgres"), connect_timeout=5).close()
+    status = runner.invoke(main, ["ha", "status", *folder])
+    assert status.exit_code != 0 and "pg_autoctl show state failed" in status.output
+    again = runner.invoke(main, ["ha", "init", *folder])
+    assert again.exit_code == 0, again.output
+    assert again.stdout.strip() == formation.uri()
+    formation.wait_for(lambda states: ha.settled(states, 2), timeout=60)
+    with psycopg.connect(formation.uri(), autocommit=True) as conn:
+        assert conn.execute("SELECT pg_is_in_recovery()").fetchone() == (False,)

@@ -41,6 +41,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
+
 from doublex import localdb
 
 HOST = "127.0.0.1"
@@ -50,16 +52,24 @@ DEFAULT_PORT_BASE = 54340  # the monitor; the nodes take the next two ports
 # The states in which a data node is the formation's primary and accepts writes.
 WRITABLE = frozenset({"single", "wait_primary", "primary"})
 
-# The monitor's health checks (milliseconds), tightened for one machine: pg_auto_failover's
-# defaults (every 5 s, 5 s timeout, 2 retries 2 s apart, unhealthy after 20 s) take about
-# 30 s to fail over from a node lost with its keeper.
+# The failover timeouts, tightened for one machine. pg_auto_failover's defaults fail over
+# from a node lost with its keeper in about 50 s: its health checks (every 5 s, 5 s timeout,
+# 2 retries 2 s apart) mark it unhealthy after 20 s, then the monitor waits
+# primary_demote_timeout (30 s) for the lost primary to have demoted itself, which its
+# keeper does when it has seen neither the monitor nor a standby for
+# network_partition_timeout (20 s): the demote timeout must stay above it, or an isolated
+# old primary could still be taking writes while the standby is promoted. (With the
+# synchronous standby it could acknowledge none.) Here: checks every second, unhealthy
+# after 4 s, an isolated keeper demotes its primary after 4 s, the monitor waits 8 s.
 MONITOR_SETTINGS: Mapping[str, str] = {
     "pgautofailover.health_check_period": "1000",
     "pgautofailover.health_check_timeout": "2000",
     "pgautofailover.health_check_max_retries": "2",
     "pgautofailover.health_check_retry_delay": "500",
-    "pgautofailover.node_considered_unhealthy_timeout": "5000",
+    "pgautofailover.node_considered_unhealthy_timeout": "4000",
+    "pgautofailover.primary_demote_timeout": "8000",
 }
+KEEPER_SETTINGS: Mapping[str, str] = {"timeout.network_partition_timeout": "4"}
 
 # Every server of the formation: loopback only, small memory (three servers share the
 # machine), and its socket in the formation's private folder. PostgreSQL reads
@@ -140,7 +150,7 @@ class LocalFormation:
             "XDG_RUNTIME_DIR": str(self.home / "run"),
             "PGHOST": str(self.socket_dir),
             "PGUSER": localdb.SUPERUSER,
-            "PATH": f"{self.bindir}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+            "PATH": f"{self.bindir}:/usr/local/bin:/usr/bin:/bin",
             "LANG": "C.UTF-8",
         }
 
@@ -162,14 +172,16 @@ class LocalFormation:
                 cwd=self.home,
             )
         except subprocess.TimeoutExpired as exc:
-            raise FormationError(f"{program} {args[0]} did not finish in {timeout:g} s") from exc
+            raise FormationError(
+                f"{Path(program).name} {args[0]} did not finish in {timeout:g} s"
+            ) from exc
         if result.returncode != 0:
             tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-8:])
-            raise FormationError(f"{program} {' '.join(args[:2])} failed:\n{tail}")
+            raise FormationError(f"{Path(program).name} {' '.join(args[:2])} failed:\n{tail}")
         return result.stdout
 
     def autoctl(self, *args: str, timeout: float = 120) -> str:
-        return self._run("pg_autoctl", *args, timeout=timeout)
+        return self._run(pg_autoctl(), *args, timeout=timeout)
 
     # -- creating ---------------------------------------------------------------------------
 
@@ -238,8 +250,11 @@ class LocalFormation:
                 *("--monitor", self.monitor_uri(), "--pgctl", str(self.bindir / "pg_ctl")),
                 *("--auth", "trust", "--ssl-self-signed"),
             )
+            for key, value in KEEPER_SETTINGS.items():
+                self.autoctl("config", "set", "--pgdata", str(node.data_dir), key, value)
             self.start_keeper(node)
             self.wait_for(functools.partial(settled, count=index + 1))
+        self.wait_writable()
         return True
 
     # -- keepers ----------------------------------------------------------------------------
@@ -260,19 +275,36 @@ class LocalFormation:
         with log.open("a") as handle:
             if self.as_root:
                 os.chown(log, *_ids())
-            subprocess.Popen(
-                self._command("pg_autoctl", "run", "--pgdata", str(node.data_dir)),
+            keeper = subprocess.Popen(
+                self._command(pg_autoctl(), "run", "--pgdata", str(node.data_dir)),
                 stdin=subprocess.DEVNULL,
                 stdout=handle,
                 stderr=subprocess.STDOUT,
                 cwd=self.home,
                 start_new_session=True,
             )
+        # The keeper's session: its process group holds pg_autoctl and its services.
+        self._keeper_file(node).write_text(str(keeper.pid))
         deadline = time.monotonic() + 60
         while not self._accepts(node):
             if time.monotonic() > deadline:
                 raise FormationError(f"{node.name} did not start; see {log}")
             time.sleep(0.2)
+
+    def _keeper_file(self, node: Node) -> Path:
+        return self.home / f"{node.name}.keeper"
+
+    def lose(self, node: Node) -> None:
+        """The node's machine dies (tests and the failover benchmark): SIGKILL its keeper's
+        whole process group, then its postmaster. Nothing restarts it: the monitor sees the
+        node unhealthy and promotes the standby. `start_keeper` brings it back (as the
+        standby of the new primary)."""
+        with contextlib.suppress(OSError, ValueError):
+            os.killpg(int(self._keeper_file(node).read_text()), signal.SIGKILL)
+        pid = self._postmaster(node)
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     def _accepts(self, node: Node) -> bool:
         result = subprocess.run(
@@ -288,6 +320,20 @@ class LocalFormation:
         self.start_keeper(self.monitor)
         for node in self.nodes:
             self.start_keeper(node)
+        self.wait_writable()
+
+    def wait_writable(self, timeout: float = 120) -> None:
+        """Wait until the formation's URI reaches a node that takes writes (restarted
+        keepers bring their nodes back to their states one after the other)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                psycopg.connect(self.uri(), connect_timeout=5).close()
+                return
+            except (psycopg.OperationalError, FormationError) as exc:
+                if time.monotonic() > deadline:
+                    raise FormationError(f"no node takes writes after {timeout:g} s") from exc
+            time.sleep(0.3)
 
     def stop(self) -> None:
         """Stop the data nodes' keepers, then the monitor's (each stops its PostgreSQL)."""
@@ -382,11 +428,25 @@ class LocalFormation:
         return with_user(out.strip(), user)
 
 
+def pg_autoctl() -> str:
+    """The pg_autoctl program, or a FormationError saying how to install it."""
+    found = shutil.which("pg_autoctl")
+    if found is None:
+        raise FormationError(
+            "pg_autoctl not found: install pg_auto_failover with 'make deps' as root"
+            " (Debian: pg-auto-failover-cli and postgresql-NN-auto-failover)"
+        )
+    return found
+
+
 def with_user(uri: str, user: str) -> str:
-    """A postgres:// URI of pg_autoctl as postgresql://user@hosts/db?…."""
+    """A postgres:// URI of pg_autoctl as postgresql://user@hosts/db?…, its hosts in the
+    order of their ports (pg_autoctl names the primary first: the URI stays the same
+    whichever node is the primary)."""
     parts = urlsplit(uri)
-    hosts = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit(("postgresql", f"{user}@{hosts}", parts.path, parts.query, ""))
+    hosts = parts.netloc.rsplit("@", 1)[-1].split(",")
+    hosts.sort(key=lambda host: int(host.rsplit(":", 1)[1]) if ":" in host else 0)
+    return urlunsplit(("postgresql", f"{user}@{','.join(hosts)}", parts.path, parts.query, ""))
 
 
 def settled(states: Sequence[Mapping[str, Any]], count: int) -> bool:

@@ -41,6 +41,7 @@ SERVICE_ENV = {
 class Outcome:
     """One failover under load."""
 
+    lost_node: bool  # the keeper was killed too (else the postmaster only)
     old: str  # the primary that was killed
     new: str  # the primary after it
     promoted: float  # seconds from the kill until the monitor named the new primary
@@ -104,10 +105,17 @@ def fail_over_under_load(
     before: float = 3.0,
     after: float = 4.0,
     prefix: str = "failover-",
+    lose_node: bool = True,
 ) -> Outcome:
-    """Serve the formation, load it for `before` seconds, SIGKILL the primary's postmaster,
-    and go on until `after` seconds past the first write acknowledged after the kill. The
-    clients' idempotency keys start with `prefix` (one per run on the same database)."""
+    """Serve the formation, load it for `before` seconds, then SIGKILL the primary's
+    postmaster: with `lose_node`, after its keeper (the machine is lost: nothing restarts
+    it, the monitor promotes the standby, and the old primary's keeper is started again
+    once a write succeeded, to rejoin as the standby); without, under its live keeper
+    (which restarts it, unless the monitor fails over first). Go on until `after` seconds
+    past the first write acknowledged after the kill. The clients' idempotency keys start
+    with `prefix` (one per run on the same database)."""
+    formation.wait_for(lambda states: ha.settled(states, 2), timeout=120)
+    formation.wait_writable()
     uri = formation.uri()
     token = create_key(uri, capabilities=["post"])["token"]
     service = Service(formation.uri(SERVICE_ROLE), log_path, **SERVICE_ENV)
@@ -123,8 +131,10 @@ def fail_over_under_load(
         back = [at for at, ok in tally.timeline if at > killed_at and ok]
         return bool(back) and time.monotonic() > back[0] + after
 
+    finished = threading.Event()
+
     def watch_monitor() -> None:
-        while time.monotonic() < killed_at + 60:
+        while not finished.is_set():
             try:
                 if formation.primary() != old:
                     promoted.append(time.monotonic() - killed_at)
@@ -138,11 +148,17 @@ def fail_over_under_load(
         clients = asyncio.create_task(load(service.base, token, workers, done, tally, prefix))
         await asyncio.sleep(before)
         killed_at = time.monotonic()
-        os.kill(formation.postmaster_pid(old), signal.SIGKILL)
+        if lose_node:
+            formation.lose(old)
+        else:
+            os.kill(formation.postmaster_pid(old), signal.SIGKILL)
         watcher = threading.Thread(target=watch_monitor, daemon=True)
         watcher.start()
         await clients
+        finished.set()
         await asyncio.to_thread(watcher.join)
+        if lose_node:
+            await asyncio.to_thread(formation.start_keeper, old)
 
     try:
         asyncio.run(scenario())
@@ -161,6 +177,7 @@ def fail_over_under_load(
             " GROUP BY tenant, idempotency_key HAVING count(*) > 1) AS d"
         ).fetchone()
     return Outcome(
+        lost_node=lose_node,
         old=old.name,
         new=formation.primary().name,
         promoted=promoted[0] if promoted else float("nan"),

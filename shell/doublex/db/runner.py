@@ -69,6 +69,13 @@ AS_SELF = (
 )
 
 
+# How long the pool keeps trying to open one connection before it gives the attempt up
+# (a new request then starts a fresh one). Its delays double from 1 s: under psycopg-pool's
+# default of 5 minutes, a database away for 30 s (a failover) would be retried only ~30 s
+# later; with 5 s the next attempt after a failover is at most a few seconds away.
+RECONNECT_SECONDS = 5.0
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """Bounded exponential backoff with full jitter: sleep U(0, min(cap, base·2^n))."""
@@ -151,6 +158,7 @@ class Runner:
             name="doublex",
             timeout=pool_timeout,
             configure=_serializable_by_default,
+            reconnect_timeout=RECONNECT_SECONDS,
         )
         self._checking: asyncio.Task[None] | None = None
 
