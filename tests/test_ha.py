@@ -3,8 +3,10 @@ primary and a synchronous standby on this machine, their keepers running.
 
 The failover test: the REST service connects with the formation's multi-host URI
 (target_session_attrs=read-write) while clients post transfers and replay the same
-idempotency key on a 503 or a broken connection (support/faults.py); the primary's
-postmaster is SIGKILLed. After the standby's promotion: no acknowledged journal is missing,
+idempotency key on a 503 or a broken connection (support/faults.py); the primary's node is
+lost: its keeper's process group and its postmaster SIGKILLed (a postmaster killed under a
+live keeper is mostly restarted in place, with no promotion: bench/failover.py measures
+both). After the standby's promotion: no acknowledged journal is missing,
 no key has two journals, the ledger's invariants hold, the unavailability window (first
 failed to first acknowledged write after the kill) is at most 30 s, and the old primary
 comes back as the new standby with every acknowledged journal.
