@@ -24,17 +24,9 @@ from click.testing import CliRunner
 from doublex import ha, localdb
 from doublex.cli import main
 from doublex.config import SERVICE_ROLE
-from support.faults import ACCOUNTS, Tally, load
+from support.faults import ACCOUNTS, SERVICE_ENV, Tally, load
 from support.http import create_key
 from support.serving import Service
-
-SERVICE_ENV = {
-    "DOUBLEX_POOL_MAX": "4",
-    "DOUBLEX_POOL_TIMEOUT": "2",
-    "DOUBLEX_REQUEST_DEADLINE": "3",
-    "DOUBLEX_ROLLUP_SECONDS": "1",
-    "LOG_LEVEL": "WARNING",
-}
 
 
 @dataclass

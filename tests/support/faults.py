@@ -20,6 +20,14 @@ import aiohttp
 # Two currencies, so that "debits = credits per currency" is checked for more than one.
 PAIRS = (("EUR-A", "EUR-B", "EUR"), ("USD-A", "USD-B", "USD"))
 ACCOUNTS = [(code, ccy) for debit, credit, ccy in PAIRS for code in (debit, credit)]
+# The service under fault: a small pool, short waits, so that faults show within seconds.
+SERVICE_ENV = {
+    "DOUBLEX_POOL_MAX": "4",
+    "DOUBLEX_POOL_TIMEOUT": "2",
+    "DOUBLEX_REQUEST_DEADLINE": "3",
+    "DOUBLEX_ROLLUP_SECONDS": "1",
+    "LOG_LEVEL": "WARNING",
+}
 
 
 def request_headers(token: str) -> dict[str, str]:
