@@ -88,6 +88,13 @@ def test_the_cli_shows_the_nodes_and_the_uri(formation: ha.LocalFormation) -> No
     )
     other = runner.invoke(main, ["ha", "init", "--dir", folder, "--port-base", "1999"])
     assert other.exit_code != 0 and "uses ports from" in other.output
+    # Any command works on the multi-host URI.
+    env = {"DOUBLEX_DSN": formation.uri()}
+    account = ["accounts", "create", "HA-CASH", "Cash", "--ccy", "EUR"]
+    created = runner.invoke(main, account, env=env)
+    assert created.exit_code == 0, created.output
+    shown = runner.invoke(main, ["accounts", "show", "HA-CASH"], env=env)
+    assert shown.exit_code == 0 and "HA-CASH" in shown.output, shown.output
 
 
 def test_a_killed_primary_loses_no_acknowledged_journal(

@@ -299,12 +299,25 @@ class LocalFormation:
         whole process group, then its postmaster. Nothing restarts it: the monitor sees the
         node unhealthy and promotes the standby. `start_keeper` brings it back (as the
         standby of the new primary)."""
-        with contextlib.suppress(OSError, ValueError):
-            os.killpg(int(self._keeper_file(node).read_text()), signal.SIGKILL)
+        keeper = self._keeper(node)
+        if keeper is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(keeper, signal.SIGKILL)
         pid = self._postmaster(node)
         if pid is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+    def _keeper(self, node: Node) -> int | None:
+        """The process group of the node's keeper as `start_keeper` started it, when that
+        process still runs it (a pid reused by another program is not it)."""
+        try:
+            pid = int(self._keeper_file(node).read_text())
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            leader = os.getpgid(pid) == pid
+        except (OSError, ValueError):
+            return None
+        return pid if leader and str(node.data_dir).encode() in command else None
 
     def _accepts(self, node: Node) -> bool:
         result = subprocess.run(
@@ -350,17 +363,11 @@ class LocalFormation:
         with contextlib.suppress(FormationError):
             self.stop()
         for node in [*self.nodes, self.monitor]:
-            self._kill_leftovers(node)
+            self.lose(node)
         shutil.rmtree(self.home, ignore_errors=True)
         link = self.root / "cluster"
         if link.is_symlink():
             link.unlink()
-
-    def _kill_leftovers(self, node: Node) -> None:
-        pid = self._postmaster(node)
-        if pid is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
 
     def _postmaster(self, node: Node) -> int | None:
         """The pid of the node's running postmaster, from postmaster.pid."""
