@@ -19,9 +19,9 @@ What the local formation decides (ARCHITECTURE.md, "High availability"):
 - the data nodes are initialised by this module (the standby is a base backup of the
   primary, so it inherits them) with small memory settings in postgresql.auto.conf, which
   PostgreSQL reads after pg_autoctl's own tuning;
-- the monitor's health checks are tightened (MONITOR_SETTINGS) so that the loss of a whole
-  node, keeper included, is noticed in seconds; a killed postmaster under a live keeper is
-  reported by the keeper at once.
+- the failover timeouts are tightened (MONITOR_SETTINGS, KEEPER_SETTINGS) so that the loss
+  of a whole node, keeper included, ends in a promotion in about 13 s rather than 50; a
+  postmaster killed under a live keeper is restarted by that keeper (crash recovery).
 """
 
 from __future__ import annotations
