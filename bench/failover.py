@@ -61,6 +61,7 @@ class Run:
     lost: int
     duplicates: int
     replays: int
+    outcome_unknown: int  # 503 outcome_unknown answers, replayed with the same key
 
 
 @dataclass
@@ -113,14 +114,14 @@ def report(runs: list[Run], latencies: list[Latency], opts: argparse.Namespace) 
         " the monitor fails over first). `promoted after` is nan when no failover happened.",
         "",
         "| run | fault | killed | primary after | promoted after (s) | unavailable (s)"
-        " | acknowledged | lost | duplicates | replays |",
-        "|---:|---|---|---|---:|---:|---:|---:|---:|---:|",
+        " | acknowledged | lost | duplicates | replays | of which outcome_unknown |",
+        "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in runs:
         lines.append(
             f"| {r.run} | {r.fault} | {r.killed} | {r.promoted} | {r.promoted_after_s:.2f} |"
             f" {r.unavailable_s:.2f} | {r.acknowledged} | {r.lost} | {r.duplicates} |"
-            f" {r.replays} |"
+            f" {r.replays} | {r.outcome_unknown} |"
         )
     windows = [r.unavailable_s for r in runs]
     lines += [
@@ -192,6 +193,7 @@ def main(argv: list[str]) -> int:
                     lost=len(outcome.lost),
                     duplicates=outcome.duplicates,
                     replays=outcome.tally.replays,
+                    outcome_unknown=outcome.tally.unavailable_codes.get("outcome_unknown", 0),
                 )
             )
             print(runs[-1], flush=True)

@@ -107,7 +107,7 @@ def test_a_killed_primary_loses_no_acknowledged_journal(
         f"\nfailover: {outcome.old} -> {outcome.new}, promoted after {outcome.promoted:.2f} s,"
         f" unavailable {outcome.unavailable:.2f} s, acknowledged {len(tally.acknowledged)},"
         f" journals {len(outcome.journals)}, lost {len(outcome.lost)}, duplicates"
-        f" {outcome.duplicates}, replays {tally.replays} (503: {tally.answers.get(503, 0)},"
+        f" {outcome.duplicates}, replays {tally.replays} (503: {tally.unavailable_codes},"
         f" broken: {tally.broken})"
     )
     assert outcome.new != outcome.old, "the standby was not promoted"

@@ -412,9 +412,10 @@ class LocalFormation:
             time.sleep(0.3)
 
     def primary(self) -> Node:
-        """The data node the monitor says is primary (and reports it is)."""
+        """The data node that is the primary: it reports a writable state and the monitor
+        wants it in one (wait_primary ➜ primary, say, when its standby is back)."""
         for row in self.states():
-            if _steady(row) and row["current_group_state"] in WRITABLE:
+            if {row["current_group_state"], row["assigned_group_state"]} <= WRITABLE:
                 return next(n for n in self.nodes if n.port == row["nodeport"])
         raise FormationError("no primary right now (a failover may be under way)")
 

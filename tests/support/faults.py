@@ -9,6 +9,7 @@ Every request takes its headers from `request_headers()`, the one place to add c
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from collections.abc import Callable
@@ -44,6 +45,7 @@ class Tally:
     answers: dict[int, int] = field(default_factory=dict)  # status → how many
     broken: int = 0  # connection refused, reset or timed out
     unexpected: list[tuple[str, int, str]] = field(default_factory=list)
+    unavailable_codes: dict[str, int] = field(default_factory=dict)  # 503's code → how many
     # When each attempt ended (time.monotonic()) and whether it was acknowledged.
     timeline: list[tuple[float, bool]] = field(default_factory=list)
 
@@ -102,7 +104,10 @@ async def post_until_acknowledged(
                 if acknowledged:
                     tally.acknowledged[key] = (await response.json())["journal_id"]
                     return
-                if response.status != 503:
+                if response.status == 503:
+                    code = str(json.loads(text).get("code"))
+                    tally.unavailable_codes[code] = tally.unavailable_codes.get(code, 0) + 1
+                else:
                     tally.unexpected.append((key, response.status, text[:300]))
                     if response.status != 500:
                         return
