@@ -80,6 +80,14 @@ def transfer(key: str, n: int) -> dict[str, Any]:
     }
 
 
+def _problem_code(text: str) -> str:
+    """The `code` of a problem document ("?" when the body is not one)."""
+    try:
+        return str(json.loads(text).get("code", "?"))
+    except (ValueError, AttributeError):
+        return "?"
+
+
 async def post_until_acknowledged(
     session: aiohttp.ClientSession,
     base: str,
@@ -105,7 +113,7 @@ async def post_until_acknowledged(
                     tally.acknowledged[key] = (await response.json())["journal_id"]
                     return
                 if response.status == 503:
-                    code = str(json.loads(text).get("code"))
+                    code = _problem_code(text)
                     tally.unavailable_codes[code] = tally.unavailable_codes.get(code, 0) + 1
                 else:
                     tally.unexpected.append((key, response.status, text[:300]))
