@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py test-coalesce-off test-future bars lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-events bench-webhooks bench-api bench-auth bench-recon bench-statement bench-holds bench-eod bench-slowloris bench-hostile bench-proxy clean
+.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py test-coalesce-off test-future test-ha bars lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-events bench-webhooks bench-api bench-auth bench-recon bench-statement bench-holds bench-eod bench-slowloris bench-hostile bench-proxy bench-failover clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -83,6 +83,9 @@ test-py: ## pytest against throwaway clusters, with line coverage of shell/doubl
 test-coalesce-off: ## the REST API tests again with request coalescing off (DOUBLEX_COALESCE=off)
 	@DOUBLEX_COALESCE=off $(BIN)/pytest -q -p no:cacheprovider tests/test_api.py tests/test_api_observability.py tests/test_api_holds.py
 
+test-ha: deps venv ## Failover under load on a local pg_auto_failover formation (also part of test-py): 0 lost, 0 duplicates, the unavailability window
+	@$(BIN)/pytest tests/test_ha.py -q -s -p no:cacheprovider
+
 bars: venv ## The access bars, route by route: 2xx without a key (health and docs only), cross-tenant reads and writes (0)
 	@$(BIN)/pytest tests/test_api_bars.py tests/test_tenant_isolation_properties.py -q -s
 
@@ -142,6 +145,9 @@ bench-eod: deps venv ## eod_close over 100,000 accounts with activity, report in
 
 bench-slowloris: deps venv ## A normal client's posting p95 while 1,000 slow connections dribble headers (ARGS="--seconds 10")
 	@$(BIN)/python bench/run_slowloris_bench.py $(ARGS)
+
+bench-failover: deps venv ## The primary SIGKILLed under load a few times, and commit latency with the sync standby: bench/results/failover.md (ARGS="--runs 5")
+	@nice -n 19 $(BIN)/python bench/failover.py $(ARGS)
 
 bench-hostile: deps venv ## The hostile-input corpus against doublex serve: slowest answer, memory growth (ARGS="--rounds 5")
 	@$(BIN)/python bench/run_hostile_bench.py $(ARGS)

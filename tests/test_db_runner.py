@@ -664,3 +664,25 @@ async def read_setting(conn: AsyncConnection[Row], name: str) -> str:
     row = await cursor.fetchone()
     assert row is not None
     return str(row["value"])
+
+
+async def test_a_broken_connection_has_the_pool_discard_every_dead_one(
+    app_dsn: str, admin_dsn: str
+) -> None:
+    """Every session of the pool dies at once (a restart, a failover): the first write on a
+    dead connection answers OutcomeUnknown, and the pool then checks its idle connections,
+    so the next writes get live ones instead of failing one by one on the other dead ones."""
+    async with Ledger(app_dsn, min_size=3, max_size=3) as ledger:
+        await ledger.pool.wait()
+        assert ledger.pool.get_stats()["pool_available"] == 3
+        with psycopg.connect(admin_dsn, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE usename = 'doublex_app' AND datname = current_database()"
+            )
+        with pytest.raises(errors.OutcomeUnknown):
+            await ledger.create_account("CASH-0", "Cash", "EUR")
+        await ledger.discard_broken()
+        for n in range(1, 4):
+            account = await ledger.create_account(f"CASH-{n}", "Cash", "EUR")
+            assert account["code"] == f"CASH-{n}"

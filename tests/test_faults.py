@@ -27,20 +27,13 @@ import pytest
 from doublex import localdb
 from doublex.config import SERVICE_ROLE
 from support.cluster import TestCluster, running_cluster
-from support.faults import ACCOUNTS, Tally, load
+from support.faults import ACCOUNTS, SERVICE_ENV, Tally, load
 from support.http import create_key
 from support.invariants import assert_ledger_invariants
 from support.serving import Service
 
 LOAD_SECONDS = 8
 WORKERS = 6
-SERVICE_ENV = {
-    "DOUBLEX_POOL_MAX": "4",
-    "DOUBLEX_POOL_TIMEOUT": "2",
-    "DOUBLEX_REQUEST_DEADLINE": "3",
-    "DOUBLEX_ROLLUP_SECONDS": "1",
-    "LOG_LEVEL": "WARNING",
-}
 # The service's sessions: every client session of the database but the admin's own (the
 # service's role may change; the admin opens no other session while the faults strike).
 SERVICE_BACKENDS = """

@@ -126,6 +126,36 @@ def private_folder(path: Path, owner: str) -> Path:
     return path
 
 
+def prepare_home(root: Path, home: Path, as_root: bool) -> None:
+    """Create `home` (a folder of `root`) where the server's user can write to it: as
+    root, handed to that user, or, when it cannot traverse to the checkout (a clone under
+    /root, say), a private folder under /var/tmp that `home` is a symlink to."""
+    root.mkdir(parents=True, exist_ok=True)
+    if not as_root:
+        home.mkdir(exist_ok=True)
+        return
+    ensure_service_user()
+    if home.is_symlink() or home.exists():
+        target = home.resolve()
+    else:
+        home.mkdir()
+        target = home
+    shutil.chown(target, SERVICE_USER)
+    reachable = (
+        subprocess.run(
+            ["runuser", "-u", SERVICE_USER, "--", "test", "-w", str(target)], check=False
+        ).returncode
+        == 0
+    )
+    if reachable:
+        return
+    # The server's user cannot traverse to the checkout (e.g. it is under /root).
+    digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]
+    relocated = private_folder(Path("/var/tmp") / f"doublex-{digest}", SERVICE_USER)
+    target.rmdir()
+    home.symlink_to(relocated, target_is_directory=True)
+
+
 @dataclass
 class LocalCluster:
     """A PostgreSQL cluster whose files live under `root`."""
@@ -199,30 +229,7 @@ class LocalCluster:
 
     def _prepare_home(self) -> None:
         """Create the cluster's folder where the server's user can write to it."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        if not self.as_root:
-            self.home.mkdir(exist_ok=True)
-            return
-        ensure_service_user()
-        if self.home.is_symlink() or self.home.exists():
-            target = self.home.resolve()
-        else:
-            self.home.mkdir()
-            target = self.home
-        shutil.chown(target, SERVICE_USER)
-        reachable = (
-            subprocess.run(
-                ["runuser", "-u", SERVICE_USER, "--", "test", "-w", str(target)], check=False
-            ).returncode
-            == 0
-        )
-        if reachable:
-            return
-        # The server's user cannot traverse to the checkout (e.g. it is under /root).
-        digest = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:12]
-        relocated = private_folder(Path("/var/tmp") / f"doublex-{digest}", SERVICE_USER)
-        target.rmdir()
-        self.home.symlink_to(relocated, target_is_directory=True)
+        prepare_home(self.root, self.home, self.as_root)
 
     def init(self) -> bool:
         """Create the cluster if it does not exist yet; True when it was created."""

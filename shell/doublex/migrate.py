@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from psycopg.conninfo import conninfo_to_dict
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from yoyo import get_backend, read_migrations
 
 from doublex.config import project_root
@@ -26,9 +27,24 @@ class MigrationReport:
     pending: list[str]
 
 
+def single_host(dsn: str) -> str:
+    """A multi-host DSN (a formation's URI, README "High availability") as the one server
+    libpq picks for it now, the primary under target_session_attrs=read-write: yoyo's URLs
+    name one host. Any other DSN as it is."""
+    params = conninfo_to_dict(dsn)
+    if "," not in str(params.get("host") or ""):
+        return dsn
+    with psycopg.connect(dsn) as conn:
+        params["host"], params["port"] = conn.info.host, conn.info.port
+    for key in ("hostaddr", "target_session_attrs"):
+        params.pop(key, None)
+    return make_conninfo(**params)  # type: ignore[arg-type]
+
+
 def yoyo_url(dsn: str) -> str:
-    """A yoyo database URL (psycopg 3 driver) for a libpq connection string or URL."""
-    params = {k: str(v) for k, v in conninfo_to_dict(dsn).items() if v is not None}
+    """A yoyo database URL (psycopg 3 driver) for a libpq connection string or URL; of a
+    multi-host one, the server that accepts writes."""
+    params = {k: str(v) for k, v in conninfo_to_dict(single_host(dsn)).items() if v is not None}
     user = quote(params.pop("user", ""), safe="")
     password = params.pop("password", None)
     host = params.pop("host", "")

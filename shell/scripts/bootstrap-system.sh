@@ -5,7 +5,8 @@
 #   observability tests and `make observe`; Chromium (headless, renders the reconciliation
 #   report in the end-to-end test) and chromedriver (the live page's Selenium test); PgBouncer (the pooling tests and the pooled route of
 #   `make bench-sql`); PgQ (postgresql-NN-pgq3, the event log's transactional queue, and its
-#   optional ticker daemon pgqd); with --lint also plpgsql_check. With --run only the
+#   optional ticker daemon pgqd); PL/Proxy (`doublex shards`); pg_auto_failover and
+#   pg_autoctl (`doublex ha`); DejaVu fonts (the statement PDF); with --lint also plpgsql_check. With --run only the
 #   PostgreSQL server and PgQ: serving the API needs nothing else (`make run`).
 # As root on Debian/Ubuntu it uses apt-get; otherwise it prints exactly what to install.
 set -euo pipefail
@@ -35,7 +36,10 @@ else
     [[ $want_tools == 0 || -f "$sharedir/extension/pgtap.control" ]] || missing+=("postgresql-$version-pgtap")
     # The event log (migration 0021) queues every change through PgQ; serving needs it too.
     [[ -f "$sharedir/extension/pgq.control" ]] || missing+=("postgresql-$version-pgq3")
+    # Sharding by tenant (doublex shards): PL/Proxy on the proxy database.
     [[ -f "$sharedir/extension/plproxy.control" ]] || missing+=("postgresql-$version-plproxy")
+    # High availability (doublex ha): pg_auto_failover's extension and its pg_autoctl.
+    [[ $want_tools == 0 || -f "$sharedir/extension/pgautofailover.control" ]] || missing+=("postgresql-$version-auto-failover")
     if [[ $want_lint == 1 ]]; then
         [[ -f "$sharedir/extension/plpgsql_check.control" ]] || missing+=("postgresql-$version-plpgsql-check")
     fi
@@ -54,6 +58,7 @@ if [[ $want_tools == 1 ]]; then
     command -v pgqd >/dev/null 2>&1 || missing+=(pgqd)
     # DejaVu Sans: the statement PDF prints Latin, Greek and Cyrillic names as written.
     [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ]] || missing+=(fonts-dejavu-core)
+    command -v pg_autoctl >/dev/null 2>&1 || missing+=(pg-auto-failover-cli)
 fi
 
 if [[ ${#missing[@]} -eq 0 ]]; then

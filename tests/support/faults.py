@@ -9,6 +9,7 @@ Every request takes its headers from `request_headers()`, the one place to add c
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from collections.abc import Callable
@@ -20,6 +21,14 @@ import aiohttp
 # Two currencies, so that "debits = credits per currency" is checked for more than one.
 PAIRS = (("EUR-A", "EUR-B", "EUR"), ("USD-A", "USD-B", "USD"))
 ACCOUNTS = [(code, ccy) for debit, credit, ccy in PAIRS for code in (debit, credit)]
+# The service under fault: a small pool, short waits, so that faults show within seconds.
+SERVICE_ENV = {
+    "DOUBLEX_POOL_MAX": "4",
+    "DOUBLEX_POOL_TIMEOUT": "2",
+    "DOUBLEX_REQUEST_DEADLINE": "3",
+    "DOUBLEX_ROLLUP_SECONDS": "1",
+    "LOG_LEVEL": "WARNING",
+}
 
 
 def request_headers(token: str) -> dict[str, str]:
@@ -36,6 +45,9 @@ class Tally:
     answers: dict[int, int] = field(default_factory=dict)  # status → how many
     broken: int = 0  # connection refused, reset or timed out
     unexpected: list[tuple[str, int, str]] = field(default_factory=list)
+    unavailable_codes: dict[str, int] = field(default_factory=dict)  # 503's code → how many
+    # When each attempt ended (time.monotonic()) and whether it was acknowledged.
+    timeline: list[tuple[float, bool]] = field(default_factory=list)
 
     def saw(self, status: int) -> None:
         self.answers[status] = self.answers.get(status, 0) + 1
@@ -44,6 +56,16 @@ class Tally:
     def replays(self) -> int:
         """Requests that had to be sent again: a 503 or a broken connection."""
         return self.answers.get(503, 0) + self.broken
+
+    def unavailable(self, since: float) -> float:
+        """Seconds from the first attempt that failed after `since` to the first one
+        acknowledged after it (0 when none failed)."""
+        failed = [at for at, acknowledged in self.timeline if at >= since and not acknowledged]
+        if not failed:
+            return 0.0
+        back = [at for at, acknowledged in self.timeline if at > failed[0] and acknowledged]
+        assert back, "no write was acknowledged after the first failure"
+        return min(back) - failed[0]
 
 
 def transfer(key: str, n: int) -> dict[str, Any]:
@@ -56,6 +78,14 @@ def transfer(key: str, n: int) -> dict[str, Any]:
             {"account": credit, "side": "credit", "amount": amount, "ccy": ccy},
         ],
     }
+
+
+def _problem_code(text: str) -> str:
+    """The `code` of a problem document ("?" when the body is not one)."""
+    try:
+        return str(json.loads(text).get("code", "?"))
+    except (ValueError, AttributeError):
+        return "?"
 
 
 async def post_until_acknowledged(
@@ -77,22 +107,35 @@ async def post_until_acknowledged(
             ) as response:
                 text = await response.text()
                 tally.saw(response.status)
-                if response.status in (200, 201):
+                acknowledged = response.status in (200, 201)
+                tally.timeline.append((time.monotonic(), acknowledged))
+                if acknowledged:
                     tally.acknowledged[key] = (await response.json())["journal_id"]
                     return
-                if response.status != 503:
+                if response.status == 503:
+                    code = _problem_code(text)
+                    tally.unavailable_codes[code] = tally.unavailable_codes.get(code, 0) + 1
+                else:
                     tally.unexpected.append((key, response.status, text[:300]))
                     if response.status != 500:
                         return
         except (aiohttp.ClientError, TimeoutError):
             tally.broken += 1
+            tally.timeline.append((time.monotonic(), False))
         await asyncio.sleep(random.uniform(0.02, 0.1))
     tally.unexpected.append((key, 0, "never acknowledged"))
 
 
-async def load(base: str, token: str, workers: int, done: Callable[[], bool], tally: Tally) -> None:
-    """`workers` clients post new keys with the API key `token` until `done()` says so (at
-    most 60 s); each finishes its last key."""
+async def load(
+    base: str,
+    token: str,
+    workers: int,
+    done: Callable[[], bool],
+    tally: Tally,
+    prefix: str = "fault-",
+) -> None:
+    """`workers` clients post new keys (`prefix`…) with the API key `token` until `done()`
+    says so (at most 60 s); each finishes its last key."""
     stop_at = time.monotonic() + 60
     give_up = stop_at + 45
     timeout = aiohttp.ClientTimeout(total=10)
@@ -102,7 +145,7 @@ async def load(base: str, token: str, workers: int, done: Callable[[], bool], ta
             n = 0
             while time.monotonic() < stop_at and not done():
                 await post_until_acknowledged(
-                    session, base, token, f"fault-{worker}-{n}", worker + n, tally, give_up
+                    session, base, token, f"{prefix}{worker}-{n}", worker + n, tally, give_up
                 )
                 n += 1
 

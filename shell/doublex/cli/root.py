@@ -41,6 +41,7 @@ COMMAND_MODULES = {
     "schema": "system",
     "maintain": "system",
     "observe": "observe",
+    "ha": "ha",
 }
 
 

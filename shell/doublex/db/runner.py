@@ -6,6 +6,12 @@ backoff and full jitter. A broken connection during COMMIT is never retried: the
 unknown, and the caller replays with its idempotency key. Errors leave as
 `doublex.errors.LedgerError`.
 
+A broken connection means the server restarted or failed over (README, "High
+availability"): every idle connection of the pool went with it, so the runner has the pool
+check them all at once (`discard_broken`) rather than fail one request on each. New ones
+are opened with the DSN, whose multi-host form (`target_session_attrs=read-write`) reaches
+whichever node is the primary now.
+
 `Runner.statements` (every call of the Ledger): the whole transaction as one
 simple-protocol script, `BEGIN …; who acts; the calls; COMMIT`, its parameters bound
 client-side by psycopg (`ClientCursor.mogrify`, the driver's own quoting): one write and one
@@ -61,6 +67,13 @@ AS_ROLE = "SELECT set_config('role', %(role)s, true), set_config('doublex.api_ke
 AS_SELF = (
     "SELECT set_config('doublex.api_key', '', true), set_config('doublex.actor', %(actor)s, true)"
 )
+
+
+# How long the pool keeps trying to open one connection before it gives the attempt up
+# (a new request then starts a fresh one). Its delays double from 1 s: under psycopg-pool's
+# default of 5 minutes, a database away for 30 s (a failover) would be retried only ~30 s
+# later; with 5 s the next attempt after a failover is at most a few seconds away.
+RECONNECT_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -145,7 +158,9 @@ class Runner:
             name="doublex",
             timeout=pool_timeout,
             configure=_serializable_by_default,
+            reconnect_timeout=RECONNECT_SECONDS,
         )
+        self._checking: asyncio.Task[None] | None = None
 
     async def open(self, wait: bool = True, wait_seconds: float = 10) -> None:
         try:
@@ -154,7 +169,22 @@ class Runner:
             raise errors.from_database(exc) from exc
 
     async def close(self) -> None:
+        if self._checking is not None:
+            self._checking.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checking
         await self.pool.close()
+
+    def _connection_broke(self) -> None:
+        """A connection broke: have the pool check its idle ones (one check at a time)."""
+        if self._checking is None or self._checking.done():
+            self._checking = asyncio.create_task(self.pool.check())
+
+    async def discard_broken(self) -> None:
+        """Wait for the check a broken connection started, if any: the pool then holds
+        working connections only."""
+        if self._checking is not None:
+            await self._checking
 
     async def run(
         self,
@@ -257,6 +287,7 @@ class Runner:
             except psycopg.OperationalError as exc:
                 if not conn.broken:
                     raise
+                self._connection_broke()
                 if committing:
                     raise _outcome_unknown(exc) from exc
                 # Lost before COMMIT (a stale pooled connection, a restarted server): the
@@ -305,6 +336,7 @@ class Runner:
             except psycopg.OperationalError as exc:
                 if not conn.broken:
                     raise
+                self._connection_broke()
                 if read_only:  # nothing to lose: a fresh connection may try again
                     raise _ConnectionLost from exc
                 # The COMMIT went with the call: it may have committed. Never send it again
