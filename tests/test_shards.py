@@ -30,9 +30,10 @@ from psycopg import sql
 from doublex import shards
 from doublex.cli import main
 from doublex.config import API_ROLE, SERVICE_ROLE, as_role
+from support.cluster import TestCluster
 from support.http import UNKNOWN_KEY, admin_connection, create_key
 from support.serving import doublex_serve
-from support.sharding import Sharded
+from support.sharding import PARTITIONS, Sharded
 from support.tenants import create_tenants
 
 TENANTS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
@@ -660,3 +661,42 @@ def test_shards_init_builds_the_proxy_and_sync_records_what_a_shard_made(
     ):
         result = runner.invoke(main, [*args, *bad])
         assert result.exit_code != 0 and message in result.output, result.output
+
+
+def test_a_new_shard_list_keeps_every_tenant_on_the_shard_that_holds_it(
+    sharded: Sharded, pg_cluster: TestCluster
+) -> None:
+    """A third shard joins (4 partitions: k mod 3 instead of k mod 2, so partitions 2 and 3
+    change shard): the tenants those partitions held are pinned to a partition of their own
+    shard and keep answering through the proxy; a list that leaves out a shard holding a
+    tenant is refused before anything changes."""
+    tokens = setup_books(sharded.proxy_dsn, *TENANTS)
+    before = {t: sharded.shard_index(t) for t in TENANTS}
+    old = shards.partition_locations(sharded.shard_dsns, PARTITIONS)
+    with psycopg.connect(sharded.proxy_dsn) as conn:
+        routed = {t: shards.partition_of(t, PARTITIONS, conn) for t in TENANTS}
+    moving = {t for t, p in routed.items() if p >= 2}  # the partitions k mod 3 re-maps
+    assert moving and moving != set(TENANTS), routed
+    third = pg_cluster.create_database()
+    try:
+        grown = [*sharded.shard_dsns, pg_cluster.admin_dsn(third)]
+        shards.generate(sharded.proxy_dsn, grown, PARTITIONS)
+        new = shards.partition_locations(grown, PARTITIONS)
+        pinned = dict(rows(sharded.proxy_dsn, "SELECT tenant, partition FROM ledger_proxy.tenant"))
+        for tenant in TENANTS:
+            # the tenant's partition, pinned or hashed, maps to the connect string it had
+            partition = pinned[tenant] if pinned[tenant] is not None else routed[tenant]
+            assert new[partition] == old[routed[tenant]], tenant
+            assert (pinned[tenant] is not None) == (tenant in moving), tenant
+        with service(sharded.proxy_dsn) as conn:
+            for tenant, token in tokens.items():
+                got = call(conn, token, "SELECT name FROM ledger.get_tenant()")
+                assert got == ("ok", [(tenant,)]), (tenant, before[tenant], got)
+        with pytest.raises(shards.ShardError, match="leaves out"):
+            shards.generate(sharded.proxy_dsn, grown[1:], PARTITIONS)
+        assert shards.partition_count(sharded.proxy_dsn) == PARTITIONS
+        with service(sharded.proxy_dsn) as conn:  # the refused list changed nothing
+            assert all(call(conn, token, "SELECT 1")[0] == "ok" for token in tokens.values())
+    finally:
+        shards.generate(sharded.proxy_dsn, sharded.shard_dsns, PARTITIONS)
+        pg_cluster.drop_database(third)

@@ -36,14 +36,13 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from doublex import migrate
+from doublex import migrate, shard_map
 from doublex.config import API_ROLE, OWNER_ROLE, SERVICE_ROLE, project_root
+from doublex.shard_map import CLUSTER, DIRECTORY_SCHEMA
 
-CLUSTER = "doublex_shards"
 PROXY_LOGIN = "doublex_proxy"
-# The proxy's own objects: its directory and routing (kept across regenerations) and the
-# PL/Proxy functions (re-created with `ledger` every time).
-DIRECTORY_SCHEMA = "ledger_proxy"
+# The proxy's own objects: its directory and routing (DIRECTORY_SCHEMA, kept across
+# regenerations) and the PL/Proxy functions (re-created with `ledger` every time).
 REMOTE_SCHEMA = "ledger_remote"
 
 # How a function that is not routed by the caller's tenant crosses the proxy.
@@ -429,6 +428,19 @@ def _location(dsn: str) -> dict[str, str]:
     return params
 
 
+def partition_locations(shard_dsns: Sequence[str], partitions: int) -> list[str]:
+    """Each partition's connect string: its shard without credentials, at SERIALIZABLE."""
+    locations = [_location(dsn) for dsn in shard_dsns]
+    strings = []
+    for shard in partition_map(len(shard_dsns), partitions):
+        where = {
+            k: v for k, v in locations[shard].items() if k not in ("user", "password", "options")
+        }
+        where["options"] = "-c default_transaction_isolation=serializable"
+        strings.append(make_conninfo(**where))
+    return strings
+
+
 def cluster_ddl(
     shard_dsns: Sequence[str], partitions: int, admin_user: str
 ) -> list[sql.Composable]:
@@ -444,17 +456,10 @@ def cluster_ddl(
         )
     shard_admin = users.pop() or admin_user
     password = next((loc["password"] for loc in locations if "password" in loc), None)
-    options = []
-    for partition, shard in enumerate(partition_map(len(shard_dsns), partitions)):
-        where = {
-            k: v for k, v in locations[shard].items() if k not in ("user", "password", "options")
-        }
-        where["options"] = "-c default_transaction_isolation=serializable"
-        options.append(
-            sql.SQL("{} {}").format(
-                sql.Identifier(f"p{partition}"), sql.Literal(make_conninfo(**where))
-            )
-        )
+    options = [
+        sql.SQL("{} {}").format(sql.Identifier(f"p{partition}"), sql.Literal(location))
+        for partition, location in enumerate(partition_locations(shard_dsns, partitions))
+    ]
     server = sql.Identifier(CLUSTER)
     statements: list[sql.Composable] = [
         sql.SQL("DROP SERVER IF EXISTS {} CASCADE").format(server),
@@ -500,6 +505,11 @@ def generate(proxy_dsn: str, shard_dsns: Sequence[str], partitions: int | None =
             conn.execute("CREATE EXTENSION IF NOT EXISTS plproxy")
             conn.execute(ROLES)
             conn.execute(proxy_sql().encode())
+            # Tenants whose books the new map would look for elsewhere stay where they are.
+            try:
+                shard_map.keep_tenants_home(conn, partition_locations(shard_dsns, partitions))
+            except shard_map.MapError as exc:
+                raise ShardError(str(exc)) from exc
             for statement in cluster_ddl(shard_dsns, partitions, admin):
                 conn.execute(statement.as_string(conn))
             conn.execute(proxy_ddl(catalog).encode())
