@@ -85,7 +85,7 @@ def call(conn: psycopg.Connection[Any], key: str, query: str, *args: Any) -> lis
             "SELECT set_config('role', %s, true), set_config('doublex.api_key', %s, true)",
             [API_ROLE, key],
         )
-        return conn.execute(query, args).fetchall()  # type: ignore[arg-type]
+        return conn.execute(query, args).fetchall()
 
 
 def service(dsn: str) -> psycopg.Connection[Any]:
@@ -207,22 +207,32 @@ def test_a_tenant_moves_while_another_posts_and_answers_the_same(sharded: Sharde
     assert held(sharded.shard_dsns[target], mover)["leg"] == on_source["leg"] + 2
 
 
-def test_a_copy_that_does_not_verify_leaves_the_tenant_where_it_was(sharded: Sharded) -> None:
+@pytest.mark.parametrize(
+    ("phase", "day"),
+    [("caught up", "2026-12-02"), ("fenced", "2026-12-04")],
+    ids=["a-sealed-day-before-the-fence", "an-open-day-under-the-fence"],
+)
+def test_a_copy_that_does_not_verify_leaves_the_tenant_where_it_was(
+    sharded: Sharded, phase: str, day: str
+) -> None:
+    """A leg changed on the target: of a closed day before the fence (its seal recomputed
+    differs), or of today under the fence (Σ legs differ)."""
     mover, _, source, target = placed(sharded)
     key = seed(sharded.proxy_dsn, mover)
     before = settled_answers(sharded, source, key)
 
-    def tamper(phase: str) -> None:
-        if phase == "caught up":
+    def tamper(now: str) -> None:
+        if now == phase:
             with psycopg.connect(sharded.shard_dsns[target]) as conn:
                 conn.execute("SET session_replication_role = replica")
-                conn.execute(
+                changed = conn.execute(
                     "UPDATE ledger_private.leg SET amount = amount + 1"
                     " WHERE tenant = %s AND leg_no = 1 AND effective_date = %s::date",
-                    (mover, iso("2026-12-02")),
+                    (mover, iso(day)),
                 )
+                assert changed.rowcount > 0
 
-    with pytest.raises(tenant_move.MoveError, match="differs"):
+    with pytest.raises(tenant_move.MoveError, match="differ"):
         tenant_move.move_tenant(
             sharded.proxy_dsn, sharded.shard_dsns, mover, target, progress=tamper
         )

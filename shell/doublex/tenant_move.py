@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,6 +107,9 @@ class MoveReport:
     bulk_seconds: float = 0.0
     catch_up_seconds: float = 0.0
     fenced_seconds: float = 0.0
+    final_copy_seconds: float = 0.0  # of the fenced window: the wait and the last pass
+    verify_seconds: float = 0.0  # of the fenced window: the verification
+    seals_seconds: float = 0.0  # before the fence: every seal recomputed on the target
     delete_seconds: float = 0.0
 
     @property
@@ -338,7 +342,39 @@ def counts(conn: psycopg.Connection[Any], tenant: str, tables: Sequence[Table]) 
         ).fetchone()
         assert row is not None
         result[table.name] = int(row[0])
+    conn.commit()
     return result
+
+
+def _both(
+    source: psycopg.Connection[Any],
+    target: psycopg.Connection[Any],
+    read: Callable[[psycopg.Connection[Any]], Any],
+) -> tuple[Any, Any]:
+    """`read` on the source and on the target at once (two servers: half the wait)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        theirs, ours = pool.map(read, (source, target))
+    return theirs, ours
+
+
+def seal_differences(
+    source: psycopg.Connection[Any], target: psycopg.Connection[Any], tenant: str
+) -> list[str]:
+    """The closes stored, and every seal recomputed (ledger.verify_seals), as on the source."""
+
+    def read(conn: psycopg.Connection[Any]) -> tuple[Any, Any]:
+        closes = conn.execute(CLOSES, [tenant]).fetchall()
+        seals = conn.execute(SEALS, [tenant]).fetchall()
+        conn.commit()
+        return closes, seals
+
+    (closes, seals), (copied, recomputed) = _both(source, target, read)
+    problems = []
+    if closes != copied:
+        problems.append(f"day closes differ: source {closes[-3:]}, target {copied[-3:]}")
+    if seals != recomputed:
+        problems.append(f"seals recomputed differ: source {seals[:3]}, target {recomputed[:3]}")
+    return problems
 
 
 def differences(
@@ -346,24 +382,29 @@ def differences(
     target: psycopg.Connection[Any],
     tenant: str,
     tables: Sequence[Table],
-) -> list[str]:
-    """What the target answers otherwise than the source: rows per table, Σ legs per
-    account, currency and side, the seals stored and every seal recomputed."""
-    problems = []
-    theirs, ours = counts(source, tenant, tables), counts(target, tenant, tables)
-    problems += [
+) -> tuple[list[str], dict[str, int]]:
+    """What the target answers otherwise than the source: rows per table, Σ legs (count and
+    amount) per account, currency and side, and the closes stored; the target's rows."""
+
+    def read(conn: psycopg.Connection[Any]) -> tuple[Any, Any, Any]:
+        rows = counts(conn, tenant, [t for t in tables if t.name != "leg"])
+        sums = conn.execute(LEG_SUMS, [tenant]).fetchall()
+        closes = conn.execute(CLOSES, [tenant]).fetchall()
+        conn.commit()
+        return rows, sums, closes
+
+    (theirs, sums, closes), (ours, copied, stored) = _both(source, target, read)
+    problems = [
         f"{name}: {theirs[name]} rows on the source, {ours[name]} on the target"
         for name in theirs
         if theirs[name] != ours[name]
     ]
-    for label, query in (("Σ legs", LEG_SUMS), ("day closes", CLOSES), ("seals", SEALS)):
-        before = source.execute(query, [tenant]).fetchall()
-        after = target.execute(query, [tenant]).fetchall()
-        if before != after:
-            problems.append(f"{label} differ: source {before[:3]}…, target {after[:3]}…")
-    source.commit()
-    target.commit()
-    return problems
+    if sums != copied:
+        problems.append(f"Σ legs differ: source {len(sums)} groups, target {len(copied)}")
+    if closes != stored:
+        problems.append(f"day closes differ: source {closes[-3:]}, target {stored[-3:]}")
+    ours["leg"] = sum(int(group[3]) for group in copied)
+    return problems, {t.name: ours[t.name] for t in tables}
 
 
 def delete_tenant(conn: psycopg.Connection[Any], tenant: str, tables: Sequence[Table]) -> None:
@@ -392,7 +433,8 @@ def _wait_for_writers(source: psycopg.Connection[Any]) -> None:
     ).fetchall()
     deadline = time.monotonic() + 60
     while running and time.monotonic() < deadline:
-        time.sleep(0.01)
+        source.commit()  # pg_stat_activity is read once a transaction
+        time.sleep(0.005)
         running = source.execute(
             "SELECT a.pid, a.xact_start FROM pg_stat_activity AS a"
             "  JOIN unnest(%s::int[], %s::timestamptz[]) AS r (pid, xact_start)"
@@ -474,6 +516,13 @@ def move_tenant(
             xmin, _ = copier.copy_pass(xmin)
             report.catch_up_seconds = time.monotonic() - started
             say("caught up")
+            # Closed days do not change: their seals are recomputed before the fence.
+            started = time.monotonic()
+            sealed = seal_differences(source, target, tenant)
+            if sealed:
+                raise MoveError(_stays(tenant, origin, to, sealed))
+            report.seals_seconds = time.monotonic() - started
+            closes_before = _closed(target, tenant)
             _fence(proxy_dsn, tenant, True)
             fenced = time.monotonic()
             say("fenced")
@@ -482,14 +531,13 @@ def move_tenant(
                 source.execute("SELECT ledger.sequence_events()")
                 source.commit()
                 copier.copy_pass(xmin)
-                problems = differences(source, target, tenant, tables)
+                report.final_copy_seconds = time.monotonic() - fenced
+                problems, report.rows = differences(source, target, tenant, tables)
+                if not problems and _closed(target, tenant) != closes_before:
+                    problems = seal_differences(source, target, tenant)  # a day closed since
+                report.verify_seconds = time.monotonic() - fenced - report.final_copy_seconds
                 if problems:
-                    raise MoveError(
-                        f"tenant {tenant} stays on shard {origin}: the copy on shard {to} "
-                        "differs: " + "; ".join(problems)
-                    )
-                report.rows = counts(target, tenant, tables)
-                target.commit()
+                    raise MoveError(_stays(tenant, origin, to, problems))
             except BaseException:
                 _fence(proxy_dsn, tenant, False)
                 raise
@@ -505,3 +553,15 @@ def move_tenant(
         report.delete_seconds = time.monotonic() - started
         say("removed from the source")
     return report
+
+
+def _stays(tenant: str, origin: int, to: int, problems: list[str]) -> str:
+    return f"tenant {tenant} stays on shard {origin}: the copy on shard {to} differs: " + "; ".join(
+        problems
+    )
+
+
+def _closed(conn: psycopg.Connection[Any], tenant: str) -> list[Any]:
+    closes = conn.execute(CLOSES, [tenant]).fetchall()
+    conn.commit()
+    return closes
