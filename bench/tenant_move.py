@@ -138,6 +138,8 @@ def seed(proxy: str, shard: str, accounts: int, legs: int) -> dict[str, str]:
         conn.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
         conn.execute("SELECT ledger.eod_close(%s, tenant => %s)", [day[0], MOVER])
         conn.commit()
+    with psycopg.connect(shard, autocommit=True) as conn:
+        conn.execute("SELECT ledger.sequence_events()")  # as the shard's pump would have
     return keys
 
 
@@ -224,6 +226,7 @@ def main(argv: Sequence[str]) -> int:
         "legs_moved": report.rows.get("leg", 0),
         "bulk_copy_s": round(report.bulk_seconds, 2),
         "catch_up_s": round(report.catch_up_seconds, 2),
+        "seals_before_fence_s": round(report.seals_seconds, 2),
         "fenced_s": round(report.fenced_seconds, 3),
         "fenced_last_pass_s": round(report.final_copy_seconds, 3),
         "fenced_verify_s": round(report.verify_seconds, 3),

@@ -248,6 +248,7 @@ class Copier:
         ):
             for chunk in reader:
                 writer.write(chunk)
+        self.target.execute(sql.SQL("ANALYZE {}").format(_ident(f"stage_{table.name}")))
         row = self.target.execute(
             sql.SQL("SELECT count(*) FROM {}").format(_ident(f"stage_{table.name}"))
         ).fetchone()
@@ -272,9 +273,7 @@ class Copier:
                     stage=stage,
                 )
             )
-        values = []
-        for column in table.columns:
-            values.append(self._value(table, column))
+        values, joins = zip(*(self._value(table, column) for column in table.columns), strict=True)
         if whole:
             self.target.execute(
                 sql.SQL("DELETE FROM ledger_private.{} WHERE {}").format(
@@ -285,33 +284,37 @@ class Copier:
         self.target.execute(
             sql.SQL(
                 "INSERT INTO ledger_private.{t} ({cols}) OVERRIDING SYSTEM VALUE"
-                " SELECT {vals} FROM {stage} AS s{conflict}"
+                " SELECT {vals} FROM {stage} AS s{joins}{conflict}"
             ).format(
                 t=_ident(table.name),
                 cols=sql.SQL(", ").join(_ident(c) for c in table.columns),
                 vals=sql.SQL(", ").join(values),
                 stage=stage,
+                joins=sql.SQL("").join(joins),
                 conflict=conflict,
             )
         )
         self.target.execute(sql.SQL("TRUNCATE {}").format(stage))
 
-    def _value(self, table: Table, column: str) -> sql.Composable:
+    def _value(self, table: Table, column: str) -> tuple[sql.Composable, sql.Composable]:
+        """The value inserted for `column`, and the join it needs (an id mapped anew)."""
+        none = sql.SQL("")
         if (table.name, column) in REPLACED:
-            return sql.SQL(REPLACED[(table.name, column)])
+            return sql.SQL(REPLACED[(table.name, column)]), none
         mapped = ID_REFERENCES.get((table.name, column))
         if column == table.serial and table.name in IDENTITIES:
             mapped = table.name
         if mapped is None:
-            return sql.SQL("s.{}").format(_ident(column))
+            return sql.SQL("s.{}").format(_ident(column)), none
         if column == "cursor":
             # A webhook's cursor: the last of the tenant's events at or before it.
             return sql.SQL(
                 "coalesce((SELECT max(m.new) FROM {m} AS m WHERE m.old <= s.{c}), 0)"
-            ).format(m=_ident(f"map_{mapped}"), c=_ident(column))
-        return sql.SQL("(SELECT m.new FROM {m} AS m WHERE m.old = s.{c})").format(
-            m=_ident(f"map_{mapped}"), c=_ident(column)
-        )
+            ).format(m=_ident(f"map_{mapped}"), c=_ident(column)), none
+        alias = _ident(f"m_{column}")
+        return sql.SQL("{}.new").format(alias), sql.SQL(
+            " LEFT JOIN {m} AS {a} ON {a}.old = s.{c}"
+        ).format(m=_ident(f"map_{mapped}"), a=alias, c=_ident(column))
 
 
 def _since(table: Table, xmin: int) -> sql.Composable:
@@ -513,6 +516,7 @@ def move_tenant(
             report.bulk_seconds = time.monotonic() - started
             say("copied")
             started = time.monotonic()
+            _sequence_events(source)  # the backlog now, not under the fence
             xmin, _ = copier.copy_pass(xmin)
             report.catch_up_seconds = time.monotonic() - started
             say("caught up")
@@ -528,8 +532,7 @@ def move_tenant(
             say("fenced")
             try:
                 _wait_for_writers(source)
-                source.execute("SELECT ledger.sequence_events()")
-                source.commit()
+                _sequence_events(source)
                 copier.copy_pass(xmin)
                 report.final_copy_seconds = time.monotonic() - fenced
                 problems, report.rows = differences(source, target, tenant, tables)
@@ -565,3 +568,9 @@ def _closed(conn: psycopg.Connection[Any], tenant: str) -> list[Any]:
     closes = conn.execute(CLOSES, [tenant]).fetchall()
     conn.commit()
     return closes
+
+
+def _sequence_events(source: psycopg.Connection[Any]) -> None:
+    """The source's event sequencer, once: the tenant's events of what it wrote so far."""
+    source.execute("SELECT ledger.sequence_events()")
+    source.commit()
