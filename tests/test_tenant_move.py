@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -19,6 +22,7 @@ from doublex.cli import main
 from doublex.config import API_ROLE, SERVICE_ROLE, as_role
 from support.dates import iso
 from support.http import admin_connection, create_key
+from support.serving import doublex_serve
 from support.sharding import Sharded
 from support.tenants import create_tenants
 
@@ -135,7 +139,30 @@ def held(dsn: str, tenant: str) -> dict[str, int]:
         return tenant_move.counts(conn, tenant, tenant_move.plan(conn))
 
 
-def test_a_tenant_moves_while_another_posts_and_answers_the_same(sharded: Sharded) -> None:
+def rest(base: str, method: str, path: str, key: str, body: Any = None) -> tuple[int, Any, Any]:
+    """Status, body and Retry-After of one request."""
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+    request = urllib.request.Request(base + path, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read()), response.headers["Retry-After"]
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read()), error.headers["Retry-After"]
+
+
+SERVE = {
+    "LOG_LEVEL": "WARNING",
+    "DOUBLEX_DEMO": "off",
+    "DOUBLEX_WEBHOOKS": "off",
+    "DOUBLEX_EVENTS_SECONDS": "0",
+    "DOUBLEX_POOL_MAX": "2",
+}
+
+
+def test_a_tenant_moves_while_another_posts_and_answers_the_same(
+    sharded: Sharded, tmp_path: Path
+) -> None:
     mover, other, source, target = placed(sharded)
     create_tenants(sharded.proxy_dsn, mover, other)
     key = seed(sharded.proxy_dsn, mover)
@@ -167,10 +194,15 @@ def test_a_tenant_moves_while_another_posts_and_answers_the_same(sharded: Sharde
                     failures.append(f"{exc.sqlstate}: {exc}")
 
     fenced_answers: list[Any] = []
+    served: list[Any] = []
 
     def during(phase: str) -> None:
         if phase != "fenced":
             return
+        # through the REST service: the write a retryable 503, the read answered
+        transfer = {"idempotency_key": "rest-during", "legs": json.loads(legs("3.00"))}
+        served.append(rest(base, "POST", "/api/transfers", key, transfer))
+        served.append(rest(base, "GET", "/api/accounts/CASH/balance", key))
         with service(sharded.proxy_dsn) as conn:
             with pytest.raises(psycopg.Error) as refused:
                 call(conn, key, "SELECT ledger.post_journal('during', %s)", legs("9.00"))
@@ -179,14 +211,19 @@ def test_a_tenant_moves_while_another_posts_and_answers_the_same(sharded: Sharde
             fenced_answers.append(call(conn, key, ANSWERS[0])[0])
 
     worker = threading.Thread(target=post_other)
-    worker.start()
-    try:
-        report = tenant_move.move_tenant(
-            sharded.proxy_dsn, sharded.shard_dsns, mover, target, progress=during
-        )
-    finally:
-        stop.set()
-        worker.join()
+    with doublex_serve(sharded.proxy_service_dsn, tmp_path / "proxy.log", **SERVE) as base:
+        worker.start()
+        try:
+            report = tenant_move.move_tenant(
+                sharded.proxy_dsn, sharded.shard_dsns, mover, target, progress=during
+            )
+        finally:
+            stop.set()
+            worker.join()
+    status, problem, retry_after = served[0]
+    assert (status, problem["code"], retry_after) == (503, "DX067", "1"), problem
+    assert problem["type"].endswith("tenant_moving")
+    assert served[1][0] == 200 and served[1][1]["balance"] == str(before[0][0][0])
     assert outcomes["failed"] == 0, failures[:3]
     assert outcomes["ok"] > 0
     assert fenced_answers[0] == "DX067"
@@ -209,7 +246,7 @@ def test_a_tenant_moves_while_another_posts_and_answers_the_same(sharded: Sharde
 
 @pytest.mark.parametrize(
     ("phase", "day"),
-    [("caught up", "2026-12-02"), ("fenced", "2026-12-04")],
+    [("caught up", iso("2026-12-02")), ("fenced", iso("2026-12-04"))],
     ids=["a-sealed-day-before-the-fence", "an-open-day-under-the-fence"],
 )
 def test_a_copy_that_does_not_verify_leaves_the_tenant_where_it_was(
@@ -228,7 +265,7 @@ def test_a_copy_that_does_not_verify_leaves_the_tenant_where_it_was(
                 changed = conn.execute(
                     "UPDATE ledger_private.leg SET amount = amount + 1"
                     " WHERE tenant = %s AND leg_no = 1 AND effective_date = %s::date",
-                    (mover, iso(day)),
+                    (mover, day),
                 )
                 assert changed.rowcount > 0
 
