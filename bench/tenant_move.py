@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import threading
@@ -36,8 +35,9 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from proxy_overhead import say, start_cluster
 
-from doublex import localdb, migrate, shards, tenant_move
+from doublex import migrate, shards, tenant_move
 from doublex.config import API_ROLE, SERVICE_ROLE, as_role
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -76,21 +76,6 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--legs", type=int, default=1_000_000)
     parser.add_argument("--accounts", type=int, default=100)
     return parser.parse_args(argv)
-
-
-def say(message: str) -> None:
-    print(message, flush=True)
-
-
-def start_cluster(root: Path) -> localdb.LocalCluster:
-    cluster = localdb.LocalCluster(
-        root=root,
-        port=localdb.free_port(),
-        bindir=localdb.find_bindir(os.environ.get("DOUBLEX_PG_BINDIR")),
-    )
-    cluster.start()
-    cluster.ensure_database()
-    return cluster
 
 
 def placement(proxy: str, partitions: int) -> dict[str, int]:

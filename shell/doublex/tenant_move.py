@@ -327,9 +327,14 @@ def _since(table: Table, xmin: int) -> sql.Composable:
 
 # -- verification ----------------------------------------------------------------------------
 
+# By the tenant's accounts (index leg_account_history): it reads the tenant's legs, not the
+# shard's.
 LEG_SUMS = """
-SELECT account_id, ccy, side, count(*), sum(amount) FROM ledger_private.leg
- WHERE tenant = %s GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+SELECT l.account_id, l.ccy, l.side, count(*), sum(l.amount) FROM ledger_private.leg AS l
+ WHERE l.account_id IN (SELECT a.account_id FROM ledger_private.account AS a
+                         WHERE a.tenant = %(tenant)s)
+   AND l.tenant = %(tenant)s
+ GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
 """
 SEALS = "SELECT * FROM ledger.verify_seals(tenant => %s)"
 CLOSES = "SELECT business_date, seal FROM ledger_private.day_close WHERE tenant = %s ORDER BY 1"
@@ -391,7 +396,7 @@ def differences(
 
     def read(conn: psycopg.Connection[Any]) -> tuple[Any, Any, Any]:
         rows = counts(conn, tenant, [t for t in tables if t.name != "leg"])
-        sums = conn.execute(LEG_SUMS, [tenant]).fetchall()
+        sums = conn.execute(LEG_SUMS, {"tenant": tenant}).fetchall()
         closes = conn.execute(CLOSES, [tenant]).fetchall()
         conn.commit()
         return rows, sums, closes
