@@ -73,6 +73,9 @@ BY_TXID = frozenset({"journal", "leg"})
 # Tables bound to one cluster's roles: a tenant with rows there is refused.
 REFUSED_TABLES = {"sql_login": "the tenant has SQL logins bound: unbind them first"}
 
+# Seconds between the fence and the look at the source's running transactions: a call the
+# proxy routed just before the fence has begun its transaction on the source by then.
+GRACE = 0.05
 # Tables the bulk pass filled with more rows than this are vacuumed on the target before
 # the fence: their counts under it are then index-only scans.
 BIG = 10_000
@@ -437,7 +440,9 @@ def delete_tenant(conn: psycopg.Connection[Any], tenant: str, tables: Sequence[T
 
 def _wait_for_writers(source: psycopg.Connection[Any]) -> None:
     """Until the transactions the source was running when the fence fell have ended (a
-    write routed just before the fence commits on the source before the last pass)."""
+    write routed just before the fence commits on the source before the last pass). A call
+    routed before the fence may still be on its way to the source: GRACE seconds first."""
+    time.sleep(GRACE)
     running = source.execute(
         "SELECT pid, xact_start FROM pg_stat_activity"
         " WHERE datname = current_database() AND pid <> pg_backend_pid()"
