@@ -241,8 +241,17 @@ class Copier:
                 if since_xmin is not None and table.append_only:
                     where = sql.SQL("{} AND {}").format(where, _since(table, since_xmin))
                 staged[table.name] = self._stage(table, where)
+        whole = [t for t in self.tables if since_xmin is None or not t.append_only]
+        # What is copied whole goes first, the tables hanging off another before it (their
+        # rows are found by the parent's), then every table is filled, parents first.
+        for table in reversed(whole):
+            self.target.execute(
+                sql.SQL("DELETE FROM ledger_private.{} WHERE {}").format(
+                    _ident(table.name), table.where(self.literal)
+                )
+            )
         for table in self.tables:
-            self._apply(table, whole=since_xmin is None or not table.append_only)
+            self._apply(table)
         self.target.commit()
         return xmin, staged
 
@@ -262,7 +271,7 @@ class Copier:
         assert row is not None
         return int(row[0])
 
-    def _apply(self, table: Table, whole: bool) -> None:
+    def _apply(self, table: Table) -> None:
         stage = _ident(f"stage_{table.name}")
         if table.name in IDENTITIES and table.serial:
             # New ids for the rows not mapped yet, in the source's order.
@@ -281,12 +290,6 @@ class Copier:
                 )
             )
         values, joins = zip(*(self._value(table, column) for column in table.columns), strict=True)
-        if whole:
-            self.target.execute(
-                sql.SQL("DELETE FROM ledger_private.{} WHERE {}").format(
-                    _ident(table.name), table.where(self.literal)
-                )
-            )
         conflict = sql.SQL(" ON CONFLICT DO NOTHING") if table.append_only else sql.SQL("")
         self.target.execute(
             sql.SQL(
