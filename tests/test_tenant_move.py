@@ -83,6 +83,24 @@ def seed(admin_dsn: str, tenant: str) -> str:
     return str(create_key(admin_dsn, tenant)["token"])
 
 
+def seed_recon(shard_dsn: str, tenant: str) -> None:
+    """A bank statement of CASH imported and reconciled on the tenant's shard (staging is
+    a session's temporary table: on the shard itself)."""
+    closed = iso("2026-12-02")
+    with admin_connection(shard_dsn) as conn:
+        conn.execute("SELECT ledger.stage_statement(tenant => %s)", (tenant,))
+        for n in range(1, 4):
+            conn.execute(
+                "INSERT INTO pg_temp.doublex_statement_staging"
+                " (line_no, line_date, ref, amount, ccy, description, bank_id)"
+                " VALUES (%s, %s, %s, %s, 'EUR', 'line', %s)",
+                (str(n), closed, f"r{n}", f"{n}.00", f"b{n}"),
+            )
+        conn.execute("SELECT ledger.import_statement('CASH', 'bank.csv', tenant => %s)", (tenant,))
+    with admin_connection(shard_dsn) as conn:
+        conn.execute("SELECT ledger.recon_run('CASH', %s::date, tenant => %s)", (closed, tenant))
+
+
 def call(conn: psycopg.Connection[Any], key: str, query: str, *args: Any) -> list[Any]:
     with conn.transaction():
         conn.execute(
@@ -109,6 +127,9 @@ ANSWERS = [
     "SELECT hold_id, status FROM ledger.list_holds()",
     "SELECT event_id, type FROM ledger.list_events(page_size => 1000)",
     "SELECT latest_closed_date, last_seal, open_dates FROM ledger.eod_status()",
+    "SELECT * FROM ledger.recon_summaries(current_date - 2)",
+    "SELECT kind, line, ref, bank_amount, journal_id, leg_no, amount, delta"
+    " FROM ledger.recon_items(current_date - 2)",
 ]
 
 
@@ -166,10 +187,13 @@ def test_a_tenant_moves_while_another_posts_and_answers_the_same(
     mover, other, source, target = placed(sharded)
     create_tenants(sharded.proxy_dsn, mover, other)
     key = seed(sharded.proxy_dsn, mover)
+    seed_recon(sharded.shard_dsns[source], mover)
     other_key = seed(sharded.proxy_dsn, other)
     before = settled_answers(sharded, source, key)
     on_source = held(sharded.shard_dsns[source], mover)
-    assert sum(1 for n in on_source.values() if n) >= 15, on_source
+    assert sum(1 for n in on_source.values() if n) >= 20, on_source
+    for table in ("statement_import", "statement_line", "recon_run", "recon_outcome"):
+        assert on_source[table] > 0, table
 
     stop = threading.Event()
     outcomes: dict[str, int] = {"ok": 0, "failed": 0}
@@ -256,6 +280,7 @@ def test_a_copy_that_does_not_verify_leaves_the_tenant_where_it_was(
     differs), or of today under the fence (Σ legs differ)."""
     mover, _, source, target = placed(sharded)
     key = seed(sharded.proxy_dsn, mover)
+    seed_recon(sharded.shard_dsns[source], mover)
     before = settled_answers(sharded, source, key)
 
     def tamper(now: str) -> None:
