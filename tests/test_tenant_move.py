@@ -101,6 +101,40 @@ def seed_recon(shard_dsn: str, tenant: str) -> None:
         conn.execute("SELECT ledger.recon_run('CASH', %s::date, tenant => %s)", (closed, tenant))
 
 
+WEBHOOK_STATE = """
+SELECT e.event_id, d.event_id
+  FROM ledger_private.webhook AS w
+  JOIN ledger_private.event AS e ON e.position = w.cursor
+  JOIN ledger_private.webhook_delivery AS d ON d.webhook_id = w.webhook_id
+  JOIN ledger_private.event AS f ON f.position = d.position AND f.event_id = d.event_id
+ WHERE w.tenant = %s
+"""
+
+
+def deliver_third_event(shard_dsn: str, tenant: str) -> tuple[Any, ...]:
+    """The tenant's webhook delivered up to its third event, as the worker records it."""
+    with psycopg.connect(shard_dsn) as conn:
+        conn.execute(
+            "WITH e AS (SELECT position, event_id FROM ledger_private.event WHERE tenant = %(t)s"
+            "            ORDER BY position OFFSET 2 LIMIT 1),"
+            " w AS (UPDATE ledger_private.webhook SET cursor = (SELECT position FROM e)"
+            "        WHERE tenant = %(t)s RETURNING webhook_id)"
+            " INSERT INTO ledger_private.webhook_delivery"
+            "  (webhook_id, position, event_id, attempt, outcome, status, duration_ms)"
+            " SELECT w.webhook_id, e.position, e.event_id, 1, 'delivered', 200, 5 FROM w, e",
+            {"t": tenant},
+        )
+    return delivered_event(shard_dsn, tenant)
+
+
+def delivered_event(shard_dsn: str, tenant: str) -> tuple[Any, ...]:
+    """The events the webhook's cursor and its delivery name (by position, as event ids)."""
+    with psycopg.connect(shard_dsn) as conn:
+        row = conn.execute(WEBHOOK_STATE, [tenant]).fetchone()
+    assert row is not None and row[0] == row[1]
+    return tuple(row)
+
+
 def call(conn: psycopg.Connection[Any], key: str, query: str, *args: Any) -> list[Any]:
     with conn.transaction():
         conn.execute(
@@ -190,6 +224,7 @@ def test_a_tenant_moves_while_another_posts_and_answers_the_same(
     seed_recon(sharded.shard_dsns[source], mover)
     other_key = seed(sharded.proxy_dsn, other)
     before = settled_answers(sharded, source, key)
+    delivered = deliver_third_event(sharded.shard_dsns[source], mover)
     on_source = held(sharded.shard_dsns[source], mover)
     assert sum(1 for n in on_source.values() if n) >= 20, on_source
     for table in ("statement_import", "statement_line", "recon_run", "recon_outcome"):
@@ -261,6 +296,8 @@ def test_a_tenant_moves_while_another_posts_and_answers_the_same(
     assert answers(sharded.proxy_dsn, key) == before
     assert set(held(sharded.shard_dsns[source], mover).values()) == {0}
     assert held(sharded.shard_dsns[target], mover) == on_source
+    # the webhook's cursor and its delivery follow the event they named
+    assert delivered_event(sharded.shard_dsns[target], mover) == delivered
     # it posts on its new shard, its balance and events carry on
     with service(sharded.proxy_dsn) as conn:
         call(conn, key, "SELECT ledger.post_journal('after', %s)", legs("10.00"))
