@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from proxy_overhead import say, start_cluster
+from proxy_overhead import open_tenant, say, start_cluster
 
 from doublex import migrate, shards, tenant_move
 from doublex.config import API_ROLE, SERVICE_ROLE, as_role
@@ -50,9 +50,9 @@ WITH src AS MATERIALIZED (
            round((1 + g.i %% 10000)::numeric / 100, 2) AS amount
       FROM generate_series(1, %(journals)s) AS g (i)
       JOIN ledger_private.account AS a
-        ON a.tenant = %(tenant)s AND a.code = 'A' || (g.i %% %(accounts)s)
+        ON a.tenant = %(tenant)s AND a.code = 'A' || (1 + g.i %% %(accounts)s)
       JOIN ledger_private.account AS b
-        ON b.tenant = %(tenant)s AND b.code = 'B' || (g.i %% %(accounts)s)
+        ON b.tenant = %(tenant)s AND b.code = 'B' || (1 + g.i %% %(accounts)s)
 ), journals AS (
     INSERT INTO ledger_private.journal
            (journal_id, tenant, idempotency_key, effective_date, created_by)
@@ -92,23 +92,7 @@ def seed(proxy: str, shard: str, accounts: int, legs: int) -> dict[str, str]:
     with psycopg.connect(proxy) as conn:
         conn.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
         for tenant in (MOVER, NEIGHBOUR):
-            conn.execute("SELECT ledger.create_tenant(%s)", [tenant])
-            conn.commit()
-            for side in ("A", "B"):
-                for n in range(accounts):
-                    conn.execute(
-                        "SELECT ledger.create_account(%s, %s, 'EUR', tenant => %s)",
-                        [f"{side}{n}", f"{side}{n}", tenant],
-                    )
-            conn.commit()
-            row = conn.execute(
-                "SELECT token FROM ledger.create_api_key('bench', ARRAY['read', 'post'],"
-                " requests_per_second => 10000, burst => 10000, tenant => %s)",
-                [tenant],
-            ).fetchone()
-            conn.commit()
-            assert row is not None
-            keys[tenant] = str(row[0])
+            keys[tenant] = open_tenant(conn, tenant, accounts)
         day = conn.execute("SELECT ledger.business_date(tenant => %s) - 1", [MOVER]).fetchone()
         conn.commit()
     assert day is not None
