@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py test-coalesce-off test-future test-ha bars lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-events bench-webhooks bench-api bench-auth bench-recon bench-statement bench-holds bench-eod bench-slowloris bench-hostile bench-proxy bench-failover clean
+.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py test-coalesce-off test-future test-ha bars lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-events bench-webhooks bench-api bench-auth bench-recon bench-statement bench-holds bench-eod bench-slowloris bench-hostile bench-proxy bench-failover clean bench-move
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -135,6 +135,9 @@ bench-auth: deps venv ## What authentication costs: the service with auth on and
 
 bench-proxy: deps venv ## Posting through the PL/Proxy database against direct to the same shard, alternating rounds: the #20 bar (ARGS=...)
 	@$(BIN)/python bench/proxy_overhead.py $(ARGS)
+
+bench-move: deps venv ## doublex shards move of a tenant with 1M legs while it and a neighbour post: copy time, refused-writes window (ARGS="--legs 200000")
+	@$(BIN)/python bench/tenant_move.py $(ARGS)
 
 bench-recon: deps venv ## Reconciliation: import and match 100,000 statement lines against 100,000 legs (ARGS=...)
 	@$(BIN)/python bench/run_recon_bench.py $(ARGS)

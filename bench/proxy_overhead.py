@@ -39,6 +39,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -148,23 +149,29 @@ def prepare(clusters: list[localdb.LocalCluster], accounts: int) -> tuple[int, s
     shards.generate(proxy, shard_dsns, 4)
     with psycopg.connect(proxy) as conn:
         conn.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
-        conn.execute("SELECT ledger.create_tenant(%s)", [TENANT])
-        conn.commit()
-        for side in ("A", "B"):
-            for n in range(1, accounts + 1):
-                conn.execute(
-                    "SELECT ledger.create_account(%s, %s, 'EUR', tenant => %s)",
-                    [f"{side}{n}", f"{side}{n}", TENANT],
-                )
-        conn.commit()
-        token = conn.execute(
-            "SELECT token FROM ledger.create_api_key('bench', ARRAY['read', 'post'],"
-            " requests_per_second => 10000, burst => 10000, tenant => %s)",
-            [TENANT],
-        ).fetchone()
-        conn.commit()
+        token = open_tenant(conn, TENANT, accounts)
+    return home, proxy, token
+
+
+def open_tenant(conn: psycopg.Connection[tuple[Any, ...]], tenant: str, accounts: int) -> str:
+    """`tenant`, its asset accounts A1…An and B1…Bn and a key to read and post (a token)."""
+    conn.execute("SELECT ledger.create_tenant(%s)", [tenant])
+    conn.commit()
+    for side in ("A", "B"):
+        for n in range(1, accounts + 1):
+            conn.execute(
+                "SELECT ledger.create_account(%s, %s, 'EUR', tenant => %s)",
+                [f"{side}{n}", f"{side}{n}", tenant],
+            )
+    conn.commit()
+    token = conn.execute(
+        "SELECT token FROM ledger.create_api_key('bench', ARRAY['read', 'post'],"
+        " requests_per_second => 10000, burst => 10000, tenant => %s)",
+        [tenant],
+    ).fetchone()
+    conn.commit()
     assert token is not None
-    return home, proxy, str(token[0])
+    return str(token[0])
 
 
 def run(

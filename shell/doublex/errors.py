@@ -91,6 +91,7 @@ DX_ERRORS: dict[str, ErrorKind] = {
         ErrorKind("DX064", "monitor_not_found", 404),
         ErrorKind("DX065", "too_many_monitors", 422),
         ErrorKind("DX066", "not_through_proxy", 409),
+        ErrorKind("DX067", "tenant_moving", 503),
     )
 }
 

@@ -104,6 +104,7 @@ class ApiFunction:
     returns_set: bool
     grantees: tuple[str, ...]
     comment: str | None
+    writes: bool = True  # VOLATILE: fenced while its tenant moves (STABLE reads are not)
 
     @property
     def tenant_position(self) -> int | None:
@@ -152,7 +153,8 @@ SELECT p.proname,
        ARRAY(SELECT a.grantee::regrole::text FROM aclexplode(p.proacl) AS a
               WHERE a.privilege_type = 'EXECUTE' AND a.grantee <> p.proowner AND a.grantee <> 0
               ORDER BY 1),
-       obj_description(p.oid, 'pg_proc')
+       obj_description(p.oid, 'pg_proc'),
+       p.provolatile = 'v'
   FROM pg_proc AS p
  WHERE p.pronamespace = 'ledger'::regnamespace
  ORDER BY p.proname, p.oid
@@ -167,7 +169,18 @@ def read_catalog(shard_dsn: str) -> ShardCatalog:
         types = conn.execute(CATALOG_TYPES).fetchall()
         rows = conn.execute(CATALOG_FUNCTIONS).fetchall()
     functions = []
-    for name, args, identity, in_types, in_names, result, returns_set, grantees, comment in rows:
+    for (
+        name,
+        args,
+        identity,
+        in_types,
+        in_names,
+        result,
+        returns_set,
+        grantees,
+        comment,
+        writes,
+    ) in rows:
         names = list(in_names) or [""] * len(in_types)
         functions.append(
             ApiFunction(
@@ -180,6 +193,7 @@ def read_catalog(shard_dsn: str) -> ShardCatalog:
                 returns_set=returns_set,
                 grantees=tuple(grantees),
                 comment=comment,
+                writes=writes,
             )
         )
     if not functions:
@@ -220,7 +234,9 @@ PROXY_FILES = (
     "directory.sql",
     "caller_tenant.sql",
     "route.sql",
+    "route_read.sql",
     "route_caller.sql",
+    "route_caller_read.sql",
     "forwarded_principal.sql",
     "reraise.sql",
     "refuse.sql",
@@ -299,12 +315,13 @@ def remote_functions(function: ApiFunction) -> list[str]:
         run = "RUN ON 0;"
     else:
         # PL/Proxy's RUN ON passes arguments only: a function without a tenant argument
-        # routes by the caller alone.
+        # routes by the caller alone. A write is fenced while its tenant moves; a read not.
         position = function.tenant_position
+        read = "" if function.writes else "_read"
         run = (
-            f"RUN ON ledger_proxy.route(${position + 2});"
+            f"RUN ON ledger_proxy.route{read}(${position + 2});"
             if position
-            else "RUN ON ledger_proxy.route_caller();"
+            else f"RUN ON ledger_proxy.route_caller{read}();"
         )
     signature = ", ".join(["text", "text", *function.input_types])
     count = len(function.input_types)
@@ -513,8 +530,30 @@ def generate(proxy_dsn: str, shard_dsns: Sequence[str], partitions: int | None =
             for statement in cluster_ddl(shard_dsns, partitions, admin):
                 conn.execute(statement.as_string(conn))
             conn.execute(proxy_ddl(catalog).encode())
+    spread_account_ids(shard_dsns)
     sync_directory(proxy_dsn, shard_dsns, partitions)
     return len(catalog.functions)
+
+
+ACCOUNT_ID_SPAN = 1 << 48  # account ids of shard k start at k·2^48
+
+
+def spread_account_ids(shard_dsns: Sequence[str]) -> None:
+    """Shard k numbers its new accounts from k·2^48: a moved tenant keeps its account ids
+    (the end-of-day seals hash them), so they must not be another shard's."""
+    for index, dsn in enumerate(shard_dsns[1:], 1):
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT pg_get_serial_sequence('ledger_private.account', 'account_id')"
+            ).fetchone()
+            assert row is not None
+            sequence = sql.SQL(row[0])
+            conn.execute(
+                sql.SQL("SELECT setval(%(s)s, %(f)s, false) FROM {} WHERE last_value < %(f)s")
+                .format(sequence)
+                .as_string(conn),
+                {"s": row[0], "f": index * ACCOUNT_ID_SPAN},
+            )
 
 
 def partition_of(tenant: str, partitions: int, conn: psycopg.Connection[tuple[Any, ...]]) -> int:

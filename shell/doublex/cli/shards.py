@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import psycopg
 
-from doublex import config, localdb, shards
+from doublex import config, localdb, shards, tenant_move
 from doublex import migrate as migrations
 from doublex.cli.common import local_cluster
 from doublex.cli.root import main
@@ -121,6 +121,35 @@ def shards_status() -> None:
             continue
         assert row is not None
         click.echo(f"shard {index}: {row[0]} migrations, {row[1]} tenants")
+    with psycopg.connect(proxy) as conn:
+        moved = conn.execute(
+            "SELECT tenant, partition, fenced_at IS NOT NULL FROM ledger_proxy.tenant"
+            " WHERE partition IS NOT NULL OR fenced_at IS NOT NULL ORDER BY tenant"
+        ).fetchall()
+    shard_of = shards.partition_map(len(dsns), partitions)
+    for tenant, partition, fenced in moved:
+        where = "moving (writes fenced)" if fenced else f"on shard {shard_of[partition]}"
+        click.echo(f"tenant {tenant}: {where} (pinned to partition {partition})")
+
+
+@shards_group.command("move")
+@click.argument("tenant")
+@click.option("--to", "to", type=int, required=True, help="The shard to move the tenant to.")
+def shards_move(tenant: str, to: int) -> None:
+    """Move TENANT's books to shard --to; its writes are refused (503) for the switch only."""
+    proxy, dsns = _configured()
+    try:
+        report = tenant_move.move_tenant(
+            proxy, dsns, tenant, to, progress=lambda phase: click.echo(phase, err=True)
+        )
+    except shards.ShardError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"tenant {tenant}: shard {report.source} → shard {report.target}, "
+        f"{report.total_rows} rows; bulk copy {report.bulk_seconds:.2f} s, catch-up "
+        f"{report.catch_up_seconds:.2f} s, writes fenced {report.fenced_seconds:.2f} s, "
+        f"source cleared in {report.delete_seconds:.2f} s"
+    )
 
 
 def _configured() -> tuple[str, list[str]]:
