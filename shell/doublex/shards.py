@@ -596,14 +596,10 @@ def sync_directory(proxy_dsn: str, shard_dsns: Sequence[str], partitions: int) -
 def partition_count(proxy_dsn: str) -> int:
     """How many partitions the proxy's foreign server lists."""
     with psycopg.connect(proxy_dsn) as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM pg_foreign_server AS s, unnest(s.srvoptions) AS o"
-            " WHERE s.srvname = %s AND o ~ '^p[0-9]+='",
-            [CLUSTER],
-        ).fetchone()
-    if not row or not row[0]:
+        locations = shard_map.current_locations(conn)
+    if not locations:
         raise ShardError("the proxy has no partition map: run `doublex shards init` first")
-    return int(row[0])
+    return len(locations)
 
 
 def migrate_all(proxy_dsn: str, shard_dsns: Iterable[str]) -> list[migrate.MigrationReport]:
