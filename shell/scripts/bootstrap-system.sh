@@ -37,7 +37,7 @@ else
     # The event log (migration 0021) queues every change through PgQ; serving needs it too.
     [[ -f "$sharedir/extension/pgq.control" ]] || missing+=("postgresql-$version-pgq3")
     # Sharding by tenant (doublex shards): PL/Proxy on the proxy database.
-    [[ -f "$sharedir/extension/plproxy.control" ]] || missing+=("postgresql-$version-plproxy")
+    [[ $want_tools == 0 || -f "$sharedir/extension/plproxy.control" ]] || missing+=("postgresql-$version-plproxy")
     # High availability (doublex ha): pg_auto_failover's extension and its pg_autoctl.
     [[ $want_tools == 0 || -f "$sharedir/extension/pgautofailover.control" ]] || missing+=("postgresql-$version-auto-failover")
     if [[ $want_lint == 1 ]]; then
