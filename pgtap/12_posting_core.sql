@@ -35,7 +35,7 @@ INSERT INTO core_function VALUES
     ('unbalanced_currencies', ARRAY['jsonb'], 'text', 'sql', 'immutable'),
     ('normal_balance',        ARRAY['text', 'numeric', 'numeric'], 'numeric', 'sql', 'immutable'),
     ('require_isolation',     ARRAY['text[]', 'text', 'text'], 'void', 'plpgsql', 'stable'),
-    ('authorize_write',       ARRAY['text', 'text'], 'ledger_private.principal', 'plpgsql', 'stable'),
+    ('authorize_write',       ARRAY['text', 'text'], 'ledger_private.principal', 'plpgsql', 'volatile'),  -- it enters the tenant's write fence
     ('account_or_error',      ARRAY['text', 'text', 'text'], 'ledger_private.account', 'plpgsql', 'stable'),
     ('post_fx_journal',       ARRAY['text', 'uuid', 'text', 'text', 'text', 'text', 'text', 'numeric', 'text', 'date', 'text', 'text', 'text'],
                               'uuid', 'plpgsql', 'volatile');

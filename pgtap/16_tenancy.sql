@@ -16,7 +16,7 @@ SELECT plan(68);
 SELECT tap.function_is(f.name, f.args, f.returns, f.lang, f.volatility)
   FROM (VALUES
     ('ledger_private.authorize',       ARRAY['text', 'text'], 'ledger_private.principal', 'plpgsql', 'stable'),
-    ('ledger_private.authorize_write', ARRAY['text', 'text'], 'ledger_private.principal', 'plpgsql', 'stable'),
+    ('ledger_private.authorize_write', ARRAY['text', 'text'], 'ledger_private.principal', 'plpgsql', 'volatile'),
     ('ledger_private.authorize_housekeeping', ARRAY['text', 'text'], 'ledger_private.principal', 'plpgsql', 'stable')
        ) AS f (name, args, returns, lang, volatility);
 SELECT is(ledger_private.authorize('admin', 'ta'), ROW('ta', 'admin:postgres')::ledger_private.principal,

@@ -8,7 +8,8 @@
 --
 -- The login needs EXECUTE on the API: membership of doublex_api (granted with the role).
 -- Recorded in the tenant's audit log. Raises DX016, DX019, DX043 (unknown tenant), DX044
--- (bad capabilities; a login that is no role; doublex_service, which is never bound).
+-- (bad capabilities; a login that is no role; doublex_service, which is never bound),
+-- DX067 (the tenant is moving to another shard).
 
 CREATE OR REPLACE FUNCTION ledger.bind_sql_login(
     login text,
@@ -26,6 +27,7 @@ BEGIN
     PERFORM ledger_private.check_tenant(bind_sql_login.tenant);
     PERFORM ledger_private.require_serializable();
     PERFORM ledger_private.check_tenant_exists(bind_sql_login.tenant);
+    PERFORM ledger_private.enter_tenant_writes(bind_sql_login.tenant);  -- a move refuses bound tenants
     IF bind_sql_login.login IS NULL
        OR NOT EXISTS (SELECT FROM pg_catalog.pg_roles AS r WHERE r.rolname = bind_sql_login.login) THEN
         RAISE EXCEPTION USING

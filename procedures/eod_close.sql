@@ -33,7 +33,7 @@
 -- opening balance), 'snapshots' (snapshots and trial balance written, netting to zero) and
 -- 'sealed' (close record written).
 -- Raises DX016 (REPEATABLE READ), DX019 (tenant), DX026 (future date), DX028 (trial balance
--- not zero), DX029 (no date).
+-- not zero), DX029 (no date), DX067 (a move fences the tenant).
 -- Capability operate, on the caller's own tenant (tenant NULL or its name): DX040–DX043
 -- (ledger_private.authorize, before anything is read).
 
@@ -61,6 +61,7 @@ BEGIN
     PERFORM ledger_private.require_isolation(
         ARRAY['read committed', 'serializable'], 'eod_close',
         'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT * FROM ledger.eod_close(…); COMMIT;');
+    PERFORM ledger_private.enter_tenant_writes(eod_close.tenant);
     PERFORM ledger_private.check_business_date(eod_close.business_date, 'business_date');
 
     -- One close of a tenant at a time; the next one reads what this one committed.

@@ -30,7 +30,7 @@
 -- the whole settlement with nothing written.
 -- Raises DX003, DX004, DX006, DX007, DX010, DX011, DX012, DX016, DX019, DX030 (rate),
 -- DX031 (same currency), DX032 (no rate), DX033 (amount out of range after conversion),
--- DX034 (clearing account misshapen). Needs SERIALIZABLE.
+-- DX034 (clearing account misshapen), DX067 (a move fences the tenant). Needs SERIALIZABLE.
 -- Capability post, on the caller's own tenant (tenant NULL or its name): DX040–DX043
 -- (ledger_private.authorize, before anything is read).
 
@@ -68,6 +68,7 @@ DECLARE
 BEGIN
     -- 1. Shape: nothing read yet.
     PERFORM ledger_private.require_serializable();
+    PERFORM ledger_private.enter_tenant_writes(v_tenant);
     IF ledger_private.posting_field_problem(v_tenant, v_key, post_fx_transfer.memo,
                                             post_fx_transfer.ref, '{}'::jsonb) IS NOT NULL THEN
         PERFORM ledger_private.check_posting_fields(v_tenant, v_key, post_fx_transfer.memo,

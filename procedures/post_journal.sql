@@ -17,7 +17,8 @@
 --                  api_limit conditions_max). Refused whole when one is false (DX057);
 --                  part of the idempotency fingerprint. sql/README.md, "Balance conditions".
 -- Same key and same request → the original result with status 'duplicate'.
--- Raises DX001–DX012, DX016, DX019, DX056, DX057 (sql/errors.md). Needs SERIALIZABLE.
+-- Raises DX001–DX012, DX016, DX019, DX056, DX057, DX067 (a move fences the tenant:
+-- ledger_private.enter_tenant_writes) (sql/errors.md). Needs SERIALIZABLE.
 -- Capability post, on the caller's own tenant (tenant NULL or its name): DX040–DX043
 -- (ledger_private.authorize, before anything is read).
 
@@ -38,6 +39,7 @@ DECLARE
     -- post_journal_request requires SERIALIZABLE itself (DX016), after this.
     v_who ledger_private.principal := ledger_private.authorize('post', post_journal.tenant);
 BEGIN
+    PERFORM ledger_private.enter_tenant_writes(v_who.tenant);
     -- PL/pgSQL rather than SQL: its plan is cached for the session, where a SQL function
     -- behind SECURITY DEFINER is parsed and planned again on every call.
     RETURN ledger_private.post_journal_request(

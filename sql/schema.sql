@@ -733,6 +733,7 @@ BEGIN
     PERFORM ledger_private.check_tenant(bind_sql_login.tenant);
     PERFORM ledger_private.require_serializable();
     PERFORM ledger_private.check_tenant_exists(bind_sql_login.tenant);
+    PERFORM ledger_private.enter_tenant_writes(bind_sql_login.tenant);  -- a move refuses bound tenants
     IF bind_sql_login.login IS NULL
        OR NOT EXISTS (SELECT FROM pg_catalog.pg_roles AS r WHERE r.rolname = bind_sql_login.login) THEN
         RAISE EXCEPTION USING
@@ -1461,6 +1462,7 @@ BEGIN
     PERFORM ledger_private.require_isolation(
         ARRAY['read committed', 'serializable'], 'eod_close',
         'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT * FROM ledger.eod_close(…); COMMIT;');
+    PERFORM ledger_private.enter_tenant_writes(eod_close.tenant);
     PERFORM ledger_private.check_business_date(eod_close.business_date, 'business_date');
 
     -- One close of a tenant at a time; the next one reads what this one committed.
@@ -2431,6 +2433,7 @@ DECLARE
 BEGIN
     -- 1. Shape: nothing read yet.
     PERFORM ledger_private.require_serializable();
+    PERFORM ledger_private.enter_tenant_writes(v_tenant);
     IF ledger_private.posting_field_problem(v_tenant, v_key, post_fx_transfer.memo,
                                             post_fx_transfer.ref, '{}'::jsonb) IS NOT NULL THEN
         PERFORM ledger_private.check_posting_fields(v_tenant, v_key, post_fx_transfer.memo,
@@ -2598,6 +2601,7 @@ DECLARE
     -- post_journal_request requires SERIALIZABLE itself (DX016), after this.
     v_who ledger_private.principal := ledger_private.authorize('post', post_journal.tenant);
 BEGIN
+    PERFORM ledger_private.enter_tenant_writes(v_who.tenant);
     -- PL/pgSQL rather than SQL: its plan is cached for the session, where a SQL function
     -- behind SECURITY DEFINER is parsed and planned again on every call.
     RETURN ledger_private.post_journal_request(
@@ -4232,7 +4236,7 @@ $$;
 ALTER FUNCTION ledger_private.authorize_housekeeping(p_capability text, p_tenant text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.authorize_write(p_capability text, p_tenant text) RETURNS ledger_private.principal
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql
     AS $$
 DECLARE
     v_who ledger_private.principal := ledger_private.authorize(p_capability, p_tenant);
@@ -4240,6 +4244,7 @@ BEGIN
     IF current_setting('transaction_isolation') <> 'serializable' THEN
         PERFORM ledger_private.require_serializable();
     END IF;
+    PERFORM ledger_private.enter_tenant_writes(v_who.tenant);
     RETURN v_who;
 END
 $$;
@@ -5200,6 +5205,23 @@ $$;
 
 ALTER FUNCTION ledger_private.emit_event(p_tenant text, p_type text, p_actor text, p_payload jsonb) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.enter_tenant_writes(p_tenant text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- The key, as in fence_tenant_writes.
+    IF NOT pg_try_advisory_xact_lock_shared(hashtext('doublex.tenant_writes'), hashtext(p_tenant)) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'DX067', COLUMN = 'tenant',
+            MESSAGE = format('tenant: %s is moving to another shard; its writes are paused', p_tenant),
+            DETAIL = 'This shard''s write fence of the tenant is held by the move.',
+            HINT = 'Retry in a second: nothing was written (README, "Sharding").';
+    END IF;
+END
+$$;
+
+ALTER FUNCTION ledger_private.enter_tenant_writes(p_tenant text) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.eod_progress_notice(p_progress jsonb, p_date date, p_phase text) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
     AS $$
@@ -5455,6 +5477,21 @@ CREATE FUNCTION ledger_private.event_types() RETURNS text[]
 $$;
 
 ALTER FUNCTION ledger_private.event_types() OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.fence_tenant_writes(p_tenant text, p_fenced boolean) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- The key, as in enter_tenant_writes.
+    IF p_fenced THEN
+        PERFORM pg_advisory_lock(hashtext('doublex.tenant_writes'), hashtext(p_tenant));
+        RETURN true;
+    END IF;
+    RETURN pg_advisory_unlock(hashtext('doublex.tenant_writes'), hashtext(p_tenant));
+END
+$$;
+
+ALTER FUNCTION ledger_private.fence_tenant_writes(p_tenant text, p_fenced boolean) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.find_account(p_tenant text, p_code text) RETURNS ledger_private.account
     LANGUAGE plpgsql STABLE
@@ -8411,6 +8448,8 @@ REVOKE ALL ON FUNCTION ledger_private.default_effective_date(p_tenant text) FROM
 
 REVOKE ALL ON FUNCTION ledger_private.emit_event(p_tenant text, p_type text, p_actor text, p_payload jsonb) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.enter_tenant_writes(p_tenant text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.eod_progress_notice(p_progress jsonb, p_date date, p_phase text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.evaluate_monitors(p_account_id bigint, p_cause jsonb, p_monitor_id uuid) FROM PUBLIC;
@@ -8432,6 +8471,8 @@ REVOKE ALL ON FUNCTION ledger_private.event_of_journals(p_journal_ids uuid[]) FR
 REVOKE ALL ON FUNCTION ledger_private.event_payload(p_tenant text, p_type text, p_payload jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.event_types() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.fence_tenant_writes(p_tenant text, p_fenced boolean) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.find_account(p_tenant text, p_code text) FROM PUBLIC;
 

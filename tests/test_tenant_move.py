@@ -381,3 +381,60 @@ def test_the_cli_moves_a_tenant_and_status_shows_it(
     assert f"shard {source} → shard {target}" in moved.output
     status = runner.invoke(main, ["shards", "status"])
     assert f"tenant {mover}: on shard {target}" in status.output
+
+
+def test_the_source_waits_for_writes_that_got_in_and_refuses_later_ones(sharded: Sharded) -> None:
+    """The race the proxy's fence alone leaves open: calls that reach the source shard
+    past the proxy's fence (routed just before it, or a SQL caller of the shard). One
+    entered before the move's fence and commits a second later: the move waits for it
+    and takes it along. One that starts under the fence is refused (DX067), so nothing
+    the source acknowledges is left behind."""
+    mover, _, source, target = placed(sharded)
+    key = seed(sharded.proxy_dsn, mover)
+    source_dsn = sharded.shard_dsns[source]
+    late: list[str] = []
+    timers: list[threading.Timer] = []
+
+    def refused_late_write() -> None:
+        with service(source_dsn) as conn:
+            try:
+                call(conn, key, "SELECT ledger.post_journal('late', %s)", legs("4.00"))
+                late.append("committed")
+            except psycopg.Error as exc:
+                late.append(str(exc.sqlstate))
+
+    def during(phase: str) -> None:
+        if phase != "fenced":
+            return
+        inflight = service(source_dsn)
+        inflight.execute(
+            "SELECT set_config('role', %s, true), set_config('doublex.api_key', %s, true)",
+            [API_ROLE, key],
+        )
+        inflight.execute("SELECT ledger.post_journal('in-flight', %s)", [legs("7.00")])
+
+        def commit() -> None:
+            inflight.commit()
+            inflight.close()
+
+        timers.extend([threading.Timer(1.0, commit), threading.Timer(0.3, refused_late_write)])
+        for timer in timers:
+            timer.start()
+
+    report = tenant_move.move_tenant(
+        sharded.proxy_dsn, sharded.shard_dsns, mover, target, progress=during
+    )
+    for timer in timers:
+        timer.join()
+    assert late == ["DX067"]
+    assert report.final_copy_seconds >= 0.6  # it waited for the write in flight
+    assert sharded.shard_index(mover) == target
+    with service(sharded.proxy_dsn) as conn:
+        keys = {
+            row[0]
+            for row in call(
+                conn, key, "SELECT idempotency_key FROM ledger.list_journals(page_size => 1000)"
+            )
+        }
+    assert "in-flight" in keys and "late" not in keys
+    assert set(held(source_dsn, mover).values()) == {0}

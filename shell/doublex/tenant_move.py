@@ -4,15 +4,21 @@ every other tenant keeps posting (README, "Sharding"; docs/scaling.md, "Move a t
 1. Bulk copy, unfenced: every row of the tenant at one snapshot of the source (COPY out of
    the source, COPY into a staging table of the target, one INSERT … SELECT a table), then a
    catch-up pass of what was written meanwhile.
-2. Fence: the proxy's directory marks the tenant; its writes get DX067 (503, Retry-After)
-   from the proxy's routing, its reads keep answering from the source. The transactions the
-   source was running when the fence fell are waited for, the source's event sequencer is
-   run once, and the last pass copies what was written since the catch-up.
+2. Fence, twice: the proxy's directory marks the tenant, so its writes get DX067 (503,
+   Retry-After) from the proxy's routing while its reads keep answering from the source;
+   then the source's own write fence (ledger_private.fence_tenant_writes) is raised. That
+   one waits for every transaction that entered the tenant's writes on the source (a call
+   the proxy routed just before its fence, a SQL caller of the shard) and refuses new ones
+   with DX067, so nothing of the tenant commits on the source after the last pass. The
+   source's event sequencer is run once, and the last pass copies what was written since
+   the catch-up.
 3. Verify on the target: rows per table, Σ legs per account, currency and side, and every
    end-of-day seal recomputed (ledger.verify_seals) answer as on the source; else the copy
    is deleted from the target, the fence lifted and the tenant stays where it was.
 4. Switch: the directory pins the tenant to partition K (shard K) and lifts the fence in one
-   statement; then the tenant's rows are deleted from the source.
+   statement; then the tenant's rows are deleted from the source and its fence there is
+   lifted (the tenant no longer exists on the source: DX043 for a caller who missed the
+   switch).
 
 Which tables: every ledger_private table with a `tenant` column, and every table that
 hangs off one by a foreign key (monitor_state, webhook_delivery): read from the catalog, so
@@ -73,9 +79,9 @@ BY_TXID = frozenset({"journal", "leg"})
 # Tables bound to one cluster's roles: a tenant with rows there is refused.
 REFUSED_TABLES = {"sql_login": "the tenant has SQL logins bound: unbind them first"}
 
-# Seconds between the fence and the look at the source's running transactions: a call the
-# proxy routed just before the fence has begun its transaction on the source by then.
-GRACE = 0.05
+# How long the source's write fence waits for the tenant's writes in flight (a statement
+# of the service ends within its 30 s statement_timeout) before the move gives up.
+FENCE_WAIT = "60s"
 # Tables the bulk pass filled with more rows than this are vacuumed on the target before
 # the fence: their counts under it are then index-only scans.
 BIG = 10_000
@@ -441,26 +447,27 @@ def delete_tenant(conn: psycopg.Connection[Any], tenant: str, tables: Sequence[T
 # -- the move --------------------------------------------------------------------------------
 
 
-def _wait_for_writers(source: psycopg.Connection[Any]) -> None:
-    """Until the transactions the source was running when the fence fell have ended (a
-    write routed just before the fence commits on the source before the last pass). A call
-    routed before the fence may still be on its way to the source: GRACE seconds first."""
-    time.sleep(GRACE)
-    running = source.execute(
-        "SELECT pid, xact_start FROM pg_stat_activity"
-        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        "   AND xact_start IS NOT NULL AND backend_type = 'client backend'"
-    ).fetchall()
-    deadline = time.monotonic() + 60
-    while running and time.monotonic() < deadline:
-        source.commit()  # pg_stat_activity is read once a transaction
-        time.sleep(0.005)
-        running = source.execute(
-            "SELECT a.pid, a.xact_start FROM pg_stat_activity AS a"
-            "  JOIN unnest(%s::int[], %s::timestamptz[]) AS r (pid, xact_start)"
-            "    ON r.pid = a.pid AND r.xact_start = a.xact_start",
-            [[p for p, _ in running], [x for _, x in running]],
-        ).fetchall()
+def _fence_source(source: psycopg.Connection[Any], tenant: str) -> None:
+    """Raise the source's write fence of `tenant` for this session: returns once every
+    write of the tenant that got in has ended (module docstring, step 2)."""
+    try:
+        source.execute("SELECT set_config('lock_timeout', %s, true)", [FENCE_WAIT])
+        source.execute("SELECT ledger_private.fence_tenant_writes(%s, true)", [tenant])
+        source.commit()
+    except psycopg.errors.LockNotAvailable as exc:
+        source.rollback()
+        raise MoveError(
+            f"tenant {tenant}: its writes on the source still ran after {FENCE_WAIT}; "
+            "it stays where it was"
+        ) from exc
+
+
+def _lift_source_fence(source: psycopg.Connection[Any], tenant: str) -> None:
+    """Lift it (a session that broke has lost it already)."""
+    if source.closed or source.broken:
+        return
+    source.rollback()
+    source.execute("SELECT ledger_private.fence_tenant_writes(%s, false)", [tenant])
     source.commit()
 
 
@@ -549,7 +556,7 @@ def move_tenant(
             fenced = time.monotonic()
             say("fenced")
             try:
-                _wait_for_writers(source)
+                _fence_source(source, tenant)
                 _sequence_events(source)
                 copier.copy_pass(xmin)
                 report.final_copy_seconds = time.monotonic() - fenced
@@ -560,6 +567,7 @@ def move_tenant(
                 if problems:
                     raise MoveError(_stays(tenant, origin, to, problems))
             except BaseException:
+                _lift_source_fence(source, tenant)
                 _fence(proxy_dsn, tenant, False)
                 raise
             _fence(proxy_dsn, tenant, False, partition=to)
@@ -570,7 +578,10 @@ def move_tenant(
             delete_tenant(target, tenant, tables)
             raise
         started = time.monotonic()
-        delete_tenant(source, tenant, tables)
+        try:
+            delete_tenant(source, tenant, tables)
+        finally:
+            _lift_source_fence(source, tenant)
         report.delete_seconds = time.monotonic() - started
         say("removed from the source")
     return report
