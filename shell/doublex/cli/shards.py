@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import psycopg
 
-from doublex import config, localdb, shards, tenant_move
+from doublex import config, localdb, shards, tenant_move, tenant_settle
 from doublex import migrate as migrations
 from doublex.cli.common import local_cluster
 from doublex.cli.root import main
@@ -151,6 +151,20 @@ def shards_move(tenant: str, to: int) -> None:
         f"source cleared in {report.delete_seconds:.2f} s"
     )
 
+
+
+@shards_group.command("settle")
+@click.argument("tenant")
+def shards_settle(tenant: str) -> None:
+    """After a killed move: TENANT's books only where the directory routes it, unfenced."""
+    proxy, dsns = _configured()
+    try:
+        report = tenant_settle.settle_tenant(proxy, dsns, tenant)
+    except shards.ShardError as exc:
+        raise click.ClickException(str(exc)) from exc
+    cleared = ", ".join(f"shard {index}" for index in report.cleared) or "no other shard"
+    fence = "fence lifted" if report.fence_lifted else "it was not fenced"
+    click.echo(f"tenant {tenant}: on shard {report.home}; rows deleted from {cleared}; {fence}")
 
 def _configured() -> tuple[str, list[str]]:
     settings = config.load()
