@@ -229,6 +229,11 @@ def test_a_tenant_moves_while_another_posts_and_answers_the_same(
     assert sum(1 for n in on_source.values() if n) >= 20, on_source
     for table in ("statement_import", "statement_line", "recon_run", "recon_outcome"):
         assert on_source[table] > 0, table
+    with psycopg.connect(sharded.shard_dsns[source]) as conn:
+        cursor = conn.execute(  # a consumer that read every event of the tenant so far
+            "SELECT max(position), count(*) FROM ledger_private.event WHERE tenant = %s", [mover]
+        ).fetchone()
+    assert cursor is not None and cursor[1] > 0
 
     stop = threading.Event()
     outcomes: dict[str, int] = {"ok": 0, "failed": 0}
@@ -296,6 +301,12 @@ def test_a_tenant_moves_while_another_posts_and_answers_the_same(
     assert answers(sharded.proxy_dsn, key) == before
     assert set(held(sharded.shard_dsns[source], mover).values()) == {0}
     assert held(sharded.shard_dsns[target], mover) == on_source
+    # its cursor of the source misses nothing: the moved events come once more, numbered above
+    with service(sharded.proxy_dsn) as conn:
+        again = call(
+            conn, key, "SELECT count(*) FROM ledger.list_events(%s, page_size => 1000)", cursor[0]
+        )
+    assert again == [(cursor[1],)]
     # the webhook's cursor and its delivery follow the event they named
     assert delivered_event(sharded.shard_dsns[target], mover) == delivered
     # it posts on its new shard, its balance and events carry on

@@ -13,7 +13,10 @@ triggers do not fire on rows that are history already (an admin operation, like 
 Ids: account ids are kept (the seals hash them; `doublex.shards.spread_account_ids` numbers
 each shard's accounts from its own range); the other serial ids (event positions, audit
 ids, reconciliation runs, statement imports and lines, webhook deliveries) are the target's
-own, given in the source's order (a webhook's cursor and what refers to them follow).
+own, given in the source's order (a webhook's cursor and what refers to them follow),
+event positions and audit ids each above every one the source had issued when their row
+was copied (Copier._above): a client paging `list_events` or `list_audit` with the source's cursor misses nothing after
+the move and sees the moved rows once more (events keep their event_id).
 Journals and legs get txid 1 and the tenant's balance checkpoints start again from zero
 (txids are the source's transaction ids: the target's roll-up and event sequencer count its
 own; every copied leg counts in the balance until the next roll-up).
@@ -142,6 +145,11 @@ IDENTITIES = (
 )
 
 
+# Of those, the ids clients page by (list_events' position, list_audit's id): the target's
+# are kept above the source's (Copier._above).
+CURSORS = frozenset({"event", "audit_log"})
+
+
 def _ident(*parts: str) -> sql.Identifier:
     return sql.Identifier(*parts)
 
@@ -189,6 +197,7 @@ class Copier:
             ).fetchone()
             assert row is not None
             xmin = int(row[0])
+            issued = self._issued_ids()
             for table in self.tables:
                 where = table.where(self.literal)
                 if since_xmin is not None and table.append_only:
@@ -203,10 +212,38 @@ class Copier:
                     _ident(table.name), table.where(self.literal)
                 )
             )
+        self._above(issued)
         for table in self.tables:
             self._apply(table)
         self.target.commit()
         return xmin, staged
+
+    def _issued_ids(self) -> dict[str, int]:
+        """The last id the source issued of each table clients page by (everything this
+        pass's snapshot sees has an id up to it)."""
+        issued = {}
+        for table in self.tables:
+            if table.name in CURSORS and table.serial:
+                row = self.source.execute(
+                    "SELECT pg_sequence_last_value(pg_get_serial_sequence(%s, %s))",
+                    [f"ledger_private.{table.name}", table.serial],
+                ).fetchone()
+                if row is not None and row[0] is not None:
+                    issued[table.name] = int(row[0])
+        return issued
+
+    def _above(self, issued: dict[str, int]) -> None:
+        """The target's sequences past the source's: every id the target gives the tenant
+        from here on is above any id the source issued by this pass, so a client's cursor
+        of the source (`list_events`' position, `list_audit`'s id) misses nothing on the
+        target; it sees the moved rows once more, under new numbers."""
+        for name, last in issued.items():
+            table = next(t for t in self.tables if t.name == name)
+            self.target.execute(
+                "SELECT setval(s.seq, greatest(coalesce(pg_sequence_last_value(s.seq), 0), %s))"
+                " FROM (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq) AS s",
+                [last, f"ledger_private.{name}", table.serial],
+            )
 
     def _stage(self, table: Table, where: sql.Composable) -> int:
         out = sql.SQL("COPY (SELECT * FROM ledger_private.{} WHERE {}) TO STDOUT (FORMAT binary)")
