@@ -152,7 +152,6 @@ def shards_move(tenant: str, to: int) -> None:
     )
 
 
-
 @shards_group.command("settle")
 @click.argument("tenant")
 def shards_settle(tenant: str) -> None:
@@ -165,6 +164,7 @@ def shards_settle(tenant: str) -> None:
     cleared = ", ".join(f"shard {index}" for index in report.cleared) or "no other shard"
     fence = "fence lifted" if report.fence_lifted else "it was not fenced"
     click.echo(f"tenant {tenant}: on shard {report.home}; rows deleted from {cleared}; {fence}")
+
 
 def _configured() -> tuple[str, list[str]]:
     settings = config.load()
