@@ -13,10 +13,11 @@ triggers do not fire on rows that are history already (an admin operation, like 
 Ids: account ids are kept (the seals hash them; `doublex.shards.spread_account_ids` numbers
 each shard's accounts from its own range); the other serial ids (event positions, audit
 ids, reconciliation runs, statement imports and lines, webhook deliveries) are the target's
-own, given in the source's order (a webhook's cursor and what refers to them follow),
+own, given in the source's order (a webhook's cursor and what refers to them follow);
 event positions and audit ids each above every one the source had issued when their row
-was copied (Copier._above): a client paging `list_events` or `list_audit` with the source's cursor misses nothing after
-the move and sees the moved rows once more (events keep their event_id).
+was copied (Copier._above): a client paging `list_events` or `list_audit` with the
+source's cursor misses nothing after the move and sees the moved rows once more (events
+keep their event_id).
 Journals and legs get txid 1 and the tenant's balance checkpoints start again from zero
 (txids are the source's transaction ids: the target's roll-up and event sequencer count its
 own; every copied leg counts in the balance until the next roll-up).
