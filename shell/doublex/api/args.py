@@ -13,13 +13,12 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from doublex.api.bodies_access import ApiKeyCreate, ApiKeyRate
+from doublex.api.bodies_fx import FxRateSet, FxTransfer
 from doublex.api.bodies_holds import HoldCapture, HoldCreate, HoldVoid
 from doublex.api.bodies_ledger import (
     AccountCreate,
     AccountLimits,
     BatchRequest,
-    FxRateSet,
-    FxTransfer,
     LegacyTransfer,
     Reversal,
     Transfer,

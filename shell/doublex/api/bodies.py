@@ -12,7 +12,7 @@ the ledger, which answers with its DX code; legs and batch requests are not even
 the ledger validates each one (DX001 to DX009, DX024), in a batch within its own result.
 
 This module holds what every body shares (`Body`, a leg, a balance condition); each area's
-bodies are in `bodies_ledger` (accounts, transfers, journals, FX), `bodies_holds`,
+bodies are in `bodies_ledger` (accounts, transfers, journals), `bodies_holds`, `bodies_fx`,
 `bodies_access` (API keys), `bodies_webhooks` and `bodies_monitors`.
 """
 

@@ -74,3 +74,14 @@ def link(operation_id: str, **parameters: str) -> dict[str, Any]:
 
 def page(description: str, media: str) -> Response:
     return Response(description, None, media)
+
+
+def posting(
+    posted: str, duplicate: str, model: type[BaseModel], links: dict[str, Any], again: bool = True
+) -> dict[str, Response]:
+    """201 when posted; 200 with the original result when the key was used before (with the
+    same links, unless `again` is false)."""
+    return {
+        "201": Response(posted, model, links=links),
+        "200": Response(duplicate, model, links=links if again else None),
+    }
