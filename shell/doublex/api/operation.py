@@ -1,4 +1,5 @@
-"""An operation of the REST service: what routes.py declares for each route."""
+"""An operation of the REST service: what routes_*.py declare for each route (routes.py
+lists them all)."""
 
 from __future__ import annotations
 
