@@ -1,7 +1,4 @@
-"""The routes of the tenant and its access: the tenant, its API keys, its audit log.
-
-Declared once; doublex.api.routes lists every area's operations in the document's order.
-"""
+"""The routes of the tenant and its access: the tenant, its API keys, its audit log."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""The routes of the event log: a page of it, and the live stream (Server-Sent Events).
-
-Declared once; doublex.api.routes lists every area's operations in the document's order.
-"""
+"""The routes of the event log: a page of it, and the live stream (Server-Sent Events)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
 """The routes of FX: a pair's rate (set, read), a conversion between accounts, the open
-position.
-
-Declared once; doublex.api.routes lists every area's operations in the document's order.
-"""
+position."""
 
 from __future__ import annotations
 

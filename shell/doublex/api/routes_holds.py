@@ -1,7 +1,4 @@
-"""The routes of holds: create, list, read, capture, void.
-
-Declared once; doublex.api.routes lists every area's operations in the document's order.
-"""
+"""The routes of holds: create, list, read, capture, void."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
 """The routes of the ledger's books: accounts (their balance, limits, history and
-statement), transfers (one, a batch) and journals (list, one, a reversal).
-
-Declared once; doublex.api.routes lists every area's operations in the document's order.
-"""
+statement), transfers (one, a batch) and journals (list, one, a reversal)."""
 
 from __future__ import annotations
 

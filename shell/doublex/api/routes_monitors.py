@@ -1,7 +1,4 @@
-"""The routes of balance monitors: create, list, delete.
-
-Declared once; doublex.api.routes lists every area's operations in the document's order.
-"""
+"""The routes of balance monitors: create, list, delete."""
 
 from __future__ import annotations
 

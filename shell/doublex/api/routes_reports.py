@@ -1,8 +1,5 @@
 """The routes of the reports: the trial balance, a date's reconciliation (JSON and the
-HTML page), the business calendar.
-
-Declared once; doublex.api.routes lists every area's operations in the document's order.
-"""
+HTML page), the business calendar."""
 
 from __future__ import annotations
 

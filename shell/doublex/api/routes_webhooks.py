@@ -1,7 +1,4 @@
-"""The routes of webhook endpoints: create, list, replay, their deliveries, delete.
-
-Declared once; doublex.api.routes lists every area's operations in the document's order.
-"""
+"""The routes of webhook endpoints: create, list, replay, their deliveries, delete."""
 
 from __future__ import annotations
 
