@@ -40,6 +40,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 from doublex import localdb
+
+# HOST, Node and FormationError are also this module's: the CLI and the tests use them here.
 from doublex.ha_autoctl import HOST as HOST
 from doublex.ha_autoctl import FormationError as FormationError
 from doublex.ha_autoctl import FormationProcesses

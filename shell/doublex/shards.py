@@ -23,6 +23,8 @@ from psycopg import sql
 
 from doublex import migrate, shard_map
 from doublex.shard_map import DIRECTORY_SCHEMA
+
+# ShardError and partition_map are also this module's (the CLI and tenant_move use them here).
 from doublex.shards_catalog import ShardError as ShardError
 from doublex.shards_catalog import read_catalog
 from doublex.shards_cluster import (
