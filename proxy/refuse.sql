@@ -1,5 +1,5 @@
 -- ledger_proxy.refuse(function, reason): DX066 for a function of a shard that is not
--- tenant-scoped and has no meaningful combination over shards (doublex.shards.CROSSING):
+-- tenant-scoped and has no meaningful combination over shards (doublex.shards_catalog.CROSSING):
 -- the proxy's `ledger.<function>` keeps the shard's signature and raises this.
 --
 --   SELECT ledger.sequence_events();   -- on the proxy: DX066

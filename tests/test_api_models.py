@@ -11,7 +11,7 @@ from uuid import UUID
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from doublex.api import args, bodies, parse
+from doublex.api import args, bodies_ledger, parse
 from doublex.api.problems import RequestProblem
 
 
@@ -62,7 +62,7 @@ def test_null_means_absent_and_limits_are_not_checked() -> None:
         account(code="no spaces " * 20, ccy="euro", type="", name="")
     )
     assert (long.body.ccy, long.body.type) == ("euro", "")
-    transfer = bodies.Transfer.model_validate({"memo": "m" * 5000, "legs": "anything"})
+    transfer = bodies_ledger.Transfer.model_validate({"memo": "m" * 5000, "legs": "anything"})
     assert (len(transfer.memo or ""), transfer.legs) == (5000, "anything")
 
 
@@ -112,7 +112,7 @@ def test_the_earlier_api_is_told_apart_and_its_fields_named() -> None:
         {"account_code": "B", "amount": -30, "ccy": "EUR"},
     ]
     parsed = args.TransferArgs.model_validate({"body": {"client_id": "c", "entries": entries}})
-    assert isinstance(parsed.body, bodies.LegacyTransfer)
+    assert isinstance(parsed.body, bodies_ledger.LegacyTransfer)
     journal = parsed.body.journal("k")
     # The ledger makes (and checks) the scoped key client_id:key: both parts go on as sent.
     assert (journal["client_id"], journal["idempotency_key"]) == ("c", "k")
@@ -121,7 +121,7 @@ def test_the_earlier_api_is_told_apart_and_its_fields_named() -> None:
         ("credit", "30"),
     ]
     current = args.TransferArgs.model_validate({"body": {"legs": []}})
-    assert isinstance(current.body, bodies.Transfer)
+    assert isinstance(current.body, bodies_ledger.Transfer)
     wrong = [entries[0], {"account_code": "B", "amount": True, "ccy": "EUR"}]
     assert refusal(args.TransferArgs, {"body": {"client_id": "c", "entries": wrong}}) == (
         "entries[1].amount",

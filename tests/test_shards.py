@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg import sql
 
-from doublex import shards
+from doublex import shards, shards_catalog, shards_cluster
 from doublex.cli import main
 from doublex.config import API_ROLE, SERVICE_ROLE, as_role
 from support.cluster import TestCluster
@@ -71,9 +71,9 @@ def test_the_proxy_has_every_function_of_a_shard_with_its_signature_and_grants(
 def test_every_function_crosses_the_proxy_in_a_way_it_names(sharded: Sharded) -> None:
     """Routed by tenant (a `tenant` argument or the caller's key), or one of the named ways;
     the named ones are functions the shard has."""
-    catalog = shards.read_catalog(sharded.shard_dsns[0])
+    catalog = shards_catalog.read_catalog(sharded.shard_dsns[0])
     names = {f.name for f in catalog.functions}
-    assert set(shards.CROSSING) <= names
+    assert set(shards_catalog.CROSSING) <= names
     for function in catalog.functions:
         if function.crossing == "tenant" and function.tenant_position is None:
             # Routed by the caller alone: a key's own settings.
@@ -245,7 +245,7 @@ def tenant_functions(dsn: str) -> list[tuple[str, list[str], int]]:
     """Every ledger function doublex_api may execute that takes a tenant: its name, argument
     types and the tenant's position."""
     found = []
-    for function in shards.read_catalog(dsn).functions:
+    for function in shards_catalog.read_catalog(dsn).functions:
         position = function.tenant_position
         if position is not None and API_ROLE in function.grantees:
             found.append((function.name, list(function.input_types), position))
@@ -295,7 +295,7 @@ def test_the_proxy_login_is_nothing_without_a_key(sharded: Sharded) -> None:
     the PL/Proxy functions directly or by planting a key in the directory."""
     keys = setup_books(sharded.proxy_dsn, "alpha", "charlie")
     shard = sharded.shard_of("charlie")
-    with psycopg.connect(as_role(shard, shards.PROXY_LOGIN), autocommit=True) as conn:
+    with psycopg.connect(as_role(shard, shards_cluster.PROXY_LOGIN), autocommit=True) as conn:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT * FROM ledger_private.account")
         with pytest.raises(psycopg.Error) as refused:
@@ -610,7 +610,7 @@ def test_the_access_matrix_through_the_proxy_is_a_single_databases(
     create_tenants(sharded.proxy_dsn, "alpha")
     functions = [
         (f.name, list(f.input_types), f.tenant_position)
-        for f in shards.read_catalog(admin_dsn).functions
+        for f in shards_catalog.read_catalog(admin_dsn).functions
         if API_ROLE in f.grantees
     ]
     assert len(functions) > 50
@@ -672,7 +672,7 @@ def test_a_new_shard_list_keeps_every_tenant_on_the_shard_that_holds_it(
     tenant is refused before anything changes."""
     tokens = setup_books(sharded.proxy_dsn, *TENANTS)
     before = {t: sharded.shard_index(t) for t in TENANTS}
-    old = shards.partition_locations(sharded.shard_dsns, PARTITIONS)
+    old = shards_cluster.partition_locations(sharded.shard_dsns, PARTITIONS)
     with psycopg.connect(sharded.proxy_dsn) as conn:
         routed = {t: shards.partition_of(t, PARTITIONS, conn) for t in TENANTS}
     moving = {t for t, p in routed.items() if p >= 2}  # the partitions k mod 3 re-maps
@@ -681,7 +681,7 @@ def test_a_new_shard_list_keeps_every_tenant_on_the_shard_that_holds_it(
     try:
         grown = [*sharded.shard_dsns, pg_cluster.admin_dsn(third)]
         shards.generate(sharded.proxy_dsn, grown, PARTITIONS)
-        new = shards.partition_locations(grown, PARTITIONS)
+        new = shards_cluster.partition_locations(grown, PARTITIONS)
         pinned = dict(rows(sharded.proxy_dsn, "SELECT tenant, partition FROM ledger_proxy.tenant"))
         for tenant in TENANTS:
             # the tenant's partition, pinned or hashed, maps to the connect string it had

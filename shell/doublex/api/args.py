@@ -12,23 +12,19 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
-from doublex.api.bodies import (
+from doublex.api.bodies_access import ApiKeyCreate, ApiKeyRate
+from doublex.api.bodies_fx import FxRateSet, FxTransfer
+from doublex.api.bodies_holds import HoldCapture, HoldCreate, HoldVoid
+from doublex.api.bodies_ledger import (
     AccountCreate,
     AccountLimits,
-    ApiKeyCreate,
-    ApiKeyRate,
     BatchRequest,
-    FxRateSet,
-    FxTransfer,
-    HoldCapture,
-    HoldCreate,
-    HoldVoid,
     LegacyTransfer,
-    MonitorCreate,
     Reversal,
     Transfer,
-    WebhookCreate,
 )
+from doublex.api.bodies_monitors import MonitorCreate
+from doublex.api.bodies_webhooks import WebhookCreate
 from doublex.api.fields import (
     BigCursor,
     Ccy,

@@ -8,7 +8,7 @@ its next transaction, and Python decides nothing with a key. (api/rate_limit.py 
 key the database accepted, its rate limit for a few seconds and a keyed hash of its token,
 never the token: that decides how often a key may call, never what it may do.)
 
-Each operation declares its `Access` (routes.py): OPEN (health and the documentation), the
+Each operation declares its `Access` (routes_*.py): OPEN (health and the documentation), the
 capability the ledger requires (for the OpenAPI document; the database enforces it), or
 LOOPBACK (/metrics: loopback clients only unless DOUBLEX_METRICS_PUBLIC is set).
 """

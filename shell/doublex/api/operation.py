@@ -1,4 +1,5 @@
-"""An operation of the REST service: what routes.py declares for each route."""
+"""An operation of the REST service: what routes_*.py declare for each route (routes.py
+lists them all)."""
 
 from __future__ import annotations
 
@@ -74,3 +75,14 @@ def link(operation_id: str, **parameters: str) -> dict[str, Any]:
 
 def page(description: str, media: str) -> Response:
     return Response(description, None, media)
+
+
+def posting(
+    posted: str, duplicate: str, model: type[BaseModel], links: dict[str, Any], again: bool = True
+) -> dict[str, Response]:
+    """201 when posted; 200 with the original result when the key was used before (with the
+    same links, unless `again` is false)."""
+    return {
+        "201": Response(posted, model, links=links),
+        "200": Response(duplicate, model, links=links if again else None),
+    }
