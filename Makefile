@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py test-coalesce-off test-future test-ha bars lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-events bench-webhooks bench-api bench-auth bench-recon bench-statement bench-holds bench-eod bench-slowloris bench-hostile bench-proxy bench-failover clean bench-move
+.PHONY: help deps deps-run venv run migrate rollback makemigration schema test test-sql test-py test-coalesce-off test-future test-ha bars lint fmt observe dashboard db-start db-stop bench-sql bench-growth bench-compare bench-cost bench-events bench-webhooks bench-api bench-auth bench-recon bench-statement bench-holds bench-eod bench-slowloris bench-hostile bench-proxy bench-failover clean bench-move
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -123,6 +123,9 @@ bench-growth: deps venv ## uniform@16 at the default seed vs after growing to 5M
 
 bench-compare: deps venv ## SQL benchmark of HEAD against an earlier revision, alternating, one run (BASE=HEAD~1 ARGS=...)
 	@$(BIN)/python bench/compare_revisions.py --base $(or $(BASE),HEAD~1) $(ARGS)
+
+bench-cost: deps venv ## What one hot posting writes and runs: WAL records/bytes/FPIs by relation, buffers, function calls, warm and cold; --floor adds hot/floor/INSERT rounds (ARGS=...)
+	@$(BIN)/python bench/posting_cost.py $(ARGS)
 
 bench-events: deps venv ## Hot posting with events on (triggers, sequencer beside) against off (triggers disabled), alternating, one database: the #18 bar (ARGS=...)
 	@$(BIN)/python bench/events_overhead.py $(ARGS)

@@ -1,0 +1,436 @@
+"""What one posting writes and runs: deterministic per-posting counts, not throughput.
+
+    .venv/bin/python bench/posting_cost.py                    # make bench-posting-cost
+    .venv/bin/python bench/posting_cost.py --scenario uniform --postings 20000
+
+Throughput on a shared machine moves by tens of percent between two runs of the same code;
+what a posting writes and calls does not. So this reports, per posting of one pgbench
+scenario (`hot` by default) run by one client as doublex_app:
+
+- WAL: records, full-page images and bytes (pg_stat_wal), and, when the cluster's pg_wal is
+  readable here, the same split by relation (pg_waldump over the run's LSN range): which
+  table or index writes what;
+- rows inserted per table, and shared buffers touched (hit + read);
+- every ledger function's calls, self and total time (track_functions = all on the bench
+  database only);
+- with pg_stat_statements loaded, the statements by total time.
+
+`--floor` adds throughput, for scale: rounds alternating (hot, floor, insert1) at --clients,
+where **floor** writes exactly the rows a hot posting writes (sentinel, journal, two legs,
+every index) in one SERIALIZABLE transaction as the superuser with triggers off
+(session_replication_role = replica) and none of the ledger's functions: what the write
+set alone allows on this machine, against the one-row INSERT ceiling of run_sql_bench.
+
+Two windows: **warm** (the counts of a posting once the pages it writes carry a full-page
+image since the last checkpoint) and **cold** (the first --postings after a CHECKPOINT: what
+a checkpoint adds, as a posting's first touch of each index leaf writes the whole page).
+The database is the SQL benchmark's (run_sql_bench.prepare: the local cluster or
+DOUBLEX_DSN, `doublex_bench` recreated, migrated, seeded with --journals); with
+DOUBLEX_HOME pointing at another checkout, that checkout's migrations and procedures are
+the ones measured, so two revisions compare on one machine. Report:
+bench/results/posting-cost.md and .json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import run_sql_bench as sql
+from psycopg.conninfo import conninfo_to_dict
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+POSTING_SCENARIOS = ("hot", "uniform", "pair")
+STAT_DELAY_S = 0.7  # statistics reach the shared counters within PGSTAT_MIN_INTERVAL (1 s)
+WALDUMP_LINE = re.compile(r"rmgr: (\S+)\s+len \(rec/tot\):\s+\d+/\s*(\d+),")
+WALDUMP_REL = re.compile(r"rel \d+/\d+/(\d+)")
+
+
+@dataclass
+class Window:
+    name: str  # warm | cold
+    postings: int
+    wal_records: float
+    wal_fpi: float
+    wal_bytes: float
+    buffers: float
+    inserts: dict[str, float]
+    wal_by_relation: list[dict[str, Any]] = field(default_factory=list)
+    functions: list[dict[str, Any]] = field(default_factory=list)
+    statements: list[dict[str, Any]] = field(default_factory=list)
+
+
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="WAL, buffers and function calls per posting (deterministic counts)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--scenario", choices=POSTING_SCENARIOS, default="hot")
+    parser.add_argument("--postings", type=int, default=5000, help="postings per window")
+    parser.add_argument("--journals", type=int, default=200_000, help="seed journals")
+    parser.add_argument("--floor", action="store_true", help="also hot/floor/insert1 rounds")
+    parser.add_argument("--rounds", type=int, default=2, help="--floor rounds")
+    parser.add_argument("--duration", type=int, default=6, help="--floor seconds per run")
+    parser.add_argument("--clients", type=int, default=16, help="--floor clients")
+    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--report-name", default="posting-cost")
+    args = parser.parse_args(argv)
+    if min(args.postings, args.journals) < 1:
+        parser.error("--postings and --journals must be positive")
+    return args
+
+
+def scalar(conn: psycopg.Connection[Any], query: str) -> Any:
+    row = conn.execute(query).fetchone()
+    return None if row is None else row[0]
+
+
+def pgbench(dsns: sql.Dsns, scenario: str, postings: int) -> None:
+    route = sql.direct_route(dsns)
+    command = [
+        sql.pgbench_binary(),
+        *("-h", route.host, "-p", route.port, "-U", route.user),
+        *("-n", "-M", "prepared", "-c", "1", "-t", str(postings)),
+        *("-f", str(sql.SCENARIO_BY_NAME[scenario].script), sql.DATABASE),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"pgbench failed:\n{done.stdout}{done.stderr}")
+
+
+def has_statements(conn: psycopg.Connection[Any]) -> bool:
+    return bool(
+        scalar(conn, "SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'")
+    )
+
+
+def reset(conn: psycopg.Connection[Any]) -> None:
+    conn.execute("SELECT pg_stat_reset()")
+    conn.execute("SELECT pg_stat_reset_shared('wal')")
+    if has_statements(conn):
+        conn.execute("SELECT pg_stat_statements_reset()")
+
+
+def buffers(conn: psycopg.Connection[Any]) -> int:
+    return int(
+        scalar(
+            conn,
+            "SELECT blks_hit + blks_read FROM pg_stat_database WHERE datname = current_database()",
+        )
+    )
+
+
+def measure(dsns: sql.Dsns, name: str, scenario: str, postings: int) -> Window:
+    with sql.connect(dsns.admin, autocommit=True) as conn:
+        reset(conn)
+        time.sleep(STAT_DELAY_S)
+        start_lsn = str(scalar(conn, "SELECT pg_current_wal_insert_lsn()"))
+        start_buffers = buffers(conn)
+        pgbench(dsns, scenario, postings)
+        time.sleep(STAT_DELAY_S)
+        end_lsn = str(scalar(conn, "SELECT pg_current_wal_insert_lsn()"))
+        row = conn.execute("SELECT wal_records, wal_fpi, wal_bytes FROM pg_stat_wal").fetchone()
+        assert row is not None
+        window = Window(
+            name=name,
+            postings=postings,
+            wal_records=int(row[0]) / postings,
+            wal_fpi=int(row[1]) / postings,
+            wal_bytes=int(row[2]) / postings,
+            buffers=(buffers(conn) - start_buffers) / postings,
+            inserts={
+                str(r[0]): int(r[1]) / postings
+                for r in conn.execute(
+                    "SELECT relname, n_tup_ins FROM pg_stat_user_tables"
+                    " WHERE n_tup_ins > 0 ORDER BY relname"
+                )
+            },
+        )
+        window.functions = [
+            {
+                "function": str(r[0]),
+                "calls": r[1] / postings,
+                "self_us": 1000.0 * r[2] / postings,
+                "total_us": 1000.0 * r[3] / postings,
+            }
+            for r in conn.execute(
+                "SELECT schemaname || '.' || funcname, calls, self_time, total_time"
+                "  FROM pg_stat_user_functions WHERE calls > 0 ORDER BY self_time DESC"
+            )
+        ]
+        if has_statements(conn):
+            window.statements = [
+                {
+                    "statement": str(r[0]),
+                    "calls": r[1] / postings,
+                    "total_us": 1000.0 * r[2] / postings,
+                }
+                for r in conn.execute(
+                    "SELECT regexp_replace(left(query, 100), '\\s+', ' ', 'g'), calls,"
+                    "       total_exec_time FROM pg_stat_statements"
+                    " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                    " ORDER BY total_exec_time DESC LIMIT 15"
+                )
+            ]
+        window.wal_by_relation = wal_by_relation(conn, start_lsn, end_lsn, postings)
+    return window
+
+
+def wal_by_relation(
+    conn: psycopg.Connection[Any], start: str, end: str, postings: int
+) -> list[dict[str, Any]]:
+    """pg_waldump over [start, end) by relation; empty when pg_wal is not readable here."""
+    wal_dir = Path(str(scalar(conn, "SELECT current_setting('data_directory')"))) / "pg_wal"
+    waldump = Path(sql.pgbench_binary()).parent / "pg_waldump"
+    if not wal_dir.is_dir() or not waldump.exists():
+        return []
+    names = {
+        str(r[0]): str(r[1])
+        for r in conn.execute(
+            "SELECT pg_relation_filenode(c.oid), c.relname FROM pg_class AS c"
+            " WHERE pg_relation_filenode(c.oid) IS NOT NULL"
+        )
+    }
+    done = subprocess.run(
+        [str(waldump), "-p", str(wal_dir), "-s", start, "-e", end],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return wal_totals(done.stdout.splitlines(), names, postings)
+
+
+def wal_totals(
+    lines: Iterable[str], names: Mapping[str, str], postings: int
+) -> list[dict[str, Any]]:
+    """pg_waldump's lines summed up by relation (its name, by filenode), per posting.
+
+    A record counts for the relation of its first block; every block it images (FPW) counts
+    as a full-page image. Records without a block (commits) count as (their rmgr).
+    """
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for line in lines:
+        match = WALDUMP_LINE.search(line)
+        if match is None:
+            continue
+        rel = WALDUMP_REL.search(line)
+        name = names.get(rel.group(1), rel.group(1)) if rel else f"({match.group(1)})"
+        counts = totals[name]
+        counts[0] += 1
+        counts[1] += int(match.group(2))
+        counts[2] += line.count(" FPW")
+    return [
+        {
+            "relation": name,
+            "records": c[0] / postings,
+            "bytes": c[1] / postings,
+            "fpi": c[2] / postings,
+        }
+        for name, c in sorted(totals.items(), key=lambda item: -item[1][1])
+    ]
+
+
+# The rows of one hot posting, written directly: no ledger function, no trigger.
+FLOOR_SCRIPT = """\\set a random({first}, {last})
+\\set cents random(1, 100000)
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+SET LOCAL session_replication_role = replica;
+WITH s AS (INSERT INTO ledger_private.idempotency_sentinel
+                  (tenant, idempotency_key, operation, fingerprint, journal_id)
+           VALUES ('default', gen_random_uuid()::text, 'post_journal',
+                   sha256(random()::text::bytea), ledger_private.uuid_v7())
+           RETURNING journal_id, idempotency_key),
+     j AS (INSERT INTO ledger_private.journal
+                  (journal_id, tenant, idempotency_key, kind, effective_date, created_by)
+           SELECT s.journal_id, 'default', s.idempotency_key, 'transfer', current_date,
+                  'login:doublex_app' FROM s
+           RETURNING journal_id)
+INSERT INTO ledger_private.leg
+       (journal_id, leg_no, tenant, account_id, side, amount, ccy, effective_date)
+SELECT j.journal_id, v.n, 'default', v.account_id, v.side, round(:cents / 100.0, 2), 'EUR',
+       current_date
+  FROM j, (VALUES (1, :a, 'debit'), (2, {hot}, 'credit')) AS v(n, account_id, side);
+COMMIT;
+"""
+
+
+@dataclass
+class FloorRound:
+    round: int
+    hot_tps: float
+    floor_tps: float
+    insert1_tps: float
+
+
+def floor_script(dsns: sql.Dsns) -> str:
+    with sql.connect(dsns.admin) as conn:
+        row = conn.execute(
+            "SELECT min(account_id) FILTER (WHERE code LIKE 'A%%'),"
+            "       max(account_id) FILTER (WHERE code LIKE 'A%%'),"
+            "       min(account_id) FILTER (WHERE code = %s)"
+            "  FROM ledger_private.account",
+            (sql.HOT_ACCOUNT,),
+        ).fetchone()
+    assert row is not None
+    return FLOOR_SCRIPT.format(first=row[0], last=row[1], hot=row[2])
+
+
+def tps(dsn: str, script: Path, protocol: str, clients: int, seconds: int) -> float:
+    params = conninfo_to_dict(dsn)
+    command = [
+        sql.pgbench_binary(),
+        *("-h", str(params.get("host", "127.0.0.1")), "-p", str(params.get("port", "5432"))),
+        *("-U", str(params["user"]), "-n", "-M", protocol, "-c", str(clients)),
+        *("-j", str(min(2, clients)), "-T", str(seconds), "-f", str(script), sql.DATABASE),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    match = re.search(r"tps = ([0-9.]+) \(without", done.stdout)
+    if done.returncode != 0 or match is None:
+        raise SystemExit(f"pgbench failed:\n{done.stdout}{done.stderr}")
+    return float(match.group(1))
+
+
+def floor_rounds(dsns: sql.Dsns, args: argparse.Namespace, workdir: Path) -> list[FloorRound]:
+    floor = workdir / "floor.sql"
+    floor.write_text(floor_script(dsns))
+    hot, insert1 = sql.SCENARIO_BY_NAME["hot"].script, sql.SCENARIO_BY_NAME["insert1"].script
+    rounds = []
+    for number in range(1, args.rounds + 1):
+        n, d = args.clients, args.duration
+        rounds.append(
+            FloorRound(
+                round=number,
+                hot_tps=tps(dsns.app, hot, "prepared", n, d),
+                # Simple protocol: a multi-statement transaction with SET LOCAL.
+                floor_tps=tps(dsns.admin, floor, "simple", n, d),
+                insert1_tps=tps(dsns.app, insert1, "prepared", n, d),
+            )
+        )
+    return rounds
+
+
+def run(args: argparse.Namespace) -> tuple[list[Window], list[FloorRound]]:
+    opts = sql.parse_options(["--journals", str(args.journals), "--scenarios", args.scenario])
+    prepared = sql.prepare(opts)
+    dsns = prepared.dsns
+    with sql.connect(dsns.admin, autocommit=True) as conn:
+        conn.execute(f"ALTER DATABASE {sql.DATABASE} SET track_functions = 'all'")
+    sql.roll_up(dsns)
+    pgbench(dsns, args.scenario, max(1000, args.postings // 5))  # plans cached, pages in memory
+    with sql.connect(dsns.admin, autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
+    cold = measure(dsns, "cold", args.scenario, args.postings)
+    warm = measure(dsns, "warm", args.scenario, args.postings)
+    floors: list[FloorRound] = []
+    if args.floor:
+        with tempfile.TemporaryDirectory(prefix="doublex-floor-") as tmp:
+            floors = floor_rounds(dsns, args, Path(tmp))
+    return [warm, cold], floors
+
+
+def render(windows: Sequence[Window], floors: Sequence[FloorRound], scenario: str) -> str:
+    lines = [
+        f"# Cost per posting: `{scenario}`, one client ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
+        "",
+        "Counts per posting (bench/posting_cost.py). warm: pages already imaged since the last",
+        "checkpoint; cold: the first postings after a CHECKPOINT.",
+        "",
+        "| window | postings | WAL records | FPI | WAL bytes | buffers |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {w.name} | {w.postings} | {w.wal_records:.2f} | {w.wal_fpi:.3f} | {w.wal_bytes:.0f}"
+        f" | {w.buffers:.1f} |"
+        for w in windows
+    ]
+    for w in windows:
+        lines += [
+            "",
+            f"## WAL by relation, {w.name}",
+            "",
+            "| relation | records | FPI | bytes |",
+            "|---|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {r['relation']} | {r['records']:.2f} | {r['fpi']:.3f} | {r['bytes']:.0f} |"
+            for r in w.wal_by_relation
+        ] or ["| (pg_wal not readable here) | | | |"]
+    warm = windows[0]
+    lines += ["", "## Rows inserted (warm)", "", "| table | rows |", "|---|---:|"]
+    lines += [f"| {table} | {rows:.2f} |" for table, rows in warm.inserts.items()]
+    lines += [
+        "",
+        "## Functions (warm)",
+        "",
+        "| function | calls | self µs | total µs |",
+        "|---|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {f['function']} | {f['calls']:.2f} | {f['self_us']:.1f} | {f['total_us']:.1f} |"
+        for f in warm.functions
+    ]
+    if warm.statements:
+        lines += [
+            "",
+            "## Statements (warm, pg_stat_statements)",
+            "",
+            "| statement | calls | µs |",
+            "|---|---:|---:|",
+        ]
+        lines += [
+            f"| `{s['statement']}` | {s['calls']:.2f} | {s['total_us']:.1f} |"
+            for s in warm.statements
+        ]
+    if floors:
+        lines += [
+            "",
+            "## Throughput for scale (--floor)",
+            "",
+            "| round | hot tps | floor tps | INSERT tps | hot/floor | floor/INSERT | hot/INSERT |",
+            "|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {f.round} | {f.hot_tps:,.0f} | {f.floor_tps:,.0f} | {f.insert1_tps:,.0f}"
+            f" | {100 * f.hot_tps / f.floor_tps:.1f}% | {100 * f.floor_tps / f.insert1_tps:.1f}%"
+            f" | {100 * f.hot_tps / f.insert1_tps:.1f}% |"
+            for f in floors
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    windows, floors = run(args)
+    report = render(windows, floors, args.scenario)
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    (args.results_dir / f"{args.report_name}.md").write_text(report)
+    (args.results_dir / f"{args.report_name}.json").write_text(
+        json.dumps(
+            {
+                "scenario": args.scenario,
+                "windows": [asdict(w) for w in windows],
+                "floor": [asdict(f) for f in floors],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(report)
+    print(f"wrote {args.results_dir / args.report_name}.md and .json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
