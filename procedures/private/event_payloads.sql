@@ -25,11 +25,12 @@ AS $$
     )
     SELECT e.position,
            CASE WHEN e.payload IS NOT NULL THEN e.payload
-                WHEN e.type IN ('journal.posted', 'journal.reversed') THEN
-                    (SELECT j.payload FROM journals AS j WHERE j.journal_id = e.subject)
+                WHEN j.journal_id IS NOT NULL THEN j.payload
                 ELSE ledger_private.event_payload(e.tenant, e.type, jsonb_build_object('hold_id', e.subject))
            END
       FROM events AS e
+      LEFT JOIN journals AS j
+        ON j.journal_id = e.subject AND e.payload IS NULL AND e.type IN ('journal.posted', 'journal.reversed')
 $$;
 
 COMMENT ON FUNCTION ledger_private.event_payloads(bigint[]) IS
