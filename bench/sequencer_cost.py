@@ -13,9 +13,9 @@ journal, one transaction each) in batches of --batch, and after each batch runs 
 sequencer alone until it has nothing new, measuring around it: the WAL it inserted
 (pg_current_wal_insert_lsn), its backend's CPU (/proc/<pid>/stat, so the server must be
 local) and its time. Then the round's events are read back a page of 100 at a time
-(ledger.list_events, after an ANALYZE of the tables it reads): CPU and time per page. The log's bytes per event (pg_column_size of
-the row) come from the round's own rows. Report on stdout and in
-bench/results/sequencer-cost.json.
+(ledger.list_events, after an ANALYZE of the tables it reads): CPU and time per page. The
+log's bytes per event (pg_column_size of the row) come from the round's own rows. Report
+on stdout and in bench/results/sequencer-cost.json.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ SELECT ledger.post_journal(
     gen_random_uuid()::text,
     format('[{"account":"A%%s","side":"debit","amount":"%%s","ccy":"EUR"},'
            '{"account":"REVENUE","side":"credit","amount":"%%s","ccy":"EUR"}]',
-           lpad(%(a)s::text, 4, '0'), %(amount)s::numeric(12, 2), %(amount)s::numeric(12, 2))::jsonb)
+           lpad(%(a)s::text, 4, '0'), %(amount)s::numeric(12, 2),
+           %(amount)s::numeric(12, 2))::jsonb)
 """
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -110,7 +111,9 @@ def one_round(
         psycopg.connect(dsns.admin, autocommit=True) as sequencer,
     ):
         pid = int(scalar(sequencer, "SELECT pg_backend_pid()"))
-        start = int(scalar(sequencer, "SELECT coalesce(max(position), 0) FROM ledger_private.event"))
+        start = int(
+            scalar(sequencer, "SELECT coalesce(max(position), 0) FROM ledger_private.event")
+        )
         for lo in range(0, args.events, args.batch):
             for i in range(lo, min(args.events, lo + args.batch)):
                 poster.execute(HOT, {"a": 1 + (i * 7 + n) % 1000, "amount": f"{1 + i % 997}.25"})  # type: ignore[arg-type]
@@ -120,15 +123,15 @@ def one_round(
                 pass
             wall += time.perf_counter() - wall0
             cpu += cpu_seconds(pid) - cpu0
-            wal += float(
-                scalar(sequencer, f"SELECT pg_current_wal_insert_lsn() - '{lsn}'::pg_lsn")
-            )
+            wal += float(scalar(sequencer, f"SELECT pg_current_wal_insert_lsn() - '{lsn}'::pg_lsn"))
         events, row_bytes = sequencer.execute(
             "SELECT count(*), avg(pg_column_size(e.*)) FROM ledger_private.event AS e"
             f" WHERE e.position > {start}"
         ).fetchone() or (0, 0)
         # (current statistics, as autovacuum keeps them on a ledger: the readers' plans)
-        sequencer.execute("ANALYZE ledger_private.journal, ledger_private.leg, ledger_private.event")
+        sequencer.execute(
+            "ANALYZE ledger_private.journal, ledger_private.leg, ledger_private.event"
+        )
         reader_pid = pid
         pages = 0
         cpu0, wall0 = cpu_seconds(reader_pid), time.perf_counter()
@@ -167,8 +170,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for mode in order[n % 2]:
             done = one_round(mode, definitions[mode], prepared, args, n)
             rounds.append(done)
-            print(f"round {n + 1} {mode:6}: " + ", ".join(f"{k} {v:.1f}" for k, v in asdict(done).items()
-                                                          if isinstance(v, float)), flush=True)  # fmt: skip
+            shown = ", ".join(
+                f"{k} {v:.1f}" for k, v in asdict(done).items() if isinstance(v, float)
+            )
+            print(f"round {n + 1} {mode:6}: {shown}", flush=True)
     # The database is left with this checkout's functions.
     with psycopg.connect(prepared.admin, autocommit=True) as admin:
         for text in definitions["built"]:
@@ -184,8 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  {f:28} stored {s:9.1f}  built {b:9.1f}  ({b / s:.0%})")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
-        json.dumps({"args": vars(args), "rounds": [asdict(r) for r in rounds], "means": means},
-                   indent=2) + "\n"  # fmt: skip
+        json.dumps({"args": vars(args), "rounds": [asdict(r) for r in rounds], "means": means})
+        + "\n"
     )
     return 0
 
