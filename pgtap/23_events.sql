@@ -9,7 +9,7 @@
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SET LOCAL client_min_messages = warning;
-SELECT plan(60);
+SELECT plan(69);
 \ir helpers/fixtures.sql
 
 -- The events this transaction has written so far, oldest first, as the sequencer reads them
@@ -267,6 +267,55 @@ SELECT throws_ok($$SELECT * FROM ledger.list_events(types => ARRAY[]::text[])$$,
                  'list_events: Should refuse an empty type list (DX058)');
 SELECT throws_ok($$SELECT * FROM ledger.list_events(page_size => 0)$$, 'DX019', NULL,
                  'list_events: Should refuse a page size of 0 (DX019)');
+
+-- Payloads built when read: an event stored with its subject alone (a journal's or a hold's
+-- id, as the sequencer stores journal and hold events) reads as the payload the sequencer
+-- completed before (migrations/0027), for every journal and hold this file wrote ------------
+INSERT INTO ledger_private.event (event_id, tenant, type, actor, occurred_at, txid, subject)
+SELECT gen_random_uuid(), x.tenant, x.type, 'admin:tap', now(), 1, x.subject
+  FROM (SELECT j.tenant, CASE j.kind WHEN 'reversal' THEN 'journal.reversed' ELSE 'journal.posted' END AS type,
+               j.journal_id AS subject
+          FROM ledger_private.journal AS j WHERE j.txid = txid_current()
+        UNION ALL
+        SELECT h.tenant, 'hold.created', h.hold_id FROM ledger_private.hold AS h
+        UNION ALL
+        SELECT r.tenant, 'hold.' || r.outcome, r.hold_id FROM ledger_private.hold_resolution AS r) AS x;
+CREATE TEMP TABLE built ON COMMIT DROP AS
+SELECT e.type, e.subject, p.payload
+  FROM ledger_private.event AS e
+  JOIN ledger_private.event_payloads(ARRAY(SELECT n.position FROM ledger_private.event AS n
+                                            WHERE n.subject IS NOT NULL)) AS p
+    ON p.event_position = e.position;
+SELECT is((SELECT count(*)::integer FROM built), (SELECT count(*)::integer FROM ledger_private.event WHERE subject IS NOT NULL),
+          'event_payloads: Should give one payload per event asked for');
+SELECT set_eq($$SELECT DISTINCT type FROM built$$,
+              ARRAY['journal.posted', 'journal.reversed', 'hold.created', 'hold.captured', 'hold.voided', 'hold.expired'],
+              'event_payloads: Should build the payload of every type stored without one');
+SELECT set_eq($$SELECT type, payload FROM built$$,
+              $$SELECT t, q -> 'payload'
+                  FROM unnest(ARRAY['journal.posted', 'journal.reversed', 'hold.created', 'hold.captured',
+                                    'hold.voided', 'hold.expired']) AS t,
+                       tap.queued(t) AS q$$,
+              'event_payloads: Should build exactly the payload the sequencer completed from the queue');
+SELECT is((SELECT payload FROM built WHERE type = 'hold.created'
+            AND subject = (SELECT hold_id FROM ledger_private.hold WHERE idempotency_key = 'h1')) -> 'legs' -> 0,
+          '{"leg_no": 1, "account": "WALLET", "side": "debit", "amount": "30.00", "ccy": "EUR"}'::jsonb,
+          'event_payloads: Should give a hold''s legs with the account''s code');
+SELECT is((SELECT array_agg(p.payload ->> 'n' ORDER BY p.event_position)
+             FROM ledger_private.event_payloads(ARRAY(SELECT position FROM ledger_private.event
+                                                       WHERE payload ? 'n')) AS p),
+          ARRAY['1', '2', '3', '4', '5', '6'], 'event_payloads: Should give a stored payload as stored');
+SELECT is((SELECT count(*)::integer FROM ledger_private.event_payloads(ARRAY[-1::bigint])), 0,
+          'event_payloads: Should give no row for a position not in the log');
+SELECT is((SELECT payload FROM ledger.list_events(types => ARRAY['journal.reversed'])),
+          (SELECT q -> 'payload' FROM tap.queued('journal.reversed') AS q),
+          'list_events: Should give a payload built when read');
+SELECT throws_ok($$INSERT INTO ledger_private.event (event_id, tenant, type, actor, occurred_at, txid, subject)
+                   VALUES (gen_random_uuid(), 'default', 'day.closed', 'admin:tap', now(), 1, gen_random_uuid())$$,
+                 '23514', NULL, 'Should refuse an event without a payload of a type whose payload is not built');
+SELECT throws_ok($$INSERT INTO ledger_private.event (event_id, tenant, type, actor, occurred_at, txid)
+                   VALUES (gen_random_uuid(), 'default', 'journal.posted', 'admin:tap', now(), 1)$$,
+                 '23514', NULL, 'Should refuse an event with neither a payload nor a subject');
 SELECT throws_ok($$UPDATE ledger_private.event SET actor = 'x'$$, 'DX017', NULL,
                  'Should keep the event log append-only (DX017)');
 SELECT throws_ok($$SELECT * FROM ledger.sequence_events()$$, 'DX016', NULL,

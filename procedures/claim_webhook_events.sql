@@ -10,10 +10,10 @@
 -- position order, when the endpoint is live, due (its backoff has passed) and not claimed
 -- by another worker; no rows otherwise (and nothing is written). `body` is the request
 -- body, the event as GET /api/events shows it (position, event_id, type, actor,
--- occurred_at, payload), as JSON text: the worker signs and sends it as it is. A claim holds the
--- endpoint for lease_seconds: ledger.record_webhook_deliveries with its claim_token
--- releases it; a worker that died lets its lease run out, and the next one delivers the
--- same events again (at least once). Granted to the service's login (doublex_service)
+-- occurred_at, payload: ledger_private.event_payloads), as JSON text: the worker signs
+-- and sends it as it is. A claim holds the endpoint for lease_seconds:
+-- ledger.record_webhook_deliveries with its claim_token releases it; a worker that died
+-- lets its lease run out, and the next one delivers the same events again (at least once). Granted to the service's login (doublex_service)
 -- alone; the owner may call it. Raises DX016 at another isolation than READ COMMITTED.
 
 CREATE OR REPLACE FUNCTION ledger.claim_webhook_events(
@@ -42,15 +42,22 @@ BEGIN
         RETURN;
     END IF;
     RETURN QUERY
-        SELECT v_token, v_hook.url, v_hook.secret, e.position, e.event_id, e.type,
-               jsonb_build_object('position', e.position, 'event_id', e.event_id,
-                                  'type', e.type, 'actor', e.actor,
-                                  'occurred_at', e.occurred_at, 'payload', e.payload)::text
-          FROM ledger_private.event AS e
-         WHERE e.tenant = v_hook.tenant AND e.position > v_hook.cursor
-           AND (v_hook.types IS NULL OR e.type = ANY (v_hook.types))
-         ORDER BY e.position
-         LIMIT CASE WHEN v_hook.attempts > 0 THEN 1 ELSE claim_webhook_events.page_size END;
+        WITH page AS MATERIALIZED (
+            SELECT e.position, e.event_id, e.type, e.actor, e.occurred_at
+              FROM ledger_private.event AS e
+             WHERE e.tenant = v_hook.tenant AND e.position > v_hook.cursor
+               AND (v_hook.types IS NULL OR e.type = ANY (v_hook.types))
+             ORDER BY e.position
+             LIMIT CASE WHEN v_hook.attempts > 0 THEN 1 ELSE claim_webhook_events.page_size END
+        )
+        SELECT v_token, v_hook.url, v_hook.secret, p.position, p.event_id, p.type,
+               jsonb_build_object('position', p.position, 'event_id', p.event_id,
+                                  'type', p.type, 'actor', p.actor,
+                                  'occurred_at', p.occurred_at, 'payload', c.payload)::text
+          FROM page AS p
+          JOIN ledger_private.event_payloads(ARRAY(SELECT pp.position FROM page AS pp)) AS c
+            ON c.event_position = p.position
+         ORDER BY p.position;
     IF FOUND THEN
         UPDATE ledger_private.webhook AS w
            SET claim_token = v_token,

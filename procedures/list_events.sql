@@ -10,6 +10,8 @@
 -- types       only these event types (ledger_private.event_types(); DX058 for another or an
 --             empty list); NULL: every type
 -- page_size   1 to api_limit('page_size') (DX019)
+-- Each payload as ledger_private.event_payloads gives it (stored, or built from the
+-- journal's or hold's append-only rows).
 -- Capability read (or audit), on the caller's own tenant (DX040–DX043, authorize first).
 
 CREATE OR REPLACE FUNCTION ledger.list_events(
@@ -44,12 +46,19 @@ BEGIN
             HINT = 'Leave types out (NULL) to read every type.';
     END IF;
     RETURN QUERY
-        SELECT e.position, e.event_id, e.type, e.actor, e.occurred_at, e.payload
-          FROM ledger_private.event AS e
-         WHERE e.tenant = v_tenant AND e.position > list_events.after
-           AND (list_events.types IS NULL OR e.type = ANY (list_events.types))
-         ORDER BY e.position
-         LIMIT list_events.page_size;
+        WITH page AS MATERIALIZED (
+            SELECT e.position, e.event_id, e.type, e.actor, e.occurred_at
+              FROM ledger_private.event AS e
+             WHERE e.tenant = v_tenant AND e.position > list_events.after
+               AND (list_events.types IS NULL OR e.type = ANY (list_events.types))
+             ORDER BY e.position
+             LIMIT list_events.page_size
+        )
+        SELECT p.position, p.event_id, p.type, p.actor, p.occurred_at, c.payload
+          FROM page AS p
+          JOIN ledger_private.event_payloads(ARRAY(SELECT pp.position FROM page AS pp)) AS c
+            ON c.event_position = p.position
+         ORDER BY p.position;
 END
 $$;
 

@@ -13,9 +13,11 @@
 -- cost"). A transaction that commits late lands in a later batch, so positions follow
 -- commit order batch by batch and a reader of "after P" never misses an event. Within a
 -- batch, a transaction's events stay together: its journals first (by id: uuid v7, in time
--- order to the millisecond), then its queued events in insert order. Each payload is completed here from
--- the committed rows (journals: ledger_private.event_of_journals, one query for the batch;
--- the others: ledger_private.event_payload), and each event gets its random id here, once:
+-- order to the millisecond), then its queued events in insert order. A journal event, and a
+-- hold event queued with the hold's id alone, keep only that id (subject): their payload is
+-- built from the append-only rows when read (ledger_private.event_payloads), so the log
+-- writes no copy of a journal's legs. Every other payload is completed here from the
+-- committed rows (ledger_private.event_payload). Each event gets its random id here, once:
 -- the log keeps it.
 -- It ticks the queue itself (pgq.ticker, and a forced tick as soon as a journal or a queued
 -- event committed since the last tick), so the PgQ daemon pgqd is optional, and rotates the
@@ -77,25 +79,33 @@ BEGIN
     WITH journals AS MATERIALIZED (
         SELECT j.* FROM ledger_private.journals_between(v_after, v_upto) AS j
     ), queued AS MATERIALIZED (
-        -- journal.* events queued by an earlier version's trigger are read from the journals
-        SELECT e.ev_id, e.ev_txid, e.ev_time, e.ev_type, e.ev_data::jsonb AS data,
-               e.ev_extra1, e.ev_extra2, e.ev_extra3
-          FROM pgq.get_batch_events(v_batch.batch_id) AS e
-         WHERE e.ev_type NOT IN ('journal.posted', 'journal.reversed')
+        -- lean: what the hold triggers queue, the hold's id alone (an earlier version's
+        -- queued the whole row, which the log keeps completed as before)
+        SELECT q.*, (q.ev_type IN ('hold.created', 'hold.captured', 'hold.voided', 'hold.expired')
+                     AND q.data = jsonb_build_object('hold_id', q.data -> 'hold_id')) AS lean
+          FROM (
+              -- journal.* events queued by an earlier version's trigger are read from the journals
+              SELECT e.ev_id, e.ev_txid, e.ev_time, e.ev_type, e.ev_data::jsonb AS data,
+                     e.ev_extra1, e.ev_extra2, e.ev_extra3
+                FROM pgq.get_batch_events(v_batch.batch_id) AS e
+               WHERE e.ev_type NOT IN ('journal.posted', 'journal.reversed')
+          ) AS q
     ), batch AS (
+        -- A journal event keeps its journal's id, a hold event queued with the hold's id
+        -- alone keeps that id: their readers build the payload (ledger_private.event_payloads).
         SELECT j.txid, 0 AS source, NULL::bigint AS ev_id, j.journal_id, gen_random_uuid() AS event_id,
-               j.tenant, j.type, j.created_by AS actor, j.created_at AS occurred_at, p.payload
+               j.tenant, j.type, j.created_by AS actor, j.created_at AS occurred_at,
+               j.journal_id AS subject, NULL::jsonb AS payload
           FROM journals AS j
-          JOIN ledger_private.event_of_journals(ARRAY(SELECT jj.journal_id FROM journals AS jj)) AS p
-            ON p.journal_id = j.journal_id
         UNION ALL
         SELECT q.ev_txid, 1, q.ev_id, NULL, coalesce(q.ev_extra1::uuid, gen_random_uuid()),
                q.ev_extra2, q.ev_type, q.ev_extra3, q.ev_time,
-               ledger_private.event_payload(q.ev_extra2, q.ev_type, q.data)
+               CASE WHEN q.lean THEN (q.data ->> 'hold_id')::uuid END,
+               CASE WHEN NOT q.lean THEN ledger_private.event_payload(q.ev_extra2, q.ev_type, q.data) END
           FROM queued AS q
     ), appended AS (
-        INSERT INTO ledger_private.event (event_id, tenant, type, actor, occurred_at, txid, payload)
-        SELECT b.event_id, b.tenant, b.type, b.actor, b.occurred_at, b.txid, b.payload
+        INSERT INTO ledger_private.event (event_id, tenant, type, actor, occurred_at, txid, subject, payload)
+        SELECT b.event_id, b.tenant, b.type, b.actor, b.occurred_at, b.txid, b.subject, b.payload
           FROM batch AS b
          ORDER BY b.txid, b.source, b.journal_id, b.ev_id
         RETURNING type, occurred_at

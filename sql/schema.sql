@@ -917,15 +917,22 @@ BEGIN
         RETURN;
     END IF;
     RETURN QUERY
-        SELECT v_token, v_hook.url, v_hook.secret, e.position, e.event_id, e.type,
-               jsonb_build_object('position', e.position, 'event_id', e.event_id,
-                                  'type', e.type, 'actor', e.actor,
-                                  'occurred_at', e.occurred_at, 'payload', e.payload)::text
-          FROM ledger_private.event AS e
-         WHERE e.tenant = v_hook.tenant AND e.position > v_hook.cursor
-           AND (v_hook.types IS NULL OR e.type = ANY (v_hook.types))
-         ORDER BY e.position
-         LIMIT CASE WHEN v_hook.attempts > 0 THEN 1 ELSE claim_webhook_events.page_size END;
+        WITH page AS MATERIALIZED (
+            SELECT e.position, e.event_id, e.type, e.actor, e.occurred_at
+              FROM ledger_private.event AS e
+             WHERE e.tenant = v_hook.tenant AND e.position > v_hook.cursor
+               AND (v_hook.types IS NULL OR e.type = ANY (v_hook.types))
+             ORDER BY e.position
+             LIMIT CASE WHEN v_hook.attempts > 0 THEN 1 ELSE claim_webhook_events.page_size END
+        )
+        SELECT v_token, v_hook.url, v_hook.secret, p.position, p.event_id, p.type,
+               jsonb_build_object('position', p.position, 'event_id', p.event_id,
+                                  'type', p.type, 'actor', p.actor,
+                                  'occurred_at', p.occurred_at, 'payload', c.payload)::text
+          FROM page AS p
+          JOIN ledger_private.event_payloads(ARRAY(SELECT pp.position FROM page AS pp)) AS c
+            ON c.event_position = p.position
+         ORDER BY p.position;
     IF FOUND THEN
         UPDATE ledger_private.webhook AS w
            SET claim_token = v_token,
@@ -2121,12 +2128,19 @@ BEGIN
             HINT = 'Leave types out (NULL) to read every type.';
     END IF;
     RETURN QUERY
-        SELECT e.position, e.event_id, e.type, e.actor, e.occurred_at, e.payload
-          FROM ledger_private.event AS e
-         WHERE e.tenant = v_tenant AND e.position > list_events.after
-           AND (list_events.types IS NULL OR e.type = ANY (list_events.types))
-         ORDER BY e.position
-         LIMIT list_events.page_size;
+        WITH page AS MATERIALIZED (
+            SELECT e.position, e.event_id, e.type, e.actor, e.occurred_at
+              FROM ledger_private.event AS e
+             WHERE e.tenant = v_tenant AND e.position > list_events.after
+               AND (list_events.types IS NULL OR e.type = ANY (list_events.types))
+             ORDER BY e.position
+             LIMIT list_events.page_size
+        )
+        SELECT p.position, p.event_id, p.type, p.actor, p.occurred_at, c.payload
+          FROM page AS p
+          JOIN ledger_private.event_payloads(ARRAY(SELECT pp.position FROM page AS pp)) AS c
+            ON c.event_position = p.position
+         ORDER BY p.position;
 END
 $$;
 
@@ -3466,25 +3480,33 @@ BEGIN
     WITH journals AS MATERIALIZED (
         SELECT j.* FROM ledger_private.journals_between(v_after, v_upto) AS j
     ), queued AS MATERIALIZED (
-        -- journal.* events queued by an earlier version's trigger are read from the journals
-        SELECT e.ev_id, e.ev_txid, e.ev_time, e.ev_type, e.ev_data::jsonb AS data,
-               e.ev_extra1, e.ev_extra2, e.ev_extra3
-          FROM pgq.get_batch_events(v_batch.batch_id) AS e
-         WHERE e.ev_type NOT IN ('journal.posted', 'journal.reversed')
+        -- lean: what the hold triggers queue, the hold's id alone (an earlier version's
+        -- queued the whole row, which the log keeps completed as before)
+        SELECT q.*, (q.ev_type IN ('hold.created', 'hold.captured', 'hold.voided', 'hold.expired')
+                     AND q.data = jsonb_build_object('hold_id', q.data -> 'hold_id')) AS lean
+          FROM (
+              -- journal.* events queued by an earlier version's trigger are read from the journals
+              SELECT e.ev_id, e.ev_txid, e.ev_time, e.ev_type, e.ev_data::jsonb AS data,
+                     e.ev_extra1, e.ev_extra2, e.ev_extra3
+                FROM pgq.get_batch_events(v_batch.batch_id) AS e
+               WHERE e.ev_type NOT IN ('journal.posted', 'journal.reversed')
+          ) AS q
     ), batch AS (
+        -- A journal event keeps its journal's id, a hold event queued with the hold's id
+        -- alone keeps that id: their readers build the payload (ledger_private.event_payloads).
         SELECT j.txid, 0 AS source, NULL::bigint AS ev_id, j.journal_id, gen_random_uuid() AS event_id,
-               j.tenant, j.type, j.created_by AS actor, j.created_at AS occurred_at, p.payload
+               j.tenant, j.type, j.created_by AS actor, j.created_at AS occurred_at,
+               j.journal_id AS subject, NULL::jsonb AS payload
           FROM journals AS j
-          JOIN ledger_private.event_of_journals(ARRAY(SELECT jj.journal_id FROM journals AS jj)) AS p
-            ON p.journal_id = j.journal_id
         UNION ALL
         SELECT q.ev_txid, 1, q.ev_id, NULL, coalesce(q.ev_extra1::uuid, gen_random_uuid()),
                q.ev_extra2, q.ev_type, q.ev_extra3, q.ev_time,
-               ledger_private.event_payload(q.ev_extra2, q.ev_type, q.data)
+               CASE WHEN q.lean THEN (q.data ->> 'hold_id')::uuid END,
+               CASE WHEN NOT q.lean THEN ledger_private.event_payload(q.ev_extra2, q.ev_type, q.data) END
           FROM queued AS q
     ), appended AS (
-        INSERT INTO ledger_private.event (event_id, tenant, type, actor, occurred_at, txid, payload)
-        SELECT b.event_id, b.tenant, b.type, b.actor, b.occurred_at, b.txid, b.payload
+        INSERT INTO ledger_private.event (event_id, tenant, type, actor, occurred_at, txid, subject, payload)
+        SELECT b.event_id, b.tenant, b.type, b.actor, b.occurred_at, b.txid, b.subject, b.payload
           FROM batch AS b
          ORDER BY b.txid, b.source, b.journal_id, b.ev_id
         RETURNING type, occurred_at
@@ -5465,6 +5487,31 @@ CREATE FUNCTION ledger_private.event_payload(p_tenant text, p_type text, p_paylo
 $$;
 
 ALTER FUNCTION ledger_private.event_payload(p_tenant text, p_type text, p_payload jsonb) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.event_payloads(p_positions bigint[]) RETURNS TABLE(event_position bigint, payload jsonb)
+    LANGUAGE sql STABLE
+    AS $$
+    WITH events AS MATERIALIZED (
+        SELECT e.position, e.tenant, e.type, e.subject, e.payload
+          FROM ledger_private.event AS e
+         WHERE e.position = ANY (p_positions)
+    ), journals AS MATERIALIZED (
+        SELECT j.journal_id, j.payload
+          FROM ledger_private.event_of_journals(ARRAY(
+                   SELECT e.subject FROM events AS e
+                    WHERE e.payload IS NULL AND e.type IN ('journal.posted', 'journal.reversed'))) AS j
+    )
+    SELECT e.position,
+           CASE WHEN e.payload IS NOT NULL THEN e.payload
+                WHEN j.journal_id IS NOT NULL THEN j.payload
+                ELSE ledger_private.event_payload(e.tenant, e.type, jsonb_build_object('hold_id', e.subject))
+           END
+      FROM events AS e
+      LEFT JOIN journals AS j
+        ON j.journal_id = e.subject AND e.payload IS NULL AND e.type IN ('journal.posted', 'journal.reversed')
+$$;
+
+ALTER FUNCTION ledger_private.event_payloads(p_positions bigint[]) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.event_types() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -7499,8 +7546,10 @@ CREATE TABLE ledger_private.event (
     occurred_at timestamp with time zone NOT NULL,
     sequenced_at timestamp with time zone DEFAULT now() NOT NULL,
     txid bigint NOT NULL,
-    payload jsonb NOT NULL,
-    CONSTRAINT event_payload_object CHECK ((jsonb_typeof(payload) = 'object'::text))
+    payload jsonb,
+    subject uuid,
+    CONSTRAINT event_payload_object CHECK ((jsonb_typeof(payload) = 'object'::text)),
+    CONSTRAINT event_payload_or_subject CHECK (((payload IS NOT NULL) OR ((subject IS NOT NULL) AND (type = ANY (ARRAY['journal.posted'::text, 'journal.reversed'::text, 'hold.created'::text, 'hold.captured'::text, 'hold.voided'::text, 'hold.expired'::text])))))
 );
 
 ALTER TABLE ledger_private.event OWNER TO doublex_owner;
@@ -8469,6 +8518,8 @@ REVOKE ALL ON FUNCTION ledger_private.event_of_fx_settlement(p_row jsonb) FROM P
 REVOKE ALL ON FUNCTION ledger_private.event_of_journals(p_journal_ids uuid[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.event_payload(p_tenant text, p_type text, p_payload jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.event_payloads(p_positions bigint[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.event_types() FROM PUBLIC;
 

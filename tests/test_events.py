@@ -85,8 +85,10 @@ def test_a_late_commit_comes_after_what_the_reader_already_read(admin_dsn: str) 
     with psycopg.connect(admin_dsn) as conn:
         txids = dict(
             conn.execute(  # type: ignore[arg-type]
-                "SELECT coalesce(payload ->> 'idempotency_key', payload ->> 'code'), txid"
-                " FROM ledger_private.event"
+                "SELECT coalesce(p.payload ->> 'idempotency_key', p.payload ->> 'code'), e.txid"
+                " FROM ledger_private.event AS e JOIN ledger_private.event_payloads("
+                "ARRAY(SELECT position FROM ledger_private.event)) AS p"
+                " ON p.event_position = e.position"
             ).fetchall()
         )
     # The late transaction began (and wrote) first: an id or txid order would have put it

@@ -1,8 +1,9 @@
 -- ledger_private.event_of_journals(journal_ids) → (journal_id, payload): the payload of the
 -- journal.posted / journal.reversed event of each journal: its header and its legs. One
--- set-based query for a whole batch of the sequencer (ledger.sequence_events), instead of a
--- query per event; ledger_private.event_payload asks it for one journal. Journals and legs
--- are append-only, so it reads exactly what committed with the event.
+-- set-based query for a whole page of events (ledger_private.event_payloads, when a reader
+-- reads them: the log keeps the journal's id alone), instead of a query per event;
+-- ledger_private.event_payload asks it for one journal. Journals and legs are append-only
+-- and an account's code never changes, so it reads exactly what committed with the event.
 
 CREATE OR REPLACE FUNCTION ledger_private.event_of_journals(p_journal_ids uuid[])
 RETURNS TABLE (journal_id uuid, payload jsonb)

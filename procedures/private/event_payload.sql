@@ -1,11 +1,14 @@
--- ledger_private.event_payload(tenant, type, payload) → jsonb: an event's payload as the
--- log keeps it. The sequencer calls it on each event it positions, after the event's
--- transaction committed, and adds what the writing transaction left out, to keep it lean
--- and off the indexes every posting writes: a journal's header and legs
--- (ledger_private.event_of_journals; the sequencer asks it for a whole batch at once), a
+-- ledger_private.event_payload(tenant, type, payload) → jsonb: an event's payload completed
+-- from the committed rows: what the writing transaction left out, to keep it lean and off
+-- the indexes every posting writes: a journal's header and legs
+-- (ledger_private.event_of_journals, which readers ask for many journals at once), a
 -- hold's fields and legs, a resolution's key and a capture's journal (their triggers queue
--- the hold's id alone). Legs, holds and journals are append-only, so what it
--- reads is exactly what committed with the event.
+-- the hold's id alone). The sequencer calls it on each queued event it positions, after the
+-- event's transaction committed, and stores the result, except for a hold event queued
+-- with the hold's id alone: ledger_private.event_payloads calls it when that event is
+-- read. Legs, holds, resolutions, sentinels and journals are append-only and an account's
+-- code never changes, so what it reads, then or later, is exactly what committed with the
+-- event.
 
 CREATE OR REPLACE FUNCTION ledger_private.event_payload(p_tenant text, p_type text, p_payload jsonb)
 RETURNS jsonb
