@@ -2,15 +2,17 @@
 
     .venv/bin/python bench/posting_cost.py                    # make bench-posting-cost
     .venv/bin/python bench/posting_cost.py --scenario uniform --postings 20000
+    .venv/bin/python bench/posting_cost.py --scenario hold --report-name hold-cost-counts
 
 Throughput on a shared machine moves by tens of percent between two runs of the same code;
 what a posting writes and calls does not. So this reports, per posting of one pgbench
-scenario (`hot` by default) run by one client as doublex_app:
+scenario (`hot` by default; for `hold` one "posting" is a hold and its capture: two
+transactions, one journal) run by one client as doublex_app:
 
 - WAL: records, full-page images and bytes (pg_stat_wal), and, when the cluster's pg_wal is
   readable here, the same split by relation (pg_waldump over the run's LSN range): which
   table or index writes what;
-- rows inserted per table, and shared buffers touched (hit + read);
+- rows inserted and deleted per table, and shared buffers touched (hit + read);
 - every ledger function's calls, self and total time (track_functions = all on the bench
   database only);
 - with pg_stat_statements loaded, the statements by total time.
@@ -52,7 +54,7 @@ import run_sql_bench as sql
 from psycopg.conninfo import conninfo_to_dict
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-POSTING_SCENARIOS = ("hot", "uniform", "pair")
+POSTING_SCENARIOS = ("hot", "uniform", "pair", "hold")
 STAT_DELAY_S = 0.7  # statistics reach the shared counters within PGSTAT_MIN_INTERVAL (1 s)
 WALDUMP_LINE = re.compile(r"rmgr: (\S+)\s+len \(rec/tot\):\s+\d+/\s*(\d+),")
 WALDUMP_REL = re.compile(r"rel \d+/\d+/(\d+)")
@@ -70,6 +72,7 @@ class Window:
     wal_by_relation: list[dict[str, Any]] = field(default_factory=list)
     functions: list[dict[str, Any]] = field(default_factory=list)
     statements: list[dict[str, Any]] = field(default_factory=list)
+    deletes: dict[str, float] = field(default_factory=dict)
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -155,6 +158,13 @@ def measure(dsns: sql.Dsns, name: str, scenario: str, postings: int) -> Window:
                 for r in conn.execute(
                     "SELECT relname, n_tup_ins FROM pg_stat_user_tables"
                     " WHERE n_tup_ins > 0 ORDER BY relname"
+                )
+            },
+            deletes={
+                str(r[0]): int(r[1]) / postings
+                for r in conn.execute(
+                    "SELECT relname, n_tup_del FROM pg_stat_user_tables"
+                    " WHERE n_tup_del > 0 ORDER BY relname"
                 )
             },
         )
@@ -370,6 +380,9 @@ def render(windows: Sequence[Window], floors: Sequence[FloorRound], scenario: st
     warm = windows[0]
     lines += ["", "## Rows inserted (warm)", "", "| table | rows |", "|---|---:|"]
     lines += [f"| {table} | {rows:.2f} |" for table, rows in warm.inserts.items()]
+    if warm.deletes:
+        lines += ["", "## Rows deleted (warm)", "", "| table | rows |", "|---|---:|"]
+        lines += [f"| {table} | {rows:.2f} |" for table, rows in warm.deletes.items()]
     lines += [
         "",
         "## Functions (warm)",

@@ -62,3 +62,13 @@ def test_the_report_shows_both_windows_and_the_floor_ratios() -> None:
     report = posting_cost.render([window, window], [floor], "hot")
     assert "| warm | 10 | 16.00 | 0.010 | 1700 | 51.0 |" in report
     assert "| 1 | 1,000 | 1,600 | 8,000 | 62.5% | 20.0% | 12.5% |" in report
+
+
+def test_rows_deleted_show_only_when_a_window_deletes() -> None:
+    window = posting_cost.Window("warm", 10, 44.0, 0.0, 4481.0, 150.0, {"open_hold_leg": 2.0})
+    assert "Rows deleted" not in posting_cost.render([window], [], "hold")
+    window.deletes = {"open_hold_leg": 2.0}
+    report = posting_cost.render([window], [], "hold")
+    assert (
+        "## Rows deleted (warm)\n\n| table | rows |\n|---|---:|\n| open_hold_leg | 2.00 |" in report
+    )
