@@ -16,7 +16,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +28,12 @@ from hypothesis import strategies as st
 from psycopg import sql
 
 from doublex import shards, shards_catalog, shards_cluster
+from doublex.api.routes import OPERATIONS
 from doublex.cli import main
 from doublex.config import API_ROLE, SERVICE_ROLE, as_role
+from support import dates
 from support.cluster import TestCluster
+from support.events import sequence_all
 from support.http import UNKNOWN_KEY, admin_connection, create_key
 from support.serving import doublex_serve
 from support.sharding import PARTITIONS, Sharded
@@ -402,6 +405,10 @@ def test_the_cli_works_through_the_proxy_and_migrate_migrates_every_shard(
     assert "12.50" in run("balance", "CASH", "--tenant", "bravo")
 
 
+SECRET = re.compile(r"\.[0-9a-f]{64}\b")  # a key's secret, after its id
+PREFIXED = re.compile(r"\bdx[a-z]_[0-9a-f]{12}\b")  # a webhook's id (dxw_…)
+
+
 def normalized(value: Any) -> Any:
     """An answer without what differs between two databases: ids, key ids, clock times, and
     the order of a page's items that were made in the same millisecond (ordered by id)."""
@@ -417,30 +424,83 @@ def normalized(value: Any) -> Any:
     if isinstance(value, list):
         return [normalized(v) for v in value]
     if isinstance(value, str):
-        return TIMESTAMP.sub("<ts>", UUID.sub("<id>", value))
+        return TIMESTAMP.sub(
+            "<ts>", UUID.sub("<id>", PREFIXED.sub("<id>", SECRET.sub(".<secret>", value)))
+        )
     return value
 
 
-def rest(base: str, method: str, path: str, body: Any, key: str) -> tuple[int, Any]:
+def rest(base: str, method: str, path: str, body: Any, key: str) -> tuple[int, str, Any]:
+    """One request: its status, content type and answer (JSON decoded, else the text)."""
     data = json.dumps(body).encode() if body is not None else None
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
     request = urllib.request.Request(base + path, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read() or b"null")
+            status, kind, raw = response.status, response.headers["Content-Type"], response.read()
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+        status, kind, raw = error.code, error.headers["Content-Type"], error.read()
+    kind = (kind or "").split(";")[0]
+    return status, kind, json.loads(raw or b"null") if kind.endswith("json") else raw.decode()
 
 
-def rest_scenario(base: str, key: str) -> list[tuple[str, int, Any]]:
-    """The main routes, in one tenant: accounts, transfers (a replay, a refusal), a batch,
-    balances, journals, a reversal, holds (capture, void), keys, the tenant, reports."""
-    answers: list[tuple[str, int, Any]] = []
+TODAY = dates.iso("2026-12-04")
+# The operations of the route table the scenario does not compare with a single database,
+# and why; each is asked through the proxy all the same (test below).
+NOT_COMPARED = {
+    # per-process and per-database gauges and counters (each shard's own recon counter and
+    # pool); through the proxy it answers the same metric families (asserted below)
+    ("GET", "/metrics"),
+}
+
+
+def exercised_template(method: str, path: str) -> tuple[str, str]:
+    """The (method, path template) of OPERATIONS a concrete request was routed to."""
+    bare = path.split("?")[0]
+    for op in OPERATIONS:
+        pattern = re.sub(r"\\\{[a-z_]+\\\}", "[^/]+", re.escape(op.path))
+        if op.method == method and re.fullmatch(pattern, bare):
+            return (op.method, op.path)
+    raise AssertionError(f"{method} {path} matches no route")
+
+
+def events_unordered(answer: Any) -> Any:
+    """An event page or stream as a set: the events one transaction made (a batch of
+    transfers) are sequenced in no defined order, so which of them has which position
+    differs between two databases; the positions compared as a set, the events without."""
+    if isinstance(answer, dict):
+        items = answer["items"]
+        return {
+            **answer,
+            "positions": sorted(item["position"] for item in items),
+            "items": [{k: v for k, v in item.items() if k != "position"} for item in items],
+        }
+    events = [
+        [json.loads(line[6:]) if line.startswith("data: ") else line for line in block.split("\n")]
+        for block in answer.replace("\r\n", "\n").split("\n\n")
+        if block.strip()
+    ]
+    return events_unordered(
+        {"items": [line for event in events for line in event if isinstance(line, dict)]}
+    ) | {"lines": sorted(line for event in events for line in event if isinstance(line, str))}
+
+
+def rest_scenario(
+    base: str, key: str, sequence: Callable[[], object]
+) -> list[tuple[str, int, str, Any]]:
+    """Every operation of the route table, in one tenant: accounts and limits, transfers (a
+    replay, a refusal), a batch, balances, journals, a reversal, holds (capture, void), a
+    statement, FX (a rate, a transfer, the position), the recon report (JSON and HTML),
+    keys (create, rate, revoke), monitors, webhooks (with a replay and its deliveries), the
+    event log and its stream (after `sequence` ran the shards' sequencers), the tenant,
+    reports, health, readiness and the documents."""
+    answers: list[tuple[str, int, str, Any]] = []
     made: dict[str, str] = {}
 
     def go(method: str, path: str, body: Any = None) -> Any:
-        status, answer = rest(base, method, path.format(**made), body, key)
-        answers.append((f"{method} {path}", status, normalized(answer)))
+        status, kind, answer = rest(base, method, path.format(**made), body, key)
+        shown = events_unordered(answer) if path.startswith("/api/events") else answer
+        answers.append((f"{method} {path}", status, kind, normalized(shown)))
         return answer
 
     legs = [
@@ -450,6 +510,9 @@ def rest_scenario(base: str, key: str) -> list[tuple[str, int, Any]]:
     go("POST", "/api/accounts", {"code": "CASH", "name": "Cash", "ccy": "EUR"})
     go("POST", "/api/accounts", {"code": "SALES", "name": "Sales", "ccy": "EUR", "type": "income"})
     go("POST", "/api/accounts", {"code": "CASH", "name": "Cash", "ccy": "EUR"})
+    go("POST", "/api/accounts", {"code": "USD", "name": "Dollars", "ccy": "USD"})
+    go("PUT", "/api/accounts/CASH/limits", {"min_balance": "-1000.00", "max_balance": None})
+    go("PUT", "/api/accounts/CASH/limits", {"min_balance": "x", "max_balance": None})
     made["journal"] = go("POST", "/api/transfers", {"idempotency_key": "t-1", "legs": legs})[
         "journal_id"
     ]
@@ -479,41 +542,114 @@ def rest_scenario(base: str, key: str) -> list[tuple[str, int, Any]]:
     made["hold2"] = go("POST", "/api/holds", {"idempotency_key": "h-2", "legs": legs})["hold_id"]
     go("POST", "/api/holds/{hold2}/void", {"idempotency_key": "v-1"})
     go("GET", "/api/holds")
+    go("GET", f"/api/accounts/CASH/statement?from={dates.iso('2026-11-04')}&to={TODAY}")
+    go("GET", f"/api/accounts/CASH/statement?from={TODAY}&to={dates.iso('2026-11-04')}")
+    go("PUT", "/api/fx/rates/EUR/USD", {"rate": "1.10", "valid_on": TODAY, "source": "test"})
+    go("GET", f"/api/fx/rates?base=EUR&quote=USD&on={TODAY}")
+    go("GET", "/api/fx/rates?base=EUR&quote=JPY")
+    fx = {"from_account": "CASH", "to_account": "USD", "amount": "10.00"}
+    go("POST", "/api/fx/transfers", {"idempotency_key": "fx-1", **fx})
+    go("POST", "/api/fx/transfers", {"idempotency_key": "fx-1", **fx})
+    go("GET", "/api/fx/position?reporting_ccy=EUR")
+    go("GET", f"/api/reports/recon?date={TODAY}")
+    go("GET", f"/api/reports/recon?date={TODAY}&account=NOPE")
+    go("GET", f"/api/reports/recon.html?date={TODAY}&account=CASH")
+    made["key"] = go("POST", "/api/keys", {"name": "second", "capabilities": ["read"]})["key_id"]
     go("GET", "/api/keys")
+    go("PATCH", "/api/keys/{key}", {"requests_per_second": 5, "burst": 7})
+    go("DELETE", "/api/keys/{key}")
+    go("DELETE", "/api/keys/{key}")
+    watch = {"account": "CASH", "field": "posted", "condition": ">", "threshold": "1"}
+    made["monitor"] = go("POST", "/api/monitors", watch)["monitor_id"]
+    go("GET", "/api/monitors")
+    go("DELETE", "/api/monitors/{monitor}")
+    hook = {"url": "https://example.com/hook", "types": ["journal.posted"], "secret": "s" * 32}
+    made["webhook"] = go("POST", "/api/webhooks", hook)["webhook_id"]
+    go("GET", "/api/webhooks")
+    sequence()
+    go("GET", "/api/events?limit=50")
+    go("GET", "/api/events?after=2&types=journal.reversed,fx.settled")
+    go("GET", "/api/events/stream?types=journal.posted")
+    go("POST", "/api/webhooks/{webhook}/replay?from=1")
+    go("GET", "/api/webhooks/{webhook}/deliveries")
+    go("DELETE", "/api/webhooks/{webhook}")
     go("GET", "/api/tenant")
     go("GET", "/api/eod")
     go("GET", "/api/reports/balances")
     go("GET", "/api/audit")
+    for path in ("/api/health", "/health", "/ready", "/api/openapi.json", "/api/docs"):
+        go("GET", path)
     return answers
 
 
+def sequence_shards(*dsns: str) -> Callable[[], object]:
+    return lambda: [sequence_all(dsn) for dsn in dsns]
+
+
 def test_the_rest_service_answers_through_the_proxy_as_on_one_database(
-    sharded: Sharded, admin_dsn: str, service_dsn: str, tmp_path: Path
+    sharded: Sharded, pg_cluster: TestCluster, tmp_path: Path
 ) -> None:
     """`doublex serve` on the proxy's service DSN, unchanged: for tenants on either shard,
-    the main routes answer what they answer on a single database."""
+    every operation of the route table (but /metrics, asked apart) answers what it answers
+    on a single database: status, content type and body. Each tenant's single database
+    holds it alone, as its shard does (event positions and a new webhook's cursor count
+    the whole database's events)."""
     env = {
         "LOG_LEVEL": "WARNING",
         "DOUBLEX_DEMO": "off",
         "DOUBLEX_WEBHOOKS": "off",
         "DOUBLEX_EVENTS_SECONDS": "0",
         "DOUBLEX_POOL_MAX": "4",
+        "DOUBLEX_SSE_MAX_SECONDS": "1",
+        "DOUBLEX_SSE_POLL_SECONDS": "0.1",
     }
     tenants = ("alpha", "charlie")
-    create_tenants(admin_dsn, *tenants)
     create_tenants(sharded.proxy_dsn, *tenants)
     assert {sharded.shard_index(t) for t in tenants} == {0, 1}
-    with (
-        doublex_serve(service_dsn, tmp_path / "direct.log", **env) as direct,
-        doublex_serve(sharded.proxy_service_dsn, tmp_path / "proxy.log", **env) as proxy,
-    ):
-        for tenant in tenants:
-            expected = rest_scenario(direct, create_key(admin_dsn, tenant)["token"])
-            got = rest_scenario(proxy, create_key(sharded.proxy_dsn, tenant)["token"])
-            assert [a[:2] for a in got] == [a[:2] for a in expected]
-            for answer, reference in zip(got, expected, strict=True):
-                assert answer == reference, answer[0]
-    for log in ("direct.log", "proxy.log"):
+    exercised: set[tuple[str, str]] = set()
+    singles = [pg_cluster.create_database() for _ in tenants]
+    try:
+        with doublex_serve(sharded.proxy_service_dsn, tmp_path / "proxy.log", **env) as proxy:
+            for tenant, single in zip(tenants, singles, strict=True):
+                admin = pg_cluster.admin_dsn(single)
+                create_tenants(admin, tenant)
+                with doublex_serve(
+                    pg_cluster.cluster.dsn(single, user=SERVICE_ROLE),
+                    tmp_path / f"{tenant}.log",
+                    **env,
+                ) as direct:
+                    expected = rest_scenario(
+                        direct, create_key(admin, tenant)["token"], sequence_shards(admin)
+                    )
+                    direct_metrics = rest(direct, "GET", "/metrics", None, "")
+                got = rest_scenario(
+                    proxy,
+                    create_key(sharded.proxy_dsn, tenant)["token"],
+                    sequence_shards(*sharded.shard_dsns),
+                )
+                assert [a[:2] for a in got] == [a[:2] for a in expected]
+                for answer, reference in zip(got, expected, strict=True):
+                    assert answer == reference, answer[0]
+                # the scenario reached the books: an FX transfer, a stream that sent events
+                assert any(a[1] == 201 for a in got if a[0] == "POST /api/fx/transfers")
+                stream = next(a for a in got if a[0].startswith("GET /api/events/stream"))
+                assert stream[1:3] == (200, "text/event-stream"), stream
+                assert "event: journal.posted" in stream[3]["lines"], stream
+                exercised |= {exercised_template(*a[0].split(" ", 1)) for a in got}
+            # /metrics: the same metric families as a single database's service, and the
+            # postings the proxy's service made
+            families = []
+            for status, kind, metrics in (direct_metrics, rest(proxy, "GET", "/metrics", None, "")):
+                assert (status, kind) == (200, "text/plain"), (status, kind)
+                assert 'ledger_tx_total{status="posted"}' in metrics
+                families.append({line for line in metrics.splitlines() if line.startswith("# ")})
+            assert families[0] == families[1]
+    finally:
+        for single in singles:
+            pg_cluster.drop_database(single)
+    every = {(op.method, op.path) for op in OPERATIONS}
+    assert exercised == every - NOT_COMPARED, sorted(every - NOT_COMPARED - exercised)
+    for log in ("proxy.log", *(f"{t}.log" for t in tenants)):
         assert "Traceback" not in (tmp_path / log).read_text()
 
 
