@@ -836,3 +836,207 @@ def test_a_new_shard_list_keeps_every_tenant_on_the_shard_that_holds_it(
     finally:
         shards.generate(sharded.proxy_dsn, sharded.shard_dsns, PARTITIONS)
         pg_cluster.drop_database(third)
+
+
+# Every leaf command of `doublex` that is not run through the proxy below, and why.
+LOCAL_ONLY = {
+    # the local development cluster, high availability, the service and its observers,
+    # the schema of a scratch database, the sharding commands themselves (tested above)
+    **dict.fromkeys(
+        [
+            "db start",
+            "db status",
+            "db stop",
+            "db url",
+            "ha failover",
+            "ha init",
+            "ha status",
+            "ha stop",
+            "ha uri",
+            "observe",
+            "serve",
+            "schema dump",
+            "shards init",
+            "shards move",
+            "shards settle",
+            "shards status",
+            "shards sync",
+        ],
+        "local: acts on a cluster, a process or the shard map, not on a tenant's books",
+    ),
+    "migrate": "migrates every shard and regenerates the proxy (test above)",
+    "keys dev": "local: a development key of the local cluster",
+    "demo prune": "the live page serves one database (DX066 through the proxy)",
+}
+# Per shard by design: refused through the proxy with DX066 and a message naming the way.
+PER_SHARD = {
+    "events pump": ["events", "pump", "--once"],
+    "webhooks deliver": ["webhooks", "deliver", "--once"],
+    "sql-login create": ["sql-login", "create", "reader", "--cap", "read"],
+    "sql-login list": ["sql-login", "list"],
+    "sql-login revoke": ["sql-login", "revoke", "reader"],
+}
+# database-wide counters: ids, and the roll-up's watermark (a position in the whole log)
+OUTPUT_IDS = re.compile(r'"(\w+_)?id": ?\d+|watermark \d+')
+
+
+def leaf_commands() -> set[str]:
+    found: set[str] = set()
+
+    def walk(command: Any, path: list[str], ctx: Any) -> None:
+        if hasattr(command, "list_commands"):
+            for name in command.list_commands(ctx):
+                walk(command.get_command(ctx, name), [*path, name], ctx)
+        else:
+            found.add(" ".join(path))
+
+    import click
+
+    walk(main, [], click.Context(main))
+    return found
+
+
+def cli_scenario(
+    dsn: str, tenant: str, tmp: Path, shard: str | None = None
+) -> list[tuple[str, int, str]]:
+    """Every ledger command of `doublex`, with DOUBLEX_DSN = `dsn`, in one tenant: each
+    command's exit code and output (ids and clock times blanked). `recon import` stages the
+    file in the session of the database it runs on: through a proxy it is refused (DX066,
+    naming the way) and run with DOUBLEX_DSN the tenant's `shard` instead."""
+    runner = CliRunner()
+    answers: list[tuple[str, int, str]] = []
+    t = ["--tenant", tenant]
+
+    def run(*args: str, on: str = dsn) -> str:
+        result = runner.invoke(main, list(args), env={"DOUBLEX_DSN": on})
+        assert "Traceback" not in result.output, (args, result.output)
+        shown = OUTPUT_IDS.sub('"id": <n>', normalized(result.output.replace(str(tmp), "<tmp>")))
+        answers.append(
+            (normalized(" ".join(args).replace(str(tmp), "<tmp>")), result.exit_code, shown)
+        )
+        return result.output
+
+    def made(*args: str, field: str) -> str:
+        return str(json.loads(run(*args, "--json"))[field])
+
+    today, earlier = TODAY, dates.iso("2026-11-04")
+    run("tenants", "create", tenant, "--json")
+    run("tenants", "show", tenant, "--json")
+    run("accounts", "create", "CASH", "Cash", "--ccy", "EUR", *t, "--json")
+    run("accounts", "create", "SALES", "Sales", "--ccy", "EUR", "--type", "income", *t)
+    run("accounts", "create", "USD", "Dollars", "--ccy", "USD", *t, "--json")
+    run("accounts", "create", "CASH", "Cash", "--ccy", "EUR", *t)
+    run("accounts", "list", *t, "--json")
+    run("accounts", "limits", "CASH", "--min=-1000.00", *t, "--json")
+    run("accounts", "limits", "CASH", "--min", "x", *t)
+    legs = ["--leg", "CASH:debit:12.50:EUR", "--leg", "SALES:credit:12.50:EUR"]
+    for key in ("cli-1", "cli-1", "cli-2"):
+        run("post", *legs, "--key", key, "--memo", f"memo-{key}", *t, "--json")
+    run("post", "--leg", "CASH:debit:1:EUR", "--leg", "SALES:credit:2:EUR", *t)
+    run("accounts", "show", "CASH", *t, "--json")
+    run("balance", "CASH", *t, "--json")
+    run("balance", "NOPE", *t)
+    run("available", "CASH", *t, "--json")
+    run("journals", "list", *t, "--json")
+    run("history", "CASH", "--from", earlier, "--to", today, *t, "--json")
+    hold = made("holds", "create", *legs, "--key", "h-1", *t, field="hold_id")
+    run("holds", "show", hold, *t, "--json")
+    run("holds", "capture", hold, "--key", "c-1", *t, "--json")
+    hold = made("holds", "create", *legs, "--key", "h-2", *t, field="hold_id")
+    run("holds", "void", hold, "--key", "v-1", *t, "--json")
+    run("holds", "list", *t, "--json")
+    run("holds", "expire", *t)
+    run("maintain", *t)
+    run("fx", "rate", "set", "EUR", "USD", "1.10", "--on", today, *t, "--json")
+    run("fx", "rate", "get", "EUR", "USD", "--on", today, *t, "--json")
+    rates = tmp / "rates.csv"
+    rates.write_text(f"base,quote,rate,valid_on\nEUR,JPY,160,{today}\nEUR,GBP,0.85,{today}\n")
+    run("fx", "rates", "import", str(rates), *t, "--json")
+    run("fx", "transfer", "CASH", "USD", "5.00", "--key", "fx-1", *t, "--json")
+    run("fx", "position", *t, "--json")
+    run("statement", "CASH", "--from", earlier, "--to", today, *t)
+    run("statement", "CASH", "--from", earlier, "--to", today, "--format", "csv", *t)
+    pdf = tmp / f"{tenant}.pdf"
+    run("statement", "CASH", "--from", earlier, "--to", today, "--format", "pdf",
+        "--output", str(pdf), *t)  # fmt: skip
+    assert pdf.read_bytes().startswith(b"%PDF"), pdf
+    bank = tmp / "bank.csv"
+    bank.write_text(f"date,ref,amount,ccy\n{today},A,12.50,EUR\n{today},B,3.00,EUR\n")
+    recon_import = ["recon", "import", str(bank), "--account", "CASH", *t]
+    if shard is not None:
+        refused = runner.invoke(main, recon_import, env={"DOUBLEX_DSN": dsn})
+        assert refused.exit_code == 1 and "Traceback" not in refused.output, refused.output
+        assert "DX066" in refused.output and "doublex shards status" in refused.output
+    run(*recon_import, "--json", on=shard or dsn)
+    run("recon", "run", "--date", today, "--account", "CASH", *t, "--json")
+    run("recon", "exceptions", "--date", today, *t, "--json")
+    out = tmp / f"recon-{tenant}"
+    run("recon", "report", "--date", today, "--account", "CASH", "--out", str(out), *t)
+    run("report", "balances", *t, "--json")
+    run("eod", "settings", *t, "--json")
+    run("eod", "status", *t, "--json")
+    run("eod", "close", "--date", earlier, *t, "--json")
+    run("eod", "verify", *t, "--json")
+    key = made("keys", "create", *t, "--cap", "read", "--name", "second", field="key_id")
+    run("keys", "list", *t, "--json")
+    run("keys", "rate", key, "--rate", "5", "--burst", "7", *t, "--json")
+    run("keys", "revoke", key, *t, "--json")
+    monitor = made("monitors", "create", "--account", "CASH", "--field", "posted",
+                   "--condition", ">", "--threshold", "1", *t, field="monitor_id")  # fmt: skip
+    run("monitors", "list", *t, "--json")
+    run("monitors", "delete", monitor, *t, "--json")
+    hook = made("webhooks", "create", "https://example.com/hook", "--secret", "s" * 32, *t,
+                field="webhook_id")  # fmt: skip
+    run("webhooks", "list", *t, "--json")
+    run("webhooks", "replay", hook, "--from", "1", *t, "--json")
+    run("webhooks", "history", hook, *t, "--json")
+    run("webhooks", "delete", hook, *t, "--json")
+    run("events", "tail", "--types", "journal.posted", *t, "--json")
+    run("audit", "list", *t, "--json")
+    return answers
+
+
+def test_every_cli_command_works_through_the_proxy_as_on_one_database(
+    sharded: Sharded, pg_cluster: TestCluster, tmp_path: Path
+) -> None:
+    """Every ledger command of `doublex`, DOUBLEX_DSN the proxy's (README, "Sharding"),
+    answers as with DOUBLEX_DSN a single database holding the tenant alone, for tenants on
+    both shards; the per-shard commands are refused with DX066 and a message, never a
+    traceback; and every leaf of the click tree is one or the other, or local."""
+    tenants = ("alpha", "charlie")
+    assert {sharded.shard_index(t) for t in tenants} == {0, 1}
+    exercised: set[str] = set()
+    for tenant in tenants:
+        single = pg_cluster.create_database()
+        try:
+            (tmp_path / "single").mkdir(exist_ok=True)
+            (tmp_path / "proxy").mkdir(exist_ok=True)
+            expected = cli_scenario(pg_cluster.admin_dsn(single), tenant, tmp_path / "single")
+        finally:
+            pg_cluster.drop_database(single)
+        got = cli_scenario(
+            sharded.proxy_dsn, tenant, tmp_path / "proxy", shard=sharded.shard_of(tenant)
+        )
+        assert [a[:2] for a in got] == [a[:2] for a in expected]
+        for answer, reference in zip(got, expected, strict=True):
+            assert answer == reference, answer[0]
+        for command in {a[0] for a in got}:
+            words = command.split()
+            exercised |= {" ".join(words[:n]) for n in (1, 2, 3)}
+    assert '"balance":"25.00"' in next(a[2] for a in got if a[0].startswith("balance CASH"))
+    runner = CliRunner()
+    # every shard's tenants (a single database holds one of them only)
+    listed = runner.invoke(
+        main, ["tenants", "list", "--json"], env={"DOUBLEX_DSN": sharded.proxy_dsn}
+    )
+    assert [t["name"] for t in json.loads(listed.output)] == [*tenants, "default"]
+    exercised.add("tenants list")
+    for args in PER_SHARD.values():
+        result = runner.invoke(main, args, env={"DOUBLEX_DSN": sharded.proxy_dsn})
+        assert result.exit_code != 0, (args, result.output)
+        assert "DX066" in result.output and "Traceback" not in result.output, result.output
+    leaves = leaf_commands()
+    assert leaves - set(LOCAL_ONLY) - set(PER_SHARD) == leaves & exercised, sorted(
+        leaves - set(LOCAL_ONLY) - set(PER_SHARD) - exercised
+    )
+    assert set(LOCAL_ONLY) | set(PER_SHARD) <= leaves
