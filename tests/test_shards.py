@@ -905,7 +905,6 @@ LOCAL_ONLY = {
     ),
     "migrate": "migrates every shard and regenerates the proxy (test above)",
     "keys dev": "local: a development key of the local cluster",
-    "demo prune": "the live page serves one database (DX066 through the proxy)",
 }
 # Per shard by design: refused through the proxy with DX066 and a message naming the way.
 PER_SHARD = {
@@ -914,6 +913,7 @@ PER_SHARD = {
     "sql-login create": ["sql-login", "create", "reader", "--cap", "read"],
     "sql-login list": ["sql-login", "list"],
     "sql-login revoke": ["sql-login", "revoke", "reader"],
+    "demo prune": ["demo", "prune"],  # the live page serves one database
 }
 # database-wide counters: ids, and the roll-up's watermark (a position in the whole log)
 OUTPUT_IDS = re.compile(r'"(\w+_)?id": ?\d+|watermark \d+')
@@ -1074,6 +1074,7 @@ def test_every_cli_command_works_through_the_proxy_as_on_one_database(
         result = runner.invoke(main, args, env={"DOUBLEX_DSN": sharded.proxy_dsn})
         assert result.exit_code != 0, (args, result.output)
         assert "DX066" in result.output and "Traceback" not in result.output, result.output
+        assert "doublex shards status" in result.output, result.output
     leaves = leaf_commands()
     assert leaves - set(LOCAL_ONLY) - set(PER_SHARD) == leaves & exercised, sorted(
         leaves - set(LOCAL_ONLY) - set(PER_SHARD) - exercised
