@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import click
 import psycopg
 import pytest
 from click.testing import CliRunner
@@ -920,16 +921,15 @@ OUTPUT_IDS = re.compile(r'"(\w+_)?id": ?\d+|watermark \d+')
 
 
 def leaf_commands() -> set[str]:
+    """Every leaf of the `doublex` click tree ("fx rate set"), its lazy groups loaded."""
     found: set[str] = set()
 
-    def walk(command: Any, path: list[str], ctx: Any) -> None:
-        if hasattr(command, "list_commands"):
+    def walk(command: click.Command | None, path: list[str], ctx: click.Context) -> None:
+        if isinstance(command, click.Group):
             for name in command.list_commands(ctx):
                 walk(command.get_command(ctx, name), [*path, name], ctx)
-        else:
+        elif command is not None:
             found.add(" ".join(path))
-
-    import click
 
     walk(main, [], click.Context(main))
     return found
