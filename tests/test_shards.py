@@ -446,7 +446,7 @@ def rest(base: str, method: str, path: str, body: Any, key: str) -> tuple[int, s
     return status, kind, json.loads(raw or b"null") if kind.endswith("json") else raw.decode()
 
 
-TODAY = dates.iso("2026-12-04")
+TODAY, A_MONTH_AGO = dates.iso("2026-12-04"), dates.iso("2026-11-04")
 # The operations of the route table the scenario does not compare with a single database,
 # and why; each is asked through the proxy all the same (test below).
 NOT_COMPARED = {
@@ -545,8 +545,8 @@ def rest_scenario(
     made["hold2"] = go("POST", "/api/holds", {"idempotency_key": "h-2", "legs": legs})["hold_id"]
     go("POST", "/api/holds/{hold2}/void", {"idempotency_key": "v-1"})
     go("GET", "/api/holds")
-    go("GET", f"/api/accounts/CASH/statement?from={dates.iso('2026-11-04')}&to={TODAY}")
-    go("GET", f"/api/accounts/CASH/statement?from={TODAY}&to={dates.iso('2026-11-04')}")
+    go("GET", f"/api/accounts/CASH/statement?from={A_MONTH_AGO}&to={TODAY}")
+    go("GET", f"/api/accounts/CASH/statement?from={TODAY}&to={A_MONTH_AGO}")
     go("PUT", "/api/fx/rates/EUR/USD", {"rate": "1.10", "valid_on": TODAY, "source": "test"})
     go("GET", f"/api/fx/rates?base=EUR&quote=USD&on={TODAY}")
     go("GET", "/api/fx/rates?base=EUR&quote=JPY")
@@ -958,7 +958,7 @@ def cli_scenario(
     def made(*args: str, field: str) -> str:
         return str(json.loads(run(*args, "--json"))[field])
 
-    today, earlier = TODAY, dates.iso("2026-11-04")
+    today, earlier = TODAY, A_MONTH_AGO
     run("tenants", "create", tenant, "--json")
     run("tenants", "show", tenant, "--json")
     run("accounts", "create", "CASH", "Cash", "--ccy", "EUR", *t, "--json")
