@@ -15,7 +15,8 @@ BEGIN
         ERRCODE = 'DX066', COLUMN = 'function',
         MESSAGE = format('function: ledger.%s is not available through the shard proxy', p_function),
         DETAIL = p_reason,
-        HINT = 'Call it on each shard (README, "Sharding").';
+        HINT = 'Run it against a shard: DOUBLEX_DSN a shard''s admin DSN (`doublex shards status`'
+               ' lists each shard and its tenants; README, "Sharding").';
 END
 $$;
 REVOKE ALL ON FUNCTION ledger_proxy.refuse(text, text) FROM PUBLIC;

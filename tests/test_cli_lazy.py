@@ -41,6 +41,17 @@ def test_help_lists_every_command() -> None:
     assert all(len(line.split()) > 1 for line in listed)  # each with its short help
 
 
+def test_a_group_has_the_subcommands_other_modules_add() -> None:
+    """`doublex accounts limits` (added by the holds module) in a fresh interpreter."""
+    done = subprocess.run(
+        [sys.executable, "-m", "doublex.cli", "accounts", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "limits" in done.stdout.split("Commands:", 1)[1], done.stdout
+
+
 def imported_by(args: list[str], env: dict[str, str]) -> list[str]:
     """The modules a fresh interpreter holds after `doublex ARGS` ran (and succeeded)."""
     script = (

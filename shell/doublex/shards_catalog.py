@@ -23,11 +23,16 @@ WEBHOOK_WORKER = "a webhook's events live on its tenant's shard: run the deliver
 LIVE_PAGE = "the live page serves one database: point it at a shard"
 SQL_LOGINS = "an SQL login is a role of one shard's cluster: bind, unbind and list it there"
 GAUGES = "monitoring gauges: point postgres_exporter at each shard"
+STAGING = (
+    "a bank statement is staged (COPY) in a temporary table of the shard's session, which a"
+    " call through the proxy cannot reach: run `doublex recon import` with DOUBLEX_DSN the"
+    " tenant's shard (`doublex shards status` names it)"
+)
 CROSSING: dict[str, tuple[str, str]] = {
     "api_limits": (FIRST, "the limits are procedures/private/api_limit.sql on every shard"),
     "client_idempotency_key": (FIRST, "a pure function of its arguments"),
     "health": (FIRST, "partition 0's shard; `doublex shards status` asks every shard"),
-    "webhook_endpoints": (ALL, "every shard's endpoints"),
+    "webhook_endpoints": (REFUSED, WEBHOOK_WORKER),
     "sweep_expired_holds": (ALL, "every shard's tenants"),
     "list_tenants": (DIRECTORY, "the tenants of the proxy's directory, each from its shard"),
     "sequence_events": (REFUSED, "each shard sequences its own events: run it on each shard"),
@@ -38,6 +43,8 @@ CROSSING: dict[str, tuple[str, str]] = {
     "bind_sql_login": (REFUSED, SQL_LOGINS),
     "unbind_sql_login": (REFUSED, SQL_LOGINS),
     "list_sql_logins": (REFUSED, SQL_LOGINS),
+    "stage_statement": (REFUSED, STAGING),
+    "import_statement": (REFUSED, STAGING),
     **{
         f"monitor_{gauge}": (REFUSED, GAUGES)
         for gauge in (
@@ -49,6 +56,12 @@ CROSSING: dict[str, tuple[str, str]] = {
         )
     },
 }
+
+
+# Routed by tenant like the rest, but on the caller's isolation level: a function that
+# refuses SERIALIZABLE (DX016) runs on the shard at READ COMMITTED when its caller's
+# transaction on the proxy is READ COMMITTED (every other call runs at SERIALIZABLE).
+CALLERS_ISOLATION = {"roll_up_balances"}
 
 
 class ShardError(RuntimeError):

@@ -14,6 +14,11 @@ from doublex.config import API_ROLE, OWNER_ROLE, SERVICE_ROLE
 from doublex.shard_map import CLUSTER
 from doublex.shards_catalog import ShardError
 
+# The same partitions at READ COMMITTED, for the functions that refuse SERIALIZABLE when
+# their caller runs at READ COMMITTED (shards_catalog.CALLERS_ISOLATION).
+READ_COMMITTED_CLUSTER = f"{CLUSTER}_read_committed"
+ISOLATIONS = {CLUSTER: "serializable", READ_COMMITTED_CLUSTER: "read\\ committed"}
+
 PROXY_LOGIN = "doublex_proxy"
 
 
@@ -44,15 +49,18 @@ def _location(dsn: str) -> dict[str, str]:
     return params
 
 
-def partition_locations(shard_dsns: Sequence[str], partitions: int) -> list[str]:
-    """Each partition's connect string: its shard without credentials, at SERIALIZABLE."""
+def partition_locations(
+    shard_dsns: Sequence[str], partitions: int, cluster: str = CLUSTER
+) -> list[str]:
+    """Each partition's connect string: its shard without credentials, at SERIALIZABLE (at
+    READ COMMITTED for READ_COMMITTED_CLUSTER)."""
     locations = [_location(dsn) for dsn in shard_dsns]
     strings = []
     for shard in partition_map(len(shard_dsns), partitions):
         where = {
             k: v for k, v in locations[shard].items() if k not in ("user", "password", "options")
         }
-        where["options"] = "-c default_transaction_isolation=serializable"
+        where["options"] = f"-c default_transaction_isolation={ISOLATIONS[cluster]}"
         strings.append(make_conninfo(**where))
     return strings
 
@@ -60,9 +68,10 @@ def partition_locations(shard_dsns: Sequence[str], partitions: int) -> list[str]
 def cluster_ddl(
     shard_dsns: Sequence[str], partitions: int, admin_user: str
 ) -> list[sql.Composable]:
-    """The foreign server `doublex_shards` (p0…, each a shard without credentials) and the
-    user mappings: the API role → doublex_proxy, the service → its own shard login, the
-    admin running this → the shards' admin login."""
+    """The foreign servers `doublex_shards` (p0…, each a shard without credentials) and
+    `doublex_shards_read_committed` (the same at READ COMMITTED), and on each the user
+    mappings: the API role → doublex_proxy, the service → its own shard login, the admin
+    running this → the shards' admin login."""
     locations = [_location(dsn) for dsn in shard_dsns]
     users = {loc.get("user", "") for loc in locations}
     if len(users) != 1:
@@ -72,23 +81,27 @@ def cluster_ddl(
         )
     shard_admin = users.pop() or admin_user
     password = next((loc["password"] for loc in locations if "password" in loc), None)
-    options = [
-        sql.SQL("{} {}").format(sql.Identifier(f"p{partition}"), sql.Literal(location))
-        for partition, location in enumerate(partition_locations(shard_dsns, partitions))
-    ]
-    server = sql.Identifier(CLUSTER)
-    statements: list[sql.Composable] = [
-        sql.SQL("DROP SERVER IF EXISTS {} CASCADE").format(server),
-        sql.SQL("CREATE SERVER {} FOREIGN DATA WRAPPER plproxy OPTIONS ({})").format(
-            server, sql.SQL(", ").join(options)
-        ),
-        sql.SQL("GRANT USAGE ON FOREIGN SERVER {} TO {}, {}, {}").format(
-            server,
-            sql.Identifier(API_ROLE),
-            sql.Identifier(SERVICE_ROLE),
-            sql.Identifier(OWNER_ROLE),
-        ),
-    ]
+    statements: list[sql.Composable] = []
+    for cluster in ISOLATIONS:
+        options = [
+            sql.SQL("{} {}").format(sql.Identifier(f"p{partition}"), sql.Literal(location))
+            for partition, location in enumerate(
+                partition_locations(shard_dsns, partitions, cluster)
+            )
+        ]
+        server = sql.Identifier(cluster)
+        statements += [
+            sql.SQL("DROP SERVER IF EXISTS {} CASCADE").format(server),
+            sql.SQL("CREATE SERVER {} FOREIGN DATA WRAPPER plproxy OPTIONS ({})").format(
+                server, sql.SQL(", ").join(options)
+            ),
+            sql.SQL("GRANT USAGE ON FOREIGN SERVER {} TO {}, {}, {}").format(
+                server,
+                sql.Identifier(API_ROLE),
+                sql.Identifier(SERVICE_ROLE),
+                sql.Identifier(OWNER_ROLE),
+            ),
+        ]
     mappings: list[tuple[str, str, str | None]] = [
         (API_ROLE, PROXY_LOGIN, None),
         (SERVICE_ROLE, SERVICE_ROLE, None),
@@ -96,13 +109,14 @@ def cluster_ddl(
     mappings.append((admin_user, shard_admin, password))
     if admin_user != OWNER_ROLE:
         mappings.append((OWNER_ROLE, shard_admin, password))
-    for local, remote, secret in mappings:
-        opts = [sql.SQL("user {}").format(sql.Literal(remote))]
-        if secret:
-            opts.append(sql.SQL("password {}").format(sql.Literal(secret)))
-        statements.append(
-            sql.SQL("CREATE USER MAPPING FOR {} SERVER {} OPTIONS ({})").format(
-                sql.Identifier(local), server, sql.SQL(", ").join(opts)
+    for cluster in ISOLATIONS:
+        for local, remote, secret in mappings:
+            opts = [sql.SQL("user {}").format(sql.Literal(remote))]
+            if secret:
+                opts.append(sql.SQL("password {}").format(sql.Literal(secret)))
+            statements.append(
+                sql.SQL("CREATE USER MAPPING FOR {} SERVER {} OPTIONS ({})").format(
+                    sql.Identifier(local), sql.Identifier(cluster), sql.SQL(", ").join(opts)
+                )
             )
-        )
     return statements

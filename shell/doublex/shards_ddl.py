@@ -24,6 +24,7 @@ from doublex.config import API_ROLE, OWNER_ROLE, SERVICE_ROLE, project_root
 from doublex.shard_map import CLUSTER
 from doublex.shards_catalog import (
     ALL,
+    CALLERS_ISOLATION,
     CROSSING,
     DIRECTORY,
     FIRST,
@@ -78,6 +79,7 @@ PROXY_FILES = (
     "forwarded_principal.sql",
     "reraise.sql",
     "refuse.sql",
+    "isolation_cluster.sql",
     "remember_key.sql",
     "remember_tenant.sql",
 )
@@ -166,6 +168,9 @@ def remote_functions(function: ApiFunction) -> list[str]:
     query = remote_query(function)
     returns = _returns(function)
     shard = f"{REMOTE_SCHEMA}.{function.name}_shard"
+    cluster = (
+        "ledger_proxy.isolation_cluster()" if function.name in CALLERS_ISOLATION else f"'{CLUSTER}'"
+    )
     forward = f"{shard}({_positional(count + 2)})"
     if function.returns_set:
         declare, call = "", f"RETURN QUERY SELECT * FROM {forward};"
@@ -174,7 +179,7 @@ def remote_functions(function: ApiFunction) -> list[str]:
         call = f"SELECT * INTO v_result FROM {forward};\n        RETURN v_result;"
     return [
         f"CREATE FUNCTION {shard}({signature})\nRETURNS {returns}\nLANGUAGE plproxy\nAS $$\n"
-        f"    CLUSTER '{CLUSTER}';\n    {run}\n    {query};\n$$;",
+        f"    CLUSTER {cluster};\n    {run}\n    {query};\n$$;",
         *_grants(function, REMOTE_SCHEMA, signature, f"{function.name}_shard"),
         f"CREATE FUNCTION {REMOTE_SCHEMA}.{function.name}({signature})\nRETURNS {returns}\n"
         f"LANGUAGE plpgsql\nAS $$\n{declare}BEGIN\n    BEGIN\n        {call}\n"

@@ -44,6 +44,9 @@ COMMAND_MODULES = {
     "ha": "ha",
 }
 
+# A group some of whose subcommands another module adds (`accounts limits`: holds).
+SUBCOMMAND_MODULES = {"accounts": ["holds"]}
+
 
 class LazyGroup(click.Group):
     """A group whose commands are added by their modules when first asked for."""
@@ -54,6 +57,8 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
             importlib.import_module(f"doublex.cli.{COMMAND_MODULES[cmd_name]}")
+            for module in SUBCOMMAND_MODULES.get(cmd_name, []):
+                importlib.import_module(f"doublex.cli.{module}")
         return self.commands.get(cmd_name)
 
 
