@@ -394,6 +394,25 @@ def test_the_cli_moves_a_tenant_and_status_shows_it(
     assert f"tenant {mover}: on shard {target}" in status.output
 
 
+def in_flight(world: Sharded, shard: int, key: str) -> psycopg.Connection[Any]:
+    """A posting of the tenant on the shard, its transaction left open."""
+    conn = service(world.shard_dsns[shard])
+    conn.execute(
+        "SELECT set_config('role', %s, true), set_config('doublex.api_key', %s, true)",
+        [API_ROLE, key],
+    )
+    conn.execute("SELECT ledger.post_journal('in-flight', %s)", [legs("7.00")])
+    return conn
+
+
+def journal_keys(world: Sharded, key: str) -> set[str]:
+    with service(world.proxy_dsn) as conn:
+        rows = call(
+            conn, key, "SELECT idempotency_key FROM ledger.list_journals(page_size => 1000)"
+        )
+    return {row[0] for row in rows}
+
+
 def test_the_source_waits_for_writes_that_got_in_and_refuses_later_ones(sharded: Sharded) -> None:
     """The race the proxy's fence alone leaves open: calls that reach the source shard
     past the proxy's fence (routed just before it, or a SQL caller of the shard). One
@@ -417,12 +436,7 @@ def test_the_source_waits_for_writes_that_got_in_and_refuses_later_ones(sharded:
     def during(phase: str) -> None:
         if phase != "fenced":
             return
-        inflight = service(source_dsn)
-        inflight.execute(
-            "SELECT set_config('role', %s, true), set_config('doublex.api_key', %s, true)",
-            [API_ROLE, key],
-        )
-        inflight.execute("SELECT ledger.post_journal('in-flight', %s)", [legs("7.00")])
+        inflight = in_flight(sharded, source, key)
 
         def commit() -> None:
             inflight.commit()
@@ -440,12 +454,6 @@ def test_the_source_waits_for_writes_that_got_in_and_refuses_later_ones(sharded:
     assert late == ["DX067"]
     assert report.final_copy_seconds >= 0.6  # it waited for the write in flight
     assert sharded.shard_index(mover) == target
-    with service(sharded.proxy_dsn) as conn:
-        keys = {
-            row[0]
-            for row in call(
-                conn, key, "SELECT idempotency_key FROM ledger.list_journals(page_size => 1000)"
-            )
-        }
+    keys = journal_keys(sharded, key)
     assert "in-flight" in keys and "late" not in keys
     assert set(held(source_dsn, mover).values()) == {0}

@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Any
 
 import psycopg
 import pytest
@@ -20,12 +19,13 @@ from click.testing import CliRunner
 
 from doublex import tenant_move, tenant_settle
 from doublex.cli import main
-from doublex.config import API_ROLE
 from support.sharding import Sharded
 from test_tenant_move import (
     answers,
     call,
     held,
+    in_flight,
+    journal_keys,
     legs,
     placed,
     seed,
@@ -60,25 +60,6 @@ def killed_move(world: Sharded, tenant: str, to: int, phase: str) -> None:
     assert mover.poll() is None, "the move finished before it could be killed"
     mover.send_signal(signal.SIGKILL)
     mover.wait(timeout=30)
-
-
-def in_flight(world: Sharded, shard: int, key: str) -> psycopg.Connection[Any]:
-    """A posting of the tenant on the shard, its transaction left open."""
-    conn = service(world.shard_dsns[shard])
-    conn.execute(
-        "SELECT set_config('role', %s, true), set_config('doublex.api_key', %s, true)",
-        [API_ROLE, key],
-    )
-    conn.execute("SELECT ledger.post_journal('in-flight', %s)", [legs("7.00")])
-    return conn
-
-
-def journal_keys(world: Sharded, key: str) -> set[str]:
-    with service(world.proxy_dsn) as conn:
-        rows = call(
-            conn, key, "SELECT idempotency_key FROM ledger.list_journals(page_size => 1000)"
-        )
-    return {row[0] for row in rows}
 
 
 def settle(world: Sharded, tenant: str, monkeypatch: pytest.MonkeyPatch) -> str:

@@ -220,17 +220,18 @@ class Copier:
         return xmin, staged
 
     def _issued_ids(self) -> dict[str, int]:
-        """The last id the source issued of each table clients page by (everything this
-        pass's snapshot sees has an id up to it)."""
+        """The last id the source issued (by sequence) of each table clients page by:
+        everything this pass's snapshot sees has an id up to it."""
         issued = {}
         for table in self.tables:
             if table.name in CURSORS and table.serial:
                 row = self.source.execute(
-                    "SELECT pg_sequence_last_value(pg_get_serial_sequence(%s, %s))",
+                    "SELECT s.seq::text, pg_sequence_last_value(s.seq)"
+                    "  FROM (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq) AS s",
                     [f"ledger_private.{table.name}", table.serial],
                 ).fetchone()
-                if row is not None and row[0] is not None:
-                    issued[table.name] = int(row[0])
+                if row is not None and row[1] is not None:
+                    issued[row[0]] = int(row[1])
         return issued
 
     def _above(self, issued: dict[str, int]) -> None:
@@ -238,12 +239,11 @@ class Copier:
         from here on is above any id the source issued by this pass, so a client's cursor
         of the source (`list_events`' position, `list_audit`'s id) misses nothing on the
         target; it sees the moved rows once more, under new numbers."""
-        for name, last in issued.items():
-            table = next(t for t in self.tables if t.name == name)
+        for sequence, last in issued.items():
             self.target.execute(
-                "SELECT setval(s.seq, greatest(coalesce(pg_sequence_last_value(s.seq), 0), %s))"
-                " FROM (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq) AS s",
-                [last, f"ledger_private.{name}", table.serial],
+                "SELECT setval(%s::regclass,"
+                " greatest(coalesce(pg_sequence_last_value(%s::regclass), 0), %s))",
+                [sequence, sequence, last],
             )
 
     def _stage(self, table: Table, where: sql.Composable) -> int:

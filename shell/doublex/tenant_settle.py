@@ -64,8 +64,10 @@ def settle_tenant(proxy_dsn: str, shard_dsns: Sequence[str], tenant: str) -> Set
                 fence_shard(conn, tenant, FENCE_PROBE)
                 fenced.append(conn)
             for index, conn in enumerate(connections):
+                if index == report.home:
+                    continue
                 tables = plan(conn)
-                if index != report.home and any(counts(conn, tenant, tables).values()):
+                if any(counts(conn, tenant, tables).values()):
                     delete_tenant(conn, tenant, tables)
                     report.cleared.append(index)
         finally:
