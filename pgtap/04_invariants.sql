@@ -169,7 +169,6 @@ SELECT is((SELECT balance FROM ledger.get_balance('WALLET')), 0.00::numeric,
           'Should leave the non-negative account at zero');
 
 -- History is append-only ----------------------------------------------------------------------
-SET LOCAL client_min_messages = warning;  -- TRUNCATE … CASCADE notices
 CREATE TEMP TABLE history ON COMMIT DROP AS SELECT tap.row_counts() AS counts;
 
 SELECT throws_ok($$SELECT tap.as_owner('UPDATE ledger_private.journal SET memo = ''changed''')$$,

@@ -3,7 +3,6 @@
 -- post_journals, reverse_journal, a direct INSERT by the owner. Replays still answer.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SET LOCAL client_min_messages = warning;
 SELECT plan(24);
 
 \ir helpers/fixtures.sql

@@ -3,7 +3,6 @@
 -- date; ledger.verify_seals finding a leg altered behind the triggers.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SET LOCAL client_min_messages = warning;
 SELECT plan(27);
 
 \ir helpers/fixtures.sql

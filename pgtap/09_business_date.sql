@@ -3,7 +3,6 @@
 -- when that one is closed), and ledger.eod_status().
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SET LOCAL client_min_messages = warning;
 SELECT plan(32);
 
 \ir helpers/fixtures.sql

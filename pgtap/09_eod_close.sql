@@ -3,7 +3,6 @@
 -- future dates refused, and every error by SQLSTATE with nothing written.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SET LOCAL client_min_messages = warning;
 SELECT plan(41);
 
 \ir helpers/fixtures.sql

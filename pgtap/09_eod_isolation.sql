@@ -2,7 +2,6 @@
 -- statement reads after its fence), the settings setter refuses it (DX016). The data is
 -- inserted directly (postings need SERIALIZABLE), checked by the same triggers.
 BEGIN;
-SET LOCAL client_min_messages = warning;
 SELECT plan(7);
 
 SELECT is(current_setting('transaction_isolation'), 'read committed', 'Should run this file at READ COMMITTED');

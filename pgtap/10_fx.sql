@@ -5,7 +5,6 @@
 -- FX position.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SET LOCAL client_min_messages = warning;
 SELECT plan(104);
 
 -- Helpers: tap.row_counts (journals, legs, sentinels, settlements, accounts), snapshot.

@@ -5,7 +5,6 @@
 -- no table of the ledger readable.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SET LOCAL client_min_messages = warning;
 SELECT plan(60);
 
 \ir helpers/fixtures.sql

@@ -5,7 +5,6 @@
 -- and each error with its SQLSTATE.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SET LOCAL client_min_messages = warning;
 SELECT plan(68);
 
 \ir helpers/fixtures.sql

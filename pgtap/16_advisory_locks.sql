@@ -6,7 +6,6 @@
 -- login roles carry their time limits.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SET LOCAL client_min_messages = warning;
 SELECT plan(53);
 
 \ir helpers/fixtures.sql

@@ -6,10 +6,8 @@
 -- that can do nothing by itself.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SET LOCAL client_min_messages = warning;
 SELECT plan(68);
 
-\ir helpers/fixtures.sql
 \ir helpers/principals.sql
 
 -- authorize: the resolution every API function starts with ---------------------------------

@@ -12,7 +12,6 @@
 -- Every call is rolled back (tap.attempt): the bar is 0 cross-tenant reads or writes.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SET LOCAL client_min_messages = warning;
 
 -- What each function of schema ledger needs. class: read (read or audit), post, operate,
 -- admin, audit: tenant-facing, granted to doublex_api; none: no tenant data, granted to
@@ -66,7 +65,6 @@ INSERT INTO access_class (name, class, housekeeping) VALUES
 SELECT plan((SELECT 3 * count(*)::integer + 25 FROM access_class
               WHERE class IN ('read', 'post', 'operate', 'admin', 'audit')));
 
-\ir helpers/fixtures.sql
 \ir helpers/principals.sql
 
 -- The catalog and the classification -------------------------------------------------------

@@ -5,10 +5,8 @@
 -- UPDATE, DELETE and TRUNCATE even to the owner (DX017, like history).
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SET LOCAL client_min_messages = warning;
 SELECT plan(35);
 
-\ir helpers/fixtures.sql
 \ir helpers/principals.sql
 
 -- Writes that stay: a statement (or several) run with a key of ta, as the service runs them

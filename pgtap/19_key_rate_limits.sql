@@ -7,10 +7,8 @@
 -- DX040 for key_rate without a valid key.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SET LOCAL client_min_messages = warning;
 SELECT plan(42);
 
-\ir helpers/fixtures.sql
 \ir helpers/principals.sql
 
 -- Structure ---------------------------------------------------------------------------------

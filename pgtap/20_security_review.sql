@@ -3,10 +3,8 @@
 -- login's binding belongs to the role, not to its name.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SET LOCAL client_min_messages = warning;
 SELECT plan(15);
 
-\ir helpers/fixtures.sql
 \ir helpers/principals.sql
 
 -- A key creator grants only what it holds -------------------------------------------------

@@ -4,10 +4,8 @@
 -- (archived: keys revoked), and the trial balance (ledger.trial_balance, its totals).
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SET LOCAL client_min_messages = warning;
 SELECT plan(48);
 
-\ir helpers/fixtures.sql
 \ir helpers/principals.sql
 
 SELECT tap.function_is(f.name, f.args, f.returns, f.lang, f.volatility)

@@ -4,7 +4,6 @@
 -- bounds of the period, the cursor and the page size, each with its DX code.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SET LOCAL client_min_messages = warning;
 SELECT plan(32);
 
 \ir helpers/fixtures.sql

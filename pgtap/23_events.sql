@@ -8,7 +8,6 @@
 -- the late commit are tested with real transactions (tests/test_events.py).
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SET LOCAL client_min_messages = warning;
 SELECT plan(69);
 \ir helpers/fixtures.sql
 

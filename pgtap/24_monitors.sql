@@ -10,7 +10,6 @@
 -- sequences with real transactions: tests/test_monitors.py.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SET LOCAL client_min_messages = warning;
 SELECT plan(62);
 \ir helpers/fixtures.sql
 

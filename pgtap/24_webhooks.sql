@@ -7,7 +7,6 @@
 -- (tests/test_webhooks.py), like the sequencer.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SET LOCAL client_min_messages = warning;
 SELECT plan(38);
 \ir helpers/fixtures.sql
 

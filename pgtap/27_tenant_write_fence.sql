@@ -4,7 +4,6 @@
 -- here (dblink back into this database): a backend never conflicts with its own locks.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SET LOCAL client_min_messages = warning;
 SELECT plan(30);
 \ir helpers/fixtures.sql
 

@@ -8,6 +8,10 @@
 -- here is a test: the file emits no TAP line. tests/run_pgtap.py runs only pgtap/*.sql, so
 -- this folder is never run as a test file of its own.
 
+-- The ledger's NOTICEs (TRUNCATE … CASCADE, the close's progress) are not the tests' output:
+-- every file that loads this runs quiet from here to its ROLLBACK.
+SET LOCAL client_min_messages = warning;
+
 CREATE SCHEMA tap;
 -- The files that SET ROLE doublex_app use the date helpers below too.
 GRANT USAGE ON SCHEMA tap TO PUBLIC;

@@ -1,5 +1,5 @@
--- Principals for the tenancy suites (16_tenancy, 17_access_matrix, 18_audit), loaded after
--- helpers/fixtures.sql with
+-- Principals for the tenancy suites (16_tenancy to 21_demo_tenants), loaded instead of
+-- helpers/fixtures.sql (it loads that first: the journals below are tap.pair's) with
 --
 --   \ir helpers/principals.sql
 --
@@ -13,6 +13,8 @@
 -- and keys of ta in pg_temp.tap_key (label → token): all (every capability), revoked,
 -- expired. Roles are cluster-wide: these are created in the file's transaction and go with
 -- its ROLLBACK. Nothing here is a test.
+
+\ir fixtures.sql
 
 DO $$
 DECLARE
