@@ -74,11 +74,9 @@ SELECT results_eq(
     $$VALUES ('12.50'::text, tap.day('2026-01-15')), ('12.50', tap.day('2026-01-15'))$$,
     'Should store "12.5" EUR as 12.50 and copy the effective date to the legs');
 
-SELECT is((SELECT status FROM ledger.post_journal('h-fx', $$[
-    {"account": "CASH",     "side": "debit",  "amount": "10.00", "ccy": "EUR"},
-    {"account": "USD-LIAB", "side": "credit", "amount": "11.00", "ccy": "USD"},
-    {"account": "LIAB",     "side": "credit", "amount": "10.00", "ccy": "EUR"},
-    {"account": "USD-CASH", "side": "debit",  "amount": "11.00", "ccy": "USD"}]$$)),
+SELECT is((SELECT status
+             FROM ledger.post_journal('h-fx', tap.legs('CASH debit 10.00 EUR', 'USD-LIAB credit 11.00 USD',
+                                                       'LIAB credit 10.00 EUR', 'USD-CASH debit 11.00 USD'))),
           'posted', 'Should post a journal balanced per currency (EUR pair and USD pair)');
 SELECT results_eq(
     $$SELECT l.ccy, sum(l.amount) FILTER (WHERE l.side = 'debit'), sum(l.amount) FILTER (WHERE l.side = 'credit')
@@ -123,14 +121,13 @@ SELECT throws_ok(format($$SELECT ledger.post_journal('e', %L)$$, t.legs), t.code
     ('[{"account": 1001, "side": "debit",  "amount": "1", "ccy": "EUR"},
        {"account": "LIAB", "side": "credit", "amount": "1", "ccy": "EUR"}]',
      'DX001', 'Should refuse a numeric account (DX001)'),
-    ('[{"account": "CASH", "side": "left",   "amount": "1", "ccy": "EUR"},
-       {"account": "LIAB", "side": "credit", "amount": "1", "ccy": "EUR"}]',
+    (tap.legs('CASH left 1 EUR', 'LIAB credit 1 EUR'),
      'DX001', 'Should refuse an unknown side (DX001)'),
     ('[{"account": "CASH", "amount": "1", "ccy": "EUR"},
        {"account": "LIAB", "side": "credit", "amount": "1", "ccy": "EUR"}]',
      'DX001', 'Should refuse a leg without a side (DX001)'),
 
-    ('[{"account": "CASH", "side": "debit", "amount": "1", "ccy": "EUR"}]',
+    (tap.legs('CASH debit 1 EUR'),
      'DX002', 'Should refuse a journal with one leg (DX002)'),
     ('[]', 'DX002', 'Should refuse a journal with no legs (DX002)'),
     ((SELECT jsonb_agg(jsonb_build_object('account', 'CASH', 'side', 'debit', 'amount', '1', 'ccy', 'EUR'))
@@ -169,19 +166,14 @@ SELECT throws_ok(format($$SELECT ledger.post_journal('e', %L)$$, t.legs), t.code
 
     (tap.pair('CASH', 'LIAB', '1', 'USD'), 'DX008', 'Should refuse a USD leg on a EUR account (DX008)'),
 
-    ('[{"account": "CASH", "side": "debit",  "amount": "10.00", "ccy": "EUR"},
-       {"account": "LIAB", "side": "credit", "amount": "9.99",  "ccy": "EUR"}]',
+    (tap.legs('CASH debit 10.00 EUR', 'LIAB credit 9.99 EUR'),
      'DX009', 'Should refuse an unbalanced journal (DX009)'),
-    ('[{"account": "CASH", "side": "debit", "amount": "10.00", "ccy": "EUR"},
-       {"account": "LIAB", "side": "debit", "amount": "10.00", "ccy": "EUR"}]',
+    (tap.legs('CASH debit 10.00 EUR', 'LIAB debit 10.00 EUR'),
      'DX009', 'Should refuse a journal of debits only (DX009)'),
-    ('[{"account": "CASH",     "side": "debit",  "amount": "10.00", "ccy": "EUR"},
-       {"account": "LIAB",     "side": "credit", "amount": "10.00", "ccy": "EUR"},
-       {"account": "USD-CASH", "side": "debit",  "amount": "11.00", "ccy": "USD"},
-       {"account": "USD-LIAB", "side": "credit", "amount": "10.99", "ccy": "USD"}]',
+    (tap.legs('CASH debit 10.00 EUR', 'LIAB credit 10.00 EUR',
+              'USD-CASH debit 11.00 USD', 'USD-LIAB credit 10.99 USD'),
      'DX009', 'Should refuse a journal unbalanced in one of two currencies (DX009)'),
-    ('[{"account": "CASH",     "side": "debit",  "amount": "10.00", "ccy": "EUR"},
-       {"account": "USD-LIAB", "side": "credit", "amount": "10.00", "ccy": "USD"}]',
+    (tap.legs('CASH debit 10.00 EUR', 'USD-LIAB credit 10.00 USD'),
      'DX009', 'Should refuse equal amounts in different currencies (DX009)')
        ) AS t (legs, code, description);
 

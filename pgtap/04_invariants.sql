@@ -77,9 +77,7 @@ $$, 'Should freeze one account, close another and create one in tenant acme');
 SELECT is(tap.as_owner('SELECT 1'), 'doublex_owner', 'Should run the direct writes as doublex_owner');
 
 -- Direct inserts: the control case ----------------------------------------------------------
-SELECT lives_ok($$SELECT tap.insert_journal('[
-    {"account": "CASH", "side": "debit",  "amount": "10.5", "ccy": "EUR"},
-    {"account": "LIAB", "side": "credit", "amount": "10.5", "ccy": "EUR"}]')$$,
+SELECT lives_ok($$SELECT tap.insert_journal(tap.pair('CASH', 'LIAB', '10.5'))$$,
     'Should accept a balanced journal inserted directly, constraints checked');
 SELECT results_eq(
     $$SELECT l.amount::text, l.tenant, l.effective_date FROM ledger_private.leg AS l
@@ -91,54 +89,47 @@ SELECT is((SELECT balance FROM ledger.get_balance('CASH')), 10.50::numeric,
           'Should count the direct journal in the balance');
 
 -- Direct inserts: refused --------------------------------------------------------------------
-SELECT lives_ok($$SELECT ledger.post_journal('inv-1', '[
-    {"account": "CASH", "side": "debit",  "amount": "100.00", "ccy": "EUR"},
-    {"account": "LIAB", "side": "credit", "amount": "100.00", "ccy": "EUR"}]')$$,
+SELECT lives_ok($$SELECT ledger.post_journal('inv-1', tap.pair('CASH', 'LIAB', '100.00'))$$,
     'Should post a journal through the API (history for the tests below)');
 INSERT INTO snapshot VALUES ('before', tap.row_counts());
 
-SELECT throws_ok($$SELECT tap.insert_journal('[
-    {"account": "CASH", "side": "debit",  "amount": "10.00", "ccy": "EUR"},
-    {"account": "LIAB", "side": "credit", "amount": "9.99",  "ccy": "EUR"}]')$$,
-    'DX009', NULL, 'Should refuse an unbalanced direct journal when constraints are checked (DX009)');
-SELECT throws_ok($$SELECT tap.insert_journal('[
-    {"account": "CASH",     "side": "debit",  "amount": "10.00", "ccy": "EUR"},
-    {"account": "LIAB",     "side": "credit", "amount": "10.00", "ccy": "EUR"},
-    {"account": "USD-CASH", "side": "debit",  "amount": "10.00", "ccy": "USD"},
-    {"account": "CASH",     "side": "credit", "amount": "10.00", "ccy": "EUR"}]')$$,
-    'DX009', NULL, 'Should refuse a direct journal unbalanced in one currency (DX009)');
-SELECT throws_ok($$SELECT tap.insert_journal('[
-    {"account": "CASH", "side": "debit", "amount": "10.00", "ccy": "EUR"}]')$$,
-    'DX002', NULL, 'Should refuse a direct journal with one leg (DX002)');
-SELECT throws_ok($$SELECT tap.insert_journal('[]')$$,
-    'DX002', NULL, 'Should refuse a direct journal without legs (DX002)');
-SELECT throws_ok($$SELECT tap.insert_journal('[
-    {"account": "CASH", "side": "debit",  "amount": "10.00", "ccy": "USD"},
-    {"account": "LIAB", "side": "credit", "amount": "10.00", "ccy": "USD"}]', false)$$,
-    'DX008', NULL, 'Should refuse a direct leg in another currency than its account at insert (DX008)');
-SELECT throws_ok($$SELECT tap.insert_journal('[
-    {"account": "CASH", "side": "debit",  "amount": "10.00", "ccy": "ZZZ"},
-    {"account": "LIAB", "side": "credit", "amount": "10.00", "ccy": "ZZZ"}]', false)$$,
-    'DX005', NULL, 'Should refuse a direct leg in an unknown currency at insert (DX005)');
-SELECT throws_ok($$SELECT tap.insert_journal('[
-    {"account": "CASH", "side": "debit",  "amount": "10.001", "ccy": "EUR"},
-    {"account": "LIAB", "side": "credit", "amount": "10.001", "ccy": "EUR"}]', false)$$,
-    'DX004', NULL, 'Should refuse a direct leg with too many decimals at insert (DX004)');
-SELECT throws_ok($$SELECT tap.insert_journal('[
-    {"account": "FROZEN", "side": "debit",  "amount": "1.00", "ccy": "EUR"},
-    {"account": "LIAB",   "side": "credit", "amount": "1.00", "ccy": "EUR"}]', false)$$,
-    'DX007', NULL, 'Should refuse a direct leg to a frozen account at insert (DX007)');
-SELECT throws_ok($$SELECT tap.insert_journal('[
-    {"account": "CLOSED", "side": "debit",  "amount": "1.00", "ccy": "EUR"},
-    {"account": "LIAB",   "side": "credit", "amount": "1.00", "ccy": "EUR"}]', false)$$,
-    'DX007', NULL, 'Should refuse a direct leg to a closed account at insert (DX007)');
-SELECT throws_ok($$SELECT tap.insert_journal('[
-    {"account": "ACME-CASH", "tenant": "acme", "side": "debit", "amount": "1.00", "ccy": "EUR"},
-    {"account": "LIAB", "side": "credit", "amount": "1.00", "ccy": "EUR"}]', false)$$,
-    'DX006', NULL, 'Should refuse a direct leg to an account of another tenant at insert (DX006)');
-SELECT throws_ok($$SELECT tap.insert_journal('[
-    {"account": "CASH", "side": "debit",  "amount": "1.00", "ccy": "EUR"},
-    {"account": "LIAB", "side": "credit", "amount": "1.00", "ccy": "EUR"}]', false, 1)$$,
+-- Journals refused when their constraints are checked (as at COMMIT), each with its SQLSTATE.
+SELECT throws_ok(format('SELECT tap.insert_journal(%L)', t.legs), t.code, NULL, t.description)
+  FROM (VALUES
+    (tap.legs('CASH debit 10.00 EUR', 'LIAB credit 9.99 EUR'),
+     'DX009', 'Should refuse an unbalanced direct journal when constraints are checked (DX009)'),
+    (tap.legs('CASH debit 10.00 EUR', 'LIAB credit 10.00 EUR',
+              'USD-CASH debit 10.00 USD', 'CASH credit 10.00 EUR'),
+     'DX009', 'Should refuse a direct journal unbalanced in one currency (DX009)'),
+    (tap.legs('CASH debit 10.00 EUR'),
+     'DX002', 'Should refuse a direct journal with one leg (DX002)'),
+    ('[]',
+     'DX002', 'Should refuse a direct journal without legs (DX002)'),
+    (tap.pair('CASH', 'WALLET', '5.00'),
+     'DX010', 'Should refuse a direct journal taking a non-negative asset below zero (DX010)'),
+    (tap.pair('LIAB-NN', 'CASH', '5.00'),
+     'DX010', 'Should refuse a direct journal taking a non-negative liability below zero (DX010)')
+       ) AS t (legs, code, description);
+
+-- Legs refused as they are inserted, before any constraint is checked.
+SELECT throws_ok(format('SELECT tap.insert_journal(%L, false)', t.legs), t.code, NULL, t.description)
+  FROM (VALUES
+    (tap.pair('CASH', 'LIAB', '10.00', 'USD'),
+     'DX008', 'Should refuse a direct leg in another currency than its account at insert (DX008)'),
+    (tap.pair('CASH', 'LIAB', '10.00', 'ZZZ'),
+     'DX005', 'Should refuse a direct leg in an unknown currency at insert (DX005)'),
+    (tap.pair('CASH', 'LIAB', '10.001'),
+     'DX004', 'Should refuse a direct leg with too many decimals at insert (DX004)'),
+    (tap.pair('FROZEN', 'LIAB', '1.00'),
+     'DX007', 'Should refuse a direct leg to a frozen account at insert (DX007)'),
+    (tap.pair('CLOSED', 'LIAB', '1.00'),
+     'DX007', 'Should refuse a direct leg to a closed account at insert (DX007)'),
+    (tap.legs('ACME-CASH debit 1.00 EUR acme', 'LIAB credit 1.00 EUR'),
+     'DX006', 'Should refuse a direct leg to an account of another tenant at insert (DX006)')
+       ) AS t (legs, code, description);
+
+-- Legs of a journal this transaction did not write.
+SELECT throws_ok($$SELECT tap.insert_journal(tap.pair('CASH', 'LIAB', '1.00'), false, 1)$$,
     'DX021', NULL, 'Should refuse a leg added to a journal of an earlier transaction (DX021)');
 SELECT throws_ok($$SELECT tap.as_owner($q$
     INSERT INTO ledger_private.leg (journal_id, leg_no, account_id, side, amount, ccy)
@@ -146,24 +137,11 @@ SELECT throws_ok($$SELECT tap.as_owner($q$
      WHERE tenant = 'default' AND code = 'CASH' $q$)$$,
     'DX021', NULL, 'Should refuse a leg of a journal that does not exist (DX021)');
 
-SELECT throws_ok($$SELECT tap.insert_journal('[
-    {"account": "CASH",   "side": "debit",  "amount": "5.00", "ccy": "EUR"},
-    {"account": "WALLET", "side": "credit", "amount": "5.00", "ccy": "EUR"}]')$$,
-    'DX010', NULL, 'Should refuse a direct journal taking a non-negative asset below zero (DX010)');
-SELECT throws_ok($$SELECT tap.insert_journal('[
-    {"account": "LIAB-NN", "side": "debit",  "amount": "5.00", "ccy": "EUR"},
-    {"account": "CASH",    "side": "credit", "amount": "5.00", "ccy": "EUR"}]')$$,
-    'DX010', NULL, 'Should refuse a direct journal taking a non-negative liability below zero (DX010)');
-
 SELECT is(tap.row_counts(), (SELECT counts FROM snapshot WHERE label = 'before'),
           'Should leave no trace of any refused direct insert');
 
-SELECT lives_ok($$SELECT tap.insert_journal('[
-    {"account": "WALLET", "side": "debit",  "amount": "5.00", "ccy": "EUR"},
-    {"account": "CASH",   "side": "credit", "amount": "5.00", "ccy": "EUR"}]'),
-    tap.insert_journal('[
-    {"account": "CASH",   "side": "debit",  "amount": "5.00", "ccy": "EUR"},
-    {"account": "WALLET", "side": "credit", "amount": "5.00", "ccy": "EUR"}]')$$,
+SELECT lives_ok($$SELECT tap.insert_journal(tap.pair('WALLET', 'CASH', '5.00')),
+    tap.insert_journal(tap.pair('CASH', 'WALLET', '5.00'))$$,
     'Should accept direct journals that fund a non-negative account and take it back to zero');
 SELECT is((SELECT balance FROM ledger.get_balance('WALLET')), 0.00::numeric,
           'Should leave the non-negative account at zero');
@@ -237,13 +215,10 @@ DECLARE
     v_id uuid;
 BEGIN
     IF p_via_api THEN
-        SELECT r.journal_id INTO v_id FROM ledger.post_journal('todo-1', '[
-            {"account": "T-LIAB", "side": "debit",  "amount": "1.00", "ccy": "EUR"},
-            {"account": "T-ASSET", "side": "credit", "amount": "1.00", "ccy": "EUR"}]') AS r;
+        SELECT r.journal_id INTO v_id
+          FROM ledger.post_journal('todo-1', tap.pair('T-LIAB', 'T-ASSET', '1.00')) AS r;
     ELSE
-        v_id := tap.insert_journal('[
-            {"account": "T-LIAB", "side": "debit",  "amount": "1.00", "ccy": "EUR"},
-            {"account": "T-ASSET", "side": "credit", "amount": "1.00", "ccy": "EUR"}]');
+        v_id := tap.insert_journal(tap.pair('T-LIAB', 'T-ASSET', '1.00'));
     END IF;
     INSERT INTO ledger_private.leg (journal_id, leg_no, account_id, side, amount, ccy)
     SELECT v_id, 3, a.account_id, 'debit', 5, 'EUR'
@@ -307,9 +282,7 @@ SELECT throws_ok($$SELECT tap.leg_after_check(true)$$, 'DX009', NULL,
                  'Should refuse a leg that unbalances a journal after post_journal returned (DX009)');
 SELECT throws_ok($$SELECT tap.leg_after_batch()$$, 'DX009', NULL,
                  'Should refuse a leg that unbalances a journal after post_journals returned (DX009)');
-SELECT lives_ok($$SELECT ledger.post_journal('flag-1', '[
-    {"account": "T-LIAB", "side": "debit",  "amount": "1.00", "ccy": "EUR"},
-    {"account": "T-ASSET", "side": "credit", "amount": "1.00", "ccy": "EUR"}]')$$,
+SELECT lives_ok($$SELECT ledger.post_journal('flag-1', tap.pair('T-LIAB', 'T-ASSET', '1.00'))$$,
     'Should post a journal through the API');
 SELECT is(current_setting('doublex.checked_inline'), 'off',
           'Should stop vouching for new rows when post_journal returns (late legs stay checked)');

@@ -87,11 +87,9 @@ SELECT is((SELECT balance FROM ledger.get_balance('CASH', tenant => 'other')), 0
           'Should bring the other tenant''s balance back to zero');
 
 -- Multi-currency journal ---------------------------------------------------------------------
-SELECT is((SELECT status FROM ledger.post_journal('fx-1', $$[
-    {"account": "CASH",     "side": "debit",  "amount": "10.00", "ccy": "EUR"},
-    {"account": "USD-LIAB", "side": "credit", "amount": "11.00", "ccy": "USD"},
-    {"account": "LIAB",     "side": "credit", "amount": "10.00", "ccy": "EUR"},
-    {"account": "USD-CASH", "side": "debit",  "amount": "11.00", "ccy": "USD"}]$$)),
+SELECT is((SELECT status
+             FROM ledger.post_journal('fx-1', tap.legs('CASH debit 10.00 EUR', 'USD-LIAB credit 11.00 USD',
+                                                       'LIAB credit 10.00 EUR', 'USD-CASH debit 11.00 USD'))),
           'posted', 'Should post a journal in two currencies');
 CREATE TEMP TABLE fx_reversal ON COMMIT DROP AS SELECT * FROM ledger.reverse_journal(tap.jid('fx-1'), 'rev-fx');
 SELECT is((SELECT legs FROM ledger.get_journal((SELECT journal_id FROM fx_reversal))),

@@ -25,6 +25,15 @@ LANGUAGE sql IMMUTABLE AS $$
         jsonb_build_object('account', p_credit, 'side', 'credit', 'amount', p_amount, 'ccy', p_ccy))
 $$;
 
+-- Legs written one a spec, 'ACCOUNT SIDE AMOUNT CCY', with ' TENANT' after them for a leg
+-- naming its account's tenant: tap.legs('CASH debit 10.00 EUR', 'LIAB credit 9.99 EUR').
+CREATE FUNCTION tap.legs(VARIADIC p_specs text[]) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object('account', w[1], 'side', w[2], 'amount', w[3],
+                                                          'ccy', w[4], 'tenant', w[5])) ORDER BY s.n)
+      FROM unnest(p_specs) WITH ORDINALITY AS s (spec, n), regexp_split_to_array(s.spec, ' ') AS w
+$$;
+
 -- The usual two-leg journal of the end-of-day files: CASH debit, LIAB credit, in EUR.
 CREATE FUNCTION tap.pair(p_amount text DEFAULT '1.00') RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$ SELECT tap.pair('CASH', 'LIAB', p_amount) $$;
