@@ -15,29 +15,21 @@ SELECT ledger.create_account('B-CASH', 'Cash', 'EUR');
 SELECT ledger.create_account('B-REV', 'Revenue', 'EUR', 'income');
 SELECT ledger.create_account('B-CUST', 'Customer', 'EUR', 'liability', false);
 
+-- One request of a batch: its key, its legs and any other fields.
+CREATE FUNCTION tap.request(p_key text, p_legs jsonb, p_fields jsonb DEFAULT '{}') RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$ SELECT jsonb_build_object('idempotency_key', p_key, 'legs', p_legs) || p_fields $$;
+
 CREATE TEMP TABLE batch_out AS
-SELECT * FROM ledger.post_journals(tap.dates($$[
-  {"idempotency_key": "bt-1", "memo": "first",
-   "legs": [{"account":"B-CASH","side":"debit","amount":"10.00","ccy":"EUR"},
-            {"account":"B-REV","side":"credit","amount":"10.00","ccy":"EUR"}]},
-  {"idempotency_key": "bt-2",
-   "legs": [{"account":"B-CASH","side":"debit","amount":"1.00","ccy":"EUR"},
-            {"account":"B-REV","side":"credit","amount":"2.00","ccy":"EUR"}]},
-  {"idempotency_key": "bt-1", "memo": "first",
-   "legs": [{"account":"B-CASH","side":"debit","amount":"10.00","ccy":"EUR"},
-            {"account":"B-REV","side":"credit","amount":"10.00","ccy":"EUR"}]},
-  {"idempotency_key": "bt-1", "memo": "changed",
-   "legs": [{"account":"B-CASH","side":"debit","amount":"10.00","ccy":"EUR"},
-            {"account":"B-REV","side":"credit","amount":"10.00","ccy":"EUR"}]},
-  {"idempotency_key": "bt-3",
-   "legs": [{"account":"B-CUST","side":"debit","amount":"5.00","ccy":"EUR"},
-            {"account":"B-CASH","side":"credit","amount":"5.00","ccy":"EUR"}]},
-  {"idempotency_key": "bt-4", "effective_date": "2026-02-30", "legs": []},
-  "not an object",
-  {"idempotency_key": "bt-5", "effective_date": "2026-01-15", "ref": "R-5",
-   "legs": [{"account":"B-REV","side":"debit","amount":"3.00","ccy":"EUR"},
-            {"account":"B-CASH","side":"credit","amount":"3.00","ccy":"EUR"}]}
-]$$)::jsonb);
+SELECT * FROM ledger.post_journals(jsonb_build_array(
+    tap.request('bt-1', tap.pair('B-CASH', 'B-REV', '10.00'), '{"memo": "first"}'),
+    tap.request('bt-2', tap.legs('B-CASH debit 1.00 EUR', 'B-REV credit 2.00 EUR')),
+    tap.request('bt-1', tap.pair('B-CASH', 'B-REV', '10.00'), '{"memo": "first"}'),
+    tap.request('bt-1', tap.pair('B-CASH', 'B-REV', '10.00'), '{"memo": "changed"}'),
+    tap.request('bt-3', tap.pair('B-CUST', 'B-CASH', '5.00')),
+    tap.request('bt-4', '[]', '{"effective_date": "2026-02-30"}'),
+    '"not an object"'::jsonb,
+    tap.request('bt-5', tap.pair('B-REV', 'B-CASH', '3.00'),
+                jsonb_build_object('effective_date', tap.day('2026-01-15'), 'ref', 'R-5'))));
 
 SELECT is((SELECT count(*) FROM batch_out), 8::bigint, 'Should return one result per request');
 SELECT results_eq(
@@ -78,9 +70,8 @@ SELECT is((SELECT balance FROM ledger.get_balance('B-CUST')), 0.00::numeric,
           'Should leave the rejected overdraft unposted');
 
 -- The corrected request may reuse the key of a rejected one.
-SELECT is((SELECT status FROM ledger.post_journals($$[{"idempotency_key": "bt-2",
-   "legs": [{"account":"B-CASH","side":"debit","amount":"2.00","ccy":"EUR"},
-            {"account":"B-REV","side":"credit","amount":"2.00","ccy":"EUR"}]}]$$)), 'posted',
+SELECT is((SELECT status FROM ledger.post_journals(jsonb_build_array(
+              tap.request('bt-2', tap.pair('B-CASH', 'B-REV', '2.00'))))), 'posted',
           'Should accept the corrected request under a rejected request''s key');
 
 -- The fast path (a clean batch, written set-based) posts exactly what the careful path
@@ -88,15 +79,11 @@ SELECT is((SELECT status FROM ledger.post_journals($$[{"idempotency_key": "bt-2"
 SELECT ledger.create_account('B-WALLET', 'Wallet', 'EUR', 'liability', false);
 SELECT ledger.create_account('B-WALLET2', 'Wallet 2', 'EUR', 'liability', false);
 CREATE TEMP TABLE fast_out AS
-SELECT * FROM ledger.post_journals(tap.dates($$[
-  {"idempotency_key": "fp-1", "effective_date": "2026-01-20", "memo": "fund", "ref": "F-1",
-   "metadata": {"batch": 1},
-   "legs": [{"account":"B-CASH","side":"debit","amount":"10","ccy":"EUR"},
-            {"account":"B-WALLET","side":"credit","amount":"10","ccy":"EUR"}]},
-  {"idempotency_key": "fp-2",
-   "legs": [{"account":"B-WALLET","side":"debit","amount":"10.00","ccy":"EUR"},
-            {"account":"B-CASH","side":"credit","amount":"10.00","ccy":"EUR"}]}
-]$$)::jsonb);
+SELECT * FROM ledger.post_journals(jsonb_build_array(
+    tap.request('fp-1', tap.pair('B-CASH', 'B-WALLET', '10'),
+                jsonb_build_object('effective_date', tap.day('2026-01-20'), 'memo', 'fund', 'ref', 'F-1',
+                                   'metadata', jsonb_build_object('batch', 1))),
+    tap.request('fp-2', tap.pair('B-WALLET', 'B-CASH', '10.00'))));
 SELECT results_eq(
     $$SELECT f.status, f.effective_date, j.journal_id IS NOT NULL FROM fast_out AS f
         LEFT JOIN ledger_private.journal AS j USING (journal_id) ORDER BY f.position$$,
@@ -111,27 +98,18 @@ SELECT results_eq(
 SELECT is((SELECT balance FROM ledger.get_balance('B-WALLET')), 0.00::numeric,
           'Should leave the no-negative account at zero');
 SELECT results_eq(
-    $$SELECT status, journal_id FROM ledger.post_journal('fp-1',
-        '[{"account":"B-CASH","side":"debit","amount":"10","ccy":"EUR"},
-          {"account":"B-WALLET","side":"credit","amount":"10","ccy":"EUR"}]',
-        tap.day('2026-01-20'), 'fund', 'F-1', '{"batch": 1}')$$,
+    $$SELECT status, journal_id FROM ledger.post_journal('fp-1', tap.pair('B-CASH', 'B-WALLET', '10'),
+                                                        tap.day('2026-01-20'), 'fund', 'F-1', '{"batch": 1}')$$,
     $$SELECT 'duplicate'::text, journal_id FROM fast_out WHERE position = 0$$,
     'Should answer post_journal of a batch-posted request as its duplicate (same fingerprint)');
 SELECT is(current_setting('doublex.checked_inline'), 'off',
           'Should stop vouching for new rows when the batch returns');
 
 CREATE TEMP TABLE ordered_out AS
-SELECT * FROM ledger.post_journals($$[
-  {"idempotency_key": "fp-3",
-   "legs": [{"account":"B-WALLET2","side":"debit","amount":"5.00","ccy":"EUR"},
-            {"account":"B-CASH","side":"credit","amount":"5.00","ccy":"EUR"}]},
-  {"idempotency_key": "fp-4",
-   "legs": [{"account":"B-CASH","side":"debit","amount":"8.00","ccy":"EUR"},
-            {"account":"B-WALLET2","side":"credit","amount":"8.00","ccy":"EUR"}]},
-  {"idempotency_key": "fp-5",
-   "legs": [{"account":"B-WALLET2","side":"debit","amount":"8.00","ccy":"EUR"},
-            {"account":"B-CASH","side":"credit","amount":"8.00","ccy":"EUR"}]}
-]$$::jsonb);
+SELECT * FROM ledger.post_journals(jsonb_build_array(
+    tap.request('fp-3', tap.pair('B-WALLET2', 'B-CASH', '5.00')),
+    tap.request('fp-4', tap.pair('B-CASH', 'B-WALLET2', '8.00')),
+    tap.request('fp-5', tap.pair('B-WALLET2', 'B-CASH', '8.00'))));
 SELECT results_eq(
     'SELECT position, status, error_code FROM ordered_out ORDER BY position',
     $$VALUES (0, 'rejected'::text, 'DX010'::text), (1, 'posted', NULL), (2, 'posted', NULL)$$,
@@ -146,14 +124,9 @@ SELECT is((SELECT count(*) FROM ledger_private.idempotency_sentinel WHERE idempo
 -- path); a replay moves no balance, so it does not count against the account's limits.
 SET LOCAL track_functions = 'all';
 CREATE TEMP TABLE replay_out AS
-SELECT * FROM ledger.post_journals($$[
-  {"idempotency_key": "fp-2",
-   "legs": [{"account":"B-WALLET","side":"debit","amount":"10.00","ccy":"EUR"},
-            {"account":"B-CASH","side":"credit","amount":"10.00","ccy":"EUR"}]},
-  {"idempotency_key": "fp-6",
-   "legs": [{"account":"B-CASH","side":"debit","amount":"3.00","ccy":"EUR"},
-            {"account":"B-WALLET","side":"credit","amount":"3.00","ccy":"EUR"}]}
-]$$::jsonb);
+SELECT * FROM ledger.post_journals(jsonb_build_array(
+    tap.request('fp-2', tap.pair('B-WALLET', 'B-CASH', '10.00')),
+    tap.request('fp-6', tap.pair('B-CASH', 'B-WALLET', '3.00'))));
 SELECT results_eq(
     'SELECT r.position, r.status, r.journal_id = f.journal_id, r.error_code FROM replay_out AS r
        LEFT JOIN fast_out AS f ON f.position = 1 ORDER BY r.position',
@@ -167,9 +140,9 @@ SELECT is((SELECT calls FROM pg_stat_xact_user_functions
 
 -- Replaying a whole batch answers every posted request as a duplicate.
 SELECT results_eq(
-    $$SELECT status FROM ledger.post_journals(tap.dates('[{"idempotency_key": "bt-5", "effective_date": "2026-01-15", "ref": "R-5",
-        "legs": [{"account":"B-REV","side":"debit","amount":"3.00","ccy":"EUR"},
-                 {"account":"B-CASH","side":"credit","amount":"3.00","ccy":"EUR"}]}]')::jsonb)$$,
+    $$SELECT status FROM ledger.post_journals(jsonb_build_array(
+        tap.request('bt-5', tap.pair('B-REV', 'B-CASH', '3.00'),
+                    jsonb_build_object('effective_date', tap.day('2026-01-15'), 'ref', 'R-5'))))$$,
     $$VALUES ('duplicate')$$,
     'Should answer a replayed batch request with duplicate');
 
