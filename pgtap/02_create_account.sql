@@ -3,6 +3,7 @@
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SELECT plan(67);
+\ir helpers/fixtures.sql
 
 -- The tenants this file uses besides default (#14: a tenant exists before it has accounts).
 DO $$ BEGIN PERFORM ledger.create_tenant(t) FROM unnest(ARRAY['acme', 'lister']) AS t; END $$;
@@ -162,6 +163,8 @@ SELECT throws_ok($$SELECT * FROM ledger.list_accounts(page_size => NULL)$$, 'DX0
                  'Should refuse a NULL page_size with DX019');
 
 -- set_account_status ----------------------------------------------------------------------
+SELECT is((SELECT status FROM ledger.post_journal('fund-liab', tap.pair('1001-CASH', '2001-LIAB', '100.00'))),
+          'posted', 'Should post a journal that gives 1001-CASH and 2001-LIAB a balance');
 SELECT lives_ok($$SELECT ledger.create_account('S-EMPTY', 'Never used', 'EUR')$$,
                 'Should create an account to change the status of');
 SELECT is((SELECT status FROM ledger.set_account_status('S-EMPTY', 'frozen')), 'frozen',
@@ -172,39 +175,34 @@ SELECT is((SELECT status FROM ledger.set_account_status('S-EMPTY', 'active')), '
           'Should unfreeze an account');
 SELECT is((SELECT status FROM ledger.set_account_status('S-EMPTY', 'closed')), 'closed',
           'Should close an account that never had a balance');
-SELECT throws_ok($$SELECT ledger.set_account_status('S-EMPTY', 'active')$$, 'DX023', NULL,
-                 'Should refuse to reopen a closed account with DX023');
-SELECT throws_ok($$SELECT ledger.set_account_status('S-EMPTY', 'frozen')$$, 'DX023', NULL,
-                 'Should refuse to freeze a closed account with DX023');
+
+-- Status changes refused for the state of the account (DX023).
+SELECT throws_ok(format('SELECT ledger.set_account_status(%L, %L)', t.code, t.status), 'DX023', NULL,
+                 t.description)
+  FROM (VALUES
+    ('S-EMPTY',   'active', 'Should refuse to reopen a closed account with DX023'),
+    ('S-EMPTY',   'frozen', 'Should refuse to freeze a closed account with DX023'),
+    ('1001-CASH', 'closed', 'Should refuse to close an asset account with a balance (DX023)'),
+    ('2001-LIAB', 'closed', 'Should refuse to close a liability account with a balance (DX023)')
+       ) AS t (code, status, description);
 SELECT is((SELECT status FROM ledger.get_account('S-EMPTY')), 'closed',
           'Should leave a closed account closed');
-
-SELECT is((SELECT status FROM ledger.post_journal('fund-liab', $$[
-    {"account": "1001-CASH", "side": "debit",  "amount": "100.00", "ccy": "EUR"},
-    {"account": "2001-LIAB", "side": "credit", "amount": "100.00", "ccy": "EUR"}]$$)),
-          'posted', 'Should post a journal that gives 1001-CASH and 2001-LIAB a balance');
-SELECT throws_ok($$SELECT ledger.set_account_status('1001-CASH', 'closed')$$, 'DX023', NULL,
-                 'Should refuse to close an asset account with a balance (DX023)');
-SELECT throws_ok($$SELECT ledger.set_account_status('2001-LIAB', 'closed')$$, 'DX023', NULL,
-                 'Should refuse to close a liability account with a balance (DX023)');
 SELECT is((SELECT status FROM ledger.get_account('1001-CASH')), 'active',
           'Should leave the account active after a refused close');
 
-SELECT is((SELECT status FROM ledger.post_journal('drain-liab', $$[
-    {"account": "2001-LIAB", "side": "debit",  "amount": "100.00", "ccy": "EUR"},
-    {"account": "1001-CASH", "side": "credit", "amount": "100.00", "ccy": "EUR"}]$$)),
+SELECT is((SELECT status FROM ledger.post_journal('drain-liab', tap.pair('2001-LIAB', '1001-CASH', '100.00'))),
           'posted', 'Should post a journal that brings both balances back to zero');
 SELECT is((SELECT status FROM ledger.set_account_status('2001-LIAB', 'closed')), 'closed',
           'Should close an account whose movements net to zero');
 
-SELECT throws_ok($$SELECT ledger.set_account_status('1001-CASH', 'deleted')$$, 'DX018', NULL,
-                 'Should refuse an unknown status with DX018');
-SELECT throws_ok($$SELECT ledger.set_account_status('1001-CASH', NULL)$$, 'DX018', NULL,
-                 'Should refuse a NULL status with DX018');
-SELECT throws_ok($$SELECT ledger.set_account_status('9999-NONE', 'frozen')$$, 'DX020', NULL,
-                 'Should raise DX020 for an unknown account');
-SELECT throws_ok($$SELECT ledger.set_account_status('2001-LIAB', 'frozen', 'acme')$$, 'DX020', NULL,
-                 'Should not change an account of another tenant (DX020)');
+-- Refused arguments.
+SELECT throws_ok(format('SELECT ledger.set_account_status(%s)', t.arguments), t.code, NULL, t.description)
+  FROM (VALUES
+    ($$'1001-CASH', 'deleted'$$,         'DX018', 'Should refuse an unknown status with DX018'),
+    ($$'1001-CASH', NULL$$,              'DX018', 'Should refuse a NULL status with DX018'),
+    ($$'9999-NONE', 'frozen'$$,          'DX020', 'Should raise DX020 for an unknown account'),
+    ($$'2001-LIAB', 'frozen', 'acme'$$,  'DX020', 'Should not change an account of another tenant (DX020)')
+       ) AS t (arguments, code, description);
 SELECT is((SELECT status FROM ledger.get_account('1001-CASH', 'acme')), 'active',
           'Should leave the other tenant''s same-code account untouched');
 
