@@ -327,46 +327,32 @@ SELECT results_eq(
 SELECT lives_ok($$SELECT ledger.create_account('FX-CLEARING-GBP', 'not a clearing account', 'GBP')$$,
                 'Should let someone open FX-CLEARING-GBP as an ordinary asset account');
 INSERT INTO snapshot VALUES ('before errors', tap.row_counts());
-SELECT throws_ok($$SELECT ledger.post_fx_transfer('e', 'EUR-A', 'EUR-B', 1.00, rate => 1)$$, 'DX031', NULL,
-                 'Should refuse two accounts of one currency (DX031)');
-SELECT throws_ok($$SELECT ledger.post_fx_transfer('e', 'EUR-A', 'CHF-A', 1.00)$$, 'DX032', NULL,
-                 'Should refuse a transfer without a rate (DX032)');
-SELECT throws_ok($$SELECT ledger.post_fx_transfer('e', 'EUR-A', 'USD-A', 1.00, effective_date => tap.day('2019-06-30'))$$,
-                 'DX032', NULL, 'Should refuse a transfer dated before every rate (DX032)');
-SELECT throws_ok($$SELECT ledger.post_fx_transfer('e', 'EUR-A', 'USD-A', 1.00, rate => 0)$$, 'DX030', NULL,
-                 'Should refuse a zero rate override (DX030)');
-SELECT throws_ok($$SELECT ledger.post_fx_transfer('e', 'EUR-A', 'USD-A', 1.00, rate => 1.0000000000001)$$,
-                 'DX030', NULL, 'Should refuse a rate override with 13 decimals (DX030)');
-SELECT throws_ok($$SELECT ledger.post_fx_transfer('e', 'USD-A', 'JPY-A', 0.01, rate => 0.4)$$, 'DX033', NULL,
-                 'Should refuse a converted amount that rounds to zero (0.004 JPY) (DX033)');
-SELECT throws_ok($$SELECT ledger.post_fx_transfer('e', 'EUR-A', 'USD-A', 0.01, 'destination', rate => 2)$$,
-                 'DX033', NULL, 'Should refuse a computed source of 0.005 that rounds to 0.00 (DX033)');
-SELECT throws_ok($$SELECT ledger.post_fx_transfer('e', 'EUR-A', 'JPY-A', 99999999999999999999, rate => 10)$$,
-                 'DX033', NULL, 'Should refuse a converted amount of 10^21 (DX033)');
-SELECT throws_ok($$SELECT ledger.post_fx_transfer('e', 'EUR-A', 'USD-A', 1.001, rate => 1)$$, 'DX004', NULL,
-                 'Should refuse a fixed source amount with more decimals than EUR (DX004)');
-SELECT throws_ok($$SELECT ledger.post_fx_transfer('e', 'EUR-A', 'JPY-A', 1.5, 'destination', rate => 150)$$,
-                 'DX004', NULL, 'Should refuse a fixed JPY destination with decimals (DX004)');
-SELECT throws_ok($$SELECT ledger.post_fx_transfer('e', 'EUR-A', 'USD-A', 0, rate => 1)$$, 'DX003', NULL,
-                 'Should refuse a zero amount (DX003)');
-SELECT throws_ok($$SELECT ledger.post_fx_transfer('e', 'EUR-A', 'USD-A', -5, rate => 1)$$, 'DX003', NULL,
-                 'Should refuse a negative amount (DX003)');
-SELECT throws_ok($$SELECT ledger.post_fx_transfer('e', 'EUR-A', 'USD-A', 'NaN', rate => 1)$$, 'DX003', NULL,
-                 'Should refuse NaN (DX003)');
-SELECT throws_ok($$SELECT ledger.post_fx_transfer('e', 'EUR-A', 'USD-A', 'Infinity', rate => 1)$$, 'DX003', NULL,
-                 'Should refuse Infinity (DX003)');
-SELECT throws_ok($$SELECT ledger.post_fx_transfer('e', 'EUR-A', 'USD-A', 1, 'middle', rate => 1)$$, 'DX019', NULL,
-                 'Should refuse an unknown fixed_side (DX019)');
-SELECT throws_ok($$SELECT ledger.post_fx_transfer('', 'EUR-A', 'USD-A', 1, rate => 1)$$, 'DX012', NULL,
-                 'Should refuse an empty idempotency key (DX012)');
-SELECT throws_ok($$SELECT ledger.post_fx_transfer('e', 'EUR-A', 'USD-A', 1, memo => repeat('m', 1001))$$,
-                 'DX019', NULL, 'Should refuse a memo over 1000 characters (DX019)');
-SELECT throws_ok($$SELECT ledger.post_fx_transfer('e', 'NOPE', 'USD-A', 1, rate => 1)$$, 'DX006', NULL,
-                 'Should refuse an unknown from_account (DX006)');
-SELECT throws_ok($$SELECT ledger.post_fx_transfer('e', 'EUR-A', 'NOPE', 1, rate => 1)$$, 'DX006', NULL,
-                 'Should refuse an unknown to_account (DX006)');
-SELECT throws_ok($$SELECT ledger.post_fx_transfer('e', 'EUR-POOR', 'USD-A', 1.00, rate => 1)$$, 'DX010', NULL,
-                 'Should refuse a settlement that overdraws a non-negative account (DX010)');
+
+-- Each refused settlement with its SQLSTATE: the arguments of ledger.post_fx_transfer.
+SELECT throws_ok(format('SELECT ledger.post_fx_transfer(%s)', t.arguments), t.code, NULL, t.description)
+  FROM (VALUES
+    ($$'e', 'EUR-A', 'EUR-B', 1.00, rate => 1$$, 'DX031', 'Should refuse two accounts of one currency (DX031)'),
+    ($$'e', 'EUR-A', 'CHF-A', 1.00$$, 'DX032', 'Should refuse a transfer without a rate (DX032)'),
+    ($$'e', 'EUR-A', 'USD-A', 1.00, effective_date => tap.day('2019-06-30')$$, 'DX032', 'Should refuse a transfer dated before every rate (DX032)'),
+    ($$'e', 'EUR-A', 'USD-A', 1.00, rate => 0$$, 'DX030', 'Should refuse a zero rate override (DX030)'),
+    ($$'e', 'EUR-A', 'USD-A', 1.00, rate => 1.0000000000001$$, 'DX030', 'Should refuse a rate override with 13 decimals (DX030)'),
+    ($$'e', 'USD-A', 'JPY-A', 0.01, rate => 0.4$$, 'DX033', 'Should refuse a converted amount that rounds to zero (0.004 JPY) (DX033)'),
+    ($$'e', 'EUR-A', 'USD-A', 0.01, 'destination', rate => 2$$, 'DX033', 'Should refuse a computed source of 0.005 that rounds to 0.00 (DX033)'),
+    ($$'e', 'EUR-A', 'JPY-A', 99999999999999999999, rate => 10$$, 'DX033', 'Should refuse a converted amount of 10^21 (DX033)'),
+    ($$'e', 'EUR-A', 'USD-A', 1.001, rate => 1$$, 'DX004', 'Should refuse a fixed source amount with more decimals than EUR (DX004)'),
+    ($$'e', 'EUR-A', 'JPY-A', 1.5, 'destination', rate => 150$$, 'DX004', 'Should refuse a fixed JPY destination with decimals (DX004)'),
+    ($$'e', 'EUR-A', 'USD-A', 0, rate => 1$$, 'DX003', 'Should refuse a zero amount (DX003)'),
+    ($$'e', 'EUR-A', 'USD-A', -5, rate => 1$$, 'DX003', 'Should refuse a negative amount (DX003)'),
+    ($$'e', 'EUR-A', 'USD-A', 'NaN', rate => 1$$, 'DX003', 'Should refuse NaN (DX003)'),
+    ($$'e', 'EUR-A', 'USD-A', 'Infinity', rate => 1$$, 'DX003', 'Should refuse Infinity (DX003)'),
+    ($$'e', 'EUR-A', 'USD-A', 1, 'middle', rate => 1$$, 'DX019', 'Should refuse an unknown fixed_side (DX019)'),
+    ($$'', 'EUR-A', 'USD-A', 1, rate => 1$$, 'DX012', 'Should refuse an empty idempotency key (DX012)'),
+    ($$'e', 'EUR-A', 'USD-A', 1, memo => repeat('m', 1001)$$, 'DX019', 'Should refuse a memo over 1000 characters (DX019)'),
+    ($$'e', 'NOPE', 'USD-A', 1, rate => 1$$, 'DX006', 'Should refuse an unknown from_account (DX006)'),
+    ($$'e', 'EUR-A', 'NOPE', 1, rate => 1$$, 'DX006', 'Should refuse an unknown to_account (DX006)'),
+    ($$'e', 'EUR-POOR', 'USD-A', 1.00, rate => 1$$, 'DX010', 'Should refuse a settlement that overdraws a non-negative account (DX010)')
+       ) AS t (arguments, code, description);
+
 SELECT lives_ok($$SELECT ledger.set_account_status('USD-FROZEN', 'frozen')$$, 'Should freeze USD-FROZEN');
 SELECT throws_ok($$SELECT ledger.post_fx_transfer('e', 'EUR-A', 'USD-FROZEN', 1.00, rate => 1)$$, 'DX007', NULL,
                  'Should refuse the settlement when its second journal meets a frozen account (DX007)');
