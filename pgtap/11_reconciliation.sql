@@ -28,6 +28,16 @@ $$;
 
 -- (tap.import, the statement importer, is in helpers/fixtures.sql.)
 
+-- The first day's statement, imported three times below: four valid lines (an empty ccy is
+-- the account's, a lower-case one is accepted).
+CREATE FUNCTION tap.day1_statement() RETURNS text[]
+LANGUAGE sql STABLE AS $$
+    SELECT ARRAY[tap.dates('2|2026-11-02|R1|100.00|EUR|first|'),
+                 tap.dates('3|2026-11-02|R2|-40.05|EUR|second|'),
+                 tap.dates('4|2026-11-02|RX3|7.01||typo|'),
+                 tap.dates('5|2026-11-02|R9|12|eur|extra|')]
+$$;
+
 -- The outcomes of the current run of an account and date, as comparable text.
 CREATE FUNCTION tap.outcomes(p_account text, p_date date)
 RETURNS TABLE (kind text, match_pass integer, line integer, ref text, journal_ref text,
@@ -47,10 +57,7 @@ $$, 'Should create the accounts of the tests');
 -- Import ------------------------------------------------------------------------------------
 SELECT results_eq(
     $$SELECT status, account, lines, added, skipped
-        FROM tap.import('CASH', ARRAY[tap.dates('2|2026-11-02|R1|100.00|EUR|first|'),
-                                      tap.dates('3|2026-11-02|R2|-40.05|EUR|second|'),
-                                      tap.dates('4|2026-11-02|RX3|7.01||typo|'),
-                                      tap.dates('5|2026-11-02|R9|12|eur|extra|')], 'day1.csv')$$,
+        FROM tap.import('CASH', tap.day1_statement(), 'day1.csv')$$,
     $$VALUES ('imported'::text, 'CASH'::text, 4, 4, 0)$$,
     'Should import four valid lines (empty ccy = the account''s, lower case accepted)');
 SELECT results_eq(
@@ -63,10 +70,7 @@ SELECT results_eq(
     'Should store the lines in file order, amounts at the currency''s scale');
 SELECT results_eq(
     $$SELECT status, lines, added, skipped
-        FROM tap.import('CASH', ARRAY[tap.dates('2|2026-11-02|R1|100.00|EUR|first|'),
-                                      tap.dates('3|2026-11-02|R2|-40.05|EUR|second|'),
-                                      tap.dates('4|2026-11-02|RX3|7.01||typo|'),
-                                      tap.dates('5|2026-11-02|R9|12|eur|extra|')], 'day1-again.csv')$$,
+        FROM tap.import('CASH', tap.day1_statement(), 'day1-again.csv')$$,
     $$VALUES ('duplicate'::text, 4, 0, 4)$$,
     'Should answer duplicate and add nothing when the same file is imported again');
 SELECT results_eq(
@@ -87,29 +91,24 @@ SELECT results_eq(
 SELECT is((SELECT line_date FROM ledger_private.statement_line WHERE ref = 'R20'), tap.day('2026-11-02'),
           'Should store the date read with that format');
 -- The date format is part of the file's identity: a file read with the wrong format (every
--- day ≤ 12, so nothing fails) is imported again when the format is corrected.
-SELECT results_eq(
-    $$SELECT status, added FROM tap.import('CASH', ARRAY['1|03.04.2026|R31|4.00|||'], 'us.csv', 'MM.DD.YYYY')$$,
-    $$VALUES ('imported'::text, 1)$$,
-    'Should import an ambiguous date read with the wrong format (MM.DD.YYYY)');
-SELECT results_eq(
-    $$SELECT status, added FROM tap.import('CASH', ARRAY['1|03.04.2026|R31|4.00|||'], 'us.csv', 'DD.MM.YYYY')$$,
-    $$VALUES ('imported'::text, 1)$$,
-    'Should import the same file again, not answer duplicate, when the date format changes');
+-- day ≤ 12, so nothing fails) is imported again when the format is corrected. The same
+-- one-line file, imported three times in this order, answers 'status added':
+SELECT is((SELECT format('%s %s', i.status, i.added)
+             FROM tap.import('CASH', ARRAY['1|03.04.2026|R31|4.00|||'], 'us.csv', t.date_format) AS i),
+          t.answer, t.description)
+  FROM (VALUES
+    ('MM.DD.YYYY', 'imported 1', 'Should import an ambiguous date read with the wrong format (MM.DD.YYYY)'),
+    ('DD.MM.YYYY', 'imported 1',
+     'Should import the same file again, not answer duplicate, when the date format changes'),
+    ('DD.MM.YYYY', 'duplicate 0', 'Should answer duplicate for the same file and the same format')
+       ) AS t (date_format, answer, description);
 SELECT results_eq(
     $$SELECT line_date FROM ledger_private.statement_line WHERE ref = 'R31' ORDER BY line_id$$,
     $$VALUES ('2026-03-04'::date), ('2026-04-03'::date)$$,  -- statement dates: no window
     'Should keep the wrongly read line (append-only) and add the line read with the right format');
 SELECT results_eq(
-    $$SELECT status, added FROM tap.import('CASH', ARRAY['1|03.04.2026|R31|4.00|||'], 'us.csv', 'DD.MM.YYYY')$$,
-    $$VALUES ('duplicate'::text, 0)$$,
-    'Should answer duplicate for the same file and the same format');
-SELECT results_eq(
     $$SELECT status, added
-        FROM tap.import('CASH', ARRAY[tap.dates('2|2026-11-02|R1|100.00|EUR|first|'),
-                                      tap.dates('3|2026-11-02|R2|-40.05|EUR|second|'),
-                                      tap.dates('4|2026-11-02|RX3|7.01||typo|'),
-                                      tap.dates('5|2026-11-02|R9|12|eur|extra|')], 'day1.csv', 'YYYY-MM-DD')$$,
+        FROM tap.import('CASH', tap.day1_statement(), 'day1.csv', 'YYYY-MM-DD')$$,
     $$VALUES ('duplicate'::text, 0)$$,
     'Should treat the default format named explicitly as the default (duplicate)');
 
