@@ -11,8 +11,7 @@ SELECT plan(27);
 DO $$ BEGIN PERFORM ledger.create_tenant(t) FROM unnest(ARRAY['other']) AS t; END $$;
 
 SELECT lives_ok($$
-    SELECT ledger.create_account('CASH', 'Cash', 'EUR'), ledger.create_account('SALES', 'Sales', 'EUR', 'income'),
-           ledger.create_account('IDLE', 'Idle', 'EUR'),
+    SELECT tap.create_accounts('CASH EUR asset', 'SALES EUR income', 'IDLE EUR asset'),
            ledger.post_journal('a', tap.pair('CASH', 'SALES', '10.00'), tap.d(4)),
            ledger.post_journal('b', tap.pair('CASH', 'SALES', '5.00'), tap.d(2)),
            ledger.post_journal('c', tap.pair('SALES', 'CASH', '3.00'), tap.d(1)),
@@ -21,27 +20,24 @@ SELECT lives_ok($$
 $$, 'Should post on four dates and close through d-2');
 
 -- get_balance as of a date ----------------------------------------------------------------------
-SELECT results_eq($$SELECT balance, debits, credits, as_of, snapshot_source FROM ledger.get_balance('CASH', tap.d(2))$$,
-                  $$VALUES (15.00::numeric, 15.00::numeric, 0.00::numeric, tap.d(2), 'snapshot'::text)$$,
-                  'Should read a closed date from the snapshot');
-SELECT results_eq($$SELECT balance, snapshot_source FROM ledger.get_balance('CASH', tap.d(3))$$,
-                  $$VALUES (10.00::numeric, 'snapshot'::text)$$,
-                  'Should read a date closed through without activity from the previous close''s snapshot');
-SELECT results_eq($$SELECT balance, debits, credits, snapshot_source FROM ledger.get_balance('CASH', tap.d(10))$$,
-                  $$VALUES (0.00::numeric, 0.00::numeric, 0.00::numeric, 'snapshot'::text)$$,
-                  'Should read zero from before the first snapshot of a closed period');
-SELECT results_eq($$SELECT balance, snapshot_source FROM ledger.get_balance('IDLE', tap.d(2))$$,
-                  $$VALUES (0.00::numeric, 'snapshot'::text)$$,
-                  'Should read zero for an account that never moved');
-SELECT results_eq($$SELECT balance, debits, credits, snapshot_source FROM ledger.get_balance('CASH', tap.d(1))$$,
-                  $$VALUES (12.00::numeric, 15.00::numeric, 3.00::numeric, 'live'::text)$$,
-                  'Should compute an open date live: the snapshot plus the legs after it');
-SELECT results_eq($$SELECT balance, snapshot_source FROM ledger.get_balance('SALES', tap.d(0))$$,
-                  $$VALUES (13.00::numeric, 'live'::text)$$,
-                  'Should compute today live on the normal side (income)');
-SELECT results_eq($$SELECT balance, snapshot_source FROM ledger.get_balance('CASH')$$,
-                  $$VALUES (13.00::numeric, 'live'::text)$$,
-                  'Should keep the current balance live');
+-- Each row an account and a date (none: the current balance, as of no date), and what
+-- get_balance reads there: balance, debits and credits (all movements up to that date), and
+-- where it reads them.
+SELECT results_eq(
+    format('SELECT balance, debits, credits, as_of, snapshot_source FROM ledger.get_balance(%L, %L)', t.code, t.as_of),
+    format('VALUES (%s::numeric, %s::numeric, %s::numeric, %L::date, %L::text)',
+           t.balance, t.debits, t.credits, t.as_of, t.source),
+    t.description)
+  FROM (VALUES
+    ('CASH',  tap.d(2),   15.00, 15.00, 0.00,  'snapshot', 'Should read a closed date from the snapshot'),
+    ('CASH',  tap.d(3),   10.00, 10.00, 0.00,  'snapshot',
+     'Should read a date closed through without activity from the previous close''s snapshot'),
+    ('CASH',  tap.d(10),  0.00,  0.00,  0.00,  'snapshot', 'Should read zero from before the first snapshot of a closed period'),
+    ('IDLE',  tap.d(2),   0.00,  0.00,  0.00,  'snapshot', 'Should read zero for an account that never moved'),
+    ('CASH',  tap.d(1),   12.00, 15.00, 3.00,  'live',     'Should compute an open date live: the snapshot plus the legs after it'),
+    ('SALES', tap.d(0),   13.00, 3.00,  16.00, 'live',     'Should compute today live on the normal side (income)'),
+    ('CASH',  NULL::date, 13.00, 16.00, 3.00,  'live',     'Should keep the current balance live')
+       ) AS t (code, as_of, balance, debits, credits, source, description);
 SELECT is((SELECT count(*)::integer FROM generate_series(tap.d(6), tap.d(-1), interval '1 day') AS g (d),
                   unnest(ARRAY['CASH', 'SALES', 'IDLE']) AS a (code)
             WHERE (ledger.get_balance(a.code, g.d::date)).balance <> tap.legs_balance(a.code, g.d::date)), 0,
