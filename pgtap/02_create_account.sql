@@ -195,7 +195,7 @@ SELECT is((SELECT status FROM ledger.post_journal('drain-liab', tap.pair('2001-L
 SELECT is((SELECT status FROM ledger.set_account_status('2001-LIAB', 'closed')), 'closed',
           'Should close an account whose movements net to zero');
 
--- Refused arguments.
+-- Refused arguments: an unknown or NULL status (DX018), an account the tenant does not have (DX020).
 SELECT throws_ok(format('SELECT ledger.set_account_status(%s)', t.arguments), t.code, NULL, t.description)
   FROM (VALUES
     ($$'1001-CASH', 'deleted'$$,         'DX018', 'Should refuse an unknown status with DX018'),
