@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from doublex import config, errors, localdb
+from doublex.cli.output import json_option
 from doublex.db import Ledger, RetryPolicy
 
 T = TypeVar("T")
@@ -26,6 +27,11 @@ tenant_option = click.option(
     "--tenant", default="default", show_default=True, help="The book to work in."
 )
 DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def book_options(command: F) -> F:
+    """`--tenant` and `--json`: the options of a command that reads or changes one book."""
+    return tenant_option(json_option(command))
 
 
 def iso_date(value: datetime | None) -> date | None:

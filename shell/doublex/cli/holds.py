@@ -20,7 +20,14 @@ from typing import Any
 
 import click
 
-from doublex.cli.common import DATE, iso_date, limit_option, tenant_option, with_ledger
+from doublex.cli.common import (
+    DATE,
+    book_options,
+    iso_date,
+    limit_option,
+    tenant_option,
+    with_ledger,
+)
 from doublex.cli.ledger import (
     accounts,
     condition_option,
@@ -28,7 +35,7 @@ from doublex.cli.ledger import (
     parse_json_object,
     parse_leg,
 )
-from doublex.cli.output import Column, emit_record, emit_rows, json_option
+from doublex.cli.output import Column, emit_record, emit_rows
 from doublex.cli.root import main
 
 HOLD_FIELDS: list[Column] = [
@@ -104,8 +111,7 @@ def holds() -> None:
 @click.option("--ref", default=None)
 @click.option("--metadata", default=None, help="A JSON object kept with the hold.")
 @condition_option
-@tenant_option
-@json_option
+@book_options
 def holds_create(
     legs: tuple[str, ...], expires_at: datetime | None, key: str | None, memo: str | None,
     ref: str | None, metadata: str | None, conditions: tuple[str, ...], tenant: str,
@@ -132,8 +138,7 @@ def holds_create(
 
 @holds.command("show")
 @click.argument("hold_id", type=click.UUID)
-@tenant_option
-@json_option
+@book_options
 def holds_show(hold_id: uuid.UUID, tenant: str, as_json: bool) -> None:
     """One hold with its status and legs."""
     hold = with_ledger(lambda ledger: ledger.get_hold(hold_id, tenant))
@@ -153,8 +158,7 @@ def holds_show(hold_id: uuid.UUID, tenant: str, as_json: bool) -> None:
     "--after", "after_id", type=click.UUID, default=None, help="The last hold of the previous page."
 )
 @limit_option
-@tenant_option
-@json_option
+@book_options
 def holds_list(
     account: str | None, status: str | None, after_id: uuid.UUID | None, limit: int,
     tenant: str, as_json: bool,
@@ -175,8 +179,7 @@ def holds_list(
 @click.option("--date", "effective_date", type=DATE, default=None, help="Effective date.")
 @key_option
 @condition_option
-@tenant_option
-@json_option
+@book_options
 def holds_capture(
     hold_id: uuid.UUID, amounts: tuple[str, ...], effective_date: datetime | None,
     key: str | None, conditions: tuple[str, ...], tenant: str, as_json: bool,
@@ -199,8 +202,7 @@ def holds_capture(
 @holds.command("void")
 @click.argument("hold_id", type=click.UUID)
 @key_option
-@tenant_option
-@json_option
+@book_options
 def holds_void(hold_id: uuid.UUID, key: str | None, tenant: str, as_json: bool) -> None:
     """Release a hold without posting it."""
     idempotency_key = key or f"cli-{uuid.uuid4()}"
@@ -228,8 +230,7 @@ def holds_expire(tenant: str) -> None:
 @click.option(
     "--max", "max_balance", type=Decimal, default=None, help="Highest balance; none when left out."
 )
-@tenant_option
-@json_option
+@book_options
 def accounts_limits(
     code: str, min_balance: Decimal | None, max_balance: Decimal | None, tenant: str, as_json: bool
 ) -> None:
@@ -242,8 +243,7 @@ def accounts_limits(
 
 @main.command("available")
 @click.argument("code")
-@tenant_option
-@json_option
+@book_options
 def available(code: str, tenant: str, as_json: bool) -> None:
     """Posted, pending and available balance of account CODE, with its limits."""
     row = with_ledger(lambda ledger: ledger.get_available_balance(code, tenant))

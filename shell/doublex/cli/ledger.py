@@ -21,13 +21,13 @@ import click
 from doublex import jsonio
 from doublex.cli.common import (
     DATE,
+    book_options,
     iso_date,
     limit_option,
     page_options,
-    tenant_option,
     with_ledger,
 )
-from doublex.cli.output import Column, emit_page, emit_record, emit_rows, json_option
+from doublex.cli.output import Column, emit_page, emit_record, emit_rows
 from doublex.cli.root import main
 from doublex.db import Ledger
 from doublex.db.runner import Row
@@ -105,8 +105,7 @@ def accounts() -> None:
 )
 @click.option("--no-negative", is_flag=True, help="Refuse postings that take it below zero.")
 @click.option("--metadata", default=None, help="A JSON object kept with the account.")
-@tenant_option
-@json_option
+@book_options
 def accounts_create(
     code: str,
     name: str,
@@ -130,8 +129,7 @@ def accounts_create(
 @accounts.command("list")
 @click.option("--after", default=None, help="List codes after this one (the next page).")
 @limit_option
-@tenant_option
-@json_option
+@book_options
 def accounts_list(after: str | None, limit: int, tenant: str, as_json: bool) -> None:
     """Accounts by code, a page at a time."""
     rows = with_ledger(lambda ledger: ledger.list_accounts(after, limit, tenant))
@@ -140,8 +138,7 @@ def accounts_list(after: str | None, limit: int, tenant: str, as_json: bool) -> 
 
 @accounts.command("show")
 @click.argument("code")
-@tenant_option
-@json_option
+@book_options
 def accounts_show(code: str, tenant: str, as_json: bool) -> None:
     """One account, with its current balance."""
 
@@ -239,8 +236,7 @@ def read_legs(path: str) -> Any:
 @click.option("--ref", default=None, help="External reference (what bank statements carry).")
 @click.option("--metadata", default=None, help="A JSON object kept with the journal.")
 @condition_option
-@tenant_option
-@json_option
+@book_options
 def post(
     legs: tuple[str, ...],
     legs_file: str | None,
@@ -280,8 +276,7 @@ def post(
 @main.command("balance")
 @click.argument("code")
 @click.option("--as-of", type=DATE, default=None, help="Balance at the end of this date.")
-@tenant_option
-@json_option
+@book_options
 def balance(code: str, as_of: datetime | None, tenant: str, as_json: bool) -> None:
     """Balance of account CODE on its normal side (now, with its pending holds, available
     balance and limits; or as of a date)."""
@@ -293,8 +288,7 @@ def balance(code: str, as_of: datetime | None, tenant: str, as_json: bool) -> No
 @click.argument("code")
 @click.option("--from", "from_date", type=DATE, required=True, help="First date.")
 @click.option("--to", "to_date", type=DATE, required=True, help="Last date.")
-@tenant_option
-@json_option
+@book_options
 def history(code: str, from_date: datetime, to_date: datetime, tenant: str, as_json: bool) -> None:
     """Day by day balances of account CODE over closed business dates."""
     rows = with_ledger(
@@ -331,8 +325,7 @@ def report() -> None:
 @report.command("balances")
 @click.option("--as-of", type=DATE, default=None, help="Legs effective on or before this date.")
 @page_options
-@tenant_option
-@json_option
+@book_options
 def report_balances(
     as_of: datetime | None, cursor: str | None, limit: int, tenant: str, as_json: bool
 ) -> None:
@@ -372,8 +365,7 @@ def leg_summary(journal: dict[str, Any]) -> str:
 @click.option("--to", "to_date", type=DATE, default=None, help="Last effective date.")
 @click.option("--account", default=None, help="Only journals with a leg on this account.")
 @page_options
-@tenant_option
-@json_option
+@book_options
 def journals_list(
     from_date: datetime | None,
     to_date: datetime | None,
