@@ -24,6 +24,7 @@ from doublex.cli.common import (
     DATE,
     book_options,
     iso_date,
+    keyed_write,
     limit_option,
     tenant_option,
     with_ledger,
@@ -31,6 +32,7 @@ from doublex.cli.common import (
 from doublex.cli.ledger import (
     accounts,
     condition_option,
+    leg_option,
     parse_conditions,
     parse_json_object,
     parse_leg,
@@ -91,14 +93,7 @@ def holds() -> None:
 
 
 @holds.command("create")
-@click.option(
-    "--leg",
-    "legs",
-    multiple=True,
-    required=True,
-    metavar="ACCOUNT:SIDE:AMOUNT:CCY",
-    help="A leg, e.g. 2001-CARD:debit:80.00:EUR (repeat for each leg).",
-)
+@leg_option("2001-CARD:debit:80.00:EUR", required=True)
 @click.option(
     "--expires",
     "expires_at",
@@ -120,20 +115,14 @@ def holds_create(
     """Reserve a balanced set of legs without posting them."""
     body = [parse_leg(leg) for leg in legs]
     extra = parse_json_object(metadata, "--metadata")
-    idempotency_key = key or f"cli-{uuid.uuid4()}"
-    result = with_ledger(
-        lambda ledger: ledger.create_hold(
-            idempotency_key,
-            body,
-            expires_at,
-            memo,
-            ref,
-            extra,
-            parse_conditions(conditions),
-            tenant,
-        )
+    keyed_write(
+        key,
+        lambda ledger, k: ledger.create_hold(
+            k, body, expires_at, memo, ref, extra, parse_conditions(conditions), tenant
+        ),
+        as_json,
+        HOLD_FIELDS,
     )
-    emit_record({**result, "idempotency_key": idempotency_key}, as_json, fields=HOLD_FIELDS)
 
 
 @holds.command("show")
@@ -185,18 +174,15 @@ def holds_capture(
     key: str | None, conditions: tuple[str, ...], tenant: str, as_json: bool,
 ) -> None:  # fmt: skip
     """Post a hold as a journal (all of it, or --amount per leg); the rest is released."""
-    idempotency_key = key or f"cli-{uuid.uuid4()}"
-    result = with_ledger(
-        lambda ledger: ledger.capture_hold(
-            hold_id,
-            idempotency_key,
-            list(amounts) or None,
-            iso_date(effective_date),
-            parse_conditions(conditions),
-            tenant,
-        )
-    )
-    emit_record({**result, "idempotency_key": idempotency_key}, as_json, fields=RESOLUTION_FIELDS)
+    keyed_write(
+        key,
+        lambda ledger, k: ledger.capture_hold(
+            hold_id, k, list(amounts) or None, iso_date(effective_date),
+            parse_conditions(conditions), tenant,
+        ),
+        as_json,
+        RESOLUTION_FIELDS,
+    )  # fmt: skip
 
 
 @holds.command("void")
@@ -205,9 +191,9 @@ def holds_capture(
 @book_options
 def holds_void(hold_id: uuid.UUID, key: str | None, tenant: str, as_json: bool) -> None:
     """Release a hold without posting it."""
-    idempotency_key = key or f"cli-{uuid.uuid4()}"
-    result = with_ledger(lambda ledger: ledger.void_hold(hold_id, idempotency_key, tenant))
-    emit_record({**result, "idempotency_key": idempotency_key}, as_json, fields=RESOLUTION_FIELDS)
+    keyed_write(
+        key, lambda ledger, k: ledger.void_hold(hold_id, k, tenant), as_json, RESOLUTION_FIELDS
+    )
 
 
 @holds.command("expire")

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -23,6 +23,7 @@ from doublex.cli.common import (
     DATE,
     book_options,
     iso_date,
+    keyed_write,
     limit_option,
     page_options,
     with_ledger,
@@ -165,6 +166,9 @@ def parse_json_object(text: str | None, option: str) -> dict[str, Any] | None:
     return value
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
 def parse_leg(text: str) -> dict[str, str]:
     """ACCOUNT:debit|credit:AMOUNT:CCY (the account code may itself contain colons)."""
     parts = text.rsplit(":", 3)
@@ -198,6 +202,14 @@ def parse_conditions(texts: tuple[str, ...]) -> list[dict[str, str]] | None:
     return [parse_condition(text) for text in texts] or None
 
 
+def leg_option(example: str, required: bool = False) -> Callable[[F], F]:
+    """`--leg`, repeated: one leg each (parse_leg reads them)."""
+    return click.option(
+        "--leg", "legs", multiple=True, required=required, metavar="ACCOUNT:SIDE:AMOUNT:CCY",
+        help=f"A leg, e.g. {example} (repeat for each leg).",
+    )  # fmt: skip
+
+
 condition_option = click.option(
     "--condition",
     "conditions",
@@ -218,13 +230,7 @@ def read_legs(path: str) -> Any:
 
 
 @main.command("post")
-@click.option(
-    "--leg",
-    "legs",
-    multiple=True,
-    metavar="ACCOUNT:SIDE:AMOUNT:CCY",
-    help="A leg, e.g. 1001-CASH:debit:45.00:EUR (repeat for each leg).",
-)
+@leg_option("1001-CASH:debit:45.00:EUR")
 @click.option(
     "--legs-file",
     type=click.Path(exists=True, dir_okay=False),
@@ -254,20 +260,15 @@ def post(
         raise click.UsageError("give the legs either as --leg options or as --legs-file")
     body = read_legs(legs_file) if legs_file else [parse_leg(leg) for leg in legs]
     extra = parse_json_object(metadata, "--metadata")
-    idempotency_key = key or f"cli-{uuid.uuid4()}"
-    result = with_ledger(
-        lambda ledger: ledger.post_journal(
-            idempotency_key,
-            body,
-            iso_date(effective_date),
-            memo,
-            ref,
-            extra,
-            parse_conditions(conditions),
+    keyed_write(
+        key,
+        lambda ledger, k: ledger.post_journal(
+            k, body, iso_date(effective_date), memo, ref, extra, parse_conditions(conditions),
             tenant,
-        )
-    )
-    emit_record({**result, "idempotency_key": idempotency_key}, as_json, fields=POSTING_FIELDS)
+        ),
+        as_json,
+        POSTING_FIELDS,
+    )  # fmt: skip
 
 
 # -- doublex balance, history -----------------------------------------------------------------
