@@ -184,8 +184,12 @@ def keys_create(
 @book_options
 def keys_list(tenant: str, as_json: bool) -> None:
     """The tenant's keys (never their secrets)."""
-    rows = with_ledger(lambda ledger: ledger.list_api_keys(tenant))
-    emit_rows(rows, KEY_FIELDS, as_json, empty="no keys")
+    emit_rows(
+        with_ledger(lambda ledger: ledger.list_api_keys(tenant)),
+        KEY_FIELDS,
+        as_json,
+        empty="no keys",
+    )
 
 
 @keys.command("revoke")
