@@ -6,11 +6,14 @@ The README's "Configuration" table documents each of them; keep the two in step.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 # The roles the migrations create: the owner; doublex_app, the SQL login of the `default`
 # tenant; the service's login, which acts as API_ROLE for each request's key.
@@ -40,50 +43,66 @@ def project_root() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
-@dataclass(frozen=True)
+T = TypeVar("T")
+D = TypeVar("D", bound="DataclassInstance")
+N = TypeVar("N", int, float)
+ON = ("1", "true", "yes")
+OFF = ("off", "0", "false", "no")
+
+
+def env(name: str, default: T) -> T:
+    """A setting read from the variable `name` (by _from_env); its default's type says how:
+    a number of that type, a switch (default on: off, 0, false or no turn it off; default
+    off: 1, true or yes turn it on), or a text (default None: unset or empty)."""
+    return field(default=default, metadata={"env": name})
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
-    dsn: str | None
-    service_dsn: str | None
-    local_port: int
-    pg_bindir: str | None
-    pool_min: int
-    pool_max: int
-    pool_timeout: float
-    max_retries: int
-    max_body_bytes: int
-    migrate_on_start: bool
-    roll_up_seconds: float
-    tenants: list[str]
-    shutdown_seconds: float
+    # Connections: the admin DSN (unset: the local cluster on local_port, its programs in
+    # pg_bindir or on PATH), the service's. Sharding (README, "Sharding"): the PL/Proxy
+    # database's admin DSN and the shards' admin DSNs; with both, `doublex migrate` migrates
+    # every shard and regenerates the proxy.
+    dsn: str | None = env("DOUBLEX_DSN", None)
+    service_dsn: str | None = env("DOUBLEX_SERVICE_DSN", None)
+    pg_bindir: str | None = env("DOUBLEX_PG_BINDIR", None)
+    proxy_dsn: str | None = env("DOUBLEX_PROXY_DSN", None)
+    shard_dsns: tuple[str, ...] = ()  # DOUBLEX_SHARD_DSNS, semicolon-separated
+    tenants: list[str]  # DOUBLEX_TENANTS, comma-separated (default: default)
+    # Switches. The live page (README, "The live page") is served unless DOUBLEX_DEMO=off.
+    migrate_on_start: bool = env("MIGRATE_ON_START", False)
+    metrics_public: bool = env("DOUBLEX_METRICS_PUBLIC", False)
+    demo: bool = env("DOUBLEX_DEMO", True)
+    local_port: int = env("DOUBLEX_PGPORT", DEFAULT_LOCAL_PORT)
+    max_body_bytes: int = env("DOUBLEX_MAX_BODY_BYTES", 1 << 20)
+    pool_min: int = env("DOUBLEX_POOL_MIN", 1)
+    pool_max: int = env("DOUBLEX_POOL_MAX", 10)
+    pool_timeout: float = env("DOUBLEX_POOL_TIMEOUT", 5.0)
+    max_retries: int = env("DOUBLEX_MAX_RETRIES", 20)
+    roll_up_seconds: float = env("DOUBLEX_ROLLUP_SECONDS", 5.0)
+    shutdown_seconds: float = env("DOUBLEX_SHUTDOWN_SECONDS", 30.0)
     # Time limits of the REST service (README, "Time limits").
-    request_deadline: float
-    header_timeout: float
-    body_timeout: float
-    connections_per_client: int
+    request_deadline: float = env("DOUBLEX_REQUEST_DEADLINE", 10.0)
+    header_timeout: float = env("DOUBLEX_HEADER_TIMEOUT", 10.0)
+    body_timeout: float = env("DOUBLEX_BODY_TIMEOUT", 10.0)
+    connections_per_client: int = env("DOUBLEX_CONNECTIONS_PER_CLIENT", 64)
     # How long a worker uses a key's rate limit before reading it again (api/rate_limit.py).
-    key_rate_seconds: float
-    metrics_public: bool
-    # The live page (README, "The live page"): served unless DOUBLEX_DEMO=off; demo tenants
-    # older than demo_max_age_hours are archived by the service every demo_prune_seconds.
-    demo: bool
-    demo_max_age_hours: float
-    demo_prune_seconds: float
+    key_rate_seconds: float = env("DOUBLEX_KEY_RATE_SECONDS", 5.0)
+    # Demo tenants older than demo_max_age_hours are archived every demo_prune_seconds.
+    demo_max_age_hours: float = env("DOUBLEX_DEMO_MAX_AGE_HOURS", 24.0)
+    demo_prune_seconds: float = env("DOUBLEX_DEMO_PRUNE_SECONDS", 300.0)
     # How often the service marks the holds past their expiry in every tenant (0: never).
-    hold_sweep_seconds: float
+    hold_sweep_seconds: float = env("DOUBLEX_HOLD_SWEEP_SECONDS", 10.0)
     # The event log (README, "Events"): how often the service's sequencer looks for a new
     # PgQ batch when idle; the SSE stream's poll interval, keep-alive ping and longest life.
-    events_seconds: float
-    sse_poll_seconds: float
-    sse_ping_seconds: float
-    sse_max_seconds: float
+    events_seconds: float = env("DOUBLEX_EVENTS_SECONDS", 0.2)
+    sse_poll_seconds: float = env("DOUBLEX_SSE_POLL_SECONDS", 0.5)
+    sse_ping_seconds: float = env("DOUBLEX_SSE_PING_SECONDS", 15.0)
+    sse_max_seconds: float = env("DOUBLEX_SSE_MAX_SECONDS", 300.0)
     # The webhook delivery worker (README, "Webhooks"; doublex.webhooks).
     webhooks: WebhookSettings
     # Request coalescing of POST /api/transfers (README, "Request coalescing").
     coalesce: CoalesceSettings
-    # Sharding (README, "Sharding"): the PL/Proxy database's admin DSN and the shards' admin
-    # DSNs; with both, `doublex migrate` migrates every shard and regenerates the proxy.
-    proxy_dsn: str | None = None
-    shard_dsns: tuple[str, ...] = ()
 
     @property
     def uses_local_cluster(self) -> bool:
@@ -98,17 +117,17 @@ class WebhookSettings:
     list is re-read; the backoff (first wait, longest wait) and the give-up window before a
     dead letter; whether loopback and private addresses may be reached."""
 
-    enabled: bool = True
-    page_size: int = 500
-    concurrency: int = 32
-    timeout_seconds: float = 10.0
-    lease_seconds: float = 60.0
-    poll_seconds: float = 0.25
-    endpoints_seconds: float = 2.0
-    retry_base_seconds: float = 1.0
-    retry_cap_seconds: float = 3600.0
-    give_up_seconds: float = 86400.0
-    allow_private: bool = False
+    enabled: bool = env("DOUBLEX_WEBHOOKS", True)
+    page_size: int = env("DOUBLEX_WEBHOOK_PAGE_SIZE", 500)
+    concurrency: int = env("DOUBLEX_WEBHOOK_CONCURRENCY", 32)
+    timeout_seconds: float = env("DOUBLEX_WEBHOOK_TIMEOUT_SECONDS", 10.0)
+    lease_seconds: float = env("DOUBLEX_WEBHOOK_LEASE_SECONDS", 60.0)
+    poll_seconds: float = env("DOUBLEX_WEBHOOK_POLL_SECONDS", 0.25)
+    endpoints_seconds: float = env("DOUBLEX_WEBHOOK_ENDPOINTS_SECONDS", 2.0)
+    retry_base_seconds: float = env("DOUBLEX_WEBHOOK_RETRY_BASE_SECONDS", 1.0)
+    retry_cap_seconds: float = env("DOUBLEX_WEBHOOK_RETRY_CAP_SECONDS", 3600.0)
+    give_up_seconds: float = env("DOUBLEX_WEBHOOK_GIVE_UP_SECONDS", 86400.0)
+    allow_private: bool = env("DOUBLEX_WEBHOOK_ALLOW_PRIVATE", False)
 
 
 @dataclass(frozen=True)
@@ -117,12 +136,9 @@ class CoalesceSettings:
     are posted together by one `ledger.post_journals` call; the most requests in one batch;
     the longest a request waits for a batch to start (a lone request never waits)."""
 
-    enabled: bool = True
-    max_batch: int = 64
-    max_wait_ms: float = 10.0
-
-
-N = TypeVar("N", int, float)
+    enabled: bool = env("DOUBLEX_COALESCE", True)
+    max_batch: int = env("DOUBLEX_COALESCE_MAX_BATCH", 64)
+    max_wait_ms: float = env("DOUBLEX_COALESCE_MAX_WAIT_MS", 10.0)
 
 
 def _number_env(name: str, default: N) -> N:
@@ -137,78 +153,46 @@ def _number_env(name: str, default: N) -> N:
         raise SystemExit(f"{name} must be {what}, got {raw!r}") from exc
 
 
-def _flag_env(name: str) -> bool:
-    """1, true or yes (any case): on; anything else or unset: off."""
-    return os.environ.get(name, "").lower() in ("1", "true", "yes")
+def _list_env(name: str, separator: str, default: str = "") -> list[str]:
+    """The variable's items, stripped, empty ones left out."""
+    return [item.strip() for item in os.environ.get(name, default).split(separator) if item.strip()]
+
+
+def _from_env(cls: type[D], **given: Any) -> D:
+    """`cls` with every field env() names read from its variable, the others `given`."""
+    values = dict(given)
+    for each in fields(cls):
+        name, default = each.metadata.get("env"), each.default
+        if name is None:
+            continue
+        if isinstance(default, bool):
+            raw = os.environ.get(name, "").lower()
+            values[each.name] = raw not in OFF if default else raw in ON
+        elif isinstance(default, (int, float)):
+            values[each.name] = _number_env(name, default)
+        else:
+            values[each.name] = os.environ.get(name) or default
+    return cls(**values)
 
 
 def coalesce_settings() -> CoalesceSettings:
     """DOUBLEX_COALESCE (on|off), DOUBLEX_COALESCE_MAX_BATCH, DOUBLEX_COALESCE_MAX_WAIT_MS."""
-    defaults = CoalesceSettings()
-    max_batch = _number_env("DOUBLEX_COALESCE_MAX_BATCH", defaults.max_batch)
-    max_wait_ms = _number_env("DOUBLEX_COALESCE_MAX_WAIT_MS", defaults.max_wait_ms)
-    if max_batch < 1 or max_wait_ms < 0:
+    settings = _from_env(CoalesceSettings)
+    if settings.max_batch < 1 or settings.max_wait_ms < 0:
         raise SystemExit(
             "DOUBLEX_COALESCE_MAX_BATCH must be at least 1 and DOUBLEX_COALESCE_MAX_WAIT_MS"
-            f" at least 0, got {max_batch} and {max_wait_ms:g}"
+            f" at least 0, got {settings.max_batch} and {settings.max_wait_ms:g}"
         )
-    return CoalesceSettings(
-        enabled=os.environ.get("DOUBLEX_COALESCE", "on").lower() not in ("off", "0", "false", "no"),
-        max_batch=max_batch,
-        max_wait_ms=max_wait_ms,
-    )
+    return settings
 
 
 def load() -> Settings:
-    return Settings(
-        dsn=os.environ.get("DOUBLEX_DSN") or None,
-        service_dsn=os.environ.get("DOUBLEX_SERVICE_DSN") or None,
-        local_port=_number_env("DOUBLEX_PGPORT", DEFAULT_LOCAL_PORT),
-        pg_bindir=os.environ.get("DOUBLEX_PG_BINDIR") or None,
-        pool_min=_number_env("DOUBLEX_POOL_MIN", 1),
-        pool_max=_number_env("DOUBLEX_POOL_MAX", 10),
-        pool_timeout=_number_env("DOUBLEX_POOL_TIMEOUT", 5.0),
-        max_retries=_number_env("DOUBLEX_MAX_RETRIES", 20),
-        max_body_bytes=_number_env("DOUBLEX_MAX_BODY_BYTES", 1 << 20),
-        migrate_on_start=_flag_env("MIGRATE_ON_START"),
-        roll_up_seconds=_number_env("DOUBLEX_ROLLUP_SECONDS", 5.0),
-        tenants=[
-            t.strip() for t in os.environ.get("DOUBLEX_TENANTS", "default").split(",") if t.strip()
-        ],
-        shutdown_seconds=_number_env("DOUBLEX_SHUTDOWN_SECONDS", 30.0),
-        request_deadline=_number_env("DOUBLEX_REQUEST_DEADLINE", 10.0),
-        header_timeout=_number_env("DOUBLEX_HEADER_TIMEOUT", 10.0),
-        body_timeout=_number_env("DOUBLEX_BODY_TIMEOUT", 10.0),
-        connections_per_client=_number_env("DOUBLEX_CONNECTIONS_PER_CLIENT", 64),
-        key_rate_seconds=_number_env("DOUBLEX_KEY_RATE_SECONDS", 5.0),
-        metrics_public=_flag_env("DOUBLEX_METRICS_PUBLIC"),
-        demo=os.environ.get("DOUBLEX_DEMO", "on").lower() not in ("off", "0", "false", "no"),
-        demo_max_age_hours=_number_env("DOUBLEX_DEMO_MAX_AGE_HOURS", 24.0),
-        demo_prune_seconds=_number_env("DOUBLEX_DEMO_PRUNE_SECONDS", 300.0),
-        hold_sweep_seconds=_number_env("DOUBLEX_HOLD_SWEEP_SECONDS", 10.0),
-        events_seconds=_number_env("DOUBLEX_EVENTS_SECONDS", 0.2),
-        sse_poll_seconds=_number_env("DOUBLEX_SSE_POLL_SECONDS", 0.5),
-        sse_ping_seconds=_number_env("DOUBLEX_SSE_PING_SECONDS", 15.0),
-        sse_max_seconds=_number_env("DOUBLEX_SSE_MAX_SECONDS", 300.0),
-        webhooks=WebhookSettings(
-            enabled=os.environ.get("DOUBLEX_WEBHOOKS", "on").lower()
-            not in ("off", "0", "false", "no"),
-            page_size=_number_env("DOUBLEX_WEBHOOK_PAGE_SIZE", 500),
-            concurrency=_number_env("DOUBLEX_WEBHOOK_CONCURRENCY", 32),
-            timeout_seconds=_number_env("DOUBLEX_WEBHOOK_TIMEOUT_SECONDS", 10.0),
-            lease_seconds=_number_env("DOUBLEX_WEBHOOK_LEASE_SECONDS", 60.0),
-            poll_seconds=_number_env("DOUBLEX_WEBHOOK_POLL_SECONDS", 0.25),
-            endpoints_seconds=_number_env("DOUBLEX_WEBHOOK_ENDPOINTS_SECONDS", 2.0),
-            retry_base_seconds=_number_env("DOUBLEX_WEBHOOK_RETRY_BASE_SECONDS", 1.0),
-            retry_cap_seconds=_number_env("DOUBLEX_WEBHOOK_RETRY_CAP_SECONDS", 3600.0),
-            give_up_seconds=_number_env("DOUBLEX_WEBHOOK_GIVE_UP_SECONDS", 86400.0),
-            allow_private=_flag_env("DOUBLEX_WEBHOOK_ALLOW_PRIVATE"),
-        ),
+    return _from_env(
+        Settings,
+        tenants=_list_env("DOUBLEX_TENANTS", ",", "default"),
+        webhooks=_from_env(WebhookSettings),
         coalesce=coalesce_settings(),
-        proxy_dsn=os.environ.get("DOUBLEX_PROXY_DSN") or None,
-        shard_dsns=tuple(
-            d.strip() for d in os.environ.get("DOUBLEX_SHARD_DSNS", "").split(";") if d.strip()
-        ),
+        shard_dsns=tuple(_list_env("DOUBLEX_SHARD_DSNS", ";")),
     )
 
 

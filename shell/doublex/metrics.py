@@ -52,19 +52,22 @@ POSTING_LATENCY = Histogram(
 # Request coalescing (doublex.db.coalesce): requests per transaction the coalescer ran (1: a
 # request that went alone), and how long each request waited for its batch, per operation
 # (transfers, reversals, holds, captures).
-COALESCE_BATCH_SIZE = Histogram(
-    "ledger_coalesce_batch_size",
-    "Requests run by one transaction of the request coalescer (1: a lone request, sent as it"
-    " came), by operation",
-    ["operation"],
-    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000),
-)
-COALESCE_WAIT = Histogram(
-    "ledger_coalesce_wait_ms",
-    "Time a coalesced request waited for its batch to start, in milliseconds (0: it went at"
-    " once), by operation",
-    ["operation"],
-    buckets=(0.1, 0.5, 1, 2, 5, 10, 15, 25, 50, 100, 250),
+COALESCE_BATCH_SIZE, COALESCE_WAIT = (
+    Histogram(name, text, ["operation"], buckets=buckets)
+    for name, text, buckets in (
+        (
+            "ledger_coalesce_batch_size",
+            "Requests run by one transaction of the request coalescer (1: a lone request, sent"
+            " as it came), by operation",
+            (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000),
+        ),
+        (
+            "ledger_coalesce_wait_ms",
+            "Time a coalesced request waited for its batch to start, in milliseconds (0: it"
+            " went at once), by operation",
+            (0.1, 0.5, 1, 2, 5, 10, 15, 25, 50, 100, 250),
+        ),
+    )
 )
 GET_BALANCE_LATENCY = Histogram(
     "ledger_get_balance_latency_ms",

@@ -46,13 +46,12 @@ ID_REFERENCES = {
     ("recon_outcome", "line_id"): "statement_line",
     ("statement_line", "import_id"): "statement_import",
 }
-# Values the target gives instead of the source's (module docstring, "Ids").
+# Values the target gives instead of the source's (module docstring, "Ids"), by table.
 REPLACED = {
-    ("journal", "txid"): "1",
-    ("leg", "txid"): "1",
-    ("balance_checkpoint", "debits"): "0",
-    ("balance_checkpoint", "credits"): "0",
-    ("balance_watermark", "below_txid"): "0",
+    "journal": {"txid": "1"},
+    "leg": {"txid": "1"},
+    "balance_checkpoint": {"debits": "0", "credits": "0"},
+    "balance_watermark": {"below_txid": "0"},
 }
 # Append-only tables large enough to deserve an index for the difference (txid: the
 # inserting transaction's id, stamped by their BEFORE INSERT trigger).
@@ -300,8 +299,8 @@ class Copier:
     def _value(self, table: Table, column: str) -> tuple[sql.Composable, sql.Composable]:
         """The value inserted for `column`, and the join it needs (an id mapped anew)."""
         none = sql.SQL("")
-        if (table.name, column) in REPLACED:
-            return sql.SQL(REPLACED[(table.name, column)]), none
+        if (replaced := REPLACED.get(table.name, {}).get(column)) is not None:
+            return sql.SQL(replaced), none
         mapped = ID_REFERENCES.get((table.name, column))
         if column == table.serial and table.name in IDENTITIES:
             mapped = table.name

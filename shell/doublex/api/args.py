@@ -86,11 +86,20 @@ PageLimit = Annotated[WholeNumber, Documented(minimum=1, maximum=Limit("page_siz
 HoldStatus = Annotated[str, Documented(enum=["pending", "captured", "voided", "expired"])]
 
 
+def next_cursor(note: str = "") -> Any:
+    """The `cursor` of a paged list: None for the first page."""
+    return Field(None, description="next_cursor of the previous page" + note)
+
+
+class Keyed(Args):
+    """A write the client may repeat: its idempotency key in a header (or in the body)."""
+
+    idempotency_key: IdempotencyHeader = HEADER_FIELD
+
+
 class Page(Args):
     limit: PageLimit = 100
-    cursor: Annotated[str | None, In.QUERY] = Field(
-        None, description="next_cursor of the previous page"
-    )
+    cursor: Annotated[str | None, In.QUERY] = next_cursor()
 
 
 class AccountPath(Args):
@@ -125,8 +134,7 @@ class CreateAccountArgs(Args):
     body: Annotated[AccountCreate, In.BODY]
 
 
-class TransferArgs(Args):
-    idempotency_key: IdempotencyHeader = HEADER_FIELD
+class TransferArgs(Keyed):
     body: Annotated[TransferBody, In.BODY, Field(json_schema_extra=_any_of)]
 
 
@@ -144,8 +152,7 @@ class JournalPath(Args):
     journal_id: Annotated[JournalId, In.PATH]
 
 
-class ReverseArgs(JournalPath):
-    idempotency_key: IdempotencyHeader = HEADER_FIELD
+class ReverseArgs(Keyed, JournalPath):
     body: Annotated[Reversal, In.BODY]
 
 
@@ -163,8 +170,7 @@ class RateArgs(Args):
     )
 
 
-class FxTransferArgs(Args):
-    idempotency_key: IdempotencyHeader = HEADER_FIELD
+class FxTransferArgs(Keyed):
     body: Annotated[FxTransfer, In.BODY]
 
 
@@ -260,25 +266,20 @@ class DeliveriesArgs(WebhookPath):
     outcome: Annotated[str | None, In.QUERY] = Field(
         None, description="Only `delivered`, `failed` or `dead_letter` attempts; left out: all"
     )
-    limit: Annotated[WholeNumber, Documented(minimum=1, maximum=Limit("page_size")), In.QUERY] = 100
-    cursor: Annotated[BigCursor | None, In.QUERY] = Field(
-        None, description="next_cursor of the previous page"
-    )
+    limit: PageLimit = 100
+    cursor: Annotated[BigCursor | None, In.QUERY] = next_cursor()
 
 
 class AuditArgs(Args):
     limit: PageLimit = 100
-    cursor: Annotated[BigCursor | None, In.QUERY] = Field(
-        None, description="next_cursor of the previous page"
-    )
+    cursor: Annotated[BigCursor | None, In.QUERY] = next_cursor()
 
 
 class LimitsArgs(AccountPath):
     body: Annotated[AccountLimits, In.BODY]
 
 
-class HoldCreateArgs(Args):
-    idempotency_key: IdempotencyHeader = HEADER_FIELD
+class HoldCreateArgs(Keyed):
     body: Annotated[HoldCreate, In.BODY]
 
 
@@ -286,13 +287,11 @@ class HoldPath(Args):
     hold_id: Annotated[HoldId, In.PATH]
 
 
-class HoldCaptureArgs(HoldPath):
-    idempotency_key: IdempotencyHeader = HEADER_FIELD
+class HoldCaptureArgs(Keyed, HoldPath):
     body: Annotated[HoldCapture, In.BODY]
 
 
-class HoldVoidArgs(HoldPath):
-    idempotency_key: IdempotencyHeader = HEADER_FIELD
+class HoldVoidArgs(Keyed, HoldPath):
     body: Annotated[HoldVoid, In.BODY]
 
 
@@ -305,6 +304,4 @@ class HoldsArgs(Args):
         None, description="As the hold reads now: a hold past expires_at is expired"
     )
     limit: PageLimit = 100
-    cursor: Annotated[HoldId | None, In.QUERY] = Field(
-        None, description="next_cursor of the previous page (holds come oldest first)"
-    )
+    cursor: Annotated[HoldId | None, In.QUERY] = next_cursor(" (holds come oldest first)")

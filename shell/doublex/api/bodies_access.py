@@ -39,14 +39,7 @@ class ApiKeyCreate(Body):
         }
     )
 
-    name: Annotated[
-        str,
-        Documented(
-            maxLength=Limit("api_key_name_length"),
-            description="What the key is for",
-            examples=["billing"],
-        ),
-    ]
+    name: Annotated[str, Documented.text("api_key_name_length", "What the key is for", "billing")]
     # The capability words are the ledger's (DX044 for another word, or none).
     capabilities: Annotated[
         list[str],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
@@ -63,3 +63,8 @@ class FxTransfer(Body):
     effective_date: IsoDate | None = None
     memo: Memo | None = None
     ref: Ref | None = None
+
+    def settlement(self, key: str) -> dict[str, Any]:
+        """The arguments of Ledger.post_fx_transfer: the fields as they came, the key the one
+        the request carries (header or body)."""
+        return {**dict(self), "idempotency_key": key}

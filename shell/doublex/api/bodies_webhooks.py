@@ -25,10 +25,10 @@ class WebhookCreate(Body):
 
     url: Annotated[
         str,
-        Documented(
-            maxLength=Limit("webhook_url_length"),
-            description="Where events are POSTed: http or https, a host, no credentials",
-            examples=["https://hooks.example.com/doublex"],
+        Documented.text(
+            "webhook_url_length",
+            "Where events are POSTed: http or https, a host, no credentials",
+            "https://hooks.example.com/doublex",
         ),
     ]
     # The type names are the ledger's (DX059 for another, or an empty list).

@@ -34,6 +34,11 @@ class Documented:
     def __init__(self, **keywords: Any) -> None:
         self.keywords = keywords
 
+    @classmethod
+    def text(cls, limit: str, description: str, example: str) -> Documented:
+        """A text at most the ledger's `limit` long (its DX code beyond), with an example."""
+        return cls(maxLength=Limit(limit), description=description, examples=[example])
+
     def __get_pydantic_json_schema__(
         self, schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:

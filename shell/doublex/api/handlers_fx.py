@@ -22,18 +22,8 @@ async def get_rate(request: web.Request, a: args.RateArgs) -> web.Response:
 
 
 async def post_transfer(request: web.Request, a: args.FxTransferArgs) -> web.Response:
-    body = a.body
-    result = await ledger(request).post_fx_transfer(
-        idempotency_key=idempotency_key(a.idempotency_key, body.idempotency_key),
-        from_account=body.from_account,
-        to_account=body.to_account,
-        amount=body.amount,
-        fixed_side=body.fixed_side,
-        rate=body.rate,
-        effective_date=body.effective_date,
-        memo=body.memo,
-        ref=body.ref,
-    )
+    key = idempotency_key(a.idempotency_key, a.body.idempotency_key)
+    result = await ledger(request).post_fx_transfer(**a.body.settlement(key))
     return respond(result, posting_status(result))
 
 

@@ -23,7 +23,7 @@ from typing import Any
 import click
 
 from doublex import config
-from doublex.cli.common import limit_option, tenant_option, with_ledger
+from doublex.cli.common import book_options, limit_option, tenant_option, with_ledger
 from doublex.cli.output import Column, emit_record, emit_rows, json_option
 from doublex.cli.root import main
 from doublex.db import Ledger
@@ -181,18 +181,20 @@ def keys_create(
 
 
 @keys.command("list")
-@tenant_option
-@json_option
+@book_options
 def keys_list(tenant: str, as_json: bool) -> None:
     """The tenant's keys (never their secrets)."""
-    rows = with_ledger(lambda ledger: ledger.list_api_keys(tenant))
-    emit_rows(rows, KEY_FIELDS, as_json, empty="no keys")
+    emit_rows(
+        with_ledger(lambda ledger: ledger.list_api_keys(tenant)),
+        KEY_FIELDS,
+        as_json,
+        empty="no keys",
+    )
 
 
 @keys.command("revoke")
 @click.argument("key_id")
-@tenant_option
-@json_option
+@book_options
 def keys_revoke(key_id: str, tenant: str, as_json: bool) -> None:
     """Revoke KEY_ID: refused from its next transaction on."""
     emit_record(

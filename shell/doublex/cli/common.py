@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
 import click
 
 from doublex import config, errors, localdb
+from doublex.cli.output import Column, emit_record, json_option
 from doublex.db import Ledger, RetryPolicy
 
 T = TypeVar("T")
@@ -26,6 +28,11 @@ tenant_option = click.option(
     "--tenant", default="default", show_default=True, help="The book to work in."
 )
 DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def book_options(command: F) -> F:
+    """`--tenant` and `--json`: the options of a command that reads or changes one book."""
+    return tenant_option(json_option(command))
 
 
 def iso_date(value: datetime | None) -> date | None:
@@ -103,6 +110,19 @@ def with_ledger(call: Callable[[Ledger], Awaitable[T]]) -> T:
         return asyncio.run(run())
     except errors.LedgerError as exc:
         raise LedgerFailure(exc) from exc
+
+
+def keyed_write(
+    key: str | None,
+    call: Callable[[Ledger, str], Awaitable[Mapping[str, Any]]],
+    as_json: bool,
+    fields: Sequence[Column],
+) -> None:
+    """Run a write under its idempotency key (a new random one when none is given) and print
+    its result with the key, so that the same write can be sent again."""
+    idempotency_key = key or f"cli-{uuid.uuid4()}"
+    result = with_ledger(lambda ledger: call(ledger, idempotency_key))
+    emit_record({**result, "idempotency_key": idempotency_key}, as_json, fields=fields)
 
 
 class LedgerFailure(click.ClickException):

@@ -16,8 +16,8 @@ from typing import Any
 
 import click
 
-from doublex.cli.common import tenant_option, with_ledger
-from doublex.cli.output import Column, emit_record, emit_rows, json_option, table
+from doublex.cli.common import book_options, with_ledger
+from doublex.cli.output import Column, emit_record, emit_rows, table
 from doublex.cli.root import main
 from doublex.db import Ledger
 
@@ -114,8 +114,7 @@ class Progress:
     default=None,
     help="Date to close (default: the latest date fully past the cut-off).",
 )
-@tenant_option
-@json_option
+@book_options
 def eod_close(business_date: datetime | None, tenant: str, as_json: bool) -> None:
     """Close a business date (and earlier open dates with activity, first)."""
     progress = Progress(quiet=as_json)
@@ -146,8 +145,7 @@ def eod_close(business_date: datetime | None, tenant: str, as_json: bool) -> Non
 
 
 @eod.command("status")
-@tenant_option
-@json_option
+@book_options
 def eod_status(tenant: str, as_json: bool) -> None:
     """Business date, latest closed date, open dates with activity, last close."""
     status = with_ledger(lambda ledger: ledger.eod_status(tenant))
@@ -155,8 +153,7 @@ def eod_status(tenant: str, as_json: bool) -> None:
 
 
 @eod.command("verify")
-@tenant_option
-@json_option
+@book_options
 def eod_verify(tenant: str, as_json: bool) -> None:
     """Recompute every seal; list the closed dates whose data no longer match (exit 2)."""
     problems = with_ledger(lambda ledger: ledger.verify_seals(tenant))
@@ -175,8 +172,7 @@ def eod_verify(tenant: str, as_json: bool) -> None:
     default=None,
     help="Local time at which the business day ends (00:00 = midnight).",
 )
-@tenant_option
-@json_option
+@book_options
 def eod_settings(
     time_zone: str | None, cutoff: datetime | None, tenant: str, as_json: bool
 ) -> None:

@@ -17,8 +17,7 @@ import click
 
 from doublex import config, jsonio, sequencer
 from doublex.cells import cell
-from doublex.cli.common import tenant_option, with_ledger
-from doublex.cli.output import json_option
+from doublex.cli.common import book_options, with_ledger
 from doublex.cli.root import main
 from doublex.db import Ledger
 from doublex.db.runner import Row
@@ -47,8 +46,7 @@ def _line(event: Row, as_json: bool) -> str:
 @click.option(
     "--every", default=0.5, show_default=True, type=float, help="Seconds between polls (--follow)."
 )
-@tenant_option
-@json_option
+@book_options
 def tail(
     after: int, types: str | None, follow: bool, every: float, tenant: str, as_json: bool
 ) -> None:

@@ -15,8 +15,8 @@ from typing import Any
 
 import click
 
-from doublex.cli.common import tenant_option, with_ledger
-from doublex.cli.output import Column, emit_record, emit_rows, json_option, table
+from doublex.cli.common import book_options, with_ledger
+from doublex.cli.output import Column, emit_record, emit_rows, table
 from doublex.cli.root import main
 from doublex.db import Ledger, LineProblem, RateLine
 
@@ -111,8 +111,7 @@ def rate_group() -> None:
     "--on", "on", type=DATE_FORMAT, default=None, help="valid_on (default: business date)."
 )
 @click.option("--source", default=None, help="Where the rate comes from, e.g. ECB.")
-@tenant_option
-@json_option
+@book_options
 def rate_set(
     base: str, quote: str, rate: Decimal, on: object, source: str | None, tenant: str, as_json: bool
 ) -> None:
@@ -131,8 +130,7 @@ def rate_set(
 @click.argument("base")
 @click.argument("quote")
 @click.option("--on", "on", type=DATE_FORMAT, default=None, help="Day (default: business date).")
-@tenant_option
-@json_option
+@book_options
 def rate_get(base: str, quote: str, on: object, tenant: str, as_json: bool) -> None:
     """The rate of BASE in QUOTE on a day: stored (direct) or from the inverse pair (inverted)."""
     found = with_ledger(lambda ledger: ledger.fx_rate(base, quote, as_date(on), tenant))
@@ -196,8 +194,7 @@ def _parse_row(number: int, row: Sequence[str], width: int) -> RateLine | CsvPro
 
 @rates_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@tenant_option
-@json_option
+@book_options
 def rates_import(file: Path, tenant: str, as_json: bool) -> None:
     """Upsert every rate of a CSV file (base,quote,rate,valid_on[,source]), all or nothing.
 
@@ -251,8 +248,7 @@ def _report_problems(file: Path, problems: list[CsvProblem], as_json: bool) -> N
 @click.option("--on", "on", type=DATE_FORMAT, default=None, help="Effective date.")
 @click.option("--memo", default=None)
 @click.option("--ref", default=None)
-@tenant_option
-@json_option
+@book_options
 def transfer(
     from_account: str,
     to_account: str,
@@ -288,8 +284,7 @@ def transfer(
 @fx.command("position")
 @click.option("--as-of", type=DATE_FORMAT, default=None, help="Postings up to this date.")
 @click.option("--reporting-ccy", default="EUR", show_default=True)
-@tenant_option
-@json_option
+@book_options
 def position(as_of: object, reporting_ccy: str, tenant: str, as_json: bool) -> None:
     """The open FX position per currency (clearing balances), valued in a reporting currency."""
     rows = with_ledger(lambda ledger: ledger.fx_position(as_date(as_of), reporting_ccy, tenant))

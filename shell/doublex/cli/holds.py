@@ -20,15 +20,24 @@ from typing import Any
 
 import click
 
-from doublex.cli.common import DATE, iso_date, limit_option, tenant_option, with_ledger
+from doublex.cli.common import (
+    DATE,
+    book_options,
+    iso_date,
+    keyed_write,
+    limit_option,
+    tenant_option,
+    with_ledger,
+)
 from doublex.cli.ledger import (
     accounts,
     condition_option,
+    leg_option,
     parse_conditions,
     parse_json_object,
     parse_leg,
 )
-from doublex.cli.output import Column, emit_record, emit_rows, json_option
+from doublex.cli.output import Column, emit_record, emit_rows
 from doublex.cli.root import main
 
 HOLD_FIELDS: list[Column] = [
@@ -84,14 +93,7 @@ def holds() -> None:
 
 
 @holds.command("create")
-@click.option(
-    "--leg",
-    "legs",
-    multiple=True,
-    required=True,
-    metavar="ACCOUNT:SIDE:AMOUNT:CCY",
-    help="A leg, e.g. 2001-CARD:debit:80.00:EUR (repeat for each leg).",
-)
+@leg_option("2001-CARD:debit:80.00:EUR", required=True)
 @click.option(
     "--expires",
     "expires_at",
@@ -104,8 +106,7 @@ def holds() -> None:
 @click.option("--ref", default=None)
 @click.option("--metadata", default=None, help="A JSON object kept with the hold.")
 @condition_option
-@tenant_option
-@json_option
+@book_options
 def holds_create(
     legs: tuple[str, ...], expires_at: datetime | None, key: str | None, memo: str | None,
     ref: str | None, metadata: str | None, conditions: tuple[str, ...], tenant: str,
@@ -114,26 +115,19 @@ def holds_create(
     """Reserve a balanced set of legs without posting them."""
     body = [parse_leg(leg) for leg in legs]
     extra = parse_json_object(metadata, "--metadata")
-    idempotency_key = key or f"cli-{uuid.uuid4()}"
-    result = with_ledger(
-        lambda ledger: ledger.create_hold(
-            idempotency_key,
-            body,
-            expires_at,
-            memo,
-            ref,
-            extra,
-            parse_conditions(conditions),
-            tenant,
-        )
+    keyed_write(
+        key,
+        lambda ledger, k: ledger.create_hold(
+            k, body, expires_at, memo, ref, extra, parse_conditions(conditions), tenant
+        ),
+        as_json,
+        HOLD_FIELDS,
     )
-    emit_record({**result, "idempotency_key": idempotency_key}, as_json, fields=HOLD_FIELDS)
 
 
 @holds.command("show")
 @click.argument("hold_id", type=click.UUID)
-@tenant_option
-@json_option
+@book_options
 def holds_show(hold_id: uuid.UUID, tenant: str, as_json: bool) -> None:
     """One hold with its status and legs."""
     hold = with_ledger(lambda ledger: ledger.get_hold(hold_id, tenant))
@@ -153,8 +147,7 @@ def holds_show(hold_id: uuid.UUID, tenant: str, as_json: bool) -> None:
     "--after", "after_id", type=click.UUID, default=None, help="The last hold of the previous page."
 )
 @limit_option
-@tenant_option
-@json_option
+@book_options
 def holds_list(
     account: str | None, status: str | None, after_id: uuid.UUID | None, limit: int,
     tenant: str, as_json: bool,
@@ -175,37 +168,32 @@ def holds_list(
 @click.option("--date", "effective_date", type=DATE, default=None, help="Effective date.")
 @key_option
 @condition_option
-@tenant_option
-@json_option
+@book_options
 def holds_capture(
     hold_id: uuid.UUID, amounts: tuple[str, ...], effective_date: datetime | None,
     key: str | None, conditions: tuple[str, ...], tenant: str, as_json: bool,
 ) -> None:  # fmt: skip
     """Post a hold as a journal (all of it, or --amount per leg); the rest is released."""
-    idempotency_key = key or f"cli-{uuid.uuid4()}"
-    result = with_ledger(
-        lambda ledger: ledger.capture_hold(
-            hold_id,
-            idempotency_key,
-            list(amounts) or None,
-            iso_date(effective_date),
-            parse_conditions(conditions),
-            tenant,
-        )
-    )
-    emit_record({**result, "idempotency_key": idempotency_key}, as_json, fields=RESOLUTION_FIELDS)
+    keyed_write(
+        key,
+        lambda ledger, k: ledger.capture_hold(
+            hold_id, k, list(amounts) or None, iso_date(effective_date),
+            parse_conditions(conditions), tenant,
+        ),
+        as_json,
+        RESOLUTION_FIELDS,
+    )  # fmt: skip
 
 
 @holds.command("void")
 @click.argument("hold_id", type=click.UUID)
 @key_option
-@tenant_option
-@json_option
+@book_options
 def holds_void(hold_id: uuid.UUID, key: str | None, tenant: str, as_json: bool) -> None:
     """Release a hold without posting it."""
-    idempotency_key = key or f"cli-{uuid.uuid4()}"
-    result = with_ledger(lambda ledger: ledger.void_hold(hold_id, idempotency_key, tenant))
-    emit_record({**result, "idempotency_key": idempotency_key}, as_json, fields=RESOLUTION_FIELDS)
+    keyed_write(
+        key, lambda ledger, k: ledger.void_hold(hold_id, k, tenant), as_json, RESOLUTION_FIELDS
+    )
 
 
 @holds.command("expire")
@@ -228,8 +216,7 @@ def holds_expire(tenant: str) -> None:
 @click.option(
     "--max", "max_balance", type=Decimal, default=None, help="Highest balance; none when left out."
 )
-@tenant_option
-@json_option
+@book_options
 def accounts_limits(
     code: str, min_balance: Decimal | None, max_balance: Decimal | None, tenant: str, as_json: bool
 ) -> None:
@@ -242,8 +229,7 @@ def accounts_limits(
 
 @main.command("available")
 @click.argument("code")
-@tenant_option
-@json_option
+@book_options
 def available(code: str, tenant: str, as_json: bool) -> None:
     """Posted, pending and available balance of account CODE, with its limits."""
     row = with_ledger(lambda ledger: ledger.get_available_balance(code, tenant))

@@ -11,23 +11,24 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from doublex import jsonio
 from doublex.cli.common import (
     DATE,
+    book_options,
     iso_date,
+    keyed_write,
     limit_option,
     page_options,
-    tenant_option,
     with_ledger,
 )
-from doublex.cli.output import Column, emit_page, emit_record, emit_rows, json_option
+from doublex.cli.output import Column, emit_page, emit_record, emit_rows
 from doublex.cli.root import main
 from doublex.db import Ledger
 from doublex.db.runner import Row
@@ -105,8 +106,7 @@ def accounts() -> None:
 )
 @click.option("--no-negative", is_flag=True, help="Refuse postings that take it below zero.")
 @click.option("--metadata", default=None, help="A JSON object kept with the account.")
-@tenant_option
-@json_option
+@book_options
 def accounts_create(
     code: str,
     name: str,
@@ -130,8 +130,7 @@ def accounts_create(
 @accounts.command("list")
 @click.option("--after", default=None, help="List codes after this one (the next page).")
 @limit_option
-@tenant_option
-@json_option
+@book_options
 def accounts_list(after: str | None, limit: int, tenant: str, as_json: bool) -> None:
     """Accounts by code, a page at a time."""
     rows = with_ledger(lambda ledger: ledger.list_accounts(after, limit, tenant))
@@ -140,8 +139,7 @@ def accounts_list(after: str | None, limit: int, tenant: str, as_json: bool) -> 
 
 @accounts.command("show")
 @click.argument("code")
-@tenant_option
-@json_option
+@book_options
 def accounts_show(code: str, tenant: str, as_json: bool) -> None:
     """One account, with its current balance."""
 
@@ -166,6 +164,9 @@ def parse_json_object(text: str | None, option: str) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise click.BadParameter("must be a JSON object", param_hint=option)
     return value
+
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def parse_leg(text: str) -> dict[str, str]:
@@ -201,6 +202,14 @@ def parse_conditions(texts: tuple[str, ...]) -> list[dict[str, str]] | None:
     return [parse_condition(text) for text in texts] or None
 
 
+def leg_option(example: str, required: bool = False) -> Callable[[F], F]:
+    """`--leg`, repeated: one leg each (parse_leg reads them)."""
+    return click.option(
+        "--leg", "legs", multiple=True, required=required, metavar="ACCOUNT:SIDE:AMOUNT:CCY",
+        help=f"A leg, e.g. {example} (repeat for each leg).",
+    )  # fmt: skip
+
+
 condition_option = click.option(
     "--condition",
     "conditions",
@@ -221,13 +230,7 @@ def read_legs(path: str) -> Any:
 
 
 @main.command("post")
-@click.option(
-    "--leg",
-    "legs",
-    multiple=True,
-    metavar="ACCOUNT:SIDE:AMOUNT:CCY",
-    help="A leg, e.g. 1001-CASH:debit:45.00:EUR (repeat for each leg).",
-)
+@leg_option("1001-CASH:debit:45.00:EUR")
 @click.option(
     "--legs-file",
     type=click.Path(exists=True, dir_okay=False),
@@ -239,8 +242,7 @@ def read_legs(path: str) -> Any:
 @click.option("--ref", default=None, help="External reference (what bank statements carry).")
 @click.option("--metadata", default=None, help="A JSON object kept with the journal.")
 @condition_option
-@tenant_option
-@json_option
+@book_options
 def post(
     legs: tuple[str, ...],
     legs_file: str | None,
@@ -258,20 +260,15 @@ def post(
         raise click.UsageError("give the legs either as --leg options or as --legs-file")
     body = read_legs(legs_file) if legs_file else [parse_leg(leg) for leg in legs]
     extra = parse_json_object(metadata, "--metadata")
-    idempotency_key = key or f"cli-{uuid.uuid4()}"
-    result = with_ledger(
-        lambda ledger: ledger.post_journal(
-            idempotency_key,
-            body,
-            iso_date(effective_date),
-            memo,
-            ref,
-            extra,
-            parse_conditions(conditions),
+    keyed_write(
+        key,
+        lambda ledger, k: ledger.post_journal(
+            k, body, iso_date(effective_date), memo, ref, extra, parse_conditions(conditions),
             tenant,
-        )
-    )
-    emit_record({**result, "idempotency_key": idempotency_key}, as_json, fields=POSTING_FIELDS)
+        ),
+        as_json,
+        POSTING_FIELDS,
+    )  # fmt: skip
 
 
 # -- doublex balance, history -----------------------------------------------------------------
@@ -280,8 +277,7 @@ def post(
 @main.command("balance")
 @click.argument("code")
 @click.option("--as-of", type=DATE, default=None, help="Balance at the end of this date.")
-@tenant_option
-@json_option
+@book_options
 def balance(code: str, as_of: datetime | None, tenant: str, as_json: bool) -> None:
     """Balance of account CODE on its normal side (now, with its pending holds, available
     balance and limits; or as of a date)."""
@@ -293,8 +289,7 @@ def balance(code: str, as_of: datetime | None, tenant: str, as_json: bool) -> No
 @click.argument("code")
 @click.option("--from", "from_date", type=DATE, required=True, help="First date.")
 @click.option("--to", "to_date", type=DATE, required=True, help="Last date.")
-@tenant_option
-@json_option
+@book_options
 def history(code: str, from_date: datetime, to_date: datetime, tenant: str, as_json: bool) -> None:
     """Day by day balances of account CODE over closed business dates."""
     rows = with_ledger(
@@ -331,8 +326,7 @@ def report() -> None:
 @report.command("balances")
 @click.option("--as-of", type=DATE, default=None, help="Legs effective on or before this date.")
 @page_options
-@tenant_option
-@json_option
+@book_options
 def report_balances(
     as_of: datetime | None, cursor: str | None, limit: int, tenant: str, as_json: bool
 ) -> None:
@@ -372,8 +366,7 @@ def leg_summary(journal: dict[str, Any]) -> str:
 @click.option("--to", "to_date", type=DATE, default=None, help="Last effective date.")
 @click.option("--account", default=None, help="Only journals with a leg on this account.")
 @page_options
-@tenant_option
-@json_option
+@book_options
 def journals_list(
     from_date: datetime | None,
     to_date: datetime | None,

@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
-from doublex.cli.common import tenant_option, with_ledger
-from doublex.cli.output import Column, emit_record, emit_rows, json_option
+from doublex.cli.common import book_options, with_ledger
+from doublex.cli.output import Column, emit_record, emit_rows
 from doublex.cli.root import main
 
 MONITOR_COLUMNS: list[Column] = [
@@ -54,8 +54,7 @@ def monitors() -> None:
 @click.option("--field", default=None, help="available (posted minus pending holds) or posted.")
 @click.option("--condition", default=None, help="<, <=, > or >=.")
 @click.option("--threshold", type=Decimal, default=None, help="The balance compared with.")
-@tenant_option
-@json_option
+@book_options
 def monitors_create(
     account: str | None, account_type: str | None, field: str | None, condition: str | None,
     threshold: Decimal | None, tenant: str, as_json: bool,
@@ -70,8 +69,7 @@ def monitors_create(
 
 
 @monitors.command("list")
-@tenant_option
-@json_option
+@book_options
 def monitors_list(tenant: str, as_json: bool) -> None:
     """The tenant's monitors, oldest first, with the accounts where each is triggered."""
     rows = with_ledger(lambda ledger: ledger.list_monitors(tenant))
@@ -80,8 +78,7 @@ def monitors_list(tenant: str, as_json: bool) -> None:
 
 @monitors.command("delete")
 @click.argument("monitor_id", type=click.UUID)
-@tenant_option
-@json_option
+@book_options
 def monitors_delete(monitor_id: uuid.UUID, tenant: str, as_json: bool) -> None:
     """Stop watching (nothing more is announced, not even a resolution)."""
     monitor = with_ledger(lambda ledger: ledger.delete_monitor(monitor_id, tenant))

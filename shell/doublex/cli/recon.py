@@ -11,8 +11,8 @@ from typing import Any
 import click
 
 from doublex import jsonio, recon_report, statement_file
-from doublex.cli.common import page_options, tenant_option, with_ledger
-from doublex.cli.output import emit_page, emit_record, emit_rows, json_option, table
+from doublex.cli.common import book_options, page_options, with_ledger
+from doublex.cli.output import emit_page, emit_record, emit_rows, table
 from doublex.cli.root import main
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -88,8 +88,7 @@ def recon() -> None:
     default=None,
     help="How dates are written: YYYY, MM, DD with separators (default YYYY-MM-DD).",
 )
-@tenant_option
-@json_option
+@book_options
 def import_command(
     file: Path,
     account: str,
@@ -129,8 +128,7 @@ def import_command(
     callback=tolerance_value,
     help="Largest amount difference that still matches (inclusive).",
 )
-@tenant_option
-@json_option
+@book_options
 def run_command(
     day: datetime, account: str, tolerance: Decimal, tenant: str, as_json: bool
 ) -> None:
@@ -155,8 +153,7 @@ def run_command(
 @click.option("--date", "day", type=DATE, required=True, help="Business date (YYYY-MM-DD).")
 @click.option("--account", default=None, help="The account (may be left out when only one was).")
 @page_options
-@tenant_option
-@json_option
+@book_options
 def exceptions_command(
     day: datetime, account: str | None, cursor: str | None, limit: int, tenant: str, as_json: bool
 ) -> None:
@@ -186,8 +183,7 @@ def exceptions_command(
     callback=formats_value,
     help="Comma-separated: csv, json, html.",
 )
-@tenant_option
-@json_option
+@book_options
 def report_command(
     day: datetime,
     account: str | None,

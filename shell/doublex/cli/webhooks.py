@@ -17,8 +17,8 @@ import contextlib
 import click
 
 from doublex import config, webhooks
-from doublex.cli.common import tenant_option, with_ledger
-from doublex.cli.output import Column, emit_record, emit_rows, json_option
+from doublex.cli.common import book_options, with_ledger
+from doublex.cli.output import Column, emit_record, emit_rows
 from doublex.cli.root import main
 
 HOOK_FIELDS: list[Column] = [
@@ -53,8 +53,7 @@ def webhooks_group() -> None:
 @click.argument("url")
 @click.option("--types", default=None, help="Comma-separated event types (default: every type).")
 @click.option("--secret", default=None, help="The signing secret (default: one is made).")
-@tenant_option
-@json_option
+@book_options
 def create(url: str, types: str | None, secret: str | None, tenant: str, as_json: bool) -> None:
     """Create an endpoint; its signing secret is printed this once."""
     wanted = None if types is None else types.split(",")
@@ -65,8 +64,7 @@ def create(url: str, types: str | None, secret: str | None, tenant: str, as_json
 
 
 @webhooks_group.command("list")
-@tenant_option
-@json_option
+@book_options
 def list_(tenant: str, as_json: bool) -> None:
     """The tenant's live endpoints and their delivery state (never their secrets)."""
     rows = with_ledger(lambda ledger: ledger.list_webhooks(tenant))
@@ -75,8 +73,7 @@ def list_(tenant: str, as_json: bool) -> None:
 
 @webhooks_group.command("delete")
 @click.argument("webhook_id")
-@tenant_option
-@json_option
+@book_options
 def delete(webhook_id: str, tenant: str, as_json: bool) -> None:
     """Delete WEBHOOK_ID: nothing more is delivered to it (its history stays)."""
     deleted = with_ledger(lambda ledger: ledger.delete_webhook(webhook_id, tenant))
@@ -87,8 +84,7 @@ def delete(webhook_id: str, tenant: str, as_json: bool) -> None:
 @click.argument("webhook_id")
 @click.option("--outcome", type=click.Choice(["delivered", "failed", "dead_letter"]), default=None)
 @click.option("--limit", default=100, show_default=True, type=int, help="Attempts shown.")
-@tenant_option
-@json_option
+@book_options
 def history(webhook_id: str, outcome: str | None, limit: int, tenant: str, as_json: bool) -> None:
     """WEBHOOK_ID's delivery attempts and dead letters, newest first."""
     rows = with_ledger(
@@ -100,8 +96,7 @@ def history(webhook_id: str, outcome: str | None, limit: int, tenant: str, as_js
 @webhooks_group.command("replay")
 @click.argument("webhook_id")
 @click.option("--from", "from_position", required=True, type=int, help="The first position.")
-@tenant_option
-@json_option
+@book_options
 def replay(webhook_id: str, from_position: int, tenant: str, as_json: bool) -> None:
     """Deliver WEBHOOK_ID's events again from a position of the event log on."""
     replayed = with_ledger(lambda ledger: ledger.replay_webhook(webhook_id, from_position, tenant))
