@@ -6,7 +6,7 @@
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SET LOCAL client_min_messages = warning;
-SELECT plan(68);
+SELECT plan(72);
 
 \ir helpers/fixtures.sql
 
@@ -26,7 +26,9 @@ SELECT tap.function_is(f.name, f.args, f.returns, f.lang, f.volatility)
     ('ledger_private.account_or_error',     ARRAY['text', 'text', 'text'], 'ledger_private.account', 'plpgsql', 'stable'),
     ('ledger_private.find_account',        ARRAY['text', 'text'], 'ledger_private.account', 'plpgsql', 'stable'),
     ('ledger_private.find_posting_account', ARRAY['text', 'text', 'text'], 'ledger_private.account', 'plpgsql', 'stable'),
-    ('ledger_private.currency_exponent',   ARRAY['text'], 'smallint', 'sql', 'stable')
+    ('ledger_private.currency_exponent',   ARRAY['text'], 'smallint', 'sql', 'stable'),
+    ('ledger_private.batch_posting_results', ARRAY['text', 'jsonb', 'text', 'text'],
+     'SETOF ledger.batch_item_result', 'plpgsql', 'volatile')
        ) AS f (name, args, returns, lang, volatility)
  ORDER BY f.name;
 
@@ -192,6 +194,42 @@ SELECT is((SELECT f.position FROM ledger.fx_position() AS f WHERE f.ccy = 'EUR')
 SELECT is((SELECT m.position FROM ledger.monitor_fx_clearing() AS m WHERE m.ccy = 'USD'),
           (SELECT balance FROM ledger.get_balance('FX-CLEARING-USD')),
           'monitor_fx_clearing: Should read the position on the normal side, as get_balance');
+
+-- batch_posting_results: the careful path of post_journals and reverse_journals, one
+-- batch_item_result per request in order, the posting's columns read out of its result.
+CREATE TEMP TABLE batch_answer ON COMMIT DROP AS
+SELECT 'reverse' AS batch, r.*
+  FROM ledger_private.batch_posting_results(
+           'reverse_journal',
+           jsonb_build_array(jsonb_build_object('journal_id', tap.jid('h-zero'), 'idempotency_key', 'h-rev'),
+                             jsonb_build_object('journal_id', tap.jid('h-zero'), 'idempotency_key', 'h-rev-2'),
+                             jsonb_build_object('journal_id', tap.jid('h-zero'), 'idempotency_key', 'h-rev')),
+           'default', 'test:tap') AS r;
+INSERT INTO batch_answer
+SELECT 'post', r.*
+  FROM ledger_private.batch_posting_results(
+           'post_journal',
+           jsonb_build_array(jsonb_build_object('idempotency_key', 'h-bp', 'legs', tap.pair('CASH', 'LIAB', '1.00')),
+                             jsonb_build_object('idempotency_key', 'h-bp-bad', 'legs', tap.pair('CASH', 'NOPE', '1.00'))),
+           'default', 'test:tap') AS r;
+SELECT results_eq($$
+    SELECT b.batch, b.position, b.idempotency_key, b.status, b.error_code, b.error_field,
+           b.journal_id IS NOT DISTINCT FROM tap.jid(b.idempotency_key),
+           b.effective_date IS NOT DISTINCT FROM
+               (SELECT j.effective_date FROM ledger_private.journal AS j WHERE j.journal_id = b.journal_id)
+           AND b.created_at IS NOT DISTINCT FROM
+               (SELECT j.created_at FROM ledger_private.journal AS j WHERE j.journal_id = b.journal_id)
+      FROM batch_answer AS b ORDER BY b.batch DESC, b.position$$,
+    $$VALUES ('reverse', 0, 'h-rev', 'posted', NULL::text, NULL::text, true, true),
+             ('reverse', 1, 'h-rev-2', 'rejected', 'DX014', 'journal_id', true, true),
+             ('reverse', 2, 'h-rev', 'duplicate', NULL, NULL, true, true),
+             ('post', 0, 'h-bp', 'posted', NULL, NULL, true, true),
+             ('post', 1, 'h-bp-bad', 'rejected', 'DX006', 'legs[1].account', true, true)$$,
+    'batch_posting_results: Should answer each request in order with its posting''s journal, date and time: '
+    'reversals posted, rejected (DX014, no journal), duplicate (the first one''s); a posting error (DX006) a rejection');
+SELECT is((SELECT count(*) FROM ledger_private.journal AS j
+            WHERE j.idempotency_key IN ('h-rev', 'h-rev-2', 'h-bp', 'h-bp-bad')),
+          2::bigint, 'batch_posting_results: Should write nothing for a rejected request');
 
 SELECT * FROM finish();
 ROLLBACK;
