@@ -6,7 +6,7 @@
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SET LOCAL client_min_messages = warning;
-SELECT plan(72);
+SELECT plan(80);
 
 \ir helpers/fixtures.sql
 
@@ -28,7 +28,8 @@ SELECT tap.function_is(f.name, f.args, f.returns, f.lang, f.volatility)
     ('ledger_private.find_posting_account', ARRAY['text', 'text', 'text'], 'ledger_private.account', 'plpgsql', 'stable'),
     ('ledger_private.currency_exponent',   ARRAY['text'], 'smallint', 'sql', 'stable'),
     ('ledger_private.batch_posting_results', ARRAY['text', 'jsonb', 'text', 'text'],
-     'SETOF ledger.batch_item_result', 'plpgsql', 'volatile')
+     'SETOF ledger.batch_item_result', 'plpgsql', 'volatile'),
+    ('ledger_private.raise_no_webhook',    ARRAY['text', 'text', 'boolean'], 'void', 'plpgsql', 'immutable')
        ) AS f (name, args, returns, lang, volatility)
  ORDER BY f.name;
 
@@ -230,6 +231,36 @@ SELECT results_eq($$
 SELECT is((SELECT count(*) FROM ledger_private.journal AS j
             WHERE j.idempotency_key IN ('h-rev', 'h-rev-2', 'h-bp', 'h-bp-bad')),
           2::bigint, 'batch_posting_results: Should write nothing for a rejected request');
+
+-- raise_no_webhook: DX060, one definition for the lookups of an endpoint by its id ---------
+SELECT throws_ok($$SELECT ledger_private.raise_no_webhook('dxw_nope', 'stable', false)$$, 'DX060',
+                 'webhook_id: no webhook ''dxw_nope'' in tenant stable', 'raise_no_webhook: Should name the id and the tenant');
+SELECT throws_ok($$SELECT ledger_private.raise_no_webhook(NULL, 'stable', true)$$, 'DX060',
+                 'webhook_id: no live webhook NULL in tenant stable', 'raise_no_webhook: Should say live when asked, NULL for no id');
+SELECT throws_ok($$SELECT ledger_private.raise_no_webhook(repeat('x', 50), 'stable', false)$$, 'DX060',
+                 format('webhook_id: no webhook %L in tenant stable', repeat('x', 40)),
+                 'raise_no_webhook: Should cut a long id at 40 characters');
+CREATE FUNCTION pg_temp.error_of(p_query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    v_column text;
+    v_hint text;
+BEGIN
+    EXECUTE p_query;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS v_column = COLUMN_NAME, v_hint = PG_EXCEPTION_HINT;
+    RETURN format('%s|%s|%s', SQLSTATE, v_column, v_hint);
+END
+$$;
+SELECT is(pg_temp.error_of($$SELECT ledger_private.raise_no_webhook('dxw_nope', 'stable', false)$$),
+          'DX060|webhook_id|GET /api/webhooks lists the tenant''s endpoints.',
+          'raise_no_webhook: Should name the column webhook_id and hint at the list of endpoints');
+SELECT throws_ok($$SELECT * FROM ledger.list_webhook_deliveries('dxw_nope')$$, 'DX060',
+                 'webhook_id: no webhook ''dxw_nope'' in tenant default',
+                 'list_webhook_deliveries: Should raise raise_no_webhook''s DX060 for an unknown endpoint');
+SELECT throws_ok($$SELECT ledger.replay_webhook('dxw_nope', 1)$$, 'DX060',
+                 'webhook_id: no live webhook ''dxw_nope'' in tenant default',
+                 'tenant_webhook: Should raise raise_no_webhook''s DX060 (live) for an unknown endpoint');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -2307,12 +2307,7 @@ BEGIN
       FROM ledger_private.webhook AS w
      WHERE w.webhook_id = list_webhook_deliveries.webhook_id AND w.tenant = v_tenant;
     IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX060', COLUMN = 'webhook_id',
-            MESSAGE = format('webhook_id: no webhook %s in tenant %s',
-                             coalesce(quote_literal(left(list_webhook_deliveries.webhook_id, 40)), 'NULL'),
-                             v_tenant),
-            HINT = 'GET /api/webhooks lists the tenant''s endpoints.';
+        PERFORM ledger_private.raise_no_webhook(list_webhook_deliveries.webhook_id, v_tenant, false);  -- DX060
     END IF;
     IF list_webhook_deliveries.outcome IS NOT NULL
        AND list_webhook_deliveries.outcome NOT IN ('delivered', 'failed', 'dead_letter') THEN
@@ -2847,16 +2842,12 @@ BEGIN
         NULL;  -- everything of this attempt is rolled back; redo carefully
     END;
 
-    -- Careful path: one subtransaction per request (ledger_private.run_batch_requests,
-    -- through post_batch_request): a rule violation is that request's rejection; anything
-    -- else (40001, 40P01, out of memory) aborts the batch.
+    -- Careful path: one subtransaction per request (ledger_private.batch_posting_results:
+    -- run_batch_requests through post_batch_request): a rule violation is that request's
+    -- rejection; anything else (40001, 40P01, out of memory) aborts the batch.
     RETURN QUERY
-        SELECT r.position, r.idempotency_key, p.journal_id, r.status, p.effective_date,
-               p.created_at, r.error_code, r.error_field, r.error_message
-          FROM ledger_private.run_batch_requests('post_journal', post_journals.requests,
-                                                 post_journals.tenant, v_who.actor) AS r
-         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.batch_item_result, r.result) AS p
-         ORDER BY r.position;
+        SELECT * FROM ledger_private.batch_posting_results('post_journal', post_journals.requests,
+                                                           post_journals.tenant, v_who.actor);
 END
 $$;
 
@@ -3348,12 +3339,8 @@ BEGIN
     v_who := ledger_private.authorize_write('post', reverse_journals.tenant);
     PERFORM ledger_private.check_batch(reverse_journals.requests);  -- DX024
     RETURN QUERY
-        SELECT r.position, r.idempotency_key, p.journal_id, r.status, p.effective_date, p.created_at,
-               r.error_code, r.error_field, r.error_message
-          FROM ledger_private.run_batch_requests('reverse_journal', reverse_journals.requests, v_who.tenant,
-                                                 v_who.actor) AS r
-         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.posting_result, r.result) AS p
-         ORDER BY r.position;
+        SELECT * FROM ledger_private.batch_posting_results('reverse_journal', reverse_journals.requests,
+                                                           v_who.tenant, v_who.actor);
 END
 $$;
 
@@ -4280,6 +4267,21 @@ CREATE FUNCTION ledger_private.available_of(p_normal_side text, p_posted numeric
 $$;
 
 ALTER FUNCTION ledger_private.available_of(p_normal_side text, p_posted numeric, p_pending_debits numeric, p_pending_credits numeric) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.batch_posting_results(p_operation text, p_requests jsonb, p_tenant text, p_actor text) RETURNS SETOF ledger.batch_item_result
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    RETURN QUERY
+        SELECT r.position, r.idempotency_key, p.journal_id, r.status, p.effective_date, p.created_at,
+               r.error_code, r.error_field, r.error_message
+          FROM ledger_private.run_batch_requests(p_operation, p_requests, p_tenant, p_actor) AS r
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.posting_result, r.result) AS p
+         ORDER BY r.position;
+END
+$$;
+
+ALTER FUNCTION ledger_private.batch_posting_results(p_operation text, p_requests jsonb, p_tenant text, p_actor text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.business_date_at(p_at timestamp with time zone, p_time_zone text, p_cutoff time without time zone) RETURNS date
     LANGUAGE sql STABLE
@@ -6637,6 +6639,21 @@ $$;
 
 ALTER FUNCTION ledger_private.raise_leg_error(p_errcode text, p_leg_no integer, p_field text, p_problem text, p_hint text) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.raise_no_webhook(p_webhook_id text, p_tenant text, p_live_only boolean) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+    RAISE EXCEPTION USING
+        ERRCODE = 'DX060', COLUMN = 'webhook_id',
+        MESSAGE = format('webhook_id: no %swebhook %s in tenant %s',
+                         CASE WHEN p_live_only THEN 'live ' ELSE '' END,
+                         coalesce(quote_literal(left(p_webhook_id, 40)), 'NULL'), p_tenant),
+        HINT = 'GET /api/webhooks lists the tenant''s endpoints.';
+END
+$$;
+
+ALTER FUNCTION ledger_private.raise_no_webhook(p_webhook_id text, p_tenant text, p_live_only boolean) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.raise_unbalanced(p_journal_id uuid, p_unbalanced text) RETURNS void
     LANGUAGE plpgsql
     AS $$
@@ -7147,12 +7164,7 @@ BEGIN
        AND (NOT p_live_only OR w.deleted_at IS NULL)
        FOR UPDATE;
     IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX060', COLUMN = 'webhook_id',
-            MESSAGE = format('webhook_id: no %swebhook %s in tenant %s',
-                             CASE WHEN p_live_only THEN 'live ' ELSE '' END,
-                             coalesce(quote_literal(left(p_webhook_id, 40)), 'NULL'), p_tenant),
-            HINT = 'GET /api/webhooks lists the tenant''s endpoints.';
+        PERFORM ledger_private.raise_no_webhook(p_webhook_id, p_tenant, p_live_only);  -- DX060
     END IF;
     RETURN v_hook;
 END
@@ -8431,6 +8443,8 @@ REVOKE ALL ON FUNCTION ledger_private.authorize_write(p_capability text, p_tenan
 
 REVOKE ALL ON FUNCTION ledger_private.available_of(p_normal_side text, p_posted numeric, p_pending_debits numeric, p_pending_credits numeric) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.batch_posting_results(p_operation text, p_requests jsonb, p_tenant text, p_actor text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.business_date_at(p_at timestamp with time zone, p_time_zone text, p_cutoff time without time zone) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.check_account_limits(p_account_id bigint, p_leg_no integer) FROM PUBLIC;
@@ -8604,6 +8618,8 @@ REVOKE ALL ON FUNCTION ledger_private.posting_fingerprint(p_operation text, p_le
 REVOKE ALL ON FUNCTION ledger_private.posting_legs(p_tenant text, p_legs jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.raise_leg_error(p_errcode text, p_leg_no integer, p_field text, p_problem text, p_hint text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.raise_no_webhook(p_webhook_id text, p_tenant text, p_live_only boolean) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.raise_unbalanced(p_journal_id uuid, p_unbalanced text) FROM PUBLIC;
 
