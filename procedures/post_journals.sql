@@ -263,7 +263,7 @@ BEGIN
     END;
 
     -- Careful path: one subtransaction per request (ledger_private.batch_posting_results:
-    -- run_batch_requests through post_batch_request): a rule violation is that request's
+    -- run_batch_requests through post_journal_request): a rule violation is that request's
     -- rejection; anything else (40001, 40P01, out of memory) aborts the batch.
     RETURN QUERY
         SELECT * FROM ledger_private.batch_posting_results('post_journal', post_journals.requests,

@@ -2843,7 +2843,7 @@ BEGIN
     END;
 
     -- Careful path: one subtransaction per request (ledger_private.batch_posting_results:
-    -- run_batch_requests through post_batch_request): a rule violation is that request's
+    -- run_batch_requests through post_journal_request): a rule violation is that request's
     -- rejection; anything else (40001, 40P01, out of memory) aborts the batch.
     RETURN QUERY
         SELECT * FROM ledger_private.batch_posting_results('post_journal', post_journals.requests,
@@ -6401,51 +6401,6 @@ $$;
 
 ALTER FUNCTION ledger_private.position_of_account(p_account_id bigint) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger_private.post_batch_request(p_tenant text, p_position integer, p_request jsonb, p_actor text) RETURNS ledger.batch_item_result
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    v_effective_date date;
-    v_posted ledger.posting_result;
-BEGIN
-    IF jsonb_typeof(p_request) <> 'object' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX024', COLUMN = format('requests[%s]', p_position),
-            MESSAGE = format('requests[%s]: must be an object', p_position);
-    END IF;
-    -- A block with an exception handler is a subtransaction: enter it only when there is a
-    -- date to parse.
-    IF p_request -> 'effective_date' IS NOT NULL
-       AND jsonb_typeof(p_request -> 'effective_date') <> 'null' THEN
-        BEGIN
-            v_effective_date := (p_request ->> 'effective_date')::date;
-        EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'DX019', COLUMN = 'effective_date',
-                MESSAGE = format('effective_date: %s is not a date (YYYY-MM-DD)',
-                                 p_request -> 'effective_date');
-        END;
-    END IF;
-    v_posted := ledger_private.post_journal_request(
-        p_tenant,
-        p_request ->> 'idempotency_key',
-        'post_journal',
-        p_request -> 'legs',
-        v_effective_date,
-        p_request ->> 'memo',
-        p_request ->> 'ref',
-        coalesce(p_request -> 'metadata', '{}'::jsonb),
-        'transfer',
-        NULL,
-        p_actor,
-        p_request -> 'conditions');
-    RETURN ROW(p_position, p_request ->> 'idempotency_key', v_posted.journal_id, v_posted.status,
-               v_posted.effective_date, v_posted.created_at, NULL, NULL, NULL)::ledger.batch_item_result;
-END
-$$;
-
-ALTER FUNCTION ledger_private.post_batch_request(p_tenant text, p_position integer, p_request jsonb, p_actor text) OWNER TO doublex_owner;
-
 CREATE FUNCTION ledger_private.post_fx_journal(p_tenant text, p_settlement_id uuid, p_settlement_key text, p_part text, p_from_code text, p_to_code text, p_from_side text, p_amount numeric, p_ccy text, p_effective_date date, p_memo text, p_ref text, p_actor text) RETURNS uuid
     LANGUAGE plpgsql
     AS $$
@@ -6958,8 +6913,13 @@ BEGIN
         BEGIN
             CASE p_operation
                 WHEN 'post_journal' THEN
-                    result := to_jsonb(ledger_private.post_batch_request(p_tenant, "position",
-                                                                         v_request, p_actor));
+                    v_request := ledger_private.check_batch_request(
+                        "position", v_request, ARRAY['effective_date:date']);
+                    result := to_jsonb(ledger_private.post_journal_request(
+                        p_tenant, v_request ->> 'idempotency_key', 'post_journal', v_request -> 'legs',
+                        (v_request ->> 'effective_date')::date, v_request ->> 'memo', v_request ->> 'ref',
+                        coalesce(v_request -> 'metadata', '{}'::jsonb), 'transfer', NULL, p_actor,
+                        v_request -> 'conditions'));
                 WHEN 'reverse_journal' THEN
                     v_request := ledger_private.check_batch_request(
                         "position", v_request, ARRAY['journal_id:uuid']);
@@ -8604,8 +8564,6 @@ REVOKE ALL ON FUNCTION ledger_private.open_hold_legs_resolved() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ledger_private.pending_totals(p_account_id bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.position_of_account(p_account_id bigint) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION ledger_private.post_batch_request(p_tenant text, p_position integer, p_request jsonb, p_actor text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.post_fx_journal(p_tenant text, p_settlement_id uuid, p_settlement_key text, p_part text, p_from_code text, p_to_code text, p_from_side text, p_amount numeric, p_ccy text, p_effective_date date, p_memo text, p_ref text, p_actor text) FROM PUBLIC;
 
