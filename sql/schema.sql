@@ -2414,7 +2414,7 @@ CREATE FUNCTION ledger.monitor_unbalanced_journals() RETURNS TABLE(journals bigi
                                     || '00000000000000000000')::uuid
              GROUP BY j.journal_id, l.ccy
             HAVING count(l.journal_id) = 0
-                OR sum(CASE l.side WHEN 'debit' THEN l.amount ELSE -l.amount END) <> 0) AS bad
+                OR sum(ledger_private.signed_amount(l.side, l.amount)) <> 0) AS bad
 $$;
 
 ALTER FUNCTION ledger.monitor_unbalanced_journals() OWNER TO doublex_owner;
@@ -3018,7 +3018,7 @@ BEGIN
     EXECUTE $q$
         CREATE TEMP TABLE doublex_recon_leg ON COMMIT DROP AS
         SELECT l.journal_id, l.leg_no, j.ref,
-               CASE l.side WHEN 'debit' THEN l.amount ELSE -l.amount END AS amount
+               ledger_private.signed_amount(l.side, l.amount) AS amount
           FROM ledger_private.leg AS l
           JOIN ledger_private.journal AS j ON j.journal_id = l.journal_id
          WHERE l.account_id = $1 AND l.effective_date = $2
