@@ -2,7 +2,7 @@
 -- keys repeated inside a batch replay; empty and oversized batches.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(37);
+SELECT plan(38);
 \ir helpers/fixtures.sql
 
 SELECT has_function('ledger', 'post_journals', ARRAY['jsonb', 'text'],
@@ -120,7 +120,7 @@ SELECT is((SELECT count(*) FROM ledger_private.idempotency_sentinel WHERE idempo
           0::bigint, 'Should write nothing for the rejected request');
 
 -- A client's retry inside a clean batch: the replay is answered from its sentinel and the
--- new requests still go the fast way (no request takes post_batch_request, the careful
+-- new requests still go the fast way (no request takes run_batch_requests, the careful
 -- path); a replay moves no balance, so it does not count against the account's limits.
 SET LOCAL track_functions = 'all';
 CREATE TEMP TABLE replay_out AS
@@ -135,7 +135,7 @@ SELECT results_eq(
 SELECT is((SELECT balance FROM ledger.get_balance('B-WALLET')), 3.00::numeric,
           'Should move the balance by the new request only');
 SELECT is((SELECT calls FROM pg_stat_xact_user_functions
-            WHERE schemaname = 'ledger_private' AND funcname = 'post_batch_request'), NULL,
+            WHERE schemaname = 'ledger_private' AND funcname = 'run_batch_requests'), NULL,
           'Should answer a batch with a replay on the fast path (no careful path)');
 
 -- Replaying a whole batch answers every posted request as a duplicate.
@@ -162,6 +162,27 @@ SELECT throws_ok($$SELECT * FROM ledger.post_journals(NULL)$$, 'DX024', NULL,
                  'Should refuse NULL requests with DX024');
 SELECT throws_ok($$SELECT * FROM ledger.post_journals('[]', 'bad tenant!')$$, 'DX019', NULL,
                  'Should refuse a malformed tenant with DX019');
+
+-- A request that is not an object, or whose effective_date is not a date, is that request's
+-- rejection on the careful path (ledger_private.check_batch_request); the others still post.
+SELECT results_eq(
+    $$SELECT r.position, r.status, r.error_code, r.error_field, r.error_message
+        FROM ledger.post_journals('[
+          "not an object",
+          {"idempotency_key": "bd-1", "effective_date": "2026-02-30",
+           "legs": [{"account":"B-CASH","side":"debit","amount":"1.00","ccy":"EUR"},
+                    {"account":"B-WALLET","side":"credit","amount":"1.00","ccy":"EUR"}]},
+          {"idempotency_key": "bd-2", "effective_date": 5,
+           "legs": [{"account":"B-CASH","side":"debit","amount":"1.00","ccy":"EUR"},
+                    {"account":"B-WALLET","side":"credit","amount":"1.00","ccy":"EUR"}]},
+          {"idempotency_key": "bd-3",
+           "legs": [{"account":"B-CASH","side":"debit","amount":"1.00","ccy":"EUR"},
+                    {"account":"B-WALLET","side":"credit","amount":"1.00","ccy":"EUR"}]}]'::jsonb) AS r$$,
+    $$VALUES (0, 'rejected', 'DX024', 'requests[0]', 'requests[0]: must be an object'),
+             (1, 'rejected', 'DX019', 'effective_date', 'effective_date: "2026-02-30" is not a date (YYYY-MM-DD)'),
+             (2, 'rejected', 'DX019', 'effective_date', 'effective_date: 5 is not a date (YYYY-MM-DD)'),
+             (3, 'posted', NULL, NULL, NULL)$$,
+    'Should reject a request that is not an object (DX024) or has no date (DX019) and post the others');
 
 SELECT * FROM finish();
 ROLLBACK;

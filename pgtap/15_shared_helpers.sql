@@ -5,7 +5,7 @@
 -- and each error with its SQLSTATE.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(68);
+SELECT plan(80);
 
 \ir helpers/fixtures.sql
 
@@ -25,7 +25,10 @@ SELECT tap.function_is(f.name, f.args, f.returns, f.lang, f.volatility)
     ('ledger_private.account_or_error',     ARRAY['text', 'text', 'text'], 'ledger_private.account', 'plpgsql', 'stable'),
     ('ledger_private.find_account',        ARRAY['text', 'text'], 'ledger_private.account', 'plpgsql', 'stable'),
     ('ledger_private.find_posting_account', ARRAY['text', 'text', 'text'], 'ledger_private.account', 'plpgsql', 'stable'),
-    ('ledger_private.currency_exponent',   ARRAY['text'], 'smallint', 'sql', 'stable')
+    ('ledger_private.currency_exponent',   ARRAY['text'], 'smallint', 'sql', 'stable'),
+    ('ledger_private.batch_posting_results', ARRAY['text', 'jsonb', 'text', 'text'],
+     'SETOF ledger.batch_item_result', 'plpgsql', 'volatile'),
+    ('ledger_private.raise_no_webhook',    ARRAY['text', 'text', 'boolean'], 'void', 'plpgsql', 'immutable')
        ) AS f (name, args, returns, lang, volatility)
  ORDER BY f.name;
 
@@ -191,6 +194,72 @@ SELECT is((SELECT f.position FROM ledger.fx_position() AS f WHERE f.ccy = 'EUR')
 SELECT is((SELECT m.position FROM ledger.monitor_fx_clearing() AS m WHERE m.ccy = 'USD'),
           (SELECT balance FROM ledger.get_balance('FX-CLEARING-USD')),
           'monitor_fx_clearing: Should read the position on the normal side, as get_balance');
+
+-- batch_posting_results: the careful path of post_journals and reverse_journals, one
+-- batch_item_result per request in order, the posting's columns read out of its result.
+CREATE TEMP TABLE batch_answer ON COMMIT DROP AS
+SELECT 'reverse' AS batch, r.*
+  FROM ledger_private.batch_posting_results(
+           'reverse_journal',
+           jsonb_build_array(jsonb_build_object('journal_id', tap.jid('h-zero'), 'idempotency_key', 'h-rev'),
+                             jsonb_build_object('journal_id', tap.jid('h-zero'), 'idempotency_key', 'h-rev-2'),
+                             jsonb_build_object('journal_id', tap.jid('h-zero'), 'idempotency_key', 'h-rev')),
+           'default', 'test:tap') AS r;
+INSERT INTO batch_answer
+SELECT 'post', r.*
+  FROM ledger_private.batch_posting_results(
+           'post_journal',
+           jsonb_build_array(jsonb_build_object('idempotency_key', 'h-bp', 'legs', tap.pair('CASH', 'LIAB', '1.00')),
+                             jsonb_build_object('idempotency_key', 'h-bp-bad', 'legs', tap.pair('CASH', 'NOPE', '1.00'))),
+           'default', 'test:tap') AS r;
+SELECT results_eq($$
+    SELECT b.batch, b.position, b.idempotency_key, b.status, b.error_code, b.error_field,
+           b.journal_id IS NOT DISTINCT FROM tap.jid(b.idempotency_key),
+           b.effective_date IS NOT DISTINCT FROM
+               (SELECT j.effective_date FROM ledger_private.journal AS j WHERE j.journal_id = b.journal_id)
+           AND b.created_at IS NOT DISTINCT FROM
+               (SELECT j.created_at FROM ledger_private.journal AS j WHERE j.journal_id = b.journal_id)
+      FROM batch_answer AS b ORDER BY b.batch DESC, b.position$$,
+    $$VALUES ('reverse', 0, 'h-rev', 'posted', NULL::text, NULL::text, true, true),
+             ('reverse', 1, 'h-rev-2', 'rejected', 'DX014', 'journal_id', true, true),
+             ('reverse', 2, 'h-rev', 'duplicate', NULL, NULL, true, true),
+             ('post', 0, 'h-bp', 'posted', NULL, NULL, true, true),
+             ('post', 1, 'h-bp-bad', 'rejected', 'DX006', 'legs[1].account', true, true)$$,
+    'batch_posting_results: Should answer each request in order with its posting''s journal, date and time: '
+    'reversals posted, rejected (DX014, no journal), duplicate (the first one''s); a posting error (DX006) a rejection');
+SELECT is((SELECT count(*) FROM ledger_private.journal AS j
+            WHERE j.idempotency_key IN ('h-rev', 'h-rev-2', 'h-bp', 'h-bp-bad')),
+          2::bigint, 'batch_posting_results: Should write nothing for a rejected request');
+
+-- raise_no_webhook: DX060, one definition for the lookups of an endpoint by its id ---------
+SELECT throws_ok($$SELECT ledger_private.raise_no_webhook('dxw_nope', 'stable', false)$$, 'DX060',
+                 'webhook_id: no webhook ''dxw_nope'' in tenant stable', 'raise_no_webhook: Should name the id and the tenant');
+SELECT throws_ok($$SELECT ledger_private.raise_no_webhook(NULL, 'stable', true)$$, 'DX060',
+                 'webhook_id: no live webhook NULL in tenant stable', 'raise_no_webhook: Should say live when asked, NULL for no id');
+SELECT throws_ok($$SELECT ledger_private.raise_no_webhook(repeat('x', 50), 'stable', false)$$, 'DX060',
+                 format('webhook_id: no webhook %L in tenant stable', repeat('x', 40)),
+                 'raise_no_webhook: Should cut a long id at 40 characters');
+CREATE FUNCTION pg_temp.error_of(p_query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    v_column text;
+    v_hint text;
+BEGIN
+    EXECUTE p_query;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS v_column = COLUMN_NAME, v_hint = PG_EXCEPTION_HINT;
+    RETURN format('%s|%s|%s', SQLSTATE, v_column, v_hint);
+END
+$$;
+SELECT is(pg_temp.error_of($$SELECT ledger_private.raise_no_webhook('dxw_nope', 'stable', false)$$),
+          'DX060|webhook_id|GET /api/webhooks lists the tenant''s endpoints.',
+          'raise_no_webhook: Should name the column webhook_id and hint at the list of endpoints');
+SELECT throws_ok($$SELECT * FROM ledger.list_webhook_deliveries('dxw_nope')$$, 'DX060',
+                 'webhook_id: no webhook ''dxw_nope'' in tenant default',
+                 'list_webhook_deliveries: Should raise raise_no_webhook''s DX060 for an unknown endpoint');
+SELECT throws_ok($$SELECT ledger.replay_webhook('dxw_nope', 1)$$, 'DX060',
+                 'webhook_id: no live webhook ''dxw_nope'' in tenant default',
+                 'tenant_webhook: Should raise raise_no_webhook''s DX060 (live) for an unknown endpoint');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -263,7 +263,10 @@ SELECT is(:'batch'::text, 'rejected:DX009,captured,rejected:DX050,captured,dupli
 -- A serialization failure is not a member's rejection: it aborts the whole call.
 SELECT ok(pg_get_functiondef('ledger_private.run_batch_requests(text, jsonb, text, text)'::regprocedure)
               ~ 'EXCEPTION WHEN SQLSTATE ''DX000'' THEN'
-          AND (SELECT bool_and(pg_get_functiondef(f::regprocedure) ~ 'ledger_private\.run_batch_requests\(')
+          AND pg_get_functiondef('ledger_private.batch_posting_results(text, jsonb, text, text)'::regprocedure)
+              ~ 'ledger_private\.run_batch_requests\('
+          AND (SELECT bool_and(pg_get_functiondef(f::regprocedure)
+                                   ~ 'ledger_private\.(run_batch_requests|batch_posting_results)\(')
                  FROM unnest(ARRAY['ledger.post_journals(jsonb, text)', 'ledger.reverse_journals(jsonb, text)',
                                    'ledger.create_holds(jsonb, text)', 'ledger.capture_holds(jsonb, text)']) AS f),
           'Should run every batch''s requests through one careful path that catches only the DX class (40001 and 40P01 abort the batch for a retry)');

@@ -31,12 +31,7 @@ BEGIN
       FROM ledger_private.webhook AS w
      WHERE w.webhook_id = list_webhook_deliveries.webhook_id AND w.tenant = v_tenant;
     IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX060', COLUMN = 'webhook_id',
-            MESSAGE = format('webhook_id: no webhook %s in tenant %s',
-                             coalesce(quote_literal(left(list_webhook_deliveries.webhook_id, 40)), 'NULL'),
-                             v_tenant),
-            HINT = 'GET /api/webhooks lists the tenant''s endpoints.';
+        PERFORM ledger_private.raise_no_webhook(list_webhook_deliveries.webhook_id, v_tenant, false);  -- DX060
     END IF;
     IF list_webhook_deliveries.outcome IS NOT NULL
        AND list_webhook_deliveries.outcome NOT IN ('delivered', 'failed', 'dead_letter') THEN

@@ -29,7 +29,7 @@ AS $$
                                     || '00000000000000000000')::uuid
              GROUP BY j.journal_id, l.ccy
             HAVING count(l.journal_id) = 0
-                OR sum(CASE l.side WHEN 'debit' THEN l.amount ELSE -l.amount END) <> 0) AS bad
+                OR sum(ledger_private.signed_amount(l.side, l.amount)) <> 0) AS bad
 $$;
 
 COMMENT ON FUNCTION ledger.monitor_unbalanced_journals() IS

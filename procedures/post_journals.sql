@@ -262,16 +262,12 @@ BEGIN
         NULL;  -- everything of this attempt is rolled back; redo carefully
     END;
 
-    -- Careful path: one subtransaction per request (ledger_private.run_batch_requests,
-    -- through post_batch_request): a rule violation is that request's rejection; anything
-    -- else (40001, 40P01, out of memory) aborts the batch.
+    -- Careful path: one subtransaction per request (ledger_private.batch_posting_results:
+    -- run_batch_requests through post_journal_request): a rule violation is that request's
+    -- rejection; anything else (40001, 40P01, out of memory) aborts the batch.
     RETURN QUERY
-        SELECT r.position, r.idempotency_key, p.journal_id, r.status, p.effective_date,
-               p.created_at, r.error_code, r.error_field, r.error_message
-          FROM ledger_private.run_batch_requests('post_journal', post_journals.requests,
-                                                 post_journals.tenant, v_who.actor) AS r
-         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.batch_item_result, r.result) AS p
-         ORDER BY r.position;
+        SELECT * FROM ledger_private.batch_posting_results('post_journal', post_journals.requests,
+                                                           post_journals.tenant, v_who.actor);
 END
 $$;
 

@@ -94,7 +94,7 @@ BEGIN
     EXECUTE $q$
         CREATE TEMP TABLE doublex_recon_leg ON COMMIT DROP AS
         SELECT l.journal_id, l.leg_no, j.ref,
-               CASE l.side WHEN 'debit' THEN l.amount ELSE -l.amount END AS amount
+               ledger_private.signed_amount(l.side, l.amount) AS amount
           FROM ledger_private.leg AS l
           JOIN ledger_private.journal AS j ON j.journal_id = l.journal_id
          WHERE l.account_id = $1 AND l.effective_date = $2

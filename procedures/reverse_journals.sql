@@ -14,8 +14,9 @@
 -- post, in order: two requests reversing one journal, the second under another key, →
 -- the second is rejected with DX014; the same key and request twice → 'duplicate'.
 -- Each request runs through ledger.reverse_journal itself (no check has a second
--- definition); a request that is not an object is DX024, a journal_id that is not a uuid
--- DX019 (ledger_private.check_batch_request).
+-- definition), by ledger_private.batch_posting_results as in post_journals' careful path;
+-- a request that is not an object is DX024, a journal_id that is not a uuid DX019
+-- (ledger_private.check_batch_request).
 -- Serialization failures (40001) and deadlocks abort the whole batch so the caller retries
 -- it: they are never reported as a request's rejection.
 -- Raises DX016, DX019 (tenant), DX024 (requests not an array of 0–1,000), before any request.
@@ -35,12 +36,8 @@ BEGIN
     v_who := ledger_private.authorize_write('post', reverse_journals.tenant);
     PERFORM ledger_private.check_batch(reverse_journals.requests);  -- DX024
     RETURN QUERY
-        SELECT r.position, r.idempotency_key, p.journal_id, r.status, p.effective_date, p.created_at,
-               r.error_code, r.error_field, r.error_message
-          FROM ledger_private.run_batch_requests('reverse_journal', reverse_journals.requests, v_who.tenant,
-                                                 v_who.actor) AS r
-         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.posting_result, r.result) AS p
-         ORDER BY r.position;
+        SELECT * FROM ledger_private.batch_posting_results('reverse_journal', reverse_journals.requests,
+                                                           v_who.tenant, v_who.actor);
 END
 $$;
 

@@ -2307,12 +2307,7 @@ BEGIN
       FROM ledger_private.webhook AS w
      WHERE w.webhook_id = list_webhook_deliveries.webhook_id AND w.tenant = v_tenant;
     IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX060', COLUMN = 'webhook_id',
-            MESSAGE = format('webhook_id: no webhook %s in tenant %s',
-                             coalesce(quote_literal(left(list_webhook_deliveries.webhook_id, 40)), 'NULL'),
-                             v_tenant),
-            HINT = 'GET /api/webhooks lists the tenant''s endpoints.';
+        PERFORM ledger_private.raise_no_webhook(list_webhook_deliveries.webhook_id, v_tenant, false);  -- DX060
     END IF;
     IF list_webhook_deliveries.outcome IS NOT NULL
        AND list_webhook_deliveries.outcome NOT IN ('delivered', 'failed', 'dead_letter') THEN
@@ -2419,7 +2414,7 @@ CREATE FUNCTION ledger.monitor_unbalanced_journals() RETURNS TABLE(journals bigi
                                     || '00000000000000000000')::uuid
              GROUP BY j.journal_id, l.ccy
             HAVING count(l.journal_id) = 0
-                OR sum(CASE l.side WHEN 'debit' THEN l.amount ELSE -l.amount END) <> 0) AS bad
+                OR sum(ledger_private.signed_amount(l.side, l.amount)) <> 0) AS bad
 $$;
 
 ALTER FUNCTION ledger.monitor_unbalanced_journals() OWNER TO doublex_owner;
@@ -2847,16 +2842,12 @@ BEGIN
         NULL;  -- everything of this attempt is rolled back; redo carefully
     END;
 
-    -- Careful path: one subtransaction per request (ledger_private.run_batch_requests,
-    -- through post_batch_request): a rule violation is that request's rejection; anything
-    -- else (40001, 40P01, out of memory) aborts the batch.
+    -- Careful path: one subtransaction per request (ledger_private.batch_posting_results:
+    -- run_batch_requests through post_journal_request): a rule violation is that request's
+    -- rejection; anything else (40001, 40P01, out of memory) aborts the batch.
     RETURN QUERY
-        SELECT r.position, r.idempotency_key, p.journal_id, r.status, p.effective_date,
-               p.created_at, r.error_code, r.error_field, r.error_message
-          FROM ledger_private.run_batch_requests('post_journal', post_journals.requests,
-                                                 post_journals.tenant, v_who.actor) AS r
-         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.batch_item_result, r.result) AS p
-         ORDER BY r.position;
+        SELECT * FROM ledger_private.batch_posting_results('post_journal', post_journals.requests,
+                                                           post_journals.tenant, v_who.actor);
 END
 $$;
 
@@ -3027,7 +3018,7 @@ BEGIN
     EXECUTE $q$
         CREATE TEMP TABLE doublex_recon_leg ON COMMIT DROP AS
         SELECT l.journal_id, l.leg_no, j.ref,
-               CASE l.side WHEN 'debit' THEN l.amount ELSE -l.amount END AS amount
+               ledger_private.signed_amount(l.side, l.amount) AS amount
           FROM ledger_private.leg AS l
           JOIN ledger_private.journal AS j ON j.journal_id = l.journal_id
          WHERE l.account_id = $1 AND l.effective_date = $2
@@ -3348,12 +3339,8 @@ BEGIN
     v_who := ledger_private.authorize_write('post', reverse_journals.tenant);
     PERFORM ledger_private.check_batch(reverse_journals.requests);  -- DX024
     RETURN QUERY
-        SELECT r.position, r.idempotency_key, p.journal_id, r.status, p.effective_date, p.created_at,
-               r.error_code, r.error_field, r.error_message
-          FROM ledger_private.run_batch_requests('reverse_journal', reverse_journals.requests, v_who.tenant,
-                                                 v_who.actor) AS r
-         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.posting_result, r.result) AS p
-         ORDER BY r.position;
+        SELECT * FROM ledger_private.batch_posting_results('reverse_journal', reverse_journals.requests,
+                                                           v_who.tenant, v_who.actor);
 END
 $$;
 
@@ -4280,6 +4267,21 @@ CREATE FUNCTION ledger_private.available_of(p_normal_side text, p_posted numeric
 $$;
 
 ALTER FUNCTION ledger_private.available_of(p_normal_side text, p_posted numeric, p_pending_debits numeric, p_pending_credits numeric) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.batch_posting_results(p_operation text, p_requests jsonb, p_tenant text, p_actor text) RETURNS SETOF ledger.batch_item_result
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    RETURN QUERY
+        SELECT r.position, r.idempotency_key, p.journal_id, r.status, p.effective_date, p.created_at,
+               r.error_code, r.error_field, r.error_message
+          FROM ledger_private.run_batch_requests(p_operation, p_requests, p_tenant, p_actor) AS r
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.posting_result, r.result) AS p
+         ORDER BY r.position;
+END
+$$;
+
+ALTER FUNCTION ledger_private.batch_posting_results(p_operation text, p_requests jsonb, p_tenant text, p_actor text) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.business_date_at(p_at timestamp with time zone, p_time_zone text, p_cutoff time without time zone) RETURNS date
     LANGUAGE sql STABLE
@@ -6399,51 +6401,6 @@ $$;
 
 ALTER FUNCTION ledger_private.position_of_account(p_account_id bigint) OWNER TO doublex_owner;
 
-CREATE FUNCTION ledger_private.post_batch_request(p_tenant text, p_position integer, p_request jsonb, p_actor text) RETURNS ledger.batch_item_result
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    v_effective_date date;
-    v_posted ledger.posting_result;
-BEGIN
-    IF jsonb_typeof(p_request) <> 'object' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX024', COLUMN = format('requests[%s]', p_position),
-            MESSAGE = format('requests[%s]: must be an object', p_position);
-    END IF;
-    -- A block with an exception handler is a subtransaction: enter it only when there is a
-    -- date to parse.
-    IF p_request -> 'effective_date' IS NOT NULL
-       AND jsonb_typeof(p_request -> 'effective_date') <> 'null' THEN
-        BEGIN
-            v_effective_date := (p_request ->> 'effective_date')::date;
-        EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'DX019', COLUMN = 'effective_date',
-                MESSAGE = format('effective_date: %s is not a date (YYYY-MM-DD)',
-                                 p_request -> 'effective_date');
-        END;
-    END IF;
-    v_posted := ledger_private.post_journal_request(
-        p_tenant,
-        p_request ->> 'idempotency_key',
-        'post_journal',
-        p_request -> 'legs',
-        v_effective_date,
-        p_request ->> 'memo',
-        p_request ->> 'ref',
-        coalesce(p_request -> 'metadata', '{}'::jsonb),
-        'transfer',
-        NULL,
-        p_actor,
-        p_request -> 'conditions');
-    RETURN ROW(p_position, p_request ->> 'idempotency_key', v_posted.journal_id, v_posted.status,
-               v_posted.effective_date, v_posted.created_at, NULL, NULL, NULL)::ledger.batch_item_result;
-END
-$$;
-
-ALTER FUNCTION ledger_private.post_batch_request(p_tenant text, p_position integer, p_request jsonb, p_actor text) OWNER TO doublex_owner;
-
 CREATE FUNCTION ledger_private.post_fx_journal(p_tenant text, p_settlement_id uuid, p_settlement_key text, p_part text, p_from_code text, p_to_code text, p_from_side text, p_amount numeric, p_ccy text, p_effective_date date, p_memo text, p_ref text, p_actor text) RETURNS uuid
     LANGUAGE plpgsql
     AS $$
@@ -6636,6 +6593,21 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.raise_leg_error(p_errcode text, p_leg_no integer, p_field text, p_problem text, p_hint text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.raise_no_webhook(p_webhook_id text, p_tenant text, p_live_only boolean) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+    RAISE EXCEPTION USING
+        ERRCODE = 'DX060', COLUMN = 'webhook_id',
+        MESSAGE = format('webhook_id: no %swebhook %s in tenant %s',
+                         CASE WHEN p_live_only THEN 'live ' ELSE '' END,
+                         coalesce(quote_literal(left(p_webhook_id, 40)), 'NULL'), p_tenant),
+        HINT = 'GET /api/webhooks lists the tenant''s endpoints.';
+END
+$$;
+
+ALTER FUNCTION ledger_private.raise_no_webhook(p_webhook_id text, p_tenant text, p_live_only boolean) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.raise_unbalanced(p_journal_id uuid, p_unbalanced text) RETURNS void
     LANGUAGE plpgsql
@@ -6941,8 +6913,13 @@ BEGIN
         BEGIN
             CASE p_operation
                 WHEN 'post_journal' THEN
-                    result := to_jsonb(ledger_private.post_batch_request(p_tenant, "position",
-                                                                         v_request, p_actor));
+                    v_request := ledger_private.check_batch_request(
+                        "position", v_request, ARRAY['effective_date:date']);
+                    result := to_jsonb(ledger_private.post_journal_request(
+                        p_tenant, v_request ->> 'idempotency_key', 'post_journal', v_request -> 'legs',
+                        (v_request ->> 'effective_date')::date, v_request ->> 'memo', v_request ->> 'ref',
+                        coalesce(v_request -> 'metadata', '{}'::jsonb), 'transfer', NULL, p_actor,
+                        v_request -> 'conditions'));
                 WHEN 'reverse_journal' THEN
                     v_request := ledger_private.check_batch_request(
                         "position", v_request, ARRAY['journal_id:uuid']);
@@ -7147,12 +7124,7 @@ BEGIN
        AND (NOT p_live_only OR w.deleted_at IS NULL)
        FOR UPDATE;
     IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX060', COLUMN = 'webhook_id',
-            MESSAGE = format('webhook_id: no %swebhook %s in tenant %s',
-                             CASE WHEN p_live_only THEN 'live ' ELSE '' END,
-                             coalesce(quote_literal(left(p_webhook_id, 40)), 'NULL'), p_tenant),
-            HINT = 'GET /api/webhooks lists the tenant''s endpoints.';
+        PERFORM ledger_private.raise_no_webhook(p_webhook_id, p_tenant, p_live_only);  -- DX060
     END IF;
     RETURN v_hook;
 END
@@ -8431,6 +8403,8 @@ REVOKE ALL ON FUNCTION ledger_private.authorize_write(p_capability text, p_tenan
 
 REVOKE ALL ON FUNCTION ledger_private.available_of(p_normal_side text, p_posted numeric, p_pending_debits numeric, p_pending_credits numeric) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION ledger_private.batch_posting_results(p_operation text, p_requests jsonb, p_tenant text, p_actor text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION ledger_private.business_date_at(p_at timestamp with time zone, p_time_zone text, p_cutoff time without time zone) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.check_account_limits(p_account_id bigint, p_leg_no integer) FROM PUBLIC;
@@ -8591,8 +8565,6 @@ REVOKE ALL ON FUNCTION ledger_private.pending_totals(p_account_id bigint) FROM P
 
 REVOKE ALL ON FUNCTION ledger_private.position_of_account(p_account_id bigint) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION ledger_private.post_batch_request(p_tenant text, p_position integer, p_request jsonb, p_actor text) FROM PUBLIC;
-
 REVOKE ALL ON FUNCTION ledger_private.post_fx_journal(p_tenant text, p_settlement_id uuid, p_settlement_key text, p_part text, p_from_code text, p_to_code text, p_from_side text, p_amount numeric, p_ccy text, p_effective_date date, p_memo text, p_ref text, p_actor text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.post_journal_request(p_tenant text, p_key text, p_operation text, p_legs jsonb, p_effective_date date, p_memo text, p_ref text, p_metadata jsonb, p_kind text, p_reverses uuid, p_actor text, p_conditions jsonb) FROM PUBLIC;
@@ -8604,6 +8576,8 @@ REVOKE ALL ON FUNCTION ledger_private.posting_fingerprint(p_operation text, p_le
 REVOKE ALL ON FUNCTION ledger_private.posting_legs(p_tenant text, p_legs jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.raise_leg_error(p_errcode text, p_leg_no integer, p_field text, p_problem text, p_hint text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.raise_no_webhook(p_webhook_id text, p_tenant text, p_live_only boolean) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.raise_unbalanced(p_journal_id uuid, p_unbalanced text) FROM PUBLIC;
 

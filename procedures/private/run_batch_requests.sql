@@ -2,7 +2,7 @@
 -- request, in order: the careful path of every set-based function (ledger.post_journals,
 -- reverse_journals, create_holds, capture_holds). Each request runs through the single
 -- request's own path, in its own subtransaction:
---   post_journal      ledger_private.post_batch_request (post_journals' careful path)
+--   post_journal      ledger_private.post_journal_request (the path of ledger.post_journal)
 --   reverse_journal   ledger.reverse_journal
 --   create_hold       ledger.create_hold
 --   capture_hold      ledger.capture_hold
@@ -40,8 +40,13 @@ BEGIN
         BEGIN
             CASE p_operation
                 WHEN 'post_journal' THEN
-                    result := to_jsonb(ledger_private.post_batch_request(p_tenant, "position",
-                                                                         v_request, p_actor));
+                    v_request := ledger_private.check_batch_request(
+                        "position", v_request, ARRAY['effective_date:date']);
+                    result := to_jsonb(ledger_private.post_journal_request(
+                        p_tenant, v_request ->> 'idempotency_key', 'post_journal', v_request -> 'legs',
+                        (v_request ->> 'effective_date')::date, v_request ->> 'memo', v_request ->> 'ref',
+                        coalesce(v_request -> 'metadata', '{}'::jsonb), 'transfer', NULL, p_actor,
+                        v_request -> 'conditions'));
                 WHEN 'reverse_journal' THEN
                     v_request := ledger_private.check_batch_request(
                         "position", v_request, ARRAY['journal_id:uuid']);

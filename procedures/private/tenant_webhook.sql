@@ -1,6 +1,6 @@
 -- ledger_private.tenant_webhook(webhook_id, tenant, live_only) → the endpoint's row, locked
 -- FOR UPDATE: a webhook of that tenant (not deleted, when live_only). Raises DX060 otherwise
--- (ledger.delete_webhook, ledger.replay_webhook, ledger.list_webhook_deliveries).
+-- (ledger_private.raise_no_webhook). For ledger.delete_webhook and ledger.replay_webhook.
 
 CREATE OR REPLACE FUNCTION ledger_private.tenant_webhook(p_webhook_id text, p_tenant text, p_live_only boolean)
 RETURNS ledger_private.webhook
@@ -15,12 +15,7 @@ BEGIN
        AND (NOT p_live_only OR w.deleted_at IS NULL)
        FOR UPDATE;
     IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX060', COLUMN = 'webhook_id',
-            MESSAGE = format('webhook_id: no %swebhook %s in tenant %s',
-                             CASE WHEN p_live_only THEN 'live ' ELSE '' END,
-                             coalesce(quote_literal(left(p_webhook_id, 40)), 'NULL'), p_tenant),
-            HINT = 'GET /api/webhooks lists the tenant''s endpoints.';
+        PERFORM ledger_private.raise_no_webhook(p_webhook_id, p_tenant, p_live_only);  -- DX060
     END IF;
     RETURN v_hook;
 END

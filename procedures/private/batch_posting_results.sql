@@ -1,0 +1,26 @@
+-- ledger_private.batch_posting_results(operation, requests, tenant, actor) → one
+-- ledger.batch_item_result per request, in order: the careful path of the batches whose
+-- requests post a journal (ledger.post_journals: operation 'post_journal';
+-- ledger.reverse_journals: 'reverse_journal'), each request's row of
+-- ledger_private.run_batch_requests with the posting's journal_id, effective_date and
+-- created_at read out of its result. One definition of that answer for both batches.
+-- The caller has authorized the batch (ledger_private.authorize_write) and checked its shape
+-- (ledger_private.check_batch), as run_batch_requests expects.
+
+CREATE OR REPLACE FUNCTION ledger_private.batch_posting_results(
+    p_operation text, p_requests jsonb, p_tenant text, p_actor text
+) RETURNS SETOF ledger.batch_item_result
+LANGUAGE plpgsql VOLATILE
+AS $$
+BEGIN
+    RETURN QUERY
+        SELECT r.position, r.idempotency_key, p.journal_id, r.status, p.effective_date, p.created_at,
+               r.error_code, r.error_field, r.error_message
+          FROM ledger_private.run_batch_requests(p_operation, p_requests, p_tenant, p_actor) AS r
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.posting_result, r.result) AS p
+         ORDER BY r.position;
+END
+$$;
+
+COMMENT ON FUNCTION ledger_private.batch_posting_results(text, jsonb, text, text) IS
+    'A posting batch''s careful path: one batch_item_result per request, in order';
