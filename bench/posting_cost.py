@@ -38,18 +38,21 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
+import psycopg.sql
+import revisions
 import run_sql_bench as sql
 from psycopg.conninfo import conninfo_to_dict
 
@@ -73,6 +76,8 @@ class Window:
     functions: list[dict[str, Any]] = field(default_factory=list)
     statements: list[dict[str, Any]] = field(default_factory=list)
     deletes: dict[str, float] = field(default_factory=dict)
+    latency_ms: float = 0.0  # pgbench's latency average (one client)
+    statement_calls: float = 0.0  # every statement pg_stat_statements counted, per posting
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -88,10 +93,20 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=6, help="--floor seconds per run")
     parser.add_argument("--clients", type=int, default=16, help="--floor clients")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
-    parser.add_argument("--report-name", default="posting-cost")
+    parser.add_argument(
+        "--report-name", help="report file name (default: posting-cost, posting-vs-base)"
+    )
+    parser.add_argument(
+        "--base", help="an earlier revision measured beside this checkout (e.g. 2d575b4^1)"
+    )
+    parser.add_argument(
+        "--windows", type=int, default=4, help="--base: timed windows of each revision"
+    )
     args = parser.parse_args(argv)
-    if min(args.postings, args.journals) < 1:
-        parser.error("--postings and --journals must be positive")
+    if min(args.postings, args.journals, args.windows) < 1:
+        parser.error("--postings, --journals and --windows must be positive")
+    if args.report_name is None:
+        args.report_name = "posting-vs-base" if args.base else "posting-cost"
     return args
 
 
@@ -100,23 +115,43 @@ def scalar(conn: psycopg.Connection[Any], query: str) -> Any:
     return None if row is None else row[0]
 
 
-def pgbench(dsns: sql.Dsns, scenario: str, postings: int) -> None:
+def pgbench(dsns: sql.Dsns, scenario: str, postings: int) -> float:
+    """One client runs `postings` of the scenario on the database of `dsns`; its latency
+    average in ms."""
     route = sql.direct_route(dsns)
     command = [
         sql.pgbench_binary(),
         *("-h", route.host, "-p", route.port, "-U", route.user),
         *("-n", "-M", "prepared", "-c", "1", "-t", str(postings)),
-        *("-f", str(sql.SCENARIO_BY_NAME[scenario].script), sql.DATABASE),
+        *("-f", str(sql.SCENARIO_BY_NAME[scenario].script)),
+        str(conninfo_to_dict(dsns.app)["dbname"]),
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
+    latency = re.search(r"latency average = ([0-9.]+) ms", done.stdout)
+    if done.returncode != 0 or latency is None:
         raise SystemExit(f"pgbench failed:\n{done.stdout}{done.stderr}")
+    return float(latency.group(1))
 
 
 def has_statements(conn: psycopg.Connection[Any]) -> bool:
     return bool(
         scalar(conn, "SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'")
     )
+
+
+def instrument(dsns: sql.Dsns, statements: str) -> None:
+    """Function statistics on the bench database; pg_stat_statements there when the server
+    preloads it, tracking `statements` (all: nested statements too; top: each posting's)."""
+    with sql.connect(dsns.admin, autocommit=True) as conn:
+        name = psycopg.sql.Identifier(str(conninfo_to_dict(dsns.admin)["dbname"]))
+        conn.execute(psycopg.sql.SQL("ALTER DATABASE {} SET track_functions = 'all'").format(name))
+        if "pg_stat_statements" in str(scalar(conn, "SHOW shared_preload_libraries")):
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            conn.execute(
+                psycopg.sql.SQL("ALTER DATABASE {} SET pg_stat_statements.track = {}").format(
+                    name, psycopg.sql.Literal(statements)
+                )
+            )
 
 
 def reset(conn: psycopg.Connection[Any]) -> None:
@@ -141,7 +176,7 @@ def measure(dsns: sql.Dsns, name: str, scenario: str, postings: int) -> Window:
         time.sleep(STAT_DELAY_S)
         start_lsn = str(scalar(conn, "SELECT pg_current_wal_insert_lsn()"))
         start_buffers = buffers(conn)
-        pgbench(dsns, scenario, postings)
+        latency = pgbench(dsns, scenario, postings)
         time.sleep(STAT_DELAY_S)
         end_lsn = str(scalar(conn, "SELECT pg_current_wal_insert_lsn()"))
         row = conn.execute("SELECT wal_records, wal_fpi, wal_bytes FROM pg_stat_wal").fetchone()
@@ -149,6 +184,7 @@ def measure(dsns: sql.Dsns, name: str, scenario: str, postings: int) -> Window:
         window = Window(
             name=name,
             postings=postings,
+            latency_ms=latency,
             wal_records=int(row[0]) / postings,
             wal_fpi=int(row[1]) / postings,
             wal_bytes=int(row[2]) / postings,
@@ -191,9 +227,10 @@ def measure(dsns: sql.Dsns, name: str, scenario: str, postings: int) -> Window:
                     "SELECT regexp_replace(left(query, 100), '\\s+', ' ', 'g'), calls,"
                     "       total_exec_time FROM pg_stat_statements"
                     " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
-                    " ORDER BY total_exec_time DESC LIMIT 15"
+                    " ORDER BY total_exec_time DESC"
                 )
             ]
+            window.statement_calls = sum(s["calls"] for s in window.statements)
         window.wal_by_relation = wal_by_relation(conn, start_lsn, end_lsn, postings)
     return window
 
@@ -335,8 +372,7 @@ def run(args: argparse.Namespace) -> tuple[list[Window], list[FloorRound]]:
     opts = sql.parse_options(["--journals", str(args.journals), "--scenarios", args.scenario])
     prepared = sql.prepare(opts)
     dsns = prepared.dsns
-    with sql.connect(dsns.admin, autocommit=True) as conn:
-        conn.execute(f"ALTER DATABASE {sql.DATABASE} SET track_functions = 'all'")
+    instrument(dsns, "all")
     sql.roll_up(dsns)
     pgbench(dsns, args.scenario, max(1000, args.postings // 5))  # plans cached, pages in memory
     with sql.connect(dsns.admin, autocommit=True) as conn:
@@ -404,7 +440,7 @@ def render(windows: Sequence[Window], floors: Sequence[FloorRound], scenario: st
         ]
         lines += [
             f"| `{s['statement']}` | {s['calls']:.2f} | {s['total_us']:.1f} |"
-            for s in warm.statements
+            for s in warm.statements[:15]
         ]
     if floors:
         lines += [
@@ -423,22 +459,280 @@ def render(windows: Sequence[Window], floors: Sequence[FloorRound], scenario: st
     return "\n".join(lines) + "\n"
 
 
+# -- --base: an earlier revision's database beside this checkout's, alternating windows ---
+
+BASE_DATABASE = f"{sql.DATABASE}_base"
+REVISIONS = ("base", "head")
+
+
+@dataclass
+class Versus:
+    base: str  # the revisions, as short hashes
+    head: str
+    scenario: str
+    postings: int
+    counts: dict[str, Window]  # one window of each, nested statements tracked
+    timed: list[Window]  # alternating, named "base 1", "head 1", …; top statements only
+    load: dict[str, str]
+
+
+def database_dsns(dsns: sql.Dsns, dbname: str) -> sql.Dsns:
+    return sql.Dsns(
+        admin=revisions.with_dbname(dsns.admin, dbname),
+        app=revisions.with_dbname(dsns.app, dbname),
+        server_admin=dsns.server_admin,
+    )
+
+
+def run_against_base(args: argparse.Namespace) -> Versus:
+    """Both revisions' databases in one cluster (the base built by its own checkout), each
+    warmed up; a window of counts each, then --windows timed windows each, alternating."""
+    load = {"start": sql.load_average()}
+    base_rev = revisions.git("rev-parse", "--short", args.base)
+    head_rev = revisions.git("rev-parse", "--short", "HEAD")
+    if revisions.git("status", "--porcelain", "--", "."):
+        head_rev += " (with uncommitted changes)"
+    bench_args = ["--journals", str(args.journals), "--scenarios", args.scenario]
+    with revisions.checked_out(args.base) as tree:
+        revisions.prepare_database(tree, revisions.cluster_dsn(), BASE_DATABASE, bench_args)
+    head = sql.prepare(sql.parse_options(bench_args)).dsns
+    sides = {"base": database_dsns(head, BASE_DATABASE), "head": head}
+    for dsns in sides.values():
+        instrument(dsns, "all")
+        sql.roll_up(dsns)
+    with sql.connect(head.admin, autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
+    for dsns in sides.values():
+        pgbench(dsns, args.scenario, max(1000, args.postings // 5))  # plans, pages, images
+    counts = {rev: measure(sides[rev], rev, args.scenario, args.postings) for rev in REVISIONS}
+    for dsns in sides.values():
+        instrument(dsns, "top")  # nested statements tracked would weigh on the timing
+    timed = []
+    for n, rev in revisions.order_of_rounds(args.windows):
+        window = measure(sides[rev], f"{rev} {n + 1}", args.scenario, args.postings)
+        timed.append(window)
+        print(
+            f"{window.name}: {window.latency_ms * 1000:.0f} µs latency,"
+            f" {function_us(window, ENTRY[args.scenario]):.0f} µs in the function",
+            flush=True,
+        )
+    load["end"] = sql.load_average()
+    return Versus(base_rev, head_rev, args.scenario, args.postings, counts, timed, load)
+
+
+# The function a posting of each scenario enters (its total time is the posting's).
+ENTRY = {
+    "hot": "ledger.post_journal",
+    "uniform": "ledger.post_journal",
+    "pair": "ledger.post_journal",
+    "hold": "ledger.create_hold",
+}
+
+
+def function_us(window: Window, name: str) -> float:
+    return sum(float(f["total_us"]) for f in window.functions if f["function"] == name)
+
+
+@dataclass
+class Timing:
+    what: str
+    base: list[float]
+    head: list[float]
+
+    @property
+    def change_pct(self) -> float:
+        base = statistics.fmean(self.base)
+        return 100.0 * (statistics.fmean(self.head) - base) / base if base else 0.0
+
+    @property
+    def noise_pct(self) -> float:
+        return max(revisions.spread_pct(self.base), revisions.spread_pct(self.head))
+
+
+def timings(versus: Versus) -> list[Timing]:
+    def of(rev: str, value: Callable[[Window], float]) -> list[float]:
+        return [value(w) for w in versus.timed if w.name.split()[0] == rev]
+
+    def latency(w: Window) -> float:
+        return w.latency_ms * 1000.0
+
+    def entry(w: Window) -> float:
+        return function_us(w, ENTRY[versus.scenario])
+
+    return [
+        Timing("pgbench latency per posting, µs (-c 1)", of("base", latency), of("head", latency)),
+        Timing(f"{ENTRY[versus.scenario]} total, µs", of("base", entry), of("head", entry)),
+    ]
+
+
+def verdict(t: Timing) -> str:
+    if t.change_pct <= 5.0:
+        return "within 5%"
+    return "above 5%, within the noise" if t.change_pct <= t.noise_pct else "slower"
+
+
+def union(
+    base: Sequence[dict[str, Any]], head: Sequence[dict[str, Any]], key: str
+) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """Rows of both lists matched by `key`, in head's order then base's."""
+    by_base = {str(r[key]): r for r in base}
+    by_head = {str(r[key]): r for r in head}
+    names = list(by_head) + [k for k in by_base if k not in by_head]
+    return [(k, by_base.get(k, {}), by_head.get(k, {})) for k in names]
+
+
+def mean_functions(windows: Sequence[Window]) -> list[dict[str, Any]]:
+    """Each function's calls and times per posting, averaged over windows."""
+    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for w in windows:
+        for f in w.functions:
+            rows[f["function"]].append(f)
+    means = [
+        {
+            "function": name,
+            **{
+                k: sum(f[k] for f in found) / len(windows) for k in ("calls", "self_us", "total_us")
+            },
+        }
+        for name, found in rows.items()
+    ]
+    return sorted(means, key=lambda f: -f["self_us"])
+
+
+def render_versus(versus: Versus) -> str:
+    base, head = versus.counts["base"], versus.counts["head"]
+    lines = [
+        f"# Cost per posting: `{versus.scenario}`, {versus.head} against {versus.base}",
+        "",
+        f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; bench/posting_cost.py --base",
+        f"- both databases in one cluster, seeded alike; base built by its own checkout;"
+        f" {versus.postings} postings per window, one client (pgbench -c 1 -M prepared)",
+        f"- load average (1/5/15 min): {versus.load['start']} at start,"
+        f" {versus.load['end']} at end",
+        "",
+        "## Counts per posting (one warm window each; nested statements tracked)",
+        "",
+        "| per posting | base | head | head - base |",
+        "|---|---:|---:|---:|",
+    ]
+    counted: list[tuple[str, Callable[[Window], float], str]] = [
+        ("WAL records", lambda w: w.wal_records, ".2f"),
+        ("WAL full-page images", lambda w: w.wal_fpi, ".3f"),
+        ("WAL bytes", lambda w: w.wal_bytes, ".0f"),
+        ("shared buffers touched", lambda w: w.buffers, ".1f"),
+        ("rows inserted", lambda w: sum(w.inserts.values()), ".2f"),
+        ("rows deleted", lambda w: sum(w.deletes.values()), ".2f"),
+        ("statements executed (pg_stat_statements)", lambda w: w.statement_calls, ".1f"),
+        ("function calls (pg_stat_user_functions)", lambda w: sum_calls(w), ".1f"),
+    ]
+    lines += [
+        f"| {label} | {get(base):{spec}} | {get(head):{spec}} | {get(head) - get(base):+{spec}} |"
+        for label, get, spec in counted
+    ]
+    lines += [
+        "",
+        "## Time per posting, alternating windows (nested statements not tracked)",
+        "",
+        "| window | latency µs | " + ENTRY[versus.scenario] + " total µs |",
+        "|---|---:|---:|",
+    ]
+    lines += [
+        f"| {w.name} | {w.latency_ms * 1000:.0f} | {function_us(w, ENTRY[versus.scenario]):.0f} |"
+        for w in versus.timed
+    ]
+    lines += [
+        "",
+        "| measure | base mean (min..max) | head mean (min..max) | head against base"
+        " | noise (largest spread) | ±5% bar |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    lines += [
+        f"| {t.what} | {statistics.fmean(t.base):.0f} ({min(t.base):.0f}..{max(t.base):.0f})"
+        f" | {statistics.fmean(t.head):.0f} ({min(t.head):.0f}..{max(t.head):.0f})"
+        f" | {t.change_pct:+.1f}% | ±{t.noise_pct:.1f}% | {verdict(t)} |"
+        for t in timings(versus)
+    ]
+    lines += [
+        "",
+        "## WAL by relation",
+        "",
+        "| relation | base records | head records | base bytes | head bytes |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {name} | {b.get('records', 0):.2f} | {h.get('records', 0):.2f}"
+        f" | {b.get('bytes', 0):.0f} | {h.get('bytes', 0):.0f} |"
+        for name, b, h in union(base.wal_by_relation, head.wal_by_relation, "relation")
+    ]
+    lines += ["", "## Rows inserted", "", "| table | base | head |", "|---|---:|---:|"]
+    lines += [
+        f"| {t} | {base.inserts.get(t, 0):.2f} | {head.inserts.get(t, 0):.2f} |"
+        for t in sorted(base.inserts.keys() | head.inserts.keys())
+    ]
+    timed = {rev: [w for w in versus.timed if w.name.split()[0] == rev] for rev in REVISIONS}
+    lines += [
+        "",
+        "## Functions (means of the timed windows)",
+        "",
+        "| function | base calls | head calls | base self µs | head self µs"
+        " | base total µs | head total µs |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {name} | {b.get('calls', 0):.2f} | {h.get('calls', 0):.2f}"
+        f" | {b.get('self_us', 0):.1f} | {h.get('self_us', 0):.1f}"
+        f" | {b.get('total_us', 0):.1f} | {h.get('total_us', 0):.1f} |"
+        for name, b, h in union(
+            mean_functions(timed["base"]), mean_functions(timed["head"]), "function"
+        )
+    ]
+    if head.statements or base.statements:
+        lines += [
+            "",
+            "## Statements (the counts window; a statement whose text changed shows twice)",
+            "",
+            "| statement | base calls | head calls | base µs | head µs |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        lines += [
+            f"| `{name}` | {b.get('calls', 0):.2f} | {h.get('calls', 0):.2f}"
+            f" | {b.get('total_us', 0):.1f} | {h.get('total_us', 0):.1f} |"
+            for name, b, h in union(base.statements, head.statements, "statement")
+            if max(b.get("calls", 0), h.get("calls", 0)) >= 0.01
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def sum_calls(window: Window) -> float:
+    return float(sum(f["calls"] for f in window.functions))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
-    windows, floors = run(args)
-    report = render(windows, floors, args.scenario)
+    if args.base:
+        versus = run_against_base(args)
+        report = render_versus(versus)
+        document: dict[str, Any] = {
+            **{k: v for k, v in asdict(versus).items() if k not in ("counts", "timed")},
+            "counts": {rev: asdict(w) for rev, w in versus.counts.items()},
+            "timed": [asdict(w) for w in versus.timed],
+            "timings": [
+                {**asdict(t), "change_pct": t.change_pct, "noise_pct": t.noise_pct}
+                for t in timings(versus)
+            ],
+        }
+    else:
+        windows, floors = run(args)
+        report = render(windows, floors, args.scenario)
+        document = {
+            "scenario": args.scenario,
+            "windows": [asdict(w) for w in windows],
+            "floor": [asdict(f) for f in floors],
+        }
     args.results_dir.mkdir(parents=True, exist_ok=True)
     (args.results_dir / f"{args.report_name}.md").write_text(report)
     (args.results_dir / f"{args.report_name}.json").write_text(
-        json.dumps(
-            {
-                "scenario": args.scenario,
-                "windows": [asdict(w) for w in windows],
-                "floor": [asdict(f) for f in floors],
-            },
-            indent=2,
-        )
-        + "\n"
+        json.dumps(document, indent=2) + "\n"
     )
     print(report)
     print(f"wrote {args.results_dir / args.report_name}.md and .json")

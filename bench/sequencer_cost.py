@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -33,8 +32,8 @@ from typing import Any
 
 import psycopg
 import run_sql_bench as sql
+from revisions import ROOT, show
 
-ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "sequencer-cost.json"
 FUNCTIONS = ("procedures/sequence_events.sql", "procedures/list_events.sql")
 HOT = """
@@ -77,12 +76,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def sources(base: str) -> dict[str, list[str]]:
     """Each mode's function definitions: the base revision's files, this checkout's."""
-    stored = [
-        subprocess.run(
-            ["git", "show", f"{base}:{path}"], cwd=ROOT, check=True, capture_output=True, text=True
-        ).stdout
-        for path in FUNCTIONS
-    ]
+    stored = [show(base, path) for path in FUNCTIONS]
     built = [(ROOT / path).read_text() for path in FUNCTIONS]
     return {"stored": stored, "built": built}
 
