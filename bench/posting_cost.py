@@ -78,6 +78,7 @@ class Window:
     deletes: dict[str, float] = field(default_factory=dict)
     latency_ms: float = 0.0  # pgbench's latency average (one client)
     statement_calls: float = 0.0  # every statement pg_stat_statements counted, per posting
+    backend_cpu_us: float = 0.0  # --base, hot: the server backend's CPU per posting
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -510,14 +511,36 @@ def run_against_base(args: argparse.Namespace) -> Versus:
     timed = []
     for n, rev in revisions.order_of_rounds(args.windows):
         window = measure(sides[rev], f"{rev} {n + 1}", args.scenario, args.postings)
+        if args.scenario == "hot":
+            window.backend_cpu_us = backend_cpu_us(sides[rev], args.postings, n)
         timed.append(window)
         print(
             f"{window.name}: {window.latency_ms * 1000:.0f} µs latency,"
-            f" {function_us(window, ENTRY[args.scenario]):.0f} µs in the function",
+            f" {function_us(window, ENTRY[args.scenario]):.0f} µs in the function,"
+            f" {window.backend_cpu_us:.0f} µs backend CPU",
             flush=True,
         )
     load["end"] = sql.load_average()
     return Versus(base_rev, head_rev, args.scenario, args.postings, counts, timed, load)
+
+
+def backend_cpu_us(dsns: sql.Dsns, postings: int, seed: int) -> float:
+    """The server backend's CPU time (utime + stime) per hot posting, `postings` of them
+    posted from here in one connection, after 100 that cache the plans: what the posting
+    costs the server without the time it waited for a core on a shared machine."""
+    with sql.connect(dsns.app, autocommit=True) as conn:
+        pid = int(scalar(conn, "SELECT pg_backend_pid()"))
+
+        def post(i: int) -> None:
+            posting = {"a": 1 + (i * 7 + seed) % 1000, "amount": f"{1 + i % 997}.25"}
+            conn.execute(sql.HOT_POSTING, posting)  # type: ignore[arg-type]
+
+        for i in range(100):
+            post(i)
+        start = sql.backend_cpu_seconds(pid)
+        for i in range(postings):
+            post(i)
+        return (sql.backend_cpu_seconds(pid) - start) / postings * 1e6
 
 
 # The function a posting of each scenario enters (its total time is the posting's).
@@ -540,7 +563,17 @@ class Timing:
     head: list[float]
 
     @property
+    def ratios(self) -> list[float]:
+        """head / base of each round (the two windows next to each other in time)."""
+        return [h / b for b, h in zip(self.base, self.head, strict=False) if b]
+
+    @property
     def change_pct(self) -> float:
+        """The median of the rounds' head / base, as a change in percent."""
+        return 100.0 * (statistics.median(self.ratios) - 1.0) if self.ratios else 0.0
+
+    @property
+    def mean_change_pct(self) -> float:
         base = statistics.fmean(self.base)
         return 100.0 * (statistics.fmean(self.head) - base) / base if base else 0.0
 
@@ -559,10 +592,15 @@ def timings(versus: Versus) -> list[Timing]:
     def entry(w: Window) -> float:
         return function_us(w, ENTRY[versus.scenario])
 
-    return [
+    def cpu(w: Window) -> float:
+        return w.backend_cpu_us
+
+    found = [
         Timing("pgbench latency per posting, µs (-c 1)", of("base", latency), of("head", latency)),
         Timing(f"{ENTRY[versus.scenario]} total, µs", of("base", entry), of("head", entry)),
+        Timing("backend CPU per posting, µs", of("base", cpu), of("head", cpu)),
     ]
+    return [t for t in found if t.base and t.head and min(t.base + t.head) > 0]
 
 
 def verdict(t: Timing) -> str:
@@ -633,23 +671,26 @@ def render_versus(versus: Versus) -> str:
         "",
         "## Time per posting, alternating windows (nested statements not tracked)",
         "",
-        "| window | latency µs | " + ENTRY[versus.scenario] + " total µs |",
-        "|---|---:|---:|",
+        "| window | latency µs | " + ENTRY[versus.scenario] + " total µs | backend CPU µs |",
+        "|---|---:|---:|---:|",
     ]
     lines += [
-        f"| {w.name} | {w.latency_ms * 1000:.0f} | {function_us(w, ENTRY[versus.scenario]):.0f} |"
+        f"| {w.name} | {w.latency_ms * 1000:.0f} | {function_us(w, ENTRY[versus.scenario]):.0f}"
+        f" | {w.backend_cpu_us:.0f} |"
         for w in versus.timed
     ]
     lines += [
         "",
-        "| measure | base mean (min..max) | head mean (min..max) | head against base"
-        " | noise (largest spread) | ±5% bar |",
-        "|---|---:|---:|---:|---:|---|",
+        "| measure | base mean (min..max) | head mean (min..max) | head/base per round"
+        " | head against base (median of rounds; of means) | noise (largest spread) | ±5% bar |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     lines += [
         f"| {t.what} | {statistics.fmean(t.base):.0f} ({min(t.base):.0f}..{max(t.base):.0f})"
         f" | {statistics.fmean(t.head):.0f} ({min(t.head):.0f}..{max(t.head):.0f})"
-        f" | {t.change_pct:+.1f}% | ±{t.noise_pct:.1f}% | {verdict(t)} |"
+        f" | {' '.join(f'{r:.3f}' for r in t.ratios)}"
+        f" | {t.change_pct:+.1f}%; {t.mean_change_pct:+.1f}% | ±{t.noise_pct:.1f}%"
+        f" | {verdict(t)} |"
         for t in timings(versus)
     ]
     lines += [
@@ -717,7 +758,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             "counts": {rev: asdict(w) for rev, w in versus.counts.items()},
             "timed": [asdict(w) for w in versus.timed],
             "timings": [
-                {**asdict(t), "change_pct": t.change_pct, "noise_pct": t.noise_pct}
+                {
+                    **asdict(t),
+                    "ratios": t.ratios,
+                    "change_pct": t.change_pct,
+                    "mean_change_pct": t.mean_change_pct,
+                    "noise_pct": t.noise_pct,
+                    "verdict": verdict(t),
+                }
                 for t in timings(versus)
             ],
         }

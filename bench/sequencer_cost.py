@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -36,15 +34,6 @@ from revisions import ROOT, show
 
 RESULTS = ROOT / "bench" / "results" / "sequencer-cost.json"
 FUNCTIONS = ("procedures/sequence_events.sql", "procedures/list_events.sql")
-HOT = """
-SELECT ledger.post_journal(
-    gen_random_uuid()::text,
-    format('[{"account":"A%%s","side":"debit","amount":"%%s","ccy":"EUR"},'
-           '{"account":"REVENUE","side":"credit","amount":"%%s","ccy":"EUR"}]',
-           lpad(%(a)s::text, 4, '0'), %(amount)s::numeric(12, 2),
-           %(amount)s::numeric(12, 2))::jsonb)
-"""
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -81,12 +70,6 @@ def sources(base: str) -> dict[str, list[str]]:
     return {"stored": stored, "built": built}
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a local server backend."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
 def scalar(conn: psycopg.Connection[Any], query: str) -> Any:
     row = conn.execute(query).fetchone()
     assert row is not None
@@ -110,13 +93,15 @@ def one_round(
         )
         for lo in range(0, args.events, args.batch):
             for i in range(lo, min(args.events, lo + args.batch)):
-                poster.execute(HOT, {"a": 1 + (i * 7 + n) % 1000, "amount": f"{1 + i % 997}.25"})  # type: ignore[arg-type]
+                poster.execute(
+                    sql.HOT_POSTING, {"a": 1 + (i * 7 + n) % 1000, "amount": f"{1 + i % 997}.25"}
+                )  # type: ignore[arg-type]
             lsn = scalar(sequencer, "SELECT pg_current_wal_insert_lsn()")
-            cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
+            cpu0, wall0 = sql.backend_cpu_seconds(pid), time.perf_counter()
             while scalar(sequencer, "SELECT batch_id FROM ledger.sequence_events()") is not None:
                 pass
             wall += time.perf_counter() - wall0
-            cpu += cpu_seconds(pid) - cpu0
+            cpu += sql.backend_cpu_seconds(pid) - cpu0
             wal += float(scalar(sequencer, f"SELECT pg_current_wal_insert_lsn() - '{lsn}'::pg_lsn"))
         events, row_bytes = sequencer.execute(
             "SELECT count(*), avg(pg_column_size(e.*)) FROM ledger_private.event AS e"
@@ -128,7 +113,7 @@ def one_round(
         )
         reader_pid = pid
         pages = 0
-        cpu0, wall0 = cpu_seconds(reader_pid), time.perf_counter()
+        cpu0, wall0 = sql.backend_cpu_seconds(reader_pid), time.perf_counter()
         after = start
         while True:
             last = scalar(
@@ -138,7 +123,10 @@ def one_round(
             if last is None:
                 break
             pages, after = pages + 1, int(last)
-        read_cpu, read_wall = cpu_seconds(reader_pid) - cpu0, time.perf_counter() - wall0
+        read_cpu, read_wall = (
+            sql.backend_cpu_seconds(reader_pid) - cpu0,
+            time.perf_counter() - wall0,
+        )
     return Round(
         mode=mode,
         events=int(events),
