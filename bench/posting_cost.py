@@ -463,6 +463,7 @@ def render(windows: Sequence[Window], floors: Sequence[FloorRound], scenario: st
 # -- --base: an earlier revision's database beside this checkout's, alternating windows ---
 
 BASE_DATABASE = f"{sql.DATABASE}_base"
+CALLS, BYTES = ("calls", "calls", ".2f"), ("bytes", "bytes", ".0f")  # (field, heading, format)
 REVISIONS = ("base", "head")
 
 
@@ -693,55 +694,66 @@ def render_versus(versus: Versus) -> str:
         f" | {verdict(t)} |"
         for t in timings(versus)
     ]
-    lines += [
-        "",
-        "## WAL by relation",
-        "",
-        "| relation | base records | head records | base bytes | head bytes |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    lines += [
-        f"| {name} | {b.get('records', 0):.2f} | {h.get('records', 0):.2f}"
-        f" | {b.get('bytes', 0):.0f} | {h.get('bytes', 0):.0f} |"
-        for name, b, h in union(base.wal_by_relation, head.wal_by_relation, "relation")
-    ]
-    lines += ["", "## Rows inserted", "", "| table | base | head |", "|---|---:|---:|"]
-    lines += [
-        f"| {t} | {base.inserts.get(t, 0):.2f} | {head.inserts.get(t, 0):.2f} |"
-        for t in sorted(base.inserts.keys() | head.inserts.keys())
-    ]
     timed = {rev: [w for w in versus.timed if w.name.split()[0] == rev] for rev in REVISIONS}
-    lines += [
-        "",
-        "## Functions (means of the timed windows)",
-        "",
-        "| function | base calls | head calls | base self µs | head self µs"
-        " | base total µs | head total µs |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+    functions = {rev: mean_functions(timed[rev]) for rev in REVISIONS}
+    inserted = {
+        rev: [{"table": t, "rows": n} for t, n in sorted(w.inserts.items())]
+        for rev, w in versus.counts.items()
+    }
+    sections: list[tuple[str, str, list[tuple[str, str, str]], str]] = [
+        (
+            "WAL by relation",
+            "relation",
+            [("records", "records", ".2f"), ("bytes", "bytes", ".0f")],
+            "wal",
+        ),
+        ("Rows inserted", "table", [("rows", "rows", ".2f")], "inserted"),
+        (
+            "Functions (means of the timed windows)",
+            "function",
+            [
+                ("calls", "calls", ".2f"),
+                ("self_us", "self µs", ".1f"),
+                ("total_us", "total µs", ".1f"),
+            ],
+            "functions",
+        ),
+        (
+            "Statements (the counts window; a statement whose text changed shows twice)",
+            "statement",
+            [CALLS, ("total_us", "µs", ".1f")],
+            "statements",
+        ),
     ]
-    lines += [
-        f"| {name} | {b.get('calls', 0):.2f} | {h.get('calls', 0):.2f}"
-        f" | {b.get('self_us', 0):.1f} | {h.get('self_us', 0):.1f}"
-        f" | {b.get('total_us', 0):.1f} | {h.get('total_us', 0):.1f} |"
-        for name, b, h in union(
-            mean_functions(timed["base"]), mean_functions(timed["head"]), "function"
-        )
-    ]
-    if head.statements or base.statements:
-        lines += [
-            "",
-            "## Statements (the counts window; a statement whose text changed shows twice)",
-            "",
-            "| statement | base calls | head calls | base µs | head µs |",
-            "|---|---:|---:|---:|---:|",
-        ]
-        lines += [
-            f"| `{name}` | {b.get('calls', 0):.2f} | {h.get('calls', 0):.2f}"
-            f" | {b.get('total_us', 0):.1f} | {h.get('total_us', 0):.1f} |"
-            for name, b, h in union(base.statements, head.statements, "statement")
-            if max(b.get("calls", 0), h.get("calls", 0)) >= 0.01
-        ]
+    rows = {
+        "wal": {rev: versus.counts[rev].wal_by_relation for rev in REVISIONS},
+        "inserted": inserted,
+        "functions": functions,
+        "statements": {rev: versus.counts[rev].statements for rev in REVISIONS},
+    }
+    for title, key, fields, source in sections:
+        lines += side_by_side(title, key, fields, rows[source]["base"], rows[source]["head"])
     return "\n".join(lines) + "\n"
+
+
+def side_by_side(
+    title: str,
+    key: str,
+    fields: Sequence[tuple[str, str, str]],
+    base: Sequence[dict[str, Any]],
+    head: Sequence[dict[str, Any]],
+) -> list[str]:
+    """A section of rows of both revisions matched by `key`: base and head side by side for
+    each (field, heading, format); rows below 0.01 per posting in both are left out."""
+    headings = " | ".join(f"base {h} | head {h}" for _, h, _ in fields)
+    lines = ["", f"## {title}", "", f"| {key} | {headings} |", "|---|" + "---:|" * 2 * len(fields)]
+    first = fields[0][0]
+    for name, b, h in union(base, head, key):
+        if max(b.get(first, 0), h.get(first, 0)) < 0.01:
+            continue
+        cells = " | ".join(f"{b.get(f, 0):{spec}} | {h.get(f, 0):{spec}}" for f, _, spec in fields)
+        lines.append(f"| {f'`{name}`' if key == 'statement' else name} | {cells} |")
+    return lines
 
 
 def sum_calls(window: Window) -> float:
