@@ -103,9 +103,11 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--windows", type=int, default=4, help="--base: timed windows of each revision"
     )
+    parser.add_argument("--blocks", type=int, default=10, help="--base, hot: blocks of each")
+    parser.add_argument("--block", type=int, default=1000, help="--base, hot: postings a block")
     args = parser.parse_args(argv)
-    if min(args.postings, args.journals, args.windows) < 1:
-        parser.error("--postings, --journals and --windows must be positive")
+    if min(args.postings, args.journals, args.windows, args.blocks, args.block) < 1:
+        parser.error("--postings, --journals, --windows, --blocks and --block must be positive")
     if args.report_name is None:
         args.report_name = "posting-vs-base" if args.base else "posting-cost"
     return args
@@ -476,6 +478,7 @@ class Versus:
     counts: dict[str, Window]  # one window of each, nested statements tracked
     timed: list[Window]  # alternating, named "base 1", "head 1", …; top statements only
     load: dict[str, str]
+    interleaved: Interleaved | None = None  # hot only
 
 
 def database_dsns(dsns: sql.Dsns, dbname: str) -> sql.Dsns:
@@ -521,27 +524,83 @@ def run_against_base(args: argparse.Namespace) -> Versus:
             f" {window.backend_cpu_us:.0f} µs backend CPU",
             flush=True,
         )
+    mixed = interleave(sides, args.blocks, args.block) if args.scenario == "hot" else None
     load["end"] = sql.load_average()
-    return Versus(base_rev, head_rev, args.scenario, args.postings, counts, timed, load)
+    return Versus(base_rev, head_rev, args.scenario, args.postings, counts, timed, load, mixed)
+
+
+class Poster:
+    """Hot postings from one connection as doublex_app, timed by its server backend's CPU
+    (utime + stime: what the postings cost the server without the time it waited for a
+    core on a shared machine) and by the clock."""
+
+    def __init__(self, dsns: sql.Dsns, seed: int) -> None:
+        self.conn = sql.connect(dsns.app, autocommit=True)
+        self.pid = int(scalar(self.conn, "SELECT pg_backend_pid()"))
+        self.seed, self.done = seed, 0
+
+    def post(self, postings: int) -> tuple[float, float]:
+        """Seconds of backend CPU and of the clock that `postings` hot postings took."""
+        cpu, wall = sql.backend_cpu_seconds(self.pid), time.perf_counter()
+        for i in range(self.done, self.done + postings):
+            posting = {"a": 1 + (i * 7 + self.seed) % 1000, "amount": f"{1 + i % 997}.25"}
+            self.conn.execute(sql.HOT_POSTING, posting)  # type: ignore[arg-type]
+        self.done += postings
+        return sql.backend_cpu_seconds(self.pid) - cpu, time.perf_counter() - wall
 
 
 def backend_cpu_us(dsns: sql.Dsns, postings: int, seed: int) -> float:
-    """The server backend's CPU time (utime + stime) per hot posting, `postings` of them
-    posted from here in one connection, after 100 that cache the plans: what the posting
-    costs the server without the time it waited for a core on a shared machine."""
-    with sql.connect(dsns.app, autocommit=True) as conn:
-        pid = int(scalar(conn, "SELECT pg_backend_pid()"))
+    """Backend CPU per hot posting, `postings` of them after 100 that cache the plans."""
+    poster = Poster(dsns, seed)
+    with poster.conn:
+        poster.post(100)
+        return poster.post(postings)[0] / postings * 1e6
 
-        def post(i: int) -> None:
-            posting = {"a": 1 + (i * 7 + seed) % 1000, "amount": f"{1 + i % 997}.25"}
-            conn.execute(sql.HOT_POSTING, posting)  # type: ignore[arg-type]
 
-        for i in range(100):
-            post(i)
-        start = sql.backend_cpu_seconds(pid)
-        for i in range(postings):
-            post(i)
-        return (sql.backend_cpu_seconds(pid) - start) / postings * 1e6
+@dataclass
+class Interleaved:
+    block: int  # postings per block
+    cpu_us: dict[str, list[float]]  # per posting, each block in order
+    wall_us: dict[str, list[float]]
+    entry_us: dict[str, float]  # the entry function's total per posting over every block
+
+
+def entry_totals(dsns: sql.Dsns) -> tuple[int, float]:
+    """ledger.post_journal's calls and total ms so far on the database of `dsns`."""
+    with sql.connect(dsns.admin, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT coalesce(sum(calls), 0), coalesce(sum(total_time), 0)"
+            "  FROM pg_stat_user_functions"
+            " WHERE schemaname = 'ledger' AND funcname = 'post_journal'"
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), float(row[1])
+
+
+def interleave(sides: Mapping[str, sql.Dsns], blocks: int, block: int) -> Interleaved:
+    """Hot postings from one open connection per revision, in blocks of `block` that
+    alternate (base, head, head, base, …), `blocks` each: a drift of the machine lasting
+    longer than a block weighs on both alike."""
+    posters = {rev: Poster(dsns, seed) for seed, (rev, dsns) in enumerate(sides.items())}
+    for poster in posters.values():
+        poster.post(100)  # plans cached
+        poster.conn.execute("SELECT pg_stat_force_next_flush()")
+    time.sleep(STAT_DELAY_S)
+    before = {rev: entry_totals(dsns) for rev, dsns in sides.items()}
+    cpu: dict[str, list[float]] = {rev: [] for rev in sides}
+    wall: dict[str, list[float]] = {rev: [] for rev in sides}
+    for _, rev in revisions.order_of_rounds(blocks):
+        spent, took = posters[rev].post(block)
+        cpu[rev].append(spent / block * 1e6)
+        wall[rev].append(took / block * 1e6)
+    for poster in posters.values():
+        poster.conn.close()  # its statistics flushed as the backend exits
+    time.sleep(STAT_DELAY_S)
+    entry = {}
+    for rev, dsns in sides.items():
+        calls, total_ms = entry_totals(dsns)
+        entry[rev] = 1000.0 * (total_ms - before[rev][1]) / max(1, calls - before[rev][0])
+    return Interleaved(block, cpu, wall, entry)
 
 
 # The function a posting of each scenario enters (its total time is the posting's).
@@ -601,6 +660,20 @@ def timings(versus: Versus) -> list[Timing]:
         Timing(f"{ENTRY[versus.scenario]} total, µs", of("base", entry), of("head", entry)),
         Timing("backend CPU per posting, µs", of("base", cpu), of("head", cpu)),
     ]
+    if versus.interleaved:
+        mixed = versus.interleaved
+        found += [
+            Timing(
+                f"interleaved blocks of {mixed.block}: backend CPU per posting, µs",
+                mixed.cpu_us["base"],
+                mixed.cpu_us["head"],
+            ),
+            Timing(
+                f"interleaved blocks of {mixed.block}: clock per posting, µs",
+                mixed.wall_us["base"],
+                mixed.wall_us["head"],
+            ),
+        ]
     return [t for t in found if t.base and t.head and min(t.base + t.head) > 0]
 
 
@@ -694,6 +767,14 @@ def render_versus(versus: Versus) -> str:
         f" | {verdict(t)} |"
         for t in timings(versus)
     ]
+    if versus.interleaved:
+        entry = versus.interleaved.entry_us
+        lines += [
+            "",
+            f"Interleaved blocks, {ENTRY[versus.scenario]} total per posting over every block:"
+            f" base {entry['base']:.0f} µs, head {entry['head']:.0f} µs"
+            f" ({100.0 * (entry['head'] / entry['base'] - 1.0):+.1f}%).",
+        ]
     timed = {rev: [w for w in versus.timed if w.name.split()[0] == rev] for rev in REVISIONS}
     functions = {rev: mean_functions(timed[rev]) for rev in REVISIONS}
     inserted = {
