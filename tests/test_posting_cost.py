@@ -116,3 +116,23 @@ def test_against_base_head_is_slower_only_beyond_five_percent_and_the_noise() ->
     assert "| journal_by_txid | 0.00 | 1.00 | 0 | 67 |" in report
     assert "| head 2 | 830 | 470 | 0 |" in report
     assert "| 1.025 1.064 | +4.5%; +4.4% | ±2.5% | within 5% |" in report
+
+
+def test_interleaved_blocks_are_compared_block_by_block() -> None:
+    window = posting_cost.Window("base", 10, 15.0, 0.0, 1660.0, 57.0, {"leg": 2.0})
+    mixed = posting_cost.Interleaved(
+        block=1000,
+        cpu_us={"base": [500.0, 520.0], "head": [510.0, 530.0]},
+        wall_us={"base": [900.0, 950.0], "head": [1000.0, 900.0]},
+        entry_us={"base": 380.0, "head": 399.0},
+    )
+    versus = posting_cost.Versus(
+        "1b019ca", "7d905e8", "hot", 10, {"base": window, "head": window}, [], {}, mixed
+    )
+    versus.load = {"start": "1", "end": "1"}
+    cpu, wall = posting_cost.timings(versus)
+    assert cpu.ratios == pytest.approx([1.02, 530 / 520])
+    assert posting_cost.verdict(cpu) == "within 5%"
+    assert wall.change_pct == pytest.approx(100 * ((1000 / 900 + 900 / 950) / 2 - 1))
+    report = posting_cost.render_versus(versus)
+    assert "base 380 µs, head 399 µs (+5.0%)" in report
