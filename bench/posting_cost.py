@@ -495,7 +495,7 @@ def run_against_base(args: argparse.Namespace) -> Versus:
     load = {"start": sql.load_average()}
     base_rev = revisions.git("rev-parse", "--short", args.base)
     head_rev = revisions.git("rev-parse", "--short", "HEAD")
-    if revisions.git("status", "--porcelain", "--", "."):
+    if revisions.git("status", "--porcelain", "--untracked-files=no", "--", "."):
         head_rev += " (with uncommitted changes)"
     bench_args = ["--journals", str(args.journals), "--scenarios", args.scenario]
     with revisions.checked_out(args.base) as tree:
