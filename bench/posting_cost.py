@@ -31,6 +31,13 @@ DOUBLEX_DSN, `doublex_bench` recreated, migrated, seeded with --journals); with
 DOUBLEX_HOME pointing at another checkout, that checkout's migrations and procedures are
 the ones measured, so two revisions compare on one machine. Report:
 bench/results/posting-cost.md and .json.
+
+`--base REV` (make bench-cost BASE=REV) measures this checkout against REV in one run: REV's
+bench database is built by REV's own checkout (bench/revisions.py) beside this one's in
+one cluster; one window of each gives the counts (nested statements included), then
+--windows timed windows of each alternate (pgbench -c 1 latency, the entry function's
+total, the backend's CPU), and for hot --blocks blocks of --block postings alternate
+between one open connection per revision. Report: bench/results/posting-vs-base.md, .json.
 """
 
 from __future__ import annotations
