@@ -124,8 +124,8 @@ bench-growth: deps venv ## uniform@16 at the default seed vs after growing to 5M
 bench-compare: deps venv ## SQL benchmark of HEAD against an earlier revision, alternating, one run (BASE=HEAD~1 ARGS=...)
 	@$(BIN)/python bench/compare_revisions.py --base $(or $(BASE),HEAD~1) $(ARGS)
 
-bench-cost: deps venv ## What one hot posting writes and runs: WAL records/bytes/FPIs by relation, buffers, function calls, warm and cold; --floor adds hot/floor/INSERT rounds (ARGS=...)
-	@$(BIN)/python bench/posting_cost.py $(ARGS)
+bench-cost: deps venv ## What one hot posting writes and runs: WAL records/bytes/FPIs by relation, buffers, function calls, warm and cold; --floor adds hot/floor/INSERT rounds; BASE=rev: against that revision, alternating (posting-vs-base.md) (ARGS=...)
+	@$(BIN)/python bench/posting_cost.py $(if $(BASE),--base $(BASE)) $(ARGS)
 
 bench-events: deps venv ## Hot posting with events on (triggers, sequencer beside) against off (triggers disabled), alternating, one database: the #18 bar (ARGS=...)
 	@$(BIN)/python bench/events_overhead.py $(ARGS)

@@ -27,18 +27,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from event_sequencer import Sequencer
+from revisions import (
+    BENCH_DATABASE,
+    checked_out,
+    cluster_dsn,
+    git,
+    order_of_rounds,
+    spread_pct,
+    tree_env,
+    with_dbname,
+)
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -59,12 +67,6 @@ class Comparison:
     change_pct: float  # head against base
     noise_pct: float  # largest spread between the rounds of one revision
     verdict: str  # "slower", "faster" or "same"
-
-
-def spread_pct(values: Sequence[float]) -> float:
-    """(max - min) / mean of one revision's rounds, in percent; 0 for a single round."""
-    mean = statistics.fmean(values)
-    return 100.0 * (max(values) - min(values)) / mean if len(values) > 1 and mean else 0.0
 
 
 def compare(base: Samples, head: Samples) -> list[Comparison]:
@@ -108,12 +110,6 @@ def add_round(samples: Samples, report: Mapping[str, object]) -> None:
         samples.setdefault(run, []).append(value)
 
 
-def order_of_rounds(rounds: int) -> list[tuple[int, str]]:
-    """base, head, head, base, base, head, …: each revision goes first as often as it can."""
-    pairs = [("base", "head"), ("head", "base")]
-    return [(n, rev) for n in range(rounds) for rev in pairs[n % 2]]
-
-
 def render_markdown(rows: Sequence[Comparison], meta: Mapping[str, str]) -> str:
     lines = ["# DoubleX SQL benchmark: head against base", ""]
     lines += [f"- {key}: {value}" for key, value in meta.items()]
@@ -140,41 +136,9 @@ def render_markdown(rows: Sequence[Comparison], meta: Mapping[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def git(*args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=ROOT, check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
-@contextmanager
-def checked_out(rev: str) -> Iterator[Path]:
-    """The revision in a temporary, detached git worktree, removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="doublex-base-") as tmp:
-        tree = Path(tmp) / "tree"
-        git("worktree", "add", "--detach", "--quiet", str(tree), rev)
-        try:
-            yield tree
-        finally:
-            git("worktree", "remove", "--force", str(tree))
-
-
-def cluster_dsn() -> str:
-    """DOUBLEX_DSN, or the project-local cluster (started if needed)."""
-    if os.environ.get("DOUBLEX_DSN"):
-        return os.environ["DOUBLEX_DSN"]
-    doublex = Path(sys.executable).with_name("doublex")
-    started = subprocess.run([str(doublex), "db", "start"], check=True, capture_output=True)
-    return started.stdout.decode().strip().splitlines()[-1]
-
-
 def bench_once(tree: Path, dsn: str, bench_args: Sequence[str], out: Path) -> dict[str, object]:
     """One run of `tree`'s own SQL benchmark against `dsn`; its JSON report."""
-    env = {
-        **os.environ,
-        "DOUBLEX_DSN": dsn,
-        "DOUBLEX_HOME": str(tree),
-        "PYTHONPATH": str(tree / "shell"),
-    }
+    env = tree_env(tree, dsn)
     command = [sys.executable, str(tree / "bench" / "run_sql_bench.py"), *bench_args]
     subprocess.run([*command, "--results-dir", str(out)], env=env, check=True)
     report: dict[str, object] = json.loads((out / "sql-bench.json").read_text())
@@ -183,11 +147,7 @@ def bench_once(tree: Path, dsn: str, bench_args: Sequence[str], out: Path) -> di
 
 def bench_dsn(dsn: str) -> str:
     """The cluster DSN on run_sql_bench's database."""
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    params = conninfo_to_dict(dsn)
-    params["dbname"] = "doublex_bench"
-    return make_conninfo(**params)  # type: ignore[arg-type]
+    return with_dbname(dsn, BENCH_DATABASE)
 
 
 def parse_options(argv: Sequence[str]) -> argparse.Namespace:

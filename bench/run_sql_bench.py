@@ -265,6 +265,25 @@ def scalar(conn: psycopg.Connection[Any], query: str, params: dict[str, Any] | N
     return None if row is None else row[0]
 
 
+# The hot scenario's posting (pgbench/hot.sql) as one parameterized statement, for the
+# benchmarks that post from Python: a, the customer account 1..1000; amount, a decimal.
+HOT_POSTING = """
+SELECT ledger.post_journal(
+    gen_random_uuid()::text,
+    format('[{"account":"A%%s","side":"debit","amount":"%%s","ccy":"EUR"},'
+           '{"account":"REVENUE","side":"credit","amount":"%%s","ccy":"EUR"}]',
+           lpad(%(a)s::text, 4, '0'), %(amount)s::numeric(12, 2),
+           %(amount)s::numeric(12, 2))::jsonb)
+"""
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def backend_cpu_seconds(pid: int) -> float:
+    """utime + stime of a server backend (/proc: the server must be local)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
 # -- database setup ----------------------------------------------------------------------
 
 

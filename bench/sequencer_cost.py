@@ -22,30 +22,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import run_sql_bench as sql
+from revisions import ROOT, show
 
-ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "sequencer-cost.json"
 FUNCTIONS = ("procedures/sequence_events.sql", "procedures/list_events.sql")
-HOT = """
-SELECT ledger.post_journal(
-    gen_random_uuid()::text,
-    format('[{"account":"A%%s","side":"debit","amount":"%%s","ccy":"EUR"},'
-           '{"account":"REVENUE","side":"credit","amount":"%%s","ccy":"EUR"}]',
-           lpad(%(a)s::text, 4, '0'), %(amount)s::numeric(12, 2),
-           %(amount)s::numeric(12, 2))::jsonb)
-"""
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -77,20 +65,9 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def sources(base: str) -> dict[str, list[str]]:
     """Each mode's function definitions: the base revision's files, this checkout's."""
-    stored = [
-        subprocess.run(
-            ["git", "show", f"{base}:{path}"], cwd=ROOT, check=True, capture_output=True, text=True
-        ).stdout
-        for path in FUNCTIONS
-    ]
+    stored = [show(base, path) for path in FUNCTIONS]
     built = [(ROOT / path).read_text() for path in FUNCTIONS]
     return {"stored": stored, "built": built}
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a local server backend."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def scalar(conn: psycopg.Connection[Any], query: str) -> Any:
@@ -116,13 +93,15 @@ def one_round(
         )
         for lo in range(0, args.events, args.batch):
             for i in range(lo, min(args.events, lo + args.batch)):
-                poster.execute(HOT, {"a": 1 + (i * 7 + n) % 1000, "amount": f"{1 + i % 997}.25"})  # type: ignore[arg-type]
+                poster.execute(
+                    sql.HOT_POSTING, {"a": 1 + (i * 7 + n) % 1000, "amount": f"{1 + i % 997}.25"}
+                )  # type: ignore[arg-type]
             lsn = scalar(sequencer, "SELECT pg_current_wal_insert_lsn()")
-            cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
+            cpu0, wall0 = sql.backend_cpu_seconds(pid), time.perf_counter()
             while scalar(sequencer, "SELECT batch_id FROM ledger.sequence_events()") is not None:
                 pass
             wall += time.perf_counter() - wall0
-            cpu += cpu_seconds(pid) - cpu0
+            cpu += sql.backend_cpu_seconds(pid) - cpu0
             wal += float(scalar(sequencer, f"SELECT pg_current_wal_insert_lsn() - '{lsn}'::pg_lsn"))
         events, row_bytes = sequencer.execute(
             "SELECT count(*), avg(pg_column_size(e.*)) FROM ledger_private.event AS e"
@@ -134,7 +113,7 @@ def one_round(
         )
         reader_pid = pid
         pages = 0
-        cpu0, wall0 = cpu_seconds(reader_pid), time.perf_counter()
+        cpu0, wall0 = sql.backend_cpu_seconds(reader_pid), time.perf_counter()
         after = start
         while True:
             last = scalar(
@@ -144,7 +123,10 @@ def one_round(
             if last is None:
                 break
             pages, after = pages + 1, int(last)
-        read_cpu, read_wall = cpu_seconds(reader_pid) - cpu0, time.perf_counter() - wall0
+        read_cpu, read_wall = (
+            sql.backend_cpu_seconds(reader_pid) - cpu0,
+            time.perf_counter() - wall0,
+        )
     return Round(
         mode=mode,
         events=int(events),
