@@ -122,10 +122,9 @@ BEGIN
     -- here and checks nothing again. Otherwise the leg trigger checks each leg as for any
     -- posting and raises what changed since the hold (DX007, DX047, DX004), in leg order.
     -- The journal's own trigger (journal_date_guard) checks the date in every case.
-    PERFORM set_config('doublex.checked_inline', 'on', true);
-    IF v_legs.vouched THEN
-        PERFORM set_config('doublex.checked_legs', v_journal_id::text, true);
-    END IF;
+    PERFORM set_config('doublex.checked_inline', 'on', true),
+            set_config('doublex.checked_legs', CASE WHEN v_legs.vouched THEN v_journal_id::text ELSE '' END,
+                       true);
     WITH j AS (
         INSERT INTO ledger_private.journal AS j
                (journal_id, tenant, idempotency_key, kind, effective_date, created_at, memo,
@@ -157,8 +156,7 @@ BEGIN
     IF v_conditions IS NOT NULL THEN
         PERFORM ledger_private.check_conditions(v_tenant, v_conditions);  -- DX006, DX057
     END IF;
-    PERFORM set_config('doublex.checked_legs', '', true);
-    PERFORM set_config('doublex.checked_inline', 'off', true);
+    PERFORM set_config('doublex.checked_legs', '', true), set_config('doublex.checked_inline', 'off', true);
     RETURN ROW(capture_hold.hold_id, 'captured', v_journal_id, v_effective_date,
                now())::ledger.hold_resolution_result;
 END
