@@ -75,15 +75,18 @@ BEGIN
 
     -- The journal's legs: the hold's, by account id, with the amounts asked for (DX053).
     SELECT h.* INTO v_hold FROM ledger_private.hold AS h WHERE h.hold_id = capture_hold.hold_id;
-    IF capture_hold.amounts IS NOT NULL
-       AND (jsonb_typeof(capture_hold.amounts) IS DISTINCT FROM 'array'
-            OR jsonb_array_length(capture_hold.amounts)
-               <> (SELECT count(*) FROM ledger_private.hold_leg AS hl
-                    WHERE hl.hold_id = capture_hold.hold_id)) THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'DX053', COLUMN = 'amounts',
-            MESSAGE = 'amounts: must be an array with one amount per leg of the hold',
-            HINT = 'Leave amounts out to capture the whole hold.';
+    -- (Nested: the whole hold, the common case, runs no query here; the one with the count
+    -- would be planned again on every call.)
+    IF capture_hold.amounts IS NOT NULL THEN
+        IF jsonb_typeof(capture_hold.amounts) IS DISTINCT FROM 'array'
+           OR jsonb_array_length(capture_hold.amounts)
+              <> (SELECT count(*) FROM ledger_private.hold_leg AS hl
+                   WHERE hl.hold_id = capture_hold.hold_id) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'DX053', COLUMN = 'amounts',
+                MESSAGE = 'amounts: must be an array with one amount per leg of the hold',
+                HINT = 'Leave amounts out to capture the whole hold.';
+        END IF;
     END IF;
     SELECT * INTO v_legs FROM ledger_private.legs_to_capture(capture_hold.hold_id, capture_hold.amounts);
     IF v_legs.bad_leg IS NOT NULL THEN
