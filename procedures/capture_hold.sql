@@ -88,7 +88,14 @@ BEGIN
                 HINT = 'Leave amounts out to capture the whole hold.';
         END IF;
     END IF;
-    SELECT * INTO v_legs FROM ledger_private.legs_to_capture(capture_hold.hold_id, capture_hold.amounts);
+    -- Two statements, so that each keeps one cached plan: with amounts a parameter, a custom
+    -- plan folds away the other case's expressions and looks cheaper than the generic plan,
+    -- so the statement would be planned again on every call (~0.4 ms).
+    IF capture_hold.amounts IS NULL THEN
+        SELECT * INTO v_legs FROM ledger_private.legs_to_capture(capture_hold.hold_id, NULL);
+    ELSE
+        SELECT * INTO v_legs FROM ledger_private.legs_to_capture(capture_hold.hold_id, capture_hold.amounts);
+    END IF;
     IF v_legs.bad_leg IS NOT NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'DX053', COLUMN = format('amounts[%s]', v_legs.bad_leg - 1),
