@@ -10,6 +10,9 @@
 -- "4500.00", never "4500". Outside the posting path (doublex.checked_inline not 'on') the
 -- leg is also added to its journal's state for the commit checks. A failed row check raises
 -- through ledger_private.raise_leg_error (COLUMN legs[i].field, as the posting path names it).
+-- A leg of the journal named by doublex.checked_legs, written while doublex.checked_inline
+-- is on, is vouched for by its writer (ledger.capture_hold, which checks what can have
+-- changed since its hold and passes the leg's tenant and date): only its txid is stamped.
 -- (First defined in migrations/0003_invariant_triggers.sql; this file is its only home since.)
 
 CREATE OR REPLACE FUNCTION ledger_private.leg_before_insert() RETURNS trigger
@@ -24,6 +27,14 @@ DECLARE
     v_account record;
     v_net numeric;
 BEGIN
+    -- A writer that checked its legs itself vouches for the legs of exactly one journal
+    -- (ledger.capture_hold: doublex.checked_legs names the journal, and checked_inline is
+    -- on) and writes their tenant and date: nothing is read or checked again.
+    IF current_setting('doublex.checked_legs', true) = v_id
+       AND current_setting('doublex.checked_inline', true) = 'on' THEN
+        NEW.txid := (pg_current_xact_id()::text)::bigint;
+        RETURN NEW;
+    END IF;
     -- Legs follow their journal: the newest slot, else the slot of the previous leg (the
     -- hint, see journal_slot), is almost always the one; a slot is parsed only when its text
     -- holds the id. Otherwise journal_slot searches every slot of the transaction.
