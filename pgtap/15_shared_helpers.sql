@@ -5,7 +5,7 @@
 -- and each error with its SQLSTATE.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(80);
+SELECT plan(88);
 
 \ir helpers/fixtures.sql
 
@@ -28,7 +28,8 @@ SELECT tap.function_is(f.name, f.args, f.returns, f.lang, f.volatility)
     ('ledger_private.currency_exponent',   ARRAY['text'], 'smallint', 'sql', 'stable'),
     ('ledger_private.batch_posting_results', ARRAY['text', 'jsonb', 'text', 'text'],
      'SETOF ledger.batch_item_result', 'plpgsql', 'volatile'),
-    ('ledger_private.raise_no_webhook',    ARRAY['text', 'text', 'boolean'], 'void', 'plpgsql', 'immutable')
+    ('ledger_private.raise_no_webhook',    ARRAY['text', 'text', 'boolean'], 'void', 'plpgsql', 'immutable'),
+    ('ledger_private.check_balances_after', ARRAY['text', 'bigint[]', 'integer[]', 'jsonb'], 'void', 'plpgsql', 'stable')
        ) AS f (name, args, returns, lang, volatility)
  ORDER BY f.name;
 
@@ -188,6 +189,27 @@ SELECT throws_ok($$SELECT ledger.post_journal('h-over', tap.pair('LIAB', 'CASH',
                  'check_account_limits: Should refuse a credit-normal account below zero on its normal side');
 SELECT lives_ok($$SELECT ledger.post_journal('h-zero', tap.pair('LIAB', 'CASH', '10.00'))$$,
                 'check_account_limits: Should let it reach zero');
+
+-- check_balances_after: the limits, then the conditions, on the balances after the writes.
+CREATE TEMP TABLE liab ON COMMIT DROP AS
+    SELECT ARRAY[a.account_id] AS ids FROM ledger_private.account AS a
+     WHERE a.tenant = 'default' AND a.code = 'LIAB';
+CREATE TEMP TABLE liab_condition ON COMMIT DROP AS
+    SELECT ledger_private.normalize_conditions(
+               '[{"account": "LIAB", "field": "posted", "op": ">=", "amount": "1"}]') AS c;
+SELECT lives_ok($$SELECT ledger_private.check_balances_after('default', (SELECT ids FROM liab), NULL, NULL)$$,
+                'check_balances_after: Should check nothing without constrained legs or conditions');
+SELECT lives_ok($$SELECT ledger_private.check_balances_after('default', (SELECT ids FROM liab), ARRAY[1], NULL)$$,
+                'check_balances_after: Should pass LIAB at zero, its floor');
+SELECT throws_ok($$SELECT ledger_private.check_balances_after('default', (SELECT ids FROM liab), NULL,
+                                                               (SELECT c FROM liab_condition))$$,
+                 'DX057', NULL, 'check_balances_after: Should refuse a false condition with DX057');
+SELECT lives_ok($$SELECT ledger.set_account_limits('LIAB', min_balance => 5)$$, 'Should raise LIAB''s floor to 5');
+SELECT throws_ok($$SELECT ledger_private.check_balances_after('default', (SELECT ids FROM liab), ARRAY[1],
+                                                               (SELECT c FROM liab_condition))$$,
+                 'DX010', NULL,
+                 'check_balances_after: Should report the limit before the condition when both fail');
+SELECT lives_ok($$SELECT ledger.set_account_limits('LIAB', min_balance => NULL)$$, 'Should clear LIAB''s floor again');
 SELECT is((SELECT f.position FROM ledger.fx_position() AS f WHERE f.ccy = 'EUR'),
           (SELECT balance FROM ledger.get_balance('FX-CLEARING-EUR')),
           'fx_position: Should read the clearing position as get_balance reads the balance');

@@ -160,11 +160,9 @@ BEGIN
             PERFORM ledger_private.raise_unbalanced(v_journal_id, v_unbalanced);
         END IF;
     END IF;
-    IF v_legs.constrained IS NOT NULL THEN
-        PERFORM ledger_private.check_legs_limits(v_legs.account_ids, v_legs.constrained);
-    END IF;
-    IF v_conditions IS NOT NULL THEN
-        PERFORM ledger_private.check_conditions(v_tenant, v_conditions);  -- DX006, DX057
+    IF v_legs.constrained IS NOT NULL OR v_conditions IS NOT NULL THEN
+        PERFORM ledger_private.check_balances_after(v_tenant, v_legs.account_ids,
+                                                    v_legs.constrained, v_conditions);
     END IF;
     PERFORM set_config('doublex.checked_legs', '', true), set_config('doublex.checked_inline', 'off', true);
     RETURN ROW(capture_hold.hold_id, 'captured', v_journal_id, v_effective_date,

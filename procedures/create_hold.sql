@@ -13,7 +13,7 @@
 -- (ledger.void_hold) or expires. Pending legs that reduce an account's balance reduce its
 -- available balance at once; an account with limits (min_balance, max_balance,
 -- allow_negative = false) must stay within them counting every pending hold
--- (check_legs_limits → check_account_limits, DX010 / DX054).
+-- (check_balances_after → check_legs_limits → check_account_limits, DX010 / DX054).
 -- idempotency_key  1–255 printable characters, unique per tenant among holds (a journal, a
 --                  capture or a void may use the same string: separate key spaces)
 -- expires_at       NULL: never; else after now (DX055). Past it the hold counts as released.
@@ -134,11 +134,9 @@ BEGIN
     INSERT INTO ledger_private.open_hold_leg (hold_id, leg_no, tenant, account_id, side, amount, expires_at)
     SELECT w.hold_id, w.leg_no, w.tenant, w.account_id, w.side, w.amount, create_hold.expires_at
       FROM written AS w;
-    IF v_legs.constrained IS NOT NULL THEN
-        PERFORM ledger_private.check_legs_limits(v_legs.account_ids, v_legs.constrained);
-    END IF;
-    IF v_conditions IS NOT NULL THEN
-        PERFORM ledger_private.check_conditions(v_tenant, v_conditions);  -- DX006, DX057
+    IF v_legs.constrained IS NOT NULL OR v_conditions IS NOT NULL THEN
+        PERFORM ledger_private.check_balances_after(v_tenant, v_legs.account_ids,
+                                                    v_legs.constrained, v_conditions);
     END IF;
     PERFORM set_config('doublex.checked_inline', 'off', true);
 

@@ -897,11 +897,9 @@ BEGIN
             PERFORM ledger_private.raise_unbalanced(v_journal_id, v_unbalanced);
         END IF;
     END IF;
-    IF v_legs.constrained IS NOT NULL THEN
-        PERFORM ledger_private.check_legs_limits(v_legs.account_ids, v_legs.constrained);
-    END IF;
-    IF v_conditions IS NOT NULL THEN
-        PERFORM ledger_private.check_conditions(v_tenant, v_conditions);  -- DX006, DX057
+    IF v_legs.constrained IS NOT NULL OR v_conditions IS NOT NULL THEN
+        PERFORM ledger_private.check_balances_after(v_tenant, v_legs.account_ids,
+                                                    v_legs.constrained, v_conditions);
     END IF;
     PERFORM set_config('doublex.checked_legs', '', true), set_config('doublex.checked_inline', 'off', true);
     RETURN ROW(capture_hold.hold_id, 'captured', v_journal_id, v_effective_date,
@@ -1258,11 +1256,9 @@ BEGIN
     INSERT INTO ledger_private.open_hold_leg (hold_id, leg_no, tenant, account_id, side, amount, expires_at)
     SELECT w.hold_id, w.leg_no, w.tenant, w.account_id, w.side, w.amount, create_hold.expires_at
       FROM written AS w;
-    IF v_legs.constrained IS NOT NULL THEN
-        PERFORM ledger_private.check_legs_limits(v_legs.account_ids, v_legs.constrained);
-    END IF;
-    IF v_conditions IS NOT NULL THEN
-        PERFORM ledger_private.check_conditions(v_tenant, v_conditions);  -- DX006, DX057
+    IF v_legs.constrained IS NOT NULL OR v_conditions IS NOT NULL THEN
+        PERFORM ledger_private.check_balances_after(v_tenant, v_legs.account_ids,
+                                                    v_legs.constrained, v_conditions);
     END IF;
     PERFORM set_config('doublex.checked_inline', 'off', true);
 
@@ -4360,6 +4356,21 @@ $$;
 
 ALTER FUNCTION ledger_private.check_account_limits(p_account_id bigint, p_leg_no integer) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.check_balances_after(p_tenant text, p_account_ids bigint[], p_constrained integer[], p_conditions jsonb) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    IF p_constrained IS NOT NULL THEN
+        PERFORM ledger_private.check_legs_limits(p_account_ids, p_constrained);
+    END IF;
+    IF p_conditions IS NOT NULL THEN
+        PERFORM ledger_private.check_conditions(p_tenant, p_conditions);
+    END IF;
+END
+$$;
+
+ALTER FUNCTION ledger_private.check_balances_after(p_tenant text, p_account_ids bigint[], p_constrained integer[], p_conditions jsonb) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.check_batch(p_requests jsonb) RETURNS integer
     LANGUAGE plpgsql IMMUTABLE
     AS $$
@@ -6613,11 +6624,9 @@ BEGIN
             PERFORM ledger_private.raise_unbalanced(v_journal_id, v_unbalanced);
         END IF;
     END IF;
-    IF v_legs.constrained IS NOT NULL THEN
-        PERFORM ledger_private.check_legs_limits(v_legs.account_ids, v_legs.constrained);
-    END IF;
-    IF v_conditions IS NOT NULL THEN
-        PERFORM ledger_private.check_conditions(p_tenant, v_conditions);  -- DX006, DX057
+    IF v_legs.constrained IS NOT NULL OR v_conditions IS NOT NULL THEN
+        PERFORM ledger_private.check_balances_after(p_tenant, v_legs.account_ids,
+                                                    v_legs.constrained, v_conditions);
     END IF;
     -- Stop vouching for new rows: the journal's state says it was vouched for (its
     -- trigger saw the flag), so a leg added later in the transaction is checked at commit
@@ -8513,6 +8522,8 @@ REVOKE ALL ON FUNCTION ledger_private.batch_posting_results(p_operation text, p_
 REVOKE ALL ON FUNCTION ledger_private.business_date_at(p_at timestamp with time zone, p_time_zone text, p_cutoff time without time zone) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.check_account_limits(p_account_id bigint, p_leg_no integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.check_balances_after(p_tenant text, p_account_ids bigint[], p_constrained integer[], p_conditions jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.check_batch(p_requests jsonb) FROM PUBLIC;
 

@@ -18,7 +18,8 @@
 -- (leg_problem, resolved by posting_legs, summed up by summed_posting_legs), the
 -- fingerprint (posting_fingerprint), the key's lock and sentinel (claim_idempotency_key),
 -- the balance per currency (signed_amount, unbalanced_currencies) and the limits
--- (check_legs_limits → check_account_limits: min_balance, max_balance, allow_negative).
+-- (check_balances_after → check_legs_limits → check_account_limits: min_balance, max_balance,
+-- allow_negative; then check_conditions).
 --
 -- Cost: a posting is mostly per-statement overhead, so the common case runs as few
 -- statements as it can. Every field check is one inlined expression, and the helper that
@@ -131,11 +132,9 @@ BEGIN
             PERFORM ledger_private.raise_unbalanced(v_journal_id, v_unbalanced);
         END IF;
     END IF;
-    IF v_legs.constrained IS NOT NULL THEN
-        PERFORM ledger_private.check_legs_limits(v_legs.account_ids, v_legs.constrained);
-    END IF;
-    IF v_conditions IS NOT NULL THEN
-        PERFORM ledger_private.check_conditions(p_tenant, v_conditions);  -- DX006, DX057
+    IF v_legs.constrained IS NOT NULL OR v_conditions IS NOT NULL THEN
+        PERFORM ledger_private.check_balances_after(p_tenant, v_legs.account_ids,
+                                                    v_legs.constrained, v_conditions);
     END IF;
     -- Stop vouching for new rows: the journal's state says it was vouched for (its
     -- trigger saw the flag), so a leg added later in the transaction is checked at commit
