@@ -3,7 +3,7 @@
 -- append-only.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(54);
+SELECT plan(55);
 
 -- Helpers (dropped with the transaction) ---------------------------------------------------
 -- They are SECURITY DEFINER functions owned by doublex_owner, so that every direct write
@@ -230,6 +230,11 @@ BEGIN
                    jsonb_build_object('idempotency_key', 'todo-b2', 'legs', tap.pair('T-LIAB', 'T-ASSET', '2.00'))))
                AS r
          WHERE r.position = 0;
+    WHEN 'capture_hold' THEN
+        SELECT r.journal_id INTO v_id
+          FROM ledger.capture_hold((SELECT h.hold_id
+                                      FROM ledger.create_hold('todo-h', tap.pair('T-LIAB', 'T-ASSET', '1.00')) AS h),
+                                   'todo-c') AS r;
     END CASE;
     INSERT INTO ledger_private.leg (journal_id, leg_no, account_id, side, amount, ccy)
     SELECT v_id, 3, a.account_id, 'debit', 5, 'EUR'
@@ -269,6 +274,8 @@ SELECT throws_ok($$SELECT tap.leg_after_check('post_journal')$$, 'DX009', NULL,
                  'Should refuse a leg that unbalances a journal after post_journal returned (DX009)');
 SELECT throws_ok($$SELECT tap.leg_after_check('post_journals')$$, 'DX009', NULL,
                  'Should refuse a leg that unbalances a journal after post_journals returned (DX009)');
+SELECT throws_ok($$SELECT tap.leg_after_check('capture_hold')$$, 'DX009', NULL,
+                 'Should refuse a leg that unbalances a journal after capture_hold returned (DX009)');
 SELECT lives_ok($$SELECT ledger.post_journal('flag-1', tap.pair('T-LIAB', 'T-ASSET', '1.00'))$$,
     'Should post a journal through the API');
 SELECT is(current_setting('doublex.checked_inline'), 'off',

@@ -7,7 +7,7 @@
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
 SET LOCAL client_min_messages = warning;
-SELECT plan(40);
+SELECT plan(41);
 \ir helpers/fixtures.sql
 
 SELECT tap.function_is('ledger_private.legs_to_capture', ARRAY['uuid', 'jsonb'],
@@ -86,7 +86,7 @@ SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h'), 'c-cond',
 SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h'), 'c-dec', '["1.001", "1.001"]')$$, 'DX004',
                  'legs[0].amount: 1.001 has more decimals than EUR allows (2)',
                  'capture_hold: Should refuse a part with more decimals than the currency (DX004)');
-SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h'), 'c-unbal', '["0", "2.00", "1.00"]')$$, 'DX053', NULL,
+SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h'), 'c-count', '["0", "2.00", "1.00"]')$$, 'DX053', NULL,
                  'capture_hold: Should refuse amounts that do not match the legs (DX053)');
 
 SELECT lives_ok($$SELECT ledger.eod_close(tap.d(1))$$, 'Should close the day before today with the hold pending');
@@ -151,6 +151,12 @@ SELECT throws_ok($$SELECT set_config('doublex.checked_inline', 'on', true),
                           set_config('doublex.checked_legs', '01900000-0000-7000-8000-0000000000c2', true),
                           tap.direct_journal('01900000-0000-7000-8000-0000000000c3')$$, 'DX007', NULL,
                  'Should check a leg of a journal other than the one checked_legs names (DX007)');
+SELECT throws_ok($$SELECT set_config('doublex.checked_inline', 'on', true),
+                          set_config('doublex.checked_legs', '01900000-0000-7000-8000-0000000000c4', true);
+                   INSERT INTO ledger_private.leg (journal_id, leg_no, tenant, effective_date, account_id, side, amount, ccy)
+                   VALUES ('01900000-0000-7000-8000-0000000000c4', 1, 'default', ledger.business_date(),
+                           tap.aid('CASH'), 'debit', 1, 'EUR')$$, 'DX021', NULL,
+                 'Should refuse a leg of a journal this transaction did not write, though both settings name it (DX021)');
 SELECT ledger.set_account_status('SHOP', 'active');
 SELECT throws_ok($$INSERT INTO ledger_private.journal (journal_id, tenant, idempotency_key, effective_date, created_by)
                    VALUES (gen_random_uuid(), 'default', 'direct-closed', tap.d(1), 'admin:tap')$$, 'DX025', NULL,

@@ -6076,18 +6076,22 @@ DECLARE
     v_account record;
     v_net numeric;
 BEGIN
+    v_text := current_setting('doublex.journal_' || v_slot, true);
     -- A writer that checked its legs itself vouches for the legs of exactly one journal
     -- (ledger.capture_hold: doublex.checked_legs names the journal, and checked_inline is
-    -- on) and writes their tenant and date: nothing is read or checked again.
+    -- on) and writes their tenant and date: nothing is read or checked again. Only for the
+    -- journal this transaction wrote last, while checked_inline was on (its newest slot
+    -- says so): the two settings alone never let a leg into another journal, a committed
+    -- one least of all (that leg goes on to the checks below, and DX021).
     IF current_setting('doublex.checked_legs', true) = v_id
-       AND current_setting('doublex.checked_inline', true) = 'on' THEN
+       AND current_setting('doublex.checked_inline', true) = 'on'
+       AND strpos(v_text, v_id) > 0 AND strpos(v_text, '"vouched": true') > 0 THEN
         NEW.txid := (pg_current_xact_id()::text)::bigint;
         RETURN NEW;
     END IF;
     -- Legs follow their journal: the newest slot, else the slot of the previous leg (the
     -- hint, see journal_slot), is almost always the one; a slot is parsed only when its text
     -- holds the id. Otherwise journal_slot searches every slot of the transaction.
-    v_text := current_setting('doublex.journal_' || v_slot, true);
     IF coalesce(strpos(v_text, v_id), 0) = 0 AND v_hint >= 1 THEN
         v_slot := v_hint;
         v_text := current_setting('doublex.journal_' || v_slot);
@@ -6213,17 +6217,21 @@ ALTER FUNCTION ledger_private.leg_problem(p_leg jsonb) OWNER TO doublex_owner;
 CREATE FUNCTION ledger_private.legs_to_capture(p_hold_id uuid, p_amounts jsonb) RETURNS TABLE(bad_leg integer, problem text, account_ids bigint[], sides text[], amounts numeric[], ccys text[], constrained integer[], vouched boolean, legs jsonb)
     LANGUAGE sql STABLE
     AS $$
+    -- Every array in leg order (ORDER BY in each aggregate: the window's order is not a
+    -- promise the aggregate above it keeps), so that `constrained` numbers the legs as the
+    -- journal writes them.
     SELECT (min(x.leg_no) FILTER (WHERE x.problem IS NOT NULL))::integer,
            min(x.problem) FILTER (WHERE x.leg_no = x.first_bad),
-           array_agg(x.account_id) FILTER (WHERE x.posted),
-           array_agg(x.side) FILTER (WHERE x.posted),
+           array_agg(x.account_id ORDER BY x.leg_no) FILTER (WHERE x.posted),
+           array_agg(x.side ORDER BY x.leg_no) FILTER (WHERE x.posted),
            array_agg(CASE WHEN x.checked AND p_amounts IS NOT NULL THEN round(x.amount, x.exponent)
-                          ELSE x.amount END)
+                          ELSE x.amount END ORDER BY x.leg_no)
                FILTER (WHERE x.posted),
-           array_agg(x.ccy) FILTER (WHERE x.posted),
-           array_agg(x.journal_leg_no::integer) FILTER (WHERE x.posted AND NOT x.unlimited),
+           array_agg(x.ccy ORDER BY x.leg_no) FILTER (WHERE x.posted),
+           array_agg(x.journal_leg_no::integer ORDER BY x.leg_no) FILTER (WHERE x.posted AND NOT x.unlimited),
            coalesce(bool_and(x.checked) FILTER (WHERE x.posted), false),
-           jsonb_agg(jsonb_build_object('side', x.side, 'ccy', x.ccy, 'amount', x.sent #>> '{}'))
+           jsonb_agg(jsonb_build_object('side', x.side, 'ccy', x.ccy, 'amount', x.sent #>> '{}')
+                     ORDER BY x.leg_no)
                FILTER (WHERE x.posted AND p_amounts IS NOT NULL)
       FROM (SELECT y.*, min(y.leg_no) FILTER (WHERE y.problem IS NOT NULL) OVER () AS first_bad,
                    count(*) FILTER (WHERE y.posted) OVER (ORDER BY y.leg_no) AS journal_leg_no

@@ -30,17 +30,21 @@ RETURNS TABLE (bad_leg integer, problem text, account_ids bigint[], sides text[]
                legs jsonb)
 LANGUAGE sql STABLE
 AS $$
+    -- Every array in leg order (ORDER BY in each aggregate: the window's order is not a
+    -- promise the aggregate above it keeps), so that `constrained` numbers the legs as the
+    -- journal writes them.
     SELECT (min(x.leg_no) FILTER (WHERE x.problem IS NOT NULL))::integer,
            min(x.problem) FILTER (WHERE x.leg_no = x.first_bad),
-           array_agg(x.account_id) FILTER (WHERE x.posted),
-           array_agg(x.side) FILTER (WHERE x.posted),
+           array_agg(x.account_id ORDER BY x.leg_no) FILTER (WHERE x.posted),
+           array_agg(x.side ORDER BY x.leg_no) FILTER (WHERE x.posted),
            array_agg(CASE WHEN x.checked AND p_amounts IS NOT NULL THEN round(x.amount, x.exponent)
-                          ELSE x.amount END)
+                          ELSE x.amount END ORDER BY x.leg_no)
                FILTER (WHERE x.posted),
-           array_agg(x.ccy) FILTER (WHERE x.posted),
-           array_agg(x.journal_leg_no::integer) FILTER (WHERE x.posted AND NOT x.unlimited),
+           array_agg(x.ccy ORDER BY x.leg_no) FILTER (WHERE x.posted),
+           array_agg(x.journal_leg_no::integer ORDER BY x.leg_no) FILTER (WHERE x.posted AND NOT x.unlimited),
            coalesce(bool_and(x.checked) FILTER (WHERE x.posted), false),
-           jsonb_agg(jsonb_build_object('side', x.side, 'ccy', x.ccy, 'amount', x.sent #>> '{}'))
+           jsonb_agg(jsonb_build_object('side', x.side, 'ccy', x.ccy, 'amount', x.sent #>> '{}')
+                     ORDER BY x.leg_no)
                FILTER (WHERE x.posted AND p_amounts IS NOT NULL)
       FROM (SELECT y.*, min(y.leg_no) FILTER (WHERE y.problem IS NOT NULL) OVER () AS first_bad,
                    count(*) FILTER (WHERE y.posted) OVER (ORDER BY y.leg_no) AS journal_leg_no

@@ -27,18 +27,22 @@ DECLARE
     v_account record;
     v_net numeric;
 BEGIN
+    v_text := current_setting('doublex.journal_' || v_slot, true);
     -- A writer that checked its legs itself vouches for the legs of exactly one journal
     -- (ledger.capture_hold: doublex.checked_legs names the journal, and checked_inline is
-    -- on) and writes their tenant and date: nothing is read or checked again.
+    -- on) and writes their tenant and date: nothing is read or checked again. Only for the
+    -- journal this transaction wrote last, while checked_inline was on (its newest slot
+    -- says so): the two settings alone never let a leg into another journal, a committed
+    -- one least of all (that leg goes on to the checks below, and DX021).
     IF current_setting('doublex.checked_legs', true) = v_id
-       AND current_setting('doublex.checked_inline', true) = 'on' THEN
+       AND current_setting('doublex.checked_inline', true) = 'on'
+       AND strpos(v_text, v_id) > 0 AND strpos(v_text, '"vouched": true') > 0 THEN
         NEW.txid := (pg_current_xact_id()::text)::bigint;
         RETURN NEW;
     END IF;
     -- Legs follow their journal: the newest slot, else the slot of the previous leg (the
     -- hint, see journal_slot), is almost always the one; a slot is parsed only when its text
     -- holds the id. Otherwise journal_slot searches every slot of the transaction.
-    v_text := current_setting('doublex.journal_' || v_slot, true);
     IF coalesce(strpos(v_text, v_id), 0) = 0 AND v_hint >= 1 THEN
         v_slot := v_hint;
         v_text := current_setting('doublex.journal_' || v_slot);
