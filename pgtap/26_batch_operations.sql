@@ -265,8 +265,10 @@ SELECT ok(pg_get_functiondef('ledger_private.run_batch_requests(text, jsonb, tex
               ~ 'EXCEPTION WHEN SQLSTATE ''DX000'' THEN'
           AND pg_get_functiondef('ledger_private.batch_posting_results(text, jsonb, text, text)'::regprocedure)
               ~ 'ledger_private\.run_batch_requests\('
+          AND pg_get_functiondef('ledger_private.batch_results(text, jsonb, text, anyelement)'::regprocedure)
+              ~ 'ledger_private\.run_batch_requests\('
           AND (SELECT bool_and(pg_get_functiondef(f::regprocedure)
-                                   ~ 'ledger_private\.(run_batch_requests|batch_posting_results)\(')
+                                   ~ 'ledger_private\.(batch_posting_results|batch_results)\(')
                  FROM unnest(ARRAY['ledger.post_journals(jsonb, text)', 'ledger.reverse_journals(jsonb, text)',
                                    'ledger.create_holds(jsonb, text)', 'ledger.capture_holds(jsonb, text)']) AS f),
           'Should run every batch''s requests through one careful path that catches only the DX class (40001 and 40P01 abort the batch for a retry)');
