@@ -29,8 +29,8 @@ SELECT tap.function_is(f.name, f.args, f.returns, f.lang, f.volatility)
     ('ledger_private.batch_posting_results', ARRAY['text', 'jsonb', 'text', 'text'],
      'SETOF ledger.batch_item_result', 'plpgsql', 'volatile'),
     ('ledger_private.batch_results',       ARRAY['text', 'jsonb', 'text', 'anyelement'],
-     'TABLE("position" integer, idempotency_key text, status text, result anyelement, error_code text, '
-     'error_field text, error_message text)', 'plpgsql', 'volatile'),
+     'TABLE("position" integer, idempotency_key text, status text, error_code text, error_field text, '
+     'error_message text, result anyelement)', 'plpgsql', 'volatile'),
     ('ledger_private.raise_no_webhook',    ARRAY['text', 'text', 'boolean'], 'void', 'plpgsql', 'immutable'),
     ('ledger_private.check_balances_after', ARRAY['text', 'bigint[]', 'integer[]', 'jsonb'], 'void', 'plpgsql', 'stable')
        ) AS f (name, args, returns, lang, volatility)

@@ -12,15 +12,8 @@
 
 CREATE OR REPLACE FUNCTION ledger_private.batch_results(
     p_operation text, p_requests jsonb, p_tenant text, p_shape anyelement
-) RETURNS TABLE (
-    "position" integer,
-    idempotency_key text,
-    status text,
-    result anyelement,
-    error_code text,
-    error_field text,
-    error_message text
-)
+) RETURNS TABLE ("position" integer, idempotency_key text, status text, error_code text,
+                error_field text, error_message text, result anyelement)
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
@@ -28,8 +21,8 @@ DECLARE
 BEGIN
     PERFORM ledger_private.check_batch(p_requests);  -- DX024
     RETURN QUERY
-        SELECT r.position, r.idempotency_key, r.status, jsonb_populate_record(p_shape, r.result),
-               r.error_code, r.error_field, r.error_message
+        SELECT r.position, r.idempotency_key, r.status, r.error_code, r.error_field, r.error_message,
+               jsonb_populate_record(p_shape, r.result)
           FROM ledger_private.run_batch_requests(p_operation, p_requests, v_who.tenant, v_who.actor) AS r
          ORDER BY r.position;
 END
