@@ -18,11 +18,10 @@
 -- ledger_private.batch_results;
 -- a request that is not an object is DX024, a hold_id that is not a uuid or an
 -- effective_date that is not a date DX019 (ledger_private.check_batch_request).
--- Serialization failures (40001) and deadlocks abort the whole batch so the caller retries
--- it: they are never reported as a request's rejection.
--- Raises DX016, DX019 (tenant), DX024 (requests not an array of 0–1,000), before any request.
--- Capability post, on the caller's own tenant (tenant NULL or its name): DX040–DX043
--- (ledger_private.authorize, before anything is read).
+-- Raises DX016, DX019 (tenant), DX024 (requests not an array of 0–1,000), before any request;
+-- capability post, on the caller's own tenant (tenant NULL or its name): DX040–DX043, before
+-- anything is read; 40001 and deadlocks abort the whole batch for a retry, never a request's
+-- rejection (all of it in ledger_private.batch_results).
 
 CREATE OR REPLACE FUNCTION ledger.capture_holds(
     requests jsonb,

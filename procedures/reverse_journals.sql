@@ -17,11 +17,10 @@
 -- definition), by ledger_private.batch_results (as create_holds and capture_holds);
 -- a request that is not an object is DX024, a journal_id that is not a uuid DX019
 -- (ledger_private.check_batch_request).
--- Serialization failures (40001) and deadlocks abort the whole batch so the caller retries
--- it: they are never reported as a request's rejection.
--- Raises DX016, DX019 (tenant), DX024 (requests not an array of 0–1,000), before any request.
--- Capability post, on the caller's own tenant (tenant NULL or its name): DX040–DX043
--- (ledger_private.authorize, before anything is read).
+-- Raises DX016, DX019 (tenant), DX024 (requests not an array of 0–1,000), before any request;
+-- capability post, on the caller's own tenant (tenant NULL or its name): DX040–DX043, before
+-- anything is read; 40001 and deadlocks abort the whole batch for a retry, never a request's
+-- rejection (all of it in ledger_private.batch_results).
 
 CREATE OR REPLACE FUNCTION ledger.reverse_journals(
     requests jsonb,
