@@ -220,7 +220,7 @@ SELECT is((SELECT m.position FROM ledger.monitor_fx_clearing() AS m WHERE m.ccy 
           (SELECT balance FROM ledger.get_balance('FX-CLEARING-USD')),
           'monitor_fx_clearing: Should read the position on the normal side, as get_balance');
 
--- batch_posting_results: the careful path of post_journals and reverse_journals, one
+-- batch_posting_results: the careful path of post_journals (and of a reversal), one
 -- batch_item_result per request in order, the posting's columns read out of its result.
 CREATE TEMP TABLE batch_answer ON COMMIT DROP AS
 SELECT 'reverse' AS batch, r.*

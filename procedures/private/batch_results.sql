@@ -29,4 +29,4 @@ END
 $$;
 
 COMMENT ON FUNCTION ledger_private.batch_results(text, jsonb, text, anyelement) IS
-    'A batch after authorize_write and check_batch: each request''s row, its result read as shape''s type, in order';
+    'Authorizes and checks a batch, runs its requests: each request''s row, its result read as shape''s type, in order';
