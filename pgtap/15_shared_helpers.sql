@@ -5,7 +5,7 @@
 -- and each error with its SQLSTATE.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(88);
+SELECT plan(93);
 
 \ir helpers/fixtures.sql
 
@@ -28,6 +28,9 @@ SELECT tap.function_is(f.name, f.args, f.returns, f.lang, f.volatility)
     ('ledger_private.currency_exponent',   ARRAY['text'], 'smallint', 'sql', 'stable'),
     ('ledger_private.batch_posting_results', ARRAY['text', 'jsonb', 'text', 'text'],
      'SETOF ledger.batch_item_result', 'plpgsql', 'volatile'),
+    ('ledger_private.batch_results',       ARRAY['text', 'jsonb', 'text', 'anyelement'],
+     'TABLE("position" integer, idempotency_key text, status text, error_code text, error_field text, '
+     'error_message text, result anyelement)', 'plpgsql', 'volatile'),
     ('ledger_private.raise_no_webhook',    ARRAY['text', 'text', 'boolean'], 'void', 'plpgsql', 'immutable'),
     ('ledger_private.check_balances_after', ARRAY['text', 'bigint[]', 'integer[]', 'jsonb'], 'void', 'plpgsql', 'stable')
        ) AS f (name, args, returns, lang, volatility)
@@ -217,7 +220,7 @@ SELECT is((SELECT m.position FROM ledger.monitor_fx_clearing() AS m WHERE m.ccy 
           (SELECT balance FROM ledger.get_balance('FX-CLEARING-USD')),
           'monitor_fx_clearing: Should read the position on the normal side, as get_balance');
 
--- batch_posting_results: the careful path of post_journals and reverse_journals, one
+-- batch_posting_results: the careful path of post_journals (and of a reversal), one
 -- batch_item_result per request in order, the posting's columns read out of its result.
 CREATE TEMP TABLE batch_answer ON COMMIT DROP AS
 SELECT 'reverse' AS batch, r.*
@@ -252,6 +255,25 @@ SELECT results_eq($$
 SELECT is((SELECT count(*) FROM ledger_private.journal AS j
             WHERE j.idempotency_key IN ('h-rev', 'h-rev-2', 'h-bp', 'h-bp-bad')),
           2::bigint, 'batch_posting_results: Should write nothing for a rejected request');
+
+-- batch_results: the opening of reverse_journals, create_holds and capture_holds, once:
+-- authorize (before anything is read), the batch's shape, each request's row in order with
+-- its result read as the type of shape.
+SELECT results_eq($$
+    SELECT r.position, r.idempotency_key, r.status, (r.result).journal_id IS NOT DISTINCT FROM tap.jid('h-rev'),
+           r.error_code, r.error_field
+      FROM ledger_private.batch_results(
+               'reverse_journal',
+               jsonb_build_array(jsonb_build_object('journal_id', tap.jid('h-zero'), 'idempotency_key', 'h-rev'),
+                                 '"not an object"'::jsonb),
+               'default', NULL::ledger.posting_result) AS r$$,
+    $$VALUES (0, 'h-rev', 'duplicate', true, NULL::text, NULL::text),
+             (1, NULL, 'rejected', false, 'DX024', 'requests[1]')$$,
+    'batch_results: Should answer each request in order, its result read as the shape''s type (a replay, a non-object DX024)');
+SELECT throws_ok($$SELECT * FROM ledger_private.batch_results('reverse_journal', '{}', 'bad tenant', NULL::ledger.posting_result)$$,
+                 'DX019', NULL, 'batch_results: Should authorize before it reads the batch (DX019 before DX024)');
+SELECT throws_ok($$SELECT * FROM ledger_private.batch_results('reverse_journal', '{}', 'default', NULL::ledger.posting_result)$$,
+                 'DX024', 'requests: must be a JSON array, got object', 'batch_results: Should check the batch''s shape (check_batch)');
 
 -- raise_no_webhook: DX060, one definition for the lookups of an endpoint by its id ---------
 SELECT throws_ok($$SELECT ledger_private.raise_no_webhook('dxw_nope', 'stable', false)$$, 'DX060',

@@ -91,18 +91,22 @@ SELECT is((SELECT created_by FROM ledger.get_hold(tap.hid('h1'))), ledger_privat
           'create_hold: Should record its actor');
 
 -- capture_hold ---------------------------------------------------------------------------
-SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h1'), 'c1', '["40.00", "40.00"]')$$, 'DX053', NULL,
-                 'capture_hold: Should refuse an amount above what the leg holds (DX053)');
-SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h1'), 'c1', '["10.00"]')$$, 'DX053', NULL,
-                 'capture_hold: Should refuse amounts that do not match the legs (DX053)');
-SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h1'), 'c1', '"10.00"')$$, 'DX053', NULL,
-                 'capture_hold: Should refuse amounts that are not an array (DX053)');
-SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h1'), 'c1', '["10.00", "x"]')$$, 'DX053', NULL,
-                 'capture_hold: Should refuse a malformed amount (DX053)');
-SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h1'), 'c1', '["10.00", "0"]')$$, 'DX053', NULL,
-                 'capture_hold: Should refuse a capture left with one leg (DX053)');
-SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h1'), 'c1', '["10.00", "9.00"]')$$, 'DX009', NULL,
-                 'capture_hold: Should refuse amounts that unbalance the journal (DX009)');
+SELECT throws_ok(format($$SELECT ledger.capture_hold(tap.hid('h1'), 'c1', %L)$$, t.amounts), t.code, NULL,
+                 t.description)
+  FROM (VALUES
+    ('["40.00", "40.00"]', 'DX053',
+     'capture_hold: Should refuse an amount above what the leg holds (DX053)'),
+    ('["10.00"]', 'DX053',
+     'capture_hold: Should refuse amounts that do not match the legs (DX053)'),
+    ('"10.00"', 'DX053',
+     'capture_hold: Should refuse amounts that are not an array (DX053)'),
+    ('["10.00", "x"]', 'DX053',
+     'capture_hold: Should refuse a malformed amount (DX053)'),
+    ('["10.00", "0"]', 'DX053',
+     'capture_hold: Should refuse a capture left with one leg (DX053)'),
+    ('["10.00", "9.00"]', 'DX009',
+     'capture_hold: Should refuse amounts that unbalance the journal (DX009)')
+       ) AS t (amounts, code, description);
 SELECT throws_ok($$SELECT ledger.capture_hold('00000000-0000-0000-0000-000000000000', 'c1')$$, 'DX049', NULL,
                  'capture_hold: Should refuse an unknown hold (DX049)');
 SELECT is((SELECT status FROM ledger.capture_hold(tap.hid('h1'), 'c1', '["25.00", "25.00"]')),
@@ -119,12 +123,6 @@ SELECT is((SELECT (memo, created_by, idempotency_key) FROM ledger_private.journa
 SELECT is((SELECT (status, journal_id) FROM ledger.capture_hold(tap.hid('h1'), 'c1', '["25.00", "25.00"]')),
           ('duplicate'::text, (SELECT journal_id FROM ledger.get_hold(tap.hid('h1')))),
           'capture_hold: Should answer a replay with the same journal as duplicate');
-SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h1'), 'c1')$$, 'DX011', NULL,
-                 'capture_hold: Should refuse its key reused for another request (DX011)');
-SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h1'), 'c1-again')$$, 'DX050', NULL,
-                 'capture_hold: Should refuse a second capture (DX050)');
-SELECT throws_ok($$SELECT ledger.void_hold(tap.hid('h1'), 'v1')$$, 'DX050', NULL,
-                 'void_hold: Should refuse a void after a capture (DX050)');
 SELECT is((SELECT status FROM ledger.get_hold(tap.hid('h1'))), 'captured', 'get_hold: Should read captured');
 
 -- void_hold ------------------------------------------------------------------------------
@@ -133,12 +131,23 @@ SELECT is(tap.avail('WALLET'), 'posted=75.00 pd=0.00 pc=0.00 available=75.00',
           'void_hold: Should release the whole hold');
 SELECT is((SELECT status FROM ledger.void_hold(tap.hid('h2'), 'v2')), 'duplicate',
           'void_hold: Should answer a replay as duplicate');
-SELECT throws_ok($$SELECT ledger.void_hold(tap.hid('h2'), 'v2-again')$$, 'DX051', NULL,
-                 'void_hold: Should refuse a second void (DX051)');
-SELECT throws_ok($$SELECT ledger.capture_hold(tap.hid('h2'), 'c2')$$, 'DX051', NULL,
-                 'capture_hold: Should refuse a capture after a void (DX051)');
-SELECT throws_ok($$SELECT ledger.void_hold(tap.hid('h1'), 'c1')$$, 'DX011', NULL,
-                 'void_hold: Should refuse a capture''s key (captures and voids share a key space, DX011)');
+-- Refusals after a capture (h1) and after a void (h2): captures and voids exclude each
+-- other, and share a key space.
+SELECT throws_ok(t.call, t.code, NULL, t.description)
+  FROM (VALUES
+    ($$SELECT ledger.capture_hold(tap.hid('h1'), 'c1')$$, 'DX011',
+     'capture_hold: Should refuse its key reused for another request (DX011)'),
+    ($$SELECT ledger.capture_hold(tap.hid('h1'), 'c1-again')$$, 'DX050',
+     'capture_hold: Should refuse a second capture (DX050)'),
+    ($$SELECT ledger.void_hold(tap.hid('h1'), 'v1')$$, 'DX050',
+     'void_hold: Should refuse a void after a capture (DX050)'),
+    ($$SELECT ledger.void_hold(tap.hid('h2'), 'v2-again')$$, 'DX051',
+     'void_hold: Should refuse a second void (DX051)'),
+    ($$SELECT ledger.capture_hold(tap.hid('h2'), 'c2')$$, 'DX051',
+     'capture_hold: Should refuse a capture after a void (DX051)'),
+    ($$SELECT ledger.void_hold(tap.hid('h1'), 'c1')$$, 'DX011',
+     'void_hold: Should refuse a capture''s key (captures and voids share a key space, DX011)')
+       ) AS t (call, code, description);
 SELECT lives_ok($$SELECT ledger.create_hold('c1', tap.spend('1.00'))$$,
                 'Should keep capture keys apart from hold keys');
 SELECT is((SELECT (resolved_by IS NOT NULL, resolved_at IS NOT NULL) FROM ledger.get_hold(tap.hid('h2'))),

@@ -36,6 +36,35 @@ BEGIN
     RETURN v;
 END
 $$;
+-- The same requests made one by one through the single function, each request's fields as
+-- its named arguments, in order: their outcomes as tap.outcomes gives a batch's.
+CREATE FUNCTION tap.alone_each(p_function text, p_requests jsonb) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    v_request jsonb;
+    v_outcomes text[] := '{}';
+BEGIN
+    FOR v_request IN SELECT e.value FROM jsonb_array_elements(p_requests) WITH ORDINALITY AS e ORDER BY e.ordinality LOOP
+        v_outcomes := v_outcomes || tap.alone(format('%s(%s)', p_function,
+                          (SELECT string_agg(format('%I => %L', a.key, a.value #>> '{}'), ', ')
+                             FROM jsonb_each(v_request) AS a)));
+    END LOOP;
+    RETURN array_to_string(v_outcomes, ',');
+END
+$$;
+-- A batch call's outcomes (tap.outcomes), rolled back, and those of the same requests made
+-- one by one through the single function (tap.alone_each): the two sides of an equivalence.
+CREATE FUNCTION tap.equivalence(p_batch text, p_single text, p_requests jsonb, OUT batch text, OUT alone text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    BEGIN
+        batch := tap.outcomes(format('%s(%L)', p_batch, p_requests));
+        RAISE EXCEPTION USING ERRCODE = 'XTAP0', MESSAGE = 'roll the batch back';
+    EXCEPTION WHEN SQLSTATE 'XTAP0' THEN
+        NULL;
+    END;
+    alone := tap.alone_each(p_single, p_requests);
+END
+$$;
 -- One single call's outcome: its status, or rejected:DXnnn (and what it did stays done).
 CREATE FUNCTION tap.alone(p_call text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
@@ -99,22 +128,15 @@ SELECT is((SELECT count(*)::integer FROM ledger.reverse_journals('[]')), 0,
 SELECT throws_ok($$SELECT * FROM ledger.reverse_journals('[]', 'bad tenant!')$$, 'DX019', NULL,
                  'reverse_journals: Should refuse a malformed tenant before any request (DX019)');
 -- Equivalence: the batch's outcomes and, rolled back, the single calls' in the same order.
-SAVEPOINT eq_reverse;
-SELECT tap.outcomes(format($$ledger.reverse_journals(%L)$$, jsonb_build_array(
-           tap.req('journal_id', tap.jid('j6')::text, 'idempotency_key', 'e-1'),
-           tap.req('journal_id', tap.jid('j6')::text, 'idempotency_key', 'e-2'),
-           tap.req('journal_id', tap.jid('j7')::text, 'idempotency_key', 'e-1'),
-           tap.req('journal_id', tap.jid('r-1')::text, 'idempotency_key', 'e-3'),
-           tap.req('journal_id', tap.jid('j7')::text, 'idempotency_key', 'e-4')))) AS batch
+SELECT e.batch, e.alone
+  FROM tap.equivalence('ledger.reverse_journals', 'ledger.reverse_journal',
+           (SELECT jsonb_agg(jsonb_build_object('journal_id', tap.jid(t.journal), 'idempotency_key', t.key)
+                             ORDER BY t.ord)
+              FROM (VALUES (1, 'j6', 'e-1'), (2, 'j6', 'e-2'), (3, 'j7', 'e-1'), (4, 'r-1', 'e-3'),
+                           (5, 'j7', 'e-4')) AS t (ord, journal, key))) AS e
 \gset
-ROLLBACK TO SAVEPOINT eq_reverse;
-SELECT is(concat_ws(',',
-              tap.alone(format('ledger.reverse_journal(%L, %L)', tap.jid('j6'), 'e-1')),
-              tap.alone(format('ledger.reverse_journal(%L, %L)', tap.jid('j6'), 'e-2')),
-              tap.alone(format('ledger.reverse_journal(%L, %L)', tap.jid('j7'), 'e-1')),
-              tap.alone(format('ledger.reverse_journal(%L, %L)', tap.jid('r-1'), 'e-3')),
-              tap.alone(format('ledger.reverse_journal(%L, %L)', tap.jid('j7'), 'e-4'))),
-          :'batch'::text, 'reverse_journals: Should answer each request as reverse_journal alone, in order');
+SELECT is(:'alone'::text, :'batch'::text,
+          'reverse_journals: Should answer each request as reverse_journal alone, in order');
 
 -- create_holds -----------------------------------------------------------------------------
 SELECT is(tap.outcomes(format($$ledger.create_holds(%L)$$, jsonb_build_array(
@@ -165,22 +187,17 @@ SELECT throws_ok($$SELECT * FROM ledger.create_holds(NULL)$$, 'DX024',
 SELECT throws_ok($$SELECT * FROM ledger.create_holds(
                        (SELECT jsonb_agg('{}'::jsonb) FROM generate_series(1, 1001)))$$, 'DX024', NULL,
                  'create_holds: Should refuse more than api_limit(''batch_requests'') requests (DX024)');
-SAVEPOINT eq_holds;
-SELECT tap.outcomes(format($$ledger.create_holds(%L)$$, jsonb_build_array(
-           tap.req('idempotency_key', 'q-1', 'legs', tap.pair('CASH', 'MERCHANT', '3.00')::text),
-           tap.req('idempotency_key', 'q-1', 'legs', tap.pair('CASH', 'MERCHANT', '4.00')::text),
-           tap.req('idempotency_key', 'q-2', 'legs', tap.spend('0.01')::text),
-           tap.req('idempotency_key', 'q-3', 'legs', tap.pair('CASH', 'MERCHANT', '3.00')::text),
-           tap.req('idempotency_key', 'q-1', 'legs', tap.pair('CASH', 'MERCHANT', '3.00')::text)))) AS batch
+SELECT e.batch, e.alone
+  FROM tap.equivalence('ledger.create_holds', 'ledger.create_hold',
+           (SELECT jsonb_agg(jsonb_build_object('idempotency_key', t.key, 'legs', t.legs) ORDER BY t.ord)
+              FROM (VALUES (1, 'q-1', tap.pair('CASH', 'MERCHANT', '3.00')),
+                           (2, 'q-1', tap.pair('CASH', 'MERCHANT', '4.00')),
+                           (3, 'q-2', tap.spend('0.01')),
+                           (4, 'q-3', tap.pair('CASH', 'MERCHANT', '3.00')),
+                           (5, 'q-1', tap.pair('CASH', 'MERCHANT', '3.00'))) AS t (ord, key, legs))) AS e
 \gset
-ROLLBACK TO SAVEPOINT eq_holds;
-SELECT is(concat_ws(',',
-              tap.alone(format('ledger.create_hold(%L, %L)', 'q-1', tap.pair('CASH', 'MERCHANT', '3.00'))),
-              tap.alone(format('ledger.create_hold(%L, %L)', 'q-1', tap.pair('CASH', 'MERCHANT', '4.00'))),
-              tap.alone(format('ledger.create_hold(%L, %L)', 'q-2', tap.spend('0.01'))),
-              tap.alone(format('ledger.create_hold(%L, %L)', 'q-3', tap.pair('CASH', 'MERCHANT', '3.00'))),
-              tap.alone(format('ledger.create_hold(%L, %L)', 'q-1', tap.pair('CASH', 'MERCHANT', '3.00')))),
-          :'batch'::text, 'create_holds: Should answer each request as create_hold alone, in order');
+SELECT is(:'alone'::text, :'batch'::text,
+          'create_holds: Should answer each request as create_hold alone, in order');
 
 -- capture_holds ----------------------------------------------------------------------------
 SELECT ledger.create_hold(k, tap.pair('CASH', 'MERCHANT', '10.00'))
@@ -239,24 +256,17 @@ SELECT throws_ok($$SELECT * FROM ledger.capture_holds(
                  'capture_holds: Should refuse more than api_limit(''batch_requests'') requests (DX024)');
 SELECT throws_ok($$SELECT * FROM ledger.capture_holds('[]', 'bad tenant!')$$, 'DX019', NULL,
                  'capture_holds: Should refuse a malformed tenant before any request (DX019)');
-SAVEPOINT eq_capture;
-SELECT tap.outcomes(format($$ledger.capture_holds(%L)$$, jsonb_build_array(
-           tap.req('hold_id', tap.hid('c-5')::text, 'idempotency_key', 'k-1', 'amounts', '["1.00", "2.00"]'),
-           tap.req('hold_id', tap.hid('c-5')::text, 'idempotency_key', 'k-1', 'amounts', '["1.00", "1.00"]'),
-           tap.req('hold_id', tap.hid('c-5')::text, 'idempotency_key', 'k-2', 'amounts', '["1.00", "1.00"]'),
-           tap.req('hold_id', tap.hid('c-6')::text, 'idempotency_key', 'k-3'),
-           tap.req('hold_id', tap.hid('c-6')::text, 'idempotency_key', 'k-3'),
-           tap.req('hold_id', tap.hid('c-4')::text, 'idempotency_key', 'k-4')))) AS batch
+SELECT e.batch, e.alone
+  FROM tap.equivalence('ledger.capture_holds', 'ledger.capture_hold',
+           (SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object('hold_id', tap.hid(t.hold), 'idempotency_key',
+                                                                  t.key, 'amounts', t.amounts::jsonb))
+                             ORDER BY t.ord)
+              FROM (VALUES (1, 'c-5', 'k-1', '["1.00", "2.00"]'), (2, 'c-5', 'k-1', '["1.00", "1.00"]'),
+                           (3, 'c-5', 'k-2', '["1.00", "1.00"]'), (4, 'c-6', 'k-3', NULL),
+                           (5, 'c-6', 'k-3', NULL), (6, 'c-4', 'k-4', NULL)) AS t (ord, hold, key, amounts))) AS e
 \gset
-ROLLBACK TO SAVEPOINT eq_capture;
-SELECT is(concat_ws(',',
-              tap.alone(format('ledger.capture_hold(%L, %L, %L)', tap.hid('c-5'), 'k-1', '["1.00", "2.00"]')),
-              tap.alone(format('ledger.capture_hold(%L, %L, %L)', tap.hid('c-5'), 'k-1', '["1.00", "1.00"]')),
-              tap.alone(format('ledger.capture_hold(%L, %L, %L)', tap.hid('c-5'), 'k-2', '["1.00", "1.00"]')),
-              tap.alone(format('ledger.capture_hold(%L, %L)', tap.hid('c-6'), 'k-3')),
-              tap.alone(format('ledger.capture_hold(%L, %L)', tap.hid('c-6'), 'k-3')),
-              tap.alone(format('ledger.capture_hold(%L, %L)', tap.hid('c-4'), 'k-4'))),
-          :'batch'::text, 'capture_holds: Should answer each request as capture_hold alone, in order');
+SELECT is(:'alone'::text, :'batch'::text,
+          'capture_holds: Should answer each request as capture_hold alone, in order');
 SELECT is(:'batch'::text, 'rejected:DX009,captured,rejected:DX050,captured,duplicate,rejected:DX051',
           'capture_holds: Should give the expected answers in the equivalence mix');
 
@@ -265,8 +275,10 @@ SELECT ok(pg_get_functiondef('ledger_private.run_batch_requests(text, jsonb, tex
               ~ 'EXCEPTION WHEN SQLSTATE ''DX000'' THEN'
           AND pg_get_functiondef('ledger_private.batch_posting_results(text, jsonb, text, text)'::regprocedure)
               ~ 'ledger_private\.run_batch_requests\('
+          AND pg_get_functiondef('ledger_private.batch_results(text, jsonb, text, anyelement)'::regprocedure)
+              ~ 'ledger_private\.run_batch_requests\('
           AND (SELECT bool_and(pg_get_functiondef(f::regprocedure)
-                                   ~ 'ledger_private\.(run_batch_requests|batch_posting_results)\(')
+                                   ~ 'ledger_private\.(batch_posting_results|batch_results)\(')
                  FROM unnest(ARRAY['ledger.post_journals(jsonb, text)', 'ledger.reverse_journals(jsonb, text)',
                                    'ledger.create_holds(jsonb, text)', 'ledger.capture_holds(jsonb, text)']) AS f),
           'Should run every batch''s requests through one careful path that catches only the DX class (40001 and 40P01 abort the batch for a retry)');

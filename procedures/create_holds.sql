@@ -14,14 +14,14 @@
 -- subtransaction is rolled back); the others still go, in order: a hold counts against the
 -- available balance of the holds after it (an account's limits are checked request by
 -- request); the same key and request twice → 'duplicate', another request → DX011.
--- Each request runs through ledger.create_hold itself (no check has a second definition);
+-- Each request runs through ledger.create_hold itself (no check has a second definition), by
+-- ledger_private.batch_results;
 -- a request that is not an object is DX024, an expires_at that is not a timestamp DX019
 -- (ledger_private.check_batch_request).
--- Serialization failures (40001) and deadlocks abort the whole batch so the caller retries
--- it: they are never reported as a request's rejection.
--- Raises DX016, DX019 (tenant), DX024 (requests not an array of 0–1,000), before any request.
--- Capability post, on the caller's own tenant (tenant NULL or its name): DX040–DX043
--- (ledger_private.authorize, before anything is read).
+-- Raises DX016, DX019 (tenant), DX024 (requests not an array of 0–1,000), before any request;
+-- capability post, on the caller's own tenant (tenant NULL or its name): DX040–DX043, before
+-- anything is read; 40001 and deadlocks abort the whole batch for a retry, never a request's
+-- rejection (all of it in ledger_private.batch_results).
 
 CREATE OR REPLACE FUNCTION ledger.create_holds(
     requests jsonb,
@@ -40,18 +40,12 @@ CREATE OR REPLACE FUNCTION ledger.create_holds(
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    v_who ledger_private.principal;
 BEGIN
-    v_who := ledger_private.authorize_write('post', create_holds.tenant);
-    PERFORM ledger_private.check_batch(create_holds.requests);  -- DX024
     RETURN QUERY
-        SELECT r.position, r.idempotency_key, p.hold_id, r.status, p.expires_at, p.created_at,
-               r.error_code, r.error_field, r.error_message
-          FROM ledger_private.run_batch_requests('create_hold', create_holds.requests, v_who.tenant,
-                                                 v_who.actor) AS r
-         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.hold_result, r.result) AS p
-         ORDER BY r.position;
+        SELECT r.position, r.idempotency_key, (r.result).hold_id, r.status, (r.result).expires_at,
+               (r.result).created_at, r.error_code, r.error_field, r.error_message
+          FROM ledger_private.batch_results('create_hold', create_holds.requests, create_holds.tenant,
+                                            NULL::ledger.hold_result) AS r;
 END
 $$;
 

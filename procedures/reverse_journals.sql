@@ -14,14 +14,13 @@
 -- post, in order: two requests reversing one journal, the second under another key, →
 -- the second is rejected with DX014; the same key and request twice → 'duplicate'.
 -- Each request runs through ledger.reverse_journal itself (no check has a second
--- definition), by ledger_private.batch_posting_results as in post_journals' careful path;
+-- definition), by ledger_private.batch_results (as create_holds and capture_holds);
 -- a request that is not an object is DX024, a journal_id that is not a uuid DX019
 -- (ledger_private.check_batch_request).
--- Serialization failures (40001) and deadlocks abort the whole batch so the caller retries
--- it: they are never reported as a request's rejection.
--- Raises DX016, DX019 (tenant), DX024 (requests not an array of 0–1,000), before any request.
--- Capability post, on the caller's own tenant (tenant NULL or its name): DX040–DX043
--- (ledger_private.authorize, before anything is read).
+-- Raises DX016, DX019 (tenant), DX024 (requests not an array of 0–1,000), before any request;
+-- capability post, on the caller's own tenant (tenant NULL or its name): DX040–DX043, before
+-- anything is read; 40001 and deadlocks abort the whole batch for a retry, never a request's
+-- rejection (all of it in ledger_private.batch_results).
 
 CREATE OR REPLACE FUNCTION ledger.reverse_journals(
     requests jsonb,
@@ -30,14 +29,12 @@ CREATE OR REPLACE FUNCTION ledger.reverse_journals(
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    v_who ledger_private.principal;
 BEGIN
-    v_who := ledger_private.authorize_write('post', reverse_journals.tenant);
-    PERFORM ledger_private.check_batch(reverse_journals.requests);  -- DX024
     RETURN QUERY
-        SELECT * FROM ledger_private.batch_posting_results('reverse_journal', reverse_journals.requests,
-                                                           v_who.tenant, v_who.actor);
+        SELECT r.position, r.idempotency_key, (r.result).journal_id, r.status, (r.result).effective_date,
+               (r.result).created_at, r.error_code, r.error_field, r.error_message
+          FROM ledger_private.batch_results('reverse_journal', reverse_journals.requests,
+                                            reverse_journals.tenant, NULL::ledger.posting_result) AS r;
 END
 $$;
 

@@ -913,18 +913,12 @@ CREATE FUNCTION ledger.capture_holds(requests jsonb, tenant text DEFAULT NULL::t
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_who ledger_private.principal;
 BEGIN
-    v_who := ledger_private.authorize_write('post', capture_holds.tenant);
-    PERFORM ledger_private.check_batch(capture_holds.requests);  -- DX024
     RETURN QUERY
-        SELECT r.position, r.idempotency_key, p.hold_id, r.status, p.journal_id, p.effective_date, p.resolved_at,
-               r.error_code, r.error_field, r.error_message
-          FROM ledger_private.run_batch_requests('capture_hold', capture_holds.requests, v_who.tenant,
-                                                 v_who.actor) AS r
-         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.hold_resolution_result, r.result) AS p
-         ORDER BY r.position;
+        SELECT r.position, r.idempotency_key, (r.result).hold_id, r.status, (r.result).journal_id,
+               (r.result).effective_date, (r.result).resolved_at, r.error_code, r.error_field, r.error_message
+          FROM ledger_private.batch_results('capture_hold', capture_holds.requests, capture_holds.tenant,
+                                            NULL::ledger.hold_resolution_result) AS r;
 END
 $$;
 
@@ -1272,18 +1266,12 @@ CREATE FUNCTION ledger.create_holds(requests jsonb, tenant text DEFAULT NULL::te
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_who ledger_private.principal;
 BEGIN
-    v_who := ledger_private.authorize_write('post', create_holds.tenant);
-    PERFORM ledger_private.check_batch(create_holds.requests);  -- DX024
     RETURN QUERY
-        SELECT r.position, r.idempotency_key, p.hold_id, r.status, p.expires_at, p.created_at,
-               r.error_code, r.error_field, r.error_message
-          FROM ledger_private.run_batch_requests('create_hold', create_holds.requests, v_who.tenant,
-                                                 v_who.actor) AS r
-         CROSS JOIN LATERAL jsonb_populate_record(NULL::ledger.hold_result, r.result) AS p
-         ORDER BY r.position;
+        SELECT r.position, r.idempotency_key, (r.result).hold_id, r.status, (r.result).expires_at,
+               (r.result).created_at, r.error_code, r.error_field, r.error_message
+          FROM ledger_private.batch_results('create_hold', create_holds.requests, create_holds.tenant,
+                                            NULL::ledger.hold_result) AS r;
 END
 $$;
 
@@ -3366,14 +3354,12 @@ CREATE FUNCTION ledger.reverse_journals(requests jsonb, tenant text DEFAULT NULL
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_who ledger_private.principal;
 BEGIN
-    v_who := ledger_private.authorize_write('post', reverse_journals.tenant);
-    PERFORM ledger_private.check_batch(reverse_journals.requests);  -- DX024
     RETURN QUERY
-        SELECT * FROM ledger_private.batch_posting_results('reverse_journal', reverse_journals.requests,
-                                                           v_who.tenant, v_who.actor);
+        SELECT r.position, r.idempotency_key, (r.result).journal_id, r.status, (r.result).effective_date,
+               (r.result).created_at, r.error_code, r.error_field, r.error_message
+          FROM ledger_private.batch_results('reverse_journal', reverse_journals.requests,
+                                            reverse_journals.tenant, NULL::ledger.posting_result) AS r;
 END
 $$;
 
@@ -4315,6 +4301,23 @@ END
 $$;
 
 ALTER FUNCTION ledger_private.batch_posting_results(p_operation text, p_requests jsonb, p_tenant text, p_actor text) OWNER TO doublex_owner;
+
+CREATE FUNCTION ledger_private.batch_results(p_operation text, p_requests jsonb, p_tenant text, p_shape anyelement) RETURNS TABLE("position" integer, idempotency_key text, status text, error_code text, error_field text, error_message text, result anyelement)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_who ledger_private.principal := ledger_private.authorize_write('post', p_tenant);
+BEGIN
+    PERFORM ledger_private.check_batch(p_requests);  -- DX024
+    RETURN QUERY
+        SELECT r.position, r.idempotency_key, r.status, r.error_code, r.error_field, r.error_message,
+               jsonb_populate_record(p_shape, r.result)
+          FROM ledger_private.run_batch_requests(p_operation, p_requests, v_who.tenant, v_who.actor) AS r
+         ORDER BY r.position;
+END
+$$;
+
+ALTER FUNCTION ledger_private.batch_results(p_operation text, p_requests jsonb, p_tenant text, p_shape anyelement) OWNER TO doublex_owner;
 
 CREATE FUNCTION ledger_private.business_date_at(p_at timestamp with time zone, p_time_zone text, p_cutoff time without time zone) RETURNS date
     LANGUAGE sql STABLE
@@ -8526,6 +8529,8 @@ REVOKE ALL ON FUNCTION ledger_private.authorize_write(p_capability text, p_tenan
 REVOKE ALL ON FUNCTION ledger_private.available_of(p_normal_side text, p_posted numeric, p_pending_debits numeric, p_pending_credits numeric) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.batch_posting_results(p_operation text, p_requests jsonb, p_tenant text, p_actor text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.batch_results(p_operation text, p_requests jsonb, p_tenant text, p_shape anyelement) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.business_date_at(p_at timestamp with time zone, p_time_zone text, p_cutoff time without time zone) FROM PUBLIC;
 

@@ -1,9 +1,9 @@
 -- ledger_private.batch_posting_results(operation, requests, tenant, actor) → one
--- ledger.batch_item_result per request, in order: the careful path of the batches whose
--- requests post a journal (ledger.post_journals: operation 'post_journal';
--- ledger.reverse_journals: 'reverse_journal'), each request's row of
+-- ledger.batch_item_result per request, in order: the careful path of ledger.post_journals
+-- (operation 'post_journal'; 'reverse_journal' answers the same way), each request's row of
 -- ledger_private.run_batch_requests with the posting's journal_id, effective_date and
--- created_at read out of its result. One definition of that answer for both batches.
+-- created_at read out of its result. post_journals authorizes and checks the batch itself,
+-- before its fast path; the other batches go through ledger_private.batch_results.
 -- The caller has authorized the batch (ledger_private.authorize_write) and checked its shape
 -- (ledger_private.check_batch), as run_batch_requests expects.
 
