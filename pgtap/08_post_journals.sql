@@ -2,7 +2,7 @@
 -- keys repeated inside a batch replay; empty and oversized batches.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(38);
+SELECT plan(39);
 \ir helpers/fixtures.sql
 
 SELECT has_function('ledger', 'post_journals', ARRAY['jsonb', 'text'],
@@ -183,6 +183,16 @@ SELECT results_eq(
              (2, 'rejected', 'DX019', 'effective_date', 'effective_date: 5 is not a date (YYYY-MM-DD)'),
              (3, 'posted', NULL, NULL, NULL)$$,
     'Should reject a request that is not an object (DX024) or has no date (DX019) and post the others');
+-- The fast path agrees: a date written as a number is refused, alone in a clean batch too.
+SELECT results_eq(
+    format($$SELECT r.position, r.status, r.error_code, r.error_message
+               FROM ledger.post_journals(jsonb_build_array(jsonb_build_object(
+                        'idempotency_key', 'bd-4', 'effective_date', %s,
+                        'legs', tap.pair('B-WALLET', 'B-CASH', '1.00')))) AS r$$,
+           to_char(ledger.business_date(), 'YYYYMMDD')),
+    format($$VALUES (0, 'rejected', 'DX019', 'effective_date: %s is not a date (YYYY-MM-DD)')$$,
+           to_char(ledger.business_date(), 'YYYYMMDD')),
+    'Should reject a date written as a number in a batch that is otherwise clean (DX019), as the careful path does');
 
 SELECT * FROM finish();
 ROLLBACK;

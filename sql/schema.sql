@@ -2696,11 +2696,14 @@ BEGIN
                                 AND ledger_private.posting_field_problem(
                                         post_journals.tenant, r.key, r.memo, r.ref, r.metadata) IS NULL
                                 AND ledger_private.leg_array_problem(r.legs) IS NULL
-                                AND coalesce(r.conditions IN ('null', '[]'), true), false)
+                                AND coalesce(r.conditions IN ('null', '[]'), true)
+                                AND coalesce(r.date_type IN ('string', 'null'), true), false)
                            AS fields_ok
                   FROM (SELECT e.ordinality AS ord, jsonb_typeof(e.value) = 'object' AS is_object,
                                e.value ->> 'idempotency_key' AS key, e.value -> 'legs' AS legs,
                                (e.value ->> 'effective_date')::date AS requested_date,
+                               -- a date is a string: 20261201 is DX019 on the careful path
+                               jsonb_typeof(e.value -> 'effective_date') AS date_type,
                                e.value ->> 'memo' AS memo, e.value ->> 'ref' AS ref,
                                coalesce(e.value -> 'metadata', '{}'::jsonb) AS metadata,
                                e.value -> 'conditions' AS conditions
