@@ -51,6 +51,7 @@ def checked_out(rev: str) -> Iterator[Path]:
     """The revision in a temporary, detached git worktree, removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="doublex-base-") as tmp:
         tree = Path(tmp) / "tree"
+        git("worktree", "prune")  # a killed run's worktree is gone with its temp dir
         git("worktree", "add", "--detach", "--quiet", str(tree), rev)
         try:
             yield tree
