@@ -153,6 +153,7 @@ SELECT throws_ok(format($$SELECT ledger.post_journal('e', %L)$$, t.legs), t.code
     (tap.pair('JPY-A', 'JPY-B', '1.5', 'JPY'), 'DX004', 'Should refuse "1.5" JPY (DX004)'),
     (tap.pair('BHD-A', 'BHD-B', '1.0001', 'BHD'), 'DX004', 'Should refuse "1.0001" BHD (DX004)'),
 
+    -- XXX is ISO 4217's code for "no currency": never in ledger_private.currency.
     (tap.pair('CASH', 'LIAB', '1', 'XXX'), 'DX005', 'Should refuse currency "XXX" (DX005)'),
     (tap.pair('CASH', 'LIAB', '1', 'eur'), 'DX005', 'Should refuse currency "eur" (DX005)'),
     ('[{"account": "CASH", "side": "debit", "amount": "1"},

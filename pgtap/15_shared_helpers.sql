@@ -5,7 +5,7 @@
 -- and each error with its SQLSTATE.
 BEGIN;
 SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
-SELECT plan(93);
+SELECT plan(97);
 
 \ir helpers/fixtures.sql
 
@@ -32,7 +32,8 @@ SELECT tap.function_is(f.name, f.args, f.returns, f.lang, f.volatility)
      'TABLE("position" integer, idempotency_key text, status text, error_code text, error_field text, '
      'error_message text, result anyelement)', 'plpgsql', 'volatile'),
     ('ledger_private.raise_no_webhook',    ARRAY['text', 'text', 'boolean'], 'void', 'plpgsql', 'immutable'),
-    ('ledger_private.check_balances_after', ARRAY['text', 'bigint[]', 'integer[]', 'jsonb'], 'void', 'plpgsql', 'stable')
+    ('ledger_private.check_balances_after', ARRAY['text', 'bigint[]', 'integer[]', 'jsonb'], 'void', 'plpgsql', 'stable'),
+    ('ledger_private.check_legs_balance',  ARRAY['uuid', 'jsonb'], 'void', 'plpgsql', 'immutable')
        ) AS f (name, args, returns, lang, volatility)
  ORDER BY f.name;
 
@@ -213,6 +214,15 @@ SELECT throws_ok($$SELECT ledger_private.check_balances_after('default', (SELECT
                  'DX010', NULL,
                  'check_balances_after: Should report the limit before the condition when both fail');
 SELECT lives_ok($$SELECT ledger.set_account_limits('LIAB', min_balance => NULL)$$, 'Should clear LIAB''s floor again');
+
+-- check_legs_balance: DX009 naming each currency that does not net to zero, or nothing.
+SELECT lives_ok($$SELECT ledger_private.check_legs_balance(gen_random_uuid(),
+                     tap.legs('CASH debit 1.00 EUR', 'LIAB credit 1.00 EUR', 'CASH debit 5 JPY', 'LIAB credit 5 JPY'))$$,
+                'check_legs_balance: Should pass legs balanced in each of two currencies');
+SELECT throws_ok($$SELECT ledger_private.check_legs_balance('01900000-0000-7000-8000-0000000000b9',
+                      tap.legs('CASH debit 2.00 EUR', 'LIAB credit 1.00 EUR'))$$, 'DX009',
+                 'legs: debits and credits differ in EUR (debits − credits = 1.00)',
+                 'check_legs_balance: Should refuse legs that do not net to zero, naming the currency and its net (DX009)');
 SELECT is((SELECT f.position FROM ledger.fx_position() AS f WHERE f.ccy = 'EUR'),
           (SELECT balance FROM ledger.get_balance('FX-CLEARING-EUR')),
           'fx_position: Should read the clearing position as get_balance reads the balance');

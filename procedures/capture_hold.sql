@@ -52,7 +52,6 @@ DECLARE
     v_journal_id uuid := ledger_private.uuid_v7();
     v_effective_date date;
     v_created_at timestamptz;
-    v_unbalanced text;
     v_conditions jsonb := ledger_private.normalize_conditions(capture_hold.conditions);  -- DX056
     v_fingerprint bytea;
     v_posting ledger.posting_result;
@@ -155,10 +154,7 @@ BEGIN
     -- hold balances, create_hold checked it; a part may not), the limits on the balances
     -- after the capture (its journal posted, the hold released), the conditions.
     IF v_legs.legs IS NOT NULL THEN
-        v_unbalanced := ledger_private.unbalanced_currencies(v_legs.legs);
-        IF v_unbalanced IS NOT NULL THEN
-            PERFORM ledger_private.raise_unbalanced(v_journal_id, v_unbalanced);
-        END IF;
+        PERFORM ledger_private.check_legs_balance(v_journal_id, v_legs.legs);  -- DX009
     END IF;
     IF v_legs.constrained IS NOT NULL OR v_conditions IS NOT NULL THEN
         PERFORM ledger_private.check_balances_after(v_tenant, v_legs.account_ids,

@@ -789,7 +789,6 @@ DECLARE
     v_journal_id uuid := ledger_private.uuid_v7();
     v_effective_date date;
     v_created_at timestamptz;
-    v_unbalanced text;
     v_conditions jsonb := ledger_private.normalize_conditions(capture_hold.conditions);  -- DX056
     v_fingerprint bytea;
     v_posting ledger.posting_result;
@@ -892,10 +891,7 @@ BEGIN
     -- hold balances, create_hold checked it; a part may not), the limits on the balances
     -- after the capture (its journal posted, the hold released), the conditions.
     IF v_legs.legs IS NOT NULL THEN
-        v_unbalanced := ledger_private.unbalanced_currencies(v_legs.legs);
-        IF v_unbalanced IS NOT NULL THEN
-            PERFORM ledger_private.raise_unbalanced(v_journal_id, v_unbalanced);
-        END IF;
+        PERFORM ledger_private.check_legs_balance(v_journal_id, v_legs.legs);  -- DX009
     END IF;
     IF v_legs.constrained IS NOT NULL OR v_conditions IS NOT NULL THEN
         PERFORM ledger_private.check_balances_after(v_tenant, v_legs.account_ids,
@@ -4636,6 +4632,20 @@ $_$;
 
 ALTER FUNCTION ledger_private.check_journal_balanced(p_journal_id uuid) OWNER TO doublex_owner;
 
+CREATE FUNCTION ledger_private.check_legs_balance(p_journal_id uuid, p_legs jsonb) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+DECLARE
+    v_unbalanced text := ledger_private.unbalanced_currencies(p_legs);
+BEGIN
+    IF v_unbalanced IS NOT NULL THEN  -- else balanced in each of several currencies
+        PERFORM ledger_private.raise_unbalanced(p_journal_id, v_unbalanced);
+    END IF;
+END
+$$;
+
+ALTER FUNCTION ledger_private.check_legs_balance(p_journal_id uuid, p_legs jsonb) OWNER TO doublex_owner;
+
 CREATE FUNCTION ledger_private.check_legs_limits(p_account_ids bigint[], p_leg_nos integer[]) RETURNS void
     LANGUAGE plpgsql STABLE
     AS $$
@@ -6561,7 +6571,6 @@ DECLARE
     v_fingerprint bytea;
     v_effective_date date;
     v_created_at timestamptz;
-    v_unbalanced text;
     v_conditions jsonb;
 BEGIN
     IF current_setting('transaction_isolation') <> 'serializable' THEN
@@ -6633,10 +6642,7 @@ BEGIN
 
     -- The journal checks, in the order the deferred triggers would report them.
     IF NOT v_legs.balanced THEN
-        v_unbalanced := ledger_private.unbalanced_currencies(p_legs);
-        IF v_unbalanced IS NOT NULL THEN  -- else balanced in each of several currencies
-            PERFORM ledger_private.raise_unbalanced(v_journal_id, v_unbalanced);
-        END IF;
+        PERFORM ledger_private.check_legs_balance(v_journal_id, p_legs);  -- DX009
     END IF;
     IF v_legs.constrained IS NOT NULL OR v_conditions IS NOT NULL THEN
         PERFORM ledger_private.check_balances_after(p_tenant, v_legs.account_ids,
@@ -8556,6 +8562,8 @@ REVOKE ALL ON FUNCTION ledger_private.check_fx_rate_value(p_rate numeric, p_fiel
 REVOKE ALL ON FUNCTION ledger_private.check_grantable(p_who ledger_private.principal, p_capabilities text[], p_expires_at timestamp with time zone) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.check_journal_balanced(p_journal_id uuid) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ledger_private.check_legs_balance(p_journal_id uuid, p_legs jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION ledger_private.check_legs_limits(p_account_ids bigint[], p_leg_nos integer[]) FROM PUBLIC;
 

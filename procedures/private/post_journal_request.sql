@@ -17,7 +17,7 @@
 -- the fields (posting_field_problem), the legs array (leg_array_problem) and each leg
 -- (leg_problem, resolved by posting_legs, summed up by summed_posting_legs), the
 -- fingerprint (posting_fingerprint), the key's lock and sentinel (claim_idempotency_key),
--- the balance per currency (signed_amount, unbalanced_currencies) and the limits
+-- the balance per currency (signed_amount, check_legs_balance) and the limits
 -- (check_balances_after → check_legs_limits → check_account_limits: min_balance, max_balance,
 -- allow_negative; then check_conditions).
 --
@@ -55,7 +55,6 @@ DECLARE
     v_fingerprint bytea;
     v_effective_date date;
     v_created_at timestamptz;
-    v_unbalanced text;
     v_conditions jsonb;
 BEGIN
     IF current_setting('transaction_isolation') <> 'serializable' THEN
@@ -127,10 +126,7 @@ BEGIN
 
     -- The journal checks, in the order the deferred triggers would report them.
     IF NOT v_legs.balanced THEN
-        v_unbalanced := ledger_private.unbalanced_currencies(p_legs);
-        IF v_unbalanced IS NOT NULL THEN  -- else balanced in each of several currencies
-            PERFORM ledger_private.raise_unbalanced(v_journal_id, v_unbalanced);
-        END IF;
+        PERFORM ledger_private.check_legs_balance(v_journal_id, p_legs);  -- DX009
     END IF;
     IF v_legs.constrained IS NOT NULL OR v_conditions IS NOT NULL THEN
         PERFORM ledger_private.check_balances_after(p_tenant, v_legs.account_ids,
